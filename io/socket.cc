@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+// Socket set-up and whole-buffer sends.
+#include "io/socket.hh"
+
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace tv::io {
+
+socket_fd& socket_fd::operator=(socket_fd&& other) noexcept {
+    if (this != &other) {
+        reset();
+        _fd = std::exchange(other._fd, -1);
+    }
+    return *this;
+}
+
+void socket_fd::reset() noexcept {
+    if (_fd >= 0) {
+        ::close(std::exchange(_fd, -1));
+    }
+}
+
+result<sockaddr_storage> parse_address(const std::string& host, uint16_t port, socklen_t& length) {
+    sockaddr_storage storage{};
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+    if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        length = sizeof(sockaddr_in);
+        return storage;
+    }
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        length = sizeof(sockaddr_in6);
+        return storage;
+    }
+    return errno_error(EINVAL);
+}
+
+result<listener> listen_tcp(const std::string& host, uint16_t port, int backlog) {
+    socklen_t length = 0;
+    auto addr = parse_address(host, port, length);
+    if (!addr) {
+        return addr.error();
+    }
+    socket_fd fd(::socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        return errno_error(errno);
+    }
+    int one = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), length) < 0 || ::listen(fd.get(), backlog) < 0) {
+        return errno_error(errno);
+    }
+    sockaddr_storage bound{};
+    socklen_t bound_length = sizeof(bound);
+    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &bound_length);
+    uint16_t bound_port = bound.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port)
+                                                     : ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+    return listener{std::move(fd), bound_port};
+}
+
+task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop) {
+    socklen_t length = 0;
+    auto addr = parse_address(host, port, length);
+    if (!addr) {
+        co_return addr.error();
+    }
+    socket_fd fd(::socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        co_return errno_error(errno);
+    }
+    int one = 1;
+    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    auto connected = co_await connect(fd.get(), *addr, length, std::move(stop));
+    if (!connected) {
+        co_return connected.error();
+    }
+    co_return std::move(fd);
+}
+
+task<result<void>> send_all(int fd, std::span<const std::byte> data, std::stop_token stop) {
+    while (!data.empty()) {
+        auto n = co_await send(fd, data, stop);
+        if (!n) {
+            co_return n.error();
+        }
+        data = data.subspan(*n);
+    }
+    co_return result<void>{};
+}
+
+}  // namespace tv::io

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// The registry of configuration keys. Add a key here and docs/configuration.md must follow
+// (tests/unit/server/config_test.cc compares them).
+#include "server/config.hh"
+
+#include <vector>
+
+namespace tv::server {
+
+namespace {
+
+const std::vector<config_key>& registry() {
+    static const std::vector<config_key> keys = {
+        {"data_dir", key_type::string, "./tv-data",
+         "Directory holding the journal, the catalog image and tablet data. Created if missing; one server per "
+         "directory (a lock file enforces it).",
+         false},
+        {"bind_address", key_type::string, "0.0.0.0",
+         "Address the HTTP and MySQL listeners bind to (an IPv4 or IPv6 literal).", false},
+        {"http_port", key_type::integer, "8030",
+         "HTTP port: /api/health, /api/update_config. 0 picks a free port and logs it.", false, 0, 65535},
+        {"io_threads", key_type::integer, "0",
+         "Event loops, one io_uring ring and one thread each. 0 means one per CPU core.", false, 0, 256},
+        {"io_queue_depth", key_type::integer, "256",
+         "Submission queue entries per ring; up to twice as many operations may be in the kernel per loop, "
+         "the rest wait in the loop.",
+         false, 8, 32768},
+        {"log_level", key_type::choice, "info", "Least severe log level written.", true, 0, 0,
+         {"debug", "info", "warn", "error"}},
+        {"log_file", key_type::string, "",
+         "File the log is appended to; empty means standard error.", false},
+    };
+    return keys;
+}
+
+}  // namespace
+
+std::span<const config_key> config_keys() {
+    return registry();
+}
+
+}  // namespace tv::server

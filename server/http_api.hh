@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+// The HTTP API on http_port: /api/health and /api/update_config, one coroutine per connection,
+// every connection held by the server's gate and cancelled through its stop token.
+#pragma once
+
+#include "io/gate.hh"
+#include "io/http_codec.hh"
+#include "io/task.hh"
+#include "server/config.hh"
+
+#include <stop_token>
+
+namespace tv::server {
+
+struct http_api_context {
+    config& cfg;
+};
+
+/// Answers one request; pure apart from configuration changes, so tests can call it directly.
+io::http_response handle_http_request(const io::http_request& request, http_api_context& ctx);
+
+/// Accepts connections on `listen_fd` until `stop` fires.
+io::task<void> run_http_api(int listen_fd, http_api_context& ctx, io::gate& connections, std::stop_token stop);
+
+/// Applies a configuration value that just changed at run time (log level, ...).
+void apply_runtime_config(const config& cfg, std::string_view key);
+
+}  // namespace tv::server

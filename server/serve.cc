@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+// Server start-up and shutdown.
+#include "server/serve.hh"
+
+#include "io/gate.hh"
+#include "io/log.hh"
+#include "io/loop_group.hh"
+#include "io/ops.hh"
+#include "io/socket.hh"
+#include "io/sync_wait.hh"
+#include "server/http_api.hh"
+#include "tv_version.hh"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+namespace tv::server {
+
+namespace {
+
+/// Holds <data_dir>/LOCK with flock for the life of the process: two servers on one data
+/// directory would corrupt each other's journal.
+class data_dir_lock {
+public:
+    data_dir_lock() = default;
+    data_dir_lock(const data_dir_lock&) = delete;
+    data_dir_lock& operator=(const data_dir_lock&) = delete;
+    ~data_dir_lock() {
+        if (_fd >= 0) {
+            ::close(_fd);
+        }
+    }
+
+    std::optional<std::string> acquire(const std::string& dir) {
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (ec) {
+            return fmt::format("cannot create data_dir '{}': {}", dir, ec.message());
+        }
+        std::string path = dir + "/LOCK";
+        _fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (_fd < 0) {
+            return fmt::format("cannot open '{}': {}", path, io::errno_text(errno));
+        }
+        if (::flock(_fd, LOCK_EX | LOCK_NB) < 0) {
+            char owner[32] = {};
+            [[maybe_unused]] ssize_t n = ::pread(_fd, owner, sizeof(owner) - 1, 0);
+            return fmt::format("data_dir '{}' is in use by another tabletvault process (pid {})", dir,
+                               std::string_view(owner).substr(0, std::string_view(owner).find('\n')));
+        }
+        std::string pid = fmt::format("{}\n", ::getpid());
+        [[maybe_unused]] int rc = ::ftruncate(_fd, 0);
+        [[maybe_unused]] ssize_t n = ::pwrite(_fd, pid.data(), pid.size(), 0);
+        return std::nullopt;
+    }
+
+private:
+    int _fd = -1;
+};
+
+io::task<void> run_until_signal(int signal_fd, http_api_context& http_ctx, int http_fd) {
+    io::gate services;
+    std::stop_source stop;
+    io::spawn(services, run_http_api(http_fd, http_ctx, services, stop.get_token()), "http api");
+
+    signalfd_siginfo info{};
+    auto got = co_await io::read(signal_fd, std::as_writable_bytes(std::span(&info, 1)), 0);
+    if (got) {
+        TV_LOG_INFO("received {}, shutting down", ::strsignal(static_cast<int>(info.ssi_signo)));
+    } else {
+        TV_LOG_ERROR("reading signals failed ({}), shutting down", got.error().message());
+    }
+    // Stop taking work, cancel what is in flight, then wait for every holder of the gate.
+    stop.request_stop();
+    co_await services.close();
+}
+
+}  // namespace
+
+int serve(config cfg, io::opcode_probe& probe) {
+    log::set_level(*log::parse_level(cfg.get_string("log_level")));
+    if (auto error = log::set_file(cfg.get_string("log_file"))) {
+        TV_LOG_ERROR("{}", *error);
+        return 1;
+    }
+    if (auto refusal = io::refusal_reason(probe)) {
+        TV_LOG_ERROR("refusing to start: {}", *refusal);
+        return 1;
+    }
+    data_dir_lock lock;
+    if (auto error = lock.acquire(cfg.get_string("data_dir"))) {
+        TV_LOG_ERROR("refusing to start: {}", *error);
+        return 1;
+    }
+
+    // Signals arrive through a signalfd read on loop 0; block them in every thread first
+    // (threads inherit the mask), and never die of SIGPIPE.
+    ::signal(SIGPIPE, SIG_IGN);
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC);
+    if (signal_fd < 0) {
+        TV_LOG_ERROR("refusing to start: signalfd: {}", io::errno_text(errno));
+        return 1;
+    }
+
+    const std::string bind = cfg.get_string("bind_address");
+    auto http = io::listen_tcp(bind, static_cast<uint16_t>(cfg.get_int("http_port")));
+    if (!http) {
+        TV_LOG_ERROR("refusing to start: cannot listen for HTTP on {}:{}: {}", bind, cfg.get_int("http_port"),
+                     http.error().message());
+        ::close(signal_fd);
+        return 1;
+    }
+
+    int exit_code = 0;
+    try {
+        io::loop_options options;
+        options.entries = static_cast<unsigned>(cfg.get_int("io_queue_depth"));
+        io::loop_group loops(static_cast<unsigned>(cfg.get_int("io_threads")), options);
+        TV_LOG_INFO("tabletvault {} serving: data_dir={} io_threads={}", TV_VERSION, cfg.get_string("data_dir"),
+                    loops.size());
+        TV_LOG_INFO("http: listening on {}:{}", bind, http->port);
+        http_api_context http_ctx{cfg};
+        io::sync_wait(loops.main_loop(), run_until_signal(signal_fd, http_ctx, http->fd.get()));
+        loops.stop();
+        TV_LOG_INFO("shutdown complete");
+    } catch (const std::exception& e) {
+        TV_LOG_ERROR("fatal: {}", e.what());
+        exit_code = 1;
+    }
+    ::close(signal_fd);
+    return exit_code;
+}
+
+}  // namespace tv::server
