@@ -74,7 +74,7 @@ private:
 struct loop_stats {
     uint64_t submitted = 0;       // SQEs handed to the kernel for operations
     uint64_t completed = 0;       // operation completions reaped
-    uint64_t parked = 0;          // times an operation waited for ring space
+    uint64_t parked = 0;          // times an operation waited for a submission queue entry
     uint64_t cancels_sent = 0;    // IORING_OP_ASYNC_CANCEL requests
     uint64_t resubmitted = 0;     // EINTR resubmissions
     uint32_t in_kernel = 0;       // operations the kernel currently holds
@@ -82,8 +82,10 @@ struct loop_stats {
 };
 
 struct loop_options {
-    /// Submission queue entries; the loop keeps at most `2 * entries` operations in the kernel
-    /// (the completion queue size) and parks the rest.
+    /// Submission queue entries: how many operations one submit can carry. Operations started
+    /// while it is full wait in the loop (parked) and go in with the next batch. The completion
+    /// queue is four times larger, and the kernel keeps overflowing completions (NODROP), so
+    /// the number of operations in flight is not bounded by either.
     unsigned entries = 256;
 };
 
@@ -117,6 +119,10 @@ public:
     /// Runs until request_stop() is called (from any thread).
     void run_until_stopped();
     void request_stop() noexcept;
+
+    /// Makes the current iteration return without blocking: a driver (sync_wait) whose
+    /// condition became true while coroutines ran must get control back to check it.
+    void skip_next_wait() noexcept { _skip_wait = true; }
 
     /// Resumes `h` on this loop's thread; callable from any thread.
     void post(std::coroutine_handle<> h);
@@ -173,7 +179,9 @@ private:
 
     io_uring _ring{};
     unsigned _id = 0;
-    unsigned _cq_capacity = 0;
+    unsigned _in_kernel_limit = 0;  // 0: unbounded (the kernel has IORING_FEAT_NODROP)
+    bool _poll_events_when_busy = false;
+    bool _skip_wait = false;
     loop_stats _stats;
     const void* _registered_pool = nullptr;
 

@@ -22,6 +22,7 @@ struct sync_wait_frame {
         std::suspend_always initial_suspend() const noexcept { return {}; }
         std::suspend_always final_suspend() noexcept {
             done = true;
+            loop::current().skip_next_wait();
             return {};
         }
         void return_void() noexcept {}

@@ -57,6 +57,8 @@ private:
     TEST(suite, name) { ::tv::testing::run_co_test(&TV_CO_TEST_NAME(suite, name)); } \
     static ::tv::io::task<void> TV_CO_TEST_NAME(suite, name)()
 
+// Runs a GoogleTest ASSERT inside a lambda (where its `return` is harmless) and leaves the
+// coroutine if it failed. Operands are evaluated first, outside the lambda, so they may co_await.
 #define TV_CO_ASSERT(assertion)            \
     do {                                   \
         bool tv_passed_ = false;           \
@@ -69,12 +71,36 @@ private:
         }                                  \
     } while (0)
 
-#define CO_ASSERT_TRUE(c) TV_CO_ASSERT(ASSERT_TRUE(c))
-#define CO_ASSERT_FALSE(c) TV_CO_ASSERT(ASSERT_FALSE(c))
-#define CO_ASSERT_EQ(a, b) TV_CO_ASSERT(ASSERT_EQ(a, b))
-#define CO_ASSERT_NE(a, b) TV_CO_ASSERT(ASSERT_NE(a, b))
-#define CO_ASSERT_GE(a, b) TV_CO_ASSERT(ASSERT_GE(a, b))
-#define CO_ASSERT_LE(a, b) TV_CO_ASSERT(ASSERT_LE(a, b))
-#define CO_ASSERT_LT(a, b) TV_CO_ASSERT(ASSERT_LT(a, b))
+#define TV_CO_ASSERT_BOOL(c, want)                                                     \
+    do {                                                                               \
+        bool tv_value_ = static_cast<bool>(c);                                         \
+        TV_CO_ASSERT(ASSERT_EQ(tv_value_, want) << "  where the condition is: " #c);  \
+    } while (0)
+
+#define TV_CO_ASSERT_CMP(gtest_assert, a, b)                                        \
+    do {                                                                            \
+        auto&& tv_a_ = (a);                                                         \
+        auto&& tv_b_ = (b);                                                         \
+        TV_CO_ASSERT(gtest_assert(tv_a_, tv_b_) << "  comparing: " #a " with " #b); \
+    } while (0)
+
+#define CO_ASSERT_TRUE(c) TV_CO_ASSERT_BOOL(c, true)
+#define CO_ASSERT_FALSE(c) TV_CO_ASSERT_BOOL(c, false)
+#define CO_ASSERT_EQ(a, b) TV_CO_ASSERT_CMP(ASSERT_EQ, a, b)
+#define CO_ASSERT_NE(a, b) TV_CO_ASSERT_CMP(ASSERT_NE, a, b)
+#define CO_ASSERT_GE(a, b) TV_CO_ASSERT_CMP(ASSERT_GE, a, b)
+#define CO_ASSERT_LE(a, b) TV_CO_ASSERT_CMP(ASSERT_LE, a, b)
+#define CO_ASSERT_LT(a, b) TV_CO_ASSERT_CMP(ASSERT_LT, a, b)
+/// GTEST_SKIP for coroutine bodies: records the skip with its reason and leaves the coroutine.
+#define CO_SKIP(reason)                                \
+    do {                                               \
+        [&] { GTEST_SKIP() << reason; }();             \
+        co_return;                                     \
+    } while (0)
+
 /// Asserts a result<T> holds a value, printing its error otherwise.
-#define CO_ASSERT_OK(r) TV_CO_ASSERT(ASSERT_TRUE((r).has_value()) << "error: " << (r).error().message())
+#define CO_ASSERT_OK(r)                                                                               \
+    do {                                                                                              \
+        auto&& tv_result_ = (r);                                                                      \
+        TV_CO_ASSERT(ASSERT_TRUE(tv_result_.has_value()) << #r << ": " << tv_result_.error().message()); \
+    } while (0)
