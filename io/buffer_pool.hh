@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // buffer_pool: the process's transfer memory budget as a fixed set of aligned buffers in one
-// pre-touched mapping. When it is empty, takers wait (backpressure); nothing ever allocates
+// pre-touched mapping backed by transparent huge pages where the system allows them. When it is empty, takers wait (backpressure); nothing ever allocates
 // around it. Shared by every loop: a buffer released on one loop may wake a taker on another.
 #pragma once
 

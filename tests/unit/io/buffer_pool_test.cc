@@ -8,7 +8,10 @@
 #include "io/when_all.hh"
 #include "support/co_test.hh"
 
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 using namespace std::chrono_literals;
 namespace io = tv::io;
@@ -29,6 +32,42 @@ TEST(buffer_pool, aligned_buffers_within_budget) {
     EXPECT_FALSE(pool.try_acquire().has_value()) << "the pool never grows past its budget";
     held.pop_back();
     EXPECT_EQ(pool.available(), 1u);
+}
+
+namespace {
+
+/// AnonHugePages of the mapping that contains `address`, from /proc/self/smaps, in KiB.
+long anon_huge_kib(const void* address) {
+    std::ifstream smaps("/proc/self/smaps");
+    std::string line;
+    bool inside = false;
+    auto target = reinterpret_cast<uintptr_t>(address);
+    while (std::getline(smaps, line)) {
+        unsigned long lo = 0;
+        unsigned long hi = 0;
+        if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find('-') < 17) {
+            inside = target >= lo && target < hi;
+        } else if (inside && line.starts_with("AnonHugePages:")) {
+            return std::stol(line.substr(14));
+        }
+    }
+    return -1;
+}
+
+}  // namespace
+
+TEST(buffer_pool, memory_is_pretouched_huge_pages_where_allowed) {
+    std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+    std::string mode;
+    std::getline(thp, mode);
+    if (mode.empty() || mode.find("[never]") != std::string::npos) {
+        GTEST_SKIP() << "transparent huge pages are off on this system (" << mode << ")";
+    }
+    io::buffer_pool pool(1 << 20, 8);
+    auto b = pool.try_acquire();
+    ASSERT_TRUE(b.has_value());
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(b->span().data()) % (2u << 20), 0u) << "2 MiB aligned";
+    EXPECT_GE(anon_huge_kib(b->span().data()), 8 * 1024) << "the 8 MiB pool should be huge pages";
 }
 
 CO_TEST(buffer_pool, exhaustion_blocks_then_resumes_in_fifo_order) {

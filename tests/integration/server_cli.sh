@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The tabletvault binary as users run it: command line, configuration errors, serving HTTP,
+# one server per data directory, and a clean exit on SIGTERM and SIGINT with clients connected.
+set -uo pipefail
+tv_bin="$1"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "${here}/lib.sh"
+work="$(mktemp -d)"
+trap 'kill -KILL ${server_pid:-} 2>/dev/null; rm -rf "${work}"' EXIT
+
+version="$("${tv_bin}" --version)"
+check "--version prints the version" contains "${version}" "tabletvault 0."
+
+help="$("${tv_bin}" --help)"
+check "--help lists serve and its flags" contains "${help}" "tabletvault serve [--config FILE] [--data-dir DIR] [--set key=value]..."
+
+"${tv_bin}" > /dev/null 2>&1
+check "no arguments is a usage error (exit 2)" equals "$?" "2"
+
+out="$("${tv_bin}" serve --set nope=1 2>&1)"
+rc=$?
+check "unknown key: exit 2" equals "${rc}" "2"
+check "unknown key: named" contains "${out}" "unknown config key 'nope'"
+
+out="$("${tv_bin}" serve --set http_port=abc 2>&1)"
+rc=$?
+check "bad value: exit 2" equals "${rc}" "2"
+check "bad value: key, value and what is allowed" contains "${out}" "config key 'http_port': invalid value 'abc'; allowed: an integer from 0 to 65535"
+
+printf 'http_port = 8030\nio_threads = lots\n' > "${work}/bad.conf"
+out="$("${tv_bin}" serve --config "${work}/bad.conf" 2>&1)"
+rc=$?
+check "bad config file: exit 2" equals "${rc}" "2"
+check "bad config file: file and line" contains "${out}" "${work}/bad.conf:2: config key 'io_threads': invalid value 'lots'"
+
+ref="$("${tv_bin}" config-reference)"
+check "config-reference lists keys" contains "${ref}" '| `http_port` | integer | `8030` |'
+
+# --- serving ---------------------------------------------------------------------------------
+printf '# a config file\nio_threads = 2   # two loops\nlog_level = info\n' > "${work}/good.conf"
+check "server starts with a config file" start_server "${work}/server.log" --config "${work}/good.conf" --data-dir "${work}/data"
+check "start-up line names the loops" contains "$(cat "${work}/server.log")" "io_threads=2"
+
+health="$(curl -sS "http://127.0.0.1:${http_port}/api/health")"
+check "/api/health answers" contains "${health}" '{"status":"OK","version":"0.'
+
+update="$(curl -sS -XPOST "http://127.0.0.1:${http_port}/api/update_config?log_level=debug")"
+check "update_config changes a run-time key" equals "${update}" '{"status":"OK","msg":""}'
+code="$(curl -s -o "${work}/body" -w '%{http_code}' -XPOST "http://127.0.0.1:${http_port}/api/update_config?io_threads=1")"
+check "update_config refuses a start-up key (400)" equals "${code}" "400"
+check "update_config says why" contains "$(cat "${work}/body")" "config key 'io_threads' cannot change while the server runs"
+
+bad="$(printf 'THIS IS NOT HTTP\r\n\r\n' | curl -s --max-time 5 telnet://127.0.0.1:"${http_port}" 2>/dev/null)"
+check "malformed request gets 400" contains "${bad}" "HTTP/1.1 400 Bad Request"
+health="$(curl -sS "http://127.0.0.1:${http_port}/api/health")"
+check "server keeps serving after a bad client" contains "${health}" '"status":"OK"'
+
+out="$("${tv_bin}" serve --data-dir "${work}/data" --set bind_address=127.0.0.1 --set http_port=0 2>&1)"
+rc=$?
+check "second server on the same data_dir: exit 1" equals "${rc}" "1"
+check "second server: says who holds it" contains "${out}" "is in use by another tabletvault process (pid ${server_pid})"
+
+out="$("${tv_bin}" serve --data-dir "${work}/data2" --set bind_address=127.0.0.1 --set http_port="${http_port}" 2>&1)"
+rc=$?
+check "port in use: exit 1" equals "${rc}" "1"
+check "port in use: says which" contains "${out}" "cannot listen for HTTP on 127.0.0.1:${http_port}: Address already in use"
+
+# Idle keep-alive clients and a half-sent request must not hold shutdown up.
+exec 3<> "/dev/tcp/127.0.0.1/${http_port}"
+exec 4<> "/dev/tcp/127.0.0.1/${http_port}"
+printf 'GET /api/health HTTP/1.1\r\nHost: x\r\n' >&4
+sleep 0.2
+check "SIGTERM stops the server promptly" stop_server TERM
+check "SIGTERM: exit 0" equals "${server_exit}" "0"
+exec 3>&- 4>&-
+log="$(cat "${work}/server.log")"
+check "SIGTERM: logged" contains "${log}" "received Terminated, shutting down"
+check "SIGTERM: shutdown completed" contains "${log}" "shutdown complete"
+
+check "server restarts on the same data_dir" start_server "${work}/server2.log" --data-dir "${work}/data"
+check "SIGINT stops the server" stop_server INT
+check "SIGINT: exit 0" equals "${server_exit}" "0"
+
+finish
