@@ -12,11 +12,14 @@
 // (measured with fio on a virtio disk: ~4500 device requests for 4GiB instead of 2000-4000, and
 // no faster).
 //
-// --fixed 0 and --thp 1 are for investigating the runtime, not for the headline figure: plain
-// READ instead of READ_FIXED, and the pool's memory collapsed into transparent huge pages before
-// it is registered. A registered 4KiB-page buffer reaches the block layer as one segment per
-// page, so a 1MiB read is 256 segments and splits in two on a device that takes 254; huge pages
-// make it one segment, and adjacent reads merge up to the device's max_sectors_kb.
+// The buffers come from io::buffer_pool, which always backs them with transparent huge pages
+// (io/buffer_pool.cc): a buffer on 4KiB pages reaches the block layer as one segment per page,
+// so a 1MiB read is 256 segments and splits in two on a device that takes 254 (virtio); from a
+// 2MiB page it is one segment, and adjacent reads merge up to the device's max_sectors_kb.
+// --verbose reports how much of the pool the kernel actually gave huge pages.
+//
+// --fixed 0 is for investigating the runtime, not for the headline figure: plain READ instead of
+// READ_FIXED.
 #include "io/buffer_pool.hh"
 #include "io/error.hh"
 #include "io/file.hh"
@@ -28,7 +31,6 @@
 #include "io/when_all.hh"
 
 #include <fmt/format.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,7 +57,7 @@ constexpr std::string_view k_usage = R"(tv_read_bench: sequential read throughpu
 
 Usage:
   tv_read_bench --dir DIR --files N --size BYTES [--block BYTES] [--depth D] [--direct 0|1]
-                [--fixed 0|1] [--thp 0|1] [--create] [--drop-cache] [--verbose]
+                [--fixed 0|1] [--create] [--drop-cache] [--verbose]
 
   --dir DIR        directory holding DIR/file_0 .. DIR/file_{N-1}
   --files N        number of files
@@ -64,18 +66,14 @@ Usage:
   --depth D        reads in flight (default 8)
   --direct 0|1     O_DIRECT (1, default) or the page cache (0)
   --fixed 0|1      register the pool with the ring and use READ_FIXED (1, default) or plain READ (0)
-  --thp 0|1        experiment: collapse the pool's memory into transparent huge pages first (default 0)
   --create         (re)write the files with pseudo-random content first, then fsync them
   --drop-cache     sync and drop the page cache (echo 3 > /proc/sys/vm/drop_caches) before reading
-  --verbose        also print the loop's counters (submitted, completed, parked, max in kernel)
+  --verbose        also print the loop's counters (submitted, completed, parked, max in kernel) and
+                   how many of the pool's bytes are on huge pages
 
 Prints one line: tabletvault read: files=.. size=.. block=.. depth=.. direct=.. bytes=.. seconds=..
 MB/s=.. (MB = 10^6 bytes). Exit codes: 0 success, 1 an I/O error, 2 a bad command line.
 )";
-
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25  // Linux 6.1; older glibc headers lack it
-#endif
 
 constexpr uint64_t k_alignment = io::direct_io_alignment;
 constexpr unsigned k_max_depth = 4096;
@@ -91,7 +89,6 @@ struct options {
     bool drop_cache = false;
     bool verbose = false;
     bool register_buffers = true;
-    bool collapse_huge = false;
 };
 
 /// A byte count: digits with an optional binary suffix (k, m, g, t; case-insensitive).
@@ -190,12 +187,6 @@ std::optional<std::string> parse_args(int argc, char** argv, options& opt) {
                 return "--fixed needs 0 or 1";
             }
             opt.register_buffers = *v == "1";
-        } else if (arg == "--thp") {
-            auto v = value();
-            if (!v || (*v != "0" && *v != "1")) {
-                return "--thp needs 0 or 1";
-            }
-            opt.collapse_huge = *v == "1";
         } else if (arg == "--verbose" && !inline_value) {
             opt.verbose = true;
         } else {
@@ -297,31 +288,33 @@ void drop_caches() {
     }
 }
 
-// ---- --thp --------------------------------------------------------------------------------------
+// ---- --verbose: huge pages ---------------------------------------------------------------
 
-/// Experiment: turns the pool's memory into transparent huge pages where it is 2MiB-aligned, so
-/// that each buffer is physically contiguous (see the comment at the top of the file). Works on
-/// any THP setting but "never" (MADV_COLLAPSE, Linux 6.1).
-void collapse_to_huge_pages(io::buffer_pool& pool, bool verbose) {
-    constexpr uintptr_t huge = 2 * 1024 * 1024;
-    const auto& iov = pool.iovecs();
-    auto begin = reinterpret_cast<uintptr_t>(iov.front().iov_base);
-    auto end = reinterpret_cast<uintptr_t>(iov.back().iov_base) + iov.back().iov_len;
-    uintptr_t aligned_begin = (begin + huge - 1) / huge * huge;
-    uintptr_t aligned_end = end / huge * huge;
-    if (aligned_end <= aligned_begin) {
-        fmt::print(stderr, "tv_read_bench: warning: --thp: the pool holds no aligned 2MiB range\n");
-        return;
+/// AnonHugePages of the mapping that holds the pool, in bytes, from /proc/self/smaps; nullopt
+/// when it cannot be read. The pool is its own mapping (its huge-page advice keeps the kernel
+/// from merging it with neighbours), so this is the pool's figure.
+std::optional<uint64_t> pool_huge_bytes(const io::buffer_pool& pool) {
+    const auto base = reinterpret_cast<uintptr_t>(pool.iovecs().front().iov_base);
+    std::FILE* f = std::fopen("/proc/self/smaps", "r");
+    if (f == nullptr) {
+        return std::nullopt;
     }
-    void* p = reinterpret_cast<void*>(aligned_begin);
-    size_t length = aligned_end - aligned_begin;
-    if (::madvise(p, length, MADV_HUGEPAGE) != 0 || ::madvise(p, length, MADV_COLLAPSE) != 0) {
-        fmt::print(stderr, "tv_read_bench: warning: --thp: madvise: {}\n", io::errno_text(errno));
-        return;
+    std::optional<uint64_t> result;
+    bool in_pool = false;
+    char line[512];
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+        unsigned long start = 0;
+        unsigned long end = 0;
+        unsigned long kib = 0;
+        if (std::sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+            in_pool = start <= base && base < end;
+        } else if (in_pool && std::sscanf(line, "AnonHugePages: %lu kB", &kib) == 1) {
+            result = uint64_t{kib} * 1024;
+            break;
+        }
     }
-    if (verbose) {
-        fmt::print(stderr, "tv_read_bench: --thp: {} of {} pool bytes are now huge pages\n", length, end - begin);
-    }
+    std::fclose(f);
+    return result;
 }
 
 // ---- the read --------------------------------------------------------------------------------
@@ -476,9 +469,6 @@ int run(const options& opt) {
     }
 
     io::buffer_pool pool(static_cast<size_t>(opt.block), static_cast<size_t>(opt.depth));
-    if (opt.collapse_huge) {
-        collapse_to_huge_pages(pool, opt.verbose);
-    }
     // Unregistered (--fixed 0), fixed_index() is -1 and the workers use plain READ.
     bool fixed_buffers = false;
     if (opt.register_buffers) {
@@ -511,6 +501,12 @@ int run(const options& opt) {
         const io::loop_stats& st = loop.stats();
         fmt::print("tabletvault loop: reads={} submitted={} completed={} parked={} resubmitted={} max_in_kernel={}\n",
                    r.reads, st.submitted, st.completed, st.parked, st.resubmitted, st.max_in_kernel);
+        const uint64_t pool_bytes = opt.block * opt.depth;
+        if (auto huge = pool_huge_bytes(pool)) {
+            fmt::print("tabletvault pool: bytes={} huge_page_bytes={}\n", pool_bytes, std::min(*huge, pool_bytes));
+        } else {
+            fmt::print("tabletvault pool: bytes={} huge_page_bytes=unknown\n", pool_bytes);
+        }
     }
     return 0;
 }

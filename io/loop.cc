@@ -209,10 +209,15 @@ void loop::request_cancel(op_base* op) {
         _local_cancels.push_back(op);
         return;
     }
+    send_to_inbox(_inbox_cancels, op);
+}
+
+template <class T>
+void loop::send_to_inbox(std::vector<T>& queue, T item) {
     bool must_wake = false;
     {
         std::lock_guard lock(_inbox_mutex);
-        _inbox_cancels.push_back(op);
+        queue.push_back(item);
         must_wake = !std::exchange(_inbox_signalled, true);
     }
     if (must_wake) {
@@ -318,15 +323,7 @@ void loop::post(std::coroutine_handle<> h) {
         _ready.push_back(h);
         return;
     }
-    bool must_wake = false;
-    {
-        std::lock_guard lock(_inbox_mutex);
-        _inbox_handles.push_back(h);
-        must_wake = !std::exchange(_inbox_signalled, true);
-    }
-    if (must_wake) {
-        wake();
-    }
+    send_to_inbox(_inbox_handles, h);
 }
 
 void loop::wake() noexcept {

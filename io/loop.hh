@@ -174,6 +174,10 @@ private:
     void reap();
     void finish(op_base* op);
     void drain_inbox();
+    /// Appends to an inbox queue from another thread; the first message since the last drain
+    /// writes the eventfd.
+    template <class T>
+    void send_to_inbox(std::vector<T>& queue, T item);
     void arm_wakeup();
     void wake() noexcept;
 

@@ -44,19 +44,41 @@ result<sockaddr_storage> parse_address(const std::string& host, uint16_t port, s
     return errno_error(EINVAL);
 }
 
-result<listener> listen_tcp(const std::string& host, uint16_t port, int backlog) {
+namespace {
+
+/// A TCP socket of the right family for host:port, and the parsed address.
+struct tcp_endpoint {
+    socket_fd fd;
+    sockaddr_storage address{};
     socklen_t length = 0;
-    auto addr = parse_address(host, port, length);
+};
+
+result<tcp_endpoint> make_tcp_socket(const std::string& host, uint16_t port) {
+    tcp_endpoint endpoint;
+    auto addr = parse_address(host, port, endpoint.length);
     if (!addr) {
         return addr.error();
     }
-    socket_fd fd(::socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) {
+    endpoint.address = *addr;
+    endpoint.fd = socket_fd(::socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!endpoint.fd) {
         return errno_error(errno);
     }
+    return endpoint;
+}
+
+}  // namespace
+
+result<listener> listen_tcp(const std::string& host, uint16_t port, int backlog) {
+    auto endpoint = make_tcp_socket(host, port);
+    if (!endpoint) {
+        return endpoint.error();
+    }
+    socket_fd& fd = endpoint->fd;
     int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), length) < 0 || ::listen(fd.get(), backlog) < 0) {
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&endpoint->address), endpoint->length) < 0 ||
+        ::listen(fd.get(), backlog) < 0) {
         return errno_error(errno);
     }
     sockaddr_storage bound{};
@@ -68,22 +90,17 @@ result<listener> listen_tcp(const std::string& host, uint16_t port, int backlog)
 }
 
 task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop) {
-    socklen_t length = 0;
-    auto addr = parse_address(host, port, length);
-    if (!addr) {
-        co_return addr.error();
-    }
-    socket_fd fd(::socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) {
-        co_return errno_error(errno);
+    auto endpoint = make_tcp_socket(host, port);
+    if (!endpoint) {
+        co_return endpoint.error();
     }
     int one = 1;
-    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    auto connected = co_await connect(fd.get(), *addr, length, std::move(stop));
+    ::setsockopt(endpoint->fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    auto connected = co_await connect(endpoint->fd.get(), endpoint->address, endpoint->length, std::move(stop));
     if (!connected) {
         co_return connected.error();
     }
-    co_return std::move(fd);
+    co_return std::move(endpoint->fd);
 }
 
 task<result<void>> send_all(int fd, std::span<const std::byte> data, std::stop_token stop) {

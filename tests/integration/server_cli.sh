@@ -78,8 +78,16 @@ log="$(cat "${work}/server.log")"
 check "SIGTERM: logged" contains "${log}" "received Terminated, shutting down"
 check "SIGTERM: shutdown completed" contains "${log}" "shutdown complete"
 
-check "server restarts on the same data_dir" start_server "${work}/server2.log" --data-dir "${work}/data"
+# With log_file set, the log goes to the file and nothing to standard error. The start-up line
+# is read from the file, so start_server's own wait does not apply here.
+"${tv_bin}" serve --data-dir "${work}/data" --set bind_address=127.0.0.1 --set http_port=0 \
+    --set log_file="${work}/file.log" > "${work}/stderr.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 200); do grep -q "http: listening" "${work}/file.log" 2>/dev/null && break; sleep 0.05; done
+check "log_file receives the log" contains "$(cat "${work}/file.log" 2>/dev/null)" "http: listening on 127.0.0.1:"
 check "SIGINT stops the server" stop_server INT
 check "SIGINT: exit 0" equals "${server_exit}" "0"
+check "log_file: the shutdown is logged there" contains "$(cat "${work}/file.log")" "received Interrupt, shutting down"
+check "log_file: nothing on standard error" equals "$(cat "${work}/stderr.log")" ""
 
 finish
