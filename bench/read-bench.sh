@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Read benchmark: tv_read_bench (our io_uring runtime) against fio's io_uring engine, same files,
-# same block size and depth, O_DIRECT and buffered; best of 3 runs each, cold page cache for all.
-# Target: ours >= 95% of fio for O_DIRECT. A missed target is reported, not an error (exit 0);
-# a run that reads the wrong number of bytes, or fails, is an error (exit 1).
+# same block size and depth, cold page cache for every run; best and median of --runs runs each.
+# Rows: O_DIRECT against fio with its default buffers, O_DIRECT against fio with huge-page
+# buffers (--mem=shmhuge; our pool is on huge pages, see io/buffer_pool.cc, and on a device with
+# a segment limit that is worth a lot), and buffered. Target: ours >= 95% of the faster of the
+# two fio O_DIRECT figures. A missed target is reported, not an error (exit 0); a run that reads
+# the wrong number of bytes, or fails, is an error (exit 1). See bench/README.md.
 #
 # Usage: bench/read-bench.sh [--files N] [--size BYTES] [--block BYTES] [--depth D] [--dir DIR]
 #                            [--runs R]
@@ -131,25 +134,138 @@ drop_caches() {
 
 expected=$((files * size))
 tmp="$(mktemp -d)"
-trap 'rm -rf "${tmp}"' EXIT
+old_nr_hugepages=""  # set while we hold extra hugetlb pages for fio; restored on exit
+cleanup() {
+    if [[ -n "${old_nr_hugepages}" ]]; then
+        echo "${old_nr_hugepages}" | as_root tee /proc/sys/vm/nr_hugepages > /dev/null ||
+            echo "read-bench: warning: could not restore vm.nr_hugepages to ${old_nr_hugepages}" >&2
+    fi
+    rm -rf "${tmp}"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-# Prints our MB/s; checks the byte count. Extra arguments go to tv_read_bench.
+# ---- huge pages for fio's buffers ------------------------------------------------------------------
+# fio --mem=shmhuge takes its buffers from the hugetlb pool (vm.nr_hugepages), which is usually
+# empty. It needs depth*block rounded up to huge pages plus a little (measured: 6 pages of 2MiB
+# for 8 x 1MiB); we reserve 4 pages of slack and give everything back on exit.
+
+meminfo() {  # the number after "$1:" in /proc/meminfo, or nothing
+    local key value _
+    while read -r key value _; do
+        if [[ "${key}" == "$1:" ]]; then
+            echo "${value}"
+            return
+        fi
+    done < /proc/meminfo
+}
+
+hugepages_in_use() {  # hugetlb pages faulted in by someone, system-wide
+    echo $(($(meminfo HugePages_Total) - $(meminfo HugePages_Free)))
+}
+
+# Sets huge_skip to why fio cannot have huge-page buffers here, or leaves it empty.
+huge_skip=""
+huge_page_kib="$(meminfo Hugepagesize)"
+reserve_hugepages() {
+    if [[ -z "${huge_page_kib}" || ! -e /proc/sys/vm/nr_hugepages ]]; then
+        huge_skip="this kernel has no hugetlb pages"
+        return
+    fi
+    if [[ "$(id -u)" -ne 0 ]] && ! sudo -n true 2> /dev/null; then
+        huge_skip="raising vm.nr_hugepages, and fio's SHM_HUGETLB, need root"
+        return
+    fi
+    local huge=$((huge_page_kib * 1024))
+    local need=$(((depth * block + huge - 1) / huge + 4))
+    local free
+    free="$(meminfo HugePages_Free)"
+    if ((free >= need)); then
+        return
+    fi
+    local old
+    old="$(cat /proc/sys/vm/nr_hugepages)"
+    old_nr_hugepages="${old}"
+    local attempt
+    for attempt in plain compacted; do
+        if [[ "${attempt}" == compacted ]]; then
+            # Free memory is usually fragmented into pieces smaller than a huge page: let the
+            # kernel move pages around, then ask again.
+            echo 1 | as_root tee /proc/sys/vm/compact_memory > /dev/null 2>&1 || true
+        fi
+        echo $((old + need - free)) | as_root tee /proc/sys/vm/nr_hugepages > /dev/null 2>&1 || true
+        if (($(meminfo HugePages_Free) >= need)); then
+            return
+        fi
+    done
+    huge_skip="the kernel reserved only $(meminfo HugePages_Free) of the ${need} huge pages of ${huge_page_kib}KiB that fio needs (memory fragmented or short?)"
+    echo "${old}" | as_root tee /proc/sys/vm/nr_hugepages > /dev/null || true
+    old_nr_hugepages=""
+}
+
+# Prints our MB/s; checks the byte count. Extra arguments go to tv_read_bench. Writes how many of
+# the pool's bytes were on huge pages to ${tmp}/pool_huge ("unknown" if tv_read_bench cannot tell).
 run_ours() {
-    local direct="$1" line
+    local direct="$1" out
     shift
-    line="$("${bench_bin}" --dir "${dir}" --files "${files}" --size "${size}" --block "${block}" \
-        --depth "${depth}" --direct "${direct}" --drop-cache "$@")" || die "tv_read_bench failed"
+    out="$("${bench_bin}" --dir "${dir}" --files "${files}" --size "${size}" --block "${block}" \
+        --depth "${depth}" --direct "${direct}" --drop-cache --verbose "$@")" || die "tv_read_bench failed"
+    local line
+    line="$(grep '^tabletvault read:' <<< "${out}")" || die "tv_read_bench printed no result: ${out}"
     [[ "${line}" == *" bytes=${expected} "* ]] || die "tv_read_bench read the wrong amount: ${line}"
+    local pool
+    pool="$(grep '^tabletvault pool:' <<< "${out}")" || true
+    if [[ "${pool}" =~ bytes=([0-9]+)\ huge_page_bytes=([0-9]+) ]]; then
+        echo "${BASH_REMATCH[2]} ${BASH_REMATCH[1]}" > "${tmp}/pool_huge"
+    else
+        echo "unknown" > "${tmp}/pool_huge"
+    fi
     sed -n 's/.* MB\/s=\([0-9.]*\).*/\1/p' <<< "${line}"
 }
 
+# Samples hugepages_in_use every 0.1 s; on SIGTERM writes the peak to $1 and stops.
+watch_hugepages() {
+    local out="$1" peak=0 now
+    trap 'echo "${peak}" > "${out}"; exit 0' TERM
+    while true; do
+        now="$(hugepages_in_use)"
+        if ((now > peak)); then
+            peak="${now}"
+        fi
+        sleep 0.1
+    done
+}
+
 # Prints fio's MB/s; checks that fio read every file fully once (read.io_bytes == files * size).
+# Buffers: "default" (fio's malloc, i.e. small pages unless THP is "always") or "huge"
+# (--mem=shmhuge); for "huge" it also checks that fio's buffers really sat on hugetlb pages and
+# writes how many it used to ${tmp}/fio_huge.
 run_fio() {
-    local direct="$1" json="${tmp}/fio.json"
+    local direct="$1" buffers="$2" json="${tmp}/fio.json" mem_args=() watcher="" before=0
+    if [[ "${buffers}" == huge ]]; then
+        mem_args=(--mem=shmhuge --hugepage-size=$((huge_page_kib * 1024)))
+    fi
     drop_caches
+    if [[ "${buffers}" == huge ]]; then
+        before="$(hugepages_in_use)"
+        watch_hugepages "${tmp}/fio_peak" > /dev/null &
+        watcher=$!
+    fi
+    local rc=0
     fio --name=read --ioengine=io_uring --rw=read --bs="${block}" --iodepth="${depth}" --direct="${direct}" \
-        --filename="${fio_files}" --file_service_type=sequential \
-        --output-format=json --output="${json}" > /dev/null || die "fio failed (see ${json})"
+        --filename="${fio_files}" --file_service_type=sequential "${mem_args[@]}" \
+        --output-format=json --output="${json}" > /dev/null || rc=$?
+    if [[ -n "${watcher}" ]]; then
+        kill "${watcher}"
+        wait "${watcher}" || true
+    fi
+    ((rc == 0)) || die "fio failed (see ${json})"
+    if [[ -n "${watcher}" ]]; then
+        local used=$(($(cat "${tmp}/fio_peak") - before))
+        ((used > 0)) || die "fio --mem=shmhuge ran without a single hugetlb page in use"
+        echo "${used}" > "${tmp}/fio_huge"
+    fi
     python3 - "${json}" "${expected}" << 'EOF'
 import json, sys
 path, expected = sys.argv[1], int(sys.argv[2])
@@ -166,60 +282,140 @@ print(f"{read['bw_bytes'] / 1e6:.1f}")
 EOF
 }
 
-best() {  # best of two decimal numbers
-    python3 -c 'import sys; print(f"{max(float(sys.argv[1]), float(sys.argv[2])):.1f}")' "$1" "$2"
-}
-
+# ---- header ---------------------------------------------------------------------------------------
 echo "read-bench: files=${files} size=${size} block=${block} depth=${depth} dir=${dir} (${fs_type})"
-echo "read-bench: fio $(fio --version | sed 's/^fio-//'), kernel $(uname -r), $(nproc) CPUs; page cache dropped before every run"
-# Modes: direct and buffered compare the runtime as it is with fio. direct-thp is an experiment
-# (tv_read_bench --thp 1): the same O_DIRECT read with the buffer pool's memory collapsed into
-# transparent huge pages, i.e. what the proposed io/buffer_pool.cc change would give; it is set
-# against the same fio O_DIRECT figure and carries no verdict.
-declare -A ours_best fio_best
-modes=(direct buffered direct-thp)
-for mode in "${modes[@]}"; do
-    ours_best[${mode}]=0
-    fio_best[${mode}]=0
-done
+echo "read-bench: fio $(fio --version | sed 's/^fio-//'), kernel $(uname -r), $(nproc) CPUs," \
+    "THP $(sed 's/.*\[\(.*\)\].*/\1/' /sys/kernel/mm/transparent_hugepage/enabled 2> /dev/null || echo unknown);" \
+    "page cache dropped before every run"
+# The device under ${dir}: its segment limit is what makes small-page buffers cost requests.
+device="$(findmnt -no SOURCE --target "${dir}" 2> /dev/null || true)"
+device="${device##*/}"
+if [[ -n "${device}" && -e "/sys/class/block/${device}/partition" ]]; then
+    device="$(basename "$(readlink -f "/sys/class/block/${device}/..")")"
+fi
+if [[ -n "${device}" && -r "/sys/block/${device}/queue/max_segments" ]]; then
+    echo "read-bench: device ${device}: max_segments $(cat "/sys/block/${device}/queue/max_segments")," \
+        "max_sectors_kb $(cat "/sys/block/${device}/queue/max_sectors_kb")," \
+        "scheduler $(sed 's/.*\[\(.*\)\].*/\1/' "/sys/block/${device}/queue/scheduler")"
+fi
+load="$(cut -d' ' -f1 /proc/loadavg)"
+echo "read-bench: load average ${load} at start"
+if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 1.5 else 1)' "${load}"; then
+    echo "read-bench: warning: the machine is busy (load ${load}); other work will disturb the figures" >&2
+fi
+
+reserve_hugepages
+if [[ -z "${huge_skip}" ]]; then
+    # fio has no fallback from --mem=shmhuge (it fails when shmget does), so a short run tells
+    # whether it works here at all.
+    if ! fio --name=check --ioengine=io_uring --rw=read --bs="${block}" --iodepth="${depth}" --direct=1 \
+        --filename="${file_list[0]}" --size=$((block * depth * 2)) \
+        --mem=shmhuge --hugepage-size=$((huge_page_kib * 1024)) --output=/dev/null > "${tmp}/check.txt" 2>&1; then
+        huge_skip="fio --mem=shmhuge fails here: $(grep -m1 -i 'error\|fio:' "${tmp}/check.txt" || tail -n 1 "${tmp}/check.txt")"
+    fi
+fi
+if [[ -n "${huge_skip}" ]]; then
+    echo "read-bench: skipping the row against fio on huge-page buffers: ${huge_skip}" >&2
+else
+    if [[ -n "${old_nr_hugepages}" ]]; then
+        reserved="raised vm.nr_hugepages from ${old_nr_hugepages} to $(cat /proc/sys/vm/nr_hugepages) until exit"
+    else
+        reserved="vm.nr_hugepages $(cat /proc/sys/vm/nr_hugepages), enough free already"
+    fi
+    echo "read-bench: fio's huge-page buffers: --mem=shmhuge (${reserved})"
+fi
+
+# ---- runs ------------------------------------------------------------------------------------------
+# Every figure goes to results as "mode side MB/s"; the summary below takes best and median.
+results="${tmp}/results"
+: > "${results}"
+pool_small_runs=0
 for ((run = 1; run <= runs; run++)); do
+    # Alternate who goes first, so that neither side always meets the device (and the host behind
+    # it) in the state the other one left.
+    if ((run % 2 == 1)); then
+        order=(ours fio fio_huge)
+    else
+        order=(fio_huge fio ours)
+    fi
     for mode in direct buffered; do
         direct=$([[ "${mode}" == direct ]] && echo 1 || echo 0)
-        # Alternate who goes first, so that neither side always meets the device (and the host
-        # behind it) in the state the other one left.
-        if ((run % 2 == 1)); then
-            ours="$(run_ours "${direct}")"
-            theirs="$(run_fio "${direct}")"
-        else
-            theirs="$(run_fio "${direct}")"
-            ours="$(run_ours "${direct}")"
+        declare -A got=()
+        for side in "${order[@]}"; do
+            case "${side}" in
+                ours) got[ours]="$(run_ours "${direct}")" ;;
+                fio) got[fio]="$(run_fio "${direct}" default)" ;;
+                fio_huge)
+                    [[ "${mode}" == direct && -z "${huge_skip}" ]] || continue
+                    got[fio_huge]="$(run_fio "${direct}" huge)"
+                    ;;
+            esac
+        done
+        echo "${mode} ours ${got[ours]}" >> "${results}"
+        echo "${mode} fio ${got[fio]}" >> "${results}"
+        line="$(printf 'read-bench: run %d/%d %-8s  tabletvault %7s MB/s  fio %7s MB/s' \
+            "${run}" "${runs}" "${mode}" "${got[ours]}" "${got[fio]}")"
+        if [[ -n "${got[fio_huge]:-}" ]]; then
+            echo "${mode} fio_huge ${got[fio_huge]}" >> "${results}"
+            line+="$(printf '  fio huge-page buffers %7s MB/s (%s hugetlb pages in use)' \
+                "${got[fio_huge]}" "$(cat "${tmp}/fio_huge")")"
         fi
-        printf 'read-bench: run %d/%d %-10s  tabletvault %8s MB/s  fio %8s MB/s\n' \
-            "${run}" "${runs}" "${mode}" "${ours}" "${theirs}"
-        ours_best[${mode}]="$(best "${ours_best[${mode}]}" "${ours}")"
-        fio_best[${mode}]="$(best "${fio_best[${mode}]}" "${theirs}")"
+        echo "${line}"
+        if [[ "${mode}" == direct ]]; then
+            read -r pool_huge pool_bytes < "${tmp}/pool_huge" || true
+            if [[ "${pool_huge}" != unknown && "${pool_huge}" -lt "${pool_bytes:-0}" ]]; then
+                pool_small_runs=$((pool_small_runs + 1))
+                echo "read-bench: warning: only ${pool_huge} of tabletvault's ${pool_bytes} pool bytes were on" \
+                    "huge pages in this run" >&2
+            fi
+        fi
+        unset got
     done
-    ours="$(run_ours 1 --thp 1)"
-    printf 'read-bench: run %d/%d %-10s  tabletvault %8s MB/s  (experiment: pool on huge pages)\n' \
-        "${run}" "${runs}" direct-thp "${ours}"
-    ours_best[direct-thp]="$(best "${ours_best[direct-thp]}" "${ours}")"
 done
-fio_best[direct-thp]="${fio_best[direct]}"
+if ((pool_small_runs == 0)); then
+    echo "read-bench: tabletvault's buffer pool was on huge pages in every O_DIRECT run (or could not be checked)"
+fi
 
+# ---- summary ---------------------------------------------------------------------------------------
 echo
-echo "Best of ${runs} runs each (MB = 10^6 bytes; block=${block} depth=${depth} files=${files}x${size}):"
-printf '%-10s %17s %10s %7s  %s\n' mode "tabletvault MB/s" "fio MB/s" ratio target
-for mode in "${modes[@]}"; do
-    ratio="$(python3 -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.3f}")' \
-        "${ours_best[${mode}]}" "${fio_best[${mode}]}")"
-    if [[ "${mode}" == direct-thp ]]; then
-        goal="(experiment: pool on THP, the proposed io/buffer_pool.cc fix; fio = direct row)"
-    elif [[ "${mode}" == direct ]]; then
-        verdict="$(python3 -c 'import sys; print("MET" if float(sys.argv[1]) >= float(sys.argv[2]) else "MISSED")' \
-            "${ratio}" "${target}")"
-        goal=">= ${target} ${verdict}"
-    else
-        goal="(none)"
-    fi
-    printf '%-10s %17s %10s %7s  %s\n' "${mode}" "${ours_best[${mode}]}" "${fio_best[${mode}]}" "${ratio}" "${goal}"
-done
+python3 - "${results}" "${runs}" "${target}" "${block}" "${depth}" "${files}" "${size}" "${huge_skip}" << 'EOF'
+import statistics, sys
+path, runs, target, block, depth, files, size, huge_skip = sys.argv[1:]
+runs, target = int(runs), float(target)
+figures = {}
+with open(path) as f:
+    for line in f:
+        mode, side, value = line.split()
+        figures.setdefault((mode, side), []).append(float(value))
+
+def best(key): return max(figures[key])
+def median(key): return statistics.median(figures[key])
+
+rows = [("direct, fio default buffers", "direct", "fio"),
+        ("direct, fio huge-page buffers", "direct", "fio_huge"),
+        ("buffered", "buffered", "fio")]
+print(f"Best and median of {runs} runs (MB/s, MB = 10^6 bytes; block={block} depth={depth} files={files}x{size}):")
+print(f"{'':31} {'-------------- best --------------':34}  {'------------- median -------------':34}")
+print(f"{'mode':31} {'tabletvault':>12} {'fio':>12} {'ratio':>8}  {'tabletvault':>12} {'fio':>12} {'ratio':>8}")
+for label, mode, side in rows:
+    if (mode, side) not in figures:
+        print(f"{label:31} skipped: {huge_skip or 'no figures'}")
+        continue
+    ours, theirs = (mode, "ours"), (mode, side)
+    print(f"{label:31} {best(ours):12.1f} {best(theirs):12.1f} {best(ours) / best(theirs):8.3f}"
+          f"  {median(ours):12.1f} {median(theirs):12.1f} {median(ours) / median(theirs):8.3f}")
+
+# The target is judged on best-of-N against the faster fio O_DIRECT figure: fio on huge-page
+# buffers is the like-for-like comparison (our pool is on huge pages), fio's default the usual one.
+candidates = {side: best(("direct", side)) for side in ("fio", "fio_huge") if ("direct", side) in figures}
+side = max(candidates, key=candidates.get)
+name = {"fio": "default buffers", "fio_huge": "huge-page buffers"}[side]
+ratio = best(("direct", "ours")) / candidates[side]
+verdict = "MET" if ratio >= target else "MISSED"
+against = "the faster of fio's two O_DIRECT figures" if len(candidates) == 2 else "fio's only O_DIRECT figure"
+print()
+print(f"Target: tabletvault O_DIRECT best >= {target} x {against} (best of {runs}): "
+      f"{best(('direct', 'ours')):.1f} / {candidates[side]:.1f} (fio, {name}) = {ratio:.3f}  {verdict}")
+median_ratio = median(("direct", "ours")) / max(median(("direct", s)) for s in candidates)
+print(f"        (on medians, for reference: {median_ratio:.3f}; buffered has no target)")
+EOF
