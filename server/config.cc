@@ -2,6 +2,8 @@
 // Validation, file parsing and the reference table for configuration keys.
 #include "server/config.hh"
 
+#include "io/log.hh"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -154,14 +156,48 @@ const std::string& config::get_string(std::string_view key) const {
     return _values.find(key)->second;
 }
 
+std::string_view key_type_name(key_type t) {
+    switch (t) {
+    case key_type::integer: return "integer";
+    case key_type::size: return "size";
+    case key_type::choice: return "choice";
+    case key_type::string: return "string";
+    }
+    return "string";
+}
+
+std::optional<std::string> apply_runtime_changes(config& cfg,
+                                                 const std::vector<std::pair<std::string, std::string>>& changes) {
+    config trial = cfg;
+    for (const auto& [key, value] : changes) {
+        const config_key* entry = find_config_key(key);
+        if (entry == nullptr) {
+            return fmt::format("unknown config key '{}'", key);
+        }
+        if (!entry->runtime_mutable) {
+            return fmt::format("config key '{}' cannot change while the server runs; set it in the config file or "
+                               "with --set and restart",
+                               key);
+        }
+        if (auto error = trial.set(key, value)) {
+            return error;
+        }
+    }
+    cfg = std::move(trial);
+    for (const auto& [key, value] : changes) {
+        if (key == "log_level") {
+            log::set_level(*log::parse_level(cfg.get_string("log_level")));
+        }
+        TV_LOG_INFO("config {} set to '{}' at run time", key, cfg.get_string(key));
+    }
+    return std::nullopt;
+}
+
 std::string config_reference_markdown() {
     std::string out = "| key | type | default | run-time change | allowed | description |\n"
                       "| --- | --- | --- | --- | --- | --- |\n";
     for (const auto& key : config_keys()) {
-        std::string_view type = key.type == key_type::integer ? "integer"
-                                : key.type == key_type::size  ? "size"
-                                : key.type == key_type::choice ? "choice"
-                                                               : "string";
+        std::string_view type = key_type_name(key.type);
         out += fmt::format("| `{}` | {} | `{}` | {} | {} | {} |\n", key.name, type, key.default_value,
                            key.runtime_mutable ? "yes" : "no", allowed_text(key), key.doc);
     }

@@ -50,6 +50,15 @@ private:
     std::map<std::string, std::string, std::less<>> _values;  // canonical text
 };
 
+/// "integer", "size", "string", "choice".
+std::string_view key_type_name(key_type t);
+
+/// A run-time change of several keys (/api/update_config, ADMIN SET FRONTEND CONFIG): every key
+/// must exist and be changeable at run time and every value valid, else nothing changes and the
+/// reason is returned. Applied changes take effect at once (log level, ...) and are logged.
+std::optional<std::string> apply_runtime_changes(config& cfg,
+                                                 const std::vector<std::pair<std::string, std::string>>& changes);
+
 /// Parses "256M", "1g", "4096" (binary multiples) into bytes.
 std::optional<int64_t> parse_size(std::string_view text);
 

@@ -71,7 +71,6 @@ io::http_response update_config(const io::http_request& request, http_api_contex
     if (query.empty()) {
         return status_json(400, "BAD", "no key=value given: POST /api/update_config?key=value");
     }
-    // Validate every pair before applying any, so a bad request changes nothing.
     std::vector<std::pair<std::string, std::string>> changes;
     while (!query.empty()) {
         auto amp = query.find('&');
@@ -81,28 +80,10 @@ io::http_response update_config(const io::http_request& request, http_api_contex
         if (eq == std::string_view::npos) {
             return status_json(400, "BAD", fmt::format("expected key=value, got '{}'", percent_decode(pair)));
         }
-        std::string key = percent_decode(pair.substr(0, eq));
-        std::string value = percent_decode(pair.substr(eq + 1));
-        const config_key* entry = find_config_key(key);
-        if (entry == nullptr) {
-            return status_json(400, "BAD", fmt::format("unknown config key '{}'", key));
-        }
-        if (!entry->runtime_mutable) {
-            return status_json(400, "BAD",
-                               fmt::format("config key '{}' cannot change while the server runs; set it in the "
-                                           "config file or with --set and restart",
-                                           key));
-        }
-        config probe = ctx.cfg;
-        if (auto error = probe.set(key, value)) {
-            return status_json(400, "BAD", *error);
-        }
-        changes.emplace_back(std::move(key), std::move(value));
+        changes.emplace_back(percent_decode(pair.substr(0, eq)), percent_decode(pair.substr(eq + 1)));
     }
-    for (const auto& [key, value] : changes) {
-        ctx.cfg.set(key, value);
-        apply_runtime_config(ctx.cfg, key);
-        TV_LOG_INFO("config {} set to '{}' through /api/update_config", key, ctx.cfg.get_string(key));
+    if (auto error = apply_runtime_changes(ctx.cfg, changes)) {
+        return status_json(400, "BAD", *error);
     }
     return status_json(200, "OK", "");
 }
@@ -135,12 +116,6 @@ io::task<void> serve_connection(io::socket_fd connection, http_api_context& ctx,
 }
 
 }  // namespace
-
-void apply_runtime_config(const config& cfg, std::string_view key) {
-    if (key == "log_level") {
-        log::set_level(*log::parse_level(cfg.get_string("log_level")));
-    }
-}
 
 io::http_response handle_http_request(const io::http_request& request, http_api_context& ctx) {
     std::string_view path = request.path();

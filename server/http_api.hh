@@ -22,7 +22,4 @@ io::http_response handle_http_request(const io::http_request& request, http_api_
 /// Accepts connections on `listen_fd` until `stop` fires.
 io::task<void> run_http_api(int listen_fd, http_api_context& ctx, io::gate& connections, std::stop_token stop);
 
-/// Applies a configuration value that just changed at run time (log level, ...).
-void apply_runtime_config(const config& cfg, std::string_view key);
-
 }  // namespace tv::server

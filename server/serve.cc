@@ -9,6 +9,9 @@
 #include "io/socket.hh"
 #include "io/sync_wait.hh"
 #include "server/http_api.hh"
+#include "sql/engine.hh"
+#include "sql/mysql_server.hh"
+#include "storage/catalog.hh"
 #include "tv_version.hh"
 
 #include <fcntl.h>
@@ -64,10 +67,41 @@ private:
     int _fd = -1;
 };
 
-io::task<void> run_until_signal(int signal_fd, http_api_context& http_ctx, int http_fd) {
+/// What the SQL layer may see of the configuration: listing, and run-time changes through the
+/// same validation as /api/update_config.
+sql::engine_options engine_options_for(config& cfg) {
+    sql::engine_options options;
+    options.list_config = [&cfg] {
+        std::vector<sql::config_entry> entries;
+        for (const auto& key : config_keys()) {
+            std::string value = key.name == "root_password" ? std::string("******") : cfg.get_string(key.name);
+            entries.push_back({std::string(key.name), value, std::string(key_type_name(key.type)), key.runtime_mutable,
+                               std::string(key.doc)});
+        }
+        return entries;
+    };
+    options.set_config = [&cfg](const std::vector<std::pair<std::string, std::string>>& changes) {
+        return apply_runtime_changes(cfg, changes);
+    };
+    return options;
+}
+
+io::task<int> run_until_signal(int signal_fd, config& cfg, http_api_context& http_ctx, int http_fd, int mysql_fd) {
+    storage::catalog_options catalog_options;
+    catalog_options.root_password = cfg.get_string("root_password");
+    auto opened = co_await storage::catalog::open(cfg.get_string("data_dir"), catalog_options);
+    if (!opened) {
+        TV_LOG_ERROR("refusing to start: cannot open the catalog: {}", opened.error().message);
+        co_return 1;
+    }
+    std::unique_ptr<storage::catalog> catalog = std::move(*opened);
+    sql::engine engine(*catalog, engine_options_for(cfg));
+
     io::gate services;
     std::stop_source stop;
+    io::spawn(services, sql::run_mysql_server(mysql_fd, engine, {}, services, stop.get_token()), "mysql server");
     io::spawn(services, run_http_api(http_fd, http_ctx, services, stop.get_token()), "http api");
+    TV_LOG_INFO("ready");
 
     signalfd_siginfo info{};
     auto got = co_await io::read(signal_fd, std::as_writable_bytes(std::span(&info, 1)), 0);
@@ -79,6 +113,11 @@ io::task<void> run_until_signal(int signal_fd, http_api_context& http_ctx, int h
     // Stop taking work, cancel what is in flight, then wait for every holder of the gate.
     stop.request_stop();
     co_await services.close();
+    if (auto closed = co_await catalog->close(); !closed) {
+        TV_LOG_ERROR("closing the catalog failed: {}", closed.error().message);
+        co_return 1;
+    }
+    co_return 0;
 }
 
 }  // namespace
@@ -114,6 +153,13 @@ int serve(config cfg, io::opcode_probe& probe) {
     }
 
     const std::string bind = cfg.get_string("bind_address");
+    auto mysql = io::listen_tcp(bind, static_cast<uint16_t>(cfg.get_int("query_port")));
+    if (!mysql) {
+        TV_LOG_ERROR("refusing to start: cannot listen for MySQL clients on {}:{}: {}", bind, cfg.get_int("query_port"),
+                     mysql.error().message());
+        ::close(signal_fd);
+        return 1;
+    }
     auto http = io::listen_tcp(bind, static_cast<uint16_t>(cfg.get_int("http_port")));
     if (!http) {
         TV_LOG_ERROR("refusing to start: cannot listen for HTTP on {}:{}: {}", bind, cfg.get_int("http_port"),
@@ -129,11 +175,15 @@ int serve(config cfg, io::opcode_probe& probe) {
         io::loop_group loops(static_cast<unsigned>(cfg.get_int("io_threads")), options);
         TV_LOG_INFO("tabletvault {} serving: data_dir={} io_threads={}", TV_VERSION, cfg.get_string("data_dir"),
                     loops.size());
+        TV_LOG_INFO("mysql: listening on {}:{}", bind, mysql->port);
         TV_LOG_INFO("http: listening on {}:{}", bind, http->port);
         http_api_context http_ctx{cfg};
-        io::sync_wait(loops.main_loop(), run_until_signal(signal_fd, http_ctx, http->fd.get()));
+        exit_code = io::sync_wait(loops.main_loop(),
+                                  run_until_signal(signal_fd, cfg, http_ctx, http->fd.get(), mysql->fd.get()));
         loops.stop();
-        TV_LOG_INFO("shutdown complete");
+        if (exit_code == 0) {
+            TV_LOG_INFO("shutdown complete");
+        }
     } catch (const std::exception& e) {
         TV_LOG_ERROR("fatal: {}", e.what());
         exit_code = 1;

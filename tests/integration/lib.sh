@@ -44,7 +44,7 @@ finish() {
 start_server() {
     local log="$1"
     shift
-    "${tv_bin}" serve --set bind_address=127.0.0.1 --set http_port=0 "$@" > "${log}" 2>&1 &
+    "${tv_bin}" serve --set bind_address=127.0.0.1 --set http_port=0 --set query_port=0 "$@" > "${log}" 2>&1 &
     server_pid=$!
     local i
     for i in $(seq 1 200); do

@@ -56,12 +56,12 @@ check "malformed request gets 400" contains "${bad}" "HTTP/1.1 400 Bad Request"
 health="$(curl -sS "http://127.0.0.1:${http_port}/api/health")"
 check "server keeps serving after a bad client" contains "${health}" '"status":"OK"'
 
-out="$("${tv_bin}" serve --data-dir "${work}/data" --set bind_address=127.0.0.1 --set http_port=0 2>&1)"
+out="$("${tv_bin}" serve --data-dir "${work}/data" --set bind_address=127.0.0.1 --set http_port=0 --set query_port=0 2>&1)"
 rc=$?
 check "second server on the same data_dir: exit 1" equals "${rc}" "1"
 check "second server: says who holds it" contains "${out}" "is in use by another tabletvault process (pid ${server_pid})"
 
-out="$("${tv_bin}" serve --data-dir "${work}/data2" --set bind_address=127.0.0.1 --set http_port="${http_port}" 2>&1)"
+out="$("${tv_bin}" serve --data-dir "${work}/data2" --set bind_address=127.0.0.1 --set http_port="${http_port}" --set query_port=0 2>&1)"
 rc=$?
 check "port in use: exit 1" equals "${rc}" "1"
 check "port in use: says which" contains "${out}" "cannot listen for HTTP on 127.0.0.1:${http_port}: Address already in use"
@@ -80,7 +80,7 @@ check "SIGTERM: shutdown completed" contains "${log}" "shutdown complete"
 
 # With log_file set, the log goes to the file and nothing to standard error. The start-up line
 # is read from the file, so start_server's own wait does not apply here.
-"${tv_bin}" serve --data-dir "${work}/data" --set bind_address=127.0.0.1 --set http_port=0 \
+"${tv_bin}" serve --data-dir "${work}/data" --set bind_address=127.0.0.1 --set http_port=0 --set query_port=0 \
     --set log_file="${work}/file.log" > "${work}/stderr.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 200); do grep -q "http: listening" "${work}/file.log" 2>/dev/null && break; sleep 0.05; done

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// SQLSTATEs of the error taxonomy.
+#include "sql/errors.hh"
+
+namespace tv::sql {
+
+std::string_view sqlstate(errc code) noexcept {
+    switch (code) {
+    case errc::access_denied: return "28000";
+    case errc::no_db_selected: return "3D000";
+    case errc::unknown_command:
+    case errc::net_packet_too_large:
+    case errc::net_read_error: return "08S01";
+    case errc::table_exists: return "42S01";
+    case errc::bad_table:
+    case errc::no_such_table: return "42S02";
+    case errc::bad_field: return "42S22";
+    case errc::duplicate_field: return "42S21";
+    case errc::bad_db_name:
+    case errc::bad_table_name:
+    case errc::no_such_grant:
+    case errc::no_such_function:
+    case errc::access_denied_db:
+    case errc::bad_db:
+    case errc::parse:
+    case errc::table_access_denied:
+    case errc::specific_access_denied:
+    case errc::wrong_value_for_var:
+    case errc::not_supported_yet: return "42000";
+    case errc::db_create_exists:
+    case errc::db_drop_missing:
+    case errc::unknown:
+    case errc::unknown_system_variable:
+    case errc::cannot_user:
+    case errc::malformed_packet:
+    case errc::function_exists:
+    case errc::wrong_object:
+    case errc::drop_partition_missing:
+    case errc::same_partition_name: return "HY000";
+    }
+    return "HY000";
+}
+
+sql_error not_supported(std::string_view what) {
+    return make_error(errc::not_supported_yet, "{} is not supported yet", what);
+}
+
+}  // namespace tv::sql

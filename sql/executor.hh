@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// The executor: runs one parsed statement for a session against the catalog. Handlers are
+// grouped by area (exec_session.cc, exec_schema.cc, exec_objects.cc, exec_users.cc) and all
+// share this context; every handler checks privileges before it changes anything.
+#pragma once
+
+#include "io/task.hh"
+#include "sql/ast.hh"
+#include "sql/engine.hh"
+#include "sql/result.hh"
+#include "sql/session.hh"
+
+namespace tv::storage {
+class catalog;
+}
+
+namespace tv::sql {
+
+struct exec_context {
+    storage::catalog& catalog;
+    session& s;
+    const engine_options& options;
+    const std::string& text;  // the statement's source text
+};
+
+io::task<statement_result> execute_statement(exec_context& ctx, const statement& stmt);
+
+// Per-area entry points; each returns nullopt when `stmt` is not of its area.
+std::optional<statement_result> execute_session_statement(exec_context& ctx, const statement& stmt);
+io::task<std::optional<statement_result>> execute_schema_statement(exec_context& ctx, const statement& stmt);
+io::task<std::optional<statement_result>> execute_object_statement(exec_context& ctx, const statement& stmt);
+io::task<std::optional<statement_result>> execute_user_statement(exec_context& ctx, const statement& stmt);
+
+/// "BACKUP", "INSERT", ...: how errors name a statement.
+std::string_view statement_name(const statement& stmt);
+/// The honest error for a statement whose execution is not there yet.
+sql_error not_supported_statement(const statement& stmt);
+
+/// One-column-per-name result set of varchar columns.
+result_set make_result(std::initializer_list<const char*> columns);
+
+/// How SHOW ... LIKE compares: object names are case-sensitive as in StarRocks, variable names not.
+enum class like_case { sensitive, insensitive };
+
+/// Keeps the rows a SHOW's LIKE (on the first column) and WHERE (over the result's columns by
+/// name) accept.
+std::optional<sql_error> apply_show_filter(const exec_context& ctx, const show_filter& filter, result_set& rs,
+                                           like_case names = like_case::sensitive);
+
+/// "db" from a qualified name, or the session's current database; error 1046 when neither.
+std::variant<std::string, sql_error> resolve_db(const exec_context& ctx, const std::string& db);
+
+}  // namespace tv::sql

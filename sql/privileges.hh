@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+// Who may run what: root may do everything; the db_admin role covers databases, tables, views,
+// materialized views, functions, catalogs, repositories, BACKUP and RESTORE; user_admin covers
+// users and grants; SELECT / INSERT grants cover reading and loading tables. Every handler asks
+// here before it changes anything.
+#pragma once
+
+#include "sql/errors.hh"
+#include "sql/executor.hh"
+#include "storage/catalog_error.hh"
+
+#include <optional>
+#include <string_view>
+
+namespace tv::sql {
+
+/// Error 1227 unless the session's user is root or holds `role`. `operation` names what was
+/// refused in the message ("CREATE DATABASE").
+std::optional<sql_error> require_role(const exec_context& ctx, std::string_view role, std::string_view operation);
+
+/// Which statement failed: MySQL reports a missing table as 1051 for DROP, 1146 otherwise.
+enum class failed_statement { other, drop };
+
+/// Maps a catalog failure to the MySQL error the client sees.
+sql_error to_sql_error(const storage::catalog_error& e, failed_statement kind = failed_statement::other);
+
+}  // namespace tv::sql

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// What executing one statement produces: an OK (affected rows, info), a result set of text
+// rows, or an sql_error. The protocol layer turns each into packets.
+#pragma once
+
+#include "sql/errors.hh"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace tv::sql {
+
+/// Column types as the client sees them (a subset of MySQL's field types).
+enum class column_kind : uint8_t { varchar, bigint, decimal, double_, date, datetime };
+
+struct column_meta {
+    std::string name;
+    column_kind kind = column_kind::varchar;
+};
+
+using cell = std::optional<std::string>;  // nullopt is SQL NULL
+using row = std::vector<cell>;
+
+struct result_set {
+    std::vector<column_meta> columns;
+    std::vector<row> rows;
+};
+
+struct ok_result {
+    uint64_t affected_rows = 0;
+    std::string info;
+};
+
+using statement_result = std::variant<ok_result, result_set, sql_error>;
+
+}  // namespace tv::sql

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// Renders catalog objects back into the SQL that creates them (SHOW CREATE TABLE / VIEW /
+// MATERIALIZED VIEW / CATALOG) and into DESC rows. The CREATE TABLE text round-trips: executing
+// it recreates the same table, which is also how a restore recreates a table's definition.
+#pragma once
+
+#include "sql/result.hh"
+#include "storage/catalog_types.hh"
+
+#include <string>
+
+namespace tv::sql {
+
+std::string show_create_table(const storage::table& t);
+std::string show_create_view(const storage::view& v);
+std::string show_create_materialized_view(const storage::materialized_view& mv);
+std::string show_create_catalog(const storage::external_catalog& c);
+
+/// DESC t: Field, Type, Null, Key, Default, Extra.
+result_set describe_table(const storage::table& t);
+
+/// The type as DESC shows it: lower case without spaces ("decimal(12,2)", "varchar(20)").
+std::string desc_type(const storage::column_type& type);
+
+/// Quotes an identifier with backquotes, doubling any backquote inside.
+std::string quote_identifier(std::string_view name);
+/// Quotes a string literal with double quotes, escaping backslash and double quote.
+std::string quote_string(std::string_view text);
+
+}  // namespace tv::sql

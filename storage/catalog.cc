@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: Apache-2.0
+// The catalog's life cycle (open with replay, commit, checkpoint, close) and its read side.
+#include "storage/catalog.hh"
+
+#include "io/log.hh"
+#include "storage/journal.hh"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace tv::storage {
+
+namespace {
+
+// MySQL host patterns: '%' any run of characters, '_' any one character.
+bool host_matches(std::string_view pattern, std::string_view host) {
+    if (pattern.empty()) {
+        return host.empty();
+    }
+    if (pattern.front() == '%') {
+        for (size_t skip = 0; skip <= host.size(); ++skip) {
+            if (host_matches(pattern.substr(1), host.substr(skip))) {
+                return true;
+            }
+        }
+        return false;
+    }
+    if (host.empty()) {
+        return false;
+    }
+    if (pattern.front() != '_' && !iequals(pattern.substr(0, 1), host.substr(0, 1))) {
+        return false;
+    }
+    return host_matches(pattern.substr(1), host.substr(1));
+}
+
+size_t literal_chars(std::string_view pattern) {
+    return static_cast<size_t>(std::count_if(pattern.begin(), pattern.end(), [](char c) { return c != '%' && c != '_'; }));
+}
+
+}  // namespace
+
+catalog::catalog() = default;
+catalog::~catalog() = default;
+
+io::task<catalog_result<std::unique_ptr<catalog>>> catalog::open(std::string data_dir, catalog_options options) {
+    auto opened = co_await journal::open(data_dir + "/meta");
+    if (!opened) {
+        co_return opened.error();
+    }
+    std::unique_ptr<catalog> c(new catalog());
+    c->_options = std::move(options);
+    recovered_meta& rec = opened->recovered;
+    std::string error;
+    std::optional<catalog_error> failure;
+    if (rec.image) {
+        auto state = decode_state(*rec.image, error);
+        if (!state) {
+            failure = make_error(catalog_errc::corrupt_metadata,
+                                 fmt::format("{}/image.{}: {}", opened->log->dir(), rec.image_seq, error));
+        } else {
+            c->_state = std::move(*state);
+        }
+    }
+    for (size_t i = 0; !failure && i < rec.records.size(); ++i) {
+        const journal_record& r = rec.records[i];
+        auto entry = decode_entry(r.payload, error);
+        if (!entry) {
+            failure = make_error(catalog_errc::corrupt_metadata,
+                                 fmt::format("journal record {} in {}: {}", r.seq, opened->log->dir(), error));
+        } else if (auto problem = apply_entry(c->_state, *entry)) {
+            failure = make_error(catalog_errc::corrupt_metadata,
+                                 fmt::format("journal record {} in {} does not apply: {}", r.seq, opened->log->dir(),
+                                             *problem));
+        }
+    }
+    if (failure) {
+        co_await opened->log->close();
+        co_return *failure;
+    }
+    c->_root.name = "root";
+    c->_root.host = "%";
+    c->_root.password_hash = native_password_hash(c->_options.root_password);
+    c->_journal = std::move(opened->log);
+    TV_LOG_INFO("catalog: opened {} at sequence {} (image at {}, {} journal records replayed)", c->_journal->dir(),
+                c->_journal->last_seq(), rec.image_seq, rec.records.size());
+    if (rec.records.size() >= c->_options.checkpoint_every) {
+        auto hold = co_await c->_write_lock.lock();
+        if (auto done = co_await c->checkpoint_locked(); !done) {
+            TV_LOG_WARN("catalog: checkpoint after replay failed: {}", done.error().message);
+        }
+    }
+    co_return c;
+}
+
+io::task<catalog_result<void>> catalog::close() {
+    auto hold = co_await _write_lock.lock();
+    catalog_result<void> done;
+    if (_journal) {
+        done = co_await checkpoint_locked();
+        co_await _journal->close();
+    }
+    co_return done;
+}
+
+io::task<catalog_result<void>> catalog::checkpoint() {
+    auto hold = co_await _write_lock.lock();
+    co_return co_await checkpoint_locked();
+}
+
+io::task<catalog_result<void>> catalog::checkpoint_locked() {
+    if (_journal->failed() || _journal->last_seq() == _journal->image_seq()) {
+        co_return catalog_result<void>{};
+    }
+    co_return co_await _journal->write_image(encode_state(_state));
+}
+
+io::task<catalog_result<void>> catalog::commit(object_id next_id, ops::op change) {
+    journal_entry entry{next_id, std::move(change)};
+    auto seq = co_await _journal->append(encode_entry(entry));
+    if (!seq) {
+        co_return seq.error();
+    }
+    if (auto problem = apply_entry(_state, entry)) {
+        // Validation passed moments ago under the same lock, so this is a bug. The record is
+        // durable: going on would leave memory and disk disagreeing. Stop; a restart fails to
+        // replay the record and says which one.
+        TV_LOG_ERROR("catalog: journal record {} is durable but does not apply: {}", *seq, *problem);
+        std::abort();
+    }
+    if (_journal->last_seq() - _journal->image_seq() >= _options.checkpoint_every) {
+        if (auto done = co_await checkpoint_locked(); !done) {
+            // The change itself is durable in the journal; the next one retries the image.
+            TV_LOG_WARN("catalog: checkpoint failed: {}", done.error().message);
+        }
+    }
+    co_return catalog_result<void>{};
+}
+
+uint64_t catalog::last_sequence() const noexcept {
+    return _journal ? _journal->last_seq() : 0;
+}
+
+database* catalog::db_mut(std::string_view name) {
+    auto it = _state.databases.find(std::string(name));
+    return it == _state.databases.end() ? nullptr : &it->second;
+}
+
+const database* catalog::find_database(std::string_view name) const {
+    auto it = _state.databases.find(std::string(name));
+    return it == _state.databases.end() ? nullptr : &it->second;
+}
+
+const table* catalog::find_table(std::string_view db, std::string_view name) const {
+    const database* d = find_database(db);
+    if (d == nullptr) {
+        return nullptr;
+    }
+    auto it = d->tables.find(std::string(name));
+    return it == d->tables.end() ? nullptr : &it->second;
+}
+
+const view* catalog::find_view(std::string_view db, std::string_view name) const {
+    const database* d = find_database(db);
+    if (d == nullptr) {
+        return nullptr;
+    }
+    auto it = d->views.find(std::string(name));
+    return it == d->views.end() ? nullptr : &it->second;
+}
+
+const materialized_view* catalog::find_materialized_view(std::string_view db, std::string_view name) const {
+    const database* d = find_database(db);
+    if (d == nullptr) {
+        return nullptr;
+    }
+    auto it = d->mvs.find(std::string(name));
+    return it == d->mvs.end() ? nullptr : &it->second;
+}
+
+const function* catalog::find_function(std::string_view db, std::string_view name,
+                                       const std::vector<std::string>& arg_types, bool variadic) const {
+    const std::vector<function>* fns = &_state.global_functions;
+    if (!db.empty()) {
+        const database* d = find_database(db);
+        if (d == nullptr) {
+            return nullptr;
+        }
+        fns = &d->functions;
+    }
+    for (const auto& f : *fns) {
+        if (iequals(f.name, name) && f.variadic == variadic && f.arg_types.size() == arg_types.size() &&
+            std::equal(f.arg_types.begin(), f.arg_types.end(), arg_types.begin(),
+                       [](const std::string& a, const std::string& b) { return iequals(a, b); })) {
+            return &f;
+        }
+    }
+    return nullptr;
+}
+
+const external_catalog* catalog::find_external_catalog(std::string_view name) const {
+    auto it = _state.catalogs.find(std::string(name));
+    return it == _state.catalogs.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> catalog::list_databases() const {
+    std::vector<std::string> out;
+    for (const auto& [name, _] : _state.databases) {
+        out.push_back(name);
+    }
+    return out;
+}
+
+const user* catalog::find_user(std::string_view name, std::string_view host) const {
+    if (name == _root.name && host == _root.host) {
+        return &_root;
+    }
+    auto it = _state.users.find(user_key{std::string(name), std::string(host)});
+    return it == _state.users.end() ? nullptr : &it->second;
+}
+
+const user* catalog::match_user(std::string_view name, std::string_view client_host) const {
+    if (name == _root.name) {
+        return &_root;
+    }
+    const user* best = nullptr;
+    for (const auto& [key, u] : _state.users) {
+        if (key.name != name || !host_matches(key.host, client_host)) {
+            continue;
+        }
+        if (key.host == client_host) {
+            return &u;
+        }
+        if (best == nullptr || literal_chars(key.host) > literal_chars(best->host)) {
+            best = &u;
+        }
+    }
+    return best;
+}
+
+std::vector<const user*> catalog::users() const {
+    std::vector<const user*> out{&_root};
+    for (const auto& [_, u] : _state.users) {
+        out.push_back(&u);
+    }
+    return out;
+}
+
+bool catalog::has_table_privilege(const user& u, privilege p, std::string_view db, std::string_view table) const {
+    bool is_root = u.name == _root.name && u.host == _root.host;
+    if (is_root || u.roles.contains(std::string(role_db_admin))) {
+        return true;
+    }
+    return std::any_of(u.grants.begin(), u.grants.end(), [&](const table_grant& g) {
+        return g.priv == p && (g.db == "*" || g.db == db) && (g.table == "*" || g.table == table);
+    });
+}
+
+catalog_result<const database*> catalog::need_database(std::string_view name) const {
+    const database* d = find_database(name);
+    if (d == nullptr) {
+        return make_error(catalog_errc::unknown_database, fmt::format("Unknown database '{}'", name));
+    }
+    return d;
+}
+
+catalog_result<const table*> catalog::need_table(std::string_view db, std::string_view name) const {
+    auto d = need_database(db);
+    if (!d) {
+        return d.error();
+    }
+    const table* t = find_table(db, name);
+    if (t == nullptr) {
+        return make_error(catalog_errc::unknown_table, fmt::format("Unknown table '{}.{}'", db, name));
+    }
+    return t;
+}
+
+bool catalog::name_taken(const database& d, std::string_view name) const {
+    std::string key(name);
+    if (d.tables.contains(key) || d.views.contains(key) || d.mvs.contains(key)) {
+        return true;
+    }
+    // Synchronous materialized views too, so that DROP MATERIALIZED VIEW names one thing.
+    return std::any_of(d.tables.begin(), d.tables.end(),
+                       [&](const auto& entry) { return entry.second.find_index(name) != nullptr; });
+}
+
+}  // namespace tv::storage

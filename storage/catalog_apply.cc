@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: Apache-2.0
+// apply_entry: a journal record's effect on the catalog state, shared by live changes and replay.
+#include "storage/catalog_ops.hh"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace tv::storage {
+
+namespace {
+
+using apply_result = std::optional<std::string>;
+
+struct applier {
+    catalog_state& state;
+
+    database* db(const std::string& name) {
+        auto it = state.databases.find(name);
+        return it == state.databases.end() ? nullptr : &it->second;
+    }
+
+    table* tbl(const std::string& db_name, const std::string& name) {
+        database* d = db(db_name);
+        if (d == nullptr) {
+            return nullptr;
+        }
+        auto it = d->tables.find(name);
+        return it == d->tables.end() ? nullptr : &it->second;
+    }
+
+    user* find_user(const std::string& name, const std::string& host) {
+        auto it = state.users.find(user_key{name, host});
+        return it == state.users.end() ? nullptr : &it->second;
+    }
+
+    static apply_result missing(std::string_view what, std::string_view name) {
+        return fmt::format("{} '{}' does not exist", what, name);
+    }
+
+    // StarRocks marks an asynchronous materialized view inactive when a base table goes away
+    // (`table_name` null: the whole database went).
+    void deactivate_views_on(const std::string& db_name, const std::string* table_name) {
+        std::string prefix = db_name + ".";
+        for (auto& [_, d] : state.databases) {
+            for (auto& [_, mv] : d.mvs) {
+                for (const auto& base : mv.base_tables) {
+                    bool hit = table_name != nullptr ? base == prefix + *table_name : base.starts_with(prefix);
+                    if (hit && mv.active) {
+                        mv.active = false;
+                        mv.inactive_reason = table_name != nullptr ? fmt::format("base-table dropped: {}", base)
+                                                                   : fmt::format("base-db dropped: {}", db_name);
+                    }
+                }
+            }
+        }
+    }
+
+    apply_result operator()(const ops::create_database& op) {
+        if (!state.databases.emplace(op.db.name, op.db).second) {
+            return fmt::format("database '{}' exists", op.db.name);
+        }
+        return {};
+    }
+    apply_result operator()(const ops::drop_database& op) {
+        if (state.databases.erase(op.db) == 0) {
+            return missing("database", op.db);
+        }
+        deactivate_views_on(op.db, nullptr);
+        return {};
+    }
+    apply_result operator()(const ops::create_table& op) {
+        database* d = db(op.db);
+        if (d == nullptr) {
+            return missing("database", op.db);
+        }
+        if (!d->tables.emplace(op.tbl.name, op.tbl).second) {
+            return fmt::format("table '{}.{}' exists", op.db, op.tbl.name);
+        }
+        return {};
+    }
+    apply_result operator()(const ops::drop_table& op) {
+        database* d = db(op.db);
+        if (d == nullptr || d->tables.erase(op.table) == 0) {
+            return missing("table", op.db + "." + op.table);
+        }
+        deactivate_views_on(op.db, &op.table);
+        return {};
+    }
+    apply_result operator()(const ops::add_partition& op) {
+        table* t = tbl(op.db, op.table);
+        if (t == nullptr) {
+            return missing("table", op.db + "." + op.table);
+        }
+        t->partitioning.partitions.push_back(op.part);
+        return {};
+    }
+    apply_result operator()(const ops::drop_partition& op) {
+        table* t = tbl(op.db, op.table);
+        if (t == nullptr) {
+            return missing("table", op.db + "." + op.table);
+        }
+        auto& parts = t->partitioning.partitions;
+        auto it = std::find_if(parts.begin(), parts.end(), [&](const partition& p) { return p.name == op.partition; });
+        if (it == parts.end()) {
+            return missing("partition", op.partition);
+        }
+        parts.erase(it);
+        return {};
+    }
+    apply_result operator()(const ops::truncate_table& op) {
+        table* t = tbl(op.db, op.table);
+        if (t == nullptr) {
+            return missing("table", op.db + "." + op.table);
+        }
+        for (const auto& fresh : op.partitions) {
+            auto& parts = t->partitioning.partitions;
+            auto it = std::find_if(parts.begin(), parts.end(), [&](const partition& p) { return p.name == fresh.name; });
+            if (it == parts.end()) {
+                return missing("partition", fresh.name);
+            }
+            *it = fresh;
+        }
+        return {};
+    }
+    apply_result operator()(const ops::create_index& op) {
+        table* t = tbl(op.db, op.table);
+        if (t == nullptr) {
+            return missing("table", op.db + "." + op.table);
+        }
+        if (op.tablets.size() != t->partitioning.partitions.size()) {
+            return fmt::format("index '{}' has tablets for {} partitions, table has {}", op.index.name,
+                               op.tablets.size(), t->partitioning.partitions.size());
+        }
+        for (size_t i = 0; i < op.tablets.size(); ++i) {
+            partition& p = t->partitioning.partitions[i];
+            if (p.id != op.tablets[i].partition_id) {
+                return fmt::format("index '{}': partition {} is not {}", op.index.name, p.id, op.tablets[i].partition_id);
+            }
+            p.tablets.push_back(index_tablets{op.index.id, op.tablets[i].tablet_ids});
+        }
+        t->indexes.push_back(op.index);
+        return {};
+    }
+    apply_result operator()(const ops::drop_index& op) {
+        table* t = tbl(op.db, op.table);
+        if (t == nullptr) {
+            return missing("table", op.db + "." + op.table);
+        }
+        if (t->indexes.size() < 2) {
+            return missing("index", op.index);
+        }
+        // indexes[0] is the base index, which only goes with the table.
+        auto it = std::find_if(t->indexes.begin() + 1, t->indexes.end(),
+                               [&](const materialized_index& i) { return i.name == op.index; });
+        if (it == t->indexes.end()) {
+            return missing("index", op.index);
+        }
+        object_id id = it->id;
+        t->indexes.erase(it);
+        for (auto& p : t->partitioning.partitions) {
+            std::erase_if(p.tablets, [&](const index_tablets& x) { return x.index_id == id; });
+        }
+        return {};
+    }
+    apply_result operator()(const ops::put_view& op) {
+        database* d = db(op.db);
+        if (d == nullptr) {
+            return missing("database", op.db);
+        }
+        d->views[op.v.name] = op.v;
+        return {};
+    }
+    apply_result operator()(const ops::drop_view& op) {
+        database* d = db(op.db);
+        if (d == nullptr || d->views.erase(op.view) == 0) {
+            return missing("view", op.db + "." + op.view);
+        }
+        return {};
+    }
+    apply_result operator()(const ops::create_mv& op) {
+        database* d = db(op.db);
+        if (d == nullptr) {
+            return missing("database", op.db);
+        }
+        if (!d->mvs.emplace(op.mv.name, op.mv).second) {
+            return fmt::format("materialized view '{}.{}' exists", op.db, op.mv.name);
+        }
+        return {};
+    }
+    apply_result operator()(const ops::drop_mv& op) {
+        database* d = db(op.db);
+        if (d == nullptr || d->mvs.erase(op.mv) == 0) {
+            return missing("materialized view", op.db + "." + op.mv);
+        }
+        return {};
+    }
+    apply_result operator()(const ops::set_mv_active& op) {
+        database* d = db(op.db);
+        auto it = d == nullptr ? decltype(d->mvs)::iterator{} : d->mvs.find(op.mv);
+        if (d == nullptr || it == d->mvs.end()) {
+            return missing("materialized view", op.db + "." + op.mv);
+        }
+        it->second.active = op.active;
+        it->second.inactive_reason = op.active ? std::string() : op.reason;
+        return {};
+    }
+    std::vector<function>* functions_of(const std::string& db_name) {
+        if (db_name.empty()) {
+            return &state.global_functions;
+        }
+        database* d = db(db_name);
+        return d == nullptr ? nullptr : &d->functions;
+    }
+    apply_result operator()(const ops::create_function& op) {
+        auto* fns = functions_of(op.db);
+        if (fns == nullptr) {
+            return missing("database", op.db);
+        }
+        fns->push_back(op.fn);
+        return {};
+    }
+    apply_result operator()(const ops::drop_function& op) {
+        auto* fns = functions_of(op.db);
+        if (fns == nullptr || std::erase_if(*fns, [&](const function& f) { return f.id == op.id; }) == 0) {
+            return fmt::format("function {} does not exist in '{}'", op.id, op.db);
+        }
+        return {};
+    }
+    apply_result operator()(const ops::create_catalog& op) {
+        if (!state.catalogs.emplace(op.cat.name, op.cat).second) {
+            return fmt::format("catalog '{}' exists", op.cat.name);
+        }
+        return {};
+    }
+    apply_result operator()(const ops::drop_catalog& op) {
+        if (state.catalogs.erase(op.name) == 0) {
+            return missing("catalog", op.name);
+        }
+        return {};
+    }
+    apply_result operator()(const ops::create_user& op) {
+        if (!state.users.emplace(user_key{op.u.name, op.u.host}, op.u).second) {
+            return fmt::format("user {} exists", op.u.identity());
+        }
+        return {};
+    }
+    apply_result operator()(const ops::drop_user& op) {
+        if (state.users.erase(user_key{op.name, op.host}) == 0) {
+            return missing("user", op.name + "@" + op.host);
+        }
+        return {};
+    }
+    apply_result operator()(const ops::set_password& op) {
+        user* u = find_user(op.name, op.host);
+        if (u == nullptr) {
+            return missing("user", op.name + "@" + op.host);
+        }
+        u->password_hash = op.password_hash;
+        return {};
+    }
+    apply_result operator()(const ops::change_roles& op) {
+        user* u = find_user(op.name, op.host);
+        if (u == nullptr) {
+            return missing("user", op.name + "@" + op.host);
+        }
+        for (const auto& r : op.roles) {
+            if (op.grant) {
+                u->roles.insert(r);
+            } else {
+                u->roles.erase(r);
+            }
+        }
+        return {};
+    }
+    apply_result operator()(const ops::change_grants& op) {
+        user* u = find_user(op.name, op.host);
+        if (u == nullptr) {
+            return missing("user", op.name + "@" + op.host);
+        }
+        for (const auto& g : op.grants) {
+            if (op.grant) {
+                u->grants.insert(g);
+            } else {
+                u->grants.erase(g);
+            }
+        }
+        return {};
+    }
+};
+
+}  // namespace
+
+std::optional<std::string> apply_entry(catalog_state& state, const journal_entry& entry) {
+    if (entry.next_id < state.next_id) {
+        return fmt::format("the id counter would go back from {} to {}", state.next_id, entry.next_id);
+    }
+    if (auto error = std::visit(applier{state}, entry.change)) {
+        return error;
+    }
+    state.next_id = entry.next_id;
+    return std::nullopt;
+}
+
+}  // namespace tv::storage

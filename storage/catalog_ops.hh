@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+// The journal's record types: one struct per catalog change, holding the change fully resolved
+// (ids assigned, bounds computed), so that replay needs no validation and cannot diverge.
+#pragma once
+
+#include "storage/catalog_state.hh"
+#include "storage/catalog_types.hh"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace tv::storage::ops {
+
+struct create_database {
+    static constexpr std::string_view op_name = "create_database";
+    database db;  // empty of tables and views
+};
+struct drop_database {
+    static constexpr std::string_view op_name = "drop_database";
+    std::string db;
+};
+struct create_table {
+    static constexpr std::string_view op_name = "create_table";
+    std::string db;
+    table tbl;
+};
+struct drop_table {
+    static constexpr std::string_view op_name = "drop_table";
+    std::string db;
+    std::string table;
+};
+struct add_partition {
+    static constexpr std::string_view op_name = "add_partition";
+    std::string db;
+    std::string table;
+    partition part;
+};
+struct drop_partition {
+    static constexpr std::string_view op_name = "drop_partition";
+    std::string db;
+    std::string table;
+    std::string partition;
+};
+/// The partitions replace the table's partitions of the same names.
+struct truncate_table {
+    static constexpr std::string_view op_name = "truncate_table";
+    std::string db;
+    std::string table;
+    std::vector<partition> partitions;
+};
+/// The tablets a new index gets in one partition.
+struct partition_tablets {
+    object_id partition_id = 0;
+    std::vector<object_id> tablet_ids;
+};
+struct create_index {
+    static constexpr std::string_view op_name = "create_index";
+    std::string db;
+    std::string table;
+    materialized_index index;
+    std::vector<partition_tablets> tablets;
+};
+struct drop_index {
+    static constexpr std::string_view op_name = "drop_index";
+    std::string db;
+    std::string table;
+    std::string index;
+};
+/// Creates the view or replaces the one of that name.
+struct put_view {
+    static constexpr std::string_view op_name = "put_view";
+    std::string db;
+    view v;
+};
+struct drop_view {
+    static constexpr std::string_view op_name = "drop_view";
+    std::string db;
+    std::string view;
+};
+struct create_mv {
+    static constexpr std::string_view op_name = "create_mv";
+    std::string db;
+    materialized_view mv;
+};
+struct drop_mv {
+    static constexpr std::string_view op_name = "drop_mv";
+    std::string db;
+    std::string mv;
+};
+struct set_mv_active {
+    static constexpr std::string_view op_name = "set_mv_active";
+    std::string db;
+    std::string mv;
+    bool active = true;
+    std::string reason;
+};
+struct create_function {
+    static constexpr std::string_view op_name = "create_function";
+    std::string db;  // empty: global
+    function fn;
+};
+struct drop_function {
+    static constexpr std::string_view op_name = "drop_function";
+    std::string db;  // empty: global
+    object_id id = 0;
+};
+struct create_catalog {
+    static constexpr std::string_view op_name = "create_catalog";
+    external_catalog cat;
+};
+struct drop_catalog {
+    static constexpr std::string_view op_name = "drop_catalog";
+    std::string name;
+};
+struct create_user {
+    static constexpr std::string_view op_name = "create_user";
+    user u;
+};
+struct drop_user {
+    static constexpr std::string_view op_name = "drop_user";
+    std::string name;
+    std::string host;
+};
+struct set_password {
+    static constexpr std::string_view op_name = "set_password";
+    std::string name;
+    std::string host;
+    std::string password_hash;
+};
+/// GRANT / REVOKE of roles and table privileges; `grant` false revokes.
+struct change_roles {
+    static constexpr std::string_view op_name = "change_roles";
+    std::string name;
+    std::string host;
+    bool grant = true;
+    std::vector<std::string> roles;
+};
+struct change_grants {
+    static constexpr std::string_view op_name = "change_grants";
+    std::string name;
+    std::string host;
+    bool grant = true;
+    std::vector<table_grant> grants;
+};
+
+using op = std::variant<create_database, drop_database, create_table, drop_table, add_partition, drop_partition,
+                        truncate_table, create_index, drop_index, put_view, drop_view, create_mv, drop_mv,
+                        set_mv_active, create_function, drop_function, create_catalog, drop_catalog, create_user,
+                        drop_user, set_password, change_roles, change_grants>;
+
+}  // namespace tv::storage::ops
+
+namespace tv::storage {
+
+/// One journal record: the change and the id counter after it.
+struct journal_entry {
+    object_id next_id = first_object_id;
+    ops::op change;
+};
+
+/// Applies `entry` to `state`: the one function both the live path (after the record is durable)
+/// and replay use. Returns a description when the record does not fit the state, which means
+/// the metadata is damaged or a bug let an invalid change through.
+std::optional<std::string> apply_entry(catalog_state& state, const journal_entry& entry);
+
+/// JSON text of a record and of a whole state (the image body), and back. Decoding failures
+/// are corrupt_metadata errors.
+std::string encode_entry(const journal_entry& entry);
+std::optional<journal_entry> decode_entry(std::string_view payload, std::string& error);
+std::string encode_state(const catalog_state& state);
+std::optional<catalog_state> decode_state(std::string_view payload, std::string& error);
+
+}  // namespace tv::storage

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The mariadb command-line client against a real tabletvault server, in -e and batch modes:
+# session statements it sends on connect, DDL, SHOW, and error reporting.
+# Usage: mariadb_client.sh PORT
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "${here}/../integration/lib.sh"
+port="$1"
+sql() { mariadb -h127.0.0.1 -P"${port}" -uroot --batch --skip-column-names "$@"; }
+
+check "interactive-style connect (version comment)" contains "$(sql -e 'SELECT @@version_comment LIMIT 1')" "tabletvault"
+
+out="$(sql <<'SQL'
+CREATE DATABASE cli_db;
+USE cli_db;
+CREATE TABLE events (
+    id BIGINT NOT NULL COMMENT "event id",
+    kind VARCHAR(32) NOT NULL DEFAULT "click",
+    at DATETIME
+) DUPLICATE KEY(id)
+PARTITION BY LIST(kind) (PARTITION p_click VALUES IN ("click"), PARTITION p_view VALUES IN ("view", "impression"))
+DISTRIBUTED BY HASH(id) BUCKETS 3
+PROPERTIES ("replication_num" = "1");
+SHOW TABLES;
+SELECT DATABASE();
+SQL
+)"
+check "batch mode: DDL then SHOW" equals "${out}" $'events\ncli_db'
+
+out="$(sql -e 'SHOW DATABASES' )"
+check "SHOW DATABASES lists it" contains "${out}" "cli_db"
+
+out="$(sql -D cli_db -e 'DESC events')"
+check "DESC shows columns" contains "${out}" $'kind\tvarchar(32)\tNO\tfalse\tclick'
+
+out="$(sql -e 'CREATE TABLE cli_db.events (x INT) DISTRIBUTED BY HASH(x) BUCKETS 1' 2>&1)"
+check "error: exit code and message" contains "${out}" "ERROR 1050 (42S01)"
+
+out="$(sql -e 'SELECT * FROM' 2>&1)"
+check "syntax error says where" contains "${out}" "ERROR 1064 (42000)"
+
+out="$(mariadb -h127.0.0.1 -P"${port}" -uroot -pwrong -e 'SELECT 1' 2>&1)"
+check "wrong password: 1045" contains "${out}" "ERROR 1045 (28000): Access denied for user 'root'"
+
+out="$(sql -e 'DROP DATABASE cli_db; SHOW DATABASES' )"
+check "DROP DATABASE" equals "$(grep -c cli_db <<< "${out}")" "0"
+finish

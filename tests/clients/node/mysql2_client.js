@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// Node's mysql2 driver against a real tabletvault server: connect, session queries, DDL, SHOW,
+// an error case, a second user. Usage: node mysql2_client.js PORT
+'use strict';
+const mysql = require('mysql2/promise');
+const assert = require('node:assert/strict');
+
+const port = Number(process.argv[2]);
+let passed = 0;
+let failed = 0;
+
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - ${name}\n    ${e.message}`);
+  }
+}
+
+async function main() {
+  const conn = await mysql.createConnection({host: '127.0.0.1', port, user: 'root', password: '',
+                                             multipleStatements: true});
+  await check('version comment', async () => {
+    const [rows] = await conn.query('SELECT @@version_comment LIMIT 1');
+    assert.match(String(Object.values(rows[0])[0]), /^tabletvault /);
+  });
+  await check('create database and use it', async () => {
+    await conn.query('CREATE DATABASE node_db');
+    await conn.query('USE node_db');
+    const [rows] = await conn.query('SELECT DATABASE()');
+    assert.equal(Object.values(rows[0])[0], 'node_db');
+  });
+  await check('create table, show tables', async () => {
+    await conn.query(`CREATE TABLE t1 (k INT NOT NULL, v VARCHAR(20)) DUPLICATE KEY(k)
+                      DISTRIBUTED BY HASH(k) BUCKETS 2 PROPERTIES ("replication_num" = "1")`);
+    const [rows] = await conn.query('SHOW TABLES');
+    assert.deepEqual(rows.map((r) => Object.values(r)[0]), ['t1']);
+  });
+  await check('describe columns', async () => {
+    const [rows] = await conn.query('DESC t1');
+    assert.deepEqual(rows.map((r) => [r.Field, r.Type, r.Null, r.Key]),
+                     [['k', 'int', 'NO', 'true'], ['v', 'varchar(20)', 'YES', 'false']]);
+  });
+  await check('multi statements', async () => {
+    const [results] = await conn.query('SELECT 1 AS a; SELECT 2 AS b');
+    assert.equal(results[0][0].a, 1);
+    assert.equal(results[1][0].b, 2);
+  });
+  await check('duplicate table is error 1050', async () => {
+    await assert.rejects(conn.query('CREATE TABLE t1 (k INT) DISTRIBUTED BY HASH(k) BUCKETS 1'),
+                         (e) => e.errno === 1050 && e.sqlState === '42S01' && /t1/.test(e.message));
+  });
+  await check('unknown database is error 1049', async () => {
+    await assert.rejects(conn.query('USE no_such_db'),
+                         (e) => e.errno === 1049 && e.message === "Unknown database 'no_such_db'");
+  });
+  await check('a second user logs in with its password', async () => {
+    await conn.query("CREATE USER 'nodeuser'@'%' IDENTIFIED BY 's3cret'");
+    const other = await mysql.createConnection({host: '127.0.0.1', port, user: 'nodeuser',
+                                                password: 's3cret'});
+    const [rows] = await other.query('SELECT CURRENT_USER()');
+    assert.equal(Object.values(rows[0])[0], "'nodeuser'@'%'");
+    await other.end();
+    await assert.rejects(mysql.createConnection({host: '127.0.0.1', port, user: 'nodeuser',
+                                                 password: 'wrong'}),
+                         (e) => e.errno === 1045);
+  });
+  await check('drop database', async () => {
+    await conn.query('DROP DATABASE node_db');
+    const [rows] = await conn.query("SHOW DATABASES LIKE 'node_db'");
+    assert.equal(rows.length, 0);
+  });
+  await conn.end();
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+main().catch((e) => {
+  console.log(`not ok - ${e.message}`);
+  console.log(`${passed} passed, ${failed + 1} failed`);
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# PyMySQL (Debian's python3-pymysql) against a real tabletvault server: session queries, DDL,
+# SHOW, error cases, a second user. Usage: pymysql_client.py PORT
+import sys
+
+import pymysql
+
+port = int(sys.argv[1])
+passed = failed = 0
+
+
+def check(name, fn):
+    global passed, failed
+    try:
+        fn()
+        passed += 1
+        print(f"ok - {name}")
+    except Exception as e:  # report and go on: every check counts
+        failed += 1
+        print(f"not ok - {name}\n    {type(e).__name__}: {e}")
+
+
+conn = pymysql.connect(host="127.0.0.1", port=port, user="root", password="", autocommit=True)
+cur = conn.cursor()
+
+
+def query(sql):
+    cur.execute(sql)
+    return cur.fetchall()
+
+
+def expect_error(sql, code, text):
+    try:
+        cur.execute(sql)
+    except pymysql.MySQLError as e:
+        assert e.args[0] == code, f"error {e.args}, wanted {code}"
+        assert text in e.args[1], f"message {e.args[1]!r} lacks {text!r}"
+        return
+    raise AssertionError(f"{sql!r} succeeded, wanted error {code}")
+
+
+def ddl():
+    query("CREATE DATABASE py_db")
+    conn.select_db("py_db")  # COM_INIT_DB
+    assert query("SELECT DATABASE()") == (("py_db",),)
+    query("""CREATE TABLE sales (d DATE NOT NULL, region VARCHAR(16), amount DECIMAL(12, 2) SUM DEFAULT "0")
+             AGGREGATE KEY(d, region)
+             PARTITION BY RANGE(d) (PARTITION p2024 VALUES LESS THAN ("2025-01-01"),
+                                    PARTITION p2025 VALUES LESS THAN ("2026-01-01"))
+             DISTRIBUTED BY HASH(region) BUCKETS 4 PROPERTIES ("replication_num" = "1")""")
+    assert query("SHOW TABLES") == (("sales",),)
+
+
+def show_create_round_trip():
+    create = query("SHOW CREATE TABLE sales")[0][1]
+    query("DROP TABLE sales")
+    query(create)
+    assert query("SHOW CREATE TABLE sales")[0][1] == create
+
+
+def session_values():
+    assert query("SELECT @@version_comment LIMIT 1")[0][0].startswith("tabletvault")
+    assert query("SELECT CONNECTION_ID()")[0][0] == conn.thread_id()
+
+
+def session_settings():
+    query("SET NAMES utf8mb4")
+    query("SET autocommit=1")
+    assert query("SHOW VARIABLES LIKE 'autocommit'") == (("autocommit", "1"),)
+
+
+def unprivileged_user():
+    query("CREATE USER 'pyuser'@'%' IDENTIFIED BY 'pw'")
+    other = pymysql.connect(host="127.0.0.1", port=port, user="pyuser", password="pw")
+    try:
+        other.cursor().execute("CREATE DATABASE not_allowed")
+    except pymysql.MySQLError as e:
+        assert e.args[0] == 1227, e.args
+        return
+    raise AssertionError("a user without privileges created a database")
+
+
+check("version and connection id", session_values)
+check("set names, autocommit, show variables", session_settings)
+check("partitioned aggregate table", ddl)
+check("SHOW CREATE TABLE round-trips", show_create_round_trip)
+check("syntax error names line and column",
+      lambda: expect_error("SELEC 1", 1064, "line 1, column"))
+check("unknown table", lambda: expect_error("DROP TABLE nope", 1051, "Unknown table"))
+check("user without privileges is refused DDL", unprivileged_user)
+check("drop database", lambda: query("DROP DATABASE py_db"))
+print(f"{passed} passed, {failed} failed")
+sys.exit(0 if failed == 0 else 1)
