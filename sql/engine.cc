@@ -6,6 +6,7 @@
 #include "io/log.hh"
 #include "sql/executor.hh"
 #include "sql/parser.hh"
+#include "sql/privileges.hh"
 #include "storage/catalog.hh"
 
 namespace tv::sql {
@@ -97,6 +98,13 @@ io::task<statement_result> execute_statement(exec_context& ctx, const statement&
     }
     if (auto r = co_await execute_user_statement(ctx, stmt)) {
         co_return std::move(*r);
+    }
+    // Repository, BACKUP and RESTORE statements belong to root and db_admin even before they
+    // run: a user without the role learns that first.
+    if (is_backup_statement(stmt)) {
+        if (auto denied = require_role(ctx, storage::role_db_admin, statement_name(stmt))) {
+            co_return *denied;
+        }
     }
     co_return not_supported_statement(stmt);
 }

@@ -47,6 +47,15 @@ std::string_view statement_name(const statement& stmt) {
         stmt);
 }
 
+bool is_backup_statement(const statement& stmt) {
+    return std::holds_alternative<create_repository_stmt>(stmt) || std::holds_alternative<alter_repository_stmt>(stmt) ||
+           std::holds_alternative<drop_repository_stmt>(stmt) || std::holds_alternative<show_repositories_stmt>(stmt) ||
+           std::holds_alternative<backup_stmt>(stmt) || std::holds_alternative<restore_stmt>(stmt) ||
+           std::holds_alternative<show_backup_stmt>(stmt) || std::holds_alternative<show_restore_stmt>(stmt) ||
+           std::holds_alternative<cancel_backup_stmt>(stmt) || std::holds_alternative<cancel_restore_stmt>(stmt) ||
+           std::holds_alternative<show_snapshot_stmt>(stmt) || std::holds_alternative<drop_snapshot_stmt>(stmt);
+}
+
 sql_error not_supported_statement(const statement& stmt) {
     return not_supported(statement_name(stmt));
 }

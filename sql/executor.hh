@@ -33,6 +33,8 @@ io::task<std::optional<statement_result>> execute_user_statement(exec_context& c
 
 /// "BACKUP", "INSERT", ...: how errors name a statement.
 std::string_view statement_name(const statement& stmt);
+/// Repository, snapshot, BACKUP and RESTORE statements: root and db_admin only.
+bool is_backup_statement(const statement& stmt);
 /// The honest error for a statement whose execution is not there yet.
 sql_error not_supported_statement(const statement& stmt);
 

@@ -46,6 +46,18 @@ static_assert(!reserved_words.front().empty(), "reserved_words has unfilled slot
 constexpr size_t shown_candidates = 3;
 constexpr size_t max_near_bytes = 64;
 
+// "')'" for ")": candidates are views, so the quoted spellings live here for good.
+std::string_view quoted_symbol(std::string_view symbol) {
+    static constexpr std::string_view quoted[] = {"'('", "')'", "','", "';'", "'.'", "'='", "':='", "'@'",
+                                                  "'['", "'*'", "'...'"};
+    for (auto q : quoted) {
+        if (q.substr(1, q.size() - 2) == symbol) {
+            return q;
+        }
+    }
+    return "a symbol";
+}
+
 std::string upper_ascii(std::string_view s) {
     std::string out(s);
     for (char& c : out) {
@@ -77,11 +89,11 @@ size_t edit_distance(std::string_view a, std::string_view b) {
     return d[a.size()][b.size()];
 }
 
-bool is_keyword_candidate(const std::string& c) {
+bool is_keyword_candidate(std::string_view c) {
     return !c.empty() && c.front() >= 'A' && c.front() <= 'Z';
 }
 
-bool is_symbol_candidate(const std::string& c) {
+bool is_symbol_candidate(std::string_view c) {
     return !c.empty() && c.front() == '\'';
 }
 
@@ -115,7 +127,7 @@ std::string printable_near(std::string_view raw) {
     return out;
 }
 
-std::string join_candidates(const std::vector<std::string>& list) {
+std::string join_candidates(const std::vector<std::string_view>& list) {
     std::string out;
     for (size_t i = 0; i < list.size() && i < shown_candidates; ++i) {
         if (i > 0) {
@@ -164,18 +176,18 @@ bool parser::is_symbol(std::string_view text, size_t ahead) const noexcept {
     return peek(ahead).is_symbol(text);
 }
 
-void parser::note(std::string candidate) {
+void parser::note(std::string_view candidate) {
     if (_expected_pos != _pos) {
         _expected.clear();
         _expected_pos = _pos;
     }
     if (std::find(_expected.begin(), _expected.end(), candidate) == _expected.end()) {
-        _expected.push_back(std::move(candidate));
+        _expected.push_back(candidate);
     }
 }
 
 bool parser::at_keyword(std::string_view upper) {
-    note(std::string(upper));
+    note(upper);
     return is_keyword(upper);
 }
 
@@ -194,7 +206,7 @@ void parser::expect_keyword(std::string_view upper) {
 }
 
 bool parser::at_symbol(std::string_view text) {
-    note("'" + std::string(text) + "'");
+    note(quoted_symbol(text));
     return is_symbol(text);
 }
 
@@ -214,7 +226,7 @@ void parser::expect_symbol(std::string_view text) {
 
 void parser::fail() {
     const token& t = peek();
-    std::vector<std::string> candidates;
+    std::vector<std::string_view> candidates;
     if (_expected_pos == _pos) {
         candidates = _expected;
     }
@@ -225,7 +237,7 @@ void parser::fail() {
         std::stable_partition(candidates.begin(), candidates.end(), is_symbol_candidate);
         detail = "Unexpected end of input";
         if (candidates.size() == 1) {
-            detail += ", expected " + candidates.front();
+            detail += ", expected " + std::string(candidates.front());
         } else if (!candidates.empty()) {
             detail += ", expected one of {" + join_candidates(candidates) + "}";
         }
@@ -243,11 +255,11 @@ void parser::fail() {
         int group;
         size_t distance;
         size_t index;
-        std::string text;
+        std::string_view text;
     };
     std::vector<ranked_candidate> ranked;
     for (size_t i = 0; i < candidates.size(); ++i) {
-        const std::string& c = candidates[i];
+        std::string_view c = candidates[i];
         if (c == typed) {
             continue;
         }
@@ -264,8 +276,8 @@ void parser::fail() {
         return std::tie(a.group, a.distance, a.index) < std::tie(b.group, b.distance, b.index);
     });
     candidates.clear();
-    for (auto& r : ranked) {
-        candidates.push_back(std::move(r.text));
+    for (const auto& r : ranked) {
+        candidates.push_back(r.text);
     }
     detail = "Unexpected input '" + near + "'";
     if (!candidates.empty()) {

@@ -76,8 +76,9 @@ private:
     size_t _pos = 0;
     // What the grammar would have accepted at token _expected_pos, for error messages (the
     // way ANTLR collects expected tokens). Only checks of the current token record here.
+    // Candidates are views of string literals and static tables, so noting one costs nothing.
     size_t _expected_pos = 0;
-    std::vector<std::string> _expected;
+    std::vector<std::string_view> _expected;
     int _depth = 0;
 
     // --- cursor and errors (parser.cc)
@@ -92,8 +93,9 @@ private:
     bool at_symbol(std::string_view text);
     bool accept_symbol(std::string_view text);
     void expect_symbol(std::string_view text);
-    /// Records one more thing the grammar accepts at the current token.
-    void note(std::string candidate);
+    /// Records one more thing the grammar accepts at the current token: a keyword ("TABLE"),
+    /// a quoted symbol ("')'") or a class ("a legal identifier"). Must outlive the parser.
+    void note(std::string_view candidate);
     [[noreturn]] void fail();
     [[noreturn]] void fail_at(const token& where, std::string detail);
     std::string source_text(size_t first_token, size_t last_token) const;

@@ -339,7 +339,6 @@ bool parser::function_call_ahead() const {
         break;
     }
     note("an expression");
-    note("'('");
     fail();
 }
 
@@ -469,14 +468,14 @@ data_type parser::parse_data_type(bool for_cast) {
     const token& t = peek();
     const type_spec* spec = nullptr;
     for (const auto& s : column_types) {
-        note(std::string(s.written));
+        note(s.written);
         if (!spec && t.is_keyword(s.written)) {
             spec = &s;
         }
     }
     if (for_cast) {
         for (const auto& s : cast_only_types) {
-            note(std::string(s.written));
+            note(s.written);
             if (!spec && t.is_keyword(s.written)) {
                 spec = &s;
             }

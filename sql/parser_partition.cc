@@ -137,14 +137,15 @@ partition_value parser::parse_partition_value() {
     std::string sign;
     if (is_symbol("-")) {
         advance();
-        sign = "-";
+        sign.push_back('-');  // not `= "-"`: GCC 12 warns falsely on it (-Wrestrict)
     }
     note("a string");
     note("an integer");
     if (peek().kind != token_kind::integer) {
         fail();
     }
-    return partition_value{sign + advance().value, false};
+    sign += advance().value;
+    return partition_value{std::move(sign), false};
 }
 
 distribution_desc parser::parse_distribution() {

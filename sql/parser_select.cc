@@ -43,7 +43,7 @@ select_item parser::parse_select_item() {
     size_t first = _pos;
     if (accept_symbol("*")) {
         item.star = true;
-        item.text = "*";
+        item.text.push_back('*');  // not `= "*"`: GCC 12 warns falsely on it (-Wrestrict)
         return item;
     }
     // t.* and db.t.*

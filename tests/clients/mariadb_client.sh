@@ -43,6 +43,12 @@ check "syntax error says where" contains "${out}" "ERROR 1064 (42000)"
 out="$(mariadb -h127.0.0.1 -P"${port}" -uroot -pwrong -e 'SELECT 1' 2>&1)"
 check "wrong password: 1045" contains "${out}" "ERROR 1045 (28000): Access denied for user 'root'"
 
+# A client that starts with caching_sha2_password is switched to mysql_native_password.
+sql -e "CREATE USER 'sha_user'@'%' IDENTIFIED BY 'pw'" > /dev/null
+out="$(mariadb -h127.0.0.1 -P"${port}" -usha_user -ppw --default-auth=caching_sha2_password --batch \
+        --skip-column-names -e 'SELECT CURRENT_USER()' 2>&1)"
+check "caching_sha2_password client is switched and logs in" equals "${out}" "'sha_user'@'%'"
+
 out="$(sql -e 'DROP DATABASE cli_db; SHOW DATABASES' )"
 check "DROP DATABASE" equals "$(grep -c cli_db <<< "${out}")" "0"
 finish

@@ -81,10 +81,24 @@ def unprivileged_user():
     raise AssertionError("a user without privileges created a database")
 
 
+def ping_and_field_list():
+    conn.ping(reconnect=False)  # COM_PING
+    # COM_FIELD_LIST, as the mysql client's tab completion sends it.
+    conn._execute_command(pymysql.constants.COMMAND.COM_FIELD_LIST, "sales\0")
+    names = []
+    while True:
+        packet = conn._read_packet()
+        if packet.is_eof_packet() or packet.is_ok_packet():
+            break
+        names.append(pymysql.protocol.FieldDescriptorPacket(packet.get_all_data(), "utf8").name)
+    assert names == ["d", "region", "amount"], names
+
+
 check("version and connection id", session_values)
 check("set names, autocommit, show variables", session_settings)
 check("partitioned aggregate table", ddl)
 check("SHOW CREATE TABLE round-trips", show_create_round_trip)
+check("COM_PING and COM_FIELD_LIST", ping_and_field_list)
 check("syntax error names line and column",
       lambda: expect_error("SELEC 1", 1064, "line 1, column"))
 check("unknown table", lambda: expect_error("DROP TABLE nope", 1051, "Unknown table"))

@@ -279,3 +279,62 @@ TEST(parser_ddl, unknown_types_and_bad_parameters) {
     EXPECT_NE(error_of("CREATE TABLE t (a DECIMAL(1, 2, 3))").find("Unexpected input ','"), std::string::npos);
     EXPECT_NE(error_of("CREATE TABLE t (a DATE(3))").find("Unexpected input '('"), std::string::npos);
 }
+
+TEST(parser_ddl, starrocks_show_create_output_parses_back) {
+    // What StarRocks' SHOW CREATE TABLE prints, which users paste into other clusters.
+    auto t = one<create_table_stmt>(
+        "CREATE TABLE `sr_member` (\n"
+        "  `sr_id` int(11) NULL COMMENT \"\",\n"
+        "  `name` varchar(64) NULL COMMENT \"\",\n"
+        "  `reg_date` date NULL COMMENT \"\",\n"
+        "  `verified` boolean NULL COMMENT \"\"\n"
+        ") ENGINE=OLAP \n"
+        "DUPLICATE KEY(`sr_id`)\n"
+        "PARTITION BY RANGE(`reg_date`)\n"
+        "(PARTITION p1 VALUES [(\"2022-03-13\"), (\"2022-03-14\")),\n"
+        "PARTITION p2 VALUES [(\"2022-03-14\"), (\"2022-03-15\")))\n"
+        "DISTRIBUTED BY HASH(`sr_id`) BUCKETS 4 \n"
+        "PROPERTIES (\n"
+        "\"replication_num\" = \"3\",\n"
+        "\"in_memory\" = \"false\",\n"
+        "\"compression\" = \"LZ4\"\n"
+        ");");
+    EXPECT_EQ(t.name.name, "sr_member");
+    ASSERT_EQ(t.columns.size(), 4u);
+    EXPECT_EQ(t.columns[1].type, (data_type{"VARCHAR", {64}}));
+    EXPECT_EQ(t.columns[1].comment, "");
+    EXPECT_EQ(t.columns[3].type.name, "BOOLEAN");
+    EXPECT_EQ(t.partition->partitions.size(), 2u);
+    EXPECT_EQ(t.properties.size(), 3u);
+
+    auto mv = one<create_materialized_view_stmt>(
+        "CREATE MATERIALIZED VIEW `mv1` (`k`, `c`)\n"
+        "DISTRIBUTED BY HASH(`k`) BUCKETS 10\n"
+        "REFRESH ASYNC START(\"2023-01-01 00:00:00\") EVERY(INTERVAL 1 DAY)\n"
+        "PROPERTIES (\n\"replication_num\" = \"1\"\n)\n"
+        "AS SELECT `db`.`t`.`k` AS `k`, sum(`db`.`t`.`v`) AS `c` FROM `db`.`t` GROUP BY `db`.`t`.`k`;");
+    EXPECT_EQ(mv.columns.size(), 2u);
+    EXPECT_EQ(mv.refresh->start, "2023-01-01 00:00:00");
+    EXPECT_EQ(mv.query_text, "SELECT `db`.`t`.`k` AS `k`, sum(`db`.`t`.`v`) AS `c` FROM `db`.`t` GROUP BY `db`.`t`.`k`");
+    const auto* k = mv.query.items[0].value->as<column_ref>();
+    ASSERT_NE(k, nullptr);
+    EXPECT_EQ(k->db, "db");
+    EXPECT_EQ(k->table, "t");
+    EXPECT_EQ(k->column, "k");
+
+    auto v = one<create_view_stmt>("CREATE VIEW `v1` (`k` COMMENT \"key\", `c`) COMMENT \"view\" AS SELECT k, c FROM t;");
+    EXPECT_EQ(v.columns[0].comment, "key");
+    EXPECT_EQ(v.comment, "view");
+}
+
+TEST(parser_ddl, common_words_stay_usable_as_column_names) {
+    auto t = one<create_table_stmt>(
+        "CREATE TABLE t (date DATE, comment STRING, status INT, type INT, name STRING, value INT, "
+        "timestamp DATETIME, label STRING, snapshot STRING, sum BIGINT SUM, `key` INT)");
+    ASSERT_EQ(t.columns.size(), 11u);
+    EXPECT_EQ(t.columns[0].name, "date");
+    EXPECT_EQ(t.columns[9].name, "sum");
+    EXPECT_EQ(t.columns[9].aggregate, "SUM");
+    EXPECT_EQ(t.columns[10].name, "key");
+    EXPECT_NE(error_of("CREATE TABLE t (key INT)").find("Unexpected input 'key'"), std::string::npos);
+}

@@ -119,7 +119,7 @@ TEST(parser, errors_on_later_lines_count_lines_and_columns_there) {
     EXPECT_EQ(e.near, "=");
     EXPECT_EQ(e.message,
               "Getting syntax error at line 3, column 11. Detail message: Unexpected input '=', the most similar "
-              "input is {'(', an expression}.");
+              "input is {an expression}.");
 }
 
 TEST(parser, unknown_type_names_are_errors_with_suggestions) {
