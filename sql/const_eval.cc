@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The constant evaluator: literals, variables, session functions, arithmetic, comparisons,
 // logic, LIKE / IN / BETWEEN / IS NULL, CAST and CASE.
+#include "io/ascii.hh"
 #include "sql/const_eval.hh"
 
 #include "sql/like.hh"
@@ -68,15 +69,6 @@ std::string now_text() {
     ::gmtime_r(&t, &utc);
     return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
                        utc.tm_hour, utc.tm_min, utc.tm_sec);
-}
-
-std::string upper(std::string s) {
-    for (char& c : s) {
-        if (c >= 'a' && c <= 'z') {
-            c = static_cast<char>(c - 'a' + 'A');
-        }
-    }
-    return s;
 }
 
 class evaluator {
@@ -181,7 +173,7 @@ private:
             return scalar::of(std::move(out));
         }
         if ((name == "upper" || name == "ucase") && arity(1)) {
-            return args[0].is_null() ? scalar::null() : scalar::of(upper(text_of(args[0])));
+            return args[0].is_null() ? scalar::null() : scalar::of(ascii_upper(text_of(args[0])));
         }
         if ((name == "lower" || name == "lcase") && arity(1)) {
             return args[0].is_null() ? scalar::null() : scalar::of(lower(text_of(args[0])));

@@ -13,14 +13,6 @@ namespace tv::sql {
 
 namespace {
 
-template <class T>
-statement_result done(const storage::catalog_result<T>& r, failed_statement kind = failed_statement::other) {
-    if (!r) {
-        return to_sql_error(r.error(), kind);
-    }
-    return ok_result{};
-}
-
 /// The database a statement works in, after the db_admin check.
 std::variant<std::string, sql_error> writable_db(exec_context& ctx, const std::string& db, std::string_view operation) {
     auto resolved = resolve_db(ctx, db);
@@ -211,18 +203,21 @@ io::task<statement_result> create_mv(exec_context& ctx, const create_materialize
     co_return done(co_await ctx.catalog.create_materialized_view(database, std::move(mv), s.if_not_exists));
 }
 
+/// The database of a function statement ("" for GLOBAL ones), after the db_admin check.
+std::variant<std::string, sql_error> function_db(exec_context& ctx, bool global, const std::string& db,
+                                                 std::string_view operation) {
+    if (auto denied = require_role(ctx, storage::role_db_admin, operation)) {
+        return *denied;
+    }
+    return global ? std::string{} : resolve_db(ctx, db);
+}
+
 io::task<statement_result> create_function(exec_context& ctx, const create_function_stmt& s) {
-    std::string database;
-    if (!s.global) {
-        auto db = resolve_db(ctx, s.name.db);
-        if (auto* e = std::get_if<sql_error>(&db)) {
-            co_return *e;
-        }
-        database = std::get<std::string>(db);
+    auto db = function_db(ctx, s.global, s.name.db, "CREATE FUNCTION");
+    if (auto* e = std::get_if<sql_error>(&db)) {
+        co_return *e;
     }
-    if (auto denied = require_role(ctx, storage::role_db_admin, "CREATE FUNCTION")) {
-        co_return *denied;
-    }
+    const std::string& database = std::get<std::string>(db);
     storage::function fn;
     fn.name = s.name.name;
     for (const auto& t : s.arg_types) {
@@ -237,17 +232,11 @@ io::task<statement_result> create_function(exec_context& ctx, const create_funct
 }
 
 io::task<statement_result> drop_function(exec_context& ctx, const drop_function_stmt& s) {
-    std::string database;
-    if (!s.global) {
-        auto db = resolve_db(ctx, s.name.db);
-        if (auto* e = std::get_if<sql_error>(&db)) {
-            co_return *e;
-        }
-        database = std::get<std::string>(db);
+    auto db = function_db(ctx, s.global, s.name.db, "DROP FUNCTION");
+    if (auto* e = std::get_if<sql_error>(&db)) {
+        co_return *e;
     }
-    if (auto denied = require_role(ctx, storage::role_db_admin, "DROP FUNCTION")) {
-        co_return *denied;
-    }
+    const std::string& database = std::get<std::string>(db);
     std::vector<std::string> types;
     for (const auto& t : s.arg_types) {
         types.push_back(to_sql(t));
@@ -269,15 +258,11 @@ statement_result show_functions(exec_context& ctx, const show_functions_stmt& s)
     }
     const std::vector<storage::function>* list = &ctx.catalog.global_functions();
     if (!s.global) {
-        auto db = resolve_db(ctx, s.db);
-        if (auto* e = std::get_if<sql_error>(&db)) {
+        auto found = need_database(ctx, s.db);
+        if (auto* e = std::get_if<sql_error>(&found)) {
             return *e;
         }
-        const storage::database* d = ctx.catalog.find_database(std::get<std::string>(db));
-        if (d == nullptr) {
-            return make_error(errc::bad_db, "Unknown database '{}'", std::get<std::string>(db));
-        }
-        list = &d->functions;
+        list = &std::get<const storage::database*>(found)->functions;
     }
     static const char* kinds[] = {"Scalar", "Aggregate", "Table"};
     result_set rs = s.full ? make_result({"Signature", "Return Type", "Function Type", "Intermediate Type", "Properties"})
@@ -297,14 +282,11 @@ statement_result show_functions(exec_context& ctx, const show_functions_stmt& s)
 }
 
 statement_result show_mvs(exec_context& ctx, const show_materialized_views_stmt& s) {
-    auto db = resolve_db(ctx, s.db);
-    if (auto* e = std::get_if<sql_error>(&db)) {
+    auto found = need_database(ctx, s.db);
+    if (auto* e = std::get_if<sql_error>(&found)) {
         return *e;
     }
-    const storage::database* d = ctx.catalog.find_database(std::get<std::string>(db));
-    if (d == nullptr) {
-        return make_error(errc::bad_db, "Unknown database '{}'", std::get<std::string>(db));
-    }
+    const storage::database* d = std::get<const storage::database*>(found);
     // The name column first so that LIKE filters on it.
     result_set rs = make_result({"name", "id", "database_name", "refresh_type", "is_active", "inactive_reason",
                                  "partition_type", "text"});

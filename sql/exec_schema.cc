@@ -163,14 +163,6 @@ std::variant<storage::table_definition, sql_error> to_table_definition(const cre
 
 // ---- Handlers ---------------------------------------------------------------------------------
 
-template <class T>
-statement_result done(const storage::catalog_result<T>& r, failed_statement kind = failed_statement::other) {
-    if (!r) {
-        return to_sql_error(r.error(), kind);
-    }
-    return ok_result{};
-}
-
 io::task<statement_result> run(exec_context& ctx, const create_database_stmt& s) {
     if (!s.catalog.empty() && s.catalog != "default_catalog") {
         co_return not_supported("databases in external catalogs");
@@ -281,14 +273,11 @@ statement_result show_databases(exec_context& ctx, const show_databases_stmt& s)
 }
 
 statement_result show_tables(exec_context& ctx, const show_tables_stmt& s) {
-    auto db = resolve_db(ctx, s.db);
-    if (auto* e = std::get_if<sql_error>(&db)) {
+    auto found = need_database(ctx, s.db);
+    if (auto* e = std::get_if<sql_error>(&found)) {
         return *e;
     }
-    const storage::database* d = ctx.catalog.find_database(std::get<std::string>(db));
-    if (d == nullptr) {
-        return make_error(errc::bad_db, "Unknown database '{}'", std::get<std::string>(db));
-    }
+    const storage::database* d = std::get<const storage::database*>(found);
     std::string column = "Tables_in_" + d->name;
     result_set rs = s.full ? make_result({column.c_str(), "Table_type"}) : make_result({column.c_str()});
     std::map<std::string, std::string> names;  // sorted, as StarRocks lists them
@@ -332,14 +321,11 @@ statement_result show_create(exec_context& ctx, const show_create_stmt& s) {
     if (s.kind == show_create_kind::repository) {
         return not_supported("SHOW CREATE REPOSITORY");
     }
-    auto db = resolve_db(ctx, s.name.db);
-    if (auto* e = std::get_if<sql_error>(&db)) {
+    auto found = need_database(ctx, s.name.db);
+    if (auto* e = std::get_if<sql_error>(&found)) {
         return *e;
     }
-    const std::string& database = std::get<std::string>(db);
-    if (ctx.catalog.find_database(database) == nullptr) {
-        return make_error(errc::bad_db, "Unknown database '{}'", database);
-    }
+    const std::string& database = std::get<const storage::database*>(found)->name;
     const auto* mv = ctx.catalog.find_materialized_view(database, s.name.name);
     const auto* v = ctx.catalog.find_view(database, s.name.name);
     const auto* t = ctx.catalog.find_table(database, s.name.name);
@@ -365,14 +351,11 @@ statement_result show_create(exec_context& ctx, const show_create_stmt& s) {
 }
 
 std::variant<const storage::table*, sql_error> need_table(exec_context& ctx, const qualified_name& name) {
-    auto db = resolve_db(ctx, name.db);
-    if (auto* e = std::get_if<sql_error>(&db)) {
+    auto found = need_database(ctx, name.db);
+    if (auto* e = std::get_if<sql_error>(&found)) {
         return *e;
     }
-    const std::string& database = std::get<std::string>(db);
-    if (ctx.catalog.find_database(database) == nullptr) {
-        return make_error(errc::bad_db, "Unknown database '{}'", database);
-    }
+    const std::string& database = std::get<const storage::database*>(found)->name;
     const storage::table* t = ctx.catalog.find_table(database, name.name);
     if (t == nullptr) {
         return make_error(errc::no_such_table, "Table '{}.{}' doesn't exist", database, name.name);

@@ -180,6 +180,18 @@ result_set make_result(std::initializer_list<const char*> columns) {
     return rs;
 }
 
+std::variant<const storage::database*, sql_error> need_database(const exec_context& ctx, const std::string& db) {
+    auto name = resolve_db(ctx, db);
+    if (auto* e = std::get_if<sql_error>(&name)) {
+        return *e;
+    }
+    const storage::database* d = ctx.catalog.find_database(std::get<std::string>(name));
+    if (d == nullptr) {
+        return make_error(errc::bad_db, "Unknown database '{}'", std::get<std::string>(name));
+    }
+    return d;
+}
+
 std::optional<sql_error> apply_show_filter(const exec_context& ctx, const show_filter& filter, result_set& rs,
                                            like_case names) {
     if (!filter.like && !filter.where) {

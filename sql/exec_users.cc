@@ -13,14 +13,6 @@ namespace tv::sql {
 
 namespace {
 
-template <class T>
-statement_result done(const storage::catalog_result<T>& r) {
-    if (!r) {
-        return to_sql_error(r.error());
-    }
-    return ok_result{};
-}
-
 /// The stored hash for an IDENTIFIED BY / SET PASSWORD clause.
 std::variant<std::string, sql_error> password_hash(const std::optional<std::string>& plugin,
                                                    const std::optional<std::string>& password, bool hashed) {

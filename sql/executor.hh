@@ -12,6 +12,7 @@
 
 namespace tv::storage {
 class catalog;
+struct database;
 }
 
 namespace tv::sql {
@@ -51,5 +52,8 @@ std::optional<sql_error> apply_show_filter(const exec_context& ctx, const show_f
 
 /// "db" from a qualified name, or the session's current database; error 1046 when neither.
 std::variant<std::string, sql_error> resolve_db(const exec_context& ctx, const std::string& db);
+
+/// The database resolve_db() names, which must exist (error 1049 otherwise).
+std::variant<const storage::database*, sql_error> need_database(const exec_context& ctx, const std::string& db);
 
 }  // namespace tv::sql

@@ -249,7 +249,8 @@ void parser::fail() {
     // A keyword the user did type is no suggestion (it was only acceptable with other words
     // after it). Order: keywords close to what was typed, punctuation, other keywords (by
     // similarity when a word was typed), then classes like "a legal identifier".
-    bool typed_word = t.kind == token_kind::word;
+    // Past 64 bytes a word is no typo of a keyword, and the distance would cost time and memory.
+    bool typed_word = t.kind == token_kind::word && typed.size() <= 64;
     size_t close_enough = std::max<size_t>(1, typed.size() / 3);
     struct ranked_candidate {
         int group;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Grammar pieces every statement family uses: identifiers, qualified names, literals,
 // PROPERTIES, user identities, IF [NOT] EXISTS, and the LIKE / WHERE / ORDER BY / LIMIT tails.
+#include "io/ascii.hh"
 #include "sql/parser.hh"
 
 #include <charconv>
@@ -9,16 +10,6 @@ namespace tv::sql::detail {
 
 namespace {
 
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'a' && c <= 'z') {
-            c = static_cast<char>(c - 'a' + 'A');
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 bool parser::is_identifier(size_t ahead) const noexcept {
@@ -26,7 +17,7 @@ bool parser::is_identifier(size_t ahead) const noexcept {
     if (t.kind == token_kind::quoted_identifier) {
         return true;
     }
-    return t.kind == token_kind::word && !is_reserved_word(upper(t.value));
+    return t.kind == token_kind::word && !is_reserved_word(ascii_upper(t.value));
 }
 
 std::string parser::parse_identifier() {

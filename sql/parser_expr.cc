@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Expressions by precedence climbing (MySQL precedence: OR < XOR < AND < NOT < comparison,
 // IS, LIKE, IN, BETWEEN < + - < * / % DIV MOD < unary), and data types.
+#include "io/ascii.hh"
 #include "sql/parser.hh"
 
 #include <algorithm>
@@ -52,16 +53,6 @@ std::optional<binary_info> binary_at(const token& t) {
     if (t.is_keyword("DIV")) return binary_info{prec_multiply, binary_operator::int_divide};
     if (t.is_keyword("MOD")) return binary_info{prec_multiply, binary_operator::modulo};
     return std::nullopt;
-}
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'a' && c <= 'z') {
-            c = static_cast<char>(c - 'a' + 'A');
-        }
-    }
-    return out;
 }
 
 // Reserved words that still name functions when a '(' follows: LEFT(s, n), IF(c, a, b), ...
@@ -292,7 +283,7 @@ bool parser::function_call_ahead() const {
         return false;
     }
     if (is_symbol("(", 1)) {
-        return is_identifier() || reserved_function_name(upper(t.value));
+        return is_identifier() || reserved_function_name(ascii_upper(t.value));
     }
     // db.f(...)
     const token& second = peek(2);
@@ -322,9 +313,9 @@ bool parser::function_call_ahead() const {
             return make_node(expr{literal{literal_kind::null, ""}}, 0);
         }
         if (t.is_keyword("TRUE") || t.is_keyword("FALSE")) {
-            return make_node(expr{literal{literal_kind::boolean, upper(advance().value)}}, 0);
+            return make_node(expr{literal{literal_kind::boolean, ascii_upper(advance().value)}}, 0);
         }
-        if (niladic_function_name(upper(t.value))) {
+        if (niladic_function_name(ascii_upper(t.value))) {
             function_call call;
             call.name = advance().value;
             return make_node(expr{std::move(call)}, 0);
@@ -403,7 +394,7 @@ parser::node parser::parse_variable() {
     ref.scope = variable_scope::system;
     ref.name = parse_name_part();
     if (is_symbol(".")) {
-        std::string scope = upper(ref.name);
+        std::string scope = ascii_upper(ref.name);
         if (scope == "SESSION" || scope == "LOCAL") {
             ref.scope = variable_scope::session;
         } else if (scope == "GLOBAL") {

@@ -1,21 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Prints expressions and data types back as canonical SQL (for SHOW CREATE output, column
 // names of generated queries, and tests that check the shape of a parse tree).
+#include "io/ascii.hh"
 #include "sql/parser.hh"
 
 namespace tv::sql {
 
 namespace {
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'a' && c <= 'z') {
-            c = static_cast<char>(c - 'a' + 'A');
-        }
-    }
-    return out;
-}
 
 bool plain_identifier(std::string_view name) {
     if (name.empty() || (name[0] >= '0' && name[0] <= '9')) {
@@ -29,7 +20,7 @@ bool plain_identifier(std::string_view name) {
             return false;
         }
     }
-    return !detail::is_reserved_word(upper(name));
+    return !detail::is_reserved_word(ascii_upper(name));
 }
 
 void print_identifier(std::string_view name, std::string& out) {
@@ -66,7 +57,7 @@ void print_string(std::string_view value, std::string& out) {
 }
 
 bool niladic(std::string_view name) {
-    std::string u = upper(name);
+    std::string u = ascii_upper(name);
     return u == "CURRENT_DATE" || u == "CURRENT_TIME" || u == "CURRENT_TIMESTAMP" || u == "CURRENT_USER" ||
            u == "LOCALTIME" || u == "LOCALTIMESTAMP";
 }
@@ -143,7 +134,7 @@ struct printer {
             out += '.';
         }
         // Reserved names (LEFT, IF, ...) are fine before '(', so only odd characters need quotes.
-        if (plain_identifier(f.name) || detail::is_reserved_word(upper(f.name))) {
+        if (plain_identifier(f.name) || detail::is_reserved_word(ascii_upper(f.name))) {
             out += f.name;
         } else {
             print_identifier(f.name, out);

@@ -1,21 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Session and utility statements: USE, SET (variables, NAMES, PASSWORD), transactions, DESC,
 // ADMIN ... FRONTEND CONFIG, CHECKSUM TABLE, KILL.
+#include "io/ascii.hh"
 #include "sql/parser.hh"
 
 namespace tv::sql::detail {
 
 namespace {
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'a' && c <= 'z') {
-            c = static_cast<char>(c - 'a' + 'A');
-        }
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -177,7 +168,7 @@ statement parser::parse_checksum() {
         checksum.tables.push_back(parse_qualified_name());
     } while (accept_symbol(","));
     if (at_keyword("QUICK") || at_keyword("EXTENDED")) {
-        checksum.mode = upper(advance().value);
+        checksum.mode = ascii_upper(advance().value);
     }
     return checksum;
 }

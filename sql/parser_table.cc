@@ -1,21 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Database and table DDL: CREATE/DROP DATABASE, CREATE TABLE (columns, indexes, keys, CTAS,
 // LIKE), DROP TABLE, ALTER TABLE, TRUNCATE TABLE. Partitioning is in parser_partition.cc.
+#include "io/ascii.hh"
 #include "sql/parser.hh"
 
 namespace tv::sql::detail {
 
 namespace {
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'a' && c <= 'z') {
-            c = static_cast<char>(c - 'a' + 'A');
-        }
-    }
-    return out;
-}
 
 constexpr std::string_view aggregate_names[] = {"SUM",        "MIN",          "MAX",
                                                 "REPLACE",    "REPLACE_IF_NOT_NULL", "HLL_UNION",
@@ -75,7 +66,7 @@ statement parser::parse_create_table(bool external) {
     }
     if (at_keyword("DUPLICATE") || at_keyword("AGGREGATE") || at_keyword("UNIQUE") || at_keyword("PRIMARY")) {
         key_desc keys;
-        std::string kind = upper(advance().value);
+        std::string kind = ascii_upper(advance().value);
         keys.kind = kind == "DUPLICATE"   ? key_kind::duplicate
                     : kind == "AGGREGATE" ? key_kind::aggregate
                     : kind == "UNIQUE"    ? key_kind::unique
@@ -199,7 +190,7 @@ column_default parser::parse_column_default() {
         return value;
     }
     if (sign.empty() && (n.is_keyword("TRUE") || n.is_keyword("FALSE"))) {
-        value.value = upper(advance().value);
+        value.value = ascii_upper(advance().value);
         return value;
     }
     note("a string");
@@ -213,7 +204,7 @@ index_def parser::parse_index_def() {
     index.name = parse_identifier();
     index.columns = parse_identifier_list();
     if (accept_keyword("USING")) {
-        index.using_type = upper(parse_name_part());
+        index.using_type = ascii_upper(parse_name_part());
     }
     index.comment = parse_optional_comment();
     return index;

@@ -1,20 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Users, roles and privileges: CREATE/ALTER/DROP USER, CREATE/DROP ROLE, GRANT, REVOKE.
+#include "io/ascii.hh"
 #include "sql/parser.hh"
 
 namespace tv::sql::detail {
 
 namespace {
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'a' && c <= 'z') {
-            c = static_cast<char>(c - 'a' + 'A');
-        }
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -116,7 +107,7 @@ statement parser::parse_grant_or_revoke(bool revoke) {
         for (const auto& words : items) {
             std::string privilege;
             for (const token* w : words) {
-                privilege += (privilege.empty() ? "" : " ") + upper(w->value);
+                privilege += (privilege.empty() ? "" : " ") + ascii_upper(w->value);
             }
             privileges.push_back(privilege == "ALL PRIVILEGES" ? "ALL" : privilege);
         }

@@ -24,4 +24,13 @@ enum class failed_statement { other, drop };
 /// Maps a catalog failure to the MySQL error the client sees.
 sql_error to_sql_error(const storage::catalog_error& e, failed_statement kind = failed_statement::other);
 
+/// OK, or the mapped error, for a catalog change's outcome.
+template <class T>
+statement_result done(const storage::catalog_result<T>& r, failed_statement kind = failed_statement::other) {
+    if (!r) {
+        return to_sql_error(r.error(), kind);
+    }
+    return ok_result{};
+}
+
 }  // namespace tv::sql

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The table of system variables.
+#include "io/ascii.hh"
 #include "sql/variables.hh"
 
 #include "tv_version.hh"
@@ -48,13 +49,7 @@ constexpr std::array k_variables = {
 }  // namespace
 
 std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
+    return ascii_lower(s);
 }
 
 std::span<const system_variable> system_variables() {

@@ -2,6 +2,8 @@
 // Column types by name and back, and the small helpers of the catalog model.
 #include "storage/catalog_types.hh"
 
+#include "io/ascii.hh"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -61,12 +63,6 @@ std::string_view canonical_name(type_kind k) {
     return "?";
 }
 
-std::string upper(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::toupper(c); });
-    return out;
-}
-
 }  // namespace
 
 std::optional<std::string_view> find_property(const properties& props, std::string_view key) {
@@ -89,7 +85,7 @@ std::string column_type::to_sql() const {
 
 std::optional<column_type> column_type::from_name(std::string_view name, std::span<const int> params,
                                                   std::string& error) {
-    std::string wanted = upper(name);
+    std::string wanted = ascii_upper(name);
     auto it = std::find_if(type_names.begin(), type_names.end(), [&](const type_name& t) { return t.name == wanted; });
     if (it == type_names.end()) {
         error = fmt::format("Unknown data type '{}'", name);

@@ -1,44 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Catalog DDL: databases, tables (columns, types, keys, partitions, distribution, CTAS, LIKE),
 // ALTER/TRUNCATE/DROP TABLE.
+#include "parser_test_util.hh"
 #include "sql/parser.hh"
 
 #include <gtest/gtest.h>
 
 using namespace tv::sql;
+using namespace tv::sql::testing;
 
 namespace {
-
-template <class T>
-T one(std::string_view sql) {
-    auto result = parse_sql(sql);
-    if (auto* error = std::get_if<parse_error>(&result)) {
-        ADD_FAILURE() << "parse failed: " << sql << "\n" << error->message;
-        return T{};
-    }
-    auto& list = std::get<std::vector<parsed_statement>>(result);
-    if (list.size() != 1) {
-        ADD_FAILURE() << list.size() << " statements in: " << sql;
-        return T{};
-    }
-    auto* stmt = std::get_if<T>(&list[0].stmt);
-    if (!stmt) {
-        ADD_FAILURE() << "other statement kind (index " << list[0].stmt.index() << ") for: " << sql;
-        return T{};
-    }
-    return std::move(*stmt);
-}
-
-std::string error_of(std::string_view sql) {
-    auto result = parse_sql(sql);
-    if (auto* error = std::get_if<parse_error>(&result)) {
-        return error->message;
-    }
-    ADD_FAILURE() << "expected a syntax error for: " << sql;
-    return {};
-}
-
-using names = std::vector<std::string>;
 
 partition_tuple values(std::initializer_list<const char*> list) {
     partition_tuple t;

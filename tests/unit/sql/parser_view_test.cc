@@ -1,40 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Views, materialized views, functions, external catalogs, users and privileges.
+#include "parser_test_util.hh"
 #include "sql/parser.hh"
 
 #include <gtest/gtest.h>
 
 using namespace tv::sql;
-
-namespace {
-
-template <class T>
-T one(std::string_view sql) {
-    auto result = parse_sql(sql);
-    if (auto* error = std::get_if<parse_error>(&result)) {
-        ADD_FAILURE() << "parse failed: " << sql << "\n" << error->message;
-        return T{};
-    }
-    auto& list = std::get<std::vector<parsed_statement>>(result);
-    if (list.size() != 1) {
-        ADD_FAILURE() << list.size() << " statements in: " << sql;
-        return T{};
-    }
-    auto* stmt = std::get_if<T>(&list[0].stmt);
-    if (!stmt) {
-        ADD_FAILURE() << "other statement kind (index " << list[0].stmt.index() << ") for: " << sql;
-        return T{};
-    }
-    return std::move(*stmt);
-}
-
-bool fails(std::string_view sql) {
-    return std::holds_alternative<parse_error>(parse_sql(sql));
-}
-
-using names = std::vector<std::string>;
-
-}  // namespace
+using namespace tv::sql::testing;
 
 TEST(parser_view, create_view_keeps_query_text) {
     auto v = one<create_view_stmt>(

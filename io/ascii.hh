@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// ASCII case folding for identifiers and keywords (SQL keywords, type and privilege names,
+// variable names): byte-wise, locale-independent, UTF-8 bytes pass through unchanged.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tv {
+
+inline std::string ascii_upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'a' && c <= 'z') {
+            c = static_cast<char>(c - 'a' + 'A');
+        }
+    }
+    return out;
+}
+
+inline std::string ascii_lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return out;
+}
+
+}  // namespace tv
