@@ -4,6 +4,7 @@
 #include "sql/const_eval.hh"
 #include "sql/executor.hh"
 #include "sql/like.hh"
+#include "sql/privileges.hh"
 #include "sql/variables.hh"
 #include "storage/catalog.hh"
 
@@ -161,6 +162,9 @@ statement_result run_admin_show_config(exec_context& ctx, const admin_show_confi
 }
 
 statement_result run_admin_set_config(exec_context& ctx, const admin_set_config_stmt& set) {
+    if (auto denied = require_role(ctx, storage::role_db_admin, "ADMIN SET FRONTEND CONFIG")) {
+        return *denied;
+    }
     if (!ctx.options.set_config) {
         return not_supported("ADMIN SET FRONTEND CONFIG");
     }
