@@ -111,7 +111,10 @@ private:
     result node(const variable_ref& v) {
         if (v.scope == variable_scope::user) {
             auto it = _session.user_variables.find(lower(v.name));
-            return it == _session.user_variables.end() ? scalar::null() : scalar::of(it->second);
+            if (it == _session.user_variables.end() || !it->second) {
+                return scalar::null();
+            }
+            return scalar::of(*it->second);
         }
         const system_variable* known = find_system_variable(v.name);
         if (known == nullptr) {
@@ -178,8 +181,18 @@ private:
         if ((name == "lower" || name == "lcase") && arity(1)) {
             return args[0].is_null() ? scalar::null() : scalar::of(lower(text_of(args[0])));
         }
-        if ((name == "length" || name == "char_length") && arity(1)) {
+        if ((name == "length" || name == "octet_length") && arity(1)) {
             return args[0].is_null() ? scalar::null() : scalar::of(static_cast<int64_t>(text_of(args[0]).size()));
+        }
+        if ((name == "char_length" || name == "character_length") && arity(1)) {
+            if (args[0].is_null()) {
+                return scalar::null();
+            }
+            int64_t characters = 0;
+            for (unsigned char c : text_of(args[0])) {
+                characters += (c & 0xc0) != 0x80;  // count UTF-8 lead bytes, not continuation bytes
+            }
+            return scalar::of(characters);
         }
         if ((name == "ifnull" && arity(2)) || name == "coalesce") {
             for (const auto& a : args) {
@@ -193,7 +206,13 @@ private:
             if (args[0].is_null()) {
                 return scalar::null();
             }
-            return is_exact(args[0]) ? scalar::of(std::abs(args[0].integer)) : scalar::of(std::fabs(as_double(args[0])));
+            if (is_exact(args[0])) {
+                if (args[0].integer == INT64_MIN) {
+                    return make_error(errc::out_of_range, "BIGINT value is out of range in 'abs({})'", args[0].integer);
+                }
+                return scalar::of(std::abs(args[0].integer));
+            }
+            return scalar::of(std::fabs(as_double(args[0])));
         }
         return make_error(errc::unknown, "FUNCTION {} does not exist or takes other arguments", f.name);
     }
@@ -209,7 +228,13 @@ private:
         }
         switch (u.op) {
         case unary_operator::minus:
-            return is_exact(x) ? scalar::of(-x.integer) : scalar::of(-as_double(x));
+            if (is_exact(x)) {
+                if (x.integer == INT64_MIN) {
+                    return make_error(errc::out_of_range, "BIGINT value is out of range in '-({})'", x.integer);
+                }
+                return scalar::of(-x.integer);
+            }
+            return scalar::of(-as_double(x));
         case unary_operator::plus: return x;
         case unary_operator::logical_not: return boolean(!*truth(x));
         }
@@ -254,13 +279,22 @@ private:
         if (x.is_null() || y.is_null()) {
             return scalar::null();
         }
+        if (is_exact(x) && is_exact(y) &&
+            (b.op == binary_operator::add || b.op == binary_operator::subtract || b.op == binary_operator::multiply)) {
+            int64_t out = 0;
+            bool overflow = b.op == binary_operator::add        ? __builtin_add_overflow(x.integer, y.integer, &out)
+                            : b.op == binary_operator::subtract ? __builtin_sub_overflow(x.integer, y.integer, &out)
+                                                                : __builtin_mul_overflow(x.integer, y.integer, &out);
+            if (overflow) {
+                return make_error(errc::out_of_range, "BIGINT value is out of range in '({} {} {})'", x.integer,
+                                  operator_text(b.op), y.integer);
+            }
+            return scalar::of(out);
+        }
         switch (b.op) {
-        case binary_operator::add:
-            return is_exact(x) && is_exact(y) ? scalar::of(x.integer + y.integer) : scalar::of(as_double(x) + as_double(y));
-        case binary_operator::subtract:
-            return is_exact(x) && is_exact(y) ? scalar::of(x.integer - y.integer) : scalar::of(as_double(x) - as_double(y));
-        case binary_operator::multiply:
-            return is_exact(x) && is_exact(y) ? scalar::of(x.integer * y.integer) : scalar::of(as_double(x) * as_double(y));
+        case binary_operator::add: return scalar::of(as_double(x) + as_double(y));
+        case binary_operator::subtract: return scalar::of(as_double(x) - as_double(y));
+        case binary_operator::multiply: return scalar::of(as_double(x) * as_double(y));
         case binary_operator::divide:
             return as_double(y) == 0 ? scalar::null() : scalar::of(as_double(x) / as_double(y));
         case binary_operator::int_divide:

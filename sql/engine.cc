@@ -34,6 +34,11 @@ std::optional<sql_error> engine::authenticate(session& s, std::string_view user,
 }
 
 std::optional<sql_error> engine::use_database(session& s, std::string_view database) {
+    // The mysql client sends `USE catalog.db` as COM_INIT_DB with the whole name.
+    constexpr std::string_view internal = "default_catalog.";
+    if (database.starts_with(internal)) {
+        database.remove_prefix(internal.size());
+    }
     if (_impl->catalog.find_database(database) == nullptr) {
         return make_error(errc::bad_db, "Unknown database '{}'", database);
     }

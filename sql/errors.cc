@@ -32,6 +32,8 @@ std::string_view sqlstate(errc code) noexcept {
     case errc::unknown:
     case errc::unknown_system_variable:
     case errc::cannot_user:
+    case errc::out_of_range: return "22003";
+    case errc::read_only_variable:
     case errc::malformed_packet:
     case errc::function_exists:
     case errc::wrong_object:

@@ -38,10 +38,12 @@ enum class errc : uint16_t {
     no_such_function = 1305,       // 42000
     wrong_object = 1347,           // HY000
     wrong_value_for_var = 1231,    // 42000
+    read_only_variable = 1238,     // HY000
     not_supported_yet = 1235,      // 42000
     cannot_user = 1396,            // HY000
     drop_partition_missing = 1507, // HY000
     same_partition_name = 1517,    // HY000
+    out_of_range = 1690,           // 22003
     malformed_packet = 1835,       // HY000
 };
 

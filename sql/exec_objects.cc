@@ -244,10 +244,25 @@ io::task<statement_result> drop_function(exec_context& ctx, const drop_function_
     co_return done(co_await ctx.catalog.drop_function(database, s.name.name, std::move(types), s.variadic, s.if_exists));
 }
 
+std::string json_string(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
 std::string properties_text(const storage::properties& props) {
     std::string out = "{";
     for (const auto& [k, v] : props) {
-        out += fmt::format("{}\"{}\": \"{}\"", out.size() > 1 ? ", " : "", k, v);
+        out += fmt::format("{}{}: {}", out.size() > 1 ? ", " : "", json_string(k), json_string(v));
     }
     return out + "}";
 }

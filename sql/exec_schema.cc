@@ -174,10 +174,16 @@ io::task<statement_result> run(exec_context& ctx, const create_database_stmt& s)
 }
 
 io::task<statement_result> run(exec_context& ctx, const drop_database_stmt& s) {
+    if (!s.catalog.empty() && s.catalog != "default_catalog") {
+        co_return not_supported("databases in external catalogs");
+    }
     if (auto denied = require_role(ctx, storage::role_db_admin, "DROP DATABASE")) {
         co_return *denied;
     }
     auto r = co_await ctx.catalog.drop_database(s.name, s.if_exists);
+    if (!r && r.error().code == storage::catalog_errc::unknown_database) {
+        co_return sql_error{errc::db_drop_missing, r.error().message};
+    }
     if (r && ctx.s.current_db == s.name) {
         ctx.s.current_db.clear();
     }
@@ -319,6 +325,9 @@ statement_result show_create(exec_context& ctx, const show_create_stmt& s) {
         return rs;
     }
     if (s.kind == show_create_kind::repository) {
+        if (auto denied = require_role(ctx, storage::role_db_admin, "SHOW CREATE REPOSITORY")) {
+            return *denied;
+        }
         return not_supported("SHOW CREATE REPOSITORY");
     }
     auto found = need_database(ctx, s.name.db);

@@ -33,23 +33,27 @@ statement_result run_use(exec_context& ctx, const use_stmt& u) {
 statement_result run_set(exec_context& ctx, const set_stmt& set) {
     // Check everything first so that a bad assignment changes nothing.
     std::vector<std::pair<std::string, std::string>> system_changes;
-    std::vector<std::pair<std::string, std::string>> user_changes;
+    std::vector<std::pair<std::string, std::optional<std::string>>> user_changes;
     for (const auto& v : set.variables) {
-        std::string value;
+        cell evaluated;
         if (v.value) {
             auto r = evaluate_constant(*v.value, ctx.s);
             if (auto* e = std::get_if<sql_error>(&r)) {
                 return *e;
             }
-            value = std::get<scalar>(r).to_cell().value_or("");
+            evaluated = std::get<scalar>(r).to_cell();
         }
         if (v.scope == variable_scope::user) {
-            user_changes.emplace_back(lower(v.name), value);
+            user_changes.emplace_back(lower(v.name), evaluated);
             continue;
         }
+        std::string value = evaluated.value_or("");
         const system_variable* known = find_system_variable(v.name);
         if (known == nullptr) {
             return make_error(errc::unknown_system_variable, "Unknown system variable '{}'", v.name);
+        }
+        if (known->read_only) {
+            return make_error(errc::read_only_variable, "Variable '{}' is a read only variable", known->name);
         }
         if (v.scope == variable_scope::global) {
             return not_supported("SET GLOBAL");
@@ -148,6 +152,9 @@ statement_result run_select(exec_context& ctx, const select_stmt& select) {
 }
 
 statement_result run_admin_show_config(exec_context& ctx, const admin_show_config_stmt& show) {
+    if (auto denied = require_role(ctx, storage::role_db_admin, "ADMIN SHOW FRONTEND CONFIG")) {
+        return *denied;
+    }
     result_set rs = make_result({"Key", "AliasNames", "Value", "Type", "IsMutable", "Comment"});
     if (!ctx.options.list_config) {
         return rs;

@@ -40,6 +40,12 @@ io::task<statement_result> create_user(exec_context& ctx, const create_user_stmt
     if (auto* e = std::get_if<sql_error>(&hash)) {
         co_return *e;
     }
+    // Checked first so that a bad role cannot leave a user created without it.
+    for (const auto& role : s.default_roles) {
+        if (role != storage::role_db_admin && role != storage::role_user_admin) {
+            co_return make_error(errc::parse, "Role {} doesn't exist: the roles are db_admin and user_admin", role);
+        }
+    }
     auto created = co_await ctx.catalog.create_user(s.user.name, s.user.host, std::get<std::string>(hash),
                                                     s.if_not_exists);
     if (!created || s.default_roles.empty()) {

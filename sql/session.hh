@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace tv::sql {
@@ -17,7 +18,7 @@ struct session {
     std::string current_db;
     uint32_t capabilities = 0;
     std::map<std::string, std::string, std::less<>> variables;       // session-scope overrides
-    std::map<std::string, std::string, std::less<>> user_variables;  // SET @x = ...
+    std::map<std::string, std::optional<std::string>, std::less<>> user_variables;  // SET @x = ...; nullopt is NULL
 };
 
 }  // namespace tv::sql

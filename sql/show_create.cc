@@ -2,6 +2,8 @@
 // SHOW CREATE rendering and DESC rows.
 #include "sql/show_create.hh"
 
+#include "io/ascii.hh"
+
 #include <fmt/format.h>
 
 namespace tv::sql {
@@ -69,6 +71,9 @@ std::string partition_clause(const storage::partition_info& info) {
     }
     const bool range = info.kind == storage::partition_kind::range;
     std::string out = fmt::format("PARTITION BY {}({})\n(", range ? "RANGE" : "LIST", column_list(info.columns));
+    if (info.partitions.empty()) {
+        return out + ")";  // every partition dropped: still valid, re-runnable SQL
+    }
     const std::vector<std::string>* previous_upper = nullptr;
     for (size_t i = 0; i < info.partitions.size(); ++i) {
         const auto& p = info.partitions[i];
@@ -187,12 +192,29 @@ std::string show_create_materialized_view(const storage::materialized_view& mv) 
     return out + "\nAS " + mv.query_text + ";";
 }
 
+bool is_secret_property(std::string_view key) {
+    std::string k = ascii_lower(key);
+    for (std::string_view word : {"secret", "password", "token", "access_key", "access.key", "credential"}) {
+        if (k.find(word) != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
 std::string show_create_catalog(const storage::external_catalog& c) {
     std::string out = fmt::format("CREATE EXTERNAL CATALOG {}", quote_identifier(c.name));
     if (!c.comment.empty()) {
         out += "\nCOMMENT " + quote_string(c.comment);
     }
-    return out + "\n" + properties_clause(c.props) + ";";
+    // Credentials are kept (a restore needs them) but never shown.
+    storage::properties shown = c.props;
+    for (auto& [key, value] : shown) {
+        if (is_secret_property(key)) {
+            value = "******";
+        }
+    }
+    return out + "\n" + properties_clause(shown) + ";";
 }
 
 std::string desc_type(const storage::column_type& type) {

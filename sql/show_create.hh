@@ -14,7 +14,9 @@ namespace tv::sql {
 std::string show_create_table(const storage::table& t);
 std::string show_create_view(const storage::view& v);
 std::string show_create_materialized_view(const storage::materialized_view& mv);
+/// Credentials in the properties (secret keys, passwords, tokens, access keys) show as ******.
 std::string show_create_catalog(const storage::external_catalog& c);
+bool is_secret_property(std::string_view key);
 
 /// DESC t: Field, Type, Null, Key, Default, Extra.
 result_set describe_table(const storage::table& t);

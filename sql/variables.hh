@@ -15,7 +15,8 @@ namespace tv::sql {
 struct system_variable {
     std::string_view name;
     std::string_view default_value;
-    bool numeric;  // shown to clients as a number (affects @@x result typing)
+    bool numeric;            // shown to clients as a number (affects @@x result typing)
+    bool read_only = false;  // describes the server; SET answers error 1238
 };
 
 std::span<const system_variable> system_variables();

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+// column_batch: rows held column by column in typed vectors, the unit segment files are written
+// from and read into.
+#pragma once
+
+#include "storage/catalog_types.hh"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace tv::storage {
+
+/// LARGEINT, and DECIMAL as its unscaled value (the scale lives in the column's type).
+using int128 = __int128;
+
+/// "-170141183460469231731687303715884105728": __int128 has no operator<<.
+std::string int128_to_string(int128 v);
+
+/// How a column's values are held in memory and on disk. Several SQL types share one: DATE is
+/// int32 days since 1970-01-01, DATETIME int64 microseconds since the epoch (UTC-free wall
+/// time), DECIMAL(p, s) always int128 whatever p is, CHAR/VARCHAR/STRING/JSON bytes.
+enum class physical_type : uint8_t { boolean, int8, int16, int32, int64, int128, float32, float64, bytes };
+
+physical_type physical_of(type_kind k);
+
+/// Bytes per value on disk and in memory; 0 for bytes (variable width).
+size_t value_width(physical_type p);
+
+/// One cell, for appending and reading back a row at a time. The alternative's index is the
+/// physical type's plus one; monostate is NULL. A string_view from get() points into the
+/// batch and lives as long as the batch is not modified.
+using cell = std::variant<std::monostate, bool, int8_t, int16_t, int32_t, int64_t, int128, float, double,
+                          std::string_view>;
+
+inline bool is_null(const cell& c) {
+    return std::holds_alternative<std::monostate>(c);
+}
+
+struct column_desc {
+    std::string name;
+    column_type type;
+    bool nullable = true;
+
+    friend bool operator==(const column_desc&, const column_desc&) = default;
+};
+
+/// The values of one column: a typed vector (or offsets and one byte buffer for strings), and
+/// for a nullable column one byte per row, 1 meaning NULL. A NULL row still has a slot holding
+/// zero (or the empty string), so values stay indexed by row and files stay deterministic.
+class column_vector {
+public:
+    column_vector(physical_type type, bool nullable);
+
+    /// Builds a column from decoded parts; throws std::invalid_argument when they disagree
+    /// (sizes, offsets not starting at 0 or decreasing, a NULL slot holding a value).
+    template <class T>
+    static column_vector from_values(bool nullable, std::vector<T> values, std::vector<uint8_t> nulls);
+    static column_vector from_strings(bool nullable, std::vector<uint64_t> offsets, std::string bytes,
+                                      std::vector<uint8_t> nulls);
+
+    physical_type type() const { return _type; }
+    bool nullable() const { return _nullable; }
+    size_t size() const;
+    size_t null_count() const { return _null_count; }
+    bool is_null(size_t row) const { return _nullable && _nulls[row] != 0; }
+
+    /// Appends `c`, whose alternative must match the column's physical type (or be NULL on a
+    /// nullable column); anything else is a programming error and throws std::invalid_argument.
+    void append(const cell& c);
+    void append_null();
+    void reserve(size_t rows, size_t bytes = 0);
+
+    cell get(size_t row) const;
+
+    /// The contiguous values, T matching the physical type (uint8_t 0/1 for boolean).
+    template <class T>
+    std::span<const T> values() const;
+    /// Strings: size() + 1 offsets into bytes(), the first 0.
+    std::span<const uint64_t> offsets() const;
+    std::string_view bytes() const;
+    std::string_view string_at(size_t row) const;
+    /// One byte per row (1 = NULL); empty for a column that is not nullable.
+    std::span<const uint8_t> nulls() const { return _nulls; }
+
+private:
+    struct string_data {
+        std::vector<uint64_t> offsets{0};
+        std::string bytes;
+    };
+    using value_storage = std::variant<std::vector<uint8_t>, std::vector<int8_t>, std::vector<int16_t>,
+                                 std::vector<int32_t>, std::vector<int64_t>, std::vector<int128>, std::vector<float>,
+                                 std::vector<double>, string_data>;
+
+    physical_type _type;
+    bool _nullable;
+    value_storage _data;
+    std::vector<uint8_t> _nulls;
+    size_t _null_count = 0;
+};
+
+/// A schema and one column_vector per column, all of num_rows() rows.
+class column_batch {
+public:
+    column_batch() = default;
+    explicit column_batch(std::vector<column_desc> schema);
+    /// Adopts decoded columns; throws std::invalid_argument on a count, type or length mismatch.
+    column_batch(std::vector<column_desc> schema, std::vector<column_vector> columns);
+
+    const std::vector<column_desc>& schema() const { return _schema; }
+    size_t num_columns() const { return _columns.size(); }
+    size_t num_rows() const { return _columns.empty() ? 0 : _columns[0].size(); }
+
+    const column_vector& column(size_t i) const { return _columns[i]; }
+
+    /// Appends one row, one cell per column (monostate = NULL). On a type mismatch it throws
+    /// std::invalid_argument and the batch is unchanged.
+    void append_row(std::span<const cell> row);
+    cell get(size_t row, size_t col) const { return _columns[col].get(row); }
+    void reserve(size_t rows);
+
+private:
+    std::vector<column_desc> _schema;
+    std::vector<column_vector> _columns;
+};
+
+}  // namespace tv::storage
