@@ -37,6 +37,9 @@ check "DESC shows columns" contains "${out}" $'kind\tvarchar(32)\tNO\tfalse\tcli
 out="$(sql -e 'CREATE TABLE cli_db.events (x INT) DISTRIBUTED BY HASH(x) BUCKETS 1' 2>&1)"
 check "error: exit code and message" contains "${out}" "ERROR 1050 (42S01)"
 
+out="$(sql -e 'INSERT INTO cli_db.events (id) VALUES (1)' 2>&1)"
+check "DML answers 1235 until tablet storage lands" contains "${out}" "ERROR 1235 (42000) at line 1: INSERT is not supported yet"
+
 out="$(sql -e 'SELECT * FROM' 2>&1)"
 check "syntax error says where" contains "${out}" "ERROR 1064 (42000)"
 

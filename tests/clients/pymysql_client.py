@@ -102,6 +102,8 @@ check("COM_PING and COM_FIELD_LIST", ping_and_field_list)
 check("syntax error names line and column",
       lambda: expect_error("SELEC 1", 1064, "line 1, column"))
 check("unknown table", lambda: expect_error("DROP TABLE nope", 1051, "Unknown table"))
+check("DML answers 1235 until tablet storage lands",
+      lambda: expect_error("INSERT INTO sales VALUES ('2025-01-01', 'north', 1)", 1235, "INSERT is not supported yet"))
 check("user without privileges is refused DDL", unprivileged_user)
 check("drop database", lambda: query("DROP DATABASE py_db"))
 print(f"{passed} passed, {failed} failed")

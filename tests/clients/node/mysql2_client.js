@@ -53,6 +53,10 @@ async function main() {
     await assert.rejects(conn.query('CREATE TABLE t1 (k INT) DISTRIBUTED BY HASH(k) BUCKETS 1'),
                          (e) => e.errno === 1050 && e.sqlState === '42S01' && /t1/.test(e.message));
   });
+  await check('DML answers 1235 until tablet storage lands', async () => {
+    await assert.rejects(conn.query('INSERT INTO t1 VALUES (1, "a")'),
+                         (e) => e.errno === 1235 && e.message === 'INSERT is not supported yet');
+  });
   await check('unknown database is error 1049', async () => {
     await assert.rejects(conn.query('USE no_such_db'),
                          (e) => e.errno === 1049 && e.message === "Unknown database 'no_such_db'");
