@@ -59,6 +59,18 @@ int compare(const scalar& a, const scalar& b) {
     return x < y ? -1 : (x > y ? 1 : 0);
 }
 
+/// A double as BIGINT, truncated toward zero; out of range (or NaN) is error 1690 rather than
+/// undefined behaviour.
+std::variant<scalar, sql_error> to_bigint(double v, std::string_view what) {
+    if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0)) {
+        return make_error(errc::out_of_range, "BIGINT value is out of range in {} of {}", what, v);
+    }
+    return scalar::of(static_cast<int64_t>(v));
+}
+
+/// No string value may outgrow what one packet can carry back to the client.
+constexpr size_t max_string_value = 64u << 20;
+
 scalar boolean(bool b) {
     return scalar::of(int64_t{b ? 1 : 0});
 }
@@ -93,7 +105,14 @@ private:
             return scalar{scalar::type::decimal, 0, 0, l.value};  // beyond 64 bits: keep the digits
         }
         case literal_kind::decimal: return scalar{scalar::type::decimal, 0, 0, l.value};
-        case literal_kind::floating: return scalar::of(std::stod(l.value));
+        case literal_kind::floating: {
+            double v = 0;
+            auto [end, ec] = std::from_chars(l.value.data(), l.value.data() + l.value.size(), v);
+            if (ec != std::errc{} || !std::isfinite(v)) {
+                return make_error(errc::out_of_range, "DOUBLE value is out of range in '{}'", l.value);
+            }
+            return scalar::of(v);
+        }
         case literal_kind::string: return scalar::of(l.value);
         }
         return scalar::null();
@@ -172,6 +191,10 @@ private:
                     return scalar::null();
                 }
                 out += text_of(a);
+                if (out.size() > max_string_value) {
+                    return make_error(errc::unknown, "Result of concat() was larger than max_allowed_packet ({})",
+                                      max_string_value);
+                }
             }
             return scalar::of(std::move(out));
         }
@@ -297,11 +320,29 @@ private:
         case binary_operator::multiply: return scalar::of(as_double(x) * as_double(y));
         case binary_operator::divide:
             return as_double(y) == 0 ? scalar::null() : scalar::of(as_double(x) / as_double(y));
-        case binary_operator::int_divide:
-            return as_double(y) == 0 ? scalar::null() : scalar::of(static_cast<int64_t>(as_double(x) / as_double(y)));
+        case binary_operator::int_divide: {
+            if (is_exact(x) && is_exact(y)) {
+                if (y.integer == 0) {
+                    return scalar::null();
+                }
+                if (x.integer == INT64_MIN && y.integer == -1) {
+                    return make_error(errc::out_of_range, "BIGINT value is out of range in '({} DIV {})'", x.integer,
+                                      y.integer);
+                }
+                return scalar::of(x.integer / y.integer);
+            }
+            if (as_double(y) == 0) {
+                return scalar::null();
+            }
+            return to_bigint(as_double(x) / as_double(y), "DIV");
+        }
         case binary_operator::modulo:
             if (is_exact(x) && is_exact(y)) {
-                return y.integer == 0 ? scalar::null() : scalar::of(x.integer % y.integer);
+                if (y.integer == 0) {
+                    return scalar::null();
+                }
+                // INT64_MIN % -1 traps on x86 (idiv overflow); the answer is 0.
+                return scalar::of(y.integer == -1 ? int64_t{0} : x.integer % y.integer);
             }
             return as_double(y) == 0 ? scalar::null() : scalar::of(std::fmod(as_double(x), as_double(y)));
         case binary_operator::eq: return boolean(compare(x, y) == 0);
@@ -390,7 +431,7 @@ private:
         }
         const std::string& t = c.type.name;
         if (t == "SIGNED" || t == "UNSIGNED" || t == "INT" || t == "BIGINT" || t == "TINYINT" || t == "SMALLINT") {
-            return is_exact(x) ? x : scalar::of(static_cast<int64_t>(as_double(x)));
+            return is_exact(x) ? x : to_bigint(as_double(x), "CAST");
         }
         if (t == "DOUBLE" || t == "FLOAT") {
             return scalar::of(as_double(x));

@@ -55,7 +55,7 @@ io::task<std::vector<statement_result>> engine::execute(session& s, std::string_
     }
     auto& statements = std::get<std::vector<parsed_statement>>(parsed);
     if (statements.empty()) {
-        results.push_back(make_error(errc::parse, "Query was empty"));
+        results.push_back(make_error(errc::empty_query, "Query was empty"));
         co_return results;
     }
     if (statements.size() > 1 && !multi_statements) {

@@ -23,6 +23,7 @@ std::string_view sqlstate(errc code) noexcept {
     case errc::access_denied_db:
     case errc::bad_db:
     case errc::parse:
+    case errc::empty_query:
     case errc::table_access_denied:
     case errc::specific_access_denied:
     case errc::wrong_value_for_var:

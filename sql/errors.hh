@@ -26,6 +26,7 @@ enum class errc : uint16_t {
     bad_db_name = 1102,            // 42000
     bad_table_name = 1103,         // 42000
     parse = 1064,                  // 42000
+    empty_query = 1065,            // 42000
     unknown = 1105,                // HY000
     function_exists = 1125,        // HY000
     no_such_grant = 1141,          // 42000

@@ -38,7 +38,7 @@ std::string column_definition(std::string_view table, const column_meta& column,
     p.u8(column.kind == column_kind::double_ ? 31 : 0);  // decimals
     p.u16(0);  // filler
     if (with_default) {
-        p.lenenc_int(0xfb);  // COM_FIELD_LIST: default value NULL
+        p.u8(0xfb);  // COM_FIELD_LIST: the default value, NULL (a bare 0xfb byte)
     }
     return std::move(p.bytes());
 }

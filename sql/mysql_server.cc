@@ -131,13 +131,14 @@ void queue_results(packet_stream& stream, const session& s, const std::vector<st
 }
 
 io::task<void> serve_client(io::socket_fd fd, engine& e, mysql_server_options options, std::stop_token stop) {
-    packet_stream stream(fd.get(), options.max_packet);
+    packet_stream stream(fd.get(), options.max_handshake_packet);
     session s;
     s.connection_id = g_next_connection_id.fetch_add(1, std::memory_order_relaxed);
     s.client_host = peer_address(fd.get());
     if (!co_await authenticate(stream, s, e, options, stop)) {
         co_return;
     }
+    stream.set_max_payload(options.max_packet);
     for (;;) {
         stream.reset_sequence();
         auto packet = co_await stream.read(stop);
@@ -161,8 +162,12 @@ io::task<void> serve_client(io::socket_fd fd, engine& e, mysql_server_options op
         switch (command) {
         case com_quit:
             co_return;
-        case com_ping:
         case com_reset_connection:
+            s.variables.clear();  // as MySQL: session state back to defaults, database kept
+            s.user_variables.clear();
+            stream.queue(ok_packet(0, server_status_autocommit, ""));
+            break;
+        case com_ping:
             stream.queue(ok_packet(0, server_status_autocommit, ""));
             break;
         case com_init_db:
@@ -173,14 +178,25 @@ io::task<void> serve_client(io::socket_fd fd, engine& e, mysql_server_options op
             }
             break;
         case com_query: {
-            auto results = co_await e.execute(s, payload, (s.capabilities & client_multi_statements) != 0);
+            std::vector<statement_result> results;
+            try {
+                results = co_await e.execute(s, payload, (s.capabilities & client_multi_statements) != 0);
+            } catch (const std::exception& ex) {
+                // A bug in one statement must cost that statement, not the connection.
+                TV_LOG_ERROR("mysql: connection {}: statement failed with an exception: {}", s.connection_id,
+                             ex.what());
+                results.assign(1, make_error(errc::unknown, "Internal error: {}", ex.what()));
+            }
             queue_results(stream, s, results);
             break;
         }
         case com_field_list: {
             payload_parser in(payload);
             std::string table(in.nul_str());
-            auto fields = e.field_list(s, in.failed() ? payload : std::string_view(table));
+            if (in.failed()) {
+                table = std::string(payload);  // some clients omit the terminator
+            }
+            auto fields = e.field_list(s, table);
             if (auto* columns = std::get_if<std::vector<column_meta>>(&fields)) {
                 queue_field_list(stream, table, *columns, s.capabilities);
             } else {

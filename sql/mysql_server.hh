@@ -13,7 +13,8 @@
 namespace tv::sql {
 
 struct mysql_server_options {
-    size_t max_packet = 64u << 20;  // larger packets get ER_NET_PACKET_TOO_LARGE and a close
+    size_t max_packet = 64u << 20;           // larger packets get ER_NET_PACKET_TOO_LARGE and a close
+    size_t max_handshake_packet = 64u << 10; // before authentication
 };
 
 /// Accepts on `listen_fd` until `stop`; every connection is spawned under `connections`.

@@ -186,6 +186,10 @@ io::task<io::result<std::optional<std::string>>> packet_stream::read(std::stop_t
         }
         payload.append(_in, _in_pos + 4, length);
         _in_pos += 4 + length;
+        if (_in_pos == _in.size() && _in.capacity() > (1u << 20)) {
+            std::string().swap(_in);  // give a large packet's buffer back
+            _in_pos = 0;
+        }
         if (length < max_piece) {
             co_return std::optional<std::string>{std::move(payload)};
         }

@@ -104,6 +104,10 @@ public:
     /// A new command starts a new sequence.
     void reset_sequence() noexcept { _sequence = 0; }
 
+    /// The largest payload read() accepts: small until the client has authenticated, so that
+    /// an anonymous connection cannot make the server buffer megabytes.
+    void set_max_payload(size_t max_payload) noexcept { _max_payload = max_payload; }
+
 private:
     enum class fill_status { ready, closed };
     /// Buffers until `wanted` unread bytes are there, or the peer closed.

@@ -90,8 +90,18 @@ def ping_and_field_list():
         packet = conn._read_packet()
         if packet.is_eof_packet() or packet.is_ok_packet():
             break
-        names.append(pymysql.protocol.FieldDescriptorPacket(packet.get_all_data(), "utf8").name)
+        data = packet.get_all_data()
+        assert data[-1:] == b"\xfb", f"the default value must be a bare NULL byte: {data[-4:]!r}"
+        names.append(pymysql.protocol.FieldDescriptorPacket(data, "utf8").name)
     assert names == ["d", "region", "amount"], names
+
+
+def reset_connection():
+    query("SET @kept = 'x'")
+    query("SET sql_mode = 'STRICT_TRANS_TABLES'")
+    conn._execute_command(0x1F, "")  # COM_RESET_CONNECTION (PyMySQL has no name for it)
+    assert conn._read_packet().is_ok_packet()
+    assert query("SELECT @kept, @@sql_mode, DATABASE()") == ((None, "ONLY_FULL_GROUP_BY", "py_db"),)
 
 
 check("version and connection id", session_values)
@@ -99,6 +109,7 @@ check("set names, autocommit, show variables", session_settings)
 check("partitioned aggregate table", ddl)
 check("SHOW CREATE TABLE round-trips", show_create_round_trip)
 check("COM_PING and COM_FIELD_LIST", ping_and_field_list)
+check("COM_RESET_CONNECTION clears session state, keeps the database", reset_connection)
 check("syntax error names line and column",
       lambda: expect_error("SELEC 1", 1064, "line 1, column"))
 check("unknown table", lambda: expect_error("DROP TABLE nope", 1051, "Unknown table"))

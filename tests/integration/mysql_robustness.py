@@ -101,6 +101,19 @@ def main():
         s.close()
         check("served after a malformed packet", still_serves(port))
 
+        # Before authentication a packet may not exceed 64 KiB: nobody anonymous gets to make
+        # the server buffer megabytes.
+        s = raw_connect(port)
+        read_packet(s)
+        try:
+            s.sendall(packet(b"\x00" * (100 * 1024), 1))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        reply = read_packet(s)
+        code = struct.unpack("<H", reply[1:3])[0] if reply and reply[0] == 0xFF else None
+        check("oversized handshake response gets error 1153", code == 1153, f"reply {reply[:40] if reply else None!r}")
+        s.close()
+
         s = raw_connect(port)
         read_packet(s)
         s.sendall(packet(b"\x00" * 10, 7))  # wrong sequence id
