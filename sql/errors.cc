@@ -7,6 +7,7 @@ namespace tv::sql {
 std::string_view sqlstate(errc code) noexcept {
     switch (code) {
     case errc::access_denied: return "28000";
+    case errc::out_of_range: return "22003";
     case errc::no_db_selected: return "3D000";
     case errc::unknown_command:
     case errc::net_packet_too_large:
@@ -33,7 +34,6 @@ std::string_view sqlstate(errc code) noexcept {
     case errc::unknown:
     case errc::unknown_system_variable:
     case errc::cannot_user:
-    case errc::out_of_range: return "22003";
     case errc::read_only_variable:
     case errc::malformed_packet:
     case errc::function_exists:

@@ -40,10 +40,14 @@ io::task<statement_result> create_user(exec_context& ctx, const create_user_stmt
     if (auto* e = std::get_if<sql_error>(&hash)) {
         co_return *e;
     }
-    // Checked first so that a bad role cannot leave a user created without it.
+    // Checked first so that a bad role cannot leave a user created without it; role names
+    // compare case-insensitively, as in GRANT.
+    std::vector<std::string> roles;
     for (const auto& role : s.default_roles) {
-        if (role != storage::role_db_admin && role != storage::role_user_admin) {
-            co_return make_error(errc::parse, "Role {} doesn't exist: the roles are db_admin and user_admin", role);
+        roles.push_back(lower(role));
+        if (roles.back() != storage::role_db_admin && roles.back() != storage::role_user_admin) {
+            co_return make_error(errc::parse, "Role '{}' does not exist; the roles are {} and {}", role,
+                                 storage::role_db_admin, storage::role_user_admin);
         }
     }
     auto created = co_await ctx.catalog.create_user(s.user.name, s.user.host, std::get<std::string>(hash),
@@ -51,7 +55,7 @@ io::task<statement_result> create_user(exec_context& ctx, const create_user_stmt
     if (!created || s.default_roles.empty()) {
         co_return done(created);
     }
-    co_return done(co_await ctx.catalog.grant_roles(s.user.name, s.user.host, s.default_roles));
+    co_return done(co_await ctx.catalog.grant_roles(s.user.name, s.user.host, std::move(roles)));
 }
 
 io::task<statement_result> alter_user(exec_context& ctx, const alter_user_stmt& s) {

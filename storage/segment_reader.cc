@@ -34,6 +34,9 @@ T get_le(std::span<const std::byte> bytes, size_t at) {
     return v;
 }
 
+/// A footer column entry with an empty name and no min/max: 2 + 1 + 1 + 1 + 1 + 4 + 8 + 8 + 8 + 1.
+constexpr size_t min_column_entry = 35;
+
 /// Bounds-checked reads through the footer; any overrun makes `ok` false for good.
 class footer_cursor {
 public:
@@ -135,9 +138,9 @@ segment_result<segment_footer> parse_footer(std::string_view path, std::span<con
     if (!in.ok()) {
         return corrupt(path, "footer cut short");
     }
-    // Every block holds at least one byte per row, and each footer entry at least 40 bytes:
-    // bounding both first keeps the arithmetic below from overflowing.
-    if (column_count > bytes.size() / 40) {
+    // Every block holds at least one byte per row, and each footer entry at least
+    // min_column_entry bytes: bounding both first keeps the arithmetic below from overflowing.
+    if (column_count > bytes.size() / min_column_entry) {
         return corrupt(path, fmt::format("column count {} does not fit the footer", column_count));
     }
     if ((column_count == 0 && f.row_count != 0) || f.row_count > file_size) {

@@ -434,7 +434,11 @@ io::task<segment_result<segment_info>> write_segment(std::string path, const col
             co_return write_error(path, renamed.error(), "rename " + temp);
         }
         std::string dir = std::filesystem::path(path).parent_path().string();
-        auto dir_synced = co_await sync_directory(dir.empty() ? std::string(".") : dir);
+        if (dir.empty()) {
+            dir = ".";
+        }
+        // A named argument: GCC 12 double-destroys a ?: temporary inside a co_await expression.
+        auto dir_synced = co_await sync_directory(dir);
         if (!dir_synced) {
             // Not durable, so not published: take it back rather than leave a file that may vanish.
             auto removed = co_await io::unlinkat(AT_FDCWD, path);

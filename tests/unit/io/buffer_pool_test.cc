@@ -119,12 +119,13 @@ TEST(buffer_pool, release_on_one_loop_wakes_a_taker_on_another) {
     auto body = [&]() -> io::task<void> {
         auto held = pool.try_acquire();
         CO_ASSERT_TRUE(held.has_value());
-        auto releaser = [&]() -> io::task<void> {
-            co_await io::submit_to(loops.at(1), [&]() -> io::task<void> {
-                co_await io::sleep(10ms);
-                held.reset();  // released on loop 1's thread
-            }());
+        // Named, not a temporary in the co_await expression: its captures must outlive the
+        // suspension (see docs/architecture.md, GCC 12 rules).
+        auto release_there = [&]() -> io::task<void> {
+            co_await io::sleep(10ms);
+            held.reset();  // released on loop 1's thread
         };
+        auto releaser = [&]() -> io::task<void> { co_await io::submit_to(loops.at(1), release_there()); };
         auto taker = [&]() -> io::task<void> {
             auto buf = co_await pool.acquire();
             EXPECT_TRUE(buf.has_value());

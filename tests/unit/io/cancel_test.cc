@@ -181,11 +181,12 @@ TEST(cancel, completion_racing_a_cancel_from_another_thread) {
 TEST(cancel, one_stop_source_cancels_work_on_every_loop) {
     io::loop_group loops(3);
     std::stop_source job;
+    auto cancelled_sleep = [&]() -> io::task<int> {
+        auto r = co_await io::sleep(30s, job.get_token());
+        co_return (!r && r.error() == std::errc::operation_canceled) ? 1 : 0;
+    };
     auto on_loop = [&](unsigned i) -> io::task<int> {
-        co_return co_await io::submit_to(loops.at(i), [&]() -> io::task<int> {
-            auto r = co_await io::sleep(30s, job.get_token());
-            co_return (!r && r.error() == std::errc::operation_canceled) ? 1 : 0;
-        }());
+        co_return co_await io::submit_to(loops.at(i), cancelled_sleep());
     };
     auto body = [&]() -> io::task<void> {
         auto stopper = [&]() -> io::task<int> {

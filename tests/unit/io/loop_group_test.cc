@@ -13,13 +13,14 @@ namespace io = tv::io;
 
 TEST(loop_group, submit_to_runs_there_and_resumes_here) {
     io::loop_group loops(2);
+    auto elsewhere = [&]() -> io::task<std::thread::id> {
+        EXPECT_EQ(&io::loop::current(), &loops.at(1));
+        co_await io::sleep(1ms);  // a real operation on the other ring
+        co_return std::this_thread::get_id();
+    };
     auto body = [&]() -> io::task<void> {
         const auto here = std::this_thread::get_id();
-        auto there = co_await io::submit_to(loops.at(1), [&]() -> io::task<std::thread::id> {
-            EXPECT_EQ(&io::loop::current(), &loops.at(1));
-            co_await io::sleep(1ms);  // a real operation on the other ring
-            co_return std::this_thread::get_id();
-        }());
+        auto there = co_await io::submit_to(loops.at(1), elsewhere());
         EXPECT_NE(there, here);
         EXPECT_EQ(std::this_thread::get_id(), here) << "the caller resumes on its own loop";
         EXPECT_EQ(&io::loop::current(), &loops.main_loop());
@@ -29,13 +30,14 @@ TEST(loop_group, submit_to_runs_there_and_resumes_here) {
 
 TEST(loop_group, exceptions_cross_back) {
     io::loop_group loops(2);
+    auto failing = []() -> io::task<void> {
+        co_await io::sleep(1ms);
+        throw std::runtime_error("from loop 1");
+    };
     auto body = [&]() -> io::task<void> {
         bool caught = false;
         try {
-            co_await io::submit_to(loops.at(1), []() -> io::task<void> {
-                co_await io::sleep(1ms);
-                throw std::runtime_error("from loop 1");
-            }());
+            co_await io::submit_to(loops.at(1), failing());
         } catch (const std::runtime_error& e) {
             caught = true;
             EXPECT_STREQ(e.what(), "from loop 1");

@@ -19,7 +19,7 @@ using tv::testing::temp_dir;
 
 namespace {
 
-io::task<void> make_file(const std::string& path, size_t blocks) {
+io::task<void> make_file(std::string path, size_t blocks) {
     auto f = co_await io::open_file(path, O_CREAT | O_WRONLY | O_TRUNC);
     CO_ASSERT_OK(f);
     std::vector<std::byte> block(4096);
