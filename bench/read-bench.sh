@@ -84,6 +84,13 @@ as_root() {
     fi
 }
 
+# One benchmark at a time, machine-wide: two would share the disk, and the hugetlb reservation
+# below is system-wide too.
+lock=/tmp/tabletvault-read-bench.lock
+: >> "${lock}" 2> /dev/null || true # may belong to another user: then we only read it
+exec 9< "${lock}" || die "cannot open ${lock}"
+flock -n 9 || die "another read-bench.sh is running on this machine; wait for it to finish"
+
 # ---- fio ----------------------------------------------------------------------------------------
 if ! command -v fio > /dev/null 2>&1; then
     echo "read-bench: installing fio"

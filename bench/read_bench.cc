@@ -72,7 +72,8 @@ Usage:
                    how many of the pool's bytes are on huge pages
 
 Prints one line: tabletvault read: files=.. size=.. block=.. depth=.. direct=.. bytes=.. seconds=..
-MB/s=.. (MB = 10^6 bytes). Exit codes: 0 success, 1 an I/O error, 2 a bad command line.
+MB/s=.. (MB = 10^6 bytes); --verbose adds "tabletvault loop: .." and "tabletvault pool: bytes=..
+huge_page_bytes=..". Exit codes: 0 success, 1 an I/O error, 2 a bad command line.
 )";
 
 constexpr uint64_t k_alignment = io::direct_io_alignment;
