@@ -99,7 +99,10 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, http_api_context& htt
 
     io::gate services;
     std::stop_source stop;
-    io::spawn(services, sql::run_mysql_server(mysql_fd, engine, {}, services, stop.get_token()), "mysql server");
+    sql::mysql_server_options mysql_options;
+    mysql_options.max_connections = static_cast<size_t>(cfg.get_int("qe_max_connection"));
+    mysql_options.connect_timeout = std::chrono::seconds(cfg.get_int("connect_timeout"));
+    io::spawn(services, sql::run_mysql_server(mysql_fd, engine, mysql_options, stop.get_token()), "mysql server");
     io::spawn(services, run_http_api(http_fd, http_ctx, services, stop.get_token()), "http api");
     TV_LOG_INFO("ready");
 

@@ -7,6 +7,7 @@ namespace tv::sql {
 std::string_view sqlstate(errc code) noexcept {
     switch (code) {
     case errc::access_denied: return "28000";
+    case errc::too_many_connections: return "08004";
     case errc::out_of_range: return "22003";
     case errc::no_db_selected: return "3D000";
     case errc::unknown_command:

@@ -13,6 +13,7 @@ namespace tv::sql {
 
 enum class errc : uint16_t {
     db_create_exists = 1007,       // HY000
+    too_many_connections = 1040,   // 08004
     db_drop_missing = 1008,        // HY000
     access_denied_db = 1044,       // 42000
     access_denied = 1045,          // 28000

@@ -130,12 +130,40 @@ void queue_results(packet_stream& stream, const session& s, const std::vector<st
     }
 }
 
+/// Ends the handshake of a client that takes longer than connect_timeout, unless `cancel` fires
+/// first (it logged in).
+io::task<void> handshake_deadline(std::stop_source& expire, std::chrono::seconds timeout, std::stop_token cancel) {
+    // Bound to a local: GCC 12 compiles `if (co_await ...)` here into a trap.
+    auto slept = co_await io::sleep(timeout, std::move(cancel));
+    if (slept) {
+        expire.request_stop();
+    }
+}
+
+/// Handshake and login under connect_timeout: the reads are cancelled when it expires.
+io::task<bool> authenticate_in_time(packet_stream& stream, session& s, engine& e, const mysql_server_options& options,
+                                    std::stop_token server_stop) {
+    std::stop_source expire;
+    std::stop_callback follow_server(server_stop, [&expire] { expire.request_stop(); });
+    std::stop_source logged_in;
+    io::gate deadline;
+    io::spawn(deadline, handshake_deadline(expire, options.connect_timeout, logged_in.get_token()), "handshake deadline");
+    bool ok = co_await authenticate(stream, s, e, options, expire.get_token());
+    logged_in.request_stop();
+    co_await deadline.close();  // the timer references `expire`: it must end first
+    if (!ok && expire.stop_requested() && !server_stop.stop_requested()) {
+        TV_LOG_INFO("mysql: connection {} from {} did not log in within {} s", s.connection_id, s.client_host,
+                    options.connect_timeout.count());
+    }
+    co_return ok;
+}
+
 io::task<void> serve_client(io::socket_fd fd, engine& e, mysql_server_options options, std::stop_token stop) {
     packet_stream stream(fd.get(), options.max_handshake_packet);
     session s;
     s.connection_id = g_next_connection_id.fetch_add(1, std::memory_order_relaxed);
     s.client_host = peer_address(fd.get());
-    if (!co_await authenticate(stream, s, e, options, stop)) {
+    if (!co_await authenticate_in_time(stream, s, e, options, stop)) {
         co_return;
     }
     stream.set_max_payload(options.max_packet);
@@ -219,8 +247,8 @@ io::task<void> serve_client(io::socket_fd fd, engine& e, mysql_server_options op
 
 }  // namespace
 
-io::task<void> run_mysql_server(int listen_fd, engine& e, mysql_server_options options, io::gate& connections,
-                                std::stop_token stop) {
+io::task<void> run_mysql_server(int listen_fd, engine& e, mysql_server_options options, std::stop_token stop) {
+    io::gate connections;
     while (!stop.stop_requested()) {
         auto fd = co_await io::accept(listen_fd, stop);
         if (!fd) {
@@ -231,10 +259,18 @@ io::task<void> run_mysql_server(int listen_fd, engine& e, mysql_server_options o
             co_await io::sleep(std::chrono::milliseconds(100), stop);
             continue;
         }
+        if (connections.count() >= options.max_connections) {
+            io::socket_fd refused(*fd);
+            packet_stream stream(refused.get(), 0);
+            stream.queue(err_packet(make_error(errc::too_many_connections, "Too many connections")));
+            co_await stream.flush(stop);
+            continue;
+        }
         if (!io::spawn(connections, serve_client(io::socket_fd(*fd), e, options, stop), "mysql connection")) {
             break;
         }
     }
+    co_await connections.close();
 }
 
 }  // namespace tv::sql

@@ -10,6 +10,7 @@ import socket
 import struct
 import sys
 import tempfile
+import time
 
 import pymysql
 
@@ -146,6 +147,27 @@ def main():
 
         code = server.stop()
         check("clean exit after all that", code == 0, f"exit code {code}")
+
+        # A second server with a small connection limit and a 1 s handshake deadline.
+        limited = TvServer(binary, os.path.join(work, "data2"), os.path.join(work, "server2.log"),
+                           ["--set", "qe_max_connection=3", "--set", "connect_timeout=1"])
+        limited.start()
+        held = [raw_connect(limited.mysql_port) for _ in range(3)]
+        check("connections within the limit get a handshake", all(read_packet(s)[0] == 10 for s in held))
+        extra = raw_connect(limited.mysql_port)
+        reply = read_packet(extra)
+        check("one over the limit gets error 1040", reply is not None and reply[0] == 0xFF and
+              struct.unpack("<H", reply[1:3])[0] == 1040 and b"Too many connections" in reply, f"reply {reply!r}")
+        extra.close()
+        t0 = time.time()
+        closed = [read_packet(s) is None for s in held]
+        check("silent clients are disconnected after connect_timeout", all(closed) and time.time() - t0 < 10,
+              f"closed {closed} after {time.time() - t0:.1f} s")
+        for s in held:
+            s.close()
+        check("served again once they are gone", still_serves(limited.mysql_port))
+        code = limited.stop()
+        check("limited server exits cleanly", code == 0 and not limited.sanitizer_reports(), f"exit code {code}")
         reports = server.sanitizer_reports()
         check("no sanitizer reports", not reports, "\n    ".join(reports[:10]))
     except Exception as e:

@@ -26,6 +26,7 @@ TEST(errors, sqlstate_of_every_error_number) {
         {errc::wrong_object, "HY000"},          {errc::cannot_user, "HY000"},
         {errc::drop_partition_missing, "HY000"}, {errc::same_partition_name, "HY000"},
         {errc::out_of_range, "22003"},          {errc::malformed_packet, "HY000"},
+        {errc::too_many_connections, "08004"},
     };
     for (const auto& [code, state] : expected) {
         EXPECT_EQ(sqlstate(code), state) << "error " << static_cast<int>(code);
