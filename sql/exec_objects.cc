@@ -192,7 +192,11 @@ io::task<statement_result> create_mv(exec_context& ctx, const create_materialize
     if (s.distribution) {
         mv.dist.random = s.distribution->kind == distribution_kind::random;
         mv.dist.columns = s.distribution->columns;
-        mv.dist.buckets = static_cast<int>(s.distribution->buckets.value_or(0));
+        auto buckets = written_buckets(s.distribution->buckets);
+        if (auto* e = std::get_if<sql_error>(&buckets)) {
+            co_return *e;
+        }
+        mv.dist.buckets = std::get<int>(buckets);
     }
     mv.partition_expr = s.partition_by_text;
     mv.props = s.properties;

@@ -93,11 +93,15 @@ std::variant<storage::column, sql_error> to_column(const column_def& def) {
     return c;
 }
 
-storage::distribution to_distribution(const distribution_desc& d) {
+std::variant<storage::distribution, sql_error> to_distribution(const distribution_desc& d) {
+    auto buckets = written_buckets(d.buckets);
+    if (auto* e = std::get_if<sql_error>(&buckets)) {
+        return *e;
+    }
     storage::distribution out;
     out.random = d.kind == distribution_kind::random;
     out.columns = d.columns;
-    out.buckets = static_cast<int>(d.buckets.value_or(0));
+    out.buckets = std::get<int>(buckets);
     return out;
 }
 
@@ -154,7 +158,11 @@ std::variant<storage::table_definition, sql_error> to_table_definition(const cre
         }
     }
     if (stmt.distribution) {
-        def.dist = to_distribution(*stmt.distribution);
+        auto dist = to_distribution(*stmt.distribution);
+        if (auto* e = std::get_if<sql_error>(&dist)) {
+            return *e;
+        }
+        def.dist = std::get<storage::distribution>(std::move(dist));
     }
     def.props = stmt.properties;
     def.comment = stmt.comment.value_or("");
@@ -238,7 +246,11 @@ io::task<statement_result> run(exec_context& ctx, const alter_table_stmt& s) {
         }
         auto& d = std::get<storage::partition_desc>(desc);
         if (add->distribution) {
-            d.buckets = static_cast<int>(add->distribution->buckets.value_or(0));
+            auto buckets = written_buckets(add->distribution->buckets);
+            if (auto* e = std::get_if<sql_error>(&buckets)) {
+                co_return *e;
+            }
+            d.buckets = std::get<int>(buckets);
         }
         co_return done(co_await ctx.catalog.add_partition(database, s.name.name, std::move(d),
                                                           add->partition->if_not_exists));
@@ -321,7 +333,7 @@ statement_result show_create(exec_context& ctx, const show_create_stmt& s) {
             return make_error(errc::bad_db, "Unknown database '{}'", s.name.name);
         }
         result_set rs = make_result({"Database", "Create Database"});
-        rs.rows.push_back({d->name, "CREATE DATABASE " + quote_identifier(d->name)});
+        rs.rows.push_back({d->name, show_create_database(*d)});
         return rs;
     }
     if (s.kind == show_create_kind::repository) {

@@ -191,6 +191,17 @@ result_set make_result(std::initializer_list<const char*> columns) {
     return rs;
 }
 
+std::variant<int, sql_error> written_buckets(const std::optional<int64_t>& buckets) {
+    if (!buckets) {
+        return 0;
+    }
+    if (*buckets < 1 || *buckets > storage::max_buckets) {
+        return make_error(errc::parse, "Number of buckets should be between 1 and {}, got {}", storage::max_buckets,
+                          *buckets);
+    }
+    return static_cast<int>(*buckets);
+}
+
 std::variant<const storage::database*, sql_error> need_database(const exec_context& ctx, const std::string& db) {
     auto name = resolve_db(ctx, db);
     if (auto* e = std::get_if<sql_error>(&name)) {

@@ -50,6 +50,10 @@ enum class like_case { sensitive, insensitive };
 std::optional<sql_error> apply_show_filter(const exec_context& ctx, const show_filter& filter, result_set& rs,
                                            like_case names = like_case::sensitive);
 
+/// BUCKETS n as written: nullopt when absent (the default applies), an error when n < 1 (0 would
+/// otherwise read as "use the default" further down).
+std::variant<int, sql_error> written_buckets(const std::optional<int64_t>& buckets);
+
 /// "db" from a qualified name, or the session's current database; error 1046 when neither.
 std::variant<std::string, sql_error> resolve_db(const exec_context& ctx, const std::string& db);
 

@@ -150,6 +150,14 @@ std::string show_create_table(const storage::table& t) {
     return out + ";";
 }
 
+std::string show_create_database(const storage::database& d) {
+    std::string out = "CREATE DATABASE " + quote_identifier(d.name);
+    if (auto props = properties_clause(d.props); !props.empty()) {
+        out += "\n" + props;
+    }
+    return out;
+}
+
 std::string show_create_view(const storage::view& v) {
     std::string out = fmt::format("CREATE VIEW {}", quote_identifier(v.name));
     if (!v.columns.empty()) {

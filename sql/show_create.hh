@@ -12,6 +12,7 @@
 namespace tv::sql {
 
 std::string show_create_table(const storage::table& t);
+std::string show_create_database(const storage::database& d);
 std::string show_create_view(const storage::view& v);
 std::string show_create_materialized_view(const storage::materialized_view& mv);
 /// Credentials in the properties (secret keys, passwords, tokens, access keys) show as ******.
