@@ -129,7 +129,7 @@ private:
 
     result node(const variable_ref& v) {
         if (v.scope == variable_scope::user) {
-            auto it = _session.user_variables.find(lower(v.name));
+            auto it = _session.user_variables.find(ascii_lower(v.name));
             if (it == _session.user_variables.end() || !it->second) {
                 return scalar::null();
             }
@@ -152,7 +152,7 @@ private:
     }
 
     result node(const function_call& f) {
-        const std::string name = lower(f.name);
+        const std::string name = ascii_lower(f.name);
         std::vector<scalar> args;
         for (const auto& a : f.args) {
             auto v = eval(a);
@@ -202,7 +202,7 @@ private:
             return args[0].is_null() ? scalar::null() : scalar::of(ascii_upper(text_of(args[0])));
         }
         if ((name == "lower" || name == "lcase") && arity(1)) {
-            return args[0].is_null() ? scalar::null() : scalar::of(lower(text_of(args[0])));
+            return args[0].is_null() ? scalar::null() : scalar::of(ascii_lower(text_of(args[0])));
         }
         if ((name == "length" || name == "octet_length") && arity(1)) {
             return args[0].is_null() ? scalar::null() : scalar::of(static_cast<int64_t>(text_of(args[0]).size()));

@@ -6,17 +6,6 @@
 
 namespace tv::sql {
 
-namespace {
-
-template <class... F>
-struct overloaded : F... {
-    using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
-
-}  // namespace
-
 std::string_view statement_name(const statement& stmt) {
     return std::visit(
         overloaded{

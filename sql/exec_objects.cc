@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Views, materialized views (synchronous and asynchronous), functions and external catalogs,
 // with their SHOW statements.
+#include "io/ascii.hh"
 #include "sql/executor.hh"
 #include "sql/privileges.hh"
 #include "sql/show_create.hh"
@@ -119,7 +120,7 @@ std::variant<std::vector<storage::column>, sql_error> sync_view_columns(const st
         if (c == nullptr) {
             return make_error(errc::bad_field, "Unknown column '{}' in '{}'", arg->column, base.name);
         }
-        std::string fn = lower(call->name);
+        std::string fn = ascii_lower(call->name);
         storage::column out = *c;
         out.nullable = true;
         if (fn == "sum") {

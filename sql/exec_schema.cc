@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Databases and tables: CREATE/DROP DATABASE, SHOW DATABASES, CREATE/DROP/ALTER/TRUNCATE TABLE,
 // SHOW TABLES, SHOW CREATE ..., DESC and SHOW COLUMNS.
+#include "io/ascii.hh"
 #include "sql/executor.hh"
 #include "sql/privileges.hh"
 #include "sql/show_create.hh"
@@ -118,7 +119,7 @@ std::variant<storage::table_definition, sql_error> to_table_definition(const cre
     if (!stmt.order_by.empty()) {
         return not_supported("ORDER BY in CREATE TABLE");
     }
-    if (stmt.engine && lower(*stmt.engine) != "olap") {
+    if (stmt.engine && ascii_lower(*stmt.engine) != "olap") {
         return make_error(errc::unknown, "Unknown table engine '{}': only OLAP tables are supported", *stmt.engine);
     }
     storage::table_definition def;
@@ -323,18 +324,14 @@ statement_result show_create(exec_context& ctx, const show_create_stmt& s) {
         if (c == nullptr) {
             return make_error(errc::bad_db, "Unknown catalog '{}'", s.name.name);
         }
-        result_set rs = make_result({"Catalog", "Create Catalog"});
-        rs.rows.push_back({c->name, show_create_catalog(*c)});
-        return rs;
+        return one_row({"Catalog", "Create Catalog"}, {c->name, show_create_catalog(*c)});
     }
     if (s.kind == show_create_kind::database) {
         const storage::database* d = ctx.catalog.find_database(s.name.name);
         if (d == nullptr) {
             return make_error(errc::bad_db, "Unknown database '{}'", s.name.name);
         }
-        result_set rs = make_result({"Database", "Create Database"});
-        rs.rows.push_back({d->name, show_create_database(*d)});
-        return rs;
+        return one_row({"Database", "Create Database"}, {d->name, show_create_database(*d)});
     }
     if (s.kind == show_create_kind::repository) {
         if (auto denied = require_role(ctx, storage::role_db_admin, "SHOW CREATE REPOSITORY")) {
@@ -354,21 +351,16 @@ statement_result show_create(exec_context& ctx, const show_create_stmt& s) {
         if (mv == nullptr) {
             return make_error(errc::bad_table, "Unknown materialized view '{}.{}'", database, s.name.name);
         }
-        result_set rs = make_result({"Materialized View", "Create Materialized View"});
-        rs.rows.push_back({mv->name, show_create_materialized_view(*mv)});
-        return rs;
+        return one_row({"Materialized View", "Create Materialized View"}, {mv->name, show_create_materialized_view(*mv)});
     }
     if (v != nullptr) {
-        result_set rs = make_result({"View", "Create View", "character_set_client", "collation_connection"});
-        rs.rows.push_back({v->name, show_create_view(*v), "utf8", "utf8_general_ci"});
-        return rs;
+        return one_row({"View", "Create View", "character_set_client", "collation_connection"},
+                       {v->name, show_create_view(*v), "utf8", "utf8_general_ci"});
     }
     if (s.kind == show_create_kind::view || t == nullptr) {
         return make_error(errc::no_such_table, "Table '{}.{}' doesn't exist", database, s.name.name);
     }
-    result_set rs = make_result({"Table", "Create Table"});
-    rs.rows.push_back({t->name, show_create_table(*t)});
-    return rs;
+    return one_row({"Table", "Create Table"}, {t->name, show_create_table(*t)});
 }
 
 std::variant<const storage::table*, sql_error> need_table(exec_context& ctx, const qualified_name& name) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Session and utility statements: USE, SET, SET NAMES, transactions (autocommit only), SHOW
 // VARIABLES, SELECT without FROM, ADMIN SET/SHOW FRONTEND CONFIG, SHOW PROCESSLIST/WARNINGS.
+#include "io/ascii.hh"
 #include "sql/const_eval.hh"
 #include "sql/executor.hh"
 #include "sql/like.hh"
@@ -11,13 +12,6 @@
 namespace tv::sql {
 
 namespace {
-
-template <class... F>
-struct overloaded : F... {
-    using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
 
 statement_result run_use(exec_context& ctx, const use_stmt& u) {
     if (!u.catalog.empty() && u.catalog != "default_catalog") {
@@ -44,7 +38,7 @@ statement_result run_set(exec_context& ctx, const set_stmt& set) {
             evaluated = std::get<scalar>(r).to_cell();
         }
         if (v.scope == variable_scope::user) {
-            user_changes.emplace_back(lower(v.name), evaluated);
+            user_changes.emplace_back(ascii_lower(v.name), evaluated);
             continue;
         }
         std::string value = evaluated.value_or("");
@@ -64,7 +58,7 @@ statement_result run_set(exec_context& ctx, const set_stmt& set) {
         if (known->name == "autocommit") {
             // Accepted either way, as StarRocks does, because connectors set it on connect;
             // every statement still commits on its own (docs/sql/session.md says so).
-            std::string l = lower(value);
+            std::string l = ascii_lower(value);
             if (l == "1" || l == "on" || l == "true") {
                 value = "1";
             } else if (l == "0" || l == "off" || l == "false") {
@@ -86,7 +80,7 @@ statement_result run_set(exec_context& ctx, const set_stmt& set) {
 }
 
 statement_result run_set_names(exec_context& ctx, const set_names_stmt& n) {
-    std::string charset = n.charset.empty() ? "utf8mb4" : lower(n.charset);
+    std::string charset = n.charset.empty() ? "utf8mb4" : ascii_lower(n.charset);
     if (charset != "utf8mb4" && charset != "utf8" && charset != "utf8mb3" && charset != "binary" &&
         charset != "latin1" && charset != "ascii") {
         return make_error(errc::unknown, "Unknown character set: '{}'", n.charset);
@@ -95,7 +89,7 @@ statement_result run_set_names(exec_context& ctx, const set_names_stmt& n) {
         ctx.s.variables[v] = charset;
     }
     if (n.collation) {
-        ctx.s.variables["collation_connection"] = lower(*n.collation);
+        ctx.s.variables["collation_connection"] = ascii_lower(*n.collation);
     }
     return ok_result{};
 }
@@ -191,6 +185,12 @@ result_set make_result(std::initializer_list<const char*> columns) {
     return rs;
 }
 
+result_set one_row(std::initializer_list<const char*> columns, row values) {
+    result_set rs = make_result(columns);
+    rs.rows.push_back(std::move(values));
+    return rs;
+}
+
 std::variant<int, sql_error> written_buckets(const std::optional<int64_t>& buckets) {
     if (!buckets) {
         return 0;
@@ -227,7 +227,7 @@ std::optional<sql_error> apply_show_filter(const exec_context& ctx, const show_f
         if (filter.where) {
             column_binding columns = [&](std::string_view name) -> std::optional<scalar> {
                 for (size_t i = 0; i < rs.columns.size(); ++i) {
-                    if (lower(rs.columns[i].name) == lower(name)) {
+                    if (ascii_lower(rs.columns[i].name) == ascii_lower(name)) {
                         return r[i] ? scalar::of(*r[i]) : scalar::null();
                     }
                 }

@@ -2,6 +2,7 @@
 // Users and grants: CREATE / ALTER / DROP USER, SET PASSWORD, GRANT / REVOKE of the roles
 // db_admin and user_admin and of table-level SELECT / INSERT, SHOW GRANTS. Passwords are
 // hashed before they reach the catalog and never shown.
+#include "io/ascii.hh"
 #include "sql/executor.hh"
 #include "sql/privileges.hh"
 #include "sql/variables.hh"
@@ -16,7 +17,7 @@ namespace {
 /// The stored hash for an IDENTIFIED BY / SET PASSWORD clause.
 std::variant<std::string, sql_error> password_hash(const std::optional<std::string>& plugin,
                                                    const std::optional<std::string>& password, bool hashed) {
-    if (plugin && lower(*plugin) != "mysql_native_password") {
+    if (plugin && ascii_lower(*plugin) != "mysql_native_password") {
         return not_supported(fmt::format("authentication plugin '{}' (only mysql_native_password)", *plugin));
     }
     if (!password) {
@@ -44,7 +45,7 @@ io::task<statement_result> create_user(exec_context& ctx, const create_user_stmt
     // compare case-insensitively, as in GRANT.
     std::vector<std::string> roles;
     for (const auto& role : s.default_roles) {
-        roles.push_back(lower(role));
+        roles.push_back(ascii_lower(role));
         if (roles.back() != storage::role_db_admin && roles.back() != storage::role_user_admin) {
             co_return make_error(errc::parse, "Role '{}' does not exist; the roles are {} and {}", role,
                                  storage::role_db_admin, storage::role_user_admin);

@@ -24,6 +24,14 @@ struct exec_context {
     const std::string& text;  // the statement's source text
 };
 
+/// Visitor from lambdas, for std::visit over statements.
+template <class... F>
+struct overloaded : F... {
+    using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
 io::task<statement_result> execute_statement(exec_context& ctx, const statement& stmt);
 
 // Per-area entry points; each returns nullopt when `stmt` is not of its area.
@@ -41,6 +49,9 @@ sql_error not_supported_statement(const statement& stmt);
 
 /// One-column-per-name result set of varchar columns.
 result_set make_result(std::initializer_list<const char*> columns);
+
+/// The same with one row, as SHOW CREATE answers.
+result_set one_row(std::initializer_list<const char*> columns, row values);
 
 /// How SHOW ... LIKE compares: object names are case-sensitive as in StarRocks, variable names not.
 enum class like_case { sensitive, insensitive };

@@ -48,16 +48,12 @@ constexpr std::array k_variables = {
 
 }  // namespace
 
-std::string lower(std::string_view s) {
-    return ascii_lower(s);
-}
-
 std::span<const system_variable> system_variables() {
     return k_variables;
 }
 
 const system_variable* find_system_variable(std::string_view name) {
-    std::string key = lower(name);
+    std::string key = ascii_lower(name);
     for (const auto& v : k_variables) {
         if (v.name == key) {
             return &v;

@@ -26,7 +26,4 @@ const system_variable* find_system_variable(std::string_view name);
 /// case-insensitively, as MySQL does.
 std::optional<std::string> variable_value(const session& s, std::string_view name);
 
-/// Canonical (lower-case) name, e.g. for storing a SET.
-std::string lower(std::string_view s);
-
 }  // namespace tv::sql
