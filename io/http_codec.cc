@@ -6,7 +6,7 @@
 
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <fmt/format.h>
 
 #include <strings.h>
@@ -68,12 +68,71 @@ std::string serialize(const http_response& response, bool keep_alive) {
     return out;
 }
 
-task<result<std::optional<http_request>>> read_request(int fd, std::string& carry, size_t body_limit,
-                                                      std::stop_token stop) {
-    http::request_parser<http::string_body> parser;
-    parser.eager(true);
+struct http_body_reader::parser_state {
+    http::request_parser<http::buffer_body> parser;
+};
+
+http_body_reader::http_body_reader(int fd, std::string& carry, std::unique_ptr<parser_state> state)
+    : _fd(fd), _carry(carry), _state(std::move(state)), _piece(64 * 1024) {}
+
+http_body_reader::~http_body_reader() = default;
+
+bool http_body_reader::done() const {
+    return _state->parser.is_done();
+}
+
+task<result<std::string_view>> http_body_reader::next(std::stop_token stop) {
+    auto& parser = _state->parser;
+    std::array<std::byte, 16 * 1024> chunk;
+    for (;;) {
+        if (parser.is_done()) {
+            co_return std::string_view{};
+        }
+        if (!_carry.empty()) {
+            auto& body = parser.get().body();
+            body.data = _piece.data();
+            body.size = _piece.size();
+            body.more = true;
+            boost::system::error_code ec;
+            size_t used = parser.put(boost::asio::const_buffer(_carry.data(), _carry.size()), ec);
+            _carry.erase(0, used);
+            if (ec == http::error::need_buffer) {
+                ec = {};
+            }
+            if (ec && ec != http::error::need_more) {
+                co_return errno_error(EBADMSG);
+            }
+            size_t produced = _piece.size() - body.size;
+            if (produced > 0) {
+                _bytes_read += produced;
+                co_return std::string_view(_piece.data(), produced);
+            }
+            // Chunk framing consumed without body bytes: go round again before asking the socket.
+            if (used > 0 && !_carry.empty()) {
+                continue;
+            }
+            if (parser.is_done()) {
+                co_return std::string_view{};
+            }
+        }
+        auto n = co_await recv(_fd, chunk, stop);
+        if (!n) {
+            co_return n.error();
+        }
+        if (*n == 0) {
+            co_return errno_error(EBADMSG);  // closed mid-body
+        }
+        _carry.append(reinterpret_cast<const char*>(chunk.data()), *n);
+    }
+}
+
+task<result<std::optional<std::pair<http_request, std::unique_ptr<http_body_reader>>>>>
+read_request_head(int fd, std::string& carry, std::stop_token stop) {
+    auto state = std::make_unique<http_body_reader::parser_state>();
+    auto& parser = state->parser;
+    parser.eager(false);
     parser.header_limit(64 * 1024);
-    parser.body_limit(body_limit);
+    parser.body_limit(boost::none);
     std::array<std::byte, 16 * 1024> chunk;
     bool received_any = !carry.empty();
     for (;;) {
@@ -82,10 +141,9 @@ task<result<std::optional<http_request>>> read_request(int fd, std::string& carr
             size_t used = parser.put(boost::asio::const_buffer(carry.data(), carry.size()), ec);
             carry.erase(0, used);
             if (ec && ec != http::error::need_more) {
-                co_return errno_error(ec == http::error::body_limit || ec == http::error::header_limit ? EMSGSIZE
-                                                                                                       : EBADMSG);
+                co_return errno_error(ec == http::error::header_limit ? EMSGSIZE : EBADMSG);
             }
-            if (parser.is_done()) {
+            if (parser.is_header_done()) {
                 break;
             }
         }
@@ -95,22 +153,48 @@ task<result<std::optional<http_request>>> read_request(int fd, std::string& carr
         }
         if (*n == 0) {
             if (!received_any) {
-                co_return std::optional<http_request>{};
+                co_return std::nullopt;
             }
             co_return errno_error(EBADMSG);  // closed mid-request
         }
         received_any = true;
         carry.append(reinterpret_cast<const char*>(chunk.data()), *n);
     }
-    auto message = parser.release();
+    const auto& message = parser.get();
     http_request request;
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
     for (const auto& field : message) {
         request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    request.body = std::move(message.body());
     request.keep_alive = message.keep_alive();
+    std::unique_ptr<http_body_reader> body(new http_body_reader(fd, carry, std::move(state)));
+    co_return std::optional(std::pair(std::move(request), std::move(body)));
+}
+
+task<result<std::optional<http_request>>> read_request(int fd, std::string& carry, size_t body_limit,
+                                                      std::stop_token stop) {
+    auto head = co_await read_request_head(fd, carry, stop);
+    if (!head) {
+        co_return head.error();
+    }
+    if (!*head) {
+        co_return std::optional<http_request>{};
+    }
+    auto& [request, body] = **head;
+    for (;;) {
+        auto piece = co_await body->next(stop);
+        if (!piece) {
+            co_return piece.error();
+        }
+        if (piece->empty()) {
+            break;
+        }
+        if (request.body.size() + piece->size() > body_limit) {
+            co_return errno_error(EMSGSIZE);
+        }
+        request.body.append(*piece);
+    }
     co_return std::optional<http_request>{std::move(request)};
 }
 

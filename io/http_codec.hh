@@ -40,6 +40,41 @@ struct http_response {
 std::string_view http_reason(int status);
 std::string serialize(const http_response& response, bool keep_alive);
 
+/// The body of a request whose head read_request_head() returned, read piece by piece so a
+/// body of any size passes through bounded memory. Content-Length and chunked bodies alike.
+class http_body_reader {
+public:
+    ~http_body_reader();
+    http_body_reader(const http_body_reader&) = delete;
+    http_body_reader& operator=(const http_body_reader&) = delete;
+
+    /// The next piece of the body (valid until the next call), empty at its end. A connection
+    /// closed mid-body or a malformed chunk is std::errc::bad_message.
+    task<result<std::string_view>> next(std::stop_token stop = {});
+    /// Whether the whole body has been read.
+    bool done() const;
+    /// Body bytes returned so far.
+    uint64_t bytes_read() const { return _bytes_read; }
+
+private:
+    friend task<result<std::optional<std::pair<http_request, std::unique_ptr<http_body_reader>>>>>
+    read_request_head(int fd, std::string& carry, std::stop_token stop);
+    struct parser_state;
+    http_body_reader(int fd, std::string& carry, std::unique_ptr<parser_state> state);
+
+    int _fd;
+    std::string& _carry;
+    std::unique_ptr<parser_state> _state;
+    std::vector<char> _piece;
+    uint64_t _bytes_read = 0;
+};
+
+/// Reads a request's head (request line and headers; `body` stays empty); the body is then read
+/// through the returned reader, which must be drained (or the connection closed) before the next
+/// request. nullopt when the peer closed the connection cleanly between requests.
+task<result<std::optional<std::pair<http_request, std::unique_ptr<http_body_reader>>>>>
+read_request_head(int fd, std::string& carry, std::stop_token stop = {});
+
 /// Reads one request from a connection. `carry` holds bytes received past the previous request
 /// (pipelining) and must be passed again for the next one. Yields nullopt when the peer closed
 /// the connection cleanly between requests; a malformed or oversized request is an error

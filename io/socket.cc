@@ -114,4 +114,19 @@ task<result<void>> send_all(int fd, std::span<const std::byte> data, std::stop_t
     co_return result<void>{};
 }
 
+std::string peer_address(int fd) {
+    sockaddr_storage addr{};
+    socklen_t length = sizeof(addr);
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
+        return "unknown";
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    if (addr.ss_family == AF_INET) {
+        ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof(text));
+    } else {
+        ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof(text));
+    }
+    return text;
+}
+
 }  // namespace tv::io

@@ -47,6 +47,9 @@ struct listener {
 result<listener> listen_tcp(const std::string& host, uint16_t port, int backlog = 1024);
 
 /// Connects to host:port (address literals only; name resolution lives in remote/).
+/// The peer's IP address as text ("127.0.0.1", "::1"), "unknown" when the socket has none.
+std::string peer_address(int fd);
+
 task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop = {});
 
 /// Sends all of `data`, continuing after partial sends.

@@ -36,6 +36,14 @@ const std::vector<config_key>& registry() {
          "Submission queue entries per ring; up to twice as many operations may be in the kernel per loop, "
          "the rest wait in the loop.",
          false, 8, 32768},
+        {"segment_max_bytes", key_type::integer, "1073741824",
+         "Largest segment file a load writes, in bytes; a tablet's rows beyond it go to further segments of the "
+         "same rowset.",
+         false, 65536, int64_t{1} << 40},
+        {"write_buffer_size", key_type::integer, "104857600",
+         "Bytes of rows a load buffers per tablet before writing them as a segment file: bounds a load's memory "
+         "whatever its size (StarRocks' BE key of the same name).",
+         false, 65536, int64_t{16} << 30},
         {"log_level", key_type::choice, "info", "Least severe log level written.", true, 0, 0,
          {"debug", "info", "warn", "error"}},
         {"log_file", key_type::string, "",

@@ -5,6 +5,8 @@
 #include "io/log.hh"
 #include "io/ops.hh"
 #include "io/socket.hh"
+#include "server/http_text.hh"
+#include "server/stream_load_http.hh"
 #include "tv_version.hh"
 
 #include <fmt/format.h>
@@ -13,54 +15,11 @@ namespace tv::server {
 
 namespace {
 
-constexpr size_t k_max_request_body = 1 << 20;  // until Stream Load streams its bodies
-
-std::string json_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-            } else {
-                out += c;
-            }
-        }
-    }
-    return out;
-}
+constexpr size_t k_max_request_body = 1 << 20;  // every endpoint but Stream Load, which streams
 
 io::http_response status_json(int http_status, std::string_view status, std::string_view message) {
     return {http_status, "application/json",
             fmt::format("{{\"status\":\"{}\",\"msg\":\"{}\"}}\n", status, json_escape(message)), {}};
-}
-
-std::string percent_decode(std::string_view s) {
-    std::string out;
-    for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            auto hex = [](char c) -> int {
-                if (c >= '0' && c <= '9') return c - '0';
-                if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-                if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-                return -1;
-            };
-            int hi = hex(s[i + 1]);
-            int lo = hex(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out += static_cast<char>(hi * 16 + lo);
-                i += 2;
-                continue;
-            }
-        }
-        out += s[i] == '+' ? ' ' : s[i];
-    }
-    return out;
 }
 
 io::http_response update_config(const io::http_request& request, http_api_context& ctx) {
@@ -78,9 +37,9 @@ io::http_response update_config(const io::http_request& request, http_api_contex
         query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
         auto eq = pair.find('=');
         if (eq == std::string_view::npos) {
-            return status_json(400, "BAD", fmt::format("expected key=value, got '{}'", percent_decode(pair)));
+            return status_json(400, "BAD", fmt::format("expected key=value, got '{}'", percent_decode(pair, true)));
         }
-        changes.emplace_back(percent_decode(pair.substr(0, eq)), percent_decode(pair.substr(eq + 1)));
+        changes.emplace_back(percent_decode(pair.substr(0, eq), true), percent_decode(pair.substr(eq + 1), true));
     }
     if (auto error = apply_runtime_changes(ctx.cfg, changes)) {
         return status_json(400, "BAD", *error);
@@ -88,27 +47,64 @@ io::http_response update_config(const io::http_request& request, http_api_contex
     return status_json(200, "OK", "");
 }
 
+io::task<void> send_response(int fd, const io::http_response& response, bool keep_alive, std::stop_token stop) {
+    std::string bytes = io::serialize(response, keep_alive);
+    co_await io::send_all(fd, std::as_bytes(std::span(bytes)), stop);
+}
+
 io::task<void> serve_connection(io::socket_fd connection, http_api_context& ctx, std::stop_token stop) {
     std::string carry;
+    const int fd = connection.get();
     for (;;) {
-        auto request = co_await io::read_request(connection.get(), carry, k_max_request_body, stop);
-        if (!request) {
-            if (!io::is_cancelled(request.error()) && request.error() != std::errc::connection_reset) {
-                auto response = request.error() == std::errc::message_size
-                                    ? status_json(413, "BAD", "request too large")
+        auto head = co_await io::read_request_head(fd, carry, stop);
+        if (!head) {
+            if (!io::is_cancelled(head.error()) && head.error() != std::errc::connection_reset) {
+                auto response = head.error() == std::errc::message_size
+                                    ? status_json(413, "BAD", "request header too large")
                                     : status_json(400, "BAD", "malformed HTTP request");
-                std::string bytes = io::serialize(response, false);
-                co_await io::send_all(connection.get(), std::as_bytes(std::span(bytes)), stop);
+                co_await send_response(fd, response, false, stop);
             }
             co_return;
         }
-        if (!*request) {
+        if (!*head) {
             co_return;  // peer closed between requests
         }
-        io::http_response response = handle_http_request(**request, ctx);
-        bool keep_alive = (*request)->keep_alive && !stop.stop_requested();
+        auto& [request, body] = **head;
+        if (auto target = parse_stream_load_path(request.path())) {
+            if (ctx.catalog == nullptr) {
+                co_await send_response(fd, status_json(503, "BAD", "the server is starting"), false, stop);
+                co_return;
+            }
+            auto keep = co_await serve_stream_load(fd, request, *body, std::move(*target), io::peer_address(fd), ctx,
+                                                   stop);
+            if (!keep) {
+                co_return;
+            }
+            continue;
+        }
+        bool too_large = false;
+        for (;;) {
+            auto piece = co_await body->next(stop);
+            if (!piece) {
+                co_return;
+            }
+            if (piece->empty()) {
+                break;
+            }
+            if (request.body.size() + piece->size() > k_max_request_body) {
+                too_large = true;
+                break;
+            }
+            request.body.append(*piece);
+        }
+        if (too_large) {
+            co_await send_response(fd, status_json(413, "BAD", "request too large"), false, stop);
+            co_return;
+        }
+        io::http_response response = handle_http_request(request, ctx);
+        bool keep_alive = request.keep_alive && !stop.stop_requested();
         std::string bytes = io::serialize(response, keep_alive);
-        auto sent = co_await io::send_all(connection.get(), std::as_bytes(std::span(bytes)), stop);
+        auto sent = co_await io::send_all(fd, std::as_bytes(std::span(bytes)), stop);
         if (!sent || !keep_alive) {
             co_return;
         }

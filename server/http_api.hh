@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The HTTP API on http_port: /api/health and /api/update_config, one coroutine per connection,
+// The HTTP API on http_port: /api/health, /api/update_config and Stream Load, one coroutine per connection,
 // every connection held by the server's gate and cancelled through its stop token.
 #pragma once
 
@@ -10,10 +10,18 @@
 
 #include <stop_token>
 
+namespace tv::storage {
+class catalog;
+struct data_options;
+}
+
 namespace tv::server {
 
 struct http_api_context {
     config& cfg;
+    /// Set once the catalog is open; Stream Load answers 503 before that.
+    storage::catalog* catalog = nullptr;
+    const storage::data_options* data = nullptr;
 };
 
 /// Answers one request; pure apart from configuration changes, so tests can call it directly.

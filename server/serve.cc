@@ -69,8 +69,12 @@ private:
 
 /// What the SQL layer may see of the configuration: listing, and run-time changes through the
 /// same validation as /api/update_config.
-sql::engine_options engine_options_for(config& cfg) {
+sql::engine_options engine_options_for(config& cfg, io::loop_group& loops) {
     sql::engine_options options;
+    options.data.data_dir = cfg.get_string("data_dir");
+    options.data.segment_max_bytes = static_cast<uint64_t>(cfg.get_int("segment_max_bytes"));
+    options.data.write_buffer_bytes = static_cast<uint64_t>(cfg.get_int("write_buffer_size"));
+    options.data.loops = &loops;
     options.list_config = [&cfg] {
         std::vector<sql::config_entry> entries;
         for (const auto& key : config_keys()) {
@@ -86,7 +90,8 @@ sql::engine_options engine_options_for(config& cfg) {
     return options;
 }
 
-io::task<int> run_until_signal(int signal_fd, config& cfg, http_api_context& http_ctx, int http_fd, int mysql_fd) {
+io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops, http_api_context& http_ctx, int http_fd,
+                               int mysql_fd) {
     storage::catalog_options catalog_options;
     catalog_options.root_password = cfg.get_string("root_password");
     auto opened = co_await storage::catalog::open(cfg.get_string("data_dir"), catalog_options);
@@ -95,7 +100,9 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, http_api_context& htt
         co_return 1;
     }
     std::unique_ptr<storage::catalog> catalog = std::move(*opened);
-    sql::engine engine(*catalog, engine_options_for(cfg));
+    sql::engine engine(*catalog, engine_options_for(cfg, loops));
+    http_ctx.catalog = catalog.get();
+    http_ctx.data = &engine.options().data;
 
     io::gate services;
     std::stop_source stop;
@@ -182,7 +189,7 @@ int serve(config cfg, io::opcode_probe& probe) {
         TV_LOG_INFO("http: listening on {}:{}", bind, http->port);
         http_api_context http_ctx{cfg};
         exit_code = io::sync_wait(loops.main_loop(),
-                                  run_until_signal(signal_fd, cfg, http_ctx, http->fd.get(), mysql->fd.get()));
+                                  run_until_signal(signal_fd, cfg, loops, http_ctx, http->fd.get(), mysql->fd.get()));
         loops.stop();
         if (exit_code == 0) {
             TV_LOG_INFO("shutdown complete");

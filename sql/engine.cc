@@ -4,6 +4,7 @@
 #include "sql/engine.hh"
 
 #include "io/log.hh"
+#include "sql/exec_data.hh"
 #include "sql/executor.hh"
 #include "sql/parser.hh"
 #include "sql/privileges.hh"
@@ -102,6 +103,9 @@ io::task<statement_result> execute_statement(exec_context& ctx, const statement&
         co_return std::move(*r);
     }
     if (auto r = co_await execute_user_statement(ctx, stmt)) {
+        co_return std::move(*r);
+    }
+    if (auto r = co_await execute_data_statement(ctx, stmt)) {
         co_return std::move(*r);
     }
     // Repository, BACKUP and RESTORE statements belong to root and db_admin even before they

@@ -7,6 +7,7 @@
 #include "io/task.hh"
 #include "sql/result.hh"
 #include "sql/session.hh"
+#include "storage/data_options.hh"
 
 #include <functional>
 #include <memory>
@@ -37,6 +38,8 @@ struct engine_options {
     std::function<std::vector<config_entry>()> list_config;
     /// Validates and applies every pair, or changes nothing and returns the reason.
     std::function<std::optional<std::string>(const std::vector<std::pair<std::string, std::string>>&)> set_config;
+    /// Where tablet data lives and the loops loads and scans spread over.
+    storage::data_options data;
 };
 
 class engine {

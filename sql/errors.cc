@@ -8,8 +8,12 @@ std::string_view sqlstate(errc code) noexcept {
     switch (code) {
     case errc::access_denied: return "28000";
     case errc::too_many_connections: return "08004";
-    case errc::out_of_range: return "22003";
+    case errc::out_of_range:
+    case errc::data_out_of_range: return "22003";
+    case errc::data_too_long: return "22001";
+    case errc::bad_null: return "23000";
     case errc::no_db_selected: return "3D000";
+    case errc::column_count_mismatch: return "21S01";
     case errc::unknown_command:
     case errc::net_packet_too_large:
     case errc::net_read_error: return "08S01";
@@ -29,6 +33,8 @@ std::string_view sqlstate(errc code) noexcept {
     case errc::table_access_denied:
     case errc::specific_access_denied:
     case errc::wrong_value_for_var:
+    case errc::wrong_field_with_group:
+    case errc::wrong_paramcount_to_native_fct:
     case errc::not_supported_yet: return "42000";
     case errc::db_create_exists:
     case errc::db_drop_missing:
@@ -40,7 +46,9 @@ std::string_view sqlstate(errc code) noexcept {
     case errc::function_exists:
     case errc::wrong_object:
     case errc::drop_partition_missing:
-    case errc::same_partition_name: return "HY000";
+    case errc::same_partition_name:
+    case errc::invalid_group_func_use:
+    case errc::truncated_wrong_value: return "HY000";
     }
     return "HY000";
 }

@@ -47,6 +47,14 @@ enum class errc : uint16_t {
     same_partition_name = 1517,    // HY000
     out_of_range = 1690,           // 22003
     malformed_packet = 1835,       // HY000
+    bad_null = 1048,               // 23000
+    column_count_mismatch = 1136,  // 21S01
+    wrong_field_with_group = 1055, // 42000
+    invalid_group_func_use = 1111, // HY000
+    data_out_of_range = 1264,      // 22003
+    truncated_wrong_value = 1366,  // HY000
+    data_too_long = 1406,          // 22001
+    wrong_paramcount_to_native_fct = 1582,  // 42000
 };
 
 /// SQLSTATE for an error number.

@@ -3,6 +3,7 @@
 // with their SHOW statements.
 #include "io/ascii.hh"
 #include "sql/executor.hh"
+#include "sql/query_source.hh"
 #include "sql/privileges.hh"
 #include "sql/show_create.hh"
 #include "sql/variables.hh"
@@ -198,6 +199,29 @@ io::task<statement_result> create_mv(exec_context& ctx, const create_materialize
             co_return *e;
         }
         mv.dist.buckets = std::get<int>(buckets);
+    }
+    // The view's rows live in tablets of their own: their columns are the query's output.
+    std::string saved_db = ctx.s.current_db;
+    ctx.s.current_db = database;
+    auto rows = open_select(ctx, s.query);
+    ctx.s.current_db = saved_db;
+    if (auto* e = std::get_if<sql_error>(&rows)) {
+        co_return *e;
+    }
+    const auto& output = std::get<std::unique_ptr<batch_source>>(rows)->schema();
+    if (!s.columns.empty() && s.columns.size() != output.size()) {
+        co_return make_error(errc::unknown, "Materialized view '{}' names {} columns but its query has {}", mv.name,
+                             s.columns.size(), output.size());
+    }
+    for (size_t i = 0; i < output.size(); ++i) {
+        storage::column c;
+        c.name = s.columns.empty() ? output[i].name : s.columns[i].name;
+        c.type = output[i].type;
+        c.nullable = true;
+        mv.columns.push_back(std::move(c));
+    }
+    if (!s.distribution) {
+        mv.dist.random = true;  // StarRocks' default for a view without DISTRIBUTED BY
     }
     mv.partition_expr = s.partition_by_text;
     mv.props = s.properties;

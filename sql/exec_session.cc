@@ -269,7 +269,12 @@ std::optional<statement_result> execute_session_statement(exec_context& ctx, con
             [&](const show_variables_stmt& s) -> std::optional<statement_result> {
                 return run_show_variables(ctx, s);
             },
-            [&](const select_stmt& s) -> std::optional<statement_result> { return run_select(ctx, s); },
+            [&](const select_stmt& s) -> std::optional<statement_result> {
+                if (s.from) {
+                    return std::nullopt;  // over table data: exec_data.cc
+                }
+                return run_select(ctx, s);
+            },
             [&](const show_processlist_stmt&) -> std::optional<statement_result> {
                 result_set rs = make_result({"Id", "User", "Host", "Db", "Command", "Time", "State", "Info"});
                 rs.rows.push_back({std::to_string(ctx.s.connection_id), ctx.s.user, ctx.s.client_host,

@@ -7,6 +7,10 @@ namespace tv::sql::mysql {
 namespace {
 
 // MySQL field types.
+constexpr uint8_t type_tiny = 0x01;
+constexpr uint8_t type_short = 0x02;
+constexpr uint8_t type_long = 0x03;
+constexpr uint8_t type_float = 0x04;
 constexpr uint8_t type_newdecimal = 0xf6;
 constexpr uint8_t type_double = 0x05;
 constexpr uint8_t type_longlong = 0x08;
@@ -14,10 +18,21 @@ constexpr uint8_t type_date = 0x0a;
 constexpr uint8_t type_datetime = 0x0c;
 constexpr uint8_t type_var_string = 0xfd;
 
+// Column flags and the binary collation MySQL gives number columns.
+constexpr uint16_t flag_not_null = 1;
+constexpr uint16_t flag_binary = 128;
+constexpr uint16_t flag_num = 32768;
+constexpr uint16_t binary_collation = 63;
+
 uint8_t field_type(column_kind kind) {
     switch (kind) {
+    case column_kind::tinyint: return type_tiny;
+    case column_kind::smallint: return type_short;
+    case column_kind::int_: return type_long;
     case column_kind::bigint: return type_longlong;
+    case column_kind::largeint: return type_newdecimal;  // 39 digits do not fit LONGLONG
     case column_kind::decimal: return type_newdecimal;
+    case column_kind::float_: return type_float;
     case column_kind::double_: return type_double;
     case column_kind::date: return type_date;
     case column_kind::datetime: return type_datetime;
@@ -26,16 +41,54 @@ uint8_t field_type(column_kind kind) {
     return type_var_string;
 }
 
+bool numeric(column_kind kind) {
+    return kind != column_kind::varchar && kind != column_kind::date && kind != column_kind::datetime;
+}
+
+/// The display width MySQL announces for a column of this kind.
+uint32_t display_length(const column_meta& column) {
+    if (column.length != 0) {
+        return column.length;
+    }
+    switch (column.kind) {
+    case column_kind::tinyint: return 4;
+    case column_kind::smallint: return 6;
+    case column_kind::int_: return 11;
+    case column_kind::bigint: return 20;
+    case column_kind::largeint: return 40;
+    case column_kind::float_: return 12;
+    case column_kind::double_: return 22;
+    case column_kind::date: return 10;
+    case column_kind::datetime: return 26;
+    case column_kind::varchar: return 65533 * 4;
+    case column_kind::decimal: return 64;
+    }
+    return 64;
+}
+
+uint8_t decimals(const column_meta& column) {
+    switch (column.kind) {
+    case column_kind::float_:
+    case column_kind::double_: return 31;  // NOT_FIXED_DEC: shortest text
+    case column_kind::decimal: return column.decimals;
+    default: return 0;
+    }
+}
+
 std::string column_definition(std::string_view table, const column_meta& column, bool with_default) {
     payload_builder p;
     p.lenenc_str("def").lenenc_str("").lenenc_str(table).lenenc_str(table);
     p.lenenc_str(column.name).lenenc_str(column.name);
     p.lenenc_int(0x0c);
-    p.u16(utf8mb4_general_ci);
-    p.u32(column.kind == column_kind::varchar ? 65533 * 4 : 64);
+    p.u16(numeric(column.kind) ? binary_collation : utf8mb4_general_ci);
+    p.u32(display_length(column));
     p.u8(field_type(column.kind));
-    p.u16(0);  // flags
-    p.u8(column.kind == column_kind::double_ ? 31 : 0);  // decimals
+    uint16_t flags = column.nullable ? 0 : flag_not_null;
+    if (numeric(column.kind)) {
+        flags |= flag_binary | flag_num;
+    }
+    p.u16(flags);
+    p.u8(decimals(column));
     p.u16(0);  // filler
     if (with_default) {
         p.u8(0xfb);  // COM_FIELD_LIST: the default value, NULL (a bare 0xfb byte)
@@ -121,7 +174,9 @@ std::string ok_packet(uint64_t affected_rows, uint16_t status, std::string_view 
     payload_builder p;
     p.u8(0x00).lenenc_int(affected_rows).lenenc_int(0).u16(status).u16(0);
     if (!info.empty()) {
-        p.raw(info);
+        // Length-encoded, as StarRocks sends it: libmariadb reads the info that way whatever the
+        // capabilities, and a client that reads string<EOF> just sees one more leading byte.
+        p.lenenc_str(info);
     }
     return std::move(p.bytes());
 }

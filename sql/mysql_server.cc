@@ -34,21 +34,6 @@ std::string make_scramble() {
     return s;
 }
 
-std::string peer_address(int fd) {
-    sockaddr_storage addr{};
-    socklen_t length = sizeof(addr);
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
-        return "unknown";
-    }
-    char text[INET6_ADDRSTRLEN] = {};
-    if (addr.ss_family == AF_INET) {
-        ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof(text));
-    } else {
-        ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof(text));
-    }
-    return text;
-}
-
 /// Tells the client why its connection ends, when the connection can still carry it. `error` is
 /// taken by value: a temporary bound to a reference parameter of a coroutine is not kept in the
 /// frame by GCC 12.
@@ -162,7 +147,7 @@ io::task<void> serve_client(io::socket_fd fd, engine& e, mysql_server_options op
     packet_stream stream(fd.get(), options.max_handshake_packet);
     session s;
     s.connection_id = g_next_connection_id.fetch_add(1, std::memory_order_relaxed);
-    s.client_host = peer_address(fd.get());
+    s.client_host = io::peer_address(fd.get());
     if (!co_await authenticate_in_time(stream, s, e, options, stop)) {
         co_return;
     }

@@ -13,12 +13,18 @@
 
 namespace tv::sql {
 
-/// Column types as the client sees them (a subset of MySQL's field types).
-enum class column_kind : uint8_t { varchar, bigint, decimal, double_, date, datetime };
+/// Column types as the client sees them (a subset of MySQL's field types). BOOLEAN shows as
+/// tinyint (1/0); LARGEINT as a DECIMAL with no fraction, which holds all of its digits.
+enum class column_kind : uint8_t {
+    varchar, bigint, decimal, double_, date, datetime, tinyint, smallint, int_, largeint, float_,
+};
 
 struct column_meta {
     std::string name;
     column_kind kind = column_kind::varchar;
+    uint8_t decimals = 0;  ///< DECIMAL: the scale
+    uint32_t length = 0;   ///< display width; 0: the kind's usual one
+    bool nullable = true;
 };
 
 using cell = std::optional<std::string>;  // nullopt is SQL NULL

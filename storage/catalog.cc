@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <set>
 
 namespace tv::storage {
 
@@ -84,6 +86,16 @@ io::task<catalog_result<std::unique_ptr<catalog>>> catalog::open(std::string dat
     c->_root.host = "%";
     c->_root.password_hash = native_password_hash(c->_options.root_password);
     c->_journal = std::move(opened->log);
+    c->_data_dir = data_dir;
+    c->_reclaimer = std::make_shared<file_reclaimer>(data_dir);
+    c->_durable_next_id = c->_state.next_id;
+    // Files of loads that crashed before publishing, temp files, and files of tablets dropped
+    // while a scan still read them: nothing references them any more.
+    orphan_report orphans = remove_orphan_files(c->_state, data_dir);
+    if (orphans.files != 0 || orphans.dirs != 0) {
+        TV_LOG_INFO("storage: removed {} orphan files and {} empty tablet directories under {}", orphans.files,
+                    orphans.dirs, tablets_root(data_dir));
+    }
     TV_LOG_INFO("catalog: opened {} at sequence {} (image at {}, {} journal records replayed)", c->_journal->dir(),
                 c->_journal->last_seq(), rec.image_seq, rec.records.size());
     if (rec.records.size() >= c->_options.checkpoint_every) {
@@ -123,13 +135,16 @@ io::task<catalog_result<void>> catalog::commit(object_id next_id, ops::op change
     if (!seq) {
         co_return seq.error();
     }
-    if (auto problem = apply_entry(_state, entry)) {
+    _durable_next_id = next_id;
+    removed_data removed;
+    if (auto problem = apply_entry(_state, entry, &removed)) {
         // Validation passed moments ago under the same lock, so this is a bug. The record is
         // durable: going on would leave memory and disk disagreeing. Stop; a restart fails to
         // replay the record and says which one.
         TV_LOG_ERROR("catalog: journal record {} is durable but does not apply: {}", *seq, *problem);
         std::abort();
     }
+    _reclaimer->retire(std::move(removed));
     if (_journal->last_seq() - _journal->image_seq() >= _options.checkpoint_every) {
         if (auto done = co_await checkpoint_locked(); !done) {
             // The change itself is durable in the journal; the next one retries the image.
@@ -137,6 +152,119 @@ io::task<catalog_result<void>> catalog::commit(object_id next_id, ops::op change
         }
     }
     co_return catalog_result<void>{};
+}
+
+namespace {
+
+/// Ids leased per reserve_ids record: a record (one fdatasync) per this many loads at most.
+constexpr object_id id_lease_size = 1024;
+
+}  // namespace
+
+object_id catalog::allocate_id() {
+    if (_lease_next < _lease_end) {
+        return _lease_next++;
+    }
+    // Beyond the lease: the in-memory counter moves, and the next record carries it.
+    return _state.next_id++;
+}
+
+io::task<catalog_result<void>> catalog::ensure_ids_durable(object_id id) {
+    auto hold = co_await _write_lock.lock();
+    if (id < _durable_next_id) {
+        co_return catalog_result<void>{};
+    }
+    object_id lease_start = _state.next_id;
+    object_id next = lease_start + id_lease_size;
+    ops::reserve_ids change;
+    auto done = co_await commit(next, std::move(change));
+    if (!done) {
+        co_return done.error();
+    }
+    _lease_next = lease_start;
+    _lease_end = next;
+    co_return catalog_result<void>{};
+}
+
+const std::vector<rowset>& catalog::tablet_rowsets(object_id tablet) const {
+    static const std::vector<rowset> none;
+    auto it = _state.tablet_rowsets.find(tablet);
+    return it == _state.tablet_rowsets.end() ? none : it->second;
+}
+
+bool catalog::label_used(std::string_view db, std::string_view label) const {
+    const database* d = find_database(db);
+    return d != nullptr && d->load_labels.contains(std::string(label));
+}
+
+std::optional<catalog::load_target> catalog::find_load_target(std::string_view db, std::string_view name) const {
+    if (const table* t = find_table(db, name)) {
+        load_target target{t->id, {}};
+        for (const auto& p : t->partitioning.partitions) {
+            target.partitions.push_back(&p);
+        }
+        return target;
+    }
+    if (const materialized_view* mv = find_materialized_view(db, name)) {
+        load_target target{mv->id, {}};
+        if (!mv->columns.empty()) {
+            target.partitions.push_back(&mv->storage);
+        }
+        return target;
+    }
+    return std::nullopt;
+}
+
+io::task<catalog_result<void>> catalog::publish_load(load_publication p) {
+    auto hold = co_await _write_lock.lock();
+    if (auto d = need_database(p.db); !d) {
+        co_return d.error();
+    }
+    auto changed = [&](std::string detail) {
+        return make_error(catalog_errc::bad_definition,
+                          fmt::format("Table '{}' changed during load: {}", p.table, detail));
+    };
+    auto target = find_load_target(p.db, p.table);
+    if (!target) {
+        co_return changed("it was dropped");
+    }
+    if (target->id != p.table_id) {
+        co_return changed("it was dropped and created again");
+    }
+    if (!p.label.empty() && label_used(p.db, p.label)) {
+        co_return make_error(catalog_errc::bad_definition, fmt::format("Label [{}] has already been used.", p.label));
+    }
+    std::set<object_id> partitions;
+    std::set<object_id> tablets;
+    for (const partition* part : target->partitions) {
+        partitions.insert(part->id);
+        for (const auto& index : part->tablets) {
+            tablets.insert(index.tablet_ids.begin(), index.tablet_ids.end());
+        }
+    }
+    for (object_id id : p.overwritten_partitions) {
+        if (!partitions.contains(id)) {
+            co_return changed("a partition it wrote to was dropped or truncated");
+        }
+    }
+    for (const auto& [tablet, _] : p.rowsets) {
+        if (!tablets.contains(tablet)) {
+            co_return changed("a partition or index it wrote to was dropped or truncated");
+        }
+    }
+    ops::publish_load change;
+    change.db = std::move(p.db);
+    change.table = std::move(p.table);
+    change.table_id = p.table_id;
+    change.label = std::move(p.label);
+    change.label_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    change.overwritten_partitions = std::move(p.overwritten_partitions);
+    for (auto& [tablet, rs] : p.rowsets) {
+        change.rowsets.push_back(ops::tablet_rowset{tablet, std::move(rs)});
+    }
+    co_return co_await commit(_state.next_id, std::move(change));
 }
 
 uint64_t catalog::last_sequence() const noexcept {

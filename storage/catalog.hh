@@ -17,9 +17,11 @@
 #include "storage/password.hh"
 #include "storage/serial_lock.hh"
 #include "storage/table_builder.hh"
+#include "storage/tablet_files.hh"
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,15 @@
 namespace tv::storage {
 
 class journal;
+
+/// A load made visible: see catalog::publish_load().
+struct load_publication {
+    std::string db, table;                          // table or asynchronous materialized view name
+    object_id table_id = 0;                         // must still match (else "changed during load")
+    std::string label;                              // empty: none recorded; a used label is an error
+    std::vector<object_id> overwritten_partitions;  // every tablet of these loses all earlier rowsets
+    std::vector<std::pair<object_id, rowset>> rowsets;  // tablet id -> new rowset (its version is set here)
+};
 
 struct catalog_options {
     /// root's password (the root_password configuration key; empty: none). root is built in:
@@ -74,7 +85,10 @@ public:
                                                                       std::string name, std::string query_text,
                                                                       std::vector<column> columns,
                                                                       bool if_not_exists = false);
-    /// An asynchronous one; `mv.id` and `mv.active` are ignored (it starts active).
+    /// An asynchronous one; `mv.id`, `mv.active` and `mv.storage` are ignored (it starts active).
+    /// With `mv.columns` it gets storage: one partition named as the view with dist.buckets
+    /// tablets in one index whose id is the view's; refreshes load it (publish_load with the
+    /// partition overwritten).
     io::task<catalog_result<object_id>> create_materialized_view(std::string db, materialized_view mv,
                                                                  bool if_not_exists = false);
     /// Drops either kind: an asynchronous view of that name, else a synchronous one on any table.
@@ -113,6 +127,31 @@ public:
                                                     std::string db, std::string table);
     io::task<catalog_result<void>> revoke_privileges(std::string name, std::string host, std::vector<privilege> privs,
                                                      std::string db, std::string table);
+
+    // ---- Tablet data.
+
+    /// Makes a load visible in one journal record: each partition it touches (one holding a
+    /// tablet in `p.rowsets`, or listed as overwritten) gets visible_version + 1 and the new
+    /// rowsets that version; tablets of overwritten partitions lose their earlier rowsets, whose
+    /// files are deleted once no scan that started before reads them. Errors: unknown database,
+    /// the table dropped or changed ("Table 't' changed during load: ..."), a used label
+    /// ("Label [l] has already been used.").
+    io::task<catalog_result<void>> publish_load(load_publication p);
+    /// The tablet's published rowsets in version order; empty when it has none.
+    const std::vector<rowset>& tablet_rowsets(object_id tablet) const;
+    bool label_used(std::string_view db, std::string_view label) const;
+    /// An id no other object gets, for a load's rowsets. It may not be durable yet: call
+    /// ensure_ids_durable() before any file named with it is created, so that a crash cannot
+    /// hand it out again. Ids come from a journaled lease, so that is rarely a journal write.
+    object_id allocate_id();
+    /// Journals the id counter (leasing a block of ids ahead) unless `id` is already covered.
+    io::task<catalog_result<void>> ensure_ids_durable(object_id id);
+    /// Keeps every tablet file referenced now until the pin is destroyed (scans hold one).
+    file_reclaimer::pin pin_files() const { return _reclaimer->take_pin(); }
+    /// Where the catalog was opened: meta/ and storage/data/ live below it.
+    const std::string& data_dir() const noexcept { return _data_dir; }
+    /// The deleter behind pin_files() (tests look at what is pending).
+    const file_reclaimer& reclaimer() const noexcept { return *_reclaimer; }
 
     // ---- Reads: plain accessors; pointers stay valid until the next change.
 
@@ -171,7 +210,19 @@ private:
     io::task<catalog_result<void>> change_privileges(std::string name, std::string host, std::vector<privilege> privs,
                                                      std::string db, std::string table, bool grant);
 
+    /// The target of a load: a table's partitions, or an asynchronous view's storage partition.
+    struct load_target {
+        object_id id = 0;
+        std::vector<const partition*> partitions;
+    };
+    std::optional<load_target> find_load_target(std::string_view db, std::string_view name) const;
+
     catalog_state _state;
+    std::string _data_dir;
+    std::shared_ptr<file_reclaimer> _reclaimer;
+    object_id _durable_next_id = first_object_id;  // next_id of the last journaled record
+    object_id _lease_next = 0;                     // [_lease_next, _lease_end): durable ids for allocate_id()
+    object_id _lease_end = 0;
     user _root;
     catalog_options _options;
     std::unique_ptr<journal> _journal;

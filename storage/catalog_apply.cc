@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 namespace tv::storage {
 
@@ -14,6 +15,54 @@ using apply_result = std::optional<std::string>;
 
 struct applier {
     catalog_state& state;
+    removed_data* removed;
+
+    // A tablet leaves the catalog: its rowsets go, and with them its files.
+    void drop_tablet(object_id tablet) {
+        auto it = state.tablet_rowsets.find(tablet);
+        if (it == state.tablet_rowsets.end()) {
+            return;
+        }
+        if (removed != nullptr) {
+            for (const auto& rs : it->second) {
+                for (const auto& f : rs.files) {
+                    removed->files.push_back({tablet, f.name});
+                }
+            }
+            removed->tablets.push_back(tablet);
+        }
+        state.tablet_rowsets.erase(it);
+    }
+
+    // A tablet stays but loses its rowsets (INSERT OVERWRITE).
+    void clear_tablet(object_id tablet) {
+        auto it = state.tablet_rowsets.find(tablet);
+        if (it == state.tablet_rowsets.end()) {
+            return;
+        }
+        if (removed != nullptr) {
+            for (const auto& rs : it->second) {
+                for (const auto& f : rs.files) {
+                    removed->files.push_back({tablet, f.name});
+                }
+            }
+        }
+        state.tablet_rowsets.erase(it);
+    }
+
+    void drop_partition_tablets(const partition& p) {
+        for (const auto& index : p.tablets) {
+            for (object_id tablet : index.tablet_ids) {
+                drop_tablet(tablet);
+            }
+        }
+    }
+
+    void drop_table_tablets(const table& t) {
+        for (const auto& p : t.partitioning.partitions) {
+            drop_partition_tablets(p);
+        }
+    }
 
     database* db(const std::string& name) {
         auto it = state.databases.find(name);
@@ -63,9 +112,17 @@ struct applier {
         return {};
     }
     apply_result operator()(const ops::drop_database& op) {
-        if (state.databases.erase(op.db) == 0) {
+        auto it = state.databases.find(op.db);
+        if (it == state.databases.end()) {
             return missing("database", op.db);
         }
+        for (const auto& [_, t] : it->second.tables) {
+            drop_table_tablets(t);
+        }
+        for (const auto& [_, mv] : it->second.mvs) {
+            drop_partition_tablets(mv.storage);
+        }
+        state.databases.erase(it);
         deactivate_views_on(op.db, nullptr);
         return {};
     }
@@ -81,9 +138,12 @@ struct applier {
     }
     apply_result operator()(const ops::drop_table& op) {
         database* d = db(op.db);
-        if (d == nullptr || d->tables.erase(op.table) == 0) {
+        auto it = d == nullptr ? decltype(d->tables)::iterator{} : d->tables.find(op.table);
+        if (d == nullptr || it == d->tables.end()) {
             return missing("table", op.db + "." + op.table);
         }
+        drop_table_tablets(it->second);
+        d->tables.erase(it);
         deactivate_views_on(op.db, &op.table);
         return {};
     }
@@ -105,6 +165,7 @@ struct applier {
         if (it == parts.end()) {
             return missing("partition", op.partition);
         }
+        drop_partition_tablets(*it);
         parts.erase(it);
         return {};
     }
@@ -113,12 +174,15 @@ struct applier {
         if (t == nullptr) {
             return missing("table", op.db + "." + op.table);
         }
+        auto& parts = t->partitioning.partitions;
         for (const auto& fresh : op.partitions) {
-            auto& parts = t->partitioning.partitions;
-            auto it = std::find_if(parts.begin(), parts.end(), [&](const partition& p) { return p.name == fresh.name; });
-            if (it == parts.end()) {
+            if (std::none_of(parts.begin(), parts.end(), [&](const partition& p) { return p.name == fresh.name; })) {
                 return missing("partition", fresh.name);
             }
+        }
+        for (const auto& fresh : op.partitions) {
+            auto it = std::find_if(parts.begin(), parts.end(), [&](const partition& p) { return p.name == fresh.name; });
+            drop_partition_tablets(*it);
             *it = fresh;
         }
         return {};
@@ -159,6 +223,13 @@ struct applier {
         object_id id = it->id;
         t->indexes.erase(it);
         for (auto& p : t->partitioning.partitions) {
+            for (const auto& x : p.tablets) {
+                if (x.index_id == id) {
+                    for (object_id tablet : x.tablet_ids) {
+                        drop_tablet(tablet);
+                    }
+                }
+            }
             std::erase_if(p.tablets, [&](const index_tablets& x) { return x.index_id == id; });
         }
         return {};
@@ -190,9 +261,91 @@ struct applier {
     }
     apply_result operator()(const ops::drop_mv& op) {
         database* d = db(op.db);
-        if (d == nullptr || d->mvs.erase(op.mv) == 0) {
+        auto it = d == nullptr ? decltype(d->mvs)::iterator{} : d->mvs.find(op.mv);
+        if (d == nullptr || it == d->mvs.end()) {
             return missing("materialized view", op.db + "." + op.mv);
         }
+        drop_partition_tablets(it->second.storage);
+        d->mvs.erase(it);
+        return {};
+    }
+    apply_result operator()(const ops::publish_load& op) {
+        database* d = db(op.db);
+        if (d == nullptr) {
+            return missing("database", op.db);
+        }
+        // The partitions of the target: a table's, or an asynchronous view's one storage partition.
+        std::vector<partition*> parts;
+        object_id id = 0;
+        if (auto t = d->tables.find(op.table); t != d->tables.end()) {
+            id = t->second.id;
+            for (auto& p : t->second.partitioning.partitions) {
+                parts.push_back(&p);
+            }
+        } else if (auto mv = d->mvs.find(op.table); mv != d->mvs.end()) {
+            id = mv->second.id;
+            if (!mv->second.columns.empty()) {
+                parts.push_back(&mv->second.storage);
+            }
+        } else {
+            return missing("table", op.db + "." + op.table);
+        }
+        if (id != op.table_id) {
+            return fmt::format("table '{}.{}' has id {}, the load was for {}", op.db, op.table, id, op.table_id);
+        }
+        std::map<object_id, partition*> by_tablet;
+        std::map<object_id, partition*> by_id;
+        for (partition* p : parts) {
+            by_id[p->id] = p;
+            for (const auto& index : p->tablets) {
+                for (object_id tablet : index.tablet_ids) {
+                    by_tablet[tablet] = p;
+                }
+            }
+        }
+        // Validate everything before changing anything.
+        std::vector<partition*> touched;
+        auto touch = [&](partition* p) {
+            if (std::find(touched.begin(), touched.end(), p) == touched.end()) {
+                touched.push_back(p);
+            }
+        };
+        for (object_id pid : op.overwritten_partitions) {
+            auto it = by_id.find(pid);
+            if (it == by_id.end()) {
+                return fmt::format("partition {} of '{}.{}' does not exist", pid, op.db, op.table);
+            }
+            touch(it->second);
+        }
+        for (const auto& r : op.rowsets) {
+            auto it = by_tablet.find(r.tablet_id);
+            if (it == by_tablet.end()) {
+                return fmt::format("tablet {} of '{}.{}' does not exist", r.tablet_id, op.db, op.table);
+            }
+            touch(it->second);
+        }
+        for (partition* p : touched) {
+            p->visible_version += 1;
+            p->visible_version_time_ms = op.label_time_ms;
+        }
+        for (object_id pid : op.overwritten_partitions) {
+            for (const auto& index : by_id[pid]->tablets) {
+                for (object_id tablet : index.tablet_ids) {
+                    clear_tablet(tablet);
+                }
+            }
+        }
+        for (const auto& r : op.rowsets) {
+            rowset data = r.data;
+            data.version = by_tablet[r.tablet_id]->visible_version;
+            state.tablet_rowsets[r.tablet_id].push_back(std::move(data));
+        }
+        if (!op.label.empty()) {
+            d->load_labels[op.label] = op.label_time_ms;
+        }
+        return {};
+    }
+    apply_result operator()(const ops::reserve_ids&) {
         return {};
     }
     apply_result operator()(const ops::set_mv_active& op) {
@@ -291,11 +444,11 @@ struct applier {
 
 }  // namespace
 
-std::optional<std::string> apply_entry(catalog_state& state, const journal_entry& entry) {
+std::optional<std::string> apply_entry(catalog_state& state, const journal_entry& entry, removed_data* removed) {
     if (entry.next_id < state.next_id) {
         return fmt::format("the id counter would go back from {} to {}", state.next_id, entry.next_id);
     }
-    if (auto error = std::visit(applier{state}, entry.change)) {
+    if (auto error = std::visit(applier{state, removed}, entry.change)) {
         return error;
     }
     state.next_id = entry.next_id;

@@ -54,6 +54,20 @@ void dump_column(std::string& out, std::string_view indent, const column& c) {
     out += fmt::format(" comment={:?}\n", c.comment);
 }
 
+void dump_partition(std::string& out, const partition& p, partition_kind kind) {
+    out += fmt::format("    partition {:?} id={} version={} buckets={}", p.name, p.id, p.visible_version, p.buckets);
+    if (kind == partition_kind::range) {
+        out += fmt::format(" range=[{}, {})", list(p.lower), list(p.upper));
+    }
+    for (const auto& tuple : p.values) {
+        out += fmt::format(" in{}", list(tuple));
+    }
+    for (const auto& tablets : p.tablets) {
+        out += fmt::format(" tablets[{}]={}", tablets.index_id, ids_text(tablets.tablet_ids));
+    }
+    out += "\n";
+}
+
 void dump_table(std::string& out, const table& t) {
     const char* kinds[] = {"none", "range", "list"};
     out += fmt::format("  table {:?} id={} {}{} partition_by={}{} dist={} props={} comment={:?}\n", t.name, t.id,
@@ -70,17 +84,7 @@ void dump_table(std::string& out, const table& t) {
         }
     }
     for (const auto& p : t.partitioning.partitions) {
-        out += fmt::format("    partition {:?} id={} version={} buckets={}", p.name, p.id, p.visible_version, p.buckets);
-        if (t.partitioning.kind == partition_kind::range) {
-            out += fmt::format(" range=[{}, {})", list(p.lower), list(p.upper));
-        }
-        for (const auto& tuple : p.values) {
-            out += fmt::format(" in{}", list(tuple));
-        }
-        for (const auto& tablets : p.tablets) {
-            out += fmt::format(" tablets[{}]={}", tablets.index_id, ids_text(tablets.tablet_ids));
-        }
-        out += "\n";
+        dump_partition(out, p, t.partitioning.kind);
     }
 }
 
@@ -112,6 +116,15 @@ std::string catalog::dump() const {
                                mv.name, mv.id, mv.query_text, mv.refresh.mode, mv.refresh.start, mv.refresh.interval,
                                dist_text(mv.dist), mv.partition_expr, props_text(mv.props), mv.comment, mv.active,
                                mv.inactive_reason, list(mv.base_tables));
+            for (const auto& c : mv.columns) {
+                dump_column(out, "    ", c);
+            }
+            if (!mv.columns.empty()) {
+                dump_partition(out, mv.storage, partition_kind::none);
+            }
+        }
+        for (const auto& [label, ms] : d.load_labels) {
+            out += fmt::format("  label {:?} at={}\n", label, ms);
         }
         for (const auto& f : d.functions) {
             dump_function(out, "  ", f);
@@ -122,6 +135,15 @@ std::string catalog::dump() const {
     }
     for (const auto& [_, c] : _state.catalogs) {
         out += fmt::format("catalog {:?} id={} comment={:?} props={}\n", c.name, c.id, c.comment, props_text(c.props));
+    }
+    for (const auto& [tablet, rowsets] : _state.tablet_rowsets) {
+        for (const auto& rs : rowsets) {
+            out += fmt::format("tablet {} rowset id={} version={}", tablet, rs.id, rs.version);
+            for (const auto& f : rs.files) {
+                out += fmt::format(" {}:size={}:rows={}:checksum={:016x}", f.name, f.size, f.rows, f.checksum);
+            }
+            out += "\n";
+        }
     }
     for (const auto& [_, u] : _state.users) {
         // A fingerprint, not the hash: dumps end up in logs and test output.

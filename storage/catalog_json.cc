@@ -30,7 +30,9 @@ BOOST_DESCRIBE_ENUM(privilege, select, insert)
 BOOST_DESCRIBE_STRUCT(column_default, (), (kind, text))
 BOOST_DESCRIBE_STRUCT(column, (), (name, type, nullable, default_value, agg, is_key, comment))
 BOOST_DESCRIBE_STRUCT(index_tablets, (), (index_id, tablet_ids))
-BOOST_DESCRIBE_STRUCT(partition, (), (id, name, lower, upper, values, visible_version, buckets, tablets))
+BOOST_DESCRIBE_STRUCT(segment_file, (), (name, size, rows, checksum))
+BOOST_DESCRIBE_STRUCT(rowset, (), (id, version, files))
+BOOST_DESCRIBE_STRUCT(partition, (), (id, name, lower, upper, values, visible_version, visible_version_time_ms, buckets, tablets))
 BOOST_DESCRIBE_STRUCT(partition_info, (), (kind, columns, partitions))
 BOOST_DESCRIBE_STRUCT(distribution, (), (columns, buckets, random))
 BOOST_DESCRIBE_STRUCT(materialized_index, (), (id, name, query_text, columns))
@@ -40,11 +42,11 @@ BOOST_DESCRIBE_STRUCT(view, (), (id, name, columns, query_text, comment))
 BOOST_DESCRIBE_STRUCT(refresh_scheme, (), (mode, start, interval))
 BOOST_DESCRIBE_STRUCT(materialized_view, (),
                       (id, name, query_text, refresh, dist, partition_expr, props, comment, active, inactive_reason,
-                       base_tables))
+                       base_tables, columns, storage))
 BOOST_DESCRIBE_STRUCT(function, (),
                       (id, name, arg_types, variadic, return_type, intermediate_type, kind, props, global))
 BOOST_DESCRIBE_STRUCT(external_catalog, (), (id, name, comment, props))
-BOOST_DESCRIBE_STRUCT(database, (), (id, name, props, tables, views, mvs, functions))
+BOOST_DESCRIBE_STRUCT(database, (), (id, name, props, tables, views, mvs, functions, load_labels))
 BOOST_DESCRIBE_STRUCT(table_grant, (), (priv, db, table))
 BOOST_DESCRIBE_STRUCT(user, (), (name, host, password_hash, roles, grants))
 
@@ -111,6 +113,9 @@ BOOST_DESCRIBE_STRUCT(drop_user, (), (name, host))
 BOOST_DESCRIBE_STRUCT(set_password, (), (name, host, password_hash))
 BOOST_DESCRIBE_STRUCT(change_roles, (), (name, host, grant, roles))
 BOOST_DESCRIBE_STRUCT(change_grants, (), (name, host, grant, grants))
+BOOST_DESCRIBE_STRUCT(tablet_rowset, (), (tablet_id, data))
+BOOST_DESCRIBE_STRUCT(publish_load, (), (db, table, table_id, label, label_time_ms, overwritten_partitions, rowsets))
+BOOST_DESCRIBE_STRUCT(reserve_ids, (), ())
 
 template <class T>
     requires boost::describe::has_describe_members<T>::value
@@ -183,6 +188,15 @@ std::string encode_state(const catalog_state& state) {
         users.push_back(json::value_from(u));
     }
     obj["users"] = std::move(users);
+    // Tablet ids are numbers, which JSON object keys are not: an array of {tablet, rowsets}.
+    json::array tablets;
+    for (const auto& [tablet, rowsets] : state.tablet_rowsets) {
+        json::object entry;
+        entry["tablet"] = tablet;
+        entry["rowsets"] = json::value_from(rowsets);
+        tablets.push_back(std::move(entry));
+    }
+    obj["tablet_rowsets"] = std::move(tablets);
     return json::serialize(obj);
 }
 
@@ -203,6 +217,13 @@ std::optional<catalog_state> decode_state(std::string_view payload, std::string&
             auto decoded = json::value_to<user>(u);
             user_key key{decoded.name, decoded.host};
             state.users.emplace(std::move(key), std::move(decoded));
+        }
+        if (const json::value* tablets = obj.if_contains("tablet_rowsets")) {
+            for (const auto& entry : tablets->as_array()) {
+                const json::object& e = entry.as_object();
+                state.tablet_rowsets[e.at("tablet").to_number<object_id>()] =
+                    json::value_to<std::vector<rowset>>(e.at("rowsets"));
+            }
         }
         return state;
     } catch (const std::exception& e) {

@@ -133,10 +133,42 @@ io::task<catalog_result<object_id>> catalog::create_materialized_view(std::strin
                              fmt::format("Number of buckets should be between 1 and {}, got {}", max_buckets,
                                          mv.dist.buckets));
     }
+    for (size_t i = 0; i < mv.columns.size(); ++i) {
+        if (auto e = check_name(name_kind::column, mv.columns[i].name)) {
+            co_return *e;
+        }
+        for (size_t j = 0; j < i; ++j) {
+            if (iequals(mv.columns[i].name, mv.columns[j].name)) {
+                co_return make_error(catalog_errc::duplicate_column,
+                                     fmt::format("Duplicate column name '{}'", mv.columns[i].name));
+            }
+        }
+    }
+    for (const auto& name : mv.dist.columns) {
+        bool found = std::any_of(mv.columns.begin(), mv.columns.end(),
+                                 [&](const column& c) { return iequals(c.name, name); });
+        if (!mv.columns.empty() && !found) {
+            co_return make_error(catalog_errc::bad_definition,
+                                 fmt::format("Distribution column '{}' is not a column of materialized view '{}'", name,
+                                             mv.name));
+        }
+    }
     id_allocator ids(_state.next_id);
     mv.id = ids.take();
     mv.active = true;
     mv.inactive_reason.clear();
+    mv.storage = partition{};
+    if (!mv.columns.empty()) {
+        // One partition named as the view, one index with the view's id.
+        mv.storage.id = ids.take();
+        mv.storage.name = mv.name;
+        mv.storage.buckets = mv.dist.buckets;
+        index_tablets tablets{mv.id, {}};
+        for (int i = 0; i < mv.dist.buckets; ++i) {
+            tablets.tablet_ids.push_back(ids.take());
+        }
+        mv.storage.tablets.push_back(std::move(tablets));
+    }
     object_id id = mv.id;
     ops::create_mv change{std::move(db), std::move(mv)};
     auto done = co_await commit(ids.next(), std::move(change));

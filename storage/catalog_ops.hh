@@ -146,10 +146,34 @@ struct change_grants {
     std::vector<table_grant> grants;
 };
 
+/// One new rowset for one tablet.
+struct tablet_rowset {
+    object_id tablet_id = 0;
+    rowset data;  // its version is set by apply: the partition's new visible_version
+};
+/// A load becoming visible: each partition it touches (holding one of the tablets, or listed
+/// as overwritten) gets visible_version + 1, and the new rowsets get that version. Tablets of
+/// overwritten partitions lose their earlier rowsets first.
+struct publish_load {
+    static constexpr std::string_view op_name = "publish_load";
+    std::string db;
+    std::string table;  // a table or an asynchronous materialized view
+    object_id table_id = 0;
+    std::string label;  // empty: none recorded
+    int64_t label_time_ms = 0;  // when it was published: the label's time and the partitions' version time
+    std::vector<object_id> overwritten_partitions;
+    std::vector<tablet_rowset> rowsets;
+};
+/// Makes the id counter durable (next_id in the entry) so that ids handed out for files are
+/// never handed out again, even after a crash. Changes nothing else.
+struct reserve_ids {
+    static constexpr std::string_view op_name = "reserve_ids";
+};
+
 using op = std::variant<create_database, drop_database, create_table, drop_table, add_partition, drop_partition,
                         truncate_table, create_index, drop_index, put_view, drop_view, create_mv, drop_mv,
                         set_mv_active, create_function, drop_function, create_catalog, drop_catalog, create_user,
-                        drop_user, set_password, change_roles, change_grants>;
+                        drop_user, set_password, change_roles, change_grants, publish_load, reserve_ids>;
 
 }  // namespace tv::storage::ops
 
@@ -161,10 +185,23 @@ struct journal_entry {
     ops::op change;
 };
 
+/// Tablet data a change took out of the catalog: its files can be deleted once no scan that
+/// started before the change still reads them.
+struct removed_data {
+    struct file {
+        object_id tablet_id = 0;
+        std::string name;
+    };
+    std::vector<file> files;
+    std::vector<object_id> tablets;  // tablets that are gone whole (their directories go too)
+};
+
 /// Applies `entry` to `state`: the one function both the live path (after the record is durable)
 /// and replay use. Returns a description when the record does not fit the state, which means
-/// the metadata is damaged or a bug let an invalid change through.
-std::optional<std::string> apply_entry(catalog_state& state, const journal_entry& entry);
+/// the metadata is damaged or a bug let an invalid change through. When `removed` is given, the
+/// files and tablets the change dropped are added to it.
+std::optional<std::string> apply_entry(catalog_state& state, const journal_entry& entry,
+                                       removed_data* removed = nullptr);
 
 /// JSON text of a record and of a whole state (the image body), and back. Decoding failures
 /// are corrupt_metadata errors.

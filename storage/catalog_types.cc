@@ -190,6 +190,22 @@ bool column_type::is_floating() const {
     return kind == type_kind::float_ || kind == type_kind::double_;
 }
 
+uint64_t rowset::rows() const {
+    uint64_t n = 0;
+    for (const auto& f : files) {
+        n += f.rows;
+    }
+    return n;
+}
+
+uint64_t rowset::data_size() const {
+    uint64_t n = 0;
+    for (const auto& f : files) {
+        n += f.size;
+    }
+    return n;
+}
+
 std::string_view aggregation_name(aggregation a) {
     switch (a) {
     case aggregation::none: return "";

@@ -94,6 +94,28 @@ struct index_tablets {
     std::vector<object_id> tablet_ids;
 };
 
+/// One published segment file of a rowset, in <data_dir>/storage/data/<tablet_id>/.
+struct segment_file {
+    std::string name;       // "<rowset_id>_<n>.dat"
+    uint64_t size = 0;      // bytes
+    uint64_t rows = 0;
+    uint64_t checksum = 0;  // the file checksum stored in the segment (XXH3-64 of every byte before it)
+
+    friend bool operator==(const segment_file&, const segment_file&) = default;
+};
+
+/// What one load added to one tablet: its segment files, visible from `version` on.
+struct rowset {
+    object_id id = 0;      // one id per load, shared by the load's rowsets in every tablet
+    int64_t version = 0;   // the partition's visible_version the load published
+    std::vector<segment_file> files;
+
+    uint64_t rows() const;
+    uint64_t data_size() const;
+
+    friend bool operator==(const rowset&, const rowset&) = default;
+};
+
 struct partition {
     object_id id = 0;
     std::string name;
@@ -101,6 +123,7 @@ struct partition {
     std::vector<std::string> upper;
     std::vector<std::vector<std::string>> values;  // list: one tuple per value
     int64_t visible_version = 1;
+    int64_t visible_version_time_ms = 0;           // unix ms of the load that made visible_version; 0: none yet
     int buckets = 0;
     std::vector<index_tablets> tablets;            // one entry per materialized index
 };
@@ -176,6 +199,10 @@ struct materialized_view {
     bool active = true;
     std::string inactive_reason;
     std::vector<std::string> base_tables;   // "db.table"; dropping one makes the view inactive
+    /// The view's stored rows: its columns, and one partition named as the view whose tablets
+    /// (dist.buckets of them) form one index with the view's id. Empty columns: no storage.
+    std::vector<column> columns;
+    partition storage;
 };
 
 enum class function_kind : uint8_t { scalar, aggregate, table };
@@ -211,6 +238,9 @@ struct database {
     std::map<std::string, view> views;
     std::map<std::string, materialized_view> mvs;  // asynchronous ones; sync MVs live in tables
     std::vector<function> functions;
+    /// Load labels used in this database (label -> unix milliseconds when published); a label
+    /// names one load forever.
+    std::map<std::string, int64_t> load_labels;
 };
 
 enum class privilege : uint8_t { select, insert };

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 namespace tv::storage {
@@ -247,6 +248,23 @@ void column_vector::reserve(size_t rows, size_t bytes) {
     }
 }
 
+void column_vector::clear() {
+    if (auto* s = std::get_if<string_data>(&_data)) {
+        s->offsets.resize(1);
+        s->bytes.clear();
+    } else {
+        std::visit(
+            [](auto& v) {
+                if constexpr (!std::is_same_v<std::decay_t<decltype(v)>, string_data>) {
+                    v.clear();
+                }
+            },
+            _data);
+    }
+    _nulls.clear();
+    _null_count = 0;
+}
+
 cell column_vector::get(size_t row) const {
     if (is_null(row)) {
         return std::monostate{};
@@ -263,6 +281,142 @@ cell column_vector::get(size_t row) const {
     case physical_type::bytes: return string_at(row);
     }
     return std::monostate{};
+}
+
+namespace {
+
+template <class V>
+void gather_into(V& dst, const V& src, std::span<const uint32_t> rows) {
+    size_t old = dst.size();
+    dst.resize(old + rows.size());
+    auto* out = dst.data() + old;
+    const auto* in = src.data();
+    for (size_t i = 0; i < rows.size(); ++i) {
+        out[i] = in[rows[i]];
+    }
+}
+
+}  // namespace
+
+bool column_vector::any_null(std::span<const uint32_t> rows) const {
+    if (!_nullable || _null_count == 0) {
+        return false;
+    }
+    return std::any_of(rows.begin(), rows.end(), [&](uint32_t r) { return _nulls[r] != 0; });
+}
+
+void column_vector::append_from(const column_vector& src, std::span<const uint32_t> rows) {
+    if (src._type != _type) {
+        throw std::invalid_argument(
+            fmt::format("rows of kind {} appended to a column of kind {}", index_of(src._type), index_of(_type)));
+    }
+    if (!_nullable && src.any_null(rows)) {
+        throw std::invalid_argument("NULL appended to a column that is not nullable");
+    }
+    if (auto* s = std::get_if<string_data>(&_data)) {
+        const auto& from = std::get<string_data>(src._data);
+        size_t total = 0;
+        for (uint32_t r : rows) {
+            total += from.offsets[r + 1] - from.offsets[r];
+        }
+        // Short strings are copied 16 bytes at a time (a fixed-size memcpy is two moves, a
+        // variable one a call): the destination gets 16 bytes of slack, cut off at the end.
+        constexpr size_t chunk = 16;
+        size_t base = s->bytes.size();
+        s->bytes.resize(base + total + chunk);
+        s->offsets.reserve(s->offsets.size() + rows.size());
+        char* out = s->bytes.data() + base;
+        const char* in = from.bytes.data();
+        const size_t in_size = from.bytes.size();
+        uint64_t pos = base;
+        for (uint32_t r : rows) {
+            uint64_t begin = from.offsets[r];
+            uint64_t len = from.offsets[r + 1] - begin;
+            if (len <= chunk && begin + chunk <= in_size) {
+                std::memcpy(out, in + begin, chunk);
+            } else {
+                std::memcpy(out, in + begin, len);
+            }
+            out += len;
+            pos += len;
+            s->offsets.push_back(pos);
+        }
+        s->bytes.resize(base + total);
+    } else {
+        std::visit(
+            [&](auto& dst) {
+                using V = std::decay_t<decltype(dst)>;
+                if constexpr (!std::is_same_v<V, string_data>) {
+                    gather_into(dst, std::get<V>(src._data), rows);
+                }
+            },
+            _data);
+    }
+    if (_nullable) {
+        if (src._nullable && src._null_count != 0) {
+            gather_into(_nulls, src._nulls, rows);
+            for (size_t i = _nulls.size() - rows.size(); i < _nulls.size(); ++i) {
+                _null_count += _nulls[i];
+            }
+        } else {
+            _nulls.resize(_nulls.size() + rows.size(), 0);
+        }
+    }
+}
+
+void column_vector::append_range(const column_vector& src, size_t begin, size_t end) {
+    if (src._type != _type) {
+        throw std::invalid_argument(
+            fmt::format("rows of kind {} appended to a column of kind {}", index_of(src._type), index_of(_type)));
+    }
+    if (!_nullable && src._nullable && src._null_count != 0 &&
+        std::any_of(src._nulls.begin() + begin, src._nulls.begin() + end, [](uint8_t n) { return n != 0; })) {
+        throw std::invalid_argument("NULL appended to a column that is not nullable");
+    }
+    if (auto* s = std::get_if<string_data>(&_data)) {
+        const auto& from = std::get<string_data>(src._data);
+        uint64_t base = s->bytes.size();
+        uint64_t first = from.offsets[begin];
+        s->bytes.append(from.bytes, first, from.offsets[end] - first);
+        s->offsets.reserve(s->offsets.size() + (end - begin));
+        for (size_t r = begin + 1; r <= end; ++r) {
+            s->offsets.push_back(base + from.offsets[r] - first);
+        }
+    } else {
+        std::visit(
+            [&](auto& dst) {
+                using V = std::decay_t<decltype(dst)>;
+                if constexpr (!std::is_same_v<V, string_data>) {
+                    const V& from = std::get<V>(src._data);
+                    dst.insert(dst.end(), from.begin() + static_cast<ptrdiff_t>(begin),
+                               from.begin() + static_cast<ptrdiff_t>(end));
+                }
+            },
+            _data);
+    }
+    if (_nullable) {
+        if (src._nullable) {
+            _nulls.insert(_nulls.end(), src._nulls.begin() + static_cast<ptrdiff_t>(begin),
+                          src._nulls.begin() + static_cast<ptrdiff_t>(end));
+            if (src._null_count != 0) {
+                _null_count += static_cast<size_t>(std::count_if(src._nulls.begin() + static_cast<ptrdiff_t>(begin),
+                                                                 src._nulls.begin() + static_cast<ptrdiff_t>(end),
+                                                                 [](uint8_t n) { return n != 0; }));
+            }
+        } else {
+            _nulls.resize(_nulls.size() + (end - begin), 0);
+        }
+    }
+}
+
+uint64_t column_vector::block_bytes() const {
+    uint64_t rows = size();
+    uint64_t out = _nullable ? (rows + 7) / 8 : 0;
+    if (_type == physical_type::bytes) {
+        const auto& s = std::get<string_data>(_data);
+        return out + s.offsets.size() * sizeof(uint64_t) + s.bytes.size();
+    }
+    return out + rows * value_width(_type);
 }
 
 template <class T>
@@ -330,6 +484,67 @@ void column_batch::append_row(std::span<const cell> row) {
     }
     for (size_t i = 0; i < row.size(); ++i) {
         _columns[i].append(row[i]);
+    }
+}
+
+void column_batch::append_from(const column_batch& src, std::span<const uint32_t> rows) {
+    if (src._columns.size() != _columns.size()) {
+        throw std::invalid_argument(fmt::format("rows of {} columns appended to {}", src._columns.size(), _columns.size()));
+    }
+    // Nullability first, so that a failure leaves the batch as it was.
+    for (size_t i = 0; i < _columns.size(); ++i) {
+        if (!_columns[i].nullable() && src._columns[i].any_null(rows)) {
+            throw std::invalid_argument(fmt::format("NULL appended to column {}, which is not nullable", _schema[i].name));
+        }
+    }
+    for (size_t i = 0; i < _columns.size(); ++i) {
+        _columns[i].append_from(src._columns[i], rows);
+    }
+}
+
+void column_batch::append_range(const column_batch& src, size_t begin, size_t end) {
+    if (src._columns.size() != _columns.size()) {
+        throw std::invalid_argument(fmt::format("rows of {} columns appended to {}", src._columns.size(), _columns.size()));
+    }
+    for (size_t i = 0; i < _columns.size(); ++i) {
+        _columns[i].append_range(src._columns[i], begin, end);
+    }
+}
+
+column_batch column_batch::take(std::span<const uint32_t> rows) const {
+    column_batch out(_schema);
+    out.append_from(*this, rows);
+    return out;
+}
+
+column_batch column_batch::slice(size_t begin, size_t end) const {
+    column_batch out(_schema);
+    out.append_range(*this, begin, end);
+    return out;
+}
+
+uint64_t column_batch::block_bytes() const {
+    uint64_t total = 0;
+    for (const auto& c : _columns) {
+        total += c.block_bytes();
+    }
+    return total;
+}
+
+void column_batch::clear() {
+    for (auto& c : _columns) {
+        c.clear();
+    }
+}
+
+void column_batch::reserve_like(const column_batch& sample, size_t rows) {
+    size_t n = std::max<size_t>(1, sample.num_rows());
+    for (size_t i = 0; i < _columns.size() && i < sample._columns.size(); ++i) {
+        size_t bytes = 0;
+        if (sample._columns[i].type() == physical_type::bytes) {
+            bytes = sample._columns[i].bytes().size() / n * rows + rows;
+        }
+        _columns[i].reserve(rows, bytes);
     }
 }
 

@@ -73,8 +73,21 @@ public:
     void append(const cell& c);
     void append_null();
     void reserve(size_t rows, size_t bytes = 0);
+    /// No rows, capacity kept: a buffer reused without touching fresh memory.
+    void clear();
 
     cell get(size_t row) const;
+
+    /// Appends src's rows `rows` (a gather), or rows [begin, end). `src` must have the same
+    /// physical type; its nullability may differ, but a NULL going into a column that is not
+    /// nullable throws std::invalid_argument (checked before anything is appended).
+    void append_from(const column_vector& src, std::span<const uint32_t> rows);
+    void append_range(const column_vector& src, size_t begin, size_t end);
+    /// Bytes this column's block takes in a segment file (null bitmap, values, string offsets
+    /// and bytes): what a segment of these rows costs, and a memory estimate.
+    uint64_t block_bytes() const;
+    /// Whether any of `rows` is NULL.
+    bool any_null(std::span<const uint32_t> rows) const;
 
     /// The contiguous values, T matching the physical type (uint8_t 0/1 for boolean).
     template <class T>
@@ -121,6 +134,23 @@ public:
     void append_row(std::span<const cell> row);
     cell get(size_t row, size_t col) const { return _columns[col].get(row); }
     void reserve(size_t rows);
+
+    /// Appends src's rows `rows`, column by column; src's columns must have the same physical
+    /// types (nullability may differ, see column_vector::append_from).
+    void append_from(const column_batch& src, std::span<const uint32_t> rows);
+    void append_range(const column_batch& src, size_t begin, size_t end);
+    /// A new batch of this schema holding rows `rows` / rows [begin, end).
+    column_batch take(std::span<const uint32_t> rows) const;
+    column_batch slice(size_t begin, size_t end) const;
+    /// Sum of the columns' block_bytes(): the segment size of these rows minus header/footer.
+    uint64_t block_bytes() const;
+    /// No rows, columns and capacity kept.
+    void clear();
+    /// Reserves room for `rows` rows, string columns sized by `sample`'s average string length
+    /// (which has this schema's physical types).
+    void reserve_like(const column_batch& sample, size_t rows);
+    /// Takes the columns out; the batch is left without columns.
+    std::vector<column_vector> release_columns() { return std::move(_columns); }
 
 private:
     std::vector<column_desc> _schema;

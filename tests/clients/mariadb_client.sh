@@ -37,8 +37,12 @@ check "DESC shows columns" contains "${out}" $'kind\tvarchar(32)\tNO\tfalse\tcli
 out="$(sql -e 'CREATE TABLE cli_db.events (x INT) DISTRIBUTED BY HASH(x) BUCKETS 1' 2>&1)"
 check "error: exit code and message" contains "${out}" "ERROR 1050 (42S01)"
 
-out="$(sql -e 'INSERT INTO cli_db.events (id) VALUES (1)' 2>&1)"
-check "DML answers 1235 until tablet storage lands" contains "${out}" "ERROR 1235 (42000) at line 1: INSERT is not supported yet"
+out="$(sql -e 'INSERT INTO cli_db.events (id, kind) VALUES (1, "click"), (2, "view")' 2>&1)"
+check "INSERT answers rows affected" equals "${out}" ""
+out="$(sql -N -B -e 'SELECT id, kind FROM cli_db.events ORDER BY id' 2>&1)"
+check "SELECT returns the rows" equals "${out}" $'1\tclick\n2\tview'
+out="$(sql -e 'INSERT INTO cli_db.events (id) VALUES (NULL)' 2>&1)"
+check "a NULL key is refused" contains "${out}" "ERROR 1048 (23000)"
 
 out="$(sql -e 'SELECT * FROM' 2>&1)"
 check "syntax error says where" contains "${out}" "ERROR 1064 (42000)"

@@ -59,6 +59,19 @@ def show_create_round_trip():
     assert query("SHOW CREATE TABLE sales")[0][1] == create
 
 
+def insert_and_select():
+    import datetime
+    import decimal
+    query("INSERT INTO sales VALUES ('2025-01-01', 'north', 1.25), ('2025-01-01', 'north', 2), ('2024-06-30', 'south', 0.5)")
+    rows = query("SELECT d, region, amount FROM sales ORDER BY d")
+    assert rows == ((datetime.date(2024, 6, 30), "south", decimal.Decimal("0.50")),
+                    (datetime.date(2025, 1, 1), "north", decimal.Decimal("3.25"))), rows
+    (count, total, avg), = query("SELECT COUNT(*), SUM(amount), AVG(amount) FROM sales")
+    assert count == 2 and total == decimal.Decimal("3.75") and isinstance(avg, decimal.Decimal), (count, total, avg)
+    (checksum_table, checksum), = query("CHECKSUM TABLE sales")
+    assert checksum_table == "py_db.sales" and isinstance(checksum, int), (checksum_table, checksum)
+
+
 def session_values():
     assert query("SELECT @@version_comment LIMIT 1")[0][0].startswith("tabletvault")
     assert query("SELECT CONNECTION_ID()")[0][0] == conn.thread_id()
@@ -113,8 +126,9 @@ check("COM_RESET_CONNECTION clears session state, keeps the database", reset_con
 check("syntax error names line and column",
       lambda: expect_error("SELEC 1", 1064, "line 1, column"))
 check("unknown table", lambda: expect_error("DROP TABLE nope", 1051, "Unknown table"))
-check("DML answers 1235 until tablet storage lands",
-      lambda: expect_error("INSERT INTO sales VALUES ('2025-01-01', 'north', 1)", 1235, "INSERT is not supported yet"))
+check("INSERT and typed SELECT: dates, decimals, aggregates decoded by the driver", insert_and_select)
+check("a row outside every partition is refused",
+      lambda: expect_error("INSERT INTO sales VALUES ('2030-01-01', 'north', 1)", 1064, "out of partition ranges"))
 check("user without privileges is refused DDL", unprivileged_user)
 check("drop database", lambda: query("DROP DATABASE py_db"))
 print(f"{passed} passed, {failed} failed")

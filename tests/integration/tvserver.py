@@ -13,6 +13,7 @@ class TvServer:
         self.binary, self.data_dir, self.log_path, self.extra = binary, data_dir, log_path, list(extra)
         self.process = None
         self.mysql_port = None
+        self.http_port = None
         self._starts = 0
 
     def start(self):
@@ -26,6 +27,7 @@ class TvServer:
             ports = re.findall(r"mysql: listening on 127\.0\.0\.1:(\d+)", text)
             if len(ports) > self._starts and text.count(" ready") > self._starts:
                 self.mysql_port = int(ports[-1])
+                self.http_port = int(re.findall(r"http: listening on 127\.0\.0\.1:(\d+)", text)[-1])
                 self._starts += 1
                 return
             if self.process.poll() is not None:

@@ -11,6 +11,10 @@
 #                                     line, columns separated by tabs, SQL NULL written as NULL;
 #                                     a cell may span lines (SHOW CREATE TABLE): rows are compared
 #                                     as one text
+#                                     a cell written $name takes the value got there and must equal
+#                                     it wherever $name appears later; !$name must differ from it
+#                                     (CHECKSUM TABLE results compared across tables)
+#   Values are compared as the server's text (no client-side conversion of numbers or dates).
 #   connect NAME USER [PASSWORD] [DB] opens connection NAME (later records run on it)
 #   connection NAME                   switches to an open connection ("default" is root's)
 #   restart [kill]                    stops the server (SIGTERM, or SIGKILL with "kill") and starts
@@ -69,7 +73,7 @@ class Server:
 
 def connect(port, user="root", password="", db=None):
     return pymysql.connect(host="127.0.0.1", port=port, user=user, password=password, database=db,
-                           autocommit=True, client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS)
+                           autocommit=True, client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS, conv={})
 
 
 def parse_records(text):
@@ -96,6 +100,31 @@ def format_cell(value):
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return str(value)
+
+
+BINDINGS = {}
+
+
+def compare_with_bindings(got, expected, sort):
+    if sort:
+        got, expected = sorted(got), sorted(expected)
+    if len(got) != len(expected):
+        return f"got {len(got)} rows, wanted {len(expected)}:\n      " + "\n      ".join(got)
+    for got_row, want_row in zip(got, expected):
+        got_cells, want_cells = got_row.split("\t"), want_row.split("\t")
+        if len(got_cells) != len(want_cells):
+            return f"row '{got_row}' has {len(got_cells)} cells, wanted {len(want_cells)}"
+        for value, want in zip(got_cells, want_cells):
+            if want.startswith("!$"):
+                if BINDINGS.get(want[2:]) == value:
+                    return f"value {value} equals {want[1:]}, wanted a different one"
+            elif want.startswith("$"):
+                bound = BINDINGS.setdefault(want[1:], value)
+                if bound != value:
+                    return f"value {value} differs from {want} = {bound}"
+            elif value != want:
+                return f"row '{got_row}' differs from '{want_row}'"
+    return None
 
 
 def run_record(conns, current, server, header, body):
@@ -136,6 +165,8 @@ def run_record(conns, current, server, header, body):
         except pymysql.MySQLError as e:
             return f"query failed: {e.args}"
         got = ["\t".join(format_cell(v) for v in row) for row in rows]
+        if any("$" in line for line in expected):
+            return compare_with_bindings(got, expected, sort)
         if sort:
             got, expected = sorted(got), sorted(expected)
         # Joined, so that a cell holding several lines (SHOW CREATE TABLE) compares too.

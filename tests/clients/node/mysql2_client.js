@@ -53,9 +53,11 @@ async function main() {
     await assert.rejects(conn.query('CREATE TABLE t1 (k INT) DISTRIBUTED BY HASH(k) BUCKETS 1'),
                          (e) => e.errno === 1050 && e.sqlState === '42S01' && /t1/.test(e.message));
   });
-  await check('DML answers 1235 until tablet storage lands', async () => {
-    await assert.rejects(conn.query('INSERT INTO t1 VALUES (1, "a")'),
-                         (e) => e.errno === 1235 && e.message === 'INSERT is not supported yet');
+  await check('insert and select rows', async () => {
+    const [ok] = await conn.query('INSERT INTO t1 VALUES (1, "a"), (2, NULL)');
+    assert.equal(ok.affectedRows, 2);
+    const [rows] = await conn.query('SELECT k, v, k * 2 AS twice FROM t1 ORDER BY k');
+    assert.deepEqual(rows.map((r) => [r.k, r.v, r.twice]), [[1, 'a', 2], [2, null, 4]]);
   });
   await check('unknown database is error 1049', async () => {
     await assert.rejects(conn.query('USE no_such_db'),

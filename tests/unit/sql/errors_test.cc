@@ -24,9 +24,13 @@ TEST(errors, sqlstate_of_every_error_number) {
         {errc::wrong_value_for_var, "42000"},   {errc::not_supported_yet, "42000"},
         {errc::read_only_variable, "HY000"},    {errc::no_such_function, "42000"},
         {errc::wrong_object, "HY000"},          {errc::cannot_user, "HY000"},
-        {errc::drop_partition_missing, "HY000"}, {errc::same_partition_name, "HY000"},
+        {errc::drop_partition_missing, "HY000"}, {errc::column_count_mismatch, "21S01"}, {errc::same_partition_name, "HY000"},
         {errc::out_of_range, "22003"},          {errc::malformed_packet, "HY000"},
         {errc::too_many_connections, "08004"},
+        {errc::bad_null, "23000"},              {errc::wrong_field_with_group, "42000"},
+        {errc::invalid_group_func_use, "HY000"}, {errc::data_out_of_range, "22003"},
+        {errc::truncated_wrong_value, "HY000"}, {errc::data_too_long, "22001"},
+        {errc::wrong_paramcount_to_native_fct, "42000"},
     };
     for (const auto& [code, state] : expected) {
         EXPECT_EQ(sqlstate(code), state) << "error " << static_cast<int>(code);

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+// Stream Load over HTTP: request checks, the body loop and the JSON answer.
+#include "server/stream_load_http.hh"
+
+#include "io/log.hh"
+#include "io/socket.hh"
+#include "server/http_api.hh"
+#include "server/http_text.hh"
+#include "sql/stream_load.hh"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace tv::server {
+
+namespace {
+
+std::optional<std::string> base64_decoded(std::string_view in) {
+    auto value = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == '+') return 62;
+        if (c == '/') return 63;
+        return -1;
+    };
+    std::string out;
+    uint32_t bits = 0;
+    int count = 0;
+    for (char c : in) {
+        if (c == '=') {
+            break;
+        }
+        int v = value(c);
+        if (v < 0) {
+            return std::nullopt;
+        }
+        bits = (bits << 6) | static_cast<uint32_t>(v);
+        count += 6;
+        if (count >= 8) {
+            count -= 8;
+            out += static_cast<char>((bits >> count) & 0xff);
+        }
+    }
+    return out;
+}
+
+std::string json_string(std::string_view s) {
+    return "\"" + json_escape(s) + "\"";
+}
+
+/// StarRocks' answer, fields in its order, indented as it prints them.
+std::string result_json(const sql::stream_load_result& r) {
+    std::string out = "{\n";
+    out += fmt::format("    \"TxnId\": {},\n", r.txn_id);
+    out += fmt::format("    \"Label\": {},\n", json_string(r.label));
+    out += fmt::format("    \"Status\": {},\n", json_string(r.status));
+    if (!r.existing_job_status.empty()) {
+        out += fmt::format("    \"ExistingJobStatus\": {},\n", json_string(r.existing_job_status));
+    }
+    out += fmt::format("    \"Message\": {},\n", json_string(r.message));
+    out += fmt::format("    \"NumberTotalRows\": {},\n", r.total_rows);
+    out += fmt::format("    \"NumberLoadedRows\": {},\n", r.loaded_rows);
+    out += fmt::format("    \"NumberFilteredRows\": {},\n", r.filtered_rows);
+    out += fmt::format("    \"NumberUnselectedRows\": {},\n", r.unselected_rows);
+    out += fmt::format("    \"LoadBytes\": {},\n", r.load_bytes);
+    out += fmt::format("    \"LoadTimeMs\": {},\n", r.load_time_ms);
+    out += "    \"BeginTxnTimeMs\": 0,\n";
+    out += "    \"StreamLoadPlanTimeMs\": 0,\n";
+    out += fmt::format("    \"ReadDataTimeMs\": {},\n", r.read_data_time_ms);
+    out += fmt::format("    \"WriteDataTimeMs\": {},\n", r.write_data_time_ms);
+    out += fmt::format("    \"CommitAndPublishTimeMs\": {}\n", r.commit_and_publish_time_ms);
+    out += "}\n";
+    return out;
+}
+
+io::task<bool> answer(int fd, const sql::stream_load_result& r, bool keep_alive, std::stop_token stop) {
+    io::http_response response{r.http_status, "application/json", result_json(r), {}};
+    if (r.http_status == 401) {
+        response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"tabletvault\"");
+    }
+    std::string bytes = io::serialize(response, keep_alive);
+    auto sent = co_await io::send_all(fd, std::as_bytes(std::span(bytes)), stop);
+    co_return sent && keep_alive;
+}
+
+}  // namespace
+
+std::optional<stream_load_target> parse_stream_load_path(std::string_view path) {
+    constexpr std::string_view prefix = "/api/";
+    constexpr std::string_view suffix = "/_stream_load";
+    if (!path.starts_with(prefix) || !path.ends_with(suffix) || path.size() <= prefix.size() + suffix.size()) {
+        return std::nullopt;
+    }
+    std::string_view middle = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+    size_t slash = middle.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == middle.size() ||
+        middle.find('/', slash + 1) != std::string_view::npos) {
+        return std::nullopt;
+    }
+    return stream_load_target{percent_decode(middle.substr(0, slash), false),
+                              percent_decode(middle.substr(slash + 1), false)};
+}
+
+io::task<bool> serve_stream_load(int fd, const io::http_request& head, io::http_body_reader& body,
+                                 stream_load_target target, std::string client_host, http_api_context& ctx,
+                                 std::stop_token stop) {
+    bool keep_alive = head.keep_alive && !stop.stop_requested();
+    if (head.method != "PUT") {
+        sql::stream_load_result r;
+        r.http_status = 405;
+        r.status = "Fail";
+        r.message = "Stream Load takes PUT (curl -T file)";
+        co_return co_await answer(fd, r, keep_alive && body.done(), stop);
+    }
+    sql::stream_load_request request;
+    request.db = std::move(target.db);
+    request.table = std::move(target.table);
+    request.client_host = std::move(client_host);
+    request.headers = head.headers;
+    std::string_view authorization = head.header("Authorization");
+    std::optional<std::string> credentials;
+    if (authorization.size() > 6 && authorization.substr(0, 6) == "Basic ") {
+        credentials = base64_decoded(authorization.substr(6));
+    }
+    if (!credentials || credentials->find(':') == std::string::npos) {
+        sql::stream_load_result r;
+        r.http_status = 401;
+        r.status = "Fail";
+        r.message = "no valid Basic authorization: use curl -u user:password";
+        co_return co_await answer(fd, r, keep_alive && body.done(), stop);
+    }
+    size_t colon = credentials->find(':');
+    request.user = credentials->substr(0, colon);
+    request.password = credentials->substr(colon + 1);
+
+    auto begun = sql::stream_load::begin(*ctx.catalog, *ctx.data, std::move(request));
+    if (auto* refused = std::get_if<sql::stream_load_result>(&begun)) {
+        // The body was not read: with Expect: 100-continue the client never sends it; otherwise
+        // the connection cannot carry another request.
+        co_return co_await answer(fd, *refused, keep_alive && body.done(), stop);
+    }
+    auto& load = *std::get<std::unique_ptr<sql::stream_load>>(begun);
+    if (head.header("Expect") == "100-continue" && !body.done()) {
+        constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto sent = co_await io::send_all(fd, std::as_bytes(std::span(go_on)), stop);
+        if (!sent) {
+            co_await load.abort();
+            co_return false;
+        }
+    }
+    for (;;) {
+        auto piece = co_await body.next(stop);
+        if (!piece) {
+            TV_LOG_WARN("stream load into {}: the body ended early: {}", head.path(), piece.error().message());
+            co_await load.abort();
+            co_return false;
+        }
+        if (piece->empty()) {
+            break;
+        }
+        auto failed = co_await load.feed(*piece);
+        if (failed) {
+            co_return co_await answer(fd, *failed, false, stop);
+        }
+    }
+    auto result = co_await load.finish();
+    co_return co_await answer(fd, result, keep_alive, stop);
+}
+
+}  // namespace tv::server
