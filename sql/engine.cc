@@ -21,6 +21,10 @@ engine::engine(storage::catalog& catalog, engine_options options)
 
 engine::~engine() = default;
 
+storage::catalog& engine::catalog() const {
+    return _impl->catalog;
+}
+
 std::optional<sql_error> engine::authenticate(session& s, std::string_view user, std::string_view scramble,
                                               std::string_view auth_response) {
     const storage::user* u = _impl->catalog.match_user(user, s.client_host);

@@ -10,6 +10,7 @@
 #include "storage/data_options.hh"
 
 #include <functional>
+#include <stop_token>
 #include <memory>
 #include <string>
 #include <optional>
@@ -62,10 +63,15 @@ public:
     /// the last one). Statements after `multi_statements == false` and a ';' are an error.
     io::task<std::vector<statement_result>> execute(session& s, std::string_view text, bool multi_statements);
 
+    /// Refreshes asynchronous materialized views on their EVERY schedule until `stop` (mv_scheduler.cc).
+    io::task<void> run_refresh_schedule(std::stop_token stop);
+
     /// COM_FIELD_LIST.
     std::variant<std::vector<column_meta>, sql_error> field_list(session& s, std::string_view table);
 
 private:
+    storage::catalog& catalog() const;
+
     struct impl;
     std::unique_ptr<impl> _impl;
     engine_options _options;

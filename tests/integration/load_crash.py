@@ -103,6 +103,22 @@ def main():
             before = after
             files_before = data_files(data_dir)
             conn.close()
+        # A damaged segment file: queries fail naming the file, and never return wrong rows.
+        victim = os.path.join(data_dir, sorted(files_before)[0])
+        with open(victim, "r+b") as f:
+            f.seek(20)
+            byte = f.read(1)
+            f.seek(20)
+            f.write(bytes([byte[0] ^ 0xFF]))
+        conn = connect(server)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT COUNT(*), SUM(id) FROM c.t")
+                check(False, f"a corrupt segment was read: {cur.fetchall()}")
+        except pymysql.MySQLError as e:
+            check(os.path.basename(victim) in e.args[1] and "corrupt" in e.args[1],
+                  f"a corrupt segment gives an error naming it: {e.args}")
+        conn.close()
         removed = [int(n) for n in re.findall(r"storage: removed (\d+) orphan files", open(server.log_path).read())]
         check(any(n > 0 for n in removed), f"some kill left files of the unpublished load, removed at start: {removed}")
         reports = server.sanitizer_reports()

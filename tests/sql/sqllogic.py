@@ -17,6 +17,7 @@
 #   Values are compared as the server's text (no client-side conversion of numbers or dates).
 #   connect NAME USER [PASSWORD] [DB] opens connection NAME (later records run on it)
 #   connection NAME                   switches to an open connection ("default" is root's)
+#   sleep MS                          waits MS milliseconds (scheduled work such as MV refreshes)
 #   restart [kill]                    stops the server (SIGTERM, or SIGKILL with "kill") and starts
 #                                     it again on the same data directory; only the default
 #                                     connection reopens, and it becomes the current one
@@ -173,6 +174,9 @@ def run_record(conns, current, server, header, body):
         if "\n".join(got) != "\n".join(expected):
             return "rows differ\n    got:\n      " + "\n      ".join(got) + \
                    "\n    wanted:\n      " + "\n      ".join(expected)
+        return None
+    if kind == "sleep":
+        time.sleep(int(words[1]) / 1000)
         return None
     return f"unknown record '{header}'"
 
