@@ -82,6 +82,14 @@ std::vector<storage::column_desc> text_schema(const std::vector<storage::column_
     return schema;
 }
 
+std::vector<storage::column_vector> empty_text_columns(size_t n) {
+    std::vector<storage::column_vector> columns;
+    for (size_t i = 0; i < n; ++i) {
+        columns.emplace_back(storage::physical_type::bytes, true);
+    }
+    return columns;
+}
+
 /// Reads the format headers; the error names the header.
 std::variant<csv_format, std::string> format_of(const stream_load_request& r) {
     csv_format f;
@@ -126,7 +134,7 @@ std::variant<csv_format, std::string> format_of(const stream_load_request& r) {
 
 stream_load::stream_load(storage::catalog& catalog, csv_format format, load_columns columns, double max_filter_ratio)
     : _catalog(catalog), _reader(std::move(format)), _columns(std::move(columns)),
-      _max_filter_ratio(max_filter_ratio), _pending(text_schema(_columns.supplied())),
+      _max_filter_ratio(max_filter_ratio), _pending(empty_text_columns(_columns.supplied().size())),
       _started(std::chrono::steady_clock::now()) {}
 
 stream_load::~stream_load() = default;
@@ -222,14 +230,14 @@ io::task<std::optional<stream_load_result>> stream_load::feed(std::string_view b
             }
             continue;
         }
-        std::vector<storage::cell> row(_fields.begin(), _fields.end());
-        for (auto& c : row) {
-            if (std::get<std::string_view>(c) == "\\N") {
-                c = std::monostate{};
+        for (size_t i = 0; i < expected; ++i) {
+            if (_fields[i] == "\\N") {
+                _pending[i].append_null();
+            } else {
+                _pending[i].append(storage::cell(_fields[i]));
             }
         }
-        _pending.append_row(row);
-        if (_pending.num_rows() >= k_rows_per_batch) {
+        if (_pending[0].size() >= k_rows_per_batch) {
             auto failed = co_await flush();
             if (failed) {
                 co_return co_await fail(std::move(*failed));
@@ -240,11 +248,12 @@ io::task<std::optional<stream_load_result>> stream_load::feed(std::string_view b
 }
 
 io::task<std::optional<std::string>> stream_load::flush() {
-    if (_pending.num_rows() == 0) {
+    if (_pending.empty() || _pending[0].size() == 0) {
         co_return std::nullopt;
     }
-    auto converted = cast_batch(_pending, _columns.supplied(), false);
-    _pending = storage::column_batch(text_schema(_columns.supplied()));
+    storage::column_batch text(text_schema(_columns.supplied()), std::move(_pending));
+    _pending = empty_text_columns(_columns.supplied().size());
+    auto converted = cast_batch(std::move(text), _columns.supplied(), false);
     if (auto* error = std::get_if<sql_error>(&converted)) {
         co_return error->message;
     }

@@ -86,7 +86,8 @@ private:
     double _max_filter_ratio;
     std::unique_ptr<storage::load_writer> _writer;
     std::vector<std::string_view> _fields;
-    storage::column_batch _pending;  ///< text rows not yet converted, one VARCHAR column per supplied column
+    /// Text rows not yet converted: one STRING column per supplied column, appended a field at a time.
+    std::vector<storage::column_vector> _pending;
     stream_load_result _result;
     std::chrono::steady_clock::time_point _started;
     std::chrono::steady_clock::duration _write_time{};
