@@ -323,7 +323,13 @@ std::variant<std::unique_ptr<query_plan>, sql_error> plan_select(const select_st
             }
             continue;
         }
-        std::string name = it.alias ? *it.alias : !it.text.empty() ? it.text : to_sql(*it.value);
+        // MySQL names a column by its alias, a bare or qualified column reference by the
+        // column's own name (`SELECT t.id` shows `id`), anything else by the text written.
+        const auto* ref = it.value->as<column_ref>();
+        std::string name = it.alias          ? *it.alias
+                           : ref != nullptr  ? ref->column
+                           : !it.text.empty() ? it.text
+                                              : to_sql(*it.value);
         items.push_back({*it.value, std::move(name)});
         aliased.push_back(it.alias.has_value());
     }

@@ -266,7 +266,11 @@ io::task<std::optional<std::string>> stream_load::flush() {
         co_return std::nullopt;
     }
     auto started = std::chrono::steady_clock::now();
-    storage::column_batch rows = _columns.complete(std::move(outcome.rows));
+    storage::column_batch rows = _writer->keep_routable(_columns.complete(std::move(outcome.rows)),
+                                                        _result.filtered_rows, _result.first_error);
+    if (rows.num_rows() == 0) {
+        co_return std::nullopt;
+    }
     auto appended = co_await _writer->append(std::move(rows));
     _write_time += std::chrono::steady_clock::now() - started;
     if (!appended) {

@@ -511,4 +511,42 @@ io::task<void> load_writer::abort() {
     _done = true;
 }
 
+namespace {
+
+/// Halves [begin, end) until each part routes or is one row that does not: a batch with few bad
+/// rows costs a few extra routing passes, one without any costs none.
+void collect_routable(const partition_router& router, const column_batch& rows, size_t begin, size_t end,
+                      std::vector<uint32_t>& keep, uint64_t& dropped, std::string& first_error) {
+    std::vector<uint32_t> parts;
+    auto error = router.route(rows.slice(begin, end), parts);
+    if (!error) {
+        for (size_t r = begin; r < end; ++r) {
+            keep.push_back(static_cast<uint32_t>(r));
+        }
+        return;
+    }
+    if (end - begin == 1) {
+        ++dropped;
+        if (first_error.empty()) {
+            first_error = *error;
+        }
+        return;
+    }
+    size_t middle = begin + (end - begin) / 2;
+    collect_routable(router, rows, begin, middle, keep, dropped, first_error);
+    collect_routable(router, rows, middle, end, keep, dropped, first_error);
+}
+
+}  // namespace
+
+column_batch load_writer::keep_routable(column_batch rows, uint64_t& dropped, std::string& first_error) const {
+    std::vector<uint32_t> parts;
+    if (!_router || !_router->route(rows, parts)) {
+        return rows;
+    }
+    std::vector<uint32_t> keep;
+    collect_routable(*_router, rows, 0, rows.num_rows(), keep, dropped, first_error);
+    return rows.take(keep);
+}
+
 }  // namespace tv::storage

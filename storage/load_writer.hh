@@ -65,6 +65,10 @@ public:
     /// write or derive. Call from the catalog's loop; rows are consumed.
     io::task<catalog_result<void>> append(column_batch rows);
 
+    /// The rows of `rows` that have a partition this load may write to; the others are counted
+    /// in `dropped` and the first one's reason kept in `first_error` (Stream Load filters such
+    /// rows under max_filter_ratio instead of failing). `rows` must have schema().
+    column_batch keep_routable(column_batch rows, uint64_t& dropped, std::string& first_error) const;
     /// Flushes everything, then publishes one rowset per touched tablet in one journal record.
     /// After this returns ok the rows are visible and durable; on error nothing is visible and
     /// the written files are removed.

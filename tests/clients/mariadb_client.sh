@@ -41,6 +41,8 @@ out="$(sql -e 'INSERT INTO cli_db.events (id, kind) VALUES (1, "click"), (2, "vi
 check "INSERT answers rows affected" equals "${out}" ""
 out="$(sql -N -B -e 'SELECT id, kind FROM cli_db.events ORDER BY id' 2>&1)"
 check "SELECT returns the rows" equals "${out}" $'1\tclick\n2\tview'
+out="$(mariadb -h127.0.0.1 -P"${port}" -uroot --batch -e 'SELECT e.id, e.kind AS k, id + 1 FROM cli_db.events e WHERE id = 1' 2>&1)"
+check "result columns are named as MySQL names them" equals "${out}" $'id\tk\tid + 1\n1\tclick\t2'
 out="$(sql -e 'INSERT INTO cli_db.events (id) VALUES (NULL)' 2>&1)"
 check "a NULL key is refused" contains "${out}" "ERROR 1048 (23000)"
 

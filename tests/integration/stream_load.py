@@ -84,6 +84,15 @@ def main():
               f"the label of a failed load can be used again, and under the ratio bad rows are skipped: {r}")
         check(query(conn, "SELECT id FROM sl.t WHERE id >= 10 ORDER BY id") == ((10,), (15,)), "only good rows land")
 
+        outside = os.path.join(work, "outside.csv")
+        with open(outside, "w") as f:
+            f.write("20,in,2024-01-01\n3000000,out,2024-01-01\n")
+        code, r = stream_load(server.http_port, "t", outside, ["label:l5", "column_separator:,"])
+        check(r.get("Status") == "Fail" and "out of partition ranges" in r.get("Message", "")
+              and r.get("NumberFilteredRows") == 1, f"a row outside every partition is a filtered row: {r}")
+        code, r = stream_load(server.http_port, "t", outside, ["label:l5", "column_separator:,", "max_filter_ratio:0.5"])
+        check(r.get("Status") == "Success" and r.get("NumberLoadedRows") == 1 and r.get("NumberFilteredRows") == 1,
+              f"and under max_filter_ratio the others load: {r}")
         code, r = stream_load(server.http_port, "t", good, ["label:l3", "column_separator:,"], user="root:wrong")
         check(code == 401 and r.get("Status") == "Fail" and "Access denied" in r.get("Message", ""),
               f"a wrong password is refused with 401: {code} {r}")
@@ -112,10 +121,10 @@ def main():
             for row in cur.fetchall():
                 parts[row["PartitionName"]] = row
         check(set(parts) == {"p1", "p2"}, f"SHOW PARTITIONS lists both: {list(parts)}")
-        check(int(parts["p1"]["VisibleVersion"]) == 3 and int(parts["p2"]["VisibleVersion"]) == 2,
+        check(int(parts["p1"]["VisibleVersion"]) == 4 and int(parts["p2"]["VisibleVersion"]) == 2,
               f"versions count the loads that touched each partition: "
               f"{parts['p1']['VisibleVersion']} {parts['p2']['VisibleVersion']}")
-        check(int(parts["p1"]["RowCount"]) == 5 and int(parts["p2"]["RowCount"]) == 299000,
+        check(int(parts["p1"]["RowCount"]) == 6 and int(parts["p2"]["RowCount"]) == 299000,
               f"row counts: {parts['p1']['RowCount']} {parts['p2']['RowCount']}")
         with conn.cursor(pymysql.cursors.DictCursor) as cur:
             cur.execute("SHOW TABLET FROM sl.t PARTITION (p2)")
