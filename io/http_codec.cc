@@ -7,6 +7,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <fmt/format.h>
 
 #include <strings.h>
@@ -196,6 +197,89 @@ task<result<std::optional<http_request>>> read_request(int fd, std::string& carr
         request.body.append(*piece);
     }
     co_return std::optional<http_request>{std::move(request)};
+}
+
+
+std::string_view http_client_response::header(std::string_view name) const {
+    for (const auto& [key, value] : headers) {
+        if (key.size() == name.size() && ::strncasecmp(key.data(), name.data(), name.size()) == 0) {
+            return value;
+        }
+    }
+    return {};
+}
+
+std::string serialize_request(std::string_view method, std::string_view target,
+                              const std::vector<std::pair<std::string, std::string>>& headers,
+                              std::string_view body) {
+    std::string out = fmt::format("{} {} HTTP/1.1\r\n", method, target);
+    for (const auto& [key, value] : headers) {
+        out += fmt::format("{}: {}\r\n", key, value);
+    }
+    out += "\r\n";
+    out += body;
+    return out;
+}
+
+task<result<http_client_response>> read_response(int fd, std::string& carry, size_t body_limit,
+                                                 bool head_request, std::stop_token stop) {
+    http::response_parser<http::string_body> parser;
+    parser.eager(true);
+    parser.header_limit(64 * 1024);
+    parser.body_limit(body_limit);
+    // A response to HEAD carries the object's Content-Length but no body.
+    parser.skip(head_request);
+    std::array<std::byte, 16 * 1024> chunk;
+    bool received_any = !carry.empty();
+    for (;;) {
+        if (!carry.empty()) {
+            boost::system::error_code ec;
+            size_t used = parser.put(boost::asio::const_buffer(carry.data(), carry.size()), ec);
+            carry.erase(0, used);
+            if (ec == http::error::body_limit) {
+                co_return errno_error(EMSGSIZE);
+            }
+            if (ec && ec != http::error::need_more) {
+                co_return errno_error(ec == http::error::header_limit ? EMSGSIZE : EBADMSG);
+            }
+            if (parser.is_done()) {
+                break;
+            }
+            if (used > 0 && !carry.empty()) {
+                continue;  // the header was consumed; the body may already be in `carry`
+            }
+        }
+        auto n = co_await recv(fd, chunk, stop);
+        if (!n) {
+            co_return n.error();
+        }
+        if (*n == 0) {
+            if (!received_any) {
+                co_return errno_error(ECONNRESET);
+            }
+            if (parser.is_header_done() && parser.need_eof()) {
+                // A body without length or chunking ends where the connection does.
+                boost::system::error_code ec;
+                parser.put_eof(ec);
+                if (!ec) {
+                    break;
+                }
+            }
+            co_return errno_error(EBADMSG);
+        }
+        received_any = true;
+        carry.append(reinterpret_cast<const char*>(chunk.data()), *n);
+    }
+    auto& message = parser.get();
+    http_client_response response;
+    response.status = static_cast<int>(message.result_int());
+    response.reason = std::string(message.reason());
+    for (const auto& field : message) {
+        response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    response.keep_alive = message.keep_alive();
+    response.body = std::move(message.body());
+    co_return response;
 }
 
 }  // namespace tv::io

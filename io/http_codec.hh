@@ -82,4 +82,35 @@ read_request_head(int fd, std::string& carry, std::stop_token stop = {});
 task<result<std::optional<http_request>>> read_request(int fd, std::string& carry, size_t body_limit,
                                                       std::stop_token stop = {});
 
+
+// ---- The client side: requests out, responses in (remote/'s HTTP client). ---------------------
+
+/// A response as a client reads it: the body is whole (bounded by the caller's limit).
+struct http_client_response {
+    int status = 0;
+    std::string reason;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    bool keep_alive = true;
+
+    /// Case-insensitive header lookup; empty when absent.
+    std::string_view header(std::string_view name) const;
+};
+
+/// The request line and headers (Host and Content-Length are the caller's), then `body`.
+/// The head alone (empty body) is what a client sends before waiting for 100 Continue.
+std::string serialize_request(std::string_view method, std::string_view target,
+                              const std::vector<std::pair<std::string, std::string>>& headers,
+                              std::string_view body = {});
+
+/// Reads one response from a connection: Content-Length, chunked and read-until-close bodies.
+/// `carry` holds bytes received past the previous response and must be passed again.
+/// `head_request`: the request was HEAD, so the response has no body whatever its headers say.
+/// A 1xx response comes back as it is (empty body); read again for the final one. A body larger
+/// than `body_limit` is std::errc::message_size; a connection closed before a whole response is
+/// std::errc::bad_message (no bytes at all: std::errc::connection_reset, so a caller can tell a
+/// stale keep-alive connection from a broken response).
+task<result<http_client_response>> read_response(int fd, std::string& carry, size_t body_limit,
+                                                 bool head_request, std::stop_token stop = {});
+
 }  // namespace tv::io

@@ -109,6 +109,9 @@ io::task<statement_result> execute_statement(exec_context& ctx, const statement&
     if (auto r = co_await execute_user_statement(ctx, stmt)) {
         co_return std::move(*r);
     }
+    if (auto r = co_await execute_repository_statement(ctx, stmt)) {
+        co_return std::move(*r);
+    }
     if (auto r = co_await execute_data_statement(ctx, stmt)) {
         co_return std::move(*r);
     }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Statements the parser accepts but whose execution comes with later work (loads and queries
-// over tables, repositories, BACKUP and RESTORE, ...): each answers an honest error naming the
+// over tables, BACKUP and RESTORE, ...): each answers an honest error naming the
 // statement, never a silent success.
 #include "sql/executor.hh"
 

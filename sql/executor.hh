@@ -39,6 +39,7 @@ std::optional<statement_result> execute_session_statement(exec_context& ctx, con
 io::task<std::optional<statement_result>> execute_schema_statement(exec_context& ctx, const statement& stmt);
 io::task<std::optional<statement_result>> execute_object_statement(exec_context& ctx, const statement& stmt);
 io::task<std::optional<statement_result>> execute_user_statement(exec_context& ctx, const statement& stmt);
+io::task<std::optional<statement_result>> execute_repository_statement(exec_context& ctx, const statement& stmt);
 
 /// "BACKUP", "INSERT", ...: how errors name a statement.
 std::string_view statement_name(const statement& stmt);

@@ -37,6 +37,8 @@ sql_error to_sql_error(const storage::catalog_error& e, failed_statement kind) {
     case catalog_errc::unknown_function: code = errc::no_such_function; break;
     case catalog_errc::catalog_exists: code = errc::db_create_exists; break;
     case catalog_errc::unknown_catalog: code = errc::bad_db; break;
+    case catalog_errc::repository_exists: code = errc::db_create_exists; break;
+    case catalog_errc::unknown_repository: code = errc::bad_db; break;
     case catalog_errc::user_exists:
     case catalog_errc::unknown_user: code = errc::cannot_user; break;
     case catalog_errc::unknown_role: code = errc::parse; break;

@@ -128,6 +128,13 @@ public:
     io::task<catalog_result<void>> revoke_privileges(std::string name, std::string host, std::vector<privilege> privs,
                                                      std::string db, std::string table);
 
+    /// CREATE REPOSITORY: `r.id` is set here; `r.create_time_ms` is kept when set (a ping may
+    /// have adopted the store's own time), else now. Errors: a bad name, "repository with same
+    /// name already exist: R". The caller has already checked that the store answers.
+    io::task<catalog_result<object_id>> create_repository(repository r);
+    /// DROP REPOSITORY: metadata only. Error: "Repository [R] does not exist".
+    io::task<catalog_result<void>> drop_repository(std::string name);
+
     // ---- Tablet data.
 
     /// Makes a load visible in one journal record: each partition it touches (one holding a
@@ -163,6 +170,8 @@ public:
     const function* find_function(std::string_view db, std::string_view name, const std::vector<std::string>& arg_types,
                                   bool variadic = false) const;
     const external_catalog* find_external_catalog(std::string_view name) const;
+    const repository* find_repository(std::string_view name) const;
+    const std::map<std::string, repository>& repositories() const noexcept { return _state.repositories; }
     std::vector<std::string> list_databases() const;
     const std::map<std::string, database>& databases() const noexcept { return _state.databases; }
     const std::map<std::string, external_catalog>& external_catalogs() const noexcept { return _state.catalogs; }

@@ -392,6 +392,18 @@ struct applier {
         }
         return {};
     }
+    apply_result operator()(const ops::create_repository& op) {
+        if (!state.repositories.emplace(op.repo.name, op.repo).second) {
+            return fmt::format("repository '{}' exists", op.repo.name);
+        }
+        return {};
+    }
+    apply_result operator()(const ops::drop_repository& op) {
+        if (state.repositories.erase(op.name) == 0) {
+            return missing("repository", op.name);
+        }
+        return {};
+    }
     apply_result operator()(const ops::create_user& op) {
         if (!state.users.emplace(user_key{op.u.name, op.u.host}, op.u).second) {
             return fmt::format("user {} exists", op.u.identity());

@@ -145,6 +145,17 @@ std::string catalog::dump() const {
             out += "\n";
         }
     }
+    for (const auto& [_, r] : _state.repositories) {
+        // Property values may be secrets (keys, tokens) and dumps end up in logs and test
+        // output: names only. The image has them; the dump says they are there.
+        std::string props = "{";
+        for (size_t i = 0; i < r.props.size(); ++i) {
+            props += fmt::format("{}{:?}=\"******\"", i == 0 ? "" : ", ", r.props[i].first);
+        }
+        props += "}";
+        out += fmt::format("repository {:?} id={} created={} read_only={} location={:?} broker={:?} props={}\n", r.name,
+                           r.id, r.create_time_ms, r.read_only, r.location, r.broker, props);
+    }
     for (const auto& [_, u] : _state.users) {
         // A fingerprint, not the hash: dumps end up in logs and test output.
         auto fingerprint = u.password_hash.empty() ? std::string("none")

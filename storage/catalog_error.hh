@@ -30,6 +30,8 @@ enum class catalog_errc {
     user_exists,                // 1396
     unknown_user,               // 1396
     unknown_role,               // 1064
+    repository_exists,          // 1007, as catalog_exists
+    unknown_repository,         // 1049, as unknown_catalog
     no_such_grant,              // 1141
     bad_name,                   // 1102 / 1103
     bad_definition,             // 1064: a DDL statement that names things correctly but is invalid

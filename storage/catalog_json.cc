@@ -49,6 +49,7 @@ BOOST_DESCRIBE_STRUCT(external_catalog, (), (id, name, comment, props))
 BOOST_DESCRIBE_STRUCT(database, (), (id, name, props, tables, views, mvs, functions, load_labels))
 BOOST_DESCRIBE_STRUCT(table_grant, (), (priv, db, table))
 BOOST_DESCRIBE_STRUCT(user, (), (name, host, password_hash, roles, grants))
+BOOST_DESCRIBE_STRUCT(repository, (), (id, name, create_time_ms, read_only, location, broker, props))
 
 /// Tolerant decoding of a described struct: members absent from the object keep their defaults.
 template <class T>
@@ -116,6 +117,8 @@ BOOST_DESCRIBE_STRUCT(change_grants, (), (name, host, grant, grants))
 BOOST_DESCRIBE_STRUCT(tablet_rowset, (), (tablet_id, data))
 BOOST_DESCRIBE_STRUCT(publish_load, (), (db, table, table_id, label, label_time_ms, overwritten_partitions, rowsets))
 BOOST_DESCRIBE_STRUCT(reserve_ids, (), ())
+BOOST_DESCRIBE_STRUCT(create_repository, (), (repo))
+BOOST_DESCRIBE_STRUCT(drop_repository, (), (name))
 
 template <class T>
     requires boost::describe::has_describe_members<T>::value
@@ -188,6 +191,7 @@ std::string encode_state(const catalog_state& state) {
         users.push_back(json::value_from(u));
     }
     obj["users"] = std::move(users);
+    obj["repositories"] = json::value_from(state.repositories);
     // Tablet ids are numbers, which JSON object keys are not: an array of {tablet, rowsets}.
     json::array tablets;
     for (const auto& [tablet, rowsets] : state.tablet_rowsets) {
@@ -217,6 +221,9 @@ std::optional<catalog_state> decode_state(std::string_view payload, std::string&
             auto decoded = json::value_to<user>(u);
             user_key key{decoded.name, decoded.host};
             state.users.emplace(std::move(key), std::move(decoded));
+        }
+        if (const json::value* repos = obj.if_contains("repositories")) {  // absent in older images
+            state.repositories = json::value_to<decltype(state.repositories)>(*repos);
         }
         if (const json::value* tablets = obj.if_contains("tablet_rowsets")) {
             for (const auto& entry : tablets->as_array()) {

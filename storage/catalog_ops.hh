@@ -145,6 +145,15 @@ struct change_grants {
     bool grant = true;
     std::vector<table_grant> grants;
 };
+struct create_repository {
+    static constexpr std::string_view op_name = "create_repository";
+    repository repo;
+};
+/// Metadata only: the store's contents stay.
+struct drop_repository {
+    static constexpr std::string_view op_name = "drop_repository";
+    std::string name;
+};
 
 /// One new rowset for one tablet.
 struct tablet_rowset {
@@ -173,7 +182,8 @@ struct reserve_ids {
 using op = std::variant<create_database, drop_database, create_table, drop_table, add_partition, drop_partition,
                         truncate_table, create_index, drop_index, put_view, drop_view, create_mv, drop_mv,
                         set_mv_active, create_function, drop_function, create_catalog, drop_catalog, create_user,
-                        drop_user, set_password, change_roles, change_grants, publish_load, reserve_ids>;
+                        drop_user, set_password, change_roles, change_grants, publish_load, reserve_ids,
+                        create_repository, drop_repository>;
 
 }  // namespace tv::storage::ops
 

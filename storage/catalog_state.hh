@@ -28,6 +28,7 @@ struct catalog_state {
     std::map<std::string, external_catalog> catalogs;
     std::vector<function> global_functions;
     std::map<user_key, user> users;  // never holds root, which is built in
+    std::map<std::string, repository> repositories;
     /// Tablet id -> its published rowsets in version order; a tablet with no data has no entry.
     std::map<object_id, std::vector<rowset>> tablet_rowsets;
 };

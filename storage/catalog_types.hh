@@ -255,6 +255,19 @@ struct table_grant {
     friend auto operator<=>(const table_grant&, const table_grant&) = default;
 };
 
+/// A backup repository (CREATE REPOSITORY). The properties are kept as given, secrets included:
+/// the server needs them to reach the store after a restart, which is why the journal and the
+/// image are readable by the server's user only. Show them through remote's redacted view.
+struct repository {
+    object_id id = 0;
+    std::string name;
+    int64_t create_time_ms = 0;  // wall clock, milliseconds since the epoch
+    bool read_only = false;
+    std::string location;  // as given (a trailing '/' removed)
+    std::string broker;    // WITH BROKER name; empty for brokerless (and WITH S3)
+    properties props;
+};
+
 /// The roles a user can be granted.
 inline constexpr std::string_view role_db_admin = "db_admin";
 inline constexpr std::string_view role_user_admin = "user_admin";

@@ -411,10 +411,13 @@ void allocate_tablets(const table& t, partition& p, id_allocator& ids) {
 
 std::optional<catalog_error> check_name(name_kind kind, std::string_view name) {
     static constexpr const char* words[] = {"database", "table", "column", "partition",
-                                            "view", "function", "catalog", "user"};
+                                            "view", "function", "catalog", "user", "repository"};
     size_t limit = kind == name_kind::database || kind == name_kind::user ? 256 : 1024;
     bool bad_char = std::any_of(name.begin(), name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
-    if (name.empty() || name.size() > limit || bad_char || (kind != name_kind::user && name.find('`') != name.npos)) {
+    // A repository's name is a directory or key component in the store (__tabletvault_repository_<name>).
+    bool bad_path = kind == name_kind::repository && (name.find('/') != name.npos || name == "." || name == "..");
+    if (name.empty() || name.size() > limit || bad_char || bad_path ||
+        (kind != name_kind::user && name.find('`') != name.npos)) {
         return make_error(catalog_errc::bad_name,
                           fmt::format("Incorrect {} name '{}'", words[static_cast<int>(kind)], name));
     }

@@ -60,7 +60,7 @@ private:
     object_id _next;
 };
 
-enum class name_kind : uint8_t { database, table, column, partition, view, function, catalog, user };
+enum class name_kind : uint8_t { database, table, column, partition, view, function, catalog, user, repository };
 
 /// A user-facing error when `name` cannot name an object of that kind ("Incorrect table name").
 std::optional<catalog_error> check_name(name_kind kind, std::string_view name);

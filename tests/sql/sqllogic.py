@@ -15,6 +15,8 @@
 #                                     it wherever $name appears later; !$name must differ from it
 #                                     (CHECKSUM TABLE results compared across tables)
 #   Values are compared as the server's text (no client-side conversion of numbers or dates).
+#   {TEMP_DIR} in SQL and expected rows is a fresh directory of the run's own (repository
+#   locations), removed with it.
 #   connect NAME USER [PASSWORD] [DB] opens connection NAME (later records run on it)
 #   connection NAME                   switches to an open connection ("default" is root's)
 #   sleep MS                          waits MS milliseconds (scheduled work such as MV refreshes)
@@ -194,8 +196,10 @@ def main():
         conns = {"default": connect(server.port)}
         credentials = {"default": ("root", "", None)}
         current = "default"
+        temp_dir = os.path.join(work, "tmp")
+        os.mkdir(temp_dir)
         with open(path) as f:
-            records = parse_records(f.read())
+            records = parse_records(f.read().replace("{TEMP_DIR}", temp_dir))
         for line, block in records:
             header, body = block[0], block[1:]
             words = header.split()

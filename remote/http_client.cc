@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+// The HTTP client: connection pool, request exchange, 100-continue and deadlines.
+#include "remote/http_client.hh"
+
+#include "io/ops.hh"
+#include "io/when_all.hh"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <strings.h>
+
+#include <optional>
+
+namespace tv::remote {
+
+namespace {
+
+// ---- deadlines ------------------------------------------------------------------------------
+
+template <class T>
+struct timed_state {
+    std::stop_source op_stop;
+    std::stop_source timer_stop;
+    bool timed_out = false;
+    std::optional<io::result<T>> value;
+};
+
+template <class T, class Op>
+io::task<void> run_timed_op(timed_state<T>* state, Op* op) {
+    auto r = co_await (*op)(state->op_stop.get_token());
+    state->value.emplace(std::move(r));
+    state->timer_stop.request_stop();
+}
+
+template <class T>
+io::task<void> run_timer(timed_state<T>* state, std::chrono::milliseconds timeout) {
+    auto slept = co_await io::sleep(timeout, state->timer_stop.get_token());
+    if (slept) {
+        state->timed_out = true;
+        state->op_stop.request_stop();
+    }
+}
+
+/// Runs `op(stop_token)` with a deadline. The timer and the operation stop each other, and
+/// when_all waits for both, so a stopped operation has completed (buffers released by the
+/// kernel) before this returns. A timeout is std::errc::timed_out.
+template <class T, class Op>
+io::task<io::result<T>> with_timeout(std::chrono::milliseconds timeout, std::stop_token stop, Op op) {
+    timed_state<T> state;
+    auto forward_stop = [&state] {
+        state.op_stop.request_stop();
+        state.timer_stop.request_stop();
+    };
+    std::stop_callback on_stop(stop, forward_stop);
+    auto op_task = run_timed_op(&state, &op);
+    auto timer_task = run_timer(&state, timeout);
+    co_await io::when_all(std::move(op_task), std::move(timer_task));
+    if (state.timed_out && !*state.value) {
+        co_return std::make_error_code(std::errc::timed_out);
+    }
+    co_return std::move(*state.value);
+}
+
+/// The address to connect to: literals as they are, names through getaddrinfo.
+io::result<std::string> resolve(const std::string& host, uint16_t port) {
+    socklen_t length = 0;
+    if (io::parse_address(host, port, length)) {
+        return host;
+    }
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) {
+        return std::make_error_code(std::errc::host_unreachable);
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    if (found->ai_family == AF_INET) {
+        ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr, text, sizeof(text));
+    } else {
+        ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr, text, sizeof(text));
+    }
+    ::freeaddrinfo(found);
+    return std::string(text);
+}
+
+bool has_header(const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name) {
+    for (const auto& [key, value] : headers) {
+        if (key.size() == name.size() && ::strncasecmp(key.data(), name.data(), name.size()) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool is_stale_connection_error(const std::error_code& ec) {
+    return ec == std::errc::connection_reset || ec == std::errc::broken_pipe;
+}
+
+std::span<const std::byte> as_bytes(const std::string& s) {
+    return std::as_bytes(std::span(s.data(), s.size()));
+}
+
+}  // namespace
+
+http_client::http_client(http_client_options options) : _options(std::move(options)) {}
+
+http_client::~http_client() = default;
+
+void http_client::clear() {
+    _idle.clear();
+}
+
+size_t http_client::idle_connections(const http_endpoint& endpoint) const {
+    auto it = _idle.find(endpoint.key());
+    return it == _idle.end() ? 0 : it->second.size();
+}
+
+void http_client::release(const http_endpoint& endpoint, connection conn) {
+    auto& idle = _idle[endpoint.key()];
+    if (idle.size() < _options.max_idle_per_endpoint) {
+        idle.push_back(std::move(conn));
+    }
+}
+
+io::task<io::result<http_client::connection>> http_client::open(http_endpoint endpoint, std::stop_token stop) {
+    auto address = resolve(endpoint.host, endpoint.port);
+    if (!address) {
+        co_return address.error();
+    }
+    auto fd = co_await io::connect_tcp(*address, endpoint.port, std::move(stop));
+    if (!fd) {
+        co_return fd.error();
+    }
+    ++_stats.connections_opened;
+    co_return connection{std::move(*fd), {}};
+}
+
+io::task<io::result<io::http_client_response>> http_client::exchange(connection& conn,
+                                                                     const http_client_request& request,
+                                                                     std::stop_token stop) {
+    auto headers = request.headers;
+    bool has_body = !request.body.empty() || request.method == "PUT" || request.method == "POST";
+    if (has_body) {
+        headers.emplace_back("Content-Length", std::to_string(request.body.size()));
+    }
+    bool expect_continue = request.body.size() >= _options.expect_continue_threshold;
+    if (expect_continue) {
+        headers.emplace_back("Expect", "100-continue");
+    }
+    bool head_request = request.method == "HEAD";
+    int fd = conn.fd.get();
+    constexpr size_t inline_body_limit = 64 * 1024;
+    if (!expect_continue && request.body.size() <= inline_body_limit) {
+        // One send for a small request: head and body in one segment.
+        std::string body_text(reinterpret_cast<const char*>(request.body.data()), request.body.size());
+        std::string whole = io::serialize_request(request.method, request.target, headers, body_text);
+        auto sent = co_await io::send_all(fd, as_bytes(whole), stop);
+        if (!sent) {
+            co_return sent.error();
+        }
+    } else {
+        std::string head = io::serialize_request(request.method, request.target, headers);
+        auto sent = co_await io::send_all(fd, as_bytes(head), stop);
+        if (!sent) {
+            co_return sent.error();
+        }
+        if (expect_continue) {
+            size_t limit = _options.max_response_body;
+            auto read_interim = [fd, &conn, limit](std::stop_token s) {
+                return io::read_response(fd, conn.carry, limit, false, std::move(s));
+            };
+            auto interim =
+                co_await with_timeout<io::http_client_response>(_options.expect_continue_wait, stop, read_interim);
+            if (interim && interim->status != 100) {
+                // A final answer before the body (typically an error): the body was never sent,
+                // so this connection cannot carry another request.
+                interim->keep_alive = false;
+                co_return std::move(*interim);
+            }
+            if (!interim && interim.error() != std::errc::timed_out) {
+                co_return interim.error();
+            }
+            // 100 Continue, or a server that ignores Expect: send the body.
+        }
+        auto body_sent = co_await io::send_all(fd, request.body, stop);
+        if (!body_sent) {
+            co_return body_sent.error();
+        }
+    }
+    for (;;) {
+        auto response = co_await io::read_response(fd, conn.carry, _options.max_response_body, head_request, stop);
+        if (!response) {
+            co_return response.error();
+        }
+        if (response->status == 100) {
+            continue;  // a late 100 Continue after we stopped waiting for it
+        }
+        co_return std::move(*response);
+    }
+}
+
+io::task<io::result<io::http_client_response>> http_client::send(http_endpoint endpoint, http_client_request request,
+                                                                 std::stop_token stop) {
+    if (!has_header(request.headers, "Host")) {
+        std::string host = endpoint.port == 80 ? endpoint.host : endpoint.key();
+        request.headers.emplace(request.headers.begin(), "Host", std::move(host));
+    }
+    ++_stats.requests;
+    for (int round = 0;; ++round) {
+        connection conn;
+        bool reused = false;
+        auto& idle = _idle[endpoint.key()];
+        if (round == 0 && !idle.empty()) {
+            conn = std::move(idle.back());
+            idle.pop_back();
+            reused = true;
+            ++_stats.connections_reused;
+        } else {
+            auto open_op = [this, &endpoint](std::stop_token s) { return open(endpoint, std::move(s)); };
+            auto opened = co_await with_timeout<connection>(_options.connect_timeout, stop, open_op);
+            if (!opened) {
+                co_return opened.error();
+            }
+            conn = std::move(*opened);
+        }
+        auto exchange_op = [this, &conn, &request](std::stop_token s) { return exchange(conn, request, std::move(s)); };
+        auto response = co_await with_timeout<io::http_client_response>(_options.request_timeout, stop, exchange_op);
+        if (!response) {
+            // The server may close an idle keep-alive connection at any time; a request that got
+            // no response byte on a reused connection is sent again on a fresh one.
+            if (reused && is_stale_connection_error(response.error())) {
+                continue;
+            }
+            co_return response.error();  // the connection closes here: its state is unknown
+        }
+        if (response->keep_alive && conn.carry.empty()) {
+            release(endpoint, std::move(conn));
+        }
+        co_return std::move(*response);
+    }
+}
+
+}  // namespace tv::remote

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+// http_client: HTTP/1.1 requests over io/ sockets with a keep-alive connection pool per
+// endpoint, timeouts, and Expect: 100-continue for large bodies. Plain HTTP only for now; it
+// knows nothing about S3 (signing and retries are s3_client's).
+#pragma once
+
+#include "io/error.hh"
+#include "io/http_codec.hh"
+#include "io/socket.hh"
+#include "io/task.hh"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tv::remote {
+
+/// Where to connect. `host` is a name or an address literal; names are resolved with
+/// getaddrinfo, which blocks the loop (acceptable for the few endpoints a server talks to, and
+/// the pool keeps it off the per-request path).
+struct http_endpoint {
+    std::string host;
+    uint16_t port = 80;
+
+    std::string key() const { return host + ":" + std::to_string(port); }
+};
+
+struct http_client_options {
+    /// Idle keep-alive connections kept per endpoint; more are closed when returned.
+    size_t max_idle_per_endpoint = 8;
+    std::chrono::milliseconds connect_timeout{5'000};
+    /// The whole exchange after connecting: sending the request and reading the response.
+    std::chrono::milliseconds request_timeout{60'000};
+    /// Bodies at least this large are sent with Expect: 100-continue, so a request the server
+    /// rejects (bad signature, missing bucket) does not push the whole body first.
+    size_t expect_continue_threshold = 1024 * 1024;
+    /// How long to wait for 100 Continue before sending the body anyway (servers may ignore it).
+    std::chrono::milliseconds expect_continue_wait{1'000};
+    /// The largest response body read into memory.
+    size_t max_response_body = 256 * 1024 * 1024;
+};
+
+struct http_client_request {
+    std::string method;
+    std::string target;  ///< path and query, already encoded
+    /// Host is added from the endpoint unless given; Content-Length is always set here.
+    std::vector<std::pair<std::string, std::string>> headers;
+    /// Must stay valid until the request's task finishes.
+    std::span<const std::byte> body;
+};
+
+/// Counters for tests and metrics.
+struct http_client_stats {
+    uint64_t connections_opened = 0;
+    uint64_t connections_reused = 0;
+    uint64_t requests = 0;
+};
+
+/// One per event loop: the pool is not thread-safe, and a connection stays on the loop that
+/// opened it. Errors are io::result errors: std::errc::timed_out for a timeout, connection_reset
+/// for a peer that closed, operation_canceled for the caller's stop.
+class http_client {
+public:
+    explicit http_client(http_client_options options = {});
+    ~http_client();
+    http_client(const http_client&) = delete;
+    http_client& operator=(const http_client&) = delete;
+
+    /// Sends one request and reads its response. A pooled connection the server has closed
+    /// meanwhile (no response byte) is replaced by a fresh one once, transparently.
+    io::task<io::result<io::http_client_response>> send(http_endpoint endpoint, http_client_request request,
+                                                         std::stop_token stop = {});
+
+    /// Closes every idle connection.
+    void clear();
+    size_t idle_connections(const http_endpoint& endpoint) const;
+    const http_client_stats& stats() const noexcept { return _stats; }
+    const http_client_options& options() const noexcept { return _options; }
+
+private:
+    struct connection {
+        io::socket_fd fd;
+        std::string carry;  // bytes read past the last response (never expected, kept safe)
+    };
+
+    io::task<io::result<connection>> open(http_endpoint endpoint, std::stop_token stop);
+    io::task<io::result<io::http_client_response>> exchange(connection& conn, const http_client_request& request,
+                                                            std::stop_token stop);
+    void release(const http_endpoint& endpoint, connection conn);
+
+    http_client_options _options;
+    std::map<std::string, std::vector<connection>> _idle;
+    http_client_stats _stats;
+};
+
+}  // namespace tv::remote

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+// local_store: objects as files under a root directory. Writes are crash-atomic (temporary
+// name, fdatasync, rename, directory fsync); listing walks the tree with std::filesystem, since
+// io_uring has no getdents operation.
+#include "remote/local_repository.hh"
+
+#include "io/file.hh"
+#include "io/ops.hh"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <set>
+
+namespace tv::remote {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+remote_error bad_key(std::string message) {
+    return make_remote_error(remote_errc::bad_config, std::move(message));
+}
+
+std::string parent_of(const std::string& path) {
+    size_t slash = path.rfind('/');
+    return slash == 0 ? std::string("/") : path.substr(0, slash);
+}
+
+io::task<remote_result<void>> sync_dir(std::string dir) {
+    auto fd = co_await io::openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY);
+    if (!fd) {
+        co_return from_error_code(fd.error(), fmt::format("open directory {}", dir));
+    }
+    io::file f(*fd, false);
+    auto synced = co_await io::fsync(f.fd());
+    co_await f.close();
+    if (!synced) {
+        co_return from_error_code(synced.error(), fmt::format("fsync directory {}", dir));
+    }
+    co_return remote_result<void>{};
+}
+
+/// A name no other put (in this process or another) uses at the same time.
+std::string temp_name(const std::string& path) {
+    static std::atomic<uint64_t> counter{0};
+    return fmt::format("{}{}{}-{}", path, local_store::temp_marker, ::getpid(), counter.fetch_add(1));
+}
+
+int64_t modified_ms(const struct statx& st) {
+    return st.stx_mtime.tv_sec * 1000 + st.stx_mtime.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+local_store::local_store(std::string root) : _root(std::move(root)) {
+    while (_root.size() > 1 && _root.back() == '/') {
+        _root.pop_back();
+    }
+}
+
+io::task<remote_result<void>> local_store::make_dirs(std::string dir) {
+    auto st = co_await io::statx(AT_FDCWD, dir);
+    if (st && S_ISDIR(st->stx_mode)) {
+        co_return remote_result<void>{};
+    }
+    // Walk down from the top, creating what is missing; each new directory is made durable by
+    // an fsync of its parent, or a crash could lose the entry of a renamed-in object.
+    size_t pos = 0;
+    while (pos != std::string::npos) {
+        pos = dir.find('/', pos + 1);
+        std::string part = dir.substr(0, pos);
+        auto made = co_await io::mkdirat(AT_FDCWD, part, 0755);
+        if (!made) {
+            if (made.error() == std::errc::file_exists) {
+                continue;
+            }
+            co_return from_error_code(made.error(), fmt::format("create directory {}", part));
+        }
+        auto synced = co_await sync_dir(parent_of(part));
+        if (!synced) {
+            co_return synced.error();
+        }
+    }
+    co_return remote_result<void>{};
+}
+
+io::task<remote_result<void>> local_store::put(std::string key, std::span<const std::byte> data) {
+    if (auto why = check_key(key)) {
+        co_return bad_key(*why);
+    }
+    std::string path = _root + "/" + key;
+    std::string dir = parent_of(path);
+    auto made = co_await make_dirs(dir);
+    if (!made) {
+        co_return made.error();
+    }
+    std::string temp = temp_name(path);
+    auto f = co_await io::open_file(temp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (!f) {
+        co_return from_error_code(f.error(), fmt::format("create {}", temp));
+    }
+    auto written = co_await io::write_fully(f->fd(), data, 0);
+    // Not `written ? co_await ... : ...`: GCC 12 mishandles co_await inside ?:.
+    io::result<void> synced = written;
+    if (written) {
+        synced = co_await io::fdatasync(f->fd());
+    }
+    auto closed = co_await f->close();
+    if (synced && !closed) {
+        synced = closed;
+    }
+    if (!synced) {
+        // Nothing of a failed put stays visible: the temporary name goes, the key is untouched.
+        co_await io::unlinkat(AT_FDCWD, temp);
+        co_return from_error_code(synced.error(), fmt::format("write {} under {}", key, _root));
+    }
+    auto renamed = co_await io::renameat(AT_FDCWD, temp, AT_FDCWD, path);
+    if (!renamed) {
+        co_await io::unlinkat(AT_FDCWD, temp);
+        co_return from_error_code(renamed.error(), fmt::format("rename {} to {}", temp, path));
+    }
+    co_return co_await sync_dir(dir);
+}
+
+io::task<remote_result<std::string>> local_store::get(std::string key, std::optional<byte_range> range) {
+    if (auto why = check_key(key)) {
+        co_return bad_key(*why);
+    }
+    std::string path = _root + "/" + key;
+    auto f = co_await io::open_file(path, O_RDONLY);
+    if (!f) {
+        co_return from_error_code(f.error(), fmt::format("open {} under {}", key, _root));
+    }
+    auto st = co_await io::statx(f->fd(), "", AT_EMPTY_PATH);
+    if (!st) {
+        co_await f->close();
+        co_return from_error_code(st.error(), fmt::format("stat {} under {}", key, _root));
+    }
+    if (!S_ISREG(st->stx_mode)) {
+        co_await f->close();
+        co_return make_remote_error(remote_errc::not_found, fmt::format("{} under {} is not an object", key, _root));
+    }
+    uint64_t size = st->stx_size;
+    uint64_t offset = range ? range->offset : 0;
+    if (offset > size || (range && offset == size && size > 0)) {
+        co_await f->close();
+        co_return make_remote_error(remote_errc::range_not_satisfiable,
+                                    fmt::format("range starting at {} is past the end of {} ({} bytes)", offset, key,
+                                                size));
+    }
+    uint64_t length = size - offset;
+    if (range && range->length) {
+        length = std::min(length, *range->length);
+    }
+    std::string data(length, '\0');
+    auto n = co_await io::read_fully(f->fd(), std::as_writable_bytes(std::span<char>(data.data(), data.size())),
+                                     offset);
+    co_await f->close();
+    if (!n) {
+        co_return from_error_code(n.error(), fmt::format("read {} under {}", key, _root));
+    }
+    data.resize(*n);
+    co_return data;
+}
+
+io::task<remote_result<object_info>> local_store::head(std::string key) {
+    if (auto why = check_key(key)) {
+        co_return bad_key(*why);
+    }
+    auto st = co_await io::statx(AT_FDCWD, _root + "/" + key);
+    if (!st) {
+        co_return from_error_code(st.error(), fmt::format("stat {} under {}", key, _root));
+    }
+    if (!S_ISREG(st->stx_mode)) {
+        co_return make_remote_error(remote_errc::not_found, fmt::format("{} under {} is not an object", key, _root));
+    }
+    co_return object_info{std::move(key), st->stx_size, modified_ms(*st)};
+}
+
+io::task<remote_result<std::vector<object_info>>> local_store::list(std::string prefix) {
+    std::vector<object_info> out;
+    // Only the directory the prefix's last '/' names can hold matches.
+    size_t slash = prefix.rfind('/');
+    std::string start = slash == std::string::npos ? _root : _root + "/" + prefix.substr(0, slash);
+    std::error_code ec;
+    if (!fs::is_directory(start, ec)) {
+        co_return out;
+    }
+    fs::recursive_directory_iterator it(start, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+        if (!it->is_regular_file(ec)) {
+            continue;
+        }
+        std::string path = it->path().string();
+        std::string key = path.substr(_root.size() + 1);
+        if (key.find(temp_marker) != std::string::npos || !key.starts_with(prefix)) {
+            continue;
+        }
+        uint64_t size = it->file_size(ec);
+        if (ec) {  // gone between the listing and the stat: not an object any more
+            ec.clear();
+            continue;
+        }
+        out.push_back({std::move(key), size, 0});
+    }
+    if (ec) {
+        co_return from_error_code(ec, fmt::format("list {} under {}", prefix, _root));
+    }
+    // S3 lists in UTF-8 byte order; std::string compares bytes as char, which is signed here.
+    std::sort(out.begin(), out.end(), [](const object_info& a, const object_info& b) {
+        return std::lexicographical_compare(a.key.begin(), a.key.end(), b.key.begin(), b.key.end(),
+                                            [](char x, char y) { return static_cast<unsigned char>(x) <
+                                                                        static_cast<unsigned char>(y); });
+    });
+    for (auto& info : out) {
+        auto st = co_await io::statx(AT_FDCWD, _root + "/" + info.key);
+        if (st) {
+            info.modified_ms = modified_ms(*st);
+        }
+    }
+    co_return out;
+}
+
+io::task<remote_result<void>> local_store::remove(std::vector<std::string> keys) {
+    for (const auto& key : keys) {
+        if (auto why = check_key(key)) {
+            co_return bad_key(*why);
+        }
+    }
+    std::set<std::string> dirs;
+    for (const auto& key : keys) {
+        std::string path = _root + "/" + key;
+        auto removed = co_await io::unlinkat(AT_FDCWD, path);
+        if (!removed && removed.error() != std::errc::no_such_file_or_directory) {
+            co_return from_error_code(removed.error(), fmt::format("delete {} under {}", key, _root));
+        }
+        if (removed) {
+            dirs.insert(parent_of(path));
+        }
+    }
+    for (const auto& dir : dirs) {
+        auto synced = co_await sync_dir(dir);
+        if (!synced) {
+            co_return synced.error();
+        }
+    }
+    co_return remote_result<void>{};
+}
+
+}  // namespace tv::remote

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// local_store: an object_store over a local directory, written through io/ so that an object
+// is either absent or complete and durable: each put goes to a temporary name in the target
+// directory, is fdatasynced, renamed over the key, and the directory is fsynced.
+#pragma once
+
+#include "remote/object_store.hh"
+
+#include <string>
+
+namespace tv::remote {
+
+class local_store final : public object_store {
+public:
+    /// A store rooted at `root`, an absolute directory. Nothing is touched until the first call;
+    /// puts create missing directories (the root included) as they go.
+    explicit local_store(std::string root);
+
+    io::task<remote_result<void>> put(std::string key, std::span<const std::byte> data) override;
+    io::task<remote_result<std::string>> get(std::string key, std::optional<byte_range> range = {}) override;
+    io::task<remote_result<object_info>> head(std::string key) override;
+    io::task<remote_result<std::vector<object_info>>> list(std::string prefix) override;
+    io::task<remote_result<void>> remove(std::vector<std::string> keys) override;
+    std::string describe() const override { return _root; }
+
+    const std::string& root() const noexcept { return _root; }
+
+    /// Temporary files of puts carry this in their name; list() never shows them and
+    /// check_key() refuses keys containing it.
+    static constexpr std::string_view temp_marker = ".tvtmp-";
+
+private:
+    /// Creates `dir` and its missing parents, fsyncing each parent that gained an entry.
+    io::task<remote_result<void>> make_dirs(std::string dir);
+
+    std::string _root;
+};
+
+}  // namespace tv::remote

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+// A repository's own files in its store: the root `__tabletvault_repository_<name>/` under the
+// location and its `__repo_info`, written when a repository is created on an empty location and
+// read when one is created (READ ONLY or not) on a location that already has it.
+#pragma once
+
+#include "remote/object_store.hh"
+#include "remote/repository_config.hh"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace tv::remote {
+
+inline constexpr std::string_view repository_dir_prefix = "__tabletvault_repository_";
+inline constexpr std::string_view repo_info_name = "__repo_info";
+
+/// "__tabletvault_repository_<name>": the key prefix of everything the repository holds.
+std::string repository_root(std::string_view name);
+
+/// `__repo_info`: JSON {"name", "create_time" ("yyyy-MM-dd HH:mm:ss", UTC, StarRocks' form),
+/// "create_time_ms", "tabletvault_version"}.
+struct repo_info {
+    std::string name;
+    int64_t create_time_ms = 0;
+    std::string version;
+};
+
+std::string encode_repo_info(const repo_info& info);
+remote_result<repo_info> decode_repo_info(std::string_view text);
+
+/// The store a configuration names, rooted at its location. S3 locations answer
+/// remote_errc::not_supported until the S3 client lands.
+remote_result<std::unique_ptr<object_store>> open_store(const repository_config& config);
+
+/// The CREATE REPOSITORY check that the store answers: reads `__repo_info` when it is there
+/// (adopting its creation time), else writes it with `now_ms`, unless `read_only`, in which
+/// case a missing one is an error. Yields the info in the store.
+io::task<remote_result<repo_info>> ping_repository(object_store& store, std::string name, bool read_only,
+                                                   int64_t now_ms);
+
+}  // namespace tv::remote

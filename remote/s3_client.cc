@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: Apache-2.0
+// s3_client: request building, signing, error documents and retries. The XML scanner is in
+// s3_xml.cc and the object_store adapter in s3_object_store.cc.
+#include "remote/s3_client.hh"
+
+#include "io/ops.hh"
+#include "remote/s3_xml.hh"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+
+namespace tv::remote {
+
+struct s3_client::request {
+    std::string op;  // S3's name for it, for messages: "PutObject"
+    std::string method;
+    std::string key;  // raw; empty for bucket-level requests
+    std::vector<query_param> query;
+    std::vector<http_header> headers;  // signed, besides Host
+    std::span<const std::byte> body;
+    std::string payload_hash;
+};
+
+namespace {
+
+std::string_view as_text(std::span<const std::byte> body) {
+    return {reinterpret_cast<const char*>(body.data()), body.size()};
+}
+
+std::span<const std::byte> as_bytes(const std::string& s) {
+    return std::as_bytes(std::span(s.data(), s.size()));
+}
+
+/// Content-MD5: base64 of the body's MD5 (DeleteObjects requires it).
+std::string content_md5(std::string_view body) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(body.data(), body.size(), digest, &length, EVP_md5(), nullptr) != 1) {
+        throw std::runtime_error("OpenSSL MD5 failed");
+    }
+    std::string out(4 * ((length + 2) / 3) + 1, '\0');
+    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest, static_cast<int>(length));
+    out.resize(static_cast<size_t>(written));
+    return out;
+}
+
+/// "2024-05-01T12:34:56.000Z" -> milliseconds since the epoch; 0 when unreadable.
+int64_t parse_iso8601_ms(std::string_view text) {
+    std::tm tm{};
+    int millis = 0;
+    std::string s(text);
+    if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                    &tm.tm_min, &tm.tm_sec, &millis) < 6) {
+        return 0;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<int64_t>(::timegm(&tm)) * 1000 + millis;
+}
+
+/// An HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT") -> milliseconds since the epoch; 0 when unreadable.
+int64_t parse_http_date_ms(std::string_view text) {
+    std::tm tm{};
+    std::string s(text);
+    if (::strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S", &tm) == nullptr) {
+        return 0;
+    }
+    return static_cast<int64_t>(::timegm(&tm)) * 1000;
+}
+
+bool retryable_code(std::string_view code) {
+    return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" ||
+           code == "ServiceUnavailable" || code == "Throttling" || code == "ThrottlingException";
+}
+
+bool retryable_status(int status) {
+    return status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+/// Error codes a response without a body (HEAD) implies.
+std::string code_for_status(int status) {
+    switch (status) {
+    case 400: return "BadRequest";
+    case 403: return "AccessDenied";
+    case 404: return "NotFound";
+    case 412: return "PreconditionFailed";
+    case 416: return "InvalidRange";
+    case 503: return "ServiceUnavailable";
+    default: return status >= 500 ? "InternalError" : "";
+    }
+}
+
+std::string describe_target(const std::string& bucket, const std::string& key) {
+    return key.empty() ? fmt::format("s3://{}", bucket) : fmt::format("s3://{}/{}", bucket, key);
+}
+
+s3_error io_failure(const std::error_code& ec, std::string_view op, const std::string& target) {
+    s3_error e;
+    if (ec == std::errc::timed_out) {
+        e.kind = s3_error_kind::timeout;
+        e.retryable = true;
+    } else if (io::is_cancelled(ec)) {
+        e.kind = s3_error_kind::cancelled;
+    } else if (ec == std::errc::message_size) {
+        e.kind = s3_error_kind::protocol;
+    } else {
+        e.kind = s3_error_kind::network;
+        e.retryable = ec == std::errc::connection_reset || ec == std::errc::broken_pipe ||
+                      ec == std::errc::connection_aborted || ec == std::errc::bad_message ||
+                      ec == std::errc::connection_refused;
+    }
+    e.message = io::describe(ec, fmt::format("{} {}", op, target));
+    return e;
+}
+
+s3_error protocol_failure(std::string_view op, const std::string& target, std::string_view what) {
+    s3_error e;
+    e.kind = s3_error_kind::protocol;
+    e.message = fmt::format("{} {}: {}", op, target, what);
+    return e;
+}
+
+/// An S3 error document (or a bodiless error status) as an s3_error.
+s3_error http_failure(const io::http_client_response& response, std::string_view op, const std::string& target) {
+    s3_error e;
+    e.kind = s3_error_kind::http;
+    e.http_status = response.status;
+    e.code = xml::find(response.body, "Code").value_or("");
+    if (e.code.empty()) {
+        e.code = code_for_status(response.status);
+    }
+    std::string text = xml::find(response.body, "Message").value_or("");
+    e.request_id = xml::find(response.body, "RequestId").value_or(std::string(response.header("x-amz-request-id")));
+    e.retryable = retryable_status(response.status) || retryable_code(e.code);
+    e.message = fmt::format("{} {}: {} (HTTP {}{}{})", op, target, e.code.empty() ? "error" : e.code,
+                            response.status, text.empty() ? "" : ": ", text);
+    if (!e.request_id.empty()) {
+        e.message += fmt::format(" [request id {}]", e.request_id);
+    }
+    return e;
+}
+
+}  // namespace
+
+remote_error s3_error::to_remote_error() const {
+    remote_errc c = remote_errc::io_error;
+    if (http_status == 404 || code == "NoSuchKey" || code == "NoSuchBucket" || code == "NoSuchUpload") {
+        c = remote_errc::not_found;
+    } else if (http_status == 416 || code == "InvalidRange") {
+        c = remote_errc::range_not_satisfiable;
+    } else if (http_status == 403) {
+        c = remote_errc::permission_denied;
+    }
+    return make_remote_error(c, message);
+}
+
+std::optional<aws_credentials> credentials_from_environment() {
+    const char* access = std::getenv("AWS_ACCESS_KEY_ID");
+    const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
+    if (access == nullptr || secret == nullptr || *access == '\0' || *secret == '\0') {
+        return std::nullopt;
+    }
+    const char* token = std::getenv("AWS_SESSION_TOKEN");
+    return aws_credentials{access, secret, token != nullptr ? token : ""};
+}
+
+s3_client::s3_client(s3_client_options options, aws_credentials credentials)
+    : _options(std::move(options)), _credentials(std::move(credentials)),
+      _signer(_options.region, "s3", sigv4_options::s3()), _http(_options.http), _random(std::random_device{}()) {}
+
+std::string s3_client::describe() const {
+    return fmt::format("s3://{} at http://{}:{}", _options.bucket, _options.endpoint_host, _options.endpoint_port);
+}
+
+std::chrono::milliseconds s3_client::backoff(int attempt) {
+    // Full jitter: uniform in [0, min(max, base * 2^(attempt-1))], so clients that failed
+    // together do not retry together.
+    auto cap = _options.retry.base_delay.count() << std::min(attempt - 1, 20);
+    cap = std::min<int64_t>(cap, _options.retry.max_delay.count());
+    std::uniform_int_distribution<int64_t> pick(0, std::max<int64_t>(cap, 0));
+    return std::chrono::milliseconds(pick(_random));
+}
+
+io::task<s3_result<io::http_client_response>> s3_client::execute_once(const request& req, int attempt,
+                                                                      std::stop_token stop) {
+    (void)attempt;
+    bool virtual_hosted = _options.addressing == s3_addressing::virtual_hosted;
+    std::string host_name = virtual_hosted ? _options.bucket + "." + _options.endpoint_host : _options.endpoint_host;
+    std::string host_header =
+        _options.endpoint_port == 80 ? host_name : fmt::format("{}:{}", host_name, _options.endpoint_port);
+    std::string raw_path = virtual_hosted ? "/" + req.key
+                                          : "/" + _options.bucket + (req.key.empty() ? "" : "/" + req.key);
+
+    sigv4_request signing;
+    signing.method = req.method;
+    signing.path = uri_encode_path(raw_path);
+    signing.query = req.query;
+    signing.headers.push_back(http_header{"Host", host_header});
+    signing.headers.insert(signing.headers.end(), req.headers.begin(), req.headers.end());
+    signing.payload_hash = req.payload_hash;
+    auto signature = _signer.sign(signing, _credentials, std::chrono::system_clock::now());
+
+    http_client_request out;
+    out.method = req.method;
+    out.target = signing.path;
+    if (!req.query.empty()) {
+        out.target += "?" + canonical_query_string(req.query);
+    }
+    for (const auto& h : signing.headers) {
+        out.headers.emplace_back(h.name, h.value);
+    }
+    for (const auto& h : signature.headers) {
+        out.headers.emplace_back(h.name, h.value);
+    }
+    out.headers.emplace_back("User-Agent", "tabletvault");
+    out.body = req.body;
+
+    http_endpoint endpoint{_options.connect_host.empty() ? host_name : _options.connect_host,
+                           _options.endpoint_port};
+    ++_stats.attempts;
+    std::string target = describe_target(_options.bucket, req.key);
+    auto response = co_await _http.send(std::move(endpoint), std::move(out), stop);
+    if (!response) {
+        co_return io_failure(response.error(), req.op, target);
+    }
+    if (response->status >= 300) {
+        co_return http_failure(*response, req.op, target);
+    }
+    // CompleteMultipartUpload can fail after its 200 head was sent: the error is in the body.
+    if (req.op == "CompleteMultipartUpload" && !xml::find(response->body, "CompleteMultipartUploadResult") &&
+        xml::find(response->body, "Code")) {
+        co_return http_failure(*response, req.op, target);
+    }
+    co_return std::move(*response);
+}
+
+io::task<s3_result<io::http_client_response>> s3_client::execute(request req, std::stop_token stop) {
+    if (req.body.empty()) {
+        req.payload_hash = std::string(empty_payload_sha256);
+    } else if (_options.payload_signing == s3_payload_signing::signed_payload) {
+        req.payload_hash = sha256_hex(as_text(req.body));
+    } else {
+        req.payload_hash = std::string(unsigned_payload);
+    }
+    int max_attempts = std::max(1, _options.retry.max_attempts);
+    for (int attempt = 1;; ++attempt) {
+        auto r = co_await execute_once(req, attempt, stop);
+        if (r) {
+            co_return std::move(r);
+        }
+        s3_error e = std::move(r.error());
+        e.attempts = attempt;
+        if (!e.retryable || attempt >= max_attempts) {
+            if (attempt > 1) {
+                e.message += fmt::format(" (after {} attempts)", attempt);
+            }
+            co_return e;
+        }
+        ++_stats.retries;
+        auto slept = co_await io::sleep(backoff(attempt), stop);
+        if (!slept) {
+            e.kind = s3_error_kind::cancelled;
+            e.retryable = false;
+            co_return e;
+        }
+    }
+}
+
+io::task<s3_result<void>> s3_client::create_bucket(std::stop_token stop) {
+    request req{"CreateBucket", "PUT", {}, {}, {}, {}, {}};
+    auto r = co_await execute(std::move(req), stop);
+    if (!r) {
+        co_return r.error();
+    }
+    co_return s3_result<void>{};
+}
+
+io::task<s3_result<std::string>> s3_client::put_object(std::string key, std::span<const std::byte> body,
+                                                       std::stop_token stop) {
+    request req{"PutObject", "PUT", std::move(key), {}, {}, body, {}};
+    auto r = co_await execute(std::move(req), stop);
+    if (!r) {
+        co_return r.error();
+    }
+    co_return std::string(r->header("ETag"));
+}
+
+io::task<s3_result<std::string>> s3_client::get_object(std::string key, std::optional<byte_range> range,
+                                                       std::stop_token stop) {
+    request req{"GetObject", "GET", std::move(key), {}, {}, {}, {}};
+    if (range) {
+        std::string value = range->length
+                                ? fmt::format("bytes={}-{}", range->offset, range->offset + *range->length - 1)
+                                : fmt::format("bytes={}-", range->offset);
+        if (range->length && *range->length == 0) {
+            co_return std::string();  // an empty range has no HTTP form; nothing to fetch
+        }
+        req.headers.push_back(http_header{"Range", std::move(value)});
+    }
+    auto r = co_await execute(std::move(req), stop);
+    if (!r) {
+        co_return r.error();
+    }
+    co_return std::move(r->body);
+}
+
+io::task<s3_result<s3_object_head>> s3_client::head_object(std::string key, std::stop_token stop) {
+    request req{"HeadObject", "HEAD", std::move(key), {}, {}, {}, {}};
+    auto r = co_await execute(std::move(req), stop);
+    if (!r) {
+        co_return r.error();
+    }
+    s3_object_head head;
+    head.size = std::strtoull(std::string(r->header("Content-Length")).c_str(), nullptr, 10);
+    head.etag = std::string(r->header("ETag"));
+    head.modified_ms = parse_http_date_ms(r->header("Last-Modified"));
+    head.content_type = std::string(r->header("Content-Type"));
+    co_return head;
+}
+
+io::task<s3_result<void>> s3_client::delete_object(std::string key, std::stop_token stop) {
+    request req{"DeleteObject", "DELETE", std::move(key), {}, {}, {}, {}};
+    auto r = co_await execute(std::move(req), stop);
+    if (!r) {
+        co_return r.error();
+    }
+    co_return s3_result<void>{};
+}
+
+io::task<s3_result<s3_list_page>> s3_client::list_objects_v2(std::string prefix, std::string continuation_token,
+                                                             int max_keys, std::stop_token stop) {
+    request req{"ListObjectsV2", "GET", {}, {}, {}, {}, {}};
+    req.query.push_back(query_param{"list-type", "2"});
+    if (!prefix.empty()) {
+        req.query.push_back(query_param{"prefix", prefix});
+    }
+    if (!continuation_token.empty()) {
+        req.query.push_back(query_param{"continuation-token", continuation_token});
+    }
+    if (max_keys > 0) {
+        req.query.push_back(query_param{"max-keys", std::to_string(max_keys)});
+    }
+    auto r = co_await execute(std::move(req), stop);
+    if (!r) {
+        co_return r.error();
+    }
+    s3_list_page page;
+    for (auto contents : xml::find_all(r->body, "Contents")) {
+        object_info info;
+        auto key = xml::find(contents, "Key");
+        if (!key) {
+            co_return protocol_failure("ListObjectsV2", describe_target(_options.bucket, prefix), "entry without a Key");
+        }
+        info.key = std::move(*key);
+        info.size = std::strtoull(xml::find(contents, "Size").value_or("0").c_str(), nullptr, 10);
+        info.modified_ms = parse_iso8601_ms(xml::find(contents, "LastModified").value_or(""));
+        page.objects.push_back(std::move(info));
+    }
+    page.truncated = xml::find(r->body, "IsTruncated").value_or("false") == "true";
+    page.next_continuation_token = xml::find(r->body, "NextContinuationToken").value_or("");
+    if (page.truncated && page.next_continuation_token.empty()) {
+        co_return protocol_failure("ListObjectsV2", describe_target(_options.bucket, prefix),
+                                   "truncated listing without a continuation token");
+    }
+    co_return page;
+}
+
+io::task<s3_result<std::vector<object_info>>> s3_client::list_all(std::string prefix, int page_size,
+                                                                  std::stop_token stop) {
+    std::vector<object_info> all;
+    std::string token;
+    for (;;) {
+        auto page = co_await list_objects_v2(prefix, token, page_size, stop);
+        if (!page) {
+            co_return page.error();
+        }
+        std::move(page->objects.begin(), page->objects.end(), std::back_inserter(all));
+        if (!page->truncated) {
+            break;
+        }
+        token = std::move(page->next_continuation_token);
+    }
+    co_return all;
+}
+
+io::task<s3_result<void>> s3_client::delete_objects(std::vector<std::string> keys, std::stop_token stop) {
+    constexpr size_t batch = 1000;  // S3's limit per DeleteObjects request
+    for (size_t from = 0; from < keys.size(); from += batch) {
+        std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete><Quiet>true</Quiet>";
+        for (size_t i = from; i < std::min(keys.size(), from + batch); ++i) {
+            body += "<Object><Key>" + xml::escape(keys[i]) + "</Key></Object>";
+        }
+        body += "</Delete>";
+        request req{"DeleteObjects", "POST", {}, {}, {}, as_bytes(body), {}};
+        req.query.push_back(query_param{"delete", ""});
+        req.headers.push_back(http_header{"Content-MD5", content_md5(body)});
+        req.headers.push_back(http_header{"Content-Type", "application/xml"});
+        auto r = co_await execute(std::move(req), stop);
+        if (!r) {
+            co_return r.error();
+        }
+        auto failures = xml::find_all(r->body, "Error");
+        if (!failures.empty()) {
+            s3_error e;
+            e.kind = s3_error_kind::http;
+            e.http_status = r->status;
+            e.code = xml::find(failures.front(), "Code").value_or("");
+            e.message = fmt::format("DeleteObjects {}: {} of {} keys not deleted; first: {}: {}",
+                                    describe_target(_options.bucket, xml::find(failures.front(), "Key").value_or("")),
+                                    failures.size(), keys.size(), e.code,
+                                    xml::find(failures.front(), "Message").value_or(""));
+            co_return e;
+        }
+    }
+    co_return s3_result<void>{};
+}
+
+io::task<s3_result<std::string>> s3_client::create_multipart_upload(std::string key, std::stop_token stop) {
+    std::string target = describe_target(_options.bucket, key);
+    request req{"CreateMultipartUpload", "POST", std::move(key), {}, {}, {}, {}};
+    req.query.push_back(query_param{"uploads", ""});
+    auto r = co_await execute(std::move(req), stop);
+    if (!r) {
+        co_return r.error();
+    }
+    auto id = xml::find(r->body, "UploadId");
+    if (!id || id->empty()) {
+        co_return protocol_failure("CreateMultipartUpload", target, "no UploadId in the response");
+    }
+    co_return std::move(*id);
+}
+
+io::task<s3_result<std::string>> s3_client::upload_part(std::string key, std::string upload_id, int part_number,
+                                                        std::span<const std::byte> body, std::stop_token stop) {
+    request req{"UploadPart", "PUT", std::move(key), {}, {}, body, {}};
+    req.query.push_back(query_param{"partNumber", std::to_string(part_number)});
+    req.query.push_back(query_param{"uploadId", std::move(upload_id)});
+    auto r = co_await execute(std::move(req), stop);
+    if (!r) {
+        co_return r.error();
+    }
+    co_return std::string(r->header("ETag"));
+}
+
+io::task<s3_result<std::string>> s3_client::complete_multipart_upload(std::string key, std::string upload_id,
+                                                                      std::vector<s3_part> parts,
+                                                                      std::stop_token stop) {
+    std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><CompleteMultipartUpload>";
+    for (const auto& part : parts) {
+        body += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", part.number,
+                            xml::escape(part.etag));
+    }
+    body += "</CompleteMultipartUpload>";
+    request req{"CompleteMultipartUpload", "POST", std::move(key), {}, {}, as_bytes(body), {}};
+    req.query.push_back(query_param{"uploadId", std::move(upload_id)});
+    req.headers.push_back(http_header{"Content-Type", "application/xml"});
+    auto r = co_await execute(std::move(req), stop);
+    if (!r) {
+        co_return r.error();
+    }
+    co_return xml::find(r->body, "ETag").value_or("");
+}
+
+io::task<s3_result<void>> s3_client::abort_multipart_upload(std::string key, std::string upload_id,
+                                                            std::stop_token stop) {
+    request req{"AbortMultipartUpload", "DELETE", std::move(key), {}, {}, {}, {}};
+    req.query.push_back(query_param{"uploadId", std::move(upload_id)});
+    auto r = co_await execute(std::move(req), stop);
+    if (!r) {
+        co_return r.error();
+    }
+    co_return s3_result<void>{};
+}
+
+io::task<s3_result<std::vector<s3_part>>> s3_client::list_parts(std::string key, std::string upload_id,
+                                                                std::stop_token stop) {
+    std::vector<s3_part> parts;
+    std::string marker;
+    for (;;) {
+        request req{"ListParts", "GET", key, {}, {}, {}, {}};
+        req.query.push_back(query_param{"uploadId", upload_id});
+        if (!marker.empty()) {
+            req.query.push_back(query_param{"part-number-marker", marker});
+        }
+        auto r = co_await execute(std::move(req), stop);
+        if (!r) {
+            co_return r.error();
+        }
+        for (auto block : xml::find_all(r->body, "Part")) {
+            s3_part part;
+            part.number = std::atoi(xml::find(block, "PartNumber").value_or("0").c_str());
+            part.etag = xml::find(block, "ETag").value_or("");
+            part.size = std::strtoull(xml::find(block, "Size").value_or("0").c_str(), nullptr, 10);
+            parts.push_back(std::move(part));
+        }
+        bool truncated = xml::find(r->body, "IsTruncated").value_or("false") == "true";
+        marker = xml::find(r->body, "NextPartNumberMarker").value_or("");
+        if (!truncated || marker.empty()) {
+            break;
+        }
+    }
+    co_return parts;
+}
+
+}  // namespace tv::remote

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+// s3_client: the S3 requests a repository needs, SigV4-signed, over http_client, with S3's
+// error documents parsed and transient failures retried. Plain HTTP endpoints only for now.
+#pragma once
+
+#include "remote/http_client.hh"
+#include "remote/object_store.hh"
+#include "remote/remote_error.hh"
+#include "remote/sigv4.hh"
+
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+namespace tv::remote {
+
+enum class s3_error_kind {
+    http,       ///< the server answered with an error status (code/message/request_id from its body)
+    network,    ///< connect, send or receive failed (reset, refused, closed mid-response)
+    timeout,    ///< connect or request deadline passed
+    cancelled,  ///< the caller's stop token
+    protocol,   ///< an answer we cannot use (malformed XML, missing fields, oversized body)
+};
+
+/// Every failure of an S3 request. `message` is for users: it names the operation, the key and
+/// S3's code, and never carries credentials.
+struct s3_error {
+    s3_error_kind kind = s3_error_kind::http;
+    int http_status = 0;     ///< 0 when there was no HTTP answer
+    std::string code;        ///< S3's error code ("NoSuchKey", "SignatureDoesNotMatch"), or empty
+    std::string message;     ///< what failed and why, ready to show
+    std::string request_id;  ///< x-amz-request-id or <RequestId>, for the store's operators
+    bool retryable = false;
+    int attempts = 1;        ///< how many times the request was sent
+
+    /// The object_store view: not_found, range_not_satisfiable, permission_denied or io_error.
+    remote_error to_remote_error() const;
+};
+
+template <class T>
+using s3_result = boost::system::result<T, s3_error>;
+
+[[noreturn]] inline void throw_exception_from_error(const s3_error& e, const boost::source_location&) {
+    throw std::runtime_error(e.message);
+}
+
+enum class s3_addressing {
+    path,            ///< http://endpoint/bucket/key: the default for a custom endpoint
+    virtual_hosted,  ///< http://bucket.endpoint/key: AWS's
+};
+
+enum class s3_payload_signing {
+    signed_payload,    ///< x-amz-content-sha256 is the body's SHA-256 (the body is protected)
+    unsigned_payload,  ///< UNSIGNED-PAYLOAD (cheaper; over plain HTTP the body is not protected)
+};
+
+struct s3_retry_options {
+    int max_attempts = 4;
+    std::chrono::milliseconds base_delay{100};
+    std::chrono::milliseconds max_delay{5'000};
+};
+
+struct s3_client_options {
+    std::string endpoint_host;  ///< "127.0.0.1", "s3.eu-west-1.amazonaws.com" (no scheme)
+    uint16_t endpoint_port = 80;
+    /// Connect here instead of resolving the (virtual-hosted) host name: tests and private DNS.
+    std::string connect_host;
+    std::string region = "us-east-1";
+    std::string bucket;
+    s3_addressing addressing = s3_addressing::path;
+    s3_payload_signing payload_signing = s3_payload_signing::signed_payload;
+    s3_retry_options retry;
+    http_client_options http;
+};
+
+/// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; nullopt unless both keys are set.
+std::optional<aws_credentials> credentials_from_environment();
+
+struct s3_object_head {
+    uint64_t size = 0;
+    std::string etag;
+    int64_t modified_ms = 0;
+    std::string content_type;
+};
+
+struct s3_list_page {
+    std::vector<object_info> objects;
+    std::string next_continuation_token;  ///< empty on the last page
+    bool truncated = false;
+};
+
+struct s3_part {
+    int number = 0;
+    std::string etag;
+    uint64_t size = 0;
+};
+
+/// Counters for tests and metrics.
+struct s3_client_stats {
+    uint64_t attempts = 0;  ///< HTTP requests sent, retries included
+    uint64_t retries = 0;
+};
+
+/// One client per event loop (its http_client pool is per loop). Keys are raw object keys;
+/// the client encodes them. Coroutine parameters are by value (docs/architecture.md); bodies
+/// passed as spans must outlive the awaited call.
+class s3_client {
+public:
+    s3_client(s3_client_options options, aws_credentials credentials);
+
+    io::task<s3_result<void>> create_bucket(std::stop_token stop = {});
+    /// The new object's ETag.
+    io::task<s3_result<std::string>> put_object(std::string key, std::span<const std::byte> body,
+                                                std::stop_token stop = {});
+    io::task<s3_result<std::string>> get_object(std::string key, std::optional<byte_range> range = {},
+                                                std::stop_token stop = {});
+    io::task<s3_result<s3_object_head>> head_object(std::string key, std::stop_token stop = {});
+    io::task<s3_result<void>> delete_object(std::string key, std::stop_token stop = {});
+    /// One page; `max_keys` 0 leaves it to the server (1,000).
+    io::task<s3_result<s3_list_page>> list_objects_v2(std::string prefix, std::string continuation_token,
+                                                      int max_keys = 0, std::stop_token stop = {});
+    /// Every page, following continuation tokens.
+    io::task<s3_result<std::vector<object_info>>> list_all(std::string prefix, int page_size = 0,
+                                                           std::stop_token stop = {});
+    /// Up to 1,000 keys per request (more are sent in batches). A key S3 reports as not deleted
+    /// fails the call with its code.
+    io::task<s3_result<void>> delete_objects(std::vector<std::string> keys, std::stop_token stop = {});
+
+    io::task<s3_result<std::string>> create_multipart_upload(std::string key, std::stop_token stop = {});
+    /// The part's ETag; parts are numbered from 1.
+    io::task<s3_result<std::string>> upload_part(std::string key, std::string upload_id, int part_number,
+                                                 std::span<const std::byte> body, std::stop_token stop = {});
+    io::task<s3_result<std::string>> complete_multipart_upload(std::string key, std::string upload_id,
+                                                               std::vector<s3_part> parts, std::stop_token stop = {});
+    io::task<s3_result<void>> abort_multipart_upload(std::string key, std::string upload_id,
+                                                     std::stop_token stop = {});
+    io::task<s3_result<std::vector<s3_part>>> list_parts(std::string key, std::string upload_id,
+                                                         std::stop_token stop = {});
+
+    /// "s3://bucket at http://host:port" for messages.
+    std::string describe() const;
+    const s3_client_stats& stats() const noexcept { return _stats; }
+    http_client& http() noexcept { return _http; }
+
+private:
+    struct request;
+    io::task<s3_result<io::http_client_response>> execute(request req, std::stop_token stop);
+    io::task<s3_result<io::http_client_response>> execute_once(const request& req, int attempt, std::stop_token stop);
+    std::chrono::milliseconds backoff(int attempt);
+
+    s3_client_options _options;
+    aws_credentials _credentials;
+    sigv4_signer _signer;
+    http_client _http;
+    std::mt19937_64 _random;
+    s3_client_stats _stats;
+};
+
+/// object_store over one bucket and a key prefix ("" or ending in '/').
+class s3_object_store final : public object_store {
+public:
+    s3_object_store(s3_client_options options, aws_credentials credentials, std::string prefix = {});
+
+    io::task<remote_result<void>> put(std::string key, std::span<const std::byte> data) override;
+    io::task<remote_result<std::string>> get(std::string key, std::optional<byte_range> range = {}) override;
+    io::task<remote_result<object_info>> head(std::string key) override;
+    io::task<remote_result<std::vector<object_info>>> list(std::string prefix) override;
+    io::task<remote_result<void>> remove(std::vector<std::string> keys) override;
+    std::string describe() const override;
+
+    s3_client& client() noexcept { return _client; }
+
+private:
+    s3_client _client;
+    std::string _prefix;
+};
+
+}  // namespace tv::remote
