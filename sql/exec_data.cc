@@ -249,6 +249,52 @@ io::task<std::optional<sql_error>> refresh_materialized_view(exec_context& ctx, 
     co_return std::nullopt;
 }
 
+io::task<std::optional<sql_error>> backfill_sync_materialized_view(exec_context& ctx, std::string db,
+                                                                  std::string table, std::string view) {
+    auto holds_rows = [&] {
+        const storage::table* t = ctx.catalog.find_table(db, table);
+        if (t == nullptr) {
+            return false;
+        }
+        for (const auto& p : t->partitioning.partitions) {
+            for (const auto& index : p.tablets) {
+                for (storage::object_id tablet : index.tablet_ids) {
+                    if (!ctx.catalog.tablet_rowsets(tablet).empty()) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    };
+    if (!holds_rows()) {
+        co_return std::nullopt;  // nothing to fill, and no rowset id spent on it
+    }
+    from_clause from = table_ref{qualified_name{db, table, ""}, std::nullopt};
+    std::optional<expr> no_filter;
+    auto opened = open_from(ctx, from, no_filter);
+    if (auto* e = std::get_if<sql_error>(&opened)) {
+        co_return *e;
+    }
+    auto& rows = *std::get<opened_source>(opened).source;
+    storage::load_options options;
+    options.backfill_index = view;
+    auto writer = storage::load_writer::begin(ctx.catalog, ctx.options.data, db, table, options, make_index_deriver(ctx.s));
+    if (!writer) {
+        co_return to_sql_error(writer.error());
+    }
+    auto failed = co_await pump(rows, (*writer)->schema(), nullptr, **writer);
+    if (failed || (*writer)->rows_appended() == 0) {
+        co_await (*writer)->abort();
+        co_return failed;
+    }
+    auto committed = co_await (*writer)->commit();
+    if (!committed) {
+        co_return to_sql_error(committed.error());
+    }
+    co_return std::nullopt;
+}
+
 io::task<std::optional<statement_result>> execute_data_statement(exec_context& ctx, const statement& stmt) {
     if (const auto* s = std::get_if<select_stmt>(&stmt); s && s->from) {
         co_return co_await run_query(ctx, *s);

@@ -2,6 +2,7 @@
 // Views, materialized views (synchronous and asynchronous), functions and external catalogs,
 // with their SHOW statements.
 #include "io/ascii.hh"
+#include "sql/exec_data.hh"
 #include "sql/executor.hh"
 #include "sql/query_source.hh"
 #include "sql/privileges.hh"
@@ -170,9 +171,21 @@ io::task<statement_result> create_mv(exec_context& ctx, const create_materialize
         if (auto* e = std::get_if<sql_error>(&columns)) {
             co_return *e;
         }
-        co_return done(co_await ctx.catalog.create_sync_materialized_view(
-            database, base->name, s.name.name, s.query_text,
-            std::get<std::vector<storage::column>>(std::move(columns)), s.if_not_exists));
+        std::string base_name = base->name;
+        auto created = co_await ctx.catalog.create_sync_materialized_view(
+            database, base_name, s.name.name, s.query_text,
+            std::get<std::vector<storage::column>>(std::move(columns)), s.if_not_exists);
+        if (!created || *created == 0) {
+            co_return done(created);
+        }
+        // The rows already in the table go into the new index before anyone reads it; a view
+        // that cannot be filled is dropped again rather than left holding part of them.
+        auto filled = co_await backfill_sync_materialized_view(ctx, database, base_name, s.name.name);
+        if (filled) {
+            co_await ctx.catalog.drop_materialized_view(database, s.name.name, true);
+            co_return *filled;
+        }
+        co_return ok_result{};
     }
     storage::materialized_view mv;
     mv.name = s.name.name;

@@ -127,6 +127,9 @@ catalog_result<std::unique_ptr<load_writer>> load_writer::begin(catalog& c, cons
     w->_indexes.push_back(std::move(base));
     if (t != nullptr) {
         for (size_t k = 1; k < t->indexes.size(); ++k) {
+            if (!options.backfill_index.empty() && !iequals(t->indexes[k].name, options.backfill_index)) {
+                continue;  // a backfill fills one index; the others already hold these rows
+            }
             auto info = std::make_unique<index_info>();
             info->meta = t->indexes[k];
             for (size_t i = 0; i < info->meta.columns.size(); ++i) {
@@ -142,6 +145,12 @@ catalog_result<std::unique_ptr<load_writer>> load_writer::begin(catalog& c, cons
             }
             w->_indexes.push_back(std::move(info));
         }
+        if (!options.backfill_index.empty() && w->_indexes.size() != 2) {
+            return make_error(catalog_errc::bad_definition,
+                              fmt::format("Table '{}' has no synchronous materialized view '{}' to fill", table,
+                                          options.backfill_index));
+        }
+        w->_backfill = !options.backfill_index.empty();
         if (w->_indexes.size() > 1 && !derive) {
             return make_error(catalog_errc::bad_definition,
                               fmt::format("Table '{}' has synchronous materialized views, whose rows a load must derive",
@@ -382,6 +391,9 @@ io::task<catalog_result<void>> load_writer::flush(size_t slot) {
                 co_return rows.error();
             }
             distribute(k, *rows, {}, s.partition);
+        }
+        if (_backfill) {
+            co_return catalog_result<void>{};  // the base rows are already stored
         }
     }
     std::string error;

@@ -31,6 +31,9 @@ struct load_options {
     std::string label;                    // checked at begin() and again at publish
     bool overwrite = false;               // INSERT OVERWRITE: partitions below (all when empty) are replaced
     std::vector<std::string> partitions;  // INSERT ... PARTITION (p, ...): rows must fall in these
+    /// Backfill of a new synchronous MV: the rows appended are the table's existing rows; only
+    /// this index (by name) gets the rows derived from them, the base tablets get nothing.
+    std::string backfill_index;
 };
 
 struct load_summary {
@@ -97,6 +100,7 @@ private:
     catalog_result<void> failed() const;
 
     catalog* _catalog = nullptr;
+    bool _backfill = false;  // see load_options::backfill_index
     data_options _data;
     std::string _db;
     std::string _table;
