@@ -3,6 +3,7 @@
 #include "remote/repository.hh"
 
 #include "remote/local_repository.hh"
+#include "remote/s3_client.hh"
 
 #include "tv_version.hh"
 
@@ -11,6 +12,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
 #include <sstream>
 
@@ -56,8 +58,50 @@ remote_result<std::unique_ptr<object_store>> open_store(const repository_config&
     if (config.kind == store_kind::local) {
         return std::unique_ptr<object_store>(std::make_unique<local_store>(config.local_path));
     }
-    return make_remote_error(remote_errc::not_supported,
-                             "S3 repositories are not supported yet: the S3 client is being built");
+    if (config.use_https) {
+        return make_remote_error(remote_errc::not_supported,
+                                 "S3 over HTTPS is not supported yet (TLS is being built): give an http:// endpoint");
+    }
+    if (config.credentials == credential_source::instance_profile || !config.iam_role_arn.empty()) {
+        return make_remote_error(remote_errc::not_supported,
+                                 "instance-profile and assume-role credentials are not supported yet: give "
+                                 "aws.s3.access_key and aws.s3.secret_key");
+    }
+    aws_credentials credentials{config.access_key, config.secret_key, config.session_token};
+    if (config.credentials == credential_source::environment) {
+        auto from_environment = credentials_from_environment();
+        if (!from_environment) {
+            return make_remote_error(remote_errc::bad_config,
+                                     "no credentials: set aws.s3.access_key and aws.s3.secret_key, or "
+                                     "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the server's environment");
+        }
+        credentials = *from_environment;
+    }
+    s3_client_options options;
+    std::string_view host = config.endpoint_host;
+    options.endpoint_port = 80;
+    if (auto colon = host.rfind(':'); colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos) {
+        unsigned port = 0;
+        auto digits = host.substr(colon + 1);
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+        if (ec != std::errc{} || end != digits.data() + digits.size() || port == 0 || port > 65535) {
+            return make_remote_error(remote_errc::bad_config,
+                                     fmt::format("invalid endpoint port in '{}'", config.endpoint_host));
+        }
+        options.endpoint_port = static_cast<uint16_t>(port);
+        host = host.substr(0, colon);
+    }
+    options.endpoint_host = std::string(host);
+    options.connect_host = std::string(host);
+    if (!config.region.empty()) {
+        options.region = config.region;
+    }
+    options.bucket = config.bucket;
+    options.addressing = config.path_style ? s3_addressing::path : s3_addressing::virtual_hosted;
+    options.payload_signing = config.signing == payload_signing::signed_payload ? s3_payload_signing::signed_payload
+                                                                                : s3_payload_signing::unsigned_payload;
+    std::string prefix = config.prefix.empty() ? std::string{} : config.prefix + "/";
+    return std::unique_ptr<object_store>(std::make_unique<s3_object_store>(options, credentials, prefix));
 }
 
 io::task<remote_result<repo_info>> ping_repository(object_store& store, std::string name, bool read_only,

@@ -217,13 +217,23 @@ CO_TEST(RepositoryPing, WritesThenReadsRepoInfo) {
     EXPECT_NE(bad.error().message.find("unreadable __repo_info"), std::string::npos) << bad.error().message;
 }
 
-TEST(RepositoryStore, S3IsNotSupportedYet) {
-    auto config = parse_repository_config("s3://b/p", {});
+TEST(RepositoryStore, S3OverHttpsIsNotSupportedYet) {
+    auto config = parse_repository_config("s3://b/p", {{"aws.s3.access_key", "AK"}, {"aws.s3.secret_key", "SK"}});
     ASSERT_TRUE(config.has_value());
     auto store = open_store(*config);
     ASSERT_FALSE(store.has_value());
     EXPECT_EQ(store.error().code, remote_errc::not_supported);
-    EXPECT_EQ(store.error().message, "S3 repositories are not supported yet: the S3 client is being built");
+    EXPECT_EQ(store.error().message,
+              "S3 over HTTPS is not supported yet (TLS is being built): give an http:// endpoint");
+}
+
+TEST(RepositoryStore, S3AssumeRoleIsNotSupportedYet) {
+    auto config = parse_repository_config("s3://b/p", {{"aws.s3.endpoint", "http://127.0.0.1:9000"},
+                                                       {"aws.s3.use_instance_profile", "true"}});
+    ASSERT_TRUE(config.has_value()) << config.error().message;
+    auto store = open_store(*config);
+    ASSERT_FALSE(store.has_value());
+    EXPECT_EQ(store.error().code, remote_errc::not_supported);
 }
 
 }  // namespace

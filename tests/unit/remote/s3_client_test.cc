@@ -5,6 +5,8 @@
 #include "unit/remote/s3_test_support.hh"
 
 #include "io/when_all.hh"
+#include "remote/repository.hh"
+#include "remote/repository_config.hh"
 #include "remote/s3_client.hh"
 #include "remote/s3_xml.hh"
 
@@ -159,6 +161,31 @@ io::task<std::string> put_many(s3_client* client, int n) {
     }
     co_await io::when_all(std::move(workers));
     co_return failure;
+}
+
+CO_TEST(s3_client, repository_on_s3_is_pinged_through_the_store) {
+    REQUIRE_MOTO();
+    auto setup = moto_client("tv-repo");
+    S3_ASSERT_OK(co_await setup.create_bucket());
+    std::vector<std::pair<std::string, std::string>> props{
+        {"aws.s3.endpoint", tv::testing::moto().endpoint_url()},
+        {"aws.s3.access_key", tv::testing::moto().access_key},
+        {"aws.s3.secret_key", tv::testing::moto().secret_key},
+        {"aws.s3.region", "us-east-1"}};
+    auto config = parse_repository_config("s3://tv-repo/backups", props);
+    CO_ASSERT_TRUE(config.has_value());
+    auto store = open_store(*config);
+    CO_ASSERT_TRUE(store.has_value());
+    auto created = co_await ping_repository(**store, "r1", false, 1700000000000);
+    CO_ASSERT_TRUE(created.has_value());
+    // The info object is where the layout says, read back by a plain client.
+    auto info = co_await setup.get_object("backups/__tabletvault_repository_r1/__repo_info");
+    CO_ASSERT_TRUE(info.has_value());
+    EXPECT_NE(info->find("r1"), std::string::npos);
+    // A second ping (a restart, or READ ONLY) reads it instead of writing.
+    auto again = co_await ping_repository(**store, "r1", true, 1800000000000);
+    CO_ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->create_time_ms, created->create_time_ms);
 }
 
 }  // namespace
