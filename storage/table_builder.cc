@@ -525,6 +525,7 @@ partition renew_partition(const partition& p, id_allocator& ids) {
     partition fresh = p;
     fresh.id = ids.take();
     fresh.visible_version = 1;
+    fresh.visible_version_time_ms = 0;  // a new, empty partition: no load has made a version visible
     for (auto& index : fresh.tablets) {
         for (auto& tablet : index.tablet_ids) {
             tablet = ids.take();

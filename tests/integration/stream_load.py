@@ -133,6 +133,14 @@ def main():
               and all(int(t["Version"]) == 2 for t in tablets) and all(int(t["DataSize"]) > 0 for t in tablets),
               f"SHOW TABLET: three tablets holding the rows: {tablets}")
 
+        query(conn, "TRUNCATE TABLE sl.t PARTITION (p1)")
+        with conn.cursor(pymysql.cursors.DictCursor) as cur:
+            cur.execute("SHOW PARTITIONS FROM sl.t WHERE PartitionName = 'p1'")
+            p1 = cur.fetchall()[0]
+        check(p1["VisibleVersion"] == "1" and p1["VisibleVersionTime"] == "NULL" and p1["RowCount"] == "0",
+              f"TRUNCATE leaves a new, empty partition at version 1 with no version time: {p1}")
+        check(query(conn, "SELECT COUNT(*) FROM sl.t")[0][0] == 299000, "and only the other partition's rows")
+
         reports = server.sanitizer_reports()
         check(not reports, "no sanitizer reports: " + "; ".join(reports[:3]))
         check(server.stop() == 0, "clean shutdown")
