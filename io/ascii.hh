@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // ASCII case folding for identifiers and keywords (SQL keywords, type and privilege names,
-// variable names): byte-wise, locale-independent, UTF-8 bytes pass through unchanged.
+// variable names) and blank trimming: byte-wise, locale-independent, UTF-8 bytes pass through.
 #pragma once
 
 #include <string>
@@ -26,6 +26,17 @@ inline std::string ascii_lower(std::string_view s) {
         }
     }
     return out;
+}
+
+/// `s` without leading and trailing spaces and tabs (CSV fields, header values).
+inline std::string_view trim_blanks(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
 }
 
 }  // namespace tv

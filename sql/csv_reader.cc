@@ -3,6 +3,8 @@
 // by the column separator, enclosures and escapes removed.
 #include "sql/csv_reader.hh"
 
+#include "io/ascii.hh"
+
 #include <fmt/format.h>
 
 namespace tv::sql {
@@ -14,12 +16,6 @@ int hex_digit(char c) {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 }  // namespace
@@ -130,7 +126,7 @@ void csv_reader::split_fields(std::string_view row, std::vector<std::string_view
         for (;;) {
             size_t end = row.find(sep, start);
             std::string_view field = row.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-            fields.push_back(_format.trim_space ? trim(field) : field);
+            fields.push_back(_format.trim_space ? trim_blanks(field) : field);
             if (end == std::string_view::npos) {
                 return;
             }
@@ -179,7 +175,7 @@ void csv_reader::split_fields(std::string_view row, std::vector<std::string_view
         }
         size_t end = row.find(sep, i);
         std::string_view field = row.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i);
-        fields.push_back(_format.trim_space ? trim(field) : field);
+        fields.push_back(_format.trim_space ? trim_blanks(field) : field);
         if (end == std::string_view::npos) {
             return;
         }

@@ -16,16 +16,10 @@
 
 #include <fmt/format.h>
 
-#include <random>
 
 namespace tv::sql {
 
 namespace {
-
-std::string generated_label(std::string_view kind) {
-    std::random_device rd;
-    return fmt::format("{}_{:08x}{:08x}", kind, rd(), rd());
-}
 
 io::task<statement_result> run_query(exec_context& ctx, const select_stmt& select) {
     auto rows = open_select(ctx, select);
@@ -89,10 +83,8 @@ io::task<statement_result> run_insert(exec_context& ctx, const insert_stmt& s) {
         }
         co_return make_error(errc::no_such_table, "Table '{}.{}' doesn't exist", database, s.table.name);
     }
-    const storage::user* u = ctx.catalog.find_user(ctx.s.user, ctx.s.host);
-    if (u == nullptr || !ctx.catalog.has_table_privilege(*u, storage::privilege::insert, database, t->name)) {
-        co_return make_error(errc::table_access_denied, "INSERT command denied to user '{}'@'{}' for table '{}'",
-                             ctx.s.user, ctx.s.host, t->name);
+    if (auto denied = require_table_privilege(ctx, storage::privilege::insert, database, t->name)) {
+        co_return *denied;
     }
     auto resolved = load_columns::resolve(*t, s.columns);
     if (auto* e = std::get_if<sql_error>(&resolved)) {
@@ -145,7 +137,7 @@ io::task<statement_result> run_insert(exec_context& ctx, const insert_stmt& s) {
     if (!committed) {
         co_return to_sql_error(committed.error());
     }
-    std::string label = s.label.value_or(generated_label("insert"));
+    std::string label = s.label.value_or(generated_load_label("insert"));
     co_return ok_result{committed->rows, fmt::format("{{'label':'{}', 'status':'VISIBLE', 'txnId':'{}'}}", label,
                                                      ctx.catalog.last_sequence())};
 }

@@ -112,10 +112,8 @@ std::variant<std::pair<std::string, const storage::table*>, sql_error> need_tabl
     if (t == nullptr) {
         return make_error(errc::no_such_table, "Table '{}.{}' doesn't exist", database, name.name);
     }
-    const storage::user* u = ctx.catalog.find_user(ctx.s.user, ctx.s.host);
-    if (u == nullptr || !ctx.catalog.has_table_privilege(*u, storage::privilege::select, database, t->name)) {
-        return make_error(errc::table_access_denied, "SELECT command denied to user '{}'@'{}' for table '{}'",
-                          ctx.s.user, ctx.s.host, t->name);
+    if (auto denied = require_table_privilege(ctx, storage::privilege::select, database, t->name)) {
+        return *denied;
     }
     return std::pair(database, t);
 }

@@ -47,7 +47,6 @@ std::optional<T> run_inline(io::task<T> t) {
 io::task<std::variant<storage::column_batch, sql_error>> collect(batch_source& rows,
                                                                  std::vector<storage::column_desc> target) {
     storage::column_batch out(target);
-    std::vector<storage::cell> row(target.size());
     for (;;) {
         auto next = co_await rows.next();
         if (auto* e = std::get_if<sql_error>(&next)) {
@@ -57,16 +56,15 @@ io::task<std::variant<storage::column_batch, sql_error>> collect(batch_source& r
         if (!batch) {
             break;
         }
-        auto converted = cast_batch(*batch, target, true);
+        auto converted = cast_batch(std::move(*batch), target, true);
         if (auto* e = std::get_if<sql_error>(&converted)) {
             co_return *e;
         }
-        const auto& rows_in = std::get<cast_outcome>(converted).rows;
-        for (size_t r = 0; r < rows_in.num_rows(); ++r) {
-            for (size_t c = 0; c < target.size(); ++c) {
-                row[c] = rows_in.get(r, c);
-            }
-            out.append_row(row);
+        auto& rows_in = std::get<cast_outcome>(converted).rows;
+        if (out.num_rows() == 0) {
+            out = std::move(rows_in);  // the usual case: the view's rows come as one batch
+        } else {
+            out.append_range(rows_in, 0, rows_in.num_rows());
         }
     }
     co_return out;

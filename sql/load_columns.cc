@@ -5,6 +5,7 @@
 #include "storage/values.hh"
 
 #include <chrono>
+#include <random>
 #include <fmt/chrono.h>
 
 namespace tv::sql {
@@ -22,6 +23,11 @@ std::string now_text() {
 }
 
 }  // namespace
+
+std::string generated_load_label(std::string_view kind) {
+    std::random_device rd;
+    return fmt::format("{}_{:08x}{:08x}", kind, rd(), rd());
+}
 
 std::variant<load_columns, sql_error> load_columns::resolve(const storage::table& t,
                                                             const std::vector<std::string>& names) {
@@ -79,11 +85,12 @@ storage::column_batch load_columns::complete(storage::column_batch rows) const {
         return rows;  // every column supplied in table order: nothing to copy
     }
     size_t n = rows.num_rows();
+    std::vector<storage::column_vector> supplied = rows.release_columns();
     std::vector<storage::column_vector> columns;
     columns.reserve(_full.size());
     for (const auto& f : _fillers) {
         if (f.supplied_index >= 0) {
-            columns.push_back(rows.column(static_cast<size_t>(f.supplied_index)));
+            columns.push_back(std::move(supplied[static_cast<size_t>(f.supplied_index)]));  // each is used once
             continue;
         }
         storage::column_vector filled(f.value.type(), f.value.nullable());

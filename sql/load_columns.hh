@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The columns a load supplies (INSERT's column list, Stream Load's `columns` header) and how a
-// batch of just those becomes a full row of the table: every other column gets its DEFAULT, or
-// NULL, and a NOT NULL column without a default cannot be left out.
+// What every load shares: the columns it supplies (INSERT's column list, Stream Load's `columns`
+// header) and how a batch of just those becomes a full row of the table (every other column gets
+// its DEFAULT, or NULL; a NOT NULL column without a default cannot be left out); and the label a
+// load gets when none is given.
 #pragma once
 
 #include "sql/errors.hh"
@@ -13,6 +14,9 @@
 #include <vector>
 
 namespace tv::sql {
+
+/// "insert_5f0c...": a label for a load given none (`kind` names the kind of load).
+std::string generated_load_label(std::string_view kind);
 
 class load_columns {
 public:

@@ -17,6 +17,16 @@ std::optional<sql_error> require_role(const exec_context& ctx, std::string_view 
                       operation, role);
 }
 
+std::optional<sql_error> require_table_privilege(const exec_context& ctx, storage::privilege p, std::string_view db,
+                                                 std::string_view table) {
+    const storage::user* u = ctx.catalog.find_user(ctx.s.user, ctx.s.host);
+    if (u != nullptr && ctx.catalog.has_table_privilege(*u, p, db, table)) {
+        return std::nullopt;
+    }
+    return make_error(errc::table_access_denied, "{} command denied to user '{}'@'{}' for table '{}'",
+                      storage::privilege_name(p), ctx.s.user, ctx.s.host, table);
+}
+
 sql_error to_sql_error(const storage::catalog_error& e, failed_statement kind) {
     using storage::catalog_errc;
     errc code = errc::unknown;

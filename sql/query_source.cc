@@ -42,11 +42,7 @@ public:
     io::task<std::variant<std::optional<storage::column_batch>, sql_error>> next() override {
         auto r = co_await _inner->next();
         if (auto* batch = std::get_if<std::optional<storage::column_batch>>(&r); batch && *batch) {
-            std::vector<storage::column_vector> columns;
-            for (size_t i = 0; i < (*batch)->num_columns(); ++i) {
-                columns.push_back((*batch)->column(i));
-            }
-            co_return std::optional(storage::column_batch(_schema, std::move(columns)));
+            co_return std::optional(storage::column_batch(_schema, (*batch)->release_columns()));
         }
         co_return r;
     }
@@ -55,15 +51,6 @@ private:
     std::unique_ptr<batch_source> _inner;
     std::vector<storage::column_desc> _schema;
 };
-
-std::optional<sql_error> require_select(exec_context& ctx, const std::string& db, const std::string& name) {
-    const storage::user* u = ctx.catalog.find_user(ctx.s.user, ctx.s.host);
-    if (u == nullptr || !ctx.catalog.has_table_privilege(*u, storage::privilege::select, db, name)) {
-        return make_error(errc::table_access_denied, "SELECT command denied to user '{}'@'{}' for table '{}'",
-                          ctx.s.user, ctx.s.host, name);
-    }
-    return std::nullopt;
-}
 
 std::variant<opened_source, sql_error> open_table_function(exec_context& ctx, const table_function_ref& f) {
     if (ascii_lower(f.name) != "generate_series") {
@@ -128,7 +115,7 @@ std::variant<opened_source, sql_error> open_from_at(exec_context& ctx, const fro
                               name, k_max_view_depth);
         }
         if (depth == 0) {
-            if (auto denied = require_select(ctx, database, name)) {
+            if (auto denied = require_table_privilege(ctx, storage::privilege::select, database, name)) {
                 return *denied;
             }
         }
@@ -151,7 +138,7 @@ std::variant<opened_source, sql_error> open_from_at(exec_context& ctx, const fro
     }
     // What a view reads is covered by SELECT on the view (checked where the view was named).
     if (depth == 0) {
-        if (auto denied = require_select(ctx, database, request.table)) {
+        if (auto denied = require_table_privilege(ctx, storage::privilege::select, database, request.table)) {
             return *denied;
         }
     }

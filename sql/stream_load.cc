@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 
 #include <charconv>
-#include <random>
 
 namespace tv::sql {
 
@@ -30,17 +29,11 @@ std::string_view header_of(const stream_load_request& r, std::string_view name) 
     return {};
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 std::vector<std::string> split_list(std::string_view text) {
     std::vector<std::string> out;
     while (!text.empty()) {
         size_t comma = text.find(',');
-        std::string_view item = trim(text.substr(0, comma));
+        std::string_view item = trim_blanks(text.substr(0, comma));
         if (item.size() >= 2 && item.front() == '`' && item.back() == '`') {
             item = item.substr(1, item.size() - 2);
         }
@@ -60,11 +53,6 @@ stream_load_result refusal(std::string label, std::string message, int http_stat
     r.status = "Fail";
     r.message = std::move(message);
     return r;
-}
-
-std::string generated_label() {
-    std::random_device rd;
-    return fmt::format("stream_load_{:08x}{:08x}", rd(), rd());
 }
 
 uint64_t ms_since(std::chrono::steady_clock::time_point t) {
@@ -166,7 +154,7 @@ std::variant<std::unique_ptr<stream_load>, stream_load_result> stream_load::begi
                                           t->name));
     }
     if (label.empty()) {
-        label = generated_label();
+        label = generated_load_label("stream_load");
     } else if (catalog.label_used(request.db, label)) {
         stream_load_result r = refusal(label, fmt::format("Label [{}] has already been used.", label));
         r.status = "Label Already Exists";
