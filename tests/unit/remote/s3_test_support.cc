@@ -20,6 +20,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <thread>
 
 namespace tv::testing {
@@ -251,6 +253,79 @@ io::task<void> serve_proxy_connection(fault_proxy* proxy, io::socket_fd client) 
 moto_server& moto() {
     static moto_server server;
     return server;
+}
+
+namespace {
+
+rgw_server read_rgw_env() {
+    rgw_server server;
+    const char* path = std::getenv("TV_RGW_ENV");
+    if (path == nullptr || *path == '\0') {
+        server.skip_reason =
+            "TV_RGW_ENV is not set (CTest's rgw fixture sets it; by hand: tests/support/rgw_fixture.sh up DIR, "
+            "then TV_RGW_ENV=DIR/env)";
+        return server;
+    }
+    std::ifstream in(path);
+    if (!in) {
+        server.skip_reason = fmt::format("TV_RGW_ENV={} cannot be read: is the gateway up?", path);
+        return server;
+    }
+    std::string endpoint;
+    for (std::string line; std::getline(in, line);) {
+        auto eq = line.find('=');
+        if (eq == std::string::npos) {
+            continue;
+        }
+        std::string key = line.substr(0, eq);
+        std::string value = line.substr(eq + 1);
+        if (key == "endpoint") {
+            endpoint = value;
+        } else if (key == "access_key") {
+            server.access_key = value;
+        } else if (key == "secret_key") {
+            server.secret_key = value;
+        } else if (key == "region") {
+            server.region = value;
+        }
+    }
+    constexpr std::string_view scheme = "http://";
+    auto colon = endpoint.rfind(':');
+    if (!endpoint.starts_with(scheme) || colon == std::string::npos || colon < scheme.size() ||
+        server.access_key.empty() || server.secret_key.empty()) {
+        server.skip_reason = fmt::format("{} does not name an http:// endpoint and keys", path);
+        return server;
+    }
+    server.host = endpoint.substr(scheme.size(), colon - scheme.size());
+    server.port = static_cast<uint16_t>(std::stoi(endpoint.substr(colon + 1)));
+    if (server.region.empty()) {
+        server.region = "us-east-1";
+    }
+    if (!can_connect(server.port)) {
+        server.skip_reason = fmt::format("nothing listens at {} (from {})", endpoint, path);
+        return server;
+    }
+    server.running = true;
+    return server;
+}
+
+}  // namespace
+
+const rgw_server& rgw() {
+    static const rgw_server server = read_rgw_env();
+    return server;
+}
+
+remote::s3_client_options rgw_options(std::string bucket) {
+    const rgw_server& server = rgw();
+    remote::s3_client_options options;
+    options.endpoint_host = server.host;
+    options.endpoint_port = server.port;
+    options.region = server.region;
+    options.bucket = std::move(bucket);
+    options.retry.base_delay = std::chrono::milliseconds(10);
+    options.retry.max_delay = std::chrono::milliseconds(100);
+    return options;
 }
 
 bool moto_server::set_auth(bool on) {

@@ -34,6 +34,34 @@ moto_server& moto();
 /// A client for `bucket` on moto with the IAM key (or `credentials` when given).
 remote::s3_client_options moto_options(std::string bucket, uint16_t port = 0);
 
+/// The Ceph RADOS Gateway the `rgw` CTest fixture started (tests/support/rgw_fixture.sh), found
+/// through TV_RGW_ENV (the fixture's DIR/env: endpoint=, access_key=, secret_key=, region=).
+/// Run by hand: `tests/support/rgw_fixture.sh up /tmp/rgw && TV_RGW_ENV=/tmp/rgw/env remote_test`.
+struct rgw_server {
+    bool running = false;
+    std::string skip_reason;  ///< why the RGW tests skip when not running
+    std::string host = "127.0.0.1";
+    uint16_t port = 0;
+    std::string access_key;
+    std::string secret_key;
+    std::string region;
+
+    std::string endpoint_url() const { return "http://" + host + ":" + std::to_string(port); }
+};
+
+const rgw_server& rgw();
+
+/// A client for `bucket` on the gateway (path style, signed payloads, short retry delays).
+remote::s3_client_options rgw_options(std::string bucket);
+
+/// Skips the calling test (GTEST_SKIP) unless the gateway is up.
+#define TV_REQUIRE_RGW()                                                  \
+    do {                                                                  \
+        if (!::tv::testing::rgw().running) {                              \
+            GTEST_SKIP() << ::tv::testing::rgw().skip_reason;             \
+        }                                                                 \
+    } while (0)
+
 /// Answers the first `fail_count` requests with `fail_status` + an S3 error document carrying
 /// `fail_code`, then forwards requests to moto unchanged (signatures stay valid: the Host header
 /// is passed through) and relays the answers.
