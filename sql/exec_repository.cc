@@ -33,10 +33,6 @@ int64_t now_ms() {
         .count();
 }
 
-std::string time_text(int64_t unix_ms) {
-    auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(unix_ms));
-    return fmt::format("{:%Y-%m-%d %H:%M:%S}", std::chrono::floor<std::chrono::seconds>(t));
-}
 
 io::task<statement_result> create_repository(exec_context& ctx, const create_repository_stmt& s) {
     if (auto denied = require_role(ctx, storage::role_db_admin, "CREATE REPOSITORY")) {
@@ -89,14 +85,14 @@ statement_result show_repositories(exec_context& ctx, const show_repositories_st
     if (auto denied = require_role(ctx, storage::role_db_admin, "SHOW REPOSITORIES")) {
         return *denied;
     }
-    if (s.predicate.where || !s.predicate.order_by.empty() || s.predicate.limit) {
-        return not_supported("SHOW REPOSITORIES with WHERE, ORDER BY or LIMIT");
-    }
     result_set rs = make_result({"RepoId", "RepoName", "CreateTime", "IsReadOnly", "Location", "Broker", "ErrMsg"});
     for (const auto& [name, r] : ctx.catalog.repositories()) {
         // Locations never hold secrets (keys go in PROPERTIES), so they are shown as given.
-        rs.rows.push_back({std::to_string(r.id), r.name, time_text(r.create_time_ms), r.read_only ? "true" : "false",
+        rs.rows.push_back({std::to_string(r.id), r.name, datetime_text(r.create_time_ms), r.read_only ? "true" : "false",
                            r.location, r.broker.empty() ? "-" : r.broker, cell{}});
+    }
+    if (auto e = apply_show_predicate(ctx, s.predicate, rs)) {
+        return *e;
     }
     return rs;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Session and utility statements: USE, SET, SET NAMES, transactions (autocommit only), SHOW
-// VARIABLES, SELECT without FROM, ADMIN SET/SHOW FRONTEND CONFIG, SHOW PROCESSLIST/WARNINGS.
+// VARIABLES, SELECT without FROM, ADMIN SET/SHOW FRONTEND CONFIG, SHOW PROCESSLIST/WARNINGS;
+// and the LIKE / WHERE / ORDER BY / LIMIT handling every SHOW shares.
 #include "io/ascii.hh"
 #include "sql/const_eval.hh"
 #include "sql/executor.hh"
@@ -8,6 +9,12 @@
 #include "sql/privileges.hh"
 #include "sql/variables.hh"
 #include "storage/catalog.hh"
+
+#include <fmt/chrono.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
 
 namespace tv::sql {
 
@@ -175,6 +182,18 @@ statement_result run_admin_set_config(exec_context& ctx, const admin_set_config_
     return ok_result{};
 }
 
+std::optional<int64_t> as_number(const cell& c) {
+    if (!c) {
+        return std::nullopt;
+    }
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(c->data(), c->data() + c->size(), v);
+    if (ec != std::errc{} || end != c->data() + c->size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
 }  // namespace
 
 result_set make_result(std::initializer_list<const char*> columns) {
@@ -297,6 +316,58 @@ std::optional<statement_result> execute_session_statement(exec_context& ctx, con
             [](const auto&) -> std::optional<statement_result> { return std::nullopt; },
         },
         stmt);
+}
+
+/// WHERE, ORDER BY (result column names; numbers compare as numbers) and LIMIT of a SHOW.
+std::optional<sql_error> apply_show_predicate(const exec_context& ctx, const show_predicate& p, result_set& rs) {
+    show_filter filter;
+    filter.where = p.where;
+    if (auto e = apply_show_filter(ctx, filter, rs)) {
+        return e;
+    }
+    if (!p.order_by.empty()) {
+        std::vector<std::pair<size_t, bool>> keys;
+        for (const auto& item : p.order_by) {
+            const auto* ref = item.value.as<column_ref>();
+            size_t i = 0;
+            while (ref != nullptr && i < rs.columns.size() &&
+                   ascii_lower(rs.columns[i].name) != ascii_lower(ref->column)) {
+                ++i;
+            }
+            if (ref == nullptr || i == rs.columns.size()) {
+                return make_error(errc::bad_field, "Unknown column '{}' in 'order clause'", to_sql(item.value));
+            }
+            keys.emplace_back(i, item.descending);
+        }
+        std::stable_sort(rs.rows.begin(), rs.rows.end(), [&](const row& a, const row& b) {
+            for (auto [i, descending] : keys) {
+                auto na = as_number(a[i]);
+                auto nb = as_number(b[i]);
+                int order = 0;
+                if (na && nb) {
+                    order = *na < *nb ? -1 : (*na > *nb ? 1 : 0);
+                } else {
+                    order = a[i].value_or("").compare(b[i].value_or(""));
+                    order = order < 0 ? -1 : (order > 0 ? 1 : 0);
+                }
+                if (order != 0) {
+                    return descending ? order > 0 : order < 0;
+                }
+            }
+            return false;
+        });
+    }
+    if (p.limit) {
+        size_t offset = std::min<uint64_t>(p.limit->offset, rs.rows.size());
+        size_t count = std::min<uint64_t>(p.limit->count, rs.rows.size() - offset);
+        rs.rows = std::vector<row>(rs.rows.begin() + offset, rs.rows.begin() + offset + count);
+    }
+    return std::nullopt;
+}
+
+std::string datetime_text(int64_t unix_ms) {
+    auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(unix_ms));
+    return fmt::format("{:%Y-%m-%d %H:%M:%S}", std::chrono::floor<std::chrono::seconds>(t));
 }
 
 }  // namespace tv::sql

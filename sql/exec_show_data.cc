@@ -31,73 +31,6 @@ std::string readable_size(uint64_t bytes) {
     return fmt::format("{:.3f} {}", value, units[unit]);
 }
 
-std::string time_text(int64_t unix_ms) {
-    if (unix_ms <= 0) {
-        return "NULL";
-    }
-    auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(unix_ms));
-    return fmt::format("{:%Y-%m-%d %H:%M:%S}", std::chrono::floor<std::chrono::seconds>(t));
-}
-
-std::optional<int64_t> as_number(const cell& c) {
-    if (!c) {
-        return std::nullopt;
-    }
-    int64_t v = 0;
-    auto [end, ec] = std::from_chars(c->data(), c->data() + c->size(), v);
-    if (ec != std::errc{} || end != c->data() + c->size()) {
-        return std::nullopt;
-    }
-    return v;
-}
-
-/// WHERE, ORDER BY (result column names; numbers compare as numbers) and LIMIT of a SHOW.
-std::optional<sql_error> apply_show_predicate(const exec_context& ctx, const show_predicate& p, result_set& rs) {
-    show_filter filter;
-    filter.where = p.where;
-    if (auto e = apply_show_filter(ctx, filter, rs)) {
-        return e;
-    }
-    if (!p.order_by.empty()) {
-        std::vector<std::pair<size_t, bool>> keys;
-        for (const auto& item : p.order_by) {
-            const auto* ref = item.value.as<column_ref>();
-            size_t i = 0;
-            while (ref != nullptr && i < rs.columns.size() &&
-                   ascii_lower(rs.columns[i].name) != ascii_lower(ref->column)) {
-                ++i;
-            }
-            if (ref == nullptr || i == rs.columns.size()) {
-                return make_error(errc::bad_field, "Unknown column '{}' in 'order clause'", to_sql(item.value));
-            }
-            keys.emplace_back(i, item.descending);
-        }
-        std::stable_sort(rs.rows.begin(), rs.rows.end(), [&](const row& a, const row& b) {
-            for (auto [i, descending] : keys) {
-                auto na = as_number(a[i]);
-                auto nb = as_number(b[i]);
-                int order = 0;
-                if (na && nb) {
-                    order = *na < *nb ? -1 : (*na > *nb ? 1 : 0);
-                } else {
-                    order = a[i].value_or("").compare(b[i].value_or(""));
-                    order = order < 0 ? -1 : (order > 0 ? 1 : 0);
-                }
-                if (order != 0) {
-                    return descending ? order > 0 : order < 0;
-                }
-            }
-            return false;
-        });
-    }
-    if (p.limit) {
-        size_t offset = std::min<uint64_t>(p.limit->offset, rs.rows.size());
-        size_t count = std::min<uint64_t>(p.limit->count, rs.rows.size() - offset);
-        rs.rows = std::vector<row>(rs.rows.begin() + offset, rs.rows.begin() + offset + count);
-    }
-    return std::nullopt;
-}
-
 std::variant<std::pair<std::string, const storage::table*>, sql_error> need_table(exec_context& ctx,
                                                                                  const qualified_name& name) {
     auto db = resolve_db(ctx, name.db);
@@ -163,7 +96,7 @@ statement_result show_partitions(exec_context& ctx, const show_partitions_stmt& 
     for (const auto& p : t.partitioning.partitions) {
         auto stats = storage::stats_of_partition(ctx.catalog, p, t.indexes.empty() ? 0 : t.indexes[0].id);
         rs.rows.push_back({std::to_string(p.id), p.name, std::to_string(p.visible_version),
-                           time_text(p.visible_version_time_ms), "0", "NORMAL", joined(t.partitioning.columns),
+                           p.visible_version_time_ms > 0 ? datetime_text(p.visible_version_time_ms) : "NULL", "0", "NORMAL", joined(t.partitioning.columns),
                            partition_bounds(t, p), distribution_key, std::to_string(p.buckets), "1", "HDD",
                            "9999-12-31 23:59:59", "NULL", readable_size(stats.data_size), "false",
                            std::to_string(stats.rows)});
