@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// HTTP request parsing with Boost.Beast over io/ recv, and response serialization.
+// HTTP parsing with Boost.Beast: requests over io/ recv (server side), responses over an
+// io::stream (client side, plain or TLS); and the serializers for both directions.
 #include "io/http_codec.hh"
 
 #include "io/ops.hh"
@@ -221,7 +222,7 @@ std::string serialize_request(std::string_view method, std::string_view target,
     return out;
 }
 
-task<result<http_client_response>> read_response(int fd, std::string& carry, size_t body_limit,
+task<result<http_client_response>> read_response(stream& connection, std::string& carry, size_t body_limit,
                                                  bool head_request, std::stop_token stop) {
     http::response_parser<http::string_body> parser;
     parser.eager(true);
@@ -249,7 +250,7 @@ task<result<http_client_response>> read_response(int fd, std::string& carry, siz
                 continue;  // the header was consumed; the body may already be in `carry`
             }
         }
-        auto n = co_await recv(fd, chunk, stop);
+        auto n = co_await connection.read_some(chunk, stop);
         if (!n) {
             co_return n.error();
         }
@@ -280,6 +281,12 @@ task<result<http_client_response>> read_response(int fd, std::string& carry, siz
     response.keep_alive = message.keep_alive();
     response.body = std::move(message.body());
     co_return response;
+}
+
+task<result<http_client_response>> read_response(int fd, std::string& carry, size_t body_limit,
+                                                 bool head_request, std::stop_token stop) {
+    socket_stream connection(fd);
+    co_return co_await read_response(connection, carry, body_limit, head_request, std::move(stop));
 }
 
 }  // namespace tv::io

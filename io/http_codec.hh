@@ -4,6 +4,7 @@
 #pragma once
 
 #include "io/error.hh"
+#include "io/stream.hh"
 #include "io/task.hh"
 
 #include <cstddef>
@@ -103,13 +104,17 @@ std::string serialize_request(std::string_view method, std::string_view target,
                               const std::vector<std::pair<std::string, std::string>>& headers,
                               std::string_view body = {});
 
-/// Reads one response from a connection: Content-Length, chunked and read-until-close bodies.
-/// `carry` holds bytes received past the previous response and must be passed again.
-/// `head_request`: the request was HEAD, so the response has no body whatever its headers say.
-/// A 1xx response comes back as it is (empty body); read again for the final one. A body larger
-/// than `body_limit` is std::errc::message_size; a connection closed before a whole response is
-/// std::errc::bad_message (no bytes at all: std::errc::connection_reset, so a caller can tell a
-/// stale keep-alive connection from a broken response).
+/// Reads one response from a connection (a plain socket or TLS): Content-Length, chunked and
+/// read-until-close bodies. `carry` holds bytes received past the previous response and must be
+/// passed again. `head_request`: the request was HEAD, so the response has no body whatever its
+/// headers say. A 1xx response comes back as it is (empty body); read again for the final one.
+/// A body larger than `body_limit` is std::errc::message_size; a connection closed before a
+/// whole response is std::errc::bad_message (no bytes at all: std::errc::connection_reset, so a
+/// caller can tell a stale keep-alive connection from a broken response). Requests go out as
+/// serialize_request() text through the same stream's write_all().
+task<result<http_client_response>> read_response(stream& connection, std::string& carry, size_t body_limit,
+                                                 bool head_request, std::stop_token stop = {});
+/// The same over a plain socket descriptor.
 task<result<http_client_response>> read_response(int fd, std::string& carry, size_t body_limit,
                                                  bool head_request, std::stop_token stop = {});
 

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// The HTTP client: connection pool, request exchange, 100-continue and deadlines.
+// The HTTP client: connection pool (TLS sessions included), request exchange, 100-continue
+// and deadlines.
 #include "remote/http_client.hh"
 
 #include "io/ops.hh"
+#include "io/tls.hh"
 #include "io/when_all.hh"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <strings.h>
 
@@ -103,6 +106,14 @@ std::span<const std::byte> as_bytes(const std::string& s) {
 
 }  // namespace
 
+std::string http_endpoint::key() const {
+    if (!use_tls) {
+        return authority();
+    }
+    return fmt::format("https://{}@{}|{}|{}", tls_server_name.empty() ? host : tls_server_name, authority(), ca_file,
+                       verify_tls ? "verify" : "no-verify");
+}
+
 http_client::http_client(http_client_options options) : _options(std::move(options)) {}
 
 http_client::~http_client() = default;
@@ -128,12 +139,49 @@ io::task<io::result<http_client::connection>> http_client::open(http_endpoint en
     if (!address) {
         co_return address.error();
     }
-    auto fd = co_await io::connect_tcp(*address, endpoint.port, std::move(stop));
+    auto fd = co_await io::connect_tcp(*address, endpoint.port, stop);
     if (!fd) {
         co_return fd.error();
     }
+    connection conn;
+    conn.fd = std::move(*fd);
+    if (endpoint.use_tls) {
+        io::tls_client_options tls;
+        tls.server_name = endpoint.tls_server_name.empty() ? endpoint.host : endpoint.tls_server_name;
+        tls.ca_file = endpoint.ca_file;
+        tls.verify = endpoint.verify_tls;
+        auto session = co_await io::tls_stream::connect(conn.fd.get(), std::move(tls), std::move(stop));
+        if (!session) {
+            co_return session.error();
+        }
+        conn.stream = std::move(*session);
+    } else {
+        conn.stream = std::make_unique<io::socket_stream>(conn.fd.get());
+    }
     ++_stats.connections_opened;
-    co_return connection{std::move(*fd), {}};
+    co_return std::move(conn);
+}
+
+io::task<io::result<void>> http_client::send_body(io::stream& stream, const http_client_request& request,
+                                                  std::stop_token stop) {
+    if (!request.pacer) {
+        co_return co_await stream.write_all(request.body, stop);
+    }
+    auto rest = request.body;
+    size_t slice = std::max<size_t>(1, request.pacer.slice);
+    while (!rest.empty()) {
+        size_t n = std::min(slice, rest.size());
+        auto allowed = co_await request.pacer.take(n);
+        if (!allowed) {
+            co_return std::make_error_code(std::errc::operation_canceled);
+        }
+        auto sent = co_await stream.write_all(rest.first(n), stop);
+        if (!sent) {
+            co_return sent.error();
+        }
+        rest = rest.subspan(n);
+    }
+    co_return io::result<void>{};
 }
 
 io::task<io::result<io::http_client_response>> http_client::exchange(connection& conn,
@@ -149,26 +197,26 @@ io::task<io::result<io::http_client_response>> http_client::exchange(connection&
         headers.emplace_back("Expect", "100-continue");
     }
     bool head_request = request.method == "HEAD";
-    int fd = conn.fd.get();
+    io::stream& stream = *conn.stream;
     constexpr size_t inline_body_limit = 64 * 1024;
-    if (!expect_continue && request.body.size() <= inline_body_limit) {
+    if (!expect_continue && !request.pacer && request.body.size() <= inline_body_limit) {
         // One send for a small request: head and body in one segment.
         std::string body_text(reinterpret_cast<const char*>(request.body.data()), request.body.size());
         std::string whole = io::serialize_request(request.method, request.target, headers, body_text);
-        auto sent = co_await io::send_all(fd, as_bytes(whole), stop);
+        auto sent = co_await stream.write_all(as_bytes(whole), stop);
         if (!sent) {
             co_return sent.error();
         }
     } else {
         std::string head = io::serialize_request(request.method, request.target, headers);
-        auto sent = co_await io::send_all(fd, as_bytes(head), stop);
+        auto sent = co_await stream.write_all(as_bytes(head), stop);
         if (!sent) {
             co_return sent.error();
         }
         if (expect_continue) {
             size_t limit = _options.max_response_body;
-            auto read_interim = [fd, &conn, limit](std::stop_token s) {
-                return io::read_response(fd, conn.carry, limit, false, std::move(s));
+            auto read_interim = [&stream, &conn, limit](std::stop_token s) {
+                return io::read_response(stream, conn.carry, limit, false, std::move(s));
             };
             auto interim =
                 co_await with_timeout<io::http_client_response>(_options.expect_continue_wait, stop, read_interim);
@@ -183,13 +231,14 @@ io::task<io::result<io::http_client_response>> http_client::exchange(connection&
             }
             // 100 Continue, or a server that ignores Expect: send the body.
         }
-        auto body_sent = co_await io::send_all(fd, request.body, stop);
+        auto body_sent = co_await send_body(stream, request, stop);
         if (!body_sent) {
             co_return body_sent.error();
         }
     }
     for (;;) {
-        auto response = co_await io::read_response(fd, conn.carry, _options.max_response_body, head_request, stop);
+        auto response =
+            co_await io::read_response(stream, conn.carry, _options.max_response_body, head_request, stop);
         if (!response) {
             co_return response.error();
         }
@@ -203,7 +252,7 @@ io::task<io::result<io::http_client_response>> http_client::exchange(connection&
 io::task<io::result<io::http_client_response>> http_client::send(http_endpoint endpoint, http_client_request request,
                                                                  std::stop_token stop) {
     if (!has_header(request.headers, "Host")) {
-        std::string host = endpoint.port == 80 ? endpoint.host : endpoint.key();
+        std::string host = endpoint.port == endpoint.default_port() ? endpoint.host : endpoint.authority();
         request.headers.emplace(request.headers.begin(), "Host", std::move(host));
     }
     ++_stats.requests;
@@ -225,7 +274,8 @@ io::task<io::result<io::http_client_response>> http_client::send(http_endpoint e
             conn = std::move(*opened);
         }
         auto exchange_op = [this, &conn, &request](std::stop_token s) { return exchange(conn, request, std::move(s)); };
-        auto response = co_await with_timeout<io::http_client_response>(_options.request_timeout, stop, exchange_op);
+        auto deadline = _options.request_timeout + request.pacer.allowance;
+        auto response = co_await with_timeout<io::http_client_response>(deadline, stop, exchange_op);
         if (!response) {
             // The server may close an idle keep-alive connection at any time; a request that got
             // no response byte on a reused connection is sent again on a fresh one.

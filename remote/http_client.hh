@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// http_client: HTTP/1.1 requests over io/ sockets with a keep-alive connection pool per
-// endpoint, timeouts, and Expect: 100-continue for large bodies. Plain HTTP only for now; it
-// knows nothing about S3 (signing and retries are s3_client's).
+// http_client: HTTP/1.1 requests over io/ sockets, plain or TLS, with a keep-alive connection
+// pool per endpoint, timeouts, and Expect: 100-continue for large bodies. It knows nothing
+// about S3 (signing and retries are s3_client's).
 #pragma once
 
 #include "io/error.hh"
 #include "io/http_codec.hh"
 #include "io/socket.hh"
+#include "io/stream.hh"
 #include "io/task.hh"
+#include "remote/body_pacer.hh"
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -28,7 +32,20 @@ struct http_endpoint {
     std::string host;
     uint16_t port = 80;
 
-    std::string key() const { return host + ":" + std::to_string(port); }
+    // ---- TLS (https://)
+    bool use_tls = false;
+    /// SNI and the name the server's certificate must carry; empty: `host`. Differs from `host`
+    /// when connecting to an address chosen otherwise (tests, private DNS).
+    std::string tls_server_name;
+    std::string ca_file;     ///< PEM CA certificates to trust; empty: the system store
+    bool verify_tls = true;  ///< false: no certificate or host-name check (the caller warns)
+
+    /// "host:port" for messages.
+    std::string authority() const { return host + ":" + std::to_string(port); }
+    /// The pool key: connections are shared only between endpoints with the same TLS settings.
+    std::string key() const;
+    /// 443 over TLS, else 80: the port the Host header leaves out.
+    uint16_t default_port() const noexcept { return use_tls ? 443 : 80; }
 };
 
 struct http_client_options {
@@ -53,6 +70,7 @@ struct http_client_request {
     std::vector<std::pair<std::string, std::string>> headers;
     /// Must stay valid until the request's task finishes.
     std::span<const std::byte> body;
+    body_pacer pacer;
 };
 
 /// Counters for tests and metrics.
@@ -86,10 +104,12 @@ public:
 private:
     struct connection {
         io::socket_fd fd;
+        std::unique_ptr<io::stream> stream;  // over `fd`: plain, or TLS with its session
         std::string carry;  // bytes read past the last response (never expected, kept safe)
     };
 
     io::task<io::result<connection>> open(http_endpoint endpoint, std::stop_token stop);
+    io::task<io::result<void>> send_body(io::stream& stream, const http_client_request& request, std::stop_token stop);
     io::task<io::result<io::http_client_response>> exchange(connection& conn, const http_client_request& request,
                                                             std::stop_token stop);
     void release(const http_endpoint& endpoint, connection conn);

@@ -91,7 +91,7 @@ io::task<remote_result<void>> local_store::make_dirs(std::string dir) {
     co_return remote_result<void>{};
 }
 
-io::task<remote_result<void>> local_store::put(std::string key, std::span<const std::byte> data) {
+io::task<remote_result<void>> local_store::put(std::string key, std::span<const std::byte> data, body_pacer pacer) {
     if (auto why = check_key(key)) {
         co_return bad_key(*why);
     }
@@ -106,7 +106,15 @@ io::task<remote_result<void>> local_store::put(std::string key, std::span<const 
     if (!f) {
         co_return from_error_code(f.error(), fmt::format("create {}", temp));
     }
-    auto written = co_await io::write_fully(f->fd(), data, 0);
+    // A local write is one burst: pace the whole of it before it goes.
+    bool allowed = true;
+    if (pacer) {
+        allowed = co_await pacer.take(data.size());
+    }
+    io::result<void> written = std::make_error_code(std::errc::operation_canceled);
+    if (allowed) {
+        written = co_await io::write_fully(f->fd(), data, 0);
+    }
     // Not `written ? co_await ... : ...`: GCC 12 mishandles co_await inside ?:.
     io::result<void> synced = written;
     if (written) {
@@ -252,6 +260,164 @@ io::task<remote_result<void>> local_store::remove(std::vector<std::string> keys)
         }
     }
     co_return remote_result<void>{};
+}
+
+io::task<remote_result<size_t>> local_store::read(std::string key, uint64_t offset, std::span<std::byte> into,
+                                                 std::stop_token stop) {
+    if (auto why = check_key(key)) {
+        co_return bad_key(*why);
+    }
+    std::string path = _root + "/" + key;
+    auto f = co_await io::open_file(path, O_RDONLY, 0, io::direct_mode::preferred);
+    if (!f) {
+        co_return from_error_code(f.error(), fmt::format("open {} under {}", key, _root));
+    }
+    io::result<size_t> n = size_t{0};
+    if (f->direct() && !io::direct_aligned(into, offset)) {
+        // An unaligned request (a caller's own buffer) goes through the page cache instead.
+        auto buffered = co_await io::open_file(path, O_RDONLY);
+        if (!buffered) {
+            co_await f->close();
+            co_return from_error_code(buffered.error(), fmt::format("open {} under {}", key, _root));
+        }
+        n = co_await io::read_fully(*buffered, into, offset, stop);
+        co_await buffered->close();
+    } else {
+        n = co_await io::read_fully(*f, into, offset, stop);
+    }
+    co_await f->close();
+    if (!n) {
+        co_return from_error_code(n.error(), fmt::format("read {} under {}", key, _root));
+    }
+    co_return *n;
+}
+
+namespace {
+
+/// A part-wise upload into a temporary file beside the key.
+class local_upload final : public object_upload {
+public:
+    local_upload(local_store* store, std::string key, std::string path, std::string temp, io::file direct,
+                 io::file buffered)
+        : _store(store), _key(std::move(key)), _path(std::move(path)), _temp(std::move(temp)),
+          _direct(std::move(direct)), _buffered(std::move(buffered)) {}
+
+    ~local_upload() override {
+        if (!_finished) {
+            ::unlink(_temp.c_str());  // an upload dropped without complete() or abort()
+        }
+    }
+
+    io::task<remote_result<uploaded_part>> write_part(int number, uint64_t offset, std::span<const std::byte> data,
+                                                      std::stop_token stop, body_pacer pacer) override {
+        if (pacer) {
+            auto allowed = co_await pacer.take(data.size());
+            if (!allowed) {
+                co_return from_error_code(std::make_error_code(std::errc::operation_canceled),
+                                          fmt::format("write {} under {}", _key, _store->root()));
+            }
+        }
+        // O_DIRECT for aligned parts; the unaligned last part through the page cache (the
+        // kernel keeps the two coherent, and the ranges never overlap).
+        int fd = _direct.is_open() && io::direct_aligned(data, offset) ? _direct.fd() : _buffered.fd();
+        auto written = co_await io::write_fully(fd, data, offset, std::move(stop));
+        if (!written) {
+            co_return from_error_code(written.error(), fmt::format("write {} under {}", _key, _store->root()));
+        }
+        co_return uploaded_part{number, {}, data.size()};
+    }
+
+    io::task<remote_result<void>> complete(std::vector<uploaded_part> parts) override {
+        (void)parts;
+        auto synced = co_await io::fdatasync(_buffered.fd());
+        io::result<void> closed = co_await _buffered.close();
+        if (_direct.is_open()) {
+            auto direct_closed = co_await _direct.close();
+            if (closed && !direct_closed) {
+                closed = direct_closed;
+            }
+        }
+        if (synced && !closed) {
+            synced = closed;
+        }
+        if (!synced) {
+            co_await abort();
+            co_return from_error_code(synced.error(), fmt::format("write {} under {}", _key, _store->root()));
+        }
+        auto renamed = co_await io::renameat(AT_FDCWD, _temp, AT_FDCWD, _path);
+        if (!renamed) {
+            co_await abort();
+            co_return from_error_code(renamed.error(), fmt::format("rename {} to {}", _temp, _path));
+        }
+        _finished = true;
+        co_return co_await sync_dir(parent_of(_path));
+    }
+
+    io::task<remote_result<void>> abort() override {
+        if (_finished) {
+            co_return remote_result<void>{};
+        }
+        _finished = true;
+        if (_direct.is_open()) {
+            co_await _direct.close();
+        }
+        if (_buffered.is_open()) {
+            co_await _buffered.close();
+        }
+        co_await io::unlinkat(AT_FDCWD, _temp);
+        co_return remote_result<void>{};
+    }
+
+    const std::string& upload_id() const override { return _no_id; }
+
+private:
+    local_store* _store;
+    std::string _key;
+    std::string _path;
+    std::string _temp;
+    io::file _direct;
+    io::file _buffered;
+    bool _finished = false;
+    std::string _no_id;
+};
+
+}  // namespace
+
+io::task<remote_result<std::unique_ptr<object_upload>>> local_store::begin_upload(std::string key) {
+    if (auto why = check_key(key)) {
+        co_return bad_key(*why);
+    }
+    std::string path = _root + "/" + key;
+    auto made = co_await make_dirs(parent_of(path));
+    if (!made) {
+        co_return made.error();
+    }
+    std::string temp = temp_name(path);
+    auto buffered = co_await io::open_file(temp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (!buffered) {
+        co_return from_error_code(buffered.error(), fmt::format("create {}", temp));
+    }
+    auto direct = co_await io::open_file(temp, O_WRONLY, 0644, io::direct_mode::preferred);
+    if (!direct) {
+        co_await buffered->close();
+        co_await io::unlinkat(AT_FDCWD, temp);
+        co_return from_error_code(direct.error(), fmt::format("open {}", temp));
+    }
+    io::file direct_file;
+    if (direct->direct()) {
+        direct_file = std::move(*direct);
+    } else {
+        co_await direct->close();  // the filesystem has no O_DIRECT: one descriptor does
+    }
+    std::unique_ptr<object_upload> upload =
+        std::make_unique<local_upload>(this, key, path, temp, std::move(direct_file), std::move(*buffered));
+    co_return upload;
+}
+
+io::task<remote_result<resumed_upload>> local_store::resume_upload(std::string key, std::string upload_id) {
+    (void)upload_id;
+    co_return make_remote_error(remote_errc::not_found,
+                                fmt::format("a local upload of {} under {} starts over", key, _root));
 }
 
 }  // namespace tv::remote

@@ -16,11 +16,20 @@ public:
     /// puts create missing directories (the root included) as they go.
     explicit local_store(std::string root);
 
-    io::task<remote_result<void>> put(std::string key, std::span<const std::byte> data) override;
+    io::task<remote_result<void>> put(std::string key, std::span<const std::byte> data,
+                                      body_pacer pacer = {}) override;
     io::task<remote_result<std::string>> get(std::string key, std::optional<byte_range> range = {}) override;
     io::task<remote_result<object_info>> head(std::string key) override;
     io::task<remote_result<std::vector<object_info>>> list(std::string prefix) override;
     io::task<remote_result<void>> remove(std::vector<std::string> keys) override;
+    io::task<remote_result<size_t>> read(std::string key, uint64_t offset, std::span<std::byte> into,
+                                         std::stop_token stop = {}) override;
+    /// A temporary file beside the key, written with O_DIRECT where the filesystem allows,
+    /// fdatasynced, renamed into place and its directory fsynced on complete().
+    io::task<remote_result<std::unique_ptr<object_upload>>> begin_upload(std::string key) override;
+    /// Always not_found: a local upload restarts from its first part (local writes are cheap,
+    /// and a half-written temporary file proves nothing about which parts are whole).
+    io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id) override;
     std::string describe() const override { return _root; }
 
     const std::string& root() const noexcept { return _root; }
@@ -29,10 +38,10 @@ public:
     /// check_key() refuses keys containing it.
     static constexpr std::string_view temp_marker = ".tvtmp-";
 
-private:
     /// Creates `dir` and its missing parents, fsyncing each parent that gained an entry.
     io::task<remote_result<void>> make_dirs(std::string dir);
 
+private:
     std::string _root;
 };
 

@@ -5,12 +5,15 @@
 #pragma once
 
 #include "io/task.hh"
+#include "remote/body_pacer.hh"
 #include "remote/remote_error.hh"
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -29,6 +32,39 @@ struct byte_range {
     std::optional<uint64_t> length;
 };
 
+/// A part of an object being uploaded: S3's part number (from 1) and ETag.
+struct uploaded_part {
+    int number = 0;
+    std::string etag;
+    uint64_t size = 0;
+};
+
+/// One object written in parts of one size (the last may be shorter), in any order and
+/// concurrently from the loop that began it; nothing is visible under the key until complete()
+/// succeeds, and abort() leaves nothing behind. S3: a multipart upload; a local directory: a
+/// temporary file renamed into place.
+class object_upload {
+public:
+    virtual ~object_upload() = default;
+
+    /// Stores part `number` (from 1), whose first byte is at `offset` of the object. `data` must
+    /// stay valid until the call completes.
+    virtual io::task<remote_result<uploaded_part>> write_part(int number, uint64_t offset,
+                                                              std::span<const std::byte> data,
+                                                              std::stop_token stop = {}, body_pacer pacer = {}) = 0;
+    /// Makes the object visible from `parts` (every part, in number order).
+    virtual io::task<remote_result<void>> complete(std::vector<uploaded_part> parts) = 0;
+    virtual io::task<remote_result<void>> abort() = 0;
+    /// What resume_upload() needs to continue after a restart ("" when the store cannot resume).
+    virtual const std::string& upload_id() const = 0;
+};
+
+/// An upload continued from its id, with the parts the store already holds.
+struct resumed_upload {
+    std::unique_ptr<object_upload> upload;
+    std::vector<uploaded_part> parts;
+};
+
 /// Keys are '/'-separated paths relative to the store's root, as S3 keys under a prefix. Every
 /// call validates them: no empty key, no leading '/', no empty, "." or ".." component.
 ///
@@ -43,12 +79,25 @@ class object_store {
 public:
     virtual ~object_store() = default;
 
-    virtual io::task<remote_result<void>> put(std::string key, std::span<const std::byte> data) = 0;
+    /// `pacer`, when given, paces the bytes as they go out (rate limits).
+    virtual io::task<remote_result<void>> put(std::string key, std::span<const std::byte> data,
+                                              body_pacer pacer = {}) = 0;
     virtual io::task<remote_result<std::string>> get(std::string key, std::optional<byte_range> range = {}) = 0;
     /// remote_errc::not_found when there is no such object.
     virtual io::task<remote_result<object_info>> head(std::string key) = 0;
     virtual io::task<remote_result<std::vector<object_info>>> list(std::string prefix) = 0;
     virtual io::task<remote_result<void>> remove(std::vector<std::string> keys) = 0;
+
+    /// Reads bytes [offset, offset + into.size()) into `into` and yields how many there were
+    /// (fewer at the end of the object). `into` must stay valid until the call completes.
+    virtual io::task<remote_result<size_t>> read(std::string key, uint64_t offset, std::span<std::byte> into,
+                                                 std::stop_token stop = {}) = 0;
+
+    /// Begins a part-wise upload of `key`.
+    virtual io::task<remote_result<std::unique_ptr<object_upload>>> begin_upload(std::string key) = 0;
+    /// Continues the upload `upload_id` of `key`; remote_errc::not_found when the store no
+    /// longer has it (or cannot resume), and the caller begins a new one.
+    virtual io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id) = 0;
 
     /// Where the store is, for messages and logs: never a secret.
     virtual std::string describe() const = 0;

@@ -26,6 +26,9 @@ enum class remote_errc {
 struct remote_error {
     remote_errc code;
     std::string message;
+    /// Worth trying again (a 5xx, throttling, a reset or a timeout that the store's own
+    /// retries did not get past); never for configuration, permission or not-found errors.
+    bool retryable = false;
 };
 
 template <class T>

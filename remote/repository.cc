@@ -2,6 +2,8 @@
 // Repository root naming, __repo_info's JSON, and the ping CREATE REPOSITORY runs.
 #include "remote/repository.hh"
 
+#include "io/log.hh"
+#include "io/tls.hh"
 #include "remote/local_repository.hh"
 #include "remote/s3_client.hh"
 
@@ -14,6 +16,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <optional>
 #include <sstream>
 
 namespace tv::remote {
@@ -54,32 +57,47 @@ remote_result<repo_info> decode_repo_info(std::string_view text) {
     }
 }
 
+namespace {
+
+/// HTTPS settings: the CA file is loaded here, so an unusable one fails CREATE REPOSITORY with
+/// its own message rather than every request later.
+std::optional<remote_error> apply_tls(const repository_config& config, s3_client_options& options) {
+    options.use_tls = config.use_https;
+    if (!config.use_https) {
+        return std::nullopt;
+    }
+    options.ca_file = config.ca_file;
+    options.verify_tls = config.verify_tls;
+    auto context = io::tls_context::get(config.ca_file, config.verify_tls);
+    if (!context) {
+        const auto& ec = context.error();
+        std::string why = io::is_tls_error(ec) ? io::tls_error_reason(ec) : ec.message();
+        return make_remote_error(remote_errc::bad_config,
+                                 config.ca_file.empty()
+                                     ? fmt::format("cannot load the system's CA certificates: {}", why)
+                                     : fmt::format("cannot use CA file '{}' (aws.s3.ca_file): {}", config.ca_file, why));
+    }
+    if (!config.verify_tls) {
+        TV_LOG_WARN("repository {}: TLS certificate verification is off ({}=false): the server at {} is not "
+                    "authenticated",
+                    config.location, tls_verify_property, config.endpoint_host);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 remote_result<std::unique_ptr<object_store>> open_store(const repository_config& config) {
     if (config.kind == store_kind::local) {
         return std::unique_ptr<object_store>(std::make_unique<local_store>(config.local_path));
     }
-    if (config.use_https) {
-        return make_remote_error(remote_errc::not_supported,
-                                 "S3 over HTTPS is not supported yet (TLS is being built): give an http:// endpoint");
-    }
-    if (config.credentials == credential_source::instance_profile || !config.iam_role_arn.empty()) {
-        return make_remote_error(remote_errc::not_supported,
-                                 "instance-profile and assume-role credentials are not supported yet: give "
-                                 "aws.s3.access_key and aws.s3.secret_key");
-    }
-    aws_credentials credentials{config.access_key, config.secret_key, config.session_token};
-    if (config.credentials == credential_source::environment) {
-        auto from_environment = credentials_from_environment();
-        if (!from_environment) {
-            return make_remote_error(remote_errc::bad_config,
-                                     "no credentials: set aws.s3.access_key and aws.s3.secret_key, or "
-                                     "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the server's environment");
-        }
-        credentials = *from_environment;
+    auto credentials = make_credentials_provider(config);
+    if (!credentials) {
+        return credentials.error();
     }
     s3_client_options options;
     std::string_view host = config.endpoint_host;
-    options.endpoint_port = 80;
+    options.endpoint_port = config.use_https ? 443 : 80;
     if (auto colon = host.rfind(':'); colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos) {
         unsigned port = 0;
         auto digits = host.substr(colon + 1);
@@ -93,6 +111,9 @@ remote_result<std::unique_ptr<object_store>> open_store(const repository_config&
     }
     options.endpoint_host = std::string(host);
     options.connect_host = std::string(host);
+    if (auto e = apply_tls(config, options)) {
+        return *e;
+    }
     if (!config.region.empty()) {
         options.region = config.region;
     }
@@ -101,7 +122,7 @@ remote_result<std::unique_ptr<object_store>> open_store(const repository_config&
     options.payload_signing = config.signing == payload_signing::signed_payload ? s3_payload_signing::signed_payload
                                                                                 : s3_payload_signing::unsigned_payload;
     std::string prefix = config.prefix.empty() ? std::string{} : config.prefix + "/";
-    return std::unique_ptr<object_store>(std::make_unique<s3_object_store>(options, credentials, prefix));
+    return std::unique_ptr<object_store>(std::make_unique<s3_object_store>(options, *credentials, prefix));
 }
 
 io::task<remote_result<repo_info>> ping_repository(object_store& store, std::string name, bool read_only,

@@ -28,6 +28,8 @@ enum class setting {
     use_instance_profile,
     iam_role_arn,
     external_id,
+    sts_endpoint,
+    imds_endpoint,
     payload_signing,
     ca_file,
     enable_ssl,
@@ -68,6 +70,8 @@ constexpr std::array aliases{
     alias{"aws.s3.use_instance_profile", setting::use_instance_profile, "instance profile use"},
     alias{"aws.s3.iam_role_arn", setting::iam_role_arn, "the IAM role"},
     alias{"aws.s3.external_id", setting::external_id, "the external id"},
+    alias{"aws.s3.sts_endpoint", setting::sts_endpoint, "the STS endpoint"},
+    alias{"aws.s3.imds_endpoint", setting::imds_endpoint, "the IMDS endpoint"},
     alias{"aws.s3.payload_signing", setting::payload_signing, "payload signing"},
     alias{"aws.s3.ca_file", setting::ca_file, "the CA file"},
     alias{"aws.s3.enable_ssl", setting::enable_ssl, "HTTPS use"},
@@ -154,6 +158,57 @@ std::optional<remote_error> parse_endpoint(const given& g, repository_config& c,
     return std::nullopt;
 }
 
+/// "scheme://host[:port]" from a value with or without a scheme (`https_default` decides then).
+std::optional<remote_error> normalize_url(const given& g, bool https_default, std::string& out) {
+    std::string_view v = g.value;
+    std::string_view scheme = https_default ? "https" : "http";
+    if (v.starts_with("https://")) {
+        scheme = "https";
+        v.remove_prefix(8);
+    } else if (v.starts_with("http://")) {
+        scheme = "http";
+        v.remove_prefix(7);
+    } else if (v.find("://") != v.npos) {
+        return bad(fmt::format("Repository property '{}' has an unsupported scheme in '{}': use http:// or https://",
+                               g.name, g.value));
+    }
+    while (!v.empty() && v.back() == '/') {
+        v.remove_suffix(1);
+    }
+    if (v.empty() || v.find_first_of("/?# \t") != v.npos) {
+        return bad(fmt::format("Invalid endpoint '{}' in repository property '{}': expected host[:port], with or "
+                               "without http:// or https://",
+                               g.value, g.name));
+    }
+    out = fmt::format("{}://{}", scheme, v);
+    return std::nullopt;
+}
+
+/// The STS endpoint AssumeRole uses and the IMDS endpoint of the instance profile.
+std::optional<remote_error> parse_credential_endpoints(const std::map<setting, given>& values, repository_config& c) {
+    if (auto it = values.find(setting::imds_endpoint); it != values.end()) {
+        if (auto e = normalize_url(it->second, false, c.imds_endpoint)) {
+            return e;
+        }
+        if (c.imds_endpoint.starts_with("https://")) {
+            return bad(fmt::format("Repository property '{}' must be an http:// URL: the instance metadata service "
+                                   "speaks plain HTTP only",
+                                   it->second.name));
+        }
+    }
+    if (c.iam_role_arn.empty()) {
+        return std::nullopt;
+    }
+    if (auto it = values.find(setting::sts_endpoint); it != values.end()) {
+        return normalize_url(it->second, c.use_https, c.sts_endpoint);
+    }
+    // S3-compatible stores that implement STS (MinIO, Ceph RGW) serve it at their S3 endpoint;
+    // AWS has a regional STS endpoint.
+    c.sts_endpoint = c.endpoint_given ? fmt::format("{}://{}", c.use_https ? "https" : "http", c.endpoint_host)
+                                      : fmt::format("https://sts.{}.amazonaws.com", c.region);
+    return std::nullopt;
+}
+
 remote_result<repository_config> parse_s3(std::string_view location, std::string_view scheme, std::string_view rest,
                                           const property_list& props) {
     repository_config c;
@@ -225,6 +280,13 @@ remote_result<repository_config> parse_s3(std::string_view location, std::string
     if (has(setting::external_id) && !has(setting::iam_role_arn)) {
         return bad(fmt::format("Repository property '{}' needs aws.s3.iam_role_arn", name_of(setting::external_id)));
     }
+    if (has(setting::sts_endpoint) && !has(setting::iam_role_arn)) {
+        return bad(fmt::format("Repository property '{}' needs aws.s3.iam_role_arn", name_of(setting::sts_endpoint)));
+    }
+    if (has(setting::imds_endpoint) && !instance_profile) {
+        return bad(fmt::format("Repository property '{}' needs aws.s3.use_instance_profile = true",
+                               name_of(setting::imds_endpoint)));
+    }
     c.credentials = static_keys        ? credential_source::static_keys
                     : instance_profile ? credential_source::instance_profile
                                        : credential_source::environment;
@@ -292,6 +354,9 @@ remote_result<repository_config> parse_s3(std::string_view location, std::string
     if (!c.endpoint_given) {
         c.endpoint_host = fmt::format("s3.{}.amazonaws.com", c.region);
     }
+    if (auto e = parse_credential_endpoints(values, c)) {
+        return *e;
+    }
     // Path-style for any explicit endpoint (MinIO, Ceph RGW, GCS): bucket names there need not
     // be DNS names; AWS itself is addressed virtual-hosted.
     c.path_style = c.endpoint_given;
@@ -312,10 +377,6 @@ remote_result<repository_config> parse_s3(std::string_view location, std::string
             return bad(fmt::format("Invalid value '{}' for repository property '{}': expected signed or unsigned",
                                    values.at(setting::payload_signing).value, name_of(setting::payload_signing)));
         }
-    }
-    if (!c.verify_tls) {
-        TV_LOG_WARN("repository {}: TLS certificate verification is off ({}=false)", c.location,
-                    tls_verify_property);
     }
     return c;
 }
@@ -387,7 +448,11 @@ std::string repository_config::redacted() const {
     }
     std::string role = iam_role_arn.empty()
                            ? std::string{}
-                           : fmt::format(" assume_role={}{}", iam_role_arn, external_id.empty() ? "" : " external_id=******");
+                           : fmt::format(" assume_role={}{} sts_endpoint={}", iam_role_arn,
+                                         external_id.empty() ? "" : " external_id=******", sts_endpoint);
+    if (!imds_endpoint.empty()) {
+        creds += " imds_endpoint=" + imds_endpoint;
+    }
     return fmt::format("{} bucket={} prefix={} endpoint={}://{} region={} addressing={} credentials={}{} payload={}{}{}",
                        location, bucket, prefix.empty() ? "(none)" : prefix, use_https ? "https" : "http",
                        endpoint_host, region, path_style ? "path-style" : "virtual-hosted", creds, role,

@@ -56,6 +56,13 @@ struct repository_config {
     std::string session_token;
     std::string iam_role_arn;  // assume this role with the base credentials
     std::string external_id;
+    /// Where AssumeRole goes, scheme://host[:port]: aws.s3.sts_endpoint, else the repository's
+    /// own endpoint when one is given (MinIO and Ceph RGW serve STS there), else
+    /// https://sts.<region>.amazonaws.com. Empty without iam_role_arn.
+    std::string sts_endpoint;
+    /// http://host[:port] of the instance metadata service (aws.s3.imds_endpoint); empty: the
+    /// server's AWS_EC2_METADATA_SERVICE_ENDPOINT or http://169.254.169.254.
+    std::string imds_endpoint;
     payload_signing signing = payload_signing::unsigned_payload;  // signed over plain HTTP
     std::string ca_file;
     bool verify_tls = true;
@@ -70,7 +77,8 @@ struct repository_config {
 ///   - one setting under two names with different values: "Properties 'a' and 'b' both set ..."
 ///   - an access key without a secret key (or the reverse), a session token without keys,
 ///     use_instance_profile with static keys, iam_role_arn with neither keys nor an instance
-///     profile, external_id without iam_role_arn, bad booleans or payload_signing values
+///     profile, external_id or sts_endpoint without iam_role_arn, imds_endpoint without the
+///     instance profile, bad booleans, endpoints or payload_signing values
 ///   - hdfs:// and other schemes, relative paths: remote_errc::not_supported / bad_config,
 ///     naming the supported locations
 ///   - any property on a local location (none apply)

@@ -4,6 +4,7 @@
 #include "remote/s3_client.hh"
 
 #include "io/ops.hh"
+#include "io/tls.hh"
 #include "remote/s3_xml.hh"
 
 #include <fmt/format.h>
@@ -23,6 +24,7 @@ struct s3_client::request {
     std::vector<http_header> headers;  // signed, besides Host
     std::span<const std::byte> body;
     std::string payload_hash;
+    body_pacer pacer;
 };
 
 namespace {
@@ -98,7 +100,8 @@ std::string describe_target(const std::string& bucket, const std::string& key) {
     return key.empty() ? fmt::format("s3://{}", bucket) : fmt::format("s3://{}/{}", bucket, key);
 }
 
-s3_error io_failure(const std::error_code& ec, std::string_view op, const std::string& target) {
+s3_error io_failure(const std::error_code& ec, std::string_view op, const std::string& target,
+                    const http_endpoint& endpoint) {
     s3_error e;
     if (ec == std::errc::timed_out) {
         e.kind = s3_error_kind::timeout;
@@ -114,6 +117,11 @@ s3_error io_failure(const std::error_code& ec, std::string_view op, const std::s
                       ec == std::errc::connection_refused;
     }
     e.message = io::describe(ec, fmt::format("{} {}", op, target));
+    if (io::is_tls_handshake_error(ec)) {  // a certificate problem: say which server showed it
+        e.message = fmt::format("{} {}: TLS handshake with {}:{} failed: {}", op, target,
+                                endpoint.tls_server_name.empty() ? endpoint.host : endpoint.tls_server_name,
+                                endpoint.port, io::tls_error_reason(ec));
+    }
     return e;
 }
 
@@ -148,32 +156,30 @@ s3_error http_failure(const io::http_client_response& response, std::string_view
 
 remote_error s3_error::to_remote_error() const {
     remote_errc c = remote_errc::io_error;
-    if (http_status == 404 || code == "NoSuchKey" || code == "NoSuchBucket" || code == "NoSuchUpload") {
+    if (kind == s3_error_kind::credentials) {
+        c = cause;
+    } else if (http_status == 404 || code == "NoSuchKey" || code == "NoSuchBucket" || code == "NoSuchUpload") {
         c = remote_errc::not_found;
     } else if (http_status == 416 || code == "InvalidRange") {
         c = remote_errc::range_not_satisfiable;
     } else if (http_status == 403) {
         c = remote_errc::permission_denied;
     }
-    return make_remote_error(c, message);
-}
-
-std::optional<aws_credentials> credentials_from_environment() {
-    const char* access = std::getenv("AWS_ACCESS_KEY_ID");
-    const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
-    if (access == nullptr || secret == nullptr || *access == '\0' || *secret == '\0') {
-        return std::nullopt;
-    }
-    const char* token = std::getenv("AWS_SESSION_TOKEN");
-    return aws_credentials{access, secret, token != nullptr ? token : ""};
+    remote_error e = make_remote_error(c, message);
+    e.retryable = retryable;
+    return e;
 }
 
 s3_client::s3_client(s3_client_options options, aws_credentials credentials)
+    : s3_client(std::move(options), std::make_shared<static_credentials_provider>(std::move(credentials))) {}
+
+s3_client::s3_client(s3_client_options options, std::shared_ptr<credentials_provider> credentials)
     : _options(std::move(options)), _credentials(std::move(credentials)),
       _signer(_options.region, "s3", sigv4_options::s3()), _http(_options.http), _random(std::random_device{}()) {}
 
 std::string s3_client::describe() const {
-    return fmt::format("s3://{} at http://{}:{}", _options.bucket, _options.endpoint_host, _options.endpoint_port);
+    return fmt::format("s3://{} at {}://{}:{}", _options.bucket, _options.use_tls ? "https" : "http",
+                       _options.endpoint_host, _options.endpoint_port);
 }
 
 std::chrono::milliseconds s3_client::backoff(int attempt) {
@@ -190,8 +196,10 @@ io::task<s3_result<io::http_client_response>> s3_client::execute_once(const requ
     (void)attempt;
     bool virtual_hosted = _options.addressing == s3_addressing::virtual_hosted;
     std::string host_name = virtual_hosted ? _options.bucket + "." + _options.endpoint_host : _options.endpoint_host;
-    std::string host_header =
-        _options.endpoint_port == 80 ? host_name : fmt::format("{}:{}", host_name, _options.endpoint_port);
+    uint16_t default_port = _options.use_tls ? 443 : 80;
+    std::string host_header = _options.endpoint_port == default_port
+                                  ? host_name
+                                  : fmt::format("{}:{}", host_name, _options.endpoint_port);
     std::string raw_path = virtual_hosted ? "/" + req.key
                                           : "/" + _options.bucket + (req.key.empty() ? "" : "/" + req.key);
 
@@ -202,7 +210,18 @@ io::task<s3_result<io::http_client_response>> s3_client::execute_once(const requ
     signing.headers.push_back(http_header{"Host", host_header});
     signing.headers.insert(signing.headers.end(), req.headers.begin(), req.headers.end());
     signing.payload_hash = req.payload_hash;
-    auto signature = _signer.sign(signing, _credentials, std::chrono::system_clock::now());
+    // Asked per attempt: temporary credentials may have been refreshed since the last one.
+    auto credentials = co_await _credentials->get();
+    if (!credentials) {
+        s3_error e;
+        e.kind = s3_error_kind::credentials;
+        e.cause = credentials.error().code;
+        e.retryable = credentials.error().retryable;  // IMDS or STS unreachable: try again
+        e.message = fmt::format("{} {}: {}", req.op, describe_target(_options.bucket, req.key),
+                                credentials.error().message);
+        co_return e;
+    }
+    auto signature = _signer.sign(signing, *credentials, std::chrono::system_clock::now());
 
     http_client_request out;
     out.method = req.method;
@@ -218,14 +237,19 @@ io::task<s3_result<io::http_client_response>> s3_client::execute_once(const requ
     }
     out.headers.emplace_back("User-Agent", "tabletvault");
     out.body = req.body;
+    out.pacer = req.pacer;
 
     http_endpoint endpoint{_options.connect_host.empty() ? host_name : _options.connect_host,
                            _options.endpoint_port};
+    endpoint.use_tls = _options.use_tls;
+    endpoint.tls_server_name = host_name;  // the URL's host, whatever address we connect to
+    endpoint.ca_file = _options.ca_file;
+    endpoint.verify_tls = _options.verify_tls;
     ++_stats.attempts;
     std::string target = describe_target(_options.bucket, req.key);
-    auto response = co_await _http.send(std::move(endpoint), std::move(out), stop);
+    auto response = co_await _http.send(endpoint, std::move(out), stop);
     if (!response) {
-        co_return io_failure(response.error(), req.op, target);
+        co_return io_failure(response.error(), req.op, target, endpoint);
     }
     if (response->status >= 300) {
         co_return http_failure(*response, req.op, target);
@@ -280,8 +304,9 @@ io::task<s3_result<void>> s3_client::create_bucket(std::stop_token stop) {
 }
 
 io::task<s3_result<std::string>> s3_client::put_object(std::string key, std::span<const std::byte> body,
-                                                       std::stop_token stop) {
+                                                       std::stop_token stop, body_pacer pacer) {
     request req{"PutObject", "PUT", std::move(key), {}, {}, body, {}};
+    req.pacer = std::move(pacer);
     auto r = co_await execute(std::move(req), stop);
     if (!r) {
         co_return r.error();
@@ -435,8 +460,10 @@ io::task<s3_result<std::string>> s3_client::create_multipart_upload(std::string 
 }
 
 io::task<s3_result<std::string>> s3_client::upload_part(std::string key, std::string upload_id, int part_number,
-                                                        std::span<const std::byte> body, std::stop_token stop) {
+                                                        std::span<const std::byte> body, std::stop_token stop,
+                                                        body_pacer pacer) {
     request req{"UploadPart", "PUT", std::move(key), {}, {}, body, {}};
+    req.pacer = std::move(pacer);
     req.query.push_back(query_param{"partNumber", std::to_string(part_number)});
     req.query.push_back(query_param{"uploadId", std::move(upload_id)});
     auto r = co_await execute(std::move(req), stop);

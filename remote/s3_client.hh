@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // s3_client: the S3 requests a repository needs, SigV4-signed, over http_client, with S3's
-// error documents parsed and transient failures retried. Plain HTTP endpoints only for now.
+// error documents parsed and transient failures retried, over HTTP or HTTPS.
 #pragma once
 
+#include "remote/credentials.hh"
 #include "remote/http_client.hh"
 #include "remote/object_store.hh"
 #include "remote/remote_error.hh"
@@ -12,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <random>
 #include <span>
@@ -27,6 +29,7 @@ enum class s3_error_kind {
     timeout,    ///< connect or request deadline passed
     cancelled,  ///< the caller's stop token
     protocol,   ///< an answer we cannot use (malformed XML, missing fields, oversized body)
+    credentials,  ///< the credentials provider failed (environment, IMDS, STS); see `cause`
 };
 
 /// Every failure of an S3 request. `message` is for users: it names the operation, the key and
@@ -39,6 +42,7 @@ struct s3_error {
     std::string request_id;  ///< x-amz-request-id or <RequestId>, for the store's operators
     bool retryable = false;
     int attempts = 1;        ///< how many times the request was sent
+    remote_errc cause = remote_errc::io_error;  ///< kind credentials: the provider's error code
 
     /// The object_store view: not_found, range_not_satisfiable, permission_denied or io_error.
     remote_error to_remote_error() const;
@@ -69,7 +73,12 @@ struct s3_retry_options {
 
 struct s3_client_options {
     std::string endpoint_host;  ///< "127.0.0.1", "s3.eu-west-1.amazonaws.com" (no scheme)
-    uint16_t endpoint_port = 80;
+    uint16_t endpoint_port = 80;  ///< 443 for HTTPS endpoints (set it with use_tls)
+    /// HTTPS: the certificate must chain to `ca_file` (PEM; empty: the system store) and name
+    /// the host of the request URL. verify_tls = false skips both checks (callers warn).
+    bool use_tls = false;
+    std::string ca_file;
+    bool verify_tls = true;
     /// Connect here instead of resolving the (virtual-hosted) host name: tests and private DNS.
     std::string connect_host;
     std::string region = "us-east-1";
@@ -79,9 +88,6 @@ struct s3_client_options {
     s3_retry_options retry;
     http_client_options http;
 };
-
-/// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; nullopt unless both keys are set.
-std::optional<aws_credentials> credentials_from_environment();
 
 struct s3_object_head {
     uint64_t size = 0;
@@ -114,11 +120,13 @@ struct s3_client_stats {
 class s3_client {
 public:
     s3_client(s3_client_options options, aws_credentials credentials);
+    /// Asks `credentials` before signing each attempt (it must belong to this client's loop).
+    s3_client(s3_client_options options, std::shared_ptr<credentials_provider> credentials);
 
     io::task<s3_result<void>> create_bucket(std::stop_token stop = {});
     /// The new object's ETag.
     io::task<s3_result<std::string>> put_object(std::string key, std::span<const std::byte> body,
-                                                std::stop_token stop = {});
+                                                std::stop_token stop = {}, body_pacer pacer = {});
     io::task<s3_result<std::string>> get_object(std::string key, std::optional<byte_range> range = {},
                                                 std::stop_token stop = {});
     io::task<s3_result<s3_object_head>> head_object(std::string key, std::stop_token stop = {});
@@ -136,7 +144,8 @@ public:
     io::task<s3_result<std::string>> create_multipart_upload(std::string key, std::stop_token stop = {});
     /// The part's ETag; parts are numbered from 1.
     io::task<s3_result<std::string>> upload_part(std::string key, std::string upload_id, int part_number,
-                                                 std::span<const std::byte> body, std::stop_token stop = {});
+                                                 std::span<const std::byte> body, std::stop_token stop = {},
+                                                 body_pacer pacer = {});
     io::task<s3_result<std::string>> complete_multipart_upload(std::string key, std::string upload_id,
                                                                std::vector<s3_part> parts, std::stop_token stop = {});
     io::task<s3_result<void>> abort_multipart_upload(std::string key, std::string upload_id,
@@ -156,7 +165,7 @@ private:
     std::chrono::milliseconds backoff(int attempt);
 
     s3_client_options _options;
-    aws_credentials _credentials;
+    std::shared_ptr<credentials_provider> _credentials;
     sigv4_signer _signer;
     http_client _http;
     std::mt19937_64 _random;
@@ -167,12 +176,19 @@ private:
 class s3_object_store final : public object_store {
 public:
     s3_object_store(s3_client_options options, aws_credentials credentials, std::string prefix = {});
+    s3_object_store(s3_client_options options, std::shared_ptr<credentials_provider> credentials,
+                    std::string prefix = {});
 
-    io::task<remote_result<void>> put(std::string key, std::span<const std::byte> data) override;
+    io::task<remote_result<void>> put(std::string key, std::span<const std::byte> data,
+                                      body_pacer pacer = {}) override;
     io::task<remote_result<std::string>> get(std::string key, std::optional<byte_range> range = {}) override;
     io::task<remote_result<object_info>> head(std::string key) override;
     io::task<remote_result<std::vector<object_info>>> list(std::string prefix) override;
     io::task<remote_result<void>> remove(std::vector<std::string> keys) override;
+    io::task<remote_result<size_t>> read(std::string key, uint64_t offset, std::span<std::byte> into,
+                                         std::stop_token stop = {}) override;
+    io::task<remote_result<std::unique_ptr<object_upload>>> begin_upload(std::string key) override;
+    io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id) override;
     std::string describe() const override;
 
     s3_client& client() noexcept { return _client; }

@@ -17,15 +17,21 @@ remote_error invalid_key(std::string why) {
 s3_object_store::s3_object_store(s3_client_options options, aws_credentials credentials, std::string prefix)
     : _client(std::move(options), std::move(credentials)), _prefix(std::move(prefix)) {}
 
+s3_object_store::s3_object_store(s3_client_options options, std::shared_ptr<credentials_provider> credentials,
+                                 std::string prefix)
+    : _client(std::move(options), std::move(credentials)), _prefix(std::move(prefix)) {}
+
 std::string s3_object_store::describe() const {
     return _prefix.empty() ? _client.describe() : _client.describe() + " under " + _prefix;
 }
 
-io::task<remote_result<void>> s3_object_store::put(std::string key, std::span<const std::byte> data) {
+io::task<remote_result<void>> s3_object_store::put(std::string key, std::span<const std::byte> data,
+                                                   body_pacer pacer) {
     if (auto why = check_key(key)) {
         co_return invalid_key(std::move(*why));
     }
-    auto r = co_await _client.put_object(_prefix + key, data);
+    std::string full = _prefix + key;
+    auto r = co_await _client.put_object(std::move(full), data, std::stop_token{}, std::move(pacer));
     if (!r) {
         co_return r.error().to_remote_error();
     }

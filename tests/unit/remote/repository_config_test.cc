@@ -240,5 +240,49 @@ TEST(RepositoryConfig, RedactionNeverShowsSecrets) {
     EXPECT_FALSE(is_secret_property("aws.s3.region"));
 }
 
+TEST(RepositoryConfig, StsAndImdsEndpoints) {
+    property_list role = keys;
+    role.push_back({"aws.s3.iam_role_arn", "arn:aws:iam::1:role/r"});
+    // AWS: the region's STS; an S3-compatible store: its own endpoint (MinIO and RGW serve STS).
+    property_list aws = role;
+    aws.push_back({"aws.s3.region", "eu-west-1"});
+    EXPECT_EQ(ok("s3://b", aws).sts_endpoint, "https://sts.eu-west-1.amazonaws.com");
+    property_list store = role;
+    store.push_back({"aws.s3.endpoint", "http://127.0.0.1:9000"});
+    EXPECT_EQ(ok("s3://b", store).sts_endpoint, "http://127.0.0.1:9000");
+    property_list given = store;
+    given.push_back({"aws.s3.sts_endpoint", "sts.internal:8443"});  // no scheme: the repository's
+    EXPECT_EQ(ok("s3://b", given).sts_endpoint, "http://sts.internal:8443");
+    given.back().second = "https://sts.internal/";
+    auto c = ok("s3://b", given);
+    EXPECT_EQ(c.sts_endpoint, "https://sts.internal");
+    EXPECT_EQ(c.redacted(), "s3://b bucket=b prefix=(none) endpoint=http://127.0.0.1:9000 region=us-east-1 "
+                            "addressing=path-style credentials=static access_key=****** secret_key=****** "
+                            "assume_role=arn:aws:iam::1:role/r sts_endpoint=https://sts.internal payload=signed");
+    EXPECT_EQ(ok("s3://b", keys).sts_endpoint, "") << "no role, no STS";
+
+    property_list profile{{"aws.s3.use_instance_profile", "true"}, {"aws.s3.imds_endpoint", "127.0.0.1:1338"}};
+    EXPECT_EQ(ok("s3://b", profile).imds_endpoint, "http://127.0.0.1:1338");
+    EXPECT_EQ(ok("s3://b", {{"aws.s3.use_instance_profile", "true"}}).imds_endpoint, "")
+        << "empty: AWS_EC2_METADATA_SERVICE_ENDPOINT or 169.254.169.254 when the store opens";
+
+    EXPECT_EQ(error("s3://b", {{"aws.s3.sts_endpoint", "http://h"}}),
+              "Repository property 'aws.s3.sts_endpoint' needs aws.s3.iam_role_arn");
+    EXPECT_EQ(error("s3://b", {{"aws.s3.imds_endpoint", "http://h"}}),
+              "Repository property 'aws.s3.imds_endpoint' needs aws.s3.use_instance_profile = true");
+    profile.back().second = "https://169.254.169.254";
+    EXPECT_EQ(error("s3://b", profile),
+              "Repository property 'aws.s3.imds_endpoint' must be an http:// URL: the instance metadata service speaks "
+              "plain HTTP only");
+    profile.back().second = "http://h/latest";
+    EXPECT_EQ(error("s3://b", profile),
+              "Invalid endpoint 'http://h/latest' in repository property 'aws.s3.imds_endpoint': expected host[:port], "
+              "with or without http:// or https://");
+    given.back().second = "ftp://sts";
+    EXPECT_EQ(error("s3://b", given),
+              "Repository property 'aws.s3.sts_endpoint' has an unsupported scheme in 'ftp://sts': use http:// or "
+              "https://");
+}
+
 }  // namespace
 }  // namespace tv::remote

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// moto_server start-up (a GoogleTest environment) and the fault proxy.
+// moto_server start-up (a GoogleTest environment), the gateway's coordinates, and the fault proxy.
 #include "unit/remote/s3_test_support.hh"
 
 #include "io/http_codec.hh"
@@ -14,13 +14,16 @@
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <thread>
 
@@ -186,34 +189,131 @@ public:
 
 // ---- the proxy -------------------------------------------------------------------------------
 
-io::task<void> serve_proxy_connection(fault_proxy* proxy, io::socket_fd client) {
+std::span<const std::byte> raw_bytes(std::string_view s) {
+    return std::as_bytes(std::span(s.data(), s.size()));
+}
+
+/// An injected answer: an S3 error document, or no body at all when the step has no code (what
+/// a load balancer in front of the store sends).
+std::string injected_answer(const fault_step& step, int n) {
+    io::http_response injected;
+    injected.status = step.status;
+    injected.content_type = "application/xml";
+    if (!step.code.empty()) {
+        injected.body = fmt::format(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>"
+            "<RequestId>proxy-{}</RequestId></Error>",
+            step.code, step.message, n);
+    }
+    return io::serialize(injected, true);
+}
+
+/// The upstream's answer re-framed for the client: its headers, with Content-Length for the
+/// body we read whole (for HEAD, the upstream's own Content-Length and no body).
+std::string reframe(const io::http_client_response& response, bool head_request) {
+    std::string out = fmt::format("HTTP/1.1 {} {}\r\n", response.status, response.reason);
+    for (const auto& [name, value] : response.headers) {
+        bool framing = ::strcasecmp(name.c_str(), "Transfer-Encoding") == 0 ||
+                       ::strcasecmp(name.c_str(), "Connection") == 0 ||
+                       (!head_request && ::strcasecmp(name.c_str(), "Content-Length") == 0);
+        if (!framing) {
+            out += fmt::format("{}: {}\r\n", name, value);
+        }
+    }
+    if (!head_request) {
+        out += fmt::format("Content-Length: {}\r\n\r\n", response.body.size());
+        out += response.body;
+    } else {
+        out += "\r\n";
+    }
+    return out;
+}
+
+struct upstream_link {
+    io::socket_fd fd;
     std::string carry;
-    io::socket_fd upstream;
-    std::string upstream_carry;
+};
+
+/// Sends one request upstream and reads its answer; a kept-alive upstream connection found
+/// closed is replaced once.
+io::task<io::result<io::http_client_response>> forward(fault_proxy* proxy, upstream_link* up, std::string raw,
+                                                       bool head_request) {
+    auto stop = proxy->stop.get_token();
+    for (int round = 0;; ++round) {
+        bool fresh = false;
+        if (!up->fd) {
+            auto connected = co_await io::connect_tcp(proxy->upstream_host, proxy->upstream_port, stop);
+            if (!connected) {
+                co_return connected.error();
+            }
+            up->fd = std::move(*connected);
+            up->carry.clear();
+            fresh = true;
+        }
+        std::error_code failure;
+        auto sent = co_await io::send_all(up->fd.get(), raw_bytes(raw), stop);
+        if (sent) {
+            auto response = co_await io::read_response(up->fd.get(), up->carry, 64 * 1024 * 1024, head_request, stop);
+            if (response) {
+                if (!response->keep_alive) {
+                    up->fd.reset();
+                }
+                co_return response;
+            }
+            failure = response.error();
+        } else {
+            failure = sent.error();
+        }
+        up->fd.reset();
+        if (fresh || round > 0) {
+            co_return failure;
+        }
+    }
+}
+
+io::task<void> serve_proxy_connection(fault_proxy* proxy, io::socket_fd client) {
+    auto stop = proxy->stop.get_token();
+    std::string carry;
+    upstream_link up;
     for (;;) {
-        auto request = co_await io::read_request(client.get(), carry, 64 * 1024 * 1024, proxy->stop.get_token());
-        if (!request || !*request) {
+        auto head = co_await io::read_request_head(client.get(), carry, stop);
+        if (!head || !*head) {
             co_return;
         }
-        auto& req = **request;
-        ++proxy->requests_seen;
+        io::http_request& req = (*head)->first;
+        io::http_body_reader& body = *(*head)->second;
+        if (::strcasecmp(std::string(req.header("Expect")).c_str(), "100-continue") == 0) {
+            constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+            auto sent = co_await io::send_all(client.get(), raw_bytes(go_on), stop);
+            if (!sent) {
+                co_return;
+            }
+        }
+        for (;;) {
+            auto piece = co_await body.next(stop);
+            if (!piece) {
+                co_return;
+            }
+            if (piece->empty()) {
+                break;
+            }
+            req.body.append(*piece);
+        }
+        int n = ++proxy->requests_seen;
+        proxy->seen.push_back(req.method + " " + req.target);
+        fault_step step = proxy->step_for(n);
+        bool head_request = req.method == "HEAD";
         std::string out;
-        if (proxy->requests_seen <= proxy->fail_count) {
-            io::http_response injected;
-            injected.status = proxy->fail_status;
-            injected.content_type = "application/xml";
-            injected.body = fmt::format(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>injected by the test "
-                "proxy</Message><RequestId>proxy-{}</RequestId></Error>",
-                proxy->fail_code, proxy->requests_seen);
-            out = io::serialize(injected, true);
+        if (step.kind == fault_kind::error) {
+            out = injected_answer(step, n);
+        } else if (step.kind == fault_kind::reset) {
+            // SO_LINGER 0: close() sends RST, the client's recv fails with ECONNRESET.
+            linger hard{1, 0};
+            ::setsockopt(client.get(), SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+            co_return;
         } else {
-            if (!upstream) {
-                auto connected = co_await io::connect_tcp("127.0.0.1", proxy->upstream_port);
-                if (!connected) {
-                    co_return;
-                }
-                upstream = std::move(*connected);
+            if (step.kind == fault_kind::corrupt_body && !req.body.empty()) {
+                req.body[req.body.size() / 2] ^= 0x01;
             }
             std::vector<std::pair<std::string, std::string>> headers;
             for (auto& [name, value] : req.headers) {
@@ -222,26 +322,24 @@ io::task<void> serve_proxy_connection(fault_proxy* proxy, io::socket_fd client) 
                 }
             }
             std::string raw = io::serialize_request(req.method, req.target, headers, req.body);
-            auto sent = co_await io::send_all(upstream.get(), std::as_bytes(std::span(raw.data(), raw.size())));
-            if (!sent) {
-                co_return;
-            }
-            auto response = co_await io::read_response(upstream.get(), upstream_carry, 64 * 1024 * 1024,
-                                                       req.method == "HEAD");
+            auto response = co_await forward(proxy, &up, std::move(raw), head_request);
             if (!response) {
                 co_return;
             }
-            out = fmt::format("HTTP/1.1 {} {}\r\n", response->status, response->reason);
-            for (auto& [name, value] : response->headers) {
-                if (::strcasecmp(name.c_str(), "Transfer-Encoding") != 0 &&
-                    ::strcasecmp(name.c_str(), "Content-Length") != 0 && ::strcasecmp(name.c_str(), "Connection") != 0) {
-                    out += fmt::format("{}: {}\r\n", name, value);
+            out = reframe(*response, head_request);
+            if (step.kind == fault_kind::hold) {
+                auto slept = co_await io::sleep(step.hold, stop);
+                if (!slept) {
+                    co_return;
                 }
+            } else if (step.kind == fault_kind::cut_response) {
+                out.resize(std::max<size_t>(1, out.size() / 2));
+                auto sent = co_await io::send_all(client.get(), raw_bytes(out), stop);
+                (void)sent;
+                co_return;
             }
-            out += fmt::format("Content-Length: {}\r\n\r\n", response->body.size());
-            out += response->body;
         }
-        auto sent = co_await io::send_all(client.get(), std::as_bytes(std::span(out.data(), out.size())));
+        auto sent = co_await io::send_all(client.get(), raw_bytes(out), stop);
         if (!sent) {
             co_return;
         }
@@ -347,6 +445,53 @@ remote::s3_client_options moto_options(std::string bucket, uint16_t port) {
     return options;
 }
 
+remote::aws_credentials rgw_credentials() {
+    return remote::aws_credentials{rgw().access_key, rgw().secret_key, ""};
+}
+
+remote::s3_client rgw_client(std::string bucket, remote::s3_payload_signing signing) {
+    auto options = rgw_options(std::move(bucket));
+    options.payload_signing = signing;
+    return remote::s3_client(std::move(options), rgw_credentials());
+}
+
+std::string unique_bucket(std::string_view stem) {
+    static int counter = 0;
+    return fmt::format("{}-{}-{:x}{}", stem, ::getpid(), std::time(nullptr), counter++);
+}
+
+std::string rgw_aws_cli() {
+    if (std::system("command -v aws >/dev/null 2>&1") != 0) {
+        return {};
+    }
+    const rgw_server& server = rgw();
+    return fmt::format(
+        "env -u AWS_CA_BUNDLE -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_CONFIG_FILE=/dev/null "
+        "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID='{}' AWS_SECRET_ACCESS_KEY='{}' "
+        "AWS_DEFAULT_REGION='{}' aws --endpoint-url {}",
+        server.access_key, server.secret_key, server.region, server.endpoint_url());
+}
+
+std::string pattern_bytes(size_t size, unsigned seed) {
+    std::string s(size, '\0');
+    uint32_t x = seed * 2654435761u + 1;
+    for (auto& c : s) {
+        x = x * 1664525u + 1013904223u;
+        c = static_cast<char>(x >> 24);
+    }
+    return s;
+}
+
+fault_step fault_proxy::step_for(int n) const {
+    if (n >= 1 && static_cast<size_t>(n) <= script.size()) {
+        return script[static_cast<size_t>(n) - 1];
+    }
+    if (n - static_cast<int>(script.size()) <= fail_count) {
+        return fault_step::error(fail_status, fail_code);
+    }
+    return fault_step{};
+}
+
 bool fault_proxy::bind() {
     auto l = io::listen_tcp("127.0.0.1", 0);
     if (!l) {
@@ -365,6 +510,19 @@ io::task<void> fault_proxy::run() {
         io::spawn(gate, serve_proxy_connection(this, io::socket_fd(*fd)), "fault proxy connection");
     }
     co_await gate.close();
+}
+
+rgw_fault_proxy::rgw_fault_proxy() {
+    bound = bind();
+    upstream_host = rgw().host;
+    upstream_port = rgw().port;
+}
+
+remote::s3_client_options rgw_fault_proxy::options(std::string bucket) const {
+    auto options = rgw_options(std::move(bucket));
+    options.endpoint_host = "127.0.0.1";
+    options.endpoint_port = listener.port;
+    return options;
 }
 
 }  // namespace tv::testing
