@@ -84,7 +84,10 @@ std::optional<int64_t> parse_size(std::string_view text) {
 
 config::config() {
     for (const auto& key : config_keys()) {
-        _values.emplace(std::string(key.name), std::string(key.default_value));
+        // Size defaults are written as people write them ("256M"); values are kept in bytes.
+        std::string value = key.type == key_type::size ? std::to_string(*parse_size(key.default_value))
+                                                       : std::string(key.default_value);
+        _values.emplace(std::string(key.name), std::move(value));
     }
 }
 

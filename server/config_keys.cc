@@ -44,6 +44,31 @@ const std::vector<config_key>& registry() {
          "Bytes of rows a load buffers per tablet before writing them as a segment file: bounds a load's memory "
          "whatever its size (StarRocks' BE key of the same name).",
          false, 65536, int64_t{16} << 30},
+        {"upload_worker_count", key_type::integer, "0",
+         "Files a backup uploads at once, spread over every loop. 0 means one per CPU core. Memory stays within "
+         "transfer_memory_limit whatever this is.",
+         false, 0, 4096},
+        {"download_worker_count", key_type::integer, "0",
+         "Files a restore downloads at once. 0 means one per CPU core.", false, 0, 4096},
+        {"max_upload_speed_kbps", key_type::integer, "0",
+         "Upload rate limit shared by every running job, in KB/s (1 KB = 1024 bytes). 0 means unlimited. A change "
+         "applies to running transfers within a second.",
+         true, 0, int64_t{1} << 40},
+        {"max_download_speed_kbps", key_type::integer, "50000",
+         "Download rate limit shared by every running job, in KB/s (StarRocks' default, 50000). 0 means "
+         "unlimited. A change applies to running transfers within a second.",
+         true, 0, int64_t{1} << 40},
+        {"multipart_threshold", key_type::size, "64M",
+         "Objects at least this large go to S3 as multipart uploads; smaller ones in one PUT.", false,
+         int64_t{5} << 20, int64_t{5} << 30},
+        {"multipart_part_size", key_type::size, "16M",
+         "Part size of multipart uploads and of ranged downloads, which is also the transfer buffer size. "
+         "Shrunk to fit four buffers in transfer_memory_limit.",
+         false, int64_t{5} << 20, int64_t{5} << 30},
+        {"transfer_memory_limit", key_type::size, "256M",
+         "Memory for file data in flight, shared by every transfer: a fixed pool of multipart_part_size buffers, "
+         "allocated once. Concurrency adapts to it instead of exceeding it.",
+         false, int64_t{20} << 20, int64_t{1} << 40},
         {"log_level", key_type::choice, "info", "Least severe log level written.", true, 0, 0,
          {"debug", "info", "warn", "error"}},
         {"log_file", key_type::string, "",

@@ -44,6 +44,9 @@ io::http_response update_config(const io::http_request& request, http_api_contex
     if (auto error = apply_runtime_changes(ctx.cfg, changes)) {
         return status_json(400, "BAD", *error);
     }
+    if (ctx.config_changed) {
+        ctx.config_changed(ctx.cfg);
+    }
     return status_json(200, "OK", "");
 }
 

@@ -3,6 +3,8 @@
 // every connection held by the server's gate and cancelled through its stop token.
 #pragma once
 
+#include <functional>
+
 #include "io/gate.hh"
 #include "io/http_codec.hh"
 #include "io/task.hh"
@@ -22,6 +24,8 @@ struct http_api_context {
     /// Set once the catalog is open; Stream Load answers 503 before that.
     storage::catalog* catalog = nullptr;
     const storage::data_options* data = nullptr;
+    /// Told after every accepted /api/update_config change (live speed limits).
+    std::function<void(const config&)> config_changed;
 };
 
 /// Answers one request; pure apart from configuration changes, so tests can call it directly.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The tabletvault command line: --version, --help, serve, config-reference.
+// The tabletvault command line: --version, --help, serve, config-reference, bench-path.
 #include "io/log.hh"
 #include "io/probe.hh"
+#include "server/bench_path.hh"
 #include "server/config.hh"
 #include "server/serve.hh"
 #include "tv_version.hh"
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +27,16 @@ Usage:
       --set key=value    override one key; later flags win over the file
   tabletvault config-reference
       Print every configuration key with its type, default and meaning (Markdown).
+  tabletvault bench-path --location LOC [--property k=v]... [--files N] [--size BYTES]
+                         [--concurrency C] [--direction up|down|both] [--limit-kbps K]
+                         [--part-size BYTES] [--memory BYTES] [--work-dir DIR]
+                         [--windows on|off] [--change-limit SECONDS:KBPS] [--keep-files on|off]
+      Measure a storage path with the backup engine: write N generated files of BYTES each to
+      LOC (file:///dir, /dir or s3://bucket/prefix, properties as CREATE REPOSITORY takes them),
+      read them back, print MB/s, files/s and request latencies, then remove what it wrote.
+      --windows on prints the rate of every 1-second window; --change-limit sets the limit to
+      KBPS that many seconds into each run and reports how long the new rate took to show;
+      --keep-files on keeps (and reuses) the generated files in --work-dir for other tools.
   tabletvault --version
   tabletvault --help
 
@@ -34,6 +46,87 @@ Exit codes: 0 success, 1 the server could not start or failed, 2 bad command lin
 int usage_error(const std::string& message) {
     fmt::print(stderr, "tabletvault: {}\nRun `tabletvault --help` for usage.\n", message);
     return 2;
+}
+
+int run_bench_path(const std::vector<std::string_view>& args) {
+    tv::server::bench_path_args parsed;
+    auto size_of = [](std::string_view text) -> std::optional<uint64_t> {
+        auto bytes = tv::server::parse_size(text);
+        if (!bytes || *bytes < 0) {
+            return std::nullopt;
+        }
+        return static_cast<uint64_t>(*bytes);
+    };
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string_view arg = args[i];
+        if (i + 1 >= args.size()) {
+            return usage_error(fmt::format("{} needs a value", arg));
+        }
+        std::string_view value = args[++i];
+        if (arg == "--location") {
+            parsed.location = std::string(value);
+        } else if (arg == "--property") {
+            auto eq = value.find('=');
+            if (eq == std::string_view::npos) {
+                return usage_error("--property needs key=value");
+            }
+            parsed.properties.emplace_back(std::string(value.substr(0, eq)), std::string(value.substr(eq + 1)));
+        } else if (arg == "--files" || arg == "--size" || arg == "--concurrency" || arg == "--limit-kbps" ||
+                   arg == "--part-size" || arg == "--memory") {
+            auto number = size_of(value);
+            if (!number) {
+                return usage_error(fmt::format("{} needs a number, got '{}'", arg, value));
+            }
+            if (arg == "--files") parsed.files = *number;
+            if (arg == "--size") parsed.size = *number;
+            if (arg == "--concurrency") parsed.concurrency = static_cast<unsigned>(*number);
+            if (arg == "--limit-kbps") parsed.limit_kbps = static_cast<int64_t>(*number);
+            if (arg == "--part-size") parsed.part_size = *number;
+            if (arg == "--memory") parsed.memory = *number;
+        } else if (arg == "--direction") {
+            if (value != "up" && value != "down" && value != "both") {
+                return usage_error(fmt::format("--direction is up, down or both, not '{}'", value));
+            }
+            parsed.direction = std::string(value);
+        } else if (arg == "--work-dir") {
+            parsed.work_dir = std::string(value);
+        } else if (arg == "--keep-files") {
+            if (value != "on" && value != "off") {
+                return usage_error(fmt::format("--keep-files is on or off, not '{}'", value));
+            }
+            parsed.keep_files = value == "on";
+        } else if (arg == "--windows") {
+            if (value != "on" && value != "off") {
+                return usage_error(fmt::format("--windows is on or off, not '{}'", value));
+            }
+            parsed.windows = value == "on";
+        } else if (arg == "--change-limit") {
+            // SECONDS:KBPS
+            auto colon = value.find(':');
+            auto kbps = colon == std::string_view::npos ? std::nullopt : size_of(value.substr(colon + 1));
+            double seconds = 0;
+            auto seconds_text = std::string(value.substr(0, colon == std::string_view::npos ? 0 : colon));
+            try {
+                seconds = std::stod(seconds_text);
+            } catch (const std::exception&) {
+                seconds = 0;
+            }
+            if (!kbps || seconds <= 0) {
+                return usage_error(fmt::format("--change-limit needs SECONDS:KBPS, got '{}'", value));
+            }
+            parsed.change_after_s = seconds;
+            parsed.change_to_kbps = static_cast<int64_t>(*kbps);
+        } else {
+            return usage_error(fmt::format("unknown option '{}' for bench-path", arg));
+        }
+    }
+    if (parsed.location.empty()) {
+        return usage_error("bench-path needs --location");
+    }
+    if (parsed.files == 0) {
+        return usage_error("--files must be at least 1");
+    }
+    return tv::server::run_bench_path(parsed);
 }
 
 int run_serve(const std::vector<std::string_view>& args) {
@@ -102,6 +195,9 @@ int main(int argc, char** argv) {
     }
     if (command == "serve") {
         return run_serve(args);
+    }
+    if (command == "bench-path") {
+        return run_bench_path(args);
     }
     if (command == "config-reference") {
         fmt::print("{}", tv::server::config_reference_markdown());

@@ -9,6 +9,7 @@
 #include "io/socket.hh"
 #include "io/sync_wait.hh"
 #include "server/http_api.hh"
+#include "server/transfers.hh"
 #include "sql/engine.hh"
 #include "sql/mysql_server.hh"
 #include "storage/catalog.hh"
@@ -69,7 +70,7 @@ private:
 
 /// What the SQL layer may see of the configuration: listing, and run-time changes through the
 /// same validation as /api/update_config.
-sql::engine_options engine_options_for(config& cfg, io::loop_group& loops) {
+sql::engine_options engine_options_for(config& cfg, io::loop_group& loops, transfer_service& transfers) {
     sql::engine_options options;
     options.data.data_dir = cfg.get_string("data_dir");
     options.data.segment_max_bytes = static_cast<uint64_t>(cfg.get_int("segment_max_bytes"));
@@ -84,13 +85,18 @@ sql::engine_options engine_options_for(config& cfg, io::loop_group& loops) {
         }
         return entries;
     };
-    options.set_config = [&cfg](const std::vector<std::pair<std::string, std::string>>& changes) {
-        return apply_runtime_changes(cfg, changes);
+    options.set_config = [&cfg, &transfers](const std::vector<std::pair<std::string, std::string>>& changes) {
+        auto error = apply_runtime_changes(cfg, changes);
+        if (!error) {
+            transfers.apply(cfg);
+        }
+        return error;
     };
     return options;
 }
 
-io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops, http_api_context& http_ctx, int http_fd,
+io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops, transfer_service& transfers,
+                               http_api_context& http_ctx, int http_fd,
                                int mysql_fd) {
     storage::catalog_options catalog_options;
     catalog_options.root_password = cfg.get_string("root_password");
@@ -100,7 +106,7 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
         co_return 1;
     }
     std::unique_ptr<storage::catalog> catalog = std::move(*opened);
-    sql::engine engine(*catalog, engine_options_for(cfg, loops));
+    sql::engine engine(*catalog, engine_options_for(cfg, loops, transfers));
     http_ctx.catalog = catalog.get();
     http_ctx.data = &engine.options().data;
 
@@ -188,9 +194,11 @@ int serve(config cfg, io::opcode_probe& probe) {
                     loops.size());
         TV_LOG_INFO("mysql: listening on {}:{}", bind, mysql->port);
         TV_LOG_INFO("http: listening on {}:{}", bind, http->port);
+        transfer_service transfers(cfg, loops);
         http_api_context http_ctx{cfg};
-        exit_code = io::sync_wait(loops.main_loop(),
-                                  run_until_signal(signal_fd, cfg, loops, http_ctx, http->fd.get(), mysql->fd.get()));
+        http_ctx.config_changed = [&transfers](const config& changed) { transfers.apply(changed); };
+        exit_code = io::sync_wait(loops.main_loop(), run_until_signal(signal_fd, cfg, loops, transfers, http_ctx,
+                                                                      http->fd.get(), mysql->fd.get()));
         loops.stop();
         if (exit_code == 0) {
             TV_LOG_INFO("shutdown complete");

@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: Apache-2.0
+// The transfer engine: workers on every loop take files in turn; each file runs a few lanes
+// that take its parts in order, each part in one pool buffer from read to sink. Parts are
+// hashed as a whole (per-part digest) and fed to the file's digest in order through a
+// turnstile, so reading and sending overlap while the file hash stays a plain stream hash.
+#include "pipeline/transfer.hh"
+
+#include "io/file.hh"
+#include "io/ops.hh"
+#include "io/when_all.hh"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
+
+namespace tv::pipeline {
+
+double transfer_progress::average_rate() const {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return seconds > 0 ? static_cast<double>(bytes_done.load()) / seconds : 0.0;
+}
+
+namespace {
+
+uint64_t align_up(uint64_t n) {
+    return (n + io::direct_io_alignment - 1) / io::direct_io_alignment * io::direct_io_alignment;
+}
+
+/// Lets the parts of one file feed its digest in order although they are read concurrently.
+/// Single-loop: every lane of a file runs on the loop that owns the file.
+class turnstile {
+public:
+    struct awaiter {
+        turnstile& gate;
+        uint64_t turn;
+        bool await_ready() const noexcept { return gate._next == turn; }
+        void await_suspend(std::coroutine_handle<> h) { gate._waiting[turn] = h; }
+        void await_resume() const noexcept {}
+    };
+
+    awaiter wait(uint64_t turn) { return awaiter{*this, turn}; }
+
+    /// Every turn taken must be passed, failed parts included, or later parts wait forever.
+    void pass() {
+        ++_next;
+        if (auto it = _waiting.find(_next); it != _waiting.end()) {
+            auto h = it->second;
+            _waiting.erase(it);
+            io::loop::current().post(h);
+        }
+    }
+
+private:
+    uint64_t _next = 0;
+    std::map<uint64_t, std::coroutine_handle<>> _waiting;
+};
+
+std::string temp_path_for(const std::string& path) {
+    static std::atomic<uint64_t> counter{0};
+    return fmt::format("{}.tvtmp-{}-{}", path, ::getpid(), counter.fetch_add(1));
+}
+
+/// What every worker of one run shares.
+struct run_state {
+    std::vector<transfer_entry>* entries = nullptr;
+    std::vector<entry_result>* results = nullptr;
+    transfer_options options;
+    store_opener open;
+    std::stop_token stop;
+    transfer_progress* progress = nullptr;
+    transfer_observer* observer = nullptr;
+    io::buffer_pool* pool = nullptr;
+    throttle* limit = nullptr;
+    std::atomic<size_t> next{0};
+};
+
+/// One file being moved, owned by the worker that took it.
+struct file_job {
+    run_state* run = nullptr;
+    size_t index = 0;
+    const transfer_entry* entry = nullptr;
+    entry_result* result = nullptr;
+    remote::object_store* store = nullptr;
+
+    uint64_t size = 0;
+    uint64_t part_size = 0;
+    uint64_t part_count = 0;
+    uint64_t next_part = 0;
+    io::file local;               // read (upload) or written (download)
+    std::unique_ptr<remote::object_upload> upload;
+    std::vector<bool> already_stored;  // parts a resumed upload had
+    streaming_hash digest;
+    turnstile turns;
+    bool failed = false;
+
+    /// The first failure is the entry's; after a stop every failure is just "cancelled".
+    void fail(std::string message) {
+        if (!failed) {
+            failed = true;
+            result->error = run->stop.stop_requested() ? std::string("cancelled") : std::move(message);
+        }
+    }
+};
+
+std::chrono::milliseconds backoff(const transfer_options& options, int attempt) {
+    static thread_local std::mt19937_64 random{std::random_device{}()};
+    auto cap = options.retry_base_delay * (1 << std::min(attempt, 6));
+    std::uniform_int_distribution<int64_t> jitter(cap.count() / 2, cap.count());
+    return std::chrono::milliseconds(jitter(random));
+}
+
+/// Sends one part (or a whole small object) with retries for retryable errors, reusing the
+/// bytes already in the buffer: nothing is read twice.
+/// Paces a body through the direction's throttle as it is sent (none when unlimited).
+remote::body_pacer pacer_for(const run_state& run, uint64_t length) {
+    remote::body_pacer pacer;
+    uint64_t rate = run.limit->rate();
+    if (rate == 0) {
+        return pacer;
+    }
+    throttle* limit = run.limit;
+    std::stop_token stop = run.stop;
+    pacer.take = [limit, stop](size_t n) { return limit->take(n, stop); };
+    pacer.slice = static_cast<size_t>(limit->slice_bytes());
+    // Waiting for tokens is not the server being slow: allow twice the paced time on top of
+    // the request timeout (the limit may be lowered while the body goes out).
+    pacer.allowance = std::chrono::milliseconds(2000 * length / rate + 1000);
+    return pacer;
+}
+
+io::task<remote::remote_result<remote::uploaded_part>> send_part(file_job* job, int number, uint64_t offset,
+                                                                 std::span<const std::byte> data) {
+    const auto& options = job->run->options;
+    for (int attempt = 1;; ++attempt) {
+        job->result->attempts = std::max(job->result->attempts, attempt);
+        remote::remote_result<remote::uploaded_part> sent = remote::uploaded_part{};
+        auto pacer = pacer_for(*job->run, data.size());
+        if (job->upload) {
+            sent = co_await job->upload->write_part(number, offset, data, job->run->stop, std::move(pacer));
+        } else {
+            std::string key = job->entry->key;
+            auto put = co_await job->store->put(std::move(key), data, std::move(pacer));
+            if (!put) {
+                sent = put.error();
+            } else {
+                sent = remote::uploaded_part{number, {}, data.size()};
+            }
+        }
+        if (sent || !sent.error().retryable || attempt >= options.max_attempts || job->run->stop.stop_requested()) {
+            co_return sent;
+        }
+        co_await io::sleep(backoff(options, attempt), job->run->stop);
+    }
+}
+
+io::task<remote::remote_result<size_t>> fetch_range(file_job* job, uint64_t offset, std::span<std::byte> into) {
+    const auto& options = job->run->options;
+    for (int attempt = 1;; ++attempt) {
+        job->result->attempts = std::max(job->result->attempts, attempt);
+        auto got = co_await job->store->read(job->entry->key, offset, into, job->run->stop);
+        if (got || !got.error().retryable || attempt >= options.max_attempts || job->run->stop.stop_requested()) {
+            co_return got;
+        }
+        co_await io::sleep(backoff(options, attempt), job->run->stop);
+    }
+}
+
+/// Fetches a part. Under a rate limit it goes as ranges of about 50 ms of the rate, each paced
+/// before it is asked for, so a capped link never carries a whole part at line rate.
+io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offset, std::span<std::byte> into) {
+    run_state& run = *job->run;
+    size_t done = 0;
+    while (done < into.size()) {
+        uint64_t rate = run.limit->rate();
+        size_t piece = into.size() - done;
+        if (rate != 0) {
+            piece = std::min<size_t>(piece, std::max<uint64_t>(256 * 1024, rate / 20));
+            auto paced = co_await run.limit->take(piece, run.stop);
+            if (!paced) {
+                co_return remote::make_remote_error(remote::remote_errc::io_error, "cancelled");
+            }
+        }
+        auto got = co_await fetch_range(job, offset + done, into.subspan(done, piece));
+        if (!got) {
+            co_return got.error();
+        }
+        done += *got;
+        if (*got < piece) {
+            break;  // the end of the object
+        }
+    }
+    co_return done;
+}
+
+/// Feeds a part to the file digest in its turn.
+io::task<void> hash_in_turn(file_job* job, uint64_t part, std::span<const std::byte> data) {
+    co_await job->turns.wait(part);
+    if (!job->failed) {
+        job->digest.update(data);
+    }
+    job->turns.pass();
+}
+
+/// One lane: takes the file's next part, moves it, repeats.
+/// A part a lane has taken, with the pool buffer it travels in.
+struct part_slot {
+    io::pooled_buffer buffer;
+    uint64_t index = 0;
+    uint64_t offset = 0;
+    uint64_t length = 0;
+};
+
+/// The file's next part and a buffer for it; nothing when the file is done, failed or stopped.
+/// The buffer comes first: a lane never holds a part number it cannot move, so the turnstile
+/// never waits on a part that is not under way.
+io::task<std::optional<part_slot>> take_part(file_job* job) {
+    run_state& run = *job->run;
+    if (job->failed || run.stop.stop_requested()) {
+        co_return std::nullopt;
+    }
+    auto buffer = co_await run.pool->acquire(run.stop);
+    if (!buffer || job->next_part >= job->part_count) {
+        co_return std::nullopt;  // stopped while waiting for memory, or no parts left
+    }
+    part_slot slot;
+    slot.buffer = std::move(*buffer);
+    slot.index = job->next_part++;
+    slot.offset = slot.index * job->part_size;
+    slot.length = std::min(job->part_size, job->size - slot.offset);
+    co_return slot;
+}
+
+io::task<void> upload_lane(file_job* job) {
+    run_state& run = *job->run;
+    for (;;) {
+        auto slot = co_await take_part(job);
+        if (!slot) {
+            co_return;
+        }
+        uint64_t part = slot->index;
+        uint64_t offset = slot->offset;
+        uint64_t length = slot->length;
+        auto span = slot->buffer.span();
+        auto read_span = span.first(job->local.direct() ? align_up(length) : length);
+        auto n = co_await io::read_fully(job->local, read_span, offset, run.stop);
+        std::span<const std::byte> data = span.first(length);
+        if (!n || *n < length) {
+            job->fail(!n ? fmt::format("read {}: {}", job->entry->local_path, n.error().message())
+                         : fmt::format("{} is shorter than its recorded size {} (read {} bytes at {})",
+                                       job->entry->local_path, job->size, *n, offset));
+        } else {
+            job->result->part_hashes[part] = xxh3_128(data);
+        }
+        co_await hash_in_turn(job, part, data);
+        if (job->failed) {
+            co_return;
+        }
+        if (job->already_stored[part]) {
+            run.progress->bytes_done += length;
+            continue;  // a resumed upload's part: hashed, not sent again
+        }
+        int number = static_cast<int>(part + 1);
+        auto sent = co_await send_part(job, number, offset, data);
+        if (!sent) {
+            job->fail(fmt::format("upload {} to {}: {}", job->entry->local_path, job->entry->key,
+                                  sent.error().message));
+            co_return;
+        }
+        if (job->upload) {
+            job->result->parts[part] = *sent;
+            if (run.observer != nullptr) {
+                run.observer->part_done(job->index, *sent);
+            }
+        }
+        run.progress->bytes_done += length;
+    }
+}
+
+io::task<void> download_lane(file_job* job) {
+    run_state& run = *job->run;
+    for (;;) {
+        auto slot = co_await take_part(job);
+        if (!slot) {
+            co_return;
+        }
+        uint64_t part = slot->index;
+        uint64_t offset = slot->offset;
+        uint64_t length = slot->length;
+        auto span = slot->buffer.span();
+        auto got = co_await fetch_part(job, offset, span.first(length));
+        std::span<const std::byte> data = span.first(length);
+        if (!got) {
+            job->fail(fmt::format("download {} to {}: {}", job->entry->key, job->entry->local_path,
+                                  got.error().message));
+        } else if (*got != length) {
+            job->fail(fmt::format("download {}: the object is shorter than its recorded size {} ({} bytes at {})",
+                                  job->entry->key, job->size, *got, offset));
+        } else {
+            job->result->part_hashes[part] = xxh3_128(data);
+        }
+        co_await hash_in_turn(job, part, data);
+        if (job->failed) {
+            co_return;
+        }
+        // O_DIRECT writes whole blocks: the tail is padded and the file cut to size at the end.
+        uint64_t write_length = length;
+        if (job->local.direct() && length % io::direct_io_alignment != 0) {
+            write_length = align_up(length);
+            std::memset(span.data() + length, 0, write_length - length);
+        }
+        auto written = co_await io::write_fully(job->local.fd(), span.first(write_length), offset, run.stop);
+        if (!written) {
+            job->fail(fmt::format("write {}: {}", job->entry->local_path, written.error().message()));
+            co_return;
+        }
+        run.progress->bytes_done += length;
+    }
+}
+
+io::task<void> run_lanes(file_job* job, bool upload) {
+    auto lanes = static_cast<unsigned>(std::min<uint64_t>(std::max(1u, job->run->options.parts_per_file),
+                                                          std::max<uint64_t>(1, job->part_count)));
+    std::vector<io::task<void>> tasks;
+    for (unsigned i = 0; i < lanes; ++i) {
+        tasks.push_back(upload ? upload_lane(job) : download_lane(job));
+    }
+    co_await io::when_all(std::move(tasks));
+}
+
+std::string mismatch_message(const file_job& job, const hash128& got) {
+    return fmt::format("{} does not match its recorded hash: expected xxh3-128 {}, got {}",
+                       job.run->options.way == direction::upload ? job.entry->local_path : job.entry->key,
+                       job.entry->expected->hex(), got.hex());
+}
+
+io::task<void> upload_file(file_job* job) {
+    run_state& run = *job->run;
+    const transfer_entry& entry = *job->entry;
+    auto opened = co_await io::open_file(entry.local_path, O_RDONLY, 0, io::direct_mode::preferred, run.stop);
+    if (!opened) {
+        job->fail(fmt::format("open {}: {}", entry.local_path, opened.error().message()));
+        co_return;
+    }
+    job->local = std::move(*opened);
+    uint64_t threshold = std::min<uint64_t>(run.options.multipart_threshold, job->part_size);
+    bool multipart = job->size >= threshold && job->size > 0;
+    job->part_count = multipart ? (job->size + job->part_size - 1) / job->part_size : 1;
+    job->result->part_hashes.resize(job->part_count);
+    job->already_stored.assign(job->part_count, false);
+    if (multipart) {
+        job->result->parts.resize(job->part_count);
+        if (!entry.resume_upload_id.empty()) {
+            auto resumed = co_await job->store->resume_upload(entry.key, entry.resume_upload_id);
+            if (resumed) {
+                job->upload = std::move(resumed->upload);
+                job->result->resumed = true;
+                for (auto& p : resumed->parts) {
+                    auto i = static_cast<uint64_t>(p.number - 1);
+                    uint64_t expected_size = std::min(job->part_size, job->size - std::min(job->size, i * job->part_size));
+                    if (p.number >= 1 && i < job->part_count && p.size == expected_size) {
+                        job->already_stored[i] = true;
+                        job->result->parts[i] = std::move(p);
+                    }
+                }
+            }
+        }
+        if (!job->upload) {
+            auto begun = co_await job->store->begin_upload(entry.key);
+            if (!begun) {
+                job->fail(fmt::format("upload {} to {}: {}", entry.local_path, entry.key, begun.error().message));
+                co_await job->local.close();
+                co_return;
+            }
+            job->upload = std::move(*begun);
+        }
+        if (run.observer != nullptr) {
+            run.observer->upload_begun(job->index, job->upload->upload_id());
+        }
+    }
+    co_await run_lanes(job, true);
+    co_await job->local.close();
+    if (!job->failed && run.stop.stop_requested()) {
+        job->fail("cancelled");
+    }
+    hash128 got = job->digest.digest();
+    if (!job->failed && entry.expected && *entry.expected != got) {
+        job->fail(mismatch_message(*job, got));
+    }
+    if (job->upload) {
+        if (!job->failed) {
+            auto parts = job->result->parts;
+            auto completed = co_await job->upload->complete(std::move(parts));
+            if (!completed) {
+                job->fail(fmt::format("upload {} to {}: {}", entry.local_path, entry.key, completed.error().message));
+            }
+        }
+        if (job->failed) {
+            co_await job->upload->abort();  // nothing of a failed upload stays in the store
+        }
+    }
+    job->result->hash = got;
+}
+
+io::task<void> download_file(file_job* job) {
+    run_state& run = *job->run;
+    const transfer_entry& entry = *job->entry;
+    if (job->size == 0) {
+        auto head = co_await job->store->head(entry.key);
+        if (!head) {
+            job->fail(fmt::format("download {}: {}", entry.key, head.error().message));
+            co_return;
+        }
+        job->size = head->size;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(entry.local_path).parent_path(), ec);
+    std::string temp = temp_path_for(entry.local_path);
+    auto opened = co_await io::open_file(temp, O_WRONLY | O_CREAT | O_EXCL, 0644, io::direct_mode::preferred, run.stop);
+    if (!opened) {
+        job->fail(fmt::format("create {}: {}", temp, opened.error().message()));
+        co_return;
+    }
+    job->local = std::move(*opened);
+    job->part_count = std::max<uint64_t>(1, (job->size + job->part_size - 1) / job->part_size);
+    job->result->part_hashes.resize(job->part_count);
+    job->already_stored.assign(job->part_count, false);
+    if (job->size > 0) {
+        co_await run_lanes(job, false);
+    }
+    if (!job->failed && run.stop.stop_requested()) {
+        job->fail("cancelled");
+    }
+    hash128 got = job->digest.digest();
+    if (!job->failed && entry.expected && *entry.expected != got) {
+        job->fail(mismatch_message(*job, got));
+    }
+    if (!job->failed && job->local.direct() && ::ftruncate(job->local.fd(), static_cast<off_t>(job->size)) != 0) {
+        job->fail(fmt::format("truncate {}: {}", temp, std::strerror(errno)));
+    }
+    if (!job->failed) {
+        auto synced = co_await io::fdatasync(job->local.fd());
+        if (!synced) {
+            job->fail(fmt::format("fsync {}: {}", temp, synced.error().message()));
+        }
+    }
+    co_await job->local.close();
+    if (!job->failed) {
+        auto renamed = co_await io::renameat(AT_FDCWD, temp, AT_FDCWD, entry.local_path);
+        if (!renamed) {
+            job->fail(fmt::format("rename {} to {}: {}", temp, entry.local_path, renamed.error().message()));
+        }
+    }
+    if (job->failed) {
+        co_await io::unlinkat(AT_FDCWD, temp);  // a failed download leaves nothing behind
+    } else {
+        auto dir = co_await io::open_file(std::filesystem::path(entry.local_path).parent_path().string(),
+                                          O_RDONLY | O_DIRECTORY);
+        if (dir) {
+            auto synced = co_await io::fsync(dir->fd());
+            co_await dir->close();
+            if (!synced) {
+                job->fail(fmt::format("fsync the directory of {}: {}", entry.local_path, synced.error().message()));
+            }
+        }
+    }
+    job->result->hash = got;
+}
+
+io::task<void> worker(run_state* run) {
+    auto opened = run->open();
+    for (;;) {
+        size_t index = run->next.fetch_add(1);
+        if (index >= run->entries->size()) {
+            co_return;
+        }
+        entry_result& result = (*run->results)[index];
+        if (run->stop.stop_requested()) {
+            result.error = "cancelled";
+        } else if (!opened) {
+            result.error = opened.error().message;
+        } else {
+            file_job job;
+            job.run = run;
+            job.index = index;
+            job.entry = &(*run->entries)[index];
+            job.result = &result;
+            job.store = opened->get();
+            job.size = job.entry->size;
+            job.part_size = run->pool->buffer_size();
+            if (run->options.way == direction::upload) {
+                co_await upload_file(&job);
+            } else {
+                co_await download_file(&job);
+            }
+            result.ok = !job.failed;
+            result.bytes = job.size;
+        }
+        if (result.ok) {
+            ++run->progress->files_done;
+        } else {
+            ++run->progress->files_failed;
+        }
+        if (run->observer != nullptr) {
+            run->observer->entry_done(index, result);
+        }
+    }
+}
+
+}  // namespace
+
+transfer_engine::transfer_engine(io::loop_group& loops, io::buffer_pool& pool, throttle& upload_limit,
+                                 throttle& download_limit)
+    : _loops(loops), _pool(pool), _upload_limit(upload_limit), _download_limit(download_limit) {}
+
+io::task<transfer_report> transfer_engine::run(std::vector<transfer_entry> entries, transfer_options options,
+                                               store_opener open, std::stop_token stop, transfer_progress* progress,
+                                               transfer_observer* observer) {
+    auto started = std::chrono::steady_clock::now();
+    transfer_progress own_progress;
+    std::vector<entry_result> results(entries.size());
+    run_state state;
+    state.entries = &entries;
+    state.results = &results;
+    state.options = options;
+    state.open = std::move(open);
+    state.stop = stop;
+    state.progress = progress != nullptr ? progress : &own_progress;
+    state.observer = observer;
+    state.pool = &_pool;
+    state.limit = options.way == direction::upload ? &_upload_limit : &_download_limit;
+    for (const auto& e : entries) {
+        state.progress->bytes_total += e.size;
+    }
+    state.progress->files_total += entries.size();
+
+    unsigned workers = options.workers != 0 ? options.workers : std::max(1u, std::thread::hardware_concurrency());
+    workers = static_cast<unsigned>(std::min<size_t>(workers, entries.size()));
+    std::vector<io::task<void>> tasks;
+    for (unsigned w = 0; w < workers; ++w) {
+        io::loop& target = _loops.at(w % _loops.size());
+        tasks.push_back(io::submit_to(target, worker(&state)));
+    }
+    co_await io::when_all(std::move(tasks));
+
+    transfer_report report;
+    report.cancelled = stop.stop_requested();
+    for (auto& r : results) {
+        report.bytes += r.ok ? r.bytes : 0;
+        report.failed += r.ok ? 0 : 1;
+    }
+    report.entries = std::move(results);
+    report.elapsed = std::chrono::steady_clock::now() - started;
+    co_return report;
+}
+
+}  // namespace tv::pipeline

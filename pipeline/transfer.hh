@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+// transfer: moves a list of files between local disk and a repository's object store (either
+// direction) with bounded memory: each file is read in pool-buffer-sized parts (O_DIRECT where
+// the filesystem allows), hashed with XXH3-128 as it streams, throttled, and written to its
+// sink; several files in flight spread over every loop, several parts in flight per file.
+#pragma once
+
+#include "io/buffer_pool.hh"
+#include "io/loop_group.hh"
+#include "io/task.hh"
+#include "pipeline/hash.hh"
+#include "pipeline/throttle.hh"
+#include "remote/object_store.hh"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+namespace tv::pipeline {
+
+enum class direction { upload, download };
+
+struct transfer_entry {
+    std::string local_path;  ///< the file on disk: read for an upload, written for a download
+    std::string key;         ///< the object in the store
+    uint64_t size = 0;       ///< an upload reads exactly this many bytes (the file may not change)
+    std::optional<hash128> expected;  ///< when known, a different hash fails the entry
+    /// An upload begun earlier (after a restart): continue it from the parts the store holds.
+    std::string resume_upload_id;
+};
+
+struct entry_result {
+    bool ok = false;
+    hash128 hash;                      ///< of the whole file
+    std::vector<hash128> part_hashes;  ///< of each part, in order (one part below the threshold)
+    std::vector<remote::uploaded_part> parts;  ///< a multipart upload's parts (empty otherwise)
+    uint64_t bytes = 0;
+    int attempts = 0;        ///< the most times any part was sent
+    bool resumed = false;    ///< continued an earlier upload
+    std::string error;       ///< what failed, for users (names the file, the key and the store's code)
+};
+
+/// Bytes and files, done and total, per transfer; read from any thread while it runs.
+struct transfer_progress {
+    std::atomic<uint64_t> bytes_done{0};
+    std::atomic<uint64_t> bytes_total{0};
+    std::atomic<uint64_t> files_done{0};
+    std::atomic<uint64_t> files_failed{0};
+    std::atomic<uint64_t> files_total{0};
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+    /// Bytes per second over the whole transfer so far.
+    double average_rate() const;
+};
+
+/// Hooks for a caller that journals progress so a restart can resume. Called on the loop that
+/// did the work, possibly several loops at once: implementations must be thread-safe.
+struct transfer_observer {
+    virtual ~transfer_observer() = default;
+    /// An upload of entry `index` began (the id to resume it with; "" when not resumable).
+    virtual void upload_begun(size_t index, const std::string& upload_id) { (void)index, (void)upload_id; }
+    /// A part is durably stored in the upload.
+    virtual void part_done(size_t index, const remote::uploaded_part& part) { (void)index, (void)part; }
+    /// The entry is finished, successfully or not.
+    virtual void entry_done(size_t index, const entry_result& result) { (void)index, (void)result; }
+};
+
+struct transfer_options {
+    direction way = direction::upload;
+    /// Files in flight (0 = one per core).
+    unsigned workers = 0;
+    /// Parts in flight per file.
+    unsigned parts_per_file = 4;
+    /// Objects at least this large are uploaded in parts; smaller ones in one PUT. Capped at the
+    /// pool's buffer size, which is also the part size.
+    uint64_t multipart_threshold = 64ull << 20;
+    /// Tries per part for retryable errors (the S3 client retries within each try as well).
+    int max_attempts = 3;
+    std::chrono::milliseconds retry_base_delay{200};
+};
+
+struct transfer_report {
+    std::vector<entry_result> entries;  ///< one per entry, in the given order
+    uint64_t bytes = 0;
+    size_t failed = 0;
+    bool cancelled = false;
+    std::chrono::duration<double> elapsed{};
+};
+
+/// Opens the store on the calling loop (one per loop: an S3 client's connection pool belongs to
+/// the loop it runs on).
+using store_opener = std::function<remote::remote_result<std::unique_ptr<remote::object_store>>()>;
+
+/// The process's transfer machinery: the loops, the buffer pool (the memory budget: every byte
+/// in flight is in it) and one throttle per direction. Transfers may run concurrently and share
+/// all three.
+class transfer_engine {
+public:
+    transfer_engine(io::loop_group& loops, io::buffer_pool& pool, throttle& upload_limit, throttle& download_limit);
+
+    /// Runs every entry and reports each one's outcome; entries fail independently. `stop`
+    /// cancels: parts in flight finish or stop, open multipart uploads are aborted.
+    io::task<transfer_report> run(std::vector<transfer_entry> entries, transfer_options options, store_opener open,
+                                  std::stop_token stop = {}, transfer_progress* progress = nullptr,
+                                  transfer_observer* observer = nullptr);
+
+    io::buffer_pool& pool() noexcept { return _pool; }
+
+private:
+    io::loop_group& _loops;
+    io::buffer_pool& _pool;
+    throttle& _upload_limit;
+    throttle& _download_limit;
+};
+
+}  // namespace tv::pipeline
