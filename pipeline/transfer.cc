@@ -23,6 +23,44 @@
 
 namespace tv::pipeline {
 
+void transfer_progress::add_bytes(uint64_t n) {
+    uint64_t done = bytes_done.fetch_add(n) + n;
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(_mutex);
+    // One sample per 100 ms is plenty for a five-second rate.
+    if (_samples.empty() || now - _samples.back().first >= std::chrono::milliseconds(100)) {
+        _samples.emplace_back(now, done);
+    } else {
+        _samples.back().second = done;
+    }
+    while (_samples.size() > 2 && now - _samples[1].first > std::chrono::seconds(5)) {
+        _samples.pop_front();
+    }
+}
+
+double transfer_progress::current_rate() const {
+    constexpr auto window = std::chrono::seconds(5);
+    auto now = std::chrono::steady_clock::now();
+    uint64_t done = bytes_done.load();
+    if (now - started <= window) {
+        return average_rate();  // a young transfer: everything it did is recent
+    }
+    std::lock_guard lock(_mutex);
+    if (_samples.empty() || now - _samples.back().first > window) {
+        return 0.0;  // nothing moved lately
+    }
+    // The newest sample at or before the window's start is the baseline (or the oldest kept).
+    auto base = _samples.front();
+    for (const auto& sample : _samples) {
+        if (sample.first > now - window) {
+            break;
+        }
+        base = sample;
+    }
+    double seconds = std::chrono::duration<double>(now - base.first).count();
+    return seconds > 0 ? static_cast<double>(done - base.second) / seconds : 0.0;
+}
+
 double transfer_progress::average_rate() const {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return seconds > 0 ? static_cast<double>(bytes_done.load()) / seconds : 0.0;
@@ -76,10 +114,16 @@ struct run_state {
     store_opener open;
     std::stop_token stop;
     transfer_progress* progress = nullptr;
+    transfer_progress* direction_progress = nullptr;  // the engine's, for this run's direction
     transfer_observer* observer = nullptr;
     io::buffer_pool* pool = nullptr;
     throttle* limit = nullptr;
     std::atomic<size_t> next{0};
+
+    void count_bytes(uint64_t n) {
+        progress->add_bytes(n);
+        direction_progress->add_bytes(n);
+    }
 };
 
 /// One file being moved, owned by the worker that took it.
@@ -264,7 +308,7 @@ io::task<void> upload_lane(file_job* job) {
             co_return;
         }
         if (job->already_stored[part]) {
-            run.progress->bytes_done += length;
+            run.count_bytes(length);
             continue;  // a resumed upload's part: hashed, not sent again
         }
         int number = static_cast<int>(part + 1);
@@ -280,7 +324,7 @@ io::task<void> upload_lane(file_job* job) {
                 run.observer->part_done(job->index, *sent);
             }
         }
-        run.progress->bytes_done += length;
+        run.count_bytes(length);
     }
 }
 
@@ -321,7 +365,7 @@ io::task<void> download_lane(file_job* job) {
             job->fail(fmt::format("write {}: {}", job->entry->local_path, written.error().message()));
             co_return;
         }
-        run.progress->bytes_done += length;
+        run.count_bytes(length);
     }
 }
 
@@ -503,11 +547,10 @@ io::task<void> worker(run_state* run) {
             result.ok = !job.failed;
             result.bytes = job.size;
         }
-        if (result.ok) {
-            ++run->progress->files_done;
-        } else {
-            ++run->progress->files_failed;
-        }
+        auto& done = result.ok ? run->progress->files_done : run->progress->files_failed;
+        auto& direction_done = result.ok ? run->direction_progress->files_done : run->direction_progress->files_failed;
+        ++done;
+        ++direction_done;
         if (run->observer != nullptr) {
             run->observer->entry_done(index, result);
         }
@@ -536,10 +579,13 @@ io::task<transfer_report> transfer_engine::run(std::vector<transfer_entry> entri
     state.observer = observer;
     state.pool = &_pool;
     state.limit = options.way == direction::upload ? &_upload_limit : &_download_limit;
+    state.direction_progress = options.way == direction::upload ? &_uploaded : &_downloaded;
     for (const auto& e : entries) {
         state.progress->bytes_total += e.size;
+        state.direction_progress->bytes_total += e.size;
     }
     state.progress->files_total += entries.size();
+    state.direction_progress->files_total += entries.size();
 
     unsigned workers = options.workers != 0 ? options.workers : std::max(1u, std::thread::hardware_concurrency());
     workers = static_cast<unsigned>(std::min<size_t>(workers, entries.size()));

@@ -14,6 +14,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
+#include <mutex>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -46,8 +48,10 @@ struct entry_result {
     std::string error;       ///< what failed, for users (names the file, the key and the store's code)
 };
 
-/// Bytes and files, done and total, per transfer; read from any thread while it runs.
-struct transfer_progress {
+/// Bytes and files, done and total, and the rate; read from any thread while transfers run.
+/// One per transfer, and one per direction for everything the engine moves.
+class transfer_progress {
+public:
     std::atomic<uint64_t> bytes_done{0};
     std::atomic<uint64_t> bytes_total{0};
     std::atomic<uint64_t> files_done{0};
@@ -55,8 +59,16 @@ struct transfer_progress {
     std::atomic<uint64_t> files_total{0};
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
+    /// Counts `n` more bytes done and keeps a sample for current_rate().
+    void add_bytes(uint64_t n);
     /// Bytes per second over the whole transfer so far.
     double average_rate() const;
+    /// Bytes per second over about the last five seconds (0 when nothing moved in them).
+    double current_rate() const;
+
+private:
+    mutable std::mutex _mutex;
+    std::deque<std::pair<std::chrono::steady_clock::time_point, uint64_t>> _samples;  // (when, bytes_done)
 };
 
 /// Hooks for a caller that journals progress so a restart can resume. Called on the loop that
@@ -111,12 +123,21 @@ public:
                                   transfer_observer* observer = nullptr);
 
     io::buffer_pool& pool() noexcept { return _pool; }
+    /// Everything moved in one direction since the engine started, across transfers.
+    const transfer_progress& progress(direction way) const noexcept {
+        return way == direction::upload ? _uploaded : _downloaded;
+    }
+    const throttle& limit(direction way) const noexcept {
+        return way == direction::upload ? _upload_limit : _download_limit;
+    }
 
 private:
     io::loop_group& _loops;
     io::buffer_pool& _pool;
     throttle& _upload_limit;
     throttle& _download_limit;
+    transfer_progress _uploaded;
+    transfer_progress _downloaded;
 };
 
 }  // namespace tv::pipeline

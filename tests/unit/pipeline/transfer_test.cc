@@ -103,6 +103,10 @@ TEST_F(transfer_test, uploads_and_downloads_every_boundary_with_xxhsum_hashes) {
     options.multipart_threshold = part_size;  // parts from 1 MiB up
     auto report = run(up, options);
     ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
+    const auto& uploaded = _engine.progress(direction::upload);
+    EXPECT_GT(uploaded.current_rate(), 0.0) << "bytes moved in the last five seconds";
+    EXPECT_EQ(uploaded.bytes_done.load(), report.bytes) << "the engine counts per direction";
+    EXPECT_EQ(uploaded.files_done.load(), sizes.size());
     for (size_t i = 0; i < sizes.size(); ++i) {
         const auto& r = report.entries[i];
         SCOPED_TRACE("size " + std::to_string(sizes[i]));
