@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include <array>
+#include <cstring>
 
 namespace tv::io {
 
@@ -222,10 +223,30 @@ std::string serialize_request(std::string_view method, std::string_view target,
     return out;
 }
 
+namespace {
+
+http_client_response response_head(const http::response_parser<http::string_body>& parser) {
+    const auto& message = parser.get();
+    http_client_response response;
+    response.status = static_cast<int>(message.result_int());
+    response.reason = std::string(message.reason());
+    for (const auto& field : message) {
+        response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    response.keep_alive = message.keep_alive();
+    return response;
+}
+
+}  // namespace
+
 task<result<http_client_response>> read_response(stream& connection, std::string& carry, size_t body_limit,
-                                                 bool head_request, std::stop_token stop) {
+                                                 bool head_request, std::stop_token stop,
+                                                 std::span<std::byte> body_into) {
     http::response_parser<http::string_body> parser;
-    parser.eager(true);
+    // With a buffer for the body, the parser stops after the head (not eager) so that a plain
+    // Content-Length body can be read straight into the buffer.
+    bool direct = !body_into.empty() && !head_request;
+    parser.eager(!direct);
     parser.header_limit(64 * 1024);
     parser.body_limit(body_limit);
     // A response to HEAD carries the object's Content-Length but no body.
@@ -233,6 +254,35 @@ task<result<http_client_response>> read_response(stream& connection, std::string
     std::array<std::byte, 16 * 1024> chunk;
     bool received_any = !carry.empty();
     for (;;) {
+        if (direct && parser.is_header_done()) {
+            const auto& head = parser.get();
+            auto length = parser.content_length();
+            bool plain = head.result_int() / 100 == 2 && length && !parser.chunked();
+            if (plain) {
+                if (*length > body_into.size()) {
+                    co_return errno_error(EMSGSIZE);
+                }
+                auto response = response_head(parser);
+                size_t total = static_cast<size_t>(*length);
+                size_t have = std::min(total, carry.size());
+                std::memcpy(body_into.data(), carry.data(), have);
+                carry.erase(0, have);
+                while (have < total) {
+                    auto n = co_await connection.read_some(body_into.subspan(have, total - have), stop);
+                    if (!n) {
+                        co_return n.error();
+                    }
+                    if (*n == 0) {
+                        co_return errno_error(EBADMSG);  // closed mid-body
+                    }
+                    have += *n;
+                }
+                response.body_into_size = total;
+                co_return response;
+            }
+            direct = false;  // an error document or a chunked body: the parser reads it
+            parser.eager(true);
+        }
         if (!carry.empty()) {
             boost::system::error_code ec;
             size_t used = parser.put(boost::asio::const_buffer(carry.data(), carry.size()), ec);
@@ -271,15 +321,8 @@ task<result<http_client_response>> read_response(stream& connection, std::string
         received_any = true;
         carry.append(reinterpret_cast<const char*>(chunk.data()), *n);
     }
-    auto& message = parser.get();
-    http_client_response response;
-    response.status = static_cast<int>(message.result_int());
-    response.reason = std::string(message.reason());
-    for (const auto& field : message) {
-        response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    response.keep_alive = message.keep_alive();
-    response.body = std::move(message.body());
+    auto response = response_head(parser);
+    response.body = std::move(parser.get().body());
     co_return response;
 }
 

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -93,6 +94,8 @@ struct http_client_response {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     bool keep_alive = true;
+    /// When the body went straight into the caller's buffer (see read_response): how many bytes.
+    std::optional<size_t> body_into_size;
 
     /// Case-insensitive header lookup; empty when absent.
     std::string_view header(std::string_view name) const;
@@ -112,8 +115,14 @@ std::string serialize_request(std::string_view method, std::string_view target,
 /// whole response is std::errc::bad_message (no bytes at all: std::errc::connection_reset, so a
 /// caller can tell a stale keep-alive connection from a broken response). Requests go out as
 /// serialize_request() text through the same stream's write_all().
+///
+/// `body_into`: a 2xx response with a Content-Length body goes straight into this buffer (read
+/// from the connection into it, no copy through the parser) and `body_into_size` says how much;
+/// a longer body is std::errc::message_size. Other answers (errors, chunked bodies) are read
+/// into `body` as usual.
 task<result<http_client_response>> read_response(stream& connection, std::string& carry, size_t body_limit,
-                                                 bool head_request, std::stop_token stop = {});
+                                                 bool head_request, std::stop_token stop = {},
+                                                 std::span<std::byte> body_into = {});
 /// The same over a plain socket descriptor.
 task<result<http_client_response>> read_response(int fd, std::string& carry, size_t body_limit,
                                                  bool head_request, std::stop_token stop = {});

@@ -237,8 +237,8 @@ io::task<io::result<io::http_client_response>> http_client::exchange(connection&
         }
     }
     for (;;) {
-        auto response =
-            co_await io::read_response(stream, conn.carry, _options.max_response_body, head_request, stop);
+        auto response = co_await io::read_response(stream, conn.carry, _options.max_response_body, head_request, stop,
+                                                   request.response_into);
         if (!response) {
             co_return response.error();
         }

@@ -71,6 +71,9 @@ struct http_client_request {
     /// Must stay valid until the request's task finishes.
     std::span<const std::byte> body;
     body_pacer pacer;
+    /// A 2xx answer's Content-Length body is read straight into this buffer (see
+    /// io::read_response); the response's body_into_size says how much.
+    std::span<std::byte> response_into;
 };
 
 /// Counters for tests and metrics.

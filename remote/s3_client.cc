@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdlib>
 #include <ctime>
 
@@ -25,6 +26,7 @@ struct s3_client::request {
     std::span<const std::byte> body;
     std::string payload_hash;
     body_pacer pacer;
+    std::span<std::byte> response_into;
 };
 
 namespace {
@@ -238,6 +240,7 @@ io::task<s3_result<io::http_client_response>> s3_client::execute_once(const requ
     out.headers.emplace_back("User-Agent", "tabletvault");
     out.body = req.body;
     out.pacer = req.pacer;
+    out.response_into = req.response_into;
 
     http_endpoint endpoint{_options.connect_host.empty() ? host_name : _options.connect_host,
                            _options.endpoint_port};
@@ -312,6 +315,33 @@ io::task<s3_result<std::string>> s3_client::put_object(std::string key, std::spa
         co_return r.error();
     }
     co_return std::string(r->header("ETag"));
+}
+
+io::task<s3_result<size_t>> s3_client::get_object_into(std::string key, uint64_t offset, std::span<std::byte> into,
+                                                       std::stop_token stop) {
+    if (into.empty()) {
+        co_return size_t{0};
+    }
+    request req{"GetObject", "GET", std::move(key), {}, {}, {}, {}};
+    req.headers.push_back(http_header{"Range", fmt::format("bytes={}-{}", offset, offset + into.size() - 1)});
+    req.response_into = into;
+    auto r = co_await execute(std::move(req), stop);
+    if (!r) {
+        co_return r.error();
+    }
+    if (r->body_into_size) {
+        co_return *r->body_into_size;
+    }
+    // A chunked answer (or an empty one) came through the parser: copy what there is.
+    if (r->body.size() > into.size()) {
+        s3_error e;
+        e.kind = s3_error_kind::protocol;
+        e.http_status = r->status;
+        e.message = fmt::format("GetObject: {} bytes for a range of {}", r->body.size(), into.size());
+        co_return e;
+    }
+    std::memcpy(into.data(), r->body.data(), r->body.size());
+    co_return r->body.size();
 }
 
 io::task<s3_result<std::string>> s3_client::get_object(std::string key, std::optional<byte_range> range,

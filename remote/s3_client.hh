@@ -129,6 +129,10 @@ public:
                                                 std::stop_token stop = {}, body_pacer pacer = {});
     io::task<s3_result<std::string>> get_object(std::string key, std::optional<byte_range> range = {},
                                                 std::stop_token stop = {});
+    /// Bytes [offset, offset + into.size()) straight into `into` (no copy of the body through
+    /// memory of our own); fewer at the end of the object. `into` must outlive the call.
+    io::task<s3_result<size_t>> get_object_into(std::string key, uint64_t offset, std::span<std::byte> into,
+                                                std::stop_token stop = {});
     io::task<s3_result<s3_object_head>> head_object(std::string key, std::stop_token stop = {});
     io::task<s3_result<void>> delete_object(std::string key, std::stop_token stop = {});
     /// One page; `max_keys` 0 leaves it to the server (1,000).

@@ -5,8 +5,6 @@
 
 #include <fmt/format.h>
 
-#include <cstring>
-
 namespace tv::remote {
 
 namespace {
@@ -76,22 +74,15 @@ io::task<remote_result<size_t>> s3_object_store::read(std::string key, uint64_t 
         co_return size_t{0};
     }
     std::string full = _prefix + key;
-    std::optional<byte_range> range = byte_range{offset, into.size()};
-    auto body = co_await _client.get_object(std::move(full), std::move(range), std::move(stop));
-    if (!body) {
-        auto e = body.error().to_remote_error();
+    auto got = co_await _client.get_object_into(std::move(full), offset, into, std::move(stop));
+    if (!got) {
+        auto e = got.error().to_remote_error();
         if (e.code == remote_errc::range_not_satisfiable) {
             co_return size_t{0};  // at or past the end (S3 answers 416): no bytes, as a file read says
         }
         co_return e;
     }
-    if (body->size() > into.size()) {
-        co_return make_remote_error(remote_errc::io_error,
-                                    fmt::format("GetObject {}: {} bytes for a range of {}", key, body->size(),
-                                                into.size()));
-    }
-    std::memcpy(into.data(), body->data(), body->size());
-    co_return body->size();
+    co_return *got;
 }
 
 io::task<remote_result<std::unique_ptr<object_upload>>> s3_object_store::begin_upload(std::string key) {
