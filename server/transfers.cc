@@ -33,13 +33,20 @@ transfer_service::transfer_service(const config& cfg, io::loop_group& loops)
 }
 
 void transfer_service::apply(const config& cfg) {
-    _upload_limit.set_rate(pipeline::kbps_to_bytes_per_second(cfg.get_int("max_upload_speed_kbps")));
-    _download_limit.set_rate(pipeline::kbps_to_bytes_per_second(cfg.get_int("max_download_speed_kbps")));
+    apply_limits(cfg.get_int("max_upload_speed_kbps"), cfg.get_int("max_download_speed_kbps"));
 }
 
 void transfer_service::apply_limits(int64_t upload_kbps, int64_t download_kbps) {
-    _upload_limit.set_rate(pipeline::kbps_to_bytes_per_second(upload_kbps));
-    _download_limit.set_rate(pipeline::kbps_to_bytes_per_second(download_kbps));
+    uint64_t up = pipeline::kbps_to_bytes_per_second(upload_kbps);
+    uint64_t down = pipeline::kbps_to_bytes_per_second(download_kbps);
+    if (up == _upload_limit.rate() && down == _download_limit.rate()) {
+        return;
+    }
+    _upload_limit.set_rate(up);
+    _download_limit.set_rate(down);
+    // Operators change limits on running transfers; the log says when the new one took over.
+    TV_LOG_INFO("transfers: upload limit now {} KB/s, download limit now {} KB/s (0 = unlimited)", upload_kbps,
+                download_kbps);
 }
 
 pipeline::transfer_options transfer_service::options(pipeline::direction way) const {

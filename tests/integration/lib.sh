@@ -40,7 +40,7 @@ finish() {
 }
 
 # start_server LOG ARGS...: starts `tabletvault serve ARGS` in the background with its log in
-# LOG, waits until it listens, and sets server_pid and http_port.
+# LOG, waits until it listens, and sets server_pid, http_port and query_port.
 start_server() {
     local log="$1"
     shift
@@ -50,6 +50,7 @@ start_server() {
     for i in $(seq 1 200); do
         if grep -q "http: listening on" "${log}"; then
             http_port=$(sed -n 's/.*http: listening on 127.0.0.1:\([0-9]*\).*/\1/p' "${log}" | head -n 1)
+            query_port=$(sed -n 's/.*mysql: listening on 127.0.0.1:\([0-9]*\).*/\1/p' "${log}" | head -n 1)
             return 0
         fi
         if ! kill -0 "${server_pid}" 2> /dev/null; then

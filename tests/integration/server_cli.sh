@@ -51,6 +51,22 @@ code="$(curl -s -o "${work}/body" -w '%{http_code}' -XPOST "http://127.0.0.1:${h
 check "update_config refuses a start-up key (400)" equals "${code}" "400"
 check "update_config says why" contains "$(cat "${work}/body")" "config key 'io_threads' cannot change while the server runs"
 
+# Rate limits reach the transfer engine (and so transfers already running) from both places an
+# operator changes them; the server logs the limits now in force.
+update="$(curl -sS -XPOST "http://127.0.0.1:${http_port}/api/update_config?max_upload_speed_kbps=2048")"
+check "update_config takes max_upload_speed_kbps" equals "${update}" '{"status":"OK","msg":""}'
+check "the transfer engine's upload limit follows update_config" contains "$(cat "${work}/server.log")" \
+    "transfers: upload limit now 2048 KB/s, download limit now 50000 KB/s (0 = unlimited)"
+out="$(mariadb -h127.0.0.1 -P"${query_port}" -uroot --skip-ssl -N \
+    -e 'ADMIN SET FRONTEND CONFIG ("max_download_speed_kbps" = "0")' 2>&1)"
+check "ADMIN SET FRONTEND CONFIG takes max_download_speed_kbps" equals "${out}" ""
+check "the transfer engine's download limit follows ADMIN SET FRONTEND CONFIG" contains "$(cat "${work}/server.log")" \
+    "transfers: upload limit now 2048 KB/s, download limit now 0 KB/s (0 = unlimited)"
+out="$(mariadb -h127.0.0.1 -P"${query_port}" -uroot --skip-ssl -N \
+    -e 'ADMIN SET FRONTEND CONFIG ("max_download_speed_kbps" = "-5")' 2>&1)"
+check "a negative limit is refused with the allowed range" contains "${out}" \
+    "ERROR 1105 (HY000) at line 1: config key 'max_download_speed_kbps': invalid value '-5'; allowed: an integer from 0"
+
 bad="$(printf 'THIS IS NOT HTTP\r\n\r\n' | curl -s --max-time 5 telnet://127.0.0.1:"${http_port}" 2>/dev/null)"
 check "malformed request gets 400" contains "${bad}" "HTTP/1.1 400 Bad Request"
 health="$(curl -sS "http://127.0.0.1:${http_port}/api/health")"
