@@ -72,7 +72,7 @@ fi
 install_missing() {
     local need=() pkg cmd
     for pair in nginx:nginx fio:fio rclone:rclone aws:awscli ip:iproute2 tc:iproute2 cc:gcc curl:curl \
-        python3:python3 flock:util-linux; do
+        python3:python3 flock:util-linux column:bsdextrautils pgrep:procps; do
         cmd="${pair%%:*}" pkg="${pair#*:}"
         command -v "${cmd}" > /dev/null 2>&1 || need+=("${pkg}")
     done
