@@ -25,10 +25,6 @@ namespace {
 
 using wall_clock = std::chrono::system_clock;
 
-std::span<const std::byte> as_bytes(const std::string& s) {
-    return std::as_bytes(std::span(s.data(), s.size()));
-}
-
 /// "2026-11-21T19:36:09Z", with optional fractional seconds and a "+00:00" zone (STS and IMDS
 /// answer in UTC).
 std::optional<wall_clock::time_point> parse_iso8601(std::string_view text) {
@@ -254,6 +250,28 @@ remote_result<service_endpoint> parse_service_endpoint(std::string_view url, std
     return e;
 }
 
+http_client_request signed_form_post(sigv4_signer& signer, std::string host_header, const std::string& form,
+                                     const aws_credentials& credentials) {
+    sigv4_request signing;
+    signing.method = "POST";
+    signing.path = "/";
+    signing.headers.push_back(http_header{"Host", std::move(host_header)});
+    signing.headers.push_back(http_header{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
+    signing.payload_hash = sha256_hex(form);
+    auto signature = signer.sign(signing, credentials, wall_clock::now());
+    http_client_request out;
+    out.method = "POST";
+    out.target = "/";
+    for (auto* headers : {&signing.headers, &signature.headers}) {
+        for (auto& h : *headers) {
+            out.headers.emplace_back(std::move(h.name), std::move(h.value));
+        }
+    }
+    out.headers.emplace_back("User-Agent", "tabletvault");
+    out.body = std::as_bytes(std::span(form));
+    return out;
+}
+
 // ---- IMDSv2 ----------------------------------------------------------------------------------
 
 namespace {
@@ -441,25 +459,7 @@ io::task<remote_result<timed_credentials>> assume_role_credentials_provider::fet
     }
     form += fmt::format("&RoleArn={}&RoleSessionName={}&Version=2011-06-15", form_value(arn), form_value(session));
 
-    sigv4_request signing;
-    signing.method = "POST";
-    signing.path = "/";
-    signing.headers.push_back(http_header{"Host", _endpoint.host_header()});
-    signing.headers.push_back(http_header{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
-    signing.payload_hash = sha256_hex(form);
-    auto signature = _signer.sign(signing, *base, wall_clock::now());
-
-    http_client_request out;
-    out.method = "POST";
-    out.target = "/";
-    for (const auto& h : signing.headers) {
-        out.headers.emplace_back(h.name, h.value);
-    }
-    for (const auto& h : signature.headers) {
-        out.headers.emplace_back(h.name, h.value);
-    }
-    out.headers.emplace_back("User-Agent", "tabletvault");
-    out.body = as_bytes(form);
+    auto out = signed_form_post(_signer, _endpoint.host_header(), form, *base);
     http_endpoint where{_endpoint.host, _endpoint.port};
     where.use_tls = _endpoint.https;
     where.ca_file = _options.ca_file;

@@ -114,6 +114,11 @@ struct service_endpoint {
 /// missing scheme is bad_config.
 remote_result<service_endpoint> parse_service_endpoint(std::string_view url, std::string_view what);
 
+/// A call to an AWS query API (STS, IAM): POST / with the form as body, signed by `signer` with
+/// `credentials`. The body points into `form`, which must outlive the request.
+http_client_request signed_form_post(sigv4_signer& signer, std::string host_header, const std::string& form,
+                                     const aws_credentials& credentials);
+
 struct imds_options {
     /// Empty: default_imds_endpoint().
     std::string endpoint;

@@ -187,23 +187,8 @@ inline io::task<void> with_imds(imds_server* server, io::task<void> scenario) {
 inline io::task<io::result<io::http_client_response>> moto_iam(std::string form) {
     const auto& m = tv::testing::moto();
     sigv4_signer signer("us-east-1", "iam");
-    sigv4_request req;
-    req.method = "POST";
-    req.headers.push_back(http_header{"Host", fmt::format("127.0.0.1:{}", m.port)});
-    req.headers.push_back(http_header{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
-    req.payload_hash = sha256_hex(form);
     aws_credentials keys{m.access_key, m.secret_key, ""};
-    auto signature = signer.sign(req, keys, std::chrono::system_clock::now());
-    http_client_request out;
-    out.method = "POST";
-    out.target = "/";
-    for (const auto& h : req.headers) {
-        out.headers.emplace_back(h.name, h.value);
-    }
-    for (const auto& h : signature.headers) {
-        out.headers.emplace_back(h.name, h.value);
-    }
-    out.body = bytes_of(form);
+    auto out = signed_form_post(signer, fmt::format("127.0.0.1:{}", m.port), form, keys);
     http_client client;
     http_endpoint where{"127.0.0.1", m.port};
     auto r = co_await client.send(std::move(where), std::move(out));

@@ -6,6 +6,7 @@
 #include "io/loop.hh"
 #include "io/ops.hh"
 #include "io/sync_wait.hh"
+#include "remote/credentials.hh"
 #include "remote/http_client.hh"
 #include "remote/s3_xml.hh"
 #include "remote/sigv4.hh"
@@ -69,25 +70,8 @@ bool can_connect(uint16_t port) {
 io::task<io::result<io::http_client_response>> iam_call(uint16_t port, std::string form) {
     remote::http_client client;
     remote::sigv4_signer signer("us-east-1", "iam");
-    remote::sigv4_request req;
-    req.method = "POST";
-    req.path = "/";
-    std::string host = fmt::format("127.0.0.1:{}", port);
-    req.headers.push_back(remote::http_header{"Host", host});
-    req.headers.push_back(remote::http_header{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
-    req.payload_hash = remote::sha256_hex(form);
     remote::aws_credentials setup{"setup", "setup", ""};  // auth is still off
-    auto sig = signer.sign(req, setup, std::chrono::system_clock::now());
-    remote::http_client_request out;
-    out.method = "POST";
-    out.target = "/";
-    for (const auto& h : req.headers) {
-        out.headers.emplace_back(h.name, h.value);
-    }
-    for (const auto& h : sig.headers) {
-        out.headers.emplace_back(h.name, h.value);
-    }
-    out.body = std::as_bytes(std::span(form.data(), form.size()));
+    auto out = remote::signed_form_post(signer, fmt::format("127.0.0.1:{}", port), form, setup);
     remote::http_endpoint endpoint{"127.0.0.1", port};
     auto r = co_await client.send(std::move(endpoint), std::move(out));
     co_return r;
