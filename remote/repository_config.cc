@@ -131,9 +131,9 @@ remote_result<repository_config> parse_local(std::string_view location, std::str
     return c;
 }
 
-/// Endpoint "host[:port]" or "http(s)://host[:port][/]": sets host and, when a scheme is
-/// given, whether it is HTTPS.
-std::optional<remote_error> parse_endpoint(const given& g, repository_config& c, std::optional<bool>& https) {
+/// "[http://|https://]host[:port][/]": the host[:port] into `host`, and into `https` whether
+/// the value names a scheme (left alone when it does not).
+std::optional<remote_error> split_endpoint(const given& g, std::optional<bool>& https, std::string& host) {
     std::string_view v = g.value;
     if (v.starts_with("https://")) {
         https = true;
@@ -148,39 +148,34 @@ std::optional<remote_error> parse_endpoint(const given& g, repository_config& c,
     while (!v.empty() && v.back() == '/') {
         v.remove_suffix(1);
     }
-    if (v.empty() || v.find('/') != v.npos || v.find_first_of(" \t") != v.npos) {
+    if (v.empty() || v.find_first_of("/?# \t") != v.npos) {
         return bad(fmt::format("Invalid endpoint '{}' in repository property '{}': expected host[:port], with or "
                                "without http:// or https://",
                                g.value, g.name));
     }
-    c.endpoint_host = std::string(v);
+    host = std::string(v);
+    return std::nullopt;
+}
+
+/// The repository's endpoint: sets its host and, when a scheme is given, whether it is HTTPS.
+std::optional<remote_error> parse_endpoint(const given& g, repository_config& c, std::optional<bool>& https) {
+    std::string host;
+    if (auto e = split_endpoint(g, https, host)) {
+        return e;
+    }
+    c.endpoint_host = std::move(host);
     c.endpoint_given = true;
     return std::nullopt;
 }
 
 /// "scheme://host[:port]" from a value with or without a scheme (`https_default` decides then).
 std::optional<remote_error> normalize_url(const given& g, bool https_default, std::string& out) {
-    std::string_view v = g.value;
-    std::string_view scheme = https_default ? "https" : "http";
-    if (v.starts_with("https://")) {
-        scheme = "https";
-        v.remove_prefix(8);
-    } else if (v.starts_with("http://")) {
-        scheme = "http";
-        v.remove_prefix(7);
-    } else if (v.find("://") != v.npos) {
-        return bad(fmt::format("Repository property '{}' has an unsupported scheme in '{}': use http:// or https://",
-                               g.name, g.value));
+    std::optional<bool> https;
+    std::string host;
+    if (auto e = split_endpoint(g, https, host)) {
+        return e;
     }
-    while (!v.empty() && v.back() == '/') {
-        v.remove_suffix(1);
-    }
-    if (v.empty() || v.find_first_of("/?# \t") != v.npos) {
-        return bad(fmt::format("Invalid endpoint '{}' in repository property '{}': expected host[:port], with or "
-                               "without http:// or https://",
-                               g.value, g.name));
-    }
-    out = fmt::format("{}://{}", scheme, v);
+    out = fmt::format("{}://{}", https.value_or(https_default) ? "https" : "http", host);
     return std::nullopt;
 }
 
