@@ -91,21 +91,33 @@ io::task<remote_result<void>> local_store::make_dirs(std::string dir) {
     co_return remote_result<void>{};
 }
 
-io::task<remote_result<void>> local_store::put(std::string key, std::span<const std::byte> data, body_pacer pacer) {
+io::task<remote_result<local_store::temp_file>> local_store::create_temp(const std::string& key) {
     if (auto why = check_key(key)) {
         co_return bad_key(*why);
     }
-    std::string path = _root + "/" + key;
-    std::string dir = parent_of(path);
-    auto made = co_await make_dirs(dir);
+    temp_file out;
+    out.path = _root + "/" + key;
+    auto made = co_await make_dirs(parent_of(out.path));
     if (!made) {
         co_return made.error();
     }
-    std::string temp = temp_name(path);
-    auto f = co_await io::open_file(temp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    out.temp = temp_name(out.path);
+    auto f = co_await io::open_file(out.temp, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (!f) {
-        co_return from_error_code(f.error(), fmt::format("create {}", temp));
+        co_return from_error_code(f.error(), fmt::format("create {}", out.temp));
     }
+    out.file = std::move(*f);
+    co_return out;
+}
+
+io::task<remote_result<void>> local_store::put(std::string key, std::span<const std::byte> data, body_pacer pacer) {
+    auto created = co_await create_temp(key);
+    if (!created) {
+        co_return created.error();
+    }
+    const std::string& path = created->path;
+    const std::string& temp = created->temp;
+    io::file& f = created->file;
     // A local write is one burst: pace the whole of it before it goes.
     bool allowed = true;
     if (pacer) {
@@ -113,14 +125,14 @@ io::task<remote_result<void>> local_store::put(std::string key, std::span<const 
     }
     io::result<void> written = std::make_error_code(std::errc::operation_canceled);
     if (allowed) {
-        written = co_await io::write_fully(f->fd(), data, 0);
+        written = co_await io::write_fully(f.fd(), data, 0);
     }
     // Not `written ? co_await ... : ...`: GCC 12 mishandles co_await inside ?:.
     io::result<void> synced = written;
     if (written) {
-        synced = co_await io::fdatasync(f->fd());
+        synced = co_await io::fdatasync(f.fd());
     }
-    auto closed = co_await f->close();
+    auto closed = co_await f.close();
     if (synced && !closed) {
         synced = closed;
     }
@@ -134,7 +146,7 @@ io::task<remote_result<void>> local_store::put(std::string key, std::span<const 
         co_await io::unlinkat(AT_FDCWD, temp);
         co_return from_error_code(renamed.error(), fmt::format("rename {} to {}", temp, path));
     }
-    co_return co_await sync_dir(dir);
+    co_return co_await sync_dir(parent_of(path));
 }
 
 io::task<remote_result<std::string>> local_store::get(std::string key, std::optional<byte_range> range) {
@@ -384,22 +396,16 @@ private:
 }  // namespace
 
 io::task<remote_result<std::unique_ptr<object_upload>>> local_store::begin_upload(std::string key) {
-    if (auto why = check_key(key)) {
-        co_return bad_key(*why);
+    auto created = co_await create_temp(key);
+    if (!created) {
+        co_return created.error();
     }
-    std::string path = _root + "/" + key;
-    auto made = co_await make_dirs(parent_of(path));
-    if (!made) {
-        co_return made.error();
-    }
-    std::string temp = temp_name(path);
-    auto buffered = co_await io::open_file(temp, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (!buffered) {
-        co_return from_error_code(buffered.error(), fmt::format("create {}", temp));
-    }
+    const std::string& path = created->path;
+    const std::string& temp = created->temp;
+    io::file& buffered = created->file;
     auto direct = co_await io::open_file(temp, O_WRONLY, 0644, io::direct_mode::preferred);
     if (!direct) {
-        co_await buffered->close();
+        co_await buffered.close();
         co_await io::unlinkat(AT_FDCWD, temp);
         co_return from_error_code(direct.error(), fmt::format("open {}", temp));
     }
@@ -410,7 +416,7 @@ io::task<remote_result<std::unique_ptr<object_upload>>> local_store::begin_uploa
         co_await direct->close();  // the filesystem has no O_DIRECT: one descriptor does
     }
     std::unique_ptr<object_upload> upload =
-        std::make_unique<local_upload>(this, key, path, temp, std::move(direct_file), std::move(*buffered));
+        std::make_unique<local_upload>(this, key, path, temp, std::move(direct_file), std::move(buffered));
     co_return upload;
 }
 

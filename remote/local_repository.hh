@@ -4,6 +4,7 @@
 // directory, is fdatasynced, renamed over the key, and the directory is fsynced.
 #pragma once
 
+#include "io/file.hh"
 #include "remote/object_store.hh"
 
 #include <string>
@@ -42,6 +43,15 @@ public:
     io::task<remote_result<void>> make_dirs(std::string dir);
 
 private:
+    /// Where a write of `key` goes: the key's path and a new temporary file beside it (its
+    /// directory made first), created exclusively.
+    struct temp_file {
+        std::string path;
+        std::string temp;
+        io::file file;
+    };
+    io::task<remote_result<temp_file>> create_temp(const std::string& key);
+
     std::string _root;
 };
 
