@@ -20,6 +20,8 @@
 
 using namespace tv;
 using namespace tv::remote;
+using tv::testing::bytes_of;
+using tv::testing::pattern_bytes;
 
 namespace {
 
@@ -50,26 +52,6 @@ tls_env& env() {
             CO_SKIP(env().skip_reason);                       \
         }                                                     \
     } while (0)
-
-#define S3_ASSERT_OK(r)                                                                      \
-    do {                                                                                     \
-        auto&& tv_r_ = (r);                                                                  \
-        TV_CO_ASSERT(ASSERT_TRUE(tv_r_.has_value()) << #r << ": " << tv_r_.error().message); \
-    } while (0)
-
-std::span<const std::byte> bytes_of(const std::string& s) {
-    return std::as_bytes(std::span(s.data(), s.size()));
-}
-
-std::string pattern(size_t size, unsigned seed) {
-    std::string s(size, '\0');
-    uint32_t x = seed * 2654435761u + 1;
-    for (auto& c : s) {
-        x = x * 1664525u + 1013904223u;
-        c = static_cast<char>(x >> 24);
-    }
-    return s;
-}
 
 /// The gateway through the terminator, trusting the test CA.
 s3_client_options https_options(std::string bucket) {
@@ -103,32 +85,32 @@ property_list https_properties(property_list extra) {
 CO_TEST(s3_tls, put_get_head_list_delete_over_https) {
     REQUIRE_RGW_TLS();
     auto client = make_client(https_options("tv-tls-basic"));
-    S3_ASSERT_OK(co_await client.create_bucket());
+    S3_CO_ASSERT_OK(co_await client.create_bucket());
     EXPECT_EQ(client.describe(), fmt::format("s3://tv-tls-basic at https://127.0.0.1:{}", env().tls.port));
     const std::string key = "dir/a b+ü.bin";
     const std::string second_key = "dir/second";
-    std::string body = pattern(300'000, 1);
+    std::string body = pattern_bytes(300'000, 1);
     std::string small = body.substr(0, 10);
-    S3_ASSERT_OK(co_await client.put_object(key, bytes_of(body)));
-    S3_ASSERT_OK(co_await client.put_object(second_key, bytes_of(small)));
+    S3_CO_ASSERT_OK(co_await client.put_object(key, bytes_of(body)));
+    S3_CO_ASSERT_OK(co_await client.put_object(second_key, bytes_of(small)));
     auto got = co_await client.get_object(key);
-    S3_ASSERT_OK(got);
+    S3_CO_ASSERT_OK(got);
     EXPECT_TRUE(*got == body) << "the object read back over HTTPS differs";
     byte_range middle{1000, 5000};
     auto range = co_await client.get_object(key, middle);
-    S3_ASSERT_OK(range);
+    S3_CO_ASSERT_OK(range);
     EXPECT_TRUE(*range == body.substr(1000, 5000));
     auto head = co_await client.head_object(key);
-    S3_ASSERT_OK(head);
+    S3_CO_ASSERT_OK(head);
     EXPECT_EQ(head->size, body.size());
     const std::string prefix = "dir/";
     auto listed = co_await client.list_all(prefix);
-    S3_ASSERT_OK(listed);
+    S3_CO_ASSERT_OK(listed);
     CO_ASSERT_EQ(listed->size(), 2u);
     EXPECT_EQ((*listed)[0].key, key);
     EXPECT_EQ((*listed)[1].key, second_key);
     std::vector<std::string> both{key, second_key};
-    S3_ASSERT_OK(co_await client.delete_objects(std::move(both)));
+    S3_CO_ASSERT_OK(co_await client.delete_objects(std::move(both)));
     auto gone = co_await client.head_object(second_key);
     CO_ASSERT_FALSE(gone.has_value());
     EXPECT_EQ(gone.error().http_status, 404);
@@ -137,24 +119,24 @@ CO_TEST(s3_tls, put_get_head_list_delete_over_https) {
 CO_TEST(s3_tls, multipart_upload_with_100_continue_over_https) {
     REQUIRE_RGW_TLS();
     auto client = make_client(https_options("tv-tls-multipart"));
-    S3_ASSERT_OK(co_await client.create_bucket());
+    S3_CO_ASSERT_OK(co_await client.create_bucket());
     // Parts of 1 MiB and more go out with Expect: 100-continue (http_client's threshold).
-    std::vector<std::string> parts{pattern(5 * 1024 * 1024, 2), pattern(5 * 1024 * 1024, 3), pattern(1'500'000, 4)};
+    std::vector<std::string> parts{pattern_bytes(5 * 1024 * 1024, 2), pattern_bytes(5 * 1024 * 1024, 3), pattern_bytes(1'500'000, 4)};
     const std::string key = "big.bin";
     auto id = co_await client.create_multipart_upload(key);
-    S3_ASSERT_OK(id);
+    S3_CO_ASSERT_OK(id);
     std::vector<s3_part> done;
     for (size_t i = 0; i < parts.size(); ++i) {
         auto etag = co_await client.upload_part(key, *id, static_cast<int>(i + 1), bytes_of(parts[i]));
-        S3_ASSERT_OK(etag);
+        S3_CO_ASSERT_OK(etag);
         done.push_back(s3_part{static_cast<int>(i + 1), *etag, parts[i].size()});
     }
     auto listed = co_await client.list_parts(key, *id);
-    S3_ASSERT_OK(listed);
+    S3_CO_ASSERT_OK(listed);
     EXPECT_EQ(listed->size(), 3u);
-    S3_ASSERT_OK(co_await client.complete_multipart_upload(key, *id, done));
+    S3_CO_ASSERT_OK(co_await client.complete_multipart_upload(key, *id, done));
     auto got = co_await client.get_object(key);
-    S3_ASSERT_OK(got);
+    S3_CO_ASSERT_OK(got);
     EXPECT_TRUE(*got == parts[0] + parts[1] + parts[2]) << "the multipart object read back differs";
     EXPECT_EQ(client.stats().retries, 0u);
 }
@@ -162,14 +144,14 @@ CO_TEST(s3_tls, multipart_upload_with_100_continue_over_https) {
 CO_TEST(s3_tls, one_tls_connection_serves_sequential_requests) {
     REQUIRE_RGW_TLS();
     auto client = make_client(https_options("tv-tls-reuse"));
-    S3_ASSERT_OK(co_await client.create_bucket());
+    S3_CO_ASSERT_OK(co_await client.create_bucket());
     std::string body = "small";
     for (int i = 0; i < 5; ++i) {
         std::string key = fmt::format("k{}", i);
-        S3_ASSERT_OK(co_await client.put_object(key, bytes_of(body)));
+        S3_CO_ASSERT_OK(co_await client.put_object(key, bytes_of(body)));
     }
     auto got = co_await client.get_object("k3");
-    S3_ASSERT_OK(got);
+    S3_CO_ASSERT_OK(got);
     EXPECT_EQ(*got, body);
     const auto& stats = client.http().stats();
     EXPECT_EQ(stats.connections_opened, 1u);  // one handshake; the session is pooled and reused
@@ -184,12 +166,12 @@ CO_TEST(s3_tls, a_pooled_session_the_server_closed_is_replaced_transparently) {
     options.endpoint_port = env().tls.idle_close_port;  // drops connections idle for a second
     options.retry.max_attempts = 1;                     // the pool's own replacement, not a retry
     auto client = make_client(options);
-    S3_ASSERT_OK(co_await client.create_bucket());
+    S3_CO_ASSERT_OK(co_await client.create_bucket());
     CO_ASSERT_EQ(client.http().stats().connections_opened, 1u);
     auto waited = co_await io::sleep(std::chrono::milliseconds(2500));
     CO_ASSERT_TRUE(waited.has_value());
     std::string body = "after idle";
-    S3_ASSERT_OK(co_await client.put_object("k", bytes_of(body)));
+    S3_CO_ASSERT_OK(co_await client.put_object("k", bytes_of(body)));
     const auto& stats = client.http().stats();
     EXPECT_EQ(stats.connections_reused, 1u);  // the pooled session was tried first...
     EXPECT_EQ(stats.connections_opened, 2u);  // ...found closed, and replaced by a new handshake
@@ -229,8 +211,8 @@ CO_TEST(s3_tls, a_certificate_for_another_host_is_a_name_mismatch) {
     // The same through the port whose certificate does name localhost: the name was the fault.
     options.endpoint_port = env().tls.port;
     auto good = make_client(options);
-    S3_ASSERT_OK(co_await good.create_bucket());
-    S3_ASSERT_OK(co_await good.put_object("k", bytes_of(options.bucket)));
+    S3_CO_ASSERT_OK(co_await good.create_bucket());
+    S3_CO_ASSERT_OK(co_await good.put_object("k", bytes_of(options.bucket)));
 }
 
 CO_TEST(s3_tls, verification_off_talks_to_any_certificate) {
@@ -240,11 +222,11 @@ CO_TEST(s3_tls, verification_off_talks_to_any_certificate) {
     options.verify_tls = false;
     options.endpoint_port = env().tls.other_name_port;  // wrong CA for us and wrong name
     auto client = make_client(options);
-    S3_ASSERT_OK(co_await client.create_bucket());
-    std::string body = pattern(70'000, 5);
-    S3_ASSERT_OK(co_await client.put_object("k", bytes_of(body)));
+    S3_CO_ASSERT_OK(co_await client.create_bucket());
+    std::string body = pattern_bytes(70'000, 5);
+    S3_CO_ASSERT_OK(co_await client.put_object("k", bytes_of(body)));
     auto got = co_await client.get_object("k");
-    S3_ASSERT_OK(got);
+    S3_CO_ASSERT_OK(got);
     EXPECT_TRUE(*got == body);
 }
 
@@ -283,27 +265,27 @@ CO_TEST(s3_tls, a_server_that_never_answers_the_handshake_times_out) {
 CO_TEST(s3_tls, a_repository_with_a_ca_file_pings_over_https) {
     REQUIRE_RGW_TLS();
     auto bucket_client = make_client(https_options("tv-tls-repo"));
-    S3_ASSERT_OK(co_await bucket_client.create_bucket());
+    S3_CO_ASSERT_OK(co_await bucket_client.create_bucket());
     auto config = parse_repository_config("s3://tv-tls-repo/backups", https_properties({{"aws.s3.ca_file", env().pki.ca_file}}));
-    S3_ASSERT_OK(config);
+    S3_CO_ASSERT_OK(config);
     EXPECT_TRUE(config->use_https);
     auto store = open_store(*config);
-    S3_ASSERT_OK(store);
+    S3_CO_ASSERT_OK(store);
     EXPECT_EQ((*store)->describe(),
               fmt::format("s3://tv-tls-repo at https://127.0.0.1:{} under backups/", env().tls.port));
     auto info = co_await ping_repository(**store, "tls_repo", false, 1'700'000'000'000);
-    S3_ASSERT_OK(info);
+    S3_CO_ASSERT_OK(info);
     auto again = co_await ping_repository(**store, "tls_repo", true, 0);  // reads what it wrote
-    S3_ASSERT_OK(again);
+    S3_CO_ASSERT_OK(again);
     EXPECT_EQ(again->create_time_ms, 1'700'000'000'000);
 }
 
 CO_TEST(s3_tls, a_repository_without_the_ca_file_fails_with_the_certificate_error) {
     REQUIRE_RGW_TLS();
     auto config = parse_repository_config("s3://tv-tls-repo/backups", https_properties({}));
-    S3_ASSERT_OK(config);
+    S3_CO_ASSERT_OK(config);
     auto store = open_store(*config);
-    S3_ASSERT_OK(store);
+    S3_CO_ASSERT_OK(store);
     auto info = co_await ping_repository(**store, "tls_repo", false, 0);
     CO_ASSERT_FALSE(info.has_value());
     EXPECT_EQ(info.error().message,
@@ -316,22 +298,22 @@ CO_TEST(s3_tls, a_repository_without_the_ca_file_fails_with_the_certificate_erro
 CO_TEST(s3_tls, verification_off_works_and_logs_a_warning_when_opened) {
     REQUIRE_RGW_TLS();
     auto bucket_client = make_client(https_options("tv-tls-repo"));
-    S3_ASSERT_OK(co_await bucket_client.create_bucket());
+    S3_CO_ASSERT_OK(co_await bucket_client.create_bucket());
     auto config = parse_repository_config("s3://tv-tls-repo/unverified",
                                           https_properties({{std::string(tls_verify_property), "false"}}));
-    S3_ASSERT_OK(config);
+    S3_CO_ASSERT_OK(config);
     tv::testing::temp_dir logs;
     CO_ASSERT_EQ(tv::log::set_file(logs.file("server.log")), std::nullopt);
     auto store = open_store(*config);
     tv::log::set_file("");
-    S3_ASSERT_OK(store);
+    S3_CO_ASSERT_OK(store);
     EXPECT_NE(tv::testing::read_text(logs.file("server.log"))
                   .find("repository s3://tv-tls-repo/unverified: TLS certificate verification is off "
                         "(aws.s3.tls_verify=false): the server at 127.0.0.1:" +
                         std::to_string(env().tls.port) + " is not authenticated"),
               std::string::npos)
         << tv::testing::read_text(logs.file("server.log"));
-    S3_ASSERT_OK(co_await ping_repository(**store, "unverified", false, 0));
+    S3_CO_ASSERT_OK(co_await ping_repository(**store, "unverified", false, 0));
 }
 
 TEST(s3_tls, an_unreadable_ca_file_fails_when_the_repository_is_opened) {
