@@ -145,6 +145,14 @@ struct file_job {
     turnstile turns;
     bool failed = false;
 
+    /// The file's XXH3-128 once its parts are hashed (see hash_part).
+    hash128 file_hash() const {
+        if (part_count > 1) {
+            return digest.digest();
+        }
+        return size == 0 ? xxh3_128({}) : result->part_hashes[0];
+    }
+
     /// The first failure is the entry's; after a stop every failure is just "cancelled".
     void fail(std::string message) {
         if (!failed) {
@@ -244,16 +252,19 @@ io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offse
     co_return done;
 }
 
-/// Feeds a part to the file digest in its turn.
-io::task<void> hash_in_turn(file_job* job, uint64_t part, std::span<const std::byte> data) {
+/// A part's own XXH3-128 (`whole`: it was read or fetched entirely), then its turn in the file's
+/// digest. A file of one part is hashed once: its part hash is its file hash (file_hash()).
+io::task<void> hash_part(file_job* job, uint64_t part, std::span<const std::byte> data, bool whole) {
+    if (whole) {
+        job->result->part_hashes[part] = xxh3_128(data);
+    }
     co_await job->turns.wait(part);
-    if (!job->failed) {
+    if (!job->failed && job->part_count > 1) {
         job->digest.update(data);
     }
     job->turns.pass();
 }
 
-/// One lane: takes the file's next part, moves it, repeats.
 /// A part a lane has taken, with the pool buffer it travels in.
 struct part_slot {
     io::pooled_buffer buffer;
@@ -296,14 +307,13 @@ io::task<void> upload_lane(file_job* job) {
         auto read_span = span.first(job->local.direct() ? align_up(length) : length);
         auto n = co_await io::read_fully(job->local, read_span, offset, run.stop);
         std::span<const std::byte> data = span.first(length);
-        if (!n || *n < length) {
+        bool whole = n && *n >= length;
+        if (!whole) {
             job->fail(!n ? fmt::format("read {}: {}", job->entry->local_path, n.error().message())
                          : fmt::format("{} is shorter than its recorded size {} (read {} bytes at {})",
                                        job->entry->local_path, job->size, *n, offset));
-        } else {
-            job->result->part_hashes[part] = xxh3_128(data);
         }
-        co_await hash_in_turn(job, part, data);
+        co_await hash_part(job, part, data, whole);
         if (job->failed) {
             co_return;
         }
@@ -341,16 +351,15 @@ io::task<void> download_lane(file_job* job) {
         auto span = slot->buffer.span();
         auto got = co_await fetch_part(job, offset, span.first(length));
         std::span<const std::byte> data = span.first(length);
+        bool whole = got && *got == length;
         if (!got) {
             job->fail(fmt::format("download {} to {}: {}", job->entry->key, job->entry->local_path,
                                   got.error().message));
-        } else if (*got != length) {
+        } else if (!whole) {
             job->fail(fmt::format("download {}: the object is shorter than its recorded size {} ({} bytes at {})",
                                   job->entry->key, job->size, *got, offset));
-        } else {
-            job->result->part_hashes[part] = xxh3_128(data);
         }
-        co_await hash_in_turn(job, part, data);
+        co_await hash_part(job, part, data, whole);
         if (job->failed) {
             co_return;
         }
@@ -434,7 +443,7 @@ io::task<void> upload_file(file_job* job) {
     if (!job->failed && run.stop.stop_requested()) {
         job->fail("cancelled");
     }
-    hash128 got = job->digest.digest();
+    hash128 got = job->file_hash();
     if (!job->failed && entry.expected && *entry.expected != got) {
         job->fail(mismatch_message(*job, got));
     }
@@ -482,7 +491,7 @@ io::task<void> download_file(file_job* job) {
     if (!job->failed && run.stop.stop_requested()) {
         job->fail("cancelled");
     }
-    hash128 got = job->digest.digest();
+    hash128 got = job->file_hash();
     if (!job->failed && entry.expected && *entry.expected != got) {
         job->fail(mismatch_message(*job, got));
     }
