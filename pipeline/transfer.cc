@@ -5,6 +5,7 @@
 // turnstile, so reading and sending overlap while the file hash stays a plain stream hash.
 #include "pipeline/transfer.hh"
 
+#include "io/durable_file.hh"
 #include "io/file.hh"
 #include "io/ops.hh"
 #include "io/when_all.hh"
@@ -101,11 +102,6 @@ private:
     std::map<uint64_t, std::coroutine_handle<>> _waiting;
 };
 
-std::string temp_path_for(const std::string& path) {
-    static std::atomic<uint64_t> counter{0};
-    return fmt::format("{}.tvtmp-{}-{}", path, ::getpid(), counter.fetch_add(1));
-}
-
 /// What every worker of one run shares.
 struct run_state {
     std::vector<transfer_entry>* entries = nullptr;
@@ -138,7 +134,8 @@ struct file_job {
     uint64_t part_size = 0;
     uint64_t part_count = 0;
     uint64_t next_part = 0;
-    io::file local;               // read (upload) or written (download)
+    io::file local;               // read (upload)
+    io::durable_file target;      // written (download), published when whole and verified
     std::unique_ptr<remote::object_upload> upload;
     std::vector<bool> already_stored;  // parts a resumed upload had
     streaming_hash digest;
@@ -365,11 +362,11 @@ io::task<void> download_lane(file_job* job) {
         }
         // O_DIRECT writes whole blocks: the tail is padded and the file cut to size at the end.
         uint64_t write_length = length;
-        if (job->local.direct() && length % io::direct_io_alignment != 0) {
+        if (job->target.file().direct() && length % io::direct_io_alignment != 0) {
             write_length = align_up(length);
             std::memset(span.data() + length, 0, write_length - length);
         }
-        auto written = co_await io::write_fully(job->local.fd(), span.first(write_length), offset, run.stop);
+        auto written = co_await job->target.write(span.first(write_length), offset, run.stop);
         if (!written) {
             job->fail(fmt::format("write {}: {}", job->entry->local_path, written.error().message()));
             co_return;
@@ -473,15 +470,17 @@ io::task<void> download_file(file_job* job) {
         }
         job->size = head->size;
     }
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(entry.local_path).parent_path(), ec);
-    std::string temp = temp_path_for(entry.local_path);
-    auto opened = co_await io::open_file(temp, O_WRONLY | O_CREAT | O_EXCL, 0644, io::direct_mode::preferred, run.stop);
-    if (!opened) {
-        job->fail(fmt::format("create {}: {}", temp, opened.error().message()));
+    std::string dir = io::parent_directory(entry.local_path);
+    if (auto made = co_await io::make_directories(dir, 0755, run.stop); !made) {
+        job->fail(fmt::format("create directory {}: {}", dir, made.error().message()));
         co_return;
     }
-    job->local = std::move(*opened);
+    auto created = co_await io::durable_file::create(entry.local_path, io::direct_mode::preferred, 0644, run.stop);
+    if (!created) {
+        job->fail(fmt::format("create a temporary file for {}: {}", entry.local_path, created.error().message()));
+        co_return;
+    }
+    job->target = std::move(*created);
     job->part_count = std::max<uint64_t>(1, (job->size + job->part_size - 1) / job->part_size);
     job->result->part_hashes.resize(job->part_count);
     job->already_stored.assign(job->part_count, false);
@@ -495,33 +494,18 @@ io::task<void> download_file(file_job* job) {
     if (!job->failed && entry.expected && *entry.expected != got) {
         job->fail(mismatch_message(*job, got));
     }
-    if (!job->failed && job->local.direct() && ::ftruncate(job->local.fd(), static_cast<off_t>(job->size)) != 0) {
-        job->fail(fmt::format("truncate {}: {}", temp, std::strerror(errno)));
-    }
-    if (!job->failed) {
-        auto synced = co_await io::fdatasync(job->local.fd());
-        if (!synced) {
-            job->fail(fmt::format("fsync {}: {}", temp, synced.error().message()));
-        }
-    }
-    co_await job->local.close();
-    if (!job->failed) {
-        auto renamed = co_await io::renameat(AT_FDCWD, temp, AT_FDCWD, entry.local_path);
-        if (!renamed) {
-            job->fail(fmt::format("rename {} to {}: {}", temp, entry.local_path, renamed.error().message()));
+    if (!job->failed && job->target.file().direct()) {
+        if (auto sized = job->target.set_size(job->size); !sized) {
+            job->fail(fmt::format("truncate {}: {}", job->target.temp_path(), sized.error().message()));
         }
     }
     if (job->failed) {
-        co_await io::unlinkat(AT_FDCWD, temp);  // a failed download leaves nothing behind
+        co_await job->target.abandon();  // a failed download leaves nothing behind
     } else {
-        auto dir = co_await io::open_file(std::filesystem::path(entry.local_path).parent_path().string(),
-                                          O_RDONLY | O_DIRECTORY);
-        if (dir) {
-            auto synced = co_await io::fsync(dir->fd());
-            co_await dir->close();
-            if (!synced) {
-                job->fail(fmt::format("fsync the directory of {}: {}", entry.local_path, synced.error().message()));
-            }
+        // Downloads replace: a restore re-run over its own earlier, interrupted attempt.
+        auto committed = co_await job->target.commit(io::replace_mode::replace);
+        if (!committed) {
+            job->fail(fmt::format("publish {}: {}", entry.local_path, committed.error().message()));
         }
     }
     job->result->hash = got;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Key validation shared by every object_store, and errno -> remote_error.
-#include "remote/local_repository.hh"
 #include "remote/object_store.hh"
+
+#include "io/durable_file.hh"
 
 #include <fmt/format.h>
 
@@ -17,8 +18,8 @@ std::optional<std::string> check_key(std::string_view key) {
     if (key.find('\0') != key.npos) {
         return "an object key must not contain NUL";
     }
-    if (key.find(local_store::temp_marker) != key.npos) {
-        return fmt::format("object key '{}' contains '{}', which marks temporary files", key, local_store::temp_marker);
+    if (key.find(io::temp_marker) != key.npos) {
+        return fmt::format("object key '{}' contains '{}', which marks temporary files", key, io::temp_marker);
     }
     size_t start = 0;
     while (start <= key.size()) {

@@ -4,7 +4,7 @@
 
 #include "io/log.hh"
 #include "io/tls.hh"
-#include "remote/local_repository.hh"
+#include "remote/local_store.hh"
 #include "remote/s3_client.hh"
 
 #include "tv_version.hh"

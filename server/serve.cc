@@ -2,6 +2,7 @@
 // Server start-up and shutdown.
 #include "server/serve.hh"
 
+#include "io/durable_file.hh"
 #include "io/gate.hh"
 #include "io/log.hh"
 #include "io/loop_group.hh"
@@ -153,6 +154,14 @@ int serve(config cfg, io::opcode_probe& probe) {
     if (auto error = lock.acquire(cfg.get_string("data_dir"))) {
         TV_LOG_ERROR("refusing to start: {}", *error);
         return 1;
+    }
+    // With the lock held no other writer is here: every temporary name (io::temp_marker) under
+    // the data dir is a write a crash cut short.
+    if (auto swept = io::sweep_temp_files(cfg.get_string("data_dir")); !swept) {
+        TV_LOG_ERROR("refusing to start: cannot sweep temporary files: {}", swept.error().message());
+        return 1;
+    } else if (*swept != 0) {
+        TV_LOG_INFO("removed {} temporary files left by an interrupted write", *swept);
     }
 
     // Signals arrive through a signalfd read on loop 0; block them in every thread first

@@ -2,6 +2,7 @@
 // Journal and image files: framing, durable appends, checkpoints, and recovery at start-up.
 #include "storage/journal.hh"
 
+#include "io/durable_file.hh"
 #include "io/log.hh"
 
 #define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
@@ -91,7 +92,7 @@ catalog_result<meta_listing> list_meta(const std::string& dir) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
         std::string name = entry.path().filename().string();
-        if (name.ends_with(".tmp")) {
+        if (io::is_temp_name(name)) {
             out.temps.push_back(name);
         } else if (auto seq = numbered(name, "image.")) {
             out.images.push_back(*seq);
@@ -126,15 +127,8 @@ io::task<catalog_result<std::string>> read_whole(std::string path) {
     co_return data;
 }
 
-io::task<catalog_result<void>> sync_dir(const std::string& dir) {
-    auto fd = co_await io::openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY);
-    if (!fd) {
-        co_return io_failure(fd.error(), fmt::format("open directory {}", dir));
-    }
-    io::file f(*fd, false);
-    auto synced = co_await io::fsync(f.fd());
-    co_await f.close();
-    if (!synced) {
+io::task<catalog_result<void>> sync_dir(std::string dir) {
+    if (auto synced = co_await io::sync_directory(dir); !synced) {
         co_return io_failure(synced.error(), fmt::format("fsync directory {}", dir));
     }
     co_return catalog_result<void>{};
@@ -429,30 +423,12 @@ io::task<catalog_result<void>> journal::write_image(std::string_view payload) {
     }
     uint64_t seq = _last_seq;
     std::string final_path = fmt::format("{}/image.{}", _dir, seq);
-    std::string temp_path = final_path + ".tmp";
     std::string data = frame_image(seq, payload);
-    {
-        auto f = co_await io::open_file(temp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (!f) {
-            co_return io_failure(f.error(), fmt::format("create {}", temp_path));
-        }
-        auto written = co_await io::write_fully(f->fd(), bytes_of(data), 0);
-        // Not `written ? co_await ... : ...`: GCC 12 mishandles co_await inside ?:.
-        io::result<void> synced = written;
-        if (written) {
-            synced = co_await io::fsync(f->fd());
-        }
-        co_await f->close();
-        if (!synced) {
-            co_await io::unlinkat(AT_FDCWD, temp_path);
-            co_return io_failure(synced.error(), fmt::format("write {}", temp_path));
-        }
-    }
-    if (auto renamed = co_await io::renameat(AT_FDCWD, temp_path, AT_FDCWD, final_path); !renamed) {
-        co_return io_failure(renamed.error(), fmt::format("rename {} to {}", temp_path, final_path));
-    }
-    if (auto synced = co_await sync_dir(_dir); !synced) {
-        co_return synced.error();
+    // Replacing: an image of the same sequence (a checkpoint retried after a failed journal
+    // switch) holds the same state.
+    auto written = co_await io::write_file_durably(final_path, bytes_of(data), io::replace_mode::replace, 0600);
+    if (!written) {
+        co_return io_failure(written.error(), fmt::format("write {}", final_path));
     }
     _image_seq = seq;
     if (_file_first_seq != seq + 1) {

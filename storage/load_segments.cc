@@ -2,6 +2,7 @@
 // Schema checks, segment sizing and the background segment writes of a load.
 #include "storage/load_segments.hh"
 
+#include "io/durable_file.hh"
 #include "io/file.hh"
 #include "io/loop_group.hh"
 #include "io/ops.hh"
@@ -123,19 +124,6 @@ catalog_result<column_batch> conform_to(const std::vector<column_desc>& schema, 
 
 namespace {
 
-io::task<io::result<void>> sync_dir(std::string dir) {
-    auto f = co_await io::open_file(std::move(dir), O_RDONLY | O_DIRECTORY);
-    if (!f) {
-        co_return f.error();
-    }
-    auto synced = co_await io::fsync(f->fd());
-    auto closed = co_await f->close();
-    if (!synced) {
-        co_return synced;
-    }
-    co_return closed;
-}
-
 /// Creates the tablet directory when asked (fsyncing its parent when it is new), then writes.
 io::task<segment_result<segment_info>> write_file(std::string dir, bool make_dir, std::string root, std::string path,
                                                   const column_batch& batch) {
@@ -147,7 +135,7 @@ io::task<segment_result<segment_info>> write_file(std::string dir, bool make_dir
                                                 io::describe(made.error(), "mkdir " + dir))};
         }
         if (made) {
-            auto synced = co_await sync_dir(root);
+            auto synced = co_await io::sync_directory(root);
             if (!synced) {
                 co_return segment_error{segment_errc::io_error,
                                         fmt::format("segment {} could not be written: {}", path,

@@ -3,6 +3,7 @@
 #include "storage/segment_writer.hh"
 
 #include "io/error.hh"
+#include "io/durable_file.hh"
 #include "io/file.hh"
 #include "io/ops.hh"
 
@@ -404,32 +405,6 @@ io::task<io::result<uint64_t>> write_body(int fd, bool direct, const column_batc
     co_return checksum;
 }
 
-/// rename(2) without replacing: RENAME_NOREPLACE, or on a file system without it a check first.
-io::task<io::result<void>> rename_no_replace(std::string from, std::string to) {
-    auto renamed = co_await io::renameat(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
-    if (renamed || renamed.error() != std::errc::invalid_argument) {
-        co_return renamed;
-    }
-    auto existing = co_await io::statx(AT_FDCWD, to);
-    if (existing) {
-        co_return io::errno_error(EEXIST);
-    }
-    co_return co_await io::renameat(AT_FDCWD, std::move(from), AT_FDCWD, std::move(to));
-}
-
-io::task<io::result<void>> sync_directory(std::string dir) {
-    auto f = co_await io::open_file(std::move(dir), O_RDONLY | O_DIRECTORY);
-    if (!f) {
-        co_return f.error();
-    }
-    auto synced = co_await io::fsync(f->fd());
-    auto closed = co_await f->close();
-    if (!synced) {
-        co_return synced;
-    }
-    co_return closed;
-}
-
 }  // namespace
 
 segment_footer plan_segment(const column_batch& batch, uint32_t schema_version) {
@@ -469,66 +444,39 @@ io::task<segment_result<segment_info>> write_segment(std::string path, const col
     uint64_t file_size = blocks_end + footer_bytes.size() + segment_trailer_size;
 
     // O_DIRECT where the file system takes it: the bytes go from our staging buffer to the
-    // device without a page-cache copy (the tail block is padded, then cut by ftruncate).
-    std::string temp = path + ".tmp";
-    auto opened = co_await io::open_file(temp, O_WRONLY | O_CREAT | O_TRUNC, 0644, io::direct_mode::preferred);
-    if (!opened) {
-        co_return write_error(path, opened.error(), "create " + temp);
+    // device without a page-cache copy (the tail block is padded, then cut by set_size).
+    auto created = co_await io::durable_file::create(path, io::direct_mode::preferred);
+    if (!created) {
+        co_return write_error(path, created.error(), "create a temporary file for " + path);
     }
-    io::file f = std::move(*opened);
-
-    std::error_code failure;
-    std::string failed_step;
-    uint64_t checksum = 0;
-    auto body = co_await write_body(f.fd(), f.direct(), batch, std::move(footer_bytes), footer_checksum);
+    io::durable_file f = std::move(*created);
+    auto body = co_await write_body(f.fd(), f.file().direct(), batch, std::move(footer_bytes), footer_checksum);
     if (!body) {
-        failure = body.error();
-        failed_step = "write " + temp;
-    } else if (f.direct() && ::ftruncate(f.fd(), static_cast<off_t>(file_size)) != 0) {
-        failure = io::errno_error(errno);
-        failed_step = "truncate " + temp;
-    } else {
-        checksum = *body;
-        auto synced = co_await io::fdatasync(f.fd());
-        if (!synced) {
-            failure = synced.error();
-            failed_step = "fdatasync " + temp;
+        co_await f.abandon();
+        co_return write_error(path, body.error(), "write " + f.temp_path());
+    }
+    if (f.file().direct()) {
+        if (auto sized = f.set_size(file_size); !sized) {
+            co_await f.abandon();
+            co_return write_error(path, sized.error(), "truncate " + f.temp_path());
         }
     }
-    auto closed = co_await f.close();
-    if (!failure && !closed) {
-        failure = closed.error();
-        failed_step = "close " + temp;
-    }
-    if (!failure) {
-        auto renamed = co_await rename_no_replace(temp, path);
-        if (!renamed) {
-            auto removed = co_await io::unlinkat(AT_FDCWD, temp);
-            (void)removed;  // best effort: the failure being reported is the rename's
-            if (renamed.error() == std::errc::file_exists) {
-                co_return segment_error{segment_errc::already_exists,
-                                        fmt::format("segment {} already exists; published segments are never "
-                                                    "replaced",
-                                                    path)};
-            }
-            co_return write_error(path, renamed.error(), "rename " + temp);
+    uint64_t checksum = *body;
+    auto committed = co_await f.commit(io::replace_mode::no_replace);
+    if (!committed) {
+        if (committed.error() == std::errc::file_exists) {
+            co_return segment_error{segment_errc::already_exists,
+                                    fmt::format("segment {} already exists; published segments are never replaced",
+                                                path)};
         }
-        std::string dir = std::filesystem::path(path).parent_path().string();
-        if (dir.empty()) {
-            dir.assign(1, '.');  // not `= "."`: GCC 12's -Wrestrict misfires on it in release builds
-        }
-        // A named argument: GCC 12 double-destroys a ?: temporary inside a co_await expression.
-        auto dir_synced = co_await sync_directory(dir);
-        if (!dir_synced) {
-            // Not durable, so not published: take it back rather than leave a file that may vanish.
+        if (f.renamed()) {
+            // Renamed, but the directory fsync failed: not durable, so not published. Take it
+            // back rather than leave a file that may vanish.
             auto removed = co_await io::unlinkat(AT_FDCWD, path);
             (void)removed;
-            co_return write_error(path, dir_synced.error(), "fsync directory " + dir);
         }
-    } else {
-        auto removed = co_await io::unlinkat(AT_FDCWD, temp);
-        (void)removed;
-        co_return write_error(path, failure, failed_step);
+        co_return write_error(path, committed.error(), f.renamed() ? "fsync the directory of " + path
+                                                                      : "fdatasync and rename " + path);
     }
 
     segment_info info;

@@ -19,8 +19,8 @@ struct segment_info {
     uint64_t checksum = 0;       // the stored file checksum: XXH3-64 of every byte before it
 };
 
-/// Writes `batch` to `path` (see segment_format.hh), durably: the bytes go to `path + ".tmp"`,
-/// are fdatasynced, renamed to `path` without replacing anything already there (a published
+/// Writes `batch` to `path` (see segment_format.hh), durably, as an io::durable_file: the bytes
+/// go to a temporary name, are fdatasynced, renamed to `path` without replacing anything already there (a published
 /// segment is never modified: segment_errc::already_exists), and the directory is fsynced. On any
 /// failure nothing is left at `path` and the temp file is removed. The directory must exist.
 /// `batch` must outlive the returned task.

@@ -7,7 +7,7 @@
 #include "pipeline/transfer.hh"
 
 #include "io/sync_wait.hh"
-#include "remote/local_repository.hh"
+#include "remote/local_store.hh"
 
 #include <gtest/gtest.h>
 

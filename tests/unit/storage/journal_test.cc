@@ -385,10 +385,10 @@ CO_TEST(Journal, FilesArePrivateAndTempImagesAreCleared) {
         EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
         EXPECT_EQ(read_file(dir.file("meta/" + name)).find("secret"), std::string::npos) << "no plain password";
     }
-    write_file(dir.file("meta/image.99.tmp"), "half an image");
+    write_file(dir.file("meta/image.99.tvtmp-1-1"), "half an image");
     auto cat = co_await open_catalog(dir.path());
     CO_ASSERT_CAT_OK(cat);
-    EXPECT_FALSE(fs::exists(dir.file("meta/image.99.tmp")));
+    EXPECT_FALSE(fs::exists(dir.file("meta/image.99.tvtmp-1-1")));
     CO_ASSERT_CAT_OK(co_await (*cat)->close());
 }
 

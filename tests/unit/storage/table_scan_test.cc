@@ -220,7 +220,7 @@ CO_TEST(TableScan, StartUpRemovesOrphansAndKeepsPublishedFiles) {
         CO_ASSERT_CAT_OK(co_await (*cat)->close());
     }
     std::string tdir = tablet_dir(dir.path(), tablet);
-    put_file(tdir + "/99999_0.dat.tmp", "half a segment");      // a write cut short
+    put_file(tdir + "/99999_0.dat.tvtmp-1-0", "half a segment"); // a write cut short
     put_file(tdir + "/99999_1.dat", "an unpublished segment");    // a load that never published
     fs::create_directories(tablet_dir(dir.path(), 424242));     // a dropped tablet
     put_file(tablet_dir(dir.path(), 424242) + "/5_0.dat", "x");

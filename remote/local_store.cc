@@ -2,7 +2,7 @@
 // local_store: objects as files under a root directory. Writes are crash-atomic (temporary
 // name, fdatasync, rename, directory fsync); listing walks the tree with std::filesystem, since
 // io_uring has no getdents operation.
-#include "remote/local_repository.hh"
+#include "remote/local_store.hh"
 
 #include "io/file.hh"
 #include "io/ops.hh"
@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <set>
 
@@ -26,31 +25,6 @@ namespace fs = std::filesystem;
 
 remote_error bad_key(std::string message) {
     return make_remote_error(remote_errc::bad_config, std::move(message));
-}
-
-std::string parent_of(const std::string& path) {
-    size_t slash = path.rfind('/');
-    return slash == 0 ? std::string("/") : path.substr(0, slash);
-}
-
-io::task<remote_result<void>> sync_dir(std::string dir) {
-    auto fd = co_await io::openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY);
-    if (!fd) {
-        co_return from_error_code(fd.error(), fmt::format("open directory {}", dir));
-    }
-    io::file f(*fd, false);
-    auto synced = co_await io::fsync(f.fd());
-    co_await f.close();
-    if (!synced) {
-        co_return from_error_code(synced.error(), fmt::format("fsync directory {}", dir));
-    }
-    co_return remote_result<void>{};
-}
-
-/// A name no other put (in this process or another) uses at the same time.
-std::string temp_name(const std::string& path) {
-    static std::atomic<uint64_t> counter{0};
-    return fmt::format("{}{}{}-{}", path, local_store::temp_marker, ::getpid(), counter.fetch_add(1));
 }
 
 int64_t modified_ms(const struct statx& st) {
@@ -65,49 +39,20 @@ local_store::local_store(std::string root) : _root(std::move(root)) {
     }
 }
 
-io::task<remote_result<void>> local_store::make_dirs(std::string dir) {
-    auto st = co_await io::statx(AT_FDCWD, dir);
-    if (st && S_ISDIR(st->stx_mode)) {
-        co_return remote_result<void>{};
-    }
-    // Walk down from the top, creating what is missing; each new directory is made durable by
-    // an fsync of its parent, or a crash could lose the entry of a renamed-in object.
-    size_t pos = 0;
-    while (pos != std::string::npos) {
-        pos = dir.find('/', pos + 1);
-        std::string part = dir.substr(0, pos);
-        auto made = co_await io::mkdirat(AT_FDCWD, part, 0755);
-        if (!made) {
-            if (made.error() == std::errc::file_exists) {
-                continue;
-            }
-            co_return from_error_code(made.error(), fmt::format("create directory {}", part));
-        }
-        auto synced = co_await sync_dir(parent_of(part));
-        if (!synced) {
-            co_return synced.error();
-        }
-    }
-    co_return remote_result<void>{};
-}
-
-io::task<remote_result<local_store::temp_file>> local_store::create_temp(const std::string& key) {
+io::task<remote_result<io::durable_file>> local_store::create_temp(const std::string& key) {
     if (auto why = check_key(key)) {
         co_return bad_key(*why);
     }
-    temp_file out;
-    out.path = _root + "/" + key;
-    auto made = co_await make_dirs(parent_of(out.path));
-    if (!made) {
-        co_return made.error();
+    std::string path = _root + "/" + key;
+    std::string dir = io::parent_directory(path);
+    if (auto made = co_await io::make_directories(dir); !made) {
+        co_return from_error_code(made.error(), fmt::format("create directory {}", dir));
     }
-    out.temp = temp_name(out.path);
-    auto f = co_await io::open_file(out.temp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    auto f = co_await io::durable_file::create(path);
     if (!f) {
-        co_return from_error_code(f.error(), fmt::format("create {}", out.temp));
+        co_return from_error_code(f.error(), fmt::format("create a temporary file for {}", path));
     }
-    out.file = std::move(*f);
-    co_return out;
+    co_return std::move(*f);
 }
 
 io::task<remote_result<void>> local_store::put(std::string key, std::span<const std::byte> data, body_pacer pacer) {
@@ -115,9 +60,7 @@ io::task<remote_result<void>> local_store::put(std::string key, std::span<const 
     if (!created) {
         co_return created.error();
     }
-    const std::string& path = created->path;
-    const std::string& temp = created->temp;
-    io::file& f = created->file;
+    io::durable_file& f = *created;
     // A local write is one burst: pace the whole of it before it goes.
     bool allowed = true;
     if (pacer) {
@@ -125,28 +68,19 @@ io::task<remote_result<void>> local_store::put(std::string key, std::span<const 
     }
     io::result<void> written = std::make_error_code(std::errc::operation_canceled);
     if (allowed) {
-        written = co_await io::write_fully(f.fd(), data, 0);
+        written = co_await f.write(data, 0);
     }
-    // Not `written ? co_await ... : ...`: GCC 12 mishandles co_await inside ?:.
-    io::result<void> synced = written;
-    if (written) {
-        synced = co_await io::fdatasync(f.fd());
-    }
-    auto closed = co_await f.close();
-    if (synced && !closed) {
-        synced = closed;
-    }
-    if (!synced) {
+    if (!written) {
         // Nothing of a failed put stays visible: the temporary name goes, the key is untouched.
-        co_await io::unlinkat(AT_FDCWD, temp);
-        co_return from_error_code(synced.error(), fmt::format("write {} under {}", key, _root));
+        co_await f.abandon();
+        co_return from_error_code(written.error(), fmt::format("write {} under {}", key, _root));
     }
-    auto renamed = co_await io::renameat(AT_FDCWD, temp, AT_FDCWD, path);
-    if (!renamed) {
-        co_await io::unlinkat(AT_FDCWD, temp);
-        co_return from_error_code(renamed.error(), fmt::format("rename {} to {}", temp, path));
+    // Replacing, as an S3 PUT over an existing key does.
+    auto committed = co_await f.commit(io::replace_mode::replace);
+    if (!committed) {
+        co_return from_error_code(committed.error(), fmt::format("write {} under {}", key, _root));
     }
-    co_return co_await sync_dir(parent_of(path));
+    co_return remote_result<void>{};
 }
 
 io::task<remote_result<std::string>> local_store::get(std::string key, std::optional<byte_range> range) {
@@ -220,7 +154,7 @@ io::task<remote_result<std::vector<object_info>>> local_store::list(std::string 
         }
         std::string path = it->path().string();
         std::string key = path.substr(_root.size() + 1);
-        if (key.find(temp_marker) != std::string::npos || !key.starts_with(prefix)) {
+        if (io::is_temp_name(key) || !key.starts_with(prefix)) {
             continue;
         }
         uint64_t size = it->file_size(ec);
@@ -262,13 +196,12 @@ io::task<remote_result<void>> local_store::remove(std::vector<std::string> keys)
             co_return from_error_code(removed.error(), fmt::format("delete {} under {}", key, _root));
         }
         if (removed) {
-            dirs.insert(parent_of(path));
+            dirs.insert(io::parent_directory(path));
         }
     }
     for (const auto& dir : dirs) {
-        auto synced = co_await sync_dir(dir);
-        if (!synced) {
-            co_return synced.error();
+        if (auto synced = co_await io::sync_directory(dir); !synced) {
+            co_return from_error_code(synced.error(), fmt::format("fsync directory {}", dir));
         }
     }
     co_return remote_result<void>{};
@@ -306,19 +239,12 @@ io::task<remote_result<size_t>> local_store::read(std::string key, uint64_t offs
 
 namespace {
 
-/// A part-wise upload into a temporary file beside the key.
+/// A part-wise upload into a durable_file beside the key. Aligned parts go through a second,
+/// O_DIRECT descriptor of the same temporary file where the file system allows it.
 class local_upload final : public object_upload {
 public:
-    local_upload(local_store* store, std::string key, std::string path, std::string temp, io::file direct,
-                 io::file buffered)
-        : _store(store), _key(std::move(key)), _path(std::move(path)), _temp(std::move(temp)),
-          _direct(std::move(direct)), _buffered(std::move(buffered)) {}
-
-    ~local_upload() override {
-        if (!_finished) {
-            ::unlink(_temp.c_str());  // an upload dropped without complete() or abort()
-        }
-    }
+    local_upload(local_store* store, std::string key, io::durable_file file, io::file direct)
+        : _store(store), _key(std::move(key)), _file(std::move(file)), _direct(std::move(direct)) {}
 
     io::task<remote_result<uploaded_part>> write_part(int number, uint64_t offset, std::span<const std::byte> data,
                                                       std::stop_token stop, body_pacer pacer) override {
@@ -331,7 +257,7 @@ public:
         }
         // O_DIRECT for aligned parts; the unaligned last part through the page cache (the
         // kernel keeps the two coherent, and the ranges never overlap).
-        int fd = _direct.is_open() && io::direct_aligned(data, offset) ? _direct.fd() : _buffered.fd();
+        int fd = _direct.is_open() && io::direct_aligned(data, offset) ? _direct.fd() : _file.fd();
         auto written = co_await io::write_fully(fd, data, offset, std::move(stop));
         if (!written) {
             co_return from_error_code(written.error(), fmt::format("write {} under {}", _key, _store->root()));
@@ -341,42 +267,21 @@ public:
 
     io::task<remote_result<void>> complete(std::vector<uploaded_part> parts) override {
         (void)parts;
-        auto synced = co_await io::fdatasync(_buffered.fd());
-        io::result<void> closed = co_await _buffered.close();
-        if (_direct.is_open()) {
-            auto direct_closed = co_await _direct.close();
-            if (closed && !direct_closed) {
-                closed = direct_closed;
-            }
+        auto direct_closed = co_await _direct.close();
+        if (!direct_closed) {
+            co_await _file.abandon();
+            co_return from_error_code(direct_closed.error(), fmt::format("write {} under {}", _key, _store->root()));
         }
-        if (synced && !closed) {
-            synced = closed;
+        auto committed = co_await _file.commit(io::replace_mode::replace);
+        if (!committed) {
+            co_return from_error_code(committed.error(), fmt::format("write {} under {}", _key, _store->root()));
         }
-        if (!synced) {
-            co_await abort();
-            co_return from_error_code(synced.error(), fmt::format("write {} under {}", _key, _store->root()));
-        }
-        auto renamed = co_await io::renameat(AT_FDCWD, _temp, AT_FDCWD, _path);
-        if (!renamed) {
-            co_await abort();
-            co_return from_error_code(renamed.error(), fmt::format("rename {} to {}", _temp, _path));
-        }
-        _finished = true;
-        co_return co_await sync_dir(parent_of(_path));
+        co_return remote_result<void>{};
     }
 
     io::task<remote_result<void>> abort() override {
-        if (_finished) {
-            co_return remote_result<void>{};
-        }
-        _finished = true;
-        if (_direct.is_open()) {
-            co_await _direct.close();
-        }
-        if (_buffered.is_open()) {
-            co_await _buffered.close();
-        }
-        co_await io::unlinkat(AT_FDCWD, _temp);
+        co_await _direct.close();
+        co_await _file.abandon();
         co_return remote_result<void>{};
     }
 
@@ -385,11 +290,8 @@ public:
 private:
     local_store* _store;
     std::string _key;
-    std::string _path;
-    std::string _temp;
+    io::durable_file _file;
     io::file _direct;
-    io::file _buffered;
-    bool _finished = false;
     std::string _no_id;
 };
 
@@ -400,14 +302,10 @@ io::task<remote_result<std::unique_ptr<object_upload>>> local_store::begin_uploa
     if (!created) {
         co_return created.error();
     }
-    const std::string& path = created->path;
-    const std::string& temp = created->temp;
-    io::file& buffered = created->file;
-    auto direct = co_await io::open_file(temp, O_WRONLY, 0644, io::direct_mode::preferred);
+    auto direct = co_await io::open_file(created->temp_path(), O_WRONLY, 0644, io::direct_mode::preferred);
     if (!direct) {
-        co_await buffered.close();
-        co_await io::unlinkat(AT_FDCWD, temp);
-        co_return from_error_code(direct.error(), fmt::format("open {}", temp));
+        co_await created->abandon();
+        co_return from_error_code(direct.error(), fmt::format("open {}", created->temp_path()));
     }
     io::file direct_file;
     if (direct->direct()) {
@@ -416,7 +314,7 @@ io::task<remote_result<std::unique_ptr<object_upload>>> local_store::begin_uploa
         co_await direct->close();  // the filesystem has no O_DIRECT: one descriptor does
     }
     std::unique_ptr<object_upload> upload =
-        std::make_unique<local_upload>(this, key, path, temp, std::move(direct_file), std::move(buffered));
+        std::make_unique<local_upload>(this, key, std::move(*created), std::move(direct_file));
     co_return upload;
 }
 

@@ -4,7 +4,7 @@
 // atomicity (a failed put leaves nothing visible and the old object intact), a full disk on a
 // small tmpfs (root only, else skipped), and the CREATE REPOSITORY ping.
 #include "io/when_all.hh"
-#include "remote/local_repository.hh"
+#include "remote/local_store.hh"
 #include "remote/repository.hh"
 #include "support/co_test.hh"
 

@@ -4,6 +4,7 @@
 // directory, is fdatasynced, renamed over the key, and the directory is fsynced.
 #pragma once
 
+#include "io/durable_file.hh"
 #include "io/file.hh"
 #include "remote/object_store.hh"
 
@@ -35,22 +36,10 @@ public:
 
     const std::string& root() const noexcept { return _root; }
 
-    /// Temporary files of puts carry this in their name; list() never shows them and
-    /// check_key() refuses keys containing it.
-    static constexpr std::string_view temp_marker = ".tvtmp-";
-
-    /// Creates `dir` and its missing parents, fsyncing each parent that gained an entry.
-    io::task<remote_result<void>> make_dirs(std::string dir);
-
 private:
-    /// Where a write of `key` goes: the key's path and a new temporary file beside it (its
-    /// directory made first), created exclusively.
-    struct temp_file {
-        std::string path;
-        std::string temp;
-        io::file file;
-    };
-    io::task<remote_result<temp_file>> create_temp(const std::string& key);
+    /// A new io::durable_file for `key` (its directory made first). Its temporary name carries
+    /// io::temp_marker: list() never shows it, and check_key() refuses keys containing it.
+    io::task<remote_result<io::durable_file>> create_temp(const std::string& key);
 
     std::string _root;
 };
