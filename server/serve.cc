@@ -11,8 +11,8 @@
 #include "io/sync_wait.hh"
 #include "server/http_api.hh"
 #include "server/transfers.hh"
-#include "sql/engine.hh"
-#include "sql/mysql_server.hh"
+#include "sql/exec/engine.hh"
+#include "sql/protocol/mysql_server.hh"
 #include "storage/catalog.hh"
 #include "tv_version.hh"
 

@@ -6,7 +6,7 @@
 #include "io/socket.hh"
 #include "server/http_api.hh"
 #include "server/http_text.hh"
-#include "sql/stream_load.hh"
+#include "sql/load/stream_load.hh"
 
 #include <fmt/format.h>
 

@@ -3,6 +3,8 @@
 // number and SQLSTATE, carried to the client as an ERR packet. Messages are asserted by tests.
 #pragma once
 
+#include "storage/catalog_error.hh"
+
 #include <fmt/format.h>
 
 #include <cstdint>
@@ -76,5 +78,12 @@ sql_error make_error(errc code, fmt::format_string<Args...> format, Args&&... ar
 /// "not supported yet" for a statement whose execution belongs to later work: an honest error,
 /// never a silent success.
 sql_error not_supported(std::string_view what);
+
+/// How a failed catalog change is reported depends on the statement: DROP of a missing table
+/// is MySQL's 1051, other statements' 1146.
+enum class failed_statement { other, drop };
+
+/// Maps a catalog failure to the MySQL error the client sees.
+sql_error to_sql_error(const storage::catalog_error& e, failed_statement kind = failed_statement::other);
 
 }  // namespace tv::sql

@@ -6,7 +6,8 @@
 #pragma once
 
 #include "sql/errors.hh"
-#include "sql/executor.hh"
+#include "sql/context.hh"
+#include "sql/result.hh"
 #include "storage/catalog_error.hh"
 #include "storage/catalog_types.hh"
 
@@ -24,10 +25,6 @@ std::optional<sql_error> require_table_privilege(const exec_context& ctx, storag
                                                  std::string_view table);
 
 /// Which statement failed: MySQL reports a missing table as 1051 for DROP, 1146 otherwise.
-enum class failed_statement { other, drop };
-
-/// Maps a catalog failure to the MySQL error the client sees.
-sql_error to_sql_error(const storage::catalog_error& e, failed_statement kind = failed_statement::other);
 
 /// OK, or the mapped error, for a catalog change's outcome.
 template <class T>

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// What every statement runs with: the catalog, the session, the server's options and the
+// statement's text. Small on purpose: every stage of sql/ includes it, so it names no stage.
+#pragma once
+
+#include "sql/errors.hh"
+#include "sql/session.hh"
+#include "storage/data_options.hh"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace tv::storage {
+class catalog;
+struct database;
+}
+
+namespace tv::sql {
+
+/// One configuration key as ADMIN SHOW FRONTEND CONFIG lists it.
+struct config_entry {
+    std::string key;
+    std::string value;
+    std::string type;
+    bool is_mutable = false;
+    std::string comment;
+};
+
+struct engine_options {
+    std::string server_version = "8.0.33";
+    /// The server's configuration, provided by server/ (sql/ cannot see it directly).
+    std::function<std::vector<config_entry>()> list_config;
+    /// Validates and applies every pair, or changes nothing and returns the reason.
+    std::function<std::optional<std::string>(const std::vector<std::pair<std::string, std::string>>&)> set_config;
+    /// Where tablet data lives and the loops loads and scans spread over.
+    storage::data_options data;
+};
+
+struct exec_context {
+    storage::catalog& catalog;
+    session& s;
+    const engine_options& options;
+    const std::string& text;  // the statement's source text
+};
+
+/// "db" from a qualified name, or the session's current database; error 1046 when neither.
+std::variant<std::string, sql_error> resolve_db(const exec_context& ctx, const std::string& db);
+
+/// The database resolve_db() names, which must exist (error 1049 otherwise).
+std::variant<const storage::database*, sql_error> need_database(const exec_context& ctx, const std::string& db);
+
+}  // namespace tv::sql

@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: Apache-2.0
+// The SELECT executor: a cursor that streams batches through WHERE, projection, DISTINCT and
+// LIMIT (reading no further than LIMIT needs), or for aggregates and ORDER BY consumes its
+// source first; sorting with NULLs first ascending and last descending; text results.
+#include "sql/query/aggregate.hh"
+#include "sql/expression/eval_vector.hh"
+#include "storage/values.hh"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_set>
+
+namespace tv::sql {
+
+namespace {
+
+using storage::column_batch;
+using storage::column_desc;
+using storage::column_vector;
+using next_result = std::variant<std::optional<column_batch>, sql_error>;
+
+struct key_hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return XXH3_64bits(s.data(), s.size()); }
+};
+
+/// The rows of `in` where `predicate` is TRUE (the same batch when all are).
+outcome<column_batch> filter(const expr_ptr& predicate, column_batch in) {
+    if (!predicate || in.num_rows() == 0) {
+        return in;
+    }
+    auto v = predicate->eval(in);
+    if (auto* e = std::get_if<sql_error>(&v)) {
+        return std::move(*e);
+    }
+    std::vector<uint32_t> rows = true_rows(std::get<value_vector>(v), in.num_rows());
+    if (rows.size() == in.num_rows()) {
+        return in;
+    }
+    return vec::gather_batch(in, rows);
+}
+
+outcome<column_batch> project(const plan_state& p, const column_batch& in) {
+    std::vector<column_vector> columns;
+    columns.reserve(p.projections.size());
+    for (const auto& e : p.projections) {
+        auto v = e->eval(in);
+        if (auto* error = std::get_if<sql_error>(&v)) {
+            return std::move(*error);
+        }
+        columns.push_back(std::get<value_vector>(std::move(v)).materialize(in.num_rows()));
+    }
+    return column_batch(p.projected_schema, std::move(columns));
+}
+
+using slot_compare = int (*)(const column_vector&, size_t, size_t);
+
+template <class T>
+int compare_typed(const column_vector& c, size_t a, size_t b) {
+    if constexpr (vec::is_bytes<T>) {
+        int r = c.string_at(a).compare(c.string_at(b));
+        return r < 0 ? -1 : r > 0 ? 1 : 0;
+    } else {
+        auto v = c.values<T>();
+        return v[a] < v[b] ? -1 : v[b] < v[a] ? 1 : 0;
+    }
+}
+
+/// Row order by the sort keys: NULL is the smallest value, so it comes first ascending and last
+/// descending (StarRocks' default); ties keep input order.
+std::vector<uint32_t> sorted_rows(const column_batch& in, const std::vector<sort_key>& keys, size_t keep) {
+    std::vector<uint32_t> idx(in.num_rows());
+    std::iota(idx.begin(), idx.end(), 0u);
+    struct key {
+        const column_vector* column;
+        slot_compare cmp;
+        bool descending;
+    };
+    std::vector<key> ks;
+    for (const auto& k : keys) {
+        const column_vector& c = in.column(k.column);
+        slot_compare cmp = vec::dispatch(c.type(), [](auto tag) -> slot_compare {
+            return &compare_typed<typename decltype(tag)::type>;
+        });
+        ks.push_back({&c, cmp, k.descending});
+    }
+    auto less = [&](uint32_t a, uint32_t b) {
+        for (const auto& k : ks) {
+            bool an = k.column->is_null(a);
+            bool bn = k.column->is_null(b);
+            int c = 0;
+            if (an || bn) {
+                c = an == bn ? 0 : an ? -1 : 1;
+            } else {
+                c = k.cmp(*k.column, a, b);
+            }
+            if (c != 0) {
+                return k.descending ? c > 0 : c < 0;
+            }
+        }
+        return a < b;
+    };
+    if (keep < idx.size()) {
+        std::partial_sort(idx.begin(), idx.begin() + static_cast<ptrdiff_t>(keep), idx.end(), less);
+        idx.resize(keep);
+    } else {
+        std::sort(idx.begin(), idx.end(), less);
+    }
+    return idx;
+}
+
+column_batch concat_batches(const std::vector<column_desc>& schema, const std::vector<column_batch>& parts) {
+    std::vector<column_vector> columns;
+    for (size_t c = 0; c < schema.size(); ++c) {
+        std::vector<const column_vector*> pieces;
+        for (const auto& b : parts) {
+            pieces.push_back(&b.column(c));
+        }
+        columns.push_back(vec::concat(pieces, storage::physical_of(schema[c].type.kind), schema[c].nullable));
+    }
+    return column_batch(schema, std::move(columns));
+}
+
+class query_cursor final : public batch_source {
+public:
+    query_cursor(std::shared_ptr<const plan_state> plan, std::unique_ptr<batch_source> source)
+        : _plan(std::move(plan)), _source(std::move(source)) {}
+
+    const std::vector<column_desc>& schema() const override { return _plan->output_schema; }
+
+    io::task<next_result> next() override {
+        const plan_state& p = *_plan;
+        if (_done || (p.limit && _emitted >= p.limit->count)) {
+            _done = true;
+            co_return std::optional<column_batch>{};
+        }
+        if (p.aggregate || !p.order.empty()) {
+            if (!_result) {
+                auto failure = co_await materialize();
+                if (failure) {
+                    co_return std::move(*failure);
+                }
+            }
+            co_return emit_materialized();
+        }
+        for (;;) {
+            auto r = co_await _source->next();
+            if (auto* e = std::get_if<sql_error>(&r)) {
+                co_return std::move(*e);
+            }
+            auto& batch = std::get<std::optional<column_batch>>(r);
+            if (!batch) {
+                _done = true;
+                co_return std::optional<column_batch>{};
+            }
+            auto out = stream(std::move(*batch));
+            if (auto* e = std::get_if<sql_error>(&out)) {
+                co_return std::move(*e);
+            }
+            auto& rows = std::get<column_batch>(out);
+            if (rows.num_rows() > 0) {
+                co_return std::optional<column_batch>(std::move(rows));
+            }
+            if (_done) {
+                co_return std::optional<column_batch>{};
+            }
+        }
+    }
+
+private:
+    /// WHERE, HAVING-as-filter and projection of one source batch.
+    outcome<column_batch> filtered_projection(column_batch in) {
+        auto w = filter(_plan->where, std::move(in));
+        if (failed(w)) {
+            return w;
+        }
+        auto f = filter(_plan->filter, std::get<column_batch>(std::move(w)));
+        if (failed(f)) {
+            return f;
+        }
+        return project(*_plan, std::get<column_batch>(f));
+    }
+
+    /// Keeps the rows whose visible values were not seen before.
+    column_batch distinct(column_batch in) {
+        std::vector<uint32_t> keep;
+        std::string key;
+        for (size_t i = 0; i < in.num_rows(); ++i) {
+            key.clear();
+            for (size_t c = 0; c < _plan->visible; ++c) {
+                vec::append_key(in.column(c), i, key);
+            }
+            if (_seen.find(std::string_view(key)) == _seen.end()) {
+                _seen.insert(key);
+                keep.push_back(static_cast<uint32_t>(i));
+            }
+        }
+        return keep.size() == in.num_rows() ? std::move(in) : vec::gather_batch(in, keep);
+    }
+
+    /// OFFSET and LIMIT over streamed rows.
+    column_batch limit(column_batch in) {
+        if (!_plan->limit) {
+            return in;
+        }
+        const size_t rows = in.num_rows();
+        size_t skip = static_cast<size_t>(std::min<uint64_t>(_plan->limit->offset - _skipped, rows));
+        _skipped += skip;
+        size_t take = static_cast<size_t>(std::min<uint64_t>(rows - skip, _plan->limit->count - _emitted));
+        _emitted += take;
+        if (_emitted >= _plan->limit->count) {
+            _done = true;  // no further source batch is read
+        }
+        if (skip == 0 && take == rows) {
+            return in;
+        }
+        return vec::slice_batch(in, skip, take);
+    }
+
+    outcome<column_batch> stream(column_batch in) {
+        auto projected = filtered_projection(std::move(in));
+        if (failed(projected)) {
+            return projected;
+        }
+        column_batch rows = std::get<column_batch>(std::move(projected));
+        if (_plan->distinct) {
+            rows = distinct(std::move(rows));
+        }
+        return limit(std::move(rows));
+    }
+
+    /// Rows the sort must keep: OFFSET + LIMIT when there is a limit.
+    size_t wanted() const {
+        if (!_plan->limit) {
+            return SIZE_MAX;
+        }
+        uint64_t w = _plan->limit->offset + _plan->limit->count;
+        return w < _plan->limit->offset ? SIZE_MAX : static_cast<size_t>(std::min<uint64_t>(w, SIZE_MAX));
+    }
+
+    /// Adds projected rows to what will be sorted, cutting it down to the top rows whenever it
+    /// grows well past what LIMIT needs.
+    void collect(column_batch rows) {
+        _pending_rows += rows.num_rows();
+        _pending.push_back(std::move(rows));
+        size_t keep = wanted();
+        if (keep != SIZE_MAX && _pending_rows > std::max(2 * keep, batch_rows * 4)) {
+            column_batch all = concat_batches(_plan->projected_schema, _pending);
+            auto idx = sorted_rows(all, _plan->order, keep);
+            _pending.clear();
+            _pending.push_back(vec::gather_batch(all, idx));
+            _pending_rows = idx.size();
+        }
+    }
+
+    io::task<std::optional<sql_error>> materialize() {
+        const plan_state& p = *_plan;
+        std::optional<aggregator> agg;
+        if (p.aggregate) {
+            agg.emplace(p);
+        }
+        for (;;) {
+            auto r = co_await _source->next();
+            if (auto* e = std::get_if<sql_error>(&r)) {
+                co_return std::move(*e);
+            }
+            auto& batch = std::get<std::optional<column_batch>>(r);
+            if (!batch) {
+                break;
+            }
+            if (agg) {
+                auto w = filter(p.where, std::move(*batch));
+                if (auto* e = std::get_if<sql_error>(&w)) {
+                    co_return std::move(*e);
+                }
+                if (auto e = agg->add(std::get<column_batch>(w))) {
+                    co_return std::move(*e);
+                }
+                continue;
+            }
+            auto projected = filtered_projection(std::move(*batch));
+            if (auto* e = std::get_if<sql_error>(&projected)) {
+                co_return std::move(*e);
+            }
+            column_batch rows = std::get<column_batch>(std::move(projected));
+            collect(p.distinct ? distinct(std::move(rows)) : std::move(rows));
+        }
+        if (agg) {
+            auto grouped = agg->finish();
+            if (auto* e = std::get_if<sql_error>(&grouped)) {
+                co_return std::move(*e);
+            }
+            auto kept = filter(p.having, std::get<column_batch>(std::move(grouped)));
+            if (auto* e = std::get_if<sql_error>(&kept)) {
+                co_return std::move(*e);
+            }
+            auto projected = project(p, std::get<column_batch>(kept));
+            if (auto* e = std::get_if<sql_error>(&projected)) {
+                co_return std::move(*e);
+            }
+            column_batch rows = std::get<column_batch>(std::move(projected));
+            collect(p.distinct ? distinct(std::move(rows)) : std::move(rows));
+        }
+        column_batch all = _pending.size() == 1 ? std::move(_pending[0]) : concat_batches(p.projected_schema, _pending);
+        _pending.clear();
+        std::vector<uint32_t> idx;
+        if (!p.order.empty()) {
+            idx = sorted_rows(all, p.order, wanted());
+        } else {
+            idx.resize(all.num_rows());
+            std::iota(idx.begin(), idx.end(), 0u);
+        }
+        size_t offset = p.limit ? static_cast<size_t>(std::min<uint64_t>(p.limit->offset, idx.size())) : 0;
+        size_t count = idx.size() - offset;
+        if (p.limit) {
+            count = static_cast<size_t>(std::min<uint64_t>(count, p.limit->count));
+        }
+        std::span<const uint32_t> chosen(idx.data() + offset, count);
+        std::vector<column_vector> columns;
+        for (size_t c = 0; c < p.visible; ++c) {
+            columns.push_back(vec::gather(all.column(c), chosen));
+        }
+        _result.emplace(p.output_schema, std::move(columns));
+        co_return std::nullopt;
+    }
+
+    next_result emit_materialized() {
+        const size_t rows = _result->num_rows();
+        if (_position >= rows) {
+            _done = true;
+            return std::optional<column_batch>{};
+        }
+        size_t count = std::min(batch_rows, rows - _position);
+        column_batch out = (_position == 0 && count == rows) ? std::move(*_result)
+                                                            : vec::slice_batch(*_result, _position, count);
+        _position += count;
+        if (_position >= rows) {
+            _done = true;
+        }
+        return std::optional<column_batch>(std::move(out));
+    }
+
+    std::shared_ptr<const plan_state> _plan;
+    std::unique_ptr<batch_source> _source;
+    bool _done = false;
+    uint64_t _skipped = 0;
+    uint64_t _emitted = 0;
+    std::unordered_set<std::string, key_hash, std::equal_to<>> _seen;
+    std::vector<column_batch> _pending;
+    size_t _pending_rows = 0;
+    std::optional<column_batch> _result;
+    size_t _position = 0;
+};
+
+class memory_source final : public batch_source {
+public:
+    memory_source(std::vector<column_desc> schema, std::vector<column_batch> batches)
+        : _schema(std::move(schema)), _batches(std::move(batches)) {}
+    const std::vector<column_desc>& schema() const override { return _schema; }
+    io::task<next_result> next() override {
+        if (_next >= _batches.size()) {
+            co_return std::optional<column_batch>{};
+        }
+        co_return std::optional<column_batch>(std::move(_batches[_next++]));
+    }
+
+private:
+    std::vector<column_desc> _schema;
+    std::vector<column_batch> _batches;
+    size_t _next = 0;
+};
+
+}  // namespace
+
+cursor open_cursor(std::shared_ptr<const plan_state> plan, std::unique_ptr<batch_source> source) {
+    return std::make_unique<query_cursor>(std::move(plan), std::move(source));
+}
+
+std::unique_ptr<batch_source> make_memory_source(std::vector<column_desc> schema, std::vector<column_batch> batches) {
+    return std::make_unique<memory_source>(std::move(schema), std::move(batches));
+}
+
+column_kind column_kind_of(const storage::column_type& t) {
+    using storage::type_kind;
+    switch (t.kind) {
+    case type_kind::boolean:
+    case type_kind::tinyint: return column_kind::tinyint;
+    case type_kind::smallint: return column_kind::smallint;
+    case type_kind::int_: return column_kind::int_;
+    case type_kind::bigint: return column_kind::bigint;
+    case type_kind::largeint: return column_kind::largeint;
+    case type_kind::float_: return column_kind::float_;
+    case type_kind::double_: return column_kind::double_;
+    case type_kind::decimal: return column_kind::decimal;
+    case type_kind::date: return column_kind::date;
+    case type_kind::datetime: return column_kind::datetime;
+    default: return column_kind::varchar;
+    }
+}
+
+column_meta column_meta_of(const storage::column_desc& c) {
+    column_meta m{c.name, column_kind_of(c.type)};
+    if (c.type.kind == storage::type_kind::decimal) {
+        m.decimals = static_cast<uint8_t>(c.type.scale);
+        m.length = static_cast<uint32_t>(c.type.precision + 2);
+    }
+    m.nullable = c.nullable;
+    return m;
+}
+
+io::task<std::variant<result_set, sql_error>> to_result(batch_source& rows) {
+    result_set rs;
+    const auto schema = rows.schema();
+    for (const auto& c : schema) {
+        rs.columns.push_back(column_meta_of(c));
+    }
+    for (;;) {
+        auto r = co_await rows.next();
+        if (auto* e = std::get_if<sql_error>(&r)) {
+            co_return std::move(*e);
+        }
+        auto& batch = std::get<std::optional<column_batch>>(r);
+        if (!batch) {
+            break;
+        }
+        for (size_t i = 0; i < batch->num_rows(); ++i) {
+            row out;
+            out.reserve(schema.size());
+            for (size_t c = 0; c < schema.size(); ++c) {
+                const column_vector& col = batch->column(c);
+                if (col.is_null(i)) {
+                    out.emplace_back(std::nullopt);
+                } else {
+                    out.emplace_back(storage::format_typed(schema[c].type, col.get(i)));
+                }
+            }
+            rs.rows.push_back(std::move(out));
+        }
+    }
+    co_return rs;
+}
+
+io::task<std::variant<result_set, sql_error>> to_result(cursor rows) {
+    auto r = co_await to_result(*rows);
+    co_return r;
+}
+
+}  // namespace tv::sql

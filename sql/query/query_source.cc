@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: Apache-2.0
+// Opening FROM clauses: storage scans behind the batch_source interface, views as nested
+// queries, generate_series with constant arguments.
+#include "sql/query/query_source.hh"
+
+#include "io/ascii.hh"
+#include "sql/expression/const_eval.hh"
+#include "sql/privileges.hh"
+#include "sql/parser/parser.hh"
+#include "storage/catalog.hh"
+#include "storage/table_scan.hh"
+
+namespace tv::sql {
+
+namespace {
+
+/// Views may name views; a cycle (possible through CREATE OR REPLACE) ends here.
+constexpr int k_max_view_depth = 32;
+
+class scan_source final : public batch_source {
+public:
+    explicit scan_source(std::unique_ptr<storage::table_scan> scan) : _scan(std::move(scan)) {}
+    const std::vector<storage::column_desc>& schema() const override { return _scan->schema(); }
+    io::task<std::variant<std::optional<storage::column_batch>, sql_error>> next() override {
+        auto batch = co_await _scan->next();
+        if (!batch) {
+            co_return make_error(errc::unknown, "{}", batch.error().message);
+        }
+        co_return std::move(*batch);
+    }
+
+private:
+    std::unique_ptr<storage::table_scan> _scan;
+};
+
+/// A view's rows under its declared column names (CREATE VIEW v (a, b) AS ...).
+class renamed_source final : public batch_source {
+public:
+    renamed_source(std::unique_ptr<batch_source> inner, std::vector<storage::column_desc> schema)
+        : _inner(std::move(inner)), _schema(std::move(schema)) {}
+    const std::vector<storage::column_desc>& schema() const override { return _schema; }
+    io::task<std::variant<std::optional<storage::column_batch>, sql_error>> next() override {
+        auto r = co_await _inner->next();
+        if (auto* batch = std::get_if<std::optional<storage::column_batch>>(&r); batch && *batch) {
+            co_return std::optional(storage::column_batch(_schema, (*batch)->release_columns()));
+        }
+        co_return r;
+    }
+
+private:
+    std::unique_ptr<batch_source> _inner;
+    std::vector<storage::column_desc> _schema;
+};
+
+std::variant<opened_source, sql_error> open_table_function(exec_context& ctx, const table_function_ref& f) {
+    if (ascii_lower(f.name) != "generate_series") {
+        return make_error(errc::no_such_function, "Unknown table function '{}'", f.name);
+    }
+    if (f.args.size() < 2 || f.args.size() > 3) {
+        return make_error(errc::unknown, "generate_series takes (start, end[, step]), got {} arguments", f.args.size());
+    }
+    int64_t values[3] = {0, 0, 1};
+    for (size_t i = 0; i < f.args.size(); ++i) {
+        auto v = evaluate_constant(f.args[i], ctx.s);
+        if (auto* e = std::get_if<sql_error>(&v)) {
+            return *e;
+        }
+        const scalar& s = std::get<scalar>(v);
+        if (s.kind != scalar::type::integer) {
+            return make_error(errc::unknown, "generate_series arguments must be integers: {}", to_sql(f.args[i]));
+        }
+        values[i] = s.integer;
+    }
+    if (values[2] == 0) {
+        return make_error(errc::unknown, "generate_series step must not be 0");
+    }
+    opened_source out;
+    out.source = make_generate_series(values[0], values[1], values[2]);
+    out.name = f.alias.value_or("generate_series");
+    if (!f.column_aliases.empty()) {
+        if (f.column_aliases.size() != 1) {
+            return make_error(errc::unknown, "generate_series has one column, {} names given", f.column_aliases.size());
+        }
+        auto schema = out.source->schema();
+        schema[0].name = f.column_aliases[0];
+        out.source = std::make_unique<renamed_source>(std::move(out.source), std::move(schema));
+    }
+    return out;
+}
+
+std::variant<opened_source, sql_error> open_view(exec_context& ctx, const std::string& db, const storage::view& v,
+                                                 int depth);
+
+std::variant<std::unique_ptr<batch_source>, sql_error> open_select_at(exec_context& ctx, const select_stmt& select,
+                                                                      int depth);
+
+std::variant<opened_source, sql_error> open_from_at(exec_context& ctx, const from_clause& from,
+                                                    const std::optional<expr>& where, int depth) {
+    if (const auto* f = std::get_if<table_function_ref>(&from)) {
+        return open_table_function(ctx, *f);
+    }
+    const auto& ref = std::get<table_ref>(from);
+    auto db = resolve_db(ctx, ref.name.db);
+    if (auto* e = std::get_if<sql_error>(&db)) {
+        return *e;
+    }
+    const std::string& database = std::get<std::string>(db);
+    if (ctx.catalog.find_database(database) == nullptr) {
+        return make_error(errc::bad_db, "Unknown database '{}'", database);
+    }
+    const std::string& name = ref.name.name;
+    if (const storage::view* v = ctx.catalog.find_view(database, name)) {
+        if (depth >= k_max_view_depth) {
+            return make_error(errc::unknown, "View '{}' nests views deeper than {}: is it defined through itself?",
+                              name, k_max_view_depth);
+        }
+        if (depth == 0) {
+            if (auto denied = require_table_privilege(ctx, storage::privilege::select, database, name)) {
+                return *denied;
+            }
+        }
+        auto opened = open_view(ctx, database, *v, depth + 1);
+        if (auto* o = std::get_if<opened_source>(&opened); o && ref.alias) {
+            o->name = *ref.alias;
+        }
+        return opened;
+    }
+    storage::scan_request request;
+    request.db = database;
+    request.table = name;
+    if (const storage::table* t = ctx.catalog.find_table(database, name)) {
+        request.table = t->name;
+        request.partitions = prune_partitions(*t, where);
+        if (request.partitions.empty() && !t->partitioning.partitions.empty() && where) {
+            // Nothing can match: scan no partition at all rather than all of them.
+            request.partitions.push_back(0);
+        }
+    }
+    // What a view reads is covered by SELECT on the view (checked where the view was named).
+    if (depth == 0) {
+        if (auto denied = require_table_privilege(ctx, storage::privilege::select, database, request.table)) {
+            return *denied;
+        }
+    }
+    auto scan = storage::table_scan::open(ctx.catalog, ctx.options.data, std::move(request));
+    if (!scan) {
+        return to_sql_error(scan.error());
+    }
+    opened_source out;
+    out.source = std::make_unique<scan_source>(std::move(*scan));
+    out.name = ref.alias.value_or(name);
+    return out;
+}
+
+std::variant<opened_source, sql_error> open_view(exec_context& ctx, const std::string& db, const storage::view& v,
+                                                 int depth) {
+    auto select = parse_stored_select(v.query_text);
+    if (!select) {
+        return make_error(errc::unknown, "View '{}' has a definition that no longer parses: {}", v.name, v.query_text);
+    }
+    // The view's query names tables relative to the view's database, not the session's.
+    std::string saved = ctx.s.current_db;
+    ctx.s.current_db = db;
+    auto rows = open_select_at(ctx, *select, depth);
+    ctx.s.current_db = saved;
+    if (auto* e = std::get_if<sql_error>(&rows)) {
+        return *e;
+    }
+    opened_source out;
+    out.source = std::move(std::get<std::unique_ptr<batch_source>>(rows));
+    out.name = v.name;
+    if (!v.columns.empty()) {
+        auto schema = out.source->schema();
+        if (schema.size() != v.columns.size()) {
+            return make_error(errc::unknown, "View '{}' names {} columns but its query has {}", v.name,
+                              v.columns.size(), schema.size());
+        }
+        for (size_t i = 0; i < schema.size(); ++i) {
+            schema[i].name = v.columns[i].name;
+        }
+        out.source = std::make_unique<renamed_source>(std::move(out.source), std::move(schema));
+    }
+    return out;
+}
+
+/// The one row a SELECT without FROM reads (a view or materialized view defined as constants).
+std::unique_ptr<batch_source> one_empty_row() {
+    storage::column_type flag;
+    flag.kind = storage::type_kind::boolean;
+    std::vector<storage::column_desc> schema{{"__no_table", flag, false}};
+    storage::column_batch row(schema);
+    std::vector<storage::cell> cells{storage::cell(true)};
+    row.append_row(cells);
+    std::vector<storage::column_batch> batches;
+    batches.push_back(std::move(row));
+    return make_memory_source(std::move(schema), std::move(batches));
+}
+
+std::variant<std::unique_ptr<batch_source>, sql_error> open_select_at(exec_context& ctx, const select_stmt& select,
+                                                                      int depth) {
+    if (!select.from) {
+        for (const auto& item : select.items) {
+            if (item.star) {
+                return make_error(errc::unknown, "No tables used");
+            }
+        }
+        auto dual = one_empty_row();
+        auto plan = plan_select(select, dual->schema(), "", ctx.s);
+        if (auto* e = std::get_if<sql_error>(&plan)) {
+            return *e;
+        }
+        return std::get<std::unique_ptr<query_plan>>(std::move(plan))->open(std::move(dual));
+    }
+    auto from = open_from_at(ctx, *select.from, select.where, depth);
+    if (auto* e = std::get_if<sql_error>(&from)) {
+        return *e;
+    }
+    auto& opened = std::get<opened_source>(from);
+    auto plan = plan_select(select, opened.source->schema(), opened.name, ctx.s);
+    if (auto* e = std::get_if<sql_error>(&plan)) {
+        return *e;
+    }
+    return std::get<std::unique_ptr<query_plan>>(std::move(plan))->open(std::move(opened.source));
+}
+
+}  // namespace
+
+std::optional<select_stmt> parse_stored_select(std::string_view text) {
+    auto parsed = parse_sql(text);
+    auto* statements = std::get_if<std::vector<parsed_statement>>(&parsed);
+    if (statements == nullptr || statements->size() != 1) {
+        return std::nullopt;
+    }
+    auto* select = std::get_if<select_stmt>(&(*statements)[0].stmt);
+    if (select == nullptr) {
+        return std::nullopt;
+    }
+    return std::move(*select);
+}
+
+std::variant<opened_source, sql_error> open_from(exec_context& ctx, const from_clause& from,
+                                                 const std::optional<expr>& where) {
+    return open_from_at(ctx, from, where, 0);
+}
+
+std::variant<std::unique_ptr<batch_source>, sql_error> open_select(exec_context& ctx, const select_stmt& select) {
+    return open_select_at(ctx, select, 0);
+}
+
+}  // namespace tv::sql

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// What a query's FROM names, opened as a batch_source: a table or materialized view (a storage
+// scan, partitions pruned by the WHERE clause), a view (its own query, planned and run as a
+// source), or TABLE(generate_series(...)). Privileges are checked here, once per object read.
+#pragma once
+
+#include "sql/context.hh"
+#include "sql/query/query.hh"
+
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace tv::sql {
+
+struct opened_source {
+    std::unique_ptr<batch_source> source;
+    std::string name;  ///< what qualified column references may use: the alias, else the object's name
+};
+
+/// The SELECT stored as a view's or materialized view's definition, parsed again; nullopt when
+/// the text is not exactly one SELECT.
+std::optional<select_stmt> parse_stored_select(std::string_view text);
+
+/// Opens `from` for a query whose WHERE clause is `where` (for partition pruning).
+std::variant<opened_source, sql_error> open_from(exec_context& ctx, const from_clause& from,
+                                                 const std::optional<expr>& where);
+
+/// Plans and opens a whole SELECT with a FROM: the rows it produces, as a source.
+std::variant<std::unique_ptr<batch_source>, sql_error> open_select(exec_context& ctx, const select_stmt& select);
+
+}  // namespace tv::sql
