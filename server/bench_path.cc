@@ -298,6 +298,25 @@ int run_bench_path(const bench_path_args& args) {
                                              : args.work_dir;
     std::string run_prefix = fmt::format("__tabletvault_bench_{}_{}/", ::getpid(),
                                          std::chrono::system_clock::now().time_since_epoch().count());
+    // The settings first: a bad flag is a usage error before any file is generated.
+    server::config cfg;
+    std::vector<std::pair<std::string_view, std::string>> settings = {
+        {"max_upload_speed_kbps", std::to_string(args.limit_kbps)},
+        {"max_download_speed_kbps", std::to_string(args.limit_kbps)},
+    };
+    if (args.part_size != 0) {
+        settings.emplace_back("multipart_part_size", std::to_string(args.part_size));
+        settings.emplace_back("multipart_threshold", std::to_string(args.part_size));
+    }
+    if (args.memory != 0) {
+        settings.emplace_back("transfer_memory_limit", std::to_string(args.memory));
+    }
+    for (const auto& [key, value] : settings) {
+        if (auto error = cfg.set(key, value)) {
+            fmt::print(stderr, "tabletvault bench-path: {}\n", *error);
+            return 2;
+        }
+    }
     fmt::print("bench-path: {} files x {} bytes, location {}, generating in {}\n", args.files, args.size,
                config->redacted(), work);
     bool reuse = false;
@@ -317,16 +336,6 @@ int run_bench_path(const bench_path_args& args) {
     int exit_code = 0;
     {
         io::loop_group loops(0);
-        server::config cfg;
-        (void)cfg.set("max_upload_speed_kbps", std::to_string(args.limit_kbps));
-        (void)cfg.set("max_download_speed_kbps", std::to_string(args.limit_kbps));
-        if (args.part_size != 0) {
-            (void)cfg.set("multipart_part_size", std::to_string(args.part_size));
-            (void)cfg.set("multipart_threshold", std::to_string(args.part_size));
-        }
-        if (args.memory != 0) {
-            (void)cfg.set("transfer_memory_limit", std::to_string(args.memory));
-        }
         transfer_service transfers(cfg, loops);
         latency_book book;
         remote::repository_config repo = *config;

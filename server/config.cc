@@ -151,12 +151,16 @@ std::optional<std::string> config::load_file(const std::string& path) {
     return std::nullopt;
 }
 
-int64_t config::get_int(std::string_view key) const {
+int64_t config::integer_of(std::string_view key) const {
     return *parse_integer(_values.find(key)->second);
 }
 
-const std::string& config::get_string(std::string_view key) const {
+const std::string& config::text_of(std::string_view key) const {
     return _values.find(key)->second;
+}
+
+std::span<const config_key> config_keys() {
+    return config_key_table;
 }
 
 std::string_view key_type_name(key_type t) {
@@ -189,9 +193,9 @@ std::optional<std::string> apply_runtime_changes(config& cfg,
     cfg = std::move(trial);
     for (const auto& [key, value] : changes) {
         if (key == "log_level") {
-            log::set_level(*log::parse_level(cfg.get_string("log_level")));
+            log::set_level(*log::parse_level(cfg.get<"log_level">()));
         }
-        TV_LOG_INFO("config {} set to '{}' at run time", key, cfg.get_string(key));
+        TV_LOG_INFO("config {} set to '{}' at run time", key, cfg.text_of(key));
     }
     return std::nullopt;
 }

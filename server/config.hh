@@ -3,6 +3,8 @@
 // change at run time) and the values in force, read from a `key = value` file and --set flags.
 #pragma once
 
+#include "server/config_keys.hh"
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -13,20 +15,7 @@
 
 namespace tv::server {
 
-enum class key_type { integer, size, string, choice };
-
-struct config_key {
-    std::string_view name;
-    key_type type;
-    std::string_view default_value;
-    std::string_view doc;
-    bool runtime_mutable;        // changeable with /api/update_config (and ADMIN SET FRONTEND CONFIG)
-    int64_t min = 0;             // integer and size keys
-    int64_t max = 0;
-    std::vector<std::string_view> choices = {};  // choice keys
-};
-
-/// Every key the server knows, in documentation order (server/config_keys.cc).
+/// Every key the server knows, in documentation order (server/config_keys.hh).
 std::span<const config_key> config_keys();
 const config_key* find_config_key(std::string_view name);
 
@@ -43,10 +32,24 @@ public:
     /// first bad line with a message naming the file and line.
     std::optional<std::string> load_file(const std::string& path);
 
-    int64_t get_int(std::string_view key) const;  // integer and size keys
-    const std::string& get_string(std::string_view key) const;
+    /// The value of a key named at compile time: int64_t for integer and size keys, the text
+    /// for string and choice keys.
+    template <key_literal Key>
+    decltype(auto) get() const {
+        constexpr key_type type = declared_key(Key.view()).type;
+        if constexpr (type == key_type::integer || type == key_type::size) {
+            return integer_of(Key.view());
+        } else {
+            return text_of(Key.view());
+        }
+    }
+
+    /// The canonical text of any key of the registry (for listings).
+    const std::string& text_of(std::string_view key) const;
 
 private:
+    int64_t integer_of(std::string_view key) const;
+
     std::map<std::string, std::string, std::less<>> _values;  // canonical text
 };
 

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -48,7 +49,8 @@ int usage_error(const std::string& message) {
     return 2;
 }
 
-int run_bench_path(const std::vector<std::string_view>& args) {
+/// `tabletvault bench-path ...`: parses and checks the flags, then runs the measurement.
+int bench_path_command(const std::vector<std::string_view>& args) {
     tv::server::bench_path_args parsed;
     auto size_of = [](std::string_view text) -> std::optional<uint64_t> {
         auto bytes = tv::server::parse_size(text);
@@ -105,10 +107,9 @@ int run_bench_path(const std::vector<std::string_view>& args) {
             auto colon = value.find(':');
             auto kbps = colon == std::string_view::npos ? std::nullopt : size_of(value.substr(colon + 1));
             double seconds = 0;
-            auto seconds_text = std::string(value.substr(0, colon == std::string_view::npos ? 0 : colon));
-            try {
-                seconds = std::stod(seconds_text);
-            } catch (const std::exception&) {
+            std::string_view seconds_text = value.substr(0, colon == std::string_view::npos ? 0 : colon);
+            auto [end, ec] = std::from_chars(seconds_text.data(), seconds_text.data() + seconds_text.size(), seconds);
+            if (ec != std::errc{} || end != seconds_text.data() + seconds_text.size()) {
                 seconds = 0;
             }
             if (!kbps || seconds <= 0) {
@@ -197,7 +198,7 @@ int main(int argc, char** argv) {
         return run_serve(args);
     }
     if (command == "bench-path") {
-        return run_bench_path(args);
+        return bench_path_command(args);
     }
     if (command == "config-reference") {
         fmt::print("{}", tv::server::config_reference_markdown());

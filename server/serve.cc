@@ -73,14 +73,14 @@ private:
 /// same validation as /api/update_config.
 sql::engine_options engine_options_for(config& cfg, io::loop_group& loops, transfer_service& transfers) {
     sql::engine_options options;
-    options.data.data_dir = cfg.get_string("data_dir");
-    options.data.segment_max_bytes = static_cast<uint64_t>(cfg.get_int("segment_max_bytes"));
-    options.data.write_buffer_bytes = static_cast<uint64_t>(cfg.get_int("write_buffer_size"));
+    options.data.data_dir = cfg.get<"data_dir">();
+    options.data.segment_max_bytes = static_cast<uint64_t>(cfg.get<"segment_max_bytes">());
+    options.data.write_buffer_bytes = static_cast<uint64_t>(cfg.get<"write_buffer_size">());
     options.data.loops = &loops;
     options.list_config = [&cfg] {
         std::vector<sql::config_entry> entries;
         for (const auto& key : config_keys()) {
-            std::string value = key.name == "root_password" ? std::string("******") : cfg.get_string(key.name);
+            std::string value = key.name == "root_password" ? std::string("******") : cfg.text_of(key.name);
             entries.push_back({std::string(key.name), value, std::string(key_type_name(key.type)), key.runtime_mutable,
                                std::string(key.doc)});
         }
@@ -100,8 +100,8 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
                                http_api_context& http_ctx, int http_fd,
                                int mysql_fd) {
     storage::catalog_options catalog_options;
-    catalog_options.root_password = cfg.get_string("root_password");
-    auto opened = co_await storage::catalog::open(cfg.get_string("data_dir"), catalog_options);
+    catalog_options.root_password = cfg.get<"root_password">();
+    auto opened = co_await storage::catalog::open(cfg.get<"data_dir">(), catalog_options);
     if (!opened) {
         TV_LOG_ERROR("refusing to start: cannot open the catalog: {}", opened.error().message);
         co_return 1;
@@ -114,8 +114,8 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
     io::gate services;
     std::stop_source stop;
     sql::mysql_server_options mysql_options;
-    mysql_options.max_connections = static_cast<size_t>(cfg.get_int("qe_max_connection"));
-    mysql_options.connect_timeout = std::chrono::seconds(cfg.get_int("connect_timeout"));
+    mysql_options.max_connections = static_cast<size_t>(cfg.get<"qe_max_connection">());
+    mysql_options.connect_timeout = std::chrono::seconds(cfg.get<"connect_timeout">());
     io::spawn(services, sql::run_mysql_server(mysql_fd, engine, mysql_options, stop.get_token()), "mysql server");
     io::spawn(services, run_http_api(http_fd, http_ctx, services, stop.get_token()), "http api");
     io::spawn(services, engine.run_refresh_schedule(stop.get_token()), "materialized view refresh schedule");
@@ -141,8 +141,8 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
 }  // namespace
 
 int serve(config cfg, io::opcode_probe& probe) {
-    log::set_level(*log::parse_level(cfg.get_string("log_level")));
-    if (auto error = log::set_file(cfg.get_string("log_file"))) {
+    log::set_level(*log::parse_level(cfg.get<"log_level">()));
+    if (auto error = log::set_file(cfg.get<"log_file">())) {
         TV_LOG_ERROR("{}", *error);
         return 1;
     }
@@ -151,13 +151,13 @@ int serve(config cfg, io::opcode_probe& probe) {
         return 1;
     }
     data_dir_lock lock;
-    if (auto error = lock.acquire(cfg.get_string("data_dir"))) {
+    if (auto error = lock.acquire(cfg.get<"data_dir">())) {
         TV_LOG_ERROR("refusing to start: {}", *error);
         return 1;
     }
     // With the lock held no other writer is here: every temporary name (io::temp_marker) under
     // the data dir is a write a crash cut short.
-    if (auto swept = io::sweep_temp_files(cfg.get_string("data_dir")); !swept) {
+    if (auto swept = io::sweep_temp_files(cfg.get<"data_dir">()); !swept) {
         TV_LOG_ERROR("refusing to start: cannot sweep temporary files: {}", swept.error().message());
         return 1;
     } else if (*swept != 0) {
@@ -178,17 +178,17 @@ int serve(config cfg, io::opcode_probe& probe) {
         return 1;
     }
 
-    const std::string bind = cfg.get_string("bind_address");
-    auto mysql = io::listen_tcp(bind, static_cast<uint16_t>(cfg.get_int("query_port")));
+    const std::string bind = cfg.get<"bind_address">();
+    auto mysql = io::listen_tcp(bind, static_cast<uint16_t>(cfg.get<"query_port">()));
     if (!mysql) {
-        TV_LOG_ERROR("refusing to start: cannot listen for MySQL clients on {}:{}: {}", bind, cfg.get_int("query_port"),
+        TV_LOG_ERROR("refusing to start: cannot listen for MySQL clients on {}:{}: {}", bind, cfg.get<"query_port">(),
                      mysql.error().message());
         ::close(signal_fd);
         return 1;
     }
-    auto http = io::listen_tcp(bind, static_cast<uint16_t>(cfg.get_int("http_port")));
+    auto http = io::listen_tcp(bind, static_cast<uint16_t>(cfg.get<"http_port">()));
     if (!http) {
-        TV_LOG_ERROR("refusing to start: cannot listen for HTTP on {}:{}: {}", bind, cfg.get_int("http_port"),
+        TV_LOG_ERROR("refusing to start: cannot listen for HTTP on {}:{}: {}", bind, cfg.get<"http_port">(),
                      http.error().message());
         ::close(signal_fd);
         return 1;
@@ -197,9 +197,9 @@ int serve(config cfg, io::opcode_probe& probe) {
     int exit_code = 0;
     try {
         io::loop_options options;
-        options.entries = static_cast<unsigned>(cfg.get_int("io_queue_depth"));
-        io::loop_group loops(static_cast<unsigned>(cfg.get_int("io_threads")), options);
-        TV_LOG_INFO("tabletvault {} serving: data_dir={} io_threads={}", TV_VERSION, cfg.get_string("data_dir"),
+        options.entries = static_cast<unsigned>(cfg.get<"io_queue_depth">());
+        io::loop_group loops(static_cast<unsigned>(cfg.get<"io_threads">()), options);
+        TV_LOG_INFO("tabletvault {} serving: data_dir={} io_threads={}", TV_VERSION, cfg.get<"data_dir">(),
                     loops.size());
         TV_LOG_INFO("mysql: listening on {}:{}", bind, mysql->port);
         TV_LOG_INFO("http: listening on {}:{}", bind, http->port);

@@ -17,23 +17,23 @@ uint64_t transfer_buffer_size(uint64_t part_size, uint64_t memory_limit) {
 }
 
 transfer_service::transfer_service(const config& cfg, io::loop_group& loops)
-    : _upload_limit(pipeline::kbps_to_bytes_per_second(cfg.get_int("max_upload_speed_kbps"))),
-      _download_limit(pipeline::kbps_to_bytes_per_second(cfg.get_int("max_download_speed_kbps"))),
-      _upload_workers(static_cast<unsigned>(cfg.get_int("upload_worker_count"))),
-      _download_workers(static_cast<unsigned>(cfg.get_int("download_worker_count"))),
-      _multipart_threshold(static_cast<uint64_t>(cfg.get_int("multipart_threshold"))) {
-    auto memory = static_cast<uint64_t>(cfg.get_int("transfer_memory_limit"));
-    uint64_t buffer = transfer_buffer_size(static_cast<uint64_t>(cfg.get_int("multipart_part_size")), memory);
+    : _upload_limit(pipeline::kbps_to_bytes_per_second(cfg.get<"max_upload_speed_kbps">())),
+      _download_limit(pipeline::kbps_to_bytes_per_second(cfg.get<"max_download_speed_kbps">())),
+      _upload_workers(static_cast<unsigned>(cfg.get<"upload_worker_count">())),
+      _download_workers(static_cast<unsigned>(cfg.get<"download_worker_count">())),
+      _multipart_threshold(static_cast<uint64_t>(cfg.get<"multipart_threshold">())) {
+    auto memory = static_cast<uint64_t>(cfg.get<"transfer_memory_limit">());
+    uint64_t buffer = transfer_buffer_size(static_cast<uint64_t>(cfg.get<"multipart_part_size">()), memory);
     size_t count = io::buffer_pool::count_for_budget(memory, buffer);
     _pool = std::make_unique<io::buffer_pool>(buffer, count);
     _engine = std::make_unique<pipeline::transfer_engine>(loops, *_pool, _upload_limit, _download_limit);
     TV_LOG_INFO("transfers: {} buffers of {} MiB ({} MiB), upload limit {} KB/s, download limit {} KB/s", count,
-                buffer >> 20, (count * buffer) >> 20, cfg.get_int("max_upload_speed_kbps"),
-                cfg.get_int("max_download_speed_kbps"));
+                buffer >> 20, (count * buffer) >> 20, cfg.get<"max_upload_speed_kbps">(),
+                cfg.get<"max_download_speed_kbps">());
 }
 
 void transfer_service::apply(const config& cfg) {
-    apply_limits(cfg.get_int("max_upload_speed_kbps"), cfg.get_int("max_download_speed_kbps"));
+    apply_limits(cfg.get<"max_upload_speed_kbps">(), cfg.get<"max_download_speed_kbps">());
 }
 
 void transfer_service::apply_limits(int64_t upload_kbps, int64_t download_kbps) {

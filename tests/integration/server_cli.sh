@@ -34,6 +34,17 @@ rc=$?
 check "bad config file: exit 2" equals "${rc}" "2"
 check "bad config file: file and line" contains "${out}" "${work}/bad.conf:2: config key 'io_threads': invalid value 'lots'"
 
+out="$("${tv_bin}" bench-path --location "file://${work}/bench-repo" --files 1 --size 1K --part-size 1K \
+    --work-dir "${work}/bench-work" 2>&1)"
+rc=$?
+check "bench-path: a part size the config refuses is a usage error (exit 2)" equals "${rc}" "2"
+check "bench-path: says which key and what is allowed" contains "${out}" \
+    "config key 'multipart_part_size': invalid value '1024'; allowed: a byte size from 5242880"
+check "bench-path: nothing generated for a refused flag" equals "$(ls "${work}/bench-work" 2>/dev/null | wc -l)" "0"
+out="$("${tv_bin}" bench-path --location "file://${work}/bench-repo" --change-limit 1x:100 2>&1)"
+check "bench-path: a malformed --change-limit is a usage error (exit 2)" equals "$?" "2"
+check "bench-path: --change-limit's form is named" contains "${out}" "--change-limit needs SECONDS:KBPS, got '1x:100'"
+
 ref="$("${tv_bin}" config-reference)"
 check "config-reference lists keys" contains "${ref}" '| `http_port` | integer | `8030` |'
 

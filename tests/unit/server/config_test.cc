@@ -22,10 +22,10 @@ std::string write_temp(const std::string& text) {
 
 TEST(config, defaults_are_those_documented) {
     config c;
-    EXPECT_EQ(c.get_int("http_port"), 8030);
-    EXPECT_EQ(c.get_int("io_threads"), 0);
-    EXPECT_EQ(c.get_string("data_dir"), "./tv-data");
-    EXPECT_EQ(c.get_string("log_level"), "info");
+    EXPECT_EQ(c.get<"http_port">(), 8030);
+    EXPECT_EQ(c.get<"io_threads">(), 0);
+    EXPECT_EQ(c.get<"data_dir">(), "./tv-data");
+    EXPECT_EQ(c.get<"log_level">(), "info");
 }
 
 TEST(config, unknown_key_is_named) {
@@ -46,7 +46,7 @@ TEST(config, bad_values_name_key_value_and_what_is_allowed) {
     auto bad_choice = c.set("log_level", "verbose");
     ASSERT_TRUE(bad_choice.has_value());
     EXPECT_EQ(*bad_choice, "config key 'log_level': invalid value 'verbose'; allowed: one of debug, info, warn, error");
-    EXPECT_EQ(c.get_int("io_threads"), 0) << "a rejected value changes nothing";
+    EXPECT_EQ(c.get<"io_threads">(), 0) << "a rejected value changes nothing";
 }
 
 TEST(config, sizes_accept_binary_suffixes) {
@@ -63,8 +63,8 @@ TEST(config, file_with_comments_blank_lines_and_spaces) {
     config c;
     auto path = write_temp("# tabletvault\n\n  http_port = 9999   # trailing comment\nlog_level=debug\n");
     EXPECT_FALSE(c.load_file(path).has_value());
-    EXPECT_EQ(c.get_int("http_port"), 9999);
-    EXPECT_EQ(c.get_string("log_level"), "debug");
+    EXPECT_EQ(c.get<"http_port">(), 9999);
+    EXPECT_EQ(c.get<"log_level">(), "debug");
 }
 
 TEST(config, file_errors_name_the_line) {

@@ -40,7 +40,7 @@ TEST(http_api, update_config_changes_a_runtime_key_and_applies_it) {
     server::http_api_context ctx{cfg};
     auto response = server::handle_http_request(request("POST", "/api/update_config?log_level=warn"), ctx);
     EXPECT_EQ(response.status, 200) << response.body;
-    EXPECT_EQ(cfg.get_string("log_level"), "warn");
+    EXPECT_EQ(cfg.get<"log_level">(), "warn");
     EXPECT_EQ(log::current_level(), log::level::warn);
     server::handle_http_request(request("POST", "/api/update_config?log_level=info"), ctx);
     EXPECT_EQ(log::current_level(), log::level::info);
@@ -53,13 +53,13 @@ TEST(http_api, update_config_refusals_change_nothing) {
     EXPECT_EQ(fixed.status, 400);
     EXPECT_NE(fixed.body.find("config key 'http_port' cannot change while the server runs"), std::string::npos)
         << fixed.body;
-    EXPECT_EQ(cfg.get_int("http_port"), 8030);
+    EXPECT_EQ(cfg.get<"http_port">(), 8030);
 
     // One bad pair rejects the whole request: the good pair before it is not applied either.
     auto mixed = server::handle_http_request(request("POST", "/api/update_config?log_level=debug&log_level=loud"), ctx);
     EXPECT_EQ(mixed.status, 400);
     EXPECT_NE(mixed.body.find("invalid value 'loud'"), std::string::npos) << mixed.body;
-    EXPECT_EQ(cfg.get_string("log_level"), "info");
+    EXPECT_EQ(cfg.get<"log_level">(), "info");
 
     auto unknown = server::handle_http_request(request("POST", "/api/update_config?nope=1"), ctx);
     EXPECT_EQ(unknown.status, 400);
@@ -67,7 +67,7 @@ TEST(http_api, update_config_refusals_change_nothing) {
 
     auto get = server::handle_http_request(request("GET", "/api/update_config?log_level=debug"), ctx);
     EXPECT_EQ(get.status, 405);
-    EXPECT_EQ(cfg.get_string("log_level"), "info");
+    EXPECT_EQ(cfg.get<"log_level">(), "info");
 }
 
 TEST(http_api, query_values_are_percent_decoded) {
@@ -75,6 +75,6 @@ TEST(http_api, query_values_are_percent_decoded) {
     server::http_api_context ctx{cfg};
     auto response = server::handle_http_request(request("POST", "/api/update_config?log%5Flevel=err%6Fr"), ctx);
     EXPECT_EQ(response.status, 200) << response.body;
-    EXPECT_EQ(cfg.get_string("log_level"), "error");
+    EXPECT_EQ(cfg.get<"log_level">(), "error");
     log::set_level(log::level::info);
 }

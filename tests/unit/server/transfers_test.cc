@@ -58,7 +58,7 @@ TEST(transfer_service, the_pool_stays_within_the_budget_whatever_the_part_size) 
             auto pool = shape_for({{"multipart_part_size", part}, {"transfer_memory_limit", budget}});
             server::config cfg;
             ASSERT_FALSE(cfg.set("transfer_memory_limit", budget));
-            auto limit = static_cast<uint64_t>(cfg.get_int("transfer_memory_limit"));
+            auto limit = static_cast<uint64_t>(cfg.get<"transfer_memory_limit">());
             EXPECT_LE(pool.buffer_size * pool.capacity, limit) << part << " parts, " << budget << " budget";
             EXPECT_GE(pool.capacity, 4u) << part << " parts, " << budget << " budget";
         }

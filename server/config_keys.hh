@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+// The registry of configuration keys: name, type, default, allowed values, doc, whether it can
+// change at run time. Add a key here and docs/configuration.md must follow
+// (tests/unit/server/config_test.cc compares them). Being constexpr, the table also lets
+// `cfg.get<"key">()` check the key's name and type at compile time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace tv::server {
+
+enum class key_type { integer, size, string, choice };
+
+struct config_key {
+    std::string_view name;
+    key_type type;
+    std::string_view default_value;
+    std::string_view doc;
+    bool runtime_mutable;        // changeable with /api/update_config (and ADMIN SET FRONTEND CONFIG)
+    int64_t min = 0;             // integer and size keys
+    int64_t max = 0;
+    std::span<const std::string_view> choices = {};  // choice keys
+};
+
+inline constexpr std::string_view log_level_choices[] = {"debug", "info", "warn", "error"};
+
+inline constexpr config_key config_key_table[] = {
+    {"data_dir", key_type::string, "./tv-data",
+     "Directory holding the journal, the catalog image and tablet data. Created if missing; one server per "
+     "directory (a lock file enforces it).",
+     false},
+    {"bind_address", key_type::string, "0.0.0.0",
+     "Address the HTTP and MySQL listeners bind to (an IPv4 or IPv6 literal).", false},
+    {"query_port", key_type::integer, "9030",
+     "MySQL protocol port: `mysql -h127.0.0.1 -P9030 -uroot`. 0 picks a free port and logs it.", false, 0,
+     65535},
+    {"qe_max_connection", key_type::integer, "4096",
+     "Most MySQL connections at once; beyond it a client gets error 1040 (Too many connections).", false, 1,
+     1000000},
+    {"connect_timeout", key_type::integer, "10",
+     "Seconds a MySQL client has to complete the handshake and log in before it is disconnected.", false, 1,
+     3600},
+    {"root_password", key_type::string, "",
+     "Password of the built-in `root` user, applied at every start. Empty means no password.", false},
+    {"http_port", key_type::integer, "8030",
+     "HTTP port: /api/health, /api/update_config. 0 picks a free port and logs it.", false, 0, 65535},
+    {"io_threads", key_type::integer, "0",
+     "Event loops, one io_uring ring and one thread each. 0 means one per CPU core.", false, 0, 256},
+    {"io_queue_depth", key_type::integer, "256",
+     "Submission queue entries per ring; up to twice as many operations may be in the kernel per loop, "
+     "the rest wait in the loop.",
+     false, 8, 32768},
+    {"segment_max_bytes", key_type::integer, "1073741824",
+     "Largest segment file a load writes, in bytes; a tablet's rows beyond it go to further segments of the "
+     "same rowset.",
+     false, 65536, int64_t{1} << 40},
+    {"write_buffer_size", key_type::integer, "104857600",
+     "Bytes of rows a load buffers per tablet before writing them as a segment file: bounds a load's memory "
+     "whatever its size (StarRocks' BE key of the same name).",
+     false, 65536, int64_t{16} << 30},
+    {"upload_worker_count", key_type::integer, "0",
+     "Files a backup uploads at once, spread over every loop. 0 means one per CPU core. Memory stays within "
+     "transfer_memory_limit whatever this is.",
+     false, 0, 4096},
+    {"download_worker_count", key_type::integer, "0",
+     "Files a restore downloads at once. 0 means one per CPU core.", false, 0, 4096},
+    {"max_upload_speed_kbps", key_type::integer, "0",
+     "Upload rate limit shared by every running job, in KB/s (1 KB = 1024 bytes). 0 means unlimited. A change "
+     "applies to running transfers within a second.",
+     true, 0, int64_t{1} << 40},
+    {"max_download_speed_kbps", key_type::integer, "50000",
+     "Download rate limit shared by every running job, in KB/s (StarRocks' default, 50000). 0 means "
+     "unlimited. A change applies to running transfers within a second.",
+     true, 0, int64_t{1} << 40},
+    {"multipart_threshold", key_type::size, "64M",
+     "Objects at least this large go to S3 as multipart uploads; smaller ones in one PUT.", false,
+     int64_t{5} << 20, int64_t{5} << 30},
+    {"multipart_part_size", key_type::size, "16M",
+     "Part size of multipart uploads and of ranged downloads, which is also the transfer buffer size. "
+     "Shrunk to fit four buffers in transfer_memory_limit.",
+     false, int64_t{5} << 20, int64_t{5} << 30},
+    {"transfer_memory_limit", key_type::size, "256M",
+     "Memory for file data in flight, shared by every transfer: a fixed pool of multipart_part_size buffers, "
+     "allocated once. Concurrency adapts to it instead of exceeding it.",
+     false, int64_t{20} << 20, int64_t{1} << 40},
+    {"log_level", key_type::choice, "info", "Least severe log level written.", true, 0, 0,
+     log_level_choices},
+    {"log_file", key_type::string, "",
+     "File the log is appended to; empty means standard error.", false},
+};
+
+/// A key name as a template argument: `cfg.get<"data_dir">()`.
+template <size_t N>
+struct key_literal {
+    char text[N];
+    consteval key_literal(const char (&name)[N]) {
+        for (size_t i = 0; i < N; ++i) {
+            text[i] = name[i];
+        }
+    }
+    constexpr std::string_view view() const { return {text, N - 1}; }
+};
+
+/// The registry entry of `name`; a name not in the table does not compile.
+consteval const config_key& declared_key(std::string_view name) {
+    for (const auto& key : config_key_table) {
+        if (key.name == name) {
+            return key;
+        }
+    }
+    throw "no such configuration key in config_key_table";  // not a constant expression: a compile error
+}
+
+}  // namespace tv::server
