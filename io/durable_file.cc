@@ -33,10 +33,10 @@ bool is_temp_name(std::string_view path) noexcept {
 std::string parent_directory(std::string_view path) {
     size_t slash = path.rfind('/');
     if (slash == std::string_view::npos) {
-        return std::string(1, '.');  // not a literal: GCC 12's -Wrestrict misfires on it
+        return ".";
     }
     if (slash == 0) {
-        return std::string(1, '/');
+        return "/";
     }
     return std::string(path.substr(0, slash));
 }

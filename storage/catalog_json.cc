@@ -204,6 +204,14 @@ std::string encode_state(const catalog_state& state) {
     return json::serialize(obj);
 }
 
+std::string encode_backup_meta(const database& objects, const std::vector<external_catalog>& catalogs) {
+    json::object obj;
+    obj["format"] = image_format;
+    obj["database"] = json::value_from(objects);
+    obj["catalogs"] = json::value_from(catalogs);
+    return json::serialize(obj);
+}
+
 std::optional<catalog_state> decode_state(std::string_view payload, std::string& error) {
     try {
         json::value jv = json::parse(payload);

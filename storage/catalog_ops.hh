@@ -218,6 +218,10 @@ std::optional<std::string> apply_entry(catalog_state& state, const journal_entry
 std::string encode_entry(const journal_entry& entry);
 std::optional<journal_entry> decode_entry(std::string_view payload, std::string& error);
 std::string encode_state(const catalog_state& state);
+/// BACKUP's meta object: the definitions of the chosen objects (`objects`, a database holding
+/// only them, partitions trimmed to the chosen ones) and of external catalogs, in the image's
+/// JSON form with a format number of its own.
+std::string encode_backup_meta(const database& objects, const std::vector<external_catalog>& catalogs);
 std::optional<catalog_state> decode_state(std::string_view payload, std::string& error);
 
 }  // namespace tv::storage

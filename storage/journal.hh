@@ -50,8 +50,8 @@ struct opened_journal {
     recovered_meta recovered;
 };
 
-/// Files: `journal.<first_seq>` (records from first_seq on), `image.<seq>`, and
-/// `image.<seq>.tmp` while one is written. Directory 0700, files 0600.
+/// Files: `journal.<first_seq>` (records from first_seq on), `image.<seq>`, and an
+/// io::durable_file temporary name while an image is written. Directory 0700, files 0600.
 class journal {
 public:
     /// Creates `meta_dir` if needed and recovers it:

@@ -98,9 +98,23 @@ private:
         co_return;                                     \
     } while (0)
 
-/// Asserts a result<T> holds a value, printing its error otherwise.
+/// The text of any layer's error: std::error_code's message(), or the `message` member the
+/// other layers' error values carry.
+namespace tv::testing {
+template <class E>
+std::string error_text(const E& e) {
+    if constexpr (requires { e.message(); }) {
+        return e.message();
+    } else {
+        return e.message;
+    }
+}
+}  // namespace tv::testing
+
+/// Asserts a result<T> (of any layer) holds a value, printing its error otherwise.
 #define CO_ASSERT_OK(r)                                                                               \
     do {                                                                                              \
         auto&& tv_result_ = (r);                                                                      \
-        TV_CO_ASSERT(ASSERT_TRUE(tv_result_.has_value()) << #r << ": " << tv_result_.error().message()); \
+        TV_CO_ASSERT(ASSERT_TRUE(tv_result_.has_value())                                              \
+                     << #r << ": " << ::tv::testing::error_text(tv_result_.error()));                 \
     } while (0)

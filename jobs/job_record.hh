@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the job store keeps of a job: enough to show it (SHOW BACKUP) and to resume it after a
+// restart from the last journaled state, without redoing durable work.
+#pragma once
+
+#include "jobs/job_error.hh"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tv::jobs {
+
+enum class job_type { backup, restore };
+
+/// Every state of both machines (spec §3), in StarRocks' spelling.
+enum class job_state {
+    pending,
+    snapshoting,
+    upload_snapshot,
+    uploading,
+    save_meta,
+    upload_info,
+    download,
+    downloading,
+    commit,
+    committing,
+    finished,
+    cancelled,
+};
+
+std::string_view job_state_name(job_state s) noexcept;
+bool is_done(job_state s) noexcept;
+
+/// What BACKUP's ON clause chose, resolved against the catalog at submission.
+struct chosen_table {
+    std::string name;
+    std::vector<std::string> partitions;  ///< empty: all of them
+};
+
+struct backup_selection {
+    std::vector<chosen_table> tables;            ///< tables and materialized views with storage
+    std::vector<std::string> views;
+    std::vector<std::string> materialized_views;  ///< asynchronous MVs (definition; data via tables)
+    std::vector<std::string> functions;
+    std::vector<std::string> catalogs;           ///< external catalogs
+};
+
+/// A file whose bytes are durably in the repository: its key, and its XXH3-128 (hex).
+struct stored_file {
+    std::string key;
+    std::string hash;
+};
+
+/// A multipart upload in progress: its id and the parts the store has.
+struct open_upload {
+    std::string upload_id;
+    std::map<int, std::pair<std::string, uint64_t>> parts;  ///< number -> (ETag, size)
+};
+
+struct job_record {
+    uint64_t id = 0;
+    job_type type = job_type::backup;
+    std::string db;      ///< "" for an external-catalog job
+    int64_t db_id = 0;
+    std::string label;
+    std::string repository;
+    std::string timestamp;  ///< yyyy-MM-dd-HH-mm-ss-SSS of create_time_ms
+    job_state state = job_state::pending;
+    int64_t create_time_ms = 0;
+    int64_t snapshot_finished_ms = 0;  ///< 0: not yet (NULL)
+    int64_t upload_finished_ms = 0;
+    int64_t finished_ms = 0;
+    int64_t timeout_s = 0;
+    int64_t max_speed_kbps = 0;  ///< this job's own limit; 0: only the global one
+    std::string objects_text;    ///< BackupObjs as SHOW BACKUP prints it
+    backup_selection selection;
+    job_error status{status_code::ok, ""};
+    std::string meta_key;
+    std::string manifest_key;
+    uint64_t files_total = 0;
+    uint64_t bytes_total = 0;
+    uint64_t files_reused = 0;
+    uint64_t bytes_reused = 0;
+    /// Keyed by object key: files done, and multipart uploads under way (for resume).
+    std::map<std::string, stored_file> stored;
+    std::map<std::string, open_upload> uploads;
+};
+
+}  // namespace tv::jobs

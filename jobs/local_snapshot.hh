@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+// A backup's local snapshot: hard links of the chosen segment files under
+// <data_dir>/snapshot/<job>/<tablet>/<file>. Segment files are immutable, so a link pins the
+// exact bytes of the snapshot while DROP, TRUNCATE or INSERT OVERWRITE remove the originals;
+// the upload reads the links. Released when the job ends; links of jobs that no longer exist
+// are swept at start-up.
+#pragma once
+
+#include "io/task.hh"
+#include "jobs/job_error.hh"
+
+#include <cstdint>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+namespace tv::jobs {
+
+struct snapshot_link {
+    uint64_t tablet_id = 0;
+    std::string name;         ///< the segment file's name
+    std::string source_path;  ///< the published file in the tablet directory
+};
+
+/// <data_dir>/snapshot
+std::string snapshots_root(const std::string& data_dir);
+/// <data_dir>/snapshot/<job>/<tablet>/<name>
+std::string snapshot_file_path(const std::string& data_dir, uint64_t job_id, uint64_t tablet_id,
+                               const std::string& name);
+
+/// Links every file into the job's snapshot directory (a link already there, from a run
+/// interrupted by a crash, is kept) and makes the new directory entries durable. The caller
+/// keeps the source files pinned (storage's file_reclaimer) until this returns.
+io::task<job_result<void>> link_snapshot(std::string data_dir, uint64_t job_id, std::vector<snapshot_link> files,
+                                         std::stop_token stop = {});
+
+/// Removes the job's snapshot directory; a missing one is fine.
+job_result<void> release_snapshot(const std::string& data_dir, uint64_t job_id);
+
+/// Removes the snapshot directories of jobs not in `live`; yields how many went.
+size_t sweep_snapshots(const std::string& data_dir, const std::set<uint64_t>& live);
+
+}  // namespace tv::jobs
