@@ -5,10 +5,11 @@
 // turnstile, so reading and sending overlap while the file hash stays a plain stream hash.
 #include "pipeline/transfer.hh"
 
-#include "io/durable_file.hh"
 #include "io/file.hh"
 #include "io/ops.hh"
+#include "io/turnstile.hh"
 #include "io/when_all.hh"
+#include "pipeline/local_sink.hh"
 
 #include <fmt/format.h>
 
@@ -16,91 +17,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
-#include <filesystem>
-#include <map>
-#include <mutex>
 #include <random>
 
 namespace tv::pipeline {
-
-void transfer_progress::add_bytes(uint64_t n) {
-    uint64_t done = bytes_done.fetch_add(n) + n;
-    auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(_mutex);
-    // One sample per 100 ms is plenty for a five-second rate.
-    if (_samples.empty() || now - _samples.back().first >= std::chrono::milliseconds(100)) {
-        _samples.emplace_back(now, done);
-    } else {
-        _samples.back().second = done;
-    }
-    while (_samples.size() > 2 && now - _samples[1].first > std::chrono::seconds(5)) {
-        _samples.pop_front();
-    }
-}
-
-double transfer_progress::current_rate() const {
-    constexpr auto window = std::chrono::seconds(5);
-    auto now = std::chrono::steady_clock::now();
-    uint64_t done = bytes_done.load();
-    if (now - started <= window) {
-        return average_rate();  // a young transfer: everything it did is recent
-    }
-    std::lock_guard lock(_mutex);
-    if (_samples.empty() || now - _samples.back().first > window) {
-        return 0.0;  // nothing moved lately
-    }
-    // The newest sample at or before the window's start is the baseline (or the oldest kept).
-    auto base = _samples.front();
-    for (const auto& sample : _samples) {
-        if (sample.first > now - window) {
-            break;
-        }
-        base = sample;
-    }
-    double seconds = std::chrono::duration<double>(now - base.first).count();
-    return seconds > 0 ? static_cast<double>(done - base.second) / seconds : 0.0;
-}
-
-double transfer_progress::average_rate() const {
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return seconds > 0 ? static_cast<double>(bytes_done.load()) / seconds : 0.0;
-}
 
 namespace {
 
 uint64_t align_up(uint64_t n) {
     return (n + io::direct_io_alignment - 1) / io::direct_io_alignment * io::direct_io_alignment;
 }
-
-/// Lets the parts of one file feed its digest in order although they are read concurrently.
-/// Single-loop: every lane of a file runs on the loop that owns the file.
-class turnstile {
-public:
-    struct awaiter {
-        turnstile& gate;
-        uint64_t turn;
-        bool await_ready() const noexcept { return gate._next == turn; }
-        void await_suspend(std::coroutine_handle<> h) { gate._waiting[turn] = h; }
-        void await_resume() const noexcept {}
-    };
-
-    awaiter wait(uint64_t turn) { return awaiter{*this, turn}; }
-
-    /// Every turn taken must be passed, failed parts included, or later parts wait forever.
-    void pass() {
-        ++_next;
-        if (auto it = _waiting.find(_next); it != _waiting.end()) {
-            auto h = it->second;
-            _waiting.erase(it);
-            io::loop::current().post(h);
-        }
-    }
-
-private:
-    uint64_t _next = 0;
-    std::map<uint64_t, std::coroutine_handle<>> _waiting;
-};
 
 /// What every worker of one run shares.
 struct run_state {
@@ -135,11 +60,11 @@ struct file_job {
     uint64_t part_count = 0;
     uint64_t next_part = 0;
     io::file local;               // read (upload)
-    io::durable_file target;      // written (download), published when whole and verified
+    local_sink target;            // written (download), published when whole and verified
     std::unique_ptr<remote::object_upload> upload;
     std::vector<bool> already_stored;  // parts a resumed upload had
     streaming_hash digest;
-    turnstile turns;
+    io::turnstile turns;
     bool failed = false;
 
     /// The file's XXH3-128 once its parts are hashed (see hash_part).
@@ -360,15 +285,9 @@ io::task<void> download_lane(file_job* job) {
         if (job->failed) {
             co_return;
         }
-        // O_DIRECT writes whole blocks: the tail is padded and the file cut to size at the end.
-        uint64_t write_length = length;
-        if (job->target.file().direct() && length % io::direct_io_alignment != 0) {
-            write_length = align_up(length);
-            std::memset(span.data() + length, 0, write_length - length);
-        }
-        auto written = co_await job->target.write(span.first(write_length), offset, run.stop);
-        if (!written) {
-            job->fail(fmt::format("write {}: {}", job->entry->local_path, written.error().message()));
+        auto failed = co_await job->target.write(span, length, offset, run.stop);
+        if (failed) {
+            job->fail(std::move(*failed));
             co_return;
         }
         run.count_bytes(length);
@@ -470,17 +389,11 @@ io::task<void> download_file(file_job* job) {
         }
         job->size = head->size;
     }
-    std::string dir = io::parent_directory(entry.local_path);
-    if (auto made = co_await io::make_directories(dir, 0755, run.stop); !made) {
-        job->fail(fmt::format("create directory {}: {}", dir, made.error().message()));
+    auto not_opened = co_await job->target.open(entry.local_path, run.stop);
+    if (not_opened) {
+        job->fail(std::move(*not_opened));
         co_return;
     }
-    auto created = co_await io::durable_file::create(entry.local_path, io::direct_mode::preferred, 0644, run.stop);
-    if (!created) {
-        job->fail(fmt::format("create a temporary file for {}: {}", entry.local_path, created.error().message()));
-        co_return;
-    }
-    job->target = std::move(*created);
     job->part_count = std::max<uint64_t>(1, (job->size + job->part_size - 1) / job->part_size);
     job->result->part_hashes.resize(job->part_count);
     job->already_stored.assign(job->part_count, false);
@@ -494,19 +407,14 @@ io::task<void> download_file(file_job* job) {
     if (!job->failed && entry.expected && *entry.expected != got) {
         job->fail(mismatch_message(*job, got));
     }
-    if (!job->failed && job->target.file().direct()) {
-        if (auto sized = job->target.set_size(job->size); !sized) {
-            job->fail(fmt::format("truncate {}: {}", job->target.temp_path(), sized.error().message()));
+    if (!job->failed) {
+        auto failed = co_await job->target.publish(job->size);
+        if (failed) {
+            job->fail(std::move(*failed));
         }
     }
     if (job->failed) {
         co_await job->target.abandon();  // a failed download leaves nothing behind
-    } else {
-        // Downloads replace: a restore re-run over its own earlier, interrupted attempt.
-        auto committed = co_await job->target.commit(io::replace_mode::replace);
-        if (!committed) {
-            job->fail(fmt::format("publish {}: {}", entry.local_path, committed.error().message()));
-        }
     }
     job->result->hash = got;
 }
