@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// transfer_progress: what a transfer has done so far (bytes, files, the rate), counted by the
-// engine's workers on every loop and read from any thread (job status, bench-path).
+// transfer_progress: what a transfer has done so far (bytes, files, retries, the rate), counted
+// by the engine's workers on every loop and read from any thread (job status, bench-path).
 #pragma once
 
 #include <atomic>
@@ -21,6 +21,8 @@ public:
     std::atomic<uint64_t> files_done{0};
     std::atomic<uint64_t> files_failed{0};
     std::atomic<uint64_t> files_total{0};
+    /// Requests the store sent again after a failure that may pass (a 503, a reset, a timeout).
+    std::atomic<uint64_t> retries{0};
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
     /// Counts `n` more bytes done and keeps a sample for current_rate().

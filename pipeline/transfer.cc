@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <random>
+#include <thread>
 
 namespace tv::pipeline {
 
@@ -40,10 +40,17 @@ struct run_state {
     io::buffer_pool* pool = nullptr;
     throttle* limit = nullptr;
     std::atomic<size_t> next{0};
+    std::atomic<uint64_t> retries{0};  // this run's alone (a caller's progress may span runs)
 
     void count_bytes(uint64_t n) {
         progress->add_bytes(n);
         direction_progress->add_bytes(n);
+    }
+
+    void count_retry() {
+        ++retries;
+        ++progress->retries;
+        ++direction_progress->retries;
     }
 };
 
@@ -75,6 +82,25 @@ struct file_job {
         return size == 0 ? xxh3_128({}) : result->part_hashes[0];
     }
 
+    /// Options for one request of this file: the run's stop token, and each retry the store
+    /// makes counted in the progress and, when `retried` is given, there too (per request).
+    remote::call_options call(int* retried = nullptr) const {
+        run_state* counted = run;
+        return remote::call_options(run->stop, [counted, retried](const remote::remote_error&) {
+            counted->count_retry();
+            if (retried != nullptr) {
+                ++*retried;
+            }
+        });
+    }
+
+    /// Remembers how often a part's request was sent (entry_result::attempts).
+    template <class T>
+    void note_attempts(const remote::remote_result<T>& sent, int retried) {
+        int attempts = sent ? retried + 1 : sent.error().attempts;
+        result->attempts = std::max(result->attempts, attempts);
+    }
+
     /// The first failure is the entry's; after a stop every failure is just "cancelled".
     void fail(std::string message) {
         if (!failed) {
@@ -84,15 +110,6 @@ struct file_job {
     }
 };
 
-std::chrono::milliseconds backoff(const transfer_options& options, int attempt) {
-    static thread_local std::mt19937_64 random{std::random_device{}()};
-    auto cap = options.retry_base_delay * (1 << std::min(attempt, 6));
-    std::uniform_int_distribution<int64_t> jitter(cap.count() / 2, cap.count());
-    return std::chrono::milliseconds(jitter(random));
-}
-
-/// Sends one part (or a whole small object) with retries for retryable errors, reusing the
-/// bytes already in the buffer: nothing is read twice.
 /// Paces a body through the direction's throttle as it is sent (none when unlimited).
 remote::body_pacer pacer_for(const run_state& run, uint64_t length) {
     remote::body_pacer pacer;
@@ -110,41 +127,31 @@ remote::body_pacer pacer_for(const run_state& run, uint64_t length) {
     return pacer;
 }
 
+/// Sends one part (or a whole small object) from the bytes already in its buffer. The store
+/// retries what may succeed on another try (remote/retry.hh); the engine never sends again.
 io::task<remote::remote_result<remote::uploaded_part>> send_part(file_job* job, int number, uint64_t offset,
                                                                  std::span<const std::byte> data) {
-    const auto& options = job->run->options;
-    for (int attempt = 1;; ++attempt) {
-        job->result->attempts = std::max(job->result->attempts, attempt);
-        remote::remote_result<remote::uploaded_part> sent = remote::uploaded_part{};
-        auto pacer = pacer_for(*job->run, data.size());
-        if (job->upload) {
-            sent = co_await job->upload->write_part(number, offset, data, job->run->stop, std::move(pacer));
-        } else {
-            std::string key = job->entry->key;
-            auto put = co_await job->store->put(std::move(key), data, std::move(pacer));
-            if (!put) {
-                sent = put.error();
-            } else {
-                sent = remote::uploaded_part{number, {}, data.size()};
-            }
+    int retried = 0;
+    auto pacer = pacer_for(*job->run, data.size());
+    remote::remote_result<remote::uploaded_part> sent = remote::uploaded_part{number, {}, data.size()};
+    if (job->upload) {
+        sent = co_await job->upload->write_part(number, offset, data, job->call(&retried), std::move(pacer));
+    } else {
+        std::string key = job->entry->key;
+        auto put = co_await job->store->put(std::move(key), data, job->call(&retried), std::move(pacer));
+        if (!put) {
+            sent = put.error();
         }
-        if (sent || !sent.error().retryable || attempt >= options.max_attempts || job->run->stop.stop_requested()) {
-            co_return sent;
-        }
-        co_await io::sleep(backoff(options, attempt), job->run->stop);
     }
+    job->note_attempts(sent, retried);
+    co_return sent;
 }
 
 io::task<remote::remote_result<size_t>> fetch_range(file_job* job, uint64_t offset, std::span<std::byte> into) {
-    const auto& options = job->run->options;
-    for (int attempt = 1;; ++attempt) {
-        job->result->attempts = std::max(job->result->attempts, attempt);
-        auto got = co_await job->store->read(job->entry->key, offset, into, job->run->stop);
-        if (got || !got.error().retryable || attempt >= options.max_attempts || job->run->stop.stop_requested()) {
-            co_return got;
-        }
-        co_await io::sleep(backoff(options, attempt), job->run->stop);
-    }
+    int retried = 0;
+    auto got = co_await job->store->read(job->entry->key, offset, into, job->call(&retried));
+    job->note_attempts(got, retried);
+    co_return got;
 }
 
 /// Fetches a part. Under a rate limit it goes as ranges of about 50 ms of the rate, each paced
@@ -327,7 +334,7 @@ io::task<void> upload_file(file_job* job) {
     if (multipart) {
         job->result->parts.resize(job->part_count);
         if (!entry.resume_upload_id.empty()) {
-            auto resumed = co_await job->store->resume_upload(entry.key, entry.resume_upload_id);
+            auto resumed = co_await job->store->resume_upload(entry.key, entry.resume_upload_id, job->call());
             if (resumed) {
                 job->upload = std::move(resumed->upload);
                 job->result->resumed = true;
@@ -342,7 +349,7 @@ io::task<void> upload_file(file_job* job) {
             }
         }
         if (!job->upload) {
-            auto begun = co_await job->store->begin_upload(entry.key);
+            auto begun = co_await job->store->begin_upload(entry.key, job->call());
             if (!begun) {
                 job->fail(fmt::format("upload {} to {}: {}", entry.local_path, entry.key, begun.error().message));
                 co_await job->local.close();
@@ -366,13 +373,17 @@ io::task<void> upload_file(file_job* job) {
     if (job->upload) {
         if (!job->failed) {
             auto parts = job->result->parts;
-            auto completed = co_await job->upload->complete(std::move(parts));
+            auto completed = co_await job->upload->complete(std::move(parts), job->call());
             if (!completed) {
                 job->fail(fmt::format("upload {} to {}: {}", entry.local_path, entry.key, completed.error().message));
             }
         }
         if (job->failed) {
-            co_await job->upload->abort();  // nothing of a failed upload stays in the store
+            // Nothing of a failed upload stays in the store. Not under the run's stop token: a
+            // stopped run is the usual reason to be here, and a stopped abort would leave the parts.
+            auto cleanup = job->call();
+            cleanup.stop = std::stop_token{};
+            co_await job->upload->abort(std::move(cleanup));
         }
     }
     job->result->hash = got;
@@ -382,7 +393,7 @@ io::task<void> download_file(file_job* job) {
     run_state& run = *job->run;
     const transfer_entry& entry = *job->entry;
     if (job->size == 0) {
-        auto head = co_await job->store->head(entry.key);
+        auto head = co_await job->store->head(entry.key, job->call());
         if (!head) {
             job->fail(fmt::format("download {}: {}", entry.key, head.error().message));
             co_return;
@@ -499,6 +510,7 @@ io::task<transfer_report> transfer_engine::run(std::vector<transfer_entry> entri
 
     transfer_report report;
     report.cancelled = stop.stop_requested();
+    report.retries = state.retries.load();
     for (auto& r : results) {
         report.bytes += r.ok ? r.bytes : 0;
         report.failed += r.ok ? 0 : 1;

@@ -42,7 +42,7 @@ struct entry_result {
     std::vector<hash128> part_hashes;  ///< of each part, in order (one part below the threshold)
     std::vector<remote::uploaded_part> parts;  ///< a multipart upload's parts (empty otherwise)
     uint64_t bytes = 0;
-    int attempts = 0;        ///< the most times any part was sent
+    int attempts = 0;        ///< the most times any part was sent (the store's retries; 0 when none was)
     bool resumed = false;    ///< continued an earlier upload
     std::string error;       ///< what failed, for users (names the file, the key and the store's code)
 };
@@ -68,15 +68,14 @@ struct transfer_options {
     /// Objects at least this large are uploaded in parts; smaller ones in one PUT. Capped at the
     /// pool's buffer size, which is also the part size.
     uint64_t multipart_threshold = 64ull << 20;
-    /// Tries per part for retryable errors (the S3 client retries within each try as well).
-    int max_attempts = 3;
-    std::chrono::milliseconds retry_base_delay{200};
+    // No retry settings: the store retries each request (remote::retry_policy), the engine never.
 };
 
 struct transfer_report {
     std::vector<entry_result> entries;  ///< one per entry, in the given order
     uint64_t bytes = 0;
     size_t failed = 0;
+    uint64_t retries = 0;  ///< requests the store sent again, over every entry
     bool cancelled = false;
     std::chrono::duration<double> elapsed{};
 };
