@@ -83,7 +83,7 @@ struct file_job {
     }
 
     /// Options for one request of this file: the run's stop token, and each retry the store
-    /// makes counted in the progress and, when `retried` is given, there too (per request).
+    /// makes counted in the run's progress and, when given, in `*retried` (this request's).
     remote::call_options call(int* retried = nullptr) const {
         run_state* counted = run;
         return remote::call_options(run->stop, [counted, retried](const remote::remote_error&) {
