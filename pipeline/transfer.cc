@@ -5,10 +5,11 @@
 // turnstile, so reading and sending overlap while the file hash stays a plain stream hash.
 #include "pipeline/transfer.hh"
 
-#include "io/durable_file.hh"
 #include "io/file.hh"
 #include "io/ops.hh"
+#include "io/turnstile.hh"
 #include "io/when_all.hh"
+#include "pipeline/local_sink.hh"
 
 #include <fmt/format.h>
 
@@ -16,91 +17,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
-#include <filesystem>
-#include <map>
-#include <mutex>
-#include <random>
+#include <thread>
 
 namespace tv::pipeline {
-
-void transfer_progress::add_bytes(uint64_t n) {
-    uint64_t done = bytes_done.fetch_add(n) + n;
-    auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(_mutex);
-    // One sample per 100 ms is plenty for a five-second rate.
-    if (_samples.empty() || now - _samples.back().first >= std::chrono::milliseconds(100)) {
-        _samples.emplace_back(now, done);
-    } else {
-        _samples.back().second = done;
-    }
-    while (_samples.size() > 2 && now - _samples[1].first > std::chrono::seconds(5)) {
-        _samples.pop_front();
-    }
-}
-
-double transfer_progress::current_rate() const {
-    constexpr auto window = std::chrono::seconds(5);
-    auto now = std::chrono::steady_clock::now();
-    uint64_t done = bytes_done.load();
-    if (now - started <= window) {
-        return average_rate();  // a young transfer: everything it did is recent
-    }
-    std::lock_guard lock(_mutex);
-    if (_samples.empty() || now - _samples.back().first > window) {
-        return 0.0;  // nothing moved lately
-    }
-    // The newest sample at or before the window's start is the baseline (or the oldest kept).
-    auto base = _samples.front();
-    for (const auto& sample : _samples) {
-        if (sample.first > now - window) {
-            break;
-        }
-        base = sample;
-    }
-    double seconds = std::chrono::duration<double>(now - base.first).count();
-    return seconds > 0 ? static_cast<double>(done - base.second) / seconds : 0.0;
-}
-
-double transfer_progress::average_rate() const {
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return seconds > 0 ? static_cast<double>(bytes_done.load()) / seconds : 0.0;
-}
 
 namespace {
 
 uint64_t align_up(uint64_t n) {
     return (n + io::direct_io_alignment - 1) / io::direct_io_alignment * io::direct_io_alignment;
 }
-
-/// Lets the parts of one file feed its digest in order although they are read concurrently.
-/// Single-loop: every lane of a file runs on the loop that owns the file.
-class turnstile {
-public:
-    struct awaiter {
-        turnstile& gate;
-        uint64_t turn;
-        bool await_ready() const noexcept { return gate._next == turn; }
-        void await_suspend(std::coroutine_handle<> h) { gate._waiting[turn] = h; }
-        void await_resume() const noexcept {}
-    };
-
-    awaiter wait(uint64_t turn) { return awaiter{*this, turn}; }
-
-    /// Every turn taken must be passed, failed parts included, or later parts wait forever.
-    void pass() {
-        ++_next;
-        if (auto it = _waiting.find(_next); it != _waiting.end()) {
-            auto h = it->second;
-            _waiting.erase(it);
-            io::loop::current().post(h);
-        }
-    }
-
-private:
-    uint64_t _next = 0;
-    std::map<uint64_t, std::coroutine_handle<>> _waiting;
-};
 
 /// What every worker of one run shares.
 struct run_state {
@@ -115,10 +40,17 @@ struct run_state {
     io::buffer_pool* pool = nullptr;
     throttle* limit = nullptr;
     std::atomic<size_t> next{0};
+    std::atomic<uint64_t> retries{0};  // this run's alone (a caller's progress may span runs)
 
     void count_bytes(uint64_t n) {
         progress->add_bytes(n);
         direction_progress->add_bytes(n);
+    }
+
+    void count_retry() {
+        ++retries;
+        ++progress->retries;
+        ++direction_progress->retries;
     }
 };
 
@@ -135,11 +67,11 @@ struct file_job {
     uint64_t part_count = 0;
     uint64_t next_part = 0;
     io::file local;               // read (upload)
-    io::durable_file target;      // written (download), published when whole and verified
+    local_sink target;            // written (download), published when whole and verified
     std::unique_ptr<remote::object_upload> upload;
     std::vector<bool> already_stored;  // parts a resumed upload had
     streaming_hash digest;
-    turnstile turns;
+    io::turnstile turns;
     bool failed = false;
 
     /// The file's XXH3-128 once its parts are hashed (see hash_part).
@@ -148,6 +80,25 @@ struct file_job {
             return digest.digest();
         }
         return size == 0 ? xxh3_128({}) : result->part_hashes[0];
+    }
+
+    /// Options for one request of this file: the run's stop token, and each retry the store
+    /// makes counted in the run's progress and, when given, in `*retried` (this request's).
+    remote::call_options call(int* retried = nullptr) const {
+        run_state* counted = run;
+        return remote::call_options(run->stop, [counted, retried](const remote::remote_error&) {
+            counted->count_retry();
+            if (retried != nullptr) {
+                ++*retried;
+            }
+        });
+    }
+
+    /// Remembers how often a part's request was sent (entry_result::attempts).
+    template <class T>
+    void note_attempts(const remote::remote_result<T>& sent, int retried) {
+        int attempts = sent ? retried + 1 : sent.error().attempts;
+        result->attempts = std::max(result->attempts, attempts);
     }
 
     /// The first failure is the entry's; after a stop every failure is just "cancelled".
@@ -159,15 +110,6 @@ struct file_job {
     }
 };
 
-std::chrono::milliseconds backoff(const transfer_options& options, int attempt) {
-    static thread_local std::mt19937_64 random{std::random_device{}()};
-    auto cap = options.retry_base_delay * (1 << std::min(attempt, 6));
-    std::uniform_int_distribution<int64_t> jitter(cap.count() / 2, cap.count());
-    return std::chrono::milliseconds(jitter(random));
-}
-
-/// Sends one part (or a whole small object) with retries for retryable errors, reusing the
-/// bytes already in the buffer: nothing is read twice.
 /// Paces a body through the direction's throttle as it is sent (none when unlimited).
 remote::body_pacer pacer_for(const run_state& run, uint64_t length) {
     remote::body_pacer pacer;
@@ -185,41 +127,31 @@ remote::body_pacer pacer_for(const run_state& run, uint64_t length) {
     return pacer;
 }
 
+/// Sends one part (or a whole small object) from the bytes already in its buffer. The store
+/// retries what may succeed on another try (remote/retry.hh); the engine never sends again.
 io::task<remote::remote_result<remote::uploaded_part>> send_part(file_job* job, int number, uint64_t offset,
                                                                  std::span<const std::byte> data) {
-    const auto& options = job->run->options;
-    for (int attempt = 1;; ++attempt) {
-        job->result->attempts = std::max(job->result->attempts, attempt);
-        remote::remote_result<remote::uploaded_part> sent = remote::uploaded_part{};
-        auto pacer = pacer_for(*job->run, data.size());
-        if (job->upload) {
-            sent = co_await job->upload->write_part(number, offset, data, job->run->stop, std::move(pacer));
-        } else {
-            std::string key = job->entry->key;
-            auto put = co_await job->store->put(std::move(key), data, std::move(pacer));
-            if (!put) {
-                sent = put.error();
-            } else {
-                sent = remote::uploaded_part{number, {}, data.size()};
-            }
+    int retried = 0;
+    auto pacer = pacer_for(*job->run, data.size());
+    remote::remote_result<remote::uploaded_part> sent = remote::uploaded_part{number, {}, data.size()};
+    if (job->upload) {
+        sent = co_await job->upload->write_part(number, offset, data, job->call(&retried), std::move(pacer));
+    } else {
+        std::string key = job->entry->key;
+        auto put = co_await job->store->put(std::move(key), data, job->call(&retried), std::move(pacer));
+        if (!put) {
+            sent = put.error();
         }
-        if (sent || !sent.error().retryable || attempt >= options.max_attempts || job->run->stop.stop_requested()) {
-            co_return sent;
-        }
-        co_await io::sleep(backoff(options, attempt), job->run->stop);
     }
+    job->note_attempts(sent, retried);
+    co_return sent;
 }
 
 io::task<remote::remote_result<size_t>> fetch_range(file_job* job, uint64_t offset, std::span<std::byte> into) {
-    const auto& options = job->run->options;
-    for (int attempt = 1;; ++attempt) {
-        job->result->attempts = std::max(job->result->attempts, attempt);
-        auto got = co_await job->store->read(job->entry->key, offset, into, job->run->stop);
-        if (got || !got.error().retryable || attempt >= options.max_attempts || job->run->stop.stop_requested()) {
-            co_return got;
-        }
-        co_await io::sleep(backoff(options, attempt), job->run->stop);
-    }
+    int retried = 0;
+    auto got = co_await job->store->read(job->entry->key, offset, into, job->call(&retried));
+    job->note_attempts(got, retried);
+    co_return got;
 }
 
 /// Fetches a part. Under a rate limit it goes as ranges of about 50 ms of the rate, each paced
@@ -360,15 +292,9 @@ io::task<void> download_lane(file_job* job) {
         if (job->failed) {
             co_return;
         }
-        // O_DIRECT writes whole blocks: the tail is padded and the file cut to size at the end.
-        uint64_t write_length = length;
-        if (job->target.file().direct() && length % io::direct_io_alignment != 0) {
-            write_length = align_up(length);
-            std::memset(span.data() + length, 0, write_length - length);
-        }
-        auto written = co_await job->target.write(span.first(write_length), offset, run.stop);
-        if (!written) {
-            job->fail(fmt::format("write {}: {}", job->entry->local_path, written.error().message()));
+        auto failed = co_await job->target.write(span, length, offset, run.stop);
+        if (failed) {
+            job->fail(std::move(*failed));
             co_return;
         }
         run.count_bytes(length);
@@ -408,7 +334,7 @@ io::task<void> upload_file(file_job* job) {
     if (multipart) {
         job->result->parts.resize(job->part_count);
         if (!entry.resume_upload_id.empty()) {
-            auto resumed = co_await job->store->resume_upload(entry.key, entry.resume_upload_id);
+            auto resumed = co_await job->store->resume_upload(entry.key, entry.resume_upload_id, job->call());
             if (resumed) {
                 job->upload = std::move(resumed->upload);
                 job->result->resumed = true;
@@ -423,7 +349,7 @@ io::task<void> upload_file(file_job* job) {
             }
         }
         if (!job->upload) {
-            auto begun = co_await job->store->begin_upload(entry.key);
+            auto begun = co_await job->store->begin_upload(entry.key, job->call());
             if (!begun) {
                 job->fail(fmt::format("upload {} to {}: {}", entry.local_path, entry.key, begun.error().message));
                 co_await job->local.close();
@@ -447,13 +373,17 @@ io::task<void> upload_file(file_job* job) {
     if (job->upload) {
         if (!job->failed) {
             auto parts = job->result->parts;
-            auto completed = co_await job->upload->complete(std::move(parts));
+            auto completed = co_await job->upload->complete(std::move(parts), job->call());
             if (!completed) {
                 job->fail(fmt::format("upload {} to {}: {}", entry.local_path, entry.key, completed.error().message));
             }
         }
         if (job->failed) {
-            co_await job->upload->abort();  // nothing of a failed upload stays in the store
+            // Nothing of a failed upload stays in the store. Not under the run's stop token: a
+            // stopped run is the usual reason to be here, and a stopped abort would leave the parts.
+            auto cleanup = job->call();
+            cleanup.stop = std::stop_token{};
+            co_await job->upload->abort(std::move(cleanup));
         }
     }
     job->result->hash = got;
@@ -463,24 +393,18 @@ io::task<void> download_file(file_job* job) {
     run_state& run = *job->run;
     const transfer_entry& entry = *job->entry;
     if (job->size == 0) {
-        auto head = co_await job->store->head(entry.key);
+        auto head = co_await job->store->head(entry.key, job->call());
         if (!head) {
             job->fail(fmt::format("download {}: {}", entry.key, head.error().message));
             co_return;
         }
         job->size = head->size;
     }
-    std::string dir = io::parent_directory(entry.local_path);
-    if (auto made = co_await io::make_directories(dir, 0755, run.stop); !made) {
-        job->fail(fmt::format("create directory {}: {}", dir, made.error().message()));
+    auto not_opened = co_await job->target.open(entry.local_path, run.stop);
+    if (not_opened) {
+        job->fail(std::move(*not_opened));
         co_return;
     }
-    auto created = co_await io::durable_file::create(entry.local_path, io::direct_mode::preferred, 0644, run.stop);
-    if (!created) {
-        job->fail(fmt::format("create a temporary file for {}: {}", entry.local_path, created.error().message()));
-        co_return;
-    }
-    job->target = std::move(*created);
     job->part_count = std::max<uint64_t>(1, (job->size + job->part_size - 1) / job->part_size);
     job->result->part_hashes.resize(job->part_count);
     job->already_stored.assign(job->part_count, false);
@@ -494,19 +418,14 @@ io::task<void> download_file(file_job* job) {
     if (!job->failed && entry.expected && *entry.expected != got) {
         job->fail(mismatch_message(*job, got));
     }
-    if (!job->failed && job->target.file().direct()) {
-        if (auto sized = job->target.set_size(job->size); !sized) {
-            job->fail(fmt::format("truncate {}: {}", job->target.temp_path(), sized.error().message()));
+    if (!job->failed) {
+        auto failed = co_await job->target.publish(job->size);
+        if (failed) {
+            job->fail(std::move(*failed));
         }
     }
     if (job->failed) {
         co_await job->target.abandon();  // a failed download leaves nothing behind
-    } else {
-        // Downloads replace: a restore re-run over its own earlier, interrupted attempt.
-        auto committed = co_await job->target.commit(io::replace_mode::replace);
-        if (!committed) {
-            job->fail(fmt::format("publish {}: {}", entry.local_path, committed.error().message()));
-        }
     }
     job->result->hash = got;
 }
@@ -591,6 +510,7 @@ io::task<transfer_report> transfer_engine::run(std::vector<transfer_entry> entri
 
     transfer_report report;
     report.cancelled = stop.stop_requested();
+    report.retries = state.retries.load();
     for (auto& r : results) {
         report.bytes += r.ok ? r.bytes : 0;
         report.failed += r.ok ? 0 : 1;

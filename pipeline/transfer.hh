@@ -9,13 +9,12 @@
 #include "io/loop_group.hh"
 #include "io/task.hh"
 #include "pipeline/hash.hh"
+#include "pipeline/progress.hh"
 #include "pipeline/throttle.hh"
 #include "remote/object_store.hh"
 
 #include <atomic>
 #include <chrono>
-#include <deque>
-#include <mutex>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,32 +42,9 @@ struct entry_result {
     std::vector<hash128> part_hashes;  ///< of each part, in order (one part below the threshold)
     std::vector<remote::uploaded_part> parts;  ///< a multipart upload's parts (empty otherwise)
     uint64_t bytes = 0;
-    int attempts = 0;        ///< the most times any part was sent
+    int attempts = 0;        ///< the most times any part was sent (the store's retries; 0 when none was)
     bool resumed = false;    ///< continued an earlier upload
     std::string error;       ///< what failed, for users (names the file, the key and the store's code)
-};
-
-/// Bytes and files, done and total, and the rate; read from any thread while transfers run.
-/// One per transfer, and one per direction for everything the engine moves.
-class transfer_progress {
-public:
-    std::atomic<uint64_t> bytes_done{0};
-    std::atomic<uint64_t> bytes_total{0};
-    std::atomic<uint64_t> files_done{0};
-    std::atomic<uint64_t> files_failed{0};
-    std::atomic<uint64_t> files_total{0};
-    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-
-    /// Counts `n` more bytes done and keeps a sample for current_rate().
-    void add_bytes(uint64_t n);
-    /// Bytes per second over the whole transfer so far.
-    double average_rate() const;
-    /// Bytes per second over about the last five seconds (0 when nothing moved in them).
-    double current_rate() const;
-
-private:
-    mutable std::mutex _mutex;
-    std::deque<std::pair<std::chrono::steady_clock::time_point, uint64_t>> _samples;  // (when, bytes_done)
 };
 
 /// Hooks for a caller that journals progress so a restart can resume. Called on the loop that
@@ -92,15 +68,14 @@ struct transfer_options {
     /// Objects at least this large are uploaded in parts; smaller ones in one PUT. Capped at the
     /// pool's buffer size, which is also the part size.
     uint64_t multipart_threshold = 64ull << 20;
-    /// Tries per part for retryable errors (the S3 client retries within each try as well).
-    int max_attempts = 3;
-    std::chrono::milliseconds retry_base_delay{200};
+    // No retry settings: the store retries each request (remote::retry_policy), the engine never.
 };
 
 struct transfer_report {
     std::vector<entry_result> entries;  ///< one per entry, in the given order
     uint64_t bytes = 0;
     size_t failed = 0;
+    uint64_t retries = 0;  ///< requests the store sent again, over every entry
     bool cancelled = false;
     std::chrono::duration<double> elapsed{};
 };

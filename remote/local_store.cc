@@ -31,6 +31,8 @@ int64_t modified_ms(const struct statx& st) {
     return st.stx_mtime.tv_sec * 1000 + st.stx_mtime.tv_nsec / 1000000;
 }
 
+const std::error_code cancelled = std::make_error_code(std::errc::operation_canceled);
+
 }  // namespace
 
 local_store::local_store(std::string root) : _root(std::move(root)) {
@@ -39,43 +41,55 @@ local_store::local_store(std::string root) : _root(std::move(root)) {
     }
 }
 
-io::task<remote_result<io::durable_file>> local_store::create_temp(const std::string& key) {
+io::task<remote_result<io::durable_file>> local_store::create_temp(std::string key, std::stop_token stop) {
     if (auto why = check_key(key)) {
         co_return bad_key(*why);
     }
     std::string path = _root + "/" + key;
     std::string dir = io::parent_directory(path);
-    if (auto made = co_await io::make_directories(dir); !made) {
+    if (auto made = co_await io::make_directories(dir, 0755, stop); !made) {
         co_return from_error_code(made.error(), fmt::format("create directory {}", dir));
     }
-    auto f = co_await io::durable_file::create(path);
+    auto f = co_await io::durable_file::create(path, io::direct_mode::off, 0644, stop);
     if (!f) {
         co_return from_error_code(f.error(), fmt::format("create a temporary file for {}", path));
     }
     co_return std::move(*f);
 }
 
-io::task<remote_result<void>> local_store::put(std::string key, std::span<const std::byte> data, body_pacer pacer) {
-    auto created = co_await create_temp(key);
+io::task<remote_result<void>> local_store::put(std::string key, std::span<const std::byte> data, call_options call,
+                                               body_pacer pacer) {
+    auto created = co_await create_temp(key, call.stop);
     if (!created) {
         co_return created.error();
     }
     io::durable_file& f = *created;
-    // A local write is one burst: pace the whole of it before it goes.
-    bool allowed = true;
-    if (pacer) {
-        allowed = co_await pacer.take(data.size());
+    // Unpaced, one write; paced, slice by slice, each taken from the pacer before it goes.
+    size_t slice = pacer ? std::max<size_t>(1, pacer.slice) : std::max<size_t>(1, data.size());
+    io::result<void> written;
+    for (size_t done = 0; written && done < data.size();) {
+        size_t n = std::min(slice, data.size() - done);
+        if (pacer) {
+            bool allowed = co_await pacer.take(n);
+            if (!allowed || call.stop.stop_requested()) {
+                written = cancelled;
+                break;
+            }
+        }
+        written = co_await f.write(data.subspan(done, n), done, call.stop);
+        done += n;
     }
-    io::result<void> written = std::make_error_code(std::errc::operation_canceled);
-    if (allowed) {
-        written = co_await f.write(data, 0);
+    if (written && call.stop.stop_requested()) {
+        written = cancelled;
     }
     if (!written) {
         // Nothing of a failed put stays visible: the temporary name goes, the key is untouched.
         co_await f.abandon();
         co_return from_error_code(written.error(), fmt::format("write {} under {}", key, _root));
     }
-    // Replacing, as an S3 PUT over an existing key does.
+    // Replacing, as an S3 PUT over an existing key does. Not stoppable once the bytes are
+    // written: a stop in the directory fsync after the rename would report a failed put whose
+    // object is there.
     auto committed = co_await f.commit(io::replace_mode::replace);
     if (!committed) {
         co_return from_error_code(committed.error(), fmt::format("write {} under {}", key, _root));
@@ -83,16 +97,17 @@ io::task<remote_result<void>> local_store::put(std::string key, std::span<const 
     co_return remote_result<void>{};
 }
 
-io::task<remote_result<std::string>> local_store::get(std::string key, std::optional<byte_range> range) {
+io::task<remote_result<std::string>> local_store::get(std::string key, std::optional<byte_range> range,
+                                                      call_options call) {
     if (auto why = check_key(key)) {
         co_return bad_key(*why);
     }
     std::string path = _root + "/" + key;
-    auto f = co_await io::open_file(path, O_RDONLY);
+    auto f = co_await io::open_file(path, O_RDONLY, 0, io::direct_mode::off, call.stop);
     if (!f) {
         co_return from_error_code(f.error(), fmt::format("open {} under {}", key, _root));
     }
-    auto st = co_await io::statx(f->fd(), "", AT_EMPTY_PATH);
+    auto st = co_await io::statx(f->fd(), "", AT_EMPTY_PATH, STATX_BASIC_STATS, call.stop);
     if (!st) {
         co_await f->close();
         co_return from_error_code(st.error(), fmt::format("stat {} under {}", key, _root));
@@ -115,7 +130,7 @@ io::task<remote_result<std::string>> local_store::get(std::string key, std::opti
     }
     std::string data(length, '\0');
     auto n = co_await io::read_fully(f->fd(), std::as_writable_bytes(std::span<char>(data.data(), data.size())),
-                                     offset);
+                                     offset, call.stop);
     co_await f->close();
     if (!n) {
         co_return from_error_code(n.error(), fmt::format("read {} under {}", key, _root));
@@ -124,11 +139,11 @@ io::task<remote_result<std::string>> local_store::get(std::string key, std::opti
     co_return data;
 }
 
-io::task<remote_result<object_info>> local_store::head(std::string key) {
+io::task<remote_result<object_info>> local_store::head(std::string key, call_options call) {
     if (auto why = check_key(key)) {
         co_return bad_key(*why);
     }
-    auto st = co_await io::statx(AT_FDCWD, _root + "/" + key);
+    auto st = co_await io::statx(AT_FDCWD, _root + "/" + key, 0, STATX_BASIC_STATS, call.stop);
     if (!st) {
         co_return from_error_code(st.error(), fmt::format("stat {} under {}", key, _root));
     }
@@ -138,7 +153,7 @@ io::task<remote_result<object_info>> local_store::head(std::string key) {
     co_return object_info{std::move(key), st->stx_size, modified_ms(*st)};
 }
 
-io::task<remote_result<std::vector<object_info>>> local_store::list(std::string prefix) {
+io::task<remote_result<std::vector<object_info>>> local_store::list(std::string prefix, call_options call) {
     std::vector<object_info> out;
     // Only the directory the prefix's last '/' names can hold matches.
     size_t slash = prefix.rfind('/');
@@ -149,6 +164,10 @@ io::task<remote_result<std::vector<object_info>>> local_store::list(std::string 
     }
     fs::recursive_directory_iterator it(start, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
+        if (call.stop.stop_requested()) {  // the walk is synchronous: a large tree checks as it goes
+            ec = cancelled;
+            break;
+        }
         if (!it->is_regular_file(ec)) {
             continue;
         }
@@ -174,15 +193,17 @@ io::task<remote_result<std::vector<object_info>>> local_store::list(std::string 
                                                                         static_cast<unsigned char>(y); });
     });
     for (auto& info : out) {
-        auto st = co_await io::statx(AT_FDCWD, _root + "/" + info.key);
+        auto st = co_await io::statx(AT_FDCWD, _root + "/" + info.key, 0, STATX_BASIC_STATS, call.stop);
         if (st) {
             info.modified_ms = modified_ms(*st);
+        } else if (io::is_cancelled(st.error())) {
+            co_return from_error_code(st.error(), fmt::format("list {} under {}", prefix, _root));
         }
     }
     co_return out;
 }
 
-io::task<remote_result<void>> local_store::remove(std::vector<std::string> keys) {
+io::task<remote_result<void>> local_store::remove(std::vector<std::string> keys, call_options call) {
     for (const auto& key : keys) {
         if (auto why = check_key(key)) {
             co_return bad_key(*why);
@@ -191,6 +212,9 @@ io::task<remote_result<void>> local_store::remove(std::vector<std::string> keys)
     std::set<std::string> dirs;
     for (const auto& key : keys) {
         std::string path = _root + "/" + key;
+        if (call.stop.stop_requested()) {  // unlinkat takes no stop token: check between keys
+            co_return from_error_code(cancelled, fmt::format("delete {} under {}", key, _root));
+        }
         auto removed = co_await io::unlinkat(AT_FDCWD, path);
         if (!removed && removed.error() != std::errc::no_such_file_or_directory) {
             co_return from_error_code(removed.error(), fmt::format("delete {} under {}", key, _root));
@@ -200,7 +224,7 @@ io::task<remote_result<void>> local_store::remove(std::vector<std::string> keys)
         }
     }
     for (const auto& dir : dirs) {
-        if (auto synced = co_await io::sync_directory(dir); !synced) {
+        if (auto synced = co_await io::sync_directory(dir, call.stop); !synced) {
             co_return from_error_code(synced.error(), fmt::format("fsync directory {}", dir));
         }
     }
@@ -208,19 +232,20 @@ io::task<remote_result<void>> local_store::remove(std::vector<std::string> keys)
 }
 
 io::task<remote_result<size_t>> local_store::read(std::string key, uint64_t offset, std::span<std::byte> into,
-                                                 std::stop_token stop) {
+                                                 call_options call) {
+    std::stop_token stop = call.stop;
     if (auto why = check_key(key)) {
         co_return bad_key(*why);
     }
     std::string path = _root + "/" + key;
-    auto f = co_await io::open_file(path, O_RDONLY, 0, io::direct_mode::preferred);
+    auto f = co_await io::open_file(path, O_RDONLY, 0, io::direct_mode::preferred, stop);
     if (!f) {
         co_return from_error_code(f.error(), fmt::format("open {} under {}", key, _root));
     }
     io::result<size_t> n = size_t{0};
     if (f->direct() && !io::direct_aligned(into, offset)) {
         // An unaligned request (a caller's own buffer) goes through the page cache instead.
-        auto buffered = co_await io::open_file(path, O_RDONLY);
+        auto buffered = co_await io::open_file(path, O_RDONLY, 0, io::direct_mode::off, stop);
         if (!buffered) {
             co_await f->close();
             co_return from_error_code(buffered.error(), fmt::format("open {} under {}", key, _root));
@@ -247,26 +272,28 @@ public:
         : _store(store), _key(std::move(key)), _file(std::move(file)), _direct(std::move(direct)) {}
 
     io::task<remote_result<uploaded_part>> write_part(int number, uint64_t offset, std::span<const std::byte> data,
-                                                      std::stop_token stop, body_pacer pacer) override {
+                                                      call_options call, body_pacer pacer) override {
         if (pacer) {
             auto allowed = co_await pacer.take(data.size());
-            if (!allowed) {
-                co_return from_error_code(std::make_error_code(std::errc::operation_canceled),
-                                          fmt::format("write {} under {}", _key, _store->root()));
+            if (!allowed || call.stop.stop_requested()) {
+                co_return from_error_code(cancelled, fmt::format("write {} under {}", _key, _store->root()));
             }
         }
         // O_DIRECT for aligned parts; the unaligned last part through the page cache (the
         // kernel keeps the two coherent, and the ranges never overlap).
         int fd = _direct.is_open() && io::direct_aligned(data, offset) ? _direct.fd() : _file.fd();
-        auto written = co_await io::write_fully(fd, data, offset, std::move(stop));
+        auto written = co_await io::write_fully(fd, data, offset, std::move(call.stop));
         if (!written) {
             co_return from_error_code(written.error(), fmt::format("write {} under {}", _key, _store->root()));
         }
         co_return uploaded_part{number, {}, data.size()};
     }
 
-    io::task<remote_result<void>> complete(std::vector<uploaded_part> parts) override {
+    io::task<remote_result<void>> complete(std::vector<uploaded_part> parts, call_options call) override {
         (void)parts;
+        if (call.stop.stop_requested()) {  // nothing published; abort() removes the file
+            co_return from_error_code(cancelled, fmt::format("write {} under {}", _key, _store->root()));
+        }
         auto direct_closed = co_await _direct.close();
         if (!direct_closed) {
             co_await _file.abandon();
@@ -279,7 +306,9 @@ public:
         co_return remote_result<void>{};
     }
 
-    io::task<remote_result<void>> abort() override {
+    /// Always runs to the end: it is the cleanup after a stop.
+    io::task<remote_result<void>> abort(call_options call) override {
+        (void)call;
         co_await _direct.close();
         co_await _file.abandon();
         co_return remote_result<void>{};
@@ -297,12 +326,13 @@ private:
 
 }  // namespace
 
-io::task<remote_result<std::unique_ptr<object_upload>>> local_store::begin_upload(std::string key) {
-    auto created = co_await create_temp(key);
+io::task<remote_result<std::unique_ptr<object_upload>>> local_store::begin_upload(std::string key,
+                                                                                 call_options call) {
+    auto created = co_await create_temp(key, call.stop);
     if (!created) {
         co_return created.error();
     }
-    auto direct = co_await io::open_file(created->temp_path(), O_WRONLY, 0644, io::direct_mode::preferred);
+    auto direct = co_await io::open_file(created->temp_path(), O_WRONLY, 0644, io::direct_mode::preferred, call.stop);
     if (!direct) {
         co_await created->abandon();
         co_return from_error_code(direct.error(), fmt::format("open {}", created->temp_path()));
@@ -318,8 +348,9 @@ io::task<remote_result<std::unique_ptr<object_upload>>> local_store::begin_uploa
     co_return upload;
 }
 
-io::task<remote_result<resumed_upload>> local_store::resume_upload(std::string key, std::string upload_id) {
-    (void)upload_id;
+io::task<remote_result<resumed_upload>> local_store::resume_upload(std::string key, std::string upload_id,
+                                                                  call_options call) {
+    (void)upload_id, (void)call;
     co_return make_remote_error(remote_errc::not_found,
                                 fmt::format("a local upload of {} under {} starts over", key, _root));
 }

@@ -7,6 +7,7 @@
 #include "io/task.hh"
 #include "remote/body_pacer.hh"
 #include "remote/remote_error.hh"
+#include "remote/retry.hh"
 
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +33,20 @@ struct byte_range {
     std::optional<uint64_t> length;
 };
 
+/// What a caller gives every call besides its data: its stop token (a stop ends the call, the
+/// store's retries and waits included, and the call fails as cancelled) and, when it counts
+/// retries (transfer progress), an observer. A stop token alone converts to it, so a caller
+/// with nothing else passes its token where call_options is asked for.
+struct call_options {
+    std::stop_token stop;
+    retry_observer on_retry;
+
+    call_options() = default;
+    call_options(std::stop_token stop_token) : stop(std::move(stop_token)) {}  // implicit: see above
+    call_options(std::stop_token stop_token, retry_observer observer)
+        : stop(std::move(stop_token)), on_retry(std::move(observer)) {}
+};
+
 /// A part of an object being uploaded: S3's part number (from 1) and ETag.
 struct uploaded_part {
     int number = 0;
@@ -51,10 +66,12 @@ public:
     /// stay valid until the call completes.
     virtual io::task<remote_result<uploaded_part>> write_part(int number, uint64_t offset,
                                                               std::span<const std::byte> data,
-                                                              std::stop_token stop = {}, body_pacer pacer = {}) = 0;
+                                                              call_options call = {}, body_pacer pacer = {}) = 0;
     /// Makes the object visible from `parts` (every part, in number order).
-    virtual io::task<remote_result<void>> complete(std::vector<uploaded_part> parts) = 0;
-    virtual io::task<remote_result<void>> abort() = 0;
+    virtual io::task<remote_result<void>> complete(std::vector<uploaded_part> parts, call_options call = {}) = 0;
+    /// Removes what was stored. A caller cleaning up after a stop passes a token that is not
+    /// stopped, or the abort itself is cancelled and the parts stay.
+    virtual io::task<remote_result<void>> abort(call_options call = {}) = 0;
     /// What resume_upload() needs to continue after a restart ("" when the store cannot resume).
     virtual const std::string& upload_id() const = 0;
 };
@@ -73,6 +90,10 @@ struct resumed_upload {
 /// list returns every key that starts with `prefix` (a string prefix, not a directory), in
 /// byte order, with nested keys included.
 ///
+/// Every call takes the caller's call_options (its stop token) after its data arguments. A
+/// stopped call ends within about a second, a single large put included, and leaves what a
+/// failed call leaves: nothing new under the key.
+///
 /// Coroutine parameters are by value (see docs/architecture.md); `data` must stay valid until
 /// the put completes, which it does when the caller awaits it in the same expression.
 class object_store {
@@ -81,23 +102,26 @@ public:
 
     /// `pacer`, when given, paces the bytes as they go out (rate limits).
     virtual io::task<remote_result<void>> put(std::string key, std::span<const std::byte> data,
-                                              body_pacer pacer = {}) = 0;
-    virtual io::task<remote_result<std::string>> get(std::string key, std::optional<byte_range> range = {}) = 0;
+                                              call_options call = {}, body_pacer pacer = {}) = 0;
+    virtual io::task<remote_result<std::string>> get(std::string key, std::optional<byte_range> range = {},
+                                                     call_options call = {}) = 0;
     /// remote_errc::not_found when there is no such object.
-    virtual io::task<remote_result<object_info>> head(std::string key) = 0;
-    virtual io::task<remote_result<std::vector<object_info>>> list(std::string prefix) = 0;
-    virtual io::task<remote_result<void>> remove(std::vector<std::string> keys) = 0;
+    virtual io::task<remote_result<object_info>> head(std::string key, call_options call = {}) = 0;
+    virtual io::task<remote_result<std::vector<object_info>>> list(std::string prefix, call_options call = {}) = 0;
+    virtual io::task<remote_result<void>> remove(std::vector<std::string> keys, call_options call = {}) = 0;
 
     /// Reads bytes [offset, offset + into.size()) into `into` and yields how many there were
     /// (fewer at the end of the object). `into` must stay valid until the call completes.
     virtual io::task<remote_result<size_t>> read(std::string key, uint64_t offset, std::span<std::byte> into,
-                                                 std::stop_token stop = {}) = 0;
+                                                 call_options call = {}) = 0;
 
     /// Begins a part-wise upload of `key`.
-    virtual io::task<remote_result<std::unique_ptr<object_upload>>> begin_upload(std::string key) = 0;
+    virtual io::task<remote_result<std::unique_ptr<object_upload>>> begin_upload(std::string key,
+                                                                                 call_options call = {}) = 0;
     /// Continues the upload `upload_id` of `key`; remote_errc::not_found when the store no
     /// longer has it (or cannot resume), and the caller begins a new one.
-    virtual io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id) = 0;
+    virtual io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id,
+                                                                  call_options call = {}) = 0;
 
     /// Where the store is, for messages and logs: never a secret.
     virtual std::string describe() const = 0;

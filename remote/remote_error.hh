@@ -29,6 +29,8 @@ struct remote_error {
     /// Worth trying again (a 5xx, throttling, a reset or a timeout that the store's own
     /// retries did not get past); never for configuration, permission or not-found errors.
     bool retryable = false;
+    /// How many times the store sent the request (its own retries included).
+    int attempts = 1;
 };
 
 template <class T>

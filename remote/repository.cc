@@ -126,9 +126,9 @@ remote_result<std::unique_ptr<object_store>> open_store(const repository_config&
 }
 
 io::task<remote_result<repo_info>> ping_repository(object_store& store, std::string name, bool read_only,
-                                                   int64_t now_ms) {
+                                                   int64_t now_ms, std::stop_token stop) {
     std::string key = repository_root(name) + "/" + std::string(repo_info_name);
-    auto existing = co_await store.get(key);
+    auto existing = co_await store.get(key, std::nullopt, stop);
     if (existing) {
         auto info = decode_repo_info(*existing);
         if (!info) {
@@ -148,7 +148,7 @@ io::task<remote_result<repo_info>> ping_repository(object_store& store, std::str
     }
     repo_info info{name, now_ms, TV_VERSION};
     std::string text = encode_repo_info(info);
-    auto written = co_await store.put(key, std::as_bytes(std::span<const char>(text.data(), text.size())));
+    auto written = co_await store.put(key, std::as_bytes(std::span<const char>(text.data(), text.size())), stop);
     if (!written) {
         co_return written.error();
     }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stop_token>
 #include <string>
 
 namespace tv::remote {
@@ -36,8 +37,8 @@ remote_result<std::unique_ptr<object_store>> open_store(const repository_config&
 
 /// The CREATE REPOSITORY check that the store answers: reads `__repo_info` when it is there
 /// (adopting its creation time), else writes it with `now_ms`, unless `read_only`, in which
-/// case a missing one is an error. Yields the info in the store.
+/// case a missing one is an error. Yields the info in the store. `stop` ends the check.
 io::task<remote_result<repo_info>> ping_repository(object_store& store, std::string name, bool read_only,
-                                                   int64_t now_ms);
+                                                   int64_t now_ms, std::stop_token stop = {});
 
 }  // namespace tv::remote

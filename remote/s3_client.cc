@@ -169,6 +169,7 @@ remote_error s3_error::to_remote_error() const {
     }
     remote_error e = make_remote_error(c, message);
     e.retryable = retryable;
+    e.attempts = attempts;
     return e;
 }
 
@@ -184,18 +185,7 @@ std::string s3_client::describe() const {
                        _options.endpoint_host, _options.endpoint_port);
 }
 
-std::chrono::milliseconds s3_client::backoff(int attempt) {
-    // Full jitter: uniform in [0, min(max, base * 2^(attempt-1))], so clients that failed
-    // together do not retry together.
-    auto cap = _options.retry.base_delay.count() << std::min(attempt - 1, 20);
-    cap = std::min<int64_t>(cap, _options.retry.max_delay.count());
-    std::uniform_int_distribution<int64_t> pick(0, std::max<int64_t>(cap, 0));
-    return std::chrono::milliseconds(pick(_random));
-}
-
-io::task<s3_result<io::http_client_response>> s3_client::execute_once(const request& req, int attempt,
-                                                                      std::stop_token stop) {
-    (void)attempt;
+io::task<s3_result<io::http_client_response>> s3_client::execute_once(const request& req, std::stop_token stop) {
     bool virtual_hosted = _options.addressing == s3_addressing::virtual_hosted;
     std::string host_name = virtual_hosted ? _options.bucket + "." + _options.endpoint_host : _options.endpoint_host;
     uint16_t default_port = _options.use_tls ? 443 : 80;
@@ -265,7 +255,7 @@ io::task<s3_result<io::http_client_response>> s3_client::execute_once(const requ
     co_return std::move(*response);
 }
 
-io::task<s3_result<io::http_client_response>> s3_client::execute(request req, std::stop_token stop) {
+io::task<s3_result<io::http_client_response>> s3_client::execute(request req, call_options call) {
     if (req.body.empty()) {
         req.payload_hash = std::string(empty_payload_sha256);
     } else if (_options.payload_signing == s3_payload_signing::signed_payload) {
@@ -273,22 +263,31 @@ io::task<s3_result<io::http_client_response>> s3_client::execute(request req, st
     } else {
         req.payload_hash = std::string(unsigned_payload);
     }
-    int max_attempts = std::max(1, _options.retry.max_attempts);
+    const retry_policy& policy = _options.retry;
+    auto started = std::chrono::steady_clock::now();
     for (int attempt = 1;; ++attempt) {
-        auto r = co_await execute_once(req, attempt, stop);
+        auto r = co_await execute_once(req, call.stop);
         if (r) {
             co_return std::move(r);
         }
         s3_error e = std::move(r.error());
         e.attempts = attempt;
-        if (!e.retryable || attempt >= max_attempts) {
+        if (!e.retryable) {
             if (attempt > 1) {
                 e.message += fmt::format(" (after {} attempts)", attempt);
             }
             co_return e;
         }
+        auto delay = policy.next_delay(attempt, std::chrono::steady_clock::now() - started, _random);
+        if (!delay) {
+            e.message += policy.why_given_up(attempt);
+            co_return e;
+        }
         ++_stats.retries;
-        auto slept = co_await io::sleep(backoff(attempt), stop);
+        if (call.on_retry) {
+            call.on_retry(e.to_remote_error());
+        }
+        auto slept = co_await io::sleep(*delay, call.stop);
         if (!slept) {
             e.kind = s3_error_kind::cancelled;
             e.retryable = false;
@@ -297,9 +296,9 @@ io::task<s3_result<io::http_client_response>> s3_client::execute(request req, st
     }
 }
 
-io::task<s3_result<void>> s3_client::create_bucket(std::stop_token stop) {
+io::task<s3_result<void>> s3_client::create_bucket(call_options call) {
     request req{"CreateBucket", "PUT", {}, {}, {}, {}, {}};
-    auto r = co_await execute(std::move(req), stop);
+    auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();
     }
@@ -307,10 +306,10 @@ io::task<s3_result<void>> s3_client::create_bucket(std::stop_token stop) {
 }
 
 io::task<s3_result<std::string>> s3_client::put_object(std::string key, std::span<const std::byte> body,
-                                                       std::stop_token stop, body_pacer pacer) {
+                                                       call_options call, body_pacer pacer) {
     request req{"PutObject", "PUT", std::move(key), {}, {}, body, {}};
     req.pacer = std::move(pacer);
-    auto r = co_await execute(std::move(req), stop);
+    auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();
     }
@@ -318,14 +317,14 @@ io::task<s3_result<std::string>> s3_client::put_object(std::string key, std::spa
 }
 
 io::task<s3_result<size_t>> s3_client::get_object_into(std::string key, uint64_t offset, std::span<std::byte> into,
-                                                       std::stop_token stop) {
+                                                       call_options call) {
     if (into.empty()) {
         co_return size_t{0};
     }
     request req{"GetObject", "GET", std::move(key), {}, {}, {}, {}};
     req.headers.push_back(http_header{"Range", fmt::format("bytes={}-{}", offset, offset + into.size() - 1)});
     req.response_into = into;
-    auto r = co_await execute(std::move(req), stop);
+    auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();
     }
@@ -345,7 +344,7 @@ io::task<s3_result<size_t>> s3_client::get_object_into(std::string key, uint64_t
 }
 
 io::task<s3_result<std::string>> s3_client::get_object(std::string key, std::optional<byte_range> range,
-                                                       std::stop_token stop) {
+                                                       call_options call) {
     request req{"GetObject", "GET", std::move(key), {}, {}, {}, {}};
     if (range) {
         std::string value = range->length
@@ -356,16 +355,16 @@ io::task<s3_result<std::string>> s3_client::get_object(std::string key, std::opt
         }
         req.headers.push_back(http_header{"Range", std::move(value)});
     }
-    auto r = co_await execute(std::move(req), stop);
+    auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();
     }
     co_return std::move(r->body);
 }
 
-io::task<s3_result<s3_object_head>> s3_client::head_object(std::string key, std::stop_token stop) {
+io::task<s3_result<s3_object_head>> s3_client::head_object(std::string key, call_options call) {
     request req{"HeadObject", "HEAD", std::move(key), {}, {}, {}, {}};
-    auto r = co_await execute(std::move(req), stop);
+    auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();
     }
@@ -377,9 +376,9 @@ io::task<s3_result<s3_object_head>> s3_client::head_object(std::string key, std:
     co_return head;
 }
 
-io::task<s3_result<void>> s3_client::delete_object(std::string key, std::stop_token stop) {
+io::task<s3_result<void>> s3_client::delete_object(std::string key, call_options call) {
     request req{"DeleteObject", "DELETE", std::move(key), {}, {}, {}, {}};
-    auto r = co_await execute(std::move(req), stop);
+    auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();
     }
@@ -387,7 +386,7 @@ io::task<s3_result<void>> s3_client::delete_object(std::string key, std::stop_to
 }
 
 io::task<s3_result<s3_list_page>> s3_client::list_objects_v2(std::string prefix, std::string continuation_token,
-                                                             int max_keys, std::stop_token stop) {
+                                                             int max_keys, call_options call) {
     request req{"ListObjectsV2", "GET", {}, {}, {}, {}, {}};
     req.query.push_back(query_param{"list-type", "2"});
     if (!prefix.empty()) {
@@ -399,7 +398,7 @@ io::task<s3_result<s3_list_page>> s3_client::list_objects_v2(std::string prefix,
     if (max_keys > 0) {
         req.query.push_back(query_param{"max-keys", std::to_string(max_keys)});
     }
-    auto r = co_await execute(std::move(req), stop);
+    auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();
     }
@@ -425,11 +424,11 @@ io::task<s3_result<s3_list_page>> s3_client::list_objects_v2(std::string prefix,
 }
 
 io::task<s3_result<std::vector<object_info>>> s3_client::list_all(std::string prefix, int page_size,
-                                                                  std::stop_token stop) {
+                                                                  call_options call) {
     std::vector<object_info> all;
     std::string token;
     for (;;) {
-        auto page = co_await list_objects_v2(prefix, token, page_size, stop);
+        auto page = co_await list_objects_v2(prefix, token, page_size, call);
         if (!page) {
             co_return page.error();
         }
@@ -442,7 +441,7 @@ io::task<s3_result<std::vector<object_info>>> s3_client::list_all(std::string pr
     co_return all;
 }
 
-io::task<s3_result<void>> s3_client::delete_objects(std::vector<std::string> keys, std::stop_token stop) {
+io::task<s3_result<void>> s3_client::delete_objects(std::vector<std::string> keys, call_options call) {
     constexpr size_t batch = 1000;  // S3's limit per DeleteObjects request
     for (size_t from = 0; from < keys.size(); from += batch) {
         std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete><Quiet>true</Quiet>";
@@ -454,7 +453,7 @@ io::task<s3_result<void>> s3_client::delete_objects(std::vector<std::string> key
         req.query.push_back(query_param{"delete", ""});
         req.headers.push_back(http_header{"Content-MD5", content_md5(body)});
         req.headers.push_back(http_header{"Content-Type", "application/xml"});
-        auto r = co_await execute(std::move(req), stop);
+        auto r = co_await execute(std::move(req), call);
         if (!r) {
             co_return r.error();
         }
@@ -474,11 +473,11 @@ io::task<s3_result<void>> s3_client::delete_objects(std::vector<std::string> key
     co_return s3_result<void>{};
 }
 
-io::task<s3_result<std::string>> s3_client::create_multipart_upload(std::string key, std::stop_token stop) {
+io::task<s3_result<std::string>> s3_client::create_multipart_upload(std::string key, call_options call) {
     std::string target = describe_target(_options.bucket, key);
     request req{"CreateMultipartUpload", "POST", std::move(key), {}, {}, {}, {}};
     req.query.push_back(query_param{"uploads", ""});
-    auto r = co_await execute(std::move(req), stop);
+    auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();
     }
@@ -490,13 +489,13 @@ io::task<s3_result<std::string>> s3_client::create_multipart_upload(std::string 
 }
 
 io::task<s3_result<std::string>> s3_client::upload_part(std::string key, std::string upload_id, int part_number,
-                                                        std::span<const std::byte> body, std::stop_token stop,
+                                                        std::span<const std::byte> body, call_options call,
                                                         body_pacer pacer) {
     request req{"UploadPart", "PUT", std::move(key), {}, {}, body, {}};
     req.pacer = std::move(pacer);
     req.query.push_back(query_param{"partNumber", std::to_string(part_number)});
     req.query.push_back(query_param{"uploadId", std::move(upload_id)});
-    auto r = co_await execute(std::move(req), stop);
+    auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();
     }
@@ -505,7 +504,7 @@ io::task<s3_result<std::string>> s3_client::upload_part(std::string key, std::st
 
 io::task<s3_result<std::string>> s3_client::complete_multipart_upload(std::string key, std::string upload_id,
                                                                       std::vector<s3_part> parts,
-                                                                      std::stop_token stop) {
+                                                                      call_options call) {
     std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><CompleteMultipartUpload>";
     for (const auto& part : parts) {
         body += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", part.number,
@@ -515,7 +514,7 @@ io::task<s3_result<std::string>> s3_client::complete_multipart_upload(std::strin
     request req{"CompleteMultipartUpload", "POST", std::move(key), {}, {}, as_bytes(body), {}};
     req.query.push_back(query_param{"uploadId", std::move(upload_id)});
     req.headers.push_back(http_header{"Content-Type", "application/xml"});
-    auto r = co_await execute(std::move(req), stop);
+    auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();
     }
@@ -523,10 +522,10 @@ io::task<s3_result<std::string>> s3_client::complete_multipart_upload(std::strin
 }
 
 io::task<s3_result<void>> s3_client::abort_multipart_upload(std::string key, std::string upload_id,
-                                                            std::stop_token stop) {
+                                                            call_options call) {
     request req{"AbortMultipartUpload", "DELETE", std::move(key), {}, {}, {}, {}};
     req.query.push_back(query_param{"uploadId", std::move(upload_id)});
-    auto r = co_await execute(std::move(req), stop);
+    auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();
     }
@@ -534,7 +533,7 @@ io::task<s3_result<void>> s3_client::abort_multipart_upload(std::string key, std
 }
 
 io::task<s3_result<std::vector<s3_part>>> s3_client::list_parts(std::string key, std::string upload_id,
-                                                                std::stop_token stop) {
+                                                                call_options call) {
     std::vector<s3_part> parts;
     std::string marker;
     for (;;) {
@@ -543,7 +542,7 @@ io::task<s3_result<std::vector<s3_part>>> s3_client::list_parts(std::string key,
         if (!marker.empty()) {
             req.query.push_back(query_param{"part-number-marker", marker});
         }
-        auto r = co_await execute(std::move(req), stop);
+        auto r = co_await execute(std::move(req), call);
         if (!r) {
             co_return r.error();
         }

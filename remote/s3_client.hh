@@ -7,6 +7,7 @@
 #include "remote/http_client.hh"
 #include "remote/object_store.hh"
 #include "remote/remote_error.hh"
+#include "remote/retry.hh"
 #include "remote/sigv4.hh"
 
 #include <boost/system/result.hpp>
@@ -65,12 +66,6 @@ enum class s3_payload_signing {
     unsigned_payload,  ///< UNSIGNED-PAYLOAD (cheaper; over plain HTTP the body is not protected)
 };
 
-struct s3_retry_options {
-    int max_attempts = 4;
-    std::chrono::milliseconds base_delay{100};
-    std::chrono::milliseconds max_delay{5'000};
-};
-
 struct s3_client_options {
     std::string endpoint_host;  ///< "127.0.0.1", "s3.eu-west-1.amazonaws.com" (no scheme)
     uint16_t endpoint_port = 80;  ///< 443 for HTTPS endpoints (set it with use_tls)
@@ -85,7 +80,7 @@ struct s3_client_options {
     std::string bucket;
     s3_addressing addressing = s3_addressing::path;
     s3_payload_signing payload_signing = s3_payload_signing::signed_payload;
-    s3_retry_options retry;
+    retry_policy retry;  ///< how failed requests are sent again (the only retries there are)
     http_client_options http;
 };
 
@@ -123,39 +118,39 @@ public:
     /// Asks `credentials` before signing each attempt (it must belong to this client's loop).
     s3_client(s3_client_options options, std::shared_ptr<credentials_provider> credentials);
 
-    io::task<s3_result<void>> create_bucket(std::stop_token stop = {});
+    io::task<s3_result<void>> create_bucket(call_options call = {});
     /// The new object's ETag.
     io::task<s3_result<std::string>> put_object(std::string key, std::span<const std::byte> body,
-                                                std::stop_token stop = {}, body_pacer pacer = {});
+                                                call_options call = {}, body_pacer pacer = {});
     io::task<s3_result<std::string>> get_object(std::string key, std::optional<byte_range> range = {},
-                                                std::stop_token stop = {});
+                                                call_options call = {});
     /// Bytes [offset, offset + into.size()) straight into `into` (no copy of the body through
     /// memory of our own); fewer at the end of the object. `into` must outlive the call.
     io::task<s3_result<size_t>> get_object_into(std::string key, uint64_t offset, std::span<std::byte> into,
-                                                std::stop_token stop = {});
-    io::task<s3_result<s3_object_head>> head_object(std::string key, std::stop_token stop = {});
-    io::task<s3_result<void>> delete_object(std::string key, std::stop_token stop = {});
+                                                call_options call = {});
+    io::task<s3_result<s3_object_head>> head_object(std::string key, call_options call = {});
+    io::task<s3_result<void>> delete_object(std::string key, call_options call = {});
     /// One page; `max_keys` 0 leaves it to the server (1,000).
     io::task<s3_result<s3_list_page>> list_objects_v2(std::string prefix, std::string continuation_token,
-                                                      int max_keys = 0, std::stop_token stop = {});
+                                                      int max_keys = 0, call_options call = {});
     /// Every page, following continuation tokens.
     io::task<s3_result<std::vector<object_info>>> list_all(std::string prefix, int page_size = 0,
-                                                           std::stop_token stop = {});
+                                                           call_options call = {});
     /// Up to 1,000 keys per request (more are sent in batches). A key S3 reports as not deleted
     /// fails the call with its code.
-    io::task<s3_result<void>> delete_objects(std::vector<std::string> keys, std::stop_token stop = {});
+    io::task<s3_result<void>> delete_objects(std::vector<std::string> keys, call_options call = {});
 
-    io::task<s3_result<std::string>> create_multipart_upload(std::string key, std::stop_token stop = {});
+    io::task<s3_result<std::string>> create_multipart_upload(std::string key, call_options call = {});
     /// The part's ETag; parts are numbered from 1.
     io::task<s3_result<std::string>> upload_part(std::string key, std::string upload_id, int part_number,
-                                                 std::span<const std::byte> body, std::stop_token stop = {},
+                                                 std::span<const std::byte> body, call_options call = {},
                                                  body_pacer pacer = {});
     io::task<s3_result<std::string>> complete_multipart_upload(std::string key, std::string upload_id,
-                                                               std::vector<s3_part> parts, std::stop_token stop = {});
+                                                               std::vector<s3_part> parts, call_options call = {});
     io::task<s3_result<void>> abort_multipart_upload(std::string key, std::string upload_id,
-                                                     std::stop_token stop = {});
+                                                     call_options call = {});
     io::task<s3_result<std::vector<s3_part>>> list_parts(std::string key, std::string upload_id,
-                                                         std::stop_token stop = {});
+                                                         call_options call = {});
 
     /// "s3://bucket at http://host:port" for messages.
     std::string describe() const;
@@ -164,9 +159,8 @@ public:
 
 private:
     struct request;
-    io::task<s3_result<io::http_client_response>> execute(request req, std::stop_token stop);
-    io::task<s3_result<io::http_client_response>> execute_once(const request& req, int attempt, std::stop_token stop);
-    std::chrono::milliseconds backoff(int attempt);
+    io::task<s3_result<io::http_client_response>> execute(request req, call_options call);
+    io::task<s3_result<io::http_client_response>> execute_once(const request& req, std::stop_token stop);
 
     s3_client_options _options;
     std::shared_ptr<credentials_provider> _credentials;
@@ -183,16 +177,19 @@ public:
     s3_object_store(s3_client_options options, std::shared_ptr<credentials_provider> credentials,
                     std::string prefix = {});
 
-    io::task<remote_result<void>> put(std::string key, std::span<const std::byte> data,
+    io::task<remote_result<void>> put(std::string key, std::span<const std::byte> data, call_options call = {},
                                       body_pacer pacer = {}) override;
-    io::task<remote_result<std::string>> get(std::string key, std::optional<byte_range> range = {}) override;
-    io::task<remote_result<object_info>> head(std::string key) override;
-    io::task<remote_result<std::vector<object_info>>> list(std::string prefix) override;
-    io::task<remote_result<void>> remove(std::vector<std::string> keys) override;
+    io::task<remote_result<std::string>> get(std::string key, std::optional<byte_range> range = {},
+                                             call_options call = {}) override;
+    io::task<remote_result<object_info>> head(std::string key, call_options call = {}) override;
+    io::task<remote_result<std::vector<object_info>>> list(std::string prefix, call_options call = {}) override;
+    io::task<remote_result<void>> remove(std::vector<std::string> keys, call_options call = {}) override;
     io::task<remote_result<size_t>> read(std::string key, uint64_t offset, std::span<std::byte> into,
-                                         std::stop_token stop = {}) override;
-    io::task<remote_result<std::unique_ptr<object_upload>>> begin_upload(std::string key) override;
-    io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id) override;
+                                         call_options call = {}) override;
+    io::task<remote_result<std::unique_ptr<object_upload>>> begin_upload(std::string key,
+                                                                         call_options call = {}) override;
+    io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id,
+                                                          call_options call = {}) override;
     std::string describe() const override;
 
     s3_client& client() noexcept { return _client; }

@@ -26,34 +26,35 @@ std::string s3_object_store::describe() const {
 }
 
 io::task<remote_result<void>> s3_object_store::put(std::string key, std::span<const std::byte> data,
-                                                   body_pacer pacer) {
+                                                   call_options call, body_pacer pacer) {
     if (auto why = check_key(key)) {
         co_return invalid_key(std::move(*why));
     }
     std::string full = _prefix + key;
-    auto r = co_await _client.put_object(std::move(full), data, std::stop_token{}, std::move(pacer));
+    auto r = co_await _client.put_object(std::move(full), data, std::move(call), std::move(pacer));
     if (!r) {
         co_return r.error().to_remote_error();
     }
     co_return remote_result<void>{};
 }
 
-io::task<remote_result<std::string>> s3_object_store::get(std::string key, std::optional<byte_range> range) {
+io::task<remote_result<std::string>> s3_object_store::get(std::string key, std::optional<byte_range> range,
+                                                          call_options call) {
     if (auto why = check_key(key)) {
         co_return invalid_key(std::move(*why));
     }
-    auto r = co_await _client.get_object(_prefix + key, range);
+    auto r = co_await _client.get_object(_prefix + key, range, std::move(call));
     if (!r) {
         co_return r.error().to_remote_error();
     }
     co_return std::move(*r);
 }
 
-io::task<remote_result<object_info>> s3_object_store::head(std::string key) {
+io::task<remote_result<object_info>> s3_object_store::head(std::string key, call_options call) {
     if (auto why = check_key(key)) {
         co_return invalid_key(std::move(*why));
     }
-    auto r = co_await _client.head_object(_prefix + key);
+    auto r = co_await _client.head_object(_prefix + key, std::move(call));
     if (!r) {
         co_return r.error().to_remote_error();
     }
@@ -64,8 +65,8 @@ io::task<remote_result<object_info>> s3_object_store::head(std::string key) {
     co_return info;
 }
 
-io::task<remote_result<std::vector<object_info>>> s3_object_store::list(std::string prefix) {
-    auto r = co_await _client.list_all(_prefix + prefix);
+io::task<remote_result<std::vector<object_info>>> s3_object_store::list(std::string prefix, call_options call) {
+    auto r = co_await _client.list_all(_prefix + prefix, 0, std::move(call));
     if (!r) {
         co_return r.error().to_remote_error();
     }
@@ -75,7 +76,7 @@ io::task<remote_result<std::vector<object_info>>> s3_object_store::list(std::str
     co_return std::move(*r);
 }
 
-io::task<remote_result<void>> s3_object_store::remove(std::vector<std::string> keys) {
+io::task<remote_result<void>> s3_object_store::remove(std::vector<std::string> keys, call_options call) {
     std::vector<std::string> full;
     full.reserve(keys.size());
     for (auto& key : keys) {
@@ -87,7 +88,7 @@ io::task<remote_result<void>> s3_object_store::remove(std::vector<std::string> k
     if (full.empty()) {
         co_return remote_result<void>{};
     }
-    auto r = co_await _client.delete_objects(std::move(full));
+    auto r = co_await _client.delete_objects(std::move(full), std::move(call));
     if (!r) {
         co_return r.error().to_remote_error();
     }

@@ -15,22 +15,22 @@ public:
         : _client(client), _key(std::move(key)), _upload_id(std::move(upload_id)) {}
 
     io::task<remote_result<uploaded_part>> write_part(int number, uint64_t offset, std::span<const std::byte> data,
-                                                      std::stop_token stop, body_pacer pacer) override {
+                                                      call_options call, body_pacer pacer) override {
         (void)offset;  // S3 places parts by number
-        auto etag = co_await _client->upload_part(_key, _upload_id, number, data, std::move(stop), std::move(pacer));
+        auto etag = co_await _client->upload_part(_key, _upload_id, number, data, std::move(call), std::move(pacer));
         if (!etag) {
             co_return etag.error().to_remote_error();
         }
         co_return uploaded_part{number, std::move(*etag), data.size()};
     }
 
-    io::task<remote_result<void>> complete(std::vector<uploaded_part> parts) override {
+    io::task<remote_result<void>> complete(std::vector<uploaded_part> parts, call_options call) override {
         std::vector<s3_part> s3_parts;
         s3_parts.reserve(parts.size());
         for (auto& p : parts) {
             s3_parts.push_back(s3_part{p.number, std::move(p.etag), p.size});
         }
-        auto done = co_await _client->complete_multipart_upload(_key, _upload_id, std::move(s3_parts));
+        auto done = co_await _client->complete_multipart_upload(_key, _upload_id, std::move(s3_parts), std::move(call));
         if (!done) {
             co_return done.error().to_remote_error();
         }
@@ -38,11 +38,11 @@ public:
         co_return remote_result<void>{};
     }
 
-    io::task<remote_result<void>> abort() override {
+    io::task<remote_result<void>> abort(call_options call) override {
         if (_finished) {
             co_return remote_result<void>{};
         }
-        auto aborted = co_await _client->abort_multipart_upload(_key, _upload_id);
+        auto aborted = co_await _client->abort_multipart_upload(_key, _upload_id, std::move(call));
         if (!aborted && aborted.error().to_remote_error().code != remote_errc::not_found) {
             co_return aborted.error().to_remote_error();
         }
@@ -66,7 +66,7 @@ remote_error invalid_key(std::string why) {
 }  // namespace
 
 io::task<remote_result<size_t>> s3_object_store::read(std::string key, uint64_t offset, std::span<std::byte> into,
-                                                     std::stop_token stop) {
+                                                     call_options call) {
     if (auto why = check_key(key)) {
         co_return invalid_key(std::move(*why));
     }
@@ -74,7 +74,7 @@ io::task<remote_result<size_t>> s3_object_store::read(std::string key, uint64_t 
         co_return size_t{0};
     }
     std::string full = _prefix + key;
-    auto got = co_await _client.get_object_into(std::move(full), offset, into, std::move(stop));
+    auto got = co_await _client.get_object_into(std::move(full), offset, into, std::move(call));
     if (!got) {
         auto e = got.error().to_remote_error();
         if (e.code == remote_errc::range_not_satisfiable) {
@@ -85,12 +85,13 @@ io::task<remote_result<size_t>> s3_object_store::read(std::string key, uint64_t 
     co_return *got;
 }
 
-io::task<remote_result<std::unique_ptr<object_upload>>> s3_object_store::begin_upload(std::string key) {
+io::task<remote_result<std::unique_ptr<object_upload>>> s3_object_store::begin_upload(std::string key,
+                                                                                     call_options call) {
     if (auto why = check_key(key)) {
         co_return invalid_key(std::move(*why));
     }
     std::string full = _prefix + key;
-    auto id = co_await _client.create_multipart_upload(full);
+    auto id = co_await _client.create_multipart_upload(full, std::move(call));
     if (!id) {
         co_return id.error().to_remote_error();
     }
@@ -98,12 +99,13 @@ io::task<remote_result<std::unique_ptr<object_upload>>> s3_object_store::begin_u
     co_return upload;
 }
 
-io::task<remote_result<resumed_upload>> s3_object_store::resume_upload(std::string key, std::string upload_id) {
+io::task<remote_result<resumed_upload>> s3_object_store::resume_upload(std::string key, std::string upload_id,
+                                                                      call_options call) {
     if (auto why = check_key(key)) {
         co_return invalid_key(std::move(*why));
     }
     std::string full = _prefix + key;
-    auto parts = co_await _client.list_parts(full, upload_id);
+    auto parts = co_await _client.list_parts(full, upload_id, std::move(call));
     if (!parts) {
         co_return parts.error().to_remote_error();
     }

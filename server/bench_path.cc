@@ -60,20 +60,23 @@ public:
         : _inner(std::move(inner)), _book(book) {}
     io::task<remote::remote_result<remote::uploaded_part>> write_part(int number, uint64_t offset,
                                                                       std::span<const std::byte> data,
-                                                                      std::stop_token stop,
+                                                                      remote::call_options call,
                                                                       remote::body_pacer pacer) override {
         auto start = clock_type::now();
-        auto r = co_await _inner->write_part(number, offset, data, std::move(stop), std::move(pacer));
+        auto r = co_await _inner->write_part(number, offset, data, std::move(call), std::move(pacer));
         _book->add("upload part", clock_type::now() - start);
         co_return r;
     }
-    io::task<remote::remote_result<void>> complete(std::vector<remote::uploaded_part> parts) override {
+    io::task<remote::remote_result<void>> complete(std::vector<remote::uploaded_part> parts,
+                                                   remote::call_options call) override {
         auto start = clock_type::now();
-        auto r = co_await _inner->complete(std::move(parts));
+        auto r = co_await _inner->complete(std::move(parts), std::move(call));
         _book->add("complete", clock_type::now() - start);
         co_return r;
     }
-    io::task<remote::remote_result<void>> abort() override { co_return co_await _inner->abort(); }
+    io::task<remote::remote_result<void>> abort(remote::call_options call) override {
+        co_return co_await _inner->abort(std::move(call));
+    }
     const std::string& upload_id() const override { return _inner->upload_id(); }
 
 private:
@@ -88,37 +91,40 @@ public:
         : _inner(std::move(inner)), _book(book) {}
 
     io::task<remote::remote_result<void>> put(std::string key, std::span<const std::byte> data,
-                                              remote::body_pacer pacer) override {
+                                              remote::call_options call, remote::body_pacer pacer) override {
         auto start = clock_type::now();
-        auto r = co_await _inner->put(std::move(key), data, std::move(pacer));
+        auto r = co_await _inner->put(std::move(key), data, std::move(call), std::move(pacer));
         _book->add("put", clock_type::now() - start);
         co_return r;
     }
-    io::task<remote::remote_result<std::string>> get(std::string key, std::optional<remote::byte_range> range) override {
-        co_return co_await _inner->get(std::move(key), std::move(range));
+    io::task<remote::remote_result<std::string>> get(std::string key, std::optional<remote::byte_range> range,
+                                                     remote::call_options call) override {
+        co_return co_await _inner->get(std::move(key), std::move(range), std::move(call));
     }
-    io::task<remote::remote_result<remote::object_info>> head(std::string key) override {
+    io::task<remote::remote_result<remote::object_info>> head(std::string key, remote::call_options call) override {
         auto start = clock_type::now();
-        auto r = co_await _inner->head(std::move(key));
+        auto r = co_await _inner->head(std::move(key), std::move(call));
         _book->add("head", clock_type::now() - start);
         co_return r;
     }
-    io::task<remote::remote_result<std::vector<remote::object_info>>> list(std::string prefix) override {
-        co_return co_await _inner->list(std::move(prefix));
+    io::task<remote::remote_result<std::vector<remote::object_info>>> list(std::string prefix,
+                                                                           remote::call_options call) override {
+        co_return co_await _inner->list(std::move(prefix), std::move(call));
     }
-    io::task<remote::remote_result<void>> remove(std::vector<std::string> keys) override {
-        co_return co_await _inner->remove(std::move(keys));
+    io::task<remote::remote_result<void>> remove(std::vector<std::string> keys, remote::call_options call) override {
+        co_return co_await _inner->remove(std::move(keys), std::move(call));
     }
     io::task<remote::remote_result<size_t>> read(std::string key, uint64_t offset, std::span<std::byte> into,
-                                                 std::stop_token stop) override {
+                                                 remote::call_options call) override {
         auto start = clock_type::now();
-        auto r = co_await _inner->read(std::move(key), offset, into, std::move(stop));
+        auto r = co_await _inner->read(std::move(key), offset, into, std::move(call));
         _book->add("ranged get", clock_type::now() - start);
         co_return r;
     }
-    io::task<remote::remote_result<std::unique_ptr<remote::object_upload>>> begin_upload(std::string key) override {
+    io::task<remote::remote_result<std::unique_ptr<remote::object_upload>>> begin_upload(
+        std::string key, remote::call_options call) override {
         auto start = clock_type::now();
-        auto r = co_await _inner->begin_upload(std::move(key));
+        auto r = co_await _inner->begin_upload(std::move(key), std::move(call));
         _book->add("begin upload", clock_type::now() - start);
         if (!r) {
             co_return r.error();
@@ -126,9 +132,9 @@ public:
         std::unique_ptr<remote::object_upload> wrapped = std::make_unique<timed_upload>(std::move(*r), _book);
         co_return wrapped;
     }
-    io::task<remote::remote_result<remote::resumed_upload>> resume_upload(std::string key,
-                                                                         std::string upload_id) override {
-        co_return co_await _inner->resume_upload(std::move(key), std::move(upload_id));
+    io::task<remote::remote_result<remote::resumed_upload>> resume_upload(std::string key, std::string upload_id,
+                                                                         remote::call_options call) override {
+        co_return co_await _inner->resume_upload(std::move(key), std::move(upload_id), std::move(call));
     }
     std::string describe() const override { return _inner->describe(); }
 
@@ -278,10 +284,12 @@ private:
 
 void print_report(const char* what, const pipeline::transfer_report& report, uint64_t files) {
     double seconds = report.elapsed.count();
-    fmt::print("{}: {} files, {:.1f} MiB in {:.2f} s: {:.1f} MB/s ({:.1f} MiB/s), {:.1f} files/s{}\n", what, files,
+    // Retries are shown only when there were some: a store that needed them is worth knowing about.
+    fmt::print("{}: {} files, {:.1f} MiB in {:.2f} s: {:.1f} MB/s ({:.1f} MiB/s), {:.1f} files/s{}{}\n", what, files,
                static_cast<double>(report.bytes) / (1 << 20), seconds,
                static_cast<double>(report.bytes) / 1e6 / seconds, static_cast<double>(report.bytes) / (1 << 20) / seconds,
                static_cast<double>(files) / seconds,
+               report.retries != 0 ? fmt::format(", {} requests retried", report.retries) : "",
                report.failed != 0 ? fmt::format(", {} FAILED: {}", report.failed, report.entries[0].error) : "");
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The transfer engine against the Ceph RADOS Gateway: multipart boundaries with S3's 5 MiB
-// minimum part, a failed part retried without resending finished ones (fault proxy), a stop
+// minimum part; through the fault proxy, a failed part or ranged GET retried by the store alone
+// (finished parts not resent) and counted in the progress, a permanent error tried once; a stop
 // aborting the open multipart upload, and a half-finished upload resumed from its parts.
 #include "pipeline/transfer.hh"
 
@@ -8,6 +9,7 @@
 #include "remote/s3_client.hh"
 #include "unit/remote/s3_test_support.hh"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -119,7 +121,7 @@ std::vector<int> part_numbers(const testing::fault_proxy& proxy) {
     return numbers;
 }
 
-TEST_F(transfer_s3_test, a_failed_part_is_retried_alone) {
+TEST_F(transfer_s3_test, a_failed_part_is_retried_alone_by_the_store_and_counted) {
     std::string path = write_file("f", 3 * part_size + 7, 5);
     std::string bytes = read_file(path);
     testing::rgw_fault_proxy proxy;
@@ -127,18 +129,20 @@ TEST_F(transfer_s3_test, a_failed_part_is_retried_alone) {
     // 1 CreateMultipartUpload, 2 part 1, 3 part 2 -> 503, then part 2 again, parts 3 and 4, complete.
     proxy.script = {fault_step::of(fault_kind::forward), fault_step::of(fault_kind::forward),
                     fault_step::error(503, "ServiceUnavailable")};
-    auto client_options = proxy.options(_bucket);
-    client_options.retry.max_attempts = 1;  // the client's own retries off: the pipeline's are under test
     transfer_options options;
     options.workers = 1;
     options.parts_per_file = 1;
     options.multipart_threshold = part_size;
-    options.retry_base_delay = std::chrono::milliseconds(10);
     std::vector<transfer_entry> entries{transfer_entry{path, "r/f", bytes.size(), {}, {}}};
-    auto report = io::sync_wait(_loops.main_loop(),
-                                testing::through(&proxy, _engine.run(entries, options, opener(client_options))));
+    transfer_progress progress;
+    uint64_t engine_retries = _engine.progress(direction::upload).retries.load();
+    auto run = _engine.run(entries, options, opener(proxy.options(_bucket)), {}, &progress);
+    auto report = io::sync_wait(_loops.main_loop(), testing::through(&proxy, std::move(run)));
     EXPECT_EQ(report.failed, 0u) << report.entries[0].error;
     EXPECT_EQ(report.entries[0].attempts, 2);
+    EXPECT_EQ(report.retries, 1u);
+    EXPECT_EQ(progress.retries.load(), 1u);
+    EXPECT_EQ(_engine.progress(direction::upload).retries.load() - engine_retries, 1u);
     EXPECT_EQ(part_numbers(proxy), (std::vector<int>{1, 2, 2, 3, 4})) << "only the failed part went twice";
     auto fetch = [](std::string bucket) -> io::task<remote::s3_result<std::string>> {
         auto client = testing::rgw_client(bucket);
@@ -147,6 +151,60 @@ TEST_F(transfer_s3_test, a_failed_part_is_retried_alone) {
     auto got = io::sync_wait(_loops.main_loop(), fetch(_bucket));
     ASSERT_TRUE(got.has_value()) << got.error().message;
     EXPECT_TRUE(*got == bytes);
+}
+
+TEST_F(transfer_s3_test, a_permanent_error_is_tried_once) {
+    std::string path = write_file("denied", 2 * part_size, 6);
+    testing::rgw_fault_proxy proxy;
+    ASSERT_TRUE(proxy.bound);
+    // 1 CreateMultipartUpload, 2 part 1 -> 403; then the AbortMultipartUpload.
+    proxy.script = {fault_step::of(fault_kind::forward), fault_step::error(403, "AccessDenied", "Access Denied")};
+    transfer_options options;
+    options.workers = 1;
+    options.parts_per_file = 1;
+    options.multipart_threshold = part_size;
+    std::vector<transfer_entry> entries{transfer_entry{path, "denied", 2 * part_size, {}, {}}};
+    transfer_progress progress;
+    auto run = _engine.run(entries, options, opener(proxy.options(_bucket)), {}, &progress);
+    auto report = io::sync_wait(_loops.main_loop(), testing::through(&proxy, std::move(run)));
+    ASSERT_EQ(report.failed, 1u);
+    EXPECT_EQ(report.entries[0].attempts, 1);
+    EXPECT_EQ(report.retries, 0u);
+    EXPECT_EQ(progress.retries.load(), 0u);
+    EXPECT_EQ(part_numbers(proxy), (std::vector<int>{1})) << "the denied part was sent once, no later part at all";
+    EXPECT_EQ(report.entries[0].error,
+              fmt::format("upload {} to denied: UploadPart s3://{}/t/denied: AccessDenied (HTTP 403: Access Denied) "
+                          "[request id proxy-2]",
+                          path, _bucket));
+    ASSERT_FALSE(proxy.seen.empty());
+    EXPECT_TRUE(proxy.seen.back().starts_with("DELETE ")) << "the upload was aborted: " << proxy.seen.back();
+}
+
+TEST_F(transfer_s3_test, a_failed_ranged_get_is_retried_by_the_store_and_counted) {
+    std::string path = write_file("d", 2 * part_size + 3, 8);
+    std::string bytes = read_file(path);
+    transfer_options options;
+    options.multipart_threshold = part_size;
+    auto up = io::sync_wait(_loops.main_loop(), _engine.run({transfer_entry{path, "d", bytes.size(), {}, {}}}, options,
+                                                            opener(testing::rgw_options(_bucket))));
+    ASSERT_EQ(up.failed, 0u) << up.entries[0].error;
+
+    testing::rgw_fault_proxy proxy;
+    ASSERT_TRUE(proxy.bound);
+    proxy.script = {fault_step::of(fault_kind::reset)};  // the first ranged GET: reset before an answer
+    options.way = direction::download;
+    options.workers = 1;
+    options.parts_per_file = 1;
+    std::vector<transfer_entry> down{transfer_entry{_dir + "/back/d", "d", bytes.size(), up.entries[0].hash, {}}};
+    transfer_progress progress;
+    auto run = _engine.run(down, options, opener(proxy.options(_bucket)), {}, &progress);
+    auto report = io::sync_wait(_loops.main_loop(), testing::through(&proxy, std::move(run)));
+    ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
+    EXPECT_EQ(report.entries[0].attempts, 2);
+    EXPECT_EQ(report.retries, 1u);
+    EXPECT_EQ(progress.retries.load(), 1u);
+    EXPECT_EQ(proxy.requests_seen, 4) << "three parts, the first twice";
+    EXPECT_TRUE(read_file(down[0].local_path) == bytes);
 }
 
 /// Remembers upload ids and finished parts, and stops the transfer after `stop_after` parts.

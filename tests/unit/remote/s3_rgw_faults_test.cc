@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fault handling against the RADOS Gateway through the fault proxy of s3_test_support: 503
 // SlowDown and 500 answers, a slow server, connections reset before or during the answer are
-// retried and succeed; 403 and a body altered in transit (the signed payload hash catches it)
-// fail at once.
+// retried and succeed (the caller hears each retry); retries stop at the policy's deadline;
+// 403 and a body altered in transit (the signed payload hash catches it) fail at once.
 #include "support/co_test.hh"
 #include "unit/remote/s3_test_support.hh"
 
@@ -33,6 +33,14 @@ io::task<s3_result<std::string>> get_through(s3_client* client, std::string key)
     co_return r;
 }
 
+/// A put whose retries `heard` records (the number of each failed attempt, from on_retry).
+io::task<s3_result<std::string>> put_observed(s3_client* client, std::string key, std::string body,
+                                              std::vector<int>* heard) {
+    call_options call(std::stop_token{}, [heard](const remote_error& e) { heard->push_back(e.attempts); });
+    auto r = co_await client->put_object(std::move(key), bytes_of(body), std::move(call));
+    co_return r;
+}
+
 }  // namespace
 
 #define CO_REQUIRE_PROXY(proxy)                                        \
@@ -52,12 +60,14 @@ CO_TEST(s3_rgw_faults, slow_down_and_internal_error_are_retried) {
     proxy.script = {fault_step::error(503, "SlowDown", "Please reduce your request rate."),
                     fault_step::error(500, "InternalError")};
     s3_client client(proxy.options(bucket), tv::testing::rgw_credentials());
-    auto work = put_through(&client, "through-proxy", "retried body");
+    std::vector<int> heard;
+    auto work = put_observed(&client, "through-proxy", "retried body", &heard);
     auto put = co_await tv::testing::through(&proxy, std::move(work));
     S3_CO_ASSERT_OK(put);
     EXPECT_EQ(proxy.requests_seen, 3);
     EXPECT_EQ(client.stats().attempts, 3u);
     EXPECT_EQ(client.stats().retries, 2u);
+    EXPECT_EQ(heard, (std::vector<int>{1, 2})) << "the caller hears each retry with the attempt that failed";
     // Error answers keep the connection: all three went over one.
     EXPECT_EQ(client.http().stats().connections_opened, 1u);
     auto got = co_await direct.get_object("through-proxy");
@@ -82,6 +92,34 @@ CO_TEST(s3_rgw_faults, bodiless_503_is_retried_and_the_last_failure_is_shown) {
     EXPECT_EQ(proxy.requests_seen, 4);
     EXPECT_EQ(got.error().message,
               fmt::format("GetObject s3://{}/k: ServiceUnavailable (HTTP 503) (after 4 attempts)", bucket));
+}
+
+CO_TEST(s3_rgw_faults, no_attempt_starts_after_the_retry_deadline) {
+    CO_REQUIRE_RGW();
+    std::string bucket = unique_bucket("tv-deadline");
+    tv::testing::rgw_fault_proxy proxy;
+    CO_REQUIRE_PROXY(proxy);
+    proxy.script.assign(200, fault_step::error(503, "SlowDown", "Please reduce your request rate."));
+    auto options = proxy.options(bucket);
+    options.retry.max_attempts = 200;
+    options.retry.base_delay = std::chrono::milliseconds(40);
+    options.retry.max_delay = std::chrono::milliseconds(40);
+    options.retry.deadline = std::chrono::milliseconds(400);
+    s3_client client(std::move(options), tv::testing::rgw_credentials());
+    auto started = std::chrono::steady_clock::now();
+    auto work = get_through(&client, "k");
+    auto got = co_await tv::testing::through(&proxy, std::move(work));
+    auto took = std::chrono::steady_clock::now() - started;
+    CO_ASSERT_FALSE(got.has_value());
+    int attempts = got.error().attempts;
+    EXPECT_GT(attempts, 2);
+    EXPECT_LT(attempts, 200) << "the deadline, not the attempts, ended it";
+    EXPECT_EQ(proxy.requests_seen, attempts);
+    EXPECT_LT(took, std::chrono::milliseconds(1500));
+    EXPECT_EQ(got.error().message,
+              fmt::format("GetObject s3://{}/k: SlowDown (HTTP 503: Please reduce your request rate.) "
+                          "[request id proxy-{}] (after {} attempts; the retry deadline of 400 ms passed)",
+                          bucket, attempts, attempts));
 }
 
 CO_TEST(s3_rgw_faults, slow_answer_times_out_and_is_retried) {
