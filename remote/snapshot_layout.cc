@@ -112,8 +112,7 @@ std::string pack_key(std::string_view root, std::string_view cluster_id, std::st
 io::task<remote_result<std::vector<snapshot_listing>>> list_snapshots(object_store& store, std::string root,
                                                                       std::stop_token stop) {
     std::string prefix = fmt::format("{}/{}", root, snapshot_dir_prefix);
-    (void)stop;  // TODO(retries merge): object_store::list takes the stop token
-    auto objects = co_await store.list(prefix);
+    auto objects = co_await store.list(prefix, stop);
     if (!objects) {
         co_return objects.error();
     }
@@ -156,8 +155,7 @@ io::task<remote_result<std::vector<snapshot_listing>>> list_snapshots(object_sto
 
 io::task<remote_result<bool>> label_exists(object_store& store, std::string root, std::string label,
                                            std::stop_token stop) {
-    (void)stop;  // TODO(retries merge): object_store::list takes the stop token
-    auto objects = co_await store.list(snapshot_prefix(root, label));
+    auto objects = co_await store.list(snapshot_prefix(root, label), stop);
     if (!objects) {
         co_return objects.error();
     }

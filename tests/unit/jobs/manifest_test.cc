@@ -165,7 +165,7 @@ TEST(job_info, round_trips) {
     auto back = jobs::decode_job_info(jobs::encode_job_info(sample_info()), "k");
     ASSERT_TRUE(back.has_value()) << back.error().message;
     ASSERT_EQ(back->tables.size(), 2u);
-    EXPECT_EQ(back->tables[0].partitions[0].indexes[0].tablets, (std::vector<uint64_t>{10010, 10011}));
+    EXPECT_EQ(back->tables[0].partitions[0].indexes[0].tablets, (std::vector<int64_t>{10010, 10011}));
     EXPECT_EQ(back->manifest_key, sample_info().manifest_key);
     EXPECT_EQ(back->functions, std::vector<std::string>{"my_add"});
 }
