@@ -54,12 +54,12 @@ uint64_t record_hash(std::string_view length_and_seq, std::string_view payload) 
     return XXH3_64bits_digest(&state);
 }
 
-catalog_error io_failure(const std::error_code& ec, std::string_view what) {
-    return make_error(catalog_errc::io_error, io::describe(ec, what));
+storage_error io_failure(const std::error_code& ec, std::string_view what) {
+    return make_error(storage_errc::io_error, io::describe(ec, what));
 }
 
-catalog_error corrupt(std::string message) {
-    return make_error(catalog_errc::corrupt_metadata, std::move(message));
+storage_error corrupt(std::string message) {
+    return make_error(storage_errc::corrupt_metadata, std::move(message));
 }
 
 std::span<const std::byte> bytes_of(std::string_view s) {
@@ -87,7 +87,7 @@ struct meta_listing {
 };
 
 // Directory listing has no io_uring operation; this runs at start-up and after checkpoints only.
-catalog_result<meta_listing> list_meta(const std::string& dir) {
+storage_result<meta_listing> list_meta(const std::string& dir) {
     meta_listing out;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
@@ -108,7 +108,7 @@ catalog_result<meta_listing> list_meta(const std::string& dir) {
     return out;
 }
 
-io::task<catalog_result<std::string>> read_whole(std::string path) {
+io::task<storage_result<std::string>> read_whole(std::string path) {
     auto st = co_await io::statx(AT_FDCWD, path);
     if (!st) {
         co_return io_failure(st.error(), fmt::format("stat {}", path));
@@ -127,11 +127,11 @@ io::task<catalog_result<std::string>> read_whole(std::string path) {
     co_return data;
 }
 
-io::task<catalog_result<void>> sync_dir(std::string dir) {
+io::task<storage_result<void>> sync_dir(std::string dir) {
     if (auto synced = co_await io::sync_directory(dir); !synced) {
         co_return io_failure(synced.error(), fmt::format("fsync directory {}", dir));
     }
-    co_return catalog_result<void>{};
+    co_return storage_result<void>{};
 }
 
 /// The payload of a valid image file, or why it is not valid.
@@ -242,7 +242,7 @@ std::string journal::current_path() const {
     return fmt::format("{}/journal.{}", _dir, _file_first_seq);
 }
 
-io::task<catalog_result<opened_journal>> journal::open(std::string meta_dir) {
+io::task<storage_result<opened_journal>> journal::open(std::string meta_dir) {
     auto made = co_await io::mkdirat(AT_FDCWD, meta_dir, 0700);
     if (!made && made.error() != std::errc::file_exists) {
         co_return io_failure(made.error(), fmt::format("create {}", meta_dir));
@@ -363,7 +363,7 @@ io::task<catalog_result<opened_journal>> journal::open(std::string meta_dir) {
     co_return out;
 }
 
-io::task<catalog_result<void>> journal::start_file(uint64_t first_seq) {
+io::task<storage_result<void>> journal::start_file(uint64_t first_seq) {
     std::string path = fmt::format("{}/journal.{}", _dir, first_seq);
     auto f = co_await io::open_file(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (!f) {
@@ -386,17 +386,17 @@ io::task<catalog_result<void>> journal::start_file(uint64_t first_seq) {
     _file = std::move(*f);
     _file_first_seq = first_seq;
     _offset = 0;
-    co_return catalog_result<void>{};
+    co_return storage_result<void>{};
 }
 
-io::task<catalog_result<uint64_t>> journal::append(std::string_view payload) {
+io::task<storage_result<uint64_t>> journal::append(std::string_view payload) {
     if (_failed) {
-        co_return make_error(catalog_errc::io_error,
+        co_return make_error(storage_errc::io_error,
                              "the metadata journal failed an earlier write and accepts no more changes; restart the "
                              "server to recover it");
     }
     if (payload.size() > journal_max_payload) {
-        co_return make_error(catalog_errc::bad_definition, "the change is too large to journal");
+        co_return make_error(storage_errc::bad_definition, "the change is too large to journal");
     }
     uint64_t seq = _last_seq + 1;
     std::string record = frame_record(seq, payload);
@@ -417,9 +417,9 @@ io::task<catalog_result<uint64_t>> journal::append(std::string_view payload) {
     co_return seq;
 }
 
-io::task<catalog_result<void>> journal::write_image(std::string_view payload) {
+io::task<storage_result<void>> journal::write_image(std::string_view payload) {
     if (_failed) {
-        co_return make_error(catalog_errc::io_error, "the metadata journal failed an earlier write");
+        co_return make_error(storage_errc::io_error, "the metadata journal failed an earlier write");
     }
     uint64_t seq = _last_seq;
     std::string final_path = fmt::format("{}/image.{}", _dir, seq);
@@ -438,7 +438,7 @@ io::task<catalog_result<void>> journal::write_image(std::string_view payload) {
         }
     }
     co_await prune();
-    co_return catalog_result<void>{};
+    co_return storage_result<void>{};
 }
 
 io::task<void> journal::prune() {

@@ -6,7 +6,7 @@
 
 #include "io/loop.hh"
 #include "io/task.hh"
-#include "storage/catalog_error.hh"
+#include "storage/error.hh"
 #include "storage/catalog_types.hh"
 #include "storage/column_batch.hh"
 
@@ -28,7 +28,7 @@ namespace tv::storage {
 /// `rows` under `schema`'s names and nullability, after checking the column count and types
 /// (DECIMAL scales must match; string lengths are the caller's business). NULL in a NOT NULL
 /// column: "Column 'k' cannot be null". `what` names the target in other messages.
-catalog_result<column_batch> conform_to(const std::vector<column_desc>& schema, column_batch rows,
+storage_result<column_batch> conform_to(const std::vector<column_desc>& schema, column_batch rows,
                                         std::string_view what);
 
 /// Bytes a segment of `schema` needs beyond its blocks, at most: header, trailer, and a footer
@@ -63,7 +63,7 @@ struct segment_writes {
     object_id rowset_id = 0;
     size_t inflight = 0;
     std::coroutine_handle<> waiter;  // the load, waiting for inflight to drop
-    std::optional<catalog_error> error;
+    std::optional<storage_error> error;
     std::vector<written> files;
     bool abandoned = false;
     /// Written batches kept for reuse as buffers, per index (their memory is already touched).

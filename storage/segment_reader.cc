@@ -20,12 +20,12 @@ namespace tv::storage {
 
 namespace {
 
-segment_error corrupt(std::string_view path, std::string_view problem) {
-    return segment_error{segment_errc::corrupt, fmt::format("segment {} is corrupt: {}", path, problem)};
+storage_error corrupt(std::string_view path, std::string_view problem) {
+    return storage_error{storage_errc::corrupt_data, fmt::format("segment {} is corrupt: {}", path, problem)};
 }
 
-segment_error read_error(std::string_view path, const std::error_code& ec, std::string_view what) {
-    return segment_error{segment_errc::io_error,
+storage_error read_error(std::string_view path, const std::error_code& ec, std::string_view what) {
+    return storage_error{storage_errc::io_error,
                          fmt::format("segment {} could not be read: {}", path, io::describe(ec, what))};
 }
 
@@ -83,7 +83,7 @@ struct trailer {
 };
 
 /// Checks the last segment_trailer_size bytes of a file of `file_size` bytes.
-segment_result<trailer> parse_trailer(std::string_view path, std::span<const std::byte> tail, uint64_t file_size) {
+storage_result<trailer> parse_trailer(std::string_view path, std::span<const std::byte> tail, uint64_t file_size) {
     if (file_size < segment_header_size + segment_trailer_size) {
         return corrupt(path, fmt::format("too short ({} bytes) to be a segment", file_size));
     }
@@ -103,7 +103,7 @@ segment_result<trailer> parse_trailer(std::string_view path, std::span<const std
     return t;
 }
 
-segment_result<void> check_header(std::string_view path, std::span<const std::byte> header) {
+storage_result<void> check_header(std::string_view path, std::span<const std::byte> header) {
     std::string_view magic(reinterpret_cast<const char*>(header.data()), segment_magic.size());
     if (magic != segment_magic) {
         return corrupt(path, "bad header magic");
@@ -127,7 +127,7 @@ uint64_t min_block_length(const segment_column_meta& c, uint64_t rows) {
 
 /// Parses and checks the footer against the file's layout: blocks back to back from the
 /// header to the footer, each of a length its type and the row count allow.
-segment_result<segment_footer> parse_footer(std::string_view path, std::span<const std::byte> bytes,
+storage_result<segment_footer> parse_footer(std::string_view path, std::span<const std::byte> bytes,
                                             const trailer& t, uint64_t file_size) {
     footer_cursor in(bytes);
     segment_footer f;
@@ -259,7 +259,7 @@ column_vector decode_column(const segment_column_meta& c, std::span<const std::b
 
 }  // namespace
 
-segment_result<column_batch> decode_segment(std::string_view path, std::span<const std::byte> file) {
+storage_result<column_batch> decode_segment(std::string_view path, std::span<const std::byte> file) {
     if (file.size() < segment_header_size + segment_trailer_size) {
         return corrupt(path, fmt::format("too short ({} bytes) to be a segment", file.size()));
     }
@@ -300,7 +300,7 @@ segment_result<column_batch> decode_segment(std::string_view path, std::span<con
     return column_batch(std::move(schema), std::move(columns));
 }
 
-io::task<segment_result<column_batch>> read_segment(std::string path) {
+io::task<storage_result<column_batch>> read_segment(std::string path) {
     auto st = co_await io::statx(AT_FDCWD, path);
     if (!st) {
         co_return read_error(path, st.error(), "stat");
@@ -332,13 +332,13 @@ io::task<segment_result<column_batch>> read_segment(std::string path) {
         co_return read_error(path, closed.error(), "close");
     }
     if (*n != size) {
-        co_return segment_error{segment_errc::corrupt,
+        co_return storage_error{storage_errc::corrupt_data,
                                 fmt::format("segment {} is corrupt: {} bytes read of {}", path, *n, size)};
     }
     co_return decode_segment(path, buffer.first(size));
 }
 
-io::task<segment_result<segment_footer>> read_segment_footer(std::string path) {
+io::task<storage_result<segment_footer>> read_segment_footer(std::string path) {
     auto f = co_await io::open_file(path, O_RDONLY);
     if (!f) {
         co_return read_error(path, f.error(), "open");

@@ -13,15 +13,15 @@ namespace tv::storage {
 
 namespace {
 
-catalog_error bad(std::string message) {
-    return make_error(catalog_errc::bad_definition, std::move(message));
+storage_error bad(std::string message) {
+    return make_error(storage_errc::bad_definition, std::move(message));
 }
 
 bool can_be_key(const column_type& t) {
     return !t.is_floating() && t.kind != type_kind::json;
 }
 
-std::optional<catalog_error> check_key_type(const column& c) {
+std::optional<storage_error> check_key_type(const column& c) {
     if (c.type.is_floating()) {
         return bad("Float or double can not used as a key, use decimal instead.");
     }
@@ -44,7 +44,7 @@ std::vector<std::string> default_key_columns(const table_definition& def) {
     return keys;
 }
 
-std::optional<catalog_error> check_keys(const table_definition& def, std::vector<column>& columns,
+std::optional<storage_error> check_keys(const table_definition& def, std::vector<column>& columns,
                                         std::vector<std::string>& keys) {
     if (keys.empty()) {
         if (def.keys == key_model::unique || def.keys == key_model::primary) {
@@ -84,7 +84,7 @@ std::optional<catalog_error> check_keys(const table_definition& def, std::vector
     return std::nullopt;
 }
 
-std::optional<catalog_error> check_aggregation(const table_definition& def, const column& c) {
+std::optional<storage_error> check_aggregation(const table_definition& def, const column& c) {
     if (c.is_key) {
         return std::nullopt;
     }
@@ -114,7 +114,7 @@ std::optional<catalog_error> check_aggregation(const table_definition& def, cons
     }
 }
 
-std::optional<catalog_error> check_default(const column& c) {
+std::optional<storage_error> check_default(const column& c) {
     if (!c.default_value) {
         return std::nullopt;
     }
@@ -151,7 +151,7 @@ bool list_partition_type(const column_type& t) {
            t.kind == type_kind::datetime;
 }
 
-std::optional<catalog_error> check_partitioning(const table_definition& def, table& t) {
+std::optional<storage_error> check_partitioning(const table_definition& def, table& t) {
     partition_info& info = t.partitioning;
     info.kind = def.partition_by;
     if (def.partition_by == partition_kind::none) {
@@ -183,14 +183,14 @@ std::optional<catalog_error> check_partitioning(const table_definition& def, tab
     return std::nullopt;
 }
 
-std::optional<catalog_error> check_buckets(int buckets) {
+std::optional<storage_error> check_buckets(int buckets) {
     if (buckets < 1 || buckets > max_buckets) {
         return bad(fmt::format("Number of buckets should be between 1 and {}, got {}", max_buckets, buckets));
     }
     return std::nullopt;
 }
 
-std::optional<catalog_error> check_distribution(const table_definition& def, table& t) {
+std::optional<storage_error> check_distribution(const table_definition& def, table& t) {
     if (!def.dist) {
         t.dist.random = t.keys == key_model::duplicate;
         if (!t.dist.random) {
@@ -235,7 +235,7 @@ std::optional<catalog_error> check_distribution(const table_definition& def, tab
     return std::nullopt;
 }
 
-std::optional<catalog_error> check_properties(const properties& props) {
+std::optional<storage_error> check_properties(const properties& props) {
     if (auto v = find_property(props, "replication_num")) {
         int n = 0;
         auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
@@ -256,7 +256,7 @@ std::vector<column_type> partition_types(const table& t) {
 
 // One bound of a range as written: normalized values, MAXVALUE kept, missing trailing values
 // MINVALUE (StarRocks fills a short key with the types' minimum).
-catalog_result<std::vector<std::string>> resolve_bound(const std::vector<column_type>& types,
+storage_result<std::vector<std::string>> resolve_bound(const std::vector<column_type>& types,
                                                        const std::vector<std::string>& written,
                                                        const partition_desc& desc) {
     if (written.size() > types.size()) {
@@ -288,7 +288,7 @@ bool all_min(const std::vector<std::string>& key) {
     return std::all_of(key.begin(), key.end(), [](const auto& v) { return v == min_value; });
 }
 
-std::optional<catalog_error> resolve_range(const table& t, const partition_desc& desc, partition& out) {
+std::optional<storage_error> resolve_range(const table& t, const partition_desc& desc, partition& out) {
     if (desc.kind == partition_desc::form::list) {
         return bad(fmt::format("Partition {} uses VALUES IN, but table '{}' is partitioned by RANGE", desc.name,
                                t.name));
@@ -307,7 +307,7 @@ std::optional<catalog_error> resolve_range(const table& t, const partition_desc&
     }
     std::sort(sorted.begin(), sorted.end(),
               [&](const partition* a, const partition* b) { return compare_keys(types, a->lower, b->lower) < 0; });
-    auto intersected = [&](const std::vector<std::string>& lower, const partition* other) -> std::optional<catalog_error> {
+    auto intersected = [&](const std::vector<std::string>& lower, const partition* other) -> std::optional<storage_error> {
         if (compare_keys(types, lower, other->upper) < 0 && compare_keys(types, other->lower, *upper) < 0) {
             return bad(fmt::format("Range {} is intersected with range: {}", format_range(types, lower, *upper),
                                    format_range(types, other->lower, other->upper)));
@@ -359,7 +359,7 @@ std::optional<catalog_error> resolve_range(const table& t, const partition_desc&
     return std::nullopt;
 }
 
-std::optional<catalog_error> resolve_list(const table& t, const partition_desc& desc, partition& out) {
+std::optional<storage_error> resolve_list(const table& t, const partition_desc& desc, partition& out) {
     if (desc.kind != partition_desc::form::list) {
         return bad(fmt::format("Partition {} uses a range, but table '{}' is partitioned by LIST", desc.name, t.name));
     }
@@ -409,7 +409,7 @@ void allocate_tablets(const table& t, partition& p, id_allocator& ids) {
 
 }  // namespace
 
-std::optional<catalog_error> check_name(name_kind kind, std::string_view name) {
+std::optional<storage_error> check_name(name_kind kind, std::string_view name) {
     static constexpr const char* words[] = {"database", "table", "column", "partition",
                                             "view", "function", "catalog", "user", "repository"};
     size_t limit = kind == name_kind::database || kind == name_kind::user ? 256 : 1024;
@@ -418,13 +418,13 @@ std::optional<catalog_error> check_name(name_kind kind, std::string_view name) {
     bool bad_path = kind == name_kind::repository && (name.find('/') != name.npos || name == "." || name == "..");
     if (name.empty() || name.size() > limit || bad_char || bad_path ||
         (kind != name_kind::user && name.find('`') != name.npos)) {
-        return make_error(catalog_errc::bad_name,
+        return make_error(storage_errc::bad_name,
                           fmt::format("Incorrect {} name '{}'", words[static_cast<int>(kind)], name));
     }
     return std::nullopt;
 }
 
-catalog_result<table> build_table(const table_definition& def, id_allocator& ids) {
+storage_result<table> build_table(const table_definition& def, id_allocator& ids) {
     if (auto e = check_name(name_kind::table, def.name)) {
         return *e;
     }
@@ -444,7 +444,7 @@ catalog_result<table> build_table(const table_definition& def, id_allocator& ids
         }
         for (size_t j = 0; j < i; ++j) {
             if (iequals(t.columns[j].name, c.name)) {
-                return make_error(catalog_errc::duplicate_column, fmt::format("Duplicate column name '{}'", c.name));
+                return make_error(storage_errc::duplicate_column, fmt::format("Duplicate column name '{}'", c.name));
             }
         }
         c.is_key = false;
@@ -494,7 +494,7 @@ catalog_result<table> build_table(const table_definition& def, id_allocator& ids
     return t;
 }
 
-catalog_result<partition> build_partition(const table& t, const partition_desc& desc, id_allocator& ids) {
+storage_result<partition> build_partition(const table& t, const partition_desc& desc, id_allocator& ids) {
     if (auto e = check_name(name_kind::partition, desc.name)) {
         return *e;
     }
@@ -504,7 +504,7 @@ catalog_result<partition> build_partition(const table& t, const partition_desc& 
                                t.name));
     }
     if (t.find_partition(desc.name) != nullptr) {
-        return make_error(catalog_errc::partition_exists, fmt::format("Duplicate partition name {}", desc.name));
+        return make_error(storage_errc::partition_exists, fmt::format("Duplicate partition name {}", desc.name));
     }
     partition p;
     p.name = desc.name;
@@ -534,7 +534,7 @@ partition renew_partition(const partition& p, id_allocator& ids) {
     return fresh;
 }
 
-std::optional<catalog_error> check_index_columns(const table& t, const std::vector<column>& columns) {
+std::optional<storage_error> check_index_columns(const table& t, const std::vector<column>& columns) {
     if (columns.empty()) {
         return bad(fmt::format("A materialized view on table '{}' needs at least one column", t.name));
     }
@@ -544,7 +544,7 @@ std::optional<catalog_error> check_index_columns(const table& t, const std::vect
         }
         for (size_t j = 0; j < i; ++j) {
             if (iequals(columns[j].name, columns[i].name)) {
-                return make_error(catalog_errc::duplicate_column,
+                return make_error(storage_errc::duplicate_column,
                                   fmt::format("Duplicate column name '{}'", columns[i].name));
             }
         }

@@ -190,7 +190,7 @@ io::task<statement_result> run(exec_context& ctx, const drop_database_stmt& s) {
         co_return *denied;
     }
     auto r = co_await ctx.catalog.drop_database(s.name, s.if_exists);
-    if (!r && r.error().code == storage::catalog_errc::unknown_database) {
+    if (!r && r.error().code == storage::storage_errc::unknown_database) {
         co_return sql_error{errc::db_drop_missing, r.error().message};
     }
     if (r && ctx.s.current_db == s.name) {

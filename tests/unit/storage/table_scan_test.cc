@@ -14,7 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-io::task<catalog_result<std::unique_ptr<catalog>>> catalog_with(std::string dir, table_definition def) {
+io::task<storage_result<std::unique_ptr<catalog>>> catalog_with(std::string dir, table_definition def) {
     auto cat = co_await open_catalog(dir);
     if (!cat) {
         co_return cat;
