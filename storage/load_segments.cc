@@ -41,8 +41,7 @@ uint64_t segment_overhead(const std::vector<column_desc>& schema) {
     return bytes;
 }
 
-std::optional<std::vector<std::pair<size_t, size_t>>> split_rows(const column_batch& b, uint64_t budget,
-                                                                 std::string& error) {
+storage_result<std::vector<std::pair<size_t, size_t>>> split_rows(const column_batch& b, uint64_t budget) {
     size_t n = b.num_rows();
     if (b.block_bytes() <= budget) {
         return std::vector<std::pair<size_t, size_t>>{{0, n}};
@@ -70,10 +69,10 @@ std::optional<std::vector<std::pair<size_t, size_t>>> split_rows(const column_ba
             cost += offsets[row + 1] - offsets[row];
         }
         if (piece_base + cost > budget) {
-            error = fmt::format("A row of {} bytes does not fit in a segment file of at most {} bytes "
-                                "(segment_max_bytes)",
-                                cost, budget);
-            return std::nullopt;
+            return make_error(storage_errc::bad_definition,
+                              fmt::format("A row of {} bytes does not fit in a segment file of at most {} bytes "
+                                          "(segment_max_bytes)",
+                                          cost, budget));
         }
         if (used + cost > budget) {
             pieces.emplace_back(start, row);
@@ -208,18 +207,17 @@ io::loop* pick_loop(io::loop_group* loops, size_t& cursor) {
     return here;
 }
 
-bool make_tablets_root(const std::string& data_dir, std::string& error) {
+storage_result<void> make_tablets_root(const std::string& data_dir) {
     std::string storage = data_dir + "/storage";
     std::string root = tablets_root(data_dir);
     std::error_code ec;
     if (std::filesystem::is_directory(root, ec)) {
-        return true;
+        return {};
     }
     bool storage_new = !std::filesystem::exists(storage, ec);
     std::filesystem::create_directories(root, ec);
     if (ec) {
-        error = fmt::format("Could not create {}: {}", root, ec.message());
-        return false;
+        return make_error(storage_errc::io_error, fmt::format("Could not create {}: {}", root, ec.message()));
     }
     std::vector<std::string> parents{storage};
     if (storage_new) {
@@ -232,7 +230,7 @@ bool make_tablets_root(const std::string& data_dir, std::string& error) {
             ::close(fd);
         }
     }
-    return true;
+    return {};
 }
 
 void segment_writes::start(std::shared_ptr<segment_writes> self, io::loop* target, size_t slot, size_t index,

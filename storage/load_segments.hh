@@ -35,18 +35,18 @@ storage_result<column_batch> conform_to(const std::vector<column_desc>& schema, 
 /// whose min/max entries are as long as they can be.
 uint64_t segment_overhead(const std::vector<column_desc>& schema);
 
-/// Row ranges of `b` whose blocks take at most `budget` bytes each; nullopt with `error` set
-/// when one row alone is larger.
-std::optional<std::vector<std::pair<size_t, size_t>>> split_rows(const column_batch& b, uint64_t budget,
-                                                                 std::string& error);
+/// Row ranges of `b` whose blocks take at most `budget` bytes each; bad_definition when one
+/// row alone is larger.
+storage_result<std::vector<std::pair<size_t, size_t>>> split_rows(const column_batch& b, uint64_t budget);
 
 /// The loop for the next background job (segment write, tablet read): round robin over
 /// `loops`, skipping the calling loop when there are others, since that one produces or consumes
 /// the rows (SQL evaluation, routing). Null when `loops` is null: the calling loop does it all.
 io::loop* pick_loop(io::loop_group* loops, size_t& cursor);
 
-/// Creates <data_dir>/storage/data, fsyncing the parents of what it created.
-bool make_tablets_root(const std::string& data_dir, std::string& error);
+/// Creates <data_dir>/storage/data, fsyncing the parents of what it created; io_error when it
+/// cannot.
+storage_result<void> make_tablets_root(const std::string& data_dir);
 
 /// The segment writes of one load. Shared with the detached writes, so a write that finishes
 /// after the load is gone still has somewhere to report (it then deletes its file). Touched

@@ -105,11 +105,11 @@ storage_result<std::unique_ptr<load_writer>> load_writer::begin(catalog& c, cons
             ptypes.push_back(columns[*i].type);
         }
     }
-    std::string error;
-    w->_router = partition_router::make(kind, pcols, ptypes, parts, allowed, error);
-    if (!w->_router) {
-        return damaged(error);
+    auto router = partition_router::make(kind, pcols, ptypes, parts, allowed);
+    if (!router) {
+        return damaged(router.error().message);
     }
+    w->_router.emplace(std::move(*router));
     const distribution& dist = t != nullptr ? t->dist : mv->dist;
     w->_random = dist.random || dist.columns.empty();
     for (const auto& name : dist.columns) {
@@ -193,8 +193,8 @@ storage_result<std::unique_ptr<load_writer>> load_writer::begin(catalog& c, cons
             }
         }
     }
-    if (!make_tablets_root(data.data_dir, error)) {
-        return make_error(storage_errc::io_error, error);
+    if (auto root = make_tablets_root(data.data_dir); !root) {
+        return root.error();
     }
     uint64_t overhead = 0;
     for (const auto& index : w->_indexes) {
@@ -322,11 +322,11 @@ io::task<storage_result<void>> load_writer::append(column_batch rows) {
         co_return conformed.error();
     }
     const column_batch& batch = *conformed;
-    std::vector<uint32_t> parts;
-    if (auto error = _router->route(batch, parts)) {
-        co_return make_error(storage_errc::bad_definition, *error);
+    auto parts = _router->route(batch);
+    if (!parts) {
+        co_return parts.error();
     }
-    distribute(0, batch, parts, 0);
+    distribute(0, batch, *parts, 0);
     _rows += batch.num_rows();
     co_return co_await flush_due();
 }
@@ -382,10 +382,10 @@ io::task<storage_result<void>> load_writer::flush(size_t slot) {
     if (s.index == 0) {
         for (size_t k = 1; k < _indexes.size(); ++k) {
             auto derived = _derive(_indexes[k]->meta, batch);
-            if (auto* message = std::get_if<std::string>(&derived)) {
-                co_return make_error(storage_errc::bad_definition, *message);
+            if (!derived) {
+                co_return derived.error();
             }
-            auto rows = conform_to(_indexes[k]->schema, std::move(std::get<column_batch>(derived)),
+            auto rows = conform_to(_indexes[k]->schema, std::move(*derived),
                                    fmt::format("materialized view '{}'", _indexes[k]->meta.name));
             if (!rows) {
                 co_return rows.error();
@@ -396,10 +396,9 @@ io::task<storage_result<void>> load_writer::flush(size_t slot) {
             co_return storage_result<void>{};  // the base rows are already stored
         }
     }
-    std::string error;
-    auto pieces = split_rows(batch, _segment_budget, error);
+    auto pieces = split_rows(batch, _segment_budget);
     if (!pieces) {
-        co_return make_error(storage_errc::bad_definition, error);
+        co_return pieces.error();
     }
     if (pieces->size() == 1) {
         auto r = co_await start_write(slot, std::move(batch));
@@ -528,37 +527,38 @@ namespace {
 /// Halves [begin, end) until each part routes or is one row that does not: a batch with few bad
 /// rows costs a few extra routing passes, one without any costs none.
 void collect_routable(const partition_router& router, const column_batch& rows, size_t begin, size_t end,
-                      std::vector<uint32_t>& keep, uint64_t& dropped, std::string& first_error) {
-    std::vector<uint32_t> parts;
-    auto error = router.route(rows.slice(begin, end), parts);
-    if (!error) {
+                      std::vector<uint32_t>& keep, routable_rows& out) {
+    auto routed = router.route(rows.slice(begin, end));
+    if (routed) {
         for (size_t r = begin; r < end; ++r) {
             keep.push_back(static_cast<uint32_t>(r));
         }
         return;
     }
     if (end - begin == 1) {
-        ++dropped;
-        if (first_error.empty()) {
-            first_error = *error;
+        ++out.dropped;
+        if (out.first_error.empty()) {
+            out.first_error = std::move(routed.error().message);
         }
         return;
     }
     size_t middle = begin + (end - begin) / 2;
-    collect_routable(router, rows, begin, middle, keep, dropped, first_error);
-    collect_routable(router, rows, middle, end, keep, dropped, first_error);
+    collect_routable(router, rows, begin, middle, keep, out);
+    collect_routable(router, rows, middle, end, keep, out);
 }
 
 }  // namespace
 
-column_batch load_writer::keep_routable(column_batch rows, uint64_t& dropped, std::string& first_error) const {
-    std::vector<uint32_t> parts;
-    if (!_router || !_router->route(rows, parts)) {
-        return rows;
+routable_rows load_writer::keep_routable(column_batch rows) const {
+    routable_rows out;
+    if (!_router || _router->route(rows)) {
+        out.rows = std::move(rows);
+        return out;
     }
     std::vector<uint32_t> keep;
-    collect_routable(*_router, rows, 0, rows.num_rows(), keep, dropped, first_error);
-    return rows.take(keep);
+    collect_routable(*_router, rows, 0, rows.num_rows(), keep, out);
+    out.rows = rows.take(keep);
+    return out;
 }
 
 }  // namespace tv::storage

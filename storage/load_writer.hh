@@ -15,7 +15,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 namespace tv::storage {
@@ -23,9 +22,10 @@ namespace tv::storage {
 struct segment_writes;
 
 /// Rows of a synchronous MV index derived from some rows of its base table (all from one
-/// partition). Supplied by the SQL layer (evaluates the MV's query); an error string fails the load.
+/// partition). Supplied by the SQL layer (evaluates the MV's query); an error fails the load
+/// and is what the load answers.
 using index_deriver =
-    std::function<std::variant<column_batch, std::string>(const materialized_index& index, const column_batch& base_rows)>;
+    std::function<storage_result<column_batch>(const materialized_index& index, const column_batch& base_rows)>;
 
 struct load_options {
     std::string label;                    // checked at begin() and again at publish
@@ -34,6 +34,13 @@ struct load_options {
     /// Backfill of a new synchronous MV: the rows appended are the table's existing rows; only
     /// this index (by name) gets the rows derived from them, the base tablets get nothing.
     std::string backfill_index;
+};
+
+/// What keep_routable() kept, and how many rows it dropped for having no partition.
+struct routable_rows {
+    column_batch rows;
+    uint64_t dropped = 0;
+    std::string first_error;  // why the first dropped row has no partition; empty when none was
 };
 
 struct load_summary {
@@ -69,9 +76,9 @@ public:
     io::task<storage_result<void>> append(column_batch rows);
 
     /// The rows of `rows` that have a partition this load may write to; the others are counted
-    /// in `dropped` and the first one's reason kept in `first_error` (Stream Load filters such
-    /// rows under max_filter_ratio instead of failing). `rows` must have schema().
-    column_batch keep_routable(column_batch rows, uint64_t& dropped, std::string& first_error) const;
+    /// as dropped, with the first one's reason (Stream Load filters such rows under
+    /// max_filter_ratio instead of failing). `rows` must have schema().
+    routable_rows keep_routable(column_batch rows) const;
     /// Flushes everything, then publishes one rowset per touched tablet in one journal record.
     /// After this returns ok the rows are visible and durable; on error nothing is visible and
     /// the written files are removed.

@@ -14,7 +14,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <stdexcept>
 
 namespace tv::storage {
 
@@ -202,34 +201,39 @@ storage_result<segment_footer> parse_footer(std::string_view path, std::span<con
     return f;
 }
 
-std::vector<uint8_t> decode_nulls(std::span<const std::byte> bitmap, uint64_t rows) {
+storage_result<std::vector<uint8_t>> decode_nulls(std::span<const std::byte> bitmap, uint64_t rows) {
     std::vector<uint8_t> nulls(rows);
     for (uint64_t row = 0; row < rows; ++row) {
         nulls[row] = (std::to_integer<uint8_t>(bitmap[row / 8]) >> (row % 8)) & 1;
     }
     if (rows % 8 != 0 && (std::to_integer<uint8_t>(bitmap[rows / 8]) >> (rows % 8)) != 0) {
-        throw std::invalid_argument("null bitmap has bits set past the last row");
+        return make_error(storage_errc::corrupt_data, "null bitmap has bits set past the last row");
     }
     return nulls;
 }
 
 template <class T>
-column_vector decode_fixed(bool nullable, std::vector<uint8_t> nulls, std::span<const std::byte> values,
-                           uint64_t rows) {
+storage_result<column_vector> decode_fixed(bool nullable, std::vector<uint8_t> nulls, std::span<const std::byte> values,
+                                           uint64_t rows) {
     std::vector<T> out(rows);
     if (rows != 0) {
         std::memcpy(out.data(), values.data(), rows * sizeof(T));
     }
-    return column_vector::from_values<T>(nullable, std::move(out), std::move(nulls));
+    return column_vector::decode_values<T>(nullable, std::move(out), std::move(nulls));
 }
 
-/// One column from its block (bounds already checked by parse_footer). Throws
-/// std::invalid_argument on contents that do not decode.
-column_vector decode_column(const segment_column_meta& c, std::span<const std::byte> block, uint64_t rows) {
+/// One column from its block (bounds already checked by parse_footer). Contents that do not
+/// decode are corrupt_data saying what is wrong, without the file: decode_segment adds it.
+storage_result<column_vector> decode_column(const segment_column_meta& c, std::span<const std::byte> block,
+                                            uint64_t rows) {
     std::vector<uint8_t> nulls;
     if (c.desc.nullable) {
         size_t bitmap_length = (rows + 7) / 8;
-        nulls = decode_nulls(block.first(bitmap_length), rows);
+        auto decoded = decode_nulls(block.first(bitmap_length), rows);
+        if (!decoded) {
+            return decoded.error();
+        }
+        nulls = std::move(*decoded);
         block = block.subspan(bitmap_length);
     }
     bool nullable = c.desc.nullable;
@@ -247,14 +251,14 @@ column_vector decode_column(const segment_column_meta& c, std::span<const std::b
         std::memcpy(offsets.data(), block.data(), offsets.size() * 8);
         auto text = block.subspan(offsets.size() * 8);
         if (offsets.back() != text.size()) {
-            throw std::invalid_argument(
-                fmt::format("string bytes end at {}, the block holds {}", offsets.back(), text.size()));
+            return make_error(storage_errc::corrupt_data, fmt::format("string bytes end at {}, the block holds {}",
+                                                                      offsets.back(), text.size()));
         }
         std::string bytes(reinterpret_cast<const char*>(text.data()), text.size());
-        return column_vector::from_strings(nullable, std::move(offsets), std::move(bytes), std::move(nulls));
+        return column_vector::decode_strings(nullable, std::move(offsets), std::move(bytes), std::move(nulls));
     }
     }
-    throw std::invalid_argument("unknown physical type");
+    return make_error(storage_errc::corrupt_data, "unknown physical type");
 }
 
 }  // namespace
@@ -286,18 +290,24 @@ storage_result<column_batch> decode_segment(std::string_view path, std::span<con
     std::vector<column_desc> schema;
     std::vector<column_vector> columns;
     for (const auto& c : footer->columns) {
-        try {
-            columns.push_back(decode_column(c, file.subspan(c.block_offset, c.block_length), footer->row_count));
-        } catch (const std::invalid_argument& e) {
-            return corrupt(path, fmt::format("column {}: {}", c.desc.name, e.what()));
+        auto column = decode_column(c, file.subspan(c.block_offset, c.block_length), footer->row_count);
+        if (!column) {
+            return corrupt(path, fmt::format("column {}: {}", c.desc.name, column.error().message));
         }
+        columns.push_back(std::move(*column));
         if (columns.back().null_count() != c.null_count) {
             return corrupt(path, fmt::format("column {}: {} NULLs, the footer says {}", c.desc.name,
                                              columns.back().null_count(), c.null_count));
         }
         schema.push_back(c.desc);
     }
-    return column_batch(std::move(schema), std::move(columns));
+    // Decoded by the footer's own schema and row count, they fit it; adopt() still checks, and
+    // answers with a value rather than a throw.
+    auto batch = column_batch::adopt(std::move(schema), std::move(columns));
+    if (!batch) {
+        return corrupt(path, batch.error().message);
+    }
+    return batch;
 }
 
 io::task<storage_result<column_batch>> read_segment(std::string path) {

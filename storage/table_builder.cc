@@ -132,9 +132,8 @@ std::optional<storage_error> check_default(const column& c) {
         }
         return std::nullopt;
     case default_kind::literal: {
-        std::string error;
-        if (!normalize_value(c.type, d.text, error)) {
-            return bad(fmt::format("Invalid default value for '{}': {}", c.name, error));
+        if (auto v = normalize_value(c.type, d.text); !v) {
+            return bad(fmt::format("Invalid default value for '{}': {}", c.name, v.error().message));
         }
         return std::nullopt;
     }
@@ -273,10 +272,9 @@ storage_result<std::vector<std::string>> resolve_bound(const std::vector<column_
         } else if (written[i] == max_value) {
             key.emplace_back(max_value);
         } else {
-            std::string error;
-            auto v = normalize_value(types[i], written[i], error);
+            auto v = normalize_value(types[i], written[i]);
             if (!v) {
-                return bad(fmt::format("Invalid range value in partition {}: {}", desc.name, error));
+                return bad(fmt::format("Invalid range value in partition {}: {}", desc.name, v.error().message));
             }
             key.push_back(std::move(*v));
         }
@@ -374,10 +372,9 @@ std::optional<storage_error> resolve_list(const table& t, const partition_desc& 
         }
         std::vector<std::string> normalized;
         for (size_t i = 0; i < tuple.size(); ++i) {
-            std::string error;
-            auto v = normalize_value(types[i], tuple[i], error);
+            auto v = normalize_value(types[i], tuple[i]);
             if (!v) {
-                return bad(fmt::format("Invalid list value in partition {}: {}", desc.name, error));
+                return bad(fmt::format("Invalid list value in partition {}: {}", desc.name, v.error().message));
             }
             normalized.push_back(std::move(*v));
         }

@@ -38,10 +38,9 @@ inline column_batch batch_of(const std::vector<column_desc>& schema, const text_
                 owned.emplace_back();
                 continue;
             }
-            std::string error;
-            auto v = parse_typed(schema[i].type, row[i], error);
+            auto v = parse_typed(schema[i].type, row[i]);
             if (!v) {
-                throw std::runtime_error(error);
+                throw std::runtime_error(v.error().message);
             }
             owned.push_back(std::move(*v));
         }

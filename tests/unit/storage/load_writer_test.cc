@@ -463,7 +463,7 @@ CO_TEST(LoadWriter, SyncMaterializedViewIndexesAreDerived) {
     int calls = 0;
     // The SQL layer's part: here the view's rows are the base rows as they are.
     index_deriver derive = [&](const materialized_index& index, const column_batch& rows)
-        -> std::variant<column_batch, std::string> {
+        -> storage_result<column_batch> {
         ++calls;
         EXPECT_EQ(index.name, "mv_sum");
         std::vector<column_desc> schema{{"d", rows.schema()[0].type, false}, {"v", rows.schema()[1].type, true}};
@@ -485,8 +485,8 @@ CO_TEST(LoadWriter, SyncMaterializedViewIndexesAreDerived) {
     CO_ASSERT_EQ(view.error, "");
     EXPECT_EQ(sorted(view.rows), (text_rows{{"1", "16"}, {"12", "7"}})) << "SUM merged across loads";
 
-    index_deriver failing = [](const materialized_index&, const column_batch&) -> std::variant<column_batch, std::string> {
-        return std::string("Division by zero in materialized view");
+    index_deriver failing = [](const materialized_index&, const column_batch&) -> storage_result<column_batch> {
+        return make_error(storage_errc::bad_definition, "Division by zero in materialized view");
     };
     auto before = data_files(dir.path());
     CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", rows, plain, failing), storage_errc::bad_definition,

@@ -72,8 +72,8 @@ TEST(ColumnType, SqlTextRoundTrips) {
 std::string norm(std::string_view type_sql, std::string_view value) {
     std::string error;
     auto t = column_type::from_sql(type_sql, error);
-    auto v = normalize_value(*t, value, error);
-    return v ? *v : "ERROR: " + error;
+    auto v = normalize_value(*t, value);
+    return v ? *v : "ERROR: " + v.error().message;
 }
 
 TEST(Values, Normalization) {

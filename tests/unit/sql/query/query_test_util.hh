@@ -57,10 +57,9 @@ inline storage::column_batch batch_of(const std::vector<column_desc>& schema, co
                 owned.emplace_back();
                 continue;
             }
-            std::string error;
-            auto v = storage::parse_typed(schema[c].type, *r[c], error);
+            auto v = storage::parse_typed(schema[c].type, *r[c]);
             if (!v) {
-                throw std::invalid_argument(error);
+                throw std::invalid_argument(v.error().message);
             }
             owned.push_back(std::move(*v));
         }
