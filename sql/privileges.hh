@@ -8,8 +8,8 @@
 #include "sql/errors.hh"
 #include "sql/context.hh"
 #include "sql/result.hh"
-#include "storage/error.hh"
 #include "storage/catalog_types.hh"
+#include "storage/error.hh"
 
 #include <optional>
 #include <string_view>

@@ -55,27 +55,26 @@ io::task<storage_result<std::unique_ptr<catalog>>> catalog::open(std::string dat
     std::unique_ptr<catalog> c(new catalog());
     c->_options = std::move(options);
     recovered_meta& rec = opened->recovered;
-    std::string error;
     std::optional<storage_error> failure;
     if (rec.image) {
-        auto state = decode_state(*rec.image, error);
+        auto state = decode_state(*rec.image);
         if (!state) {
-            failure = make_error(storage_errc::corrupt_metadata,
-                                 fmt::format("{}/image.{}: {}", opened->log->dir(), rec.image_seq, error));
+            failure = make_error(storage_errc::corrupt_metadata, fmt::format("{}/image.{}: {}", opened->log->dir(),
+                                                                             rec.image_seq, state.error().message));
         } else {
             c->_state = std::move(*state);
         }
     }
     for (size_t i = 0; !failure && i < rec.records.size(); ++i) {
         const journal_record& r = rec.records[i];
-        auto entry = decode_entry(r.payload, error);
+        auto entry = decode_entry(r.payload);
         if (!entry) {
-            failure = make_error(storage_errc::corrupt_metadata,
-                                 fmt::format("journal record {} in {}: {}", r.seq, opened->log->dir(), error));
-        } else if (auto problem = apply_entry(c->_state, *entry)) {
+            failure = make_error(storage_errc::corrupt_metadata, fmt::format("journal record {} in {}: {}", r.seq,
+                                                                             opened->log->dir(), entry.error().message));
+        } else if (auto applied = apply_entry(c->_state, *entry); !applied) {
             failure = make_error(storage_errc::corrupt_metadata,
                                  fmt::format("journal record {} in {} does not apply: {}", r.seq, opened->log->dir(),
-                                             *problem));
+                                             applied.error().message));
         }
     }
     if (failure) {
@@ -137,11 +136,11 @@ io::task<storage_result<void>> catalog::commit(object_id next_id, ops::op change
     }
     _durable_next_id = next_id;
     removed_data removed;
-    if (auto problem = apply_entry(_state, entry, &removed)) {
+    if (auto applied = apply_entry(_state, entry, &removed); !applied) {
         // Validation passed moments ago under the same lock, so this is a bug. The record is
         // durable: going on would leave memory and disk disagreeing. Stop; a restart fails to
         // replay the record and says which one.
-        TV_LOG_ERROR("catalog: journal record {} is durable but does not apply: {}", *seq, *problem);
+        TV_LOG_ERROR("catalog: journal record {} is durable but does not apply: {}", *seq, applied.error().message);
         std::abort();
     }
     _reclaimer->retire(std::move(removed));

@@ -10,10 +10,10 @@
 #pragma once
 
 #include "io/task.hh"
-#include "storage/error.hh"
 #include "storage/catalog_ops.hh"
 #include "storage/catalog_state.hh"
 #include "storage/catalog_types.hh"
+#include "storage/error.hh"
 #include "storage/password.hh"
 #include "storage/serial_lock.hh"
 #include "storage/table_builder.hh"
@@ -212,8 +212,8 @@ private:
     storage_result<const table*> need_table(std::string_view db, std::string_view name) const;
     /// Tables, views and asynchronous materialized views share one namespace in a database.
     bool name_taken(const database& d, std::string_view name) const;
-    std::optional<storage_error> check_user_target(std::string_view name, std::string_view host,
-                                                   std::string_view operation) const;
+    storage_result<void> check_user_target(std::string_view name, std::string_view host,
+                                           std::string_view operation) const;
     io::task<storage_result<void>> change_roles(std::string name, std::string host, std::vector<std::string> roles,
                                                 bool grant);
     io::task<storage_result<void>> change_privileges(std::string name, std::string host, std::vector<privilege> privs,

@@ -12,15 +12,15 @@ namespace {
 
 constexpr std::string_view default_catalog_name = "default_catalog";
 
-std::optional<storage_error> check_view(const view& v) {
-    if (auto e = check_name(name_kind::view, v.name)) {
+storage_result<void> check_view(const view& v) {
+    if (auto e = check_name(name_kind::view, v.name); !e) {
         return e;
     }
     if (v.query_text.empty()) {
         return make_error(storage_errc::bad_definition, fmt::format("View '{}' has no query", v.name));
     }
     for (size_t i = 0; i < v.columns.size(); ++i) {
-        if (auto e = check_name(name_kind::column, v.columns[i].name)) {
+        if (auto e = check_name(name_kind::column, v.columns[i].name); !e) {
             return e;
         }
         for (size_t j = 0; j < i; ++j) {
@@ -30,7 +30,7 @@ std::optional<storage_error> check_view(const view& v) {
             }
         }
     }
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace
@@ -41,8 +41,8 @@ io::task<storage_result<object_id>> catalog::create_view(std::string db, view v,
     if (!d) {
         co_return d.error();
     }
-    if (auto e = check_view(v)) {
-        co_return *e;
+    if (auto e = check_view(v); !e) {
+        co_return e.error();
     }
     id_allocator ids(_state.next_id);
     if (name_taken(**d, v.name)) {
@@ -79,8 +79,8 @@ io::task<storage_result<void>> catalog::alter_view(std::string db, view v) {
         }
         co_return make_error(storage_errc::unknown_view, fmt::format("Unknown view '{}.{}'", db, v.name));
     }
-    if (auto e = check_view(v)) {
-        co_return *e;
+    if (auto e = check_view(v); !e) {
+        co_return e.error();
     }
     v.id = existing->second.id;
     ops::put_view change{std::move(db), std::move(v)};
@@ -113,8 +113,8 @@ io::task<storage_result<object_id>> catalog::create_materialized_view(std::strin
     if (!d) {
         co_return d.error();
     }
-    if (auto e = check_name(name_kind::table, mv.name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::table, mv.name); !e) {
+        co_return e.error();
     }
     if (name_taken(**d, mv.name)) {
         if (if_not_exists) {
@@ -134,8 +134,8 @@ io::task<storage_result<object_id>> catalog::create_materialized_view(std::strin
                                          mv.dist.buckets));
     }
     for (size_t i = 0; i < mv.columns.size(); ++i) {
-        if (auto e = check_name(name_kind::column, mv.columns[i].name)) {
-            co_return *e;
+        if (auto e = check_name(name_kind::column, mv.columns[i].name); !e) {
+            co_return e.error();
         }
         for (size_t j = 0; j < i; ++j) {
             if (iequals(mv.columns[i].name, mv.columns[j].name)) {
@@ -245,8 +245,8 @@ io::task<storage_result<object_id>> catalog::create_function(std::string db, fun
             co_return d.error();
         }
     }
-    if (auto e = check_name(name_kind::function, fn.name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::function, fn.name); !e) {
+        co_return e.error();
     }
     if (fn.return_type.empty()) {
         co_return make_error(storage_errc::bad_definition, fmt::format("Function {} has no return type", fn.signature()));
@@ -296,8 +296,8 @@ io::task<storage_result<void>> catalog::drop_function(std::string db, std::strin
 io::task<storage_result<object_id>> catalog::create_external_catalog(std::string name, std::string comment,
                                                                      properties props, bool if_not_exists) {
     auto hold = co_await _write_lock.lock();
-    if (auto e = check_name(name_kind::catalog, name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::catalog, name); !e) {
+        co_return e.error();
     }
     if (name == default_catalog_name || find_external_catalog(name) != nullptr) {
         if (if_not_exists) {

@@ -11,8 +11,8 @@ namespace tv::storage {
 
 io::task<storage_result<object_id>> catalog::create_repository(repository r) {
     auto hold = co_await _write_lock.lock();
-    if (auto e = check_name(name_kind::repository, r.name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::repository, r.name); !e) {
+        co_return e.error();
     }
     if (find_repository(r.name) != nullptr) {
         // StarRocks' words (RepositoryMgr), grammar included.

@@ -10,8 +10,8 @@ namespace tv::storage {
 
 io::task<storage_result<object_id>> catalog::create_database(std::string name, properties props, bool if_not_exists) {
     auto hold = co_await _write_lock.lock();
-    if (auto e = check_name(name_kind::database, name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::database, name); !e) {
+        co_return e.error();
     }
     if (find_database(name) != nullptr) {
         if (if_not_exists) {
@@ -174,8 +174,8 @@ io::task<storage_result<object_id>> catalog::create_sync_materialized_view(std::
     if (!t) {
         co_return t.error();
     }
-    if (auto e = check_name(name_kind::table, name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::table, name); !e) {
+        co_return e.error();
     }
     if (name_taken(*find_database(db), name)) {
         if (if_not_exists) {
@@ -183,8 +183,8 @@ io::task<storage_result<object_id>> catalog::create_sync_materialized_view(std::
         }
         co_return make_error(storage_errc::table_exists, fmt::format("Materialized view '{}' already exists", name));
     }
-    if (auto e = check_index_columns(**t, columns)) {
-        co_return *e;
+    if (auto e = check_index_columns(**t, columns); !e) {
+        co_return e.error();
     }
     id_allocator ids(_state.next_id);
     ops::create_index op{db, table, materialized_index{ids.take(), std::move(name), std::move(query_text),

@@ -15,14 +15,14 @@ std::string identity(std::string_view name, std::string_view host) {
     return fmt::format("'{}'@'{}'", name, host);
 }
 
-std::optional<storage_error> normalize_hash(std::string& hash) {
+storage_result<void> normalize_hash(std::string& hash) {
     if (!is_native_password_hash(hash)) {
         return make_error(storage_errc::bad_definition,
                           "The password hash doesn't have the expected format. Check if the correct password "
                           "algorithm is being used with the PASSWORD() function.");
     }
     std::transform(hash.begin(), hash.end(), hash.begin(), [](unsigned char c) { return std::toupper(c); });
-    return std::nullopt;
+    return {};
 }
 
 bool known_role(std::string_view role) {
@@ -31,8 +31,8 @@ bool known_role(std::string_view role) {
 
 }  // namespace
 
-std::optional<storage_error> catalog::check_user_target(std::string_view name, std::string_view host,
-                                                        std::string_view operation) const {
+storage_result<void> catalog::check_user_target(std::string_view name, std::string_view host,
+                                                std::string_view operation) const {
     if (name == _root.name) {
         return make_error(storage_errc::not_allowed,
                           fmt::format("Operation {} failed for {}: root is built in and has every privilege", operation,
@@ -42,14 +42,14 @@ std::optional<storage_error> catalog::check_user_target(std::string_view name, s
         return make_error(storage_errc::unknown_user,
                           fmt::format("Operation {} failed for {}", operation, identity(name, host)));
     }
-    return std::nullopt;
+    return {};
 }
 
 io::task<storage_result<void>> catalog::create_user(std::string name, std::string host, std::string password_hash,
                                                     bool if_not_exists) {
     auto hold = co_await _write_lock.lock();
-    if (auto e = check_name(name_kind::user, name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::user, name); !e) {
+        co_return e.error();
     }
     if (host.empty()) {
         host = "%";
@@ -61,8 +61,8 @@ io::task<storage_result<void>> catalog::create_user(std::string name, std::strin
         co_return make_error(storage_errc::user_exists,
                              fmt::format("Operation CREATE USER failed for {}", identity(name, host)));
     }
-    if (auto e = normalize_hash(password_hash)) {
-        co_return *e;
+    if (auto e = normalize_hash(password_hash); !e) {
+        co_return e.error();
     }
     user u;
     u.name = std::move(name);
@@ -105,8 +105,8 @@ io::task<storage_result<void>> catalog::set_password(std::string name, std::stri
     if (find_user(name, host) == nullptr) {
         co_return make_error(storage_errc::unknown_user, "Can't find any matching row in the user table");
     }
-    if (auto e = normalize_hash(password_hash)) {
-        co_return *e;
+    if (auto e = normalize_hash(password_hash); !e) {
+        co_return e.error();
     }
     ops::set_password change{std::move(name), std::move(host), std::move(password_hash)};
     co_return co_await commit(_state.next_id, std::move(change));
@@ -127,8 +127,8 @@ io::task<storage_result<void>> catalog::change_roles(std::string name, std::stri
     if (host.empty()) {
         host = "%";
     }
-    if (auto e = check_user_target(name, host, grant ? "GRANT" : "REVOKE")) {
-        co_return *e;
+    if (auto e = check_user_target(name, host, grant ? "GRANT" : "REVOKE"); !e) {
+        co_return e.error();
     }
     const user* u = find_user(name, host);
     std::vector<std::string> changed;
@@ -169,8 +169,8 @@ io::task<storage_result<void>> catalog::change_privileges(std::string name, std:
     if (host.empty()) {
         host = "%";
     }
-    if (auto e = check_user_target(name, host, grant ? "GRANT" : "REVOKE")) {
-        co_return *e;
+    if (auto e = check_user_target(name, host, grant ? "GRANT" : "REVOKE"); !e) {
+        co_return e.error();
     }
     if (privs.empty()) {
         co_return make_error(storage_errc::bad_definition, "No privilege named");

@@ -134,26 +134,22 @@ io::task<storage_result<void>> sync_dir(std::string dir) {
     co_return storage_result<void>{};
 }
 
-/// The payload of a valid image file, or why it is not valid.
-std::optional<std::string> parse_image(std::string_view data, uint64_t named_seq, std::string& why) {
+/// The payload of a valid image file, or corrupt_metadata saying why it is not valid.
+storage_result<std::string> parse_image(std::string_view data, uint64_t named_seq) {
     if (data.size() < image_overhead || data.substr(0, 8) != image_magic) {
-        why = "not an image (bad header)";
-        return std::nullopt;
+        return corrupt("not an image (bad header)");
     }
     uint64_t seq = get_le(data, 8, 8);
     uint64_t length = get_le(data, 16, 8);
     if (length != data.size() - image_overhead) {
-        why = fmt::format("length {} does not match the file size {}", length, data.size());
-        return std::nullopt;
+        return corrupt(fmt::format("length {} does not match the file size {}", length, data.size()));
     }
     uint64_t stored = get_le(data, data.size() - 8, 8);
     if (XXH3_64bits(data.data(), data.size() - 8) != stored) {
-        why = "checksum mismatch";
-        return std::nullopt;
+        return corrupt("checksum mismatch");
     }
     if (seq != named_seq) {
-        why = fmt::format("holds sequence {}, not {}", seq, named_seq);
-        return std::nullopt;
+        return corrupt(fmt::format("holds sequence {}, not {}", seq, named_seq));
     }
     return std::string(data.substr(24, length));
 }
@@ -272,13 +268,14 @@ io::task<storage_result<opened_journal>> journal::open(std::string meta_dir) {
         if (!data) {
             co_return data.error();
         }
-        std::string why;
-        if (auto payload = parse_image(*data, *it, why)) {
+        auto payload = parse_image(*data, *it);
+        if (payload) {
             rec.image_seq = *it;
             rec.image = std::move(*payload);
             break;
         }
-        TV_LOG_WARN("catalog: ignoring damaged image {}: {}; using an older image and the journal", path, why);
+        TV_LOG_WARN("catalog: ignoring damaged image {}: {}; using an older image and the journal", path,
+                    payload.error().message);
     }
 
     const auto& journals = listing->journals;

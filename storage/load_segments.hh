@@ -6,9 +6,9 @@
 
 #include "io/loop.hh"
 #include "io/task.hh"
-#include "storage/error.hh"
 #include "storage/catalog_types.hh"
 #include "storage/column_batch.hh"
+#include "storage/error.hh"
 
 #include <coroutine>
 #include <cstdint>

@@ -3,8 +3,8 @@
 // key models, defaults, distribution, and the RANGE / LIST partition rules of StarRocks.
 #pragma once
 
-#include "storage/error.hh"
 #include "storage/catalog_types.hh"
+#include "storage/error.hh"
 
 #include <optional>
 #include <string>
@@ -63,7 +63,7 @@ private:
 enum class name_kind : uint8_t { database, table, column, partition, view, function, catalog, user, repository };
 
 /// A user-facing error when `name` cannot name an object of that kind ("Incorrect table name").
-std::optional<storage_error> check_name(name_kind kind, std::string_view name);
+storage_result<void> check_name(name_kind kind, std::string_view name);
 
 /// Validates `def` and builds the table with ids for it, its base index, partitions and tablets.
 /// Defaults: DUPLICATE KEY with no key columns takes up to the first three columns (stopping
@@ -80,6 +80,6 @@ storage_result<partition> build_partition(const table& t, const partition_desc& 
 partition renew_partition(const partition& p, id_allocator& ids);
 
 /// Checks the columns of a synchronous materialized view on `t`.
-std::optional<storage_error> check_index_columns(const table& t, const std::vector<column>& columns);
+storage_result<void> check_index_columns(const table& t, const std::vector<column>& columns);
 
 }  // namespace tv::storage

@@ -49,10 +49,9 @@ std::variant<storage::partition_desc, sql_error> to_partition_desc(const partiti
 std::variant<storage::column, sql_error> to_column(const column_def& def) {
     storage::column c;
     c.name = def.name;
-    std::string error;
-    auto type = storage::column_type::from_name(def.type.name, def.type.params, error);
+    auto type = storage::column_type::from_name(def.type.name, def.type.params);
     if (!type) {
-        return make_error(errc::parse, "{}", error);
+        return make_error(errc::parse, "{}", type.error().message);
     }
     c.type = *type;
     c.nullable = def.nullable.value_or(true);

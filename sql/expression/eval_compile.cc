@@ -397,10 +397,9 @@ private:
         if ((name == "VARCHAR" || name == "CHAR") && d.params.empty()) {
             return varchar_type();  // CAST(x AS CHAR): text of any length, as MySQL
         }
-        std::string error;
-        auto t = column_type::from_name(name, d.params, error);
+        auto t = column_type::from_name(name, d.params);
         if (!t) {
-            return make_error(errc::parse, "Invalid type in CAST: {}", error);
+            return make_error(errc::parse, "Invalid type in CAST: {}", t.error().message);
         }
         return *t;
     }

@@ -8,8 +8,7 @@ namespace tv::testing {
 namespace {
 
 column_type int_type() {
-    std::string error;
-    return *column_type::from_sql("BIGINT", error);
+    return *column_type::from_sql("BIGINT");
 }
 
 partition range_part(object_id id, std::string lower, std::string upper) {

@@ -23,10 +23,9 @@ namespace {
 using namespace tv::storage;
 
 column_desc desc(std::string name, std::string_view sql, bool nullable = true) {
-    std::string error;
-    auto t = column_type::from_sql(sql, error);
+    auto t = column_type::from_sql(sql);
     if (!t) {
-        throw std::runtime_error(error);
+        throw std::runtime_error(t.error().message);
     }
     return column_desc{std::move(name), *t, nullable};
 }

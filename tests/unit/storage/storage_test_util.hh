@@ -82,10 +82,9 @@ storage::properties props_of(T&&... items) {
 
 inline column col(std::string name, std::string type_sql, bool nullable = true,
                   aggregation agg = aggregation::none) {
-    std::string error;
-    auto t = column_type::from_sql(type_sql, error);
+    auto t = column_type::from_sql(type_sql);
     if (!t) {
-        throw std::runtime_error(error);
+        throw std::runtime_error(t.error().message);
     }
     column c;
     c.name = std::move(name);

@@ -11,10 +11,9 @@ namespace tv::storage {
 namespace {
 
 column_type type_of(std::string_view sql) {
-    std::string error;
-    auto t = column_type::from_sql(sql, error);
+    auto t = column_type::from_sql(sql);
     if (!t) {
-        throw std::runtime_error(error);
+        throw std::runtime_error(t.error().message);
     }
     return *t;
 }

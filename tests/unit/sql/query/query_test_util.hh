@@ -32,10 +32,9 @@ T run_inline(io::task<T> t) {
 }
 
 inline column_type type(std::string_view sql) {
-    std::string error;
-    auto t = column_type::from_sql(sql, error);
+    auto t = column_type::from_sql(sql);
     if (!t) {
-        throw std::invalid_argument(error);
+        throw std::invalid_argument(t.error().message);
     }
     return *t;
 }
