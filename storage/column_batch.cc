@@ -154,18 +154,23 @@ column_vector column_vector::from_values(bool nullable, std::vector<T> values, s
     return trusted(decode_values<T>(nullable, std::move(values), std::move(nulls)));
 }
 
-#define TV_COLUMN_VALUE_TYPE(T)                                                                                  \
-    template storage_result<column_vector> column_vector::decode_values(bool, std::vector<T>, std::vector<uint8_t>); \
-    template column_vector column_vector::from_values(bool, std::vector<T>, std::vector<uint8_t>);
-TV_COLUMN_VALUE_TYPE(uint8_t)
-TV_COLUMN_VALUE_TYPE(int8_t)
-TV_COLUMN_VALUE_TYPE(int16_t)
-TV_COLUMN_VALUE_TYPE(int32_t)
-TV_COLUMN_VALUE_TYPE(int64_t)
-TV_COLUMN_VALUE_TYPE(int128)
-TV_COLUMN_VALUE_TYPE(float)
-TV_COLUMN_VALUE_TYPE(double)
-#undef TV_COLUMN_VALUE_TYPE
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<uint8_t>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<int8_t>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<int16_t>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<int32_t>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<int64_t>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<int128>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<float>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<double>, std::vector<uint8_t>);
+
+template column_vector column_vector::from_values(bool, std::vector<uint8_t>, std::vector<uint8_t>);
+template column_vector column_vector::from_values(bool, std::vector<int8_t>, std::vector<uint8_t>);
+template column_vector column_vector::from_values(bool, std::vector<int16_t>, std::vector<uint8_t>);
+template column_vector column_vector::from_values(bool, std::vector<int32_t>, std::vector<uint8_t>);
+template column_vector column_vector::from_values(bool, std::vector<int64_t>, std::vector<uint8_t>);
+template column_vector column_vector::from_values(bool, std::vector<int128>, std::vector<uint8_t>);
+template column_vector column_vector::from_values(bool, std::vector<float>, std::vector<uint8_t>);
+template column_vector column_vector::from_values(bool, std::vector<double>, std::vector<uint8_t>);
 
 storage_result<column_vector> column_vector::decode_strings(bool nullable, std::vector<uint64_t> offsets,
                                                             std::string bytes, std::vector<uint8_t> nulls) {
