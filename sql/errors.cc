@@ -57,37 +57,42 @@ sql_error not_supported(std::string_view what) {
     return make_error(errc::not_supported_yet, "{} is not supported yet", what);
 }
 
-sql_error to_sql_error(const storage::catalog_error& e, failed_statement kind) {
-    using storage::catalog_errc;
+sql_error to_sql_error(const storage::storage_error& e, failed_statement kind) {
+    using storage::storage_errc;
     errc code = errc::unknown;
     switch (e.code) {
-    case catalog_errc::database_exists: code = errc::db_create_exists; break;
-    case catalog_errc::unknown_database: code = errc::bad_db; break;
-    case catalog_errc::table_exists: code = errc::table_exists; break;
-    case catalog_errc::unknown_table:
-    case catalog_errc::unknown_view:
-    case catalog_errc::unknown_materialized_view:
+    case storage_errc::database_exists: code = errc::db_create_exists; break;
+    case storage_errc::unknown_database: code = errc::bad_db; break;
+    case storage_errc::table_exists: code = errc::table_exists; break;
+    case storage_errc::unknown_table:
+    case storage_errc::unknown_view:
+    case storage_errc::unknown_materialized_view:
         code = kind == failed_statement::drop ? errc::bad_table : errc::no_such_table;
         break;
-    case catalog_errc::wrong_object_type: code = errc::wrong_object; break;
-    case catalog_errc::duplicate_column: code = errc::duplicate_field; break;
-    case catalog_errc::partition_exists: code = errc::same_partition_name; break;
-    case catalog_errc::unknown_partition: code = errc::drop_partition_missing; break;
-    case catalog_errc::function_exists: code = errc::function_exists; break;
-    case catalog_errc::unknown_function: code = errc::no_such_function; break;
-    case catalog_errc::catalog_exists: code = errc::db_create_exists; break;
-    case catalog_errc::unknown_catalog: code = errc::bad_db; break;
-    case catalog_errc::repository_exists: code = errc::db_create_exists; break;
-    case catalog_errc::unknown_repository: code = errc::bad_db; break;
-    case catalog_errc::user_exists:
-    case catalog_errc::unknown_user: code = errc::cannot_user; break;
-    case catalog_errc::unknown_role: code = errc::parse; break;
-    case catalog_errc::no_such_grant: code = errc::no_such_grant; break;
-    case catalog_errc::bad_name: code = errc::bad_table_name; break;
-    case catalog_errc::bad_definition: code = errc::parse; break;
-    case catalog_errc::not_allowed: code = errc::specific_access_denied; break;
-    case catalog_errc::io_error:
-    case catalog_errc::corrupt_metadata: code = errc::unknown; break;
+    case storage_errc::wrong_object_type: code = errc::wrong_object; break;
+    case storage_errc::duplicate_column: code = errc::duplicate_field; break;
+    case storage_errc::partition_exists: code = errc::same_partition_name; break;
+    case storage_errc::unknown_partition: code = errc::drop_partition_missing; break;
+    case storage_errc::function_exists: code = errc::function_exists; break;
+    case storage_errc::unknown_function: code = errc::no_such_function; break;
+    case storage_errc::catalog_exists: code = errc::db_create_exists; break;
+    case storage_errc::unknown_catalog: code = errc::bad_db; break;
+    case storage_errc::repository_exists: code = errc::db_create_exists; break;
+    case storage_errc::unknown_repository: code = errc::bad_db; break;
+    case storage_errc::user_exists:
+    case storage_errc::unknown_user: code = errc::cannot_user; break;
+    case storage_errc::unknown_role: code = errc::parse; break;
+    case storage_errc::no_such_grant: code = errc::no_such_grant; break;
+    case storage_errc::bad_name: code = errc::bad_table_name; break;
+    case storage_errc::bad_definition: code = errc::parse; break;
+    case storage_errc::not_allowed: code = errc::specific_access_denied; break;
+    // Failures of the data itself: the message names the file or value; MySQL has no closer errno.
+    case storage_errc::invalid_value:
+    case storage_errc::io_error:
+    case storage_errc::corrupt_metadata:
+    case storage_errc::corrupt_data:
+    case storage_errc::already_exists:
+    case storage_errc::invalid_batch: code = errc::unknown; break;
     }
     return sql_error{code, e.message};
 }

@@ -3,7 +3,7 @@
 // number and SQLSTATE, carried to the client as an ERR packet. Messages are asserted by tests.
 #pragma once
 
-#include "storage/catalog_error.hh"
+#include "storage/error.hh"
 
 #include <fmt/format.h>
 
@@ -84,6 +84,6 @@ sql_error not_supported(std::string_view what);
 enum class failed_statement { other, drop };
 
 /// Maps a catalog failure to the MySQL error the client sees.
-sql_error to_sql_error(const storage::catalog_error& e, failed_statement kind = failed_statement::other);
+sql_error to_sql_error(const storage::storage_error& e, failed_statement kind = failed_statement::other);
 
 }  // namespace tv::sql

@@ -8,8 +8,8 @@
 #include "sql/errors.hh"
 #include "sql/context.hh"
 #include "sql/result.hh"
-#include "storage/catalog_error.hh"
 #include "storage/catalog_types.hh"
+#include "storage/error.hh"
 
 #include <optional>
 #include <string_view>
@@ -28,7 +28,7 @@ std::optional<sql_error> require_table_privilege(const exec_context& ctx, storag
 
 /// OK, or the mapped error, for a catalog change's outcome.
 template <class T>
-statement_result done(const storage::catalog_result<T>& r, failed_statement kind = failed_statement::other) {
+statement_result done(const storage::storage_result<T>& r, failed_statement kind = failed_statement::other) {
     if (!r) {
         return to_sql_error(r.error(), kind);
     }

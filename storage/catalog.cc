@@ -47,7 +47,7 @@ size_t literal_chars(std::string_view pattern) {
 catalog::catalog() = default;
 catalog::~catalog() = default;
 
-io::task<catalog_result<std::unique_ptr<catalog>>> catalog::open(std::string data_dir, catalog_options options) {
+io::task<storage_result<std::unique_ptr<catalog>>> catalog::open(std::string data_dir, catalog_options options) {
     auto opened = co_await journal::open(data_dir + "/meta");
     if (!opened) {
         co_return opened.error();
@@ -55,27 +55,26 @@ io::task<catalog_result<std::unique_ptr<catalog>>> catalog::open(std::string dat
     std::unique_ptr<catalog> c(new catalog());
     c->_options = std::move(options);
     recovered_meta& rec = opened->recovered;
-    std::string error;
-    std::optional<catalog_error> failure;
+    std::optional<storage_error> failure;
     if (rec.image) {
-        auto state = decode_state(*rec.image, error);
+        auto state = decode_state(*rec.image);
         if (!state) {
-            failure = make_error(catalog_errc::corrupt_metadata,
-                                 fmt::format("{}/image.{}: {}", opened->log->dir(), rec.image_seq, error));
+            failure = make_error(storage_errc::corrupt_metadata, fmt::format("{}/image.{}: {}", opened->log->dir(),
+                                                                             rec.image_seq, state.error().message));
         } else {
             c->_state = std::move(*state);
         }
     }
     for (size_t i = 0; !failure && i < rec.records.size(); ++i) {
         const journal_record& r = rec.records[i];
-        auto entry = decode_entry(r.payload, error);
+        auto entry = decode_entry(r.payload);
         if (!entry) {
-            failure = make_error(catalog_errc::corrupt_metadata,
-                                 fmt::format("journal record {} in {}: {}", r.seq, opened->log->dir(), error));
-        } else if (auto problem = apply_entry(c->_state, *entry)) {
-            failure = make_error(catalog_errc::corrupt_metadata,
+            failure = make_error(storage_errc::corrupt_metadata, fmt::format("journal record {} in {}: {}", r.seq,
+                                                                             opened->log->dir(), entry.error().message));
+        } else if (auto applied = apply_entry(c->_state, *entry); !applied) {
+            failure = make_error(storage_errc::corrupt_metadata,
                                  fmt::format("journal record {} in {} does not apply: {}", r.seq, opened->log->dir(),
-                                             *problem));
+                                             applied.error().message));
         }
     }
     if (failure) {
@@ -107,9 +106,9 @@ io::task<catalog_result<std::unique_ptr<catalog>>> catalog::open(std::string dat
     co_return c;
 }
 
-io::task<catalog_result<void>> catalog::close() {
+io::task<storage_result<void>> catalog::close() {
     auto hold = co_await _write_lock.lock();
-    catalog_result<void> done;
+    storage_result<void> done;
     if (_journal) {
         done = co_await checkpoint_locked();
         co_await _journal->close();
@@ -117,19 +116,19 @@ io::task<catalog_result<void>> catalog::close() {
     co_return done;
 }
 
-io::task<catalog_result<void>> catalog::checkpoint() {
+io::task<storage_result<void>> catalog::checkpoint() {
     auto hold = co_await _write_lock.lock();
     co_return co_await checkpoint_locked();
 }
 
-io::task<catalog_result<void>> catalog::checkpoint_locked() {
+io::task<storage_result<void>> catalog::checkpoint_locked() {
     if (_journal->failed() || _journal->last_seq() == _journal->image_seq()) {
-        co_return catalog_result<void>{};
+        co_return storage_result<void>{};
     }
     co_return co_await _journal->write_image(encode_state(_state));
 }
 
-io::task<catalog_result<void>> catalog::commit(object_id next_id, ops::op change) {
+io::task<storage_result<void>> catalog::commit(object_id next_id, ops::op change) {
     journal_entry entry{next_id, std::move(change)};
     auto seq = co_await _journal->append(encode_entry(entry));
     if (!seq) {
@@ -137,11 +136,11 @@ io::task<catalog_result<void>> catalog::commit(object_id next_id, ops::op change
     }
     _durable_next_id = next_id;
     removed_data removed;
-    if (auto problem = apply_entry(_state, entry, &removed)) {
+    if (auto applied = apply_entry(_state, entry, &removed); !applied) {
         // Validation passed moments ago under the same lock, so this is a bug. The record is
         // durable: going on would leave memory and disk disagreeing. Stop; a restart fails to
         // replay the record and says which one.
-        TV_LOG_ERROR("catalog: journal record {} is durable but does not apply: {}", *seq, *problem);
+        TV_LOG_ERROR("catalog: journal record {} is durable but does not apply: {}", *seq, applied.error().message);
         std::abort();
     }
     _reclaimer->retire(std::move(removed));
@@ -151,7 +150,7 @@ io::task<catalog_result<void>> catalog::commit(object_id next_id, ops::op change
             TV_LOG_WARN("catalog: checkpoint failed: {}", done.error().message);
         }
     }
-    co_return catalog_result<void>{};
+    co_return storage_result<void>{};
 }
 
 namespace {
@@ -169,10 +168,10 @@ object_id catalog::allocate_id() {
     return _state.next_id++;
 }
 
-io::task<catalog_result<void>> catalog::ensure_ids_durable(object_id id) {
+io::task<storage_result<void>> catalog::ensure_ids_durable(object_id id) {
     auto hold = co_await _write_lock.lock();
     if (id < _durable_next_id) {
-        co_return catalog_result<void>{};
+        co_return storage_result<void>{};
     }
     object_id lease_start = _state.next_id;
     object_id next = lease_start + id_lease_size;
@@ -183,7 +182,7 @@ io::task<catalog_result<void>> catalog::ensure_ids_durable(object_id id) {
     }
     _lease_next = lease_start;
     _lease_end = next;
-    co_return catalog_result<void>{};
+    co_return storage_result<void>{};
 }
 
 const std::vector<rowset>& catalog::tablet_rowsets(object_id tablet) const {
@@ -215,13 +214,13 @@ std::optional<catalog::load_target> catalog::find_load_target(std::string_view d
     return std::nullopt;
 }
 
-io::task<catalog_result<void>> catalog::publish_load(load_publication p) {
+io::task<storage_result<void>> catalog::publish_load(load_publication p) {
     auto hold = co_await _write_lock.lock();
     if (auto d = need_database(p.db); !d) {
         co_return d.error();
     }
     auto changed = [&](std::string detail) {
-        return make_error(catalog_errc::bad_definition,
+        return make_error(storage_errc::bad_definition,
                           fmt::format("Table '{}' changed during load: {}", p.table, detail));
     };
     auto target = find_load_target(p.db, p.table);
@@ -232,7 +231,7 @@ io::task<catalog_result<void>> catalog::publish_load(load_publication p) {
         co_return changed("it was dropped and created again");
     }
     if (!p.label.empty() && label_used(p.db, p.label)) {
-        co_return make_error(catalog_errc::bad_definition, fmt::format("Label [{}] has already been used.", p.label));
+        co_return make_error(storage_errc::bad_definition, fmt::format("Label [{}] has already been used.", p.label));
     }
     std::set<object_id> partitions;
     std::set<object_id> tablets;
@@ -386,22 +385,22 @@ bool catalog::has_table_privilege(const user& u, privilege p, std::string_view d
     });
 }
 
-catalog_result<const database*> catalog::need_database(std::string_view name) const {
+storage_result<const database*> catalog::need_database(std::string_view name) const {
     const database* d = find_database(name);
     if (d == nullptr) {
-        return make_error(catalog_errc::unknown_database, fmt::format("Unknown database '{}'", name));
+        return make_error(storage_errc::unknown_database, fmt::format("Unknown database '{}'", name));
     }
     return d;
 }
 
-catalog_result<const table*> catalog::need_table(std::string_view db, std::string_view name) const {
+storage_result<const table*> catalog::need_table(std::string_view db, std::string_view name) const {
     auto d = need_database(db);
     if (!d) {
         return d.error();
     }
     const table* t = find_table(db, name);
     if (t == nullptr) {
-        return make_error(catalog_errc::unknown_table, fmt::format("Unknown table '{}.{}'", db, name));
+        return make_error(storage_errc::unknown_table, fmt::format("Unknown table '{}.{}'", db, name));
     }
     return t;
 }

@@ -10,10 +10,10 @@
 #pragma once
 
 #include "io/task.hh"
-#include "storage/catalog_error.hh"
 #include "storage/catalog_ops.hh"
 #include "storage/catalog_state.hh"
 #include "storage/catalog_types.hh"
+#include "storage/error.hh"
 #include "storage/password.hh"
 #include "storage/serial_lock.hh"
 #include "storage/table_builder.hh"
@@ -52,36 +52,36 @@ public:
     /// Opens the catalog under `<data_dir>/meta` (created 0700 when missing): loads the newest
     /// image, replays the journal after it, and drops a torn last record (see journal::open).
     /// Fails with corrupt_metadata when the files are damaged beyond a torn tail.
-    static io::task<catalog_result<std::unique_ptr<catalog>>> open(std::string data_dir, catalog_options options);
+    static io::task<storage_result<std::unique_ptr<catalog>>> open(std::string data_dir, catalog_options options);
 
     ~catalog();
     catalog(const catalog&) = delete;
     catalog& operator=(const catalog&) = delete;
 
     /// Clean shutdown: a checkpoint if anything changed since the last one, then closes files.
-    io::task<catalog_result<void>> close();
+    io::task<storage_result<void>> close();
     /// Writes an image now (no-op when nothing changed since the last one).
-    io::task<catalog_result<void>> checkpoint();
+    io::task<storage_result<void>> checkpoint();
 
     // ---- Changes. Each returns once durable; creations yield the new object's id (0 when
     // ---- IF NOT EXISTS found the object already there).
 
-    io::task<catalog_result<object_id>> create_database(std::string name, properties props = {},
+    io::task<storage_result<object_id>> create_database(std::string name, properties props = {},
                                                         bool if_not_exists = false);
-    io::task<catalog_result<void>> drop_database(std::string name, bool if_exists = false);
+    io::task<storage_result<void>> drop_database(std::string name, bool if_exists = false);
 
-    io::task<catalog_result<object_id>> create_table(std::string db, table_definition def, bool if_not_exists = false);
-    io::task<catalog_result<void>> drop_table(std::string db, std::string name, bool if_exists = false);
-    io::task<catalog_result<object_id>> add_partition(std::string db, std::string table, partition_desc desc,
+    io::task<storage_result<object_id>> create_table(std::string db, table_definition def, bool if_not_exists = false);
+    io::task<storage_result<void>> drop_table(std::string db, std::string name, bool if_exists = false);
+    io::task<storage_result<object_id>> add_partition(std::string db, std::string table, partition_desc desc,
                                                       bool if_not_exists = false);
-    io::task<catalog_result<void>> drop_partition(std::string db, std::string table, std::string partition,
+    io::task<storage_result<void>> drop_partition(std::string db, std::string table, std::string partition,
                                                   bool if_exists = false);
     /// New partition and tablet ids for the named partitions (all when empty), version 1.
-    io::task<catalog_result<void>> truncate_table(std::string db, std::string table,
+    io::task<storage_result<void>> truncate_table(std::string db, std::string table,
                                                   std::vector<std::string> partitions = {});
 
     /// CREATE MATERIALIZED VIEW without REFRESH: a synchronous one, an index of `table`.
-    io::task<catalog_result<object_id>> create_sync_materialized_view(std::string db, std::string table,
+    io::task<storage_result<object_id>> create_sync_materialized_view(std::string db, std::string table,
                                                                       std::string name, std::string query_text,
                                                                       std::vector<column> columns,
                                                                       bool if_not_exists = false);
@@ -89,51 +89,51 @@ public:
     /// With `mv.columns` it gets storage: one partition named as the view with dist.buckets
     /// tablets in one index whose id is the view's; refreshes load it (publish_load with the
     /// partition overwritten).
-    io::task<catalog_result<object_id>> create_materialized_view(std::string db, materialized_view mv,
+    io::task<storage_result<object_id>> create_materialized_view(std::string db, materialized_view mv,
                                                                  bool if_not_exists = false);
     /// Drops either kind: an asynchronous view of that name, else a synchronous one on any table.
-    io::task<catalog_result<void>> drop_materialized_view(std::string db, std::string name, bool if_exists = false);
+    io::task<storage_result<void>> drop_materialized_view(std::string db, std::string name, bool if_exists = false);
     /// ALTER MATERIALIZED VIEW ... ACTIVE | INACTIVE; activating needs every base table present.
-    io::task<catalog_result<void>> set_materialized_view_active(std::string db, std::string name, bool active);
+    io::task<storage_result<void>> set_materialized_view_active(std::string db, std::string name, bool active);
 
     /// CREATE [OR REPLACE] VIEW; `v.id` is ignored. A replaced view keeps its id.
-    io::task<catalog_result<object_id>> create_view(std::string db, view v, bool if_not_exists = false,
+    io::task<storage_result<object_id>> create_view(std::string db, view v, bool if_not_exists = false,
                                                     bool or_replace = false);
     /// ALTER VIEW: new columns and query for an existing view.
-    io::task<catalog_result<void>> alter_view(std::string db, view v);
-    io::task<catalog_result<void>> drop_view(std::string db, std::string name, bool if_exists = false);
+    io::task<storage_result<void>> alter_view(std::string db, view v);
+    io::task<storage_result<void>> drop_view(std::string db, std::string name, bool if_exists = false);
 
     /// CREATE [GLOBAL] FUNCTION: `db` empty for a global one; `fn.id` and `fn.global` are set here.
-    io::task<catalog_result<object_id>> create_function(std::string db, function fn, bool if_not_exists = false);
-    io::task<catalog_result<void>> drop_function(std::string db, std::string name, std::vector<std::string> arg_types,
+    io::task<storage_result<object_id>> create_function(std::string db, function fn, bool if_not_exists = false);
+    io::task<storage_result<void>> drop_function(std::string db, std::string name, std::vector<std::string> arg_types,
                                                  bool variadic = false, bool if_exists = false);
 
     /// CREATE EXTERNAL CATALOG: PROPERTIES must name its "type".
-    io::task<catalog_result<object_id>> create_external_catalog(std::string name, std::string comment,
+    io::task<storage_result<object_id>> create_external_catalog(std::string name, std::string comment,
                                                                 properties props, bool if_not_exists = false);
-    io::task<catalog_result<void>> drop_external_catalog(std::string name, bool if_exists = false);
+    io::task<storage_result<void>> drop_external_catalog(std::string name, bool if_exists = false);
 
     /// CREATE USER 'name'@'host' [IDENTIFIED BY ...]: `password_hash` from native_password_hash()
     /// (or as given with IDENTIFIED BY PASSWORD '*...'); empty for no password.
-    io::task<catalog_result<void>> create_user(std::string name, std::string host, std::string password_hash,
+    io::task<storage_result<void>> create_user(std::string name, std::string host, std::string password_hash,
                                                bool if_not_exists = false);
-    io::task<catalog_result<void>> drop_user(std::string name, std::string host, bool if_exists = false);
-    io::task<catalog_result<void>> set_password(std::string name, std::string host, std::string password_hash);
+    io::task<storage_result<void>> drop_user(std::string name, std::string host, bool if_exists = false);
+    io::task<storage_result<void>> set_password(std::string name, std::string host, std::string password_hash);
     /// GRANT / REVOKE role [, role] TO | FROM user: db_admin and user_admin.
-    io::task<catalog_result<void>> grant_roles(std::string name, std::string host, std::vector<std::string> roles);
-    io::task<catalog_result<void>> revoke_roles(std::string name, std::string host, std::vector<std::string> roles);
+    io::task<storage_result<void>> grant_roles(std::string name, std::string host, std::vector<std::string> roles);
+    io::task<storage_result<void>> revoke_roles(std::string name, std::string host, std::vector<std::string> roles);
     /// GRANT / REVOKE SELECT, INSERT ON db.table (either may be "*").
-    io::task<catalog_result<void>> grant_privileges(std::string name, std::string host, std::vector<privilege> privs,
+    io::task<storage_result<void>> grant_privileges(std::string name, std::string host, std::vector<privilege> privs,
                                                     std::string db, std::string table);
-    io::task<catalog_result<void>> revoke_privileges(std::string name, std::string host, std::vector<privilege> privs,
+    io::task<storage_result<void>> revoke_privileges(std::string name, std::string host, std::vector<privilege> privs,
                                                      std::string db, std::string table);
 
     /// CREATE REPOSITORY: `r.id` is set here; `r.create_time_ms` is kept when set (a ping may
     /// have adopted the store's own time), else now. Errors: a bad name, "repository with same
     /// name already exist: R". The caller has already checked that the store answers.
-    io::task<catalog_result<object_id>> create_repository(repository r);
+    io::task<storage_result<object_id>> create_repository(repository r);
     /// DROP REPOSITORY: metadata only. Error: "Repository [R] does not exist".
-    io::task<catalog_result<void>> drop_repository(std::string name);
+    io::task<storage_result<void>> drop_repository(std::string name);
 
     // ---- Tablet data.
 
@@ -143,7 +143,7 @@ public:
     /// files are deleted once no scan that started before reads them. Errors: unknown database,
     /// the table dropped or changed ("Table 't' changed during load: ..."), a used label
     /// ("Label [l] has already been used.").
-    io::task<catalog_result<void>> publish_load(load_publication p);
+    io::task<storage_result<void>> publish_load(load_publication p);
     /// The tablet's published rowsets in version order; empty when it has none.
     const std::vector<rowset>& tablet_rowsets(object_id tablet) const;
     bool label_used(std::string_view db, std::string_view label) const;
@@ -152,7 +152,7 @@ public:
     /// hand it out again. Ids come from a journaled lease, so that is rarely a journal write.
     object_id allocate_id();
     /// Journals the id counter (leasing a block of ids ahead) unless `id` is already covered.
-    io::task<catalog_result<void>> ensure_ids_durable(object_id id);
+    io::task<storage_result<void>> ensure_ids_durable(object_id id);
     /// Keeps every tablet file referenced now until the pin is destroyed (scans hold one).
     file_reclaimer::pin pin_files() const { return _reclaimer->take_pin(); }
     /// Where the catalog was opened: meta/ and storage/data/ live below it.
@@ -203,20 +203,20 @@ private:
     /// Callers build the op in a named local and pass it moved: GCC 12 mishandles a braced
     /// aggregate prvalue argument inside a co_await expression (`co_await commit(n, op{...})`
     /// destroys a bitwise copy), which tests/unit/storage catches under ASan.
-    io::task<catalog_result<void>> commit(object_id next_id, ops::op change);
-    io::task<catalog_result<void>> checkpoint_locked();
+    io::task<storage_result<void>> commit(object_id next_id, ops::op change);
+    io::task<storage_result<void>> checkpoint_locked();
 
     database* db_mut(std::string_view name);
     /// Unknown database / table errors in StarRocks' words.
-    catalog_result<const database*> need_database(std::string_view name) const;
-    catalog_result<const table*> need_table(std::string_view db, std::string_view name) const;
+    storage_result<const database*> need_database(std::string_view name) const;
+    storage_result<const table*> need_table(std::string_view db, std::string_view name) const;
     /// Tables, views and asynchronous materialized views share one namespace in a database.
     bool name_taken(const database& d, std::string_view name) const;
-    std::optional<catalog_error> check_user_target(std::string_view name, std::string_view host,
-                                                   std::string_view operation) const;
-    io::task<catalog_result<void>> change_roles(std::string name, std::string host, std::vector<std::string> roles,
+    storage_result<void> check_user_target(std::string_view name, std::string_view host,
+                                           std::string_view operation) const;
+    io::task<storage_result<void>> change_roles(std::string name, std::string host, std::vector<std::string> roles,
                                                 bool grant);
-    io::task<catalog_result<void>> change_privileges(std::string name, std::string host, std::vector<privilege> privs,
+    io::task<storage_result<void>> change_privileges(std::string name, std::string host, std::vector<privilege> privs,
                                                      std::string db, std::string table, bool grant);
 
     /// The target of a load: a table's partitions, or an asynchronous view's storage partition.

@@ -11,7 +11,12 @@ namespace tv::storage {
 
 namespace {
 
-using apply_result = std::optional<std::string>;
+using apply_result = storage_result<void>;
+
+/// A record that does not fit the state: damaged metadata, or a bug that let a change through.
+storage_error does_not_fit(std::string why) {
+    return make_error(storage_errc::corrupt_metadata, std::move(why));
+}
 
 struct applier {
     catalog_state& state;
@@ -83,8 +88,8 @@ struct applier {
         return it == state.users.end() ? nullptr : &it->second;
     }
 
-    static apply_result missing(std::string_view what, std::string_view name) {
-        return fmt::format("{} '{}' does not exist", what, name);
+    static storage_error missing(std::string_view what, std::string_view name) {
+        return does_not_fit(fmt::format("{} '{}' does not exist", what, name));
     }
 
     // StarRocks marks an asynchronous materialized view inactive when a base table goes away
@@ -107,7 +112,7 @@ struct applier {
 
     apply_result operator()(const ops::create_database& op) {
         if (!state.databases.emplace(op.db.name, op.db).second) {
-            return fmt::format("database '{}' exists", op.db.name);
+            return does_not_fit(fmt::format("database '{}' exists", op.db.name));
         }
         return {};
     }
@@ -132,7 +137,7 @@ struct applier {
             return missing("database", op.db);
         }
         if (!d->tables.emplace(op.tbl.name, op.tbl).second) {
-            return fmt::format("table '{}.{}' exists", op.db, op.tbl.name);
+            return does_not_fit(fmt::format("table '{}.{}' exists", op.db, op.tbl.name));
         }
         return {};
     }
@@ -193,13 +198,14 @@ struct applier {
             return missing("table", op.db + "." + op.table);
         }
         if (op.tablets.size() != t->partitioning.partitions.size()) {
-            return fmt::format("index '{}' has tablets for {} partitions, table has {}", op.index.name,
-                               op.tablets.size(), t->partitioning.partitions.size());
+            return does_not_fit(fmt::format("index '{}' has tablets for {} partitions, table has {}", op.index.name,
+                                            op.tablets.size(), t->partitioning.partitions.size()));
         }
         for (size_t i = 0; i < op.tablets.size(); ++i) {
             partition& p = t->partitioning.partitions[i];
             if (p.id != op.tablets[i].partition_id) {
-                return fmt::format("index '{}': partition {} is not {}", op.index.name, p.id, op.tablets[i].partition_id);
+                return does_not_fit(fmt::format("index '{}': partition {} is not {}", op.index.name, p.id,
+                                                op.tablets[i].partition_id));
             }
             p.tablets.push_back(index_tablets{op.index.id, op.tablets[i].tablet_ids});
         }
@@ -255,7 +261,7 @@ struct applier {
             return missing("database", op.db);
         }
         if (!d->mvs.emplace(op.mv.name, op.mv).second) {
-            return fmt::format("materialized view '{}.{}' exists", op.db, op.mv.name);
+            return does_not_fit(fmt::format("materialized view '{}.{}' exists", op.db, op.mv.name));
         }
         return {};
     }
@@ -291,7 +297,8 @@ struct applier {
             return missing("table", op.db + "." + op.table);
         }
         if (id != op.table_id) {
-            return fmt::format("table '{}.{}' has id {}, the load was for {}", op.db, op.table, id, op.table_id);
+            return does_not_fit(
+                fmt::format("table '{}.{}' has id {}, the load was for {}", op.db, op.table, id, op.table_id));
         }
         std::map<object_id, partition*> by_tablet;
         std::map<object_id, partition*> by_id;
@@ -313,14 +320,14 @@ struct applier {
         for (object_id pid : op.overwritten_partitions) {
             auto it = by_id.find(pid);
             if (it == by_id.end()) {
-                return fmt::format("partition {} of '{}.{}' does not exist", pid, op.db, op.table);
+                return does_not_fit(fmt::format("partition {} of '{}.{}' does not exist", pid, op.db, op.table));
             }
             touch(it->second);
         }
         for (const auto& r : op.rowsets) {
             auto it = by_tablet.find(r.tablet_id);
             if (it == by_tablet.end()) {
-                return fmt::format("tablet {} of '{}.{}' does not exist", r.tablet_id, op.db, op.table);
+                return does_not_fit(fmt::format("tablet {} of '{}.{}' does not exist", r.tablet_id, op.db, op.table));
             }
             touch(it->second);
         }
@@ -376,13 +383,13 @@ struct applier {
     apply_result operator()(const ops::drop_function& op) {
         auto* fns = functions_of(op.db);
         if (fns == nullptr || std::erase_if(*fns, [&](const function& f) { return f.id == op.id; }) == 0) {
-            return fmt::format("function {} does not exist in '{}'", op.id, op.db);
+            return does_not_fit(fmt::format("function {} does not exist in '{}'", op.id, op.db));
         }
         return {};
     }
     apply_result operator()(const ops::create_catalog& op) {
         if (!state.catalogs.emplace(op.cat.name, op.cat).second) {
-            return fmt::format("catalog '{}' exists", op.cat.name);
+            return does_not_fit(fmt::format("catalog '{}' exists", op.cat.name));
         }
         return {};
     }
@@ -394,7 +401,7 @@ struct applier {
     }
     apply_result operator()(const ops::create_repository& op) {
         if (!state.repositories.emplace(op.repo.name, op.repo).second) {
-            return fmt::format("repository '{}' exists", op.repo.name);
+            return does_not_fit(fmt::format("repository '{}' exists", op.repo.name));
         }
         return {};
     }
@@ -406,7 +413,7 @@ struct applier {
     }
     apply_result operator()(const ops::create_user& op) {
         if (!state.users.emplace(user_key{op.u.name, op.u.host}, op.u).second) {
-            return fmt::format("user {} exists", op.u.identity());
+            return does_not_fit(fmt::format("user {} exists", op.u.identity()));
         }
         return {};
     }
@@ -456,15 +463,15 @@ struct applier {
 
 }  // namespace
 
-std::optional<std::string> apply_entry(catalog_state& state, const journal_entry& entry, removed_data* removed) {
+storage_result<void> apply_entry(catalog_state& state, const journal_entry& entry, removed_data* removed) {
     if (entry.next_id < state.next_id) {
-        return fmt::format("the id counter would go back from {} to {}", state.next_id, entry.next_id);
+        return does_not_fit(fmt::format("the id counter would go back from {} to {}", state.next_id, entry.next_id));
     }
-    if (auto error = std::visit(applier{state, removed}, entry.change)) {
-        return error;
+    if (auto applied = std::visit(applier{state, removed}, entry.change); !applied) {
+        return applied;
     }
     state.next_id = entry.next_id;
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace tv::storage

@@ -77,11 +77,12 @@ void tag_invoke(const json::value_from_tag&, json::value& jv, const column_type&
     jv = t.to_sql();
 }
 
+// Boost.JSON's value_to has no error channel: this throws, and decode_entry / decode_state
+// catch it and answer corrupt_metadata.
 column_type tag_invoke(const json::value_to_tag<column_type>&, const json::value& jv) {
-    std::string error;
-    auto t = column_type::from_sql(jv.as_string(), error);
+    auto t = column_type::from_sql(jv.as_string());
     if (!t) {
-        throw std::runtime_error(error);
+        throw std::runtime_error(t.error().message);
     }
     return *t;
 }
@@ -162,20 +163,20 @@ std::string encode_entry(const journal_entry& entry) {
     return json::serialize(obj);
 }
 
-std::optional<journal_entry> decode_entry(std::string_view payload, std::string& error) {
+// Boost.JSON's value_to reports a missing member or a wrong kind by throwing; the decoders catch
+// that right here and answer with a value.
+storage_result<journal_entry> decode_entry(std::string_view payload) {
     try {
         json::value jv = json::parse(payload);
         const json::object& obj = jv.as_object();
         std::string_view name = obj.at("op").as_string();
         auto change = decode_op(name, obj.at("body"), std::make_index_sequence<std::variant_size_v<ops::op>>{});
         if (!change) {
-            error = fmt::format("unknown record type '{}'", name);
-            return std::nullopt;
+            return make_error(storage_errc::corrupt_metadata, fmt::format("unknown record type '{}'", name));
         }
         return journal_entry{obj.at("next_id").to_number<object_id>(), std::move(*change)};
     } catch (const std::exception& e) {
-        error = fmt::format("undecodable record: {}", e.what());
-        return std::nullopt;
+        return make_error(storage_errc::corrupt_metadata, fmt::format("undecodable record: {}", e.what()));
     }
 }
 
@@ -212,13 +213,13 @@ std::string encode_backup_meta(const database& objects, const std::vector<extern
     return json::serialize(obj);
 }
 
-std::optional<catalog_state> decode_state(std::string_view payload, std::string& error) {
+storage_result<catalog_state> decode_state(std::string_view payload) {
     try {
         json::value jv = json::parse(payload);
         const json::object& obj = jv.as_object();
         if (int64_t format = obj.at("format").to_number<int64_t>(); format > image_format) {
-            error = fmt::format("image format {} is newer than this binary's {}", format, image_format);
-            return std::nullopt;
+            return make_error(storage_errc::corrupt_metadata,
+                              fmt::format("image format {} is newer than this binary's {}", format, image_format));
         }
         catalog_state state;
         state.next_id = obj.at("next_id").to_number<object_id>();
@@ -242,8 +243,7 @@ std::optional<catalog_state> decode_state(std::string_view payload, std::string&
         }
         return state;
     } catch (const std::exception& e) {
-        error = fmt::format("undecodable image: {}", e.what());
-        return std::nullopt;
+        return make_error(storage_errc::corrupt_metadata, fmt::format("undecodable image: {}", e.what()));
     }
 }
 

@@ -12,37 +12,37 @@ namespace {
 
 constexpr std::string_view default_catalog_name = "default_catalog";
 
-std::optional<catalog_error> check_view(const view& v) {
-    if (auto e = check_name(name_kind::view, v.name)) {
+storage_result<void> check_view(const view& v) {
+    if (auto e = check_name(name_kind::view, v.name); !e) {
         return e;
     }
     if (v.query_text.empty()) {
-        return make_error(catalog_errc::bad_definition, fmt::format("View '{}' has no query", v.name));
+        return make_error(storage_errc::bad_definition, fmt::format("View '{}' has no query", v.name));
     }
     for (size_t i = 0; i < v.columns.size(); ++i) {
-        if (auto e = check_name(name_kind::column, v.columns[i].name)) {
+        if (auto e = check_name(name_kind::column, v.columns[i].name); !e) {
             return e;
         }
         for (size_t j = 0; j < i; ++j) {
             if (iequals(v.columns[i].name, v.columns[j].name)) {
-                return make_error(catalog_errc::duplicate_column,
+                return make_error(storage_errc::duplicate_column,
                                   fmt::format("Duplicate column name '{}'", v.columns[i].name));
             }
         }
     }
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace
 
-io::task<catalog_result<object_id>> catalog::create_view(std::string db, view v, bool if_not_exists, bool or_replace) {
+io::task<storage_result<object_id>> catalog::create_view(std::string db, view v, bool if_not_exists, bool or_replace) {
     auto hold = co_await _write_lock.lock();
     auto d = need_database(db);
     if (!d) {
         co_return d.error();
     }
-    if (auto e = check_view(v)) {
-        co_return *e;
+    if (auto e = check_view(v); !e) {
+        co_return e.error();
     }
     id_allocator ids(_state.next_id);
     if (name_taken(**d, v.name)) {
@@ -52,7 +52,7 @@ io::task<catalog_result<object_id>> catalog::create_view(std::string db, view v,
         } else if (if_not_exists) {
             co_return object_id{0};
         } else {
-            co_return make_error(catalog_errc::table_exists, fmt::format("Table '{}' already exists", v.name));
+            co_return make_error(storage_errc::table_exists, fmt::format("Table '{}' already exists", v.name));
         }
     } else {
         v.id = ids.take();
@@ -66,7 +66,7 @@ io::task<catalog_result<object_id>> catalog::create_view(std::string db, view v,
     co_return id;
 }
 
-io::task<catalog_result<void>> catalog::alter_view(std::string db, view v) {
+io::task<storage_result<void>> catalog::alter_view(std::string db, view v) {
     auto hold = co_await _write_lock.lock();
     auto d = need_database(db);
     if (!d) {
@@ -75,71 +75,71 @@ io::task<catalog_result<void>> catalog::alter_view(std::string db, view v) {
     auto existing = (*d)->views.find(v.name);
     if (existing == (*d)->views.end()) {
         if (name_taken(**d, v.name)) {
-            co_return make_error(catalog_errc::wrong_object_type, fmt::format("'{}.{}' is not VIEW", db, v.name));
+            co_return make_error(storage_errc::wrong_object_type, fmt::format("'{}.{}' is not VIEW", db, v.name));
         }
-        co_return make_error(catalog_errc::unknown_view, fmt::format("Unknown view '{}.{}'", db, v.name));
+        co_return make_error(storage_errc::unknown_view, fmt::format("Unknown view '{}.{}'", db, v.name));
     }
-    if (auto e = check_view(v)) {
-        co_return *e;
+    if (auto e = check_view(v); !e) {
+        co_return e.error();
     }
     v.id = existing->second.id;
     ops::put_view change{std::move(db), std::move(v)};
     co_return co_await commit(_state.next_id, std::move(change));
 }
 
-io::task<catalog_result<void>> catalog::drop_view(std::string db, std::string name, bool if_exists) {
+io::task<storage_result<void>> catalog::drop_view(std::string db, std::string name, bool if_exists) {
     auto hold = co_await _write_lock.lock();
     const database* d = find_database(db);
     if (d == nullptr || !d->views.contains(name)) {
         if (d != nullptr && name_taken(*d, name)) {
-            co_return make_error(catalog_errc::wrong_object_type, fmt::format("'{}.{}' is not VIEW", db, name));
+            co_return make_error(storage_errc::wrong_object_type, fmt::format("'{}.{}' is not VIEW", db, name));
         }
         if (if_exists) {
-            co_return catalog_result<void>{};
+            co_return storage_result<void>{};
         }
         if (d == nullptr) {
-            co_return make_error(catalog_errc::unknown_database, fmt::format("Unknown database '{}'", db));
+            co_return make_error(storage_errc::unknown_database, fmt::format("Unknown database '{}'", db));
         }
-        co_return make_error(catalog_errc::unknown_view, fmt::format("Unknown view '{}.{}'", db, name));
+        co_return make_error(storage_errc::unknown_view, fmt::format("Unknown view '{}.{}'", db, name));
     }
     ops::drop_view change{std::move(db), std::move(name)};
     co_return co_await commit(_state.next_id, std::move(change));
 }
 
-io::task<catalog_result<object_id>> catalog::create_materialized_view(std::string db, materialized_view mv,
+io::task<storage_result<object_id>> catalog::create_materialized_view(std::string db, materialized_view mv,
                                                                       bool if_not_exists) {
     auto hold = co_await _write_lock.lock();
     auto d = need_database(db);
     if (!d) {
         co_return d.error();
     }
-    if (auto e = check_name(name_kind::table, mv.name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::table, mv.name); !e) {
+        co_return e.error();
     }
     if (name_taken(**d, mv.name)) {
         if (if_not_exists) {
             co_return object_id{0};
         }
-        co_return make_error(catalog_errc::table_exists, fmt::format("Table '{}' already exists", mv.name));
+        co_return make_error(storage_errc::table_exists, fmt::format("Table '{}' already exists", mv.name));
     }
     if (mv.query_text.empty()) {
-        co_return make_error(catalog_errc::bad_definition, fmt::format("Materialized view '{}' has no query", mv.name));
+        co_return make_error(storage_errc::bad_definition, fmt::format("Materialized view '{}' has no query", mv.name));
     }
     if (mv.dist.buckets == 0) {
         mv.dist.buckets = default_buckets;
     }
     if (mv.dist.buckets < 1 || mv.dist.buckets > max_buckets) {
-        co_return make_error(catalog_errc::bad_definition,
+        co_return make_error(storage_errc::bad_definition,
                              fmt::format("Number of buckets should be between 1 and {}, got {}", max_buckets,
                                          mv.dist.buckets));
     }
     for (size_t i = 0; i < mv.columns.size(); ++i) {
-        if (auto e = check_name(name_kind::column, mv.columns[i].name)) {
-            co_return *e;
+        if (auto e = check_name(name_kind::column, mv.columns[i].name); !e) {
+            co_return e.error();
         }
         for (size_t j = 0; j < i; ++j) {
             if (iequals(mv.columns[i].name, mv.columns[j].name)) {
-                co_return make_error(catalog_errc::duplicate_column,
+                co_return make_error(storage_errc::duplicate_column,
                                      fmt::format("Duplicate column name '{}'", mv.columns[i].name));
             }
         }
@@ -148,7 +148,7 @@ io::task<catalog_result<object_id>> catalog::create_materialized_view(std::strin
         bool found = std::any_of(mv.columns.begin(), mv.columns.end(),
                                  [&](const column& c) { return iequals(c.name, name); });
         if (!mv.columns.empty() && !found) {
-            co_return make_error(catalog_errc::bad_definition,
+            co_return make_error(storage_errc::bad_definition,
                                  fmt::format("Distribution column '{}' is not a column of materialized view '{}'", name,
                                              mv.name));
         }
@@ -178,14 +178,14 @@ io::task<catalog_result<object_id>> catalog::create_materialized_view(std::strin
     co_return id;
 }
 
-io::task<catalog_result<void>> catalog::drop_materialized_view(std::string db, std::string name, bool if_exists) {
+io::task<storage_result<void>> catalog::drop_materialized_view(std::string db, std::string name, bool if_exists) {
     auto hold = co_await _write_lock.lock();
     const database* d = find_database(db);
     if (d == nullptr) {
         if (if_exists) {
-            co_return catalog_result<void>{};
+            co_return storage_result<void>{};
         }
-        co_return make_error(catalog_errc::unknown_database, fmt::format("Unknown database '{}'", db));
+        co_return make_error(storage_errc::unknown_database, fmt::format("Unknown database '{}'", db));
     }
     if (d->mvs.contains(name)) {
         ops::drop_mv change{std::move(db), std::move(name)};
@@ -199,34 +199,34 @@ io::task<catalog_result<void>> catalog::drop_materialized_view(std::string db, s
         }
     }
     if (name_taken(*d, name)) {
-        co_return make_error(catalog_errc::wrong_object_type, fmt::format("'{}.{}' is not MATERIALIZED VIEW", db, name));
+        co_return make_error(storage_errc::wrong_object_type, fmt::format("'{}.{}' is not MATERIALIZED VIEW", db, name));
     }
     if (if_exists) {
-        co_return catalog_result<void>{};
+        co_return storage_result<void>{};
     }
-    co_return make_error(catalog_errc::unknown_materialized_view,
+    co_return make_error(storage_errc::unknown_materialized_view,
                          fmt::format("Unknown materialized view '{}.{}'", db, name));
 }
 
-io::task<catalog_result<void>> catalog::set_materialized_view_active(std::string db, std::string name, bool active) {
+io::task<storage_result<void>> catalog::set_materialized_view_active(std::string db, std::string name, bool active) {
     auto hold = co_await _write_lock.lock();
     const materialized_view* mv = find_materialized_view(db, name);
     if (mv == nullptr) {
         if (auto d = need_database(db); !d) {
             co_return d.error();
         }
-        co_return make_error(catalog_errc::unknown_materialized_view,
+        co_return make_error(storage_errc::unknown_materialized_view,
                              fmt::format("Unknown materialized view '{}.{}'", db, name));
     }
     if (mv->active == active) {
-        co_return catalog_result<void>{};
+        co_return storage_result<void>{};
     }
     if (active) {
         for (const auto& base : mv->base_tables) {
             auto dot = base.find('.');
             const database* base_db = dot == std::string::npos ? nullptr : find_database(base.substr(0, dot));
             if (base_db == nullptr || !name_taken(*base_db, base.substr(dot + 1))) {
-                co_return make_error(catalog_errc::bad_definition,
+                co_return make_error(storage_errc::bad_definition,
                                      fmt::format("Can not activate materialized view '{}': base table '{}' does not "
                                                  "exist",
                                                  name, base));
@@ -238,18 +238,18 @@ io::task<catalog_result<void>> catalog::set_materialized_view_active(std::string
     co_return co_await commit(_state.next_id, std::move(change));
 }
 
-io::task<catalog_result<object_id>> catalog::create_function(std::string db, function fn, bool if_not_exists) {
+io::task<storage_result<object_id>> catalog::create_function(std::string db, function fn, bool if_not_exists) {
     auto hold = co_await _write_lock.lock();
     if (!db.empty()) {
         if (auto d = need_database(db); !d) {
             co_return d.error();
         }
     }
-    if (auto e = check_name(name_kind::function, fn.name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::function, fn.name); !e) {
+        co_return e.error();
     }
     if (fn.return_type.empty()) {
-        co_return make_error(catalog_errc::bad_definition, fmt::format("Function {} has no return type", fn.signature()));
+        co_return make_error(storage_errc::bad_definition, fmt::format("Function {} has no return type", fn.signature()));
     }
     if (fn.kind == function_kind::aggregate && fn.intermediate_type.empty()) {
         fn.intermediate_type = fn.return_type;
@@ -258,7 +258,7 @@ io::task<catalog_result<object_id>> catalog::create_function(std::string db, fun
         if (if_not_exists) {
             co_return object_id{0};
         }
-        co_return make_error(catalog_errc::function_exists, fmt::format("Function {} already exists", fn.signature()));
+        co_return make_error(storage_errc::function_exists, fmt::format("Function {} already exists", fn.signature()));
     }
     id_allocator ids(_state.next_id);
     fn.id = ids.take();
@@ -272,7 +272,7 @@ io::task<catalog_result<object_id>> catalog::create_function(std::string db, fun
     co_return id;
 }
 
-io::task<catalog_result<void>> catalog::drop_function(std::string db, std::string name,
+io::task<storage_result<void>> catalog::drop_function(std::string db, std::string name,
                                                       std::vector<std::string> arg_types, bool variadic,
                                                       bool if_exists) {
     auto hold = co_await _write_lock.lock();
@@ -284,29 +284,29 @@ io::task<catalog_result<void>> catalog::drop_function(std::string db, std::strin
     const function* fn = find_function(db, name, arg_types, variadic);
     if (fn == nullptr) {
         if (if_exists) {
-            co_return catalog_result<void>{};
+            co_return storage_result<void>{};
         }
         function wanted{0, name, arg_types, variadic};
-        co_return make_error(catalog_errc::unknown_function, fmt::format("Unknown function '{}'", wanted.signature()));
+        co_return make_error(storage_errc::unknown_function, fmt::format("Unknown function '{}'", wanted.signature()));
     }
     ops::drop_function change{std::move(db), fn->id};
     co_return co_await commit(_state.next_id, std::move(change));
 }
 
-io::task<catalog_result<object_id>> catalog::create_external_catalog(std::string name, std::string comment,
+io::task<storage_result<object_id>> catalog::create_external_catalog(std::string name, std::string comment,
                                                                      properties props, bool if_not_exists) {
     auto hold = co_await _write_lock.lock();
-    if (auto e = check_name(name_kind::catalog, name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::catalog, name); !e) {
+        co_return e.error();
     }
     if (name == default_catalog_name || find_external_catalog(name) != nullptr) {
         if (if_not_exists) {
             co_return object_id{0};
         }
-        co_return make_error(catalog_errc::catalog_exists, fmt::format("Can't create catalog '{}'; catalog exists", name));
+        co_return make_error(storage_errc::catalog_exists, fmt::format("Can't create catalog '{}'; catalog exists", name));
     }
     if (!find_property(props, "type")) {
-        co_return make_error(catalog_errc::bad_definition,
+        co_return make_error(storage_errc::bad_definition,
                              fmt::format("Missing property 'type' for external catalog '{}'", name));
     }
     id_allocator ids(_state.next_id);
@@ -320,16 +320,16 @@ io::task<catalog_result<object_id>> catalog::create_external_catalog(std::string
     co_return id;
 }
 
-io::task<catalog_result<void>> catalog::drop_external_catalog(std::string name, bool if_exists) {
+io::task<storage_result<void>> catalog::drop_external_catalog(std::string name, bool if_exists) {
     auto hold = co_await _write_lock.lock();
     if (name == default_catalog_name) {
-        co_return make_error(catalog_errc::not_allowed, "Can't drop the default catalog");
+        co_return make_error(storage_errc::not_allowed, "Can't drop the default catalog");
     }
     if (find_external_catalog(name) == nullptr) {
         if (if_exists) {
-            co_return catalog_result<void>{};
+            co_return storage_result<void>{};
         }
-        co_return make_error(catalog_errc::unknown_catalog, fmt::format("Unknown catalog '{}'", name));
+        co_return make_error(storage_errc::unknown_catalog, fmt::format("Unknown catalog '{}'", name));
     }
     ops::drop_catalog change{std::move(name)};
     co_return co_await commit(_state.next_id, std::move(change));

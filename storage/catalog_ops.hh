@@ -5,6 +5,7 @@
 
 #include "storage/catalog_state.hh"
 #include "storage/catalog_types.hh"
+#include "storage/error.hh"
 
 #include <optional>
 #include <string>
@@ -207,21 +208,20 @@ struct removed_data {
 };
 
 /// Applies `entry` to `state`: the one function both the live path (after the record is durable)
-/// and replay use. Returns a description when the record does not fit the state, which means
-/// the metadata is damaged or a bug let an invalid change through. When `removed` is given, the
-/// files and tablets the change dropped are added to it.
-std::optional<std::string> apply_entry(catalog_state& state, const journal_entry& entry,
-                                       removed_data* removed = nullptr);
+/// and replay use. Fails with corrupt_metadata describing why when the record does not fit the
+/// state, which means the metadata is damaged or a bug let an invalid change through. When
+/// `removed` is given, the files and tablets the change dropped are added to it.
+storage_result<void> apply_entry(catalog_state& state, const journal_entry& entry, removed_data* removed = nullptr);
 
 /// JSON text of a record and of a whole state (the image body), and back. Decoding failures
 /// are corrupt_metadata errors.
 std::string encode_entry(const journal_entry& entry);
-std::optional<journal_entry> decode_entry(std::string_view payload, std::string& error);
+storage_result<journal_entry> decode_entry(std::string_view payload);
 std::string encode_state(const catalog_state& state);
 /// BACKUP's meta object: the definitions of the chosen objects (`objects`, a database holding
 /// only them, partitions trimmed to the chosen ones) and of external catalogs, in the image's
 /// JSON form with a format number of its own.
 std::string encode_backup_meta(const database& objects, const std::vector<external_catalog>& catalogs);
-std::optional<catalog_state> decode_state(std::string_view payload, std::string& error);
+storage_result<catalog_state> decode_state(std::string_view payload);
 
 }  // namespace tv::storage

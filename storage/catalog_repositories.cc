@@ -9,14 +9,14 @@
 
 namespace tv::storage {
 
-io::task<catalog_result<object_id>> catalog::create_repository(repository r) {
+io::task<storage_result<object_id>> catalog::create_repository(repository r) {
     auto hold = co_await _write_lock.lock();
-    if (auto e = check_name(name_kind::repository, r.name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::repository, r.name); !e) {
+        co_return e.error();
     }
     if (find_repository(r.name) != nullptr) {
         // StarRocks' words (RepositoryMgr), grammar included.
-        co_return make_error(catalog_errc::repository_exists,
+        co_return make_error(storage_errc::repository_exists,
                              fmt::format("repository with same name already exist: {}", r.name));
     }
     if (r.create_time_ms <= 0) {
@@ -35,10 +35,10 @@ io::task<catalog_result<object_id>> catalog::create_repository(repository r) {
     co_return id;
 }
 
-io::task<catalog_result<void>> catalog::drop_repository(std::string name) {
+io::task<storage_result<void>> catalog::drop_repository(std::string name) {
     auto hold = co_await _write_lock.lock();
     if (find_repository(name) == nullptr) {
-        co_return make_error(catalog_errc::unknown_repository, fmt::format("Repository [{}] does not exist", name));
+        co_return make_error(storage_errc::unknown_repository, fmt::format("Repository [{}] does not exist", name));
     }
     ops::drop_repository change{std::move(name)};
     co_return co_await commit(_state.next_id, std::move(change));

@@ -8,16 +8,16 @@
 
 namespace tv::storage {
 
-io::task<catalog_result<object_id>> catalog::create_database(std::string name, properties props, bool if_not_exists) {
+io::task<storage_result<object_id>> catalog::create_database(std::string name, properties props, bool if_not_exists) {
     auto hold = co_await _write_lock.lock();
-    if (auto e = check_name(name_kind::database, name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::database, name); !e) {
+        co_return e.error();
     }
     if (find_database(name) != nullptr) {
         if (if_not_exists) {
             co_return object_id{0};
         }
-        co_return make_error(catalog_errc::database_exists,
+        co_return make_error(storage_errc::database_exists,
                              fmt::format("Can't create database '{}'; database exists", name));
     }
     id_allocator ids(_state.next_id);
@@ -34,20 +34,20 @@ io::task<catalog_result<object_id>> catalog::create_database(std::string name, p
     co_return id;
 }
 
-io::task<catalog_result<void>> catalog::drop_database(std::string name, bool if_exists) {
+io::task<storage_result<void>> catalog::drop_database(std::string name, bool if_exists) {
     auto hold = co_await _write_lock.lock();
     if (find_database(name) == nullptr) {
         if (if_exists) {
-            co_return catalog_result<void>{};
+            co_return storage_result<void>{};
         }
-        co_return make_error(catalog_errc::unknown_database,
+        co_return make_error(storage_errc::unknown_database,
                              fmt::format("Can't drop database '{}'; database doesn't exist", name));
     }
     ops::drop_database change{std::move(name)};
     co_return co_await commit(_state.next_id, std::move(change));
 }
 
-io::task<catalog_result<object_id>> catalog::create_table(std::string db, table_definition def, bool if_not_exists) {
+io::task<storage_result<object_id>> catalog::create_table(std::string db, table_definition def, bool if_not_exists) {
     auto hold = co_await _write_lock.lock();
     auto d = need_database(db);
     if (!d) {
@@ -57,7 +57,7 @@ io::task<catalog_result<object_id>> catalog::create_table(std::string db, table_
         if (if_not_exists) {
             co_return object_id{0};
         }
-        co_return make_error(catalog_errc::table_exists, fmt::format("Table '{}' already exists", def.name));
+        co_return make_error(storage_errc::table_exists, fmt::format("Table '{}' already exists", def.name));
     }
     id_allocator ids(_state.next_id);
     auto t = build_table(def, ids);
@@ -73,26 +73,26 @@ io::task<catalog_result<object_id>> catalog::create_table(std::string db, table_
     co_return id;
 }
 
-io::task<catalog_result<void>> catalog::drop_table(std::string db, std::string name, bool if_exists) {
+io::task<storage_result<void>> catalog::drop_table(std::string db, std::string name, bool if_exists) {
     auto hold = co_await _write_lock.lock();
     const database* d = find_database(db);
     if (d == nullptr || !d->tables.contains(name)) {
         if (d != nullptr && (d->views.contains(name) || d->mvs.contains(name))) {
-            co_return make_error(catalog_errc::wrong_object_type, fmt::format("'{}.{}' is not BASE TABLE", db, name));
+            co_return make_error(storage_errc::wrong_object_type, fmt::format("'{}.{}' is not BASE TABLE", db, name));
         }
         if (if_exists) {
-            co_return catalog_result<void>{};
+            co_return storage_result<void>{};
         }
         if (d == nullptr) {
-            co_return make_error(catalog_errc::unknown_database, fmt::format("Unknown database '{}'", db));
+            co_return make_error(storage_errc::unknown_database, fmt::format("Unknown database '{}'", db));
         }
-        co_return make_error(catalog_errc::unknown_table, fmt::format("Unknown table '{}.{}'", db, name));
+        co_return make_error(storage_errc::unknown_table, fmt::format("Unknown table '{}.{}'", db, name));
     }
     ops::drop_table change{std::move(db), std::move(name)};
     co_return co_await commit(_state.next_id, std::move(change));
 }
 
-io::task<catalog_result<object_id>> catalog::add_partition(std::string db, std::string table, partition_desc desc,
+io::task<storage_result<object_id>> catalog::add_partition(std::string db, std::string table, partition_desc desc,
                                                            bool if_not_exists) {
     auto hold = co_await _write_lock.lock();
     auto t = need_table(db, table);
@@ -116,7 +116,7 @@ io::task<catalog_result<object_id>> catalog::add_partition(std::string db, std::
     co_return id;
 }
 
-io::task<catalog_result<void>> catalog::drop_partition(std::string db, std::string table, std::string name,
+io::task<storage_result<void>> catalog::drop_partition(std::string db, std::string table, std::string name,
                                                        bool if_exists) {
     auto hold = co_await _write_lock.lock();
     auto t = need_table(db, table);
@@ -124,21 +124,21 @@ io::task<catalog_result<void>> catalog::drop_partition(std::string db, std::stri
         co_return t.error();
     }
     if ((*t)->partitioning.kind == partition_kind::none) {
-        co_return make_error(catalog_errc::bad_definition,
+        co_return make_error(storage_errc::bad_definition,
                              fmt::format("Table '{}' is not partitioned: its one partition can not be dropped", table));
     }
     const partition* p = (*t)->find_partition(name);
     if (p == nullptr) {
         if (if_exists) {
-            co_return catalog_result<void>{};
+            co_return storage_result<void>{};
         }
-        co_return make_error(catalog_errc::unknown_partition, fmt::format("Partition {} does not exist", name));
+        co_return make_error(storage_errc::unknown_partition, fmt::format("Partition {} does not exist", name));
     }
     ops::drop_partition change{std::move(db), std::move(table), p->name};
     co_return co_await commit(_state.next_id, std::move(change));
 }
 
-io::task<catalog_result<void>> catalog::truncate_table(std::string db, std::string table,
+io::task<storage_result<void>> catalog::truncate_table(std::string db, std::string table,
                                                        std::vector<std::string> partitions) {
     auto hold = co_await _write_lock.lock();
     auto t = need_table(db, table);
@@ -155,7 +155,7 @@ io::task<catalog_result<void>> catalog::truncate_table(std::string db, std::stri
     for (const auto& name : partitions) {
         const partition* p = (*t)->find_partition(name);
         if (p == nullptr) {
-            co_return make_error(catalog_errc::unknown_partition, fmt::format("Partition {} does not exist", name));
+            co_return make_error(storage_errc::unknown_partition, fmt::format("Partition {} does not exist", name));
         }
         if (std::none_of(fresh.begin(), fresh.end(), [&](const partition& f) { return f.name == p->name; })) {
             fresh.push_back(renew_partition(*p, ids));
@@ -165,7 +165,7 @@ io::task<catalog_result<void>> catalog::truncate_table(std::string db, std::stri
     co_return co_await commit(ids.next(), std::move(change));
 }
 
-io::task<catalog_result<object_id>> catalog::create_sync_materialized_view(std::string db, std::string table,
+io::task<storage_result<object_id>> catalog::create_sync_materialized_view(std::string db, std::string table,
                                                                            std::string name, std::string query_text,
                                                                            std::vector<column> columns,
                                                                            bool if_not_exists) {
@@ -174,17 +174,17 @@ io::task<catalog_result<object_id>> catalog::create_sync_materialized_view(std::
     if (!t) {
         co_return t.error();
     }
-    if (auto e = check_name(name_kind::table, name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::table, name); !e) {
+        co_return e.error();
     }
     if (name_taken(*find_database(db), name)) {
         if (if_not_exists) {
             co_return object_id{0};
         }
-        co_return make_error(catalog_errc::table_exists, fmt::format("Materialized view '{}' already exists", name));
+        co_return make_error(storage_errc::table_exists, fmt::format("Materialized view '{}' already exists", name));
     }
-    if (auto e = check_index_columns(**t, columns)) {
-        co_return *e;
+    if (auto e = check_index_columns(**t, columns); !e) {
+        co_return e.error();
     }
     id_allocator ids(_state.next_id);
     ops::create_index op{db, table, materialized_index{ids.take(), std::move(name), std::move(query_text),

@@ -63,6 +63,10 @@ std::string_view canonical_name(type_kind k) {
     return "?";
 }
 
+storage_error bad_type(std::string why) {
+    return make_error(storage_errc::bad_definition, std::move(why));
+}
+
 }  // namespace
 
 std::optional<std::string_view> find_property(const properties& props, std::string_view key) {
@@ -83,32 +87,28 @@ std::string column_type::to_sql() const {
     }
 }
 
-std::optional<column_type> column_type::from_name(std::string_view name, std::span<const int> params,
-                                                  std::string& error) {
+storage_result<column_type> column_type::from_name(std::string_view name, std::span<const int> params) {
     std::string wanted = ascii_upper(name);
     auto it = std::find_if(type_names.begin(), type_names.end(), [&](const type_name& t) { return t.name == wanted; });
     if (it == type_names.end()) {
-        error = fmt::format("Unknown data type '{}'", name);
-        return std::nullopt;
+        return bad_type(fmt::format("Unknown data type '{}'", name));
     }
     column_type t;
     t.kind = it->kind;
     switch (t.kind) {
     case type_kind::decimal: {
         if (params.size() > 2) {
-            error = fmt::format("Too many parameters for type {}", wanted);
-            return std::nullopt;
+            return bad_type(fmt::format("Too many parameters for type {}", wanted));
         }
         t.precision = params.empty() ? std::min(default_decimal_precision, it->decimal_max_precision) : params[0];
         t.scale = params.size() == 2 ? params[1] : 0;
         if (t.precision < 1 || t.precision > it->decimal_max_precision) {
-            error = fmt::format("DECIMAL's precision should range from 1 to {}, got {}", it->decimal_max_precision,
-                                t.precision);
-            return std::nullopt;
+            return bad_type(fmt::format("DECIMAL's precision should range from 1 to {}, got {}",
+                                        it->decimal_max_precision, t.precision));
         }
         if (t.scale < 0 || t.scale > t.precision) {
-            error = fmt::format("DECIMAL's scale should range from 0 to precision {}, got {}", t.precision, t.scale);
-            return std::nullopt;
+            return bad_type(
+                fmt::format("DECIMAL's scale should range from 0 to precision {}, got {}", t.precision, t.scale));
         }
         return t;
     }
@@ -116,13 +116,12 @@ std::optional<column_type> column_type::from_name(std::string_view name, std::sp
     case type_kind::varchar: {
         int limit = t.kind == type_kind::char_ ? max_char_length : max_varchar_length;
         if (params.size() > 1) {
-            error = fmt::format("Too many parameters for type {}", wanted);
-            return std::nullopt;
+            return bad_type(fmt::format("Too many parameters for type {}", wanted));
         }
         t.length = params.empty() ? 1 : params[0];
         if (t.length < 1 || t.length > limit) {
-            error = fmt::format("{} length should range from 1 to {}, got {}", canonical_name(t.kind), limit, t.length);
-            return std::nullopt;
+            return bad_type(fmt::format("{} length should range from 1 to {}, got {}", canonical_name(t.kind), limit,
+                                        t.length));
         }
         return t;
     }
@@ -133,28 +132,25 @@ std::optional<column_type> column_type::from_name(std::string_view name, std::sp
     case type_kind::largeint:
         // INT(11): MySQL's display width, which clients still send; it changes nothing.
         if (params.size() > 1) {
-            error = fmt::format("Too many parameters for type {}", wanted);
-            return std::nullopt;
+            return bad_type(fmt::format("Too many parameters for type {}", wanted));
         }
         return t;
     default:
         if (!params.empty()) {
-            error = fmt::format("Type {} takes no parameters", wanted);
-            return std::nullopt;
+            return bad_type(fmt::format("Type {} takes no parameters", wanted));
         }
         return t;
     }
 }
 
-std::optional<column_type> column_type::from_sql(std::string_view text, std::string& error) {
+storage_result<column_type> column_type::from_sql(std::string_view text) {
     auto open = text.find('(');
     std::string_view name = text.substr(0, open);
     std::vector<int> params;
     if (open != std::string_view::npos) {
         auto close = text.rfind(')');
         if (close == std::string_view::npos || close < open) {
-            error = fmt::format("Malformed type '{}'", text);
-            return std::nullopt;
+            return bad_type(fmt::format("Malformed type '{}'", text));
         }
         std::string_view inside = text.substr(open + 1, close - open - 1);
         while (!inside.empty()) {
@@ -167,14 +163,13 @@ std::optional<column_type> column_type::from_sql(std::string_view text, std::str
             int value = 0;
             auto [end, ec] = std::from_chars(inside.data(), inside.data() + inside.size(), value);
             if (ec != std::errc{}) {
-                error = fmt::format("Malformed type '{}'", text);
-                return std::nullopt;
+                return bad_type(fmt::format("Malformed type '{}'", text));
             }
             params.push_back(value);
             inside.remove_prefix(static_cast<size_t>(end - inside.data()));
         }
     }
-    return from_name(name, params, error);
+    return from_name(name, params);
 }
 
 bool column_type::is_integer() const {

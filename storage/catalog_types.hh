@@ -3,6 +3,8 @@
 // views, functions, external catalogs, databases and users. No behaviour beyond small helpers.
 #pragma once
 
+#include "storage/error.hh"
+
 #include <compare>
 #include <cstdint>
 #include <map>
@@ -42,11 +44,10 @@ struct column_type {
     std::string to_sql() const;
 
     /// Resolves a type as written ("int", "DECIMAL64", "varchar") with its parenthesised numbers.
-    /// Fills `error` and returns nullopt for an unknown name or out-of-range parameters.
-    static std::optional<column_type> from_name(std::string_view name, std::span<const int> params,
-                                                std::string& error);
+    /// Fails with bad_definition for an unknown name or out-of-range parameters.
+    static storage_result<column_type> from_name(std::string_view name, std::span<const int> params);
     /// Parses to_sql()'s output back ("DECIMAL(10, 2)"); used by the metadata codec.
-    static std::optional<column_type> from_sql(std::string_view text, std::string& error);
+    static storage_result<column_type> from_sql(std::string_view text);
 
     bool is_integer() const;  // TINYINT..LARGEINT
     bool is_string() const;   // CHAR, VARCHAR, STRING

@@ -15,14 +15,14 @@ std::string identity(std::string_view name, std::string_view host) {
     return fmt::format("'{}'@'{}'", name, host);
 }
 
-std::optional<catalog_error> normalize_hash(std::string& hash) {
+storage_result<void> normalize_hash(std::string& hash) {
     if (!is_native_password_hash(hash)) {
-        return make_error(catalog_errc::bad_definition,
+        return make_error(storage_errc::bad_definition,
                           "The password hash doesn't have the expected format. Check if the correct password "
                           "algorithm is being used with the PASSWORD() function.");
     }
     std::transform(hash.begin(), hash.end(), hash.begin(), [](unsigned char c) { return std::toupper(c); });
-    return std::nullopt;
+    return {};
 }
 
 bool known_role(std::string_view role) {
@@ -31,38 +31,38 @@ bool known_role(std::string_view role) {
 
 }  // namespace
 
-std::optional<catalog_error> catalog::check_user_target(std::string_view name, std::string_view host,
-                                                        std::string_view operation) const {
+storage_result<void> catalog::check_user_target(std::string_view name, std::string_view host,
+                                                std::string_view operation) const {
     if (name == _root.name) {
-        return make_error(catalog_errc::not_allowed,
+        return make_error(storage_errc::not_allowed,
                           fmt::format("Operation {} failed for {}: root is built in and has every privilege", operation,
                                       identity(name, host)));
     }
     if (find_user(name, host) == nullptr) {
-        return make_error(catalog_errc::unknown_user,
+        return make_error(storage_errc::unknown_user,
                           fmt::format("Operation {} failed for {}", operation, identity(name, host)));
     }
-    return std::nullopt;
+    return {};
 }
 
-io::task<catalog_result<void>> catalog::create_user(std::string name, std::string host, std::string password_hash,
+io::task<storage_result<void>> catalog::create_user(std::string name, std::string host, std::string password_hash,
                                                     bool if_not_exists) {
     auto hold = co_await _write_lock.lock();
-    if (auto e = check_name(name_kind::user, name)) {
-        co_return *e;
+    if (auto e = check_name(name_kind::user, name); !e) {
+        co_return e.error();
     }
     if (host.empty()) {
         host = "%";
     }
     if (name == _root.name || find_user(name, host) != nullptr) {
         if (if_not_exists && name != _root.name) {
-            co_return catalog_result<void>{};
+            co_return storage_result<void>{};
         }
-        co_return make_error(catalog_errc::user_exists,
+        co_return make_error(storage_errc::user_exists,
                              fmt::format("Operation CREATE USER failed for {}", identity(name, host)));
     }
-    if (auto e = normalize_hash(password_hash)) {
-        co_return *e;
+    if (auto e = normalize_hash(password_hash); !e) {
+        co_return e.error();
     }
     user u;
     u.name = std::move(name);
@@ -72,70 +72,70 @@ io::task<catalog_result<void>> catalog::create_user(std::string name, std::strin
     co_return co_await commit(_state.next_id, std::move(change));
 }
 
-io::task<catalog_result<void>> catalog::drop_user(std::string name, std::string host, bool if_exists) {
+io::task<storage_result<void>> catalog::drop_user(std::string name, std::string host, bool if_exists) {
     auto hold = co_await _write_lock.lock();
     if (host.empty()) {
         host = "%";
     }
     if (name == _root.name) {
-        co_return make_error(catalog_errc::not_allowed,
+        co_return make_error(storage_errc::not_allowed,
                              fmt::format("Operation DROP USER failed for {}: root can not be dropped",
                                          identity(name, host)));
     }
     if (find_user(name, host) == nullptr) {
         if (if_exists) {
-            co_return catalog_result<void>{};
+            co_return storage_result<void>{};
         }
-        co_return make_error(catalog_errc::unknown_user,
+        co_return make_error(storage_errc::unknown_user,
                              fmt::format("Operation DROP USER failed for {}", identity(name, host)));
     }
     ops::drop_user change{std::move(name), std::move(host)};
     co_return co_await commit(_state.next_id, std::move(change));
 }
 
-io::task<catalog_result<void>> catalog::set_password(std::string name, std::string host, std::string password_hash) {
+io::task<storage_result<void>> catalog::set_password(std::string name, std::string host, std::string password_hash) {
     auto hold = co_await _write_lock.lock();
     if (host.empty()) {
         host = "%";
     }
     if (name == _root.name) {
-        co_return make_error(catalog_errc::not_allowed,
+        co_return make_error(storage_errc::not_allowed,
                              "root's password is set by the root_password configuration key");
     }
     if (find_user(name, host) == nullptr) {
-        co_return make_error(catalog_errc::unknown_user, "Can't find any matching row in the user table");
+        co_return make_error(storage_errc::unknown_user, "Can't find any matching row in the user table");
     }
-    if (auto e = normalize_hash(password_hash)) {
-        co_return *e;
+    if (auto e = normalize_hash(password_hash); !e) {
+        co_return e.error();
     }
     ops::set_password change{std::move(name), std::move(host), std::move(password_hash)};
     co_return co_await commit(_state.next_id, std::move(change));
 }
 
-io::task<catalog_result<void>> catalog::grant_roles(std::string name, std::string host, std::vector<std::string> roles) {
+io::task<storage_result<void>> catalog::grant_roles(std::string name, std::string host, std::vector<std::string> roles) {
     return change_roles(std::move(name), std::move(host), std::move(roles), true);
 }
 
-io::task<catalog_result<void>> catalog::revoke_roles(std::string name, std::string host,
+io::task<storage_result<void>> catalog::revoke_roles(std::string name, std::string host,
                                                      std::vector<std::string> roles) {
     return change_roles(std::move(name), std::move(host), std::move(roles), false);
 }
 
-io::task<catalog_result<void>> catalog::change_roles(std::string name, std::string host, std::vector<std::string> roles,
+io::task<storage_result<void>> catalog::change_roles(std::string name, std::string host, std::vector<std::string> roles,
                                                      bool grant) {
     auto hold = co_await _write_lock.lock();
     if (host.empty()) {
         host = "%";
     }
-    if (auto e = check_user_target(name, host, grant ? "GRANT" : "REVOKE")) {
-        co_return *e;
+    if (auto e = check_user_target(name, host, grant ? "GRANT" : "REVOKE"); !e) {
+        co_return e.error();
     }
     const user* u = find_user(name, host);
     std::vector<std::string> changed;
     for (auto& role : roles) {
         std::transform(role.begin(), role.end(), role.begin(), [](unsigned char c) { return std::tolower(c); });
         if (!known_role(role)) {
-            co_return make_error(catalog_errc::unknown_role,
+            co_return make_error(storage_errc::unknown_role,
                                  fmt::format("Role '{}' does not exist; the roles are {} and {}", role, role_db_admin,
                                              role_user_admin));
         }
@@ -144,47 +144,47 @@ io::task<catalog_result<void>> catalog::change_roles(std::string name, std::stri
         }
     }
     if (changed.empty()) {
-        co_return catalog_result<void>{};  // already so: nothing to journal
+        co_return storage_result<void>{};  // already so: nothing to journal
     }
     ops::change_roles change{std::move(name), std::move(host), grant, std::move(changed)};
     co_return co_await commit(_state.next_id, std::move(change));
 }
 
-io::task<catalog_result<void>> catalog::grant_privileges(std::string name, std::string host,
+io::task<storage_result<void>> catalog::grant_privileges(std::string name, std::string host,
                                                          std::vector<privilege> privs, std::string db,
                                                          std::string table) {
     return change_privileges(std::move(name), std::move(host), std::move(privs), std::move(db), std::move(table), true);
 }
 
-io::task<catalog_result<void>> catalog::revoke_privileges(std::string name, std::string host,
+io::task<storage_result<void>> catalog::revoke_privileges(std::string name, std::string host,
                                                           std::vector<privilege> privs, std::string db,
                                                           std::string table) {
     return change_privileges(std::move(name), std::move(host), std::move(privs), std::move(db), std::move(table), false);
 }
 
-io::task<catalog_result<void>> catalog::change_privileges(std::string name, std::string host,
+io::task<storage_result<void>> catalog::change_privileges(std::string name, std::string host,
                                                           std::vector<privilege> privs, std::string db,
                                                           std::string table, bool grant) {
     auto hold = co_await _write_lock.lock();
     if (host.empty()) {
         host = "%";
     }
-    if (auto e = check_user_target(name, host, grant ? "GRANT" : "REVOKE")) {
-        co_return *e;
+    if (auto e = check_user_target(name, host, grant ? "GRANT" : "REVOKE"); !e) {
+        co_return e.error();
     }
     if (privs.empty()) {
-        co_return make_error(catalog_errc::bad_definition, "No privilege named");
+        co_return make_error(storage_errc::bad_definition, "No privilege named");
     }
     if (db == "*" && table != "*") {
-        co_return make_error(catalog_errc::bad_definition, "A table privilege needs a database: use db.table or *.*");
+        co_return make_error(storage_errc::bad_definition, "A table privilege needs a database: use db.table or *.*");
     }
     if (grant && db != "*") {
         const database* d = find_database(db);
         if (d == nullptr) {
-            co_return make_error(catalog_errc::unknown_database, fmt::format("Unknown database '{}'", db));
+            co_return make_error(storage_errc::unknown_database, fmt::format("Unknown database '{}'", db));
         }
         if (table != "*" && !d->tables.contains(table) && !d->views.contains(table) && !d->mvs.contains(table)) {
-            co_return make_error(catalog_errc::unknown_table, fmt::format("Unknown table '{}.{}'", db, table));
+            co_return make_error(storage_errc::unknown_table, fmt::format("Unknown table '{}.{}'", db, table));
         }
     }
     const user* u = find_user(name, host);
@@ -193,7 +193,7 @@ io::task<catalog_result<void>> catalog::change_privileges(std::string name, std:
         table_grant g{p, db, table};
         bool held = u->grants.contains(g);
         if (!grant && !held) {
-            co_return make_error(catalog_errc::no_such_grant,
+            co_return make_error(storage_errc::no_such_grant,
                                  fmt::format("There is no such grant defined for user '{}' on host '{}' on table '{}'",
                                              name, host, table == "*" ? db + ".*" : table));
         }
@@ -202,7 +202,7 @@ io::task<catalog_result<void>> catalog::change_privileges(std::string name, std:
         }
     }
     if (changed.empty()) {
-        co_return catalog_result<void>{};
+        co_return storage_result<void>{};
     }
     ops::change_grants change{std::move(name), std::move(host), grant, std::move(changed)};
     co_return co_await commit(_state.next_id, std::move(change));

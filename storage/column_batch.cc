@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// column_batch and column_vector: typed appends, reads and adoption of decoded columns.
+// column_batch and column_vector: typed appends, reads and adoption of decoded columns. Decoded
+// parts are checked and refused with corrupt_data; the std::invalid_argument throws left are
+// for callers passing mismatched parts of their own making, never for data from a file or a user.
 #include "storage/column_batch.hh"
 
 #include <fmt/format.h>
@@ -68,13 +70,26 @@ size_t index_of(physical_type p) {
     return static_cast<size_t>(p);
 }
 
-void check_nulls(bool nullable, size_t rows, const std::vector<uint8_t>& nulls) {
+storage_error corrupt(std::string message) {
+    return storage_error{storage_errc::corrupt_data, std::move(message)};
+}
+
+storage_result<void> check_nulls(bool nullable, size_t rows, const std::vector<uint8_t>& nulls) {
     if (!nullable && !nulls.empty()) {
-        throw std::invalid_argument("null flags given for a column that is not nullable");
+        return corrupt("null flags given for a column that is not nullable");
     }
     if (nullable && nulls.size() != rows) {
-        throw std::invalid_argument(fmt::format("{} null flags for {} rows", nulls.size(), rows));
+        return corrupt(fmt::format("{} null flags for {} rows", nulls.size(), rows));
     }
+    return {};
+}
+
+/// from_values / from_strings: our own parts, so a failed check is a bug in the caller.
+column_vector trusted(storage_result<column_vector> checked) {
+    if (!checked) {
+        throw std::invalid_argument(checked.error().message);
+    }
+    return std::move(*checked);
 }
 
 }  // namespace
@@ -94,12 +109,15 @@ column_vector::column_vector(physical_type type, bool nullable) : _type(type), _
 }
 
 template <class T>
-column_vector column_vector::from_values(bool nullable, std::vector<T> values, std::vector<uint8_t> nulls) {
-    check_nulls(nullable, values.size(), nulls);
+storage_result<column_vector> column_vector::decode_values(bool nullable, std::vector<T> values,
+                                                           std::vector<uint8_t> nulls) {
+    if (auto checked = check_nulls(nullable, values.size(), nulls); !checked) {
+        return checked.error();
+    }
     physical_type type = physical_type::boolean;
     if constexpr (std::is_same_v<T, uint8_t>) {
         if (std::any_of(values.begin(), values.end(), [](uint8_t b) { return b > 1; })) {
-            throw std::invalid_argument("a boolean value other than 0 or 1");
+            return corrupt("a boolean value other than 0 or 1");
         }
     } else if constexpr (std::is_same_v<T, int8_t>) {
         type = physical_type::int8;
@@ -121,7 +139,7 @@ column_vector column_vector::from_values(bool nullable, std::vector<T> values, s
     size_t null_count = 0;
     for (size_t row = 0; row < nulls.size(); ++row) {
         if (nulls[row] > 1) {
-            throw std::invalid_argument("a null flag other than 0 or 1");
+            return corrupt("a null flag other than 0 or 1");
         }
         null_count += nulls[row];
     }
@@ -130,6 +148,20 @@ column_vector column_vector::from_values(bool nullable, std::vector<T> values, s
     out._null_count = null_count;
     return out;
 }
+
+template <class T>
+column_vector column_vector::from_values(bool nullable, std::vector<T> values, std::vector<uint8_t> nulls) {
+    return trusted(decode_values<T>(nullable, std::move(values), std::move(nulls)));
+}
+
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<uint8_t>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<int8_t>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<int16_t>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<int32_t>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<int64_t>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<int128>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<float>, std::vector<uint8_t>);
+template storage_result<column_vector> column_vector::decode_values(bool, std::vector<double>, std::vector<uint8_t>);
 
 template column_vector column_vector::from_values(bool, std::vector<uint8_t>, std::vector<uint8_t>);
 template column_vector column_vector::from_values(bool, std::vector<int8_t>, std::vector<uint8_t>);
@@ -140,24 +172,26 @@ template column_vector column_vector::from_values(bool, std::vector<int128>, std
 template column_vector column_vector::from_values(bool, std::vector<float>, std::vector<uint8_t>);
 template column_vector column_vector::from_values(bool, std::vector<double>, std::vector<uint8_t>);
 
-column_vector column_vector::from_strings(bool nullable, std::vector<uint64_t> offsets, std::string bytes,
-                                          std::vector<uint8_t> nulls) {
+storage_result<column_vector> column_vector::decode_strings(bool nullable, std::vector<uint64_t> offsets,
+                                                            std::string bytes, std::vector<uint8_t> nulls) {
     if (offsets.empty() || offsets.front() != 0 || offsets.back() != bytes.size()) {
-        throw std::invalid_argument("string offsets do not start at 0 and end at the byte count");
+        return corrupt("string offsets do not start at 0 and end at the byte count");
     }
     if (!std::is_sorted(offsets.begin(), offsets.end())) {
-        throw std::invalid_argument("string offsets decrease");
+        return corrupt("string offsets decrease");
     }
     size_t rows = offsets.size() - 1;
-    check_nulls(nullable, rows, nulls);
+    if (auto checked = check_nulls(nullable, rows, nulls); !checked) {
+        return checked.error();
+    }
     column_vector out(physical_type::bytes, nullable);
     size_t null_count = 0;
     for (size_t row = 0; row < nulls.size(); ++row) {
         if (nulls[row] > 1) {
-            throw std::invalid_argument("a null flag other than 0 or 1");
+            return corrupt("a null flag other than 0 or 1");
         }
         if (nulls[row] != 0 && offsets[row + 1] != offsets[row]) {
-            throw std::invalid_argument("a NULL string slot holds bytes");
+            return corrupt("a NULL string slot holds bytes");
         }
         null_count += nulls[row];
     }
@@ -167,6 +201,11 @@ column_vector column_vector::from_strings(bool nullable, std::vector<uint64_t> o
     out._nulls = std::move(nulls);
     out._null_count = null_count;
     return out;
+}
+
+column_vector column_vector::from_strings(bool nullable, std::vector<uint64_t> offsets, std::string bytes,
+                                          std::vector<uint8_t> nulls) {
+    return trusted(decode_strings(nullable, std::move(offsets), std::move(bytes), std::move(nulls)));
 }
 
 size_t column_vector::size() const {
@@ -453,20 +492,38 @@ column_batch::column_batch(std::vector<column_desc> schema) : _schema(std::move(
     }
 }
 
+storage_result<void> column_batch::check_fit(const std::vector<column_desc>& schema,
+                                             const std::vector<column_vector>& columns) {
+    if (schema.size() != columns.size()) {
+        return corrupt(fmt::format("{} columns for a schema of {}", columns.size(), schema.size()));
+    }
+    for (size_t i = 0; i < columns.size(); ++i) {
+        if (columns[i].type() != physical_of(schema[i].type.kind) || columns[i].nullable() != schema[i].nullable) {
+            return corrupt(fmt::format("column {} does not match its schema", schema[i].name));
+        }
+        if (columns[i].size() != columns[0].size()) {
+            return corrupt(fmt::format("column {} has {} rows, column {} has {}", schema[i].name, columns[i].size(),
+                                       schema[0].name, columns[0].size()));
+        }
+    }
+    return {};
+}
+
 column_batch::column_batch(std::vector<column_desc> schema, std::vector<column_vector> columns)
     : _schema(std::move(schema)), _columns(std::move(columns)) {
-    if (_schema.size() != _columns.size()) {
-        throw std::invalid_argument(fmt::format("{} columns for a schema of {}", _columns.size(), _schema.size()));
+    if (auto fits = check_fit(_schema, _columns); !fits) {
+        throw std::invalid_argument(fits.error().message);
     }
-    for (size_t i = 0; i < _columns.size(); ++i) {
-        if (_columns[i].type() != physical_of(_schema[i].type.kind) || _columns[i].nullable() != _schema[i].nullable) {
-            throw std::invalid_argument(fmt::format("column {} does not match its schema", _schema[i].name));
-        }
-        if (_columns[i].size() != _columns[0].size()) {
-            throw std::invalid_argument(fmt::format("column {} has {} rows, column {} has {}", _schema[i].name,
-                                                    _columns[i].size(), _schema[0].name, _columns[0].size()));
-        }
+}
+
+storage_result<column_batch> column_batch::adopt(std::vector<column_desc> schema, std::vector<column_vector> columns) {
+    if (auto fits = check_fit(schema, columns); !fits) {
+        return fits.error();
     }
+    column_batch out;
+    out._schema = std::move(schema);
+    out._columns = std::move(columns);
+    return out;
 }
 
 void column_batch::append_row(std::span<const cell> row) {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // column_batch: rows held column by column in typed vectors, the unit segment files are written
-// from and read into.
+// from and read into. Parts read from a file are checked and refused as storage_error values;
+// only programming errors (our own code passing mismatched parts) throw.
 #pragma once
 
 #include "storage/catalog_types.hh"
+#include "storage/error.hh"
 
 #include <cstdint>
 #include <span>
@@ -55,8 +57,19 @@ class column_vector {
 public:
     column_vector(physical_type type, bool nullable);
 
-    /// Builds a column from decoded parts; throws std::invalid_argument when they disagree
-    /// (sizes, offsets not starting at 0 or decreasing, a NULL slot holding a value).
+    /// Builds a column from parts decoded from a file, checking everything damage could get
+    /// wrong: sizes, boolean values and null flags other than 0 or 1, string offsets not
+    /// starting at 0, decreasing or not ending at the byte count, a NULL slot holding bytes.
+    /// Fails with corrupt_data saying what is wrong; the reader adds which file.
+    template <class T>
+    static storage_result<column_vector> decode_values(bool nullable, std::vector<T> values,
+                                                       std::vector<uint8_t> nulls);
+    static storage_result<column_vector> decode_strings(bool nullable, std::vector<uint64_t> offsets,
+                                                        std::string bytes, std::vector<uint8_t> nulls);
+
+    /// The same from parts our own code computed (the evaluator, aggregates, merges), which
+    /// cannot come from a file or a user: parts that disagree are a programming error and
+    /// throw std::invalid_argument.
     template <class T>
     static column_vector from_values(bool nullable, std::vector<T> values, std::vector<uint8_t> nulls);
     static column_vector from_strings(bool nullable, std::vector<uint64_t> offsets, std::string bytes,
@@ -80,7 +93,9 @@ public:
 
     /// Appends src's rows `rows` (a gather), or rows [begin, end). `src` must have the same
     /// physical type; its nullability may differ, but a NULL going into a column that is not
-    /// nullable throws std::invalid_argument (checked before anything is appended).
+    /// nullable throws std::invalid_argument (checked before anything is appended). Callers
+    /// check rows against the schema first (load_segments' conform_to), so a throw here is a
+    /// programming error.
     void append_from(const column_vector& src, std::span<const uint32_t> rows);
     void append_range(const column_vector& src, size_t begin, size_t end);
     /// Bytes this column's block takes in a segment file (null bitmap, values, string offsets
@@ -120,8 +135,12 @@ class column_batch {
 public:
     column_batch() = default;
     explicit column_batch(std::vector<column_desc> schema);
-    /// Adopts decoded columns; throws std::invalid_argument on a count, type or length mismatch.
+    /// Adopts columns our own code built for `schema`; a count, type or length mismatch is a
+    /// programming error and throws std::invalid_argument.
     column_batch(std::vector<column_desc> schema, std::vector<column_vector> columns);
+    /// Adopts columns read from a file, which may not fit `schema` (damage, or a file written
+    /// for another schema): corrupt_data saying which column, for the reader to name the file.
+    static storage_result<column_batch> adopt(std::vector<column_desc> schema, std::vector<column_vector> columns);
 
     const std::vector<column_desc>& schema() const { return _schema; }
     size_t num_columns() const { return _columns.size(); }
@@ -129,7 +148,8 @@ public:
 
     const column_vector& column(size_t i) const { return _columns[i]; }
 
-    /// Appends one row, one cell per column (monostate = NULL). On a type mismatch it throws
+    /// Appends one row, one cell per column (monostate = NULL). Rows are built by our own code
+    /// for this schema, so a type mismatch is a programming error: it throws
     /// std::invalid_argument and the batch is unchanged.
     void append_row(std::span<const cell> row);
     cell get(size_t row, size_t col) const { return _columns[col].get(row); }
@@ -153,6 +173,10 @@ public:
     std::vector<column_vector> release_columns() { return std::move(_columns); }
 
 private:
+    /// Why `columns` do not fit `schema`, if they do not.
+    static storage_result<void> check_fit(const std::vector<column_desc>& schema,
+                                          const std::vector<column_vector>& columns);
+
     std::vector<column_desc> _schema;
     std::vector<column_vector> _columns;
 };

@@ -54,12 +54,12 @@ uint64_t record_hash(std::string_view length_and_seq, std::string_view payload) 
     return XXH3_64bits_digest(&state);
 }
 
-catalog_error io_failure(const std::error_code& ec, std::string_view what) {
-    return make_error(catalog_errc::io_error, io::describe(ec, what));
+storage_error io_failure(const std::error_code& ec, std::string_view what) {
+    return make_error(storage_errc::io_error, io::describe(ec, what));
 }
 
-catalog_error corrupt(std::string message) {
-    return make_error(catalog_errc::corrupt_metadata, std::move(message));
+storage_error corrupt(std::string message) {
+    return make_error(storage_errc::corrupt_metadata, std::move(message));
 }
 
 std::span<const std::byte> bytes_of(std::string_view s) {
@@ -87,7 +87,7 @@ struct meta_listing {
 };
 
 // Directory listing has no io_uring operation; this runs at start-up and after checkpoints only.
-catalog_result<meta_listing> list_meta(const std::string& dir) {
+storage_result<meta_listing> list_meta(const std::string& dir) {
     meta_listing out;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
@@ -108,7 +108,7 @@ catalog_result<meta_listing> list_meta(const std::string& dir) {
     return out;
 }
 
-io::task<catalog_result<std::string>> read_whole(std::string path) {
+io::task<storage_result<std::string>> read_whole(std::string path) {
     auto st = co_await io::statx(AT_FDCWD, path);
     if (!st) {
         co_return io_failure(st.error(), fmt::format("stat {}", path));
@@ -127,33 +127,29 @@ io::task<catalog_result<std::string>> read_whole(std::string path) {
     co_return data;
 }
 
-io::task<catalog_result<void>> sync_dir(std::string dir) {
+io::task<storage_result<void>> sync_dir(std::string dir) {
     if (auto synced = co_await io::sync_directory(dir); !synced) {
         co_return io_failure(synced.error(), fmt::format("fsync directory {}", dir));
     }
-    co_return catalog_result<void>{};
+    co_return storage_result<void>{};
 }
 
-/// The payload of a valid image file, or why it is not valid.
-std::optional<std::string> parse_image(std::string_view data, uint64_t named_seq, std::string& why) {
+/// The payload of a valid image file, or corrupt_metadata saying why it is not valid.
+storage_result<std::string> parse_image(std::string_view data, uint64_t named_seq) {
     if (data.size() < image_overhead || data.substr(0, 8) != image_magic) {
-        why = "not an image (bad header)";
-        return std::nullopt;
+        return corrupt("not an image (bad header)");
     }
     uint64_t seq = get_le(data, 8, 8);
     uint64_t length = get_le(data, 16, 8);
     if (length != data.size() - image_overhead) {
-        why = fmt::format("length {} does not match the file size {}", length, data.size());
-        return std::nullopt;
+        return corrupt(fmt::format("length {} does not match the file size {}", length, data.size()));
     }
     uint64_t stored = get_le(data, data.size() - 8, 8);
     if (XXH3_64bits(data.data(), data.size() - 8) != stored) {
-        why = "checksum mismatch";
-        return std::nullopt;
+        return corrupt("checksum mismatch");
     }
     if (seq != named_seq) {
-        why = fmt::format("holds sequence {}, not {}", seq, named_seq);
-        return std::nullopt;
+        return corrupt(fmt::format("holds sequence {}, not {}", seq, named_seq));
     }
     return std::string(data.substr(24, length));
 }
@@ -242,7 +238,7 @@ std::string journal::current_path() const {
     return fmt::format("{}/journal.{}", _dir, _file_first_seq);
 }
 
-io::task<catalog_result<opened_journal>> journal::open(std::string meta_dir) {
+io::task<storage_result<opened_journal>> journal::open(std::string meta_dir) {
     auto made = co_await io::mkdirat(AT_FDCWD, meta_dir, 0700);
     if (!made && made.error() != std::errc::file_exists) {
         co_return io_failure(made.error(), fmt::format("create {}", meta_dir));
@@ -272,13 +268,14 @@ io::task<catalog_result<opened_journal>> journal::open(std::string meta_dir) {
         if (!data) {
             co_return data.error();
         }
-        std::string why;
-        if (auto payload = parse_image(*data, *it, why)) {
+        auto payload = parse_image(*data, *it);
+        if (payload) {
             rec.image_seq = *it;
             rec.image = std::move(*payload);
             break;
         }
-        TV_LOG_WARN("catalog: ignoring damaged image {}: {}; using an older image and the journal", path, why);
+        TV_LOG_WARN("catalog: ignoring damaged image {}: {}; using an older image and the journal", path,
+                    payload.error().message);
     }
 
     const auto& journals = listing->journals;
@@ -363,7 +360,7 @@ io::task<catalog_result<opened_journal>> journal::open(std::string meta_dir) {
     co_return out;
 }
 
-io::task<catalog_result<void>> journal::start_file(uint64_t first_seq) {
+io::task<storage_result<void>> journal::start_file(uint64_t first_seq) {
     std::string path = fmt::format("{}/journal.{}", _dir, first_seq);
     auto f = co_await io::open_file(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (!f) {
@@ -386,17 +383,17 @@ io::task<catalog_result<void>> journal::start_file(uint64_t first_seq) {
     _file = std::move(*f);
     _file_first_seq = first_seq;
     _offset = 0;
-    co_return catalog_result<void>{};
+    co_return storage_result<void>{};
 }
 
-io::task<catalog_result<uint64_t>> journal::append(std::string_view payload) {
+io::task<storage_result<uint64_t>> journal::append(std::string_view payload) {
     if (_failed) {
-        co_return make_error(catalog_errc::io_error,
+        co_return make_error(storage_errc::io_error,
                              "the metadata journal failed an earlier write and accepts no more changes; restart the "
                              "server to recover it");
     }
     if (payload.size() > journal_max_payload) {
-        co_return make_error(catalog_errc::bad_definition, "the change is too large to journal");
+        co_return make_error(storage_errc::bad_definition, "the change is too large to journal");
     }
     uint64_t seq = _last_seq + 1;
     std::string record = frame_record(seq, payload);
@@ -417,9 +414,9 @@ io::task<catalog_result<uint64_t>> journal::append(std::string_view payload) {
     co_return seq;
 }
 
-io::task<catalog_result<void>> journal::write_image(std::string_view payload) {
+io::task<storage_result<void>> journal::write_image(std::string_view payload) {
     if (_failed) {
-        co_return make_error(catalog_errc::io_error, "the metadata journal failed an earlier write");
+        co_return make_error(storage_errc::io_error, "the metadata journal failed an earlier write");
     }
     uint64_t seq = _last_seq;
     std::string final_path = fmt::format("{}/image.{}", _dir, seq);
@@ -438,7 +435,7 @@ io::task<catalog_result<void>> journal::write_image(std::string_view payload) {
         }
     }
     co_await prune();
-    co_return catalog_result<void>{};
+    co_return storage_result<void>{};
 }
 
 io::task<void> journal::prune() {

@@ -6,7 +6,7 @@
 
 #include "io/file.hh"
 #include "io/task.hh"
-#include "storage/catalog_error.hh"
+#include "storage/error.hh"
 
 #include <cstddef>
 #include <cstdint>
@@ -63,7 +63,7 @@ public:
     ///   warning naming file and offset, and the file is truncated to the last good record;
     /// - a bad record with valid records after it (or anywhere but the tail) is corruption:
     ///   open fails with corrupt_metadata rather than lose acknowledged changes.
-    static io::task<catalog_result<opened_journal>> open(std::string meta_dir);
+    static io::task<storage_result<opened_journal>> open(std::string meta_dir);
 
     journal(const journal&) = delete;
     journal& operator=(const journal&) = delete;
@@ -72,12 +72,12 @@ public:
     /// Appends one record with the next sequence: one write and one fdatasync; returns the
     /// sequence once the record is durable. After a failed write or sync the journal refuses
     /// every further append (the file's tail is unknown until a restart recovers it).
-    io::task<catalog_result<uint64_t>> append(std::string_view payload);
+    io::task<storage_result<uint64_t>> append(std::string_view payload);
 
     /// Writes `payload` as the image at last_seq() (temp file, fsync, rename, directory
     /// fsync), starts a new journal file after it, and deletes files no longer needed: all but
     /// the newest two images, and journals wholly before the older of the two.
-    io::task<catalog_result<void>> write_image(std::string_view payload);
+    io::task<storage_result<void>> write_image(std::string_view payload);
 
     io::task<void> close();
 
@@ -91,7 +91,7 @@ public:
 private:
     journal() = default;
 
-    io::task<catalog_result<void>> start_file(uint64_t first_seq);
+    io::task<storage_result<void>> start_file(uint64_t first_seq);
     io::task<void> prune();
 
     std::string _dir;

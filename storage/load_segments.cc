@@ -41,8 +41,7 @@ uint64_t segment_overhead(const std::vector<column_desc>& schema) {
     return bytes;
 }
 
-std::optional<std::vector<std::pair<size_t, size_t>>> split_rows(const column_batch& b, uint64_t budget,
-                                                                 std::string& error) {
+storage_result<std::vector<std::pair<size_t, size_t>>> split_rows(const column_batch& b, uint64_t budget) {
     size_t n = b.num_rows();
     if (b.block_bytes() <= budget) {
         return std::vector<std::pair<size_t, size_t>>{{0, n}};
@@ -70,10 +69,10 @@ std::optional<std::vector<std::pair<size_t, size_t>>> split_rows(const column_ba
             cost += offsets[row + 1] - offsets[row];
         }
         if (piece_base + cost > budget) {
-            error = fmt::format("A row of {} bytes does not fit in a segment file of at most {} bytes "
-                                "(segment_max_bytes)",
-                                cost, budget);
-            return std::nullopt;
+            return make_error(storage_errc::bad_definition,
+                              fmt::format("A row of {} bytes does not fit in a segment file of at most {} bytes "
+                                          "(segment_max_bytes)",
+                                          cost, budget));
         }
         if (used + cost > budget) {
             pieces.emplace_back(start, row);
@@ -86,10 +85,10 @@ std::optional<std::vector<std::pair<size_t, size_t>>> split_rows(const column_ba
     return pieces;
 }
 
-catalog_result<column_batch> conform_to(const std::vector<column_desc>& schema, column_batch rows,
+storage_result<column_batch> conform_to(const std::vector<column_desc>& schema, column_batch rows,
                                         std::string_view what) {
     if (rows.num_columns() != schema.size()) {
-        return make_error(catalog_errc::bad_definition,
+        return make_error(storage_errc::bad_definition,
                           fmt::format("Rows for {} have {} columns, expected {}", what, rows.num_columns(),
                                       schema.size()));
     }
@@ -102,12 +101,12 @@ catalog_result<column_batch> conform_to(const std::vector<column_desc>& schema, 
         const column_type& got = rows.schema()[i].type;
         bool fits = want.kind == got.kind && (want.kind != type_kind::decimal || want.scale == got.scale);
         if (!fits) {
-            return make_error(catalog_errc::bad_definition,
+            return make_error(storage_errc::bad_definition,
                               fmt::format("Rows for {} have column {} of type {}, expected {}", what, schema[i].name,
                                           got.to_sql(), want.to_sql()));
         }
         if (!schema[i].nullable && rows.column(i).null_count() != 0) {
-            return make_error(catalog_errc::bad_definition, fmt::format("Column '{}' cannot be null", schema[i].name));
+            return make_error(storage_errc::bad_definition, fmt::format("Column '{}' cannot be null", schema[i].name));
         }
     }
     size_t n = rows.num_rows();
@@ -125,19 +124,19 @@ catalog_result<column_batch> conform_to(const std::vector<column_desc>& schema, 
 namespace {
 
 /// Creates the tablet directory when asked (fsyncing its parent when it is new), then writes.
-io::task<segment_result<segment_info>> write_file(std::string dir, bool make_dir, std::string root, std::string path,
+io::task<storage_result<segment_info>> write_file(std::string dir, bool make_dir, std::string root, std::string path,
                                                   const column_batch& batch) {
     if (make_dir) {
         auto made = co_await io::mkdirat(AT_FDCWD, dir, 0755);
         if (!made && made.error() != std::errc::file_exists) {
-            co_return segment_error{segment_errc::io_error,
+            co_return storage_error{storage_errc::io_error,
                                     fmt::format("segment {} could not be written: {}", path,
                                                 io::describe(made.error(), "mkdir " + dir))};
         }
         if (made) {
             auto synced = co_await io::sync_directory(root);
             if (!synced) {
-                co_return segment_error{segment_errc::io_error,
+                co_return storage_error{storage_errc::io_error,
                                         fmt::format("segment {} could not be written: {}", path,
                                                     io::describe(synced.error(), "fsync " + root))};
             }
@@ -149,7 +148,7 @@ io::task<segment_result<segment_info>> write_file(std::string dir, bool make_dir
 detached run_write(std::shared_ptr<segment_writes> st, io::loop* target, size_t slot, size_t index,
                    object_id tablet, uint64_t n, std::string dir, bool make_dir, std::string root, std::string path,
                    column_batch batch) {
-    std::optional<segment_result<segment_info>> outcome;
+    std::optional<storage_result<segment_info>> outcome;
     try {
         if (target != nullptr) {
             auto job = write_file(dir, make_dir, root, path, batch);
@@ -160,7 +159,7 @@ detached run_write(std::shared_ptr<segment_writes> st, io::loop* target, size_t 
             outcome.emplace(std::move(r));
         }
     } catch (const std::exception& e) {
-        outcome.emplace(segment_error{segment_errc::io_error,
+        outcome.emplace(storage_error{storage_errc::io_error,
                                       fmt::format("segment {} could not be written: {}", path, e.what())});
     }
     --st->inflight;
@@ -174,7 +173,7 @@ detached run_write(std::shared_ptr<segment_writes> st, io::loop* target, size_t 
             st->files.push_back(segment_writes::written{slot, tablet, n, std::move(f)});
         }
     } else if (!st->error) {
-        st->error = make_error(catalog_errc::io_error, outcome->error().message);
+        st->error = outcome->error();
     }
     if (!st->abandoned && st->spare[index].size() < st->spare_limit) {
         batch.clear();
@@ -208,18 +207,17 @@ io::loop* pick_loop(io::loop_group* loops, size_t& cursor) {
     return here;
 }
 
-bool make_tablets_root(const std::string& data_dir, std::string& error) {
+storage_result<void> make_tablets_root(const std::string& data_dir) {
     std::string storage = data_dir + "/storage";
     std::string root = tablets_root(data_dir);
     std::error_code ec;
     if (std::filesystem::is_directory(root, ec)) {
-        return true;
+        return {};
     }
     bool storage_new = !std::filesystem::exists(storage, ec);
     std::filesystem::create_directories(root, ec);
     if (ec) {
-        error = fmt::format("Could not create {}: {}", root, ec.message());
-        return false;
+        return make_error(storage_errc::io_error, fmt::format("Could not create {}: {}", root, ec.message()));
     }
     std::vector<std::string> parents{storage};
     if (storage_new) {
@@ -232,7 +230,7 @@ bool make_tablets_root(const std::string& data_dir, std::string& error) {
             ::close(fd);
         }
     }
-    return true;
+    return {};
 }
 
 void segment_writes::start(std::shared_ptr<segment_writes> self, io::loop* target, size_t slot, size_t index,

@@ -6,9 +6,9 @@
 
 #include "io/loop.hh"
 #include "io/task.hh"
-#include "storage/catalog_error.hh"
 #include "storage/catalog_types.hh"
 #include "storage/column_batch.hh"
+#include "storage/error.hh"
 
 #include <coroutine>
 #include <cstdint>
@@ -28,25 +28,25 @@ namespace tv::storage {
 /// `rows` under `schema`'s names and nullability, after checking the column count and types
 /// (DECIMAL scales must match; string lengths are the caller's business). NULL in a NOT NULL
 /// column: "Column 'k' cannot be null". `what` names the target in other messages.
-catalog_result<column_batch> conform_to(const std::vector<column_desc>& schema, column_batch rows,
+storage_result<column_batch> conform_to(const std::vector<column_desc>& schema, column_batch rows,
                                         std::string_view what);
 
 /// Bytes a segment of `schema` needs beyond its blocks, at most: header, trailer, and a footer
 /// whose min/max entries are as long as they can be.
 uint64_t segment_overhead(const std::vector<column_desc>& schema);
 
-/// Row ranges of `b` whose blocks take at most `budget` bytes each; nullopt with `error` set
-/// when one row alone is larger.
-std::optional<std::vector<std::pair<size_t, size_t>>> split_rows(const column_batch& b, uint64_t budget,
-                                                                 std::string& error);
+/// Row ranges of `b` whose blocks take at most `budget` bytes each; bad_definition when one
+/// row alone is larger.
+storage_result<std::vector<std::pair<size_t, size_t>>> split_rows(const column_batch& b, uint64_t budget);
 
 /// The loop for the next background job (segment write, tablet read): round robin over
 /// `loops`, skipping the calling loop when there are others, since that one produces or consumes
 /// the rows (SQL evaluation, routing). Null when `loops` is null: the calling loop does it all.
 io::loop* pick_loop(io::loop_group* loops, size_t& cursor);
 
-/// Creates <data_dir>/storage/data, fsyncing the parents of what it created.
-bool make_tablets_root(const std::string& data_dir, std::string& error);
+/// Creates <data_dir>/storage/data, fsyncing the parents of what it created; io_error when it
+/// cannot.
+storage_result<void> make_tablets_root(const std::string& data_dir);
 
 /// The segment writes of one load. Shared with the detached writes, so a write that finishes
 /// after the load is gone still has somewhere to report (it then deletes its file). Touched
@@ -63,7 +63,7 @@ struct segment_writes {
     object_id rowset_id = 0;
     size_t inflight = 0;
     std::coroutine_handle<> waiter;  // the load, waiting for inflight to drop
-    std::optional<catalog_error> error;
+    std::optional<storage_error> error;
     std::vector<written> files;
     bool abandoned = false;
     /// Written batches kept for reuse as buffers, per index (their memory is already touched).

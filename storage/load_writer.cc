@@ -37,23 +37,23 @@ struct load_writer::tablet_slot {
 };
 
 
-catalog_result<std::unique_ptr<load_writer>> load_writer::begin(catalog& c, const data_options& data, std::string db,
+storage_result<std::unique_ptr<load_writer>> load_writer::begin(catalog& c, const data_options& data, std::string db,
                                                                 std::string table, load_options options,
                                                                 index_deriver derive) {
     if (c.find_database(db) == nullptr) {
-        return make_error(catalog_errc::unknown_database, fmt::format("Unknown database '{}'", db));
+        return make_error(storage_errc::unknown_database, fmt::format("Unknown database '{}'", db));
     }
     const storage::table* t = c.find_table(db, table);
     const materialized_view* mv = t == nullptr ? c.find_materialized_view(db, table) : nullptr;
     if (t == nullptr && mv == nullptr) {
-        return make_error(catalog_errc::unknown_table, fmt::format("Unknown table '{}.{}'", db, table));
+        return make_error(storage_errc::unknown_table, fmt::format("Unknown table '{}.{}'", db, table));
     }
     if (mv != nullptr && mv->columns.empty()) {
-        return make_error(catalog_errc::bad_definition,
+        return make_error(storage_errc::bad_definition,
                           fmt::format("Materialized view '{}' has no storage to load into", table));
     }
     if (!options.label.empty() && c.label_used(db, options.label)) {
-        return make_error(catalog_errc::bad_definition, fmt::format("Label [{}] has already been used.", options.label));
+        return make_error(storage_errc::bad_definition, fmt::format("Label [{}] has already been used.", options.label));
     }
     std::unique_ptr<load_writer> w(new load_writer());
     w->_catalog = &c;
@@ -76,7 +76,7 @@ catalog_result<std::unique_ptr<load_writer>> load_writer::begin(catalog& c, cons
     for (const auto& name : options.partitions) {
         auto it = std::find_if(parts.begin(), parts.end(), [&](const partition* p) { return iequals(p->name, name); });
         if (it == parts.end()) {
-            return make_error(catalog_errc::unknown_partition,
+            return make_error(storage_errc::unknown_partition,
                               fmt::format("Unknown partition '{}' in table '{}'", name, table));
         }
         allowed[static_cast<size_t>(it - parts.begin())] = true;
@@ -93,7 +93,7 @@ catalog_result<std::unique_ptr<load_writer>> load_writer::begin(catalog& c, cons
         return std::nullopt;
     };
     auto damaged = [&](std::string what) {
-        return make_error(catalog_errc::corrupt_metadata, fmt::format("Table '{}': {}", table, what));
+        return make_error(storage_errc::corrupt_metadata, fmt::format("Table '{}': {}", table, what));
     };
     if (t != nullptr) {
         for (const auto& name : t->partitioning.columns) {
@@ -105,11 +105,11 @@ catalog_result<std::unique_ptr<load_writer>> load_writer::begin(catalog& c, cons
             ptypes.push_back(columns[*i].type);
         }
     }
-    std::string error;
-    w->_router = partition_router::make(kind, pcols, ptypes, parts, allowed, error);
-    if (!w->_router) {
-        return damaged(error);
+    auto router = partition_router::make(kind, pcols, ptypes, parts, allowed);
+    if (!router) {
+        return damaged(router.error().message);
     }
+    w->_router.emplace(std::move(*router));
     const distribution& dist = t != nullptr ? t->dist : mv->dist;
     w->_random = dist.random || dist.columns.empty();
     for (const auto& name : dist.columns) {
@@ -146,13 +146,13 @@ catalog_result<std::unique_ptr<load_writer>> load_writer::begin(catalog& c, cons
             w->_indexes.push_back(std::move(info));
         }
         if (!options.backfill_index.empty() && w->_indexes.size() != 2) {
-            return make_error(catalog_errc::bad_definition,
+            return make_error(storage_errc::bad_definition,
                               fmt::format("Table '{}' has no synchronous materialized view '{}' to fill", table,
                                           options.backfill_index));
         }
         w->_backfill = !options.backfill_index.empty();
         if (w->_indexes.size() > 1 && !derive) {
-            return make_error(catalog_errc::bad_definition,
+            return make_error(storage_errc::bad_definition,
                               fmt::format("Table '{}' has synchronous materialized views, whose rows a load must derive",
                                           table));
         }
@@ -193,8 +193,8 @@ catalog_result<std::unique_ptr<load_writer>> load_writer::begin(catalog& c, cons
             }
         }
     }
-    if (!make_tablets_root(data.data_dir, error)) {
-        return make_error(catalog_errc::io_error, error);
+    if (auto root = make_tablets_root(data.data_dir); !root) {
+        return root.error();
     }
     uint64_t overhead = 0;
     for (const auto& index : w->_indexes) {
@@ -233,9 +233,9 @@ load_writer::~load_writer() {
     _state->files.clear();
 }
 
-catalog_result<void> load_writer::failed() const {
+storage_result<void> load_writer::failed() const {
     if (_done) {
-        return make_error(catalog_errc::bad_definition, "The load has already finished");
+        return make_error(storage_errc::bad_definition, "The load has already finished");
     }
     if (_state->error) {
         return *_state->error;
@@ -313,7 +313,7 @@ void load_writer::distribute(size_t index, const column_batch& rows, const std::
     }
 }
 
-io::task<catalog_result<void>> load_writer::append(column_batch rows) {
+io::task<storage_result<void>> load_writer::append(column_batch rows) {
     if (auto f = failed(); !f) {
         co_return f.error();
     }
@@ -322,16 +322,16 @@ io::task<catalog_result<void>> load_writer::append(column_batch rows) {
         co_return conformed.error();
     }
     const column_batch& batch = *conformed;
-    std::vector<uint32_t> parts;
-    if (auto error = _router->route(batch, parts)) {
-        co_return make_error(catalog_errc::bad_definition, *error);
+    auto parts = _router->route(batch);
+    if (!parts) {
+        co_return parts.error();
     }
-    distribute(0, batch, parts, 0);
+    distribute(0, batch, *parts, 0);
     _rows += batch.num_rows();
     co_return co_await flush_due();
 }
 
-io::task<catalog_result<void>> load_writer::flush_due() {
+io::task<storage_result<void>> load_writer::flush_due() {
     while (true) {
         while (!_due.empty()) {
             size_t slot = _due.back();
@@ -362,10 +362,10 @@ io::task<catalog_result<void>> load_writer::flush_due() {
     co_return failed();
 }
 
-io::task<catalog_result<void>> load_writer::flush(size_t slot) {
+io::task<storage_result<void>> load_writer::flush(size_t slot) {
     tablet_slot& s = *_slots[slot];
     if (s.buffer.num_rows() == 0) {
-        co_return catalog_result<void>{};
+        co_return storage_result<void>{};
     }
     column_batch batch = std::move(s.buffer);
     auto& spare = _state->spare[s.index];
@@ -382,10 +382,10 @@ io::task<catalog_result<void>> load_writer::flush(size_t slot) {
     if (s.index == 0) {
         for (size_t k = 1; k < _indexes.size(); ++k) {
             auto derived = _derive(_indexes[k]->meta, batch);
-            if (auto* message = std::get_if<std::string>(&derived)) {
-                co_return make_error(catalog_errc::bad_definition, *message);
+            if (!derived) {
+                co_return derived.error();
             }
-            auto rows = conform_to(_indexes[k]->schema, std::move(std::get<column_batch>(derived)),
+            auto rows = conform_to(_indexes[k]->schema, std::move(*derived),
                                    fmt::format("materialized view '{}'", _indexes[k]->meta.name));
             if (!rows) {
                 co_return rows.error();
@@ -393,13 +393,12 @@ io::task<catalog_result<void>> load_writer::flush(size_t slot) {
             distribute(k, *rows, {}, s.partition);
         }
         if (_backfill) {
-            co_return catalog_result<void>{};  // the base rows are already stored
+            co_return storage_result<void>{};  // the base rows are already stored
         }
     }
-    std::string error;
-    auto pieces = split_rows(batch, _segment_budget, error);
+    auto pieces = split_rows(batch, _segment_budget);
     if (!pieces) {
-        co_return make_error(catalog_errc::bad_definition, error);
+        co_return pieces.error();
     }
     if (pieces->size() == 1) {
         auto r = co_await start_write(slot, std::move(batch));
@@ -411,10 +410,10 @@ io::task<catalog_result<void>> load_writer::flush(size_t slot) {
             co_return r;
         }
     }
-    co_return catalog_result<void>{};
+    co_return storage_result<void>{};
 }
 
-io::task<catalog_result<void>> load_writer::start_write(size_t slot, column_batch batch) {
+io::task<storage_result<void>> load_writer::start_write(size_t slot, column_batch batch) {
     if (!_ids_durable) {
         // The file names carry the rowset id: it must never be handed out again.
         auto durable = co_await _catalog->ensure_ids_durable(_rowset_id);
@@ -430,15 +429,15 @@ io::task<catalog_result<void>> load_writer::start_write(size_t slot, column_batc
     tablet_slot& s = *_slots[slot];
     io::loop* target = pick_loop(_data.loops, _next_loop);
     segment_writes::start(_state, target, slot, s.index, s.tablet_id, s.next_file++, std::move(batch));
-    co_return catalog_result<void>{};
+    co_return storage_result<void>{};
 }
 
-io::task<catalog_result<load_summary>> load_writer::commit() {
+io::task<storage_result<load_summary>> load_writer::commit() {
     if (auto f = failed(); !f) {
         co_return f.error();
     }
     // Base buffers first: their flushes derive rows into the index buffers.
-    std::optional<catalog_error> problem;
+    std::optional<storage_error> problem;
     for (int pass = 0; pass < 2 && !problem; ++pass) {
         for (size_t slot = 0; slot < _slots.size() && !problem; ++slot) {
             if ((pass == 0) == (_slots[slot]->index == 0)) {
@@ -528,37 +527,38 @@ namespace {
 /// Halves [begin, end) until each part routes or is one row that does not: a batch with few bad
 /// rows costs a few extra routing passes, one without any costs none.
 void collect_routable(const partition_router& router, const column_batch& rows, size_t begin, size_t end,
-                      std::vector<uint32_t>& keep, uint64_t& dropped, std::string& first_error) {
-    std::vector<uint32_t> parts;
-    auto error = router.route(rows.slice(begin, end), parts);
-    if (!error) {
+                      std::vector<uint32_t>& keep, routable_rows& out) {
+    auto routed = router.route(rows.slice(begin, end));
+    if (routed) {
         for (size_t r = begin; r < end; ++r) {
             keep.push_back(static_cast<uint32_t>(r));
         }
         return;
     }
     if (end - begin == 1) {
-        ++dropped;
-        if (first_error.empty()) {
-            first_error = *error;
+        ++out.dropped;
+        if (out.first_error.empty()) {
+            out.first_error = std::move(routed.error().message);
         }
         return;
     }
     size_t middle = begin + (end - begin) / 2;
-    collect_routable(router, rows, begin, middle, keep, dropped, first_error);
-    collect_routable(router, rows, middle, end, keep, dropped, first_error);
+    collect_routable(router, rows, begin, middle, keep, out);
+    collect_routable(router, rows, middle, end, keep, out);
 }
 
 }  // namespace
 
-column_batch load_writer::keep_routable(column_batch rows, uint64_t& dropped, std::string& first_error) const {
-    std::vector<uint32_t> parts;
-    if (!_router || !_router->route(rows, parts)) {
-        return rows;
+routable_rows load_writer::keep_routable(column_batch rows) const {
+    routable_rows out;
+    if (!_router || _router->route(rows)) {
+        out.rows = std::move(rows);
+        return out;
     }
     std::vector<uint32_t> keep;
-    collect_routable(*_router, rows, 0, rows.num_rows(), keep, dropped, first_error);
-    return rows.take(keep);
+    collect_routable(*_router, rows, 0, rows.num_rows(), keep, out);
+    out.rows = rows.take(keep);
+    return out;
 }
 
 }  // namespace tv::storage

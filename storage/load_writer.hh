@@ -15,7 +15,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 namespace tv::storage {
@@ -23,9 +22,10 @@ namespace tv::storage {
 struct segment_writes;
 
 /// Rows of a synchronous MV index derived from some rows of its base table (all from one
-/// partition). Supplied by the SQL layer (evaluates the MV's query); an error string fails the load.
+/// partition). Supplied by the SQL layer (evaluates the MV's query); an error fails the load
+/// and is what the load answers.
 using index_deriver =
-    std::function<std::variant<column_batch, std::string>(const materialized_index& index, const column_batch& base_rows)>;
+    std::function<storage_result<column_batch>(const materialized_index& index, const column_batch& base_rows)>;
 
 struct load_options {
     std::string label;                    // checked at begin() and again at publish
@@ -34,6 +34,13 @@ struct load_options {
     /// Backfill of a new synchronous MV: the rows appended are the table's existing rows; only
     /// this index (by name) gets the rows derived from them, the base tablets get nothing.
     std::string backfill_index;
+};
+
+/// What keep_routable() kept, and how many rows it dropped for having no partition.
+struct routable_rows {
+    column_batch rows;
+    uint64_t dropped = 0;
+    std::string first_error;  // why the first dropped row has no partition; empty when none was
 };
 
 struct load_summary {
@@ -46,10 +53,10 @@ struct load_summary {
 class load_writer {
 public:
     /// Resolves db.table (or an asynchronous MV with storage), checks the label and the
-    /// partitions. Errors as catalog_error in StarRocks' words: "Unknown database 'd'",
+    /// partitions. Errors as storage_error in StarRocks' words: "Unknown database 'd'",
     /// "Unknown table 'd.t'", "Unknown partition 'p' in table 't'", "Label [l] has already been
     /// used.". The catalog must outlive the writer; it is only touched on the calling loop.
-    static catalog_result<std::unique_ptr<load_writer>> begin(catalog& c, const data_options& data, std::string db,
+    static storage_result<std::unique_ptr<load_writer>> begin(catalog& c, const data_options& data, std::string db,
                                                               std::string table, load_options options,
                                                               index_deriver derive);
     ~load_writer();
@@ -66,16 +73,16 @@ public:
     /// get derive(index, rows) for each flushed base buffer. Fails the load: a row in no
     /// (allowed) partition, NULL in a NOT NULL column ("Column 'k' cannot be null"), a failed
     /// write or derive. Call from the catalog's loop; rows are consumed.
-    io::task<catalog_result<void>> append(column_batch rows);
+    io::task<storage_result<void>> append(column_batch rows);
 
     /// The rows of `rows` that have a partition this load may write to; the others are counted
-    /// in `dropped` and the first one's reason kept in `first_error` (Stream Load filters such
-    /// rows under max_filter_ratio instead of failing). `rows` must have schema().
-    column_batch keep_routable(column_batch rows, uint64_t& dropped, std::string& first_error) const;
+    /// as dropped, with the first one's reason (Stream Load filters such rows under
+    /// max_filter_ratio instead of failing). `rows` must have schema().
+    routable_rows keep_routable(column_batch rows) const;
     /// Flushes everything, then publishes one rowset per touched tablet in one journal record.
     /// After this returns ok the rows are visible and durable; on error nothing is visible and
     /// the written files are removed.
-    io::task<catalog_result<load_summary>> commit();
+    io::task<storage_result<load_summary>> commit();
 
     /// Removes every file written so far; the writer is unusable afterwards. Called when
     /// append/commit fail or the client goes away. Idempotent.
@@ -90,14 +97,14 @@ public:
 private:
     load_writer() = default;
 
-    catalog_result<column_batch> conform(column_batch rows) const;
+    storage_result<column_batch> conform(column_batch rows) const;
     /// Adds rows of one index (0: base) to its tablets' buffers; `part` is the partition of
     /// every row when `parts` is empty.
     void distribute(size_t index, const column_batch& rows, const std::vector<uint32_t>& parts, uint32_t part);
-    io::task<catalog_result<void>> flush_due();
-    io::task<catalog_result<void>> flush(size_t slot);
-    io::task<catalog_result<void>> start_write(size_t slot, column_batch batch);
-    catalog_result<void> failed() const;
+    io::task<storage_result<void>> flush_due();
+    io::task<storage_result<void>> flush(size_t slot);
+    io::task<storage_result<void>> start_write(size_t slot, column_batch batch);
+    storage_result<void> failed() const;
 
     catalog* _catalog = nullptr;
     bool _backfill = false;  // see load_options::backfill_index

@@ -141,22 +141,24 @@ uint32_t bucket_of(std::span<const cell> values, uint32_t buckets) {
     return buckets == 0 ? 0 : static_cast<uint32_t>(h % buckets);
 }
 
-std::optional<partition_router> partition_router::make(partition_kind kind, std::vector<size_t> columns,
-                                                       std::vector<column_type> types,
-                                                       const std::vector<const partition*>& partitions,
-                                                       std::vector<bool> allowed, std::string& error) {
+storage_result<partition_router> partition_router::make(partition_kind kind, std::vector<size_t> columns,
+                                                        std::vector<column_type> types,
+                                                        const std::vector<const partition*>& partitions,
+                                                        std::vector<bool> allowed) {
     partition_router r;
     r._kind = kind;
     r._columns = std::move(columns);
     r._types = std::move(types);
     r._allowed = std::move(allowed);
+    storage_error damaged;
     auto parse_bound_value = [&](size_t c, const std::string& text, bound_value& out) {
         if (text == min_value || text == max_value) {
             out.rank = text == min_value ? -1 : 1;
             return true;
         }
-        auto v = parse_typed(r._types[c], text, error);
+        auto v = parse_typed(r._types[c], text);
         if (!v) {
+            damaged = make_error(storage_errc::corrupt_metadata, std::move(v.error().message));
             return false;
         }
         out.rank = 0;
@@ -185,10 +187,10 @@ std::optional<partition_router> partition_router::make(partition_kind kind, std:
                 bound_value hi;
                 lo.rank = -1;  // a short key is filled with MINVALUE, as the catalog does
                 if (c < part.lower.size() && !parse_bound_value(c, part.lower[c], lo)) {
-                    return std::nullopt;
+                    return damaged;
                 }
                 if (c < part.upper.size() && !parse_bound_value(c, part.upper[c], hi)) {
-                    return std::nullopt;
+                    return damaged;
                 }
                 if (c >= part.upper.size()) {
                     hi.rank = -1;
@@ -203,7 +205,7 @@ std::optional<partition_router> partition_router::make(partition_kind kind, std:
                 for (size_t c = 0; c < r._columns.size() && c < tuple.size(); ++c) {
                     bound_value v;
                     if (!parse_bound_value(c, tuple[c], v)) {
-                        return std::nullopt;
+                        return damaged;
                     }
                     switch (kind_of(physical_of(r._types[c].kind))) {
                     case key_kind::integer: append_raw(key, &v.i, sizeof(v.i)); break;
@@ -261,7 +263,7 @@ std::optional<partition_router> partition_router::make(partition_kind kind, std:
             for (const auto& tuple : partitions[pi]->values) {
                 bound_value v;
                 if (tuple.empty() || !parse_bound_value(0, tuple[0], v)) {
-                    return std::nullopt;
+                    return damaged;
                 }
                 r._fast_values.emplace(static_cast<int64_t>(v.i), pi);
             }
@@ -310,26 +312,29 @@ std::string partition_router::list_key(const column_batch& rows, size_t row, boo
     return key;
 }
 
+storage_error partition_router::outside(const column_batch& rows, size_t row) const {
+    return make_error(storage_errc::bad_definition,
+                      fmt::format("The row is out of partition ranges. Please add a new partition. Partition key: {}",
+                                  row_key_text(rows, row)));
+}
+
 template <class T>
-std::optional<std::string> partition_router::route_fast(const column_batch& rows, std::vector<uint32_t>& out) const {
+storage_result<std::vector<uint32_t>> partition_router::route_fast(const column_batch& rows) const {
     const column_vector& col = rows.column(_columns[0]);
     std::span<const T> values = col.values<T>();
     std::span<const uint8_t> nulls = col.nulls();
     bool any_null = col.null_count() != 0;
     size_t n = rows.num_rows();
-    auto outside = [&](size_t row) {
-        return fmt::format("The row is out of partition ranges. Please add a new partition. Partition key: {}",
-                           row_key_text(rows, row));
-    };
+    std::vector<uint32_t> out(n, 0);
     if (_kind == partition_kind::list) {
         for (size_t row = 0; row < n; ++row) {
             auto it = any_null && nulls[row] != 0 ? _fast_values.end() : _fast_values.find(values[row]);
             if (it == _fast_values.end() || !_allowed[it->second]) {
-                return outside(row);
+                return outside(rows, row);
             }
             out[row] = it->second;
         }
-        return std::nullopt;
+        return out;
     }
     constexpr int128 lowest = static_cast<int128>(static_cast<unsigned __int128>(1) << 127);
     size_t last = 0;  // rows tend to come in runs: try the previous range first
@@ -339,40 +344,36 @@ std::optional<std::string> partition_router::route_fast(const column_batch& rows
         if (!(i < _fast_upper.size() && _fast_lower[i] <= key && key < _fast_upper[i])) {
             i = static_cast<size_t>(std::upper_bound(_fast_upper.begin(), _fast_upper.end(), key) - _fast_upper.begin());
             if (i == _fast_upper.size() || key < _fast_lower[i]) {
-                return outside(row);
+                return outside(rows, row);
             }
             last = i;
         }
         uint32_t p = _ranges[i].partition;
         if (!_allowed[p]) {
-            return outside(row);
+            return outside(rows, row);
         }
         out[row] = p;
     }
-    return std::nullopt;
+    return out;
 }
 
-std::optional<std::string> partition_router::route(const column_batch& rows, std::vector<uint32_t>& out) const {
+storage_result<std::vector<uint32_t>> partition_router::route(const column_batch& rows) const {
     size_t n = rows.num_rows();
-    out.assign(n, 0);
     if (_fast && _kind != partition_kind::none) {
         switch (rows.column(_columns[0]).type()) {
-        case physical_type::int8: return route_fast<int8_t>(rows, out);
-        case physical_type::int16: return route_fast<int16_t>(rows, out);
-        case physical_type::int32: return route_fast<int32_t>(rows, out);
-        case physical_type::int64: return route_fast<int64_t>(rows, out);
+        case physical_type::int8: return route_fast<int8_t>(rows);
+        case physical_type::int16: return route_fast<int16_t>(rows);
+        case physical_type::int32: return route_fast<int32_t>(rows);
+        case physical_type::int64: return route_fast<int64_t>(rows);
         default: break;
         }
     }
-    auto outside = [&](size_t row) {
-        return fmt::format("The row is out of partition ranges. Please add a new partition. Partition key: {}",
-                           row_key_text(rows, row));
-    };
+    std::vector<uint32_t> out(n, 0);
     if (_kind == partition_kind::none) {
         if (!_allowed.empty() && !_allowed[0] && n != 0) {
-            return outside(0);
+            return outside(rows, 0);
         }
-        return std::nullopt;
+        return out;
     }
     if (_kind == partition_kind::list) {
         for (size_t row = 0; row < n; ++row) {
@@ -380,11 +381,11 @@ std::optional<std::string> partition_router::route(const column_batch& rows, std
             std::string key = list_key(rows, row, has_null);
             auto it = has_null ? _values.end() : _values.find(key);
             if (it == _values.end() || !_allowed[it->second]) {
-                return outside(row);
+                return outside(rows, row);
             }
             out[row] = it->second;
         }
-        return std::nullopt;
+        return out;
     }
     // RANGE: the first range whose upper bound is above the key, if its lower bound is not
     // above the key. NULL sorts with MINVALUE, so it lands in the range starting at MINVALUE.
@@ -414,11 +415,11 @@ std::optional<std::string> partition_router::route(const column_batch& rows, std
         auto it = std::partition_point(_ranges.begin(), _ranges.end(),
                                        [&](const range_entry& e) { return compare_row(row, e.upper) >= 0; });
         if (it == _ranges.end() || compare_row(row, it->lower) < 0 || !_allowed[it->partition]) {
-            return outside(row);
+            return outside(rows, row);
         }
         out[row] = it->partition;
     }
-    return std::nullopt;
+    return out;
 }
 
 }  // namespace tv::storage

@@ -5,9 +5,9 @@
 
 #include "storage/catalog_types.hh"
 #include "storage/column_batch.hh"
+#include "storage/error.hh"
 
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -41,16 +41,17 @@ class partition_router {
 public:
     /// `kind` and `columns` (indices into the rows' schema) from the table's partition_info;
     /// `partitions` are the table's; rows may only go to those with `allowed[i]` true.
-    /// Fails when a bound does not parse (damaged metadata).
-    static std::optional<partition_router> make(partition_kind kind, std::vector<size_t> columns,
-                                                std::vector<column_type> types,
-                                                const std::vector<const partition*>& partitions,
-                                                std::vector<bool> allowed, std::string& error);
+    /// Fails with corrupt_metadata when a bound does not parse (the message says which value).
+    static storage_result<partition_router> make(partition_kind kind, std::vector<size_t> columns,
+                                                 std::vector<column_type> types,
+                                                 const std::vector<const partition*>& partitions,
+                                                 std::vector<bool> allowed);
 
     /// The partition (index into make's `partitions`) of every row. A row in no partition, or
-    /// in one not allowed, fails with StarRocks' message naming its partition key:
+    /// in one not allowed, fails with bad_definition and StarRocks' message naming its
+    /// partition key:
     /// "The row is out of partition ranges. Please add a new partition. Partition key: (2024-05-01)".
-    std::optional<std::string> route(const column_batch& rows, std::vector<uint32_t>& out) const;
+    storage_result<std::vector<uint32_t>> route(const column_batch& rows) const;
 
 private:
     struct bound_value {
@@ -82,8 +83,9 @@ private:
     std::vector<int128> _fast_lower;  // per range, in _ranges order
     std::vector<int128> _fast_upper;
     std::unordered_map<int64_t, uint32_t> _fast_values;  // LIST
+    storage_error outside(const column_batch& rows, size_t row) const;
     template <class T>
-    std::optional<std::string> route_fast(const column_batch& rows, std::vector<uint32_t>& out) const;
+    storage_result<std::vector<uint32_t>> route_fast(const column_batch& rows) const;
 };
 
 }  // namespace tv::storage

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The segment file format: byte layout, constants, the decoded footer and segment errors.
+// The segment file format: byte layout, constants, and the decoded footer (errors: storage/error.hh).
 //
 // A segment file holds one column_batch, column by column. It is written once, to a temp name,
 // fsynced and renamed; published files are never modified. All integers are little-endian and
@@ -48,8 +48,7 @@
 #pragma once
 
 #include "storage/column_batch.hh"
-
-#include <boost/system/result.hpp>
+#include "storage/error.hh"
 
 #include <bit>
 #include <cstring>
@@ -163,23 +162,5 @@ struct segment_footer {
     uint64_t footer_checksum = 0;
     uint64_t file_checksum = 0;  // XXH3-64 of every byte before it
 };
-
-enum class segment_errc {
-    io_error,        // the file system said no; the message carries its reason
-    corrupt,         // the bytes are not a valid segment: bad magic, checksum, bounds
-    already_exists,  // a published segment is never replaced
-    invalid_batch,   // the batch cannot be written (columns of unequal length, ...)
-};
-
-/// A failure naming the file and the problem: "segment /d/1_0.dat is corrupt: checksum
-/// mismatch (stored 0x..., computed 0x...)".
-struct segment_error {
-    segment_errc code = segment_errc::io_error;
-    std::string message;
-};
-
-/// The value or the error; `.has_value()`, `*r`, `r.error()` as with io::result.
-template <class T>
-using segment_result = boost::system::result<T, segment_error>;
 
 }  // namespace tv::storage

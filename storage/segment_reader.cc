@@ -14,18 +14,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <stdexcept>
 
 namespace tv::storage {
 
 namespace {
 
-segment_error corrupt(std::string_view path, std::string_view problem) {
-    return segment_error{segment_errc::corrupt, fmt::format("segment {} is corrupt: {}", path, problem)};
+storage_error corrupt(std::string_view path, std::string_view problem) {
+    return storage_error{storage_errc::corrupt_data, fmt::format("segment {} is corrupt: {}", path, problem)};
 }
 
-segment_error read_error(std::string_view path, const std::error_code& ec, std::string_view what) {
-    return segment_error{segment_errc::io_error,
+storage_error read_error(std::string_view path, const std::error_code& ec, std::string_view what) {
+    return storage_error{storage_errc::io_error,
                          fmt::format("segment {} could not be read: {}", path, io::describe(ec, what))};
 }
 
@@ -83,7 +82,7 @@ struct trailer {
 };
 
 /// Checks the last segment_trailer_size bytes of a file of `file_size` bytes.
-segment_result<trailer> parse_trailer(std::string_view path, std::span<const std::byte> tail, uint64_t file_size) {
+storage_result<trailer> parse_trailer(std::string_view path, std::span<const std::byte> tail, uint64_t file_size) {
     if (file_size < segment_header_size + segment_trailer_size) {
         return corrupt(path, fmt::format("too short ({} bytes) to be a segment", file_size));
     }
@@ -103,7 +102,7 @@ segment_result<trailer> parse_trailer(std::string_view path, std::span<const std
     return t;
 }
 
-segment_result<void> check_header(std::string_view path, std::span<const std::byte> header) {
+storage_result<void> check_header(std::string_view path, std::span<const std::byte> header) {
     std::string_view magic(reinterpret_cast<const char*>(header.data()), segment_magic.size());
     if (magic != segment_magic) {
         return corrupt(path, "bad header magic");
@@ -127,7 +126,7 @@ uint64_t min_block_length(const segment_column_meta& c, uint64_t rows) {
 
 /// Parses and checks the footer against the file's layout: blocks back to back from the
 /// header to the footer, each of a length its type and the row count allow.
-segment_result<segment_footer> parse_footer(std::string_view path, std::span<const std::byte> bytes,
+storage_result<segment_footer> parse_footer(std::string_view path, std::span<const std::byte> bytes,
                                             const trailer& t, uint64_t file_size) {
     footer_cursor in(bytes);
     segment_footer f;
@@ -202,34 +201,39 @@ segment_result<segment_footer> parse_footer(std::string_view path, std::span<con
     return f;
 }
 
-std::vector<uint8_t> decode_nulls(std::span<const std::byte> bitmap, uint64_t rows) {
+storage_result<std::vector<uint8_t>> decode_nulls(std::span<const std::byte> bitmap, uint64_t rows) {
     std::vector<uint8_t> nulls(rows);
     for (uint64_t row = 0; row < rows; ++row) {
         nulls[row] = (std::to_integer<uint8_t>(bitmap[row / 8]) >> (row % 8)) & 1;
     }
     if (rows % 8 != 0 && (std::to_integer<uint8_t>(bitmap[rows / 8]) >> (rows % 8)) != 0) {
-        throw std::invalid_argument("null bitmap has bits set past the last row");
+        return make_error(storage_errc::corrupt_data, "null bitmap has bits set past the last row");
     }
     return nulls;
 }
 
 template <class T>
-column_vector decode_fixed(bool nullable, std::vector<uint8_t> nulls, std::span<const std::byte> values,
-                           uint64_t rows) {
+storage_result<column_vector> decode_fixed(bool nullable, std::vector<uint8_t> nulls, std::span<const std::byte> values,
+                                           uint64_t rows) {
     std::vector<T> out(rows);
     if (rows != 0) {
         std::memcpy(out.data(), values.data(), rows * sizeof(T));
     }
-    return column_vector::from_values<T>(nullable, std::move(out), std::move(nulls));
+    return column_vector::decode_values<T>(nullable, std::move(out), std::move(nulls));
 }
 
-/// One column from its block (bounds already checked by parse_footer). Throws
-/// std::invalid_argument on contents that do not decode.
-column_vector decode_column(const segment_column_meta& c, std::span<const std::byte> block, uint64_t rows) {
+/// One column from its block (bounds already checked by parse_footer). Contents that do not
+/// decode are corrupt_data saying what is wrong, without the file: decode_segment adds it.
+storage_result<column_vector> decode_column(const segment_column_meta& c, std::span<const std::byte> block,
+                                            uint64_t rows) {
     std::vector<uint8_t> nulls;
     if (c.desc.nullable) {
         size_t bitmap_length = (rows + 7) / 8;
-        nulls = decode_nulls(block.first(bitmap_length), rows);
+        auto decoded = decode_nulls(block.first(bitmap_length), rows);
+        if (!decoded) {
+            return decoded.error();
+        }
+        nulls = std::move(*decoded);
         block = block.subspan(bitmap_length);
     }
     bool nullable = c.desc.nullable;
@@ -247,19 +251,19 @@ column_vector decode_column(const segment_column_meta& c, std::span<const std::b
         std::memcpy(offsets.data(), block.data(), offsets.size() * 8);
         auto text = block.subspan(offsets.size() * 8);
         if (offsets.back() != text.size()) {
-            throw std::invalid_argument(
-                fmt::format("string bytes end at {}, the block holds {}", offsets.back(), text.size()));
+            return make_error(storage_errc::corrupt_data, fmt::format("string bytes end at {}, the block holds {}",
+                                                                      offsets.back(), text.size()));
         }
         std::string bytes(reinterpret_cast<const char*>(text.data()), text.size());
-        return column_vector::from_strings(nullable, std::move(offsets), std::move(bytes), std::move(nulls));
+        return column_vector::decode_strings(nullable, std::move(offsets), std::move(bytes), std::move(nulls));
     }
     }
-    throw std::invalid_argument("unknown physical type");
+    return make_error(storage_errc::corrupt_data, "unknown physical type");
 }
 
 }  // namespace
 
-segment_result<column_batch> decode_segment(std::string_view path, std::span<const std::byte> file) {
+storage_result<column_batch> decode_segment(std::string_view path, std::span<const std::byte> file) {
     if (file.size() < segment_header_size + segment_trailer_size) {
         return corrupt(path, fmt::format("too short ({} bytes) to be a segment", file.size()));
     }
@@ -286,21 +290,27 @@ segment_result<column_batch> decode_segment(std::string_view path, std::span<con
     std::vector<column_desc> schema;
     std::vector<column_vector> columns;
     for (const auto& c : footer->columns) {
-        try {
-            columns.push_back(decode_column(c, file.subspan(c.block_offset, c.block_length), footer->row_count));
-        } catch (const std::invalid_argument& e) {
-            return corrupt(path, fmt::format("column {}: {}", c.desc.name, e.what()));
+        auto column = decode_column(c, file.subspan(c.block_offset, c.block_length), footer->row_count);
+        if (!column) {
+            return corrupt(path, fmt::format("column {}: {}", c.desc.name, column.error().message));
         }
+        columns.push_back(std::move(*column));
         if (columns.back().null_count() != c.null_count) {
             return corrupt(path, fmt::format("column {}: {} NULLs, the footer says {}", c.desc.name,
                                              columns.back().null_count(), c.null_count));
         }
         schema.push_back(c.desc);
     }
-    return column_batch(std::move(schema), std::move(columns));
+    // Decoded by the footer's own schema and row count, they fit it; adopt() still checks, and
+    // answers with a value rather than a throw.
+    auto batch = column_batch::adopt(std::move(schema), std::move(columns));
+    if (!batch) {
+        return corrupt(path, batch.error().message);
+    }
+    return batch;
 }
 
-io::task<segment_result<column_batch>> read_segment(std::string path) {
+io::task<storage_result<column_batch>> read_segment(std::string path) {
     auto st = co_await io::statx(AT_FDCWD, path);
     if (!st) {
         co_return read_error(path, st.error(), "stat");
@@ -332,13 +342,13 @@ io::task<segment_result<column_batch>> read_segment(std::string path) {
         co_return read_error(path, closed.error(), "close");
     }
     if (*n != size) {
-        co_return segment_error{segment_errc::corrupt,
+        co_return storage_error{storage_errc::corrupt_data,
                                 fmt::format("segment {} is corrupt: {} bytes read of {}", path, *n, size)};
     }
     co_return decode_segment(path, buffer.first(size));
 }
 
-io::task<segment_result<segment_footer>> read_segment_footer(std::string path) {
+io::task<storage_result<segment_footer>> read_segment_footer(std::string path) {
     auto f = co_await io::open_file(path, O_RDONLY);
     if (!f) {
         co_return read_error(path, f.error(), "open");

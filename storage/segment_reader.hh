@@ -15,15 +15,15 @@ namespace tv::storage {
 
 /// Reads and verifies the whole file (tail magic, footer length, file checksum, footer
 /// checksum, header magic and version, block bounds and contents) and decodes it. Any damage is
-/// segment_errc::corrupt with a message naming the file and what is wrong; rows are returned
+/// storage_errc::corrupt_data with a message naming the file and what is wrong; rows are returned
 /// only from a file that passed every check.
-io::task<segment_result<column_batch>> read_segment(std::string path);
+io::task<storage_result<column_batch>> read_segment(std::string path);
 
 /// The footer only, for row counts and min/max without reading the blocks: reads the header and
 /// the file's tail and verifies the footer checksum, not the blocks' bytes.
-io::task<segment_result<segment_footer>> read_segment_footer(std::string path);
+io::task<storage_result<segment_footer>> read_segment_footer(std::string path);
 
 /// read_segment() on bytes already in memory; `path` only names the file in errors.
-segment_result<column_batch> decode_segment(std::string_view path, std::span<const std::byte> file);
+storage_result<column_batch> decode_segment(std::string_view path, std::span<const std::byte> file);
 
 }  // namespace tv::storage

@@ -348,8 +348,8 @@ private:
     std::unique_ptr<XXH3_state_t, XXH_errorcode (*)(XXH3_state_t*)> _state;
 };
 
-segment_error write_error(const std::string& path, const std::error_code& ec, std::string_view what) {
-    return segment_error{segment_errc::io_error,
+storage_error write_error(const std::string& path, const std::error_code& ec, std::string_view what) {
+    return storage_error{storage_errc::io_error,
                          fmt::format("segment {} could not be written: {}", path, io::describe(ec, what))};
 }
 
@@ -427,12 +427,12 @@ segment_footer plan_segment(const column_batch& batch, uint32_t schema_version) 
     return f;
 }
 
-io::task<segment_result<segment_info>> write_segment(std::string path, const column_batch& batch,
+io::task<storage_result<segment_info>> write_segment(std::string path, const column_batch& batch,
                                                      uint32_t schema_version) {
     segment_footer footer = plan_segment(batch, schema_version);
     for (const auto& c : footer.columns) {
         if (c.desc.name.size() > std::numeric_limits<uint16_t>::max()) {
-            co_return segment_error{segment_errc::invalid_batch,
+            co_return storage_error{storage_errc::invalid_batch,
                                     fmt::format("segment {} could not be written: column name too long", path)};
         }
     }
@@ -465,7 +465,7 @@ io::task<segment_result<segment_info>> write_segment(std::string path, const col
     auto committed = co_await f.commit(io::replace_mode::no_replace);
     if (!committed) {
         if (committed.error() == std::errc::file_exists) {
-            co_return segment_error{segment_errc::already_exists,
+            co_return storage_error{storage_errc::already_exists,
                                     fmt::format("segment {} already exists; published segments are never replaced",
                                                 path)};
         }

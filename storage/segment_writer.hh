@@ -21,10 +21,10 @@ struct segment_info {
 
 /// Writes `batch` to `path` (see segment_format.hh), durably, as an io::durable_file: the bytes
 /// go to a temporary name, are fdatasynced, renamed to `path` without replacing anything already there (a published
-/// segment is never modified: segment_errc::already_exists), and the directory is fsynced. On any
+/// segment is never modified: storage_errc::already_exists), and the directory is fsynced. On any
 /// failure nothing is left at `path` and the temp file is removed. The directory must exist.
 /// `batch` must outlive the returned task.
-io::task<segment_result<segment_info>> write_segment(std::string path, const column_batch& batch,
+io::task<storage_result<segment_info>> write_segment(std::string path, const column_batch& batch,
                                                      uint32_t schema_version);
 
 /// The footer write_segment() would store for `batch`, blocks placed from segment_header_size

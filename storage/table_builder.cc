@@ -13,22 +13,22 @@ namespace tv::storage {
 
 namespace {
 
-catalog_error bad(std::string message) {
-    return make_error(catalog_errc::bad_definition, std::move(message));
+storage_error bad(std::string message) {
+    return make_error(storage_errc::bad_definition, std::move(message));
 }
 
 bool can_be_key(const column_type& t) {
     return !t.is_floating() && t.kind != type_kind::json;
 }
 
-std::optional<catalog_error> check_key_type(const column& c) {
+storage_result<void> check_key_type(const column& c) {
     if (c.type.is_floating()) {
         return bad("Float or double can not used as a key, use decimal instead.");
     }
     if (c.type.kind == type_kind::json) {
         return bad(fmt::format("JSON column '{}' can not be used as a key", c.name));
     }
-    return std::nullopt;
+    return {};
 }
 
 std::vector<std::string> default_key_columns(const table_definition& def) {
@@ -44,8 +44,8 @@ std::vector<std::string> default_key_columns(const table_definition& def) {
     return keys;
 }
 
-std::optional<catalog_error> check_keys(const table_definition& def, std::vector<column>& columns,
-                                        std::vector<std::string>& keys) {
+storage_result<void> check_keys(const table_definition& def, std::vector<column>& columns,
+                                std::vector<std::string>& keys) {
     if (keys.empty()) {
         if (def.keys == key_model::unique || def.keys == key_model::primary) {
             return bad(fmt::format("Key columns must be specified for {} tables", key_model_name(def.keys)));
@@ -70,7 +70,7 @@ std::optional<catalog_error> check_keys(const table_definition& def, std::vector
         }
         column& c = columns[i];
         keys[i] = c.name;  // the schema's spelling
-        if (auto e = check_key_type(c)) {
+        if (auto e = check_key_type(c); !e) {
             return e;
         }
         if (c.agg != aggregation::none) {
@@ -81,19 +81,19 @@ std::optional<catalog_error> check_keys(const table_definition& def, std::vector
         }
         c.is_key = true;
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<catalog_error> check_aggregation(const table_definition& def, const column& c) {
+storage_result<void> check_aggregation(const table_definition& def, const column& c) {
     if (c.is_key) {
-        return std::nullopt;
+        return {};
     }
     if (def.keys != key_model::aggregate) {
         if (c.agg != aggregation::none) {
             return bad(fmt::format("Aggregation {} of column '{}' is only allowed in AGGREGATE KEY tables",
                                    aggregation_name(c.agg), c.name));
         }
-        return std::nullopt;
+        return {};
     }
     switch (c.agg) {
     case aggregation::none:
@@ -104,19 +104,19 @@ std::optional<catalog_error> check_aggregation(const table_definition& def, cons
         if (!c.type.is_integer() && !c.type.is_floating() && c.type.kind != type_kind::decimal) {
             return bad(fmt::format("SUM can not be used on {} column '{}'", c.type.to_sql(), c.name));
         }
-        return std::nullopt;
+        return {};
     case aggregation::hll_union:
     case aggregation::bitmap_union:
         return bad(fmt::format("{} needs an HLL or BITMAP column; '{}' is {}", aggregation_name(c.agg), c.name,
                                c.type.to_sql()));
     default:
-        return std::nullopt;
+        return {};
     }
 }
 
-std::optional<catalog_error> check_default(const column& c) {
+storage_result<void> check_default(const column& c) {
     if (!c.default_value) {
-        return std::nullopt;
+        return {};
     }
     const column_default& d = *c.default_value;
     switch (d.kind) {
@@ -124,22 +124,21 @@ std::optional<catalog_error> check_default(const column& c) {
         if (!c.nullable) {
             return bad(fmt::format("Invalid default value for '{}': the column is NOT NULL", c.name));
         }
-        return std::nullopt;
+        return {};
     case default_kind::current_timestamp:
         if (c.type.kind != type_kind::datetime) {
             return bad(fmt::format("Invalid default value for '{}': CURRENT_TIMESTAMP needs a DATETIME column",
                                    c.name));
         }
-        return std::nullopt;
+        return {};
     case default_kind::literal: {
-        std::string error;
-        if (!normalize_value(c.type, d.text, error)) {
-            return bad(fmt::format("Invalid default value for '{}': {}", c.name, error));
+        if (auto v = normalize_value(c.type, d.text); !v) {
+            return bad(fmt::format("Invalid default value for '{}': {}", c.name, v.error().message));
         }
-        return std::nullopt;
+        return {};
     }
     }
-    return std::nullopt;
+    return {};
 }
 
 bool range_partition_type(const column_type& t) {
@@ -151,11 +150,11 @@ bool list_partition_type(const column_type& t) {
            t.kind == type_kind::datetime;
 }
 
-std::optional<catalog_error> check_partitioning(const table_definition& def, table& t) {
+storage_result<void> check_partitioning(const table_definition& def, table& t) {
     partition_info& info = t.partitioning;
     info.kind = def.partition_by;
     if (def.partition_by == partition_kind::none) {
-        return std::nullopt;
+        return {};
     }
     const char* what = def.partition_by == partition_kind::range ? "Range" : "List";
     if (def.partition_columns.empty()) {
@@ -180,29 +179,29 @@ std::optional<catalog_error> check_partitioning(const table_definition& def, tab
         }
         info.columns.push_back(c->name);
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<catalog_error> check_buckets(int buckets) {
+storage_result<void> check_buckets(int buckets) {
     if (buckets < 1 || buckets > max_buckets) {
         return bad(fmt::format("Number of buckets should be between 1 and {}, got {}", max_buckets, buckets));
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<catalog_error> check_distribution(const table_definition& def, table& t) {
+storage_result<void> check_distribution(const table_definition& def, table& t) {
     if (!def.dist) {
         t.dist.random = t.keys == key_model::duplicate;
         if (!t.dist.random) {
             t.dist.columns = t.key_columns;
         }
         t.dist.buckets = default_buckets;
-        return std::nullopt;
+        return {};
     }
     const distribution& d = *def.dist;
     t.dist.random = d.random;
     t.dist.buckets = d.buckets == 0 ? default_buckets : d.buckets;
-    if (auto e = check_buckets(t.dist.buckets)) {
+    if (auto e = check_buckets(t.dist.buckets); !e) {
         return e;
     }
     if (d.random) {
@@ -210,7 +209,7 @@ std::optional<catalog_error> check_distribution(const table_definition& def, tab
             return bad(fmt::format("Random distribution is only supported for DUPLICATE KEY tables, not {}",
                                    key_model_name(t.keys)));
         }
-        return std::nullopt;
+        return {};
     }
     if (d.columns.empty()) {
         return bad("Hash distribution needs at least one column");
@@ -232,10 +231,10 @@ std::optional<catalog_error> check_distribution(const table_definition& def, tab
         }
         t.dist.columns.push_back(c->name);
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<catalog_error> check_properties(const properties& props) {
+storage_result<void> check_properties(const properties& props) {
     if (auto v = find_property(props, "replication_num")) {
         int n = 0;
         auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
@@ -243,7 +242,7 @@ std::optional<catalog_error> check_properties(const properties& props) {
             return bad(fmt::format("Invalid replication_num: '{}'", *v));
         }
     }
-    return std::nullopt;
+    return {};
 }
 
 std::vector<column_type> partition_types(const table& t) {
@@ -256,7 +255,7 @@ std::vector<column_type> partition_types(const table& t) {
 
 // One bound of a range as written: normalized values, MAXVALUE kept, missing trailing values
 // MINVALUE (StarRocks fills a short key with the types' minimum).
-catalog_result<std::vector<std::string>> resolve_bound(const std::vector<column_type>& types,
+storage_result<std::vector<std::string>> resolve_bound(const std::vector<column_type>& types,
                                                        const std::vector<std::string>& written,
                                                        const partition_desc& desc) {
     if (written.size() > types.size()) {
@@ -273,10 +272,9 @@ catalog_result<std::vector<std::string>> resolve_bound(const std::vector<column_
         } else if (written[i] == max_value) {
             key.emplace_back(max_value);
         } else {
-            std::string error;
-            auto v = normalize_value(types[i], written[i], error);
+            auto v = normalize_value(types[i], written[i]);
             if (!v) {
-                return bad(fmt::format("Invalid range value in partition {}: {}", desc.name, error));
+                return bad(fmt::format("Invalid range value in partition {}: {}", desc.name, v.error().message));
             }
             key.push_back(std::move(*v));
         }
@@ -288,7 +286,7 @@ bool all_min(const std::vector<std::string>& key) {
     return std::all_of(key.begin(), key.end(), [](const auto& v) { return v == min_value; });
 }
 
-std::optional<catalog_error> resolve_range(const table& t, const partition_desc& desc, partition& out) {
+storage_result<void> resolve_range(const table& t, const partition_desc& desc, partition& out) {
     if (desc.kind == partition_desc::form::list) {
         return bad(fmt::format("Partition {} uses VALUES IN, but table '{}' is partitioned by RANGE", desc.name,
                                t.name));
@@ -307,12 +305,12 @@ std::optional<catalog_error> resolve_range(const table& t, const partition_desc&
     }
     std::sort(sorted.begin(), sorted.end(),
               [&](const partition* a, const partition* b) { return compare_keys(types, a->lower, b->lower) < 0; });
-    auto intersected = [&](const std::vector<std::string>& lower, const partition* other) -> std::optional<catalog_error> {
+    auto intersected = [&](const std::vector<std::string>& lower, const partition* other) -> storage_result<void> {
         if (compare_keys(types, lower, other->upper) < 0 && compare_keys(types, other->lower, *upper) < 0) {
             return bad(fmt::format("Range {} is intersected with range: {}", format_range(types, lower, *upper),
                                    format_range(types, other->lower, other->upper)));
         }
-        return std::nullopt;
+        return {};
     };
     std::vector<std::string> lower;
     if (desc.kind == partition_desc::form::fixed_range) {
@@ -328,7 +326,7 @@ std::optional<catalog_error> resolve_range(const table& t, const partition_desc&
             return bad("The lower values must smaller than upper values");
         }
         for (const partition* p : sorted) {
-            if (auto e = intersected(lower, p)) {
+            if (auto e = intersected(lower, p); !e) {
                 return e;
             }
         }
@@ -349,17 +347,17 @@ std::optional<catalog_error> resolve_range(const table& t, const partition_desc&
             return bad("The lower values must smaller than upper values");
         }
         if (above != nullptr) {
-            if (auto e = intersected(lower, above)) {
+            if (auto e = intersected(lower, above); !e) {
                 return e;
             }
         }
     }
     out.lower = std::move(lower);
     out.upper = std::move(*upper);
-    return std::nullopt;
+    return {};
 }
 
-std::optional<catalog_error> resolve_list(const table& t, const partition_desc& desc, partition& out) {
+storage_result<void> resolve_list(const table& t, const partition_desc& desc, partition& out) {
     if (desc.kind != partition_desc::form::list) {
         return bad(fmt::format("Partition {} uses a range, but table '{}' is partitioned by LIST", desc.name, t.name));
     }
@@ -374,10 +372,9 @@ std::optional<catalog_error> resolve_list(const table& t, const partition_desc& 
         }
         std::vector<std::string> normalized;
         for (size_t i = 0; i < tuple.size(); ++i) {
-            std::string error;
-            auto v = normalize_value(types[i], tuple[i], error);
+            auto v = normalize_value(types[i], tuple[i]);
             if (!v) {
-                return bad(fmt::format("Invalid list value in partition {}: {}", desc.name, error));
+                return bad(fmt::format("Invalid list value in partition {}: {}", desc.name, v.error().message));
             }
             normalized.push_back(std::move(*v));
         }
@@ -393,7 +390,7 @@ std::optional<catalog_error> resolve_list(const table& t, const partition_desc& 
         }
         out.values.push_back(std::move(normalized));
     }
-    return std::nullopt;
+    return {};
 }
 
 void allocate_tablets(const table& t, partition& p, id_allocator& ids) {
@@ -409,7 +406,7 @@ void allocate_tablets(const table& t, partition& p, id_allocator& ids) {
 
 }  // namespace
 
-std::optional<catalog_error> check_name(name_kind kind, std::string_view name) {
+storage_result<void> check_name(name_kind kind, std::string_view name) {
     static constexpr const char* words[] = {"database", "table", "column", "partition",
                                             "view", "function", "catalog", "user", "repository"};
     size_t limit = kind == name_kind::database || kind == name_kind::user ? 256 : 1024;
@@ -418,15 +415,15 @@ std::optional<catalog_error> check_name(name_kind kind, std::string_view name) {
     bool bad_path = kind == name_kind::repository && (name.find('/') != name.npos || name == "." || name == "..");
     if (name.empty() || name.size() > limit || bad_char || bad_path ||
         (kind != name_kind::user && name.find('`') != name.npos)) {
-        return make_error(catalog_errc::bad_name,
+        return make_error(storage_errc::bad_name,
                           fmt::format("Incorrect {} name '{}'", words[static_cast<int>(kind)], name));
     }
-    return std::nullopt;
+    return {};
 }
 
-catalog_result<table> build_table(const table_definition& def, id_allocator& ids) {
-    if (auto e = check_name(name_kind::table, def.name)) {
-        return *e;
+storage_result<table> build_table(const table_definition& def, id_allocator& ids) {
+    if (auto e = check_name(name_kind::table, def.name); !e) {
+        return e.error();
     }
     if (def.columns.empty()) {
         return bad(fmt::format("Table '{}' must have at least one column", def.name));
@@ -439,39 +436,39 @@ catalog_result<table> build_table(const table_definition& def, id_allocator& ids
     t.columns = def.columns;
     for (size_t i = 0; i < t.columns.size(); ++i) {
         column& c = t.columns[i];
-        if (auto e = check_name(name_kind::column, c.name)) {
-            return *e;
+        if (auto e = check_name(name_kind::column, c.name); !e) {
+            return e.error();
         }
         for (size_t j = 0; j < i; ++j) {
             if (iequals(t.columns[j].name, c.name)) {
-                return make_error(catalog_errc::duplicate_column, fmt::format("Duplicate column name '{}'", c.name));
+                return make_error(storage_errc::duplicate_column, fmt::format("Duplicate column name '{}'", c.name));
             }
         }
         c.is_key = false;
     }
     t.key_columns = def.key_columns;
-    if (auto e = check_keys(def, t.columns, t.key_columns)) {
-        return *e;
+    if (auto e = check_keys(def, t.columns, t.key_columns); !e) {
+        return e.error();
     }
     for (const auto& c : t.columns) {
-        if (auto e = check_aggregation(def, c)) {
-            return *e;
+        if (auto e = check_aggregation(def, c); !e) {
+            return e.error();
         }
-        if (auto e = check_default(c)) {
-            return *e;
+        if (auto e = check_default(c); !e) {
+            return e.error();
         }
     }
-    if (auto e = check_partitioning(def, t)) {
-        return *e;
+    if (auto e = check_partitioning(def, t); !e) {
+        return e.error();
     }
     if (def.partition_by == partition_kind::none && !def.partitions.empty()) {
         return bad("Partitions are listed but there is no PARTITION BY");
     }
-    if (auto e = check_distribution(def, t)) {
-        return *e;
+    if (auto e = check_distribution(def, t); !e) {
+        return e.error();
     }
-    if (auto e = check_properties(def.props)) {
-        return *e;
+    if (auto e = check_properties(def.props); !e) {
+        return e.error();
     }
     t.id = ids.take();
     t.indexes.push_back(materialized_index{ids.take(), t.name, {}, {}});
@@ -494,9 +491,9 @@ catalog_result<table> build_table(const table_definition& def, id_allocator& ids
     return t;
 }
 
-catalog_result<partition> build_partition(const table& t, const partition_desc& desc, id_allocator& ids) {
-    if (auto e = check_name(name_kind::partition, desc.name)) {
-        return *e;
+storage_result<partition> build_partition(const table& t, const partition_desc& desc, id_allocator& ids) {
+    if (auto e = check_name(name_kind::partition, desc.name); !e) {
+        return e.error();
     }
     if (t.partitioning.kind == partition_kind::none) {
         return bad(fmt::format("Table '{}' is not partitioned: partitions can only be added to RANGE or LIST "
@@ -504,17 +501,17 @@ catalog_result<partition> build_partition(const table& t, const partition_desc& 
                                t.name));
     }
     if (t.find_partition(desc.name) != nullptr) {
-        return make_error(catalog_errc::partition_exists, fmt::format("Duplicate partition name {}", desc.name));
+        return make_error(storage_errc::partition_exists, fmt::format("Duplicate partition name {}", desc.name));
     }
     partition p;
     p.name = desc.name;
     p.buckets = desc.buckets == 0 ? t.dist.buckets : desc.buckets;
-    if (auto e = check_buckets(p.buckets)) {
-        return *e;
+    if (auto e = check_buckets(p.buckets); !e) {
+        return e.error();
     }
     auto e = t.partitioning.kind == partition_kind::range ? resolve_range(t, desc, p) : resolve_list(t, desc, p);
-    if (e) {
-        return *e;
+    if (!e) {
+        return e.error();
     }
     p.id = ids.take();
     allocate_tablets(t, p, ids);
@@ -534,22 +531,22 @@ partition renew_partition(const partition& p, id_allocator& ids) {
     return fresh;
 }
 
-std::optional<catalog_error> check_index_columns(const table& t, const std::vector<column>& columns) {
+storage_result<void> check_index_columns(const table& t, const std::vector<column>& columns) {
     if (columns.empty()) {
         return bad(fmt::format("A materialized view on table '{}' needs at least one column", t.name));
     }
     for (size_t i = 0; i < columns.size(); ++i) {
-        if (auto e = check_name(name_kind::column, columns[i].name)) {
+        if (auto e = check_name(name_kind::column, columns[i].name); !e) {
             return e;
         }
         for (size_t j = 0; j < i; ++j) {
             if (iequals(columns[j].name, columns[i].name)) {
-                return make_error(catalog_errc::duplicate_column,
+                return make_error(storage_errc::duplicate_column,
                                   fmt::format("Duplicate column name '{}'", columns[i].name));
             }
         }
     }
-    return std::nullopt;
+    return {};
 }
 
 }  // namespace tv::storage

@@ -3,8 +3,8 @@
 // key models, defaults, distribution, and the RANGE / LIST partition rules of StarRocks.
 #pragma once
 
-#include "storage/catalog_error.hh"
 #include "storage/catalog_types.hh"
+#include "storage/error.hh"
 
 #include <optional>
 #include <string>
@@ -63,23 +63,23 @@ private:
 enum class name_kind : uint8_t { database, table, column, partition, view, function, catalog, user, repository };
 
 /// A user-facing error when `name` cannot name an object of that kind ("Incorrect table name").
-std::optional<catalog_error> check_name(name_kind kind, std::string_view name);
+storage_result<void> check_name(name_kind kind, std::string_view name);
 
 /// Validates `def` and builds the table with ids for it, its base index, partitions and tablets.
 /// Defaults: DUPLICATE KEY with no key columns takes up to the first three columns (stopping
 /// at one that cannot be a key); AGGREGATE KEY takes the columns without aggregation; no
 /// DISTRIBUTED BY means RANDOM for DUPLICATE KEY and HASH(key columns) otherwise; no PARTITION
 /// BY means one partition named as the table.
-catalog_result<table> build_table(const table_definition& def, id_allocator& ids);
+storage_result<table> build_table(const table_definition& def, id_allocator& ids);
 
 /// Resolves one partition of `t` (range bounds, list values), checks it against the partitions
 /// `t` already has, and gives it ids and tablets for every index of `t`.
-catalog_result<partition> build_partition(const table& t, const partition_desc& desc, id_allocator& ids);
+storage_result<partition> build_partition(const table& t, const partition_desc& desc, id_allocator& ids);
 
 /// A fresh copy of `p` for TRUNCATE: new partition and tablet ids, version 1, same bounds.
 partition renew_partition(const partition& p, id_allocator& ids);
 
 /// Checks the columns of a synchronous materialized view on `t`.
-std::optional<catalog_error> check_index_columns(const table& t, const std::vector<column>& columns);
+storage_result<void> check_index_columns(const table& t, const std::vector<column>& columns);
 
 }  // namespace tv::storage

@@ -19,12 +19,12 @@ namespace tv::storage {
 struct table_scan::unit_slot {
     bool done = false;
     std::coroutine_handle<> waiter;
-    std::optional<segment_result<std::optional<column_batch>>> result;
+    std::optional<storage_result<std::optional<column_batch>>> result;
 };
 
 namespace {
 
-using unit_result = segment_result<std::optional<column_batch>>;
+using unit_result = storage_result<std::optional<column_batch>>;
 
 struct detached {
     struct promise_type {
@@ -44,15 +44,15 @@ io::task<unit_result> read_unit(std::vector<std::string> paths, std::vector<colu
         if (!read) {
             co_return read.error();
         }
-        std::optional<column_batch> batch;
-        try {
-            batch.emplace(schema, read->release_columns());
-        } catch (const std::invalid_argument& e) {
-            co_return segment_error{segment_errc::corrupt,
-                                    fmt::format("segment {} does not match the table's schema: {}", path, e.what())};
+        // A file written for another schema (or damaged past its checksums) does not fit.
+        auto batch = column_batch::adopt(schema, read->release_columns());
+        if (!batch) {
+            co_return storage_error{storage_errc::corrupt_data,
+                                    fmt::format("segment {} does not match the table's schema: {}", path,
+                                                batch.error().message)};
         }
         if (paths.size() == 1 && spec.model == key_model::duplicate) {
-            co_return std::move(batch);
+            co_return std::optional<column_batch>(std::move(*batch));
         }
         all.append_range(*batch, 0, batch->num_rows());
     }
@@ -74,7 +74,7 @@ detached run_unit(std::shared_ptr<table_scan::unit_slot> slot, io::loop* target,
             slot->result.emplace(std::move(r));
         }
     } catch (const std::exception& e) {
-        slot->result.emplace(segment_error{segment_errc::io_error, fmt::format("tablet read failed: {}", e.what())});
+        slot->result.emplace(storage_error{storage_errc::io_error, fmt::format("tablet read failed: {}", e.what())});
     }
     slot->done = true;
     if (slot->waiter) {
@@ -104,7 +104,7 @@ decltype(auto) with_type(physical_type p, F&& f) {
     case physical_type::float64: return f(double{});
     case physical_type::bytes: return f(std::string_view{});
     }
-    throw std::invalid_argument("unknown physical type");
+    throw std::invalid_argument("unknown physical type");  // unreachable: the switch covers every type
 }
 
 template <class T>
@@ -298,11 +298,11 @@ column_batch merge_rows(const merge_spec& spec, const column_batch& rows) {
     return column_batch(rows.schema(), std::move(columns));
 }
 
-catalog_result<std::unique_ptr<table_scan>> table_scan::open(const catalog& c, const data_options& data,
+storage_result<std::unique_ptr<table_scan>> table_scan::open(const catalog& c, const data_options& data,
                                                              scan_request req) {
     const database* d = c.find_database(req.db);
     if (d == nullptr) {
-        return make_error(catalog_errc::unknown_database, fmt::format("Unknown database '{}'", req.db));
+        return make_error(storage_errc::unknown_database, fmt::format("Unknown database '{}'", req.db));
     }
     std::unique_ptr<table_scan> scan(new table_scan());
     scan->_data = data;
@@ -347,7 +347,7 @@ catalog_result<std::unique_ptr<table_scan>> table_scan::open(const catalog& c, c
             }
         }
         if (index == nullptr) {
-            return make_error(catalog_errc::unknown_table, fmt::format("Unknown table '{}.{}'", req.db, req.table));
+            return make_error(storage_errc::unknown_table, fmt::format("Unknown table '{}.{}'", req.db, req.table));
         }
         add_columns(index->columns);
         index_id = index->id;
@@ -424,7 +424,7 @@ void table_scan::launch() {
     }
 }
 
-io::task<segment_result<std::optional<column_batch>>> table_scan::next() {
+io::task<storage_result<std::optional<column_batch>>> table_scan::next() {
     if (_failed) {
         co_return std::optional<column_batch>{};
     }

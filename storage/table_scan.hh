@@ -46,7 +46,7 @@ column_batch merge_rows(const merge_spec& spec, const column_batch& rows);
 class table_scan {
 public:
     /// Errors: "Unknown database 'd'", "Unknown table 'd.t'". Call on the catalog's loop.
-    static catalog_result<std::unique_ptr<table_scan>> open(const catalog& c, const data_options& data,
+    static storage_result<std::unique_ptr<table_scan>> open(const catalog& c, const data_options& data,
                                                             scan_request req);
     ~table_scan();
     table_scan(const table_scan&) = delete;
@@ -61,7 +61,7 @@ public:
     /// The next batch (one tablet's merged rows, or one segment for DUPLICATE), nullopt at the
     /// end. A corrupt file is an error naming the file; no rows from it are returned, and the
     /// scan ends there. Call from the loop that opened the scan.
-    io::task<segment_result<std::optional<column_batch>>> next();
+    io::task<storage_result<std::optional<column_batch>>> next();
 
     struct unit_slot;
 

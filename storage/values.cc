@@ -341,11 +341,10 @@ civil_date civil_from_days(int32_t z) noexcept {
     return civil_date{static_cast<int>(y), m, d};
 }
 
-std::optional<owned_value> parse_typed(const column_type& t, std::string_view raw, std::string& error) {
+storage_result<owned_value> parse_typed(const column_type& t, std::string_view raw) {
     std::string_view text = t.is_string() || t.kind == type_kind::json ? raw : trim(raw);
-    auto invalid = [&]() -> std::optional<owned_value> {
-        error = fmt::format("Invalid {} value: '{}'", t.to_sql(), raw);
-        return std::nullopt;
+    auto invalid = [&]() {
+        return make_error(storage_errc::invalid_value, fmt::format("Invalid {} value: '{}'", t.to_sql(), raw));
     };
     switch (t.kind) {
     case type_kind::boolean:
@@ -412,8 +411,8 @@ std::optional<owned_value> parse_typed(const column_type& t, std::string_view ra
     case type_kind::char_:
     case type_kind::varchar:
         if (text.size() > static_cast<size_t>(t.length)) {
-            error = fmt::format("String '{}' is too long for {}", raw, t.to_sql());
-            return std::nullopt;
+            return make_error(storage_errc::invalid_value,
+                              fmt::format("String '{}' is too long for {}", raw, t.to_sql()));
         }
         return owned_value(std::string(text));
     case type_kind::string:
@@ -497,12 +496,12 @@ std::string format_typed(const column_type& t, const cell& c) {
     return {};
 }
 
-std::optional<std::string> normalize_value(const column_type& t, std::string_view raw, std::string& error) {
+storage_result<std::string> normalize_value(const column_type& t, std::string_view raw) {
     // parse_typed() decides what is valid, so both always agree; the text kept here is the
     // catalog's canonical form (bounds and defaults as SHOW CREATE TABLE prints them).
-    auto v = parse_typed(t, raw, error);
+    auto v = parse_typed(t, raw);
     if (!v) {
-        return std::nullopt;
+        return v.error();
     }
     std::string_view text = t.is_string() || t.kind == type_kind::json ? raw : trim(raw);
     switch (t.kind) {

@@ -7,6 +7,7 @@
 
 #include "storage/catalog_types.hh"
 #include "storage/column_batch.hh"
+#include "storage/error.hh"
 
 #include <cstdint>
 #include <optional>
@@ -49,8 +50,8 @@ inline constexpr int64_t micros_per_day = 86400 * micros_per_second;
 /// int128, FLOAT/DOUBLE (inf and nan accepted; overflow is an error), strings kept as written
 /// (CHAR/VARCHAR longer than their length in bytes is an error, as StarRocks counts bytes).
 /// Surrounding blanks are ignored except for strings. Accepts exactly what normalize_value()
-/// accepts, with the same messages in `error` ("Invalid INT value: 'x'").
-std::optional<owned_value> parse_typed(const column_type& t, std::string_view text, std::string& error);
+/// accepts, failing with invalid_value and the same messages ("Invalid INT value: 'x'").
+storage_result<owned_value> parse_typed(const column_type& t, std::string_view text);
 
 /// The text MySQL/StarRocks shows for a non-NULL value of type `t` (`c` holds physical_of(t.kind)):
 /// integers plain, DECIMAL with exactly `scale` fraction digits ("-0.50"), DATE "YYYY-MM-DD",
@@ -60,9 +61,9 @@ std::optional<owned_value> parse_typed(const column_type& t, std::string_view te
 std::string format_typed(const column_type& t, const cell& c);
 
 /// The canonical text of `text` as a value of type `t` ("007" -> "7" for INT, "2024-1-2" ->
-/// "2024-01-02" for DATE, "2024-01-02" -> "2024-01-02 00:00:00" for DATETIME), or nullopt
-/// with `error` set when the value does not fit the type.
-std::optional<std::string> normalize_value(const column_type& t, std::string_view text, std::string& error);
+/// "2024-01-02" for DATE, "2024-01-02" -> "2024-01-02 00:00:00" for DATETIME), or
+/// invalid_value saying why when the value does not fit the type.
+storage_result<std::string> normalize_value(const column_type& t, std::string_view text);
 
 /// Orders two normalized values of type `t` (-1, 0, 1): integers numerically, dates and
 /// datetimes as time, strings bytewise. MINVALUE and MAXVALUE sort before and after everything.

@@ -49,10 +49,9 @@ std::variant<storage::partition_desc, sql_error> to_partition_desc(const partiti
 std::variant<storage::column, sql_error> to_column(const column_def& def) {
     storage::column c;
     c.name = def.name;
-    std::string error;
-    auto type = storage::column_type::from_name(def.type.name, def.type.params, error);
+    auto type = storage::column_type::from_name(def.type.name, def.type.params);
     if (!type) {
-        return make_error(errc::parse, "{}", error);
+        return make_error(errc::parse, "{}", type.error().message);
     }
     c.type = *type;
     c.nullable = def.nullable.value_or(true);
@@ -190,7 +189,7 @@ io::task<statement_result> run(exec_context& ctx, const drop_database_stmt& s) {
         co_return *denied;
     }
     auto r = co_await ctx.catalog.drop_database(s.name, s.if_exists);
-    if (!r && r.error().code == storage::catalog_errc::unknown_database) {
+    if (!r && r.error().code == storage::storage_errc::unknown_database) {
         co_return sql_error{errc::db_drop_missing, r.error().message};
     }
     if (r && ctx.s.current_db == s.name) {

@@ -166,7 +166,7 @@ io::task<statement_result> change_privileges(exec_context& ctx, const std::vecto
     for (const auto& t : std::get<std::vector<table_target>>(targets)) {
         // Plain if/else: GCC 12 destroys the result twice in `c ? co_await a : co_await b`.
         auto& p = std::get<std::vector<storage::privilege>>(privs);
-        storage::catalog_result<void> r;
+        storage::storage_result<void> r;
         if (grant) {
             r = co_await ctx.catalog.grant_privileges(who.user.name, who.user.host, p, t.db, t.table);
         } else {

@@ -137,7 +137,7 @@ column_vector to_text(const column_vector& in, bool constant, size_t n, const ca
 
 /// One text to the physical value of `to`; nullopt when it does not parse.
 template <class D>
-std::optional<D> parse_one(std::string_view text, const column_type& to, std::string& error) {
+std::optional<D> parse_one(std::string_view text, const column_type& to) {
     if constexpr (std::is_integral_v<D> && !std::is_same_v<D, uint8_t> && sizeof(D) <= 8) {
         // Plain digits are most of what loads send: skip the general parser for them (DATE
         // and DATETIME share these physical types and take the general parser).
@@ -150,11 +150,11 @@ std::optional<D> parse_one(std::string_view text, const column_type& to, std::st
             return std::nullopt;
         }
     }
-    auto parsed = storage::parse_typed(to, text, error);
+    auto parsed = storage::parse_typed(to, text);
     if (!parsed && to.kind == type_kind::date) {
         // '2024-01-02 10:00:00' as a DATE is its day, as StarRocks casts it.
         column_type datetime{type_kind::datetime};
-        if (auto dt = storage::parse_typed(datetime, text, error)) {
+        if (auto dt = storage::parse_typed(datetime, text)) {
             return static_cast<D>(date_of_datetime(std::get<int64_t>(*dt)));
         }
     }
@@ -172,7 +172,6 @@ template <class D>
 column_vector from_text(const column_vector& in, bool constant, size_t n, const cast_request& r,
                         std::vector<cast_failure>& failures) {
     vec::fixed_builder<D> out(n, r.to_nullable);
-    std::string error;
     for (size_t i = 0; i < n; ++i) {
         size_t s = constant ? 0 : i;
         cast_failure why = cast_failure::none;
@@ -182,7 +181,7 @@ column_vector from_text(const column_vector& in, bool constant, size_t n, const 
                 continue;
             }
             why = cast_failure::null;
-        } else if (auto v = parse_one<D>(in.string_at(s), r.to, error)) {
+        } else if (auto v = parse_one<D>(in.string_at(s), r.to)) {
             out.values[i] = *v;
             continue;
         } else {

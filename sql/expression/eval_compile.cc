@@ -39,8 +39,7 @@ expr_ptr decimal_literal(std::string_view digits) {
         return make_constant(simple_type(type_kind::double_), v);
     }
     column_type t = types::decimal(precision, scale);
-    std::string error;
-    auto v = storage::parse_typed(t, digits, error);
+    auto v = storage::parse_typed(t, digits);
     return make_constant(t, v ? v->as_cell() : storage::cell{});
 }
 
@@ -54,9 +53,8 @@ outcome<expr_ptr> literal_node(const literal& l) {
         if (ec == std::errc{} && end == l.value.data() + l.value.size()) {
             return make_constant(simple_type(type_kind::bigint), v);
         }
-        std::string error;
         column_type large{type_kind::largeint};
-        if (auto big = storage::parse_typed(large, l.value, error)) {
+        if (auto big = storage::parse_typed(large, l.value)) {
             return make_constant(large, big->as_cell());
         }
         return decimal_literal(l.value);
@@ -92,8 +90,7 @@ expr_ptr scalar_constant(const scalar& v, std::string_view function) {
         k = type_kind::date;
     }
     if (k != type_kind::varchar) {
-        std::string error;
-        if (auto parsed = storage::parse_typed(column_type{k}, v.text, error)) {
+        if (auto parsed = storage::parse_typed(column_type{k}, v.text)) {
             return make_constant(column_type{k}, parsed->as_cell());
         }
     }
@@ -400,10 +397,9 @@ private:
         if ((name == "VARCHAR" || name == "CHAR") && d.params.empty()) {
             return varchar_type();  // CAST(x AS CHAR): text of any length, as MySQL
         }
-        std::string error;
-        auto t = column_type::from_name(name, d.params, error);
+        auto t = column_type::from_name(name, d.params);
         if (!t) {
-            return make_error(errc::parse, "Invalid type in CAST: {}", error);
+            return make_error(errc::parse, "Invalid type in CAST: {}", t.error().message);
         }
         return *t;
     }

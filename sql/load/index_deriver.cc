@@ -74,16 +74,21 @@ io::task<std::variant<storage::column_batch, sql_error>> collect(batch_source& r
 
 storage::index_deriver make_index_deriver(const session& s) {
     return [session = s](const storage::materialized_index& index,
-                         const storage::column_batch& base_rows) -> std::variant<storage::column_batch, std::string> {
+                         const storage::column_batch& base_rows) -> storage::storage_result<storage::column_batch> {
+        // The load answers with the message; bad_definition keeps the error code it had.
+        auto failed = [&](std::string why) {
+            return storage::make_error(storage::storage_errc::bad_definition,
+                                       fmt::format("materialized view {}: {}", index.name, why));
+        };
         auto select = parse_stored_select(index.query_text);
         if (!select || !select->from) {
-            return fmt::format("materialized view {}: its definition does not parse as a query", index.name);
+            return failed("its definition does not parse as a query");
         }
         const auto* ref = std::get_if<table_ref>(&*select->from);
         std::string source_name = ref != nullptr ? ref->alias.value_or(ref->name.name) : std::string{};
         auto plan = plan_select(*select, base_rows.schema(), source_name, session);
         if (auto* e = std::get_if<sql_error>(&plan)) {
-            return fmt::format("materialized view {}: {}", index.name, e->message);
+            return failed(e->message);
         }
         std::vector<storage::column_desc> target;
         for (const auto& c : index.columns) {
@@ -92,10 +97,10 @@ storage::index_deriver make_index_deriver(const session& s) {
         auto cursor = std::get<std::unique_ptr<query_plan>>(plan)->open(std::make_unique<one_batch_source>(base_rows));
         auto rows = run_inline(collect(*cursor, std::move(target)));
         if (!rows) {
-            return fmt::format("materialized view {}: its query waited on I/O while deriving rows", index.name);
+            return failed("its query waited on I/O while deriving rows");
         }
         if (auto* e = std::get_if<sql_error>(&*rows)) {
-            return fmt::format("materialized view {}: {}", index.name, e->message);
+            return failed(e->message);
         }
         return std::get<storage::column_batch>(std::move(*rows));
     };

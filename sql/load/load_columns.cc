@@ -67,10 +67,10 @@ std::variant<load_columns, sql_error> load_columns::resolve(const storage::table
                 std::string text = c.default_value->kind == storage::default_kind::current_timestamp
                                        ? now_text()
                                        : c.default_value->text;
-                std::string error;
-                auto value = storage::parse_typed(c.type, text, error);
+                auto value = storage::parse_typed(c.type, text);
                 if (!value) {
-                    return make_error(errc::unknown, "Invalid default value for '{}': {}", c.name, error);
+                    return make_error(errc::unknown, "Invalid default value for '{}': {}", c.name,
+                                      value.error().message);
                 }
                 f.value.append(value->as_cell());
             }

@@ -254,12 +254,15 @@ io::task<std::optional<std::string>> stream_load::flush() {
         co_return std::nullopt;
     }
     auto started = std::chrono::steady_clock::now();
-    storage::column_batch rows = _writer->keep_routable(_columns.complete(std::move(outcome.rows)),
-                                                        _result.filtered_rows, _result.first_error);
-    if (rows.num_rows() == 0) {
+    auto routable = _writer->keep_routable(_columns.complete(std::move(outcome.rows)));
+    _result.filtered_rows += routable.dropped;
+    if (_result.first_error.empty()) {
+        _result.first_error = std::move(routable.first_error);
+    }
+    if (routable.rows.num_rows() == 0) {
         co_return std::nullopt;
     }
-    auto appended = co_await _writer->append(std::move(rows));
+    auto appended = co_await _writer->append(std::move(routable.rows));
     _write_time += std::chrono::steady_clock::now() - started;
     if (!appended) {
         co_return appended.error().message;

@@ -61,8 +61,11 @@ std::optional<std::string> literal_value(const expr& e, const column_type& t) {
     } else {
         return std::nullopt;
     }
-    std::string error;
-    return storage::normalize_value(t, text, error);
+    auto normalized = storage::normalize_value(t, text);
+    if (!normalized) {
+        return std::nullopt;
+    }
+    return std::move(*normalized);
 }
 
 int compare(const column_type& t, const std::string& a, const std::string& b) {
@@ -92,9 +95,8 @@ std::optional<std::string> neighbour(const column_type& t, const std::string& v,
     if (v == storage::min_value || v == storage::max_value) {
         return std::nullopt;
     }
-    std::string error;
     if (t.is_integer()) {
-        auto x = storage::parse_typed(column_type{storage::type_kind::largeint}, v, error);
+        auto x = storage::parse_typed(column_type{storage::type_kind::largeint}, v);
         if (!x) {
             return std::nullopt;
         }
@@ -102,7 +104,7 @@ std::optional<std::string> neighbour(const column_type& t, const std::string& v,
         return storage::int128_to_string(n + delta);
     }
     if (t.kind == storage::type_kind::date) {
-        auto x = storage::parse_typed(t, v, error);
+        auto x = storage::parse_typed(t, v);
         if (!x) {
             return std::nullopt;
         }

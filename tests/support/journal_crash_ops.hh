@@ -14,12 +14,12 @@ namespace tv::testing {
 /// Change number `i` (from 0) of the stream; every one succeeds on the state the previous
 /// ones leave. Blocks of ten: a database, five tables (one range-partitioned), a drop, an
 /// added partition, a user, and a view or the drop of an earlier database.
-inline io::task<storage::catalog_result<void>> crash_stream_op(storage::catalog& c, int i) {
+inline io::task<storage::storage_result<void>> crash_stream_op(storage::catalog& c, int i) {
     using namespace tv::storage;
     int block = i / 10;
     int step = i % 10;
     std::string db = fmt::format("d{}", block);
-    auto plain = [](auto r) -> catalog_result<void> {
+    auto plain = [](auto r) -> storage_result<void> {
         if (!r) {
             return r.error();
         }

@@ -17,7 +17,7 @@ CO_TEST(CatalogDatabase, CreateDropAndMessages) {
     auto id = co_await c.create_database("d1", props_of("k", "v"));
     CO_ASSERT_CAT_OK(id);
     EXPECT_EQ(*id, first_object_id);
-    CO_ASSERT_CAT_ERROR(co_await c.create_database("d1"), catalog_errc::database_exists,
+    CO_ASSERT_CAT_ERROR(co_await c.create_database("d1"), storage_errc::database_exists,
                         "Can't create database 'd1'; database exists");
     uint64_t seq = c.last_sequence();
     auto again = co_await c.create_database("d1", {}, true);
@@ -27,8 +27,8 @@ CO_TEST(CatalogDatabase, CreateDropAndMessages) {
     CO_ASSERT_CAT_OK(co_await c.create_database("D1"));  // names are case-sensitive
     EXPECT_EQ(c.list_databases(), (std::vector<std::string>{"D1", "d1"}));
     EXPECT_EQ(c.find_database("d1")->props, (properties{{"k", "v"}}));
-    CO_ASSERT_CAT_ERROR(co_await c.create_database(""), catalog_errc::bad_name, "Incorrect database name ''");
-    CO_ASSERT_CAT_ERROR(co_await c.drop_database("nope"), catalog_errc::unknown_database,
+    CO_ASSERT_CAT_ERROR(co_await c.create_database(""), storage_errc::bad_name, "Incorrect database name ''");
+    CO_ASSERT_CAT_ERROR(co_await c.drop_database("nope"), storage_errc::unknown_database,
                         "Can't drop database 'nope'; database doesn't exist");
     CO_ASSERT_CAT_OK(co_await c.drop_database("nope", true));
     CO_ASSERT_CAT_OK(co_await c.drop_database("d1"));
@@ -84,16 +84,16 @@ CO_TEST(CatalogTable, ExistsUnknownAndDrop) {
     catalog& c = **cat;
     CO_ASSERT_CAT_OK(co_await c.create_database("d"));
     CO_ASSERT_CAT_OK(co_await c.create_table("d", simple_table("t")));
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", simple_table("t")), catalog_errc::table_exists,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", simple_table("t")), storage_errc::table_exists,
                         "Table 't' already exists");
     auto again = co_await c.create_table("d", simple_table("t"), true);
     CO_ASSERT_CAT_OK(again);
     EXPECT_EQ(*again, 0);
     CO_ASSERT_CAT_OK(co_await c.create_table("d", simple_table("T")));  // case-sensitive
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("nodb", simple_table("t")), catalog_errc::unknown_database,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("nodb", simple_table("t")), storage_errc::unknown_database,
                         "Unknown database 'nodb'");
-    CO_ASSERT_CAT_ERROR(co_await c.drop_table("d", "nope"), catalog_errc::unknown_table, "Unknown table 'd.nope'");
-    CO_ASSERT_CAT_ERROR(co_await c.drop_table("nodb", "t"), catalog_errc::unknown_database, "Unknown database 'nodb'");
+    CO_ASSERT_CAT_ERROR(co_await c.drop_table("d", "nope"), storage_errc::unknown_table, "Unknown table 'd.nope'");
+    CO_ASSERT_CAT_ERROR(co_await c.drop_table("nodb", "t"), storage_errc::unknown_database, "Unknown database 'nodb'");
     CO_ASSERT_CAT_OK(co_await c.drop_table("d", "nope", true));
     CO_ASSERT_CAT_OK(co_await c.drop_table("d", "t"));
     EXPECT_EQ(c.find_table("d", "t"), nullptr);
@@ -132,86 +132,86 @@ CO_TEST(CatalogTable, SchemaValidation) {
 
     auto dup = simple_table("t");
     dup.columns.push_back(col("K", "INT"));
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", dup), catalog_errc::duplicate_column, "Duplicate column name 'K'");
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", dup), storage_errc::duplicate_column, "Duplicate column name 'K'");
 
     auto not_prefix = simple_table("t");
     not_prefix.key_columns = {"v"};
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", not_prefix), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", not_prefix), storage_errc::bad_definition,
                         "Key columns should be a ordered prefix of the schema.");
 
     auto missing_key = simple_table("t");
     missing_key.key_columns = {"x"};
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", missing_key), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", missing_key), storage_errc::bad_definition,
                         "Key column 'x' does not exist in table 't'");
 
     auto float_key = simple_table("t");
     float_key.columns[0] = col("k", "DOUBLE");
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", float_key), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", float_key), storage_errc::bad_definition,
                         "Float or double can not used as a key, use decimal instead.");
 
     auto pk_nullable = simple_table("t");
     pk_nullable.keys = key_model::primary;
     pk_nullable.columns[0].nullable = true;
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", pk_nullable), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", pk_nullable), storage_errc::bad_definition,
                         "Primary key column 'k' can not be nullable");
 
     auto unique_no_keys = simple_table("t");
     unique_no_keys.keys = key_model::unique;
     unique_no_keys.key_columns.clear();
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", unique_no_keys), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", unique_no_keys), storage_errc::bad_definition,
                         "Key columns must be specified for UNIQUE KEY tables");
 
     auto agg_no_agg = simple_table("t");
     agg_no_agg.keys = key_model::aggregate;
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", agg_no_agg), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", agg_no_agg), storage_errc::bad_definition,
                         "Value column 'v' of an AGGREGATE KEY table needs an aggregation (SUM, MIN, MAX, REPLACE, "
                         "REPLACE_IF_NOT_NULL)");
 
     auto sum_on_text = agg_no_agg;
     sum_on_text.columns[1].agg = aggregation::sum;
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", sum_on_text), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", sum_on_text), storage_errc::bad_definition,
                         "SUM can not be used on VARCHAR(20) column 'v'");
 
     auto agg_in_dup = simple_table("t");
     agg_in_dup.columns[1].agg = aggregation::max;
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", agg_in_dup), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", agg_in_dup), storage_errc::bad_definition,
                         "Aggregation MAX of column 'v' is only allowed in AGGREGATE KEY tables");
 
     auto random_unique = simple_table("t");
     random_unique.keys = key_model::unique;
     random_unique.dist = distribution{{}, 2, true};
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", random_unique), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", random_unique), storage_errc::bad_definition,
                         "Random distribution is only supported for DUPLICATE KEY tables, not UNIQUE KEY");
 
     auto hash_on_value = simple_table("t");
     hash_on_value.keys = key_model::unique;
     hash_on_value.dist = distribution{{"v"}, 2, false};
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", hash_on_value), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", hash_on_value), storage_errc::bad_definition,
                         "Distribution column 'v' must be a key column of a UNIQUE KEY table");
 
     auto too_many = simple_table("t", 5000);
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", too_many), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", too_many), storage_errc::bad_definition,
                         "Number of buckets should be between 1 and 1024, got 5000");
 
     auto bad_default = simple_table("t");
     bad_default.columns[0].default_value = column_default{default_kind::literal, "abc"};
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", bad_default), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", bad_default), storage_errc::bad_definition,
                         "Invalid default value for 'k': Invalid INT value: 'abc'");
     bad_default.columns[0].default_value = column_default{default_kind::null, ""};
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", bad_default), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", bad_default), storage_errc::bad_definition,
                         "Invalid default value for 'k': the column is NOT NULL");
     bad_default.columns[0].default_value = column_default{default_kind::current_timestamp, ""};
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", bad_default), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", bad_default), storage_errc::bad_definition,
                         "Invalid default value for 'k': CURRENT_TIMESTAMP needs a DATETIME column");
 
     auto bad_replication = simple_table("t");
     bad_replication.props = {{"replication_num", "zero"}};
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", bad_replication), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", bad_replication), storage_errc::bad_definition,
                         "Invalid replication_num: 'zero'");
 
     auto no_columns = simple_table("t");
     no_columns.columns.clear();
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", no_columns), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", no_columns), storage_errc::bad_definition,
                         "Table 't' must have at least one column");
 
     EXPECT_EQ(c.last_sequence(), 1u) << "no failed statement reached the journal";
@@ -284,9 +284,9 @@ CO_TEST(CatalogTable, TruncateRenewsPartitionsAndTablets) {
     EXPECT_NE(new2.tablets[0].tablet_ids, old2.tablets[0].tablet_ids);
     CO_ASSERT_CAT_OK(co_await c.truncate_table("d", "r"));
     EXPECT_GT(c.find_table("d", "r")->partitioning.partitions[0].id, before.partitioning.partitions[0].id);
-    CO_ASSERT_CAT_ERROR(co_await c.truncate_table("d", "r", strs("p9")), catalog_errc::unknown_partition,
+    CO_ASSERT_CAT_ERROR(co_await c.truncate_table("d", "r", strs("p9")), storage_errc::unknown_partition,
                         "Partition p9 does not exist");
-    CO_ASSERT_CAT_ERROR(co_await c.truncate_table("d", "x"), catalog_errc::unknown_table, "Unknown table 'd.x'");
+    CO_ASSERT_CAT_ERROR(co_await c.truncate_table("d", "x"), storage_errc::unknown_table, "Unknown table 'd.x'");
     CO_ASSERT_CAT_OK(co_await c.close());
 }
 
@@ -311,8 +311,8 @@ CO_TEST(CatalogTable, SyncMaterializedViewIsAnIndexWithTablets) {
     CO_ASSERT_CAT_OK(co_await c.add_partition("d", "r", less_than("p2", strs("20"))));
     EXPECT_EQ(c.find_table("d", "r")->partitioning.partitions[1].tablets.size(), 2u);
     CO_ASSERT_CAT_ERROR(co_await c.create_sync_materialized_view("d", "r", "mv1", "q", cols(col("d", "INT"))),
-                        catalog_errc::table_exists, "Materialized view 'mv1' already exists");
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", simple_table("mv1")), catalog_errc::table_exists,
+                        storage_errc::table_exists, "Materialized view 'mv1' already exists");
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", simple_table("mv1")), storage_errc::table_exists,
                         "Table 'mv1' already exists");
     CO_ASSERT_CAT_OK(co_await c.drop_materialized_view("d", "mv1"));
     t = c.find_table("d", "r");
@@ -320,9 +320,9 @@ CO_TEST(CatalogTable, SyncMaterializedViewIsAnIndexWithTablets) {
     for (const auto& p : t->partitioning.partitions) {
         EXPECT_EQ(p.tablets.size(), 1u);
     }
-    CO_ASSERT_CAT_ERROR(co_await c.drop_materialized_view("d", "mv1"), catalog_errc::unknown_materialized_view,
+    CO_ASSERT_CAT_ERROR(co_await c.drop_materialized_view("d", "mv1"), storage_errc::unknown_materialized_view,
                         "Unknown materialized view 'd.mv1'");
-    CO_ASSERT_CAT_ERROR(co_await c.drop_materialized_view("d", "r"), catalog_errc::wrong_object_type,
+    CO_ASSERT_CAT_ERROR(co_await c.drop_materialized_view("d", "r"), storage_errc::wrong_object_type,
                         "'d.r' is not MATERIALIZED VIEW");
     CO_ASSERT_CAT_OK(co_await c.close());
 }
@@ -334,7 +334,7 @@ CO_TEST(CatalogConcurrency, ChangesOnOneLoopAreSerialized) {
     catalog& c = **cat;
     // Five sessions create the same database at once: each change validates only after the
     // previous one is journaled and applied, so exactly one wins.
-    std::vector<io::task<catalog_result<object_id>>> same;
+    std::vector<io::task<storage_result<object_id>>> same;
     for (int i = 0; i < 5; ++i) {
         same.push_back(c.create_database("same"));
     }
@@ -344,11 +344,11 @@ CO_TEST(CatalogConcurrency, ChangesOnOneLoopAreSerialized) {
         if (r.has_value()) {
             ++won;
         } else {
-            EXPECT_EQ(r.error().code, catalog_errc::database_exists);
+            EXPECT_EQ(r.error().code, storage_errc::database_exists);
         }
     }
     EXPECT_EQ(won, 1);
-    std::vector<io::task<catalog_result<object_id>>> distinct;
+    std::vector<io::task<storage_result<object_id>>> distinct;
     for (int i = 0; i < 5; ++i) {
         distinct.push_back(c.create_database(fmt::format("d{}", i)));
     }

@@ -29,10 +29,10 @@ CO_TEST(CatalogView, CreateReplaceAlterDrop) {
     CO_ASSERT_TRUE(v != nullptr);
     EXPECT_EQ(v->id, *id);
     EXPECT_EQ(v->columns[0].comment, "the key");
-    CO_ASSERT_CAT_ERROR(co_await c.create_view("d", make_view("v", "SELECT 1")), catalog_errc::table_exists,
+    CO_ASSERT_CAT_ERROR(co_await c.create_view("d", make_view("v", "SELECT 1")), storage_errc::table_exists,
                         "Table 'v' already exists");
     CO_ASSERT_CAT_ERROR(co_await c.create_view("d", make_view("t", "SELECT 1"), false, true),
-                        catalog_errc::table_exists, "Table 't' already exists");
+                        storage_errc::table_exists, "Table 't' already exists");
     auto replaced = co_await c.create_view("d", make_view("v", "SELECT v FROM t"), false, true);
     CO_ASSERT_CAT_OK(replaced);
     EXPECT_EQ(*replaced, *id) << "OR REPLACE keeps the view's id";
@@ -40,18 +40,18 @@ CO_TEST(CatalogView, CreateReplaceAlterDrop) {
     CO_ASSERT_CAT_OK(co_await c.alter_view("d", make_view("v", "SELECT k, v FROM t")));
     EXPECT_EQ(c.find_view("d", "v")->query_text, "SELECT k, v FROM t");
     EXPECT_EQ(c.find_view("d", "v")->id, *id);
-    CO_ASSERT_CAT_ERROR(co_await c.alter_view("d", make_view("t", "SELECT 1")), catalog_errc::wrong_object_type,
+    CO_ASSERT_CAT_ERROR(co_await c.alter_view("d", make_view("t", "SELECT 1")), storage_errc::wrong_object_type,
                         "'d.t' is not VIEW");
     CO_ASSERT_CAT_ERROR(co_await c.create_view("d", make_view("w", "SELECT 1", props_of("a", "", "A", ""))),
-                        catalog_errc::duplicate_column, "Duplicate column name 'A'");
-    CO_ASSERT_CAT_ERROR(co_await c.create_view("d", make_view("w", "")), catalog_errc::bad_definition,
+                        storage_errc::duplicate_column, "Duplicate column name 'A'");
+    CO_ASSERT_CAT_ERROR(co_await c.create_view("d", make_view("w", "")), storage_errc::bad_definition,
                         "View 'w' has no query");
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", simple_table("v")), catalog_errc::table_exists,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", simple_table("v")), storage_errc::table_exists,
                         "Table 'v' already exists");
-    CO_ASSERT_CAT_ERROR(co_await c.drop_view("d", "t"), catalog_errc::wrong_object_type, "'d.t' is not VIEW");
-    CO_ASSERT_CAT_ERROR(co_await c.drop_table("d", "v"), catalog_errc::wrong_object_type, "'d.v' is not BASE TABLE");
+    CO_ASSERT_CAT_ERROR(co_await c.drop_view("d", "t"), storage_errc::wrong_object_type, "'d.t' is not VIEW");
+    CO_ASSERT_CAT_ERROR(co_await c.drop_table("d", "v"), storage_errc::wrong_object_type, "'d.v' is not BASE TABLE");
     CO_ASSERT_CAT_OK(co_await c.drop_view("d", "v"));
-    CO_ASSERT_CAT_ERROR(co_await c.drop_view("d", "v"), catalog_errc::unknown_view, "Unknown view 'd.v'");
+    CO_ASSERT_CAT_ERROR(co_await c.drop_view("d", "v"), storage_errc::unknown_view, "Unknown view 'd.v'");
     CO_ASSERT_CAT_OK(co_await c.drop_view("d", "v", true));
     CO_ASSERT_CAT_OK(co_await c.close());
 }
@@ -82,14 +82,14 @@ CO_TEST(CatalogMaterializedView, AsyncLifecycle) {
     CO_ASSERT_TRUE(mv != nullptr);
     EXPECT_TRUE(mv->active);
     EXPECT_EQ(mv->refresh.interval, "INTERVAL 1 DAY");
-    CO_ASSERT_CAT_ERROR(co_await c.create_materialized_view("e", make_mv("mv", {})), catalog_errc::table_exists,
+    CO_ASSERT_CAT_ERROR(co_await c.create_materialized_view("e", make_mv("mv", {})), storage_errc::table_exists,
                         "Table 'mv' already exists");
     // Dropping a base table makes the view inactive, with StarRocks' reason.
     CO_ASSERT_CAT_OK(co_await c.drop_table("d", "t"));
     mv = c.find_materialized_view("e", "mv");
     EXPECT_FALSE(mv->active);
     EXPECT_EQ(mv->inactive_reason, "base-table dropped: d.t");
-    CO_ASSERT_CAT_ERROR(co_await c.set_materialized_view_active("e", "mv", true), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.set_materialized_view_active("e", "mv", true), storage_errc::bad_definition,
                         "Can not activate materialized view 'mv': base table 'd.t' does not exist");
     CO_ASSERT_CAT_OK(co_await c.create_table("d", simple_table("t")));
     CO_ASSERT_CAT_OK(co_await c.set_materialized_view_active("e", "mv", true));
@@ -101,7 +101,7 @@ CO_TEST(CatalogMaterializedView, AsyncLifecycle) {
     CO_ASSERT_CAT_OK(co_await c.drop_database("d"));
     EXPECT_EQ(c.find_materialized_view("e", "mv")->inactive_reason, "base-db dropped: d");
     CO_ASSERT_CAT_ERROR(co_await c.set_materialized_view_active("e", "nope", true),
-                        catalog_errc::unknown_materialized_view, "Unknown materialized view 'e.nope'");
+                        storage_errc::unknown_materialized_view, "Unknown materialized view 'e.nope'");
     std::string before = c.dump();
     CO_ASSERT_CAT_OK(co_await c.close());
     auto reopened = co_await open_catalog(dir.path());
@@ -135,7 +135,7 @@ CO_TEST(CatalogFunction, GlobalAndPerDatabase) {
     EXPECT_NE(*g, *local);
     EXPECT_FALSE(c.find_function("d", "f", {"INT"})->global);
     CO_ASSERT_CAT_ERROR(co_await c.create_function("d", make_function("f", strs("INT"), "BIGINT")),
-                        catalog_errc::function_exists, "Function f(INT) already exists");
+                        storage_errc::function_exists, "Function f(INT) already exists");
     CO_ASSERT_CAT_OK(co_await c.create_function("d", make_function("f", strs("INT", "VARCHAR(10)"), "INT")));  // overload
     auto variadic = make_function("g", strs("INT"), "INT");
     variadic.variadic = true;
@@ -147,13 +147,13 @@ CO_TEST(CatalogFunction, GlobalAndPerDatabase) {
     EXPECT_EQ(vf->signature(), "g(INT, ...)");
     EXPECT_EQ(vf->intermediate_type, "INT");
     CO_ASSERT_CAT_ERROR(co_await c.create_function("nodb", make_function("f", {}, "INT")),
-                        catalog_errc::unknown_database, "Unknown database 'nodb'");
-    CO_ASSERT_CAT_ERROR(co_await c.create_function("d", make_function("h", {}, "")), catalog_errc::bad_definition,
+                        storage_errc::unknown_database, "Unknown database 'nodb'");
+    CO_ASSERT_CAT_ERROR(co_await c.create_function("d", make_function("h", {}, "")), storage_errc::bad_definition,
                         "Function h() has no return type");
     CO_ASSERT_CAT_OK(co_await c.drop_function("d", "f", strs("INT")));
     EXPECT_EQ(c.find_function("d", "f", {"INT"}), nullptr);
     EXPECT_NE(c.find_function("", "f", {"INT"}), nullptr);
-    CO_ASSERT_CAT_ERROR(co_await c.drop_function("d", "f", strs("INT")), catalog_errc::unknown_function,
+    CO_ASSERT_CAT_ERROR(co_await c.drop_function("d", "f", strs("INT")), storage_errc::unknown_function,
                         "Unknown function 'f(INT)'");
     CO_ASSERT_CAT_OK(co_await c.drop_function("d", "f", strs("INT"), false, true));
     std::string before = c.dump();
@@ -174,15 +174,15 @@ CO_TEST(CatalogExternal, CreateAndDrop) {
     CO_ASSERT_CAT_OK(id);
     EXPECT_EQ(c.find_external_catalog("hive1")->props, props);
     EXPECT_EQ(c.find_external_catalog("hive1")->comment, "lake");
-    CO_ASSERT_CAT_ERROR(co_await c.create_external_catalog("hive1", "", props), catalog_errc::catalog_exists,
+    CO_ASSERT_CAT_ERROR(co_await c.create_external_catalog("hive1", "", props), storage_errc::catalog_exists,
                         "Can't create catalog 'hive1'; catalog exists");
-    CO_ASSERT_CAT_ERROR(co_await c.create_external_catalog("default_catalog", "", props), catalog_errc::catalog_exists,
+    CO_ASSERT_CAT_ERROR(co_await c.create_external_catalog("default_catalog", "", props), storage_errc::catalog_exists,
                         "Can't create catalog 'default_catalog'; catalog exists");
-    CO_ASSERT_CAT_ERROR(co_await c.create_external_catalog("x", "", props_of("a", "b")), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_external_catalog("x", "", props_of("a", "b")), storage_errc::bad_definition,
                         "Missing property 'type' for external catalog 'x'");
-    CO_ASSERT_CAT_ERROR(co_await c.drop_external_catalog("default_catalog"), catalog_errc::not_allowed,
+    CO_ASSERT_CAT_ERROR(co_await c.drop_external_catalog("default_catalog"), storage_errc::not_allowed,
                         "Can't drop the default catalog");
-    CO_ASSERT_CAT_ERROR(co_await c.drop_external_catalog("nope"), catalog_errc::unknown_catalog,
+    CO_ASSERT_CAT_ERROR(co_await c.drop_external_catalog("nope"), storage_errc::unknown_catalog,
                         "Unknown catalog 'nope'");
     CO_ASSERT_CAT_OK(co_await c.drop_external_catalog("hive1"));
     EXPECT_EQ(c.find_external_catalog("hive1"), nullptr);

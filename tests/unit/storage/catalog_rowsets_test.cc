@@ -28,7 +28,7 @@ load_publication publication(const catalog& c, std::string table, std::string la
     return p;
 }
 
-io::task<catalog_result<std::unique_ptr<catalog>>> two_partition_catalog(std::string dir) {
+io::task<storage_result<std::unique_ptr<catalog>>> two_partition_catalog(std::string dir) {
     auto cat = co_await open_catalog(dir);
     if (!cat) {
         co_return cat;
@@ -154,28 +154,28 @@ CO_TEST(CatalogRowsets, PublishValidation) {
     EXPECT_TRUE(c.label_used("d", "l1")) << "a load of no rows still records its label";
     uint64_t seq = c.last_sequence();
     pub = publication(c, "t", "l1");
-    CO_ASSERT_CAT_ERROR(co_await c.publish_load(std::move(pub)), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.publish_load(std::move(pub)), storage_errc::bad_definition,
                         "Label [l1] has already been used.");
     EXPECT_EQ(c.last_sequence(), seq);
 
     pub = publication(c, "t");
     pub.table_id += 1000;
-    CO_ASSERT_CAT_ERROR(co_await c.publish_load(std::move(pub)), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.publish_load(std::move(pub)), storage_errc::bad_definition,
                         "Table 't' changed during load: it was dropped and created again");
     pub = publication(c, "t");
     pub.db = "nope";
-    CO_ASSERT_CAT_ERROR(co_await c.publish_load(std::move(pub)), catalog_errc::unknown_database,
+    CO_ASSERT_CAT_ERROR(co_await c.publish_load(std::move(pub)), storage_errc::unknown_database,
                         "Unknown database 'nope'");
 
     // A partition truncated during the load: its old tablets are gone.
     auto stale = publication(c, "t");
     stale.rowsets.emplace_back(p1[0], fake_rowset(c.allocate_id(), "x_0.dat", 1));
     CO_ASSERT_CAT_OK(co_await c.truncate_table("d", "t", strs("p1")));
-    CO_ASSERT_CAT_ERROR(co_await c.publish_load(std::move(stale)), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.publish_load(std::move(stale)), storage_errc::bad_definition,
                         "Table 't' changed during load: a partition or index it wrote to was dropped or truncated");
     auto dropped = publication(c, "t");
     CO_ASSERT_CAT_OK(co_await c.drop_table("d", "t"));
-    CO_ASSERT_CAT_ERROR(co_await c.publish_load(std::move(dropped)), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.publish_load(std::move(dropped)), storage_errc::bad_definition,
                         "Table 't' changed during load: it was dropped");
     CO_ASSERT_CAT_OK(co_await c.close());
 }
@@ -188,7 +188,7 @@ CO_TEST(CatalogRowsets, DdlDropsRowsets) {
     CO_ASSERT_CAT_OK(co_await c.create_table("d", simple_table("u", 2)));
     CO_ASSERT_CAT_OK(co_await c.create_sync_materialized_view("d", "u", "mv1", "select k from u",
                                                               cols(col("k", "INT", false))));
-    auto fill = [&](std::string table) -> io::task<catalog_result<void>> {
+    auto fill = [&](std::string table) -> io::task<storage_result<void>> {
         auto pub = publication(c, table);
         object_id id = c.allocate_id();
         const storage::table* tt = c.find_table("d", table);
@@ -349,7 +349,7 @@ CO_TEST(CatalogRowsets, AsyncMaterializedViewStorage) {
 
     mv.name = "dup";
     mv.columns = cols(col("k", "INT"), col("K", "BIGINT"));
-    CO_ASSERT_CAT_ERROR(co_await c.create_materialized_view("d", mv), catalog_errc::duplicate_column,
+    CO_ASSERT_CAT_ERROR(co_await c.create_materialized_view("d", mv), storage_errc::duplicate_column,
                         "Duplicate column name 'K'");
 
     std::string live = c.dump();

@@ -204,7 +204,7 @@ CO_TEST(Journal, CheckpointsRotateAndPrune) {
         quiet_log quiet;
         auto cat = co_await open_catalog(dir.path(), 5);
         CO_ASSERT_FALSE(cat.has_value());
-        EXPECT_EQ(cat.error().code, catalog_errc::corrupt_metadata);
+        EXPECT_EQ(cat.error().code, storage_errc::corrupt_metadata);
         EXPECT_NE(cat.error().message.find("journal records 1..5 are missing"), std::string::npos)
             << cat.error().message;
     }
@@ -321,7 +321,7 @@ CO_TEST(Journal, DamageInTheMiddleRefusesToOpen) {
         write_file(copy.file("meta/journal.1"), data);
         auto cat = co_await open_catalog(copy.path());
         CO_ASSERT_FALSE(cat.has_value());
-        EXPECT_EQ(cat.error().code, catalog_errc::corrupt_metadata) << d.what;
+        EXPECT_EQ(cat.error().code, storage_errc::corrupt_metadata) << d.what;
         EXPECT_NE(cat.error().message.find("journal.1 is damaged at offset " + std::to_string(offsets[2])),
                   std::string::npos)
             << d.what << ": " << cat.error().message;
@@ -346,7 +346,7 @@ CO_TEST(Journal, SequenceGapRefusesToOpen) {
     write_file(path, data + frame_record(4, payload));
     auto cat = co_await open_catalog(dir.path());
     CO_ASSERT_FALSE(cat.has_value());
-    EXPECT_EQ(cat.error().code, catalog_errc::corrupt_metadata);
+    EXPECT_EQ(cat.error().code, storage_errc::corrupt_metadata);
     EXPECT_NE(cat.error().message.find("has sequence 4 at offset " + std::to_string(data.size()) +
                                        " where 3 was expected"),
               std::string::npos)
@@ -364,7 +364,7 @@ CO_TEST(Journal, UndecodableRecordRefusesToOpen) {
     write_file(path, read_file(path) + frame_record(2, R"({"op":"launch_rockets","next_id":1,"body":{}})"));
     auto cat = co_await open_catalog(dir.path());
     CO_ASSERT_FALSE(cat.has_value());
-    EXPECT_EQ(cat.error().code, catalog_errc::corrupt_metadata);
+    EXPECT_EQ(cat.error().code, storage_errc::corrupt_metadata);
     EXPECT_NE(cat.error().message.find("journal record 2"), std::string::npos) << cat.error().message;
     EXPECT_NE(cat.error().message.find("unknown record type 'launch_rockets'"), std::string::npos);
 }

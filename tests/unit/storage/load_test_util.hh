@@ -38,10 +38,9 @@ inline column_batch batch_of(const std::vector<column_desc>& schema, const text_
                 owned.emplace_back();
                 continue;
             }
-            std::string error;
-            auto v = parse_typed(schema[i].type, row[i], error);
+            auto v = parse_typed(schema[i].type, row[i]);
             if (!v) {
-                throw std::runtime_error(error);
+                throw std::runtime_error(v.error().message);
             }
             owned.push_back(std::move(*v));
         }
@@ -80,7 +79,7 @@ inline data_options data_in(const std::string& dir, uint64_t write_buffer = uint
 /// Loads `rows` into db.table in one load (one append per batch of `per_append` rows). No
 /// default arguments: GCC 12 mishandles a braced default argument of a coroutine awaited in
 /// the same expression, so the short forms below are plain functions.
-inline io::task<catalog_result<load_summary>> load_rows_with(catalog& c, data_options data, std::string db,
+inline io::task<storage_result<load_summary>> load_rows_with(catalog& c, data_options data, std::string db,
                                                              std::string table, text_rows rows, load_options options,
                                                              index_deriver derive, size_t per_append) {
     auto w = load_writer::begin(c, data, db, table, std::move(options), std::move(derive));
@@ -100,19 +99,19 @@ inline io::task<catalog_result<load_summary>> load_rows_with(catalog& c, data_op
     co_return co_await (*w)->commit();
 }
 
-inline io::task<catalog_result<load_summary>> load_rows(catalog& c, data_options data, std::string db,
+inline io::task<storage_result<load_summary>> load_rows(catalog& c, data_options data, std::string db,
                                                         std::string table, text_rows rows) {
     return load_rows_with(c, std::move(data), std::move(db), std::move(table), std::move(rows), load_options(),
                           index_deriver(), 1000);
 }
 
-inline io::task<catalog_result<load_summary>> load_rows(catalog& c, data_options data, std::string db,
+inline io::task<storage_result<load_summary>> load_rows(catalog& c, data_options data, std::string db,
                                                         std::string table, text_rows rows, load_options options) {
     return load_rows_with(c, std::move(data), std::move(db), std::move(table), std::move(rows), std::move(options),
                           index_deriver(), 1000);
 }
 
-inline io::task<catalog_result<load_summary>> load_rows(catalog& c, data_options data, std::string db,
+inline io::task<storage_result<load_summary>> load_rows(catalog& c, data_options data, std::string db,
                                                         std::string table, text_rows rows, load_options options,
                                                         index_deriver derive) {
     return load_rows_with(c, std::move(data), std::move(db), std::move(table), std::move(rows), std::move(options),

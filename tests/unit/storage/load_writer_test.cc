@@ -21,7 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-io::task<catalog_result<std::unique_ptr<catalog>>> catalog_with(std::string dir, table_definition def) {
+io::task<storage_result<std::unique_ptr<catalog>>> catalog_with(std::string dir, table_definition def) {
     auto cat = co_await open_catalog(dir);
     if (!cat) {
         co_return cat;
@@ -69,7 +69,7 @@ CO_TEST(LoadWriter, RangeRoutingAndRowsOutsidePartitions) {
 
     auto files_before = data_files(dir.path());
     text_rows outside{{"3", "1"}, {"25", "2"}};
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", outside), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", outside), storage_errc::bad_definition,
                         "The row is out of partition ranges. Please add a new partition. Partition key: (25)");
     EXPECT_EQ(data_files(dir.path()), files_before) << "a failed load leaves no files";
     EXPECT_EQ(c.find_table("d", "t")->find_partition("p1")->visible_version, 2);
@@ -100,7 +100,7 @@ CO_TEST(LoadWriter, MultiColumnRange) {
     auto p2 = co_await scan_all(c, data, "d", "t", ids_of(t->find_partition("p2")->id));
     EXPECT_EQ(sorted(p2.rows), (text_rows{{"2024-01-01", "100", "c"}, {"2024-01-31", "7", "d"}}));
     text_rows gap{{"2024-03-01", "50", "x"}};
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", gap), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", gap), storage_errc::bad_definition,
                         "The row is out of partition ranges. Please add a new partition. Partition key: "
                         "(2024-03-01, 50)");
     CO_ASSERT_CAT_OK(co_await c.close());
@@ -127,7 +127,7 @@ CO_TEST(LoadWriter, ListPartitionsOneAndSeveralColumns) {
     auto bj = co_await scan_all(c, data, "d", "t", ids_of(t->find_partition("p_bj")->id));
     EXPECT_EQ(sorted(bj.rows), (text_rows{{"beijing", "1", "3"}, {"beijing", "2", "1"}}));
     text_rows other{{"shanghai", "2", "9"}};
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", other), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", other), storage_errc::bad_definition,
                         "The row is out of partition ranges. Please add a new partition. Partition key: "
                         "(shanghai, 2)");
 
@@ -146,7 +146,7 @@ CO_TEST(LoadWriter, ListPartitionsOneAndSeveralColumns) {
     EXPECT_EQ(sorted(all.rows), sorted(ok));
     // NULL is in no list (a list value is never NULL here): the load fails naming it.
     text_rows null_row{{"NULL", "1"}};
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "l1", null_row), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "l1", null_row), storage_errc::bad_definition,
                         "The row is out of partition ranges. Please add a new partition. Partition key: (NULL)");
     CO_ASSERT_CAT_OK(co_await c.close());
 }
@@ -177,7 +177,7 @@ CO_TEST(LoadWriter, NullRangeValueGoesToTheMinValuePartition) {
     fixed.partitions = parts(fixed_range("p", strs("2020-01-01"), strs("2030-01-01")));
     CO_ASSERT_CAT_OK(co_await c.create_table("d", fixed));
     text_rows null_row{{"NULL", "1"}};
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "f", null_row), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "f", null_row), storage_errc::bad_definition,
                         "The row is out of partition ranges. Please add a new partition. Partition key: (NULL)");
     CO_ASSERT_CAT_OK(co_await c.close());
 }
@@ -377,7 +377,7 @@ CO_TEST(LoadWriter, OverwriteReplacesListedPartitions) {
 
     // A row outside the overwritten partitions fails.
     text_rows outside{{"12", "1"}};
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", outside, only_p1), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", outside, only_p1), storage_errc::bad_definition,
                         "The row is out of partition ranges. Please add a new partition. Partition key: (12)");
 
     // Everything, with rows only for p2: p1 ends up empty.
@@ -400,7 +400,7 @@ CO_TEST(LoadWriter, LabelsPartitionsAndNotNull) {
     labelled.label = "l1";
     text_rows rows{{"1", "1"}};
     CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", rows, labelled));
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", rows, labelled), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", rows, labelled), storage_errc::bad_definition,
                         "Label [l1] has already been used.");
     // Two loads racing for one label: the second to publish fails and leaves nothing.
     load_options l2;
@@ -415,20 +415,20 @@ CO_TEST(LoadWriter, LabelsPartitionsAndNotNull) {
     CO_ASSERT_CAT_OK(co_await (*b)->append(std::move(bb)));
     CO_ASSERT_CAT_OK(co_await (*a)->commit());
     auto files = data_files(dir.path());
-    CO_ASSERT_CAT_ERROR(co_await (*b)->commit(), catalog_errc::bad_definition, "Label [l2] has already been used.");
+    CO_ASSERT_CAT_ERROR(co_await (*b)->commit(), storage_errc::bad_definition, "Label [l2] has already been used.");
     EXPECT_EQ(data_files(dir.path()), files);
 
     load_options in_p2;
     in_p2.partitions = {"p2"};
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", rows, in_p2), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", rows, in_p2), storage_errc::bad_definition,
                         "The row is out of partition ranges. Please add a new partition. Partition key: (1)");
     load_options unknown;
     unknown.partitions = {"p9"};
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", rows, unknown), catalog_errc::unknown_partition,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", rows, unknown), storage_errc::unknown_partition,
                         "Unknown partition 'p9' in table 't'");
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "nope", rows), catalog_errc::unknown_table,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "nope", rows), storage_errc::unknown_table,
                         "Unknown table 'd.nope'");
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "x", "t", rows), catalog_errc::unknown_database,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "x", "t", rows), storage_errc::unknown_database,
                         "Unknown database 'x'");
 
     // d is NOT NULL: a nullable column holding NULL fails, one without NULL is fine.
@@ -442,7 +442,7 @@ CO_TEST(LoadWriter, LabelsPartitionsAndNotNull) {
     CO_ASSERT_CAT_OK(co_await (*w)->append(std::move(ok_batch)));
     text_rows bad{{"NULL", "2"}};
     column_batch bad_batch = batch_of(loose, bad);
-    CO_ASSERT_CAT_ERROR(co_await (*w)->append(std::move(bad_batch)), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await (*w)->append(std::move(bad_batch)), storage_errc::bad_definition,
                         "Column 'd' cannot be null");
     co_await (*w)->abort();
     auto all = co_await scan_all(c, data, "d", "t");
@@ -463,7 +463,7 @@ CO_TEST(LoadWriter, SyncMaterializedViewIndexesAreDerived) {
     int calls = 0;
     // The SQL layer's part: here the view's rows are the base rows as they are.
     index_deriver derive = [&](const materialized_index& index, const column_batch& rows)
-        -> std::variant<column_batch, std::string> {
+        -> storage_result<column_batch> {
         ++calls;
         EXPECT_EQ(index.name, "mv_sum");
         std::vector<column_desc> schema{{"d", rows.schema()[0].type, false}, {"v", rows.schema()[1].type, true}};
@@ -485,14 +485,14 @@ CO_TEST(LoadWriter, SyncMaterializedViewIndexesAreDerived) {
     CO_ASSERT_EQ(view.error, "");
     EXPECT_EQ(sorted(view.rows), (text_rows{{"1", "16"}, {"12", "7"}})) << "SUM merged across loads";
 
-    index_deriver failing = [](const materialized_index&, const column_batch&) -> std::variant<column_batch, std::string> {
-        return std::string("Division by zero in materialized view");
+    index_deriver failing = [](const materialized_index&, const column_batch&) -> storage_result<column_batch> {
+        return make_error(storage_errc::bad_definition, "Division by zero in materialized view");
     };
     auto before = data_files(dir.path());
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", rows, plain, failing), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", rows, plain, failing), storage_errc::bad_definition,
                         "Division by zero in materialized view");
     EXPECT_EQ(data_files(dir.path()), before);
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", rows), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", rows), storage_errc::bad_definition,
                         "Table 't' has synchronous materialized views, whose rows a load must derive");
     CO_ASSERT_CAT_OK(co_await c.close());
 }
@@ -523,7 +523,7 @@ CO_TEST(LoadWriter, AsyncMaterializedViewRefresh) {
     bare.name = "bare";
     bare.query_text = "select 1";
     CO_ASSERT_CAT_OK(co_await c.create_materialized_view("d", bare));
-    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "bare", first), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "bare", first), storage_errc::bad_definition,
                         "Materialized view 'bare' has no storage to load into");
     CO_ASSERT_CAT_OK(co_await c.close());
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // partition_router on its own: RANGE and LIST routing of integer keys (the fast path) against a
-// plain reading of the bounds, gaps, NULL, and partitions a load may not write.
+// plain reading of the bounds, gaps, NULL, partitions a load may not write, and damaged bounds.
 #include "load_test_util.hh"
 #include "storage/partition_router.hh"
 
@@ -8,8 +8,7 @@ namespace tv::testing {
 namespace {
 
 column_type int_type() {
-    std::string error;
-    return *column_type::from_sql("BIGINT", error);
+    return *column_type::from_sql("BIGINT");
 }
 
 partition range_part(object_id id, std::string lower, std::string upper) {
@@ -29,10 +28,8 @@ TEST(PartitionRouter, RangeOnAnIntegerColumn) {
     for (const auto& p : parts) {
         ptrs.push_back(&p);
     }
-    std::string error;
-    auto router = partition_router::make(partition_kind::range, {0}, {int_type()}, ptrs,
-                                         std::vector<bool>(4, true), error);
-    ASSERT_TRUE(router) << error;
+    auto router = partition_router::make(partition_kind::range, {0}, {int_type()}, ptrs, std::vector<bool>(4, true));
+    ASSERT_TRUE(router) << router.error().message;
     std::vector<column_desc> schema{{"k", int_type(), true}};
     text_rows rows;
     std::vector<uint32_t> want;
@@ -45,22 +42,23 @@ TEST(PartitionRouter, RangeOnAnIntegerColumn) {
     }
     rows.push_back({"NULL"});
     want.push_back(1);  // NULL goes where MINVALUE starts
-    std::vector<uint32_t> got;
-    EXPECT_FALSE(router->route(batch_of(schema, rows), got));
-    EXPECT_EQ(got, want);
+    auto got = router->route(batch_of(schema, rows));
+    ASSERT_TRUE(got) << got.error().message;
+    EXPECT_EQ(*got, want);
     text_rows gap{{"1"}, {"25"}};
-    auto e = router->route(batch_of(schema, gap), got);
-    ASSERT_TRUE(e);
-    EXPECT_EQ(*e, "The row is out of partition ranges. Please add a new partition. Partition key: (25)");
+    auto e = router->route(batch_of(schema, gap));
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.error().code, storage_errc::bad_definition);
+    EXPECT_EQ(e.error().message, "The row is out of partition ranges. Please add a new partition. Partition key: (25)");
 
     std::vector<bool> only_first(4, false);
     only_first[1] = true;
-    auto limited = partition_router::make(partition_kind::range, {0}, {int_type()}, ptrs, only_first, error);
+    auto limited = partition_router::make(partition_kind::range, {0}, {int_type()}, ptrs, only_first);
     ASSERT_TRUE(limited);
     text_rows two{{"5"}, {"35"}};
-    e = limited->route(batch_of(schema, two), got);
-    ASSERT_TRUE(e);
-    EXPECT_EQ(*e, "The row is out of partition ranges. Please add a new partition. Partition key: (35)");
+    e = limited->route(batch_of(schema, two));
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.error().message, "The row is out of partition ranges. Please add a new partition. Partition key: (35)");
 }
 
 TEST(PartitionRouter, ListOnAnIntegerColumn) {
@@ -71,22 +69,31 @@ TEST(PartitionRouter, ListOnAnIntegerColumn) {
     b.id = 2;
     b.values = {{"2"}};
     std::vector<const partition*> ptrs{&a, &b};
-    std::string error;
-    auto router = partition_router::make(partition_kind::list, {0}, {int_type()}, ptrs, {true, true}, error);
-    ASSERT_TRUE(router) << error;
+    auto router = partition_router::make(partition_kind::list, {0}, {int_type()}, ptrs, {true, true});
+    ASSERT_TRUE(router) << router.error().message;
     std::vector<column_desc> schema{{"k", int_type(), true}};
     text_rows rows{{"3"}, {"2"}, {"1"}};
-    std::vector<uint32_t> got;
-    EXPECT_FALSE(router->route(batch_of(schema, rows), got));
-    EXPECT_EQ(got, (std::vector<uint32_t>{0, 1, 0}));
+    auto got = router->route(batch_of(schema, rows));
+    ASSERT_TRUE(got) << got.error().message;
+    EXPECT_EQ(*got, (std::vector<uint32_t>{0, 1, 0}));
     text_rows bad{{"4"}};
-    auto e = router->route(batch_of(schema, bad), got);
-    ASSERT_TRUE(e);
-    EXPECT_EQ(*e, "The row is out of partition ranges. Please add a new partition. Partition key: (4)");
+    auto e = router->route(batch_of(schema, bad));
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.error().message, "The row is out of partition ranges. Please add a new partition. Partition key: (4)");
     text_rows null_row{{"NULL"}};
-    e = router->route(batch_of(schema, null_row), got);
-    ASSERT_TRUE(e);
-    EXPECT_EQ(*e, "The row is out of partition ranges. Please add a new partition. Partition key: (NULL)");
+    e = router->route(batch_of(schema, null_row));
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.error().message, "The row is out of partition ranges. Please add a new partition. Partition key: (NULL)");
+}
+
+TEST(PartitionRouter, BoundThatDoesNotParseIsDamagedMetadata) {
+    // The catalog only stores normalized bounds, so this is a damaged image or journal.
+    std::vector<partition> parts{range_part(1, "MINVALUE", "ten")};
+    std::vector<const partition*> ptrs{&parts[0]};
+    auto router = partition_router::make(partition_kind::range, {0}, {int_type()}, ptrs, {true});
+    ASSERT_FALSE(router);
+    EXPECT_EQ(router.error().code, storage_errc::corrupt_metadata);
+    EXPECT_EQ(router.error().message, "Invalid BIGINT value: 'ten'");
 }
 
 }  // namespace

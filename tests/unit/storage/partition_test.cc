@@ -45,7 +45,7 @@ CO_TEST(RangePartition, LessThanChainsLowerBounds) {
     EXPECT_EQ(part(c, "t", "p3").lower, strings{"20"});
     EXPECT_EQ(part(c, "t", "p3").upper, strings{"MAXVALUE"});
     EXPECT_EQ(part(c, "t", "p1").buckets, 2);
-    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", less_than("p4", strs("30"))), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", less_than("p4", strs("30"))), storage_errc::bad_definition,
                         "Range [types: [INT]; keys: [20]; ..types: [INT]; keys: [30]; ) is intersected with range: "
                         "[types: [INT]; keys: [20]; ..types: [INT]; keys: [MAXVALUE]; )");
     CO_ASSERT_CAT_OK(co_await c.close());
@@ -57,7 +57,7 @@ CO_TEST(RangePartition, OutOfOrderLessThanOverlaps) {
     // As in StarRocks: p2 takes [MIN, 20) first, so p1 < 10 would be [MIN, 10) inside it.
     CO_ASSERT_CAT_ERROR(
         co_await f.cat->create_table("d", range_table("t", "INT", parts(less_than("p2", strs("20")), less_than("p1", strs("10"))))),
-        catalog_errc::bad_definition,
+        storage_errc::bad_definition,
         "Range [types: [INT]; keys: [-2147483648]; ..types: [INT]; keys: [10]; ) is intersected with range: "
         "[types: [INT]; keys: [-2147483648]; ..types: [INT]; keys: [20]; )");
     EXPECT_EQ(f.cat->find_table("d", "t"), nullptr);
@@ -75,7 +75,7 @@ CO_TEST(RangePartition, AddAndDropFollowTheGaps) {
     EXPECT_EQ(part(c, "t", "p3").id, *p3);
     EXPECT_EQ(part(c, "t", "p3").lower, strings{"20"});
     // Below everything: [MIN, 5) overlaps p1's [MIN, 10).
-    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", less_than("p0", strs("5"))), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", less_than("p0", strs("5"))), storage_errc::bad_definition,
                         "Range [types: [BIGINT]; keys: [-9223372036854775808]; ..types: [BIGINT]; keys: [5]; ) is "
                         "intersected with range: [types: [BIGINT]; keys: [-9223372036854775808]; ..types: [BIGINT]; "
                         "keys: [10]; )");
@@ -84,7 +84,7 @@ CO_TEST(RangePartition, AddAndDropFollowTheGaps) {
     CO_ASSERT_FALSE(same.has_value());
     EXPECT_TRUE(same.error().message.starts_with("Range [types: [BIGINT]; keys: [10]; ..types: [BIGINT]; keys: [20]; )"))
         << same.error().message;
-    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", less_than("P1", strs("99"))), catalog_errc::partition_exists,
+    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", less_than("P1", strs("99"))), storage_errc::partition_exists,
                         "Duplicate partition name P1");
     auto skipped = co_await c.add_partition("d", "t", less_than("P1", strs("99")), true);
     CO_ASSERT_CAT_OK(skipped);
@@ -93,7 +93,7 @@ CO_TEST(RangePartition, AddAndDropFollowTheGaps) {
     CO_ASSERT_CAT_OK(co_await c.drop_partition("d", "t", "p1"));
     CO_ASSERT_CAT_OK(co_await c.add_partition("d", "t", less_than("p1b", strs("10"))));
     EXPECT_EQ(part(c, "t", "p1b").lower, strings{"MINVALUE"});
-    CO_ASSERT_CAT_ERROR(co_await c.drop_partition("d", "t", "p9"), catalog_errc::unknown_partition,
+    CO_ASSERT_CAT_ERROR(co_await c.drop_partition("d", "t", "p9"), storage_errc::unknown_partition,
                         "Partition p9 does not exist");
     CO_ASSERT_CAT_OK(co_await c.drop_partition("d", "t", "p9", true));
     // A partition with more buckets than the table's default.
@@ -114,20 +114,20 @@ CO_TEST(RangePartition, FixedRangesOnDates) {
     EXPECT_EQ(part(c, "t", "feb").lower, strings{"2024-02-01"});  // normalized
     CO_ASSERT_CAT_ERROR(
         co_await c.add_partition("d", "t", fixed_range("mid", strs("2024-01-15"), strs("2024-02-15"))),
-        catalog_errc::bad_definition,
+        storage_errc::bad_definition,
         "Range [types: [DATE]; keys: [2024-01-15]; ..types: [DATE]; keys: [2024-02-15]; ) is intersected with range: "
         "[types: [DATE]; keys: [2024-01-01]; ..types: [DATE]; keys: [2024-02-01]; )");
     CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", fixed_range("bad", strs("2024-05-01"), strs("2024-04-01"))),
-                        catalog_errc::bad_definition, "The lower values must smaller than upper values");
+                        storage_errc::bad_definition, "The lower values must smaller than upper values");
     CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", fixed_range("bad", strs("2024-13-01"), strs("2025-01-01"))),
-                        catalog_errc::bad_definition,
+                        storage_errc::bad_definition,
                         "Invalid range value in partition bad: Invalid DATE value: '2024-13-01'");
     // Dates compare as dates: 2023-12-31 is below 2024-01-01 (and "9" would not be below "10").
     CO_ASSERT_CAT_OK(co_await c.add_partition("d", "t", fixed_range("old", strs("2023-01-01"), strs("2024-01-01"))));
     // LESS THAN after fixed ranges starts where the highest one ends.
     CO_ASSERT_CAT_OK(co_await c.add_partition("d", "t", less_than("mar", strs("2024-04-01"))));
     EXPECT_EQ(part(c, "t", "mar").lower, strings{"2024-03-01"});
-    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", less_than("p", {})), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", less_than("p", {})), storage_errc::bad_definition,
                         "Partition's upper value should not be MIN VALUE: partition p");
     CO_ASSERT_CAT_OK(co_await c.close());
 }
@@ -143,7 +143,7 @@ CO_TEST(RangePartition, IntegersCompareNumerically) {
     auto overlap = co_await c.add_partition("d", "t", fixed_range("x", strs("099"), strs("101")));
     CO_ASSERT_FALSE(overlap.has_value());
     CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", fixed_range("y", strs("1"), strs("2147483648"))),
-                        catalog_errc::bad_definition,
+                        storage_errc::bad_definition,
                         "Invalid range value in partition y: Invalid INT value: '2147483648'");
     CO_ASSERT_CAT_OK(co_await c.close());
 }
@@ -162,7 +162,7 @@ CO_TEST(RangePartition, DatetimeAndMultiColumn) {
     two.partition_by = partition_kind::range;
     two.partition_columns = {"a", "b"};
     two.partitions = {less_than("p1", {"5", "100"}), less_than("p2", {"5", "10"})};
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", two), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", two), storage_errc::bad_definition,
                         "Range [types: [TINYINT, SMALLINT]; keys: [-128, -32768]; ..types: [TINYINT, SMALLINT]; "
                         "keys: [5, 10]; ) is intersected with range: [types: [TINYINT, SMALLINT]; keys: [-128, "
                         "-32768]; ..types: [TINYINT, SMALLINT]; keys: [5, 100]; )");
@@ -173,7 +173,7 @@ CO_TEST(RangePartition, DatetimeAndMultiColumn) {
     EXPECT_EQ(part(c, "two", "p3").upper, (strings{"MAXVALUE", "MAXVALUE"}));
     two.name = "three";
     two.partitions = {less_than("p1", {"1", "2", "3"})};
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", two), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", two), storage_errc::bad_definition,
                         "Partition values number is more than partition column number in partition p1");
     CO_ASSERT_CAT_OK(co_await c.close());
 }
@@ -185,25 +185,25 @@ CO_TEST(RangePartition, ColumnRules) {
     auto on_text = simple_table("t");
     on_text.partition_by = partition_kind::range;
     on_text.partition_columns = {"v"};
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", on_text), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", on_text), storage_errc::bad_definition,
                         "Range partition column 'v' can not be VARCHAR(20)");
     auto on_value = range_table("t", "INT", {});
     on_value.keys = key_model::unique;
     on_value.partition_columns = {"v"};
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", on_value), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", on_value), storage_errc::bad_definition,
                         "Partition column 'v' must be a key column of a UNIQUE KEY table");
     auto missing = range_table("t", "INT", {});
     missing.partition_columns = {"zz"};
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", missing), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", missing), storage_errc::bad_definition,
                         "Partition column 'zz' does not exist in table 't'");
     auto list_form = range_table("t", "INT", {in_list("p", {{"1"}})});
-    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", list_form), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_table("d", list_form), storage_errc::bad_definition,
                         "Partition p uses VALUES IN, but table 't' is partitioned by RANGE");
     CO_ASSERT_CAT_OK(co_await c.create_table("d", simple_table("plain")));
-    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "plain", less_than("p", strs("1"))), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "plain", less_than("p", strs("1"))), storage_errc::bad_definition,
                         "Table 'plain' is not partitioned: partitions can only be added to RANGE or LIST partitioned "
                         "tables");
-    CO_ASSERT_CAT_ERROR(co_await c.drop_partition("d", "plain", "plain"), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.drop_partition("d", "plain", "plain"), storage_errc::bad_definition,
                         "Table 'plain' is not partitioned: its one partition can not be dropped");
     // An empty partition list is allowed; partitions come with ADD PARTITION.
     CO_ASSERT_CAT_OK(co_await c.create_table("d", range_table("empty", "DATE", {})));
@@ -230,12 +230,12 @@ CO_TEST(ListPartition, ValuesBelongToOnePartition) {
         "d", list_table("t", parts(in_list("p1", tuples(strs("Beijing"), strs("Shanghai"))), in_list("p2", tuples(strs("Paris")))))));
     EXPECT_EQ(part(c, "t", "p1").values, (std::vector<strings>{{"Beijing"}, {"Shanghai"}}));
     CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", in_list("p3", tuples(strs("Rome"), strs("Paris")))),
-                        catalog_errc::bad_definition, "Duplicate values ('Paris') in partition p3: already in partition p2");
+                        storage_errc::bad_definition, "Duplicate values ('Paris') in partition p3: already in partition p2");
     CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", in_list("p3", tuples(strs("Rome"), strs("Rome")))),
-                        catalog_errc::bad_definition, "Duplicate values ('Rome') in partition p3");
-    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", in_list("p3", tuples())), catalog_errc::bad_definition,
+                        storage_errc::bad_definition, "Duplicate values ('Rome') in partition p3");
+    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", in_list("p3", tuples())), storage_errc::bad_definition,
                         "List partition p3 has no values");
-    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", less_than("p3", strs("x"))), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t", less_than("p3", strs("x"))), storage_errc::bad_definition,
                         "Partition p3 uses a range, but table 't' is partitioned by LIST");
     CO_ASSERT_CAT_OK(co_await c.add_partition("d", "t", in_list("p3", tuples(strs("Rome"), strs("paris")))));  // bytes differ
     CO_ASSERT_CAT_OK(co_await c.drop_partition("d", "t", "p2"));
@@ -245,9 +245,9 @@ CO_TEST(ListPartition, ValuesBelongToOnePartition) {
     auto two = list_table("t2", parts(in_list("a", tuples(strs("x", "1"), strs("y", "2")))));
     two.partition_columns = {"city", "n"};
     CO_ASSERT_CAT_OK(co_await c.create_table("d", two));
-    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t2", in_list("b", tuples(strs("x", "01")))), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t2", in_list("b", tuples(strs("x", "01")))), storage_errc::bad_definition,
                         "Duplicate values ('x', '1') in partition b: already in partition a");
-    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t2", in_list("b", tuples(strs("x")))), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.add_partition("d", "t2", in_list("b", tuples(strs("x")))), storage_errc::bad_definition,
                         "Partition b has a value with 1 item(s) for 2 partition column(s)");
     CO_ASSERT_CAT_OK(co_await c.close());
 }

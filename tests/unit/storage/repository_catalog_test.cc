@@ -46,12 +46,12 @@ CO_TEST(RepositoryCatalog, CreateFindDropAndErrors) {
     EXPECT_EQ(found->props.size(), 2u);
 
     auto again = make_repo("r1");
-    CO_ASSERT_CAT_ERROR(co_await (*cat)->create_repository(std::move(again)), catalog_errc::repository_exists,
+    CO_ASSERT_CAT_ERROR(co_await (*cat)->create_repository(std::move(again)), storage_errc::repository_exists,
                         "repository with same name already exist: r1");
     auto bad = make_repo("a/b");
-    CO_ASSERT_CAT_ERROR(co_await (*cat)->create_repository(std::move(bad)), catalog_errc::bad_name,
+    CO_ASSERT_CAT_ERROR(co_await (*cat)->create_repository(std::move(bad)), storage_errc::bad_name,
                         "Incorrect repository name 'a/b'");
-    CO_ASSERT_CAT_ERROR(co_await (*cat)->drop_repository("nope"), catalog_errc::unknown_repository,
+    CO_ASSERT_CAT_ERROR(co_await (*cat)->drop_repository("nope"), storage_errc::unknown_repository,
                         "Repository [nope] does not exist");
 
     // No time given: now.

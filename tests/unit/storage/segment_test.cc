@@ -33,10 +33,9 @@ size_t temp_files_next_to(const std::string& path) {
 }
 
 column_desc desc(std::string name, std::string_view sql, bool nullable = true) {
-    std::string error;
-    auto t = column_type::from_sql(sql, error);
+    auto t = column_type::from_sql(sql);
     if (!t) {
-        throw std::runtime_error(error);
+        throw std::runtime_error(t.error().message);
     }
     return column_desc{std::move(name), *t, nullable};
 }
@@ -383,7 +382,7 @@ TEST(segment_corruption, every_flipped_byte_is_caught_in_memory) {
             bad[at] = static_cast<char>(bad[at] ^ mask);
             auto r = decode_segment("mem.dat", as_span(bad));
             ASSERT_FALSE(r.has_value()) << "flip at " << at << " of " << good.size() << " went unnoticed";
-            EXPECT_EQ(r.error().code, segment_errc::corrupt);
+            EXPECT_EQ(r.error().code, storage_errc::corrupt_data);
             EXPECT_NE(r.error().message.find("segment mem.dat is corrupt"), std::string::npos) << r.error().message;
         }
     }
@@ -421,7 +420,7 @@ CO_TEST(segment_corruption, flipped_bytes_in_files_name_the_file) {
         EXPECT_NE(m.find(path), std::string::npos) << s.where << ": " << m;
         EXPECT_NE(m.find("corrupt"), std::string::npos) << s.where << ": " << m;
         EXPECT_NE(m.find(s.reason), std::string::npos) << s.where << ": " << m;
-        EXPECT_EQ(r.error().code, segment_errc::corrupt) << s.where;
+        EXPECT_EQ(r.error().code, storage_errc::corrupt_data) << s.where;
     }
     // The footer alone is checked by its own checksum.
     std::string path = dir.file("bad-footer-only.dat");
@@ -460,7 +459,7 @@ CO_TEST(segment_io, missing_file_is_an_io_error) {
     std::string path = dir.file("absent.dat");
     auto r = co_await read_segment(path);
     TV_CO_ASSERT(ASSERT_FALSE(r.has_value()));
-    CO_ASSERT_EQ(r.error().code, segment_errc::io_error);
+    CO_ASSERT_EQ(r.error().code, storage_errc::io_error);
     CO_ASSERT_NE(r.error().message.find(path), std::string::npos);
 }
 
@@ -473,7 +472,7 @@ CO_TEST(segment_io, write_into_missing_directory_leaves_nothing) {
     std::string path = dir.file("no/such/dir/1_0.dat");
     auto info = co_await write_segment(path, batch, 1);
     TV_CO_ASSERT(ASSERT_FALSE(info.has_value()));
-    CO_ASSERT_EQ(info.error().code, segment_errc::io_error);
+    CO_ASSERT_EQ(info.error().code, storage_errc::io_error);
     CO_ASSERT_NE(info.error().message.find(path), std::string::npos);
     CO_ASSERT_FALSE(fs::exists(path));
     CO_ASSERT_EQ(temp_files_next_to(path), 0u);
@@ -486,7 +485,7 @@ CO_TEST(segment_io, published_segment_is_never_replaced) {
     column_batch other(std::vector<column_desc>{desc("z", "INT")});
     auto again = co_await write_segment(path, other, 2);
     TV_CO_ASSERT(ASSERT_FALSE(again.has_value()));
-    CO_ASSERT_EQ(again.error().code, segment_errc::already_exists);
+    CO_ASSERT_EQ(again.error().code, storage_errc::already_exists);
     CO_ASSERT_NE(again.error().message.find(path), std::string::npos);
     CO_ASSERT_TRUE(slurp(path) == first);
     CO_ASSERT_EQ(temp_files_next_to(path), 0u);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Helpers for the storage tests: assertions on catalog_result, and short ways to write columns,
+// Helpers for the storage tests: assertions on storage_result, and short ways to write columns,
 // tables and partitions.
 #pragma once
 
@@ -10,14 +10,14 @@
 #include <string>
 #include <vector>
 
-/// Asserts a catalog_result holds a value, printing the catalog error otherwise.
+/// Asserts a storage_result holds a value, printing the storage error otherwise.
 #define CO_ASSERT_CAT_OK(r)                                                                                     \
     do {                                                                                                        \
         auto&& tv_result_ = (r);                                                                                \
         TV_CO_ASSERT(ASSERT_TRUE(tv_result_.has_value()) << #r << ": " << tv_result_.error().message);          \
     } while (0)
 
-/// Asserts a catalog_result failed with `errc` and exactly `text` as its message.
+/// Asserts a storage_result failed with `errc` and exactly `text` as its message.
 #define CO_ASSERT_CAT_ERROR(r, errc, text)                                                                      \
     do {                                                                                                        \
         auto&& tv_result_ = (r);                                                                                \
@@ -82,10 +82,9 @@ storage::properties props_of(T&&... items) {
 
 inline column col(std::string name, std::string type_sql, bool nullable = true,
                   aggregation agg = aggregation::none) {
-    std::string error;
-    auto t = column_type::from_sql(type_sql, error);
+    auto t = column_type::from_sql(type_sql);
     if (!t) {
-        throw std::runtime_error(error);
+        throw std::runtime_error(t.error().message);
     }
     column c;
     c.name = std::move(name);
@@ -144,7 +143,7 @@ inline table_definition range_table(std::string name, std::string ptype, std::ve
     return def;
 }
 
-inline io::task<catalog_result<std::unique_ptr<catalog>>> open_catalog(std::string dir,
+inline io::task<storage_result<std::unique_ptr<catalog>>> open_catalog(std::string dir,
                                                                       uint64_t checkpoint_every = 10000,
                                                                       std::string root_password = "") {
     catalog_options options;

@@ -14,7 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-io::task<catalog_result<std::unique_ptr<catalog>>> catalog_with(std::string dir, table_definition def) {
+io::task<storage_result<std::unique_ptr<catalog>>> catalog_with(std::string dir, table_definition def) {
     auto cat = co_await open_catalog(dir);
     if (!cat) {
         co_return cat;
@@ -125,9 +125,8 @@ CO_TEST(TableScan, UniqueAndPrimaryKeepTheLatestRow) {
 }
 
 TEST(MergeRows, KeysSortNullFirstAndSumWraps) {
-    std::string error;
-    std::vector<column_desc> schema{{"k", *column_type::from_sql("INT", error), true},
-                                    {"s", *column_type::from_sql("TINYINT", error), true}};
+    std::vector<column_desc> schema{{"k", *column_type::from_sql("INT"), true},
+                                    {"s", *column_type::from_sql("TINYINT"), true}};
     text_rows rows{{"5", "100"}, {"NULL", "1"}, {"5", "100"}, {"-1", "NULL"}};
     column_batch b = batch_of(schema, rows);
     merge_spec spec{key_model::aggregate, {0}, {aggregation::none, aggregation::sum}};

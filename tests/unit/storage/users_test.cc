@@ -91,12 +91,12 @@ CO_TEST(CatalogUsers, CreateDropAndPasswords) {
     EXPECT_TRUE(check_password(*alice, scramble, client_response("a1", scramble)));
     EXPECT_EQ(c.dump().find(alice->password_hash), std::string::npos) << "the dump shows no hash";
 
-    CO_ASSERT_CAT_ERROR(co_await c.create_user("alice", "%", ""), catalog_errc::user_exists,
+    CO_ASSERT_CAT_ERROR(co_await c.create_user("alice", "%", ""), storage_errc::user_exists,
                         "Operation CREATE USER failed for 'alice'@'%'");
     CO_ASSERT_CAT_OK(co_await c.create_user("alice", "%", "", true));
-    CO_ASSERT_CAT_ERROR(co_await c.create_user("root", "%", ""), catalog_errc::user_exists,
+    CO_ASSERT_CAT_ERROR(co_await c.create_user("root", "%", ""), storage_errc::user_exists,
                         "Operation CREATE USER failed for 'root'@'%'");
-    CO_ASSERT_CAT_ERROR(co_await c.create_user("bob", "%", "*1234"), catalog_errc::bad_definition,
+    CO_ASSERT_CAT_ERROR(co_await c.create_user("bob", "%", "*1234"), storage_errc::bad_definition,
                         "The password hash doesn't have the expected format. Check if the correct password algorithm "
                         "is being used with the PASSWORD() function.");
     // IDENTIFIED BY PASSWORD '<hash>' in lowercase is stored uppercase.
@@ -111,14 +111,14 @@ CO_TEST(CatalogUsers, CreateDropAndPasswords) {
     alice = c.find_user("alice", "%");
     EXPECT_FALSE(check_password(*alice, scramble, client_response("a1", scramble)));
     EXPECT_TRUE(check_password(*alice, scramble, client_response("a2", scramble)));
-    CO_ASSERT_CAT_ERROR(co_await c.set_password("ghost", "%", ""), catalog_errc::unknown_user,
+    CO_ASSERT_CAT_ERROR(co_await c.set_password("ghost", "%", ""), storage_errc::unknown_user,
                         "Can't find any matching row in the user table");
-    CO_ASSERT_CAT_ERROR(co_await c.set_password("root", "%", ""), catalog_errc::not_allowed,
+    CO_ASSERT_CAT_ERROR(co_await c.set_password("root", "%", ""), storage_errc::not_allowed,
                         "root's password is set by the root_password configuration key");
 
-    CO_ASSERT_CAT_ERROR(co_await c.drop_user("root", "%"), catalog_errc::not_allowed,
+    CO_ASSERT_CAT_ERROR(co_await c.drop_user("root", "%"), storage_errc::not_allowed,
                         "Operation DROP USER failed for 'root'@'%': root can not be dropped");
-    CO_ASSERT_CAT_ERROR(co_await c.drop_user("ghost", "%"), catalog_errc::unknown_user,
+    CO_ASSERT_CAT_ERROR(co_await c.drop_user("ghost", "%"), storage_errc::unknown_user,
                         "Operation DROP USER failed for 'ghost'@'%'");
     CO_ASSERT_CAT_OK(co_await c.drop_user("ghost", "%", true));
     CO_ASSERT_CAT_OK(co_await c.drop_user("nopw", "%"));
@@ -166,11 +166,11 @@ CO_TEST(CatalogUsers, GrantsAndRoles) {
     uint64_t seq = c.last_sequence();
     CO_ASSERT_CAT_OK(co_await c.grant_roles("u", "%", strs("db_admin")));
     EXPECT_EQ(c.last_sequence(), seq) << "granting a held role changes nothing";
-    CO_ASSERT_CAT_ERROR(co_await c.grant_roles("u", "%", strs("cluster_admin")), catalog_errc::unknown_role,
+    CO_ASSERT_CAT_ERROR(co_await c.grant_roles("u", "%", strs("cluster_admin")), storage_errc::unknown_role,
                         "Role 'cluster_admin' does not exist; the roles are db_admin and user_admin");
-    CO_ASSERT_CAT_ERROR(co_await c.grant_roles("ghost", "%", strs("db_admin")), catalog_errc::unknown_user,
+    CO_ASSERT_CAT_ERROR(co_await c.grant_roles("ghost", "%", strs("db_admin")), storage_errc::unknown_user,
                         "Operation GRANT failed for 'ghost'@'%'");
-    CO_ASSERT_CAT_ERROR(co_await c.grant_roles("root", "%", strs("db_admin")), catalog_errc::not_allowed,
+    CO_ASSERT_CAT_ERROR(co_await c.grant_roles("root", "%", strs("db_admin")), storage_errc::not_allowed,
                         "Operation GRANT failed for 'root'@'%': root is built in and has every privilege");
     const user* u = c.find_user("u", "%");
     EXPECT_TRUE(c.has_table_privilege(*u, privilege::insert, "any", "thing"));
@@ -187,12 +187,12 @@ CO_TEST(CatalogUsers, GrantsAndRoles) {
     EXPECT_TRUE(c.has_table_privilege(*u, privilege::select, "x", "y"));
     EXPECT_TRUE(c.has_table_privilege(*c.find_user("root", "%"), privilege::insert, "x", "y"));
     CO_ASSERT_CAT_ERROR(co_await c.grant_privileges("u", "%", privs(privilege::select), "nodb", "*"),
-                        catalog_errc::unknown_database, "Unknown database 'nodb'");
+                        storage_errc::unknown_database, "Unknown database 'nodb'");
     CO_ASSERT_CAT_ERROR(co_await c.grant_privileges("u", "%", privs(privilege::select), "d", "nope"),
-                        catalog_errc::unknown_table, "Unknown table 'd.nope'");
+                        storage_errc::unknown_table, "Unknown table 'd.nope'");
     CO_ASSERT_CAT_OK(co_await c.revoke_privileges("u", "%", privs(privilege::insert), "d", "t"));
     CO_ASSERT_CAT_ERROR(co_await c.revoke_privileges("u", "%", privs(privilege::insert), "d", "t"),
-                        catalog_errc::no_such_grant,
+                        storage_errc::no_such_grant,
                         "There is no such grant defined for user 'u' on host '%' on table 't'");
     u = c.find_user("u", "%");
     EXPECT_FALSE(c.has_table_privilege(*u, privilege::insert, "d", "t"));

@@ -32,10 +32,9 @@ T run_inline(io::task<T> t) {
 }
 
 inline column_type type(std::string_view sql) {
-    std::string error;
-    auto t = column_type::from_sql(sql, error);
+    auto t = column_type::from_sql(sql);
     if (!t) {
-        throw std::invalid_argument(error);
+        throw std::invalid_argument(t.error().message);
     }
     return *t;
 }
@@ -57,10 +56,9 @@ inline storage::column_batch batch_of(const std::vector<column_desc>& schema, co
                 owned.emplace_back();
                 continue;
             }
-            std::string error;
-            auto v = storage::parse_typed(schema[c].type, *r[c], error);
+            auto v = storage::parse_typed(schema[c].type, *r[c]);
             if (!v) {
-                throw std::invalid_argument(error);
+                throw std::invalid_argument(v.error().message);
             }
             owned.push_back(std::move(*v));
         }
