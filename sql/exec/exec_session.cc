@@ -39,10 +39,10 @@ statement_result run_set(exec_context& ctx, const set_stmt& set) {
         cell evaluated;
         if (v.value) {
             auto r = evaluate_constant(*v.value, ctx.s);
-            if (auto* e = std::get_if<sql_error>(&r)) {
-                return *e;
+            if (!r) {
+                return r.error();
             }
-            evaluated = std::get<scalar>(r).to_cell();
+            evaluated = r->to_cell();
         }
         if (v.scope == variable_scope::user) {
             user_changes.emplace_back(ascii_lower(v.name), evaluated);
@@ -108,8 +108,8 @@ statement_result run_show_variables(exec_context& ctx, const show_variables_stmt
                                                                  : *variable_value(ctx.s, v.name);
         rs.rows.push_back({std::string(v.name), value});
     }
-    if (auto error = apply_show_filter(ctx, show.filter, rs, like_case::insensitive)) {
-        return *error;
+    if (auto filtered = apply_show_filter(ctx, show.filter, rs, like_case::insensitive); !filtered) {
+        return filtered.error();
     }
     return rs;
 }
@@ -128,20 +128,20 @@ statement_result run_select(exec_context& ctx, const select_stmt& select) {
             return make_error(errc::unknown, "No tables used");
         }
         auto r = evaluate_constant(*item.value, ctx.s);
-        if (auto* e = std::get_if<sql_error>(&r)) {
-            return *e;
+        if (!r) {
+            return r.error();
         }
-        const scalar& v = std::get<scalar>(r);
+        const scalar& v = *r;
         rs.columns.push_back({item.alias.value_or(item.text), v.to_column_kind()});
         values.push_back(v.to_cell());
     }
     bool keep = true;
     if (select.where) {
         auto r = evaluate_constant(*select.where, ctx.s);
-        if (auto* e = std::get_if<sql_error>(&r)) {
-            return *e;
+        if (!r) {
+            return r.error();
         }
-        keep = truth(std::get<scalar>(r)).value_or(false);
+        keep = truth(*r).value_or(false);
     }
     if (select.limit && (select.limit->count == 0 || select.limit->offset > 0)) {
         keep = false;
@@ -153,8 +153,8 @@ statement_result run_select(exec_context& ctx, const select_stmt& select) {
 }
 
 statement_result run_admin_show_config(exec_context& ctx, const admin_show_config_stmt& show) {
-    if (auto denied = require_role(ctx, storage::role_db_admin, "ADMIN SHOW FRONTEND CONFIG")) {
-        return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "ADMIN SHOW FRONTEND CONFIG"); !allowed) {
+        return allowed.error();
     }
     result_set rs = make_result({"Key", "AliasNames", "Value", "Type", "IsMutable", "Comment"});
     if (!ctx.options.list_config) {
@@ -170,8 +170,8 @@ statement_result run_admin_show_config(exec_context& ctx, const admin_show_confi
 }
 
 statement_result run_admin_set_config(exec_context& ctx, const admin_set_config_stmt& set) {
-    if (auto denied = require_role(ctx, storage::role_db_admin, "ADMIN SET FRONTEND CONFIG")) {
-        return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "ADMIN SET FRONTEND CONFIG"); !allowed) {
+        return allowed.error();
     }
     if (!ctx.options.set_config) {
         return not_supported("ADMIN SET FRONTEND CONFIG");
@@ -210,7 +210,7 @@ result_set one_row(std::initializer_list<const char*> columns, row values) {
     return rs;
 }
 
-std::variant<int, sql_error> written_buckets(const std::optional<int64_t>& buckets) {
+sql_result<int> written_buckets(const std::optional<int64_t>& buckets) {
     if (!buckets) {
         return 0;
     }
@@ -221,10 +221,10 @@ std::variant<int, sql_error> written_buckets(const std::optional<int64_t>& bucke
     return static_cast<int>(*buckets);
 }
 
-std::optional<sql_error> apply_show_filter(const exec_context& ctx, const show_filter& filter, result_set& rs,
-                                           like_case names) {
+sql_result<void> apply_show_filter(const exec_context& ctx, const show_filter& filter, result_set& rs,
+                                   like_case names) {
     if (!filter.like && !filter.where) {
-        return std::nullopt;
+        return {};
     }
     std::vector<row> kept;
     for (auto& r : rs.rows) {
@@ -241,17 +241,17 @@ std::optional<sql_error> apply_show_filter(const exec_context& ctx, const show_f
                 return std::nullopt;
             };
             auto v = evaluate_constant(*filter.where, ctx.s, columns);
-            if (auto* e = std::get_if<sql_error>(&v)) {
-                return *e;
+            if (!v) {
+                return v.error();
             }
-            if (!truth(std::get<scalar>(v)).value_or(false)) {
+            if (!truth(*v).value_or(false)) {
                 continue;
             }
         }
         kept.push_back(std::move(r));
     }
     rs.rows = std::move(kept);
-    return std::nullopt;
+    return {};
 }
 
 std::optional<statement_result> execute_session_statement(exec_context& ctx, const statement& stmt) {
@@ -297,11 +297,11 @@ std::optional<statement_result> execute_session_statement(exec_context& ctx, con
 }
 
 /// WHERE, ORDER BY (result column names; numbers compare as numbers) and LIMIT of a SHOW.
-std::optional<sql_error> apply_show_predicate(const exec_context& ctx, const show_predicate& p, result_set& rs) {
+sql_result<void> apply_show_predicate(const exec_context& ctx, const show_predicate& p, result_set& rs) {
     show_filter filter;
     filter.where = p.where;
-    if (auto e = apply_show_filter(ctx, filter, rs)) {
-        return e;
+    if (auto filtered = apply_show_filter(ctx, filter, rs); !filtered) {
+        return filtered.error();
     }
     if (!p.order_by.empty()) {
         std::vector<std::pair<size_t, bool>> keys;
@@ -340,7 +340,7 @@ std::optional<sql_error> apply_show_predicate(const exec_context& ctx, const sho
         size_t count = std::min<uint64_t>(p.limit->count, rs.rows.size() - offset);
         rs.rows = std::vector<row>(rs.rows.begin() + offset, rs.rows.begin() + offset + count);
     }
-    return std::nullopt;
+    return {};
 }
 
 std::string datetime_text(int64_t unix_ms) {

@@ -17,10 +17,10 @@ namespace tv::sql {
 
 namespace {
 
-using result = std::variant<scalar, sql_error>;
+using result = sql_result<scalar>;
 
 bool is_error(const result& r) {
-    return std::holds_alternative<sql_error>(r);
+    return !r;
 }
 
 double as_double(const scalar& v) {
@@ -61,7 +61,7 @@ int compare(const scalar& a, const scalar& b) {
 
 /// A double as BIGINT, truncated toward zero; out of range (or NaN) is error 1690 rather than
 /// undefined behaviour.
-std::variant<scalar, sql_error> to_bigint(double v, std::string_view what) {
+sql_result<scalar> to_bigint(double v, std::string_view what) {
     if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0)) {
         return make_error(errc::out_of_range, "BIGINT value is out of range in {} of {}", what, v);
     }
@@ -159,7 +159,7 @@ private:
             if (is_error(v)) {
                 return v;
             }
-            args.push_back(std::get<scalar>(std::move(v)));
+            args.push_back(std::move(*v));
         }
         auto arity = [&](size_t n) { return args.size() == n; };
         if ((name == "database" || name == "schema") && arity(0)) {
@@ -245,7 +245,7 @@ private:
         if (is_error(v)) {
             return v;
         }
-        const scalar& x = std::get<scalar>(v);
+        const scalar& x = *v;
         if (x.is_null()) {
             return scalar::null();
         }
@@ -273,8 +273,8 @@ private:
         if (is_error(r)) {
             return r;
         }
-        const scalar& x = std::get<scalar>(l);
-        const scalar& y = std::get<scalar>(r);
+        const scalar& x = *l;
+        const scalar& y = *r;
         switch (b.op) {
         case binary_operator::logical_and: {
             auto tx = truth(x);
@@ -361,8 +361,8 @@ private:
         auto p = eval(*l.pattern);
         if (is_error(v)) return v;
         if (is_error(p)) return p;
-        const auto& x = std::get<scalar>(v);
-        const auto& y = std::get<scalar>(p);
+        const auto& x = *v;
+        const auto& y = *p;
         if (x.is_null() || y.is_null()) {
             return scalar::null();
         }
@@ -374,7 +374,7 @@ private:
         if (is_error(v)) {
             return v;
         }
-        const auto& x = std::get<scalar>(v);
+        const auto& x = *v;
         if (x.is_null()) {
             return scalar::null();
         }
@@ -384,7 +384,7 @@ private:
             if (is_error(c)) {
                 return c;
             }
-            const auto& y = std::get<scalar>(c);
+            const auto& y = *c;
             if (y.is_null()) {
                 saw_null = true;
             } else if (compare(x, y) == 0) {
@@ -403,9 +403,9 @@ private:
                 return *r;
             }
         }
-        const auto& x = std::get<scalar>(v);
-        const auto& l = std::get<scalar>(lo);
-        const auto& h = std::get<scalar>(hi);
+        const auto& x = *v;
+        const auto& l = *lo;
+        const auto& h = *hi;
         if (x.is_null() || l.is_null() || h.is_null()) {
             return scalar::null();
         }
@@ -417,7 +417,7 @@ private:
         if (is_error(v)) {
             return v;
         }
-        return boolean(std::get<scalar>(v).is_null() != n.negated);
+        return boolean(v->is_null() != n.negated);
     }
 
     result node(const cast_expr& c) {
@@ -425,7 +425,7 @@ private:
         if (is_error(v)) {
             return v;
         }
-        const auto& x = std::get<scalar>(v);
+        const auto& x = *v;
         if (x.is_null()) {
             return x;
         }
@@ -446,14 +446,14 @@ private:
             if (is_error(v)) {
                 return v;
             }
-            operand = std::get<scalar>(std::move(v));
+            operand = std::move(*v);
         }
         for (const auto& w : c.whens) {
             auto cond = eval(*w.condition);
             if (is_error(cond)) {
                 return cond;
             }
-            const auto& k = std::get<scalar>(cond);
+            const auto& k = *cond;
             bool hit = operand ? (!operand->is_null() && !k.is_null() && compare(*operand, k) == 0)
                                : truth(k).value_or(false);
             if (hit) {
@@ -506,7 +506,7 @@ std::optional<bool> truth(const scalar& v) {
     return as_double(v) != 0;
 }
 
-std::variant<scalar, sql_error> evaluate_constant(const expr& e, const session& s, const column_binding& columns) {
+sql_result<scalar> evaluate_constant(const expr& e, const session& s, const column_binding& columns) {
     return evaluator(s, columns).eval(e);
 }
 

@@ -40,7 +40,7 @@ using column_binding = std::function<std::optional<scalar>(std::string_view colu
 
 /// Evaluates `e` in the context of `s`. Column references resolve through `columns` (SHOW ...
 /// WHERE), else they are error 1054. Unknown functions are an error naming the function.
-std::variant<scalar, sql_error> evaluate_constant(const expr& e, const session& s, const column_binding& columns = {});
+sql_result<scalar> evaluate_constant(const expr& e, const session& s, const column_binding& columns = {});
 
 /// Truthiness as MySQL defines it for WHERE/AND/OR: non-zero numbers and numeric strings.
 std::optional<bool> truth(const scalar& v);
