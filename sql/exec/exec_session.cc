@@ -7,6 +7,7 @@
 #include "sql/exec/executor.hh"
 #include "sql/expression/like.hh"
 #include "sql/privileges.hh"
+#include "sql/query/query.hh"
 #include "sql/variables.hh"
 #include "storage/catalog.hh"
 
@@ -42,7 +43,7 @@ statement_result run_set(exec_context& ctx, const set_stmt& set) {
             if (!r) {
                 return r.error();
             }
-            evaluated = r->to_cell();
+            evaluated = r->text();
         }
         if (v.scope == variable_scope::user) {
             user_changes.emplace_back(ascii_lower(v.name), evaluated);
@@ -131,17 +132,16 @@ statement_result run_select(exec_context& ctx, const select_stmt& select) {
         if (!r) {
             return r.error();
         }
-        const scalar& v = *r;
-        rs.columns.push_back({item.alias.value_or(item.text), v.to_column_kind()});
-        values.push_back(v.to_cell());
+        rs.columns.push_back(column_meta_of({item.alias.value_or(item.text), r->type, r->nullable}));
+        values.push_back(r->text());
     }
     bool keep = true;
     if (select.where) {
-        auto r = evaluate_constant(*select.where, ctx.s);
+        auto r = constant_condition(*select.where, ctx.s);
         if (!r) {
             return r.error();
         }
-        keep = truth(*r).value_or(false);
+        keep = *r;
     }
     if (select.limit && (select.limit->count == 0 || select.limit->offset > 0)) {
         keep = false;
@@ -180,6 +180,42 @@ statement_result run_admin_set_config(exec_context& ctx, const admin_set_config_
         return make_error(errc::unknown, "{}", *error);
     }
     return ok_result{};
+}
+
+/// The rows where a SHOW's WHERE is TRUE. The result's columns are text columns of a table
+/// the condition is compiled over, as a query over a table is, and evaluated over every row
+/// at once.
+sql_result<std::vector<uint32_t>> rows_where(const exec_context& ctx, const expr& where, const result_set& rs) {
+    std::vector<storage::column_desc> schema;
+    std::vector<storage::column_vector> columns;
+    for (size_t c = 0; c < rs.columns.size(); ++c) {
+        schema.push_back({rs.columns[c].name, varchar_type(), true});
+        storage::column_vector column(storage::physical_type::bytes, true);
+        for (const auto& r : rs.rows) {
+            if (r[c]) {
+                column.append(storage::cell{std::string_view(*r[c])});
+            } else {
+                column.append_null();
+            }
+        }
+        columns.push_back(std::move(column));
+    }
+    schema_scope scope(schema, "", "where clause", ctx.s);
+    auto compiled = compile(where, scope);
+    if (!compiled) {
+        return compiled.error();
+    }
+    auto condition = convert(std::move(*compiled), storage::column_type{storage::type_kind::boolean});
+    if (!condition) {
+        return condition.error();
+    }
+    const size_t n = rs.rows.size();
+    storage::column_batch rows(std::move(schema), std::move(columns));
+    auto v = (*condition)->eval(rows);
+    if (!v) {
+        return v.error();
+    }
+    return true_rows(*v, n);
 }
 
 std::optional<int64_t> as_number(const cell& c) {
@@ -223,34 +259,24 @@ sql_result<int> written_buckets(const std::optional<int64_t>& buckets) {
 
 sql_result<void> apply_show_filter(const exec_context& ctx, const show_filter& filter, result_set& rs,
                                    like_case names) {
-    if (!filter.like && !filter.where) {
+    if (filter.like) {
+        std::erase_if(rs.rows, [&](const row& r) {
+            return !like_match(r[0].value_or(""), *filter.like, names == like_case::insensitive);
+        });
+    }
+    if (!filter.where) {
         return {};
     }
-    std::vector<row> kept;
-    for (auto& r : rs.rows) {
-        if (filter.like && !like_match(r[0].value_or(""), *filter.like, names == like_case::insensitive)) {
-            continue;
-        }
-        if (filter.where) {
-            column_binding columns = [&](std::string_view name) -> std::optional<scalar> {
-                for (size_t i = 0; i < rs.columns.size(); ++i) {
-                    if (ascii_lower(rs.columns[i].name) == ascii_lower(name)) {
-                        return r[i] ? scalar::of(*r[i]) : scalar::null();
-                    }
-                }
-                return std::nullopt;
-            };
-            auto v = evaluate_constant(*filter.where, ctx.s, columns);
-            if (!v) {
-                return v.error();
-            }
-            if (!truth(*v).value_or(false)) {
-                continue;
-            }
-        }
-        kept.push_back(std::move(r));
+    auto kept = rows_where(ctx, *filter.where, rs);
+    if (!kept) {
+        return kept.error();
     }
-    rs.rows = std::move(kept);
+    std::vector<row> rows;
+    rows.reserve(kept->size());
+    for (uint32_t i : *kept) {
+        rows.push_back(std::move(rs.rows[i]));
+    }
+    rs.rows = std::move(rows);
     return {};
 }
 

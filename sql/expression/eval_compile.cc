@@ -3,7 +3,6 @@
 // names resolve through the scope, operators and functions pick their conversions, and every
 // node whose inputs are constant is folded on the spot.
 #include "io/ascii.hh"
-#include "sql/expression/const_eval.hh"
 #include "sql/expression/eval_nodes.hh"
 #include "storage/values.hh"
 
@@ -74,41 +73,6 @@ sql_result<expr_ptr> literal_node(const literal& l) {
     return make_null_literal();
 }
 
-/// A value computed by the constant evaluator (session functions, variables) as a constant.
-expr_ptr scalar_constant(const scalar& v, std::string_view function) {
-    switch (v.kind) {
-    case scalar::type::null: return make_null_literal();
-    case scalar::type::integer: return make_constant(simple_type(type_kind::bigint), v.integer);
-    case scalar::type::floating: return make_constant(simple_type(type_kind::double_), v.floating);
-    case scalar::type::decimal: return decimal_literal(v.text);
-    case scalar::type::string: break;
-    }
-    // NOW() and CURDATE() are typed as StarRocks types them.
-    std::string f = ascii_lower(function);
-    type_kind k = type_kind::varchar;
-    if (f == "now" || f == "current_timestamp" || f == "localtime" || f == "localtimestamp" || f == "sysdate") {
-        k = type_kind::datetime;
-    } else if (f == "curdate" || f == "current_date") {
-        k = type_kind::date;
-    }
-    if (k != type_kind::varchar) {
-        std::string error;
-        if (auto parsed = storage::parse_typed(column_type{k}, v.text, error)) {
-            return make_constant(column_type{k}, parsed->as_cell());
-        }
-    }
-    return make_constant(varchar_type(), std::string_view(v.text));
-}
-
-bool references_columns(const expr& e) {
-    if (e.as<column_ref>()) {
-        return true;
-    }
-    bool found = false;
-    visit_children(e, [&](const expr& child) { found = found || references_columns(child); });
-    return found;
-}
-
 class compiler {
 public:
     explicit compiler(compile_scope& scope) : _scope(scope) {}
@@ -148,12 +112,8 @@ private:
         return make_column(s, _scope.columns()[s]);
     }
 
-    sql_result<expr_ptr> node(const variable_ref&, const expr& e) {
-        auto v = evaluate_constant(e, _scope.current_session());
-        if (!v) {
-            return v.error();
-        }
-        return scalar_constant(*v, "");
+    sql_result<expr_ptr> node(const variable_ref& v, const expr&) {
+        return make_variable(v, _scope.current_session());
     }
 
     sql_result<expr_ptr> node(const function_call& f, const expr& e) {
@@ -210,15 +170,9 @@ private:
                 return std::move(*r);
             }
         }
-        if (!references_columns(e)) {
-            // Session functions and the like: the constant evaluator knows them.
-            auto v = evaluate_constant(e, _scope.current_session());
-            if (v) {
-                return scalar_constant(*v, name);
-            }
-            const auto& error = v.error();
-            if (error.message.find("does not exist") == std::string::npos) {
-                return error;
+        if (std::all_of(args.begin(), args.end(), [](const expr_ptr& a) { return a->constant(); })) {
+            if (auto r = make_session_function(name, args, _scope.current_session())) {
+                return std::move(*r);
             }
         }
         return no_matching_function(f.name, args);

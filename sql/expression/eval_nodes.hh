@@ -92,6 +92,12 @@ std::optional<sql_result<expr_ptr>> make_date_function(std::string_view name, fu
                                                        const std::string& text);
 std::optional<sql_result<expr_ptr>> make_hash_function(std::string_view name, function_args& args,
                                                        const std::string& text);
+/// DATABASE(), CONNECTION_ID(), USER(), NOW(), ...: constants read from the session. The caller
+/// passes only constant arguments.
+std::optional<sql_result<expr_ptr>> make_session_function(std::string_view name, const function_args& args,
+                                                          const session& s);
+/// @user (VARCHAR, NULL when never set) and @@system variables (error 1193 when unknown).
+sql_result<expr_ptr> make_variable(const variable_ref& v, const session& s);
 
 /// Error 1582 for a call with the wrong number of arguments.
 sql_error wrong_arg_count(std::string_view name);

@@ -143,6 +143,16 @@ std::optional<uint64_t> ordinal(const expr& e) {
     return n;
 }
 
+/// WHERE and HAVING keep rows where the condition is TRUE: a condition of another type (WHERE 1)
+/// is read as BOOLEAN first, as CAST reads it.
+sql_result<expr_ptr> compile_condition(const expr& e, compile_scope& scope) {
+    auto c = compile(e, scope);
+    if (!c) {
+        return c;
+    }
+    return convert(std::move(*c), storage::column_type{storage::type_kind::boolean});
+}
+
 sql_result<aggregate_spec> make_aggregate(const function_call& f, const expr& e, compile_scope& source) {
     const std::string name = ascii_lower(f.name);
     aggregate_spec spec;
@@ -345,7 +355,7 @@ sql_result<std::unique_ptr<query_plan>> plan_select(const select_stmt& stmt,
 
     if (stmt.where) {
         source.set_clause("where clause");
-        auto w = compile(*stmt.where, source);
+        auto w = compile_condition(*stmt.where, source);
         if (!w) {
             return w.error();
         }
@@ -384,7 +394,7 @@ sql_result<std::unique_ptr<query_plan>> plan_select(const select_stmt& stmt,
     if (stmt.having) {
         set_clause("having clause");
         expr h = with_aliases(*stmt.having, items, p.source_schema, aliased, false);
-        auto c = compile(h, rows);
+        auto c = compile_condition(h, rows);
         if (!c) {
             return c.error();
         }

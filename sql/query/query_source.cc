@@ -61,15 +61,32 @@ sql_result<opened_source> open_table_function(exec_context& ctx, const table_fun
     }
     int64_t values[3] = {0, 0, 1};
     for (size_t i = 0; i < f.args.size(); ++i) {
-        auto v = evaluate_constant(f.args[i], ctx.s);
+        auto not_integer = [&] {
+            return make_error(errc::unknown, "generate_series arguments must be integers: {}", to_sql(f.args[i]));
+        };
+        auto arg = compile_constant(f.args[i], ctx.s);
+        if (!arg) {
+            return arg.error();
+        }
+        using storage::type_kind;
+        const type_kind kind = (*arg)->type().kind;
+        const bool integer = kind == type_kind::bigint || kind == type_kind::int_ || kind == type_kind::smallint ||
+                             kind == type_kind::tinyint || kind == type_kind::boolean;
+        if (!integer || (*arg)->null_literal()) {
+            return not_integer();
+        }
+        auto as_bigint = convert(std::move(*arg), simple_type(type_kind::bigint));
+        if (!as_bigint) {
+            return as_bigint.error();
+        }
+        auto v = evaluate_compiled(*as_bigint);
         if (!v) {
             return v.error();
         }
-        const scalar& s = *v;
-        if (s.kind != scalar::type::integer) {
-            return make_error(errc::unknown, "generate_series arguments must be integers: {}", to_sql(f.args[i]));
+        if (v->is_null()) {
+            return not_integer();
         }
-        values[i] = s.integer;
+        values[i] = v->column.values<int64_t>()[0];
     }
     if (values[2] == 0) {
         return make_error(errc::unknown, "generate_series step must not be 0");
