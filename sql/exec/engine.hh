@@ -15,7 +15,6 @@
 #include <string>
 #include <optional>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 namespace tv::storage {
