@@ -6,7 +6,7 @@
 
 namespace tv::sql {
 
-std::variant<std::string, sql_error> resolve_db(const exec_context& ctx, const std::string& db) {
+sql_result<std::string> resolve_db(const exec_context& ctx, const std::string& db) {
     if (!db.empty()) {
         return db;
     }
@@ -16,14 +16,14 @@ std::variant<std::string, sql_error> resolve_db(const exec_context& ctx, const s
     return ctx.s.current_db;
 }
 
-std::variant<const storage::database*, sql_error> need_database(const exec_context& ctx, const std::string& db) {
+sql_result<const storage::database*> need_database(const exec_context& ctx, const std::string& db) {
     auto name = resolve_db(ctx, db);
-    if (auto* e = std::get_if<sql_error>(&name)) {
-        return *e;
+    if (!name) {
+        return name.error();
     }
-    const storage::database* d = ctx.catalog.find_database(std::get<std::string>(name));
+    const storage::database* d = ctx.catalog.find_database(*name);
     if (d == nullptr) {
-        return make_error(errc::bad_db, "Unknown database '{}'", std::get<std::string>(name));
+        return make_error(errc::bad_db, "Unknown database '{}'", *name);
     }
     return d;
 }

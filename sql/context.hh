@@ -11,7 +11,6 @@
 #include <optional>
 #include <string>
 #include <utility>
-#include <variant>
 #include <vector>
 
 namespace tv::storage {
@@ -48,9 +47,9 @@ struct exec_context {
 };
 
 /// "db" from a qualified name, or the session's current database; error 1046 when neither.
-std::variant<std::string, sql_error> resolve_db(const exec_context& ctx, const std::string& db);
+sql_result<std::string> resolve_db(const exec_context& ctx, const std::string& db);
 
 /// The database resolve_db() names, which must exist (error 1049 otherwise).
-std::variant<const storage::database*, sql_error> need_database(const exec_context& ctx, const std::string& db);
+sql_result<const storage::database*> need_database(const exec_context& ctx, const std::string& db);
 
 }  // namespace tv::sql

@@ -5,9 +5,11 @@
 
 #include "storage/error.hh"
 
+#include <boost/system/result.hpp>
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -69,6 +71,17 @@ struct sql_error {
 
     uint16_t number() const noexcept { return static_cast<uint16_t>(code); }
 };
+
+/// The value or the error a client will see; `sql_result<void>` is "done, or this error".
+/// As with io::result: test it (true on success), then `*r` or `r.error()`.
+template <class T>
+using sql_result = boost::system::result<T, sql_error>;
+
+/// Found by boost::system::result::value() when it holds an error: a programming error, since
+/// callers test the result first.
+[[noreturn]] inline void throw_exception_from_error(const sql_error& e, const boost::source_location&) {
+    throw std::runtime_error(e.message);
+}
 
 template <class... Args>
 sql_error make_error(errc code, fmt::format_string<Args...> format, Args&&... args) {

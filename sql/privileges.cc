@@ -6,10 +6,10 @@
 
 namespace tv::sql {
 
-std::optional<sql_error> require_role(const exec_context& ctx, std::string_view role, std::string_view operation) {
+sql_result<void> require_role(const exec_context& ctx, std::string_view role, std::string_view operation) {
     const storage::user* u = ctx.catalog.find_user(ctx.s.user, ctx.s.host);
     if (u != nullptr && (u->name == "root" || u->roles.contains(std::string(role)))) {
-        return std::nullopt;
+        return {};
     }
     return make_error(errc::specific_access_denied,
                       "Access denied; you need (at least one of) the {} privilege(s) for this operation: "
@@ -17,11 +17,11 @@ std::optional<sql_error> require_role(const exec_context& ctx, std::string_view 
                       operation, role);
 }
 
-std::optional<sql_error> require_table_privilege(const exec_context& ctx, storage::privilege p, std::string_view db,
-                                                 std::string_view table) {
+sql_result<void> require_table_privilege(const exec_context& ctx, storage::privilege p, std::string_view db,
+                                         std::string_view table) {
     const storage::user* u = ctx.catalog.find_user(ctx.s.user, ctx.s.host);
     if (u != nullptr && ctx.catalog.has_table_privilege(*u, p, db, table)) {
-        return std::nullopt;
+        return {};
     }
     return make_error(errc::table_access_denied, "{} command denied to user '{}'@'{}' for table '{}'",
                       storage::privilege_name(p), ctx.s.user, ctx.s.host, table);

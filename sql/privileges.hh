@@ -11,18 +11,17 @@
 #include "storage/catalog_types.hh"
 #include "storage/error.hh"
 
-#include <optional>
 #include <string_view>
 
 namespace tv::sql {
 
 /// Error 1227 unless the session's user is root or holds `role`. `operation` names what was
 /// refused in the message ("CREATE DATABASE").
-std::optional<sql_error> require_role(const exec_context& ctx, std::string_view role, std::string_view operation);
+sql_result<void> require_role(const exec_context& ctx, std::string_view role, std::string_view operation);
 
 /// Error 1142 unless the session's user may read (SELECT) or load (INSERT) db.table.
-std::optional<sql_error> require_table_privilege(const exec_context& ctx, storage::privilege p, std::string_view db,
-                                                 std::string_view table);
+sql_result<void> require_table_privilege(const exec_context& ctx, storage::privilege p, std::string_view db,
+                                         std::string_view table);
 
 /// Which statement failed: MySQL reports a missing table as 1051 for DROP, 1146 otherwise.
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// What executing one statement produces: an OK (affected rows, info), a result set of text
-// rows, or an sql_error. The protocol layer turns each into packets.
+// What executing one statement produces: an OK (affected rows, info) or a result set of text
+// rows, or else an sql_error. The protocol layer turns each into packets.
 #pragma once
 
 #include "sql/errors.hh"
@@ -40,6 +40,9 @@ struct ok_result {
     std::string info;
 };
 
-using statement_result = std::variant<ok_result, result_set, sql_error>;
+/// What a statement that succeeded answers.
+using statement_answer = std::variant<ok_result, result_set>;
+
+using statement_result = sql_result<statement_answer>;
 
 }  // namespace tv::sql

@@ -25,8 +25,8 @@ storage::catalog& engine::catalog() const {
     return _impl->catalog;
 }
 
-std::optional<sql_error> engine::authenticate(session& s, std::string_view user, std::string_view scramble,
-                                              std::string_view auth_response) {
+sql_result<void> engine::authenticate(session& s, std::string_view user, std::string_view scramble,
+                                      std::string_view auth_response) {
     const storage::user* u = _impl->catalog.match_user(user, s.client_host);
     auto bytes = [](std::string_view v) { return std::span(reinterpret_cast<const uint8_t*>(v.data()), v.size()); };
     if (u == nullptr || !storage::check_password(*u, bytes(scramble), bytes(auth_response))) {
@@ -35,10 +35,10 @@ std::optional<sql_error> engine::authenticate(session& s, std::string_view user,
     }
     s.user = u->name;
     s.host = u->host;
-    return std::nullopt;
+    return {};
 }
 
-std::optional<sql_error> engine::use_database(session& s, std::string_view database) {
+sql_result<void> engine::use_database(session& s, std::string_view database) {
     // The mysql client sends `USE catalog.db` as COM_INIT_DB with the whole name.
     constexpr std::string_view internal = "default_catalog.";
     if (database.starts_with(internal)) {
@@ -48,7 +48,7 @@ std::optional<sql_error> engine::use_database(session& s, std::string_view datab
         return make_error(errc::bad_db, "Unknown database '{}'", database);
     }
     s.current_db = std::string(database);
-    return std::nullopt;
+    return {};
 }
 
 io::task<std::vector<statement_result>> engine::execute(session& s, std::string_view text, bool multi_statements) {
@@ -73,14 +73,14 @@ io::task<std::vector<statement_result>> engine::execute(session& s, std::string_
     for (const auto& p : statements) {
         exec_context ctx{_impl->catalog, s, _options, p.text};
         results.push_back(co_await execute_statement(ctx, p.stmt));
-        if (std::holds_alternative<sql_error>(results.back())) {
+        if (!results.back()) {
             break;  // MySQL stops a multi-statement query at its first error
         }
     }
     co_return results;
 }
 
-std::variant<std::vector<column_meta>, sql_error> engine::field_list(session& s, std::string_view table) {
+sql_result<std::vector<column_meta>> engine::field_list(session& s, std::string_view table) {
     if (s.current_db.empty()) {
         return make_error(errc::no_db_selected, "No database selected");
     }
@@ -118,8 +118,8 @@ io::task<statement_result> execute_statement(exec_context& ctx, const statement&
     // Repository, BACKUP and RESTORE statements belong to root and db_admin even before they
     // run: a user without the role learns that first.
     if (is_backup_statement(stmt)) {
-        if (auto denied = require_role(ctx, storage::role_db_admin, statement_name(stmt))) {
-            co_return *denied;
+        if (auto allowed = require_role(ctx, storage::role_db_admin, statement_name(stmt)); !allowed) {
+            co_return allowed.error();
         }
     }
     co_return not_supported_statement(stmt);

@@ -15,7 +15,6 @@
 #include <string>
 #include <optional>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 namespace tv::storage {
@@ -34,11 +33,11 @@ public:
     const engine_options& options() const noexcept { return _options; }
 
     /// Checks a mysql_native_password answer to `scramble`; fills the session's identity.
-    std::optional<sql_error> authenticate(session& s, std::string_view user, std::string_view scramble,
-                                          std::string_view auth_response);
+    sql_result<void> authenticate(session& s, std::string_view user, std::string_view scramble,
+                                  std::string_view auth_response);
 
     /// COM_INIT_DB and USE.
-    std::optional<sql_error> use_database(session& s, std::string_view database);
+    sql_result<void> use_database(session& s, std::string_view database);
 
     /// Parses and runs every statement of `text`, stopping after the first error (its result is
     /// the last one). Statements after `multi_statements == false` and a ';' are an error.
@@ -48,7 +47,7 @@ public:
     io::task<void> run_refresh_schedule(std::stop_token stop);
 
     /// COM_FIELD_LIST.
-    std::variant<std::vector<column_meta>, sql_error> field_list(session& s, std::string_view table);
+    sql_result<std::vector<column_meta>> field_list(session& s, std::string_view table);
 
 private:
     storage::catalog& catalog() const;

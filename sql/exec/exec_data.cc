@@ -23,39 +23,39 @@ namespace {
 
 io::task<statement_result> run_query(exec_context& ctx, const select_stmt& select) {
     auto rows = open_select(ctx, select);
-    if (auto* e = std::get_if<sql_error>(&rows)) {
-        co_return *e;
+    if (!rows) {
+        co_return rows.error();
     }
-    auto result = co_await to_result(*std::get<std::unique_ptr<batch_source>>(rows));
-    if (auto* e = std::get_if<sql_error>(&result)) {
-        co_return *e;
+    auto result = co_await to_result(**rows);
+    if (!result) {
+        co_return result.error();
     }
-    co_return std::move(std::get<result_set>(result));
+    co_return std::move(*result);
 }
 
 /// Pulls every batch of `rows`, converts it to `cast_to` (completed to full table rows by
 /// `columns` when given) and appends it. On failure the caller aborts the writer, so nothing
 /// written stays behind.
-io::task<std::optional<sql_error>> pump(batch_source& rows, std::vector<storage::column_desc> cast_to,
-                                        const load_columns* columns, storage::load_writer& writer) {
+io::task<sql_result<void>> pump(batch_source& rows, std::vector<storage::column_desc> cast_to,
+                                const load_columns* columns, storage::load_writer& writer) {
     for (;;) {
         auto next = co_await rows.next();
-        if (auto* e = std::get_if<sql_error>(&next)) {
-            co_return *e;
+        if (!next) {
+            co_return next.error();
         }
-        auto& batch = std::get<std::optional<storage::column_batch>>(next);
+        auto& batch = *next;
         if (!batch) {
-            co_return std::nullopt;
+            co_return sql_result<void>{};
         }
         if (batch->num_rows() == 0) {
             continue;
         }
         auto converted = cast_batch(std::move(*batch), cast_to, true);
-        if (auto* e = std::get_if<sql_error>(&converted)) {
-            co_return *e;
+        if (!converted) {
+            co_return converted.error();
         }
         // A named batch, moved in: GCC 12 mishandles a temporary built inside the co_await.
-        storage::column_batch rows_out = std::move(std::get<cast_outcome>(converted).rows);
+        storage::column_batch rows_out = std::move(converted->rows);
         if (columns != nullptr) {
             rows_out = columns->complete(std::move(rows_out));
         }
@@ -68,10 +68,10 @@ io::task<std::optional<sql_error>> pump(batch_source& rows, std::vector<storage:
 
 io::task<statement_result> run_insert(exec_context& ctx, const insert_stmt& s) {
     auto db = resolve_db(ctx, s.table.db);
-    if (auto* e = std::get_if<sql_error>(&db)) {
-        co_return *e;
+    if (!db) {
+        co_return db.error();
     }
-    const std::string& database = std::get<std::string>(db);
+    const std::string& database = *db;
     if (ctx.catalog.find_database(database) == nullptr) {
         co_return make_error(errc::bad_db, "Unknown database '{}'", database);
     }
@@ -83,22 +83,22 @@ io::task<statement_result> run_insert(exec_context& ctx, const insert_stmt& s) {
         }
         co_return make_error(errc::no_such_table, "Table '{}.{}' doesn't exist", database, s.table.name);
     }
-    if (auto denied = require_table_privilege(ctx, storage::privilege::insert, database, t->name)) {
-        co_return *denied;
+    if (auto allowed = require_table_privilege(ctx, storage::privilege::insert, database, t->name); !allowed) {
+        co_return allowed.error();
     }
     auto resolved = load_columns::resolve(*t, s.columns);
-    if (auto* e = std::get_if<sql_error>(&resolved)) {
-        co_return *e;
+    if (!resolved) {
+        co_return resolved.error();
     }
-    const load_columns& columns = std::get<load_columns>(resolved);
+    const load_columns& columns = *resolved;
 
     std::unique_ptr<batch_source> rows;
     if (s.query) {
         auto opened = open_select(ctx, *s.query);
-        if (auto* e = std::get_if<sql_error>(&opened)) {
-            co_return *e;
+        if (!opened) {
+            co_return opened.error();
         }
-        rows = std::move(std::get<std::unique_ptr<batch_source>>(opened));
+        rows = std::move(*opened);
     } else {
         for (const auto& values : s.rows) {
             if (values.size() != columns.supplied().size()) {
@@ -110,10 +110,10 @@ io::task<statement_result> run_insert(exec_context& ctx, const insert_stmt& s) {
             defaults.push_back(t->find_column(c.name)->default_value);
         }
         auto opened = make_values_source(s.rows, columns.supplied(), ctx.s, defaults);
-        if (auto* e = std::get_if<sql_error>(&opened)) {
-            co_return *e;
+        if (!opened) {
+            co_return opened.error();
         }
-        rows = std::move(std::get<std::unique_ptr<batch_source>>(opened));
+        rows = std::move(*opened);
     }
     if (rows->schema().size() != columns.supplied().size()) {
         co_return make_error(errc::column_count_mismatch, "Column count doesn't match value count.");
@@ -128,10 +128,10 @@ io::task<statement_result> run_insert(exec_context& ctx, const insert_stmt& s) {
     if (!writer) {
         co_return to_sql_error(writer.error());
     }
-    auto failed = co_await pump(*rows, columns.supplied(), &columns, **writer);
-    if (failed) {
+    auto pumped = co_await pump(*rows, columns.supplied(), &columns, **writer);
+    if (!pumped) {
         co_await (*writer)->abort();
-        co_return *failed;
+        co_return pumped.error();
     }
     auto committed = co_await (*writer)->commit();
     if (!committed) {
@@ -152,40 +152,40 @@ io::task<statement_result> run_checksum(exec_context& ctx, const checksum_table_
         all.items.push_back(std::move(star));
         all.from = table_ref{name, std::nullopt};
         auto db = resolve_db(ctx, name.db);
-        if (auto* e = std::get_if<sql_error>(&db)) {
-            co_return *e;
+        if (!db) {
+            co_return db.error();
         }
         auto from = open_from(ctx, *all.from, std::nullopt);
-        if (auto* e = std::get_if<sql_error>(&from)) {
-            co_return *e;
+        if (!from) {
+            co_return from.error();
         }
-        auto& source = *std::get<opened_source>(from).source;
+        auto& source = *from->source;
         storage::row_checksum sum;
         for (;;) {
             auto next = co_await source.next();
-            if (auto* e = std::get_if<sql_error>(&next)) {
-                co_return *e;
+            if (!next) {
+                co_return next.error();
             }
-            auto& batch = std::get<std::optional<storage::column_batch>>(next);
+            auto& batch = *next;
             if (!batch) {
                 break;
             }
             sum.add(*batch);
         }
-        rs.rows.push_back({fmt::format("{}.{}", std::get<std::string>(db), name.name), std::to_string(sum.value())});
+        rs.rows.push_back({fmt::format("{}.{}", *db, name.name), std::to_string(sum.value())});
     }
     co_return rs;
 }
 
 io::task<statement_result> run_refresh(exec_context& ctx, const refresh_materialized_view_stmt& s) {
-    if (auto denied = require_role(ctx, storage::role_db_admin, "REFRESH MATERIALIZED VIEW")) {
-        co_return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "REFRESH MATERIALIZED VIEW"); !allowed) {
+        co_return allowed.error();
     }
     auto db = resolve_db(ctx, s.name.db);
-    if (auto* e = std::get_if<sql_error>(&db)) {
-        co_return *e;
+    if (!db) {
+        co_return db.error();
     }
-    const std::string& database = std::get<std::string>(db);
+    const std::string& database = *db;
     const storage::materialized_view* mv = ctx.catalog.find_materialized_view(database, s.name.name);
     if (mv == nullptr) {
         co_return make_error(errc::no_such_table, "Materialized view '{}.{}' doesn't exist (a synchronous one "
@@ -198,15 +198,15 @@ io::task<statement_result> run_refresh(exec_context& ctx, const refresh_material
         co_return not_supported("REFRESH MATERIALIZED VIEW ... PARTITION");
     }
     auto refreshed = co_await refresh_materialized_view(ctx, database, mv->name);
-    if (refreshed) {
-        co_return *refreshed;
+    if (!refreshed) {
+        co_return refreshed.error();
     }
     co_return ok_result{};
 }
 
 }  // namespace
 
-io::task<std::optional<sql_error>> refresh_materialized_view(exec_context& ctx, std::string db, std::string name) {
+io::task<sql_result<void>> refresh_materialized_view(exec_context& ctx, std::string db, std::string name) {
     const storage::materialized_view* mv = ctx.catalog.find_materialized_view(db, name);
     if (mv == nullptr) {
         co_return make_error(errc::no_such_table, "Materialized view '{}.{}' doesn't exist", db, name);
@@ -219,30 +219,30 @@ io::task<std::optional<sql_error>> refresh_materialized_view(exec_context& ctx, 
     ctx.s.current_db = db;
     auto opened = open_select(ctx, *select);
     ctx.s.current_db = saved_db;
-    if (auto* e = std::get_if<sql_error>(&opened)) {
-        co_return *e;
+    if (!opened) {
+        co_return opened.error();
     }
-    auto& rows = *std::get<std::unique_ptr<batch_source>>(opened);
+    auto& rows = **opened;
     storage::load_options options;
     options.overwrite = true;
     auto writer = storage::load_writer::begin(ctx.catalog, ctx.options.data, db, name, options, make_index_deriver(ctx.s));
     if (!writer) {
         co_return to_sql_error(writer.error());
     }
-    auto failed = co_await pump(rows, (*writer)->schema(), nullptr, **writer);
-    if (failed) {
+    auto pumped = co_await pump(rows, (*writer)->schema(), nullptr, **writer);
+    if (!pumped) {
         co_await (*writer)->abort();
-        co_return *failed;
+        co_return pumped.error();
     }
     auto committed = co_await (*writer)->commit();
     if (!committed) {
         co_return to_sql_error(committed.error());
     }
-    co_return std::nullopt;
+    co_return sql_result<void>{};
 }
 
-io::task<std::optional<sql_error>> backfill_sync_materialized_view(exec_context& ctx, std::string db,
-                                                                  std::string table, std::string view) {
+io::task<sql_result<void>> backfill_sync_materialized_view(exec_context& ctx, std::string db,
+                                                          std::string table, std::string view) {
     auto holds_rows = [&] {
         const storage::table* t = ctx.catalog.find_table(db, table);
         if (t == nullptr) {
@@ -260,31 +260,31 @@ io::task<std::optional<sql_error>> backfill_sync_materialized_view(exec_context&
         return false;
     };
     if (!holds_rows()) {
-        co_return std::nullopt;  // nothing to fill, and no rowset id spent on it
+        co_return sql_result<void>{};  // nothing to fill, and no rowset id spent on it
     }
     from_clause from = table_ref{qualified_name{db, table, ""}, std::nullopt};
     std::optional<expr> no_filter;
     auto opened = open_from(ctx, from, no_filter);
-    if (auto* e = std::get_if<sql_error>(&opened)) {
-        co_return *e;
+    if (!opened) {
+        co_return opened.error();
     }
-    auto& rows = *std::get<opened_source>(opened).source;
+    auto& rows = *opened->source;
     storage::load_options options;
     options.backfill_index = view;
     auto writer = storage::load_writer::begin(ctx.catalog, ctx.options.data, db, table, options, make_index_deriver(ctx.s));
     if (!writer) {
         co_return to_sql_error(writer.error());
     }
-    auto failed = co_await pump(rows, (*writer)->schema(), nullptr, **writer);
-    if (failed || (*writer)->rows_appended() == 0) {
+    auto pumped = co_await pump(rows, (*writer)->schema(), nullptr, **writer);
+    if (!pumped || (*writer)->rows_appended() == 0) {
         co_await (*writer)->abort();
-        co_return failed;
+        co_return pumped;
     }
     auto committed = co_await (*writer)->commit();
     if (!committed) {
         co_return to_sql_error(committed.error());
     }
-    co_return std::nullopt;
+    co_return sql_result<void>{};
 }
 
 io::task<std::optional<statement_result>> execute_data_statement(exec_context& ctx, const statement& stmt) {

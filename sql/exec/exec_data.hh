@@ -10,11 +10,11 @@ io::task<std::optional<statement_result>> execute_data_statement(exec_context& c
 
 /// Replaces an asynchronous materialized view's rows with its query's current result, in one
 /// load (readers see the old rows or the new ones, never a mix).
-io::task<std::optional<sql_error>> refresh_materialized_view(exec_context& ctx, std::string db, std::string name);
+io::task<sql_result<void>> refresh_materialized_view(exec_context& ctx, std::string db, std::string name);
 
 /// Fills a just-created synchronous materialized view from the rows its table already holds.
-io::task<std::optional<sql_error>> backfill_sync_materialized_view(exec_context& ctx, std::string db,
-                                                                  std::string table, std::string view);
+io::task<sql_result<void>> backfill_sync_materialized_view(exec_context& ctx, std::string db,
+                                                          std::string table, std::string view);
 
 statement_result show_partitions(exec_context& ctx, const show_partitions_stmt& s);
 statement_result show_tablet(exec_context& ctx, const show_tablet_stmt& s);

@@ -17,20 +17,20 @@ namespace tv::sql {
 namespace {
 
 /// The database a statement works in, after the db_admin check.
-std::variant<std::string, sql_error> writable_db(exec_context& ctx, const std::string& db, std::string_view operation) {
+sql_result<std::string> writable_db(exec_context& ctx, const std::string& db, std::string_view operation) {
     auto resolved = resolve_db(ctx, db);
-    if (std::holds_alternative<sql_error>(resolved)) {
+    if (!resolved) {
         return resolved;
     }
-    if (auto denied = require_role(ctx, storage::role_db_admin, operation)) {
-        return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, operation); !allowed) {
+        return allowed.error();
     }
     return resolved;
 }
 
 /// The table, view or materialized view a query reads from must exist ("db.name" for
 /// materialized view bookkeeping), or error 1146.
-std::variant<std::string, sql_error> query_source(exec_context& ctx, const std::string& db, const select_stmt& q) {
+sql_result<std::string> query_source(exec_context& ctx, const std::string& db, const select_stmt& q) {
     if (!q.from) {
         return std::string{};
     }
@@ -49,13 +49,13 @@ std::variant<std::string, sql_error> query_source(exec_context& ctx, const std::
 
 io::task<statement_result> create_view(exec_context& ctx, const create_view_stmt& s) {
     auto db = writable_db(ctx, s.name.db, "CREATE VIEW");
-    if (auto* e = std::get_if<sql_error>(&db)) {
-        co_return *e;
+    if (!db) {
+        co_return db.error();
     }
-    const std::string& database = std::get<std::string>(db);
+    const std::string& database = *db;
     auto source = query_source(ctx, database, s.query);
-    if (auto* e = std::get_if<sql_error>(&source)) {
-        co_return *e;
+    if (!source) {
+        co_return source.error();
     }
     storage::view v;
     v.name = s.name.name;
@@ -69,12 +69,12 @@ io::task<statement_result> create_view(exec_context& ctx, const create_view_stmt
 
 io::task<statement_result> alter_view(exec_context& ctx, const alter_view_stmt& s) {
     auto db = writable_db(ctx, s.name.db, "ALTER VIEW");
-    if (auto* e = std::get_if<sql_error>(&db)) {
-        co_return *e;
+    if (!db) {
+        co_return db.error();
     }
-    auto source = query_source(ctx, std::get<std::string>(db), s.query);
-    if (auto* e = std::get_if<sql_error>(&source)) {
-        co_return *e;
+    auto source = query_source(ctx, *db, s.query);
+    if (!source) {
+        co_return source.error();
     }
     storage::view v;
     v.name = s.name.name;
@@ -82,13 +82,13 @@ io::task<statement_result> alter_view(exec_context& ctx, const alter_view_stmt& 
         v.columns.push_back({c.name, c.comment.value_or("")});
     }
     v.query_text = s.query_text;
-    co_return done(co_await ctx.catalog.alter_view(std::get<std::string>(db), std::move(v)));
+    co_return done(co_await ctx.catalog.alter_view(*db, std::move(v)));
 }
 
 /// The columns of a synchronous materialized view: plain columns of the base table and
 /// SUM / MIN / MAX / COUNT over them, named as StarRocks names them (mv_sum_x).
-std::variant<std::vector<storage::column>, sql_error> sync_view_columns(const storage::table& base,
-                                                                        const select_stmt& q) {
+sql_result<std::vector<storage::column>> sync_view_columns(const storage::table& base,
+                                                           const select_stmt& q) {
     if (!q.group_by.empty() && q.group_by.size() >= q.items.size()) {
         return make_error(errc::parse, "A synchronous materialized view needs at least one aggregated column");
     }
@@ -147,13 +147,13 @@ std::variant<std::vector<storage::column>, sql_error> sync_view_columns(const st
 
 io::task<statement_result> create_mv(exec_context& ctx, const create_materialized_view_stmt& s) {
     auto db = writable_db(ctx, s.name.db, "CREATE MATERIALIZED VIEW");
-    if (auto* e = std::get_if<sql_error>(&db)) {
-        co_return *e;
+    if (!db) {
+        co_return db.error();
     }
-    const std::string& database = std::get<std::string>(db);
+    const std::string& database = *db;
     auto source = query_source(ctx, database, s.query);
-    if (auto* e = std::get_if<sql_error>(&source)) {
-        co_return *e;
+    if (!source) {
+        co_return source.error();
     }
     const bool synchronous = !s.has_refresh_clause && !s.distribution && s.partition_by.empty();
     if (synchronous) {
@@ -168,22 +168,22 @@ io::task<statement_result> create_mv(exec_context& ctx, const create_materialize
                                  "its own database; add a REFRESH clause for an asynchronous one");
         }
         auto columns = sync_view_columns(*base, s.query);
-        if (auto* e = std::get_if<sql_error>(&columns)) {
-            co_return *e;
+        if (!columns) {
+            co_return columns.error();
         }
         std::string base_name = base->name;
         auto created = co_await ctx.catalog.create_sync_materialized_view(
             database, base_name, s.name.name, s.query_text,
-            std::get<std::vector<storage::column>>(std::move(columns)), s.if_not_exists);
+            std::move(*columns), s.if_not_exists);
         if (!created || *created == 0) {
             co_return done(created);
         }
         // The rows already in the table go into the new index before anyone reads it; a view
         // that cannot be filled is dropped again rather than left holding part of them.
         auto filled = co_await backfill_sync_materialized_view(ctx, database, base_name, s.name.name);
-        if (filled) {
+        if (!filled) {
             co_await ctx.catalog.drop_materialized_view(database, s.name.name, true);
-            co_return *filled;
+            co_return filled.error();
         }
         co_return ok_result{};
     }
@@ -208,20 +208,20 @@ io::task<statement_result> create_mv(exec_context& ctx, const create_materialize
         mv.dist.random = s.distribution->kind == distribution_kind::random;
         mv.dist.columns = s.distribution->columns;
         auto buckets = written_buckets(s.distribution->buckets);
-        if (auto* e = std::get_if<sql_error>(&buckets)) {
-            co_return *e;
+        if (!buckets) {
+            co_return buckets.error();
         }
-        mv.dist.buckets = std::get<int>(buckets);
+        mv.dist.buckets = *buckets;
     }
     // The view's rows live in tablets of their own: their columns are the query's output.
     std::string saved_db = ctx.s.current_db;
     ctx.s.current_db = database;
     auto rows = open_select(ctx, s.query);
     ctx.s.current_db = saved_db;
-    if (auto* e = std::get_if<sql_error>(&rows)) {
-        co_return *e;
+    if (!rows) {
+        co_return rows.error();
     }
-    const auto& output = std::get<std::unique_ptr<batch_source>>(rows)->schema();
+    const auto& output = (*rows)->schema();
     if (!s.columns.empty() && s.columns.size() != output.size()) {
         co_return make_error(errc::unknown, "Materialized view '{}' names {} columns but its query has {}", mv.name,
                              s.columns.size(), output.size());
@@ -239,27 +239,27 @@ io::task<statement_result> create_mv(exec_context& ctx, const create_materialize
     mv.partition_expr = s.partition_by_text;
     mv.props = s.properties;
     mv.comment = s.comment.value_or("");
-    if (!std::get<std::string>(source).empty()) {
-        mv.base_tables.push_back(std::get<std::string>(source));
+    if (!source->empty()) {
+        mv.base_tables.push_back(*source);
     }
     co_return done(co_await ctx.catalog.create_materialized_view(database, std::move(mv), s.if_not_exists));
 }
 
 /// The database of a function statement ("" for GLOBAL ones), after the db_admin check.
-std::variant<std::string, sql_error> function_db(exec_context& ctx, bool global, const std::string& db,
-                                                 std::string_view operation) {
-    if (auto denied = require_role(ctx, storage::role_db_admin, operation)) {
-        return *denied;
+sql_result<std::string> function_db(exec_context& ctx, bool global, const std::string& db,
+                                    std::string_view operation) {
+    if (auto allowed = require_role(ctx, storage::role_db_admin, operation); !allowed) {
+        return allowed.error();
     }
     return global ? std::string{} : resolve_db(ctx, db);
 }
 
 io::task<statement_result> create_function(exec_context& ctx, const create_function_stmt& s) {
     auto db = function_db(ctx, s.global, s.name.db, "CREATE FUNCTION");
-    if (auto* e = std::get_if<sql_error>(&db)) {
-        co_return *e;
+    if (!db) {
+        co_return db.error();
     }
-    const std::string& database = std::get<std::string>(db);
+    const std::string& database = *db;
     storage::function fn;
     fn.name = s.name.name;
     for (const auto& t : s.arg_types) {
@@ -275,10 +275,10 @@ io::task<statement_result> create_function(exec_context& ctx, const create_funct
 
 io::task<statement_result> drop_function(exec_context& ctx, const drop_function_stmt& s) {
     auto db = function_db(ctx, s.global, s.name.db, "DROP FUNCTION");
-    if (auto* e = std::get_if<sql_error>(&db)) {
-        co_return *e;
+    if (!db) {
+        co_return db.error();
     }
-    const std::string& database = std::get<std::string>(db);
+    const std::string& database = *db;
     std::vector<std::string> types;
     for (const auto& t : s.arg_types) {
         types.push_back(to_sql(t));
@@ -316,10 +316,10 @@ statement_result show_functions(exec_context& ctx, const show_functions_stmt& s)
     const std::vector<storage::function>* list = &ctx.catalog.global_functions();
     if (!s.global) {
         auto found = need_database(ctx, s.db);
-        if (auto* e = std::get_if<sql_error>(&found)) {
-            return *e;
+        if (!found) {
+            return found.error();
         }
-        list = &std::get<const storage::database*>(found)->functions;
+        list = &(*found)->functions;
     }
     static const char* kinds[] = {"Scalar", "Aggregate", "Table"};
     result_set rs = s.full ? make_result({"Signature", "Return Type", "Function Type", "Intermediate Type", "Properties"})
@@ -332,18 +332,18 @@ statement_result show_functions(exec_context& ctx, const show_functions_stmt& s)
             rs.rows.push_back({f.name});
         }
     }
-    if (auto e = apply_show_filter(ctx, s.filter, rs)) {
-        return *e;
+    if (auto filtered = apply_show_filter(ctx, s.filter, rs); !filtered) {
+        return filtered.error();
     }
     return rs;
 }
 
 statement_result show_mvs(exec_context& ctx, const show_materialized_views_stmt& s) {
     auto found = need_database(ctx, s.db);
-    if (auto* e = std::get_if<sql_error>(&found)) {
-        return *e;
+    if (!found) {
+        return found.error();
     }
-    const storage::database* d = std::get<const storage::database*>(found);
+    const storage::database* d = *found;
     // The name column first so that LIKE filters on it.
     result_set rs = make_result({"name", "id", "database_name", "refresh_type", "is_active", "inactive_reason",
                                  "partition_type", "text"});
@@ -358,8 +358,8 @@ statement_result show_mvs(exec_context& ctx, const show_materialized_views_stmt&
                                index.query_text});
         }
     }
-    if (auto e = apply_show_filter(ctx, s.filter, rs)) {
-        return *e;
+    if (auto filtered = apply_show_filter(ctx, s.filter, rs); !filtered) {
+        return filtered.error();
     }
     return rs;
 }
@@ -385,10 +385,10 @@ io::task<std::optional<statement_result>> execute_object_statement(exec_context&
     }
     if (const auto* s = std::get_if<drop_view_stmt>(&stmt)) {
         auto db = writable_db(ctx, s->name.db, "DROP VIEW");
-        if (auto* e = std::get_if<sql_error>(&db)) {
-            co_return *e;
+        if (!db) {
+            co_return db.error();
         }
-        co_return done(co_await ctx.catalog.drop_view(std::get<std::string>(db), s->name.name, s->if_exists),
+        co_return done(co_await ctx.catalog.drop_view(*db, s->name.name, s->if_exists),
                        failed_statement::drop);
     }
     if (const auto* s = std::get_if<create_materialized_view_stmt>(&stmt)) {
@@ -396,11 +396,11 @@ io::task<std::optional<statement_result>> execute_object_statement(exec_context&
     }
     if (const auto* s = std::get_if<drop_materialized_view_stmt>(&stmt)) {
         auto db = writable_db(ctx, s->name.db, "DROP MATERIALIZED VIEW");
-        if (auto* e = std::get_if<sql_error>(&db)) {
-            co_return *e;
+        if (!db) {
+            co_return db.error();
         }
         co_return done(
-            co_await ctx.catalog.drop_materialized_view(std::get<std::string>(db), s->name.name, s->if_exists),
+            co_await ctx.catalog.drop_materialized_view(*db, s->name.name, s->if_exists),
             failed_statement::drop);
     }
     if (const auto* s = std::get_if<alter_materialized_view_stmt>(&stmt)) {
@@ -408,10 +408,10 @@ io::task<std::optional<statement_result>> execute_object_statement(exec_context&
             co_return not_supported("ALTER MATERIALIZED VIEW other than ACTIVE / INACTIVE");
         }
         auto db = writable_db(ctx, s->name.db, "ALTER MATERIALIZED VIEW");
-        if (auto* e = std::get_if<sql_error>(&db)) {
-            co_return *e;
+        if (!db) {
+            co_return db.error();
         }
-        co_return done(co_await ctx.catalog.set_materialized_view_active(std::get<std::string>(db), s->name.name,
+        co_return done(co_await ctx.catalog.set_materialized_view_active(*db, s->name.name,
                                                                           s->action == mv_alter_action::active));
     }
     if (const auto* s = std::get_if<create_function_stmt>(&stmt)) {
@@ -421,15 +421,15 @@ io::task<std::optional<statement_result>> execute_object_statement(exec_context&
         co_return co_await drop_function(ctx, *s);
     }
     if (const auto* s = std::get_if<create_catalog_stmt>(&stmt)) {
-        if (auto denied = require_role(ctx, storage::role_db_admin, "CREATE EXTERNAL CATALOG")) {
-            co_return *denied;
+        if (auto allowed = require_role(ctx, storage::role_db_admin, "CREATE EXTERNAL CATALOG"); !allowed) {
+            co_return allowed.error();
         }
         co_return done(co_await ctx.catalog.create_external_catalog(s->name, s->comment.value_or(""), s->properties,
                                                                      s->if_not_exists));
     }
     if (const auto* s = std::get_if<drop_catalog_stmt>(&stmt)) {
-        if (auto denied = require_role(ctx, storage::role_db_admin, "DROP CATALOG")) {
-            co_return *denied;
+        if (auto allowed = require_role(ctx, storage::role_db_admin, "DROP CATALOG"); !allowed) {
+            co_return allowed.error();
         }
         co_return done(co_await ctx.catalog.drop_external_catalog(s->name, s->if_exists));
     }

@@ -35,8 +35,8 @@ int64_t now_ms() {
 
 
 io::task<statement_result> create_repository(exec_context& ctx, const create_repository_stmt& s) {
-    if (auto denied = require_role(ctx, storage::role_db_admin, "CREATE REPOSITORY")) {
-        co_return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "CREATE REPOSITORY"); !allowed) {
+        co_return allowed.error();
     }
     if (s.kind == repository_kind::hdfs) {
         co_return make_error(errc::not_supported_yet, "WITH HDFS repositories are not supported; supported locations: {}",
@@ -72,8 +72,8 @@ io::task<statement_result> create_repository(exec_context& ctx, const create_rep
 }
 
 io::task<statement_result> drop_repository(exec_context& ctx, const drop_repository_stmt& s) {
-    if (auto denied = require_role(ctx, storage::role_db_admin, "DROP REPOSITORY")) {
-        co_return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "DROP REPOSITORY"); !allowed) {
+        co_return allowed.error();
     }
     // Metadata only: the store keeps every object, and CREATE REPOSITORY on the same location
     // and name finds them again.
@@ -82,8 +82,8 @@ io::task<statement_result> drop_repository(exec_context& ctx, const drop_reposit
 }
 
 statement_result show_repositories(exec_context& ctx, const show_repositories_stmt& s) {
-    if (auto denied = require_role(ctx, storage::role_db_admin, "SHOW REPOSITORIES")) {
-        return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "SHOW REPOSITORIES"); !allowed) {
+        return allowed.error();
     }
     result_set rs = make_result({"RepoId", "RepoName", "CreateTime", "IsReadOnly", "Location", "Broker", "ErrMsg"});
     for (const auto& [name, r] : ctx.catalog.repositories()) {
@@ -91,8 +91,8 @@ statement_result show_repositories(exec_context& ctx, const show_repositories_st
         rs.rows.push_back({std::to_string(r.id), r.name, datetime_text(r.create_time_ms), r.read_only ? "true" : "false",
                            r.location, r.broker.empty() ? "-" : r.broker, cell{}});
     }
-    if (auto e = apply_show_predicate(ctx, s.predicate, rs)) {
-        return *e;
+    if (auto filtered = apply_show_predicate(ctx, s.predicate, rs); !filtered) {
+        return filtered.error();
     }
     return rs;
 }

@@ -24,7 +24,7 @@ std::vector<std::string> partition_values(const partition_tuple& tuple) {
     return out;
 }
 
-std::variant<storage::partition_desc, sql_error> to_partition_desc(const partition_def& def) {
+sql_result<storage::partition_desc> to_partition_desc(const partition_def& def) {
     if (!def.properties.empty()) {
         return not_supported("PROPERTIES on a single partition");
     }
@@ -46,7 +46,7 @@ std::variant<storage::partition_desc, sql_error> to_partition_desc(const partiti
     return desc;
 }
 
-std::variant<storage::column, sql_error> to_column(const column_def& def) {
+sql_result<storage::column> to_column(const column_def& def) {
     storage::column c;
     c.name = def.name;
     auto type = storage::column_type::from_name(def.type.name, def.type.params);
@@ -93,19 +93,19 @@ std::variant<storage::column, sql_error> to_column(const column_def& def) {
     return c;
 }
 
-std::variant<storage::distribution, sql_error> to_distribution(const distribution_desc& d) {
+sql_result<storage::distribution> to_distribution(const distribution_desc& d) {
     auto buckets = written_buckets(d.buckets);
-    if (auto* e = std::get_if<sql_error>(&buckets)) {
-        return *e;
+    if (!buckets) {
+        return buckets.error();
     }
     storage::distribution out;
     out.random = d.kind == distribution_kind::random;
     out.columns = d.columns;
-    out.buckets = std::get<int>(buckets);
+    out.buckets = *buckets;
     return out;
 }
 
-std::variant<storage::table_definition, sql_error> to_table_definition(const create_table_stmt& stmt) {
+sql_result<storage::table_definition> to_table_definition(const create_table_stmt& stmt) {
     if (stmt.external) {
         return not_supported("CREATE EXTERNAL TABLE");
     }
@@ -125,10 +125,10 @@ std::variant<storage::table_definition, sql_error> to_table_definition(const cre
     def.name = stmt.name.name;
     for (const auto& c : stmt.columns) {
         auto column = to_column(c);
-        if (auto* e = std::get_if<sql_error>(&column)) {
-            return *e;
+        if (!column) {
+            return column.error();
         }
-        def.columns.push_back(std::get<storage::column>(std::move(column)));
+        def.columns.push_back(std::move(*column));
     }
     if (stmt.keys) {
         static const storage::key_model models[] = {storage::key_model::duplicate, storage::key_model::aggregate,
@@ -151,18 +151,18 @@ std::variant<storage::table_definition, sql_error> to_table_definition(const cre
         def.partition_columns = p.columns;
         for (const auto& part : p.partitions) {
             auto desc = to_partition_desc(part);
-            if (auto* e = std::get_if<sql_error>(&desc)) {
-                return *e;
+            if (!desc) {
+                return desc.error();
             }
-            def.partitions.push_back(std::get<storage::partition_desc>(std::move(desc)));
+            def.partitions.push_back(std::move(*desc));
         }
     }
     if (stmt.distribution) {
         auto dist = to_distribution(*stmt.distribution);
-        if (auto* e = std::get_if<sql_error>(&dist)) {
-            return *e;
+        if (!dist) {
+            return dist.error();
         }
-        def.dist = std::get<storage::distribution>(std::move(dist));
+        def.dist = std::move(*dist);
     }
     def.props = stmt.properties;
     def.comment = stmt.comment.value_or("");
@@ -175,8 +175,8 @@ io::task<statement_result> run(exec_context& ctx, const create_database_stmt& s)
     if (!s.catalog.empty() && s.catalog != "default_catalog") {
         co_return not_supported("databases in external catalogs");
     }
-    if (auto denied = require_role(ctx, storage::role_db_admin, "CREATE DATABASE")) {
-        co_return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "CREATE DATABASE"); !allowed) {
+        co_return allowed.error();
     }
     co_return done(co_await ctx.catalog.create_database(s.name, s.properties, s.if_not_exists));
 }
@@ -185,8 +185,8 @@ io::task<statement_result> run(exec_context& ctx, const drop_database_stmt& s) {
     if (!s.catalog.empty() && s.catalog != "default_catalog") {
         co_return not_supported("databases in external catalogs");
     }
-    if (auto denied = require_role(ctx, storage::role_db_admin, "DROP DATABASE")) {
-        co_return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "DROP DATABASE"); !allowed) {
+        co_return allowed.error();
     }
     auto r = co_await ctx.catalog.drop_database(s.name, s.if_exists);
     if (!r && r.error().code == storage::storage_errc::unknown_database) {
@@ -200,57 +200,57 @@ io::task<statement_result> run(exec_context& ctx, const drop_database_stmt& s) {
 
 io::task<statement_result> run(exec_context& ctx, const create_table_stmt& s) {
     auto db = resolve_db(ctx, s.name.db);
-    if (auto* e = std::get_if<sql_error>(&db)) {
-        co_return *e;
+    if (!db) {
+        co_return db.error();
     }
-    if (auto denied = require_role(ctx, storage::role_db_admin, "CREATE TABLE")) {
-        co_return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "CREATE TABLE"); !allowed) {
+        co_return allowed.error();
     }
     auto def = to_table_definition(s);
-    if (auto* e = std::get_if<sql_error>(&def)) {
-        co_return *e;
+    if (!def) {
+        co_return def.error();
     }
-    co_return done(co_await ctx.catalog.create_table(std::get<std::string>(db),
-                                                      std::get<storage::table_definition>(std::move(def)),
+    co_return done(co_await ctx.catalog.create_table(*db,
+                                                      std::move(*def),
                                                       s.if_not_exists));
 }
 
 io::task<statement_result> run(exec_context& ctx, const drop_table_stmt& s) {
     auto db = resolve_db(ctx, s.name.db);
-    if (auto* e = std::get_if<sql_error>(&db)) {
-        co_return *e;
+    if (!db) {
+        co_return db.error();
     }
-    if (auto denied = require_role(ctx, storage::role_db_admin, "DROP TABLE")) {
-        co_return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "DROP TABLE"); !allowed) {
+        co_return allowed.error();
     }
-    co_return done(co_await ctx.catalog.drop_table(std::get<std::string>(db), s.name.name, s.if_exists),
+    co_return done(co_await ctx.catalog.drop_table(*db, s.name.name, s.if_exists),
                    failed_statement::drop);
 }
 
 io::task<statement_result> run(exec_context& ctx, const alter_table_stmt& s) {
     auto db = resolve_db(ctx, s.name.db);
-    if (auto* e = std::get_if<sql_error>(&db)) {
-        co_return *e;
+    if (!db) {
+        co_return db.error();
     }
-    if (auto denied = require_role(ctx, storage::role_db_admin, "ALTER TABLE")) {
-        co_return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "ALTER TABLE"); !allowed) {
+        co_return allowed.error();
     }
-    const std::string& database = std::get<std::string>(db);
+    const std::string& database = *db;
     if (const auto* add = std::get_if<add_partition_clause>(&s.clause)) {
         if (add->temporary || add->batch) {
             co_return not_supported(add->temporary ? "temporary partitions" : "ADD PARTITIONS START ... END ... EVERY");
         }
         auto desc = to_partition_desc(*add->partition);
-        if (auto* e = std::get_if<sql_error>(&desc)) {
-            co_return *e;
+        if (!desc) {
+            co_return desc.error();
         }
-        auto& d = std::get<storage::partition_desc>(desc);
+        auto& d = *desc;
         if (add->distribution) {
             auto buckets = written_buckets(add->distribution->buckets);
-            if (auto* e = std::get_if<sql_error>(&buckets)) {
-                co_return *e;
+            if (!buckets) {
+                co_return buckets.error();
             }
-            d.buckets = std::get<int>(buckets);
+            d.buckets = *buckets;
         }
         co_return done(co_await ctx.catalog.add_partition(database, s.name.name, std::move(d),
                                                           add->partition->if_not_exists));
@@ -267,13 +267,13 @@ io::task<statement_result> run(exec_context& ctx, const alter_table_stmt& s) {
 
 io::task<statement_result> run(exec_context& ctx, const truncate_table_stmt& s) {
     auto db = resolve_db(ctx, s.name.db);
-    if (auto* e = std::get_if<sql_error>(&db)) {
-        co_return *e;
+    if (!db) {
+        co_return db.error();
     }
-    if (auto denied = require_role(ctx, storage::role_db_admin, "TRUNCATE TABLE")) {
-        co_return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "TRUNCATE TABLE"); !allowed) {
+        co_return allowed.error();
     }
-    co_return done(co_await ctx.catalog.truncate_table(std::get<std::string>(db), s.name.name, s.partitions));
+    co_return done(co_await ctx.catalog.truncate_table(*db, s.name.name, s.partitions));
 }
 
 statement_result show_databases(exec_context& ctx, const show_databases_stmt& s) {
@@ -284,18 +284,18 @@ statement_result show_databases(exec_context& ctx, const show_databases_stmt& s)
     for (const auto& name : ctx.catalog.list_databases()) {
         rs.rows.push_back({name});
     }
-    if (auto e = apply_show_filter(ctx, s.filter, rs)) {
-        return *e;
+    if (auto filtered = apply_show_filter(ctx, s.filter, rs); !filtered) {
+        return filtered.error();
     }
     return rs;
 }
 
 statement_result show_tables(exec_context& ctx, const show_tables_stmt& s) {
     auto found = need_database(ctx, s.db);
-    if (auto* e = std::get_if<sql_error>(&found)) {
-        return *e;
+    if (!found) {
+        return found.error();
     }
-    const storage::database* d = std::get<const storage::database*>(found);
+    const storage::database* d = *found;
     std::string column = "Tables_in_" + d->name;
     result_set rs = s.full ? make_result({column.c_str(), "Table_type"}) : make_result({column.c_str()});
     std::map<std::string, std::string> names;  // sorted, as StarRocks lists them
@@ -311,8 +311,8 @@ statement_result show_tables(exec_context& ctx, const show_tables_stmt& s) {
     for (const auto& [name, type] : names) {
         rs.rows.push_back(s.full ? row{name, type} : row{name});
     }
-    if (auto e = apply_show_filter(ctx, s.filter, rs)) {
-        return *e;
+    if (auto filtered = apply_show_filter(ctx, s.filter, rs); !filtered) {
+        return filtered.error();
     }
     return rs;
 }
@@ -333,16 +333,16 @@ statement_result show_create(exec_context& ctx, const show_create_stmt& s) {
         return one_row({"Database", "Create Database"}, {d->name, show_create_database(*d)});
     }
     if (s.kind == show_create_kind::repository) {
-        if (auto denied = require_role(ctx, storage::role_db_admin, "SHOW CREATE REPOSITORY")) {
-            return *denied;
+        if (auto allowed = require_role(ctx, storage::role_db_admin, "SHOW CREATE REPOSITORY"); !allowed) {
+            return allowed.error();
         }
         return not_supported("SHOW CREATE REPOSITORY");
     }
     auto found = need_database(ctx, s.name.db);
-    if (auto* e = std::get_if<sql_error>(&found)) {
-        return *e;
+    if (!found) {
+        return found.error();
     }
-    const std::string& database = std::get<const storage::database*>(found)->name;
+    const std::string& database = (*found)->name;
     const auto* mv = ctx.catalog.find_materialized_view(database, s.name.name);
     const auto* v = ctx.catalog.find_view(database, s.name.name);
     const auto* t = ctx.catalog.find_table(database, s.name.name);
@@ -362,12 +362,12 @@ statement_result show_create(exec_context& ctx, const show_create_stmt& s) {
     return one_row({"Table", "Create Table"}, {t->name, show_create_table(*t)});
 }
 
-std::variant<const storage::table*, sql_error> need_table(exec_context& ctx, const qualified_name& name) {
+sql_result<const storage::table*> need_table(exec_context& ctx, const qualified_name& name) {
     auto found = need_database(ctx, name.db);
-    if (auto* e = std::get_if<sql_error>(&found)) {
-        return *e;
+    if (!found) {
+        return found.error();
     }
-    const std::string& database = std::get<const storage::database*>(found)->name;
+    const std::string& database = (*found)->name;
     const storage::table* t = ctx.catalog.find_table(database, name.name);
     if (t == nullptr) {
         return make_error(errc::no_such_table, "Table '{}.{}' doesn't exist", database, name.name);
@@ -377,12 +377,12 @@ std::variant<const storage::table*, sql_error> need_table(exec_context& ctx, con
 
 statement_result describe(exec_context& ctx, const qualified_name& name, const show_filter* filter, bool full) {
     auto t = need_table(ctx, name);
-    if (auto* e = std::get_if<sql_error>(&t)) {
-        return *e;
+    if (!t) {
+        return t.error();
     }
-    result_set rs = describe_table(*std::get<const storage::table*>(t));
+    result_set rs = describe_table(**t);
     if (full) {
-        const auto& columns = std::get<const storage::table*>(t)->columns;
+        const auto& columns = (*t)->columns;
         for (const char* extra : {"Collation", "Privileges", "Comment"}) {
             rs.columns.push_back({extra, column_kind::varchar});
         }
@@ -393,8 +393,8 @@ statement_result describe(exec_context& ctx, const qualified_name& name, const s
         }
     }
     if (filter != nullptr) {
-        if (auto e = apply_show_filter(ctx, *filter, rs)) {
-            return *e;
+        if (auto filtered = apply_show_filter(ctx, *filter, rs); !filtered) {
+            return filtered.error();
         }
     }
     return rs;

@@ -7,6 +7,7 @@
 #include "sql/exec/executor.hh"
 #include "sql/expression/like.hh"
 #include "sql/privileges.hh"
+#include "sql/query/query.hh"
 #include "sql/variables.hh"
 #include "storage/catalog.hh"
 
@@ -39,10 +40,10 @@ statement_result run_set(exec_context& ctx, const set_stmt& set) {
         cell evaluated;
         if (v.value) {
             auto r = evaluate_constant(*v.value, ctx.s);
-            if (auto* e = std::get_if<sql_error>(&r)) {
-                return *e;
+            if (!r) {
+                return r.error();
             }
-            evaluated = std::get<scalar>(r).to_cell();
+            evaluated = r->text();
         }
         if (v.scope == variable_scope::user) {
             user_changes.emplace_back(ascii_lower(v.name), evaluated);
@@ -108,8 +109,8 @@ statement_result run_show_variables(exec_context& ctx, const show_variables_stmt
                                                                  : *variable_value(ctx.s, v.name);
         rs.rows.push_back({std::string(v.name), value});
     }
-    if (auto error = apply_show_filter(ctx, show.filter, rs, like_case::insensitive)) {
-        return *error;
+    if (auto filtered = apply_show_filter(ctx, show.filter, rs, like_case::insensitive); !filtered) {
+        return filtered.error();
     }
     return rs;
 }
@@ -128,20 +129,19 @@ statement_result run_select(exec_context& ctx, const select_stmt& select) {
             return make_error(errc::unknown, "No tables used");
         }
         auto r = evaluate_constant(*item.value, ctx.s);
-        if (auto* e = std::get_if<sql_error>(&r)) {
-            return *e;
+        if (!r) {
+            return r.error();
         }
-        const scalar& v = std::get<scalar>(r);
-        rs.columns.push_back({item.alias.value_or(item.text), v.to_column_kind()});
-        values.push_back(v.to_cell());
+        rs.columns.push_back(column_meta_of({item.alias.value_or(item.text), r->type, r->nullable}));
+        values.push_back(r->text());
     }
     bool keep = true;
     if (select.where) {
-        auto r = evaluate_constant(*select.where, ctx.s);
-        if (auto* e = std::get_if<sql_error>(&r)) {
-            return *e;
+        auto r = constant_condition(*select.where, ctx.s);
+        if (!r) {
+            return r.error();
         }
-        keep = truth(std::get<scalar>(r)).value_or(false);
+        keep = *r;
     }
     if (select.limit && (select.limit->count == 0 || select.limit->offset > 0)) {
         keep = false;
@@ -153,8 +153,8 @@ statement_result run_select(exec_context& ctx, const select_stmt& select) {
 }
 
 statement_result run_admin_show_config(exec_context& ctx, const admin_show_config_stmt& show) {
-    if (auto denied = require_role(ctx, storage::role_db_admin, "ADMIN SHOW FRONTEND CONFIG")) {
-        return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "ADMIN SHOW FRONTEND CONFIG"); !allowed) {
+        return allowed.error();
     }
     result_set rs = make_result({"Key", "AliasNames", "Value", "Type", "IsMutable", "Comment"});
     if (!ctx.options.list_config) {
@@ -170,8 +170,8 @@ statement_result run_admin_show_config(exec_context& ctx, const admin_show_confi
 }
 
 statement_result run_admin_set_config(exec_context& ctx, const admin_set_config_stmt& set) {
-    if (auto denied = require_role(ctx, storage::role_db_admin, "ADMIN SET FRONTEND CONFIG")) {
-        return *denied;
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "ADMIN SET FRONTEND CONFIG"); !allowed) {
+        return allowed.error();
     }
     if (!ctx.options.set_config) {
         return not_supported("ADMIN SET FRONTEND CONFIG");
@@ -180,6 +180,42 @@ statement_result run_admin_set_config(exec_context& ctx, const admin_set_config_
         return make_error(errc::unknown, "{}", *error);
     }
     return ok_result{};
+}
+
+/// The rows where a SHOW's WHERE is TRUE. The result's columns are text columns of a table
+/// the condition is compiled over, as a query over a table is, and evaluated over every row
+/// at once.
+sql_result<std::vector<uint32_t>> rows_where(const exec_context& ctx, const expr& where, const result_set& rs) {
+    std::vector<storage::column_desc> schema;
+    std::vector<storage::column_vector> columns;
+    for (size_t c = 0; c < rs.columns.size(); ++c) {
+        schema.push_back({rs.columns[c].name, varchar_type(), true});
+        storage::column_vector column(storage::physical_type::bytes, true);
+        for (const auto& r : rs.rows) {
+            if (r[c]) {
+                column.append(storage::cell{std::string_view(*r[c])});
+            } else {
+                column.append_null();
+            }
+        }
+        columns.push_back(std::move(column));
+    }
+    schema_scope scope(schema, "", "where clause", ctx.s);
+    auto compiled = compile(where, scope);
+    if (!compiled) {
+        return compiled.error();
+    }
+    auto condition = convert(std::move(*compiled), storage::column_type{storage::type_kind::boolean});
+    if (!condition) {
+        return condition.error();
+    }
+    const size_t n = rs.rows.size();
+    storage::column_batch rows(std::move(schema), std::move(columns));
+    auto v = (*condition)->eval(rows);
+    if (!v) {
+        return v.error();
+    }
+    return true_rows(*v, n);
 }
 
 std::optional<int64_t> as_number(const cell& c) {
@@ -210,7 +246,7 @@ result_set one_row(std::initializer_list<const char*> columns, row values) {
     return rs;
 }
 
-std::variant<int, sql_error> written_buckets(const std::optional<int64_t>& buckets) {
+sql_result<int> written_buckets(const std::optional<int64_t>& buckets) {
     if (!buckets) {
         return 0;
     }
@@ -221,37 +257,27 @@ std::variant<int, sql_error> written_buckets(const std::optional<int64_t>& bucke
     return static_cast<int>(*buckets);
 }
 
-std::optional<sql_error> apply_show_filter(const exec_context& ctx, const show_filter& filter, result_set& rs,
-                                           like_case names) {
-    if (!filter.like && !filter.where) {
-        return std::nullopt;
+sql_result<void> apply_show_filter(const exec_context& ctx, const show_filter& filter, result_set& rs,
+                                   like_case names) {
+    if (filter.like) {
+        std::erase_if(rs.rows, [&](const row& r) {
+            return !like_match(r[0].value_or(""), *filter.like, names == like_case::insensitive);
+        });
     }
-    std::vector<row> kept;
-    for (auto& r : rs.rows) {
-        if (filter.like && !like_match(r[0].value_or(""), *filter.like, names == like_case::insensitive)) {
-            continue;
-        }
-        if (filter.where) {
-            column_binding columns = [&](std::string_view name) -> std::optional<scalar> {
-                for (size_t i = 0; i < rs.columns.size(); ++i) {
-                    if (ascii_lower(rs.columns[i].name) == ascii_lower(name)) {
-                        return r[i] ? scalar::of(*r[i]) : scalar::null();
-                    }
-                }
-                return std::nullopt;
-            };
-            auto v = evaluate_constant(*filter.where, ctx.s, columns);
-            if (auto* e = std::get_if<sql_error>(&v)) {
-                return *e;
-            }
-            if (!truth(std::get<scalar>(v)).value_or(false)) {
-                continue;
-            }
-        }
-        kept.push_back(std::move(r));
+    if (!filter.where) {
+        return {};
     }
-    rs.rows = std::move(kept);
-    return std::nullopt;
+    auto kept = rows_where(ctx, *filter.where, rs);
+    if (!kept) {
+        return kept.error();
+    }
+    std::vector<row> rows;
+    rows.reserve(kept->size());
+    for (uint32_t i : *kept) {
+        rows.push_back(std::move(rs.rows[i]));
+    }
+    rs.rows = std::move(rows);
+    return {};
 }
 
 std::optional<statement_result> execute_session_statement(exec_context& ctx, const statement& stmt) {
@@ -297,11 +323,11 @@ std::optional<statement_result> execute_session_statement(exec_context& ctx, con
 }
 
 /// WHERE, ORDER BY (result column names; numbers compare as numbers) and LIMIT of a SHOW.
-std::optional<sql_error> apply_show_predicate(const exec_context& ctx, const show_predicate& p, result_set& rs) {
+sql_result<void> apply_show_predicate(const exec_context& ctx, const show_predicate& p, result_set& rs) {
     show_filter filter;
     filter.where = p.where;
-    if (auto e = apply_show_filter(ctx, filter, rs)) {
-        return e;
+    if (auto filtered = apply_show_filter(ctx, filter, rs); !filtered) {
+        return filtered.error();
     }
     if (!p.order_by.empty()) {
         std::vector<std::pair<size_t, bool>> keys;
@@ -340,7 +366,7 @@ std::optional<sql_error> apply_show_predicate(const exec_context& ctx, const sho
         size_t count = std::min<uint64_t>(p.limit->count, rs.rows.size() - offset);
         rs.rows = std::vector<row>(rs.rows.begin() + offset, rs.rows.begin() + offset + count);
     }
-    return std::nullopt;
+    return {};
 }
 
 std::string datetime_text(int64_t unix_ms) {

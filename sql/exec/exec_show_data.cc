@@ -31,13 +31,13 @@ std::string readable_size(uint64_t bytes) {
     return fmt::format("{:.3f} {}", value, units[unit]);
 }
 
-std::variant<std::pair<std::string, const storage::table*>, sql_error> need_table(exec_context& ctx,
+sql_result<std::pair<std::string, const storage::table*>> need_table(exec_context& ctx,
                                                                                  const qualified_name& name) {
     auto db = resolve_db(ctx, name.db);
-    if (auto* e = std::get_if<sql_error>(&db)) {
-        return *e;
+    if (!db) {
+        return db.error();
     }
-    const std::string& database = std::get<std::string>(db);
+    const std::string& database = *db;
     if (ctx.catalog.find_database(database) == nullptr) {
         return make_error(errc::bad_db, "Unknown database '{}'", database);
     }
@@ -45,8 +45,8 @@ std::variant<std::pair<std::string, const storage::table*>, sql_error> need_tabl
     if (t == nullptr) {
         return make_error(errc::no_such_table, "Table '{}.{}' doesn't exist", database, name.name);
     }
-    if (auto denied = require_table_privilege(ctx, storage::privilege::select, database, t->name)) {
-        return *denied;
+    if (auto allowed = require_table_privilege(ctx, storage::privilege::select, database, t->name); !allowed) {
+        return allowed.error();
     }
     return std::pair(database, t);
 }
@@ -84,10 +84,10 @@ statement_result show_partitions(exec_context& ctx, const show_partitions_stmt& 
         return make_result({"PartitionId", "PartitionName"});  // temporary partitions do not exist here
     }
     auto found = need_table(ctx, s.table);
-    if (auto* e = std::get_if<sql_error>(&found)) {
-        return *e;
+    if (!found) {
+        return found.error();
     }
-    const storage::table& t = *std::get<1>(std::get<0>(found));
+    const storage::table& t = *std::get<1>(*found);
     result_set rs = make_result({"PartitionId", "PartitionName", "VisibleVersion", "VisibleVersionTime",
                                  "VisibleVersionHash", "State", "PartitionKey", "Range", "DistributionKey", "Buckets",
                                  "ReplicationNum", "StorageMedium", "CooldownTime", "LastConsistencyCheckTime",
@@ -101,8 +101,8 @@ statement_result show_partitions(exec_context& ctx, const show_partitions_stmt& 
                            "9999-12-31 23:59:59", "NULL", readable_size(stats.data_size), "false",
                            std::to_string(stats.rows)});
     }
-    if (auto e = apply_show_predicate(ctx, s.predicate, rs)) {
-        return *e;
+    if (auto filtered = apply_show_predicate(ctx, s.predicate, rs); !filtered) {
+        return filtered.error();
     }
     return rs;
 }
@@ -138,10 +138,10 @@ statement_result show_tablet(exec_context& ctx, const show_tablet_stmt& s) {
         return rs;
     }
     auto found = need_table(ctx, s.table);
-    if (auto* e = std::get_if<sql_error>(&found)) {
-        return *e;
+    if (!found) {
+        return found.error();
     }
-    const storage::table& t = *std::get<1>(std::get<0>(found));
+    const storage::table& t = *std::get<1>(*found);
     for (const auto& name : s.partitions) {
         if (t.find_partition(name) == nullptr) {
             return make_error(errc::unknown, "Unknown partition '{}' in table '{}'", name, t.name);
@@ -169,8 +169,8 @@ statement_result show_tablet(exec_context& ctx, const show_tablet_stmt& s) {
             }
         }
     }
-    if (auto e = apply_show_predicate(ctx, s.predicate, rs)) {
-        return *e;
+    if (auto filtered = apply_show_predicate(ctx, s.predicate, rs); !filtered) {
+        return filtered.error();
     }
     return rs;
 }

@@ -15,8 +15,8 @@ namespace tv::sql {
 namespace {
 
 /// The stored hash for an IDENTIFIED BY / SET PASSWORD clause.
-std::variant<std::string, sql_error> password_hash(const std::optional<std::string>& plugin,
-                                                   const std::optional<std::string>& password, bool hashed) {
+sql_result<std::string> password_hash(const std::optional<std::string>& plugin,
+                                      const std::optional<std::string>& password, bool hashed) {
     if (plugin && ascii_lower(*plugin) != "mysql_native_password") {
         return not_supported(fmt::format("authentication plugin '{}' (only mysql_native_password)", *plugin));
     }
@@ -34,12 +34,12 @@ std::variant<std::string, sql_error> password_hash(const std::optional<std::stri
 }
 
 io::task<statement_result> create_user(exec_context& ctx, const create_user_stmt& s) {
-    if (auto denied = require_role(ctx, storage::role_user_admin, "CREATE USER")) {
-        co_return *denied;
+    if (auto allowed = require_role(ctx, storage::role_user_admin, "CREATE USER"); !allowed) {
+        co_return allowed.error();
     }
     auto hash = s.auth ? password_hash(s.auth->plugin, s.auth->password, s.auth->hashed) : std::string{};
-    if (auto* e = std::get_if<sql_error>(&hash)) {
-        co_return *e;
+    if (!hash) {
+        co_return hash.error();
     }
     // Checked first so that a bad role cannot leave a user created without it; role names
     // compare case-insensitively, as in GRANT.
@@ -51,7 +51,7 @@ io::task<statement_result> create_user(exec_context& ctx, const create_user_stmt
                                  storage::role_db_admin, storage::role_user_admin);
         }
     }
-    auto created = co_await ctx.catalog.create_user(s.user.name, s.user.host, std::get<std::string>(hash),
+    auto created = co_await ctx.catalog.create_user(s.user.name, s.user.host, *hash,
                                                     s.if_not_exists);
     if (!created || s.default_roles.empty()) {
         co_return done(created);
@@ -60,8 +60,8 @@ io::task<statement_result> create_user(exec_context& ctx, const create_user_stmt
 }
 
 io::task<statement_result> alter_user(exec_context& ctx, const alter_user_stmt& s) {
-    if (auto denied = require_role(ctx, storage::role_user_admin, "ALTER USER")) {
-        co_return *denied;
+    if (auto allowed = require_role(ctx, storage::role_user_admin, "ALTER USER"); !allowed) {
+        co_return allowed.error();
     }
     if (!s.default_roles.empty()) {
         co_return not_supported("ALTER USER ... DEFAULT ROLE");
@@ -76,29 +76,29 @@ io::task<statement_result> alter_user(exec_context& ctx, const alter_user_stmt& 
         co_return ok_result{};
     }
     auto hash = password_hash(s.auth->plugin, s.auth->password, s.auth->hashed);
-    if (auto* e = std::get_if<sql_error>(&hash)) {
-        co_return *e;
+    if (!hash) {
+        co_return hash.error();
     }
-    co_return done(co_await ctx.catalog.set_password(s.user.name, s.user.host, std::get<std::string>(hash)));
+    co_return done(co_await ctx.catalog.set_password(s.user.name, s.user.host, *hash));
 }
 
 io::task<statement_result> set_password(exec_context& ctx, const set_password_stmt& s) {
     user_identity target{ctx.s.user, ctx.s.host};
     if (s.user && (s.user->name != ctx.s.user || s.user->host != ctx.s.host)) {
-        if (auto denied = require_role(ctx, storage::role_user_admin, "SET PASSWORD FOR another user")) {
-            co_return *denied;
+        if (auto allowed = require_role(ctx, storage::role_user_admin, "SET PASSWORD FOR another user"); !allowed) {
+            co_return allowed.error();
         }
         target = *s.user;
     }
     auto hash = password_hash(std::nullopt, s.password, s.hashed);
-    if (auto* e = std::get_if<sql_error>(&hash)) {
-        co_return *e;
+    if (!hash) {
+        co_return hash.error();
     }
-    co_return done(co_await ctx.catalog.set_password(target.name, target.host, std::get<std::string>(hash)));
+    co_return done(co_await ctx.catalog.set_password(target.name, target.host, *hash));
 }
 
 /// SELECT / INSERT (ALL means both) on db.table, "*" for all; anything else is not supported.
-std::variant<std::vector<storage::privilege>, sql_error> table_privileges(const std::vector<std::string>& names) {
+sql_result<std::vector<storage::privilege>> table_privileges(const std::vector<std::string>& names) {
     std::vector<storage::privilege> privs;
     for (const auto& n : names) {
         if (n == "SELECT") {
@@ -122,7 +122,7 @@ struct table_target {
     std::string table;
 };
 
-std::variant<std::vector<table_target>, sql_error> table_targets(exec_context& ctx, const privilege_object& o) {
+sql_result<std::vector<table_target>> table_targets(exec_context& ctx, const privilege_object& o) {
     if (o.type != privilege_object_type::table) {
         return not_supported("privileges on objects other than tables");
     }
@@ -139,33 +139,33 @@ std::variant<std::vector<table_target>, sql_error> table_targets(exec_context& c
             continue;
         }
         auto db = resolve_db(ctx, n.db);
-        if (auto* e = std::get_if<sql_error>(&db)) {
-            return *e;
+        if (!db) {
+            return db.error();
         }
-        out.push_back({std::get<std::string>(db), n.name});
+        out.push_back({*db, n.name});
     }
     return out;
 }
 
 io::task<statement_result> change_privileges(exec_context& ctx, const std::vector<std::string>& names,
                                              const privilege_object& object, const grantee& who, bool grant) {
-    if (auto denied = require_role(ctx, storage::role_user_admin, grant ? "GRANT" : "REVOKE")) {
-        co_return *denied;
+    if (auto allowed = require_role(ctx, storage::role_user_admin, grant ? "GRANT" : "REVOKE"); !allowed) {
+        co_return allowed.error();
     }
     if (who.is_role) {
         co_return not_supported("granting to roles");
     }
     auto privs = table_privileges(names);
-    if (auto* e = std::get_if<sql_error>(&privs)) {
-        co_return *e;
+    if (!privs) {
+        co_return privs.error();
     }
     auto targets = table_targets(ctx, object);
-    if (auto* e = std::get_if<sql_error>(&targets)) {
-        co_return *e;
+    if (!targets) {
+        co_return targets.error();
     }
-    for (const auto& t : std::get<std::vector<table_target>>(targets)) {
+    for (const auto& t : *targets) {
         // Plain if/else: GCC 12 destroys the result twice in `c ? co_await a : co_await b`.
-        auto& p = std::get<std::vector<storage::privilege>>(privs);
+        auto& p = *privs;
         storage::storage_result<void> r;
         if (grant) {
             r = co_await ctx.catalog.grant_privileges(who.user.name, who.user.host, p, t.db, t.table);
@@ -181,8 +181,8 @@ io::task<statement_result> change_privileges(exec_context& ctx, const std::vecto
 
 io::task<statement_result> change_roles(exec_context& ctx, const std::vector<std::string>& roles, const grantee& who,
                                         bool grant) {
-    if (auto denied = require_role(ctx, storage::role_user_admin, grant ? "GRANT" : "REVOKE")) {
-        co_return *denied;
+    if (auto allowed = require_role(ctx, storage::role_user_admin, grant ? "GRANT" : "REVOKE"); !allowed) {
+        co_return allowed.error();
     }
     if (who.is_role) {
         co_return not_supported("granting roles to roles");
@@ -199,15 +199,15 @@ statement_result show_grants(exec_context& ctx, const show_grants_stmt& s) {
     }
     std::vector<const storage::user*> users;
     if (s.all) {
-        if (auto denied = require_role(ctx, storage::role_user_admin, "SHOW ALL GRANTS")) {
-            return *denied;
+        if (auto allowed = require_role(ctx, storage::role_user_admin, "SHOW ALL GRANTS"); !allowed) {
+            return allowed.error();
         }
         users = ctx.catalog.users();
     } else {
         user_identity who = s.user.value_or(user_identity{ctx.s.user, ctx.s.host});
         if (who.name != ctx.s.user || who.host != ctx.s.host) {
-            if (auto denied = require_role(ctx, storage::role_user_admin, "SHOW GRANTS FOR another user")) {
-                return *denied;
+            if (auto allowed = require_role(ctx, storage::role_user_admin, "SHOW GRANTS FOR another user"); !allowed) {
+                return allowed.error();
             }
         }
         const storage::user* u = ctx.catalog.find_user(who.name, who.host);
@@ -251,8 +251,8 @@ io::task<std::optional<statement_result>> execute_user_statement(exec_context& c
         co_return co_await alter_user(ctx, *s);
     }
     if (const auto* s = std::get_if<drop_user_stmt>(&stmt)) {
-        if (auto denied = require_role(ctx, storage::role_user_admin, "DROP USER")) {
-            co_return *denied;
+        if (auto allowed = require_role(ctx, storage::role_user_admin, "DROP USER"); !allowed) {
+            co_return allowed.error();
         }
         co_return done(co_await ctx.catalog.drop_user(s->user.name, s->user.host, s->if_exists));
     }

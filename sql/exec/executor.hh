@@ -51,17 +51,17 @@ enum class like_case { sensitive, insensitive };
 
 /// Keeps the rows a SHOW's LIKE (on the first column) and WHERE (over the result's columns by
 /// name) accept.
-std::optional<sql_error> apply_show_filter(const exec_context& ctx, const show_filter& filter, result_set& rs,
-                                           like_case names = like_case::sensitive);
+sql_result<void> apply_show_filter(const exec_context& ctx, const show_filter& filter, result_set& rs,
+                                   like_case names = like_case::sensitive);
 
 /// WHERE, ORDER BY (result column names; numbers compare as numbers) and LIMIT of a SHOW.
-std::optional<sql_error> apply_show_predicate(const exec_context& ctx, const show_predicate& p, result_set& rs);
+sql_result<void> apply_show_predicate(const exec_context& ctx, const show_predicate& p, result_set& rs);
 
 /// "yyyy-MM-dd HH:mm:ss" (UTC) of a Unix time in milliseconds, as SHOW statements print times.
 std::string datetime_text(int64_t unix_ms);
 
 /// BUCKETS n as written: nullopt when absent (the default applies), an error when n < 1 (0 would
 /// otherwise read as "use the default" further down).
-std::variant<int, sql_error> written_buckets(const std::optional<int64_t>& buckets);
+sql_result<int> written_buckets(const std::optional<int64_t>& buckets);
 
 }  // namespace tv::sql

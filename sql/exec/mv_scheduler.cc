@@ -101,9 +101,10 @@ io::task<void> engine::run_refresh_schedule(std::stop_token stop) {
         due = std::move(seen);
         for (auto& [db_name, name] : refresh) {
             exec_context ctx{catalog(), root, options(), no_text};
-            auto failed = co_await refresh_materialized_view(ctx, db_name, name);
-            if (failed) {
-                TV_LOG_WARN("materialized view {}.{}: scheduled refresh failed: {}", db_name, name, failed->message);
+            auto refreshed = co_await refresh_materialized_view(ctx, db_name, name);
+            if (!refreshed) {
+                TV_LOG_WARN("materialized view {}.{}: scheduled refresh failed: {}", db_name, name,
+                            refreshed.error().message);
             } else {
                 TV_LOG_INFO("materialized view {}.{}: refreshed on schedule", db_name, name);
             }

@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <string>
-#include <variant>
 #include <vector>
 
 namespace tv::sql {
@@ -50,13 +49,13 @@ struct cast_outcome {
 /// invalid, 1264 out of range, 1406 too long, 1048 NULL in a NOT NULL column); lenient: rows
 /// with any bad value are dropped and counted, the first one's message kept. Row numbers in
 /// messages are 1-based and start at `first_row + 1`.
-std::variant<cast_outcome, sql_error> cast_batch(const storage::column_batch& in,
-                                                 const std::vector<storage::column_desc>& target, bool strict,
-                                                 uint64_t first_row = 0);
+sql_result<cast_outcome> cast_batch(const storage::column_batch& in,
+                                    const std::vector<storage::column_desc>& target, bool strict,
+                                    uint64_t first_row = 0);
 /// The same, taking the batch: columns that need no conversion move over instead of being
 /// copied (the INSERT ... SELECT path should hand its batches over this way).
-std::variant<cast_outcome, sql_error> cast_batch(storage::column_batch&& in,
-                                                 const std::vector<storage::column_desc>& target, bool strict,
-                                                 uint64_t first_row = 0);
+sql_result<cast_outcome> cast_batch(storage::column_batch&& in,
+                                    const std::vector<storage::column_desc>& target, bool strict,
+                                    uint64_t first_row = 0);
 
 }  // namespace tv::sql

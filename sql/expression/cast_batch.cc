@@ -55,11 +55,11 @@ bool unchanged(const storage::column_vector& c, const storage::column_type& from
 
 /// The conversion of columns `inputs` (of `schema`); `owned`, when given, holds the same
 /// columns and lets the unchanged ones move instead of being copied.
-std::variant<cast_outcome, sql_error> convert(const std::vector<storage::column_desc>& schema,
-                                              const std::vector<const storage::column_vector*>& inputs,
-                                              std::vector<storage::column_vector>* owned,
-                                              const std::vector<storage::column_desc>& target, bool strict,
-                                              uint64_t first_row) {
+sql_result<cast_outcome> convert(const std::vector<storage::column_desc>& schema,
+                                 const std::vector<const storage::column_vector*>& inputs,
+                                 std::vector<storage::column_vector>* owned,
+                                 const std::vector<storage::column_desc>& target, bool strict,
+                                 uint64_t first_row) {
     if (inputs.size() != target.size()) {
         return make_error(errc::unknown, "Column count doesn't match value count: {} values for {} columns",
                           inputs.size(), target.size());
@@ -69,7 +69,7 @@ std::variant<cast_outcome, sql_error> convert(const std::vector<storage::column_
     columns.reserve(target.size());
     std::vector<uint8_t> bad;  // lenient: rows to drop
     size_t first_bad = SIZE_MAX;
-    std::optional<sql_error> first_error;
+    sql_result<void> first_failure;  // the error of the first row that fails, if one does
     for (size_t c = 0; c < target.size(); ++c) {
         if (owned != nullptr && unchanged(*inputs[c], schema[c].type, target[c])) {
             columns.push_back(std::move((*owned)[c]));
@@ -91,18 +91,19 @@ std::variant<cast_outcome, sql_error> convert(const std::vector<storage::column_
             bad[row] = 1;
             if (row < first_bad) {
                 first_bad = row;
-                first_error = cast_error(failures[row], schema[c].type, *inputs[c], row, target[c], first_row + row + 1);
+                first_failure =
+                    cast_error(failures[row], schema[c].type, *inputs[c], row, target[c], first_row + row + 1);
             }
             if (strict) {
                 break;  // later rows of this column cannot come first
             }
         }
     }
-    if (first_error && strict) {
-        return *first_error;
+    if (!first_failure && strict) {
+        return first_failure.error();
     }
     cast_outcome out;
-    if (!first_error) {
+    if (first_failure) {
         out.rows = storage::column_batch(target, std::move(columns));
         return out;
     }
@@ -118,15 +119,15 @@ std::variant<cast_outcome, sql_error> convert(const std::vector<storage::column_
     }
     out.rows = storage::column_batch(target, std::move(columns));
     out.filtered = n - keep.size();
-    out.first_error = first_error->message;
+    out.first_error = first_failure.error().message;
     return out;
 }
 
 }  // namespace
 
-std::variant<cast_outcome, sql_error> cast_batch(const storage::column_batch& in,
-                                                 const std::vector<storage::column_desc>& target, bool strict,
-                                                 uint64_t first_row) {
+sql_result<cast_outcome> cast_batch(const storage::column_batch& in,
+                                    const std::vector<storage::column_desc>& target, bool strict,
+                                    uint64_t first_row) {
     std::vector<const storage::column_vector*> inputs;
     for (size_t c = 0; c < in.num_columns(); ++c) {
         inputs.push_back(&in.column(c));
@@ -134,9 +135,9 @@ std::variant<cast_outcome, sql_error> cast_batch(const storage::column_batch& in
     return convert(in.schema(), inputs, nullptr, target, strict, first_row);
 }
 
-std::variant<cast_outcome, sql_error> cast_batch(storage::column_batch&& in,
-                                                 const std::vector<storage::column_desc>& target, bool strict,
-                                                 uint64_t first_row) {
+sql_result<cast_outcome> cast_batch(storage::column_batch&& in,
+                                    const std::vector<storage::column_desc>& target, bool strict,
+                                    uint64_t first_row) {
     std::vector<storage::column_desc> schema = in.schema();
     std::vector<storage::column_vector> owned = in.release_columns();
     std::vector<const storage::column_vector*> inputs;

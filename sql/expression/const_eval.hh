@@ -1,48 +1,43 @@
 // SPDX-License-Identifier: Apache-2.0
-// Evaluates expressions that need no table: SELECT without FROM, SET values, and the session
-// functions clients call on connect (DATABASE(), CONNECTION_ID(), @@version_comment, ...).
+// Constant expressions (SELECT without FROM, SET values, generate_series arguments) run on the
+// vectorized evaluator, the one that runs over table rows: compiled with no columns in scope and
+// evaluated over one row, so a constant has exactly the type, value and text it has in a query
+// over a table (DECIMAL arithmetic is exact, an out-of-range CAST is NULL).
 #pragma once
 
+#include "sql/expression/eval.hh"
 #include "sql/parser/ast_expr.hh"
 #include "sql/errors.hh"
 #include "sql/result.hh"
 #include "sql/session.hh"
+#include "storage/column_batch.hh"
 
-#include <functional>
-#include <optional>
 #include <string>
-#include <variant>
 
 namespace tv::sql {
 
-/// A typed scalar. Integers are 64-bit; decimals keep their digits as text.
-struct scalar {
-    enum class type : uint8_t { null, integer, decimal, floating, string };
-    type kind = type::null;
-    int64_t integer = 0;
-    double floating = 0;
-    std::string text;  // string and decimal values
+/// One evaluated value and its type.
+struct constant_value {
+    storage::column_type type;
+    bool nullable = true;
+    storage::column_vector column;  ///< exactly one row: the value
 
-    static scalar null() { return {}; }
-    static scalar of(int64_t v) { return {type::integer, v, 0, {}}; }
-    static scalar of(double v) { return {type::floating, 0, v, {}}; }
-    static scalar of(std::string v) { return {type::string, 0, 0, std::move(v)}; }
-
-    bool is_null() const noexcept { return kind == type::null; }
-    /// The text a client receives; nullopt for NULL.
-    cell to_cell() const;
-    column_kind to_column_kind() const;
+    bool is_null() const { return column.is_null(0); }
+    /// The text a client receives for it (as a query's result shows it); nullopt for NULL.
+    cell text() const;
 };
 
-/// Values of the columns a SHOW ... WHERE filter may name (case-insensitive); nullopt for a
-/// name that is not a column.
-using column_binding = std::function<std::optional<scalar>(std::string_view column)>;
+/// Compiles `e` with no columns in scope: a name is error 1054 ("Unknown column 'x' in
+/// '<clause>'"); variables and session functions read `s`.
+sql_result<expr_ptr> compile_constant(const expr& e, const session& s, std::string clause = "field list");
 
-/// Evaluates `e` in the context of `s`. Column references resolve through `columns` (SHOW ...
-/// WHERE), else they are error 1054. Unknown functions are an error naming the function.
-std::variant<scalar, sql_error> evaluate_constant(const expr& e, const session& s, const column_binding& columns = {});
+/// The value of a compiled constant expression.
+sql_result<constant_value> evaluate_compiled(const expr_ptr& e);
 
-/// Truthiness as MySQL defines it for WHERE/AND/OR: non-zero numbers and numeric strings.
-std::optional<bool> truth(const scalar& v);
+/// compile_constant, then evaluate_compiled.
+sql_result<constant_value> evaluate_constant(const expr& e, const session& s, std::string clause = "field list");
+
+/// A WHERE without FROM: true when `e` is TRUE (FALSE and NULL drop the row, as over a table).
+sql_result<bool> constant_condition(const expr& e, const session& s);
 
 }  // namespace tv::sql

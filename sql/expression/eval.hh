@@ -20,14 +20,6 @@
 
 namespace tv::sql {
 
-template <class T>
-using outcome = std::variant<T, sql_error>;
-
-template <class T>
-bool failed(const outcome<T>& o) {
-    return std::holds_alternative<sql_error>(o);
-}
-
 /// The values an expression produced over a batch: one per row, or (constant) one value that
 /// stands for every row. It either borrows a column (of the input batch, of a folded constant)
 /// or owns the column it computed.
@@ -72,10 +64,10 @@ public:
     virtual std::shared_ptr<const compiled_expr> cast_input() const { return nullptr; }
 
     /// Values for the `in.num_rows()` rows of `in` (a constant when constant()).
-    outcome<value_vector> eval(const storage::column_batch& in) const;
+    sql_result<value_vector> eval(const storage::column_batch& in) const;
 
 protected:
-    virtual outcome<value_vector> run(const storage::column_batch& in) const = 0;
+    virtual sql_result<value_vector> run(const storage::column_batch& in) const = 0;
 
 private:
     storage::column_type _type;
@@ -93,9 +85,9 @@ public:
     virtual const session& current_session() const = 0;
     /// A batch column that stands for all of `e` (a GROUP BY key, an aggregate's result), an
     /// error, or nullopt to compile `e` itself. Called for every node before it is compiled.
-    virtual std::optional<outcome<size_t>> substitute(const expr& e);
+    virtual std::optional<sql_result<size_t>> substitute(const expr& e);
     /// The batch column a reference names, or error 1054.
-    virtual outcome<size_t> resolve(const column_ref& c) = 0;
+    virtual sql_result<size_t> resolve(const column_ref& c) = 0;
 };
 
 /// A scope over one schema: names match case-insensitively; a qualifier must name `source`.
@@ -107,7 +99,7 @@ public:
         : _columns(columns), _source(std::move(source)), _clause(std::move(clause)), _session(s) {}
     const std::vector<storage::column_desc>& columns() const override { return _columns; }
     const session& current_session() const override { return _session; }
-    outcome<size_t> resolve(const column_ref& c) override;
+    sql_result<size_t> resolve(const column_ref& c) override;
     const std::string& clause() const { return _clause; }
     void set_clause(std::string clause) { _clause = std::move(clause); }
 
@@ -122,10 +114,10 @@ private:
 sql_error unknown_column(const column_ref& c, std::string_view clause);
 
 /// Compiles `e`. Aggregate calls are error 1111 unless the scope substitutes them.
-outcome<expr_ptr> compile(const expr& e, compile_scope& scope);
+sql_result<expr_ptr> compile(const expr& e, compile_scope& scope);
 
 /// `e` converted to `t` as CAST does (a value that does not convert becomes NULL).
-outcome<expr_ptr> convert(expr_ptr e, const storage::column_type& t);
+sql_result<expr_ptr> convert(expr_ptr e, const storage::column_type& t);
 
 /// A constant holding one typed value (NULL when `value` is monostate).
 expr_ptr make_constant(const storage::column_type& t, const storage::cell& value);

@@ -77,7 +77,7 @@ bool real_overflow(const value_vector& a, const value_vector& b, size_t n, const
 
 /// + - * (and DIV, %) over one exact physical type T (int64 or int128).
 template <class T>
-outcome<value_vector> exact_kernel(binary_operator op, const kernel_args& k, std::string_view type_name) {
+sql_result<value_vector> exact_kernel(binary_operator op, const kernel_args& k, std::string_view type_name) {
     const value_vector& a = k.args[0];
     const value_vector& b = k.args[1];
     const size_t n = k.n;
@@ -87,13 +87,13 @@ outcome<value_vector> exact_kernel(binary_operator op, const kernel_args& k, std
     auto x = a.column().values<T>();
     auto y = b.column().values<T>();
     bool ovf = false;
-    auto check_overflow = [&](auto check) -> std::optional<sql_error> {
+    auto check_overflow = [&](auto check) -> sql_result<void> {
         if (ovf && real_overflow<T, T>(a, b, n, nulls, check)) {
             return overflow(type_name, k.text);
         }
-        return std::nullopt;
+        return {};
     };
-    std::optional<sql_error> error;
+    sql_result<void> checked;
     switch (op) {
     case binary_operator::add:
         apply(x, a.constant(), y, b.constant(), n, out.data(), [&ovf](T p, T q) {
@@ -101,7 +101,7 @@ outcome<value_vector> exact_kernel(binary_operator op, const kernel_args& k, std
             ovf |= __builtin_add_overflow(p, q, &r);
             return r;
         });
-        error = check_overflow([](T p, T q) { T r; return __builtin_add_overflow(p, q, &r); });
+        checked = check_overflow([](T p, T q) { T r; return __builtin_add_overflow(p, q, &r); });
         break;
     case binary_operator::subtract:
         apply(x, a.constant(), y, b.constant(), n, out.data(), [&ovf](T p, T q) {
@@ -109,7 +109,7 @@ outcome<value_vector> exact_kernel(binary_operator op, const kernel_args& k, std
             ovf |= __builtin_sub_overflow(p, q, &r);
             return r;
         });
-        error = check_overflow([](T p, T q) { T r; return __builtin_sub_overflow(p, q, &r); });
+        checked = check_overflow([](T p, T q) { T r; return __builtin_sub_overflow(p, q, &r); });
         break;
     case binary_operator::multiply:
         apply(x, a.constant(), y, b.constant(), n, out.data(), [&ovf](T p, T q) {
@@ -117,7 +117,7 @@ outcome<value_vector> exact_kernel(binary_operator op, const kernel_args& k, std
             ovf |= __builtin_mul_overflow(p, q, &r);
             return r;
         });
-        error = check_overflow([](T p, T q) { T r; return __builtin_mul_overflow(p, q, &r); });
+        checked = check_overflow([](T p, T q) { T r; return __builtin_mul_overflow(p, q, &r); });
         break;
     case binary_operator::int_divide:
     case binary_operator::modulo: {
@@ -152,20 +152,20 @@ outcome<value_vector> exact_kernel(binary_operator op, const kernel_args& k, std
             }
             return divide ? p / q : p % q;
         });
-        error = check_overflow([](T p, T q) { return q == -1 && p == min; });
+        checked = check_overflow([](T p, T q) { return q == -1 && p == min; });
         break;
     }
     default: break;
     }
-    if (error) {
-        return std::move(*error);
+    if (!checked) {
+        return checked.error();
     }
     zero_nulls(out, nulls);
     return value_vector::own(storage::column_vector::from_values<T>(k.self.nullable(), std::move(out), std::move(nulls)),
                              k.constant);
 }
 
-outcome<value_vector> double_kernel(binary_operator op, const kernel_args& k) {
+sql_result<value_vector> double_kernel(binary_operator op, const kernel_args& k) {
     const value_vector& a = k.args[0];
     const value_vector& b = k.args[1];
     const size_t n = k.n;
@@ -210,7 +210,7 @@ outcome<value_vector> double_kernel(binary_operator op, const kernel_args& k) {
 }
 
 /// DECIMAL division: a (scale sa) / b (scale sb) at result scale rs, rounded half away from zero.
-outcome<value_vector> decimal_divide(const kernel_args& k, int sa, int sb, int rs) {
+sql_result<value_vector> decimal_divide(const kernel_args& k, int sa, int sb, int rs) {
     const value_vector& a = k.args[0];
     const value_vector& b = k.args[1];
     const size_t n = k.n;
@@ -240,7 +240,7 @@ outcome<value_vector> decimal_divide(const kernel_args& k, int sa, int sb, int r
 }
 
 /// DECIMAL DIV: both at one scale, truncated quotient as BIGINT.
-outcome<value_vector> decimal_int_divide(const kernel_args& k) {
+sql_result<value_vector> decimal_int_divide(const kernel_args& k) {
     const value_vector& a = k.args[0];
     const value_vector& b = k.args[1];
     const size_t n = k.n;
@@ -264,9 +264,9 @@ outcome<value_vector> decimal_int_divide(const kernel_args& k) {
 }
 
 /// Checks that DECIMAL results keep within 38 digits.
-outcome<value_vector> decimal_checked(outcome<value_vector> r, const std::string& text) {
-    if (auto* v = std::get_if<value_vector>(&r)) {
-        for (int128 x : v->column().values<int128>()) {
+sql_result<value_vector> decimal_checked(sql_result<value_vector> r, const std::string& text) {
+    if (r) {
+        for (int128 x : r->column().values<int128>()) {
             if (!cast_detail::fits_precision(x, 38)) {
                 return overflow("DECIMAL", text);
             }
@@ -291,28 +291,28 @@ column_type numeric_operand(const column_type& t) {
 
 }  // namespace
 
-outcome<expr_ptr> make_arithmetic(binary_operator op, expr_ptr l, expr_ptr r, std::string text) {
+sql_result<expr_ptr> make_arithmetic(binary_operator op, expr_ptr l, expr_ptr r, std::string text) {
     column_type lt = l->null_literal() ? simple_type(type_kind::bigint) : numeric_operand(l->type());
     column_type rt = r->null_literal() ? simple_type(type_kind::bigint) : numeric_operand(r->type());
     bool nullable = l->nullable() || r->nullable() || produces_null(op);
-    auto both = [&](const column_type& a, const column_type& b) -> outcome<std::vector<expr_ptr>> {
+    auto both = [&](const column_type& a, const column_type& b) -> sql_result<std::vector<expr_ptr>> {
         auto x = convert_if_needed(l, a);
-        if (failed(x)) {
-            return std::get<sql_error>(x);
+        if (!x) {
+            return x.error();
         }
         auto y = convert_if_needed(r, b);
-        if (failed(y)) {
-            return std::get<sql_error>(y);
+        if (!y) {
+            return y.error();
         }
-        return std::vector<expr_ptr>{std::get<expr_ptr>(x), std::get<expr_ptr>(y)};
+        return std::vector<expr_ptr>{*x, *y};
     };
     auto build = [&](const column_type& operand_a, const column_type& operand_b, const column_type& result_type,
-                     kernel k) -> outcome<expr_ptr> {
+                     kernel k) -> sql_result<expr_ptr> {
         auto args = both(operand_a, operand_b);
-        if (failed(args)) {
-            return std::get<sql_error>(args);
+        if (!args) {
+            return args.error();
         }
-        return make_node(result_type, nullable, std::get<std::vector<expr_ptr>>(std::move(args)), std::move(k),
+        return make_node(result_type, nullable, std::move(*args), std::move(k),
                          std::move(text));
     };
     const column_type dbl = simple_type(type_kind::double_);
@@ -383,21 +383,21 @@ outcome<expr_ptr> make_arithmetic(binary_operator op, expr_ptr l, expr_ptr r, st
                       l->type().to_sql(), r->type().to_sql());
 }
 
-outcome<expr_ptr> make_negate(expr_ptr e, std::string text) {
+sql_result<expr_ptr> make_negate(expr_ptr e, std::string text) {
     column_type t = e->null_literal() ? simple_type(type_kind::bigint) : numeric_operand(e->type());
     if (types::is_integral(t)) {
         t = simple_type(type_kind::bigint);
     }
     auto x = convert_if_needed(std::move(e), t);
-    if (failed(x)) {
+    if (!x) {
         return x;
     }
-    expr_ptr operand = std::get<expr_ptr>(std::move(x));
+    expr_ptr operand = std::move(*x);
     bool nullable = operand->nullable();
     std::vector<expr_ptr> args{std::move(operand)};
-    return make_node(t, nullable, std::move(args), [t](const kernel_args& k) -> outcome<value_vector> {
+    return make_node(t, nullable, std::move(args), [t](const kernel_args& k) -> sql_result<value_vector> {
         const auto& in = k.args[0].column();
-        return vec::dispatch(in.type(), [&](auto tag) -> outcome<value_vector> {
+        return vec::dispatch(in.type(), [&](auto tag) -> sql_result<value_vector> {
             using T = typename decltype(tag)::type;
             if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, int128> || std::is_same_v<T, double>) {
                 auto v = in.values<T>();

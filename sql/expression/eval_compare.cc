@@ -83,7 +83,7 @@ void compare_strings(binary_operator op, const value_vector& a, const value_vect
     }
 }
 
-outcome<value_vector> comparison_kernel(binary_operator op, const kernel_args& k) {
+sql_result<value_vector> comparison_kernel(binary_operator op, const kernel_args& k) {
     const value_vector& a = k.args[0];
     const value_vector& b = k.args[1];
     const size_t n = k.n;
@@ -116,7 +116,7 @@ outcome<value_vector> comparison_kernel(binary_operator op, const kernel_args& k
     return result(storage::column_vector::from_values<uint8_t>(k.self.nullable(), std::move(out), std::move(nulls)), k);
 }
 
-outcome<expr_ptr> to_boolean(expr_ptr e) {
+sql_result<expr_ptr> to_boolean(expr_ptr e) {
     return convert_if_needed(std::move(e), boolean_type);
 }
 
@@ -129,7 +129,7 @@ struct truth_reader {
     bool value(size_t i) const { return values[v.slot(i)] != 0; }
 };
 
-outcome<value_vector> logic_kernel(binary_operator op, const kernel_args& k) {
+sql_result<value_vector> logic_kernel(binary_operator op, const kernel_args& k) {
     truth_reader a(k.args[0]);
     truth_reader b(k.args[1]);
     const size_t n = k.n;
@@ -216,7 +216,7 @@ bool simple_match(const simple_pattern& p, std::string_view s) {
 
 }  // namespace
 
-outcome<expr_ptr> make_in(expr_ptr value, std::vector<expr_ptr> items, bool negated, std::string text) {
+sql_result<expr_ptr> make_in(expr_ptr value, std::vector<expr_ptr> items, bool negated, std::string text) {
     column_type t = value->null_literal() ? boolean_type : value->type();
     bool first = value->null_literal();
     for (const auto& item : items) {
@@ -227,7 +227,7 @@ outcome<expr_ptr> make_in(expr_ptr value, std::vector<expr_ptr> items, bool nega
         first = false;
     }
     auto v = convert_if_needed(std::move(value), t);
-    if (failed(v)) {
+    if (!v) {
         return v;
     }
     // The list's values, encoded as GROUP BY keys are: equal values encode alike.
@@ -236,14 +236,14 @@ outcome<expr_ptr> make_in(expr_ptr value, std::vector<expr_ptr> items, bool nega
     bool any_null = false;
     for (auto& item : items) {
         auto c = convert_if_needed(item, t);
-        if (failed(c)) {
+        if (!c) {
             return c;
         }
-        auto e = std::get<expr_ptr>(c)->eval(empty);
-        if (auto* error = std::get_if<sql_error>(&e)) {
-            return std::move(*error);
+        auto e = (*c)->eval(empty);
+        if (!e) {
+            return e.error();
         }
-        const auto& x = std::get<value_vector>(e);
+        const auto& x = *e;
         if (x.is_null(0)) {
             any_null = true;
             continue;
@@ -252,10 +252,10 @@ outcome<expr_ptr> make_in(expr_ptr value, std::vector<expr_ptr> items, bool nega
         vec::append_key(x.column(), 0, key);
         keys.insert(std::move(key));
     }
-    std::vector<expr_ptr> args{std::get<expr_ptr>(std::move(v))};
+    std::vector<expr_ptr> args{std::move(*v)};
     bool nullable = args[0]->nullable() || any_null;
     return make_node(boolean_type, nullable, std::move(args),
-                     [keys = std::move(keys), any_null, negated](const kernel_args& k) -> outcome<value_vector> {
+                     [keys = std::move(keys), any_null, negated](const kernel_args& k) -> sql_result<value_vector> {
         const value_vector& x = k.args[0];
         std::vector<uint8_t> out(k.n);
         std::vector<uint8_t> nulls(k.self.nullable() ? k.n : 0);
@@ -280,7 +280,7 @@ outcome<expr_ptr> make_in(expr_ptr value, std::vector<expr_ptr> items, bool nega
     }, std::move(text));
 }
 
-outcome<expr_ptr> make_comparison(binary_operator op, expr_ptr l, expr_ptr r, std::string text) {
+sql_result<expr_ptr> make_comparison(binary_operator op, expr_ptr l, expr_ptr r, std::string text) {
     bool equality = op == binary_operator::eq || op == binary_operator::ne || op == binary_operator::null_safe_eq;
     column_type t;
     if (l->null_literal() && r->null_literal()) {
@@ -293,42 +293,42 @@ outcome<expr_ptr> make_comparison(binary_operator op, expr_ptr l, expr_ptr r, st
         t = types::comparison(l->type(), r->type(), equality);
     }
     auto x = convert_if_needed(std::move(l), t);
-    if (failed(x)) {
+    if (!x) {
         return x;
     }
     auto y = convert_if_needed(std::move(r), t);
-    if (failed(y)) {
+    if (!y) {
         return y;
     }
-    std::vector<expr_ptr> args{std::get<expr_ptr>(std::move(x)), std::get<expr_ptr>(std::move(y))};
+    std::vector<expr_ptr> args{std::move(*x), std::move(*y)};
     bool nullable = op != binary_operator::null_safe_eq && (args[0]->nullable() || args[1]->nullable());
     return make_node(boolean_type, nullable, std::move(args),
                      [op](const kernel_args& k) { return comparison_kernel(op, k); }, std::move(text));
 }
 
-outcome<expr_ptr> make_logic(binary_operator op, expr_ptr l, expr_ptr r, std::string text) {
+sql_result<expr_ptr> make_logic(binary_operator op, expr_ptr l, expr_ptr r, std::string text) {
     auto x = to_boolean(std::move(l));
-    if (failed(x)) {
+    if (!x) {
         return x;
     }
     auto y = to_boolean(std::move(r));
-    if (failed(y)) {
+    if (!y) {
         return y;
     }
-    std::vector<expr_ptr> args{std::get<expr_ptr>(std::move(x)), std::get<expr_ptr>(std::move(y))};
+    std::vector<expr_ptr> args{std::move(*x), std::move(*y)};
     bool nullable = args[0]->nullable() || args[1]->nullable();
     return make_node(boolean_type, nullable, std::move(args),
                      [op](const kernel_args& k) { return logic_kernel(op, k); }, std::move(text));
 }
 
-outcome<expr_ptr> make_not(expr_ptr e, std::string text) {
+sql_result<expr_ptr> make_not(expr_ptr e, std::string text) {
     auto x = to_boolean(std::move(e));
-    if (failed(x)) {
+    if (!x) {
         return x;
     }
-    std::vector<expr_ptr> args{std::get<expr_ptr>(std::move(x))};
+    std::vector<expr_ptr> args{std::move(*x)};
     bool nullable = args[0]->nullable();
-    return make_node(boolean_type, nullable, std::move(args), [](const kernel_args& k) -> outcome<value_vector> {
+    return make_node(boolean_type, nullable, std::move(args), [](const kernel_args& k) -> sql_result<value_vector> {
         const auto& in = k.args[0].column();
         auto v = in.values<uint8_t>();
         std::vector<uint8_t> out(k.n);
@@ -341,9 +341,9 @@ outcome<expr_ptr> make_not(expr_ptr e, std::string text) {
     }, std::move(text));
 }
 
-outcome<expr_ptr> make_is_null(expr_ptr e, bool negated, std::string text) {
+sql_result<expr_ptr> make_is_null(expr_ptr e, bool negated, std::string text) {
     std::vector<expr_ptr> args{std::move(e)};
-    return make_node(boolean_type, false, std::move(args), [negated](const kernel_args& k) -> outcome<value_vector> {
+    return make_node(boolean_type, false, std::move(args), [negated](const kernel_args& k) -> sql_result<value_vector> {
         const value_vector& v = k.args[0];
         std::vector<uint8_t> out(k.n);
         for (size_t i = 0; i < k.n; ++i) {
@@ -353,18 +353,18 @@ outcome<expr_ptr> make_is_null(expr_ptr e, bool negated, std::string text) {
     }, std::move(text));
 }
 
-outcome<expr_ptr> make_like(expr_ptr value, expr_ptr pattern, bool negated, std::string text) {
+sql_result<expr_ptr> make_like(expr_ptr value, expr_ptr pattern, bool negated, std::string text) {
     auto x = convert_if_needed(std::move(value), varchar_type());
-    if (failed(x)) {
+    if (!x) {
         return x;
     }
     auto y = convert_if_needed(std::move(pattern), varchar_type());
-    if (failed(y)) {
+    if (!y) {
         return y;
     }
-    std::vector<expr_ptr> args{std::get<expr_ptr>(std::move(x)), std::get<expr_ptr>(std::move(y))};
+    std::vector<expr_ptr> args{std::move(*x), std::move(*y)};
     bool nullable = args[0]->nullable() || args[1]->nullable();
-    return make_node(boolean_type, nullable, std::move(args), [negated](const kernel_args& k) -> outcome<value_vector> {
+    return make_node(boolean_type, nullable, std::move(args), [negated](const kernel_args& k) -> sql_result<value_vector> {
         const value_vector& v = k.args[0];
         const value_vector& p = k.args[1];
         const value_vector* ins[] = {&v, &p};

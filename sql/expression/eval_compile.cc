@@ -3,7 +3,6 @@
 // names resolve through the scope, operators and functions pick their conversions, and every
 // node whose inputs are constant is folded on the spot.
 #include "io/ascii.hh"
-#include "sql/expression/const_eval.hh"
 #include "sql/expression/eval_nodes.hh"
 #include "storage/values.hh"
 
@@ -43,7 +42,7 @@ expr_ptr decimal_literal(std::string_view digits) {
     return make_constant(t, v ? v->as_cell() : storage::cell{});
 }
 
-outcome<expr_ptr> literal_node(const literal& l) {
+sql_result<expr_ptr> literal_node(const literal& l) {
     switch (l.kind) {
     case literal_kind::null: return make_null_literal();
     case literal_kind::boolean: return make_constant(column_type{type_kind::boolean}, l.value == "TRUE");
@@ -72,88 +71,50 @@ outcome<expr_ptr> literal_node(const literal& l) {
     return make_null_literal();
 }
 
-/// A value computed by the constant evaluator (session functions, variables) as a constant.
-expr_ptr scalar_constant(const scalar& v, std::string_view function) {
-    switch (v.kind) {
-    case scalar::type::null: return make_null_literal();
-    case scalar::type::integer: return make_constant(simple_type(type_kind::bigint), v.integer);
-    case scalar::type::floating: return make_constant(simple_type(type_kind::double_), v.floating);
-    case scalar::type::decimal: return decimal_literal(v.text);
-    case scalar::type::string: break;
-    }
-    // NOW() and CURDATE() are typed as StarRocks types them.
-    std::string f = ascii_lower(function);
-    type_kind k = type_kind::varchar;
-    if (f == "now" || f == "current_timestamp" || f == "localtime" || f == "localtimestamp" || f == "sysdate") {
-        k = type_kind::datetime;
-    } else if (f == "curdate" || f == "current_date") {
-        k = type_kind::date;
-    }
-    if (k != type_kind::varchar) {
-        if (auto parsed = storage::parse_typed(column_type{k}, v.text)) {
-            return make_constant(column_type{k}, parsed->as_cell());
-        }
-    }
-    return make_constant(varchar_type(), std::string_view(v.text));
-}
-
-bool references_columns(const expr& e) {
-    if (e.as<column_ref>()) {
-        return true;
-    }
-    bool found = false;
-    visit_children(e, [&](const expr& child) { found = found || references_columns(child); });
-    return found;
-}
-
 class compiler {
 public:
     explicit compiler(compile_scope& scope) : _scope(scope) {}
 
-    outcome<expr_ptr> run(const expr& e) {
+    sql_result<expr_ptr> run(const expr& e) {
         if (auto s = _scope.substitute(e)) {
-            if (auto* error = std::get_if<sql_error>(&*s)) {
-                return *error;
+            if (!*s) {
+                return s->error();
             }
-            size_t slot = std::get<size_t>(*s);
+            size_t slot = **s;
             return make_column(slot, _scope.columns()[slot]);
         }
         return std::visit([&](const auto& n) { return node(n, e); }, e.node);
     }
 
 private:
-    outcome<std::vector<expr_ptr>> all(const std::vector<expr>& list) {
+    sql_result<std::vector<expr_ptr>> all(const std::vector<expr>& list) {
         std::vector<expr_ptr> out;
         for (const auto& item : list) {
             auto c = run(item);
-            if (auto* error = std::get_if<sql_error>(&c)) {
-                return *error;
+            if (!c) {
+                return c.error();
             }
-            out.push_back(std::get<expr_ptr>(std::move(c)));
+            out.push_back(std::move(*c));
         }
         return out;
     }
 
-    outcome<expr_ptr> node(const literal& l, const expr&) { return literal_node(l); }
+    sql_result<expr_ptr> node(const literal& l, const expr&) { return literal_node(l); }
 
-    outcome<expr_ptr> node(const column_ref& c, const expr&) {
+    sql_result<expr_ptr> node(const column_ref& c, const expr&) {
         auto slot = _scope.resolve(c);
-        if (auto* error = std::get_if<sql_error>(&slot)) {
-            return *error;
+        if (!slot) {
+            return slot.error();
         }
-        size_t s = std::get<size_t>(slot);
+        size_t s = *slot;
         return make_column(s, _scope.columns()[s]);
     }
 
-    outcome<expr_ptr> node(const variable_ref&, const expr& e) {
-        auto v = evaluate_constant(e, _scope.current_session());
-        if (auto* error = std::get_if<sql_error>(&v)) {
-            return *error;
-        }
-        return scalar_constant(std::get<scalar>(v), "");
+    sql_result<expr_ptr> node(const variable_ref& v, const expr&) {
+        return make_variable(v, _scope.current_session());
     }
 
-    outcome<expr_ptr> node(const function_call& f, const expr& e) {
+    sql_result<expr_ptr> node(const function_call& f, const expr& e) {
         const std::string name = ascii_lower(f.name);
         if (is_aggregate_function(name)) {
             return make_error(errc::invalid_group_func_use, "Invalid use of group function");
@@ -163,22 +124,22 @@ private:
         if (date_arith && f.args.size() == 2) {
             if (const auto* interval = f.args[1].as<interval_expr>()) {
                 auto d = run(f.args[0]);
-                if (failed(d)) {
+                if (!d) {
                     return d;
                 }
                 auto amount = run(*interval->value);
-                if (failed(amount)) {
+                if (!amount) {
                     return amount;
                 }
-                return make_date_add(std::get<expr_ptr>(d), std::get<expr_ptr>(amount), interval->unit,
+                return make_date_add(*d, *amount, interval->unit,
                                      name == "date_sub" || name == "subdate", text);
             }
         }
         auto compiled = all(f.args);
-        if (auto* error = std::get_if<sql_error>(&compiled)) {
-            return *error;
+        if (!compiled) {
+            return compiled.error();
         }
-        function_args args = std::get<std::vector<expr_ptr>>(std::move(compiled));
+        function_args args = std::move(*compiled);
         if (name == "coalesce" || name == "ifnull") {
             if (args.empty() || (name == "ifnull" && args.size() != 2)) {
                 return wrong_arg_count(name);
@@ -196,37 +157,31 @@ private:
                 return wrong_arg_count(name);
             }
             auto same = make_comparison(binary_operator::eq, args[0], args[1], text);
-            if (failed(same)) {
+            if (!same) {
                 return same;
             }
             // NULLIF(a, b) has a's type: the NULL branch takes it.
-            return make_case({std::get<expr_ptr>(same)}, {make_null_literal()}, args[0], text);
+            return make_case({*same}, {make_null_literal()}, args[0], text);
         }
         for (auto family : {make_string_function, make_math_function, make_date_function, make_hash_function}) {
             if (auto r = family(name, args, text)) {
                 return std::move(*r);
             }
         }
-        if (!references_columns(e)) {
-            // Session functions and the like: the constant evaluator knows them.
-            auto v = evaluate_constant(e, _scope.current_session());
-            if (auto* s = std::get_if<scalar>(&v)) {
-                return scalar_constant(*s, name);
-            }
-            const auto& error = std::get<sql_error>(v);
-            if (error.message.find("does not exist") == std::string::npos) {
-                return error;
+        if (std::all_of(args.begin(), args.end(), [](const expr_ptr& a) { return a->constant(); })) {
+            if (auto r = make_session_function(name, args, _scope.current_session())) {
+                return std::move(*r);
             }
         }
         return no_matching_function(f.name, args);
     }
 
-    outcome<expr_ptr> node(const unary_op& u, const expr&) {
+    sql_result<expr_ptr> node(const unary_op& u, const expr&) {
         auto x = run(*u.operand);
-        if (failed(x)) {
+        if (!x) {
             return x;
         }
-        expr_ptr operand = std::get<expr_ptr>(std::move(x));
+        expr_ptr operand = std::move(*x);
         switch (u.op) {
         case unary_operator::minus: {
             std::string text = "-";
@@ -243,7 +198,7 @@ private:
         return operand;
     }
 
-    outcome<expr_ptr> node(const binary_op& b, const expr& e) {
+    sql_result<expr_ptr> node(const binary_op& b, const expr& e) {
         const std::string text = parenthesized(e);
         bool additive = b.op == binary_operator::add || b.op == binary_operator::subtract;
         const interval_expr* interval = b.right->as<interval_expr>();
@@ -254,26 +209,26 @@ private:
         }
         if (interval && additive) {
             auto d = run(*date);
-            if (failed(d)) {
+            if (!d) {
                 return d;
             }
             auto amount = run(*interval->value);
-            if (failed(amount)) {
+            if (!amount) {
                 return amount;
             }
-            return make_date_add(std::get<expr_ptr>(d), std::get<expr_ptr>(amount), interval->unit,
+            return make_date_add(*d, *amount, interval->unit,
                                  b.op == binary_operator::subtract, text);
         }
         auto l = run(*b.left);
-        if (failed(l)) {
+        if (!l) {
             return l;
         }
         auto r = run(*b.right);
-        if (failed(r)) {
+        if (!r) {
             return r;
         }
-        expr_ptr x = std::get<expr_ptr>(std::move(l));
-        expr_ptr y = std::get<expr_ptr>(std::move(r));
+        expr_ptr x = std::move(*l);
+        expr_ptr y = std::move(*r);
         switch (b.op) {
         case binary_operator::add:
         case binary_operator::subtract:
@@ -288,105 +243,105 @@ private:
         }
     }
 
-    outcome<expr_ptr> node(const like_expr& l, const expr& e) {
+    sql_result<expr_ptr> node(const like_expr& l, const expr& e) {
         auto v = run(*l.value);
-        if (failed(v)) {
+        if (!v) {
             return v;
         }
         auto p = run(*l.pattern);
-        if (failed(p)) {
+        if (!p) {
             return p;
         }
-        return make_like(std::get<expr_ptr>(v), std::get<expr_ptr>(p), l.negated, to_sql(e));
+        return make_like(*v, *p, l.negated, to_sql(e));
     }
 
     /// OR over equalities, as a balanced tree: three-valued logic gives IN's NULL rules exactly.
-    outcome<expr_ptr> any_equal(const expr_ptr& value, std::span<const expr_ptr> items, const std::string& text) {
+    sql_result<expr_ptr> any_equal(const expr_ptr& value, std::span<const expr_ptr> items, const std::string& text) {
         if (items.size() == 1) {
             return make_comparison(binary_operator::eq, value, items[0], text);
         }
         size_t half = items.size() / 2;
         auto l = any_equal(value, items.first(half), text);
-        if (failed(l)) {
+        if (!l) {
             return l;
         }
         auto r = any_equal(value, items.subspan(half), text);
-        if (failed(r)) {
+        if (!r) {
             return r;
         }
-        return make_logic(binary_operator::logical_or, std::get<expr_ptr>(l), std::get<expr_ptr>(r), text);
+        return make_logic(binary_operator::logical_or, *l, *r, text);
     }
 
-    outcome<expr_ptr> node(const in_expr& in, const expr& e) {
+    sql_result<expr_ptr> node(const in_expr& in, const expr& e) {
         auto v = run(*in.value);
-        if (failed(v)) {
+        if (!v) {
             return v;
         }
         auto items = all(in.list);
-        if (auto* error = std::get_if<sql_error>(&items)) {
-            return *error;
+        if (!items) {
+            return items.error();
         }
-        const auto& list = std::get<std::vector<expr_ptr>>(items);
+        const auto& list = *items;
         if (list.empty()) {
             return make_error(errc::parse, "IN list of {} is empty", to_sql(*in.value));
         }
         const std::string text = to_sql(e);
         if (std::all_of(list.begin(), list.end(), [](const expr_ptr& item) { return item->constant(); })) {
-            return make_in(std::get<expr_ptr>(v), list, in.negated, text);
+            return make_in(*v, list, in.negated, text);
         }
-        auto any = any_equal(std::get<expr_ptr>(v), list, text);
-        if (failed(any) || !in.negated) {
+        auto any = any_equal(*v, list, text);
+        if (!any || !in.negated) {
             return any;
         }
-        return make_not(std::get<expr_ptr>(any), text);
+        return make_not(*any, text);
     }
 
-    outcome<expr_ptr> node(const between_expr& b, const expr& e) {
+    sql_result<expr_ptr> node(const between_expr& b, const expr& e) {
         auto v = run(*b.value);
         auto lo = run(*b.low);
         auto hi = run(*b.high);
         for (auto* r : {&v, &lo, &hi}) {
-            if (failed(*r)) {
+            if (!*r) {
                 return *r;
             }
         }
         const std::string text = to_sql(e);
-        auto ge = make_comparison(binary_operator::ge, std::get<expr_ptr>(v), std::get<expr_ptr>(lo), text);
-        if (failed(ge)) {
+        auto ge = make_comparison(binary_operator::ge, *v, *lo, text);
+        if (!ge) {
             return ge;
         }
-        auto le = make_comparison(binary_operator::le, std::get<expr_ptr>(v), std::get<expr_ptr>(hi), text);
-        if (failed(le)) {
+        auto le = make_comparison(binary_operator::le, *v, *hi, text);
+        if (!le) {
             return le;
         }
-        auto both = make_logic(binary_operator::logical_and, std::get<expr_ptr>(ge), std::get<expr_ptr>(le), text);
-        if (failed(both) || !b.negated) {
+        auto both = make_logic(binary_operator::logical_and, *ge, *le, text);
+        if (!both || !b.negated) {
             return both;
         }
-        return make_not(std::get<expr_ptr>(both), text);
+        return make_not(*both, text);
     }
 
-    outcome<expr_ptr> node(const is_null_expr& n, const expr& e) {
+    sql_result<expr_ptr> node(const is_null_expr& n, const expr& e) {
         auto v = run(*n.value);
-        if (failed(v)) {
+        if (!v) {
             return v;
         }
-        return make_is_null(std::get<expr_ptr>(v), n.negated, to_sql(e));
+        return make_is_null(*v, n.negated, to_sql(e));
     }
 
-    outcome<expr_ptr> node(const cast_expr& c, const expr&) {
+    sql_result<expr_ptr> node(const cast_expr& c, const expr&) {
         auto v = run(*c.value);
-        if (failed(v)) {
+        if (!v) {
             return v;
         }
         auto t = cast_target(c.type);
-        if (auto* error = std::get_if<sql_error>(&t)) {
-            return *error;
+        if (!t) {
+            return t.error();
         }
-        return convert(std::get<expr_ptr>(v), std::get<column_type>(t));
+        return convert(*v, *t);
     }
 
-    static outcome<column_type> cast_target(const data_type& d) {
+    static sql_result<column_type> cast_target(const data_type& d) {
         const std::string& name = d.name;
         if (name == "SIGNED" || name == "SIGNED INTEGER" || name == "SIGNED INT") {
             return simple_type(type_kind::bigint);
@@ -404,48 +359,48 @@ private:
         return *t;
     }
 
-    outcome<expr_ptr> node(const case_expr& c, const expr& e) {
+    sql_result<expr_ptr> node(const case_expr& c, const expr& e) {
         std::optional<expr_ptr> operand;
         if (c.operand) {
             auto v = run(**c.operand);
-            if (failed(v)) {
+            if (!v) {
                 return v;
             }
-            operand = std::get<expr_ptr>(std::move(v));
+            operand = std::move(*v);
         }
         const std::string text = to_sql(e);
         std::vector<expr_ptr> conditions;
         std::vector<expr_ptr> results;
         for (const auto& w : c.whens) {
             auto cond = run(*w.condition);
-            if (failed(cond)) {
+            if (!cond) {
                 return cond;
             }
             if (operand) {
-                cond = make_comparison(binary_operator::eq, *operand, std::get<expr_ptr>(cond), text);
-                if (failed(cond)) {
+                cond = make_comparison(binary_operator::eq, *operand, *cond, text);
+                if (!cond) {
                     return cond;
                 }
             }
             auto r = run(*w.result);
-            if (failed(r)) {
+            if (!r) {
                 return r;
             }
-            conditions.push_back(std::get<expr_ptr>(std::move(cond)));
-            results.push_back(std::get<expr_ptr>(std::move(r)));
+            conditions.push_back(std::move(*cond));
+            results.push_back(std::move(*r));
         }
         expr_ptr otherwise;
         if (c.else_result) {
             auto r = run(**c.else_result);
-            if (failed(r)) {
+            if (!r) {
                 return r;
             }
-            otherwise = std::get<expr_ptr>(std::move(r));
+            otherwise = std::move(*r);
         }
         return make_case(std::move(conditions), std::move(results), std::move(otherwise), text);
     }
 
-    outcome<expr_ptr> node(const interval_expr&, const expr&) {
+    sql_result<expr_ptr> node(const interval_expr&, const expr&) {
         return make_error(errc::parse, "INTERVAL is only valid in date arithmetic and REFRESH clauses");
     }
 
@@ -454,7 +409,7 @@ private:
 
 }  // namespace
 
-std::optional<outcome<size_t>> compile_scope::substitute(const expr&) {
+std::optional<sql_result<size_t>> compile_scope::substitute(const expr&) {
     return std::nullopt;
 }
 
@@ -463,7 +418,7 @@ sql_error unknown_column(const column_ref& c, std::string_view clause) {
     return make_error(errc::bad_field, "Unknown column '{}' in '{}'", name, clause);
 }
 
-outcome<size_t> schema_scope::resolve(const column_ref& c) {
+sql_result<size_t> schema_scope::resolve(const column_ref& c) {
     if (!c.table.empty() && !storage::iequals(c.table, _source)) {
         return unknown_column(c, _clause);
     }
@@ -475,7 +430,7 @@ outcome<size_t> schema_scope::resolve(const column_ref& c) {
     return unknown_column(c, _clause);
 }
 
-outcome<expr_ptr> compile(const expr& e, compile_scope& scope) {
+sql_result<expr_ptr> compile(const expr& e, compile_scope& scope) {
     return compiler(scope).run(e);
 }
 

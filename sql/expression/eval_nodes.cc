@@ -25,7 +25,7 @@ public:
     bool null_literal() const override { return _null_literal; }
 
 protected:
-    outcome<value_vector> run(const storage::column_batch&) const override { return value_vector::borrow(_value, true); }
+    sql_result<value_vector> run(const storage::column_batch&) const override { return value_vector::borrow(_value, true); }
 
 private:
     storage::column_vector _value;
@@ -38,7 +38,7 @@ public:
     std::optional<size_t> column_slot() const override { return _slot; }
 
 protected:
-    outcome<value_vector> run(const storage::column_batch& in) const override {
+    sql_result<value_vector> run(const storage::column_batch& in) const override {
         const storage::column_vector& c = in.column(_slot);
         if (c.type() != storage::physical_of(type().kind)) {
             return make_error(errc::unknown, "Column '{}' arrived as another type than planned ({})",
@@ -64,16 +64,16 @@ public:
         : compiled_expr(type, nullable), _args(std::move(args)), _kernel(std::move(k)), _text(std::move(text)) {}
 
 protected:
-    outcome<value_vector> run(const storage::column_batch& in) const override {
+    sql_result<value_vector> run(const storage::column_batch& in) const override {
         std::vector<value_vector> values;
         values.reserve(_args.size());
         bool constant = true;
         for (const auto& a : _args) {
             auto v = a->eval(in);
-            if (auto* e = std::get_if<sql_error>(&v)) {
-                return std::move(*e);
+            if (!v) {
+                return v.error();
             }
-            values.push_back(std::get<value_vector>(std::move(v)));
+            values.push_back(std::move(*v));
             constant = constant && values.back().constant();
         }
         kernel_args k{values, constant ? 1 : in.num_rows(), constant, *this, _text};
@@ -94,7 +94,7 @@ public:
     bool constant() const override { return _inner->constant(); }
 
 protected:
-    outcome<value_vector> run(const storage::column_batch& in) const override { return _inner->eval(in); }
+    sql_result<value_vector> run(const storage::column_batch& in) const override { return _inner->eval(in); }
 
 private:
     expr_ptr _inner;
@@ -108,12 +108,12 @@ public:
     expr_ptr cast_input() const override { return _input; }
 
 protected:
-    outcome<value_vector> run(const storage::column_batch& in) const override {
+    sql_result<value_vector> run(const storage::column_batch& in) const override {
         auto v = _input->eval(in);
-        if (auto* e = std::get_if<sql_error>(&v)) {
-            return std::move(*e);
+        if (!v) {
+            return v.error();
         }
-        const auto& x = std::get<value_vector>(v);
+        const auto& x = *v;
         const size_t n = x.constant() ? 1 : in.num_rows();
         std::vector<cast_failure> failures;  // rows that do not convert are NULL
         cast_request req{_input->type(), type(), nullable(), false};
@@ -139,8 +139,8 @@ bool identical_values(const column_type& from, const column_type& to) {
 
 }  // namespace
 
-outcome<expr_ptr> make_node(column_type type, bool nullable, std::vector<expr_ptr> args, kernel run,
-                            std::string text) {
+sql_result<expr_ptr> make_node(column_type type, bool nullable, std::vector<expr_ptr> args, kernel run,
+                               std::string text) {
     bool constant = std::all_of(args.begin(), args.end(), [](const expr_ptr& a) { return a->constant(); });
     auto node = std::make_shared<kernel_node>(type, nullable, std::move(args), std::move(run), std::move(text));
     if (!constant) {
@@ -148,10 +148,10 @@ outcome<expr_ptr> make_node(column_type type, bool nullable, std::vector<expr_pt
     }
     static const storage::column_batch empty;
     auto v = node->eval(empty);
-    if (auto* e = std::get_if<sql_error>(&v)) {
-        return std::move(*e);
+    if (!v) {
+        return v.error();
     }
-    return make_constant_column(type, std::get<value_vector>(std::move(v)).materialize(1));
+    return make_constant_column(type, (std::move(*v)).materialize(1));
 }
 
 expr_ptr make_null_literal() {
@@ -173,7 +173,7 @@ expr_ptr make_constant(const column_type& t, const storage::cell& value) {
     return make_constant_column(t, std::move(c));
 }
 
-outcome<expr_ptr> convert(expr_ptr e, const column_type& t) {
+sql_result<expr_ptr> convert(expr_ptr e, const column_type& t) {
     if (e->null_literal()) {
         return make_constant_column(t, vec::null_column(storage::physical_of(t.kind), 1));
     }
@@ -191,13 +191,13 @@ outcome<expr_ptr> convert(expr_ptr e, const column_type& t) {
     }
     static const storage::column_batch empty;
     auto v = node->eval(empty);
-    if (auto* error = std::get_if<sql_error>(&v)) {
-        return std::move(*error);
+    if (!v) {
+        return v.error();
     }
-    return make_constant_column(t, std::get<value_vector>(std::move(v)).materialize(1));
+    return make_constant_column(t, (std::move(*v)).materialize(1));
 }
 
-outcome<expr_ptr> convert_if_needed(expr_ptr e, const column_type& t) {
+sql_result<expr_ptr> convert_if_needed(expr_ptr e, const column_type& t) {
     if (!e->null_literal() && e->type() == t) {
         return e;
     }

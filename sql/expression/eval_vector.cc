@@ -34,9 +34,10 @@ storage::column_vector value_vector::materialize(size_t rows) && {
     return vec::concat(std::span<const storage::column_vector* const>(&part, 1), part->type(), part->nullable());
 }
 
-outcome<value_vector> compiled_expr::eval(const storage::column_batch& in) const {
+sql_result<value_vector> compiled_expr::eval(const storage::column_batch& in) const {
     auto r = run(in);
-    if (auto* v = std::get_if<value_vector>(&r)) {
+    if (r) {
+        const value_vector* v = &*r;
         const auto& c = v->column();
         // Every producer must honour the compiled type: a mismatch is a bug here, not bad data.
         if (c.type() != storage::physical_of(_type.kind) || c.nullable() != _nullable ||

@@ -62,17 +62,17 @@ public:
     bool constant() const override { return _constant; }
 
 protected:
-    outcome<value_vector> run(const storage::column_batch& in) const override {
+    sql_result<value_vector> run(const storage::column_batch& in) const override {
         const size_t n = _constant ? 1 : in.num_rows();
         const auto otherwise = static_cast<int32_t>(_conditions.size());  // the ELSE result's index
         std::vector<int32_t> choice(n, -1);
         size_t undecided = n;
         for (size_t j = 0; j < _conditions.size() && undecided > 0; ++j) {
             auto c = _conditions[j]->eval(in);
-            if (auto* e = std::get_if<sql_error>(&c)) {
-                return std::move(*e);
+            if (!c) {
+                return c.error();
             }
-            const auto& v = std::get<value_vector>(c);
+            const auto& v = *c;
             auto values = v.column().values<uint8_t>();
             for (size_t i = 0; i < n; ++i) {
                 if (choice[i] < 0 && values[v.slot(i)] != 0 && !v.is_null(i)) {
@@ -102,20 +102,20 @@ protected:
             branches[j].full = full;
             if (full) {
                 auto v = _results[j]->eval(in);
-                if (auto* e = std::get_if<sql_error>(&v)) {
-                    return std::move(*e);
+                if (!v) {
+                    return v.error();
                 }
-                branches[j].values.emplace(std::get<value_vector>(std::move(v)));
+                branches[j].values.emplace(std::move(*v));
                 continue;
             }
             storage::column_batch taken = vec::gather_batch(in, rows[j]);
             auto v = _results[j]->eval(taken);
-            if (auto* e = std::get_if<sql_error>(&v)) {
-                return std::move(*e);
+            if (!v) {
+                return v.error();
             }
             // `taken` dies here: the branch's values move into a column of their own.
             branches[j].values.emplace(
-                value_vector::own(std::get<value_vector>(std::move(v)).materialize(rows[j].size())));
+                value_vector::own((std::move(*v)).materialize(rows[j].size())));
         }
         return value_vector::own(assemble(type(), nullable(), n, choice, position, branches), _constant);
     }
@@ -127,7 +127,7 @@ private:
 };
 
 /// The type several values are brought to; nullopt when they do not mix.
-outcome<column_type> common_of(const std::vector<expr_ptr>& values, const std::string& text) {
+sql_result<column_type> common_of(const std::vector<expr_ptr>& values, const std::string& text) {
     std::optional<column_type> t;
     for (const auto& v : values) {
         if (v->null_literal()) {
@@ -147,38 +147,38 @@ outcome<column_type> common_of(const std::vector<expr_ptr>& values, const std::s
     return t.value_or(column_type{storage::type_kind::boolean});
 }
 
-outcome<std::vector<expr_ptr>> convert_all(std::vector<expr_ptr> values, const column_type& t) {
+sql_result<std::vector<expr_ptr>> convert_all(std::vector<expr_ptr> values, const column_type& t) {
     for (auto& v : values) {
         auto c = convert_if_needed(v, t);
-        if (failed(c)) {
-            return std::get<sql_error>(c);
+        if (!c) {
+            return c.error();
         }
-        v = std::get<expr_ptr>(std::move(c));
+        v = std::move(*c);
     }
     return values;
 }
 
 }  // namespace
 
-outcome<expr_ptr> make_case(std::vector<expr_ptr> conditions, std::vector<expr_ptr> results, expr_ptr otherwise,
-                            std::string text) {
+sql_result<expr_ptr> make_case(std::vector<expr_ptr> conditions, std::vector<expr_ptr> results, expr_ptr otherwise,
+                               std::string text) {
     results.push_back(otherwise ? std::move(otherwise) : make_null_literal());
     auto t = common_of(results, text);
-    if (failed(t)) {
-        return std::get<sql_error>(t);
+    if (!t) {
+        return t.error();
     }
-    const column_type type = std::get<column_type>(t);
+    const column_type type = *t;
     auto converted = convert_all(std::move(results), type);
-    if (failed(converted)) {
-        return std::get<sql_error>(converted);
+    if (!converted) {
+        return converted.error();
     }
-    results = std::get<std::vector<expr_ptr>>(std::move(converted));
+    results = std::move(*converted);
     for (auto& c : conditions) {
         auto b = convert_if_needed(c, column_type{storage::type_kind::boolean});
-        if (failed(b)) {
+        if (!b) {
             return b;
         }
-        c = std::get<expr_ptr>(std::move(b));
+        c = std::move(*b);
     }
     bool nullable = std::any_of(results.begin(), results.end(), [](const expr_ptr& r) { return r->nullable(); });
     auto node = std::make_shared<case_node>(type, nullable, std::move(conditions), std::move(results));
@@ -187,25 +187,25 @@ outcome<expr_ptr> make_case(std::vector<expr_ptr> conditions, std::vector<expr_p
     }
     static const storage::column_batch empty;
     auto v = node->eval(empty);
-    if (auto* e = std::get_if<sql_error>(&v)) {
-        return std::move(*e);
+    if (!v) {
+        return v.error();
     }
-    return make_constant_column(type, std::get<value_vector>(std::move(v)).materialize(1));
+    return make_constant_column(type, (std::move(*v)).materialize(1));
 }
 
-outcome<expr_ptr> make_coalesce(std::vector<expr_ptr> args, std::string text) {
+sql_result<expr_ptr> make_coalesce(std::vector<expr_ptr> args, std::string text) {
     auto t = common_of(args, text);
-    if (failed(t)) {
-        return std::get<sql_error>(t);
+    if (!t) {
+        return t.error();
     }
-    const column_type type = std::get<column_type>(t);
+    const column_type type = *t;
     auto converted = convert_all(std::move(args), type);
-    if (failed(converted)) {
-        return std::get<sql_error>(converted);
+    if (!converted) {
+        return converted.error();
     }
-    args = std::get<std::vector<expr_ptr>>(std::move(converted));
+    args = std::move(*converted);
     bool nullable = std::all_of(args.begin(), args.end(), [](const expr_ptr& a) { return a->nullable(); });
-    return make_node(type, nullable, std::move(args), [type](const kernel_args& k) -> outcome<value_vector> {
+    return make_node(type, nullable, std::move(args), [type](const kernel_args& k) -> sql_result<value_vector> {
         std::vector<int32_t> choice(k.n, static_cast<int32_t>(k.args.size() - 1));
         for (size_t i = 0; i < k.n; ++i) {
             for (size_t j = 0; j < k.args.size(); ++j) {

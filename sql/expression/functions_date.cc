@@ -19,7 +19,7 @@ using storage::type_kind;
 constexpr int64_t micros_per_day = storage::micros_per_day;
 
 /// Brings a date-like argument to DATE or DATETIME (text and numbers become DATETIME).
-outcome<expr_ptr> temporal(expr_ptr e) {
+sql_result<expr_ptr> temporal(expr_ptr e) {
     if (!e->null_literal() && types::is_temporal(e->type())) {
         return e;
     }
@@ -35,7 +35,7 @@ int64_t micros_at(const value_vector& v, bool is_date, size_t i) {
 }
 
 template <class Out, class F>
-outcome<value_vector> rows_of(const kernel_args& k, F f) {
+sql_result<value_vector> rows_of(const kernel_args& k, F f) {
     std::vector<const value_vector*> ins;
     for (const auto& a : k.args) {
         ins.push_back(&a);
@@ -123,20 +123,20 @@ const int64_t max_micros = int64_t{storage::days_from_civil(9999, 12, 31) + 1} *
 
 }  // namespace
 
-outcome<expr_ptr> make_date_add(expr_ptr date, expr_ptr amount, std::string unit, bool subtract, std::string text) {
+sql_result<expr_ptr> make_date_add(expr_ptr date, expr_ptr amount, std::string unit, bool subtract, std::string text) {
     auto u = unit_of(unit);
     if (!u) {
         return make_error(errc::parse, "Unsupported time unit {} in {}", unit, text);
     }
     auto d = temporal(std::move(date));
-    if (failed(d)) {
+    if (!d) {
         return d;
     }
     auto a = convert_if_needed(std::move(amount), simple_type(type_kind::bigint));
-    if (failed(a)) {
+    if (!a) {
         return a;
     }
-    std::vector<expr_ptr> args{std::get<expr_ptr>(std::move(d)), std::get<expr_ptr>(std::move(a))};
+    std::vector<expr_ptr> args{std::move(*d), std::move(*a)};
     const bool is_date = args[0]->type().kind == type_kind::date;
     const bool date_result = is_date && u->date_grain;
     const column_type out = date_result ? column_type{type_kind::date} : column_type{type_kind::datetime};
@@ -183,8 +183,8 @@ outcome<expr_ptr> make_date_add(expr_ptr date, expr_ptr amount, std::string unit
     }, std::move(text));
 }
 
-std::optional<outcome<expr_ptr>> make_date_function(std::string_view name, function_args& args,
-                                                    const std::string& text) {
+std::optional<sql_result<expr_ptr>> make_date_function(std::string_view name, function_args& args,
+                                                       const std::string& text) {
     static const std::map<std::string_view, part> parts = {
         {"year", part::year},     {"month", part::month},   {"day", part::day},       {"dayofmonth", part::day},
         {"hour", part::hour},     {"minute", part::minute}, {"second", part::second},
@@ -194,10 +194,10 @@ std::optional<outcome<expr_ptr>> make_date_function(std::string_view name, funct
             return wrong_arg_count(name);
         }
         auto d = temporal(args[0]);
-        if (failed(d)) {
+        if (!d) {
             return d;
         }
-        std::vector<expr_ptr> in{std::get<expr_ptr>(std::move(d))};
+        std::vector<expr_ptr> in{std::move(*d)};
         const bool is_date = in[0]->type().kind == type_kind::date;
         const part p = it->second;
         bool nullable = in[0]->nullable();
@@ -220,10 +220,10 @@ std::optional<outcome<expr_ptr>> make_date_function(std::string_view name, funct
         std::vector<expr_ptr> in;
         for (auto& a : args) {
             auto d = temporal(a);
-            if (failed(d)) {
+            if (!d) {
                 return d;
             }
-            in.push_back(std::get<expr_ptr>(std::move(d)));
+            in.push_back(std::move(*d));
         }
         const bool a_date = in[0]->type().kind == type_kind::date;
         const bool b_date = in[1]->type().kind == type_kind::date;

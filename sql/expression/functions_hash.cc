@@ -57,13 +57,13 @@ uint32_t murmur3_32(std::string_view data, uint32_t seed) {
     return h1;
 }
 
-outcome<expr_ptr> text_args(function_args& args) {
+sql_result<expr_ptr> text_args(function_args& args) {
     for (auto& a : args) {
         auto c = convert_if_needed(a, varchar_type());
-        if (failed(c)) {
+        if (!c) {
             return c;
         }
-        a = std::get<expr_ptr>(std::move(c));
+        a = std::move(*c);
     }
     return expr_ptr{};
 }
@@ -83,7 +83,7 @@ void append_hex(std::string_view bytes, const char* digits, std::string& out) {
 }
 
 template <class T, class F>
-outcome<value_vector> hash_rows(const kernel_args& k, F f) {
+sql_result<value_vector> hash_rows(const kernel_args& k, F f) {
     std::vector<const value_vector*> ins;
     for (const auto& a : k.args) {
         ins.push_back(&a);
@@ -99,7 +99,7 @@ outcome<value_vector> hash_rows(const kernel_args& k, F f) {
 }
 
 template <class F>
-outcome<value_vector> text_rows(const kernel_args& k, F f) {
+sql_result<value_vector> text_rows(const kernel_args& k, F f) {
     vec::string_builder out(k.n, k.self.nullable());
     for (size_t i = 0; i < k.n; ++i) {
         if (k.args[0].is_null(i)) {
@@ -114,13 +114,13 @@ outcome<value_vector> text_rows(const kernel_args& k, F f) {
 
 }  // namespace
 
-std::optional<outcome<expr_ptr>> make_hash_function(std::string_view name, function_args& args,
-                                                    const std::string& text) {
+std::optional<sql_result<expr_ptr>> make_hash_function(std::string_view name, function_args& args,
+                                                       const std::string& text) {
     if (name == "murmur_hash3_32" || name == "xx_hash3_64") {
         if (args.empty()) {
             return wrong_arg_count(name);
         }
-        if (auto c = text_args(args); failed(c)) {
+        if (auto c = text_args(args); !c) {
             return c;
         }
         bool nullable = any_nullable(args);
@@ -150,7 +150,7 @@ std::optional<outcome<expr_ptr>> make_hash_function(std::string_view name, funct
         if (args.size() != 1) {
             return wrong_arg_count(name);
         }
-        if (auto c = text_args(args); failed(c)) {
+        if (auto c = text_args(args); !c) {
             return c;
         }
         bool nullable = any_nullable(args);
@@ -170,10 +170,10 @@ std::optional<outcome<expr_ptr>> make_hash_function(std::string_view name, funct
         }
         bool integer = !args[0]->null_literal() && types::is_integral(args[0]->type());
         auto c = convert_if_needed(args[0], integer ? column_type{type_kind::bigint} : varchar_type());
-        if (failed(c)) {
+        if (!c) {
             return c;
         }
-        std::vector<expr_ptr> in{std::get<expr_ptr>(std::move(c))};
+        std::vector<expr_ptr> in{std::move(*c)};
         bool nullable = in[0]->nullable();
         return make_node(varchar_type(), nullable, std::move(in), [integer](const kernel_args& k) {
             return text_rows(k, [&](size_t i, std::string& out) {

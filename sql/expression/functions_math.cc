@@ -18,9 +18,9 @@ sql_error overflow(std::string_view type, const std::string& text) {
 }
 
 /// out[i] = f(in[i]) over a fixed-width column with NULLs kept (and zero in their slots);
-/// f returns false to fail the statement with `error`.
+/// an error from f fails the statement.
 template <class In, class Out, class F>
-outcome<value_vector> map_rows(const kernel_args& k, F f) {
+sql_result<value_vector> map_rows(const kernel_args& k, F f) {
     const value_vector& v = k.args[0];
     auto in = v.column().values<In>();
     std::vector<uint8_t> nulls(v.column().nulls().begin(), v.column().nulls().end());
@@ -32,9 +32,9 @@ outcome<value_vector> map_rows(const kernel_args& k, F f) {
         if (v.column().is_null(i)) {
             continue;
         }
-        std::optional<sql_error> error = f(in[i], out[i]);
-        if (error) {
-            return std::move(*error);
+        sql_result<void> mapped = f(in[i], out[i]);
+        if (!mapped) {
+            return mapped.error();
         }
     }
     return result(storage::column_vector::from_values<Out>(k.self.nullable(), std::move(out), std::move(nulls)), k);
@@ -72,36 +72,36 @@ int128 round_exact(int128 v, int64_t digits) {
     return cast_detail::div_round(v, p) * p;
 }
 
-outcome<expr_ptr> unary_numeric(std::string_view name, function_args& args, const std::string& text) {
+sql_result<expr_ptr> unary_numeric(std::string_view name, function_args& args, const std::string& text) {
     auto c = convert_if_needed(args[0], working_type(args[0]->null_literal() ? column_type{type_kind::bigint}
                                                                               : args[0]->type()));
-    if (failed(c)) {
+    if (!c) {
         return c;
     }
-    expr_ptr x = std::get<expr_ptr>(std::move(c));
+    expr_ptr x = std::move(*c);
     const column_type t = x->type();
     const bool nullable = x->nullable();
     std::vector<expr_ptr> in{x};
     if (name == "abs") {
-        return make_node(t, nullable, std::move(in), [t](const kernel_args& k) -> outcome<value_vector> {
+        return make_node(t, nullable, std::move(in), [t](const kernel_args& k) -> sql_result<value_vector> {
             switch (t.kind) {
             case type_kind::bigint:
-                return map_rows<int64_t, int64_t>(k, [&](int64_t v, int64_t& out) -> std::optional<sql_error> {
+                return map_rows<int64_t, int64_t>(k, [&](int64_t v, int64_t& out) -> sql_result<void> {
                     if (v == INT64_MIN) {
                         return overflow("BIGINT", k.text);
                     }
                     out = v < 0 ? -v : v;
-                    return std::nullopt;
+                    return {};
                 });
             case type_kind::double_:
-                return map_rows<double, double>(k, [](double v, double& out) -> std::optional<sql_error> {
+                return map_rows<double, double>(k, [](double v, double& out) -> sql_result<void> {
                     out = std::fabs(v);
-                    return std::nullopt;
+                    return {};
                 });
             default:  // LARGEINT, DECIMAL
-                return map_rows<int128, int128>(k, [](int128 v, int128& out) -> std::optional<sql_error> {
+                return map_rows<int128, int128>(k, [](int128 v, int128& out) -> sql_result<void> {
                     out = v < 0 ? -v : v;
-                    return std::nullopt;
+                    return {};
                 });
             }
         }, text);
@@ -110,24 +110,24 @@ outcome<expr_ptr> unary_numeric(std::string_view name, function_args& args, cons
     const bool up = name != "floor";
     const int scale = t.kind == type_kind::decimal ? t.scale : 0;
     return make_node(simple_type(type_kind::bigint), nullable, std::move(in),
-                     [t, up, scale](const kernel_args& k) -> outcome<value_vector> {
+                     [t, up, scale](const kernel_args& k) -> sql_result<value_vector> {
         switch (t.kind) {
         case type_kind::bigint:
-            return map_rows<int64_t, int64_t>(k, [](int64_t v, int64_t& out) -> std::optional<sql_error> {
+            return map_rows<int64_t, int64_t>(k, [](int64_t v, int64_t& out) -> sql_result<void> {
                 out = v;
-                return std::nullopt;
+                return {};
             });
         case type_kind::double_:
-            return map_rows<double, int64_t>(k, [&](double v, int64_t& out) -> std::optional<sql_error> {
+            return map_rows<double, int64_t>(k, [&](double v, int64_t& out) -> sql_result<void> {
                 double r = up ? std::ceil(v) : std::floor(v);
                 if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0)) {
                     return overflow("BIGINT", k.text);
                 }
                 out = static_cast<int64_t>(r);
-                return std::nullopt;
+                return {};
             });
         default:
-            return map_rows<int128, int64_t>(k, [&](int128 v, int64_t& out) -> std::optional<sql_error> {
+            return map_rows<int128, int64_t>(k, [&](int128 v, int64_t& out) -> sql_result<void> {
                 int128 p = cast_detail::pow10(scale);
                 int128 q = v / p;
                 if (v % p != 0 && (v > 0) == up) {
@@ -137,26 +137,26 @@ outcome<expr_ptr> unary_numeric(std::string_view name, function_args& args, cons
                     return overflow("BIGINT", k.text);
                 }
                 out = static_cast<int64_t>(q);
-                return std::nullopt;
+                return {};
             });
         }
     }, text);
 }
 
-outcome<expr_ptr> round_function(function_args& args, const std::string& text) {
+sql_result<expr_ptr> round_function(function_args& args, const std::string& text) {
     auto c = convert_if_needed(args[0], working_type(args[0]->null_literal() ? column_type{type_kind::double_}
                                                                               : args[0]->type()));
-    if (failed(c)) {
+    if (!c) {
         return c;
     }
-    expr_ptr x = std::get<expr_ptr>(std::move(c));
+    expr_ptr x = std::move(*c);
     expr_ptr digits = make_constant(simple_type(type_kind::bigint), int64_t{0});
     if (args.size() == 2) {
         auto d = convert_if_needed(args[1], simple_type(type_kind::bigint));
-        if (failed(d)) {
+        if (!d) {
             return d;
         }
-        digits = std::get<expr_ptr>(std::move(d));
+        digits = std::move(*d);
     }
     column_type t = x->type();
     column_type out_type = t;
@@ -166,21 +166,24 @@ outcome<expr_ptr> round_function(function_args& args, const std::string& text) {
         if (digits->constant()) {
             static const storage::column_batch empty;
             auto v = digits->eval(empty);
-            const auto& dv = std::get<value_vector>(v);
+            if (!v) {
+                return v.error();
+            }
+            const auto& dv = *v;
             scale = dv.is_null(0) ? t.scale : static_cast<int>(std::clamp<int64_t>(dv.column().values<int64_t>()[0], 0, 38));
         }
         out_type = types::decimal(38, scale);
     }
     bool nullable = x->nullable() || digits->nullable();
     std::vector<expr_ptr> in{x, digits};
-    return make_node(out_type, nullable, std::move(in), [t, out_type](const kernel_args& k) -> outcome<value_vector> {
+    return make_node(out_type, nullable, std::move(in), [t, out_type](const kernel_args& k) -> sql_result<value_vector> {
         const value_vector& v = k.args[0];
         const value_vector& d = k.args[1];
         const value_vector* ins[] = {&v, &d};
         std::vector<uint8_t> nulls = vec::union_nulls(ins, k.n, k.self.nullable());
         auto digits_at = [&](size_t i) { return d.column().values<int64_t>()[d.slot(i)]; };
         auto is_null = [&](size_t i) { return !nulls.empty() && nulls[i] != 0; };
-        return vec::dispatch(vec::physical(t), [&](auto tag) -> outcome<value_vector> {
+        return vec::dispatch(vec::physical(t), [&](auto tag) -> sql_result<value_vector> {
             using T = typename decltype(tag)::type;
             if constexpr (std::is_same_v<T, double>) {
                 auto in = v.column().values<double>();
@@ -220,8 +223,8 @@ outcome<expr_ptr> round_function(function_args& args, const std::string& text) {
 
 }  // namespace
 
-std::optional<outcome<expr_ptr>> make_math_function(std::string_view name, function_args& args,
-                                                    const std::string& text) {
+std::optional<sql_result<expr_ptr>> make_math_function(std::string_view name, function_args& args,
+                                                       const std::string& text) {
     if (name == "abs" || name == "ceil" || name == "ceiling" || name == "floor") {
         if (args.size() != 1) {
             return wrong_arg_count(name);

@@ -51,7 +51,7 @@ int64_t int_at(const value_vector& v, size_t i) {
 /// A VARCHAR result built row by row: f(i, bytes) appends row i's value and returns false
 /// for NULL. Rows where an argument is NULL are NULL without calling f (unless !propagate).
 template <class F>
-outcome<value_vector> text_rows(const kernel_args& k, bool propagate, std::string_view name, F f) {
+sql_result<value_vector> text_rows(const kernel_args& k, bool propagate, std::string_view name, F f) {
     std::vector<const value_vector*> ins;
     for (const auto& a : k.args) {
         ins.push_back(&a);
@@ -84,7 +84,7 @@ outcome<value_vector> text_rows(const kernel_args& k, bool propagate, std::strin
 }
 
 template <class F>
-outcome<value_vector> int_rows(const kernel_args& k, F f) {
+sql_result<value_vector> int_rows(const kernel_args& k, F f) {
     std::vector<const value_vector*> ins;
     for (const auto& a : k.args) {
         ins.push_back(&a);
@@ -102,7 +102,7 @@ outcome<value_vector> int_rows(const kernel_args& k, F f) {
 /// concat: the hot path of generated text columns. Each argument is text, or an integer
 /// (BIGINT) formatted straight into the result, so CAST(id AS VARCHAR) inside concat makes no
 /// intermediate column. One buffer sized for the longest outcome, one copy per piece.
-outcome<value_vector> concat_kernel(const kernel_args& k, const std::vector<bool>& numbers) {
+sql_result<value_vector> concat_kernel(const kernel_args& k, const std::vector<bool>& numbers) {
     const size_t n = k.n;
     std::vector<const value_vector*> ins;
     for (const auto& a : k.args) {
@@ -225,8 +225,8 @@ struct spec {
 
 }  // namespace
 
-std::optional<outcome<expr_ptr>> make_string_function(std::string_view name, function_args& args,
-                                                      const std::string& text) {
+std::optional<sql_result<expr_ptr>> make_string_function(std::string_view name, function_args& args,
+                                                         const std::string& text) {
     static const std::map<std::string_view, spec> known = {
         {"concat", {1, SIZE_MAX}}, {"concat_ws", {2, SIZE_MAX}}, {"length", {1, 1}}, {"octet_length", {1, 1}},
         {"char_length", {1, 1}},   {"character_length", {1, 1}}, {"upper", {1, 1}}, {"ucase", {1, 1}},
@@ -253,10 +253,10 @@ std::optional<outcome<expr_ptr>> make_string_function(std::string_view name, fun
             }
             bool number = !a->null_literal() && types::is_integral(a->type());
             auto c = convert_if_needed(a, number ? simple_type(type_kind::bigint) : varchar_type());
-            if (failed(c)) {
+            if (!c) {
                 return c;
             }
-            a = std::get<expr_ptr>(std::move(c));
+            a = std::move(*c);
             numbers.push_back(number);
             nullable = nullable || a->nullable();
         }
@@ -273,15 +273,15 @@ std::optional<outcome<expr_ptr>> make_string_function(std::string_view name, fun
     bool any_nullable = false;
     for (size_t i = 0; i < args.size(); ++i) {
         auto c = convert_if_needed(args[i], is_count(i) ? simple_type(type_kind::bigint) : varchar_type());
-        if (failed(c)) {
+        if (!c) {
             return c;
         }
-        args[i] = std::get<expr_ptr>(std::move(c));
+        args[i] = std::move(*c);
         any_nullable = any_nullable || args[i]->nullable();
     }
     const column_type vc = varchar_type();
     const column_type int_type{type_kind::int_};
-    auto node = [&](column_type t, bool nullable, kernel k) -> outcome<expr_ptr> {
+    auto node = [&](column_type t, bool nullable, kernel k) -> sql_result<expr_ptr> {
         return make_node(t, nullable, std::move(args), std::move(k), text);
     };
     const std::string fn(name);
@@ -366,7 +366,7 @@ std::optional<outcome<expr_ptr>> make_string_function(std::string_view name, fun
         });
     }
     if (name == "repeat") {
-        return node(vc, any_nullable, [](const kernel_args& k) -> outcome<value_vector> {
+        return node(vc, any_nullable, [](const kernel_args& k) -> sql_result<value_vector> {
             bool too_big = false;
             auto r = text_rows(k, true, "repeat", [&](size_t i, std::string& out) {
                 std::string_view s = vec::string_at(k.args[0], i);

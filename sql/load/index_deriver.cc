@@ -19,7 +19,7 @@ class one_batch_source final : public batch_source {
 public:
     explicit one_batch_source(const storage::column_batch& rows) : _rows(rows) {}
     const std::vector<storage::column_desc>& schema() const override { return _rows.schema(); }
-    io::task<std::variant<std::optional<storage::column_batch>, sql_error>> next() override {
+    io::task<sql_result<std::optional<storage::column_batch>>> next() override {
         if (_done) {
             co_return std::optional<storage::column_batch>{};
         }
@@ -44,23 +44,23 @@ std::optional<T> run_inline(io::task<T> t) {
     return handle.promise().take();
 }
 
-io::task<std::variant<storage::column_batch, sql_error>> collect(batch_source& rows,
-                                                                 std::vector<storage::column_desc> target) {
+io::task<sql_result<storage::column_batch>> collect(batch_source& rows,
+                                                    std::vector<storage::column_desc> target) {
     storage::column_batch out(target);
     for (;;) {
         auto next = co_await rows.next();
-        if (auto* e = std::get_if<sql_error>(&next)) {
-            co_return *e;
+        if (!next) {
+            co_return next.error();
         }
-        auto& batch = std::get<std::optional<storage::column_batch>>(next);
+        auto& batch = *next;
         if (!batch) {
             break;
         }
         auto converted = cast_batch(std::move(*batch), target, true);
-        if (auto* e = std::get_if<sql_error>(&converted)) {
-            co_return *e;
+        if (!converted) {
+            co_return converted.error();
         }
-        auto& rows_in = std::get<cast_outcome>(converted).rows;
+        auto& rows_in = converted->rows;
         if (out.num_rows() == 0) {
             out = std::move(rows_in);  // the usual case: the view's rows come as one batch
         } else {
@@ -87,22 +87,22 @@ storage::index_deriver make_index_deriver(const session& s) {
         const auto* ref = std::get_if<table_ref>(&*select->from);
         std::string source_name = ref != nullptr ? ref->alias.value_or(ref->name.name) : std::string{};
         auto plan = plan_select(*select, base_rows.schema(), source_name, session);
-        if (auto* e = std::get_if<sql_error>(&plan)) {
-            return failed(e->message);
+        if (!plan) {
+            return failed(plan.error().message);
         }
         std::vector<storage::column_desc> target;
         for (const auto& c : index.columns) {
             target.push_back({c.name, c.type, c.nullable});
         }
-        auto cursor = std::get<std::unique_ptr<query_plan>>(plan)->open(std::make_unique<one_batch_source>(base_rows));
+        auto cursor = (*plan)->open(std::make_unique<one_batch_source>(base_rows));
         auto rows = run_inline(collect(*cursor, std::move(target)));
         if (!rows) {
             return failed("its query waited on I/O while deriving rows");
         }
-        if (auto* e = std::get_if<sql_error>(&*rows)) {
-            return failed(e->message);
+        if (!*rows) {
+            return failed(rows->error().message);
         }
-        return std::get<storage::column_batch>(std::move(*rows));
+        return std::move(**rows);
     };
 }
 

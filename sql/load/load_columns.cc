@@ -29,8 +29,8 @@ std::string generated_load_label(std::string_view kind) {
     return fmt::format("{}_{:08x}{:08x}", kind, rd(), rd());
 }
 
-std::variant<load_columns, sql_error> load_columns::resolve(const storage::table& t,
-                                                            const std::vector<std::string>& names) {
+sql_result<load_columns> load_columns::resolve(const storage::table& t,
+                                               const std::vector<std::string>& names) {
     load_columns out;
     std::vector<int> position(t.columns.size(), -1);
     if (names.empty()) {

@@ -22,7 +22,7 @@ class load_columns {
 public:
     /// `names` empty: every column in table order. Unknown or repeated names and NOT NULL columns
     /// without a default left out are errors in StarRocks' words.
-    static std::variant<load_columns, sql_error> resolve(const storage::table& t, const std::vector<std::string>& names);
+    static sql_result<load_columns> resolve(const storage::table& t, const std::vector<std::string>& names);
 
     /// The supplied columns, typed as the table declares them: what a source's rows are cast to.
     const std::vector<storage::column_desc>& supplied() const { return _supplied; }

@@ -175,8 +175,8 @@ std::variant<std::unique_ptr<stream_load>, stream_load_result> stream_load::begi
         }
     }
     auto columns = load_columns::resolve(*t, names);
-    if (auto* error = std::get_if<sql_error>(&columns)) {
-        return refusal(label, error->message);
+    if (!columns) {
+        return refusal(label, columns.error().message);
     }
     double ratio = 0;
     if (std::string_view text = header_of(request, "max_filter_ratio"); !text.empty()) {
@@ -198,7 +198,7 @@ std::variant<std::unique_ptr<stream_load>, stream_load_result> stream_load::begi
         return refusal(label, writer.error().message);
     }
     std::unique_ptr<stream_load> load(new stream_load(catalog, std::get<csv_format>(std::move(format)),
-                                                      std::get<load_columns>(std::move(columns)), ratio));
+                                                      std::move(*columns), ratio));
     load->_writer = std::move(*writer);
     load->_result.label = label;
     return load;
@@ -242,10 +242,10 @@ io::task<std::optional<std::string>> stream_load::flush() {
     storage::column_batch text(text_schema(_columns.supplied()), std::move(_pending));
     _pending = empty_text_columns(_columns.supplied().size());
     auto converted = cast_batch(std::move(text), _columns.supplied(), false);
-    if (auto* error = std::get_if<sql_error>(&converted)) {
-        co_return error->message;
+    if (!converted) {
+        co_return converted.error().message;
     }
-    auto& outcome = std::get<cast_outcome>(converted);
+    auto& outcome = *converted;
     _result.filtered_rows += outcome.filtered;
     if (_result.first_error.empty() && !outcome.first_error.empty()) {
         _result.first_error = outcome.first_error;

@@ -83,14 +83,17 @@ io::task<bool> authenticate(packet_stream& stream, session& s, engine& e, const 
         answer = std::move(**switched);
     }
     s.capabilities = response->capabilities & server_capabilities();
-    if (auto error = e.authenticate(s, response->user, scramble, answer)) {
-        TV_LOG_INFO("mysql: connection {} from {}: {}", s.connection_id, s.client_host, error->message);
-        co_await send_final_error(stream, *error, stop);
+    auto authenticated = e.authenticate(s, response->user, scramble, answer);
+    if (!authenticated) {
+        TV_LOG_INFO("mysql: connection {} from {}: {}", s.connection_id, s.client_host,
+                    authenticated.error().message);
+        co_await send_final_error(stream, authenticated.error(), stop);
         co_return false;
     }
     if (!response->database.empty()) {
-        if (auto error = e.use_database(s, response->database)) {
-            co_await send_final_error(stream, *error, stop);
+        auto used = e.use_database(s, response->database);
+        if (!used) {
+            co_await send_final_error(stream, used.error(), stop);
             co_return false;
         }
     }
@@ -105,12 +108,12 @@ void queue_results(packet_stream& stream, const session& s, const std::vector<st
             status |= server_more_results_exist;
         }
         const auto& r = results[i];
-        if (const auto* ok = std::get_if<ok_result>(&r)) {
+        if (!r) {
+            stream.queue(err_packet(r.error()));
+        } else if (const auto* ok = std::get_if<ok_result>(&*r)) {
             stream.queue(ok_packet(ok->affected_rows, status, ok->info));
-        } else if (const auto* rs = std::get_if<result_set>(&r)) {
-            queue_result_set(stream, *rs, s.capabilities, status);
         } else {
-            stream.queue(err_packet(std::get<sql_error>(r)));
+            queue_result_set(stream, std::get<result_set>(*r), s.capabilities, status);
         }
     }
 }
@@ -184,8 +187,8 @@ io::task<void> serve_client(io::socket_fd fd, engine& e, mysql_server_options op
             stream.queue(ok_packet(0, server_status_autocommit, ""));
             break;
         case com_init_db:
-            if (auto error = e.use_database(s, payload)) {
-                stream.queue(err_packet(*error));
+            if (auto used = e.use_database(s, payload); !used) {
+                stream.queue(err_packet(used.error()));
             } else {
                 stream.queue(ok_packet(0, server_status_autocommit, ""));
             }
@@ -210,10 +213,10 @@ io::task<void> serve_client(io::socket_fd fd, engine& e, mysql_server_options op
                 table = std::string(payload);  // some clients omit the terminator
             }
             auto fields = e.field_list(s, table);
-            if (auto* columns = std::get_if<std::vector<column_meta>>(&fields)) {
-                queue_field_list(stream, table, *columns, s.capabilities);
+            if (fields) {
+                queue_field_list(stream, table, *fields, s.capabilities);
             } else {
-                stream.queue(err_packet(std::get<sql_error>(fields)));
+                stream.queue(err_packet(fields.error()));
             }
             break;
         }

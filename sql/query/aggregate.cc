@@ -76,9 +76,10 @@ repr representation(const aggregate_spec& spec) {
     }
 }
 
-/// Row `slot` of an argument in the state's representation.
+/// Row `slot` of an argument in the state's representation. An overflow sets `status` to its
+/// error; the first one is kept.
 template <class T>
-void update_value(agg_state& s, uint32_t g, T v, std::optional<sql_error>& error) {
+void update_value(agg_state& s, uint32_t g, T v, sql_result<void>& status) {
     const aggregate_kind k = s.spec->kind;
     const bool first = s.has[g] == 0;
     s.has[g] = 1;
@@ -96,15 +97,15 @@ void update_value(agg_state& s, uint32_t g, T v, std::optional<sql_error>& error
         }
     } else {
         if (s.how == repr::i64) {
-            if (__builtin_add_overflow(s.i64[g], static_cast<int64_t>(v), &s.i64[g]) && !error) {
-                error = overflow("BIGINT", s.spec->text);
+            if (__builtin_add_overflow(s.i64[g], static_cast<int64_t>(v), &s.i64[g]) && status) {
+                status = overflow("BIGINT", s.spec->text);
             }
             return;
         }
         auto x = static_cast<int128>(v);
         if (k == aggregate_kind::sum || k == aggregate_kind::avg) {
-            if (__builtin_add_overflow(s.i128[g], x, &s.i128[g]) && !error) {
-                error = overflow(s.spec->type.kind == type_kind::decimal ? "DECIMAL" : "LARGEINT", s.spec->text);
+            if (__builtin_add_overflow(s.i128[g], x, &s.i128[g]) && status) {
+                status = overflow(s.spec->type.kind == type_kind::decimal ? "DECIMAL" : "LARGEINT", s.spec->text);
             }
         } else if (first || (k == aggregate_kind::min ? x < s.i128[g] : x > s.i128[g])) {
             s.i128[g] = x;
@@ -113,14 +114,14 @@ void update_value(agg_state& s, uint32_t g, T v, std::optional<sql_error>& error
 }
 
 /// Folds one batch of argument values into the states of their groups.
-std::optional<sql_error> update(agg_state& s, std::span<const value_vector> args, std::span<const uint32_t> gids) {
+sql_result<void> update(agg_state& s, std::span<const value_vector> args, std::span<const uint32_t> gids) {
     const size_t n = gids.size();
     const aggregate_kind k = s.spec->kind;
     if (k == aggregate_kind::count_star) {
         for (uint32_t g : gids) {
             ++s.count[g];
         }
-        return std::nullopt;
+        return {};
     }
     auto all_present = [&](size_t i) {
         for (const auto& a : args) {
@@ -151,28 +152,28 @@ std::optional<sql_error> update(agg_state& s, std::span<const value_vector> args
                 ++s.count[gids[i]];
             }
         }
-        return std::nullopt;
+        return {};
     }
-    std::optional<sql_error> error;
+    sql_result<void> status;
     const value_vector& a = args[0];
     vec::dispatch(a.column().type(), [&](auto tag) {
         using T = typename decltype(tag)::type;
-        for (size_t i = 0; i < n && !error; ++i) {
+        for (size_t i = 0; i < n && status; ++i) {
             if (a.is_null(i) || !is_new(i, gids[i])) {
                 continue;
             }
             if constexpr (vec::is_bytes<T>) {
-                update_value<T>(s, gids[i], a.column().string_at(a.slot(i)), error);
+                update_value<T>(s, gids[i], a.column().string_at(a.slot(i)), status);
             } else {
-                update_value<T>(s, gids[i], a.column().values<T>()[a.slot(i)], error);
+                update_value<T>(s, gids[i], a.column().values<T>()[a.slot(i)], status);
             }
         }
     });
-    return error;
+    return status;
 }
 
 /// The result column of one aggregate over `groups` groups.
-outcome<column_vector> result_column(const agg_state& s, size_t groups) {
+sql_result<column_vector> result_column(const agg_state& s, size_t groups) {
     const aggregate_spec& spec = *s.spec;
     if (spec.kind == aggregate_kind::count || spec.kind == aggregate_kind::count_star) {
         return column_vector::from_values<int64_t>(false, std::vector<int64_t>(s.count.begin(), s.count.end()), {});
@@ -207,7 +208,7 @@ outcome<column_vector> result_column(const agg_state& s, size_t groups) {
         }
         return out.finish();
     }
-    return vec::dispatch(storage::physical_of(t.kind), [&](auto tag) -> outcome<column_vector> {
+    return vec::dispatch(storage::physical_of(t.kind), [&](auto tag) -> sql_result<column_vector> {
         using T = typename decltype(tag)::type;
         if constexpr (vec::is_bytes<T>) {
             vec::string_builder out(groups, true);
@@ -278,7 +279,7 @@ aggregator::aggregator(const plan_state& plan) : _impl(std::make_unique<impl>(pl
 
 aggregator::~aggregator() = default;
 
-std::optional<sql_error> aggregator::add(const storage::column_batch& rows) {
+sql_result<void> aggregator::add(const storage::column_batch& rows) {
     impl& m = *_impl;
     const size_t n = rows.num_rows();
     std::vector<uint32_t> gids(n, 0);
@@ -286,10 +287,10 @@ std::optional<sql_error> aggregator::add(const storage::column_batch& rows) {
         std::vector<value_vector> keys;
         for (const auto& k : m.plan.group_keys) {
             auto v = k->eval(rows);
-            if (auto* e = std::get_if<sql_error>(&v)) {
-                return *e;
+            if (!v) {
+                return v.error();
             }
-            keys.push_back(std::get<value_vector>(std::move(v)));
+            keys.push_back(std::move(*v));
         }
         std::string key;
         for (size_t i = 0; i < n; ++i) {
@@ -315,19 +316,19 @@ std::optional<sql_error> aggregator::add(const storage::column_batch& rows) {
         std::vector<value_vector> args;
         for (const auto& a : s.spec->args) {
             auto v = a->eval(rows);
-            if (auto* e = std::get_if<sql_error>(&v)) {
-                return *e;
+            if (!v) {
+                return v.error();
             }
-            args.push_back(std::get<value_vector>(std::move(v)));
+            args.push_back(std::move(*v));
         }
-        if (auto e = update(s, args, gids)) {
-            return e;
+        if (auto updated = update(s, args, gids); !updated) {
+            return updated;
         }
     }
-    return std::nullopt;
+    return {};
 }
 
-outcome<storage::column_batch> aggregator::finish() {
+sql_result<storage::column_batch> aggregator::finish() {
     impl& m = *_impl;
     std::vector<column_vector> columns;
     for (auto& k : m.keys) {
@@ -336,10 +337,10 @@ outcome<storage::column_batch> aggregator::finish() {
     for (auto& s : m.states) {
         s.count.resize(m.group_count);
         auto c = result_column(s, m.group_count);
-        if (auto* e = std::get_if<sql_error>(&c)) {
-            return *e;
+        if (!c) {
+            return c.error();
         }
-        columns.push_back(std::get<column_vector>(std::move(c)));
+        columns.push_back(std::move(*c));
     }
     return storage::column_batch(m.plan.grouped_schema, std::move(columns));
 }

@@ -17,10 +17,10 @@ public:
     aggregator& operator=(const aggregator&) = delete;
 
     /// Folds source rows (WHERE already applied) into the groups.
-    std::optional<sql_error> add(const storage::column_batch& rows);
+    sql_result<void> add(const storage::column_batch& rows);
     /// One row per group, of plan.grouped_schema: the keys, then the aggregates. Without GROUP BY
     /// there is exactly one group, even for no input (COUNT(*) = 0, SUM = NULL).
-    outcome<storage::column_batch> finish();
+    sql_result<storage::column_batch> finish();
 
 private:
     struct impl;

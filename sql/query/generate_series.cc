@@ -21,7 +21,7 @@ public:
 
     const std::vector<storage::column_desc>& schema() const override { return _schema; }
 
-    io::task<std::variant<std::optional<storage::column_batch>, sql_error>> next() override {
+    io::task<sql_result<std::optional<storage::column_batch>>> next() override {
         if (_step == 0) {
             co_return make_error(errc::unknown, "generate_series step size cannot equal zero");
         }

@@ -14,7 +14,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 namespace tv::sql {
@@ -25,7 +24,7 @@ public:
     virtual ~batch_source() = default;
     virtual const std::vector<storage::column_desc>& schema() const = 0;
     /// The next batch, or nullopt at the end. Batches may be empty.
-    virtual io::task<std::variant<std::optional<storage::column_batch>, sql_error>> next() = 0;
+    virtual io::task<sql_result<std::optional<storage::column_batch>>> next() = 0;
 };
 
 /// A running query: its batches carry the plan's output_schema(). It owns its source and
@@ -56,14 +55,14 @@ private:
 /// alias qualified references may use. Errors in MySQL's numbers and words: unknown column
 /// 1054, aggregate misuse 1111, a column neither grouped nor aggregated 1055, wrong argument
 /// count 1582, unknown function 1305.
-std::variant<std::unique_ptr<query_plan>, sql_error> plan_select(const select_stmt& stmt,
-                                                                 const std::vector<storage::column_desc>& source_schema,
-                                                                 std::string source_name, const session& s);
+sql_result<std::unique_ptr<query_plan>> plan_select(const select_stmt& stmt,
+                                                    const std::vector<storage::column_desc>& source_schema,
+                                                    std::string source_name, const session& s);
 
 /// Drains `rows` into a text result set: every value as storage::format_typed() shows it,
 /// columns typed for the client (column_kind_of).
-io::task<std::variant<result_set, sql_error>> to_result(batch_source& rows);
-io::task<std::variant<result_set, sql_error>> to_result(cursor rows);
+io::task<sql_result<result_set>> to_result(batch_source& rows);
+io::task<sql_result<result_set>> to_result(cursor rows);
 
 /// The client-side type of a column type (BOOLEAN shows as TINYINT 1/0).
 column_kind column_kind_of(const storage::column_type& t);
@@ -82,7 +81,7 @@ std::unique_ptr<batch_source> make_generate_series(int64_t start, int64_t end, i
 /// INSERT ... VALUES rows as one batch of `target` (each value converted as a strict load
 /// converts it). A DEFAULT (empty optional) takes `defaults[column]` when given (its literal, or
 /// the current time for CURRENT_TIMESTAMP), else NULL. Values may not name columns (1054).
-std::variant<std::unique_ptr<batch_source>, sql_error> make_values_source(
+sql_result<std::unique_ptr<batch_source>> make_values_source(
     const std::vector<std::vector<std::optional<expr>>>& rows, const std::vector<storage::column_desc>& target,
     const session& s, const std::vector<std::optional<storage::column_default>>& defaults = {});
 

@@ -19,7 +19,7 @@ namespace {
 using storage::column_batch;
 using storage::column_desc;
 using storage::column_vector;
-using next_result = std::variant<std::optional<column_batch>, sql_error>;
+using next_result = sql_result<std::optional<column_batch>>;
 
 struct key_hash {
     using is_transparent = void;
@@ -27,30 +27,30 @@ struct key_hash {
 };
 
 /// The rows of `in` where `predicate` is TRUE (the same batch when all are).
-outcome<column_batch> filter(const expr_ptr& predicate, column_batch in) {
+sql_result<column_batch> filter(const expr_ptr& predicate, column_batch in) {
     if (!predicate || in.num_rows() == 0) {
         return in;
     }
     auto v = predicate->eval(in);
-    if (auto* e = std::get_if<sql_error>(&v)) {
-        return std::move(*e);
+    if (!v) {
+        return v.error();
     }
-    std::vector<uint32_t> rows = true_rows(std::get<value_vector>(v), in.num_rows());
+    std::vector<uint32_t> rows = true_rows(*v, in.num_rows());
     if (rows.size() == in.num_rows()) {
         return in;
     }
     return vec::gather_batch(in, rows);
 }
 
-outcome<column_batch> project(const plan_state& p, const column_batch& in) {
+sql_result<column_batch> project(const plan_state& p, const column_batch& in) {
     std::vector<column_vector> columns;
     columns.reserve(p.projections.size());
     for (const auto& e : p.projections) {
         auto v = e->eval(in);
-        if (auto* error = std::get_if<sql_error>(&v)) {
-            return std::move(*error);
+        if (!v) {
+            return v.error();
         }
-        columns.push_back(std::get<value_vector>(std::move(v)).materialize(in.num_rows()));
+        columns.push_back((std::move(*v)).materialize(in.num_rows()));
     }
     return column_batch(p.projected_schema, std::move(columns));
 }
@@ -138,28 +138,28 @@ public:
         }
         if (p.aggregate || !p.order.empty()) {
             if (!_result) {
-                auto failure = co_await materialize();
-                if (failure) {
-                    co_return std::move(*failure);
+                auto materialized = co_await materialize();
+                if (!materialized) {
+                    co_return materialized.error();
                 }
             }
             co_return emit_materialized();
         }
         for (;;) {
             auto r = co_await _source->next();
-            if (auto* e = std::get_if<sql_error>(&r)) {
-                co_return std::move(*e);
+            if (!r) {
+                co_return r.error();
             }
-            auto& batch = std::get<std::optional<column_batch>>(r);
+            auto& batch = *r;
             if (!batch) {
                 _done = true;
                 co_return std::optional<column_batch>{};
             }
             auto out = stream(std::move(*batch));
-            if (auto* e = std::get_if<sql_error>(&out)) {
-                co_return std::move(*e);
+            if (!out) {
+                co_return out.error();
             }
-            auto& rows = std::get<column_batch>(out);
+            auto& rows = *out;
             if (rows.num_rows() > 0) {
                 co_return std::optional<column_batch>(std::move(rows));
             }
@@ -171,16 +171,16 @@ public:
 
 private:
     /// WHERE, HAVING-as-filter and projection of one source batch.
-    outcome<column_batch> filtered_projection(column_batch in) {
+    sql_result<column_batch> filtered_projection(column_batch in) {
         auto w = filter(_plan->where, std::move(in));
-        if (failed(w)) {
+        if (!w) {
             return w;
         }
-        auto f = filter(_plan->filter, std::get<column_batch>(std::move(w)));
-        if (failed(f)) {
+        auto f = filter(_plan->filter, std::move(*w));
+        if (!f) {
             return f;
         }
-        return project(*_plan, std::get<column_batch>(f));
+        return project(*_plan, *f);
     }
 
     /// Keeps the rows whose visible values were not seen before.
@@ -219,12 +219,12 @@ private:
         return vec::slice_batch(in, skip, take);
     }
 
-    outcome<column_batch> stream(column_batch in) {
+    sql_result<column_batch> stream(column_batch in) {
         auto projected = filtered_projection(std::move(in));
-        if (failed(projected)) {
+        if (!projected) {
             return projected;
         }
-        column_batch rows = std::get<column_batch>(std::move(projected));
+        column_batch rows = std::move(*projected);
         if (_plan->distinct) {
             rows = distinct(std::move(rows));
         }
@@ -255,7 +255,7 @@ private:
         }
     }
 
-    io::task<std::optional<sql_error>> materialize() {
+    io::task<sql_result<void>> materialize() {
         const plan_state& p = *_plan;
         std::optional<aggregator> agg;
         if (p.aggregate) {
@@ -263,44 +263,45 @@ private:
         }
         for (;;) {
             auto r = co_await _source->next();
-            if (auto* e = std::get_if<sql_error>(&r)) {
-                co_return std::move(*e);
+            if (!r) {
+                co_return r.error();
             }
-            auto& batch = std::get<std::optional<column_batch>>(r);
+            auto& batch = *r;
             if (!batch) {
                 break;
             }
             if (agg) {
                 auto w = filter(p.where, std::move(*batch));
-                if (auto* e = std::get_if<sql_error>(&w)) {
-                    co_return std::move(*e);
+                if (!w) {
+                    co_return w.error();
                 }
-                if (auto e = agg->add(std::get<column_batch>(w))) {
-                    co_return std::move(*e);
+                auto added = agg->add(*w);
+                if (!added) {
+                    co_return added.error();
                 }
                 continue;
             }
             auto projected = filtered_projection(std::move(*batch));
-            if (auto* e = std::get_if<sql_error>(&projected)) {
-                co_return std::move(*e);
+            if (!projected) {
+                co_return projected.error();
             }
-            column_batch rows = std::get<column_batch>(std::move(projected));
+            column_batch rows = std::move(*projected);
             collect(p.distinct ? distinct(std::move(rows)) : std::move(rows));
         }
         if (agg) {
             auto grouped = agg->finish();
-            if (auto* e = std::get_if<sql_error>(&grouped)) {
-                co_return std::move(*e);
+            if (!grouped) {
+                co_return grouped.error();
             }
-            auto kept = filter(p.having, std::get<column_batch>(std::move(grouped)));
-            if (auto* e = std::get_if<sql_error>(&kept)) {
-                co_return std::move(*e);
+            auto kept = filter(p.having, std::move(*grouped));
+            if (!kept) {
+                co_return kept.error();
             }
-            auto projected = project(p, std::get<column_batch>(kept));
-            if (auto* e = std::get_if<sql_error>(&projected)) {
-                co_return std::move(*e);
+            auto projected = project(p, *kept);
+            if (!projected) {
+                co_return projected.error();
             }
-            column_batch rows = std::get<column_batch>(std::move(projected));
+            column_batch rows = std::move(*projected);
             collect(p.distinct ? distinct(std::move(rows)) : std::move(rows));
         }
         column_batch all = _pending.size() == 1 ? std::move(_pending[0]) : concat_batches(p.projected_schema, _pending);
@@ -323,7 +324,7 @@ private:
             columns.push_back(vec::gather(all.column(c), chosen));
         }
         _result.emplace(p.output_schema, std::move(columns));
-        co_return std::nullopt;
+        co_return sql_result<void>{};
     }
 
     next_result emit_materialized() {
@@ -410,7 +411,7 @@ column_meta column_meta_of(const storage::column_desc& c) {
     return m;
 }
 
-io::task<std::variant<result_set, sql_error>> to_result(batch_source& rows) {
+io::task<sql_result<result_set>> to_result(batch_source& rows) {
     result_set rs;
     const auto schema = rows.schema();
     for (const auto& c : schema) {
@@ -418,10 +419,10 @@ io::task<std::variant<result_set, sql_error>> to_result(batch_source& rows) {
     }
     for (;;) {
         auto r = co_await rows.next();
-        if (auto* e = std::get_if<sql_error>(&r)) {
-            co_return std::move(*e);
+        if (!r) {
+            co_return r.error();
         }
-        auto& batch = std::get<std::optional<column_batch>>(r);
+        auto& batch = *r;
         if (!batch) {
             break;
         }
@@ -442,7 +443,7 @@ io::task<std::variant<result_set, sql_error>> to_result(batch_source& rows) {
     co_return rs;
 }
 
-io::task<std::variant<result_set, sql_error>> to_result(cursor rows) {
+io::task<sql_result<result_set>> to_result(cursor rows) {
     auto r = co_await to_result(*rows);
     co_return r;
 }

@@ -143,7 +143,17 @@ std::optional<uint64_t> ordinal(const expr& e) {
     return n;
 }
 
-outcome<aggregate_spec> make_aggregate(const function_call& f, const expr& e, compile_scope& source) {
+/// WHERE and HAVING keep rows where the condition is TRUE: a condition of another type (WHERE 1)
+/// is read as BOOLEAN first, as CAST reads it.
+sql_result<expr_ptr> compile_condition(const expr& e, compile_scope& scope) {
+    auto c = compile(e, scope);
+    if (!c) {
+        return c;
+    }
+    return convert(std::move(*c), storage::column_type{storage::type_kind::boolean});
+}
+
+sql_result<aggregate_spec> make_aggregate(const function_call& f, const expr& e, compile_scope& source) {
     const std::string name = ascii_lower(f.name);
     aggregate_spec spec;
     spec.distinct = f.distinct;
@@ -167,10 +177,10 @@ outcome<aggregate_spec> make_aggregate(const function_call& f, const expr& e, co
     }
     for (const auto& a : f.args) {
         auto c = compile(a, source);
-        if (auto* error = std::get_if<sql_error>(&c)) {
-            return *error;
+        if (!c) {
+            return c.error();
         }
-        spec.args.push_back(std::get<expr_ptr>(std::move(c)));
+        spec.args.push_back(std::move(*c));
     }
     if (spec.kind == aggregate_kind::count_star || spec.kind == aggregate_kind::count) {
         spec.type = simple_type(type_kind::bigint);
@@ -209,10 +219,10 @@ outcome<aggregate_spec> make_aggregate(const function_call& f, const expr& e, co
         break;
     }
     auto converted = convert_if_needed(arg, operand);
-    if (auto* error = std::get_if<sql_error>(&converted)) {
-        return *error;
+    if (!converted) {
+        return converted.error();
     }
-    spec.args[0] = std::get<expr_ptr>(std::move(converted));
+    spec.args[0] = std::move(*converted);
     return spec;
 }
 
@@ -227,11 +237,11 @@ public:
     const session& current_session() const override { return _source.current_session(); }
     void set_clause(std::string clause) { _clause = std::move(clause); }
 
-    std::optional<outcome<size_t>> substitute(const expr& e) override {
+    std::optional<sql_result<size_t>> substitute(const expr& e) override {
         expr n = normalize(e);
         for (size_t k = 0; k < _keys.size(); ++k) {
             if (_keys[k] == n) {
-                return outcome<size_t>(k);
+                return sql_result<size_t>(k);
             }
         }
         const auto* f = e.as<function_call>();
@@ -240,25 +250,25 @@ public:
         }
         for (size_t j = 0; j < _aggregates.size(); ++j) {
             if (_aggregates[j] == n) {
-                return outcome<size_t>(_keys.size() + j);
+                return sql_result<size_t>(_keys.size() + j);
             }
         }
         _source.set_clause(_clause);
         auto spec = make_aggregate(*f, e, _source);
-        if (auto* error = std::get_if<sql_error>(&spec)) {
-            return outcome<size_t>(*error);
+        if (!spec) {
+            return sql_result<size_t>(spec.error());
         }
-        auto& s = std::get<aggregate_spec>(spec);
+        auto& s = *spec;
         _plan.grouped_schema.push_back({s.text, s.type, s.nullable});
         _plan.aggregates.push_back(std::move(s));
         _aggregates.push_back(std::move(n));
-        return outcome<size_t>(_plan.grouped_schema.size() - 1);
+        return sql_result<size_t>(_plan.grouped_schema.size() - 1);
     }
 
-    outcome<size_t> resolve(const column_ref& c) override {
+    sql_result<size_t> resolve(const column_ref& c) override {
         _source.set_clause(_clause);
         auto slot = _source.resolve(c);
-        if (failed(slot)) {
+        if (!slot) {
             return slot;
         }
         for (size_t k = 0; k < _keys.size(); ++k) {
@@ -267,7 +277,7 @@ public:
                 continue;
             }
             auto key_slot = _source.resolve(*key);
-            if (!failed(key_slot) && std::get<size_t>(key_slot) == std::get<size_t>(slot)) {
+            if (key_slot && *key_slot == *slot) {
                 return k;
             }
         }
@@ -298,9 +308,9 @@ cursor query_plan::open(std::unique_ptr<batch_source> source) const {
     return open_cursor(_state, std::move(source));
 }
 
-std::variant<std::unique_ptr<query_plan>, sql_error> plan_select(const select_stmt& stmt,
-                                                                 const std::vector<storage::column_desc>& source_schema,
-                                                                 std::string source_name, const session& s) {
+sql_result<std::unique_ptr<query_plan>> plan_select(const select_stmt& stmt,
+                                                    const std::vector<storage::column_desc>& source_schema,
+                                                    std::string source_name, const session& s) {
     auto state = std::make_shared<plan_state>();
     plan_state& p = *state;
     p.source_schema = source_schema;
@@ -345,11 +355,11 @@ std::variant<std::unique_ptr<query_plan>, sql_error> plan_select(const select_st
 
     if (stmt.where) {
         source.set_clause("where clause");
-        auto w = compile(*stmt.where, source);
-        if (auto* error = std::get_if<sql_error>(&w)) {
-            return *error;
+        auto w = compile_condition(*stmt.where, source);
+        if (!w) {
+            return w.error();
         }
-        p.where = std::get<expr_ptr>(std::move(w));
+        p.where = std::move(*w);
     }
 
     std::vector<expr> keys;
@@ -365,10 +375,10 @@ std::variant<std::unique_ptr<query_plan>, sql_error> plan_select(const select_st
         }
         source.set_clause("group statement");
         auto c = compile(key, source);
-        if (auto* error = std::get_if<sql_error>(&c)) {
-            return *error;
+        if (!c) {
+            return c.error();
         }
-        const expr_ptr& k = std::get<expr_ptr>(c);
+        const expr_ptr& k = *c;
         p.grouped_schema.push_back({to_sql(key), k->type(), k->nullable()});
         p.group_keys.push_back(k);
         keys.push_back(normalize(key));
@@ -384,20 +394,20 @@ std::variant<std::unique_ptr<query_plan>, sql_error> plan_select(const select_st
     if (stmt.having) {
         set_clause("having clause");
         expr h = with_aliases(*stmt.having, items, p.source_schema, aliased, false);
-        auto c = compile(h, rows);
-        if (auto* error = std::get_if<sql_error>(&c)) {
-            return *error;
+        auto c = compile_condition(h, rows);
+        if (!c) {
+            return c.error();
         }
-        (aggregate ? p.having : p.filter) = std::get<expr_ptr>(std::move(c));
+        (aggregate ? p.having : p.filter) = std::move(*c);
     }
 
     set_clause("field list");
     for (const auto& i : items) {
         auto c = compile(i.value, rows);
-        if (auto* error = std::get_if<sql_error>(&c)) {
-            return *error;
+        if (!c) {
+            return c.error();
         }
-        const expr_ptr& e = std::get<expr_ptr>(c);
+        const expr_ptr& e = *c;
         p.projected_schema.push_back({i.name, e->type(), e->nullable()});
         p.projections.push_back(e);
     }
@@ -431,10 +441,10 @@ std::variant<std::unique_ptr<query_plan>, sql_error> plan_select(const select_st
                                   to_sql(o.value));
             }
             auto c = compile(with_aliases(o.value, items, p.source_schema, aliased, true), rows);
-            if (auto* error = std::get_if<sql_error>(&c)) {
-                return *error;
+            if (!c) {
+                return c.error();
             }
-            const expr_ptr& e = std::get<expr_ptr>(c);
+            const expr_ptr& e = *c;
             p.projected_schema.push_back({to_sql(o.value), e->type(), e->nullable()});
             p.projections.push_back(e);
             column = p.projections.size() - 1;

@@ -21,7 +21,7 @@ class scan_source final : public batch_source {
 public:
     explicit scan_source(std::unique_ptr<storage::table_scan> scan) : _scan(std::move(scan)) {}
     const std::vector<storage::column_desc>& schema() const override { return _scan->schema(); }
-    io::task<std::variant<std::optional<storage::column_batch>, sql_error>> next() override {
+    io::task<sql_result<std::optional<storage::column_batch>>> next() override {
         auto batch = co_await _scan->next();
         if (!batch) {
             co_return make_error(errc::unknown, "{}", batch.error().message);
@@ -39,10 +39,10 @@ public:
     renamed_source(std::unique_ptr<batch_source> inner, std::vector<storage::column_desc> schema)
         : _inner(std::move(inner)), _schema(std::move(schema)) {}
     const std::vector<storage::column_desc>& schema() const override { return _schema; }
-    io::task<std::variant<std::optional<storage::column_batch>, sql_error>> next() override {
+    io::task<sql_result<std::optional<storage::column_batch>>> next() override {
         auto r = co_await _inner->next();
-        if (auto* batch = std::get_if<std::optional<storage::column_batch>>(&r); batch && *batch) {
-            co_return std::optional(storage::column_batch(_schema, (*batch)->release_columns()));
+        if (r && *r) {
+            co_return std::optional(storage::column_batch(_schema, (*r)->release_columns()));
         }
         co_return r;
     }
@@ -52,7 +52,7 @@ private:
     std::vector<storage::column_desc> _schema;
 };
 
-std::variant<opened_source, sql_error> open_table_function(exec_context& ctx, const table_function_ref& f) {
+sql_result<opened_source> open_table_function(exec_context& ctx, const table_function_ref& f) {
     if (ascii_lower(f.name) != "generate_series") {
         return make_error(errc::no_such_function, "Unknown table function '{}'", f.name);
     }
@@ -61,15 +61,32 @@ std::variant<opened_source, sql_error> open_table_function(exec_context& ctx, co
     }
     int64_t values[3] = {0, 0, 1};
     for (size_t i = 0; i < f.args.size(); ++i) {
-        auto v = evaluate_constant(f.args[i], ctx.s);
-        if (auto* e = std::get_if<sql_error>(&v)) {
-            return *e;
-        }
-        const scalar& s = std::get<scalar>(v);
-        if (s.kind != scalar::type::integer) {
+        auto not_integer = [&] {
             return make_error(errc::unknown, "generate_series arguments must be integers: {}", to_sql(f.args[i]));
+        };
+        auto arg = compile_constant(f.args[i], ctx.s);
+        if (!arg) {
+            return arg.error();
         }
-        values[i] = s.integer;
+        using storage::type_kind;
+        const type_kind kind = (*arg)->type().kind;
+        const bool integer = kind == type_kind::bigint || kind == type_kind::int_ || kind == type_kind::smallint ||
+                             kind == type_kind::tinyint || kind == type_kind::boolean;
+        if (!integer || (*arg)->null_literal()) {
+            return not_integer();
+        }
+        auto as_bigint = convert(std::move(*arg), simple_type(type_kind::bigint));
+        if (!as_bigint) {
+            return as_bigint.error();
+        }
+        auto v = evaluate_compiled(*as_bigint);
+        if (!v) {
+            return v.error();
+        }
+        if (v->is_null()) {
+            return not_integer();
+        }
+        values[i] = v->column.values<int64_t>()[0];
     }
     if (values[2] == 0) {
         return make_error(errc::unknown, "generate_series step must not be 0");
@@ -88,23 +105,23 @@ std::variant<opened_source, sql_error> open_table_function(exec_context& ctx, co
     return out;
 }
 
-std::variant<opened_source, sql_error> open_view(exec_context& ctx, const std::string& db, const storage::view& v,
-                                                 int depth);
+sql_result<opened_source> open_view(exec_context& ctx, const std::string& db, const storage::view& v,
+                                    int depth);
 
-std::variant<std::unique_ptr<batch_source>, sql_error> open_select_at(exec_context& ctx, const select_stmt& select,
-                                                                      int depth);
+sql_result<std::unique_ptr<batch_source>> open_select_at(exec_context& ctx, const select_stmt& select,
+                                                         int depth);
 
-std::variant<opened_source, sql_error> open_from_at(exec_context& ctx, const from_clause& from,
-                                                    const std::optional<expr>& where, int depth) {
+sql_result<opened_source> open_from_at(exec_context& ctx, const from_clause& from,
+                                       const std::optional<expr>& where, int depth) {
     if (const auto* f = std::get_if<table_function_ref>(&from)) {
         return open_table_function(ctx, *f);
     }
     const auto& ref = std::get<table_ref>(from);
     auto db = resolve_db(ctx, ref.name.db);
-    if (auto* e = std::get_if<sql_error>(&db)) {
-        return *e;
+    if (!db) {
+        return db.error();
     }
-    const std::string& database = std::get<std::string>(db);
+    const std::string& database = *db;
     if (ctx.catalog.find_database(database) == nullptr) {
         return make_error(errc::bad_db, "Unknown database '{}'", database);
     }
@@ -115,13 +132,13 @@ std::variant<opened_source, sql_error> open_from_at(exec_context& ctx, const fro
                               name, k_max_view_depth);
         }
         if (depth == 0) {
-            if (auto denied = require_table_privilege(ctx, storage::privilege::select, database, name)) {
-                return *denied;
+            if (auto allowed = require_table_privilege(ctx, storage::privilege::select, database, name); !allowed) {
+                return allowed.error();
             }
         }
         auto opened = open_view(ctx, database, *v, depth + 1);
-        if (auto* o = std::get_if<opened_source>(&opened); o && ref.alias) {
-            o->name = *ref.alias;
+        if (opened && ref.alias) {
+            opened->name = *ref.alias;
         }
         return opened;
     }
@@ -138,8 +155,8 @@ std::variant<opened_source, sql_error> open_from_at(exec_context& ctx, const fro
     }
     // What a view reads is covered by SELECT on the view (checked where the view was named).
     if (depth == 0) {
-        if (auto denied = require_table_privilege(ctx, storage::privilege::select, database, request.table)) {
-            return *denied;
+        if (auto allowed = require_table_privilege(ctx, storage::privilege::select, database, request.table); !allowed) {
+            return allowed.error();
         }
     }
     auto scan = storage::table_scan::open(ctx.catalog, ctx.options.data, std::move(request));
@@ -152,8 +169,8 @@ std::variant<opened_source, sql_error> open_from_at(exec_context& ctx, const fro
     return out;
 }
 
-std::variant<opened_source, sql_error> open_view(exec_context& ctx, const std::string& db, const storage::view& v,
-                                                 int depth) {
+sql_result<opened_source> open_view(exec_context& ctx, const std::string& db, const storage::view& v,
+                                    int depth) {
     auto select = parse_stored_select(v.query_text);
     if (!select) {
         return make_error(errc::unknown, "View '{}' has a definition that no longer parses: {}", v.name, v.query_text);
@@ -163,11 +180,11 @@ std::variant<opened_source, sql_error> open_view(exec_context& ctx, const std::s
     ctx.s.current_db = db;
     auto rows = open_select_at(ctx, *select, depth);
     ctx.s.current_db = saved;
-    if (auto* e = std::get_if<sql_error>(&rows)) {
-        return *e;
+    if (!rows) {
+        return rows.error();
     }
     opened_source out;
-    out.source = std::move(std::get<std::unique_ptr<batch_source>>(rows));
+    out.source = std::move(*rows);
     out.name = v.name;
     if (!v.columns.empty()) {
         auto schema = out.source->schema();
@@ -196,8 +213,8 @@ std::unique_ptr<batch_source> one_empty_row() {
     return make_memory_source(std::move(schema), std::move(batches));
 }
 
-std::variant<std::unique_ptr<batch_source>, sql_error> open_select_at(exec_context& ctx, const select_stmt& select,
-                                                                      int depth) {
+sql_result<std::unique_ptr<batch_source>> open_select_at(exec_context& ctx, const select_stmt& select,
+                                                         int depth) {
     if (!select.from) {
         for (const auto& item : select.items) {
             if (item.star) {
@@ -206,21 +223,21 @@ std::variant<std::unique_ptr<batch_source>, sql_error> open_select_at(exec_conte
         }
         auto dual = one_empty_row();
         auto plan = plan_select(select, dual->schema(), "", ctx.s);
-        if (auto* e = std::get_if<sql_error>(&plan)) {
-            return *e;
+        if (!plan) {
+            return plan.error();
         }
-        return std::get<std::unique_ptr<query_plan>>(std::move(plan))->open(std::move(dual));
+        return (std::move(*plan))->open(std::move(dual));
     }
     auto from = open_from_at(ctx, *select.from, select.where, depth);
-    if (auto* e = std::get_if<sql_error>(&from)) {
-        return *e;
+    if (!from) {
+        return from.error();
     }
-    auto& opened = std::get<opened_source>(from);
+    auto& opened = *from;
     auto plan = plan_select(select, opened.source->schema(), opened.name, ctx.s);
-    if (auto* e = std::get_if<sql_error>(&plan)) {
-        return *e;
+    if (!plan) {
+        return plan.error();
     }
-    return std::get<std::unique_ptr<query_plan>>(std::move(plan))->open(std::move(opened.source));
+    return (std::move(*plan))->open(std::move(opened.source));
 }
 
 }  // namespace
@@ -238,12 +255,12 @@ std::optional<select_stmt> parse_stored_select(std::string_view text) {
     return std::move(*select);
 }
 
-std::variant<opened_source, sql_error> open_from(exec_context& ctx, const from_clause& from,
-                                                 const std::optional<expr>& where) {
+sql_result<opened_source> open_from(exec_context& ctx, const from_clause& from,
+                                    const std::optional<expr>& where) {
     return open_from_at(ctx, from, where, 0);
 }
 
-std::variant<std::unique_ptr<batch_source>, sql_error> open_select(exec_context& ctx, const select_stmt& select) {
+sql_result<std::unique_ptr<batch_source>> open_select(exec_context& ctx, const select_stmt& select) {
     return open_select_at(ctx, select, 0);
 }
 

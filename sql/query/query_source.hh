@@ -23,10 +23,10 @@ struct opened_source {
 std::optional<select_stmt> parse_stored_select(std::string_view text);
 
 /// Opens `from` for a query whose WHERE clause is `where` (for partition pruning).
-std::variant<opened_source, sql_error> open_from(exec_context& ctx, const from_clause& from,
-                                                 const std::optional<expr>& where);
+sql_result<opened_source> open_from(exec_context& ctx, const from_clause& from,
+                                    const std::optional<expr>& where);
 
 /// Plans and opens a whole SELECT with a FROM: the rows it produces, as a source.
-std::variant<std::unique_ptr<batch_source>, sql_error> open_select(exec_context& ctx, const select_stmt& select);
+sql_result<std::unique_ptr<batch_source>> open_select(exec_context& ctx, const select_stmt& select);
 
 }  // namespace tv::sql

@@ -31,7 +31,7 @@ public:
     explicit no_columns(const session& s) : _session(s) {}
     const std::vector<storage::column_desc>& columns() const override { return _none; }
     const session& current_session() const override { return _session; }
-    outcome<size_t> resolve(const column_ref& c) override { return unknown_column(c, "field list"); }
+    sql_result<size_t> resolve(const column_ref& c) override { return unknown_column(c, "field list"); }
 
 private:
     std::vector<storage::column_desc> _none;
@@ -40,7 +40,7 @@ private:
 
 }  // namespace
 
-std::variant<std::unique_ptr<batch_source>, sql_error> make_values_source(
+sql_result<std::unique_ptr<batch_source>> make_values_source(
     const std::vector<std::vector<std::optional<expr>>>& rows, const std::vector<storage::column_desc>& target,
     const session& s, const std::vector<std::optional<storage::column_default>>& defaults) {
     no_columns scope(s);
@@ -54,18 +54,18 @@ std::variant<std::unique_ptr<batch_source>, sql_error> make_values_source(
             expr_ptr value;
             if (rows[r][c]) {
                 auto compiled = compile(*rows[r][c], scope);
-                if (auto* e = std::get_if<sql_error>(&compiled)) {
-                    return *e;
+                if (!compiled) {
+                    return compiled.error();
                 }
-                value = std::get<expr_ptr>(std::move(compiled));
+                value = std::move(*compiled);
             } else {
                 value = default_value(c < defaults.size() ? defaults[c] : std::nullopt);
             }
             auto v = value->eval(empty);
-            if (auto* e = std::get_if<sql_error>(&v)) {
-                return *e;
+            if (!v) {
+                return v.error();
             }
-            const auto& one = std::get<value_vector>(v);
+            const auto& one = *v;
             // A bare NULL has no type of its own: it is a NULL of the column's type.
             storage::column_type from = value->null_literal() ? target[c].type : value->type();
             storage::column_vector column = value->null_literal()

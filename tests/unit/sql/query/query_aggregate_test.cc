@@ -30,10 +30,10 @@ std::string output_type(std::string_view sql, size_t column = 0) {
     session s;
     auto source = emp();
     auto plan = plan_select(parse_select(sql), source->schema(), "t", s);
-    if (auto* e = std::get_if<sql_error>(&plan)) {
-        return "error: " + e->message;
+    if (!plan) {
+        return "error: " + plan.error().message;
     }
-    return std::get<std::unique_ptr<query_plan>>(plan)->output_schema()[column].type.to_sql();
+    return (*plan)->output_schema()[column].type.to_sql();
 }
 
 }  // namespace

@@ -22,10 +22,10 @@ public:
         _schema[0].name = "id";
     }
     const std::vector<column_desc>& schema() const override { return _schema; }
-    tv::io::task<std::variant<std::optional<tv::storage::column_batch>, sql_error>> next() override {
+    tv::io::task<sql_result<std::optional<tv::storage::column_batch>>> next() override {
         auto r = co_await _inner->next();
-        if (auto* b = std::get_if<std::optional<tv::storage::column_batch>>(&r); b && *b) {
-            std::vector<tv::storage::column_vector> columns{(*b)->column(0)};
+        if (r && *r) {
+            std::vector<tv::storage::column_vector> columns{(*r)->column(0)};
             co_return std::optional<tv::storage::column_batch>(tv::storage::column_batch(_schema, std::move(columns)));
         }
         co_return r;
@@ -49,21 +49,21 @@ TEST(query_bench, DISABLED_insert_select_expressions) {
         auto plan = plan_select(
             parse_select("SELECT id, id * 2, concat('name-', CAST(id AS VARCHAR)), id % 100 FROM g"), source->schema(),
             "g", s);
-        ASSERT_TRUE(std::holds_alternative<std::unique_ptr<query_plan>>(plan));
-        cursor rows = std::get<std::unique_ptr<query_plan>>(plan)->open(std::move(source));
+        ASSERT_TRUE(plan.has_value());
+        cursor rows = (*plan)->open(std::move(source));
         uint64_t total_rows = 0;
         uint64_t bytes = 0;
         auto start = std::chrono::steady_clock::now();
         for (;;) {
             auto r = run_inline(rows->next());
-            ASSERT_TRUE(std::holds_alternative<std::optional<tv::storage::column_batch>>(r));
-            auto& b = std::get<std::optional<tv::storage::column_batch>>(r);
+            ASSERT_TRUE(r.has_value());
+            auto& b = *r;
             if (!b) {
                 break;
             }
             auto cast = cast_batch(std::move(*b), target, true);
-            ASSERT_TRUE(std::holds_alternative<cast_outcome>(cast));
-            const auto& out = std::get<cast_outcome>(cast).rows;
+            ASSERT_TRUE(cast.has_value());
+            const auto& out = cast->rows;
             total_rows += out.num_rows();
             bytes += out.num_rows() * (8 + 8 + 4) + out.column(2).bytes().size();
         }
@@ -86,13 +86,14 @@ TEST(query_bench, DISABLED_group_by_and_order_by) {
         session s;
         auto source = std::make_unique<renamed>(make_generate_series(1, 10000000, 1));
         auto plan = plan_select(parse_select(sql), source->schema(), "g", s);
-        ASSERT_TRUE(std::holds_alternative<std::unique_ptr<query_plan>>(plan));
-        cursor rows = std::get<std::unique_ptr<query_plan>>(plan)->open(std::move(source));
+        ASSERT_TRUE(plan.has_value());
+        cursor rows = (*plan)->open(std::move(source));
         auto start = std::chrono::steady_clock::now();
         uint64_t out = 0;
         for (;;) {
             auto r = run_inline(rows->next());
-            auto& b = std::get<std::optional<tv::storage::column_batch>>(r);
+            ASSERT_TRUE(r.has_value());
+            auto& b = *r;
             if (!b) {
                 break;
             }

@@ -36,9 +36,9 @@ TEST(query_format, text_of_every_type) {
 
 TEST(query_format, column_kinds_for_the_client) {
     auto plain = query("SELECT *, b AND TRUE, 1.5, 2e0, 'x', CAST(d AS DATETIME) FROM t", typed());
-    ASSERT_TRUE(std::holds_alternative<result_set>(plain));
+    ASSERT_TRUE(plain.has_value());
     std::vector<column_kind> kinds;
-    for (const auto& c : std::get<result_set>(plain).columns) {
+    for (const auto& c : plain->columns) {
         kinds.push_back(c.kind);
     }
     EXPECT_EQ(kinds, (std::vector<column_kind>{
@@ -47,7 +47,7 @@ TEST(query_format, column_kinds_for_the_client) {
                          column_kind::decimal, column_kind::date, column_kind::datetime, column_kind::varchar,
                          column_kind::varchar, column_kind::varchar, column_kind::tinyint, column_kind::decimal,
                          column_kind::double_, column_kind::varchar, column_kind::datetime}));
-    const auto& columns = std::get<result_set>(plain).columns;
+    const auto& columns = plain->columns;
     EXPECT_EQ(columns[8].decimals, 3);
     EXPECT_EQ(columns[8].length, 14u);
     EXPECT_EQ(columns[15].decimals, 1);
@@ -57,8 +57,8 @@ TEST(query_format, column_kinds_for_the_client) {
 TEST(query_format, not_null_columns_say_so) {
     auto r = query("SELECT generate_series, generate_series + 1, COUNT(*) FROM t GROUP BY generate_series LIMIT 1",
                    make_generate_series(1, 3, 1));
-    ASSERT_TRUE(std::holds_alternative<result_set>(r));
-    const auto& columns = std::get<result_set>(r).columns;
+    ASSERT_TRUE(r.has_value());
+    const auto& columns = r->columns;
     EXPECT_FALSE(columns[0].nullable);
     EXPECT_FALSE(columns[1].nullable);
     EXPECT_FALSE(columns[2].nullable);

@@ -16,11 +16,11 @@ std::vector<std::string> drain(std::unique_ptr<batch_source> source, std::vector
     std::vector<std::string> out;
     for (;;) {
         auto r = run_inline(source->next());
-        if (auto* e = std::get_if<sql_error>(&r)) {
-            out.push_back("error: " + e->message);
+        if (!r) {
+            out.push_back("error: " + r.error().message);
             return out;
         }
-        auto& b = std::get<std::optional<tv::storage::column_batch>>(r);
+        auto& b = *r;
         if (!b) {
             return out;
         }
@@ -76,8 +76,8 @@ TEST(query_sources, values_convert_to_the_target) {
     auto src = make_values_source(values_rows("INSERT INTO t VALUES ('2023-05-01', 1, 10, 'a'), "
                                               "('2024-02-02', 1 + 1, NULL, concat('b', 'c'))"),
                                   target, session{});
-    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<batch_source>>(src));
-    EXPECT_EQ(drain(std::move(std::get<std::unique_ptr<batch_source>>(src))),
+    ASSERT_TRUE(src.has_value());
+    EXPECT_EQ(drain(std::move(*src)),
               (strings{"2023-05-01|1|10|a", "2024-02-02|2|NULL|bc"}));
 }
 
@@ -87,7 +87,7 @@ TEST(query_sources, values_default_takes_the_column_default) {
         std::nullopt, tv::storage::column_default{tv::storage::default_kind::literal, "7"},
         tv::storage::column_default{tv::storage::default_kind::current_timestamp, ""}};
     auto src = make_values_source(values_rows("INSERT INTO t VALUES (1, DEFAULT, DEFAULT)"), target, session{}, defaults);
-    auto rows = drain(std::move(std::get<std::unique_ptr<batch_source>>(src)));
+    auto rows = drain(std::move(*src));
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0].substr(0, 4), "1|7|");
     EXPECT_EQ(rows[0].size(), 4u + 19u);  // a current DATETIME
@@ -97,18 +97,18 @@ TEST(query_sources, values_errors) {
     std::vector<column_desc> target = {col("id", "BIGINT", false), col("note", "VARCHAR(8)")};
     auto too_long = make_values_source(values_rows("INSERT INTO t VALUES (1, 'ok'), (2, 'too long for eight')"), target,
                                        session{});
-    ASSERT_TRUE(std::holds_alternative<sql_error>(too_long));
-    EXPECT_EQ(std::get<sql_error>(too_long).number(), 1406);
-    EXPECT_EQ(std::get<sql_error>(too_long).message,
+    ASSERT_TRUE(too_long.has_error());
+    EXPECT_EQ(too_long.error().number(), 1406);
+    EXPECT_EQ(too_long.error().message,
               "Data too long for column 'note' (VARCHAR(8)) at row 2: 'too long for eight'");
     auto null = make_values_source(values_rows("INSERT INTO t VALUES (NULL, 'x')"), target, session{});
-    EXPECT_EQ(std::get<sql_error>(null).number(), 1048);
+    EXPECT_EQ(null.error().number(), 1048);
     auto bad = make_values_source(values_rows("INSERT INTO t VALUES ('abc', 'x')"), target, session{});
-    EXPECT_EQ(std::get<sql_error>(bad).message, "Incorrect BIGINT value: 'abc' for column 'id' at row 1");
+    EXPECT_EQ(bad.error().message, "Incorrect BIGINT value: 'abc' for column 'id' at row 1");
     auto column = make_values_source(values_rows("INSERT INTO t VALUES (id, 'x')"), target, session{});
-    EXPECT_EQ(std::get<sql_error>(column).message, "Unknown column 'id' in 'field list'");
+    EXPECT_EQ(column.error().message, "Unknown column 'id' in 'field list'");
     auto count = make_values_source(values_rows("INSERT INTO t VALUES (1)"), target, session{});
-    EXPECT_TRUE(std::holds_alternative<sql_error>(count));
+    EXPECT_TRUE(count.has_error());
 }
 
 TEST(query_sources, queries_nest_over_cursors) {
@@ -118,18 +118,18 @@ TEST(query_sources, queries_nest_over_cursors) {
     // CREATE VIEW eng AS SELECT id AS k, salary * 2 AS double_pay FROM emp WHERE dept = 'eng'
     auto inner = plan_select(parse_select("SELECT id AS k, salary * 2 AS double_pay FROM emp WHERE dept = 'eng'"),
                              base->schema(), "emp", s);
-    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<query_plan>>(inner));
-    cursor view = std::get<std::unique_ptr<query_plan>>(inner)->open(std::move(base));
+    ASSERT_TRUE(inner.has_value());
+    cursor view = (*inner)->open(std::move(base));
     inner = sql_error{};  // the plan is gone; the cursor keeps what it needs
     EXPECT_EQ(view->schema()[0].name, "k");
     EXPECT_EQ(view->schema()[1].type.to_sql(), "DECIMAL(28, 2)");
     // SELECT ... FROM eng v
     auto outer = plan_select(parse_select("SELECT v.k, double_pay FROM v WHERE double_pay > 190 ORDER BY k DESC"),
                              view->schema(), "v", s);
-    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<query_plan>>(outer));
-    cursor top = std::get<std::unique_ptr<query_plan>>(outer)->open(std::move(view));
+    ASSERT_TRUE(outer.has_value());
+    cursor top = (*outer)->open(std::move(view));
     auto r = run_inline(to_result(std::move(top)));
-    EXPECT_EQ(rows_of(std::get<result_set>(r)), (strings{"1|201.00"}));
+    EXPECT_EQ(rows_of(*r), (strings{"1|201.00"}));
 }
 
 TEST(query_sources, aggregate_over_a_view) {
@@ -138,10 +138,10 @@ TEST(query_sources, aggregate_over_a_view) {
     auto inner = plan_select(parse_select("SELECT generate_series AS n, generate_series % 10 AS r FROM t WHERE "
                                           "generate_series > 50"),
                              base->schema(), "t", s);
-    cursor view = std::get<std::unique_ptr<query_plan>>(inner)->open(std::move(base));
+    cursor view = (*inner)->open(std::move(base));
     auto outer = plan_select(parse_select("SELECT r, COUNT(*), SUM(n) FROM v GROUP BY r HAVING SUM(n) >= 395 ORDER BY r"),
                              view->schema(), "v", s);
-    cursor top = std::get<std::unique_ptr<query_plan>>(outer)->open(std::move(view));
+    cursor top = (*outer)->open(std::move(view));
     auto r = run_inline(to_result(std::move(top)));
-    EXPECT_EQ(rows_of(std::get<result_set>(r)), (strings{"0|5|400", "9|5|395"}));
+    EXPECT_EQ(rows_of(*r), (strings{"0|5|400", "9|5|395"}));
 }

@@ -75,7 +75,7 @@ class counting_source final : public batch_source {
 public:
     counting_source(std::unique_ptr<batch_source> inner, int* pulls) : _inner(std::move(inner)), _pulls(pulls) {}
     const std::vector<column_desc>& schema() const override { return _inner->schema(); }
-    io::task<std::variant<std::optional<storage::column_batch>, sql_error>> next() override {
+    io::task<sql_result<std::optional<storage::column_batch>>> next() override {
         ++*_pulls;
         auto r = co_await _inner->next();
         co_return r;
@@ -107,15 +107,15 @@ inline select_stmt parse_select(std::string_view sql) {
 }
 
 /// Plans `sql` against `source` (named `name`) and returns its result or error.
-inline std::variant<result_set, sql_error> query(std::string_view sql, std::unique_ptr<batch_source> source,
-                                                 std::string name = "t") {
+inline sql_result<result_set> query(std::string_view sql, std::unique_ptr<batch_source> source,
+                                    std::string name = "t") {
     session s;
     s.current_db = "db";
     auto plan = plan_select(parse_select(sql), source->schema(), std::move(name), s);
-    if (auto* e = std::get_if<sql_error>(&plan)) {
-        return *e;
+    if (!plan) {
+        return plan.error();
     }
-    auto c = std::get<std::unique_ptr<query_plan>>(plan)->open(std::move(source));
+    auto c = (*plan)->open(std::move(source));
     return run_inline(to_result(std::move(c)));
 }
 
@@ -135,21 +135,21 @@ inline std::vector<std::string> rows_of(const result_set& rs) {
 /// The rows of a query that must succeed (a test failure and no rows otherwise).
 inline std::vector<std::string> rows(std::string_view sql, std::unique_ptr<batch_source> source) {
     auto r = query(sql, std::move(source));
-    if (auto* e = std::get_if<sql_error>(&r)) {
-        ADD_FAILURE() << sql << ": error " << e->number() << " " << e->message;
+    if (!r) {
+        ADD_FAILURE() << sql << ": error " << r.error().number() << " " << r.error().message;
         return {};
     }
-    return rows_of(std::get<result_set>(r));
+    return rows_of(*r);
 }
 
 /// The error of a query that must fail.
 inline sql_error error(std::string_view sql, std::unique_ptr<batch_source> source) {
     auto r = query(sql, std::move(source));
-    if (auto* rs = std::get_if<result_set>(&r)) {
-        ADD_FAILURE() << sql << ": no error, " << rs->rows.size() << " rows";
+    if (r) {
+        ADD_FAILURE() << sql << ": no error, " << r->rows.size() << " rows";
         return {};
     }
-    return std::get<sql_error>(r);
+    return r.error();
 }
 
 /// One row, one column: x INT = 1, for expression tests.
@@ -168,10 +168,10 @@ inline std::string type_of(std::string_view expr) {
     session s;
     auto source = one_row();
     auto plan = plan_select(parse_select("SELECT " + std::string(expr) + " FROM t"), source->schema(), "t", s);
-    if (auto* e = std::get_if<sql_error>(&plan)) {
-        return "error: " + e->message;
+    if (!plan) {
+        return "error: " + plan.error().message;
     }
-    return std::get<std::unique_ptr<query_plan>>(plan)->output_schema()[0].type.to_sql();
+    return (*plan)->output_schema()[0].type.to_sql();
 }
 
 /// The error an expression gives.
