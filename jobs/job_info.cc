@@ -2,6 +2,7 @@
 // Job-info JSON: StarRocks' shape on the outside, our keys alongside, strict on the way in.
 #include "jobs/job_info.hh"
 
+#include "jobs/json_fields.hh"
 #include "remote/object_store.hh"
 #include "remote/snapshot_layout.hh"
 
@@ -165,23 +166,8 @@ job_result<job_info> decode_job_info(std::string_view text, std::string_view obj
     if (root == nullptr) {
         return bad(object_key, "not a JSON object");
     }
-    auto str = [&](std::string_view name) -> std::optional<std::string> {
-        const json::value* v = root->if_contains(name);
-        return v != nullptr && v->is_string() ? std::optional<std::string>(std::string(v->get_string()))
-                                              : std::nullopt;
-    };
-    auto num = [](const json::value* v) -> std::optional<uint64_t> {
-        if (v == nullptr) {
-            return std::nullopt;
-        }
-        if (v->is_uint64()) {
-            return v->get_uint64();
-        }
-        if (v->is_int64() && v->get_int64() >= 0) {
-            return static_cast<uint64_t>(v->get_int64());
-        }
-        return std::nullopt;
-    };
+    auto str = [&](std::string_view name) { return string_of(root->if_contains(name)); };
+    const auto num = &unsigned_of;
     job_info info;
     auto version = num(root->if_contains("tabletvault_format_version"));
     if (!version) {

@@ -2,6 +2,7 @@
 // Manifest JSON: written compactly, read with a nesting limit and every field checked.
 #include "jobs/snapshot_manifest.hh"
 
+#include "jobs/json_fields.hh"
 #include "remote/object_store.hh"
 #include "remote/snapshot_layout.hh"
 
@@ -98,26 +99,8 @@ job_result<snapshot_manifest> decode_manifest(std::string_view text, std::string
     if (root == nullptr) {
         return bad(object_key, "not a JSON object");
     }
-    auto text_of = [](const json::object& o, std::string_view name) -> std::optional<std::string> {
-        const json::value* v = o.if_contains(name);
-        if (v == nullptr || !v->is_string()) {
-            return std::nullopt;
-        }
-        return std::string(v->get_string());
-    };
-    auto number_of = [](const json::object& o, std::string_view name) -> std::optional<uint64_t> {
-        const json::value* v = o.if_contains(name);
-        if (v == nullptr) {
-            return std::nullopt;
-        }
-        if (v->is_uint64()) {
-            return v->get_uint64();
-        }
-        if (v->is_int64() && v->get_int64() >= 0) {
-            return static_cast<uint64_t>(v->get_int64());
-        }
-        return std::nullopt;
-    };
+    auto text_of = [](const json::object& o, std::string_view name) { return string_of(o.if_contains(name)); };
+    auto number_of = [](const json::object& o, std::string_view name) { return unsigned_of(o.if_contains(name)); };
     snapshot_manifest out;
     auto version = number_of(*root, "format_version");
     if (!version) {

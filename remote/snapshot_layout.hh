@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Where a snapshot's objects live in a repository (docs/repository-layout.md):
+// Where a snapshot's objects live in a repository:
 //
 //   __tabletvault_repository_<repo>/
 //       __repo_info

@@ -3,6 +3,7 @@
 #include "storage/catalog.hh"
 
 #include "io/log.hh"
+#include "storage/cluster_id.hh"
 #include "storage/journal.hh"
 
 #include <fmt/format.h>
@@ -86,6 +87,12 @@ io::task<storage_result<std::unique_ptr<catalog>>> catalog::open(std::string dat
     c->_root.password_hash = native_password_hash(c->_options.root_password);
     c->_journal = std::move(opened->log);
     c->_data_dir = data_dir;
+    auto cluster = co_await open_cluster_id(data_dir);
+    if (!cluster) {
+        co_await c->_journal->close();
+        co_return cluster.error();
+    }
+    c->_cluster_id = std::move(*cluster);
     c->_reclaimer = std::make_shared<file_reclaimer>(data_dir);
     c->_durable_next_id = c->_state.next_id;
     // Files of loads that crashed before publishing, temp files, and files of tablets dropped

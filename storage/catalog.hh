@@ -157,6 +157,8 @@ public:
     file_reclaimer::pin pin_files() const { return _reclaimer->take_pin(); }
     /// Where the catalog was opened: meta/ and storage/data/ live below it.
     const std::string& data_dir() const noexcept { return _data_dir; }
+    /// The data dir's random id (storage/cluster_id.hh), made when the data dir was created.
+    const std::string& cluster_id() const noexcept { return _cluster_id; }
     /// The deleter behind pin_files() (tests look at what is pending).
     const file_reclaimer& reclaimer() const noexcept { return *_reclaimer; }
 
@@ -228,6 +230,7 @@ private:
 
     catalog_state _state;
     std::string _data_dir;
+    std::string _cluster_id;
     std::shared_ptr<file_reclaimer> _reclaimer;
     object_id _durable_next_id = first_object_id;  // next_id of the last journaled record
     object_id _lease_next = 0;                     // [_lease_next, _lease_end): durable ids for allocate_id()

@@ -7,7 +7,7 @@
 
 #include "io/sync_wait.hh"
 #include "remote/s3_client.hh"
-#include "unit/remote/s3_test_support.hh"
+#include "unit/remote/s3_test_util.hh"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

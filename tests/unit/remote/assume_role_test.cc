@@ -2,7 +2,7 @@
 // STS AssumeRole against moto_server with signature checking on: the temporary credentials
 // (session token included) used on moto's S3, the external id, a wrong base secret, a role
 // assumed with instance-profile keys; and repositories opened with a role or an instance profile.
-#include "unit/remote/credentials_test_support.hh"
+#include "unit/remote/credentials_test_util.hh"
 
 #include "remote/repository.hh"
 #include "remote/repository_config.hh"

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Credential sources: static keys, the environment (read at every request, used on Ceph RGW),
 // service endpoint parsing, and the instance profile through IMDSv2 on moto_server and on the
-// small IMDS server of credentials_test_support.hh (token required, credentials fetched again
+// small IMDS server of credentials_test_util.hh (token required, credentials fetched again
 // before they expire, one fetch shared by concurrent callers, clear errors).
-#include "unit/remote/credentials_test_support.hh"
+#include "unit/remote/credentials_test_util.hh"
 
 using namespace tv;
 using namespace tv::remote;

@@ -2,7 +2,7 @@
 // Virtual-hosted addressing against the RADOS Gateway (bucket in the Host name, as AWS wants it;
 // the gateway serves BUCKET.localhost), and how repository properties choose the addressing.
 #include "support/co_test.hh"
-#include "unit/remote/s3_test_support.hh"
+#include "unit/remote/s3_test_util.hh"
 
 #include "remote/repository_config.hh"
 #include "remote/s3_client.hh"

@@ -3,7 +3,7 @@
 // object, a multipart object, a unicode key) the CLI reads back byte-identical, and what the
 // CLI writes (a multipart upload of its own) our client reads.
 #include "support/co_test.hh"
-#include "unit/remote/s3_test_support.hh"
+#include "unit/remote/s3_test_util.hh"
 
 #include "remote/s3_client.hh"
 

@@ -4,7 +4,7 @@
 // credentials and the messages users see. Faults are in s3_rgw_faults_test.cc, the AWS CLI
 // round trips in s3_aws_cli_test.cc.
 #include "support/co_test.hh"
-#include "unit/remote/s3_test_support.hh"
+#include "unit/remote/s3_test_util.hh"
 
 #include "io/when_all.hh"
 #include "remote/repository.hh"

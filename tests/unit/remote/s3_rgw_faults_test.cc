@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Fault handling against the RADOS Gateway through the fault proxy of s3_test_support: 503
+// Fault handling against the RADOS Gateway through the fault proxy of s3_test_util: 503
 // SlowDown and 500 answers, a slow server, connections reset before or during the answer are
 // retried and succeed (the caller hears each retry); retries stop at the policy's deadline;
 // 403 and a body altered in transit (the signed payload hash catches it) fail at once.
 #include "support/co_test.hh"
-#include "unit/remote/s3_test_support.hh"
+#include "unit/remote/s3_test_util.hh"
 
 #include "remote/s3_client.hh"
 

@@ -5,7 +5,7 @@
 // then repositories opened from PROPERTIES (aws.s3.ca_file, aws.s3.tls_verify, gs://).
 #include "support/co_test.hh"
 #include "support/tls_terminator.hh"
-#include "unit/remote/s3_test_support.hh"
+#include "unit/remote/s3_test_util.hh"
 
 #include "io/log.hh"
 #include "io/ops.hh"

@@ -4,7 +4,7 @@
 // leaves no object (a local directory and the RADOS Gateway), and the other calls of a local
 // store fail as cancelled when the token is already stopped.
 #include "support/co_test.hh"
-#include "unit/remote/s3_test_support.hh"
+#include "unit/remote/s3_test_util.hh"
 
 #include "io/ops.hh"
 #include "io/when_all.hh"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // moto_server start-up (a GoogleTest environment), the gateway's coordinates, and the fault proxy.
-#include "unit/remote/s3_test_support.hh"
+#include "unit/remote/s3_test_util.hh"
 
 #include "io/http_codec.hh"
 #include "io/loop.hh"

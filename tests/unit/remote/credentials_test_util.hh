@@ -5,7 +5,7 @@
 #pragma once
 
 #include "support/co_test.hh"
-#include "unit/remote/s3_test_support.hh"
+#include "unit/remote/s3_test_util.hh"
 
 #include "io/ops.hh"
 #include "io/when_all.hh"
