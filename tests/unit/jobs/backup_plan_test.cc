@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+// BACKUP's submission checks against a real catalog (StarRocks' messages), and the snapshot cut:
+// the chosen partitions' files at their visible version, pinned by hard links so that a DROP
+// TABLE after the cut changes nothing in it.
+#include "jobs/backup_plan.hh"
+#include "jobs/local_snapshot.hh"
+#include "unit/storage/load_test_util.hh"
+
+#include <filesystem>
+
+namespace tv::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using jobs::backup_request;
+using jobs::object_kind;
+using jobs::requested_object;
+
+/// Database d with t (RANGE on d: p1 < 10, p2 < 20), rows loaded into both partitions.
+io::task<storage_result<std::unique_ptr<catalog>>> sales(std::string dir) {
+    auto cat = co_await open_catalog(dir);
+    if (!cat) {
+        co_return cat;
+    }
+    if (auto db = co_await (*cat)->create_database("d"); !db) {
+        co_return db.error();
+    }
+    auto def = range_table("t", "INT", parts(less_than("p1", strs("10")), less_than("p2", strs("20"))));
+    if (auto t = co_await (*cat)->create_table("d", std::move(def)); !t) {
+        co_return t.error();
+    }
+    text_rows rows{{"1", "100"}, {"2", "200"}, {"15", "1500"}};
+    if (auto loaded = co_await load_rows(**cat, data_in(dir), "d", "t", rows); !loaded) {
+        co_return loaded.error();
+    }
+    co_return std::move(*cat);
+}
+
+requested_object table_object(std::string name, std::vector<std::string> partitions = {}) {
+    requested_object o;
+    o.kind = object_kind::table;
+    o.name = std::move(name);
+    o.partitions = std::move(partitions);
+    return o;
+}
+
+std::string refusal(const jobs::job_result<jobs::resolved_backup>& r) {
+    return r ? std::string("accepted: ") + r->objects_text : r.error().message;
+}
+
+CO_TEST(backup_plan, resolves_what_statements_choose_with_starrocks_messages) {
+    temp_dir dir;
+    auto cat = co_await sales(dir.path());
+    CO_ASSERT_CAT_OK(cat);
+    backup_request whole;
+    whole.db = "d";
+    whole.label = "l1";
+    auto all = jobs::resolve_backup(**cat, whole);
+    CO_ASSERT_TRUE(all.has_value());
+    EXPECT_EQ(all->objects_text, "[d.t]");
+
+    backup_request some = whole;
+    some.objects.push_back(table_object("t", {"p1"}));
+    auto p1 = jobs::resolve_backup(**cat, some);
+    CO_ASSERT_TRUE(p1.has_value());
+    EXPECT_EQ(p1->objects_text, "[d.t PARTITION (p1)]");
+    EXPECT_EQ(p1->selection.tables.at(0).partitions, std::vector<std::string>{"p1"});
+
+    backup_request bad = whole;
+    bad.objects.push_back(table_object("t", {"p9"}));
+    EXPECT_EQ(refusal(jobs::resolve_backup(**cat, bad)), "Unknown partition p9 in tablet");
+    bad.objects = {table_object("zz")};
+    EXPECT_EQ(refusal(jobs::resolve_backup(**cat, bad)), "Unknown table 'zz'");
+    bad.objects = {table_object("t")};
+    bad.objects[0].alias = "t2";
+    EXPECT_EQ(refusal(jobs::resolve_backup(**cat, bad)), "Can not set alias for table in Backup Stmt: t");
+    requested_object fn;
+    fn.kind = object_kind::function;
+    fn.name = "nope";
+    bad.objects = {fn};
+    EXPECT_EQ(refusal(jobs::resolve_backup(**cat, bad)), "Invalid backup function(s), function name: nope");
+
+    backup_request catalogs;
+    catalogs.catalog_job = true;
+    catalogs.all_catalogs = true;
+    EXPECT_EQ(refusal(jobs::resolve_backup(**cat, catalogs)), "No external catalog can be backed up");
+    catalogs.all_catalogs = false;
+    catalogs.catalogs = {"hive1"};
+    EXPECT_EQ(refusal(jobs::resolve_backup(**cat, catalogs)), "external catalog hive1 does not existed.");
+    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+}
+
+TEST(backup_plan, properties_are_checked_and_unknown_ones_named) {
+    auto ok = jobs::parse_backup_properties({{"type", "full"}, {"timeout", "60"}, {"max_upload_speed_kbps", "1024"}},
+                                            86400);
+    ASSERT_TRUE(ok.has_value()) << ok.error().message;
+    EXPECT_EQ(ok->timeout_s, 60);
+    EXPECT_EQ(ok->max_upload_speed_kbps, 1024);
+    EXPECT_EQ(jobs::parse_backup_properties({}, 86400)->timeout_s, 86400);
+    EXPECT_EQ(jobs::parse_backup_properties({{"type", "incremental"}}, 1).error().message,
+              "Invalid backup job type: incremental");
+    EXPECT_EQ(jobs::parse_backup_properties({{"timeout", "soon"}}, 1).error().message, "Invalid timeout format: soon");
+    EXPECT_EQ(jobs::parse_backup_properties({{"a", "1"}, {"b", "2"}}, 1).error().message,
+              "Unknown backup job properties: [a, b]");
+}
+
+CO_TEST(backup_plan, the_cut_holds_the_chosen_files_and_links_keep_them_after_a_drop) {
+    temp_dir dir;
+    auto cat = co_await sales(dir.path());
+    CO_ASSERT_CAT_OK(cat);
+    jobs::job_record job;
+    job.id = 777;
+    job.db = "d";
+    job.label = "l1";
+    job.selection.tables.push_back({"t", {"p1"}});
+    auto cut = jobs::capture_snapshot(**cat, job);
+    CO_ASSERT_TRUE(cut.has_value());
+    CO_ASSERT_FALSE(cut->files.empty());
+    const table* t = (*cat)->find_table("d", "t");
+    std::vector<object_id> p1_tablets = tablets_of(*t, "p1");
+    uint64_t rows = 0;
+    for (const auto& f : cut->files) {
+        EXPECT_EQ(f.partition, "p1");
+        EXPECT_NE(std::find(p1_tablets.begin(), p1_tablets.end(), static_cast<object_id>(f.tablet_id)),
+                  p1_tablets.end());
+        EXPECT_EQ(fs::file_size(f.source_path), f.size);
+        rows += f.rows;
+    }
+    EXPECT_EQ(rows, 2u) << "p1 holds the rows 1 and 2";
+    CO_ASSERT_EQ(cut->info.tables.size(), 1u);
+    EXPECT_EQ(cut->info.tables[0].partitions.at(0).name, "p1");
+    EXPECT_EQ(cut->info.tables[0].partitions.at(0).version, t->find_partition("p1")->visible_version);
+
+    auto back = jobs::decode_cut(jobs::encode_cut(*cut));
+    CO_ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->files.size(), cut->files.size());
+    EXPECT_EQ(back->meta, cut->meta);
+
+    std::vector<jobs::snapshot_link> links;
+    for (const auto& f : cut->files) {
+        links.push_back({f.tablet_id, f.name, f.source_path});
+    }
+    auto linked = co_await jobs::link_snapshot(dir.path(), job.id, links);
+    CO_ASSERT_TRUE(linked.has_value());
+    auto again = co_await jobs::link_snapshot(dir.path(), job.id, links);
+    CO_ASSERT_TRUE(again.has_value());  // a resumed job finds its links in place
+    CO_ASSERT_CAT_OK(co_await (*cat)->drop_table("d", "t"));
+    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+    for (const auto& f : cut->files) {
+        std::string link = jobs::snapshot_file_path(dir.path(), job.id, f.tablet_id, f.name);
+        EXPECT_EQ(fs::file_size(link), f.size) << "the snapshot keeps the bytes the table no longer has";
+    }
+    EXPECT_EQ(jobs::sweep_snapshots(dir.path(), {job.id}), 0u);
+    EXPECT_EQ(jobs::sweep_snapshots(dir.path(), {}), 1u);
+    EXPECT_FALSE(fs::exists(jobs::snapshot_file_path(dir.path(), job.id, cut->files[0].tablet_id, cut->files[0].name)));
+}
+
+}  // namespace
+}  // namespace tv::testing
