@@ -132,9 +132,6 @@ job_result<void> add_object(const storage::database& d, const requested_object& 
             return {};
         }
         if (o.bare && o.partitions.empty() && d.mvs.contains(o.name)) {
-            if (auto checked = check_mv_bases(d, d.mvs.at(o.name)); !checked) {
-                return checked.error();
-            }
             add_unique(s.materialized_views, o.name);
             return {};
         }
@@ -143,19 +140,12 @@ job_result<void> add_object(const storage::database& d, const requested_object& 
     case object_kind::materialized_view: {
         if (o.all) {
             for (const auto& [name, mv] : d.mvs) {
-                if (auto checked = check_mv_bases(d, mv); !checked) {
-                    return checked.error();
-                }
                 add_unique(s.materialized_views, name);
             }
             return {};
         }
-        auto it = d.mvs.find(o.name);
-        if (it == d.mvs.end()) {
+        if (!d.mvs.contains(o.name)) {
             return refused(fmt::format("Unknown materialized view '{}'", o.name));
-        }
-        if (auto checked = check_mv_bases(d, it->second); !checked) {
-            return checked.error();
         }
         add_unique(s.materialized_views, o.name);
         return {};
@@ -313,6 +303,7 @@ job_result<resolved_backup> resolve_backup(const storage::catalog& catalog, cons
             }
         }
     }
+    // Every chosen MV's bases, once, whichever way it was chosen.
     for (const auto& name : out.selection.materialized_views) {
         if (auto checked = check_mv_bases(*d, d->mvs.at(name)); !checked) {
             return checked.error();

@@ -155,17 +155,11 @@ std::string brief_job_info(const job_info& info) {
 }
 
 job_result<job_info> decode_job_info(std::string_view text, std::string_view object_key) {
-    json::parse_options options;
-    options.max_depth = max_json_depth;
-    std::error_code ec;
-    json::value doc = json::parse(text, ec, {}, options);
-    if (ec) {
-        return bad(object_key, fmt::format("not JSON ({})", ec.message()));
+    auto parsed = parse_untrusted_object(text, max_json_depth, fmt::format("snapshot info {}", object_key));
+    if (!parsed) {
+        return parsed.error();
     }
-    const json::object* root = doc.if_object();
-    if (root == nullptr) {
-        return bad(object_key, "not a JSON object");
-    }
+    const json::object* root = &*parsed;
     auto str = [&](std::string_view name) { return string_of(root->if_contains(name)); };
     const auto num = &unsigned_of;
     job_info info;

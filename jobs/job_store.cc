@@ -6,6 +6,7 @@
 #include "jobs/job_store.hh"
 
 #include "io/log.hh"
+#include "jobs/json_fields.hh"
 #include "storage/journal.hh"
 
 #include <boost/json.hpp>
@@ -46,8 +47,7 @@ std::vector<std::string> strings_of(const json::value* v) {
 }
 
 std::string text_of(const json::object& o, std::string_view name) {
-    const json::value* v = o.if_contains(name);
-    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+    return string_of(o.if_contains(name)).value_or(std::string());
 }
 
 int64_t int_of(const json::object& o, std::string_view name) {
@@ -78,10 +78,11 @@ open_upload upload_of(const json::object& o) {
     if (const json::value* parts = o.if_contains("parts"); parts != nullptr && parts->is_array()) {
         for (const auto& p : parts->get_array()) {
             const json::array* a = p.if_array();
-            if (a != nullptr && a->size() == 3 && (*a)[0].is_int64() && (*a)[1].is_string()) {
-                uint64_t size = (*a)[2].is_uint64() ? (*a)[2].get_uint64()
-                                                    : static_cast<uint64_t>((*a)[2].to_number<int64_t>());
-                u.parts[static_cast<int>((*a)[0].get_int64())] = {std::string((*a)[1].get_string()), size};
+            auto number = a != nullptr && a->size() == 3 ? unsigned_of(&(*a)[0]) : std::nullopt;
+            auto etag = number ? string_of(&(*a)[1]) : std::nullopt;
+            auto size = etag ? unsigned_of(&(*a)[2]) : std::nullopt;
+            if (size) {
+                u.parts[static_cast<int>(*number)] = {std::move(*etag), *size};
             }
         }
     }

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reading fields of untrusted JSON (repository objects): typed, absent-or-wrong-type as nullopt,
-// never an exception.
+// Reading untrusted JSON (repository objects): parsed with a nesting limit, fields typed,
+// absent-or-wrong-type as nullopt, never an exception.
 #pragma once
 
+#include "jobs/job_error.hh"
+
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace tv::jobs {
 
@@ -32,5 +37,10 @@ inline std::optional<std::string> string_of(const boost::json::value* v) {
     }
     return std::string(v->get_string());
 }
+
+/// Parses `text` as a JSON object nested at most `max_depth` deep. A failure is BAD_FILE:
+/// "<what> is not valid: not JSON (...)" or "... not a JSON object".
+job_result<boost::json::object> parse_untrusted_object(std::string_view text, size_t max_depth,
+                                                       std::string_view what);
 
 }  // namespace tv::jobs

@@ -88,17 +88,11 @@ std::string encode_manifest(const snapshot_manifest& manifest) {
 }
 
 job_result<snapshot_manifest> decode_manifest(std::string_view text, std::string_view object_key) {
-    json::parse_options options;
-    options.max_depth = max_json_depth;
-    std::error_code ec;
-    json::value doc = json::parse(text, ec, {}, options);
-    if (ec) {
-        return bad(object_key, fmt::format("not JSON ({})", ec.message()));
+    auto parsed = parse_untrusted_object(text, max_json_depth, fmt::format("manifest {}", object_key));
+    if (!parsed) {
+        return parsed.error();
     }
-    const json::object* root = doc.if_object();
-    if (root == nullptr) {
-        return bad(object_key, "not a JSON object");
-    }
+    const json::object* root = &*parsed;
     auto text_of = [](const json::object& o, std::string_view name) { return string_of(o.if_contains(name)); };
     auto number_of = [](const json::object& o, std::string_view name) { return unsigned_of(o.if_contains(name)); };
     snapshot_manifest out;

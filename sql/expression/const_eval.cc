@@ -27,10 +27,10 @@ private:
 /// batch's row count is the length of its columns, so it has one.
 const storage::column_batch& one_row() {
     static const storage::column_batch batch = [] {
-        storage::column_vector placeholder(storage::physical_type::boolean, false);
-        placeholder.append(storage::cell{false});
+        storage::column_vector row_marker(storage::physical_type::boolean, false);
+        row_marker.append(storage::cell{false});
         std::vector<storage::column_vector> columns;
-        columns.push_back(std::move(placeholder));
+        columns.push_back(std::move(row_marker));
         return storage::column_batch({{"", storage::column_type{storage::type_kind::boolean}, false}},
                                      std::move(columns));
     }();

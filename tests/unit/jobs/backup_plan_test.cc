@@ -51,7 +51,7 @@ std::string refusal(const jobs::job_result<jobs::resolved_backup>& r) {
 CO_TEST(backup_plan, resolves_what_statements_choose_with_starrocks_messages) {
     temp_dir dir;
     auto cat = co_await sales(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     backup_request whole;
     whole.db = "d";
     whole.label = "l1";
@@ -87,7 +87,7 @@ CO_TEST(backup_plan, resolves_what_statements_choose_with_starrocks_messages) {
     catalogs.all_catalogs = false;
     catalogs.catalogs = {"hive1"};
     EXPECT_EQ(refusal(jobs::resolve_backup(**cat, catalogs)), "external catalog hive1 does not existed.");
-    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+    CO_ASSERT_OK(co_await (*cat)->close());
 }
 
 TEST(backup_plan, properties_are_checked_and_unknown_ones_named) {
@@ -107,7 +107,7 @@ TEST(backup_plan, properties_are_checked_and_unknown_ones_named) {
 CO_TEST(backup_plan, the_cut_holds_the_chosen_files_and_links_keep_them_after_a_drop) {
     temp_dir dir;
     auto cat = co_await sales(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     jobs::job_record job;
     job.id = 777;
     job.db = "d";
@@ -144,8 +144,8 @@ CO_TEST(backup_plan, the_cut_holds_the_chosen_files_and_links_keep_them_after_a_
     CO_ASSERT_TRUE(linked.has_value());
     auto again = co_await jobs::link_snapshot(dir.path(), job.id, links);
     CO_ASSERT_TRUE(again.has_value());  // a resumed job finds its links in place
-    CO_ASSERT_CAT_OK(co_await (*cat)->drop_table("d", "t"));
-    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+    CO_ASSERT_OK(co_await (*cat)->drop_table("d", "t"));
+    CO_ASSERT_OK(co_await (*cat)->close());
     for (const auto& f : cut->files) {
         std::string link = jobs::snapshot_file_path(dir.path(), job.id, f.tablet_id, f.name);
         EXPECT_EQ(fs::file_size(link), f.size) << "the snapshot keeps the bytes the table no longer has";

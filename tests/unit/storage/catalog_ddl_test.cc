@@ -12,43 +12,43 @@ namespace {
 CO_TEST(CatalogDatabase, CreateDropAndMessages) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto id = co_await c.create_database("d1", props_of("k", "v"));
-    CO_ASSERT_CAT_OK(id);
+    CO_ASSERT_OK(id);
     EXPECT_EQ(*id, first_object_id);
     CO_ASSERT_CAT_ERROR(co_await c.create_database("d1"), storage_errc::database_exists,
                         "Can't create database 'd1'; database exists");
     uint64_t seq = c.last_sequence();
     auto again = co_await c.create_database("d1", {}, true);
-    CO_ASSERT_CAT_OK(again);
+    CO_ASSERT_OK(again);
     EXPECT_EQ(*again, 0);
     EXPECT_EQ(c.last_sequence(), seq) << "IF NOT EXISTS on an existing database writes nothing";
-    CO_ASSERT_CAT_OK(co_await c.create_database("D1"));  // names are case-sensitive
+    CO_ASSERT_OK(co_await c.create_database("D1"));  // names are case-sensitive
     EXPECT_EQ(c.list_databases(), (std::vector<std::string>{"D1", "d1"}));
     EXPECT_EQ(c.find_database("d1")->props, (properties{{"k", "v"}}));
     CO_ASSERT_CAT_ERROR(co_await c.create_database(""), storage_errc::bad_name, "Incorrect database name ''");
     CO_ASSERT_CAT_ERROR(co_await c.drop_database("nope"), storage_errc::unknown_database,
                         "Can't drop database 'nope'; database doesn't exist");
-    CO_ASSERT_CAT_OK(co_await c.drop_database("nope", true));
-    CO_ASSERT_CAT_OK(co_await c.drop_database("d1"));
+    CO_ASSERT_OK(co_await c.drop_database("nope", true));
+    CO_ASSERT_OK(co_await c.drop_database("d1"));
     EXPECT_EQ(c.find_database("d1"), nullptr);
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(CatalogTable, CreateBuildsIndexPartitionAndTablets) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
-    CO_ASSERT_CAT_OK(co_await c.create_database("d"));
+    CO_ASSERT_OK(co_await c.create_database("d"));
     auto def = simple_table("t", 3);
     def.comment = "a table";
     def.props = {{"replication_num", "1"}, {"storage_medium", "SSD"}, {"zzz", "kept as written"}};
     def.columns[1].comment = "value";
     def.columns[1].default_value = column_default{default_kind::literal, "x"};
     auto id = co_await c.create_table("d", def);
-    CO_ASSERT_CAT_OK(id);
+    CO_ASSERT_OK(id);
     const table* t = c.find_table("d", "t");
     CO_ASSERT_TRUE(t != nullptr);
     EXPECT_EQ(t->id, *id);
@@ -74,61 +74,61 @@ CO_TEST(CatalogTable, CreateBuildsIndexPartitionAndTablets) {
     ids.insert(p.tablets[0].tablet_ids.begin(), p.tablets[0].tablet_ids.end());
     EXPECT_EQ(ids.size(), 6u);
     EXPECT_EQ(c.next_id(), *std::max_element(ids.begin(), ids.end()) + 1);
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(CatalogTable, ExistsUnknownAndDrop) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
-    CO_ASSERT_CAT_OK(co_await c.create_database("d"));
-    CO_ASSERT_CAT_OK(co_await c.create_table("d", simple_table("t")));
+    CO_ASSERT_OK(co_await c.create_database("d"));
+    CO_ASSERT_OK(co_await c.create_table("d", simple_table("t")));
     CO_ASSERT_CAT_ERROR(co_await c.create_table("d", simple_table("t")), storage_errc::table_exists,
                         "Table 't' already exists");
     auto again = co_await c.create_table("d", simple_table("t"), true);
-    CO_ASSERT_CAT_OK(again);
+    CO_ASSERT_OK(again);
     EXPECT_EQ(*again, 0);
-    CO_ASSERT_CAT_OK(co_await c.create_table("d", simple_table("T")));  // case-sensitive
+    CO_ASSERT_OK(co_await c.create_table("d", simple_table("T")));  // case-sensitive
     CO_ASSERT_CAT_ERROR(co_await c.create_table("nodb", simple_table("t")), storage_errc::unknown_database,
                         "Unknown database 'nodb'");
     CO_ASSERT_CAT_ERROR(co_await c.drop_table("d", "nope"), storage_errc::unknown_table, "Unknown table 'd.nope'");
     CO_ASSERT_CAT_ERROR(co_await c.drop_table("nodb", "t"), storage_errc::unknown_database, "Unknown database 'nodb'");
-    CO_ASSERT_CAT_OK(co_await c.drop_table("d", "nope", true));
-    CO_ASSERT_CAT_OK(co_await c.drop_table("d", "t"));
+    CO_ASSERT_OK(co_await c.drop_table("d", "nope", true));
+    CO_ASSERT_OK(co_await c.drop_table("d", "t"));
     EXPECT_EQ(c.find_table("d", "t"), nullptr);
     EXPECT_NE(c.find_table("d", "T"), nullptr);
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(CatalogTable, IdsAreNeverReused) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     std::set<object_id> seen;
-    CO_ASSERT_CAT_OK(co_await (*cat)->create_database("d"));
+    CO_ASSERT_OK(co_await (*cat)->create_database("d"));
     for (int round = 0; round < 3; ++round) {
         auto id = co_await (*cat)->create_table("d", simple_table("t"));
-        CO_ASSERT_CAT_OK(id);
+        CO_ASSERT_OK(id);
         const table* t = (*cat)->find_table("d", "t");
         for (object_id x : {t->id, t->indexes[0].id, t->partitioning.partitions[0].id}) {
             EXPECT_TRUE(seen.insert(x).second) << "id " << x << " reused";
         }
-        CO_ASSERT_CAT_OK(co_await (*cat)->drop_table("d", "t"));
-        CO_ASSERT_CAT_OK(co_await (*cat)->drop_database("d"));
+        CO_ASSERT_OK(co_await (*cat)->drop_table("d", "t"));
+        CO_ASSERT_OK(co_await (*cat)->drop_database("d"));
         auto db = co_await (*cat)->create_database("d");
-        CO_ASSERT_CAT_OK(db);
+        CO_ASSERT_OK(db);
         EXPECT_TRUE(seen.insert(*db).second);
     }
-    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+    CO_ASSERT_OK(co_await (*cat)->close());
 }
 
 CO_TEST(CatalogTable, SchemaValidation) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
-    CO_ASSERT_CAT_OK(co_await c.create_database("d"));
+    CO_ASSERT_OK(co_await c.create_database("d"));
 
     auto dup = simple_table("t");
     dup.columns.push_back(col("K", "INT"));
@@ -216,21 +216,21 @@ CO_TEST(CatalogTable, SchemaValidation) {
 
     EXPECT_EQ(c.last_sequence(), 1u) << "no failed statement reached the journal";
     EXPECT_EQ(c.next_id(), first_object_id + 1) << "no failed statement consumed ids";
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(CatalogTable, ModelDefaults) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
-    CO_ASSERT_CAT_OK(co_await c.create_database("d"));
+    CO_ASSERT_OK(co_await c.create_database("d"));
 
     // DUPLICATE KEY with no key: up to three leading columns that can be keys, RANDOM, 1 bucket.
     table_definition dup;
     dup.name = "dup";
     dup.columns = {col("a", "INT"), col("b", "DATE"), col("c", "FLOAT"), col("e", "INT")};
-    CO_ASSERT_CAT_OK(co_await c.create_table("d", dup));
+    CO_ASSERT_OK(co_await c.create_table("d", dup));
     const table* t = c.find_table("d", "dup");
     EXPECT_EQ(t->key_columns, (std::vector<std::string>{"a", "b"}));
     EXPECT_TRUE(t->dist.random);
@@ -242,7 +242,7 @@ CO_TEST(CatalogTable, ModelDefaults) {
     agg.keys = key_model::aggregate;
     agg.columns = {col("k1", "INT"), col("k2", "VARCHAR(5)"), col("s", "BIGINT", true, aggregation::sum),
                    col("r", "STRING", true, aggregation::replace)};
-    CO_ASSERT_CAT_OK(co_await c.create_table("d", agg));
+    CO_ASSERT_OK(co_await c.create_table("d", agg));
     t = c.find_table("d", "agg");
     EXPECT_EQ(t->key_columns, (std::vector<std::string>{"k1", "k2"}));
     EXPECT_FALSE(t->dist.random);
@@ -256,23 +256,23 @@ CO_TEST(CatalogTable, ModelDefaults) {
     pk.columns = {col("Id", "BIGINT", false), col("v", "JSON")};
     pk.key_columns = {"id"};
     pk.dist = distribution{{"ID"}, 4, false};
-    CO_ASSERT_CAT_OK(co_await c.create_table("d", pk));
+    CO_ASSERT_OK(co_await c.create_table("d", pk));
     t = c.find_table("d", "pk");
     EXPECT_EQ(t->key_columns, (std::vector<std::string>{"Id"}));
     EXPECT_EQ(t->dist.columns, (std::vector<std::string>{"Id"}));
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(CatalogTable, TruncateRenewsPartitionsAndTablets) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
-    CO_ASSERT_CAT_OK(co_await c.create_database("d"));
-    CO_ASSERT_CAT_OK(co_await c.create_table(
+    CO_ASSERT_OK(co_await c.create_database("d"));
+    CO_ASSERT_OK(co_await c.create_table(
         "d", range_table("r", "INT", parts(less_than("p1", strs("10")), less_than("p2", strs("20"))))));
     table before = *c.find_table("d", "r");
-    CO_ASSERT_CAT_OK(co_await c.truncate_table("d", "r", strs("P2")));  // partition names are case-insensitive
+    CO_ASSERT_OK(co_await c.truncate_table("d", "r", strs("P2")));  // partition names are case-insensitive
     const table* after = c.find_table("d", "r");
     EXPECT_EQ(after->partitioning.partitions[0].id, before.partitioning.partitions[0].id);
     const partition& old2 = before.partitioning.partitions[1];
@@ -282,24 +282,24 @@ CO_TEST(CatalogTable, TruncateRenewsPartitionsAndTablets) {
     EXPECT_EQ(new2.upper, old2.upper);
     EXPECT_EQ(new2.tablets[0].tablet_ids.size(), old2.tablets[0].tablet_ids.size());
     EXPECT_NE(new2.tablets[0].tablet_ids, old2.tablets[0].tablet_ids);
-    CO_ASSERT_CAT_OK(co_await c.truncate_table("d", "r"));
+    CO_ASSERT_OK(co_await c.truncate_table("d", "r"));
     EXPECT_GT(c.find_table("d", "r")->partitioning.partitions[0].id, before.partitioning.partitions[0].id);
     CO_ASSERT_CAT_ERROR(co_await c.truncate_table("d", "r", strs("p9")), storage_errc::unknown_partition,
                         "Partition p9 does not exist");
     CO_ASSERT_CAT_ERROR(co_await c.truncate_table("d", "x"), storage_errc::unknown_table, "Unknown table 'd.x'");
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(CatalogTable, SyncMaterializedViewIsAnIndexWithTablets) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
-    CO_ASSERT_CAT_OK(co_await c.create_database("d"));
-    CO_ASSERT_CAT_OK(co_await c.create_table("d", range_table("r", "INT", parts(less_than("p1", strs("10"))))));
+    CO_ASSERT_OK(co_await c.create_database("d"));
+    CO_ASSERT_OK(co_await c.create_table("d", range_table("r", "INT", parts(less_than("p1", strs("10"))))));
     auto mv = co_await c.create_sync_materialized_view("d", "r", "mv1", "SELECT d, SUM(v) FROM r GROUP BY d",
                                                        cols(col("d", "INT", false), col("sum_v", "BIGINT")));
-    CO_ASSERT_CAT_OK(mv);
+    CO_ASSERT_OK(mv);
     const table* t = c.find_table("d", "r");
     CO_ASSERT_EQ(t->indexes.size(), 2u);
     EXPECT_EQ(t->indexes[1].id, *mv);
@@ -308,13 +308,13 @@ CO_TEST(CatalogTable, SyncMaterializedViewIsAnIndexWithTablets) {
     EXPECT_EQ(t->partitioning.partitions[0].tablets[1].index_id, *mv);
     EXPECT_EQ(t->partitioning.partitions[0].tablets[1].tablet_ids.size(), 2u);
     // A partition added later gets tablets for both indexes.
-    CO_ASSERT_CAT_OK(co_await c.add_partition("d", "r", less_than("p2", strs("20"))));
+    CO_ASSERT_OK(co_await c.add_partition("d", "r", less_than("p2", strs("20"))));
     EXPECT_EQ(c.find_table("d", "r")->partitioning.partitions[1].tablets.size(), 2u);
     CO_ASSERT_CAT_ERROR(co_await c.create_sync_materialized_view("d", "r", "mv1", "q", cols(col("d", "INT"))),
                         storage_errc::table_exists, "Materialized view 'mv1' already exists");
     CO_ASSERT_CAT_ERROR(co_await c.create_table("d", simple_table("mv1")), storage_errc::table_exists,
                         "Table 'mv1' already exists");
-    CO_ASSERT_CAT_OK(co_await c.drop_materialized_view("d", "mv1"));
+    CO_ASSERT_OK(co_await c.drop_materialized_view("d", "mv1"));
     t = c.find_table("d", "r");
     EXPECT_EQ(t->indexes.size(), 1u);
     for (const auto& p : t->partitioning.partitions) {
@@ -324,13 +324,13 @@ CO_TEST(CatalogTable, SyncMaterializedViewIsAnIndexWithTablets) {
                         "Unknown materialized view 'd.mv1'");
     CO_ASSERT_CAT_ERROR(co_await c.drop_materialized_view("d", "r"), storage_errc::wrong_object_type,
                         "'d.r' is not MATERIALIZED VIEW");
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(CatalogConcurrency, ChangesOnOneLoopAreSerialized) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     // Five sessions create the same database at once: each change validates only after the
     // previous one is journaled and applied, so exactly one wins.
@@ -355,12 +355,12 @@ CO_TEST(CatalogConcurrency, ChangesOnOneLoopAreSerialized) {
     auto created = co_await io::when_all(std::move(distinct));
     std::set<object_id> ids;
     for (const auto& r : created) {
-        CO_ASSERT_CAT_OK(r);
+        CO_ASSERT_OK(r);
         ids.insert(*r);
     }
     EXPECT_EQ(ids.size(), 5u);
     EXPECT_EQ(c.last_sequence(), 6u);
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 }  // namespace

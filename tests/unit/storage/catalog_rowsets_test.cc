@@ -48,7 +48,7 @@ io::task<storage_result<std::unique_ptr<catalog>>> two_partition_catalog(std::st
 CO_TEST(CatalogRowsets, PublishBumpsEachTouchedPartitionOnce) {
     temp_dir dir;
     auto cat = co_await two_partition_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     const table* t = c.find_table("d", "t");
     auto p1 = tablets_of(*t, "p1");
@@ -59,7 +59,7 @@ CO_TEST(CatalogRowsets, PublishBumpsEachTouchedPartitionOnce) {
     auto pub = publication(c, "t", "first");
     pub.rowsets.emplace_back(p1[0], fake_rowset(r1, fmt::format("{}_0.dat", r1), 3));
     pub.rowsets.emplace_back(p1[1], fake_rowset(r1, fmt::format("{}_0.dat", r1), 4));
-    CO_ASSERT_CAT_OK(co_await c.publish_load(std::move(pub)));
+    CO_ASSERT_OK(co_await c.publish_load(std::move(pub)));
     t = c.find_table("d", "t");
     EXPECT_EQ(t->find_partition("p1")->visible_version, 2) << "two tablets of one partition: one version";
     EXPECT_EQ(t->find_partition("p2")->visible_version, 1) << "untouched";
@@ -74,7 +74,7 @@ CO_TEST(CatalogRowsets, PublishBumpsEachTouchedPartitionOnce) {
     pub = publication(c, "t");
     pub.rowsets.emplace_back(p1[0], fake_rowset(r2, fmt::format("{}_0.dat", r2), 1));
     pub.rowsets.emplace_back(p2[1], fake_rowset(r2, fmt::format("{}_0.dat", r2), 2));
-    CO_ASSERT_CAT_OK(co_await c.publish_load(std::move(pub)));
+    CO_ASSERT_OK(co_await c.publish_load(std::move(pub)));
     t = c.find_table("d", "t");
     EXPECT_EQ(t->find_partition("p1")->visible_version, 3);
     EXPECT_EQ(t->find_partition("p2")->visible_version, 2);
@@ -91,20 +91,20 @@ CO_TEST(CatalogRowsets, PublishBumpsEachTouchedPartitionOnce) {
     EXPECT_NE(live.find("label \"first\""), std::string::npos) << live;
     cat->reset();
     auto replayed = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(replayed);
+    CO_ASSERT_OK(replayed);
     EXPECT_EQ((*replayed)->dump(), live);
-    CO_ASSERT_CAT_OK(co_await (*replayed)->close());  // writes an image
+    CO_ASSERT_OK(co_await (*replayed)->close());  // writes an image
     auto imaged = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(imaged);
+    CO_ASSERT_OK(imaged);
     EXPECT_EQ((*imaged)->dump(), live);
     EXPECT_TRUE((*imaged)->label_used("d", "first")) << "labels survive a restart";
-    CO_ASSERT_CAT_OK(co_await (*imaged)->close());
+    CO_ASSERT_OK(co_await (*imaged)->close());
 }
 
 CO_TEST(CatalogRowsets, OverwriteReplacesEveryTabletOfThePartition) {
     temp_dir dir;
     auto cat = co_await two_partition_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     const table* t = c.find_table("d", "t");
     auto p1 = tablets_of(*t, "p1");
@@ -114,13 +114,13 @@ CO_TEST(CatalogRowsets, OverwriteReplacesEveryTabletOfThePartition) {
     for (object_id tablet : {p1[0], p1[1], p2[0]}) {
         pub.rowsets.emplace_back(tablet, fake_rowset(r1, fmt::format("{}_0.dat", r1), 5));
     }
-    CO_ASSERT_CAT_OK(co_await c.publish_load(std::move(pub)));
+    CO_ASSERT_OK(co_await c.publish_load(std::move(pub)));
 
     object_id r2 = c.allocate_id();
     pub = publication(c, "t");
     pub.overwritten_partitions = {c.find_table("d", "t")->find_partition("p1")->id};
     pub.rowsets.emplace_back(p1[1], fake_rowset(r2, fmt::format("{}_0.dat", r2), 1));
-    CO_ASSERT_CAT_OK(co_await c.publish_load(std::move(pub)));
+    CO_ASSERT_OK(co_await c.publish_load(std::move(pub)));
     t = c.find_table("d", "t");
     EXPECT_EQ(t->find_partition("p1")->visible_version, 3);
     EXPECT_EQ(t->find_partition("p2")->visible_version, 2);
@@ -132,25 +132,25 @@ CO_TEST(CatalogRowsets, OverwriteReplacesEveryTabletOfThePartition) {
     // An overwrite with no rows still empties the partition and bumps its version.
     pub = publication(c, "t");
     pub.overwritten_partitions = {c.find_table("d", "t")->find_partition("p1")->id};
-    CO_ASSERT_CAT_OK(co_await c.publish_load(std::move(pub)));
+    CO_ASSERT_OK(co_await c.publish_load(std::move(pub)));
     EXPECT_TRUE(c.tablet_rowsets(p1[1]).empty());
     EXPECT_EQ(c.find_table("d", "t")->find_partition("p1")->visible_version, 4);
     std::string live = c.dump();
     cat->reset();
     auto again = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(again);
+    CO_ASSERT_OK(again);
     EXPECT_EQ((*again)->dump(), live);
-    CO_ASSERT_CAT_OK(co_await (*again)->close());
+    CO_ASSERT_OK(co_await (*again)->close());
 }
 
 CO_TEST(CatalogRowsets, PublishValidation) {
     temp_dir dir;
     auto cat = co_await two_partition_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto p1 = tablets_of(*c.find_table("d", "t"), "p1");
     auto pub = publication(c, "t", "l1");
-    CO_ASSERT_CAT_OK(co_await c.publish_load(std::move(pub)));
+    CO_ASSERT_OK(co_await c.publish_load(std::move(pub)));
     EXPECT_TRUE(c.label_used("d", "l1")) << "a load of no rows still records its label";
     uint64_t seq = c.last_sequence();
     pub = publication(c, "t", "l1");
@@ -170,23 +170,23 @@ CO_TEST(CatalogRowsets, PublishValidation) {
     // A partition truncated during the load: its old tablets are gone.
     auto stale = publication(c, "t");
     stale.rowsets.emplace_back(p1[0], fake_rowset(c.allocate_id(), "x_0.dat", 1));
-    CO_ASSERT_CAT_OK(co_await c.truncate_table("d", "t", strs("p1")));
+    CO_ASSERT_OK(co_await c.truncate_table("d", "t", strs("p1")));
     CO_ASSERT_CAT_ERROR(co_await c.publish_load(std::move(stale)), storage_errc::bad_definition,
                         "Table 't' changed during load: a partition or index it wrote to was dropped or truncated");
     auto dropped = publication(c, "t");
-    CO_ASSERT_CAT_OK(co_await c.drop_table("d", "t"));
+    CO_ASSERT_OK(co_await c.drop_table("d", "t"));
     CO_ASSERT_CAT_ERROR(co_await c.publish_load(std::move(dropped)), storage_errc::bad_definition,
                         "Table 't' changed during load: it was dropped");
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(CatalogRowsets, DdlDropsRowsets) {
     temp_dir dir;
     auto cat = co_await two_partition_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
-    CO_ASSERT_CAT_OK(co_await c.create_table("d", simple_table("u", 2)));
-    CO_ASSERT_CAT_OK(co_await c.create_sync_materialized_view("d", "u", "mv1", "select k from u",
+    CO_ASSERT_OK(co_await c.create_table("d", simple_table("u", 2)));
+    CO_ASSERT_OK(co_await c.create_sync_materialized_view("d", "u", "mv1", "select k from u",
                                                               cols(col("k", "INT", false))));
     auto fill = [&](std::string table) -> io::task<storage_result<void>> {
         auto pub = publication(c, table);
@@ -201,8 +201,8 @@ CO_TEST(CatalogRowsets, DdlDropsRowsets) {
         }
         co_return co_await c.publish_load(std::move(pub));
     };
-    CO_ASSERT_CAT_OK(co_await fill("t"));
-    CO_ASSERT_CAT_OK(co_await fill("u"));
+    CO_ASSERT_OK(co_await fill("t"));
+    CO_ASSERT_OK(co_await fill("u"));
     const table* t = c.find_table("d", "t");
     auto p1 = tablets_of(*t, "p1");
     auto p2 = tablets_of(*t, "p2");
@@ -211,37 +211,37 @@ CO_TEST(CatalogRowsets, DdlDropsRowsets) {
     auto u_mv = tablets_of(*u, "u", 1);
     EXPECT_EQ(c.tablet_rowsets(u_mv[0]).size(), 1u);
 
-    CO_ASSERT_CAT_OK(co_await c.drop_partition("d", "t", "p1"));
+    CO_ASSERT_OK(co_await c.drop_partition("d", "t", "p1"));
     EXPECT_TRUE(c.tablet_rowsets(p1[0]).empty());
     EXPECT_FALSE(c.tablet_rowsets(p2[0]).empty());
-    CO_ASSERT_CAT_OK(co_await c.truncate_table("d", "t"));
+    CO_ASSERT_OK(co_await c.truncate_table("d", "t"));
     EXPECT_TRUE(c.tablet_rowsets(p2[0]).empty());
-    CO_ASSERT_CAT_OK(co_await c.drop_materialized_view("d", "mv1"));
+    CO_ASSERT_OK(co_await c.drop_materialized_view("d", "mv1"));
     EXPECT_TRUE(c.tablet_rowsets(u_mv[0]).empty());
     EXPECT_FALSE(c.tablet_rowsets(u_base[0]).empty());
-    CO_ASSERT_CAT_OK(co_await c.drop_table("d", "u"));
+    CO_ASSERT_OK(co_await c.drop_table("d", "u"));
     EXPECT_TRUE(c.tablet_rowsets(u_base[0]).empty());
     std::string live = c.dump();
     EXPECT_EQ(live.find("rowset"), std::string::npos) << live;
     cat->reset();
     auto again = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(again);
+    CO_ASSERT_OK(again);
     EXPECT_EQ((*again)->dump(), live);
-    CO_ASSERT_CAT_OK(co_await (*again)->close());
+    CO_ASSERT_OK(co_await (*again)->close());
 }
 
 CO_TEST(CatalogRowsets, DropDatabaseDropsRowsets) {
     temp_dir dir;
     auto cat = co_await two_partition_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto p1 = tablets_of(*c.find_table("d", "t"), "p1");
     auto pub = publication(c, "t");
     pub.rowsets.emplace_back(p1[0], fake_rowset(c.allocate_id(), "a_0.dat", 1));
-    CO_ASSERT_CAT_OK(co_await c.publish_load(std::move(pub)));
-    CO_ASSERT_CAT_OK(co_await c.drop_database("d"));
+    CO_ASSERT_OK(co_await c.publish_load(std::move(pub)));
+    CO_ASSERT_OK(co_await c.drop_database("d"));
     EXPECT_TRUE(c.tablet_rowsets(p1[0]).empty());
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(CatalogRowsets, TornPublishLeavesThePreviousVersion) {
@@ -250,16 +250,16 @@ CO_TEST(CatalogRowsets, TornPublishLeavesThePreviousVersion) {
     size_t good_size = 0;
     {
         auto cat = co_await two_partition_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         catalog& c = **cat;
         auto p1 = tablets_of(*c.find_table("d", "t"), "p1");
         object_id id = c.allocate_id();
-        CO_ASSERT_CAT_OK(co_await c.ensure_ids_durable(id));
+        CO_ASSERT_OK(co_await c.ensure_ids_durable(id));
         before = c.dump();
         good_size = fs::file_size(dir.file("meta/journal.1"));
         auto pub = publication(c, "t");
         pub.rowsets.emplace_back(p1[0], fake_rowset(id, fmt::format("{}_0.dat", id), 3));
-        CO_ASSERT_CAT_OK(co_await c.publish_load(std::move(pub)));
+        CO_ASSERT_OK(co_await c.publish_load(std::move(pub)));
         EXPECT_EQ(c.find_table("d", "t")->find_partition("p1")->visible_version, 2);
     }
     const std::string full = file_bytes(dir.file("meta/journal.1"));
@@ -272,7 +272,7 @@ CO_TEST(CatalogRowsets, TornPublishLeavesThePreviousVersion) {
         fs::create_directory(copy.file("meta"));
         put_file(copy.file("meta/journal.1"), full.substr(0, cut));
         auto cat = co_await open_catalog(copy.path());
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         EXPECT_EQ((*cat)->dump(), before) << "cut at " << cut;
         EXPECT_EQ((*cat)->find_table("d", "t")->find_partition("p1")->visible_version, 1);
     }
@@ -284,37 +284,37 @@ CO_TEST(CatalogRowsets, RowsetIdsAreNeverHandedOutTwice) {
     object_id durable = 0;
     {
         auto cat = co_await open_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         catalog& c = **cat;
         durable = c.allocate_id();
         uint64_t seq = c.last_sequence();
-        CO_ASSERT_CAT_OK(co_await c.ensure_ids_durable(durable));
+        CO_ASSERT_OK(co_await c.ensure_ids_durable(durable));
         EXPECT_EQ(c.last_sequence(), seq + 1) << "one record leases a block of ids";
         object_id more = c.allocate_id();
         EXPECT_GT(more, durable);
-        CO_ASSERT_CAT_OK(co_await c.ensure_ids_durable(more));
+        CO_ASSERT_OK(co_await c.ensure_ids_durable(more));
         EXPECT_EQ(c.last_sequence(), seq + 1) << "ids from the lease are durable already";
         // New objects never collide with leased ids.
         auto db = co_await c.create_database("d");
-        CO_ASSERT_CAT_OK(db);
+        CO_ASSERT_OK(db);
         EXPECT_GT(*db, more);
         // A crash: no close, no image.
     }
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     EXPECT_GT((*cat)->allocate_id(), durable);
     auto db2 = co_await (*cat)->create_database("d2");
-    CO_ASSERT_CAT_OK(db2);
+    CO_ASSERT_OK(db2);
     EXPECT_GT(*db2, durable);
-    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+    CO_ASSERT_OK(co_await (*cat)->close());
 }
 
 CO_TEST(CatalogRowsets, AsyncMaterializedViewStorage) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
-    CO_ASSERT_CAT_OK(co_await c.create_database("d"));
+    CO_ASSERT_OK(co_await c.create_database("d"));
     materialized_view mv;
     mv.name = "mv";
     mv.query_text = "select k, sum(v) from t group by k";
@@ -322,7 +322,7 @@ CO_TEST(CatalogRowsets, AsyncMaterializedViewStorage) {
     mv.dist = distribution{{"k"}, 3, false};
     mv.columns = cols(col("k", "INT"), col("s", "BIGINT"));
     auto id = co_await c.create_materialized_view("d", mv);
-    CO_ASSERT_CAT_OK(id);
+    CO_ASSERT_OK(id);
     const materialized_view* m = c.find_materialized_view("d", "mv");
     CO_ASSERT_TRUE(m != nullptr);
     EXPECT_EQ(m->storage.name, "mv");
@@ -336,7 +336,7 @@ CO_TEST(CatalogRowsets, AsyncMaterializedViewStorage) {
     auto pub = publication(c, "mv");
     pub.overwritten_partitions = {m->storage.id};
     pub.rowsets.emplace_back(tablet, fake_rowset(c.allocate_id(), "r_0.dat", 2));
-    CO_ASSERT_CAT_OK(co_await c.publish_load(std::move(pub)));
+    CO_ASSERT_OK(co_await c.publish_load(std::move(pub)));
     EXPECT_EQ(c.find_materialized_view("d", "mv")->storage.visible_version, 2);
     EXPECT_EQ(c.tablet_rowsets(tablet).size(), 1u);
 
@@ -344,7 +344,7 @@ CO_TEST(CatalogRowsets, AsyncMaterializedViewStorage) {
     materialized_view bare;
     bare.name = "bare";
     bare.query_text = "select 1";
-    CO_ASSERT_CAT_OK(co_await c.create_materialized_view("d", bare));
+    CO_ASSERT_OK(co_await c.create_materialized_view("d", bare));
     EXPECT_TRUE(c.find_materialized_view("d", "bare")->storage.tablets.empty());
 
     mv.name = "dup";
@@ -356,11 +356,11 @@ CO_TEST(CatalogRowsets, AsyncMaterializedViewStorage) {
     EXPECT_NE(live.find("column \"s\" BIGINT"), std::string::npos) << live;
     cat->reset();
     auto again = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(again);
+    CO_ASSERT_OK(again);
     EXPECT_EQ((*again)->dump(), live);
-    CO_ASSERT_CAT_OK(co_await (*again)->drop_materialized_view("d", "mv"));
+    CO_ASSERT_OK(co_await (*again)->drop_materialized_view("d", "mv"));
     EXPECT_TRUE((*again)->tablet_rowsets(tablet).empty());
-    CO_ASSERT_CAT_OK(co_await (*again)->close());
+    CO_ASSERT_OK(co_await (*again)->close());
 }
 
 }  // namespace

@@ -16,16 +16,16 @@ CO_TEST(cluster_id, made_once_and_kept_across_reopens) {
     std::string first;
     {
         auto cat = co_await open_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         first = (*cat)->cluster_id();
-        CO_ASSERT_CAT_OK(co_await (*cat)->close());
+        CO_ASSERT_OK(co_await (*cat)->close());
     }
     EXPECT_EQ(first.size(), 32u);
     EXPECT_EQ(first.find_first_not_of("0123456789abcdef"), std::string::npos) << first;
     auto again = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(again);
+    CO_ASSERT_OK(again);
     EXPECT_EQ((*again)->cluster_id(), first);
-    CO_ASSERT_CAT_OK(co_await (*again)->close());
+    CO_ASSERT_OK(co_await (*again)->close());
 
     temp_dir other;
     auto second = co_await open_cluster_id(other.path());

@@ -115,7 +115,7 @@ CO_TEST(Journal, ReplayWithoutImageEqualsLiveState) {
     object_id next = 0;
     {
         auto cat = co_await open_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         CO_ASSERT_TRUE(co_await populate(**cat));
         live = (*cat)->dump();
         seq = (*cat)->last_sequence();
@@ -124,16 +124,16 @@ CO_TEST(Journal, ReplayWithoutImageEqualsLiveState) {
     }
     EXPECT_EQ(meta_files(dir.path()), (std::vector<std::string>{"journal.1"}));
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     EXPECT_EQ((*cat)->dump(), live);
     EXPECT_EQ((*cat)->last_sequence(), seq);
     EXPECT_EQ((*cat)->next_id(), next);
     EXPECT_FALSE((*cat)->find_materialized_view("sales", "pop_mv")->active);
     // Ids continue after a restart.
     auto id = co_await (*cat)->create_database("later");
-    CO_ASSERT_CAT_OK(id);
+    CO_ASSERT_OK(id);
     EXPECT_EQ(*id, next);
-    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+    CO_ASSERT_OK(co_await (*cat)->close());
 }
 
 CO_TEST(Journal, CloseWritesImageThatReloads) {
@@ -141,10 +141,10 @@ CO_TEST(Journal, CloseWritesImageThatReloads) {
     std::string live;
     {
         auto cat = co_await open_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         CO_ASSERT_TRUE(co_await populate(**cat));
         live = (*cat)->dump();
-        CO_ASSERT_CAT_OK(co_await (*cat)->close());
+        CO_ASSERT_OK(co_await (*cat)->close());
     }
     uint64_t seq = 0;
     {
@@ -156,10 +156,10 @@ CO_TEST(Journal, CloseWritesImageThatReloads) {
         EXPECT_EQ(files[0], fmt::format("image.{}", seq));
     }
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     EXPECT_EQ((*cat)->dump(), live);
     EXPECT_EQ((*cat)->last_sequence(), seq);
-    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+    CO_ASSERT_OK(co_await (*cat)->close());
 }
 
 CO_TEST(Journal, CheckpointsRotateAndPrune) {
@@ -167,9 +167,9 @@ CO_TEST(Journal, CheckpointsRotateAndPrune) {
     std::string live;
     {
         auto cat = co_await open_catalog(dir.path(), 5);
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         for (int i = 0; i < 12; ++i) {
-            CO_ASSERT_CAT_OK(co_await (*cat)->create_database(fmt::format("db{}", i)));
+            CO_ASSERT_OK(co_await (*cat)->create_database(fmt::format("db{}", i)));
         }
         live = (*cat)->dump();
     }
@@ -178,7 +178,7 @@ CO_TEST(Journal, CheckpointsRotateAndPrune) {
               (std::vector<std::string>{"image.10", "image.5", "journal.11", "journal.6"}));
     {
         auto cat = co_await open_catalog(dir.path(), 5);
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         EXPECT_EQ((*cat)->dump(), live);
         EXPECT_EQ((*cat)->last_sequence(), 12u);
     }
@@ -192,7 +192,7 @@ CO_TEST(Journal, CheckpointsRotateAndPrune) {
         // image and hide the next step.
         quiet_log quiet;
         auto cat = co_await open_catalog(dir.path(), 10000);
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         EXPECT_EQ((*cat)->dump(), live);
     }
     // Both images damaged: records 1..5 are gone, and open says so instead of starting empty.
@@ -216,20 +216,20 @@ CO_TEST(Journal, CheckpointThenMoreChangesThenCrash) {
     object_id next = 0;
     {
         auto cat = co_await open_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         CO_ASSERT_TRUE(co_await populate(**cat));
-        CO_ASSERT_CAT_OK(co_await (*cat)->checkpoint());
-        CO_ASSERT_CAT_OK(co_await (*cat)->drop_database("scratch"));
-        CO_ASSERT_CAT_OK(co_await (*cat)->create_table("sales", simple_table("after_image")));
-        CO_ASSERT_CAT_OK(co_await (*cat)->set_password("ann", "%", native_password_hash("pw2")));
+        CO_ASSERT_OK(co_await (*cat)->checkpoint());
+        CO_ASSERT_OK(co_await (*cat)->drop_database("scratch"));
+        CO_ASSERT_OK(co_await (*cat)->create_table("sales", simple_table("after_image")));
+        CO_ASSERT_OK(co_await (*cat)->set_password("ann", "%", native_password_hash("pw2")));
         live = (*cat)->dump();
         next = (*cat)->next_id();
     }
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     EXPECT_EQ((*cat)->dump(), live);
     EXPECT_EQ((*cat)->next_id(), next);
-    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+    CO_ASSERT_OK(co_await (*cat)->close());
 }
 
 CO_TEST(Journal, TornTailAtEveryOffsetIsDropped) {
@@ -239,12 +239,12 @@ CO_TEST(Journal, TornTailAtEveryOffsetIsDropped) {
     size_t good_size = 0;
     {
         auto cat = co_await open_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
-        CO_ASSERT_CAT_OK(co_await (*cat)->create_database("d"));
-        CO_ASSERT_CAT_OK(co_await (*cat)->create_table("d", simple_table("t1")));
+        CO_ASSERT_OK(cat);
+        CO_ASSERT_OK(co_await (*cat)->create_database("d"));
+        CO_ASSERT_OK(co_await (*cat)->create_table("d", simple_table("t1")));
         before_last = (*cat)->dump();
         good_size = fs::file_size(dir.file("meta/journal.1"));
-        CO_ASSERT_CAT_OK(co_await (*cat)->create_table(
+        CO_ASSERT_OK(co_await (*cat)->create_table(
             "d", range_table("t2", "INT", parts(less_than("p1", strs("10")), less_than("p2", strs("20"))))));
         after_last = (*cat)->dump();
     }
@@ -256,18 +256,18 @@ CO_TEST(Journal, TornTailAtEveryOffsetIsDropped) {
         fs::create_directory(copy.file("meta"));
         write_file(copy.file("meta/journal.1"), full.substr(0, cut));
         auto cat = co_await open_catalog(copy.path());
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         EXPECT_EQ((*cat)->dump(), before_last) << "cut at " << cut;
         EXPECT_EQ(fs::file_size(copy.file("meta/journal.1")), good_size) << "truncated to the last good record";
         if ((cut - good_size) % 8 != 0) {
             continue;
         }
         // The next change lands where the torn one was, and survives another restart.
-        CO_ASSERT_CAT_OK(co_await (*cat)->create_database("next"));
+        CO_ASSERT_OK(co_await (*cat)->create_database("next"));
         std::string with_next = (*cat)->dump();
         cat->reset();
         auto again = co_await open_catalog(copy.path());
-        CO_ASSERT_CAT_OK(again);
+        CO_ASSERT_OK(again);
         EXPECT_EQ((*again)->dump(), with_next) << "cut at " << cut;
         if (::testing::Test::HasFailure()) {
             co_return;
@@ -278,7 +278,7 @@ CO_TEST(Journal, TornTailAtEveryOffsetIsDropped) {
     fs::create_directory(zeros.file("meta"));
     write_file(zeros.file("meta/journal.1"), full + std::string(4096, '\0'));
     auto cat = co_await open_catalog(zeros.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     EXPECT_EQ((*cat)->dump(), after_last);
     EXPECT_EQ(fs::file_size(zeros.file("meta/journal.1")), full.size());
 }
@@ -300,7 +300,7 @@ CO_TEST(Journal, DamageInTheMiddleRefusesToOpen) {
     temp_dir dir;
     {
         auto cat = co_await open_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         CO_ASSERT_TRUE(co_await populate(**cat));
     }
     const std::string full = read_file(dir.file("meta/journal.1"));
@@ -334,9 +334,9 @@ CO_TEST(Journal, SequenceGapRefusesToOpen) {
     temp_dir dir;
     {
         auto cat = co_await open_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
-        CO_ASSERT_CAT_OK(co_await (*cat)->create_database("a"));
-        CO_ASSERT_CAT_OK(co_await (*cat)->create_database("b"));
+        CO_ASSERT_OK(cat);
+        CO_ASSERT_OK(co_await (*cat)->create_database("a"));
+        CO_ASSERT_OK(co_await (*cat)->create_database("b"));
     }
     // A well-formed record with sequence 4 after 2: something in between is missing.
     std::string path = dir.file("meta/journal.1");
@@ -357,8 +357,8 @@ CO_TEST(Journal, UndecodableRecordRefusesToOpen) {
     temp_dir dir;
     {
         auto cat = co_await open_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
-        CO_ASSERT_CAT_OK(co_await (*cat)->create_database("a"));
+        CO_ASSERT_OK(cat);
+        CO_ASSERT_OK(co_await (*cat)->create_database("a"));
     }
     std::string path = dir.file("meta/journal.1");
     write_file(path, read_file(path) + frame_record(2, R"({"op":"launch_rockets","next_id":1,"body":{}})"));
@@ -373,9 +373,9 @@ CO_TEST(Journal, FilesArePrivateAndTempImagesAreCleared) {
     temp_dir dir;
     {
         auto cat = co_await open_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
-        CO_ASSERT_CAT_OK(co_await (*cat)->create_user("u", "%", native_password_hash("secret")));
-        CO_ASSERT_CAT_OK(co_await (*cat)->close());
+        CO_ASSERT_OK(cat);
+        CO_ASSERT_OK(co_await (*cat)->create_user("u", "%", native_password_hash("secret")));
+        CO_ASSERT_OK(co_await (*cat)->close());
     }
     struct stat st{};
     CO_ASSERT_EQ(::stat(dir.file("meta").c_str(), &st), 0);
@@ -387,9 +387,9 @@ CO_TEST(Journal, FilesArePrivateAndTempImagesAreCleared) {
     }
     write_file(dir.file("meta/image.99.tvtmp-1-1"), "half an image");
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     EXPECT_FALSE(fs::exists(dir.file("meta/image.99.tvtmp-1-1")));
-    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+    CO_ASSERT_OK(co_await (*cat)->close());
 }
 
 }  // namespace

@@ -50,12 +50,12 @@ table_definition two_ranges() {
 CO_TEST(LoadWriter, RangeRoutingAndRowsOutsidePartitions) {
     temp_dir dir;
     auto cat = co_await catalog_with(dir.path(), two_ranges());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto data = data_in(dir.path());
     text_rows rows{{"1", "10"}, {"15", "150"}, {"9", "90"}, {"-5", "NULL"}};
     auto loaded = co_await load_rows(c, data, "d", "t", rows);
-    CO_ASSERT_CAT_OK(loaded);
+    CO_ASSERT_OK(loaded);
     EXPECT_EQ(loaded->rows, 4u);
     EXPECT_GT(loaded->bytes, 0u);
     const table* t = c.find_table("d", "t");
@@ -73,7 +73,7 @@ CO_TEST(LoadWriter, RangeRoutingAndRowsOutsidePartitions) {
                         "The row is out of partition ranges. Please add a new partition. Partition key: (25)");
     EXPECT_EQ(data_files(dir.path()), files_before) << "a failed load leaves no files";
     EXPECT_EQ(c.find_table("d", "t")->find_partition("p1")->visible_version, 2);
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(LoadWriter, MultiColumnRange) {
@@ -88,12 +88,12 @@ CO_TEST(LoadWriter, MultiColumnRange) {
                            fixed_range("p3", strs("2024-03-01", "0"), strs("2024-03-01", "50")));
     def.dist = distribution{{"k"}, 2, false};
     auto cat = co_await catalog_with(dir.path(), def);
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto data = data_in(dir.path());
     text_rows rows{{"2023-12-31", "5", "a"}, {"2024-01-01", "99", "b"}, {"2024-01-01", "100", "c"},
                    {"2024-1-31", "7", "d"}, {"2024-03-01", "49", "e"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", rows));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", rows));
     const table* t = c.find_table("d", "t");
     auto p1 = co_await scan_all(c, data, "d", "t", ids_of(t->find_partition("p1")->id));
     EXPECT_EQ(sorted(p1.rows), (text_rows{{"2023-12-31", "5", "a"}, {"2024-01-01", "99", "b"}}));
@@ -103,7 +103,7 @@ CO_TEST(LoadWriter, MultiColumnRange) {
     CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", gap), storage_errc::bad_definition,
                         "The row is out of partition ranges. Please add a new partition. Partition key: "
                         "(2024-03-01, 50)");
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(LoadWriter, ListPartitionsOneAndSeveralColumns) {
@@ -118,11 +118,11 @@ CO_TEST(LoadWriter, ListPartitionsOneAndSeveralColumns) {
                            in_list("p_sh", tuples(strs("shanghai", "1"))));
     def.dist = distribution{{"city"}, 3, false};
     auto cat = co_await catalog_with(dir.path(), def);
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto data = data_in(dir.path());
     text_rows rows{{"beijing", "2", "1"}, {"shanghai", "1", "2"}, {"beijing", "1", "3"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", rows));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", rows));
     const table* t = c.find_table("d", "t");
     auto bj = co_await scan_all(c, data, "d", "t", ids_of(t->find_partition("p_bj")->id));
     EXPECT_EQ(sorted(bj.rows), (text_rows{{"beijing", "1", "3"}, {"beijing", "2", "1"}}));
@@ -139,16 +139,16 @@ CO_TEST(LoadWriter, ListPartitionsOneAndSeveralColumns) {
     one.partition_by = partition_kind::list;
     one.partition_columns = {"s"};
     one.partitions = parts(in_list("pa", tuples(strs("a"), strs("b"))), in_list("pc", tuples(strs("c"))));
-    CO_ASSERT_CAT_OK(co_await c.create_table("d", one));
+    CO_ASSERT_OK(co_await c.create_table("d", one));
     text_rows ok{{"a", "1"}, {"c", "2"}, {"b", "3"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "l1", ok));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "l1", ok));
     auto all = co_await scan_all(c, data, "d", "l1");
     EXPECT_EQ(sorted(all.rows), sorted(ok));
     // NULL is in no list (a list value is never NULL here): the load fails naming it.
     text_rows null_row{{"NULL", "1"}};
     CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "l1", null_row), storage_errc::bad_definition,
                         "The row is out of partition ranges. Please add a new partition. Partition key: (NULL)");
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(LoadWriter, NullRangeValueGoesToTheMinValuePartition) {
@@ -162,11 +162,11 @@ CO_TEST(LoadWriter, NullRangeValueGoesToTheMinValuePartition) {
     def.partitions = parts(less_than("p_old", strs("2020-01-01")), less_than("p_new", strs("2030-01-01")));
     def.dist = distribution{{"d"}, 2, false};
     auto cat = co_await catalog_with(dir.path(), def);
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto data = data_in(dir.path());
     text_rows rows{{"NULL", "1"}, {"2024-05-01", "2"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", rows));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", rows));
     const table* t = c.find_table("d", "t");
     auto old_rows = co_await scan_all(c, data, "d", "t", ids_of(t->find_partition("p_old")->id));
     EXPECT_EQ(old_rows.rows, (text_rows{{"NULL", "1"}}));
@@ -175,11 +175,11 @@ CO_TEST(LoadWriter, NullRangeValueGoesToTheMinValuePartition) {
     table_definition fixed = def;
     fixed.name = "f";
     fixed.partitions = parts(fixed_range("p", strs("2020-01-01"), strs("2030-01-01")));
-    CO_ASSERT_CAT_OK(co_await c.create_table("d", fixed));
+    CO_ASSERT_OK(co_await c.create_table("d", fixed));
     text_rows null_row{{"NULL", "1"}};
     CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "f", null_row), storage_errc::bad_definition,
                         "The row is out of partition ranges. Please add a new partition. Partition key: (NULL)");
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 /// tablet id -> the k values stored in it, read from the segment files.
@@ -239,11 +239,11 @@ CO_TEST(LoadWriter, BucketsAreStableAcrossRestarts) {
     }
     {
         auto cat = co_await catalog_with(dir.path(), simple_table("t", 4));
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         tablets = tablets_of(*(*cat)->find_table("d", "t"), "t");
-        CO_ASSERT_CAT_OK(co_await load_rows(**cat, data_in(dir.path()), "d", "t", rows));
+        CO_ASSERT_OK(co_await load_rows(**cat, data_in(dir.path()), "d", "t", rows));
         first = co_await keys_by_tablet(**cat, dir.path(), tablets);
-        CO_ASSERT_CAT_OK(co_await (*cat)->close());
+        CO_ASSERT_OK(co_await (*cat)->close());
     }
     EXPECT_EQ(first.size(), 4u) << "60 keys spread over every bucket";
     for (size_t b = 0; b < tablets.size(); ++b) {
@@ -253,8 +253,8 @@ CO_TEST(LoadWriter, BucketsAreStableAcrossRestarts) {
         }
     }
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
-    CO_ASSERT_CAT_OK(co_await load_rows(**cat, data_in(dir.path()), "d", "t", rows));
+    CO_ASSERT_OK(cat);
+    CO_ASSERT_OK(co_await load_rows(**cat, data_in(dir.path()), "d", "t", rows));
     auto both = co_await keys_by_tablet(**cat, dir.path(), tablets);
     for (object_id tablet : tablets) {
         std::vector<std::string> twice;
@@ -265,13 +265,13 @@ CO_TEST(LoadWriter, BucketsAreStableAcrossRestarts) {
         std::sort(twice.begin(), twice.end());
         EXPECT_EQ(both[tablet], twice) << "tablet " << tablet;
     }
-    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+    CO_ASSERT_OK(co_await (*cat)->close());
 }
 
 CO_TEST(LoadWriter, SegmentsAreSplitBySize) {
     temp_dir dir;
     auto cat = co_await catalog_with(dir.path(), simple_table("t", 1));
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     text_rows rows;
     for (int k = 0; k < 3000; ++k) {
@@ -282,7 +282,7 @@ CO_TEST(LoadWriter, SegmentsAreSplitBySize) {
     auto data = data_in(dir.path(), 20000, segment_max);
     load_options plain;
     auto loaded = co_await load_rows_with(c, data, "d", "t", rows, plain, index_deriver(), 700);
-    CO_ASSERT_CAT_OK(loaded);
+    CO_ASSERT_OK(loaded);
     EXPECT_GT(loaded->files, 10u);
     object_id tablet = tablets_of(*c.find_table("d", "t"), "t")[0];
     CO_ASSERT_EQ(c.tablet_rowsets(tablet).size(), 1u);
@@ -303,21 +303,21 @@ CO_TEST(LoadWriter, SegmentsAreSplitBySize) {
     CO_ASSERT_FALSE(failed.has_value());
     EXPECT_NE(failed.error().message.find("does not fit in a segment file"), std::string::npos)
         << failed.error().message;
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(LoadWriter, AbortLeavesNoFiles) {
     temp_dir dir;
     auto cat = co_await catalog_with(dir.path(), two_ranges());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto data = data_in(dir.path(), 1);  // every append flushes
     auto w = load_writer::begin(c, data, "d", "t", load_options(), index_deriver());
-    CO_ASSERT_CAT_OK(w);
+    CO_ASSERT_OK(w);
     for (int i = 0; i < 5; ++i) {
         text_rows rows{{std::to_string(i), "1"}, {std::to_string(10 + i), "2"}};
         column_batch b = batch_of((*w)->schema(), rows);
-        CO_ASSERT_CAT_OK(co_await (*w)->append(std::move(b)));
+        CO_ASSERT_OK(co_await (*w)->append(std::move(b)));
     }
     // Writes run in the background; wait for some to land.
     for (int i = 0; i < 1000 && data_files(dir.path()).size() < 4; ++i) {
@@ -333,10 +333,10 @@ CO_TEST(LoadWriter, AbortLeavesNoFiles) {
     // A writer dropped without commit or abort takes its files back too.
     {
         auto dropped = load_writer::begin(c, data, "d", "t", load_options(), index_deriver());
-        CO_ASSERT_CAT_OK(dropped);
+        CO_ASSERT_OK(dropped);
         text_rows rows{{"1", "1"}};
         column_batch b = batch_of((*dropped)->schema(), rows);
-        CO_ASSERT_CAT_OK(co_await (*dropped)->append(std::move(b)));
+        CO_ASSERT_OK(co_await (*dropped)->append(std::move(b)));
         // One write may still be in flight; give it time to finish.
         for (int i = 0; i < 100 && data_files(dir.path()).empty(); ++i) {
             co_await io::sleep(std::chrono::milliseconds(1));
@@ -346,24 +346,24 @@ CO_TEST(LoadWriter, AbortLeavesNoFiles) {
         co_await io::sleep(std::chrono::milliseconds(1));
     }
     EXPECT_EQ(data_files(dir.path()), std::vector<std::string>{});
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(LoadWriter, OverwriteReplacesListedPartitions) {
     temp_dir dir;
     auto cat = co_await catalog_with(dir.path(), two_ranges());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto data = data_in(dir.path());
     text_rows rows{{"1", "1"}, {"2", "2"}, {"11", "11"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", rows));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", rows));
     auto old_files = data_files(dir.path());
 
     load_options only_p1;
     only_p1.overwrite = true;
     only_p1.partitions = {"P1"};  // partition names are case-insensitive
     text_rows fresh{{"5", "50"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", fresh, only_p1));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", fresh, only_p1));
     auto all = co_await scan_all(c, data, "d", "t");
     EXPECT_EQ(sorted(all.rows), (text_rows{{"11", "11"}, {"5", "50"}}));
     EXPECT_EQ(c.find_table("d", "t")->find_partition("p1")->visible_version, 3);
@@ -384,22 +384,22 @@ CO_TEST(LoadWriter, OverwriteReplacesListedPartitions) {
     load_options all_parts;
     all_parts.overwrite = true;
     text_rows p2_only{{"19", "19"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", p2_only, all_parts));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", p2_only, all_parts));
     all = co_await scan_all(c, data, "d", "t");
     EXPECT_EQ(all.rows, (text_rows{{"19", "19"}}));
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(LoadWriter, LabelsPartitionsAndNotNull) {
     temp_dir dir;
     auto cat = co_await catalog_with(dir.path(), two_ranges());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto data = data_in(dir.path());
     load_options labelled;
     labelled.label = "l1";
     text_rows rows{{"1", "1"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", rows, labelled));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", rows, labelled));
     CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", rows, labelled), storage_errc::bad_definition,
                         "Label [l1] has already been used.");
     // Two loads racing for one label: the second to publish fails and leaves nothing.
@@ -407,13 +407,13 @@ CO_TEST(LoadWriter, LabelsPartitionsAndNotNull) {
     l2.label = "l2";
     auto a = load_writer::begin(c, data, "d", "t", l2, index_deriver());
     auto b = load_writer::begin(c, data, "d", "t", l2, index_deriver());
-    CO_ASSERT_CAT_OK(a);
-    CO_ASSERT_CAT_OK(b);
+    CO_ASSERT_OK(a);
+    CO_ASSERT_OK(b);
     column_batch ba = batch_of((*a)->schema(), rows);
     column_batch bb = batch_of((*b)->schema(), rows);
-    CO_ASSERT_CAT_OK(co_await (*a)->append(std::move(ba)));
-    CO_ASSERT_CAT_OK(co_await (*b)->append(std::move(bb)));
-    CO_ASSERT_CAT_OK(co_await (*a)->commit());
+    CO_ASSERT_OK(co_await (*a)->append(std::move(ba)));
+    CO_ASSERT_OK(co_await (*b)->append(std::move(bb)));
+    CO_ASSERT_OK(co_await (*a)->commit());
     auto files = data_files(dir.path());
     CO_ASSERT_CAT_ERROR(co_await (*b)->commit(), storage_errc::bad_definition, "Label [l2] has already been used.");
     EXPECT_EQ(data_files(dir.path()), files);
@@ -433,13 +433,13 @@ CO_TEST(LoadWriter, LabelsPartitionsAndNotNull) {
 
     // d is NOT NULL: a nullable column holding NULL fails, one without NULL is fine.
     auto w = load_writer::begin(c, data, "d", "t", load_options(), index_deriver());
-    CO_ASSERT_CAT_OK(w);
+    CO_ASSERT_OK(w);
     std::vector<column_desc> loose = (*w)->schema();
     loose[0].nullable = true;
     loose[0].name = "anything";  // names come from the table
     text_rows fine{{"2", "2"}};
     column_batch ok_batch = batch_of(loose, fine);
-    CO_ASSERT_CAT_OK(co_await (*w)->append(std::move(ok_batch)));
+    CO_ASSERT_OK(co_await (*w)->append(std::move(ok_batch)));
     text_rows bad{{"NULL", "2"}};
     column_batch bad_batch = batch_of(loose, bad);
     CO_ASSERT_CAT_ERROR(co_await (*w)->append(std::move(bad_batch)), storage_errc::bad_definition,
@@ -447,16 +447,16 @@ CO_TEST(LoadWriter, LabelsPartitionsAndNotNull) {
     co_await (*w)->abort();
     auto all = co_await scan_all(c, data, "d", "t");
     EXPECT_EQ(all.rows.size(), 2u) << "l1's row and l2's row";
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(LoadWriter, SyncMaterializedViewIndexesAreDerived) {
     temp_dir dir;
     table_definition def = two_ranges();
     auto cat = co_await catalog_with(dir.path(), def);
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
-    CO_ASSERT_CAT_OK(co_await c.create_sync_materialized_view("d", "t", "mv_sum", "select d, sum(v) from t group by d",
+    CO_ASSERT_OK(co_await c.create_sync_materialized_view("d", "t", "mv_sum", "select d, sum(v) from t group by d",
                                                               cols(col("d", "INT", false),
                                                                    col("v", "BIGINT", true, aggregation::sum))));
     auto data = data_in(dir.path());
@@ -471,9 +471,9 @@ CO_TEST(LoadWriter, SyncMaterializedViewIndexesAreDerived) {
     };
     text_rows rows{{"1", "10"}, {"1", "5"}, {"12", "7"}};
     load_options plain;
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", rows, plain, derive));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", rows, plain, derive));
     text_rows more{{"1", "1"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", more, plain, derive));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", more, plain, derive));
     EXPECT_GE(calls, 3) << "once per flushed base buffer: two partitions, then one";
     const table* t = c.find_table("d", "t");
     size_t filled = 0;
@@ -494,38 +494,38 @@ CO_TEST(LoadWriter, SyncMaterializedViewIndexesAreDerived) {
     EXPECT_EQ(data_files(dir.path()), before);
     CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "t", rows), storage_errc::bad_definition,
                         "Table 't' has synchronous materialized views, whose rows a load must derive");
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(LoadWriter, AsyncMaterializedViewRefresh) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
-    CO_ASSERT_CAT_OK(co_await c.create_database("d"));
+    CO_ASSERT_OK(co_await c.create_database("d"));
     materialized_view mv;
     mv.name = "mv";
     mv.query_text = "select k, v from t";
     mv.dist = distribution{{"k"}, 2, false};
     mv.columns = cols(col("k", "INT"), col("v", "VARCHAR(10)"));
-    CO_ASSERT_CAT_OK(co_await c.create_materialized_view("d", mv));
+    CO_ASSERT_OK(co_await c.create_materialized_view("d", mv));
     auto data = data_in(dir.path());
     load_options refresh;
     refresh.overwrite = true;
     text_rows first{{"1", "a"}, {"2", "b"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "mv", first, refresh));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "mv", first, refresh));
     text_rows second{{"3", "c"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "mv", second, refresh));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "mv", second, refresh));
     auto all = co_await scan_all(c, data, "d", "mv");
     EXPECT_EQ(all.rows, second);
     EXPECT_EQ(c.find_materialized_view("d", "mv")->storage.visible_version, 3);
     materialized_view bare;
     bare.name = "bare";
     bare.query_text = "select 1";
-    CO_ASSERT_CAT_OK(co_await c.create_materialized_view("d", bare));
+    CO_ASSERT_OK(co_await c.create_materialized_view("d", bare));
     CO_ASSERT_CAT_ERROR(co_await load_rows(c, data, "d", "bare", first), storage_errc::bad_definition,
                         "Materialized view 'bare' has no storage to load into");
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 /// The same load and scan with writes and reads spread over two loops.
@@ -533,7 +533,7 @@ io::task<void> load_over_loops(io::loop_group* loops, std::string dir, int bucke
     table_definition def = simple_table("t", buckets);
     def.dist = distribution{{}, buckets, true};  // RANDOM: round robin
     auto cat = co_await catalog_with(dir, def);
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto data = data_in(dir, 2000, uint64_t{1} << 30, loops);
     text_rows rows;
@@ -542,7 +542,7 @@ io::task<void> load_over_loops(io::loop_group* loops, std::string dir, int bucke
     }
     load_options plain;
     auto loaded = co_await load_rows_with(c, data, "d", "t", rows, plain, index_deriver(), 512);
-    CO_ASSERT_CAT_OK(loaded);
+    CO_ASSERT_OK(loaded);
     EXPECT_EQ(loaded->tablets, buckets);
     auto all = co_await scan_all(c, data, "d", "t");
     CO_ASSERT_EQ(all.error, "");
@@ -552,7 +552,7 @@ io::task<void> load_over_loops(io::loop_group* loops, std::string dir, int bucke
         uint64_t n = c.tablet_rowsets(tablet).at(0).rows();
         EXPECT_EQ(n, 5000u / static_cast<unsigned>(buckets));
     }
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 TEST(LoadWriter, WritesAndReadsSpreadOverLoops) {

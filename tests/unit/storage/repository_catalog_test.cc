@@ -35,10 +35,10 @@ std::string read_file(const std::string& path) {
 CO_TEST(RepositoryCatalog, CreateFindDropAndErrors) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     auto r1 = make_repo("r1");
     auto id = co_await (*cat)->create_repository(std::move(r1));
-    CO_ASSERT_CAT_OK(id);
+    CO_ASSERT_OK(id);
     const repository* found = (*cat)->find_repository("r1");
     CO_ASSERT_TRUE(found != nullptr);
     EXPECT_EQ(found->id, *id);
@@ -57,13 +57,13 @@ CO_TEST(RepositoryCatalog, CreateFindDropAndErrors) {
     // No time given: now.
     repository r2 = make_repo("r2");
     r2.create_time_ms = 0;
-    CO_ASSERT_CAT_OK(co_await (*cat)->create_repository(std::move(r2)));
+    CO_ASSERT_OK(co_await (*cat)->create_repository(std::move(r2)));
     EXPECT_GT((*cat)->find_repository("r2")->create_time_ms, 1700000000123);
 
-    CO_ASSERT_CAT_OK(co_await (*cat)->drop_repository("r1"));
+    CO_ASSERT_OK(co_await (*cat)->drop_repository("r1"));
     EXPECT_EQ((*cat)->find_repository("r1"), nullptr);
     EXPECT_EQ((*cat)->repositories().size(), 1u);
-    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+    CO_ASSERT_OK(co_await (*cat)->close());
 }
 
 CO_TEST(RepositoryCatalog, SurvivesReplayAndImage) {
@@ -71,45 +71,45 @@ CO_TEST(RepositoryCatalog, SurvivesReplayAndImage) {
     std::string before;
     {
         auto cat = co_await open_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
-        CO_ASSERT_CAT_OK(co_await (*cat)->create_repository(make_repo("keep", true)));
-        CO_ASSERT_CAT_OK(co_await (*cat)->create_repository(make_repo("gone")));
-        CO_ASSERT_CAT_OK(co_await (*cat)->drop_repository("gone"));
+        CO_ASSERT_OK(cat);
+        CO_ASSERT_OK(co_await (*cat)->create_repository(make_repo("keep", true)));
+        CO_ASSERT_OK(co_await (*cat)->create_repository(make_repo("gone")));
+        CO_ASSERT_OK(co_await (*cat)->drop_repository("gone"));
         before = (*cat)->dump();
         // No close(): the next open replays the journal alone.
     }
     {
         auto cat = co_await open_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         EXPECT_EQ((*cat)->dump(), before);
         const repository* r = (*cat)->find_repository("keep");
         CO_ASSERT_TRUE(r != nullptr);
         EXPECT_TRUE(r->read_only);
         EXPECT_EQ(r->location, "s3://bucket/prefix");
         EXPECT_EQ(r->props, make_repo("keep").props) << "secrets are kept: the server needs them";
-        CO_ASSERT_CAT_OK(co_await (*cat)->checkpoint());
-        CO_ASSERT_CAT_OK(co_await (*cat)->close());
+        CO_ASSERT_OK(co_await (*cat)->checkpoint());
+        CO_ASSERT_OK(co_await (*cat)->close());
     }
     auto cat = co_await open_catalog(dir.path());  // from the image
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     EXPECT_EQ((*cat)->dump(), before);
     EXPECT_EQ((*cat)->find_repository("gone"), nullptr);
-    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+    CO_ASSERT_OK(co_await (*cat)->close());
 }
 
 CO_TEST(RepositoryCatalog, DumpMasksPropertyValuesAndFilesArePrivate) {
     temp_dir dir;
     {
         auto cat = co_await open_catalog(dir.path());
-        CO_ASSERT_CAT_OK(cat);
-        CO_ASSERT_CAT_OK(co_await (*cat)->create_repository(make_repo("r")));
+        CO_ASSERT_OK(cat);
+        CO_ASSERT_OK(co_await (*cat)->create_repository(make_repo("r")));
         std::string dump = (*cat)->dump();
         EXPECT_NE(dump.find("repository \"r\""), std::string::npos) << dump;
         EXPECT_NE(dump.find("\"aws.s3.secret_key\"=\"******\""), std::string::npos) << dump;
         EXPECT_EQ(dump.find("s3cr3t-value"), std::string::npos) << dump;
         EXPECT_EQ(dump.find("AKIAREPOTEST"), std::string::npos) << dump;
-        CO_ASSERT_CAT_OK(co_await (*cat)->checkpoint());
-        CO_ASSERT_CAT_OK(co_await (*cat)->close());
+        CO_ASSERT_OK(co_await (*cat)->checkpoint());
+        CO_ASSERT_OK(co_await (*cat)->close());
     }
     struct stat st{};
     CO_ASSERT_EQ(::stat(dir.file("meta").c_str(), &st), 0);

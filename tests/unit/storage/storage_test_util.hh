@@ -10,13 +10,6 @@
 #include <string>
 #include <vector>
 
-/// Asserts a storage_result holds a value, printing the storage error otherwise.
-#define CO_ASSERT_CAT_OK(r)                                                                                     \
-    do {                                                                                                        \
-        auto&& tv_result_ = (r);                                                                                \
-        TV_CO_ASSERT(ASSERT_TRUE(tv_result_.has_value()) << #r << ": " << tv_result_.error().message);          \
-    } while (0)
-
 /// Asserts a storage_result failed with `errc` and exactly `text` as its message.
 #define CO_ASSERT_CAT_ERROR(r, errc, text)                                                                      \
     do {                                                                                                        \

@@ -46,15 +46,15 @@ table_definition aggregate_table() {
 CO_TEST(TableScan, AggregateKeyMergesWithinAndAcrossLoads) {
     temp_dir dir;
     auto cat = co_await catalog_with(dir.path(), aggregate_table());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto data = data_in(dir.path());
     text_rows first{{"1", "10", "5", "b", "x", "1.50"}, {"2", "NULL", "NULL", "NULL", "y", "NULL"},
                     {"1", "NULL", "3", "a", "NULL", "NULL"}, {"3", "7", "9", "z", "z", "3.00"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "agg", first));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "agg", first));
     text_rows second{{"1", "5", "8", "c", "w", "2.25"}, {"2", "NULL", "4", "q", "NULL", "0.10"},
                      {"2", "1", "NULL", "NULL", "v", "NULL"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "agg", second));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "agg", second));
     auto all = co_await scan_all(c, data, "d", "agg");
     CO_ASSERT_EQ(all.error, "");
     EXPECT_EQ(sorted(all.rows), (text_rows{
@@ -72,28 +72,28 @@ CO_TEST(TableScan, AggregateKeyMergesWithinAndAcrossLoads) {
     }
     // A key whose SUM column only ever saw NULL stays NULL.
     text_rows third{{"4", "NULL", "1", "a", "a", "1.00"}, {"4", "NULL", "2", "b", "b", "NULL"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "agg", third));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "agg", third));
     all = co_await scan_all(c, data, "d", "agg");
     auto rows = sorted(all.rows);
     CO_ASSERT_EQ(rows.size(), 4u);
     EXPECT_EQ(rows[3], (std::vector<std::string>{"4", "NULL", "1", "b", "b", "1.00"}));
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(TableScan, ReplaceTakesALatestNull) {
     temp_dir dir;
     auto cat = co_await catalog_with(dir.path(), aggregate_table());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto data = data_in(dir.path());
     text_rows first{{"1", "1", "1", "a", "x", "1.00"}};
     text_rows second{{"1", "1", "1", "a", "NULL", "NULL"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "agg", first));
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "agg", second));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "agg", first));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "agg", second));
     auto all = co_await scan_all(c, data, "d", "agg");
     CO_ASSERT_EQ(all.error, "");
     EXPECT_EQ(all.rows, (text_rows{{"1", "2", "1", "a", "NULL", "1.00"}}));
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(TableScan, UniqueAndPrimaryKeepTheLatestRow) {
@@ -108,19 +108,19 @@ CO_TEST(TableScan, UniqueAndPrimaryKeepTheLatestRow) {
         def.key_columns = {"k1", "k2"};
         def.dist = distribution{{"k1"}, 2, false};
         auto cat = co_await catalog_with(sub.path(), def);
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         catalog& c = **cat;
         auto data = data_in(sub.path());
         text_rows first{{"1", "a", "old"}, {"1", "b", "b1"}, {"1", "a", "newer"}, {"2", "a", "x"}};
-        CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "u", first));
+        CO_ASSERT_OK(co_await load_rows(c, data, "d", "u", first));
         text_rows second{{"2", "a", "NULL"}, {"3", "c", "c1"}};
-        CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "u", second));
+        CO_ASSERT_OK(co_await load_rows(c, data, "d", "u", second));
         auto all = co_await scan_all(c, data, "d", "u");
         CO_ASSERT_EQ(all.error, "");
         EXPECT_EQ(sorted(all.rows), (text_rows{{"1", "a", "newer"}, {"1", "b", "b1"}, {"2", "a", "NULL"},
                                                {"3", "c", "c1"}}))
             << key_model_name(model);
-        CO_ASSERT_CAT_OK(co_await c.close());
+        CO_ASSERT_OK(co_await c.close());
     }
 }
 
@@ -138,11 +138,11 @@ TEST(MergeRows, KeysSortNullFirstAndSumWraps) {
 CO_TEST(TableScan, CorruptFileIsAnErrorNamingIt) {
     temp_dir dir;
     auto cat = co_await catalog_with(dir.path(), simple_table("t", 1));
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto data = data_in(dir.path());
     text_rows rows{{"1", "a"}, {"2", "b"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", rows));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", rows));
     auto files = data_files(dir.path());
     CO_ASSERT_EQ(files.size(), 1u);
     std::string path = dir.path() + "/storage/data/" + files[0];
@@ -153,23 +153,23 @@ CO_TEST(TableScan, CorruptFileIsAnErrorNamingIt) {
     EXPECT_TRUE(all.rows.empty());
     EXPECT_NE(all.error.find(path), std::string::npos) << all.error;
     EXPECT_NE(all.error.find("corrupt"), std::string::npos) << all.error;
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(TableScan, ScanKeepsFilesOfADroppedTableUntilItEnds) {
     temp_dir dir;
     auto cat = co_await catalog_with(dir.path(), simple_table("t", 2));
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto data = data_in(dir.path());
     text_rows rows{{"1", "a"}, {"2", "b"}, {"3", "c"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", rows));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", rows));
     auto files = data_files(dir.path());
     CO_ASSERT_FALSE(files.empty());
     scan_request req{"d", "t", {}};
     auto scan = table_scan::open(c, data, req);
-    CO_ASSERT_CAT_OK(scan);
-    CO_ASSERT_CAT_OK(co_await c.drop_table("d", "t"));
+    CO_ASSERT_OK(scan);
+    CO_ASSERT_OK(co_await c.drop_table("d", "t"));
     EXPECT_EQ(data_files(dir.path()), files) << "the open scan pins them";
     EXPECT_EQ(c.reclaimer().pending(), 1u);
     text_rows seen;
@@ -191,18 +191,18 @@ CO_TEST(TableScan, ScanKeepsFilesOfADroppedTableUntilItEnds) {
         << "and the tablet directory";
 
     // A scan opened after the change does not hold back what the change removed.
-    CO_ASSERT_CAT_OK(co_await c.create_table("d", simple_table("t2", 1)));
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t2", rows));
+    CO_ASSERT_OK(co_await c.create_table("d", simple_table("t2", 1)));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t2", rows));
     scan_request req2{"d", "t2", {}};
     auto early = table_scan::open(c, data, req2);
-    CO_ASSERT_CAT_OK(co_await c.truncate_table("d", "t2"));
+    CO_ASSERT_OK(co_await c.truncate_table("d", "t2"));
     auto late = table_scan::open(c, data, req2);
-    CO_ASSERT_CAT_OK(late);
+    CO_ASSERT_OK(late);
     EXPECT_EQ((*late)->file_count(), 0u);
     EXPECT_FALSE(data_files(dir.path()).empty());
     early->reset();
     EXPECT_TRUE(data_files(dir.path()).empty());
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(TableScan, StartUpRemovesOrphansAndKeepsPublishedFiles) {
@@ -211,12 +211,12 @@ CO_TEST(TableScan, StartUpRemovesOrphansAndKeepsPublishedFiles) {
     object_id tablet = 0;
     {
         auto cat = co_await catalog_with(dir.path(), simple_table("t", 1));
-        CO_ASSERT_CAT_OK(cat);
+        CO_ASSERT_OK(cat);
         text_rows rows{{"1", "a"}};
-        CO_ASSERT_CAT_OK(co_await load_rows(**cat, data_in(dir.path()), "d", "t", rows));
+        CO_ASSERT_OK(co_await load_rows(**cat, data_in(dir.path()), "d", "t", rows));
         published = data_files(dir.path());
         tablet = tablets_of(*(*cat)->find_table("d", "t"), "t")[0];
-        CO_ASSERT_CAT_OK(co_await (*cat)->close());
+        CO_ASSERT_OK(co_await (*cat)->close());
     }
     std::string tdir = tablet_dir(dir.path(), tablet);
     put_file(tdir + "/99999_0.dat.tvtmp-1-0", "half a segment"); // a write cut short
@@ -226,25 +226,25 @@ CO_TEST(TableScan, StartUpRemovesOrphansAndKeepsPublishedFiles) {
     fs::create_directories(tablet_dir(dir.path(), 434343));     // an empty one
     fs::create_directories(tablets_root(dir.path()) + "/not-a-tablet");
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     EXPECT_EQ(data_files(dir.path()), published);
     EXPECT_FALSE(fs::exists(tablet_dir(dir.path(), 424242)));
     EXPECT_FALSE(fs::exists(tablet_dir(dir.path(), 434343)));
     EXPECT_TRUE(fs::exists(tablets_root(dir.path()) + "/not-a-tablet")) << "not ours: left alone";
     auto all = co_await scan_all(**cat, data_in(dir.path()), "d", "t");
     EXPECT_EQ(all.rows, (text_rows{{"1", "a"}}));
-    CO_ASSERT_CAT_OK(co_await (*cat)->close());
+    CO_ASSERT_OK(co_await (*cat)->close());
 }
 
 CO_TEST(TableScan, StatsComeFromTheCatalog) {
     temp_dir dir;
     auto cat = co_await catalog_with(dir.path(), simple_table("t", 1));
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto data = data_in(dir.path());
     text_rows rows{{"1", "a"}, {"1", "b"}};
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", rows));
-    CO_ASSERT_CAT_OK(co_await load_rows(c, data, "d", "t", rows));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", rows));
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", rows));
     const table* t = c.find_table("d", "t");
     object_id tablet = tablets_of(*t, "t")[0];
     tablet_stats s = stats_of(c, tablet);
@@ -266,7 +266,7 @@ CO_TEST(TableScan, StatsComeFromTheCatalog) {
     auto missing = table_scan::open(c, data, req);
     CO_ASSERT_FALSE(missing.has_value());
     EXPECT_EQ(missing.error().message, "Unknown table 'd.nope'");
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 }  // namespace

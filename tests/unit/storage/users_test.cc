@@ -74,7 +74,7 @@ TEST(NativePassword, ChecksClientResponses) {
 CO_TEST(CatalogUsers, CreateDropAndPasswords) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path(), 10000, "rootpw");
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
     std::mt19937 rng(1);
     bytes scramble = random_scramble(rng);
@@ -84,7 +84,7 @@ CO_TEST(CatalogUsers, CreateDropAndPasswords) {
     EXPECT_TRUE(check_password(*root, scramble, client_response("rootpw", scramble)));
     EXPECT_FALSE(check_password(*root, scramble, client_response("", scramble)));
 
-    CO_ASSERT_CAT_OK(co_await c.create_user("alice", "%", native_password_hash("a1")));
+    CO_ASSERT_OK(co_await c.create_user("alice", "%", native_password_hash("a1")));
     const user* alice = c.find_user("alice", "%");
     CO_ASSERT_TRUE(alice != nullptr);
     EXPECT_NE(alice->password_hash, "a1");
@@ -93,7 +93,7 @@ CO_TEST(CatalogUsers, CreateDropAndPasswords) {
 
     CO_ASSERT_CAT_ERROR(co_await c.create_user("alice", "%", ""), storage_errc::user_exists,
                         "Operation CREATE USER failed for 'alice'@'%'");
-    CO_ASSERT_CAT_OK(co_await c.create_user("alice", "%", "", true));
+    CO_ASSERT_OK(co_await c.create_user("alice", "%", "", true));
     CO_ASSERT_CAT_ERROR(co_await c.create_user("root", "%", ""), storage_errc::user_exists,
                         "Operation CREATE USER failed for 'root'@'%'");
     CO_ASSERT_CAT_ERROR(co_await c.create_user("bob", "%", "*1234"), storage_errc::bad_definition,
@@ -102,12 +102,12 @@ CO_TEST(CatalogUsers, CreateDropAndPasswords) {
     // IDENTIFIED BY PASSWORD '<hash>' in lowercase is stored uppercase.
     std::string lower = native_password_hash("b1");
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
-    CO_ASSERT_CAT_OK(co_await c.create_user("bob", "10.0.%", lower));
+    CO_ASSERT_OK(co_await c.create_user("bob", "10.0.%", lower));
     EXPECT_EQ(c.find_user("bob", "10.0.%")->password_hash, native_password_hash("b1"));
-    CO_ASSERT_CAT_OK(co_await c.create_user("nopw", "", ""));  // host defaults to '%'
+    CO_ASSERT_OK(co_await c.create_user("nopw", "", ""));  // host defaults to '%'
     EXPECT_TRUE(check_password(*c.find_user("nopw", "%"), scramble, {}));
 
-    CO_ASSERT_CAT_OK(co_await c.set_password("alice", "%", native_password_hash("a2")));
+    CO_ASSERT_OK(co_await c.set_password("alice", "%", native_password_hash("a2")));
     alice = c.find_user("alice", "%");
     EXPECT_FALSE(check_password(*alice, scramble, client_response("a1", scramble)));
     EXPECT_TRUE(check_password(*alice, scramble, client_response("a2", scramble)));
@@ -120,51 +120,51 @@ CO_TEST(CatalogUsers, CreateDropAndPasswords) {
                         "Operation DROP USER failed for 'root'@'%': root can not be dropped");
     CO_ASSERT_CAT_ERROR(co_await c.drop_user("ghost", "%"), storage_errc::unknown_user,
                         "Operation DROP USER failed for 'ghost'@'%'");
-    CO_ASSERT_CAT_OK(co_await c.drop_user("ghost", "%", true));
-    CO_ASSERT_CAT_OK(co_await c.drop_user("nopw", "%"));
+    CO_ASSERT_OK(co_await c.drop_user("ghost", "%", true));
+    CO_ASSERT_OK(co_await c.drop_user("nopw", "%"));
     EXPECT_EQ(c.find_user("nopw", "%"), nullptr);
     EXPECT_EQ(c.users().size(), 3u);  // root, alice, bob
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 
     // Root's password follows the configuration at every open; users' passwords persist.
     auto reopened = co_await open_catalog(dir.path(), 10000, "");
-    CO_ASSERT_CAT_OK(reopened);
+    CO_ASSERT_OK(reopened);
     EXPECT_TRUE(check_password(*(*reopened)->find_user("root", "%"), scramble, {}));
     EXPECT_TRUE(check_password(*(*reopened)->find_user("alice", "%"), scramble, client_response("a2", scramble)));
-    CO_ASSERT_CAT_OK(co_await (*reopened)->close());
+    CO_ASSERT_OK(co_await (*reopened)->close());
 }
 
 CO_TEST(CatalogUsers, MatchUserByHost) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
-    CO_ASSERT_CAT_OK(co_await c.create_user("u", "%", native_password_hash("any")));
-    CO_ASSERT_CAT_OK(co_await c.create_user("u", "10.0.%", native_password_hash("net")));
-    CO_ASSERT_CAT_OK(co_await c.create_user("u", "10.0.0.7", native_password_hash("host")));
-    CO_ASSERT_CAT_OK(co_await c.create_user("u", "192.168.1._", native_password_hash("one")));
+    CO_ASSERT_OK(co_await c.create_user("u", "%", native_password_hash("any")));
+    CO_ASSERT_OK(co_await c.create_user("u", "10.0.%", native_password_hash("net")));
+    CO_ASSERT_OK(co_await c.create_user("u", "10.0.0.7", native_password_hash("host")));
+    CO_ASSERT_OK(co_await c.create_user("u", "192.168.1._", native_password_hash("one")));
     EXPECT_EQ(c.match_user("u", "10.0.0.7")->host, "10.0.0.7");
     EXPECT_EQ(c.match_user("u", "10.0.3.4")->host, "10.0.%");
     EXPECT_EQ(c.match_user("u", "192.168.1.5")->host, "192.168.1._");
     EXPECT_EQ(c.match_user("u", "192.168.1.55")->host, "%");
     EXPECT_EQ(c.match_user("root", "1.2.3.4")->name, "root");
     EXPECT_EQ(c.match_user("nobody", "1.2.3.4"), nullptr);
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
 }
 
 CO_TEST(CatalogUsers, GrantsAndRoles) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(cat);
+    CO_ASSERT_OK(cat);
     catalog& c = **cat;
-    CO_ASSERT_CAT_OK(co_await c.create_database("d"));
-    CO_ASSERT_CAT_OK(co_await c.create_table("d", simple_table("t")));
-    CO_ASSERT_CAT_OK(co_await c.create_user("u", "%", ""));
+    CO_ASSERT_OK(co_await c.create_database("d"));
+    CO_ASSERT_OK(co_await c.create_table("d", simple_table("t")));
+    CO_ASSERT_OK(co_await c.create_user("u", "%", ""));
 
-    CO_ASSERT_CAT_OK(co_await c.grant_roles("u", "%", strs("DB_ADMIN")));
+    CO_ASSERT_OK(co_await c.grant_roles("u", "%", strs("DB_ADMIN")));
     EXPECT_EQ(c.find_user("u", "%")->roles, (std::set<std::string>{"db_admin"}));
     uint64_t seq = c.last_sequence();
-    CO_ASSERT_CAT_OK(co_await c.grant_roles("u", "%", strs("db_admin")));
+    CO_ASSERT_OK(co_await c.grant_roles("u", "%", strs("db_admin")));
     EXPECT_EQ(c.last_sequence(), seq) << "granting a held role changes nothing";
     CO_ASSERT_CAT_ERROR(co_await c.grant_roles("u", "%", strs("cluster_admin")), storage_errc::unknown_role,
                         "Role 'cluster_admin' does not exist; the roles are db_admin and user_admin");
@@ -174,12 +174,12 @@ CO_TEST(CatalogUsers, GrantsAndRoles) {
                         "Operation GRANT failed for 'root'@'%': root is built in and has every privilege");
     const user* u = c.find_user("u", "%");
     EXPECT_TRUE(c.has_table_privilege(*u, privilege::insert, "any", "thing"));
-    CO_ASSERT_CAT_OK(co_await c.revoke_roles("u", "%", strs("db_admin")));
+    CO_ASSERT_OK(co_await c.revoke_roles("u", "%", strs("db_admin")));
     u = c.find_user("u", "%");
     EXPECT_FALSE(c.has_table_privilege(*u, privilege::select, "d", "t"));
 
-    CO_ASSERT_CAT_OK(co_await c.grant_privileges("u", "%", privs(privilege::select, privilege::insert), "d", "t"));
-    CO_ASSERT_CAT_OK(co_await c.grant_privileges("u", "%", privs(privilege::select), "*", "*"));
+    CO_ASSERT_OK(co_await c.grant_privileges("u", "%", privs(privilege::select, privilege::insert), "d", "t"));
+    CO_ASSERT_OK(co_await c.grant_privileges("u", "%", privs(privilege::select), "*", "*"));
     u = c.find_user("u", "%");
     EXPECT_EQ(u->grants.size(), 3u);
     EXPECT_TRUE(c.has_table_privilege(*u, privilege::insert, "d", "t"));
@@ -190,7 +190,7 @@ CO_TEST(CatalogUsers, GrantsAndRoles) {
                         storage_errc::unknown_database, "Unknown database 'nodb'");
     CO_ASSERT_CAT_ERROR(co_await c.grant_privileges("u", "%", privs(privilege::select), "d", "nope"),
                         storage_errc::unknown_table, "Unknown table 'd.nope'");
-    CO_ASSERT_CAT_OK(co_await c.revoke_privileges("u", "%", privs(privilege::insert), "d", "t"));
+    CO_ASSERT_OK(co_await c.revoke_privileges("u", "%", privs(privilege::insert), "d", "t"));
     CO_ASSERT_CAT_ERROR(co_await c.revoke_privileges("u", "%", privs(privilege::insert), "d", "t"),
                         storage_errc::no_such_grant,
                         "There is no such grant defined for user 'u' on host '%' on table 't'");
@@ -198,11 +198,11 @@ CO_TEST(CatalogUsers, GrantsAndRoles) {
     EXPECT_FALSE(c.has_table_privilege(*u, privilege::insert, "d", "t"));
     EXPECT_TRUE(c.has_table_privilege(*u, privilege::select, "d", "t"));
     std::string before = c.dump();
-    CO_ASSERT_CAT_OK(co_await c.close());
+    CO_ASSERT_OK(co_await c.close());
     auto reopened = co_await open_catalog(dir.path());
-    CO_ASSERT_CAT_OK(reopened);
+    CO_ASSERT_OK(reopened);
     EXPECT_EQ((*reopened)->dump(), before);
-    CO_ASSERT_CAT_OK(co_await (*reopened)->close());
+    CO_ASSERT_OK(co_await (*reopened)->close());
 }
 
 }  // namespace
