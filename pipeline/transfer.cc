@@ -38,9 +38,21 @@ struct run_state {
     transfer_progress* direction_progress = nullptr;  // the engine's, for this run's direction
     transfer_observer* observer = nullptr;
     io::buffer_pool* pool = nullptr;
-    throttle* limit = nullptr;
+    throttle* limit = nullptr;      // the engine's, for this run's direction
+    throttle* job_limit = nullptr;  // the run's own (transfer_options::job_limit), or none
     std::atomic<size_t> next{0};
     std::atomic<uint64_t> retries{0};  // this run's alone (a caller's progress may span runs)
+
+    /// Whether bytes must be taken from a throttle before they move: the engine's limit is on,
+    /// or the run has its own (taken from even while unlimited, so a rate set later is felt).
+    bool paced() const { return limit->rate() != 0 || job_limit != nullptr; }
+
+    /// The lower of the two rates, 0 when neither limits.
+    uint64_t lowest_rate() const {
+        uint64_t rate = limit->rate();
+        uint64_t job = job_limit != nullptr ? job_limit->rate() : 0;
+        return rate == 0 || (job != 0 && job < rate) ? job : rate;
+    }
 
     void count_bytes(uint64_t n) {
         progress->add_bytes(n);
@@ -110,20 +122,41 @@ struct file_job {
     }
 };
 
-/// Paces a body through the direction's throttle as it is sent (none when unlimited).
+/// Takes `n` bytes from the engine's limit (while it has a rate), then from the job's (always,
+/// when there is one: every byte of the job passes through it). The slower bucket sets the
+/// pace and the other refills meanwhile, so the wait is the longer of the two, not their sum.
+/// A free coroutine with by-value parameters, not a capturing lambda coroutine: body_pacer's
+/// lambda is gone by the time the task it returns first runs. (And no co_await on the right
+/// of `&&`: GCC 12 compiles `p != nullptr && !co_await ...` here into a trap.)
+io::task<bool> take_both(throttle* limit, throttle* job_limit, std::stop_token stop, uint64_t n) {
+    bool allowed = true;
+    if (!limit->unlimited()) {
+        allowed = co_await limit->take(n, stop);
+    }
+    if (allowed && job_limit != nullptr) {
+        allowed = co_await job_limit->take(n, stop);
+    }
+    co_return allowed;
+}
+
+/// Paces a body through the direction's throttle and the job's (none when neither applies).
 remote::body_pacer pacer_for(const run_state& run, uint64_t length) {
     remote::body_pacer pacer;
-    uint64_t rate = run.limit->rate();
-    if (rate == 0) {
+    if (!run.paced()) {
         return pacer;
     }
     throttle* limit = run.limit;
+    throttle* job_limit = run.job_limit;
     std::stop_token stop = run.stop;
-    pacer.take = [limit, stop](size_t n) { return limit->take(n, stop); };
+    pacer.take = [limit, job_limit, stop](size_t n) { return take_both(limit, job_limit, stop, n); };
     pacer.slice = static_cast<size_t>(limit->slice_bytes());
+    if (job_limit != nullptr) {
+        pacer.slice = std::min(pacer.slice, static_cast<size_t>(job_limit->slice_bytes()));
+    }
     // Waiting for tokens is not the server being slow: allow twice the paced time on top of
     // the request timeout (the limit may be lowered while the body goes out).
-    pacer.allowance = std::chrono::milliseconds(2000 * length / rate + 1000);
+    uint64_t rate = run.lowest_rate();
+    pacer.allowance = std::chrono::milliseconds(rate == 0 ? 1000 : 2000 * length / rate + 1000);
     return pacer;
 }
 
@@ -154,17 +187,19 @@ io::task<remote::remote_result<size_t>> fetch_range(file_job* job, uint64_t offs
     co_return got;
 }
 
-/// Fetches a part. Under a rate limit it goes as ranges of about 50 ms of the rate, each paced
-/// before it is asked for, so a capped link never carries a whole part at line rate.
+/// Fetches a part. Under a rate limit it goes as ranges of about 50 ms of the lower rate, each
+/// paced before it is asked for, so a capped link never carries a whole part at line rate.
 io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offset, std::span<std::byte> into) {
     run_state& run = *job->run;
     size_t done = 0;
     while (done < into.size()) {
-        uint64_t rate = run.limit->rate();
+        uint64_t rate = run.lowest_rate();
         size_t piece = into.size() - done;
-        if (rate != 0) {
-            piece = std::min<size_t>(piece, std::max<uint64_t>(256 * 1024, rate / 20));
-            auto paced = co_await run.limit->take(piece, run.stop);
+        if (run.paced()) {
+            if (rate != 0) {
+                piece = std::min<size_t>(piece, std::max<uint64_t>(256 * 1024, rate / 20));
+            }
+            auto paced = co_await take_both(run.limit, run.job_limit, run.stop, piece);
             if (!paced) {
                 co_return remote::make_remote_error(remote::remote_errc::io_error, "cancelled");
             }
@@ -491,6 +526,7 @@ io::task<transfer_report> transfer_engine::run(std::vector<transfer_entry> entri
     state.observer = observer;
     state.pool = &_pool;
     state.limit = options.way == direction::upload ? &_upload_limit : &_download_limit;
+    state.job_limit = options.job_limit;
     state.direction_progress = options.way == direction::upload ? &_uploaded : &_downloaded;
     for (const auto& e : entries) {
         state.progress->bytes_total += e.size;

@@ -68,6 +68,10 @@ struct transfer_options {
     /// Objects at least this large are uploaded in parts; smaller ones in one PUT. Capped at the
     /// pool's buffer size, which is also the part size.
     uint64_t multipart_threshold = 64ull << 20;
+    /// This transfer's own limit (a job's), on top of the engine's for the direction: every byte
+    /// goes through both, so the lower rate wins. A rate change on either is felt at the next
+    /// slice (an upload's body slice, a download's ranged GET). Must outlive the run.
+    throttle* job_limit = nullptr;
     // No retry settings: the store retries each request (remote::retry_policy), the engine never.
 };
 
