@@ -51,6 +51,10 @@ void streaming_hash::update(std::span<const std::byte> data) {
     XXH3_128bits_update(_state->xxh, data.data(), data.size());
 }
 
+void streaming_hash::reset() {
+    XXH3_128bits_reset(_state->xxh);
+}
+
 hash128 streaming_hash::digest() const {
     XXH128_hash_t h = XXH3_128bits_digest(_state->xxh);
     return hash128{h.high64, h.low64};

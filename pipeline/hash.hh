@@ -33,6 +33,8 @@ public:
 
     void update(std::span<const std::byte> data);
     hash128 digest() const;
+    /// Starts over, as if freshly made (no allocation).
+    void reset();
 
 private:
     struct state;

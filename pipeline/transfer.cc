@@ -3,6 +3,8 @@
 // that take its parts in order, each part in one pool buffer from read to sink. Parts are
 // hashed as a whole (per-part digest) and fed to the file's digest in order through a
 // turnstile, so reading and sending overlap while the file hash stays a plain stream hash.
+// A pack's parts are read piece by piece (pipeline/pack_reader) and its pieces hashed in the
+// same turn; every byte is paced by the direction's throttle and the run's own, when set.
 #include "pipeline/transfer.hh"
 
 #include "io/file.hh"
@@ -10,6 +12,7 @@
 #include "io/turnstile.hh"
 #include "io/when_all.hh"
 #include "pipeline/local_sink.hh"
+#include "pipeline/pack_reader.hh"
 
 #include <fmt/format.h>
 
@@ -78,13 +81,19 @@ struct file_job {
     uint64_t part_size = 0;
     uint64_t part_count = 0;
     uint64_t next_part = 0;
-    io::file local;               // read (upload)
+    io::file local;               // read (upload of a file)
+    std::optional<pack_reader> pack;  // read (upload of a pack)
     local_sink target;            // written (download), published when whole and verified
     std::unique_ptr<remote::object_upload> upload;
     std::vector<bool> already_stored;  // parts a resumed upload had
     streaming_hash digest;
     io::turnstile turns;
     bool failed = false;
+
+    /// What an upload reads, for messages: the file, or the pack's piece count.
+    std::string source() const {
+        return entry->pieces.empty() ? entry->local_path : fmt::format("a pack of {} files", entry->pieces.size());
+    }
 
     /// The file's XXH3-128 once its parts are hashed (see hash_part).
     hash128 file_hash() const {
@@ -217,7 +226,8 @@ io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offse
 }
 
 /// A part's own XXH3-128 (`whole`: it was read or fetched entirely), then its turn in the file's
-/// digest. A file of one part is hashed once: its part hash is its file hash (file_hash()).
+/// digest. A file of one part is hashed once: its part hash is its file hash (file_hash()). A
+/// pack's pieces are fed in the same turn: a piece may run on into the next part.
 io::task<void> hash_part(file_job* job, uint64_t part, std::span<const std::byte> data, bool whole) {
     if (whole) {
         job->result->part_hashes[part] = xxh3_128(data);
@@ -225,6 +235,9 @@ io::task<void> hash_part(file_job* job, uint64_t part, std::span<const std::byte
     co_await job->turns.wait(part);
     if (!job->failed && job->part_count > 1) {
         job->digest.update(data);
+    }
+    if (!job->failed && job->pack) {
+        job->pack->hash(part, data);
     }
     job->turns.pass();
 }
@@ -257,6 +270,24 @@ io::task<std::optional<part_slot>> take_part(file_job* job) {
     co_return slot;
 }
 
+/// Reads a part of the file or pack into its buffer; what failed, naming the file, if it did.
+io::task<std::optional<std::string>> read_part(file_job* job, const part_slot& slot) {
+    auto span = slot.buffer.span();
+    if (job->pack) {
+        co_return co_await job->pack->read(slot.index, span.first(slot.length), job->run->stop);
+    }
+    auto read_span = span.first(job->local.direct() ? align_up(slot.length) : slot.length);
+    auto n = co_await io::read_fully(job->local, read_span, slot.offset, job->run->stop);
+    if (!n) {
+        co_return fmt::format("read {}: {}", job->entry->local_path, n.error().message());
+    }
+    if (*n < slot.length) {
+        co_return fmt::format("{} is shorter than its recorded size {} (read {} bytes at {})", job->entry->local_path,
+                              job->size, *n, slot.offset);
+    }
+    co_return std::nullopt;
+}
+
 io::task<void> upload_lane(file_job* job) {
     run_state& run = *job->run;
     for (;;) {
@@ -267,17 +298,12 @@ io::task<void> upload_lane(file_job* job) {
         uint64_t part = slot->index;
         uint64_t offset = slot->offset;
         uint64_t length = slot->length;
-        auto span = slot->buffer.span();
-        auto read_span = span.first(job->local.direct() ? align_up(length) : length);
-        auto n = co_await io::read_fully(job->local, read_span, offset, run.stop);
-        std::span<const std::byte> data = span.first(length);
-        bool whole = n && *n >= length;
-        if (!whole) {
-            job->fail(!n ? fmt::format("read {}: {}", job->entry->local_path, n.error().message())
-                         : fmt::format("{} is shorter than its recorded size {} (read {} bytes at {})",
-                                       job->entry->local_path, job->size, *n, offset));
+        auto not_read = co_await read_part(job, *slot);
+        std::span<const std::byte> data = slot->buffer.span().first(length);
+        if (not_read) {
+            job->fail(std::move(*not_read));
         }
-        co_await hash_part(job, part, data, whole);
+        co_await hash_part(job, part, data, !not_read);
         if (job->failed) {
             co_return;
         }
@@ -288,8 +314,7 @@ io::task<void> upload_lane(file_job* job) {
         int number = static_cast<int>(part + 1);
         auto sent = co_await send_part(job, number, offset, data);
         if (!sent) {
-            job->fail(fmt::format("upload {} to {}: {}", job->entry->local_path, job->entry->key,
-                                  sent.error().message));
+            job->fail(fmt::format("upload {} to {}: {}", job->source(), job->entry->key, sent.error().message));
             co_return;
         }
         if (job->upload) {
@@ -348,22 +373,30 @@ io::task<void> run_lanes(file_job* job, bool upload) {
 
 std::string mismatch_message(const file_job& job, const hash128& got) {
     return fmt::format("{} does not match its recorded hash: expected xxh3-128 {}, got {}",
-                       job.run->options.way == direction::upload ? job.entry->local_path : job.entry->key,
+                       job.run->options.way == direction::upload ? job.source() : job.entry->key,
                        job.entry->expected->hex(), got.hex());
 }
 
 io::task<void> upload_file(file_job* job) {
     run_state& run = *job->run;
     const transfer_entry& entry = *job->entry;
-    auto opened = co_await io::open_file(entry.local_path, O_RDONLY, 0, io::direct_mode::preferred, run.stop);
-    if (!opened) {
-        job->fail(fmt::format("open {}: {}", entry.local_path, opened.error().message()));
-        co_return;
-    }
-    job->local = std::move(*opened);
     uint64_t threshold = std::min<uint64_t>(run.options.multipart_threshold, job->part_size);
     bool multipart = job->size >= threshold && job->size > 0;
     job->part_count = multipart ? (job->size + job->part_size - 1) / job->part_size : 1;
+    if (!entry.pieces.empty()) {
+        if (auto wrong = pack_size_error(entry.pieces, job->size, entry.key)) {
+            job->fail(std::move(*wrong));
+            co_return;
+        }
+        job->pack.emplace(entry.pieces, job->part_size, job->part_count);
+    } else {
+        auto opened = co_await io::open_file(entry.local_path, O_RDONLY, 0, io::direct_mode::preferred, run.stop);
+        if (!opened) {
+            job->fail(fmt::format("open {}: {}", entry.local_path, opened.error().message()));
+            co_return;
+        }
+        job->local = std::move(*opened);
+    }
     job->result->part_hashes.resize(job->part_count);
     job->already_stored.assign(job->part_count, false);
     if (multipart) {
@@ -386,7 +419,7 @@ io::task<void> upload_file(file_job* job) {
         if (!job->upload) {
             auto begun = co_await job->store->begin_upload(entry.key, job->call());
             if (!begun) {
-                job->fail(fmt::format("upload {} to {}: {}", entry.local_path, entry.key, begun.error().message));
+                job->fail(fmt::format("upload {} to {}: {}", job->source(), entry.key, begun.error().message));
                 co_await job->local.close();
                 co_return;
             }
@@ -410,7 +443,7 @@ io::task<void> upload_file(file_job* job) {
             auto parts = job->result->parts;
             auto completed = co_await job->upload->complete(std::move(parts), job->call());
             if (!completed) {
-                job->fail(fmt::format("upload {} to {}: {}", entry.local_path, entry.key, completed.error().message));
+                job->fail(fmt::format("upload {} to {}: {}", job->source(), entry.key, completed.error().message));
             }
         }
         if (job->failed) {
@@ -422,11 +455,19 @@ io::task<void> upload_file(file_job* job) {
         }
     }
     job->result->hash = got;
+    if (job->pack) {
+        job->result->piece_hashes = job->pack->piece_hashes();
+    }
 }
 
 io::task<void> download_file(file_job* job) {
     run_state& run = *job->run;
     const transfer_entry& entry = *job->entry;
+    if (!entry.pieces.empty()) {
+        job->fail(fmt::format("download {}: a pack (an entry with pieces) cannot be downloaded: not supported",
+                              entry.key));
+        co_return;
+    }
     if (job->size == 0) {
         auto head = co_await job->store->head(entry.key, job->call());
         if (!head) {

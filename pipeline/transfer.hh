@@ -2,7 +2,8 @@
 // transfer: moves a list of files between local disk and a repository's object store (either
 // direction) with bounded memory: each file is read in pool-buffer-sized parts (O_DIRECT where
 // the filesystem allows), hashed with XXH3-128 as it streams, throttled, and written to its
-// sink; several files in flight spread over every loop, several parts in flight per file.
+// sink; several files in flight spread over every loop, several parts in flight per file. An
+// upload may also put many small files as one object (a pack), hashing each one on the way.
 #pragma once
 
 #include "io/buffer_pool.hh"
@@ -27,6 +28,12 @@ namespace tv::pipeline {
 
 enum class direction { upload, download };
 
+/// One file of a pack: `size` bytes are read from it, from its start.
+struct entry_piece {
+    std::string local_path;
+    uint64_t size = 0;
+};
+
 struct transfer_entry {
     std::string local_path;  ///< the file on disk: read for an upload, written for a download
     std::string key;         ///< the object in the store
@@ -34,12 +41,17 @@ struct transfer_entry {
     std::optional<hash128> expected;  ///< when known, a different hash fails the entry
     /// An upload begun earlier (after a restart): continue it from the parts the store holds.
     std::string resume_upload_id;
+    /// A pack (uploads only): when not empty, the object is these files' bytes end to end, and
+    /// `local_path` is unused. `size` must be the sum of their sizes (else the entry fails), and
+    /// each piece's hash comes back in entry_result::piece_hashes. A download of a pack fails.
+    std::vector<entry_piece> pieces;
 };
 
 struct entry_result {
     bool ok = false;
-    hash128 hash;                      ///< of the whole file
+    hash128 hash;                      ///< of the whole file (a pack: of the whole object)
     std::vector<hash128> part_hashes;  ///< of each part, in order (one part below the threshold)
+    std::vector<hash128> piece_hashes;  ///< a pack's: of each piece's bytes, in order (empty otherwise)
     std::vector<remote::uploaded_part> parts;  ///< a multipart upload's parts (empty otherwise)
     uint64_t bytes = 0;
     int attempts = 0;        ///< the most times any part was sent (the store's retries; 0 when none was)

@@ -2,7 +2,8 @@
 // The transfer engine against the Ceph RADOS Gateway: multipart boundaries with S3's 5 MiB
 // minimum part; through the fault proxy, a failed part or ranged GET retried by the store alone
 // (finished parts not resent) and counted in the progress, a permanent error tried once; a stop
-// aborting the open multipart upload, and a half-finished upload resumed from its parts.
+// aborting the open multipart upload, and a half-finished upload (a file's, a pack's) resumed
+// from its parts.
 #include "pipeline/transfer.hh"
 
 #include "io/sync_wait.hh"
@@ -255,52 +256,86 @@ TEST_F(transfer_s3_test, a_stop_aborts_the_open_multipart_upload) {
     EXPECT_EQ(parts.error().http_status, 404) << parts.error().message;
 }
 
-TEST_F(transfer_s3_test, a_half_finished_upload_resumes_from_its_parts) {
-    std::string path = write_file("h", 4 * part_size + 99, 12);
-    std::string bytes = read_file(path);
-    // A first run stored parts 1 and 2 and then the server died: begin the upload and store
-    // those parts by hand, as that run would have.
-    auto first_run = [](std::string bucket, std::string data) -> io::task<std::string> {
-        remote::s3_object_store store(testing::rgw_options(bucket), testing::rgw_credentials(), "t/");
-        auto upload = co_await store.begin_upload("h");
-        if (!upload) {
-            co_return std::string();
-        }
-        for (int n = 1; n <= 2; ++n) {
-            auto piece = std::as_bytes(std::span(data.data() + (n - 1) * part_size, part_size));
-            auto stored = co_await (*upload)->write_part(n, (n - 1) * part_size, piece);
-            if (!stored) {
+class transfer_s3_resume_test : public transfer_s3_test {
+protected:
+    /// A first run stored parts 1 and 2 of `entry` (whose bytes are `bytes`) and then the server
+    /// died: begin the upload and store those parts by hand, as that run would have. Then the
+    /// engine resumes it: only parts 3 to 5 go, and the object is whole.
+    void resume_after_two_parts(transfer_entry entry, const std::string& bytes, entry_result* result) {
+        auto first_run = [](std::string bucket, std::string key, std::string data) -> io::task<std::string> {
+            remote::s3_object_store store(testing::rgw_options(bucket), testing::rgw_credentials(), "t/");
+            auto upload = co_await store.begin_upload(key);
+            if (!upload) {
                 co_return std::string();
             }
-        }
-        co_return (*upload)->upload_id();
-    };
-    std::string upload_id = io::sync_wait(_loops.main_loop(), first_run(_bucket, bytes));
-    ASSERT_FALSE(upload_id.empty());
+            for (int n = 1; n <= 2; ++n) {
+                auto piece = std::as_bytes(std::span(data.data() + (n - 1) * part_size, part_size));
+                auto stored = co_await (*upload)->write_part(n, (n - 1) * part_size, piece);
+                if (!stored) {
+                    co_return std::string();
+                }
+            }
+            co_return (*upload)->upload_id();
+        };
+        entry.resume_upload_id = io::sync_wait(_loops.main_loop(), first_run(_bucket, entry.key, bytes));
+        ASSERT_FALSE(entry.resume_upload_id.empty());
 
-    testing::rgw_fault_proxy proxy;
-    ASSERT_TRUE(proxy.bound);
-    transfer_options options;
-    options.workers = 1;
-    options.parts_per_file = 2;
-    options.multipart_threshold = part_size;
-    auto open = opener(proxy.options(_bucket));
-    std::vector<transfer_entry> entries{transfer_entry{path, "h", bytes.size(), {}, upload_id}};
-    auto report = io::sync_wait(_loops.main_loop(), testing::through(&proxy, _engine.run(entries, options, open)));
-    ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
-    EXPECT_TRUE(report.entries[0].resumed);
-    auto sent = part_numbers(proxy);
-    std::sort(sent.begin(), sent.end());
-    EXPECT_EQ(sent, (std::vector<int>{3, 4, 5})) << "parts 1 and 2 were not sent again";
-    EXPECT_EQ(report.entries[0].hash, xxh3_128(std::as_bytes(std::span(bytes.data(), bytes.size()))));
+        testing::rgw_fault_proxy proxy;
+        ASSERT_TRUE(proxy.bound);
+        transfer_options options;
+        options.workers = 1;
+        options.parts_per_file = 2;
+        options.multipart_threshold = part_size;
+        auto open = opener(proxy.options(_bucket));
+        std::vector<transfer_entry> entries{entry};
+        auto report = io::sync_wait(_loops.main_loop(), testing::through(&proxy, _engine.run(entries, options, open)));
+        ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
+        EXPECT_TRUE(report.entries[0].resumed);
+        auto sent = part_numbers(proxy);
+        std::sort(sent.begin(), sent.end());
+        EXPECT_EQ(sent, (std::vector<int>{3, 4, 5})) << "parts 1 and 2 were not sent again";
+        EXPECT_EQ(report.entries[0].hash, xxh3_128(std::as_bytes(std::span(bytes.data(), bytes.size()))));
 
-    auto fetch = [](std::string bucket) -> io::task<remote::s3_result<std::string>> {
-        auto client = testing::rgw_client(bucket);
-        co_return co_await client.get_object("t/h");
-    };
-    auto got = io::sync_wait(_loops.main_loop(), fetch(_bucket));
-    ASSERT_TRUE(got.has_value()) << got.error().message;
-    EXPECT_TRUE(*got == bytes);
+        auto fetch = [](std::string bucket, std::string key) -> io::task<remote::s3_result<std::string>> {
+            auto client = testing::rgw_client(bucket);
+            co_return co_await client.get_object("t/" + key);
+        };
+        auto got = io::sync_wait(_loops.main_loop(), fetch(_bucket, entry.key));
+        ASSERT_TRUE(got.has_value()) << got.error().message;
+        EXPECT_TRUE(*got == bytes);
+        *result = report.entries[0];
+    }
+};
+
+TEST_F(transfer_s3_resume_test, a_half_finished_upload_resumes_from_its_parts) {
+    std::string path = write_file("h", 4 * part_size + 99, 12);
+    entry_result result;
+    resume_after_two_parts(transfer_entry{path, "h", 4 * part_size + 99, {}, {}}, read_file(path), &result);
+}
+
+TEST_F(transfer_s3_resume_test, a_half_finished_pack_resumes_from_its_parts_with_every_piece_hashed) {
+    // Pieces of 1.5 MiB and a few bytes, so some run on from a stored part into a sent one.
+    transfer_entry pack;
+    pack.key = "p";
+    std::string bytes;
+    for (unsigned i = 0; i < 14; ++i) {
+        size_t size = i == 13 ? 99 + 4 * part_size - bytes.size() : 3 * (1 << 19) + i;
+        std::string path = write_file("p" + std::to_string(i), size, 40 + i);
+        pack.pieces.push_back(entry_piece{path, size});
+        bytes += read_file(path);
+    }
+    pack.size = bytes.size();
+    ASSERT_EQ(pack.size, 4 * part_size + 99);
+    entry_result result;
+    resume_after_two_parts(pack, bytes, &result);
+    if (HasFatalFailure()) {
+        return;
+    }
+    ASSERT_EQ(result.piece_hashes.size(), pack.pieces.size());
+    for (size_t i = 0; i < pack.pieces.size(); ++i) {
+        std::string piece = read_file(pack.pieces[i].local_path);
+        EXPECT_EQ(result.piece_hashes[i], xxh3_128(std::as_bytes(std::span(piece.data(), piece.size())))) << i;
+    }
 }
 
 }  // namespace

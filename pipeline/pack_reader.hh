@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+// pack_reader: a pack's bytes (many small piece files end to end, put as one object) read part
+// by part into pool buffers, several pieces at once, with each piece's XXH3-128 streamed as its
+// parts go by in order, so no piece is ever read twice.
+#pragma once
+
+#include "io/task.hh"
+#include "pipeline/hash.hh"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+namespace tv::pipeline {
+
+struct entry_piece;
+
+/// Why a pack's pieces do not make its recorded size (a message for users), or nothing when they
+/// do. The engine checks this before it reads anything.
+std::optional<std::string> pack_size_error(std::span<const entry_piece> pieces, uint64_t size, const std::string& key);
+
+/// Reads one pack for an upload. Its parts may be read concurrently (the engine's lanes), but
+/// hash() must see them in part order: the engine calls it in the part's turnstile turn, where
+/// the pack's own digest is fed. Pieces are small and lie unaligned in the buffer, so they are
+/// read through the page cache: open, read, close, each through io_uring.
+class pack_reader {
+public:
+    /// Pieces read at once within one part: enough to keep a disk's queue busy with 64 KiB
+    /// files, few enough that a part's descriptors stay a handful.
+    static constexpr unsigned default_in_flight = 16;
+
+    /// `pieces` (sizes already checked against the pack's size) must outlive the reader; the
+    /// pack is cut into `part_count` parts of `part_size` bytes (the last one shorter).
+    pack_reader(std::span<const entry_piece> pieces, uint64_t part_size, uint64_t part_count,
+                unsigned in_flight = default_in_flight);
+
+    /// Reads part `part` into `into` (its whole length). An error names the piece file: one
+    /// that cannot be opened or read, or is shorter than its recorded size.
+    io::task<std::optional<std::string>> read(uint64_t part, std::span<std::byte> into, std::stop_token stop = {});
+
+    /// Feeds part `part`'s bytes to the digests of the pieces in it. Parts in order, each once.
+    void hash(uint64_t part, std::span<const std::byte> data);
+
+    /// Each piece's XXH3-128, in order; complete once every part has been hashed.
+    const std::vector<hash128>& piece_hashes() const noexcept { return _hashes; }
+
+private:
+    /// A piece's bytes inside one part.
+    struct extent {
+        size_t piece = 0;
+        uint64_t from = 0;    // offset in the piece file
+        uint64_t length = 0;  // bytes of it in this part
+        uint64_t at = 0;      // offset in the part
+    };
+    struct part_read;
+
+    /// The pieces with bytes in part `part` (a zero-length one in the part where it lies).
+    std::vector<extent> extents(uint64_t part) const;
+    uint64_t first_part(size_t piece) const;
+    uint64_t last_part(size_t piece) const;
+    static io::task<void> read_extents(part_read* state);
+
+    std::span<const entry_piece> _pieces;
+    uint64_t _part_size;
+    uint64_t _part_count;
+    unsigned _in_flight;
+    std::vector<uint64_t> _starts;      // where each piece begins in the pack; one more: the end
+    std::vector<size_t> _part_begin;    // the first piece with bytes in each part
+    std::vector<hash128> _hashes;
+    streaming_hash _spanning;           // the piece that runs on into the next part
+};
+
+}  // namespace tv::pipeline

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+// Packs (many small files put as one object) against a local repository directory: the object
+// is the pieces end to end and each piece's hash equals its file's (zero-length pieces, pieces
+// across part boundaries and at part edges); a multipart pack journals its parts as a file does;
+// a short or missing piece fails naming it, sizes that do not add up fail, a recorded hash
+// still checks the whole object, and a pack cannot be downloaded.
+#include "unit/pipeline/transfer_test_util.hh"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <mutex>
+
+namespace tv::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A pack's entry and its bytes end to end.
+struct pack {
+    transfer_entry entry;
+    std::string bytes;
+};
+
+class transfer_pack_test : public transfer_test {
+protected:
+    /// One piece file per size, named after the key.
+    pack write_pack(const std::string& key, const std::vector<size_t>& sizes) {
+        pack p;
+        p.entry.key = key;
+        std::string name = key.substr(key.rfind('/') + 1);
+        for (size_t i = 0; i < sizes.size(); ++i) {
+            std::string path = write_file(name + "-" + std::to_string(i), sizes[i], 1000 * _packs + i);
+            p.entry.pieces.push_back(entry_piece{path, sizes[i]});
+            p.entry.size += sizes[i];
+            p.bytes += read_file(path);
+        }
+        ++_packs;
+        return p;
+    }
+
+    /// The report's entry `i` stored `p` whole, with every piece's and part's hash.
+    void expect_stored(const transfer_report& report, size_t i, const pack& p) {
+        const entry_result& r = report.entries[i];
+        SCOPED_TRACE(p.entry.key);
+        ASSERT_TRUE(r.ok) << r.error;
+        EXPECT_EQ(r.bytes, p.bytes.size());
+        EXPECT_TRUE(read_file(_dir + "/repo/" + p.entry.key) == p.bytes) << "the pieces end to end";
+        EXPECT_EQ(r.hash, hash_of(p.bytes));
+        ASSERT_EQ(r.piece_hashes.size(), p.entry.pieces.size());
+        for (size_t k = 0; k < p.entry.pieces.size(); ++k) {
+            EXPECT_EQ(r.piece_hashes[k], hash_of(read_file(p.entry.pieces[k].local_path))) << "piece " << k;
+        }
+        for (size_t part = 0; part < r.part_hashes.size(); ++part) {
+            EXPECT_EQ(r.part_hashes[part], hash_of(p.bytes.substr(part * part_size, part_size))) << "part " << part;
+        }
+    }
+
+    uint64_t _packs = 0;
+};
+
+TEST_F(transfer_pack_test, a_pack_is_its_pieces_end_to_end_with_each_piece_hashed) {
+    constexpr size_t kib = 1024;
+    // Small files as a backup packs them: many of 64 KiB, some empty, a few of odd sizes; 9.5 MiB
+    // in 10 parts, pieces across every edge. And a pack of small ones below a part: one PUT.
+    std::vector<size_t> many;
+    std::vector<size_t> small;
+    for (size_t i = 0; i < 200; ++i) {
+        many.push_back(i % 17 == 0 ? 0 : i % 5 == 0 ? 1 + i * 37 : 64 * kib);
+        small.push_back(i % 17 == 0 ? 0 : i % 5 == 0 ? 1 + i * 13 : 4 * kib);
+    }
+    // Empty pieces first, at a part's edge and last; a piece that ends exactly at the first
+    // edge; one that straddles the second; one larger than a part.
+    std::vector<size_t> edges = {0, 0, part_size - 100, 100, 0, part_size - 10, 30, 3 * part_size / 2, 7, 0};
+    std::vector<pack> packs = {write_pack("packs/many", many), write_pack("packs/small", small),
+                               write_pack("packs/edges", edges), write_pack("packs/empty", {0, 0, 0})};
+    ASSERT_LT(packs[1].bytes.size(), part_size) << "a single PUT";
+    std::vector<transfer_entry> entries;
+    for (const auto& p : packs) {
+        entries.push_back(p.entry);
+    }
+    transfer_options options;
+    options.multipart_threshold = part_size;
+    auto report = run(entries, options);
+    for (size_t i = 0; i < packs.size(); ++i) {
+        expect_stored(report, i, packs[i]);
+    }
+    EXPECT_EQ(report.entries[0].part_hashes.size(), 10u);
+    EXPECT_EQ(report.entries[1].part_hashes.size(), 1u);
+    EXPECT_EQ(report.entries[2].part_hashes.size(), 4u) << "3.5 MiB in parts of 1 MiB";
+    EXPECT_EQ(report.entries[2].parts.size(), 4u);
+    EXPECT_EQ(report.entries[3].piece_hashes[1], xxh3_128({}));
+    EXPECT_EQ(_pool.available(), _pool.capacity());
+}
+
+/// Records the parts journaled, as a backup job's observer does.
+struct part_counter : transfer_observer {
+    std::mutex mutex;
+    std::vector<int> numbers;
+    void part_done(size_t, const remote::uploaded_part& part) override {
+        std::lock_guard lock(mutex);
+        numbers.push_back(part.number);
+    }
+};
+
+TEST_F(transfer_pack_test, a_multipart_pack_journals_its_parts_and_checks_its_recorded_hash) {
+    std::vector<size_t> sizes(40, 64 * 1024 + 3);  // 2.5 MiB: three parts, pieces across both edges
+    auto p = write_pack("packs/journaled", sizes);
+    p.entry.expected = hash_of(p.bytes);
+    transfer_options options;
+    options.multipart_threshold = part_size;
+    options.parts_per_file = 3;
+    part_counter observer;
+    auto t = _engine.run({p.entry}, options, local_repo(), {}, nullptr, &observer);
+    auto report = io::sync_wait(_loops.main_loop(), std::move(t));
+    expect_stored(report, 0, p);
+    std::sort(observer.numbers.begin(), observer.numbers.end());
+    EXPECT_EQ(observer.numbers, (std::vector<int>{1, 2, 3}));
+
+    // The same pack against a hash it does not have fails whole, and names what it is.
+    auto wrong = p;
+    wrong.entry.key = "packs/wrong";
+    wrong.entry.expected = xxh3_128({});
+    auto failed = run({wrong.entry}, options);
+    ASSERT_EQ(failed.failed, 1u);
+    EXPECT_NE(failed.entries[0].error.find("a pack of 40 files does not match its recorded hash: expected xxh3-128 " +
+                                           xxh3_128({}).hex()),
+              std::string::npos)
+        << failed.entries[0].error;
+    EXPECT_FALSE(fs::exists(_dir + "/repo/packs/wrong"));
+}
+
+TEST_F(transfer_pack_test, a_short_or_missing_piece_fails_the_pack_naming_the_file) {
+    std::vector<size_t> sizes(30, 50'000);
+    auto p = write_pack("packs/short", sizes);
+    std::string shortened = p.entry.pieces[21].local_path;
+    fs::resize_file(shortened, 49'000);  // in the second part
+    transfer_options options;
+    options.multipart_threshold = part_size;
+    auto report = run({p.entry}, options);
+    ASSERT_EQ(report.failed, 1u);
+    EXPECT_NE(report.entries[0].error.find(shortened + " is shorter than its recorded size 50000 (read 49000 bytes at 0)"),
+              std::string::npos)
+        << report.entries[0].error;
+    EXPECT_FALSE(fs::exists(_dir + "/repo/packs/short"));
+
+    auto gone = write_pack("packs/gone", {10, 0, 20});
+    fs::remove(gone.entry.pieces[1].local_path);  // an empty piece is opened too: it must exist
+    auto missing = run({gone.entry}, options);
+    ASSERT_EQ(missing.failed, 1u);
+    EXPECT_NE(missing.entries[0].error.find("open " + gone.entry.pieces[1].local_path + ": "), std::string::npos)
+        << missing.entries[0].error;
+    EXPECT_EQ(_pool.available(), _pool.capacity());
+}
+
+TEST_F(transfer_pack_test, a_pack_whose_sizes_do_not_add_up_fails_without_reading) {
+    auto p = write_pack("packs/sum", {100, 200, 300});
+    p.entry.size = 601;
+    auto report = run({p.entry}, transfer_options{});
+    ASSERT_EQ(report.failed, 1u);
+    EXPECT_EQ(report.entries[0].error, "pack packs/sum: its 3 pieces add up to 600 bytes, not its recorded size 601");
+    p.entry.pieces[0].size = UINT64_MAX;
+    p.entry.size = 100;
+    report = run({p.entry}, transfer_options{});
+    ASSERT_EQ(report.failed, 1u);
+    EXPECT_EQ(report.entries[0].error,
+              "pack packs/sum: its 3 pieces add up to more than 2^64 bytes, not its recorded size 100");
+    EXPECT_FALSE(fs::exists(_dir + "/repo/packs/sum"));
+}
+
+TEST_F(transfer_pack_test, a_pack_cannot_be_downloaded) {
+    auto p = write_pack("packs/down", {10, 20});
+    auto up = run({p.entry}, transfer_options{});
+    ASSERT_EQ(up.failed, 0u) << up.entries[0].error;
+    transfer_options options;
+    options.way = direction::download;
+    p.entry.local_path = _dir + "/back";
+    auto down = run({p.entry}, options);
+    ASSERT_EQ(down.failed, 1u);
+    EXPECT_EQ(down.entries[0].error,
+              "download packs/down: a pack (an entry with pieces) cannot be downloaded: not supported");
+    EXPECT_FALSE(fs::exists(_dir + "/back"));
+}
+
+}  // namespace
+}  // namespace tv::pipeline
