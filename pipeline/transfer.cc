@@ -13,6 +13,7 @@
 #include "io/when_all.hh"
 #include "pipeline/local_sink.hh"
 #include "pipeline/pack_reader.hh"
+#include "pipeline/transfer_limits.hh"
 
 #include <fmt/format.h>
 
@@ -41,21 +42,9 @@ struct run_state {
     transfer_progress* direction_progress = nullptr;  // the engine's, for this run's direction
     transfer_observer* observer = nullptr;
     io::buffer_pool* pool = nullptr;
-    throttle* limit = nullptr;      // the engine's, for this run's direction
-    throttle* job_limit = nullptr;  // the run's own (transfer_options::job_limit), or none
+    transfer_limits limits;  // the engine's for this run's direction, and the run's own
     std::atomic<size_t> next{0};
     std::atomic<uint64_t> retries{0};  // this run's alone (a caller's progress may span runs)
-
-    /// Whether bytes must be taken from a throttle before they move: the engine's limit is on,
-    /// or the run has its own (taken from even while unlimited, so a rate set later is felt).
-    bool paced() const { return limit->rate() != 0 || job_limit != nullptr; }
-
-    /// The lower of the two rates, 0 when neither limits.
-    uint64_t lowest_rate() const {
-        uint64_t rate = limit->rate();
-        uint64_t job = job_limit != nullptr ? job_limit->rate() : 0;
-        return rate == 0 || (job != 0 && job < rate) ? job : rate;
-    }
 
     void count_bytes(uint64_t n) {
         progress->add_bytes(n);
@@ -131,50 +120,12 @@ struct file_job {
     }
 };
 
-/// Takes `n` bytes from the engine's limit (while it has a rate), then from the job's (always,
-/// when there is one: every byte of the job passes through it). The slower bucket sets the
-/// pace and the other refills meanwhile, so the wait is the longer of the two, not their sum.
-/// A free coroutine with by-value parameters, not a capturing lambda coroutine: body_pacer's
-/// lambda is gone by the time the task it returns first runs. (And no co_await on the right
-/// of `&&`: GCC 12 compiles `p != nullptr && !co_await ...` here into a trap.)
-io::task<bool> take_both(throttle* limit, throttle* job_limit, std::stop_token stop, uint64_t n) {
-    bool allowed = true;
-    if (!limit->unlimited()) {
-        allowed = co_await limit->take(n, stop);
-    }
-    if (allowed && job_limit != nullptr) {
-        allowed = co_await job_limit->take(n, stop);
-    }
-    co_return allowed;
-}
-
-/// Paces a body through the direction's throttle and the job's (none when neither applies).
-remote::body_pacer pacer_for(const run_state& run, uint64_t length) {
-    remote::body_pacer pacer;
-    if (!run.paced()) {
-        return pacer;
-    }
-    throttle* limit = run.limit;
-    throttle* job_limit = run.job_limit;
-    std::stop_token stop = run.stop;
-    pacer.take = [limit, job_limit, stop](size_t n) { return take_both(limit, job_limit, stop, n); };
-    pacer.slice = static_cast<size_t>(limit->slice_bytes());
-    if (job_limit != nullptr) {
-        pacer.slice = std::min(pacer.slice, static_cast<size_t>(job_limit->slice_bytes()));
-    }
-    // Waiting for tokens is not the server being slow: allow twice the paced time on top of
-    // the request timeout (the limit may be lowered while the body goes out).
-    uint64_t rate = run.lowest_rate();
-    pacer.allowance = std::chrono::milliseconds(rate == 0 ? 1000 : 2000 * length / rate + 1000);
-    return pacer;
-}
-
 /// Sends one part (or a whole small object) from the bytes already in its buffer. The store
 /// retries what may succeed on another try (remote/retry.hh); the engine never sends again.
 io::task<remote::remote_result<remote::uploaded_part>> send_part(file_job* job, int number, uint64_t offset,
                                                                  std::span<const std::byte> data) {
     int retried = 0;
-    auto pacer = pacer_for(*job->run, data.size());
+    auto pacer = job->run->limits.body_pacer(data.size(), job->run->stop);
     remote::remote_result<remote::uploaded_part> sent = remote::uploaded_part{number, {}, data.size()};
     if (job->upload) {
         sent = co_await job->upload->write_part(number, offset, data, job->call(&retried), std::move(pacer));
@@ -202,13 +153,13 @@ io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offse
     run_state& run = *job->run;
     size_t done = 0;
     while (done < into.size()) {
-        uint64_t rate = run.lowest_rate();
+        uint64_t rate = run.limits.lowest_rate();
         size_t piece = into.size() - done;
-        if (run.paced()) {
+        if (run.limits.active()) {
             if (rate != 0) {
                 piece = std::min<size_t>(piece, std::max<uint64_t>(256 * 1024, rate / 20));
             }
-            auto paced = co_await take_both(run.limit, run.job_limit, run.stop, piece);
+            auto paced = co_await run.limits.take(piece, run.stop);
             if (!paced) {
                 co_return remote::make_remote_error(remote::remote_errc::io_error, "cancelled");
             }
@@ -566,8 +517,8 @@ io::task<transfer_report> transfer_engine::run(std::vector<transfer_entry> entri
     state.progress = progress != nullptr ? progress : &own_progress;
     state.observer = observer;
     state.pool = &_pool;
-    state.limit = options.way == direction::upload ? &_upload_limit : &_download_limit;
-    state.job_limit = options.job_limit;
+    state.limits.engine = options.way == direction::upload ? &_upload_limit : &_download_limit;
+    state.limits.job = options.job_limit;
     state.direction_progress = options.way == direction::upload ? &_uploaded : &_downloaded;
     for (const auto& e : entries) {
         state.progress->bytes_total += e.size;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The token bucket under a simulated clock (deterministic, no sleeps): long-run rate, burst
-// depth after idling, live rate changes, unlimited; and the awaitable throttle on a real loop.
+// depth after idling, live rate changes, unlimited; the awaitable throttle on a real loop; and
+// how a transfer's limits (the engine's and a job's) combine.
 #include "pipeline/throttle.hh"
+#include "pipeline/transfer_limits.hh"
 
 #include "support/co_test.hh"
 
@@ -109,6 +111,26 @@ CO_TEST(throttle, take_paces_real_time_and_stops_on_request) {
     t.set_rate(0);
     EXPECT_TRUE(t.unlimited());
     EXPECT_TRUE(co_await t.take(1ull << 34));  // 16 GiB: would take an hour if it were paced
+}
+
+TEST(transfer_limits, the_lower_rate_wins_and_zero_is_unlimited) {
+    throttle engine;
+    transfer_limits limits{&engine, nullptr};
+    EXPECT_FALSE(limits.active()) << "nothing to take from";
+    EXPECT_FALSE(limits.body_pacer(1 << 20, {}));
+    engine.set_rate(1000);
+    EXPECT_EQ(limits.lowest_rate(), 1000u);
+    throttle job;
+    limits.job = &job;
+    EXPECT_EQ(limits.lowest_rate(), 1000u) << "an unlimited job leaves the engine's";
+    job.set_rate(500);
+    EXPECT_EQ(limits.lowest_rate(), 500u);
+    engine.set_rate(0);
+    EXPECT_EQ(limits.lowest_rate(), 500u);
+    job.set_rate(0);
+    EXPECT_EQ(limits.lowest_rate(), 0u);
+    EXPECT_TRUE(limits.active()) << "a job's throttle counts every byte even while unlimited";
+    EXPECT_TRUE(limits.body_pacer(1 << 20, {}));
 }
 
 }  // namespace
