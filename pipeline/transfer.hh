@@ -51,7 +51,8 @@ struct entry_result {
     bool ok = false;
     hash128 hash;                      ///< of the whole file (a pack: of the whole object)
     std::vector<hash128> part_hashes;  ///< of each part, in order (one part below the threshold)
-    std::vector<hash128> piece_hashes;  ///< a pack's: of each piece's bytes, in order (empty otherwise)
+    /// A pack's: of each piece's bytes, in order, one per piece (complete when `ok`; empty for a file).
+    std::vector<hash128> piece_hashes;
     std::vector<remote::uploaded_part> parts;  ///< a multipart upload's parts (empty otherwise)
     uint64_t bytes = 0;
     int attempts = 0;        ///< the most times any part was sent (the store's retries; 0 when none was)
