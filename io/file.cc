@@ -4,6 +4,7 @@
 
 #include "io/log.hh"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace tv::io {
@@ -94,6 +95,30 @@ task<result<void>> write_fully(int fd, std::span<const std::byte> buf, uint64_t 
         done += *n;
     }
     co_return result<void>{};
+}
+
+task<result<std::string>> read_small_file(std::string path, uint64_t max_bytes, std::stop_token stop) {
+    auto opened = co_await open_file(path, O_RDONLY | O_CLOEXEC, 0, direct_mode::off, stop);
+    if (!opened) {
+        co_return opened.error();
+    }
+    auto st = co_await statx(opened->fd(), "", AT_EMPTY_PATH, STATX_SIZE, stop);
+    if (!st) {
+        co_await opened->close();
+        co_return st.error();
+    }
+    if (st->stx_size > max_bytes) {
+        co_await opened->close();
+        co_return std::make_error_code(std::errc::file_too_large);
+    }
+    std::string data(st->stx_size, '\0');
+    auto n = co_await read_fully(opened->fd(), std::as_writable_bytes(std::span(data)), 0, stop);
+    co_await opened->close();
+    if (!n) {
+        co_return n.error();
+    }
+    data.resize(*n);  // a file that shrank since statx reads as what is there
+    co_return data;
 }
 
 bool direct_aligned(std::span<const std::byte> buf, uint64_t offset) noexcept {

@@ -64,6 +64,10 @@ task<result<size_t>> read_fully(const file& f, std::span<std::byte> buf, uint64_
 /// Writes all of `buf` at `offset`, continuing after short writes.
 task<result<void>> write_fully(int fd, std::span<const std::byte> buf, uint64_t offset, std::stop_token stop = {});
 
+/// The whole of a small file (a job's records, not segment data), refusing one larger than
+/// `max_bytes` with std::errc::file_too_large.
+task<result<std::string>> read_small_file(std::string path, uint64_t max_bytes, std::stop_token stop = {});
+
 /// True when a transfer of `buf` at `offset` meets O_DIRECT's alignment rules.
 bool direct_aligned(std::span<const std::byte> buf, uint64_t offset) noexcept;
 

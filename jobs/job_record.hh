@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,8 @@ enum class job_state {
 
 std::string_view job_state_name(job_state s) noexcept;
 bool is_done(job_state s) noexcept;
+/// The state StarRocks spells `name` ("UPLOADING"), if any.
+std::optional<job_state> parse_job_state(std::string_view name) noexcept;
 
 /// What BACKUP's ON clause chose, resolved against the catalog at submission.
 struct chosen_table {
@@ -48,10 +51,15 @@ struct backup_selection {
     std::vector<std::string> catalogs;           ///< external catalogs
 };
 
-/// A file whose bytes are durably in the repository: its key, and its XXH3-128 (hex).
+/// A snapshot file whose bytes are durably in the repository: which file (its identity, the
+/// data key it has when stored alone), where its bytes are (a data object, or a range of a pack
+/// object) and its XXH3-128 (hex).
 struct stored_file {
+    std::string id;
     std::string key;
     std::string hash;
+    uint64_t offset = 0;
+    bool packed = false;
 };
 
 /// A multipart upload in progress: its id and the parts the store has.
@@ -84,7 +92,8 @@ struct job_record {
     uint64_t bytes_total = 0;
     uint64_t files_reused = 0;
     uint64_t bytes_reused = 0;
-    /// Keyed by object key: files done, and multipart uploads under way (for resume).
+    /// Files done, keyed by their identity (stored_file::id), and multipart uploads under way,
+    /// keyed by object key (for resume).
     std::map<std::string, stored_file> stored;
     std::map<std::string, open_upload> uploads;
 };

@@ -64,6 +64,25 @@ int64_t int_of(const json::object& o, std::string_view name) {
     return 0;
 }
 
+/// [id, key, hash, offset, packed]
+json::array stored_json(const stored_file& f) {
+    return json::array{f.id, f.key, f.hash, f.offset, f.packed};
+}
+
+std::optional<stored_file> stored_of(const json::value& v) {
+    const json::array* a = v.if_array();
+    if (a == nullptr || a->size() != 5 || !(*a)[0].is_string() || !(*a)[1].is_string() || !(*a)[2].is_string() ||
+        !(*a)[4].is_bool()) {
+        return std::nullopt;
+    }
+    auto offset = unsigned_of(&(*a)[3]);
+    if (!offset) {
+        return std::nullopt;
+    }
+    return stored_file{std::string((*a)[0].get_string()), std::string((*a)[1].get_string()),
+                       std::string((*a)[2].get_string()), *offset, (*a)[4].get_bool()};
+}
+
 json::object upload_json(const open_upload& u) {
     json::array parts;
     for (const auto& [number, part] : u.parts) {
@@ -126,8 +145,8 @@ json::object job_json(const job_record& j, bool with_progress) {
     };
     if (with_progress) {
         json::array stored;
-        for (const auto& [key, f] : j.stored) {
-            stored.push_back(json::array{f.key, f.hash});
+        for (const auto& [id, f] : j.stored) {
+            stored.push_back(stored_json(f));
         }
         json::object uploads;
         for (const auto& [key, u] : j.uploads) {
@@ -140,12 +159,8 @@ json::object job_json(const job_record& j, bool with_progress) {
 }
 
 job_state state_of(std::string_view name) {
-    for (int s = 0; s <= static_cast<int>(job_state::cancelled); ++s) {
-        if (job_state_name(static_cast<job_state>(s)) == name) {
-            return static_cast<job_state>(s);
-        }
-    }
-    return job_state::cancelled;  // a state this binary does not know cannot be resumed by it
+    // A state this binary does not know cannot be resumed by it.
+    return parse_job_state(name).value_or(job_state::cancelled);
 }
 
 status_code code_of(std::string_view name) {
@@ -194,10 +209,8 @@ job_record job_of(const json::object& o) {
     j.bytes_reused = static_cast<uint64_t>(int_of(o, "bytes_reused"));
     if (const json::value* stored = o.if_contains("stored"); stored != nullptr && stored->is_array()) {
         for (const auto& s : stored->get_array()) {
-            const json::array* a = s.if_array();
-            if (a != nullptr && a->size() == 2 && (*a)[0].is_string() && (*a)[1].is_string()) {
-                std::string key((*a)[0].get_string());
-                j.stored[key] = stored_file{key, std::string((*a)[1].get_string())};
+            if (auto f = stored_of(s)) {
+                j.stored[f->id] = std::move(*f);
             }
         }
     }
@@ -229,6 +242,15 @@ std::string_view job_state_name(job_state s) noexcept {
     case job_state::cancelled: return "CANCELLED";
     }
     return "CANCELLED";
+}
+
+std::optional<job_state> parse_job_state(std::string_view name) noexcept {
+    for (int s = 0; s <= static_cast<int>(job_state::cancelled); ++s) {
+        if (job_state_name(static_cast<job_state>(s)) == name) {
+            return static_cast<job_state>(s);
+        }
+    }
+    return std::nullopt;
 }
 
 bool is_done(job_state s) noexcept {
@@ -309,12 +331,11 @@ void job_store::apply(const std::string& payload) {
             return;
         }
         if (const json::value* files = o.if_contains("files"); files != nullptr && files->is_array()) {
-            for (const auto& f : files->get_array()) {
-                const json::array* a = f.if_array();
-                if (a != nullptr && a->size() == 2 && (*a)[0].is_string() && (*a)[1].is_string()) {
-                    std::string key((*a)[0].get_string());
-                    it->second.uploads.erase(key);
-                    it->second.stored[key] = stored_file{key, std::string((*a)[1].get_string())};
+            for (const auto& item : files->get_array()) {
+                if (auto f = stored_of(item)) {
+                    it->second.uploads.erase(f->key);
+                    std::string id = f->id;
+                    it->second.stored[id] = std::move(*f);
                 }
             }
         }
@@ -341,6 +362,7 @@ std::string job_store::image() const {
 }
 
 io::task<job_result<void>> job_store::append(std::string payload) {
+    auto hold = co_await _append_lock.lock();
     auto appended = co_await _journal->append(payload);
     if (!appended) {
         co_return store_error("write the jobs journal", appended.error().message);
@@ -367,7 +389,7 @@ io::task<job_result<void>> job_store::put(job_record job) {
 io::task<job_result<void>> job_store::add_stored(uint64_t job_id, std::vector<stored_file> files) {
     json::array list;
     for (const auto& f : files) {
-        list.push_back(json::array{f.key, f.hash});
+        list.push_back(stored_json(f));
     }
     std::string payload =
         json::serialize(json::object{{"op", "stored"}, {"job", job_id}, {"files", std::move(list)}});

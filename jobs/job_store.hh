@@ -3,11 +3,13 @@
 // records, fdatasync before a call returns, periodic images). Every state change is written
 // here before anyone can see it; a restart reads the jobs back and resumes the running ones.
 // Keeps the last job of each database (and of the external catalogs), as StarRocks shows them.
+// Belongs to one loop; calls from several coroutines of that loop are taken one at a time.
 #pragma once
 
 #include "io/task.hh"
 #include "jobs/job_error.hh"
 #include "jobs/job_record.hh"
+#include "storage/serial_lock.hh"
 
 #include <cstdint>
 #include <map>
@@ -54,6 +56,7 @@ private:
     std::string image() const;
 
     std::unique_ptr<storage::journal> _journal;
+    storage::serial_lock _append_lock;  // the journal takes one append at a time
     std::map<uint64_t, job_record> _jobs;
     std::map<std::string, uint64_t> _last_by_db;
     uint64_t _records_since_image = 0;

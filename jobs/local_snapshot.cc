@@ -39,6 +39,10 @@ std::string snapshots_root(const std::string& data_dir) {
     return data_dir + "/snapshot";
 }
 
+std::string job_snapshot_dir(const std::string& data_dir, uint64_t job_id) {
+    return fmt::format("{}/{}", snapshots_root(data_dir), job_id);
+}
+
 std::string snapshot_file_path(const std::string& data_dir, uint64_t job_id, uint64_t tablet_id,
                                const std::string& name) {
     return fmt::format("{}/{}/{}/{}", snapshots_root(data_dir), job_id, tablet_id, name);
@@ -46,7 +50,7 @@ std::string snapshot_file_path(const std::string& data_dir, uint64_t job_id, uin
 
 io::task<job_result<void>> link_snapshot(std::string data_dir, uint64_t job_id, std::vector<snapshot_link> files,
                                          std::stop_token stop) {
-    std::string job_dir = fmt::format("{}/{}", snapshots_root(data_dir), job_id);
+    std::string job_dir = job_snapshot_dir(data_dir, job_id);
     if (auto made = co_await io::make_directories(job_dir, 0755, stop); !made) {
         co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + job_dir));
     }
@@ -86,7 +90,7 @@ io::task<job_result<void>> link_snapshot(std::string data_dir, uint64_t job_id, 
 }
 
 job_result<void> release_snapshot(const std::string& data_dir, uint64_t job_id) {
-    std::string job_dir = fmt::format("{}/{}", snapshots_root(data_dir), job_id);
+    std::string job_dir = job_snapshot_dir(data_dir, job_id);
     std::error_code ec;
     fs::remove_all(job_dir, ec);
     if (ec) {

@@ -25,6 +25,8 @@ struct snapshot_link {
 
 /// <data_dir>/snapshot
 std::string snapshots_root(const std::string& data_dir);
+/// <data_dir>/snapshot/<job>: the job's links, and its own records (the cut, the manifest).
+std::string job_snapshot_dir(const std::string& data_dir, uint64_t job_id);
 /// <data_dir>/snapshot/<job>/<tablet>/<name>
 std::string snapshot_file_path(const std::string& data_dir, uint64_t job_id, uint64_t tablet_id,
                                const std::string& name);

@@ -86,6 +86,16 @@ inline constexpr config_key config_key_table[] = {
      "Memory for file data in flight, shared by every transfer: a fixed pool of multipart_part_size buffers, "
      "allocated once. Concurrency adapts to it instead of exceeding it.",
      false, int64_t{20} << 20, int64_t{1} << 40},
+    {"backup_job_default_timeout", key_type::integer, "86400",
+     "Seconds a BACKUP may run when its PROPERTIES give no timeout; a job still running then is cancelled "
+     "with [TIMEOUT, ...].",
+     false, 1, int64_t{1} << 40},
+    {"backup_pack_threshold", key_type::size, "4M",
+     "Snapshot files smaller than this are uploaded packed together (one object, one request and one fsync "
+     "for many files) instead of one object each.",
+     false, 0, int64_t{1} << 30},
+    {"backup_pack_size", key_type::size, "32M",
+     "The size pack objects are filled up to.", false, int64_t{64} << 10, int64_t{1} << 30},
     {"log_level", key_type::choice, "info", "Least severe log level written.", true, 0, 0,
      log_level_choices},
     {"log_file", key_type::string, "",

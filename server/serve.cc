@@ -9,6 +9,7 @@
 #include "io/ops.hh"
 #include "io/socket.hh"
 #include "io/sync_wait.hh"
+#include "jobs/job_tracker.hh"
 #include "server/http_api.hh"
 #include "server/transfers.hh"
 #include "sql/exec/engine.hh"
@@ -107,7 +108,21 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
         co_return 1;
     }
     std::unique_ptr<storage::catalog> catalog = std::move(*opened);
-    sql::engine engine(*catalog, engine_options_for(cfg, loops, transfers));
+    jobs::tracker_options job_options;
+    job_options.data_dir = cfg.get<"data_dir">();
+    job_options.default_timeout_s = cfg.get<"backup_job_default_timeout">();
+    job_options.packing.threshold = static_cast<uint64_t>(cfg.get<"backup_pack_threshold">());
+    job_options.packing.pack_size = static_cast<uint64_t>(cfg.get<"backup_pack_size">());
+    job_options.upload_options = [&transfers] { return transfers.options(pipeline::direction::upload); };
+    auto tracker = co_await jobs::job_tracker::open(*catalog, transfers.engine(), job_options);
+    if (!tracker) {
+        TV_LOG_ERROR("refusing to start: cannot open the job store: {}", tracker.error().message);
+        co_await catalog->close();
+        co_return 1;
+    }
+    sql::engine_options options = engine_options_for(cfg, loops, transfers);
+    options.jobs = tracker->get();
+    sql::engine engine(*catalog, std::move(options));
     http_ctx.catalog = catalog.get();
     http_ctx.data = &engine.options().data;
 
@@ -131,6 +146,8 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
     // Stop taking work, cancel what is in flight, then wait for every holder of the gate.
     stop.request_stop();
     co_await services.close();
+    // Jobs stop where they are, journaled, and resume at the next start.
+    co_await (*tracker)->close();
     if (auto closed = co_await catalog->close(); !closed) {
         TV_LOG_ERROR("closing the catalog failed: {}", closed.error().message);
         co_return 1;

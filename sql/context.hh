@@ -18,6 +18,10 @@ class catalog;
 struct database;
 }
 
+namespace tv::jobs {
+class job_tracker;
+}
+
 namespace tv::sql {
 
 /// One configuration key as ADMIN SHOW FRONTEND CONFIG lists it.
@@ -37,6 +41,8 @@ struct engine_options {
     std::function<std::optional<std::string>(const std::vector<std::pair<std::string, std::string>>&)> set_config;
     /// Where tablet data lives and the loops loads and scans spread over.
     storage::data_options data;
+    /// BACKUP and RESTORE jobs (null in an engine without them: those statements answer 1235).
+    jobs::job_tracker* jobs = nullptr;
 };
 
 struct exec_context {

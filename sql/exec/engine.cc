@@ -4,6 +4,7 @@
 #include "sql/exec/engine.hh"
 
 #include "io/log.hh"
+#include "sql/exec/exec_backup.hh"
 #include "sql/exec/exec_data.hh"
 #include "sql/exec/executor.hh"
 #include "sql/parser/parser.hh"
@@ -110,6 +111,9 @@ io::task<statement_result> execute_statement(exec_context& ctx, const statement&
         co_return std::move(*r);
     }
     if (auto r = co_await execute_repository_statement(ctx, stmt)) {
+        co_return std::move(*r);
+    }
+    if (auto r = co_await execute_backup_statement(ctx, stmt)) {
         co_return std::move(*r);
     }
     if (auto r = co_await execute_data_statement(ctx, stmt)) {

@@ -2,6 +2,7 @@
 // CREATE [READ ONLY] REPOSITORY, DROP REPOSITORY and SHOW REPOSITORIES (root and db_admin only).
 // CREATE validates the location and properties fully, pings the store (writes or reads
 // __repo_info), and only then records the repository: an unreachable one is never stored.
+#include "jobs/job_tracker.hh"
 #include "remote/repository.hh"
 #include "remote/repository_config.hh"
 #include "sql/exec/executor.hh"
@@ -74,6 +75,9 @@ io::task<statement_result> create_repository(exec_context& ctx, const create_rep
 io::task<statement_result> drop_repository(exec_context& ctx, const drop_repository_stmt& s) {
     if (auto allowed = require_role(ctx, storage::role_db_admin, "DROP REPOSITORY"); !allowed) {
         co_return allowed.error();
+    }
+    if (ctx.options.jobs != nullptr && ctx.options.jobs->repository_in_use(s.name)) {
+        co_return make_error(errc::parse, "Backup or restore job is running on this repository. Can not drop it");
     }
     // Metadata only: the store keeps every object, and CREATE REPOSITORY on the same location
     // and name finds them again.

@@ -11,7 +11,6 @@ import os
 import shutil
 import signal
 import stat
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -20,6 +19,7 @@ import pymysql
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
+from rgw_test_util import Aws, read_rgw_env  # noqa: E402
 
 FAILURES = []
 
@@ -28,43 +28,6 @@ def check(condition, what):
     print(("ok - " if condition else "not ok - ") + what)
     if not condition:
         FAILURES.append(what)
-
-
-def read_rgw_env():
-    path = os.environ.get("TV_RGW_ENV", "")
-    if not path or not os.path.exists(path):
-        print(f"skip: TV_RGW_ENV ({path or 'unset'}) does not name the gateway's env file "
-              "(CTest's rgw fixture sets it; by hand: tests/support/rgw_fixture.sh up DIR)")
-        sys.exit(77)
-    values = {}
-    for line in open(path):
-        key, _, value = line.strip().partition("=")
-        values[key] = value
-    return values
-
-
-class Aws:
-    """The AWS CLI against the gateway: an independent reader of what our client wrote."""
-
-    def __init__(self, rgw):
-        self.endpoint = rgw["endpoint"]
-        self.env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
-        self.env.update(AWS_ACCESS_KEY_ID=rgw["access_key"], AWS_SECRET_ACCESS_KEY=rgw["secret_key"],
-                        AWS_DEFAULT_REGION=rgw["region"], AWS_EC2_METADATA_DISABLED="true")
-
-    def run(self, *args, check_rc=True):
-        out = subprocess.run(["aws", "--endpoint-url", self.endpoint, *args], env=self.env,
-                             capture_output=True, text=True, timeout=120)
-        if check_rc and out.returncode != 0:
-            raise RuntimeError(f"aws {' '.join(args)}: {out.stderr}")
-        return out
-
-    def read(self, bucket, key):
-        return self.run("s3", "cp", f"s3://{bucket}/{key}", "-").stdout
-
-    def keys(self, bucket, prefix):
-        out = self.run("s3api", "list-objects-v2", "--bucket", bucket, "--prefix", prefix)
-        return [o["Key"] for o in json.loads(out.stdout or "{}").get("Contents", [])]
 
 
 def query(conn, sql):
@@ -89,9 +52,6 @@ def main():
     binary = sys.argv[1]
     rgw = read_rgw_env()
     aws = Aws(rgw)
-    if shutil.which("aws") is None:
-        print("skip: the AWS CLI (aws) is not installed")
-        sys.exit(77)
     bucket = "tv-sql-" + uuid.uuid4().hex[:12]
     aws.run("s3api", "create-bucket", "--bucket", bucket)
     endpoint, access, secret, region = rgw["endpoint"], rgw["access_key"], rgw["secret_key"], rgw["region"]

@@ -72,7 +72,9 @@ CO_TEST(job_store, stored_files_and_open_uploads_come_back_after_an_image) {
         CO_ASSERT_OK(co_await (*store)->put_upload(5, "r/__data/c/1/big.dat", upload));
         upload.parts[2] = {"etag-2", 16u << 20};
         CO_ASSERT_OK(co_await (*store)->put_upload(5, "r/__data/c/1/big.dat", upload));
-        std::vector<jobs::stored_file> small{{"r/__data/c/1/a.dat", "00112233445566778899aabbccddeeff"}};
+        std::vector<jobs::stored_file> small{
+            {"r/__data/c/1/a.dat", "r/__data/c/1/a.dat", "00112233445566778899aabbccddeeff", 0, false},
+            {"r/__data/c/1/b.dat", "r/__data/c/__packs/p-1", "0123456789abcdef0123456789abcdef", 4096, true}};
         CO_ASSERT_OK(co_await (*store)->add_stored(5, small));
         // A state change keeps the progress recorded so far.
         CO_ASSERT_OK(co_await (*store)->put(backup_job(5, "d", jobs::job_state::uploading)));
@@ -82,8 +84,12 @@ CO_TEST(job_store, stored_files_and_open_uploads_come_back_after_an_image) {
     CO_ASSERT_OK(store);
     const jobs::job_record* j = (*store)->last_job("d");
     CO_ASSERT_TRUE(j != nullptr);
-    CO_ASSERT_EQ(j->stored.size(), 1u);
+    CO_ASSERT_EQ(j->stored.size(), 2u);
     EXPECT_EQ(j->stored.at("r/__data/c/1/a.dat").hash, "00112233445566778899aabbccddeeff");
+    const jobs::stored_file& member = j->stored.at("r/__data/c/1/b.dat");
+    EXPECT_EQ(member.key, "r/__data/c/__packs/p-1");
+    EXPECT_EQ(member.offset, 4096u);
+    EXPECT_TRUE(member.packed);
     CO_ASSERT_EQ(j->uploads.size(), 1u);
     const auto& up = j->uploads.at("r/__data/c/1/big.dat");
     EXPECT_EQ(up.upload_id, "u-1");
@@ -91,7 +97,8 @@ CO_TEST(job_store, stored_files_and_open_uploads_come_back_after_an_image) {
     EXPECT_EQ(up.parts.at(2).first, "etag-2");
     EXPECT_EQ(up.parts.at(2).second, 16u << 20);
 
-    std::vector<jobs::stored_file> big{{"r/__data/c/1/big.dat", "ffeeddccbbaa99887766554433221100"}};
+    std::vector<jobs::stored_file> big{
+        {"r/__data/c/1/big.dat", "r/__data/c/1/big.dat", "ffeeddccbbaa99887766554433221100", 0, false}};
     CO_ASSERT_OK(co_await (*store)->add_stored(5, big));
     EXPECT_TRUE(j->uploads.empty()) << "a stored file's upload is done";
     CO_ASSERT_OK(co_await (*store)->clear_progress(5));

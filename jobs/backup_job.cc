@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: Apache-2.0
+// The BACKUP state machine (see backup_job.hh).
+#include "jobs/backup_job.hh"
+
+#include "io/durable_file.hh"
+#include "io/file.hh"
+#include "io/log.hh"
+#include "io/ops.hh"
+#include "jobs/backup_plan.hh"
+#include "jobs/backup_upload.hh"
+#include "jobs/job_store.hh"
+#include "jobs/local_snapshot.hh"
+#include "jobs/repository_access.hh"
+#include "jobs/snapshot_manifest.hh"
+#include "remote/snapshot_layout.hh"
+#include "storage/catalog.hh"
+
+#include <fmt/format.h>
+
+namespace tv::jobs {
+
+namespace {
+
+/// A job's own records are far below this; anything larger is not ours.
+constexpr uint64_t max_record_bytes = 2ull << 30;
+
+std::string cut_path(const job_services& s, uint64_t job_id) {
+    return job_snapshot_dir(s.data_dir, job_id) + "/cut.json";
+}
+
+std::string manifest_path(const job_services& s, uint64_t job_id) {
+    return job_snapshot_dir(s.data_dir, job_id) + "/manifest.json";
+}
+
+std::span<const std::byte> bytes_of(const std::string& s) {
+    return std::as_bytes(std::span(s));
+}
+
+job_error local_error(const std::error_code& ec, const std::string& what) {
+    return make_job_error(status_code::common_error, io::describe(ec, what));
+}
+
+io::task<job_result<void>> write_record(std::string path, std::string text, std::stop_token stop) {
+    auto written = co_await io::write_file_durably(path, bytes_of(text), io::replace_mode::replace, 0600, stop);
+    if (!written) {
+        co_return local_error(written.error(), "write " + path);
+    }
+    co_return job_result<void>{};
+}
+
+io::task<job_result<std::string>> read_record(std::string path, std::stop_token stop) {
+    auto text = co_await io::read_small_file(path, max_record_bytes, stop);
+    if (!text) {
+        co_return local_error(text.error(), "read " + path);
+    }
+    co_return std::move(*text);
+}
+
+io::task<job_result<snapshot_cut>> read_cut(job_services& s, live_job& job) {
+    auto text = co_await read_record(cut_path(s, job.record.id), job.stop.get_token());
+    if (!text) {
+        co_return text.error();
+    }
+    co_return decode_cut(*text);
+}
+
+/// Puts `body` under `<base>.<xxh3>` and yields that key.
+io::task<job_result<std::string>> put_checksummed(remote::object_store& store, std::string base, std::string body,
+                                                  std::stop_token stop) {
+    std::string key = remote::with_checksum(base, pipeline::xxh3_128(bytes_of(body)).hex());
+    auto put = co_await store.put(key, bytes_of(body), stop);
+    if (!put) {
+        co_return from_remote(put.error(), "upload " + key);
+    }
+    co_return key;
+}
+
+io::task<job_result<void>> take_snapshot(job_services& s, live_job& job) {
+    std::stop_token stop = job.stop.get_token();
+    snapshot_cut cut;
+    {
+        // Files referenced now stay on disk until they are linked, whatever DDL runs meanwhile.
+        auto pin = s.catalog.pin_files();
+        auto captured = capture_snapshot(s.catalog, job.record);
+        if (!captured) {
+            co_return captured.error();
+        }
+        cut = std::move(*captured);
+        std::vector<snapshot_link> links;
+        links.reserve(cut.files.size());
+        for (const auto& f : cut.files) {
+            links.push_back(snapshot_link{f.tablet_id, f.name, f.source_path});
+        }
+        auto linked = co_await link_snapshot(s.data_dir, job.record.id, std::move(links), stop);
+        if (!linked) {
+            co_return linked.error();
+        }
+    }
+    co_return co_await write_record(cut_path(s, job.record.id), encode_cut(cut), stop);
+}
+
+io::task<job_result<void>> upload_files(job_services& s, live_job& job, job_record& next) {
+    auto cut = co_await read_cut(s, job);
+    if (!cut) {
+        co_return cut.error();
+    }
+    auto repo = find_repository(s.catalog, job.record.repository);
+    if (!repo) {
+        co_return repo.error();
+    }
+    auto located = co_await upload_snapshot_files(s, job, *repo, *cut);
+    if (!located) {
+        co_return located.error();
+    }
+    std::vector<std::optional<file_location>> where(located->begin(), located->end());
+    snapshot_manifest manifest = make_manifest(job.record, *cut, s.catalog.cluster_id(), where, true);
+    auto written = co_await write_record(manifest_path(s, job.record.id), encode_manifest(manifest),
+                                         job.stop.get_token());
+    if (!written) {
+        co_return written.error();
+    }
+    next.files_reused = job.files_reused.load();
+    next.bytes_reused = job.bytes_reused.load();
+    co_return job_result<void>{};
+}
+
+/// What the last two steps work from: the cut, and the repository's store on this loop.
+struct publishing {
+    snapshot_cut cut;
+    repository_access repo;
+    std::unique_ptr<remote::object_store> store;
+};
+
+io::task<job_result<publishing>> open_for_publishing(job_services& s, live_job& job) {
+    auto cut = co_await read_cut(s, job);
+    if (!cut) {
+        co_return cut.error();
+    }
+    auto repo = find_repository(s.catalog, job.record.repository);
+    if (!repo) {
+        co_return repo.error();
+    }
+    auto store = repo->open();
+    if (!store) {
+        co_return store.error();
+    }
+    co_return publishing{std::move(*cut), std::move(*repo), std::move(*store)};
+}
+
+io::task<job_result<void>> save_meta(job_services& s, live_job& job, job_record& next) {
+    std::stop_token stop = job.stop.get_token();
+    auto p = co_await open_for_publishing(s, job);
+    if (!p) {
+        co_return p.error();
+    }
+    auto manifest = co_await read_record(manifest_path(s, job.record.id), stop);
+    if (!manifest) {
+        co_return manifest.error();
+    }
+    const job_record& r = job.record;
+    auto meta_key = co_await put_checksummed(*p->store, remote::meta_key_base(p->repo.root, r.label, r.timestamp),
+                                             std::move(p->cut.meta), stop);
+    if (!meta_key) {
+        co_return meta_key.error();
+    }
+    auto manifest_key = co_await put_checksummed(
+        *p->store, remote::manifest_key_base(p->repo.root, r.label, r.timestamp), std::move(*manifest), stop);
+    if (!manifest_key) {
+        co_return manifest_key.error();
+    }
+    next.meta_key = std::move(*meta_key);
+    next.manifest_key = std::move(*manifest_key);
+    co_return job_result<void>{};
+}
+
+io::task<job_result<void>> upload_info(job_services& s, live_job& job) {
+    auto p = co_await open_for_publishing(s, job);
+    if (!p) {
+        co_return p.error();
+    }
+    job_info info = std::move(p->cut.info);
+    info.format_version = remote::repository_format_version;
+    info.cluster_id = s.catalog.cluster_id();
+    info.meta_key = job.record.meta_key;
+    info.manifest_key = job.record.manifest_key;
+    const job_record& r = job.record;
+    auto key = co_await put_checksummed(*p->store, remote::info_key_base(p->repo.root, r.label, r.timestamp),
+                                        encode_job_info(info), job.stop.get_token());
+    if (!key) {
+        co_return key.error();
+    }
+    co_return job_result<void>{};
+}
+
+/// Steps the job forward from its journaled state. Yields once the job has ended (FINISHED, or
+/// ended by someone else); an error is the job's failure (or the stop that interrupted it).
+io::task<job_result<void>> drive(job_services& s, live_job& job) {
+    for (;;) {
+        if (job.stop.stop_requested()) {
+            co_return make_job_error(status_code::common_error, "stopped");
+        }
+        if (s.pause_in == job.record.state) {
+            co_await io::sleep(std::chrono::hours(24), job.stop.get_token());
+            co_return make_job_error(status_code::common_error, "stopped");
+        }
+        job_record next = job.record;
+        job_result<void> step;
+        switch (job.record.state) {
+        case job_state::pending:
+            next.state = job_state::snapshoting;
+            break;
+        case job_state::snapshoting:
+            step = co_await take_snapshot(s, job);
+            next.state = job_state::upload_snapshot;
+            next.snapshot_finished_ms = unix_now_ms();
+            break;
+        case job_state::upload_snapshot: {
+            auto cut = co_await read_cut(s, job);
+            if (!cut) {
+                step = cut.error();
+                break;
+            }
+            next.files_total = cut->files.size();
+            next.bytes_total = 0;
+            for (const auto& f : cut->files) {
+                next.bytes_total += f.size;
+            }
+            next.state = job_state::uploading;
+            break;
+        }
+        case job_state::uploading:
+            step = co_await upload_files(s, job, next);
+            next.state = job_state::save_meta;
+            next.upload_finished_ms = unix_now_ms();
+            break;
+        case job_state::save_meta:
+            step = co_await save_meta(s, job, next);
+            next.state = job_state::upload_info;
+            break;
+        case job_state::upload_info:
+            step = co_await upload_info(s, job);
+            next.state = job_state::finished;
+            next.finished_ms = unix_now_ms();
+            next.status = job_error{status_code::ok, ""};
+            break;
+        default:
+            co_return job_result<void>{};  // FINISHED or CANCELLED: nothing to do
+        }
+        if (!step) {
+            co_return step.error();
+        }
+        auto moved = co_await advance(s, job, std::move(next));
+        if (!moved) {
+            co_return moved.error();
+        }
+        if (!*moved) {
+            co_return job_result<void>{};  // ended meanwhile (cancel, timeout)
+        }
+    }
+}
+
+/// After CANCELLED: say what was stored (a partial manifest, for later backups to reuse), then
+/// release the links and forget the progress. Not under the job's stop, which has fired.
+io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
+    const job_record& r = job.record;
+    auto cut = co_await read_record(cut_path(s, r.id), {});
+    auto repo = find_repository(s.catalog, r.repository);
+    // The store's record has the stored files journaled while the job ran.
+    auto journaled = s.store.jobs().find(r.id);
+    if (cut && repo && journaled != s.store.jobs().end() && !journaled->second.stored.empty()) {
+        if (auto decoded = decode_cut(*cut)) {
+            auto where = stored_locations(journaled->second, *decoded, repo->root, s.catalog.cluster_id());
+            snapshot_manifest partial = make_manifest(r, *decoded, s.catalog.cluster_id(), where, false);
+            if (auto store = repo->open()) {
+                auto put = co_await put_checksummed(**store,
+                                                    remote::manifest_key_base(repo->root, r.label, r.timestamp) +
+                                                        "_partial",
+                                                    encode_manifest(partial), {});
+                if (!put) {
+                    TV_LOG_WARN("backup {}: could not save the partial manifest: {}", r.label, put.error().message);
+                }
+            }
+        }
+    }
+    if (auto released = release_snapshot(s.data_dir, r.id); !released) {
+        TV_LOG_WARN("backup {}: {}", r.label, released.error().message);
+    }
+    if (auto cleared = co_await s.store.clear_progress(r.id); !cleared) {
+        TV_LOG_WARN("backup {}: {}", r.label, cleared.error().message);
+    }
+}
+
+}  // namespace
+
+io::task<void> run_backup(job_services& services, std::shared_ptr<live_job> job) {
+    auto driven = co_await drive(services, *job);
+    if (job->shutting_down && !is_done(job->record.state)) {
+        TV_LOG_INFO("backup {}: stopped in state {} by shutdown; it resumes at the next start", job->record.label,
+                    job_state_name(job->record.state));
+        co_return;
+    }
+    if (!driven) {
+        auto ended = co_await end_job(services, *job, driven.error());
+        if (!ended) {
+            TV_LOG_ERROR("backup {}: could not journal its failure ({}): {}", job->record.label,
+                         driven.error().message, ended.error().message);
+            co_return;
+        }
+        if (*ended) {
+            TV_LOG_WARN("backup {} failed: {}", job->record.label, driven.error().message);
+        }
+    }
+    if (job->record.state == job_state::cancelled) {
+        co_await clean_up_cancelled(services, *job);
+        co_return;
+    }
+    if (job->record.state == job_state::finished) {
+        if (auto released = release_snapshot(services.data_dir, job->record.id); !released) {
+            TV_LOG_WARN("backup {}: {}", job->record.label, released.error().message);
+        }
+        if (auto cleared = co_await services.store.clear_progress(job->record.id); !cleared) {
+            TV_LOG_WARN("backup {}: {}", job->record.label, cleared.error().message);
+        }
+        TV_LOG_INFO("backup {} finished", job->record.label);
+    }
+}
+
+}  // namespace tv::jobs

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+// Submission checks, the running jobs and their views (see job_tracker.hh).
+#include "jobs/job_tracker.hh"
+
+#include "io/log.hh"
+#include "io/ops.hh"
+#include "jobs/backup_job.hh"
+#include "jobs/job_store.hh"
+#include "jobs/local_snapshot.hh"
+#include "jobs/repository_access.hh"
+#include "remote/snapshot_layout.hh"
+#include "storage/catalog.hh"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+namespace tv::jobs {
+
+namespace {
+
+/// The one-job rule's key: the database, or "" for the external-catalog job.
+std::string owner_of(const backup_request& request) {
+    return request.catalog_job ? std::string() : request.db;
+}
+
+}  // namespace
+
+job_tracker::~job_tracker() = default;
+
+io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::catalog& catalog,
+                                                                     pipeline::transfer_engine& transfers,
+                                                                     tracker_options options) {
+    auto store = co_await job_store::open(options.data_dir);
+    if (!store) {
+        co_return store.error();
+    }
+    std::unique_ptr<job_tracker> tracker(new job_tracker());
+    tracker->_options = options;
+    tracker->_transfers = &transfers;
+    tracker->_store = std::move(*store);
+    tracker->_services.reset(new job_services{catalog, *tracker->_store, transfers, options.upload_options,
+                                              options.data_dir, options.packing, {}, {}});
+    if (const char* pause = std::getenv("TV_TEST_PAUSE_BACKUP_IN"); pause != nullptr && *pause != '\0') {
+        tracker->_services->pause_in = parse_job_state(pause);
+        TV_LOG_WARN("jobs: TV_TEST_PAUSE_BACKUP_IN={}: backups wait in that state until stopped (tests only)", pause);
+    }
+    std::set<uint64_t> unfinished;
+    std::vector<job_record> to_resume;
+    std::vector<uint64_t> to_clear;
+    for (const auto& [id, record] : tracker->_store->jobs()) {
+        if (!is_done(record.state)) {
+            unfinished.insert(id);
+            to_resume.push_back(record);
+        } else if (!record.stored.empty() || !record.uploads.empty()) {
+            to_clear.push_back(id);  // ended while its cleanup was cut short
+        }
+    }
+    if (size_t swept = sweep_snapshots(options.data_dir, unfinished); swept != 0) {
+        TV_LOG_INFO("jobs: removed {} snapshot directories of jobs that no longer run", swept);
+    }
+    for (uint64_t id : to_clear) {
+        if (auto cleared = co_await tracker->_store->clear_progress(id); !cleared) {
+            TV_LOG_WARN("jobs: {}", cleared.error().message);
+        }
+    }
+    for (auto& record : to_resume) {
+        if (record.type != job_type::backup) {
+            continue;  // RESTORE comes with its own issue; none can exist yet
+        }
+        TV_LOG_INFO("jobs: resuming backup {} (job {}) in state {}", record.label, record.id,
+                    job_state_name(record.state));
+        auto job = std::make_shared<live_job>(std::move(record));
+        job->limit.set_rate(pipeline::kbps_to_bytes_per_second(job->record.max_speed_kbps));
+        tracker->start(std::move(job));
+    }
+    co_return std::move(tracker);
+}
+
+void job_tracker::start(std::shared_ptr<live_job> job) {
+    _live[job->record.id] = job;
+    io::spawn(_gate, run_job(job), "backup job");
+    io::spawn(_gate, watch_timeout(std::move(job)), "backup job timeout");
+}
+
+io::task<void> job_tracker::run_job(std::shared_ptr<live_job> job) {
+    co_await run_backup(*_services, job);
+    job->stop.request_stop();  // ends its timeout watch
+    // Forget live jobs the store no longer keeps (a later job of their database replaced them).
+    std::erase_if(_live, [this](const auto& entry) { return !_store->jobs().contains(entry.first); });
+}
+
+io::task<void> job_tracker::watch_timeout(std::shared_ptr<live_job> job) {
+    int64_t deadline_ms = job->record.create_time_ms + job->record.timeout_s * 1000;
+    int64_t remaining_ms = deadline_ms - unix_now_ms();
+    if (remaining_ms > 0) {
+        co_await io::sleep(std::chrono::milliseconds(remaining_ms), job->stop.get_token());
+    }
+    if (job->stop.stop_requested() || is_done(job->record.state)) {
+        co_return;  // ended, cancelled, or the server is stopping
+    }
+    auto ended = co_await end_job(*_services, *job,
+                                  make_job_error(status_code::timeout,
+                                                 fmt::format("backup job with label {} timed out after {} s",
+                                                             job->record.label, job->record.timeout_s)));
+    if (!ended) {
+        TV_LOG_ERROR("backup {}: could not journal its timeout: {}", job->record.label, ended.error().message);
+    }
+}
+
+io::task<job_result<uint64_t>> job_tracker::submit_backup(backup_request request) {
+    // One submission at a time: the checks below and the journaled job must not interleave
+    // with another submission's (two BACKUPs of one database, or of one label).
+    auto hold = co_await _submit_lock.lock();
+    storage::catalog& catalog = _services->catalog;
+    auto props = parse_backup_properties(request.properties, _options.default_timeout_s);
+    if (!props) {
+        co_return props.error();
+    }
+    auto repo = find_repository(catalog, request.repository);
+    if (!repo) {
+        co_return repo.error();
+    }
+    if (repo->read_only) {
+        co_return make_job_error(status_code::common_error, fmt::format("Repository {} is read only", repo->name));
+    }
+    auto resolved = resolve_backup(catalog, request);
+    if (!resolved) {
+        co_return resolved.error();
+    }
+    std::string owner = owner_of(request);
+    if (const job_record* last = _store->last_job(owner); last != nullptr && !is_done(last->state)) {
+        co_return make_job_error(status_code::common_error,
+                                 owner.empty() ? "Can only run one backup or restore job of external catalog"
+                                               : "Can only run one backup or restore job of a database at same time");
+    }
+    auto store = repo->open();
+    if (!store) {
+        co_return store.error();
+    }
+    auto taken = co_await remote::label_exists(**store, repo->root, request.label);
+    if (!taken) {
+        co_return from_remote(taken.error(), fmt::format("list repository {}", repo->name));
+    }
+    if (*taken) {
+        co_return make_job_error(status_code::common_error,
+                                 fmt::format("Snapshot with name '{}' already exist in repository", request.label));
+    }
+
+    storage::object_id id = catalog.allocate_id();
+    if (auto durable = co_await catalog.ensure_ids_durable(id); !durable) {
+        co_return make_job_error(status_code::common_error, durable.error().message);
+    }
+    job_record record;
+    record.id = static_cast<uint64_t>(id);
+    record.type = job_type::backup;
+    record.db = owner;
+    if (!owner.empty()) {
+        if (const storage::database* d = catalog.find_database(owner)) {
+            record.db_id = d->id;
+        }
+    }
+    record.label = request.label;
+    record.repository = repo->name;
+    record.create_time_ms = unix_now_ms();
+    record.timestamp = remote::snapshot_timestamp(record.create_time_ms);
+    record.state = job_state::pending;
+    record.timeout_s = props->timeout_s;
+    record.max_speed_kbps = props->max_upload_speed_kbps;
+    record.objects_text = std::move(resolved->objects_text);
+    record.selection = std::move(resolved->selection);
+    record.status = job_error{status_code::ok, ""};
+    if (auto put = co_await _store->put(record); !put) {
+        co_return put.error();
+    }
+    auto job = std::make_shared<live_job>(std::move(record));
+    job->limit.set_rate(pipeline::kbps_to_bytes_per_second(job->record.max_speed_kbps));
+    start(job);
+    co_return job->record.id;
+}
+
+io::task<job_result<void>> job_tracker::cancel(job_type type, std::string db) {
+    auto nothing = [type] {
+        return make_job_error(status_code::common_error, type == job_type::backup
+                                                             ? "No backup job is currently running"
+                                                             : "No restore is currently running");
+    };
+    const job_record* last = _store->last_job(db);
+    if (last == nullptr || last->type != type || is_done(last->state)) {
+        co_return nothing();
+    }
+    auto it = _live.find(last->id);
+    if (it == _live.end()) {
+        co_return nothing();
+    }
+    std::shared_ptr<live_job> job = it->second;
+    auto ended = co_await end_job(*_services, *job, make_job_error(status_code::common_error, "user cancelled"));
+    if (!ended) {
+        co_return make_job_error(status_code::common_error, "Failed to cancel job: " + ended.error().message);
+    }
+    if (!*ended) {
+        co_return nothing();  // it ended while we waited for the lock
+    }
+    co_return job_result<void>{};
+}
+
+job_view job_tracker::view_of(const job_record& record) const {
+    job_view view;
+    view.record = record;
+    auto it = _live.find(record.id);
+    const live_job* live = it == _live.end() ? nullptr : it->second.get();
+    if (record.state == job_state::finished) {
+        view.files_done = record.files_total;
+        view.bytes_done = record.bytes_total;
+        return view;
+    }
+    if (live == nullptr) {
+        return view;
+    }
+    view.running = !is_done(record.state);
+    view.files_done = live->files_stored + live->files_reused;
+    view.bytes_done = live->bytes_stored + live->bytes_reused + live->progress.bytes_done;
+    if (!view.running) {
+        return view;
+    }
+    uint64_t global = _transfers->limit(pipeline::direction::upload).rate();
+    uint64_t own = live->limit.rate();
+    view.rate_limit = global == 0 ? own : own == 0 ? global : std::min(global, own);
+    if (record.state == job_state::uploading) {
+        view.current_rate = live->progress.current_rate();
+        if (view.current_rate > 0 && record.bytes_total >= view.bytes_done) {
+            view.eta_s = static_cast<int64_t>(static_cast<double>(record.bytes_total - view.bytes_done) /
+                                              view.current_rate);
+        }
+    }
+    return view;
+}
+
+std::vector<job_view> job_tracker::list(job_type type, const std::optional<std::string>& db) const {
+    std::vector<job_view> views;
+    for (const auto& [id, record] : _store->jobs()) {
+        if (record.type == type && (!db || record.db == *db)) {
+            views.push_back(view_of(record));
+        }
+    }
+    std::sort(views.begin(), views.end(),
+              [](const job_view& a, const job_view& b) { return a.record.db < b.record.db; });
+    return views;
+}
+
+bool job_tracker::repository_in_use(std::string_view name) const {
+    return std::any_of(_store->jobs().begin(), _store->jobs().end(), [name](const auto& entry) {
+        return !is_done(entry.second.state) && entry.second.repository == name;
+    });
+}
+
+io::task<void> job_tracker::close() {
+    for (auto& [id, job] : _live) {
+        if (!is_done(job->record.state)) {
+            job->shutting_down = true;
+        }
+        job->stop.request_stop();
+    }
+    co_await _gate.close();
+    co_await _store->close();
+}
+
+}  // namespace tv::jobs

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+// The job tracker: every BACKUP and RESTORE job of the server, on loop 0 beside the catalog.
+// It checks and journals submissions (one running job per database, and one for the external
+// catalogs), runs each job as a coroutine, ends them on CANCEL or timeout, shows them with
+// their live progress, and at start-up resumes the jobs a stop or a crash interrupted.
+#pragma once
+
+#include "io/gate.hh"
+#include "io/task.hh"
+#include "jobs/backup_plan.hh"
+#include "jobs/job_error.hh"
+#include "jobs/job_record.hh"
+#include "jobs/live_job.hh"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tv::jobs {
+
+struct tracker_options {
+    std::string data_dir;
+    int64_t default_timeout_s = 86400;  ///< backup_job_default_timeout
+    packing_options packing;
+    /// The server's upload settings as they are when a transfer starts.
+    std::function<pipeline::transfer_options()> upload_options;
+};
+
+/// A job as SHOW BACKUP / SHOW RESTORE print it: the record and, while it runs, its progress.
+struct job_view {
+    job_record record;
+    bool running = false;
+    uint64_t files_done = 0;
+    uint64_t bytes_done = 0;
+    double current_rate = 0;             ///< bytes per second over the last seconds
+    uint64_t rate_limit = 0;             ///< bytes per second in force; 0: none
+    std::optional<int64_t> eta_s;        ///< while uploading at a known rate
+};
+
+class job_tracker {
+public:
+    /// Opens the job store, removes snapshot links of jobs that no longer run, and resumes
+    /// every job that had not ended.
+    static io::task<job_result<std::unique_ptr<job_tracker>>> open(storage::catalog& catalog,
+                                                                   pipeline::transfer_engine& transfers,
+                                                                   tracker_options options);
+    ~job_tracker();
+    job_tracker(const job_tracker&) = delete;
+    job_tracker& operator=(const job_tracker&) = delete;
+
+    /// Checks `request` (StarRocks' messages), journals the job as PENDING and starts it;
+    /// yields its id. The job is the database's last job (SHOW BACKUP) when this returns.
+    io::task<job_result<uint64_t>> submit_backup(backup_request request);
+
+    /// Cancels the running job of that type of `db` ("" = the external-catalog job).
+    io::task<job_result<void>> cancel(job_type type, std::string db);
+
+    /// The last job of each database (or of `db` only) when it is of `type`, by database name.
+    std::vector<job_view> list(job_type type, const std::optional<std::string>& db) const;
+
+    /// A job that has not ended uses the repository (DROP REPOSITORY waits for it).
+    bool repository_in_use(std::string_view name) const;
+
+    /// Stops every job where it is (each resumes at the next start) and closes the store.
+    io::task<void> close();
+
+private:
+    job_tracker() = default;
+    void start(std::shared_ptr<live_job> job);
+    io::task<void> run_job(std::shared_ptr<live_job> job);
+    io::task<void> watch_timeout(std::shared_ptr<live_job> job);
+    job_view view_of(const job_record& record) const;
+
+    tracker_options _options;
+    pipeline::transfer_engine* _transfers = nullptr;
+    std::unique_ptr<job_store> _store;
+    std::unique_ptr<job_services> _services;
+    /// Jobs started by this process, by id (kept after they end, for their last numbers, while
+    /// the store keeps them).
+    std::map<uint64_t, std::shared_ptr<live_job>> _live;
+    storage::serial_lock _submit_lock;
+    io::gate _gate;
+};
+
+}  // namespace tv::jobs

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// The two ways a running job's record changes: a step forward, or its end by cancel, timeout
+// or failure. Both take the state lock, so a CANCEL that lands while the job journals its next
+// state sees either the old state or the new one, and the job never moves after CANCELLED.
+#include "jobs/live_job.hh"
+
+#include "jobs/job_store.hh"
+
+#include <chrono>
+
+namespace tv::jobs {
+
+int64_t unix_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+io::task<job_result<bool>> advance(job_services& services, live_job& job, job_record next) {
+    auto hold = co_await services.state_lock.lock();
+    if (is_done(job.record.state)) {
+        co_return false;
+    }
+    auto put = co_await services.store.put(next);
+    if (!put) {
+        co_return put.error();
+    }
+    job.record = std::move(next);
+    co_return true;
+}
+
+io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_error why) {
+    auto hold = co_await services.state_lock.lock();
+    if (is_done(job.record.state)) {
+        co_return false;
+    }
+    job_record next = job.record;
+    next.state = job_state::cancelled;
+    next.status = std::move(why);
+    next.finished_ms = unix_now_ms();
+    auto put = co_await services.store.put(next);
+    // Stop even when the journal failed: the job must not go on, and a restart resumes it from
+    // its last journaled state.
+    job.stop.request_stop();
+    if (!put) {
+        co_return put.error();
+    }
+    job.record = std::move(next);
+    co_return true;
+}
+
+}  // namespace tv::jobs

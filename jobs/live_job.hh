@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// A job while it runs: its journaled record (what SHOW prints), its stop, its own rate limit and
+// live progress; and what every job runs with (the catalog, the job store, the transfer
+// engine). State changes go through advance() and end_job(), which journal before they show
+// and never move a job that has ended (a cancel or a timeout may end it while it works).
+#pragma once
+
+#include "io/task.hh"
+#include "jobs/job_error.hh"
+#include "jobs/job_record.hh"
+#include "pipeline/progress.hh"
+#include "pipeline/throttle.hh"
+#include "pipeline/transfer.hh"
+#include "storage/serial_lock.hh"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+namespace tv::storage {
+class catalog;
+}
+
+namespace tv::remote {
+class object_store;
+}
+
+namespace tv::jobs {
+
+class job_store;
+
+/// Sizes below which snapshot files travel packed together, and the packs' size.
+struct packing_options {
+    uint64_t threshold = 4ull << 20;
+    uint64_t pack_size = 32ull << 20;
+};
+
+/// What every job runs with. Owned by the tracker, on loop 0.
+struct job_services {
+    storage::catalog& catalog;
+    job_store& store;
+    pipeline::transfer_engine& transfers;
+    /// The server's transfer settings for uploads as they are now (workers, parts, threshold).
+    std::function<pipeline::transfer_options()> upload_options;
+    std::string data_dir;
+    packing_options packing;
+    /// Tests only (TV_TEST_PAUSE_BACKUP_IN=<STATE>): a backup waits on entering this state until
+    /// stopped, so a test can kill the server in any state.
+    std::optional<job_state> pause_in;
+    /// Serializes "is the job still running? then journal its next state" among the job, a
+    /// CANCEL and a timeout.
+    storage::serial_lock state_lock;
+};
+
+struct live_job {
+    explicit live_job(job_record r) : record(std::move(r)) {}
+
+    job_record record;  ///< as last journaled
+    std::stop_source stop;
+    /// The stop came from server shutdown: the job stays in its state and resumes at restart.
+    bool shutting_down = false;
+    pipeline::throttle limit;  ///< this job's max_upload_speed_kbps (0: only the global limit)
+    pipeline::transfer_progress progress;  ///< this run's uploads
+    /// Snapshot files durably in the repository, stored by this job (before a restart too) and
+    /// reused from earlier snapshots; bytes_stored counts those stored before this run only (the
+    /// transfer's progress counts this run's bytes as they go).
+    std::atomic<uint64_t> files_stored{0};
+    std::atomic<uint64_t> bytes_stored{0};
+    std::atomic<uint64_t> files_reused{0};
+    std::atomic<uint64_t> bytes_reused{0};
+};
+
+/// Journals `next` and shows it, unless the job has ended meanwhile: yields false then (the
+/// caller winds down and cleans up).
+io::task<job_result<bool>> advance(job_services& services, live_job& job, job_record next);
+
+/// Ends a running job as CANCELLED with `why` (journaled first); false when it had already
+/// ended. Stops the job's work.
+io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_error why);
+
+int64_t unix_now_ms();
+
+}  // namespace tv::jobs

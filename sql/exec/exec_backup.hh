@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+// The statements that run through the job tracker: BACKUP, SHOW BACKUP, CANCEL BACKUP, and
+// SHOW SNAPSHOT, which reads the repository directly.
+#pragma once
+
+#include "jobs/job_error.hh"
+#include "sql/exec/executor.hh"
+
+namespace tv::jobs {
+class job_tracker;
+}
+
+namespace tv::sql {
+
+/// Nullopt when `stmt` is not one of them.
+io::task<std::optional<statement_result>> execute_backup_statement(exec_context& ctx, const statement& stmt);
+
+io::task<statement_result> show_snapshot(exec_context& ctx, const show_snapshot_stmt& s);
+
+/// A job's error as the client sees it: StarRocks' message; 1235 for what is not supported,
+/// 1105 for a store that did not answer, 1064 otherwise (StarRocks' analysis errors).
+sql_error job_to_sql(const jobs::job_error& e);
+
+/// The server's tracker, or 1235 naming `statement` in an engine built without one.
+sql_result<jobs::job_tracker*> need_tracker(const exec_context& ctx, std::string_view statement);
+
+}  // namespace tv::sql

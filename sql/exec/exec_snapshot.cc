@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: Apache-2.0
+// SHOW SNAPSHOT ON r [WHERE SNAPSHOT = 'l' [AND TIMESTAMP = 'ts'] | WHERE SNAPSHOT IN (...)]
+// [ORDER BY] [LIMIT]: the labels in the repository with their info objects' timestamps; with a
+// timestamp, that info object read and checked, its database and brief JSON.
+#include "jobs/job_info.hh"
+#include "jobs/repository_access.hh"
+#include "pipeline/hash.hh"
+#include "remote/snapshot_layout.hh"
+#include "sql/exec/exec_backup.hh"
+#include "sql/privileges.hh"
+#include "storage/catalog.hh"
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace tv::sql {
+
+namespace {
+
+constexpr std::string_view where_form =
+    "Where clause should looks like: SNAPSHOT = 'your_snapshot_name' [AND TIMESTAMP = '2018-04-18-19-19-10']";
+
+/// What the WHERE clause asks for.
+struct snapshot_filter {
+    std::optional<std::set<std::string>> labels;  ///< none: every label
+    std::optional<std::string> timestamp;
+};
+
+/// The column a side of a comparison names, lower-cased ("snapshot", "timestamp"), if any.
+std::optional<std::string> column_of(const expr& e) {
+    const auto* c = e.as<column_ref>();
+    if (c == nullptr || !c->table.empty() || !c->db.empty()) {
+        return std::nullopt;
+    }
+    std::string name = c->column;
+    for (auto& ch : name) {
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    return name;
+}
+
+std::optional<std::string> string_of(const expr& e) {
+    const auto* l = e.as<literal>();
+    if (l == nullptr || l->kind != literal_kind::string) {
+        return std::nullopt;
+    }
+    return l->value;
+}
+
+/// `column = 'text'`: (column, text).
+std::optional<std::pair<std::string, std::string>> equality_of(const expr& e) {
+    const auto* b = e.as<binary_op>();
+    if (b == nullptr || b->op != binary_operator::eq) {
+        return std::nullopt;
+    }
+    auto column = column_of(*b->left);
+    auto value = string_of(*b->right);
+    if (!column || !value) {
+        return std::nullopt;
+    }
+    return std::make_pair(*column, *value);
+}
+
+sql_result<snapshot_filter> filter_of(const std::optional<expr>& where) {
+    snapshot_filter filter;
+    if (!where) {
+        return filter;
+    }
+    auto refuse = [] { return make_error(errc::parse, "{}", where_form); };
+    if (auto eq = equality_of(*where)) {
+        if (eq->first != "snapshot") {
+            return refuse();
+        }
+        filter.labels = std::set<std::string>{eq->second};
+        return filter;
+    }
+    if (const auto* in = where->as<in_expr>()) {
+        auto column = column_of(*in->value);
+        if (in->negated || column != "snapshot" || in->list.empty()) {
+            return refuse();
+        }
+        filter.labels.emplace();
+        for (const auto& item : in->list) {
+            auto label = string_of(item);
+            if (!label) {
+                return refuse();
+            }
+            filter.labels->insert(*label);
+        }
+        return filter;
+    }
+    const auto* both = where->as<binary_op>();
+    if (both == nullptr || both->op != binary_operator::logical_and) {
+        return refuse();
+    }
+    auto left = equality_of(*both->left);
+    auto right = equality_of(*both->right);
+    if (!left || !right) {
+        return refuse();
+    }
+    if (left->first == "timestamp") {
+        std::swap(left, right);
+    }
+    if (left->first != "snapshot" || right->first != "timestamp") {
+        return refuse();
+    }
+    filter.labels = std::set<std::string>{left->second};
+    filter.timestamp = right->second;
+    return filter;
+}
+
+/// The row of one info object: its database and brief JSON, or NULLs and the failure in
+/// Status.
+io::task<row> detail_row(remote::object_store& store, std::string label, std::string timestamp,
+                         const remote::snapshot_listing* listing) {
+    auto failed = [&](const std::string& why) {
+        return row{label, timestamp, cell(), cell(), "ERROR: Failed to get info: " + why};
+    };
+    if (listing == nullptr || !listing->info_keys.contains(timestamp)) {
+        co_return failed(fmt::format("no snapshot {} with timestamp {}", label, timestamp));
+    }
+    std::string key = listing->info_keys.at(timestamp);
+    auto body = co_await store.get(key);
+    if (!body) {
+        co_return failed(body.error().message);
+    }
+    auto named = remote::split_checksum(key);
+    std::string got = pipeline::xxh3_128(std::as_bytes(std::span(*body))).hex();
+    if (!named || named->second != got) {
+        co_return failed(fmt::format("{} does not match its checksum (xxh3-128 {})", key, got));
+    }
+    auto info = jobs::decode_job_info(*body, key);
+    if (!info) {
+        co_return failed(info.error().message);
+    }
+    co_return row{label, timestamp, info->database, jobs::brief_job_info(*info), "OK"};
+}
+
+}  // namespace
+
+io::task<statement_result> show_snapshot(exec_context& ctx, const show_snapshot_stmt& s) {
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "SHOW SNAPSHOT"); !allowed) {
+        co_return allowed.error();
+    }
+    auto filter = filter_of(s.predicate.where);
+    if (!filter) {
+        co_return filter.error();
+    }
+    auto repo = jobs::find_repository(ctx.catalog, s.repository);
+    if (!repo) {
+        co_return job_to_sql(repo.error());
+    }
+    auto store = repo->open();
+    if (!store) {
+        co_return job_to_sql(store.error());
+    }
+    auto listed = co_await remote::list_snapshots(**store, repo->root);
+    if (!listed) {
+        co_return make_error(errc::unknown, "Failed to list snapshots in repository {}: {}", repo->name,
+                             listed.error().message);
+    }
+    std::map<std::string, const remote::snapshot_listing*> by_label;
+    for (const auto& l : *listed) {
+        by_label[l.label] = &l;
+    }
+    result_set rs;
+    if (filter->timestamp) {
+        rs = make_result({"Snapshot", "Timestamp", "Database", "Details", "Status"});
+        const std::string& label = *filter->labels->begin();
+        auto it = by_label.find(label);
+        rs.rows.push_back(co_await detail_row(**store, label, *filter->timestamp,
+                                              it == by_label.end() ? nullptr : it->second));
+    } else {
+        rs = make_result({"Snapshot", "Timestamp", "Status"});
+        auto add = [&rs](const std::string& label, const remote::snapshot_listing* l) {
+            if (l == nullptr || l->timestamps.empty()) {
+                rs.rows.push_back(row{label, cell(), "ERROR: no snapshot"});
+                return;
+            }
+            std::string stamps;
+            for (const auto& t : l->timestamps) {
+                stamps += stamps.empty() ? t : "\n" + t;
+            }
+            rs.rows.push_back(row{label, stamps, l->status});
+        };
+        if (filter->labels) {
+            for (const auto& label : *filter->labels) {
+                auto it = by_label.find(label);
+                add(label, it == by_label.end() ? nullptr : it->second);
+            }
+        } else {
+            for (const auto& [label, l] : by_label) {
+                add(label, l);
+            }
+        }
+    }
+    show_predicate rest = s.predicate;
+    rest.where.reset();  // applied above: its columns are not the result's
+    if (auto ordered = apply_show_predicate(ctx, rest, rs); !ordered) {
+        co_return ordered.error();
+    }
+    co_return rs;
+}
+
+}  // namespace tv::sql
