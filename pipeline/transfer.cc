@@ -120,12 +120,20 @@ struct file_job {
     }
 };
 
-/// Sends one part (or a whole small object) from the bytes already in its buffer. The store
-/// retries what may succeed on another try (remote/retry.hh); the engine never sends again.
+/// Sends one part (or a whole small object) from the bytes already in its buffer, and counts
+/// them in the progress: as they are paced under a limit, else once sent. The store retries
+/// what may succeed on another try (remote/retry.hh); the engine never sends again.
 io::task<remote::remote_result<remote::uploaded_part>> send_part(file_job* job, int number, uint64_t offset,
                                                                  std::span<const std::byte> data) {
     int retried = 0;
-    auto pacer = job->run->limits.body_pacer(data.size(), job->run->stop);
+    uint64_t counted = 0;  // a retry paces the body again: count each byte once
+    run_state* run = job->run;
+    uint64_t length = data.size();
+    auto pacer = run->limits.body_pacer(length, run->stop, [run, &counted, length](size_t n) {
+        uint64_t fresh = std::min<uint64_t>(n, length - counted);
+        counted += fresh;
+        run->count_bytes(fresh);
+    });
     remote::remote_result<remote::uploaded_part> sent = remote::uploaded_part{number, {}, data.size()};
     if (job->upload) {
         sent = co_await job->upload->write_part(number, offset, data, job->call(&retried), std::move(pacer));
@@ -137,6 +145,9 @@ io::task<remote::remote_result<remote::uploaded_part>> send_part(file_job* job, 
         }
     }
     job->note_attempts(sent, retried);
+    if (sent) {
+        run->count_bytes(length - counted);
+    }
     co_return sent;
 }
 
@@ -274,7 +285,6 @@ io::task<void> upload_lane(file_job* job) {
                 run.observer->part_done(job->index, *sent);
             }
         }
-        run.count_bytes(length);
     }
 }
 

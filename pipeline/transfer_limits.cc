@@ -24,6 +24,15 @@ io::task<bool> take_both(throttle* engine, throttle* job, std::stop_token stop, 
     co_return allowed;
 }
 
+io::task<bool> take_both_and_tell(throttle* engine, throttle* job, std::stop_token stop, uint64_t n,
+                                  std::function<void(size_t)> on_taken) {
+    bool allowed = co_await take_both(engine, job, std::move(stop), n);
+    if (allowed) {
+        on_taken(static_cast<size_t>(n));
+    }
+    co_return allowed;
+}
+
 }  // namespace
 
 uint64_t transfer_limits::lowest_rate() const {
@@ -36,12 +45,19 @@ io::task<bool> transfer_limits::take(uint64_t n, std::stop_token stop) const {
     return take_both(engine, job, std::move(stop), n);
 }
 
-remote::body_pacer transfer_limits::body_pacer(uint64_t length, std::stop_token stop) const {
+remote::body_pacer transfer_limits::body_pacer(uint64_t length, std::stop_token stop,
+                                               std::function<void(size_t)> on_taken) const {
     remote::body_pacer pacer;
     if (!active()) {
         return pacer;
     }
-    pacer.take = [engine = engine, job = job, stop](size_t n) { return take_both(engine, job, stop, n); };
+    if (on_taken) {
+        pacer.take = [engine = engine, job = job, stop, on_taken](size_t n) {
+            return take_both_and_tell(engine, job, stop, n, on_taken);
+        };
+    } else {
+        pacer.take = [engine = engine, job = job, stop](size_t n) { return take_both(engine, job, stop, n); };
+    }
     pacer.slice = static_cast<size_t>(engine->slice_bytes());
     if (job != nullptr) {
         pacer.slice = std::min(pacer.slice, static_cast<size_t>(job->slice_bytes()));

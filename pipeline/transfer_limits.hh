@@ -8,6 +8,7 @@
 #include "remote/body_pacer.hh"
 
 #include <cstdint>
+#include <functional>
 #include <stop_token>
 
 namespace tv::pipeline {
@@ -29,7 +30,10 @@ struct transfer_limits {
     io::task<bool> take(uint64_t n, std::stop_token stop) const;
 
     /// Paces a request body of `length` bytes through both (an empty pacer when !active()).
-    remote::body_pacer body_pacer(uint64_t length, std::stop_token stop) const;
+    /// `on_taken`, when given, hears of each slice let through (progress counts paced bytes as
+    /// they go, so a slow capped object shows its rate before it completes).
+    remote::body_pacer body_pacer(uint64_t length, std::stop_token stop,
+                                  std::function<void(size_t)> on_taken = {}) const;
 };
 
 }  // namespace tv::pipeline

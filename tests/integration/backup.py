@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
-from backup_test_util import (SHOW_BACKUP_COLUMNS, backup_of, check, columns_of, connect, data_objects,  # noqa: E402
+from backup_test_util import (SHOW_BACKUP_COLUMNS, backup_of, backups, check, columns_of, connect, data_objects,  # noqa: E402
                               error_of, finish, manifest_of, query, repo_root, segment_files, segment_of, snapshot_objects,
                               stored_bytes, wait_for)
 
@@ -191,9 +191,16 @@ def main():
         # One job per database; CANCEL within a second; the label stays taken without info. New
         # rows first, or the backup would reuse every file and have nothing to upload.
         query(conn, "INSERT INTO dup VALUES " + ", ".join(f"({i}, '{'s' * 30}')" for i in range(100, 900)))
-        query(conn, "BACKUP DATABASE d1 SNAPSHOT slow TO repo PROPERTIES ('max_upload_speed_kbps' = '1')")
+        query(conn, "BACKUP DATABASE d1 SNAPSHOT slow TO repo PROPERTIES ('max_upload_speed_kbps' = '4')")
         running = wait_for(conn, "d1", {"UPLOADING"})
-        check(running["RateLimit"] == "1", f"RateLimit shows the job's limit in KB/s: {running['RateLimit']}")
+        check(running["RateLimit"] == "4", f"RateLimit shows the job's limit in KB/s: {running['RateLimit']}")
+        time.sleep(3)
+        running = backup_of(conn, "d1")
+        check(running["CurrentRate"] is not None and 2048 <= int(running["CurrentRate"]) <= 8192,
+              f"CurrentRate shows the achieved rate (bytes/s) next to the limit: {running['CurrentRate']}")
+        check(running["Eta"] is not None and int(running["Eta"]) > 0 and
+              int(running["BytesDone"]) < int(running["BytesTotal"]),
+              f"Eta and progress while uploading: {running['Eta']} s, {running['BytesDone']}/{running['BytesTotal']}")
         err = error_of(conn, "BACKUP DATABASE d1 SNAPSHOT other TO repo")
         check(err is not None and err[1] == "Can only run one backup or restore job of a database at same time",
               f"one job per database: {err}")
@@ -241,6 +248,28 @@ def main():
         check(sum(f["rows"] for f in iso["files"] if f["table"] == "gone") == 3,
               "a table dropped during the upload is in the backup whole")
         check(all(len(stored_bytes(location, f)) == f["size"] for f in iso["files"]), "its bytes are all stored")
+
+        # External catalogs: their own job, apart from the databases'.
+        query(conn, 'CREATE EXTERNAL CATALOG hive_prod PROPERTIES ("type" = "hive", '
+                    '"hive.metastore.uris" = "thrift://metastore:9083")')
+        query(conn, "BACKUP EXTERNAL CATALOG (hive_prod) SNAPSHOT cats TO repo")
+        rows = [r for r in backups(conn) if r["SnapshotName"] == "cats"]
+        check(len(rows) == 1 and rows[0]["DbName"] == "", f"SHOW BACKUP lists the external-catalog job: {rows}")
+        deadline = time.time() + 30
+        while time.time() < deadline and rows[0]["State"] not in ("FINISHED", "CANCELLED"):
+            time.sleep(0.05)
+            rows = [r for r in backups(conn) if r["SnapshotName"] == "cats"]
+        check(rows[0]["State"] == "FINISHED" and rows[0]["BackupObjs"] == "[hive_prod]",
+              f"an external catalog backed up: {rows[0]['State']} {rows[0]['BackupObjs']}")
+        ts = query(conn, "SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'cats'")[0][1]
+        row = query(conn, f"SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'cats' AND TIMESTAMP = '{ts}'")[0]
+        check(row[2] == "" and json.loads(row[3]).get("catalogs") == ["hive_prod"] and row[4] == "OK",
+              f"its snapshot names the catalog and no database: {row}")
+        err = error_of(conn, "CANCEL BACKUP FOR EXTERNAL CATALOG")
+        check(err is not None and err[1] == "No backup job is currently running",
+              f"CANCEL BACKUP FOR EXTERNAL CATALOG with nothing running: {err}")
+        err = error_of(conn, "BACKUP EXTERNAL CATALOG (nocat) SNAPSHOT c2 TO repo")
+        check(err is not None and err[1] == "external catalog nocat does not existed.", f"an unknown catalog: {err}")
 
         # Only root and db_admin.
         query(conn, "CREATE USER plain IDENTIFIED BY 'pw'")
