@@ -411,8 +411,14 @@ io::task<job_result<std::vector<file_location>>> upload_snapshot_files(job_servi
     }
     std::vector<file_location> located;
     located.reserve(where.size());
-    for (auto& w : where) {
-        located.push_back(std::move(*w));
+    for (size_t i = 0; i < where.size(); ++i) {
+        if (!where[i]) {
+            // Every file was resolved, reused or uploaded above; never write a manifest without one.
+            co_return make_job_error(status_code::common_error,
+                                     fmt::format("{} of tablet {} has no place in the repository",
+                                                 cut.files[i].name, cut.files[i].tablet_id));
+        }
+        located.push_back(std::move(*where[i]));
     }
     co_return located;
 }

@@ -56,5 +56,10 @@ class Aws:
         return json.loads(out.stdout or b"{}").get("Uploads", [])
 
     def parts(self, bucket, key, upload_id):
-        out = self.run("s3api", "list-parts", "--bucket", bucket, "--key", key, "--upload-id", upload_id)
+        """The parts an open upload has; none when it has ended meanwhile (or has none: the AWS
+        CLI fails on an empty part list)."""
+        out = self.run("s3api", "list-parts", "--bucket", bucket, "--key", key, "--upload-id", upload_id,
+                       check_rc=False)
+        if out.returncode != 0:
+            return []
         return json.loads(out.stdout or b"{}").get("Parts", [])

@@ -7,7 +7,10 @@
 #   statement ok                      the SQL must succeed
 #   statement error [ERRNO] [TEXT]    the SQL must fail with that MySQL error number and a message
 #                                     containing TEXT (both optional; TEXT is matched literally)
-#   query [rowsort|nosort]            the SQL's rows must equal those after '----', one row per
+#   query [rowsort|nosort] [eventually]
+#                                     the SQL's rows must equal those after '----' (with
+#                                     "eventually": within 30 s, asked again until they do, for
+#                                     scheduled work such as MV refreshes), one row per
 #                                     line, columns separated by tabs, SQL NULL written as NULL;
 #                                     a cell may span lines (SHOW CREATE TABLE): rows are compared
 #                                     as one text
@@ -154,6 +157,14 @@ def run_record(conns, current, server, header, body):
                 return f"error message '{message}' does not contain '{want_text}'"
             return None
         return None if expect_ok else "statement succeeded, wanted an error"
+    if kind == "query" and "eventually" in words[1:]:
+        deadline = time.time() + 30
+        while True:
+            plain = " ".join(w for w in words if w != "eventually")
+            failure = run_record(conns, current, server, plain, body)
+            if failure is None or time.time() > deadline:
+                return failure
+            time.sleep(0.1)
     if kind == "query":
         sort = "rowsort" in words[1:]
         if "----" not in body:
