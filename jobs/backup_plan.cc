@@ -3,6 +3,7 @@
 #include "jobs/backup_plan.hh"
 
 #include "io/ascii.hh"
+#include "jobs/job_properties.hh"
 #include "remote/snapshot_layout.hh"
 #include "storage/catalog.hh"
 #include "storage/catalog_ops.hh"
@@ -23,15 +24,6 @@ namespace {
 
 job_error refused(std::string message) {
     return make_job_error(status_code::common_error, std::move(message));
-}
-
-std::optional<int64_t> parse_int(std::string_view text) {
-    int64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size()) {
-        return std::nullopt;
-    }
-    return value;
 }
 
 template <class T>
@@ -226,21 +218,15 @@ job_result<backup_properties> parse_backup_properties(const std::vector<std::pai
                 return refused(fmt::format("Invalid backup job type: {}", value));
             }
         } else if (k == "timeout") {
-            auto seconds = parse_int(value);
+            auto seconds = parse_timeout(value);
             if (!seconds) {
-                return refused(fmt::format("Invalid timeout format: {}", value));
-            }
-            // StarRocks insists on at least 600 s; we take any positive number, so that a short
-            // deadline can be tested and a small backup bounded tightly.
-            if (*seconds <= 0) {
-                return refused(fmt::format("timeout must be a positive number of seconds, got {}", value));
+                return seconds.error();
             }
             out.timeout_s = *seconds;
         } else if (k == "max_upload_speed_kbps") {
-            auto kbps = parse_int(value);
-            if (!kbps || *kbps < 0) {
-                return refused(fmt::format(
-                    "Invalid max_upload_speed_kbps: {}; it is KB/s, 0 or more (0: only the global limit)", value));
+            auto kbps = parse_speed_kbps(k, value);
+            if (!kbps) {
+                return kbps.error();
             }
             out.max_upload_speed_kbps = *kbps;
         } else {

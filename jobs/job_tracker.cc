@@ -107,6 +107,9 @@ io::task<void> job_tracker::watch_timeout(std::shared_ptr<live_job> job) {
                                                              job->record.label, job->record.timeout_s)));
     if (!ended) {
         TV_LOG_ERROR("backup {}: could not journal its timeout: {}", job->record.label, ended.error().message);
+    } else if (*ended) {
+        TV_LOG_WARN("backup {} (job {}) timed out after {} s and was cancelled", job->record.label, job->record.id,
+                    job->record.timeout_s);
     }
 }
 
@@ -203,6 +206,8 @@ io::task<job_result<void>> job_tracker::cancel(job_type type, std::string db) {
     if (!*ended) {
         co_return nothing();  // it ended while we waited for the lock
     }
+    TV_LOG_INFO("{} {} (job {}) cancelled by the user", type == job_type::backup ? "backup" : "restore",
+                job->record.label, job->record.id);
     co_return job_result<void>{};
 }
 

@@ -213,6 +213,23 @@ std::string encode_backup_meta(const database& objects, const std::vector<extern
     return json::serialize(obj);
 }
 
+storage_result<backup_meta> decode_backup_meta(std::string_view text, std::string_view what) {
+    try {
+        json::value jv = json::parse(text);
+        const json::object& obj = jv.as_object();
+        if (int64_t format = obj.at("format").to_number<int64_t>(); format > image_format) {
+            return make_error(storage_errc::corrupt_metadata,
+                              fmt::format("{} has format {}, newer than this binary's {}", what, format, image_format));
+        }
+        backup_meta meta;
+        meta.objects = json::value_to<database>(obj.at("database"));
+        meta.catalogs = json::value_to<std::vector<external_catalog>>(obj.at("catalogs"));
+        return meta;
+    } catch (const std::exception& e) {
+        return make_error(storage_errc::corrupt_metadata, fmt::format("{} is not a valid backup meta: {}", what, e.what()));
+    }
+}
+
 storage_result<catalog_state> decode_state(std::string_view payload) {
     try {
         json::value jv = json::parse(payload);

@@ -222,6 +222,17 @@ std::string encode_state(const catalog_state& state);
 /// only them, partitions trimmed to the chosen ones) and of external catalogs, in the image's
 /// JSON form with a format number of its own.
 std::string encode_backup_meta(const database& objects, const std::vector<external_catalog>& catalogs);
+
+/// A backup meta read back: the objects' definitions as they were backed up (their ids are the
+/// source server's).
+struct backup_meta {
+    database objects;
+    std::vector<external_catalog> catalogs;
+};
+
+/// The reverse of encode_backup_meta; corrupt_metadata naming `what` for anything else (a newer
+/// format included).
+storage_result<backup_meta> decode_backup_meta(std::string_view text, std::string_view what);
 storage_result<catalog_state> decode_state(std::string_view payload);
 
 }  // namespace tv::storage

@@ -56,11 +56,11 @@ sql_result<jobs::backup_request> request_of(const exec_context& ctx, const backu
                           *s.database);
     }
     if (!r.catalog_job || s.database || !s.label.db.empty()) {
-        auto db = resolve_db(ctx, s.database.value_or(s.label.db));
+        auto db = need_database(ctx, s.database.value_or(s.label.db));  // 1049 as the other statements
         if (!db) {
             return db.error();
         }
-        r.db = *db;
+        r.db = (*db)->name;
     }
     r.exclude = s.filter == object_filter::exclude;
     for (const auto& o : s.objects) {

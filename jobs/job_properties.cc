@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// PROPERTIES values (see job_properties.hh).
+#include "jobs/job_properties.hh"
+
+#include "storage/catalog_types.hh"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace tv::jobs {
+
+std::optional<int64_t> parse_int(std::string_view text) {
+    int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size()) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::optional<bool> parse_bool(std::string_view text) {
+    if (storage::iequals(text, "true")) {
+        return true;
+    }
+    if (storage::iequals(text, "false")) {
+        return false;
+    }
+    return std::nullopt;
+}
+
+job_result<int64_t> parse_timeout(std::string_view value) {
+    auto seconds = parse_int(value);
+    if (!seconds) {
+        return make_job_error(status_code::common_error, fmt::format("Invalid timeout format: {}", value));
+    }
+    if (*seconds <= 0) {
+        return make_job_error(status_code::common_error,
+                              fmt::format("timeout must be a positive number of seconds, got {}", value));
+    }
+    return *seconds;
+}
+
+job_result<int64_t> parse_speed_kbps(std::string_view key, std::string_view value) {
+    auto kbps = parse_int(value);
+    if (!kbps || *kbps < 0) {
+        return make_job_error(status_code::common_error,
+                              fmt::format("Invalid {}: {}; it is KB/s, 0 or more (0: only the global limit)", key,
+                                          value));
+    }
+    return *kbps;
+}
+
+}  // namespace tv::jobs
