@@ -129,6 +129,26 @@ io::task<job_result<void>> find_reusable(remote::object_store& store, const std:
     co_return job_result<void>{};
 }
 
+/// Aborts the multipart uploads a run before a restart began for objects this run does not send
+/// (a pack whose members changed once some of them were stored), so none is left open in the
+/// store. Best effort: an upload the store no longer has is already gone.
+io::task<void> abort_stale_uploads(remote::object_store& store, const std::map<std::string, open_upload>& uploads,
+                                   const std::set<std::string>& planned, const std::string& label) {
+    for (const auto& [key, upload] : uploads) {
+        if (planned.contains(key) || upload.upload_id.empty()) {
+            continue;
+        }
+        auto resumed = co_await store.resume_upload(key, upload.upload_id);
+        if (!resumed) {
+            continue;
+        }
+        auto aborted = co_await resumed->upload->abort();
+        if (!aborted) {
+            TV_LOG_WARN("backup {}: could not abort the stale upload of {}: {}", label, key, aborted.error().message);
+        }
+    }
+}
+
 /// One object to send: the cut's files it carries (one, or a pack's members in order).
 struct planned_object {
     std::string key;
@@ -340,6 +360,15 @@ io::task<job_result<std::vector<file_location>>> upload_snapshot_files(job_servi
         }
     }
     std::vector<planned_object> objects = plan_objects(cut, where, repo.root, cluster, services.packing);
+    if (!job.record.uploads.empty()) {
+        std::set<std::string> planned;
+        for (const auto& o : objects) {
+            planned.insert(o.key);
+        }
+        if (auto store = repo.open()) {
+            co_await abort_stale_uploads(**store, job.record.uploads, planned, job.record.label);
+        }
+    }
     std::vector<pipeline::transfer_entry> entries;
     for (const auto& object : objects) {
         pipeline::transfer_entry entry;
