@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <set>
 
@@ -236,8 +237,9 @@ job_view job_tracker::view_of(const job_record& record) const {
     if (record.state == job_state::uploading) {
         view.current_rate = live->progress.current_rate();
         if (view.current_rate > 0 && record.bytes_total >= view.bytes_done) {
-            view.eta_s = static_cast<int64_t>(static_cast<double>(record.bytes_total - view.bytes_done) /
-                                              view.current_rate);
+            // Rounded up: 0 only when nothing is left.
+            view.eta_s = static_cast<int64_t>(
+                std::ceil(static_cast<double>(record.bytes_total - view.bytes_done) / view.current_rate));
         }
     }
     return view;
