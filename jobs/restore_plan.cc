@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: Apache-2.0
+// RESTORE's object selection (see restore_plan.hh).
+#include "jobs/restore_plan.hh"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+namespace tv::jobs {
+
+namespace {
+
+job_error refused(std::string message) {
+    return make_job_error(status_code::common_error, std::move(message));
+}
+
+/// Adds `name` unless listed already: a name given twice is StarRocks' "Duplicated table".
+job_result<void> add(std::vector<restored_object>& list, restored_object o, bool from_all) {
+    auto same = std::find_if(list.begin(), list.end(), [&](const restored_object& r) { return r.name == o.name; });
+    if (same != list.end()) {
+        if (from_all) {
+            return {};
+        }
+        return refused(fmt::format("Duplicated table: {}", o.name));
+    }
+    list.push_back(std::move(o));
+    return {};
+}
+
+template <class Map>
+std::vector<std::string> names_of(const Map& objects) {
+    std::vector<std::string> names;
+    for (const auto& [name, object] : objects) {
+        names.push_back(name);
+    }
+    return names;
+}
+
+job_result<restore_selection> select_catalogs(const snapshot_contents& snapshot, const restore_request& request) {
+    restore_selection out;
+    const auto& catalogs = snapshot.meta.catalogs;
+    if (catalogs.empty()) {
+        return refused(fmt::format("This is not a snapshot for external catalog restore, snapshot: {}",
+                                   request.label));
+    }
+    if (request.snapshot_db || !request.target_db.empty()) {
+        return refused("Can not specify database for external catalog snapshot");
+    }
+    if (request.all_catalogs || request.catalogs.empty()) {
+        for (const auto& c : catalogs) {
+            out.catalogs.push_back(restored_object{c.name, c.name, {}});
+        }
+    } else {
+        for (const auto& [name, alias] : request.catalogs) {
+            bool held = std::any_of(catalogs.begin(), catalogs.end(), [&](const auto& c) { return c.name == name; });
+            if (!held) {
+                return refused(fmt::format("Can not find restore catalog: {}", name));
+            }
+            if (auto added = add(out.catalogs, restored_object{name, alias.value_or(name), {}}, false); !added) {
+                return added.error();
+            }
+        }
+    }
+    std::vector<std::string> names;
+    for (const auto& c : out.catalogs) {
+        names.push_back(c.local_name == c.name ? c.name : fmt::format("{} AS {}", c.name, c.local_name));
+    }
+    out.objects_text = fmt::format("{}", fmt::join(names, ", "));
+    return out;
+}
+
+job_result<void> select_one(const storage::database& objects, const restore_request& request,
+                            const requested_object& o, restore_selection& out) {
+    auto missing = [&] { return refused(fmt::format("Table {} does not exist in snapshot {}", o.name, request.label)); };
+    std::string local = o.alias.value_or(o.name);
+    switch (o.kind) {
+    case object_kind::table: {
+        if (o.all) {
+            for (const auto& name : names_of(objects.tables)) {
+                if (auto added = add(out.tables, restored_object{name, name, {}}, true); !added) {
+                    return added.error();
+                }
+            }
+            return {};
+        }
+        auto table = objects.tables.find(o.name);
+        if (table == objects.tables.end()) {
+            // The old form names views and materialized views without a kind word too.
+            if (o.bare && objects.views.contains(o.name) && o.partitions.empty()) {
+                return add(out.views, restored_object{o.name, local, {}}, false);
+            }
+            if (o.bare && objects.mvs.contains(o.name) && o.partitions.empty()) {
+                return add(out.materialized_views, restored_object{o.name, local, {}}, false);
+            }
+            return missing();
+        }
+        for (const auto& p : o.partitions) {
+            if (table->second.find_partition(p) == nullptr) {
+                return refused(fmt::format("Partition {} of table {} does not exist in snapshot {}", p, o.name,
+                                           request.label));
+            }
+        }
+        return add(out.tables, restored_object{o.name, local, o.partitions}, false);
+    }
+    case object_kind::materialized_view:
+        if (o.all) {
+            for (const auto& name : names_of(objects.mvs)) {
+                if (auto added = add(out.materialized_views, restored_object{name, name, {}}, true); !added) {
+                    return added.error();
+                }
+            }
+            return {};
+        }
+        if (!objects.mvs.contains(o.name)) {
+            return missing();
+        }
+        return add(out.materialized_views, restored_object{o.name, local, {}}, false);
+    case object_kind::view:
+        if (o.all) {
+            for (const auto& name : names_of(objects.views)) {
+                if (auto added = add(out.views, restored_object{name, name, {}}, true); !added) {
+                    return added.error();
+                }
+            }
+            return {};
+        }
+        if (!objects.views.contains(o.name)) {
+            return missing();
+        }
+        return add(out.views, restored_object{o.name, local, {}}, false);
+    case object_kind::function: {
+        if (o.all) {
+            for (const auto& f : objects.functions) {
+                if (auto added = add(out.functions, restored_object{f.name, f.name, {}}, true); !added) {
+                    return added.error();
+                }
+            }
+            return {};
+        }
+        bool held = std::any_of(objects.functions.begin(), objects.functions.end(),
+                                [&](const auto& f) { return f.name == o.name; });
+        if (!held) {
+            return refused(fmt::format("Can not find restore function: {}", o.name));
+        }
+        return add(out.functions, restored_object{o.name, local, {}}, false);
+    }
+    }
+    return {};
+}
+
+std::string describe(const restore_selection& s) {
+    std::vector<std::string> items;
+    for (const auto* list : {&s.tables, &s.materialized_views, &s.views, &s.functions}) {
+        for (const auto& o : *list) {
+            std::string item = o.partitions.empty() ? o.name
+                                                    : fmt::format("{} PARTITIONS [{}]", o.name,
+                                                                  fmt::join(o.partitions, ", "));
+            items.push_back(o.local_name == o.name ? item : fmt::format("{} AS {}", item, o.local_name));
+        }
+    }
+    return fmt::format("{}", fmt::join(items, ", "));
+}
+
+}  // namespace
+
+job_result<restore_selection> select_restore(const snapshot_contents& snapshot, const restore_request& request) {
+    const job_info& info = snapshot.info;
+    // A snapshot of external catalogs only restores as one, with or without the catalog clause.
+    if (request.catalog_job || (info.database.empty() && request.objects.empty())) {
+        return select_catalogs(snapshot, request);
+    }
+    if (request.snapshot_db && *request.snapshot_db != info.database) {
+        return refused(fmt::format("target database: {} is not existed in snapshot", *request.snapshot_db));
+    }
+    restore_selection out;
+    out.target_db = request.target_db.empty() ? info.database : request.target_db;
+    const storage::database& objects = snapshot.meta.objects;
+    if (request.objects.empty()) {
+        for (const auto& name : names_of(objects.tables)) {
+            out.tables.push_back(restored_object{name, name, {}});
+        }
+        for (const auto& name : names_of(objects.mvs)) {
+            out.materialized_views.push_back(restored_object{name, name, {}});
+        }
+        for (const auto& name : names_of(objects.views)) {
+            out.views.push_back(restored_object{name, name, {}});
+        }
+        for (const auto& f : objects.functions) {
+            if (auto added = add(out.functions, restored_object{f.name, f.name, {}}, true); !added) {
+                return added.error();
+            }
+        }
+    } else {
+        for (const auto& o : request.objects) {
+            if (auto selected = select_one(objects, request, o, out); !selected) {
+                return selected.error();
+            }
+        }
+    }
+    // Tables, views and materialized views share one namespace in a database; functions their own.
+    std::set<std::string> local_names;
+    for (const auto* list : {&out.tables, &out.materialized_views, &out.views}) {
+        for (const auto& o : *list) {
+            if (!local_names.insert(o.local_name).second) {
+                return refused(fmt::format("Duplicated alias name: {}", o.local_name));
+            }
+        }
+    }
+    out.objects_text = describe(out);
+    return out;
+}
+
+}  // namespace tv::jobs
