@@ -60,7 +60,7 @@ MiB=1048576
 
 big_buckets=16 big_inserts=8 big_rows=8388608         # 8 x 1 GiB: 16 x 64 MiB segments per INSERT
 small_buckets=1000 small_inserts=20 small_rows=512000  # 512 rows (64 KiB) per bucket per INSERT
-clients=32
+clients=32 interval_ms=50  # latency: 32 clients, each one SHOW BACKUP every 50 ms
 if ((quick)); then
     big_inserts=1 big_rows=4194304   # 512 MiB: 16 x 32 MiB
     small_inserts=2                  # 2,000 files
@@ -209,12 +209,21 @@ conns = [connect() for _ in range(clients)]
 done = threading.Event()
 samples = [[] for _ in range(clients)]
 
+interval = float(sys.argv[6]) / 1000 if len(sys.argv) > 6 else 0.05
+
 def poll(i):
+    # One SHOW BACKUP every `interval` per client, the clients staggered: a monitoring load, not
+    # a flood (back to back, 32 Python threads on 2 cores measure the threads' queueing).
+    next_at = time.perf_counter() + i * interval / clients
     with conns[i].cursor() as cur:
         while not done.is_set():
+            wait = next_at - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
             t = time.perf_counter()
             last_job(cur)
             samples[i].append(time.perf_counter() - t)
+            next_at += interval
 
 threads = [threading.Thread(target=poll, args=(i,)) for i in range(clients)]
 conn = connect()
@@ -263,7 +272,7 @@ tv_backup() {  # name db label repo [clients]
     bk_s="" bk_bytes="" bk_files="" bk_cpu="" bk_rss="" bk_extra=""
     echo 5 > "/proc/${server_pid}/clear_refs"
     before="$(cpu_ticks "${server_pid}")"
-    if ! out="$(/usr/bin/python3 "${tmp}/client.py" "${port}" "$2" "$3" "$4" ${5:+"$5"} 2> "${logs}/${name}.err")"; then
+    if ! out="$(/usr/bin/python3 "${tmp}/client.py" "${port}" "$2" "$3" "$4" ${5:+"$5" "${interval_ms}"} 2> "${logs}/${name}.err")"; then
         say "BACKUP ${name} failed: $(tail -3 "${logs}/${name}.err")"
         failures=$((failures + 1))
         return 1
@@ -438,9 +447,9 @@ part_latency() {
     # The same clients for 3 s with no backup running: what the clients and the machine cost alone
     # (on 2 cores, 32 Python threads and the server share the CPUs).
     local base_p50="" base_p99=""
-    if /usr/bin/python3 "${tmp}/client.py" "${port}" bigdb - - "${clients}" > "${logs}/latency-idle.out" 2> "${logs}/latency-idle.err"; then
+    if /usr/bin/python3 "${tmp}/client.py" "${port}" bigdb - - "${clients}" "${interval_ms}" > "${logs}/latency-idle.out" 2> "${logs}/latency-idle.err"; then
         base_p50="$(field "$(cat "${logs}/latency-idle.out")" 5)" base_p99="$(field "$(cat "${logs}/latency-idle.out")" 6)"
-        say "[latency] ${clients} clients, no backup running: $(field "$(cat "${logs}/latency-idle.out")" 4) SHOW BACKUP in 3 s, p50 ${base_p50} ms, p99 ${base_p99} ms"
+        say "[latency] ${clients} clients, one query each every ${interval_ms} ms, no backup running: $(field "$(cat "${logs}/latency-idle.out")" 4) SHOW BACKUP in 3 s, p50 ${base_p50} ms, p99 ${base_p99} ms"
     fi
     drop_caches
     if tv_backup latency-big bigdb l1 local_latency "${clients}"; then
@@ -448,7 +457,7 @@ part_latency() {
         read -r n p50 p99 max <<< "${bk_extra}"
         say "[latency] ${clients} clients, ${n} SHOW BACKUP during a ${bk_s} s BACKUP of the big set" \
             "($(mbs "${set_bytes[big]}" "${bk_s}") MB/s, ${local_mbs[big]:-?} MB/s alone): p50 ${p50} ms, p99 ${p99} ms, max ${max} ms"
-        record latency "SHOW BACKUP p99, ${clients} clients, during BACKUP of big, ms" "${p99}" "p50 ${p50}" "max ${max}" "<= 10" "$(verdict "${p99}" '<=' 10)"
+        record latency "SHOW BACKUP p99, ${clients} clients x 1/${interval_ms} ms, during BACKUP of big, ms" "${p99}" "p50 ${p50}" "max ${max}" "<= 10" "$(verdict "${p99}" '<=' 10)"
         [[ -n "${base_p99}" ]] && record latency "SHOW BACKUP p99, ${clients} clients, no backup running, ms" "${base_p99}" "p50 ${base_p50}" "-" "-" "-"
         record latency "BACKUP of big under that load, MB/s" "$(mbs "${set_bytes[big]}" "${bk_s}")" "${local_mbs[big]:-?} alone" "-" "-" "-"
     fi
@@ -457,6 +466,11 @@ part_latency() {
 }
 
 # ---- part: rgw ------------------------------------------------------------------------------------
+rgw_ticks() {  # CPU ticks of radosgw + ceph-osd + ceph-mon, from the pids ceph-rgw recorded
+    local t=0 name pid _
+    while read -r name pid _; do t=$((t + $(cpu_ticks "${pid}"))); done < "${rgw_dir}/pids"
+    echo "$t"
+}
 ceph_rgw=/work/shared/tools/ceph-rgw
 [[ -x "${ceph_rgw}" ]] || ceph_rgw="${root}/tests/support/ceph-rgw"
 part_rgw() {
@@ -480,15 +494,17 @@ part_rgw() {
     local props="\"aws.s3.access_key\" = \"${access_key}\", \"aws.s3.secret_key\" = \"${secret_key}\", \"aws.s3.endpoint\" = \"${endpoint}\", \"aws.s3.region\" = \"${region}\""
     local set
     for set in big small; do
-        local bytes="${set_bytes[${set}]}" t="" r="" c=""
+        local bytes="${set_bytes[${set}]}" t="" r="" c="" before
         say "[rgw] ${set}: $(set_label "${set}")"
         sql "CREATE REPOSITORY rgw_${set} WITH BROKER ON LOCATION \"s3://bench/tv-${set}\" PROPERTIES (${props})"
         drop_caches
+        before="$(rgw_ticks)"
         if tv_backup "rgw-${set}-tabletvault" "${set_db[${set}]}" r1 "rgw_${set}"; then
             t="$(mbs "${bytes}" "${bk_s}")"
             local share
             share="$(calc "${bk_cpu} / ${bk_s} * 100" 0)"
-            say "[rgw] ${set}: tabletvault BACKUP ${t} MB/s (${bk_s} s); server CPU ${bk_cpu} s = ${share}% of one core; peak RSS ${bk_rss} MiB"
+            say "[rgw] ${set}: tabletvault BACKUP ${t} MB/s (${bk_s} s); server CPU ${bk_cpu} s = ${share}% of one core;" \
+                "RGW+OSD+mon CPU $(calc "($(rgw_ticks) - ${before}) / ${hz}" 1) s; peak RSS ${bk_rss} MiB"
             record rgw "${set}: server CPU during BACKUP, s / wall s" "${bk_cpu}" "${bk_s}" "${share}% of a core" "report" "-"
             record rgw "${set}: peak RSS of the server, MiB" "${bk_rss}" "256 + 64" "-" "<= 320" "$(verdict "${bk_rss}" '<=' 320)"
         fi
@@ -497,12 +513,16 @@ part_rgw() {
         "${s3env[@]}" restic init "${restic_opts[@]}" --repo "s3:${endpoint}/bench/restic-${set}" > "${logs}/rgw-restic-init.log" 2>&1 ||
             say "restic init on RGW failed: $(tail -2 "${logs}/rgw-restic-init.log")"
         drop_caches
+        before="$(rgw_ticks)"
         timed "rgw-${set}-restic" "${s3env[@]}" restic backup "${restic_opts[@]}" --repo "s3:${endpoint}/bench/restic-${set}" \
-            "${dir}/src/${set}" && r="$(mbs "${bytes}" "${run_s}")" && say "[rgw] ${set}: restic ${r} MB/s (${run_s} s, CPU ${run_cpu} s)"
+            "${dir}/src/${set}" && r="$(mbs "${bytes}" "${run_s}")" &&
+            say "[rgw] ${set}: restic ${r} MB/s (${run_s} s, CPU ${run_cpu} s; RGW+OSD+mon CPU $(calc "($(rgw_ticks) - ${before}) / ${hz}" 1) s)"
         # rclone, 8 transfers, --s3-no-head as in transfer-bench.sh
         drop_caches
+        before="$(rgw_ticks)"
         timed "rgw-${set}-rclone" "${s3env[@]}" rclone copy --transfers 8 --s3-no-head "${dir}/src/${set}" "dst:bench/rclone-${set}" &&
-            c="$(mbs "${bytes}" "${run_s}")" && say "[rgw] ${set}: rclone ${c} MB/s (${run_s} s, CPU ${run_cpu} s)"
+            c="$(mbs "${bytes}" "${run_s}")" &&
+            say "[rgw] ${set}: rclone ${c} MB/s (${run_s} s, CPU ${run_cpu} s; RGW+OSD+mon CPU $(calc "($(rgw_ticks) - ${before}) / ${hz}" 1) s)"
         if [[ -n "$t" ]]; then
             [[ -n "$r" ]] && record rgw "${set}: BACKUP vs restic (S3), MB/s" "$t" "$r" "$(calc "$t / $r")x" ">= 2x" "$(verdict "$t / $r" '>=' 2)"
             [[ -n "$c" ]] && record rgw "${set}: BACKUP vs rclone (S3), MB/s" "$t" "$c" "$(calc "$t / $c")x" ">= 2x" "$(verdict "$t / $c" '>=' 2)"
