@@ -335,7 +335,7 @@ part_load() {
     for set in big small; do
         [[ -d "${dir}/src/${set}" ]] || link_tree "${set}" "${set_db[${set}]}"
         set_n[${set}]="$(find "${dir}/src/${set}" -type f | wc -l)"
-        set_bytes[${set}]="$(find "${dir}/src/${set}" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d", s }')"
+        set_bytes[${set}]="$(find "${dir}/src/${set}" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s }')"
         say "[load] ${set}: $(set_label "${set}")"
     done
     # A fresh process for the measurements: no load's memory in its high-water mark.
