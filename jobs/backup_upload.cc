@@ -250,7 +250,9 @@ public:
             _stored.push_back(std::move(f));
         }
         // Bytes are counted as they go (the transfer's progress); files once durable.
-        _job.files_stored += object.files.size() * (result.ok ? 1 : 0);
+        if (result.ok) {
+            _job.files_stored += object.files.size();
+        }
     }
 
     /// Journals what finished since the last call (on the job store's loop).
