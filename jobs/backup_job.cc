@@ -21,9 +21,6 @@ namespace tv::jobs {
 
 namespace {
 
-/// A job's own records are far below this; anything larger is not ours.
-constexpr uint64_t max_record_bytes = 2ull << 30;
-
 std::string cut_path(const job_services& s, uint64_t job_id) {
     return job_snapshot_dir(s.data_dir, job_id) + "/cut.json";
 }
@@ -36,28 +33,8 @@ std::span<const std::byte> bytes_of(const std::string& s) {
     return std::as_bytes(std::span(s));
 }
 
-job_error local_error(const std::error_code& ec, const std::string& what) {
-    return make_job_error(status_code::common_error, io::describe(ec, what));
-}
-
-io::task<job_result<void>> write_record(std::string path, std::string text, std::stop_token stop) {
-    auto written = co_await io::write_file_durably(path, bytes_of(text), io::replace_mode::replace, 0600, stop);
-    if (!written) {
-        co_return local_error(written.error(), "write " + path);
-    }
-    co_return job_result<void>{};
-}
-
-io::task<job_result<std::string>> read_record(std::string path, std::stop_token stop) {
-    auto text = co_await io::read_small_file(path, max_record_bytes, stop);
-    if (!text) {
-        co_return local_error(text.error(), "read " + path);
-    }
-    co_return std::move(*text);
-}
-
 io::task<job_result<snapshot_cut>> read_cut(job_services& s, live_job& job) {
-    auto text = co_await read_record(cut_path(s, job.record.id), job.stop.get_token());
+    auto text = co_await read_job_record(cut_path(s, job.record.id), job.stop.get_token());
     if (!text) {
         co_return text.error();
     }
@@ -96,7 +73,7 @@ io::task<job_result<void>> take_snapshot(job_services& s, live_job& job) {
             co_return linked.error();
         }
     }
-    co_return co_await write_record(cut_path(s, job.record.id), encode_cut(cut), stop);
+    co_return co_await write_job_record(cut_path(s, job.record.id), encode_cut(cut), stop);
 }
 
 io::task<job_result<void>> upload_files(job_services& s, live_job& job, job_record& next) {
@@ -114,7 +91,7 @@ io::task<job_result<void>> upload_files(job_services& s, live_job& job, job_reco
     }
     std::vector<std::optional<file_location>> where(located->begin(), located->end());
     snapshot_manifest manifest = make_manifest(job.record, *cut, s.catalog.cluster_id(), where, true);
-    auto written = co_await write_record(manifest_path(s, job.record.id), encode_manifest(manifest),
+    auto written = co_await write_job_record(manifest_path(s, job.record.id), encode_manifest(manifest),
                                          job.stop.get_token());
     if (!written) {
         co_return written.error();
@@ -153,7 +130,7 @@ io::task<job_result<void>> save_meta(job_services& s, live_job& job, job_record&
     if (!p) {
         co_return p.error();
     }
-    auto manifest = co_await read_record(manifest_path(s, job.record.id), stop);
+    auto manifest = co_await read_job_record(manifest_path(s, job.record.id), stop);
     if (!manifest) {
         co_return manifest.error();
     }
@@ -263,7 +240,7 @@ io::task<job_result<void>> drive(job_services& s, live_job& job) {
 /// release the links and forget the progress. Not under the job's stop, which has fired.
 io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
     const job_record& r = job.record;
-    auto cut = co_await read_record(cut_path(s, r.id), {});
+    auto cut = co_await read_job_record(cut_path(s, r.id), {});
     auto repo = find_repository(s.catalog, r.repository);
     // The store's record has the stored files journaled while the job ran.
     auto journaled = s.store.jobs().find(r.id);

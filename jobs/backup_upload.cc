@@ -6,6 +6,7 @@
 #include "io/ops.hh"
 #include "io/when_all.hh"
 #include "jobs/job_store.hh"
+#include "jobs/journaled_transfer.hh"
 #include "jobs/local_snapshot.hh"
 #include "remote/repository.hh"
 #include "remote/snapshot_layout.hh"
@@ -22,10 +23,6 @@
 namespace tv::jobs {
 
 namespace {
-
-/// How often finished files and upload parts are journaled while the transfer runs: a crash
-/// sends again at most this much work.
-constexpr auto journal_interval = std::chrono::milliseconds(250);
 
 std::string identity_of(const std::string& root, const std::string& cluster, const cut_file& f) {
     return remote::data_key(root, cluster, f.tablet_id, f.name);
@@ -201,7 +198,7 @@ std::vector<planned_object> plan_objects(const snapshot_cut& cut, const std::vec
 
 /// Journals progress from the transfer's workers (any loop) on loop 0: files stored, and the
 /// parts of multipart uploads so a restart continues them.
-class progress_journal final : public pipeline::transfer_observer {
+class progress_journal final : public journaled_observer {
 public:
     progress_journal(const snapshot_cut& cut, const std::vector<planned_object>& objects,
                      const std::vector<pipeline::transfer_entry>& entries, live_job& job, std::string root,
@@ -256,7 +253,7 @@ public:
     }
 
     /// Journals what finished since the last call (on the job store's loop).
-    io::task<job_result<void>> flush(job_store& store) {
+    io::task<job_result<void>> flush(job_store& store) override {
         std::vector<stored_file> stored;
         std::vector<std::pair<std::string, open_upload>> uploads;
         {
@@ -294,30 +291,6 @@ private:
     std::map<std::string, open_upload> _open;
     std::set<std::string> _dirty;
 };
-
-/// Runs the transfer, then stops the journaling loop beside it.
-io::task<void> transfer_then_stop(job_services& services, live_job& job, std::vector<pipeline::transfer_entry> entries,
-                                  pipeline::store_opener open, progress_journal& journal,
-                                  pipeline::transfer_report& report, std::stop_source& journaling) {
-    pipeline::transfer_options options = services.upload_options();
-    options.way = pipeline::direction::upload;
-    options.job_limit = &job.limit;
-    report = co_await services.transfers.run(std::move(entries), options, std::move(open), job.stop.get_token(),
-                                             &job.progress, &journal);
-    journaling.request_stop();
-}
-
-io::task<void> journal_periodically(job_services& services, live_job& job, progress_journal& journal,
-                                    std::stop_token until, job_result<void>& failure) {
-    while (!until.stop_requested()) {
-        co_await io::sleep(journal_interval, until);
-        auto flushed = co_await journal.flush(services.store);
-        if (!flushed && failure) {
-            failure = flushed.error();
-            job.stop.request_stop();  // a job that cannot journal must not go on
-        }
-    }
-}
 
 }  // namespace
 
@@ -399,24 +372,17 @@ io::task<job_result<std::vector<file_location>>> upload_snapshot_files(job_servi
 
     if (!entries.empty()) {
         progress_journal journal(cut, objects, entries, job, repo.root, cluster);
-        pipeline::transfer_report report;
-        std::stop_source journaling;
-        job_result<void> journal_failure;
         repository_access opener_repo = repo;
         pipeline::store_opener open = [opener_repo]() -> remote::remote_result<std::unique_ptr<remote::object_store>> {
             return remote::open_store(opener_repo.config);
         };
-        std::vector<io::task<void>> both;
-        both.push_back(transfer_then_stop(services, job, entries, std::move(open), journal, report, journaling));
-        both.push_back(journal_periodically(services, job, journal, journaling.get_token(), journal_failure));
-        co_await io::when_all(std::move(both));
-        auto flushed = co_await journal.flush(services.store);
-        if (!journal_failure) {
-            co_return journal_failure.error();
+        pipeline::transfer_options options = services.upload_options();
+        options.way = pipeline::direction::upload;
+        auto ran = co_await run_journaled(services, job, entries, options, std::move(open), journal);
+        if (!ran) {
+            co_return ran.error();
         }
-        if (!flushed) {
-            co_return flushed.error();
-        }
+        const pipeline::transfer_report& report = *ran;
         if (report.cancelled || stop.stop_requested()) {
             co_return make_job_error(status_code::common_error, "cancelled");
         }

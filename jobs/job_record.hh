@@ -68,6 +68,18 @@ struct open_upload {
     std::map<int, std::pair<std::string, uint64_t>> parts;  ///< number -> (ETag, size)
 };
 
+/// What only a RESTORE keeps: SHOW RESTORE's own columns and what its PENDING step plans from.
+struct restore_details {
+    std::string info_key;            ///< the snapshot's info object
+    std::string snapshot_timestamp;  ///< SHOW RESTORE's Timestamp: the backup's
+    bool allow_load = false;
+    int64_t replication_num = 1;
+    int64_t meta_version = -1;
+    int64_t starrocks_meta_version = -1;
+    int64_t meta_prepared_ms = 0;    ///< 0: not yet (NULL)
+    std::string selection;           ///< what it restores, encoded (restore_plan.hh)
+};
+
 struct job_record {
     uint64_t id = 0;
     job_type type = job_type::backup;
@@ -79,12 +91,13 @@ struct job_record {
     job_state state = job_state::pending;
     int64_t create_time_ms = 0;
     int64_t snapshot_finished_ms = 0;  ///< 0: not yet (NULL)
-    int64_t upload_finished_ms = 0;
+    int64_t upload_finished_ms = 0;    ///< a restore's DownloadFinishedTime
     int64_t finished_ms = 0;
     int64_t timeout_s = 0;
     int64_t max_speed_kbps = 0;  ///< this job's own limit; 0: only the global one
-    std::string objects_text;    ///< BackupObjs as SHOW BACKUP prints it
+    std::string objects_text;    ///< BackupObjs / RestoreObjs as SHOW prints them
     backup_selection selection;
+    restore_details restore;
     job_error status{status_code::ok, ""};
     std::string meta_key;
     std::string manifest_key;
@@ -92,8 +105,8 @@ struct job_record {
     uint64_t bytes_total = 0;
     uint64_t files_reused = 0;
     uint64_t bytes_reused = 0;
-    /// Files done, keyed by their identity (stored_file::id), and multipart uploads under way,
-    /// keyed by object key (for resume).
+    /// Files done, keyed by their identity (stored_file::id; a restore: the staged file's
+    /// path), and multipart uploads under way, keyed by object key (for resume).
     std::map<std::string, stored_file> stored;
     std::map<std::string, open_upload> uploads;
 };

@@ -143,6 +143,19 @@ json::object job_json(const job_record& j, bool with_progress) {
         {"files_reused", j.files_reused},
         {"bytes_reused", j.bytes_reused},
     };
+    if (j.type == job_type::restore) {
+        const restore_details& r = j.restore;
+        o["restore"] = json::object{
+            {"info_key", r.info_key},
+            {"snapshot_timestamp", r.snapshot_timestamp},
+            {"allow_load", r.allow_load},
+            {"replication_num", r.replication_num},
+            {"meta_version", r.meta_version},
+            {"starrocks_meta_version", r.starrocks_meta_version},
+            {"meta_prepared_ms", r.meta_prepared_ms},
+            {"selection", r.selection},
+        };
+    }
     if (with_progress) {
         json::array stored;
         for (const auto& [id, f] : j.stored) {
@@ -207,6 +220,18 @@ job_record job_of(const json::object& o) {
     j.bytes_total = static_cast<uint64_t>(int_of(o, "bytes_total"));
     j.files_reused = static_cast<uint64_t>(int_of(o, "files_reused"));
     j.bytes_reused = static_cast<uint64_t>(int_of(o, "bytes_reused"));
+    if (const json::value* restore = o.if_contains("restore"); restore != nullptr && restore->is_object()) {
+        const json::object& r = restore->get_object();
+        j.restore.info_key = text_of(r, "info_key");
+        j.restore.snapshot_timestamp = text_of(r, "snapshot_timestamp");
+        const json::value* allow = r.if_contains("allow_load");
+        j.restore.allow_load = allow != nullptr && allow->is_bool() && allow->get_bool();
+        j.restore.replication_num = int_of(r, "replication_num");
+        j.restore.meta_version = int_of(r, "meta_version");
+        j.restore.starrocks_meta_version = int_of(r, "starrocks_meta_version");
+        j.restore.meta_prepared_ms = int_of(r, "meta_prepared_ms");
+        j.restore.selection = text_of(r, "selection");
+    }
     if (const json::value* stored = o.if_contains("stored"); stored != nullptr && stored->is_array()) {
         for (const auto& s : stored->get_array()) {
             if (auto f = stored_of(s)) {

@@ -5,6 +5,9 @@
 #include "io/log.hh"
 #include "io/ops.hh"
 #include "jobs/backup_job.hh"
+#include "jobs/job_properties.hh"
+#include "jobs/restore_job.hh"
+#include "jobs/restore_source.hh"
 #include "jobs/job_store.hh"
 #include "jobs/local_snapshot.hh"
 #include "jobs/repository_access.hh"
@@ -43,10 +46,16 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
     tracker->_transfers = &transfers;
     tracker->_store = std::move(*store);
     tracker->_services.reset(new job_services{catalog, *tracker->_store, transfers, options.upload_options,
-                                              options.data_dir, options.packing, {}, {}});
+                                              options.download_options, options.data_dir, options.packing, {}, {},
+                                              {}});
     if (const char* pause = std::getenv("TV_TEST_PAUSE_BACKUP_IN"); pause != nullptr && *pause != '\0') {
         tracker->_services->pause_in = parse_job_state(pause);
         TV_LOG_WARN("jobs: TV_TEST_PAUSE_BACKUP_IN={}: backups wait in that state until stopped (tests only)", pause);
+    }
+    if (const char* pause = std::getenv("TV_TEST_PAUSE_RESTORE_IN"); pause != nullptr && *pause != '\0') {
+        tracker->_services->restore_pause_in = parse_job_state(pause);
+        TV_LOG_WARN("jobs: TV_TEST_PAUSE_RESTORE_IN={}: restores wait in that state until stopped (tests only)",
+                    pause);
     }
     std::set<uint64_t> unfinished;
     std::vector<job_record> to_resume;
@@ -68,11 +77,8 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
         }
     }
     for (auto& record : to_resume) {
-        if (record.type != job_type::backup) {
-            continue;  // RESTORE comes with its own issue; none can exist yet
-        }
-        TV_LOG_INFO("jobs: resuming backup {} (job {}) in state {}", record.label, record.id,
-                    job_state_name(record.state));
+        TV_LOG_INFO("jobs: resuming {} {} (job {}) in state {}", record.type == job_type::backup ? "backup" : "restore",
+                    record.label, record.id, job_state_name(record.state));
         auto job = std::make_shared<live_job>(std::move(record));
         job->limit.set_rate(pipeline::kbps_to_bytes_per_second(job->record.max_speed_kbps));
         tracker->start(std::move(job));
@@ -82,12 +88,16 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
 
 void job_tracker::start(std::shared_ptr<live_job> job) {
     _live[job->record.id] = job;
-    io::spawn(_gate, run_job(job), "backup job");
-    io::spawn(_gate, watch_timeout(std::move(job)), "backup job timeout");
+    io::spawn(_gate, run_job(job), "backup or restore job");
+    io::spawn(_gate, watch_timeout(std::move(job)), "backup or restore job timeout");
 }
 
 io::task<void> job_tracker::run_job(std::shared_ptr<live_job> job) {
-    co_await run_backup(*_services, job);
+    if (job->record.type == job_type::backup) {
+        co_await run_backup(*_services, job);
+    } else {
+        co_await run_restore(*_services, job);
+    }
     job->stop.request_stop();  // ends its timeout watch
     // Forget live jobs the store no longer keeps (a later job of their database replaced them).
     std::erase_if(_live, [this](const auto& entry) { return !_store->jobs().contains(entry.first); });
@@ -102,14 +112,15 @@ io::task<void> job_tracker::watch_timeout(std::shared_ptr<live_job> job) {
     if (job->stop.stop_requested() || is_done(job->record.state)) {
         co_return;  // ended, cancelled, or the server is stopping
     }
+    const char* kind = job->record.type == job_type::backup ? "backup" : "restore";
     auto ended = co_await end_job(*_services, *job,
                                   make_job_error(status_code::timeout,
-                                                 fmt::format("backup job with label {} timed out after {} s",
+                                                 fmt::format("{} job with label {} timed out after {} s", kind,
                                                              job->record.label, job->record.timeout_s)));
     if (!ended) {
-        TV_LOG_ERROR("backup {}: could not journal its timeout: {}", job->record.label, ended.error().message);
+        TV_LOG_ERROR("{} {}: could not journal its timeout: {}", kind, job->record.label, ended.error().message);
     } else if (*ended) {
-        TV_LOG_WARN("backup {} (job {}) timed out after {} s and was cancelled", job->record.label, job->record.id,
+        TV_LOG_WARN("{} {} (job {}) timed out after {} s and was cancelled", kind, job->record.label, job->record.id,
                     job->record.timeout_s);
     }
 }
@@ -135,10 +146,8 @@ io::task<job_result<uint64_t>> job_tracker::submit_backup(backup_request request
         co_return resolved.error();
     }
     std::string owner = owner_of(request);
-    if (const job_record* last = _store->last_job(owner); last != nullptr && !is_done(last->state)) {
-        co_return make_job_error(status_code::common_error,
-                                 owner.empty() ? "Can only run one backup or restore job of external catalog"
-                                               : "Can only run one backup or restore job of a database at same time");
+    if (auto free = check_one_job(owner); !free) {
+        co_return free.error();
     }
     auto store = repo->open();
     if (!store) {
@@ -153,12 +162,7 @@ io::task<job_result<uint64_t>> job_tracker::submit_backup(backup_request request
                                  fmt::format("Snapshot with name '{}' already exist in repository", request.label));
     }
 
-    storage::object_id id = catalog.allocate_id();
-    if (auto durable = co_await catalog.ensure_ids_durable(id); !durable) {
-        co_return make_job_error(status_code::common_error, durable.error().message);
-    }
     job_record record;
-    record.id = static_cast<uint64_t>(id);
     record.type = job_type::backup;
     record.db = owner;
     if (!owner.empty()) {
@@ -176,8 +180,99 @@ io::task<job_result<uint64_t>> job_tracker::submit_backup(backup_request request
     record.objects_text = std::move(resolved->objects_text);
     record.selection = std::move(resolved->selection);
     record.status = job_error{status_code::ok, ""};
-    if (auto put = co_await _store->put(record); !put) {
+    if (auto put = co_await journal_new(record); !put) {
         co_return put.error();
+    }
+    auto job = std::make_shared<live_job>(std::move(record));
+    job->limit.set_rate(pipeline::kbps_to_bytes_per_second(job->record.max_speed_kbps));
+    start(job);
+    co_return job->record.id;
+}
+
+job_result<void> job_tracker::check_one_job(const std::string& owner) const {
+    if (const job_record* last = _store->last_job(owner); last != nullptr && !is_done(last->state)) {
+        return make_job_error(status_code::common_error,
+                              owner.empty() ? "Can only run one backup or restore job of external catalog"
+                                            : "Can only run one backup or restore job of a database at same time");
+    }
+    return {};
+}
+
+io::task<job_result<void>> job_tracker::journal_new(job_record& record) {
+    storage::catalog& catalog = _services->catalog;
+    storage::object_id id = catalog.allocate_id();
+    if (auto durable = co_await catalog.ensure_ids_durable(id); !durable) {
+        co_return make_job_error(status_code::common_error, durable.error().message);
+    }
+    record.id = static_cast<uint64_t>(id);
+    co_return co_await _store->put(record);
+}
+
+io::task<job_result<uint64_t>> job_tracker::submit_restore(restore_request request) {
+    auto hold = co_await _submit_lock.lock();
+    storage::catalog& catalog = _services->catalog;
+    auto props = parse_restore_properties(request.properties, _options.default_timeout_s);
+    if (!props) {
+        co_return props.error();
+    }
+    auto repo = find_repository(catalog, request.repository);
+    if (!repo) {
+        co_return repo.error();
+    }
+    auto store = repo->open();
+    if (!store) {
+        co_return store.error();
+    }
+    auto info_key = co_await choose_snapshot(**store, repo->root, request.label, props->backup_timestamp);
+    if (!info_key) {
+        co_return info_key.error();
+    }
+    job_record record;
+    record.type = job_type::restore;
+    record.label = request.label;
+    record.repository = repo->name;
+    record.create_time_ms = unix_now_ms();
+    record.state = job_state::pending;
+    record.timeout_s = props->timeout_s;
+    record.max_speed_kbps = props->max_download_speed_kbps;
+    record.status = job_error{status_code::ok, ""};
+    record.restore.info_key = *info_key;
+    record.restore.allow_load = props->allow_load;
+    record.restore.replication_num = props->replication_num;
+    record.restore.meta_version = props->meta_version;
+    record.restore.starrocks_meta_version = props->starrocks_meta_version;
+    auto snapshot = co_await read_snapshot(**store, *info_key);
+    if (snapshot) {
+        auto selection = select_restore(*snapshot, request);
+        if (!selection) {
+            co_return selection.error();
+        }
+        record.db = selection->target_db;
+        record.objects_text = selection->objects_text;
+        record.restore.selection = encode_selection(*selection);
+        record.timestamp = snapshot->manifest.timestamp;
+    } else {
+        // A damaged snapshot: the job exists, CANCELLED, and says which object is at fault.
+        record.db = request.catalog_job ? std::string() : request.target_db;
+        record.state = job_state::cancelled;
+        record.status = snapshot.error();
+        record.finished_ms = record.create_time_ms;
+        record.timestamp = props->backup_timestamp.value_or(std::string());
+    }
+    record.restore.snapshot_timestamp = record.timestamp;
+    if (auto free = check_one_job(record.db); !free) {
+        co_return free.error();
+    }
+    if (const storage::database* d = record.db.empty() ? nullptr : catalog.find_database(record.db)) {
+        record.db_id = d->id;
+    }
+    if (auto put = co_await journal_new(record); !put) {
+        co_return put.error();
+    }
+    if (record.state == job_state::cancelled) {
+        TV_LOG_WARN("restore {} (job {}) cancelled before it began: {}", record.label, record.id,
+                    record.status.message);
+        co_return record.id;
     }
     auto job = std::make_shared<live_job>(std::move(record));
     job->limit.set_rate(pipeline::kbps_to_bytes_per_second(job->record.max_speed_kbps));
@@ -200,6 +295,11 @@ io::task<job_result<void>> job_tracker::cancel(job_type type, std::string db) {
         co_return nothing();
     }
     std::shared_ptr<live_job> job = it->second;
+    if (job->record.state == job_state::committing) {
+        co_return make_job_error(status_code::common_error,
+                                 fmt::format("Job with label {} can not be cancelled. state: {}", job->record.label,
+                                             job_state_name(job->record.state)));
+    }
     auto ended = co_await end_job(*_services, *job, make_job_error(status_code::common_error, "user cancelled"));
     if (!ended) {
         co_return make_job_error(status_code::common_error, "Failed to cancel job: " + ended.error().message);
@@ -231,10 +331,13 @@ job_view job_tracker::view_of(const job_record& record) const {
     if (!view.running) {
         return view;
     }
-    uint64_t global = _transfers->limit(pipeline::direction::upload).rate();
+    uint64_t global = _transfers
+                          ->limit(record.type == job_type::backup ? pipeline::direction::upload
+                                                                  : pipeline::direction::download)
+                          .rate();
     uint64_t own = live->limit.rate();
     view.rate_limit = global == 0 ? own : own == 0 ? global : std::min(global, own);
-    if (record.state == job_state::uploading) {
+    if (record.state == job_state::uploading || record.state == job_state::downloading) {
         view.current_rate = live->progress.current_rate();
         if (view.current_rate > 0 && record.bytes_total >= view.bytes_done) {
             // Rounded up: 0 only when nothing is left.

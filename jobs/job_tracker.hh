@@ -11,6 +11,7 @@
 #include "jobs/job_error.hh"
 #include "jobs/job_record.hh"
 #include "jobs/live_job.hh"
+#include "jobs/restore_plan.hh"
 
 #include <cstdint>
 #include <map>
@@ -28,6 +29,7 @@ struct tracker_options {
     packing_options packing;
     /// The server's upload settings as they are when a transfer starts.
     std::function<pipeline::transfer_options()> upload_options;
+    std::function<pipeline::transfer_options()> download_options;
 };
 
 /// A job as SHOW BACKUP / SHOW RESTORE print it: the record and, while it runs, its progress.
@@ -56,6 +58,12 @@ public:
     /// yields its id. The job is the database's last job (SHOW BACKUP) when this returns.
     io::task<job_result<uint64_t>> submit_backup(backup_request request);
 
+    /// Reads the snapshot's info (StarRocks' errors when it is not there), chooses what to
+    /// restore (spec §6.1 errors), journals the job as PENDING and starts it; yields its id. A
+    /// snapshot whose meta or manifest is damaged gives a job that is CANCELLED at once, its
+    /// Status naming the object, as a failed pre-check does in StarRocks.
+    io::task<job_result<uint64_t>> submit_restore(restore_request request);
+
     /// Cancels the running job of that type of `db` ("" = the external-catalog job).
     io::task<job_result<void>> cancel(job_type type, std::string db);
 
@@ -71,6 +79,10 @@ public:
 private:
     job_tracker() = default;
     void start(std::shared_ptr<live_job> job);
+    /// The one-job rule for `owner` (a database, or "" for external catalogs).
+    job_result<void> check_one_job(const std::string& owner) const;
+    /// Gives `record` a durable id and journals it.
+    io::task<job_result<void>> journal_new(job_record& record);
     io::task<void> run_job(std::shared_ptr<live_job> job);
     io::task<void> watch_timeout(std::shared_ptr<live_job> job);
     job_view view_of(const job_record& record) const;

@@ -30,7 +30,8 @@ io::task<job_result<bool>> advance(job_services& services, live_job& job, job_re
 
 io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_error why) {
     auto hold = co_await services.state_lock.lock();
-    if (is_done(job.record.state)) {
+    // A restore in COMMITTING has published its data: it can only finish.
+    if (is_done(job.record.state) || job.record.state == job_state::committing) {
         co_return false;
     }
     job_record next = job.record;

@@ -46,11 +46,13 @@ struct job_services {
     pipeline::transfer_engine& transfers;
     /// The server's transfer settings for uploads as they are now (workers, parts, threshold).
     std::function<pipeline::transfer_options()> upload_options;
+    std::function<pipeline::transfer_options()> download_options;  ///< the same, for downloads
     std::string data_dir;
     packing_options packing;
-    /// Tests only (TV_TEST_PAUSE_BACKUP_IN=<STATE>): a backup waits on entering this state until
-    /// stopped, so a test can kill the server in any state.
+    /// Tests only (TV_TEST_PAUSE_BACKUP_IN / TV_TEST_PAUSE_RESTORE_IN=<STATE>): a job waits on
+    /// entering this state until stopped, so a test can kill the server in any state.
     std::optional<job_state> pause_in;
+    std::optional<job_state> restore_pause_in;
     /// Serializes "is the job still running? then journal its next state" among the job, a
     /// CANCEL and a timeout.
     storage::serial_lock state_lock;
@@ -63,8 +65,8 @@ struct live_job {
     std::stop_source stop;
     /// The stop came from server shutdown: the job stays in its state and resumes at restart.
     bool shutting_down = false;
-    pipeline::throttle limit;  ///< this job's max_upload_speed_kbps (0: only the global limit)
-    pipeline::transfer_progress progress;  ///< this run's uploads
+    pipeline::throttle limit;  ///< this job's max_upload / max_download_speed_kbps (0: only the global limit)
+    pipeline::transfer_progress progress;  ///< this run's uploads or downloads
     /// Snapshot files durably in the repository, stored by this job (before a restart too) and
     /// reused from earlier snapshots; bytes_stored counts those stored before this run only (the
     /// transfer's progress counts this run's bytes as they go).
@@ -79,7 +81,8 @@ struct live_job {
 io::task<job_result<bool>> advance(job_services& services, live_job& job, job_record next);
 
 /// Ends a running job as CANCELLED with `why` (journaled first); false when it had already
-/// ended. Stops the job's work.
+/// ended, or is a restore in COMMITTING (its data is published; it can only finish). Stops the
+/// job's work.
 io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_error why);
 
 int64_t unix_now_ms();

@@ -4,6 +4,7 @@
 #include "jobs/local_snapshot.hh"
 
 #include "io/durable_file.hh"
+#include "io/file.hh"
 #include "io/log.hh"
 #include "io/ops.hh"
 #include "io/when_all.hh"
@@ -33,7 +34,27 @@ io::task<std::optional<job_error>> link_one(std::string from, std::string to) {
     co_return std::nullopt;
 }
 
+/// A job's own records are far below this; anything larger is not ours.
+constexpr uint64_t max_record_bytes = 2ull << 30;
+
 }  // namespace
+
+io::task<job_result<void>> write_job_record(std::string path, std::string text, std::stop_token stop) {
+    auto written = co_await io::write_file_durably(path, std::as_bytes(std::span(text)), io::replace_mode::replace,
+                                                   0600, stop);
+    if (!written) {
+        co_return make_job_error(status_code::common_error, io::describe(written.error(), "write " + path));
+    }
+    co_return job_result<void>{};
+}
+
+io::task<job_result<std::string>> read_job_record(std::string path, std::stop_token stop) {
+    auto text = co_await io::read_small_file(path, max_record_bytes, stop);
+    if (!text) {
+        co_return make_job_error(status_code::common_error, io::describe(text.error(), "read " + path));
+    }
+    co_return std::move(*text);
+}
 
 std::string snapshots_root(const std::string& data_dir) {
     return data_dir + "/snapshot";
@@ -50,7 +71,10 @@ std::string snapshot_file_path(const std::string& data_dir, uint64_t job_id, uin
 
 io::task<job_result<void>> link_snapshot(std::string data_dir, uint64_t job_id, std::vector<snapshot_link> files,
                                          std::stop_token stop) {
-    std::string job_dir = job_snapshot_dir(data_dir, job_id);
+    co_return co_await link_into(job_snapshot_dir(data_dir, job_id), std::move(files), stop);
+}
+
+io::task<job_result<void>> link_into(std::string job_dir, std::vector<snapshot_link> files, std::stop_token stop) {
     if (auto made = co_await io::make_directories(job_dir, 0755, stop); !made) {
         co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + job_dir));
     }

@@ -37,6 +37,16 @@ std::string snapshot_file_path(const std::string& data_dir, uint64_t job_id, uin
 io::task<job_result<void>> link_snapshot(std::string data_dir, uint64_t job_id, std::vector<snapshot_link> files,
                                          std::stop_token stop = {});
 
+/// Links each file as <root>/<tablet>/<name> (a link already there is kept) and makes the new
+/// directory entries durable: link_snapshot() into the job's directory, and a restore's COMMIT
+/// from its staging directory into the tablet directories.
+io::task<job_result<void>> link_into(std::string root, std::vector<snapshot_link> files, std::stop_token stop = {});
+
+/// One of the job's own records under its directory (a backup's cut and manifest, a restore's
+/// plan), written durably (temp file, fdatasync, rename) and read back.
+io::task<job_result<void>> write_job_record(std::string path, std::string text, std::stop_token stop = {});
+io::task<job_result<std::string>> read_job_record(std::string path, std::stop_token stop = {});
+
 /// Removes the job's snapshot directory; a missing one is fine.
 job_result<void> release_snapshot(const std::string& data_dir, uint64_t job_id);
 

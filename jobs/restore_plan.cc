@@ -2,6 +2,7 @@
 // RESTORE's object selection (see restore_plan.hh).
 #include "jobs/restore_plan.hh"
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -209,6 +210,63 @@ job_result<restore_selection> select_restore(const snapshot_contents& snapshot, 
     }
     out.objects_text = describe(out);
     return out;
+}
+
+namespace {
+
+namespace json = boost::json;
+
+json::array objects_json(const std::vector<restored_object>& list) {
+    json::array out;
+    for (const auto& o : list) {
+        json::array partitions(o.partitions.begin(), o.partitions.end());
+        out.push_back(json::array{json::value(o.name), json::value(o.local_name), std::move(partitions)});
+    }
+    return out;
+}
+
+std::vector<restored_object> objects_of(const json::value& v) {
+    std::vector<restored_object> out;
+    for (const auto& item : v.as_array()) {
+        const json::array& a = item.as_array();
+        restored_object o{std::string(a.at(0).as_string()), std::string(a.at(1).as_string()), {}};
+        for (const auto& p : a.at(2).as_array()) {
+            o.partitions.emplace_back(p.as_string());
+        }
+        out.push_back(std::move(o));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string encode_selection(const restore_selection& s) {
+    json::object o{{"target_db", s.target_db},
+                   {"tables", objects_json(s.tables)},
+                   {"materialized_views", objects_json(s.materialized_views)},
+                   {"views", objects_json(s.views)},
+                   {"functions", objects_json(s.functions)},
+                   {"catalogs", objects_json(s.catalogs)},
+                   {"objects_text", s.objects_text}};
+    return json::serialize(o);
+}
+
+job_result<restore_selection> decode_selection(std::string_view text) {
+    try {
+        json::value v = json::parse(text);
+        const json::object& o = v.as_object();
+        restore_selection s;
+        s.target_db = std::string(o.at("target_db").as_string());
+        s.tables = objects_of(o.at("tables"));
+        s.materialized_views = objects_of(o.at("materialized_views"));
+        s.views = objects_of(o.at("views"));
+        s.functions = objects_of(o.at("functions"));
+        s.catalogs = objects_of(o.at("catalogs"));
+        s.objects_text = std::string(o.at("objects_text").as_string());
+        return s;
+    } catch (const std::exception& e) {
+        return make_job_error(status_code::bad_file, fmt::format("the job's restore selection is damaged: {}", e.what()));
+    }
 }
 
 }  // namespace tv::jobs

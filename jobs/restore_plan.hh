@@ -52,4 +52,8 @@ struct restore_selection {
 /// snapshot".
 job_result<restore_selection> select_restore(const snapshot_contents& snapshot, const restore_request& request);
 
+/// The selection as the job record keeps it (JSON), and back; BAD_FILE for damaged text.
+std::string encode_selection(const restore_selection& s);
+job_result<restore_selection> decode_selection(std::string_view text);
+
 }  // namespace tv::jobs

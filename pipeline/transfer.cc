@@ -153,7 +153,8 @@ io::task<remote::remote_result<remote::uploaded_part>> send_part(file_job* job, 
 
 io::task<remote::remote_result<size_t>> fetch_range(file_job* job, uint64_t offset, std::span<std::byte> into) {
     int retried = 0;
-    auto got = co_await job->store->read(job->entry->key, offset, into, job->call(&retried));
+    auto got = co_await job->store->read(job->entry->key, job->entry->object_offset + offset, into,
+                                         job->call(&retried));
     job->note_attempts(got, retried);
     co_return got;
 }
@@ -333,8 +334,11 @@ io::task<void> run_lanes(file_job* job, bool upload) {
 }
 
 std::string mismatch_message(const file_job& job, const hash128& got) {
-    return fmt::format("{} does not match its recorded hash: expected xxh3-128 {}, got {}",
-                       job.run->options.way == direction::upload ? job.source() : job.entry->key,
+    std::string what = job.run->options.way == direction::upload ? job.source()
+                       : job.entry->object_offset != 0
+                           ? fmt::format("{} (the {} bytes at offset {})", job.entry->key, job.size, job.entry->object_offset)
+                           : job.entry->key;
+    return fmt::format("{} does not match its recorded hash: expected xxh3-128 {}, got {}", what,
                        job.entry->expected->hex(), got.hex());
 }
 
@@ -429,7 +433,7 @@ io::task<void> download_file(file_job* job) {
                               entry.key));
         co_return;
     }
-    if (job->size == 0) {
+    if (job->size == 0 && entry.object_offset == 0) {
         auto head = co_await job->store->head(entry.key, job->call());
         if (!head) {
             job->fail(fmt::format("download {}: {}", entry.key, head.error().message));

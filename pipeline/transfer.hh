@@ -39,6 +39,9 @@ struct transfer_entry {
     std::string key;         ///< the object in the store
     uint64_t size = 0;       ///< an upload reads exactly this many bytes (the file may not change)
     std::optional<hash128> expected;  ///< when known, a different hash fails the entry
+    /// A download reads the file's bytes from here on in the object (a file packed with
+    /// others); `size` must then be given.
+    uint64_t object_offset = 0;
     /// An upload begun earlier (after a restart): continue it from the parts the store holds.
     std::string resume_upload_id;
     /// A pack (uploads only): when not empty, the object is these files' bytes end to end, and

@@ -114,6 +114,7 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
     job_options.packing.threshold = static_cast<uint64_t>(cfg.get<"backup_pack_threshold">());
     job_options.packing.pack_size = static_cast<uint64_t>(cfg.get<"backup_pack_size">());
     job_options.upload_options = [&transfers] { return transfers.options(pipeline::direction::upload); };
+    job_options.download_options = [&transfers] { return transfers.options(pipeline::direction::download); };
     auto tracker = co_await jobs::job_tracker::open(*catalog, transfers.engine(), job_options);
     if (!tracker) {
         TV_LOG_ERROR("refusing to start: cannot open the job store: {}", tracker.error().message);

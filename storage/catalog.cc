@@ -223,6 +223,9 @@ std::optional<catalog::load_target> catalog::find_load_target(std::string_view d
 
 io::task<storage_result<void>> catalog::publish_load(load_publication p) {
     auto hold = co_await _write_lock.lock();
+    if (auto busy = check_not_restoring(p.db, p.table); !busy) {
+        co_return busy.error();
+    }
     if (auto d = need_database(p.db); !d) {
         co_return d.error();
     }

@@ -20,6 +20,7 @@
 #include "storage/tablet_files.hh"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -144,6 +145,22 @@ public:
     /// the table dropped or changed ("Table 't' changed during load: ..."), a used label
     /// ("Label [l] has already been used.").
     io::task<storage_result<void>> publish_load(load_publication p);
+    // ---- RESTORE.
+
+    /// Publishes a restore in one record (see ops::publish_restore). Errors when what the job
+    /// planned no longer fits: a name it creates was taken meanwhile ("... was created while the
+    /// restore ran"), a table it overwrites was dropped or recreated.
+    io::task<storage_result<void>> publish_restore(ops::publish_restore change);
+    /// Whether that record is already applied (a job resumed after a crash in COMMIT): the
+    /// catalog holds one of the objects or tablets it created, whose ids nothing else gets.
+    bool restore_published(const ops::publish_restore& change) const;
+    /// While a restore works on a table, loads into it and DDL on it are refused with a message
+    /// naming the job's label. Not journaled: a resumed job marks its tables again.
+    void mark_restoring(const std::string& db, const std::string& table, const std::string& label);
+    void unmark_restoring(const std::string& db, const std::string& table);
+    /// bad_definition "Table 't' is being restored by RESTORE job 'l'; ... " when it is.
+    storage_result<void> check_not_restoring(std::string_view db, std::string_view table) const;
+
     /// The tablet's published rowsets in version order; empty when it has none.
     const std::vector<rowset>& tablet_rowsets(object_id tablet) const;
     bool label_used(std::string_view db, std::string_view label) const;
@@ -229,6 +246,7 @@ private:
     std::optional<load_target> find_load_target(std::string_view db, std::string_view name) const;
 
     catalog_state _state;
+    std::map<std::pair<std::string, std::string>, std::string> _restoring;  // (db, table) -> job label
     std::string _data_dir;
     std::string _cluster_id;
     std::shared_ptr<file_reclaimer> _reclaimer;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 namespace tv::storage {
@@ -352,6 +353,51 @@ struct applier {
         }
         return {};
     }
+    apply_result operator()(const ops::publish_restore& op) {
+        // Validated whole first: the record applies whole or not at all.
+        if (auto fits = check_restore(state, op); !fits) {
+            return fits;
+        }
+        if (op.new_database) {
+            state.databases.emplace(op.new_database->name, *op.new_database);
+        }
+        database* d = db(op.db);
+        for (const auto& t : op.tables) {
+            d->tables.emplace(t.name, t);
+        }
+        for (const auto& change : op.partitions) {
+            auto& parts = d->tables.at(change.table).partitioning.partitions;
+            for (const auto& fresh : change.replaced) {
+                auto it = std::find_if(parts.begin(), parts.end(),
+                                       [&](const partition& p) { return p.name == fresh.name; });
+                drop_partition_tablets(*it);
+                *it = fresh;
+            }
+            parts.insert(parts.end(), change.added.begin(), change.added.end());
+        }
+        for (const auto& v : op.views) {
+            d->views[v.name] = v;
+        }
+        for (const auto& mv : op.mvs) {
+            d->mvs.emplace(mv.name, mv);
+        }
+        for (const auto& fn : op.functions) {
+            std::string signature = lowered(fn.signature());
+            std::erase_if(d->functions, [&](const function& f) { return lowered(f.signature()) == signature; });
+            d->functions.push_back(fn);
+        }
+        for (const auto& c : op.catalogs) {
+            state.catalogs.emplace(c.name, c);
+        }
+        for (const auto& t : op.tablets) {
+            state.tablet_rowsets[t.tablet_id] = t.rowsets;
+        }
+        return {};
+    }
+    static std::string lowered(std::string s) {
+        std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        return s;
+    }
     apply_result operator()(const ops::reserve_ids&) {
         return {};
     }
@@ -461,7 +507,63 @@ struct applier {
     }
 };
 
+/// The database `name`, or null.
+const database* find_db(const catalog_state& state, const std::string& name) {
+    auto it = state.databases.find(name);
+    return it == state.databases.end() ? nullptr : &it->second;
+}
+
 }  // namespace
+
+storage_result<void> check_restore(const catalog_state& state, const ops::publish_restore& op) {
+    if (op.new_database && state.databases.contains(op.new_database->name)) {
+        return does_not_fit(fmt::format("database '{}' exists", op.new_database->name));
+    }
+    bool db_follows = op.new_database && op.new_database->name == op.db;
+    const database* target = db_follows ? &*op.new_database : find_db(state, op.db);
+    bool has_db_objects = !op.tables.empty() || !op.partitions.empty() || !op.views.empty() ||
+                          !op.mvs.empty() || !op.functions.empty();
+    if (has_db_objects && target == nullptr) {
+        return applier::missing("database", op.db);
+    }
+    for (const auto& t : op.tables) {
+        if (target->tables.contains(t.name)) {
+            return does_not_fit(fmt::format("table '{}.{}' exists", op.db, t.name));
+        }
+    }
+    for (const auto& change : op.partitions) {
+        auto it = target->tables.find(change.table);
+        if (it == target->tables.end() || it->second.id != change.table_id) {
+            return applier::missing("table", op.db + "." + change.table);
+        }
+        for (const auto& p : change.replaced) {
+            if (it->second.find_partition(p.name) == nullptr) {
+                return applier::missing("partition", p.name);
+            }
+        }
+        for (const auto& p : change.added) {
+            if (it->second.find_partition(p.name) != nullptr) {
+                return does_not_fit(fmt::format("partition '{}' of '{}.{}' exists", p.name, op.db, change.table));
+            }
+        }
+    }
+    for (const auto& mv : op.mvs) {
+        if (target->mvs.contains(mv.name)) {
+            return does_not_fit(fmt::format("materialized view '{}.{}' exists", op.db, mv.name));
+        }
+    }
+    for (const auto& c : op.catalogs) {
+        if (state.catalogs.contains(c.name)) {
+            return does_not_fit(fmt::format("catalog '{}' exists", c.name));
+        }
+    }
+    for (const auto& t : op.tablets) {
+        if (state.tablet_rowsets.contains(t.tablet_id)) {
+            return does_not_fit(fmt::format("tablet {} already has data", t.tablet_id));
+        }
+    }
+    return {};
+}
 
 storage_result<void> apply_entry(catalog_state& state, const journal_entry& entry, removed_data* removed) {
     if (entry.next_id < state.next_id) {

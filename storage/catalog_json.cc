@@ -118,6 +118,10 @@ BOOST_DESCRIBE_STRUCT(change_grants, (), (name, host, grant, grants))
 BOOST_DESCRIBE_STRUCT(tablet_rowset, (), (tablet_id, data))
 BOOST_DESCRIBE_STRUCT(publish_load, (), (db, table, table_id, label, label_time_ms, overwritten_partitions, rowsets))
 BOOST_DESCRIBE_STRUCT(reserve_ids, (), ())
+BOOST_DESCRIBE_STRUCT(restored_partitions, (), (table, table_id, replaced, added))
+BOOST_DESCRIBE_STRUCT(restored_tablet, (), (tablet_id, rowsets))
+BOOST_DESCRIBE_STRUCT(publish_restore, (),
+                      (db, new_database, tables, partitions, views, mvs, functions, catalogs, tablets))
 BOOST_DESCRIBE_STRUCT(create_repository, (), (repo))
 BOOST_DESCRIBE_STRUCT(drop_repository, (), (name))
 

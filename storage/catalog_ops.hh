@@ -174,6 +174,33 @@ struct publish_load {
     std::vector<object_id> overwritten_partitions;
     std::vector<tablet_rowset> rowsets;
 };
+/// Partitions a restore puts into a table that exists: `replaced` take the place of the
+/// table's partitions of the same names (their old tablets go), `added` join them.
+struct restored_partitions {
+    std::string table;
+    object_id table_id = 0;  // must still match
+    std::vector<partition> replaced;
+    std::vector<partition> added;
+};
+/// A restored tablet's rowsets, versions as backed up; its files are already in its directory.
+struct restored_tablet {
+    object_id tablet_id = 0;
+    std::vector<rowset> rowsets;
+};
+/// RESTORE's commit: everything one job restores, published in one record. Every id in it is
+/// new (allocated when the job planned), so a record already applied is recognisable.
+struct publish_restore {
+    static constexpr std::string_view op_name = "publish_restore";
+    std::string db;                        // empty: external catalogs only
+    std::optional<database> new_database;  // created first, empty of objects
+    std::vector<table> tables;             // new tables, whole
+    std::vector<restored_partitions> partitions;  // into existing tables
+    std::vector<view> views;               // replace views of the same names
+    std::vector<materialized_view> mvs;    // new asynchronous materialized views
+    std::vector<function> functions;       // replace functions of the same signatures
+    std::vector<external_catalog> catalogs;  // new external catalogs
+    std::vector<restored_tablet> tablets;  // new tablets' data (of `tables`, `partitions`, `mvs`)
+};
 /// Makes the id counter durable (next_id in the entry) so that ids handed out for files are
 /// never handed out again, even after a crash. Changes nothing else.
 struct reserve_ids {
@@ -184,7 +211,7 @@ using op = std::variant<create_database, drop_database, create_table, drop_table
                         truncate_table, create_index, drop_index, put_view, drop_view, create_mv, drop_mv,
                         set_mv_active, create_function, drop_function, create_catalog, drop_catalog, create_user,
                         drop_user, set_password, change_roles, change_grants, publish_load, reserve_ids,
-                        create_repository, drop_repository>;
+                        create_repository, drop_repository, publish_restore>;
 
 }  // namespace tv::storage::ops
 
@@ -212,6 +239,10 @@ struct removed_data {
 /// state, which means the metadata is damaged or a bug let an invalid change through. When
 /// `removed` is given, the files and tablets the change dropped are added to it.
 storage_result<void> apply_entry(catalog_state& state, const journal_entry& entry, removed_data* removed = nullptr);
+
+/// Whether a restore's record fits `state` (apply_entry checks it too): the names it creates are
+/// free, the tables and partitions it replaces are there, its tablets are new.
+storage_result<void> check_restore(const catalog_state& state, const ops::publish_restore& op);
 
 /// JSON text of a record and of a whole state (the image body), and back. Decoding failures
 /// are corrupt_metadata errors.

@@ -36,6 +36,11 @@ io::task<storage_result<object_id>> catalog::create_database(std::string name, p
 
 io::task<storage_result<void>> catalog::drop_database(std::string name, bool if_exists) {
     auto hold = co_await _write_lock.lock();
+    for (const auto& [key, label] : _restoring) {
+        if (key.first == name) {
+            co_return check_not_restoring(key.first, key.second).error();
+        }
+    }
     if (find_database(name) == nullptr) {
         if (if_exists) {
             co_return storage_result<void>{};
@@ -75,6 +80,9 @@ io::task<storage_result<object_id>> catalog::create_table(std::string db, table_
 
 io::task<storage_result<void>> catalog::drop_table(std::string db, std::string name, bool if_exists) {
     auto hold = co_await _write_lock.lock();
+    if (auto busy = check_not_restoring(db, name); !busy) {
+        co_return busy.error();
+    }
     const database* d = find_database(db);
     if (d == nullptr || !d->tables.contains(name)) {
         if (d != nullptr && (d->views.contains(name) || d->mvs.contains(name))) {
@@ -95,6 +103,9 @@ io::task<storage_result<void>> catalog::drop_table(std::string db, std::string n
 io::task<storage_result<object_id>> catalog::add_partition(std::string db, std::string table, partition_desc desc,
                                                            bool if_not_exists) {
     auto hold = co_await _write_lock.lock();
+    if (auto busy = check_not_restoring(db, table); !busy) {
+        co_return busy.error();
+    }
     auto t = need_table(db, table);
     if (!t) {
         co_return t.error();
@@ -119,6 +130,9 @@ io::task<storage_result<object_id>> catalog::add_partition(std::string db, std::
 io::task<storage_result<void>> catalog::drop_partition(std::string db, std::string table, std::string name,
                                                        bool if_exists) {
     auto hold = co_await _write_lock.lock();
+    if (auto busy = check_not_restoring(db, table); !busy) {
+        co_return busy.error();
+    }
     auto t = need_table(db, table);
     if (!t) {
         co_return t.error();
@@ -141,6 +155,9 @@ io::task<storage_result<void>> catalog::drop_partition(std::string db, std::stri
 io::task<storage_result<void>> catalog::truncate_table(std::string db, std::string table,
                                                        std::vector<std::string> partitions) {
     auto hold = co_await _write_lock.lock();
+    if (auto busy = check_not_restoring(db, table); !busy) {
+        co_return busy.error();
+    }
     auto t = need_table(db, table);
     if (!t) {
         co_return t.error();
@@ -170,6 +187,9 @@ io::task<storage_result<object_id>> catalog::create_sync_materialized_view(std::
                                                                            std::vector<column> columns,
                                                                            bool if_not_exists) {
     auto hold = co_await _write_lock.lock();
+    if (auto busy = check_not_restoring(db, table); !busy) {
+        co_return busy.error();
+    }
     auto t = need_table(db, table);
     if (!t) {
         co_return t.error();

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -400,6 +401,56 @@ io::task<storage_result<segment_footer>> read_segment_footer(std::string path) {
         co_return checked.error();
     }
     co_return parse_footer(path, footer_bytes, *t, size);
+}
+
+io::task<storage_result<void>> verify_segment_file(std::string path, uint64_t expected_checksum) {
+    auto footer = co_await read_segment_footer(path);
+    if (!footer) {
+        co_return footer.error();
+    }
+    auto f = co_await io::open_file(path, O_RDONLY);
+    if (!f) {
+        co_return read_error(path, f.error(), "open");
+    }
+    auto st = co_await io::statx(AT_FDCWD, path);
+    if (!st) {
+        co_return read_error(path, st.error(), "stat");
+    }
+    // The file checksum covers every byte before it: the trailer's last 16 bytes are the
+    // checksum itself and the tail magic.
+    uint64_t covered = st->stx_size - 16;
+    std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(), &XXH3_freeState);
+    XXH3_64bits_reset(state.get());
+    std::vector<std::byte> buffer(1 << 20);
+    for (uint64_t offset = 0; offset < covered;) {
+        std::span<std::byte> chunk(buffer.data(), std::min<uint64_t>(buffer.size(), covered - offset));
+        auto n = co_await io::read_fully(*f, chunk, offset);
+        if (!n) {
+            co_return read_error(path, n.error(), "read");
+        }
+        if (*n != chunk.size()) {
+            co_return corrupt(path, "truncated while being read");
+        }
+        XXH3_64bits_update(state.get(), chunk.data(), chunk.size());
+        offset += chunk.size();
+    }
+    std::array<std::byte, 8> stored_bytes{};
+    auto n = co_await io::read_fully(*f, std::span<std::byte>(stored_bytes), covered);
+    if (!n || *n != stored_bytes.size()) {
+        co_return corrupt(path, "truncated while being read");
+    }
+    (void)co_await f->close();
+    uint64_t stored = 0;
+    std::memcpy(&stored, stored_bytes.data(), sizeof stored);  // little-endian, as written
+    uint64_t computed = XXH3_64bits_digest(state.get());
+    if (computed != stored) {
+        co_return corrupt(path, fmt::format("checksum mismatch (stored {:#018x}, computed {:#018x})", stored, computed));
+    }
+    if (stored != expected_checksum) {
+        co_return corrupt(path, fmt::format("its checksum {:#018x} is not the {:#018x} the backup recorded", stored,
+                                            expected_checksum));
+    }
+    co_return storage_result<void>{};
 }
 
 }  // namespace tv::storage

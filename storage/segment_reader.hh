@@ -23,6 +23,11 @@ io::task<storage_result<column_batch>> read_segment(std::string path);
 /// the file's tail and verifies the footer checksum, not the blocks' bytes.
 io::task<storage_result<segment_footer>> read_segment_footer(std::string path);
 
+/// Checks a whole file without decoding it, in bounded memory: the footer as
+/// read_segment_footer() does, then the file checksum over every byte, which must also equal
+/// `expected_checksum` (what a backup manifest recorded). Damage is corrupt_data naming the file.
+io::task<storage_result<void>> verify_segment_file(std::string path, uint64_t expected_checksum);
+
 /// read_segment() on bytes already in memory; `path` only names the file in errors.
 storage_result<column_batch> decode_segment(std::string_view path, std::span<const std::byte> file);
 

@@ -15,6 +15,9 @@ namespace tv::sql {
 /// Nullopt when `stmt` is not one of them.
 io::task<std::optional<statement_result>> execute_backup_statement(exec_context& ctx, const statement& stmt);
 
+/// RESTORE, SHOW RESTORE, CANCEL RESTORE; nullopt for other statements.
+io::task<std::optional<statement_result>> execute_restore_statement(exec_context& ctx, const statement& stmt);
+
 io::task<statement_result> show_snapshot(exec_context& ctx, const show_snapshot_stmt& s);
 
 /// A job's error as the client sees it: StarRocks' message; 1235 for what is not supported,

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: Apache-2.0
+// The RESTORE state machine (see restore_job.hh).
+#include "jobs/restore_job.hh"
+
+#include "io/durable_file.hh"
+#include "io/log.hh"
+#include "io/ops.hh"
+#include "jobs/job_store.hh"
+#include "jobs/journaled_transfer.hh"
+#include "jobs/local_snapshot.hh"
+#include "jobs/repository_access.hh"
+#include "jobs/restore_plan.hh"
+#include "jobs/restore_source.hh"
+#include "jobs/restore_staging.hh"
+#include "remote/repository.hh"
+#include "storage/catalog.hh"
+#include "storage/segment_reader.hh"
+#include "storage/tablet_files.hh"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <mutex>
+#include <set>
+
+namespace tv::jobs {
+
+namespace {
+
+std::string plan_path(const job_services& s, uint64_t job_id) {
+    return job_snapshot_dir(s.data_dir, job_id) + "/restore.json";
+}
+
+std::string staged_path(const job_services& s, uint64_t job_id, const restore_download& f) {
+    return staging_tablet_dir(s.data_dir, job_id, f.tablet_id) + "/" + f.name;
+}
+
+io::task<job_result<restore_staging>> read_plan(job_services& s, uint64_t job_id, std::stop_token stop) {
+    auto text = co_await read_job_record(plan_path(s, job_id), stop);
+    if (!text) {
+        co_return text.error();
+    }
+    co_return decode_staging(*text);
+}
+
+void lock_tables(job_services& s, const job_record& r, const restore_staging& plan) {
+    for (const auto& t : plan.locked_tables) {
+        s.catalog.mark_restoring(plan.commit.db, t, r.label);
+    }
+}
+
+void unlock_tables(job_services& s, const restore_staging& plan) {
+    for (const auto& t : plan.locked_tables) {
+        s.catalog.unmark_restoring(plan.commit.db, t);
+    }
+}
+
+/// PENDING: read and check the snapshot, plan it against the catalog, keep the plan.
+io::task<job_result<void>> prepare(job_services& s, live_job& job) {
+    std::stop_token stop = job.stop.get_token();
+    const job_record& r = job.record;
+    auto repo = find_repository(s.catalog, r.repository);
+    if (!repo) {
+        co_return repo.error();
+    }
+    auto store = repo->open();
+    if (!store) {
+        co_return store.error();
+    }
+    auto snapshot = co_await read_snapshot(**store, r.restore.info_key, stop);
+    if (!snapshot) {
+        co_return snapshot.error();
+    }
+    auto selection = decode_selection(r.restore.selection);
+    if (!selection) {
+        co_return selection.error();
+    }
+    auto plan = stage_restore(s.catalog, *snapshot, *selection);
+    if (!plan) {
+        co_return plan.error();
+    }
+    // Every id the plan took must be durable before a file or record is named with it.
+    if (auto durable = co_await s.catalog.ensure_ids_durable(s.catalog.allocate_id()); !durable) {
+        co_return make_job_error(status_code::common_error, durable.error().message);
+    }
+    std::string dir = job_snapshot_dir(s.data_dir, r.id);
+    if (auto made = co_await io::make_directories(dir, 0755, stop); !made) {
+        co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + dir));
+    }
+    if (auto written = co_await write_job_record(plan_path(s, r.id), encode_staging(*plan), stop); !written) {
+        co_return written.error();
+    }
+    lock_tables(s, r, *plan);
+    co_return job_result<void>{};
+}
+
+/// SNAPSHOTING: the staging directories, durable.
+io::task<job_result<void>> make_staging(job_services& s, live_job& job, const restore_staging& plan) {
+    std::stop_token stop = job.stop.get_token();
+    std::set<int64_t> tablets;
+    for (const auto& f : plan.files) {
+        tablets.insert(f.tablet_id);
+    }
+    for (int64_t tablet : tablets) {
+        std::string dir = staging_tablet_dir(s.data_dir, job.record.id, tablet);
+        if (auto made = co_await io::make_directories(dir, 0755, stop); !made) {
+            co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + dir));
+        }
+    }
+    std::string staging = job_snapshot_dir(s.data_dir, job.record.id) + "/staging";
+    if (auto made = co_await io::make_directories(staging, 0755, stop); !made) {
+        co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + staging));
+    }
+    if (auto synced = co_await io::sync_directory(staging, stop); !synced) {
+        co_return make_job_error(status_code::common_error, io::describe(synced.error(), "fsync " + staging));
+    }
+    co_return job_result<void>{};
+}
+
+/// Journals each file once it is staged and its hash checked (the transfer checked it against
+/// the manifest's as it streamed).
+class staged_journal final : public journaled_observer {
+public:
+    staged_journal(const std::vector<const restore_download*>& files, const std::vector<pipeline::transfer_entry>& entries,
+                   live_job& job)
+        : _files(files), _entries(entries), _job(job) {}
+
+    void entry_done(size_t index, const pipeline::entry_result& result) override {
+        if (!result.ok) {
+            return;
+        }
+        const restore_download& f = *_files[index];
+        std::lock_guard lock(_mutex);
+        _staged.push_back(stored_file{_entries[index].local_path, f.key, result.hash.hex(), f.offset, f.packed});
+        _job.files_stored += 1;
+    }
+
+    io::task<job_result<void>> flush(job_store& store) override {
+        std::vector<stored_file> staged;
+        {
+            std::lock_guard lock(_mutex);
+            staged.swap(_staged);
+        }
+        if (staged.empty()) {
+            co_return job_result<void>{};
+        }
+        co_return co_await store.add_stored(_job.record.id, std::move(staged));
+    }
+
+private:
+    const std::vector<const restore_download*>& _files;
+    const std::vector<pipeline::transfer_entry>& _entries;
+    live_job& _job;
+    std::mutex _mutex;
+    std::vector<stored_file> _staged;
+};
+
+/// DOWNLOADING: fetch what is not staged yet, then verify every staged segment.
+io::task<job_result<void>> download(job_services& s, live_job& job, const restore_staging& plan) {
+    std::stop_token stop = job.stop.get_token();
+    const job_record& r = job.record;
+    // The store's record has what was staged before a restart.
+    auto journaled = s.store.jobs().find(r.id);
+    std::vector<const restore_download*> files;
+    std::vector<pipeline::transfer_entry> entries;
+    for (const auto& f : plan.files) {
+        std::string path = staged_path(s, r.id, f);
+        if (journaled != s.store.jobs().end() && journaled->second.stored.contains(path)) {
+            job.files_stored += 1;
+            job.bytes_stored += f.size;
+            continue;
+        }
+        pipeline::transfer_entry entry;
+        entry.local_path = std::move(path);
+        entry.key = f.key;
+        entry.size = f.size;
+        entry.expected = f.hash;
+        entry.object_offset = f.packed ? f.offset : 0;
+        files.push_back(&f);
+        entries.push_back(std::move(entry));
+    }
+    if (!entries.empty()) {
+        auto repo = find_repository(s.catalog, r.repository);
+        if (!repo) {
+            co_return repo.error();
+        }
+        remote::repository_config config = repo->config;
+        pipeline::store_opener open = [config]() { return remote::open_store(config); };
+        staged_journal journal(files, entries, job);
+        pipeline::transfer_options options = s.download_options();
+        options.way = pipeline::direction::download;
+        auto ran = co_await run_journaled(s, job, entries, options, std::move(open), journal);
+        if (!ran) {
+            co_return ran.error();
+        }
+        if (ran->cancelled || stop.stop_requested()) {
+            co_return make_job_error(status_code::common_error, "cancelled");
+        }
+        for (const auto& e : ran->entries) {
+            if (!e.ok) {
+                co_return make_job_error(status_code::bad_file, e.error);
+            }
+        }
+    }
+    for (const auto& f : plan.files) {
+        if (stop.stop_requested()) {
+            co_return make_job_error(status_code::common_error, "cancelled");
+        }
+        auto verified = co_await storage::verify_segment_file(staged_path(s, r.id, f), f.segment_checksum);
+        if (!verified) {
+            co_return make_job_error(status_code::bad_file,
+                                     fmt::format("{} (from {}) failed verification: {}", f.name, f.key,
+                                                 verified.error().message));
+        }
+    }
+    co_return job_result<void>{};
+}
+
+/// COMMIT: link the staged files into their tablets, then publish the one record and journal
+/// COMMITTING under the state lock, so a CANCEL sees the job either before it or after it.
+/// Yields false when the job had ended meanwhile (nothing was published).
+io::task<job_result<bool>> commit(job_services& s, live_job& job, const restore_staging& plan) {
+    std::stop_token stop = job.stop.get_token();
+    const job_record& r = job.record;
+    bool published = s.catalog.restore_published(plan.commit);
+    if (!published) {
+        std::vector<snapshot_link> links;
+        for (const auto& f : plan.files) {
+            links.push_back(snapshot_link{static_cast<uint64_t>(f.tablet_id), f.name, staged_path(s, r.id, f)});
+        }
+        auto linked = co_await link_into(storage::tablets_root(s.data_dir), std::move(links), stop);
+        if (!linked) {
+            co_return linked.error();
+        }
+    }
+    auto hold = co_await s.state_lock.lock();
+    if (is_done(job.record.state)) {
+        co_return false;
+    }
+    if (!published) {
+        auto done = co_await s.catalog.publish_restore(plan.commit);
+        if (!done) {
+            co_return make_job_error(status_code::common_error, done.error().message);
+        }
+    }
+    job_record next = job.record;
+    next.state = job_state::committing;
+    auto put = co_await s.store.put(next);
+    // Published even when not journaled: from here the job can only finish (end_job refuses a
+    // job in COMMITTING), and a restart finds the record applied and goes on.
+    job.record = std::move(next);
+    if (!put) {
+        co_return put.error();
+    }
+    co_return true;
+}
+
+io::task<job_result<void>> drive(job_services& s, live_job& job) {
+    std::optional<restore_staging> plan;
+    for (;;) {
+        if (job.stop.stop_requested()) {
+            co_return make_job_error(status_code::common_error, "stopped");
+        }
+        if (s.restore_pause_in == job.record.state) {
+            co_await io::sleep(std::chrono::hours(24), job.stop.get_token());
+            co_return make_job_error(status_code::common_error, "stopped");
+        }
+        if (!plan && job.record.state != job_state::pending && !is_done(job.record.state)) {
+            auto read = co_await read_plan(s, job.record.id, job.stop.get_token());
+            if (!read) {
+                co_return read.error();
+            }
+            plan = std::move(*read);
+            lock_tables(s, job.record, *plan);
+        }
+        job_record next = job.record;
+        job_result<void> step;
+        switch (job.record.state) {
+        case job_state::pending:
+            step = co_await prepare(s, job);
+            next.state = job_state::snapshoting;
+            next.restore.meta_prepared_ms = unix_now_ms();
+            break;
+        case job_state::snapshoting:
+            step = co_await make_staging(s, job, *plan);
+            next.state = job_state::download;
+            next.snapshot_finished_ms = unix_now_ms();
+            break;
+        case job_state::download:
+            next.files_total = plan->files.size();
+            next.bytes_total = 0;
+            for (const auto& f : plan->files) {
+                next.bytes_total += f.size;
+            }
+            next.state = job_state::downloading;
+            break;
+        case job_state::downloading:
+            step = co_await download(s, job, *plan);
+            next.state = job_state::commit;
+            next.upload_finished_ms = unix_now_ms();
+            break;
+        case job_state::commit: {
+            auto committed = co_await commit(s, job, *plan);
+            if (!committed) {
+                co_return committed.error();
+            }
+            if (!*committed) {
+                co_return job_result<void>{};
+            }
+            continue;
+        }
+        case job_state::committing:
+            next.state = job_state::finished;
+            next.finished_ms = unix_now_ms();
+            next.status = job_error{status_code::ok, ""};
+            break;
+        default:
+            co_return job_result<void>{};
+        }
+        if (!step) {
+            co_return step.error();
+        }
+        auto moved = co_await advance(s, job, std::move(next));
+        if (!moved) {
+            co_return moved.error();
+        }
+        if (!*moved) {
+            co_return job_result<void>{};
+        }
+    }
+}
+
+/// After the job ended: unlock its tables; after a cancel, remove what it linked into tablet
+/// directories unless its record was published; then its directory and its progress.
+io::task<void> clean_up(job_services& s, live_job& job) {
+    const job_record& r = job.record;
+    auto plan = co_await read_plan(s, r.id, {});
+    if (plan) {
+        unlock_tables(s, *plan);
+        if (r.state == job_state::cancelled && !s.catalog.restore_published(plan->commit)) {
+            std::set<int64_t> tablets;
+            for (const auto& f : plan->files) {
+                tablets.insert(f.tablet_id);
+            }
+            for (int64_t tablet : tablets) {
+                std::error_code ec;
+                std::filesystem::remove_all(storage::tablet_dir(s.data_dir, tablet), ec);
+                if (ec) {
+                    TV_LOG_WARN("restore {}: could not remove {}: {}", r.label, storage::tablet_dir(s.data_dir, tablet),
+                                ec.message());
+                }
+            }
+        }
+    }
+    if (auto released = release_snapshot(s.data_dir, r.id); !released) {
+        TV_LOG_WARN("restore {}: {}", r.label, released.error().message);
+    }
+    if (auto cleared = co_await s.store.clear_progress(r.id); !cleared) {
+        TV_LOG_WARN("restore {}: {}", r.label, cleared.error().message);
+    }
+}
+
+}  // namespace
+
+io::task<void> run_restore(job_services& services, std::shared_ptr<live_job> job) {
+    auto driven = co_await drive(services, *job);
+    if (job->shutting_down && !is_done(job->record.state)) {
+        TV_LOG_INFO("restore {}: stopped in state {} by shutdown; it resumes at the next start", job->record.label,
+                    job_state_name(job->record.state));
+        co_return;
+    }
+    if (!driven) {
+        auto ended = co_await end_job(services, *job, driven.error());
+        if (!ended) {
+            TV_LOG_ERROR("restore {}: could not journal its failure ({}): {}", job->record.label,
+                         driven.error().message, ended.error().message);
+            co_return;
+        }
+        if (*ended) {
+            TV_LOG_WARN("restore {} failed: {}", job->record.label, driven.error().message);
+        }
+    }
+    if (is_done(job->record.state)) {
+        co_await clean_up(services, *job);
+        if (job->record.state == job_state::finished) {
+            TV_LOG_INFO("restore {} finished", job->record.label);
+        }
+    }
+}
+
+}  // namespace tv::jobs

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// A RESTORE job as one coroutine: PENDING -> SNAPSHOTING -> DOWNLOAD -> DOWNLOADING -> COMMIT ->
+// COMMITTING -> FINISHED, or CANCELLED. Each step's durable result is written before the next
+// state is journaled, so a restart continues from the journaled state:
+//
+//  - PENDING: the snapshot's info, meta and manifest read and checked, the plan made against
+//    the catalog (restore_staging.hh) with new ids, and written under the job's directory;
+//  - SNAPSHOTING: a staging directory per new tablet, out of sight of queries and loads;
+//  - DOWNLOADING: every file fetched (ranged GETs through the transfer engine, under the job's
+//    max_download_speed_kbps), its XXH3-128 checked against the manifest as it streams, each
+//    one journaled once staged; then every staged segment's own checksums verified;
+//  - COMMIT: the staged files hard-linked into their tablet directories, then ONE catalog
+//    record publishes every table, partition, version and object at once (after a crash, the
+//    catalog says whether it already did);
+//  - COMMITTING: the staging directory released.
+//
+// Until the COMMIT record is durable nothing the job did is visible, and a cancel, a failure or
+// a crash leaves every existing table exactly as it was; its staged files are removed (after a
+// crash, at the next start).
+#pragma once
+
+#include "io/task.hh"
+#include "jobs/live_job.hh"
+
+#include <memory>
+
+namespace tv::jobs {
+
+/// Runs the job from its journaled state until it ends, or until the server shuts down (it
+/// then stays in its state and resumes at the next start).
+io::task<void> run_restore(job_services& services, std::shared_ptr<live_job> job);
+
+}  // namespace tv::jobs
