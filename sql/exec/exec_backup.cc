@@ -27,9 +27,7 @@ sql_result<jobs::job_tracker*> need_tracker(const exec_context& ctx, std::string
     return ctx.options.jobs;
 }
 
-namespace {
-
-jobs::object_kind kind_of(backup_object_kind k) {
+jobs::object_kind job_object_kind(backup_object_kind k) {
     switch (k) {
     case backup_object_kind::table: return jobs::object_kind::table;
     case backup_object_kind::materialized_view: return jobs::object_kind::materialized_view;
@@ -38,6 +36,16 @@ jobs::object_kind kind_of(backup_object_kind k) {
     }
     return jobs::object_kind::table;
 }
+
+cell job_time_cell(int64_t unix_ms) {
+    return unix_ms > 0 ? cell(datetime_text(unix_ms)) : cell();
+}
+
+cell job_number_cell(uint64_t n) {
+    return std::to_string(n);
+}
+
+namespace {
 
 sql_result<jobs::backup_request> request_of(const exec_context& ctx, const backup_stmt& s) {
     jobs::backup_request r;
@@ -64,7 +72,7 @@ sql_result<jobs::backup_request> request_of(const exec_context& ctx, const backu
     }
     r.exclude = s.filter == object_filter::exclude;
     for (const auto& o : s.objects) {
-        r.objects.push_back(jobs::requested_object{kind_of(o.kind), o.all, o.bare, o.name.db, o.name.name,
+        r.objects.push_back(jobs::requested_object{job_object_kind(o.kind), o.all, o.bare, o.name.db, o.name.name,
                                                    o.partitions, o.alias});
     }
     r.properties = s.properties;
@@ -90,14 +98,6 @@ io::task<statement_result> backup(exec_context& ctx, const backup_stmt& s) {
     co_return ok_result{};
 }
 
-cell time_cell(int64_t unix_ms) {
-    return unix_ms > 0 ? cell(datetime_text(unix_ms)) : cell();
-}
-
-cell number_cell(uint64_t n) {
-    return std::to_string(n);
-}
-
 statement_result show_backup(exec_context& ctx, const show_backup_stmt& s) {
     if (auto allowed = require_role(ctx, storage::role_db_admin, "SHOW BACKUP"); !allowed) {
         return allowed.error();
@@ -121,13 +121,13 @@ statement_result show_backup(exec_context& ctx, const show_backup_stmt& s) {
     for (const auto& v : (*tracker)->list(jobs::job_type::backup, db)) {
         const jobs::job_record& r = v.record;
         rs.rows.push_back(row{
-            number_cell(r.id), r.label, r.db, std::string(jobs::job_state_name(r.state)), r.objects_text,
-            time_cell(r.create_time_ms), time_cell(r.snapshot_finished_ms), time_cell(r.upload_finished_ms),
-            time_cell(r.finished_ms), std::string(), std::string(), std::string(), r.status.status_text(),
-            std::to_string(r.timeout_s), number_cell(v.bytes_done), number_cell(r.bytes_total),
-            number_cell(v.files_done), number_cell(r.files_total),
-            v.running ? number_cell(static_cast<uint64_t>(v.current_rate)) : cell(),
-            v.running && v.rate_limit != 0 ? number_cell(v.rate_limit / 1024) : cell(),
+            job_number_cell(r.id), r.label, r.db, std::string(jobs::job_state_name(r.state)), r.objects_text,
+            job_time_cell(r.create_time_ms), job_time_cell(r.snapshot_finished_ms), job_time_cell(r.upload_finished_ms),
+            job_time_cell(r.finished_ms), std::string(), std::string(), std::string(), r.status.status_text(),
+            std::to_string(r.timeout_s), job_number_cell(v.bytes_done), job_number_cell(r.bytes_total),
+            job_number_cell(v.files_done), job_number_cell(r.files_total),
+            v.running ? job_number_cell(static_cast<uint64_t>(v.current_rate)) : cell(),
+            v.running && v.rate_limit != 0 ? job_number_cell(v.rate_limit / 1024) : cell(),
             v.eta_s ? cell(std::to_string(*v.eta_s)) : cell()});
     }
     if (auto filtered = apply_show_predicate(ctx, s.predicate, rs); !filtered) {

@@ -3,6 +3,7 @@
 // SHOW SNAPSHOT, which reads the repository directly.
 #pragma once
 
+#include "jobs/backup_plan.hh"
 #include "jobs/job_error.hh"
 #include "sql/exec/executor.hh"
 
@@ -23,6 +24,13 @@ io::task<statement_result> show_snapshot(exec_context& ctx, const show_snapshot_
 /// A job's error as the client sees it: StarRocks' message; 1235 for what is not supported,
 /// 1105 for a store that did not answer, 1064 otherwise (StarRocks' analysis errors).
 sql_error job_to_sql(const jobs::job_error& e);
+
+/// The parser's object kind as the jobs layer names it.
+jobs::object_kind job_object_kind(backup_object_kind k);
+
+/// SHOW BACKUP / SHOW RESTORE cells: a time (NULL when not yet), a count.
+cell job_time_cell(int64_t unix_ms);
+cell job_number_cell(uint64_t n);
 
 /// The server's tracker, or 1235 naming `statement` in an engine built without one.
 sql_result<jobs::job_tracker*> need_tracker(const exec_context& ctx, std::string_view statement);

@@ -13,16 +13,6 @@ namespace tv::sql {
 
 namespace {
 
-jobs::object_kind kind_of(backup_object_kind k) {
-    switch (k) {
-    case backup_object_kind::table: return jobs::object_kind::table;
-    case backup_object_kind::materialized_view: return jobs::object_kind::materialized_view;
-    case backup_object_kind::view: return jobs::object_kind::view;
-    case backup_object_kind::function: return jobs::object_kind::function;
-    }
-    return jobs::object_kind::table;
-}
-
 sql_result<jobs::restore_request> request_of(const restore_stmt& s) {
     if (s.filter == object_filter::exclude) {
         return make_error(errc::not_supported_yet, "RESTORE ... EXCLUDE (Doris) is not supported: list the objects "
@@ -42,7 +32,7 @@ sql_result<jobs::restore_request> request_of(const restore_stmt& s) {
     // The target: DATABASE's AS, else the old form's `db.` prefix, else the snapshot's database.
     r.target_db = s.database_alias.value_or(s.label.db);
     for (const auto& o : s.objects) {
-        r.objects.push_back(jobs::requested_object{kind_of(o.kind), o.all, o.bare, o.name.db, o.name.name,
+        r.objects.push_back(jobs::requested_object{job_object_kind(o.kind), o.all, o.bare, o.name.db, o.name.name,
                                                    o.partitions, o.alias});
     }
     r.properties = s.properties;
@@ -68,14 +58,6 @@ io::task<statement_result> restore(exec_context& ctx, const restore_stmt& s) {
     co_return ok_result{};
 }
 
-cell time_cell(int64_t unix_ms) {
-    return unix_ms > 0 ? cell(datetime_text(unix_ms)) : cell();
-}
-
-cell number_cell(uint64_t n) {
-    return std::to_string(n);
-}
-
 statement_result show_restore(exec_context& ctx, const show_restore_stmt& s) {
     if (auto allowed = require_role(ctx, storage::role_db_admin, "SHOW RESTORE"); !allowed) {
         return allowed.error();
@@ -96,14 +78,14 @@ statement_result show_restore(exec_context& ctx, const show_restore_stmt& s) {
     for (const auto& v : (*tracker)->list(jobs::job_type::restore, db)) {
         const jobs::job_record& r = v.record;
         rs.rows.push_back(row{
-            number_cell(r.id), r.label, r.restore.snapshot_timestamp, r.db, std::string(jobs::job_state_name(r.state)),
+            job_number_cell(r.id), r.label, r.restore.snapshot_timestamp, r.db, std::string(jobs::job_state_name(r.state)),
             std::string(r.restore.allow_load ? "true" : "false"), std::to_string(r.restore.replication_num),
-            r.objects_text, time_cell(r.create_time_ms), time_cell(r.restore.meta_prepared_ms),
-            time_cell(r.snapshot_finished_ms), time_cell(r.upload_finished_ms), time_cell(r.finished_ms),
+            r.objects_text, job_time_cell(r.create_time_ms), job_time_cell(r.restore.meta_prepared_ms),
+            job_time_cell(r.snapshot_finished_ms), job_time_cell(r.upload_finished_ms), job_time_cell(r.finished_ms),
             std::string(), std::string(), std::string(), r.status.status_text(), std::to_string(r.timeout_s),
-            number_cell(v.bytes_done), number_cell(r.bytes_total), number_cell(v.files_done),
-            number_cell(r.files_total), v.running ? number_cell(static_cast<uint64_t>(v.current_rate)) : cell(),
-            v.running && v.rate_limit != 0 ? number_cell(v.rate_limit / 1024) : cell(),
+            job_number_cell(v.bytes_done), job_number_cell(r.bytes_total), job_number_cell(v.files_done),
+            job_number_cell(r.files_total), v.running ? job_number_cell(static_cast<uint64_t>(v.current_rate)) : cell(),
+            v.running && v.rate_limit != 0 ? job_number_cell(v.rate_limit / 1024) : cell(),
             v.eta_s ? cell(std::to_string(*v.eta_s)) : cell()});
     }
     if (auto filtered = apply_show_predicate(ctx, s.predicate, rs); !filtered) {

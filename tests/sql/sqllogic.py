@@ -16,7 +16,10 @@
 #                                     as one text
 #                                     a cell written $name takes the value got there and must equal
 #                                     it wherever $name appears later; !$name must differ from it
-#                                     (CHECKSUM TABLE results compared across tables)
+#                                     (CHECKSUM TABLE results compared across tables); values are
+#                                     bound only when the whole result matches (so "eventually"
+#                                     binds the final values), and a bound $name in later SQL is
+#                                     replaced by its value (a snapshot's timestamp in RESTORE)
 #   Values are compared as the server's text (no client-side conversion of numbers or dates).
 #   {TEMP_DIR} in SQL and expected rows is a fresh directory of the run's own (repository
 #   locations), removed with it.
@@ -116,28 +119,37 @@ def compare_with_bindings(got, expected, sort):
         got, expected = sorted(got), sorted(expected)
     if len(got) != len(expected):
         return f"got {len(got)} rows, wanted {len(expected)}:\n      " + "\n      ".join(got)
+    pending = {}
     for got_row, want_row in zip(got, expected):
         got_cells, want_cells = got_row.split("\t"), want_row.split("\t")
         if len(got_cells) != len(want_cells):
             return f"row '{got_row}' has {len(got_cells)} cells, wanted {len(want_cells)}"
         for value, want in zip(got_cells, want_cells):
             if want.startswith("!$"):
-                if BINDINGS.get(want[2:]) == value:
+                if BINDINGS.get(want[2:], pending.get(want[2:])) == value:
                     return f"value {value} equals {want[1:]}, wanted a different one"
             elif want.startswith("$"):
-                bound = BINDINGS.setdefault(want[1:], value)
+                bound = BINDINGS.get(want[1:], pending.setdefault(want[1:], value))
                 if bound != value:
                     return f"value {value} differs from {want} = {bound}"
             elif value != want:
                 return f"row '{got_row}' differs from '{want_row}'"
+    BINDINGS.update(pending)
     return None
+
+
+def substitute_bindings(sql):
+    """Bound $names in SQL text replaced by their values, longest names first."""
+    for name in sorted(BINDINGS, key=len, reverse=True):
+        sql = sql.replace("$" + name, BINDINGS[name])
+    return sql
 
 
 def run_record(conns, current, server, header, body):
     words = header.split()
     kind = words[0]
     if kind == "statement":
-        sql = "\n".join(body)
+        sql = substitute_bindings("\n".join(body))
         expect_ok = words[1] == "ok"
         try:
             with conns[current].cursor() as cur:
@@ -170,7 +182,7 @@ def run_record(conns, current, server, header, body):
         if "----" not in body:
             return "query record without ----"
         split = body.index("----")
-        sql = "\n".join(body[:split])
+        sql = substitute_bindings("\n".join(body[:split]))
         expected = body[split + 1:]
         try:
             with conns[current].cursor() as cur:
