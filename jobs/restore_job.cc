@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -118,12 +119,20 @@ io::task<job_result<void>> make_staging(job_services& s, live_job& job, const re
 }
 
 /// Journals each file once it is staged and its hash checked (the transfer checked it against
-/// the manifest's as it streamed).
+/// the manifest's as it streamed), and the parts of files under way, durable in their partial
+/// files, so a restart continues a large file from its verified parts.
 class staged_journal final : public journaled_observer {
 public:
+    void part_done(size_t index, const remote::uploaded_part& part) override {
+        std::lock_guard lock(_mutex);
+        const std::string& path = _entries[index].local_path;
+        _parts[path].parts[part.number] = {part.etag, part.size};
+        _dirty.insert(path);
+    }
+
     staged_journal(const std::vector<const restore_download*>& files, const std::vector<pipeline::transfer_entry>& entries,
-                   live_job& job)
-        : _files(files), _entries(entries), _job(job) {}
+                   live_job& job, std::map<std::string, open_upload> parts)
+        : _files(files), _entries(entries), _job(job), _parts(std::move(parts)) {}
 
     void entry_done(size_t index, const pipeline::entry_result& result) override {
         if (!result.ok) {
@@ -137,9 +146,20 @@ public:
 
     io::task<job_result<void>> flush(job_store& store) override {
         std::vector<stored_file> staged;
+        std::vector<std::pair<std::string, open_upload>> parts;
         {
             std::lock_guard lock(_mutex);
             staged.swap(_staged);
+            for (const auto& path : _dirty) {
+                parts.emplace_back(path, _parts.at(path));
+            }
+            _dirty.clear();
+        }
+        for (auto& [path, upload] : parts) {
+            auto put = co_await store.put_upload(_job.record.id, path, upload);
+            if (!put) {
+                co_return put.error();
+            }
         }
         if (staged.empty()) {
             co_return job_result<void>{};
@@ -153,6 +173,8 @@ private:
     live_job& _job;
     std::mutex _mutex;
     std::vector<stored_file> _staged;
+    std::map<std::string, open_upload> _parts;  ///< by staged path; upload_id unused
+    std::set<std::string> _dirty;
 };
 
 /// DOWNLOADING: fetch what is not staged yet, then verify every staged segment.
@@ -176,6 +198,16 @@ io::task<job_result<void>> download(job_services& s, live_job& job, const restor
         entry.size = f.size;
         entry.expected = f.hash;
         entry.object_offset = f.packed ? f.offset : 0;
+        entry.resumable = true;
+        if (journaled != s.store.jobs().end()) {
+            if (auto begun = journaled->second.uploads.find(entry.local_path); begun != journaled->second.uploads.end()) {
+                for (const auto& [number, part] : begun->second.parts) {
+                    if (auto hash = parse_hash128(part.first); hash && number > 0) {
+                        entry.resume_parts[static_cast<uint64_t>(number - 1)] = *hash;
+                    }
+                }
+            }
+        }
         files.push_back(&f);
         entries.push_back(std::move(entry));
     }
@@ -186,7 +218,11 @@ io::task<job_result<void>> download(job_services& s, live_job& job, const restor
         }
         remote::repository_config config = repo->config;
         pipeline::store_opener open = [config]() { return remote::open_store(config); };
-        staged_journal journal(files, entries, job);
+        std::map<std::string, open_upload> begun;
+        if (journaled != s.store.jobs().end()) {
+            begun = journaled->second.uploads;
+        }
+        staged_journal journal(files, entries, job, std::move(begun));
         pipeline::transfer_options options = s.download_options();
         options.way = pipeline::direction::download;
         auto ran = co_await run_journaled(s, job, entries, options, std::move(open), journal);
@@ -196,10 +232,17 @@ io::task<job_result<void>> download(job_services& s, live_job& job, const restor
         if (ran->cancelled || stop.stop_requested()) {
             co_return make_job_error(status_code::common_error, "cancelled");
         }
+        size_t resumed = 0;
         for (const auto& e : ran->entries) {
             if (!e.ok) {
-                co_return make_job_error(status_code::bad_file, e.error);
+                bool damaged = e.error.find("does not match its recorded hash") != std::string::npos ||
+                               e.error.find("shorter than its recorded size") != std::string::npos;
+                co_return make_job_error(damaged ? status_code::bad_file : status_code::common_error, e.error);
             }
+            resumed += e.resumed ? 1 : 0;
+        }
+        if (resumed != 0) {
+            TV_LOG_INFO("restore {}: continued {} files from the parts staged before the restart", r.label, resumed);
         }
     }
     for (const auto& f : plan.files) {

@@ -3,6 +3,12 @@
 #include "pipeline/local_sink.hh"
 
 #include "io/file.hh"
+#include "io/ops.hh"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -32,8 +38,49 @@ io::task<std::optional<std::string>> local_sink::open(std::string path, std::sto
     co_return std::nullopt;
 }
 
+io::task<std::optional<std::string>> local_sink::open_resumable(std::string path, bool keep_existing,
+                                                                std::stop_token stop) {
+    _path = std::move(path);
+    std::string dir = io::parent_directory(_path);
+    if (auto made = co_await io::make_directories(dir, 0755, stop); !made) {
+        co_return fmt::format("create directory {}: {}", dir, made.error().message());
+    }
+    int flags = O_RDWR | O_CREAT | O_CLOEXEC | (keep_existing ? 0 : O_TRUNC);
+    auto opened = co_await io::open_file(partial_path(_path), flags, 0644, io::direct_mode::off, stop);
+    if (!opened) {
+        co_return fmt::format("open {}: {}", partial_path(_path), opened.error().message());
+    }
+    _partial = std::move(*opened);
+    co_return std::nullopt;
+}
+
+io::task<std::optional<std::string>> local_sink::sync(std::stop_token stop) {
+    auto synced = co_await io::fdatasync(_partial.fd(), std::move(stop));
+    if (!synced) {
+        co_return fmt::format("fdatasync {}: {}", partial_path(_path), synced.error().message());
+    }
+    co_return std::nullopt;
+}
+
+io::task<io::result<size_t>> local_sink::read_back(std::span<std::byte> into, uint64_t offset, std::stop_token stop) {
+    co_return co_await io::read_fully(_partial, into, offset, std::move(stop));
+}
+
+io::task<void> local_sink::keep() {
+    if (_partial.is_open()) {
+        (void)co_await _partial.close();
+    }
+}
+
 io::task<std::optional<std::string>> local_sink::write(std::span<std::byte> buffer, uint64_t length, uint64_t offset,
                                                        std::stop_token stop) {
+    if (_partial.is_open()) {
+        auto written = co_await io::write_fully(_partial.fd(), buffer.first(length), offset, std::move(stop));
+        if (!written) {
+            co_return fmt::format("write {}: {}", partial_path(_path), written.error().message());
+        }
+        co_return std::nullopt;
+    }
     // O_DIRECT writes whole blocks: the tail is padded and the file cut to size in publish().
     uint64_t write_length = length;
     if (_file.file().direct() && length % io::direct_io_alignment != 0) {
@@ -48,6 +95,23 @@ io::task<std::optional<std::string>> local_sink::write(std::span<std::byte> buff
 }
 
 io::task<std::optional<std::string>> local_sink::publish(uint64_t size) {
+    if (_partial.is_open()) {
+        std::string partial = partial_path(_path);
+        if (::ftruncate(_partial.fd(), static_cast<off_t>(size)) != 0) {
+            co_return fmt::format("truncate {}: {}", partial, std::strerror(errno));
+        }
+        if (auto synced = co_await sync({}); synced) {
+            co_return synced;
+        }
+        if (auto closed = co_await _partial.close(); !closed) {
+            co_return fmt::format("close {}: {}", partial, closed.error().message());
+        }
+        auto renamed = co_await io::rename_durably(partial, _path, io::replace_mode::replace);
+        if (!renamed) {
+            co_return fmt::format("publish {}: {}", _path, renamed.error().message());
+        }
+        co_return std::nullopt;
+    }
     if (_file.file().direct()) {
         if (auto sized = _file.set_size(size); !sized) {
             co_return fmt::format("truncate {}: {}", _file.temp_path(), sized.error().message());
@@ -61,6 +125,10 @@ io::task<std::optional<std::string>> local_sink::publish(uint64_t size) {
 }
 
 io::task<void> local_sink::abandon() {
+    if (_partial.is_open()) {
+        (void)co_await _partial.close();
+        (void)co_await io::unlinkat(AT_FDCWD, partial_path(_path));
+    }
     co_await _file.abandon();
 }
 

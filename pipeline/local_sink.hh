@@ -3,9 +3,14 @@
 // at part offsets in any order (O_DIRECT for whole blocks where the file system allows), then
 // cut to size, fdatasynced and renamed into place (io::durable_file). Nothing appears under the
 // path before publish(); a failed or cancelled download leaves nothing behind.
+//
+// A resumable sink writes `<path>.partial` instead, a name a restarted process finds again:
+// each part is made durable before the caller records it, a stopped run keeps the file, and a
+// later run reads back the parts it recorded instead of fetching them.
 #pragma once
 
 #include "io/durable_file.hh"
+#include "io/file.hh"
 #include "io/task.hh"
 
 #include <cstddef>
@@ -38,9 +43,23 @@ public:
     /// Removes the temporary file. Safe to call more than once and after publish().
     io::task<void> abandon();
 
+    /// Opens `<path>.partial` for a resumable download, keeping what an earlier run wrote there
+    /// when `keep_existing` (else starting it empty).
+    io::task<std::optional<std::string>> open_resumable(std::string path, bool keep_existing, std::stop_token stop);
+    /// Makes the parts written so far durable (resumable sinks).
+    io::task<std::optional<std::string>> sync(std::stop_token stop);
+    /// Reads back `into.size()` bytes an earlier run wrote at `offset` (resumable sinks); how
+    /// many there were.
+    io::task<io::result<size_t>> read_back(std::span<std::byte> into, uint64_t offset, std::stop_token stop);
+    /// Closes a resumable sink keeping `<path>.partial`, for the run that continues it.
+    io::task<void> keep();
+
+    static std::string partial_path(const std::string& path) { return path + ".partial"; }
+
 private:
     std::string _path;
     io::durable_file _file;
+    io::file _partial;  ///< a resumable sink's file (open while it is written)
 };
 
 }  // namespace tv::pipeline

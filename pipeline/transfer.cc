@@ -289,6 +289,18 @@ io::task<void> upload_lane(file_job* job) {
     }
 }
 
+/// A part an earlier run of a resumable download stored: read back and checked against the
+/// hash it reported. False when it is not there as reported (the part is fetched again).
+io::task<bool> reuse_stored_part(file_job* job, const part_slot& slot) {
+    auto stored = job->entry->resume_parts.find(slot.index);
+    if (stored == job->entry->resume_parts.end()) {
+        co_return false;
+    }
+    auto span = slot.buffer.span().first(slot.length);
+    auto got = co_await job->target.read_back(span, slot.offset, job->run->stop);
+    co_return got && *got == slot.length && xxh3_128(span) == stored->second;
+}
+
 io::task<void> download_lane(file_job* job) {
     run_state& run = *job->run;
     for (;;) {
@@ -300,6 +312,12 @@ io::task<void> download_lane(file_job* job) {
         uint64_t offset = slot->offset;
         uint64_t length = slot->length;
         auto span = slot->buffer.span();
+        if (co_await reuse_stored_part(job, *slot)) {
+            job->result->resumed = true;
+            co_await hash_part(job, part, span.first(length), true);
+            run.count_bytes(length);
+            continue;
+        }
         auto got = co_await fetch_part(job, offset, span.first(length));
         std::span<const std::byte> data = span.first(length);
         bool whole = got && *got == length;
@@ -315,9 +333,16 @@ io::task<void> download_lane(file_job* job) {
             co_return;
         }
         auto failed = co_await job->target.write(span, length, offset, run.stop);
+        if (!failed && job->entry->resumable) {
+            failed = co_await job->target.sync(run.stop);
+        }
         if (failed) {
             job->fail(std::move(*failed));
             co_return;
+        }
+        if (job->entry->resumable && run.observer != nullptr) {
+            run.observer->part_done(job->index, remote::uploaded_part{static_cast<int>(part + 1),
+                                                                      job->result->part_hashes[part].hex(), length});
         }
         run.count_bytes(length);
     }
@@ -441,7 +466,12 @@ io::task<void> download_file(file_job* job) {
         }
         job->size = head->size;
     }
-    auto not_opened = co_await job->target.open(entry.local_path, run.stop);
+    std::optional<std::string> not_opened;
+    if (entry.resumable) {
+        not_opened = co_await job->target.open_resumable(entry.local_path, !entry.resume_parts.empty(), run.stop);
+    } else {
+        not_opened = co_await job->target.open(entry.local_path, run.stop);
+    }
     if (not_opened) {
         job->fail(std::move(*not_opened));
         co_return;
@@ -465,7 +495,9 @@ io::task<void> download_file(file_job* job) {
             job->fail(std::move(*failed));
         }
     }
-    if (job->failed) {
+    if (job->failed && entry.resumable && run.stop.stop_requested()) {
+        co_await job->target.keep();  // the parts it stored wait for the run that continues it
+    } else if (job->failed) {
         co_await job->target.abandon();  // a failed download leaves nothing behind
     }
     job->result->hash = got;

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -42,6 +43,13 @@ struct transfer_entry {
     /// A download reads the file's bytes from here on in the object (a file packed with
     /// others); `size` must then be given.
     uint64_t object_offset = 0;
+    /// A download that may continue after a restart: written at `<local_path>.partial`, each
+    /// part made durable and then reported to the observer's part_done (number = index + 1,
+    /// etag = the part's XXH3-128 in hex); a stopped run keeps the file.
+    bool resumable = false;
+    /// Parts (by index) an earlier run of a resumable download reported, with their hashes:
+    /// read back from the partial file and checked instead of fetched (fetched when they differ).
+    std::map<uint64_t, hash128> resume_parts;
     /// An upload begun earlier (after a restart): continue it from the parts the store holds.
     std::string resume_upload_id;
     /// A pack (uploads only): when not empty, the object is these files' bytes end to end, and
@@ -59,7 +67,7 @@ struct entry_result {
     std::vector<remote::uploaded_part> parts;  ///< a multipart upload's parts (empty otherwise)
     uint64_t bytes = 0;
     int attempts = 0;        ///< the most times any part was sent (the store's retries; 0 when none was)
-    bool resumed = false;    ///< continued an earlier upload
+    bool resumed = false;    ///< continued an earlier upload, or a download from its stored parts
     std::string error;       ///< what failed, for users (names the file, the key and the store's code)
 };
 
@@ -69,7 +77,7 @@ struct transfer_observer {
     virtual ~transfer_observer() = default;
     /// An upload of entry `index` began (the id to resume it with; "" when not resumable).
     virtual void upload_begun(size_t index, const std::string& upload_id) { (void)index, (void)upload_id; }
-    /// A part is durably stored in the upload.
+    /// A part is durably stored in the upload (or in a resumable download's partial file).
     virtual void part_done(size_t index, const remote::uploaded_part& part) { (void)index, (void)part; }
     /// The entry is finished, successfully or not.
     virtual void entry_done(size_t index, const entry_result& result) { (void)index, (void)result; }
