@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// tv_pack_bench: how fast the transfer engine's pack reader (pipeline/pack_reader) reads many
+// tv_pack_bench: how fast the transfer engine's pack reader (pipeline/pack_files) reads many
 // small files into part buffers, hashing every piece as the engine does, at several
 // pieces-in-flight settings; 1 is reading them one by one.
 //
@@ -8,13 +8,13 @@
 //
 // One loop; `--parts` readers (the engine's lanes and workers: parts in flight), each with a
 // buffer of a part's size, take the packs' parts in order from one cursor, and read each with
-// pack_reader::read, `--in-flight` pieces at once, then hash it. --drop-cache (root) empties the
+// pack_files::read, `--in-flight` pieces at once, then hash it. --drop-cache (root) empties the
 // page cache before each setting's run: a backup reads segment files that are mostly cold.
 #include "io/buffer_pool.hh"
 #include "io/loop.hh"
 #include "io/sync_wait.hh"
 #include "io/when_all.hh"
-#include "pipeline/pack_reader.hh"
+#include "pipeline/pack_files.hh"
 #include "pipeline/transfer.hh"
 
 #include <fmt/format.h>
@@ -132,7 +132,7 @@ void drop_caches() {
 
 /// The packs as the engine has them: a reader each, cut into parts, taken in order.
 struct work {
-    std::vector<std::unique_ptr<pipeline::pack_reader>> readers;
+    std::vector<std::unique_ptr<pipeline::pack_files>> readers;
     std::vector<uint64_t> sizes;
     size_t pack = 0;
     uint64_t part = 0;
@@ -178,7 +178,7 @@ io::task<uint64_t> read_packs(const std::vector<std::vector<pipeline::entry_piec
             size += p.size;
         }
         uint64_t count = std::max<uint64_t>(1, (size + part_size - 1) / part_size);
-        w.readers.push_back(std::make_unique<pipeline::pack_reader>(pieces, part_size, count, in_flight));
+        w.readers.push_back(std::make_unique<pipeline::pack_files>(pieces, part_size, count, in_flight));
         w.sizes.push_back(size);
     }
     std::vector<io::task<void>> tasks;

@@ -6,22 +6,19 @@
 #include "io/log.hh"
 #include "io/ops.hh"
 #include "jobs/job_store.hh"
-#include "jobs/journaled_transfer.hh"
 #include "jobs/local_snapshot.hh"
+#include "jobs/restore_download.hh"
 #include "jobs/repository_access.hh"
 #include "jobs/restore_plan.hh"
 #include "jobs/restore_source.hh"
 #include "jobs/restore_staging.hh"
-#include "remote/repository.hh"
 #include "storage/catalog.hh"
-#include "storage/segment_reader.hh"
 #include "storage/tablet_files.hh"
 
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <set>
 
 namespace tv::jobs {
@@ -30,10 +27,6 @@ namespace {
 
 std::string plan_path(const job_services& s, uint64_t job_id) {
     return job_snapshot_dir(s.data_dir, job_id) + "/restore.json";
-}
-
-std::string staged_path(const job_services& s, uint64_t job_id, const restore_download& f) {
-    return staging_tablet_dir(s.data_dir, job_id, f.tablet_id) + "/" + f.name;
 }
 
 io::task<job_result<restore_staging>> read_plan(job_services& s, uint64_t job_id, std::stop_token stop) {
@@ -118,147 +111,6 @@ io::task<job_result<void>> make_staging(job_services& s, live_job& job, const re
     co_return job_result<void>{};
 }
 
-/// Journals each file once it is staged and its hash checked (the transfer checked it against
-/// the manifest's as it streamed), and the parts of files under way, durable in their partial
-/// files, so a restart continues a large file from its verified parts.
-class staged_journal final : public journaled_observer {
-public:
-    void part_done(size_t index, const remote::uploaded_part& part) override {
-        std::lock_guard lock(_mutex);
-        const std::string& path = _entries[index].local_path;
-        _parts[path].parts[part.number] = {part.etag, part.size};
-        _dirty.insert(path);
-    }
-
-    staged_journal(const std::vector<const restore_download*>& files, const std::vector<pipeline::transfer_entry>& entries,
-                   live_job& job, std::map<std::string, open_upload> parts)
-        : _files(files), _entries(entries), _job(job), _parts(std::move(parts)) {}
-
-    void entry_done(size_t index, const pipeline::entry_result& result) override {
-        if (!result.ok) {
-            return;
-        }
-        const restore_download& f = *_files[index];
-        std::lock_guard lock(_mutex);
-        _staged.push_back(stored_file{_entries[index].local_path, f.key, result.hash.hex(), f.offset, f.packed});
-        _job.files_stored += 1;
-    }
-
-    io::task<job_result<void>> flush(job_store& store) override {
-        std::vector<stored_file> staged;
-        std::vector<std::pair<std::string, open_upload>> parts;
-        {
-            std::lock_guard lock(_mutex);
-            staged.swap(_staged);
-            for (const auto& path : _dirty) {
-                parts.emplace_back(path, _parts.at(path));
-            }
-            _dirty.clear();
-        }
-        for (auto& [path, upload] : parts) {
-            auto put = co_await store.put_upload(_job.record.id, path, upload);
-            if (!put) {
-                co_return put.error();
-            }
-        }
-        if (staged.empty()) {
-            co_return job_result<void>{};
-        }
-        co_return co_await store.add_stored(_job.record.id, std::move(staged));
-    }
-
-private:
-    const std::vector<const restore_download*>& _files;
-    const std::vector<pipeline::transfer_entry>& _entries;
-    live_job& _job;
-    std::mutex _mutex;
-    std::vector<stored_file> _staged;
-    std::map<std::string, open_upload> _parts;  ///< by staged path; upload_id unused
-    std::set<std::string> _dirty;
-};
-
-/// DOWNLOADING: fetch what is not staged yet, then verify every staged segment.
-io::task<job_result<void>> download(job_services& s, live_job& job, const restore_staging& plan) {
-    std::stop_token stop = job.stop.get_token();
-    const job_record& r = job.record;
-    // The store's record has what was staged before a restart.
-    auto journaled = s.store.jobs().find(r.id);
-    std::vector<const restore_download*> files;
-    std::vector<pipeline::transfer_entry> entries;
-    for (const auto& f : plan.files) {
-        std::string path = staged_path(s, r.id, f);
-        if (journaled != s.store.jobs().end() && journaled->second.stored.contains(path)) {
-            job.files_stored += 1;
-            job.bytes_stored += f.size;
-            continue;
-        }
-        pipeline::transfer_entry entry;
-        entry.local_path = std::move(path);
-        entry.key = f.key;
-        entry.size = f.size;
-        entry.expected = f.hash;
-        entry.object_offset = f.packed ? f.offset : 0;
-        entry.resumable = true;
-        if (journaled != s.store.jobs().end()) {
-            if (auto begun = journaled->second.uploads.find(entry.local_path); begun != journaled->second.uploads.end()) {
-                for (const auto& [number, part] : begun->second.parts) {
-                    if (auto hash = parse_hash128(part.first); hash && number > 0) {
-                        entry.resume_parts[static_cast<uint64_t>(number - 1)] = *hash;
-                    }
-                }
-            }
-        }
-        files.push_back(&f);
-        entries.push_back(std::move(entry));
-    }
-    if (!entries.empty()) {
-        auto repo = find_repository(s.catalog, r.repository);
-        if (!repo) {
-            co_return repo.error();
-        }
-        remote::repository_config config = repo->config;
-        pipeline::store_opener open = [config]() { return remote::open_store(config); };
-        std::map<std::string, open_upload> begun;
-        if (journaled != s.store.jobs().end()) {
-            begun = journaled->second.uploads;
-        }
-        staged_journal journal(files, entries, job, std::move(begun));
-        pipeline::transfer_options options = s.download_options();
-        options.way = pipeline::direction::download;
-        auto ran = co_await run_journaled(s, job, entries, options, std::move(open), journal);
-        if (!ran) {
-            co_return ran.error();
-        }
-        if (ran->cancelled || stop.stop_requested()) {
-            co_return make_job_error(status_code::common_error, "cancelled");
-        }
-        size_t resumed = 0;
-        for (const auto& e : ran->entries) {
-            if (!e.ok) {
-                bool damaged = e.error.find("does not match its recorded hash") != std::string::npos ||
-                               e.error.find("shorter than its recorded size") != std::string::npos;
-                co_return make_job_error(damaged ? status_code::bad_file : status_code::common_error, e.error);
-            }
-            resumed += e.resumed ? 1 : 0;
-        }
-        if (resumed != 0) {
-            TV_LOG_INFO("restore {}: continued {} files from the parts staged before the restart", r.label, resumed);
-        }
-    }
-    for (const auto& f : plan.files) {
-        if (stop.stop_requested()) {
-            co_return make_job_error(status_code::common_error, "cancelled");
-        }
-        auto verified = co_await storage::verify_segment_file(staged_path(s, r.id, f), f.segment_checksum);
-        if (!verified) {
-            co_return make_job_error(status_code::bad_file,
-                                     fmt::format("{} (from {}) failed verification: {}", f.name, f.key,
-                                                 verified.error().message));
-        }
-    }
-    co_return job_result<void>{};
-}
-
 /// COMMIT: link the staged files into their tablets, then publish the one record and journal
 /// COMMITTING under the state lock, so a CANCEL sees the job either before it or after it.
 /// Yields false when the job had ended meanwhile (nothing was published).
@@ -269,7 +121,7 @@ io::task<job_result<bool>> commit(job_services& s, live_job& job, const restore_
     if (!published) {
         std::vector<snapshot_link> links;
         for (const auto& f : plan.files) {
-            links.push_back(snapshot_link{static_cast<uint64_t>(f.tablet_id), f.name, staged_path(s, r.id, f)});
+            links.push_back(snapshot_link{static_cast<uint64_t>(f.tablet_id), f.name, staged_file_path(s.data_dir, r.id, f)});
         }
         auto linked = co_await link_into(storage::tablets_root(s.data_dir), std::move(links), stop);
         if (!linked) {
@@ -338,7 +190,7 @@ io::task<job_result<void>> drive(job_services& s, live_job& job) {
             next.state = job_state::downloading;
             break;
         case job_state::downloading:
-            step = co_await download(s, job, *plan);
+            step = co_await download_staged_files(s, job, *plan);
             next.state = job_state::commit;
             next.upload_finished_ms = unix_now_ms();
             break;

@@ -3,7 +3,7 @@
 // that take its parts in order, each part in one pool buffer from read to sink. Parts are
 // hashed as a whole (per-part digest) and fed to the file's digest in order through a
 // turnstile, so reading and sending overlap while the file hash stays a plain stream hash.
-// A pack's parts are read piece by piece (pipeline/pack_reader) and its pieces hashed in the
+// A pack's parts are read piece by piece (pipeline/pack_files) and its pieces hashed in the
 // same turn; every byte is paced by the direction's throttle and the run's own, when set.
 #include "pipeline/transfer.hh"
 
@@ -12,7 +12,7 @@
 #include "io/turnstile.hh"
 #include "io/when_all.hh"
 #include "pipeline/local_sink.hh"
-#include "pipeline/pack_reader.hh"
+#include "pipeline/pack_files.hh"
 #include "pipeline/transfer_limits.hh"
 
 #include <fmt/format.h>
@@ -71,7 +71,7 @@ struct file_job {
     uint64_t part_count = 0;
     uint64_t next_part = 0;
     io::file local;               // read (upload of a file)
-    std::optional<pack_reader> pack;  // read (upload of a pack)
+    std::optional<pack_files> pack;  // read (upload of a pack) or written (download of one)
     local_sink target;            // written (download), published when whole and verified
     std::unique_ptr<remote::object_upload> upload;
     std::vector<bool> already_stored;  // parts a resumed upload had
@@ -332,7 +332,12 @@ io::task<void> download_lane(file_job* job) {
         if (job->failed) {
             co_return;
         }
-        auto failed = co_await job->target.write(span, length, offset, run.stop);
+        std::optional<std::string> failed;
+        if (job->pack) {
+            failed = co_await job->pack->write(part, data, run.stop);
+        } else {
+            failed = co_await job->target.write(span, length, offset, run.stop);
+        }
         if (!failed && job->entry->resumable) {
             failed = co_await job->target.sync(run.stop);
         }
@@ -356,6 +361,15 @@ io::task<void> run_lanes(file_job* job, bool upload) {
         tasks.push_back(upload ? upload_lane(job) : download_lane(job));
     }
     co_await io::when_all(std::move(tasks));
+}
+
+/// Where piece `i` begins in its pack.
+uint64_t piece_offset(const std::vector<entry_piece>& pieces, size_t i) {
+    uint64_t at = 0;
+    for (size_t k = 0; k < i; ++k) {
+        at += pieces[k].size;
+    }
+    return at;
 }
 
 std::string mismatch_message(const file_job& job, const hash128& got) {
@@ -450,12 +464,55 @@ io::task<void> upload_file(file_job* job) {
     }
 }
 
+/// A download of pack pieces: every piece checked against its expected hash, then all of them
+/// published, or none.
+io::task<void> download_pack(file_job* job) {
+    run_state& run = *job->run;
+    const transfer_entry& entry = *job->entry;
+    if (auto bad = pack_size_error(entry.pieces, job->size, entry.key)) {
+        job->fail(std::move(*bad));
+        co_return;
+    }
+    job->part_count = std::max<uint64_t>(1, (job->size + job->part_size - 1) / job->part_size);
+    job->result->part_hashes.resize(job->part_count);
+    job->already_stored.assign(job->part_count, false);
+    job->pack.emplace(entry.pieces, job->part_size, job->part_count);
+    if (job->size > 0) {
+        co_await run_lanes(job, false);
+    }
+    if (!job->failed && run.stop.stop_requested()) {
+        job->fail("cancelled");
+    }
+    job->result->hash = job->file_hash();
+    if (!job->failed) {
+        job->result->piece_hashes = job->pack->piece_hashes();
+        for (size_t i = 0; i < entry.pieces.size() && !job->failed; ++i) {
+            const entry_piece& piece = entry.pieces[i];
+            const hash128& got = job->result->piece_hashes[i];
+            if (piece.expected && *piece.expected != got) {
+                job->fail(fmt::format("{} (the {} bytes at offset {}, for {}) does not match its recorded hash: "
+                                      "expected xxh3-128 {}, got {}",
+                                      entry.key, piece.size,
+                                      entry.object_offset + piece_offset(entry.pieces, i),
+                                      piece.local_path, piece.expected->hex(), got.hex()));
+            }
+        }
+    }
+    if (!job->failed) {
+        if (auto failed = co_await job->pack->publish(run.stop)) {
+            job->fail(std::move(*failed));
+        }
+    }
+    if (job->failed) {
+        co_await job->pack->abandon();
+    }
+}
+
 io::task<void> download_file(file_job* job) {
     run_state& run = *job->run;
     const transfer_entry& entry = *job->entry;
     if (!entry.pieces.empty()) {
-        job->fail(fmt::format("download {}: a pack (an entry with pieces) cannot be downloaded: not supported",
-                              entry.key));
+        co_await download_pack(job);
         co_return;
     }
     if (job->size == 0 && entry.object_offset == 0) {

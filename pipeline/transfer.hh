@@ -29,10 +29,13 @@ namespace tv::pipeline {
 
 enum class direction { upload, download };
 
-/// One file of a pack: `size` bytes are read from it, from its start.
+/// One file of a pack: an upload reads `size` bytes from it, from its start; a download writes
+/// them into it (its directory must exist), or skips them when `local_path` is empty (bytes of
+/// the object it does not want).
 struct entry_piece {
     std::string local_path;
     uint64_t size = 0;
+    std::optional<hash128> expected;  ///< a download: a different hash fails the entry
 };
 
 struct transfer_entry {
@@ -52,9 +55,10 @@ struct transfer_entry {
     std::map<uint64_t, hash128> resume_parts;
     /// An upload begun earlier (after a restart): continue it from the parts the store holds.
     std::string resume_upload_id;
-    /// A pack (uploads only): when not empty, the object is these files' bytes end to end, and
-    /// `local_path` is unused. `size` must be the sum of their sizes (else the entry fails), and
-    /// each piece's hash comes back in entry_result::piece_hashes. A download of a pack fails.
+    /// A pack: when not empty, the object (from `object_offset` on) is these files' bytes end to
+    /// end, and `local_path` is unused. `size` must be the sum of their sizes (else the entry
+    /// fails), and each piece's hash comes back in entry_result::piece_hashes. A download
+    /// publishes every piece or none; it is never resumable.
     std::vector<entry_piece> pieces;
 };
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// pack_reader: a pack's bytes (many small piece files end to end, put as one object) read part
-// by part into pool buffers, several pieces at once, with each piece's XXH3-128 streamed as its
-// parts go by in order, so no piece is ever read twice.
+// pack_files: a pack's bytes (many small piece files end to end, one object) moved part by
+// part between pool buffers and the piece files, several pieces at once, with each piece's
+// XXH3-128 streamed as its parts go by in order, so no piece is ever read or written twice.
+// An upload reads the pieces; a download writes them (under `<path>.partial` until publish()).
 #pragma once
 
 #include "io/task.hh"
@@ -23,11 +24,12 @@ struct entry_piece;
 /// do. The engine checks this before it reads anything.
 std::optional<std::string> pack_size_error(std::span<const entry_piece> pieces, uint64_t size, const std::string& key);
 
-/// Reads one pack for an upload. Its parts may be read concurrently (the engine's lanes), but
-/// hash() must see them in part order: the engine calls it in the part's turnstile turn, where
-/// the pack's own digest is fed. Pieces are small and lie unaligned in the buffer, so they are
-/// read through the page cache: open, read, close, each through io_uring.
-class pack_reader {
+/// One pack of an upload or a download. Its parts may be read or written concurrently (the
+/// engine's lanes), but hash() must see them in part order: the engine calls it in the part's
+/// turnstile turn, where the pack's own digest is fed. Pieces are small and lie unaligned in
+/// the buffer, so they go through the page cache: open, read or write, close, each through
+/// io_uring. A piece without a local path is a gap of a download (bytes it does not keep).
+class pack_files {
 public:
     /// Pieces read at once within one part. 20,000 cold files of 64 KiB on a virtio disk
     /// (bench/pack_bench.cc, 2 cores): one by one ~10k files/s, 16 at once ~20k, and with four
@@ -37,12 +39,25 @@ public:
 
     /// `pieces` (sizes already checked against the pack's size) must outlive the reader; the
     /// pack is cut into `part_count` parts of `part_size` bytes (the last one shorter).
-    pack_reader(std::span<const entry_piece> pieces, uint64_t part_size, uint64_t part_count,
+    pack_files(std::span<const entry_piece> pieces, uint64_t part_size, uint64_t part_count,
                 unsigned in_flight = default_in_flight);
 
     /// Reads part `part` into `into` (its whole length). An error names the piece file: one
     /// that cannot be opened or read, or is shorter than its recorded size.
     io::task<std::optional<std::string>> read(uint64_t part, std::span<std::byte> into, std::stop_token stop = {});
+
+    /// Writes part `part`'s bytes (its whole length) into the pieces' partial files. An error
+    /// names the piece file.
+    io::task<std::optional<std::string>> write(uint64_t part, std::span<const std::byte> data, std::stop_token stop = {});
+
+    /// After every part is written: each piece's partial file made durable and renamed into
+    /// place, then their directories synced. An error names the piece file.
+    io::task<std::optional<std::string>> publish(std::stop_token stop = {});
+
+    /// Removes the partial files of a failed download (pieces already published stay).
+    io::task<void> abandon();
+
+    static std::string partial_path(const std::string& path) { return path + ".partial"; }
 
     /// Feeds part `part`'s bytes to the digests of the pieces in it. Parts in order, each once.
     void hash(uint64_t part, std::span<const std::byte> data);
@@ -59,12 +74,15 @@ private:
         uint64_t at = 0;      // offset in the part
     };
     struct part_read;
+    struct piece_work;
 
     /// The pieces with bytes in part `part` (a zero-length one in the part where it lies).
     std::vector<extent> extents(uint64_t part) const;
     uint64_t first_part(size_t piece) const;
     uint64_t last_part(size_t piece) const;
     static io::task<void> read_extents(part_read* state);
+    static io::task<void> write_extents(part_read* state, std::span<const std::byte> data);
+    static io::task<void> publish_pieces(piece_work* state);
 
     std::span<const entry_piece> _pieces;
     uint64_t _part_size;

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: Apache-2.0
+// RESTORE's downloads (see restore_download.hh): entries per file or per run of packed files,
+// their progress journaled, then the staged segments verified.
+#include "jobs/restore_download.hh"
+
+#include "io/log.hh"
+#include "io/when_all.hh"
+#include "jobs/job_store.hh"
+#include "jobs/journaled_transfer.hh"
+#include "jobs/repository_access.hh"
+#include "remote/repository.hh"
+#include "storage/catalog.hh"
+#include "storage/segment_reader.hh"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace tv::jobs {
+
+namespace {
+
+/// Packed neighbours further apart than this go in separate GETs (the bytes between them, of
+/// files this restore does not take, would be fetched for nothing).
+constexpr uint64_t max_pack_gap = 4ull << 20;
+
+/// The transfer's entries, and which planned files each one stages (a pack's: one per piece,
+/// null for a gap).
+struct download_plan {
+    std::vector<pipeline::transfer_entry> entries;
+    std::vector<std::vector<const restore_download*>> files;
+};
+
+/// The parts a resumable download journaled before a restart.
+std::map<uint64_t, pipeline::hash128> journaled_parts(const job_record* journaled, const std::string& path) {
+    std::map<uint64_t, pipeline::hash128> parts;
+    if (journaled == nullptr) {
+        return parts;
+    }
+    if (auto begun = journaled->uploads.find(path); begun != journaled->uploads.end()) {
+        for (const auto& [number, part] : begun->second.parts) {
+            if (auto hash = parse_hash128(part.first); hash && number > 0) {
+                parts[static_cast<uint64_t>(number - 1)] = *hash;
+            }
+        }
+    }
+    return parts;
+}
+
+download_plan plan_downloads(const std::string& data_dir, uint64_t job_id, const std::vector<const restore_download*>& missing,
+                             const job_record* journaled) {
+    download_plan out;
+    std::map<std::string, std::vector<const restore_download*>> packs;
+    for (const restore_download* f : missing) {
+        if (f->packed) {
+            packs[f->key].push_back(f);
+            continue;
+        }
+        pipeline::transfer_entry entry;
+        entry.local_path = staged_file_path(data_dir, job_id, *f);
+        entry.key = f->key;
+        entry.size = f->size;
+        entry.expected = f->hash;
+        entry.resumable = true;
+        entry.resume_parts = journaled_parts(journaled, entry.local_path);
+        out.entries.push_back(std::move(entry));
+        out.files.push_back({f});
+    }
+    for (auto& [key, members] : packs) {
+        std::sort(members.begin(), members.end(),
+                  [](const restore_download* a, const restore_download* b) { return a->offset < b->offset; });
+        pipeline::transfer_entry entry;
+        std::vector<const restore_download*> staged;
+        uint64_t cursor = 0;
+        auto flush = [&] {
+            if (!entry.pieces.empty()) {
+                out.entries.push_back(std::move(entry));
+                out.files.push_back(std::move(staged));
+            }
+            entry = pipeline::transfer_entry{};
+            staged.clear();
+        };
+        for (const restore_download* f : members) {
+            bool joins = !entry.pieces.empty() && f->offset >= cursor && f->offset - cursor <= max_pack_gap;
+            if (!joins) {
+                flush();
+                entry.key = key;
+                entry.object_offset = f->offset;
+                cursor = f->offset;
+            }
+            if (f->offset > cursor) {
+                entry.pieces.push_back(pipeline::entry_piece{std::string(), f->offset - cursor, std::nullopt});
+                staged.push_back(nullptr);
+            }
+            entry.pieces.push_back(pipeline::entry_piece{staged_file_path(data_dir, job_id, *f), f->size, f->hash});
+            staged.push_back(f);
+            cursor = f->offset + f->size;
+            entry.size = cursor - entry.object_offset;
+        }
+        flush();
+    }
+    return out;
+}
+
+/// Journals each file once it is staged and its hash checked (the transfer checked it against
+/// the manifest's as it streamed), and the parts of files under way, durable in their partial
+/// files, so a restart continues a large file from its verified parts.
+class staged_journal final : public journaled_observer {
+public:
+    staged_journal(const download_plan& plan, live_job& job, std::map<std::string, open_upload> parts)
+        : _plan(plan), _job(job), _parts(std::move(parts)) {}
+
+    void part_done(size_t index, const remote::uploaded_part& part) override {
+        std::lock_guard lock(_mutex);
+        const std::string& path = _plan.entries[index].local_path;
+        _parts[path].parts[part.number] = {part.etag, part.size};
+        _dirty.insert(path);
+    }
+
+    void entry_done(size_t index, const pipeline::entry_result& result) override {
+        if (!result.ok) {
+            return;
+        }
+        const pipeline::transfer_entry& entry = _plan.entries[index];
+        const auto& files = _plan.files[index];
+        std::lock_guard lock(_mutex);
+        if (entry.pieces.empty()) {
+            const restore_download& f = *files[0];
+            _staged.push_back(stored_file{entry.local_path, f.key, result.hash.hex(), f.offset, f.packed});
+            _job.files_stored += 1;
+            return;
+        }
+        for (size_t k = 0; k < files.size(); ++k) {
+            if (files[k] != nullptr) {
+                _staged.push_back(stored_file{entry.pieces[k].local_path, files[k]->key,
+                                              result.piece_hashes.at(k).hex(), files[k]->offset, true});
+                _job.files_stored += 1;
+            }
+        }
+    }
+
+    io::task<job_result<void>> flush(job_store& store) override {
+        std::vector<stored_file> staged;
+        std::vector<std::pair<std::string, open_upload>> parts;
+        {
+            std::lock_guard lock(_mutex);
+            staged.swap(_staged);
+            for (const auto& path : _dirty) {
+                parts.emplace_back(path, _parts.at(path));
+            }
+            _dirty.clear();
+        }
+        for (auto& [path, upload] : parts) {
+            auto put = co_await store.put_upload(_job.record.id, path, upload);
+            if (!put) {
+                co_return put.error();
+            }
+        }
+        if (staged.empty()) {
+            co_return job_result<void>{};
+        }
+        co_return co_await store.add_stored(_job.record.id, std::move(staged));
+    }
+
+private:
+    const download_plan& _plan;
+    live_job& _job;
+    std::mutex _mutex;
+    std::vector<stored_file> _staged;
+    std::map<std::string, open_upload> _parts;  ///< by staged path; upload_id unused
+    std::set<std::string> _dirty;
+};
+
+/// A failed entry as the job's error: BAD_FILE when the bytes were wrong.
+job_error entry_error(const std::string& message) {
+    bool damaged = message.find("does not match its recorded hash") != std::string::npos ||
+                   message.find("shorter than its recorded size") != std::string::npos;
+    return make_job_error(damaged ? status_code::bad_file : status_code::common_error, message);
+}
+
+/// The staged files being verified: checkers take them in order through `next`; the first
+/// failure by file order is the job's (so the message does not depend on timing).
+struct verification {
+    const std::string& data_dir;
+    uint64_t job_id;
+    const std::vector<restore_download>& files;
+    std::stop_token stop;
+    size_t next = 0;
+    size_t failed_at = SIZE_MAX;
+    job_error error;
+};
+
+/// Files checked at once: their reads overlap on the disk.
+constexpr size_t verifications_in_flight = 16;
+
+io::task<void> verify_some(verification* v) {
+    while (v->next < v->files.size() && v->failed_at == SIZE_MAX) {
+        size_t index = v->next++;
+        const restore_download& f = v->files[index];
+        if (v->stop.stop_requested()) {
+            v->failed_at = std::min(v->failed_at, index);
+            v->error = make_job_error(status_code::common_error, "cancelled");
+            co_return;
+        }
+        auto verified = co_await storage::verify_segment_file(staged_file_path(v->data_dir, v->job_id, f),
+                                                              f.segment_checksum);
+        if (!verified && index < v->failed_at) {
+            v->failed_at = index;
+            v->error = make_job_error(status_code::bad_file, fmt::format("{} (from {}) failed verification: {}",
+                                                                         f.name, f.key, verified.error().message));
+        }
+    }
+}
+
+io::task<job_result<void>> verify_staged_files(const std::string& data_dir, uint64_t job_id,
+                                               const restore_staging& plan, std::stop_token stop) {
+    verification v{data_dir, job_id, plan.files, std::move(stop)};
+    std::vector<io::task<void>> checkers;
+    for (size_t i = 0; i < std::min(verifications_in_flight, plan.files.size()); ++i) {
+        checkers.push_back(verify_some(&v));
+    }
+    co_await io::when_all(std::move(checkers));
+    if (v.failed_at != SIZE_MAX) {
+        co_return v.error;
+    }
+    co_return job_result<void>{};
+}
+
+}  // namespace
+
+std::string staged_file_path(const std::string& data_dir, uint64_t job_id, const restore_download& f) {
+    return staging_tablet_dir(data_dir, job_id, f.tablet_id) + "/" + f.name;
+}
+
+io::task<job_result<void>> download_staged_files(job_services& s, live_job& job, const restore_staging& plan) {
+    std::stop_token stop = job.stop.get_token();
+    const job_record& r = job.record;
+    // The store's record has what was staged before a restart.
+    auto found = s.store.jobs().find(r.id);
+    const job_record* journaled = found == s.store.jobs().end() ? nullptr : &found->second;
+    std::vector<const restore_download*> missing;
+    for (const auto& f : plan.files) {
+        if (journaled != nullptr && journaled->stored.contains(staged_file_path(s.data_dir, r.id, f))) {
+            job.files_stored += 1;
+            job.bytes_stored += f.size;
+        } else {
+            missing.push_back(&f);
+        }
+    }
+    if (!missing.empty()) {
+        auto repo = find_repository(s.catalog, r.repository);
+        if (!repo) {
+            co_return repo.error();
+        }
+        remote::repository_config config = repo->config;
+        pipeline::store_opener open = [config]() { return remote::open_store(config); };
+        download_plan downloads = plan_downloads(s.data_dir, r.id, missing, journaled);
+        staged_journal journal(downloads, job, journaled != nullptr ? journaled->uploads : std::map<std::string, open_upload>{});
+        pipeline::transfer_options options = s.download_options();
+        options.way = pipeline::direction::download;
+        auto ran = co_await run_journaled(s, job, downloads.entries, options, std::move(open), journal);
+        if (!ran) {
+            co_return ran.error();
+        }
+        if (ran->cancelled || stop.stop_requested()) {
+            co_return make_job_error(status_code::common_error, "cancelled");
+        }
+        size_t resumed = 0;
+        for (const auto& e : ran->entries) {
+            if (!e.ok) {
+                co_return entry_error(e.error);
+            }
+            resumed += e.resumed ? 1 : 0;
+        }
+        if (resumed != 0) {
+            TV_LOG_INFO("restore {}: continued {} files from the parts staged before the restart", r.label, resumed);
+        }
+    }
+    co_return co_await verify_staged_files(s.data_dir, r.id, plan, stop);
+}
+
+}  // namespace tv::jobs
