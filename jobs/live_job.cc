@@ -4,6 +4,7 @@
 // state sees either the old state or the new one, and the job never moves after CANCELLED.
 #include "jobs/live_job.hh"
 
+#include "io/log.hh"
 #include "jobs/job_store.hh"
 
 #include <chrono>
@@ -47,6 +48,27 @@ io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_er
     }
     job.record = std::move(next);
     co_return true;
+}
+
+io::task<bool> settle(job_services& services, live_job& job, const job_result<void>& driven, std::string_view kind) {
+    const job_record& r = job.record;
+    if (job.shutting_down && !is_done(r.state)) {
+        TV_LOG_INFO("{} {}: stopped in state {} by shutdown; it resumes at the next start", kind, r.label,
+                    job_state_name(r.state));
+        co_return false;
+    }
+    if (!driven) {
+        auto ended = co_await end_job(services, job, driven.error());
+        if (!ended) {
+            TV_LOG_ERROR("{} {}: could not journal its failure ({}): {}", kind, r.label, driven.error().message,
+                         ended.error().message);
+            co_return false;
+        }
+        if (*ended) {
+            TV_LOG_WARN("{} {} failed: {}", kind, r.label, driven.error().message);
+        }
+    }
+    co_return is_done(job.record.state);
 }
 
 }  // namespace tv::jobs

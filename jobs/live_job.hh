@@ -20,6 +20,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 
 namespace tv::storage {
 class catalog;
@@ -84,6 +85,11 @@ io::task<job_result<bool>> advance(job_services& services, live_job& job, job_re
 /// ended, or is a restore in COMMITTING (its data is published; it can only finish). Stops the
 /// job's work.
 io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_error why);
+
+/// After a job's state machine returned (`driven`: its failure, if any): a job stopped by
+/// shutdown stays in its state (false: it resumes at the next start); a failure is journaled
+/// as CANCELLED. True when the job has ended and its caller cleans up. `kind` names it in logs.
+io::task<bool> settle(job_services& services, live_job& job, const job_result<void>& driven, std::string_view kind);
 
 int64_t unix_now_ms();
 

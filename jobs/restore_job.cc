@@ -259,27 +259,13 @@ io::task<void> clean_up(job_services& s, live_job& job) {
 
 io::task<void> run_restore(job_services& services, std::shared_ptr<live_job> job) {
     auto driven = co_await drive(services, *job);
-    if (job->shutting_down && !is_done(job->record.state)) {
-        TV_LOG_INFO("restore {}: stopped in state {} by shutdown; it resumes at the next start", job->record.label,
-                    job_state_name(job->record.state));
+    bool ended = co_await settle(services, *job, driven, "restore");
+    if (!ended) {
         co_return;
     }
-    if (!driven) {
-        auto ended = co_await end_job(services, *job, driven.error());
-        if (!ended) {
-            TV_LOG_ERROR("restore {}: could not journal its failure ({}): {}", job->record.label,
-                         driven.error().message, ended.error().message);
-            co_return;
-        }
-        if (*ended) {
-            TV_LOG_WARN("restore {} failed: {}", job->record.label, driven.error().message);
-        }
-    }
-    if (is_done(job->record.state)) {
-        co_await clean_up(services, *job);
-        if (job->record.state == job_state::finished) {
-            TV_LOG_INFO("restore {} finished", job->record.label);
-        }
+    co_await clean_up(services, *job);
+    if (job->record.state == job_state::finished) {
+        TV_LOG_INFO("restore {} finished", job->record.label);
     }
 }
 

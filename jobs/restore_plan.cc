@@ -2,10 +2,13 @@
 // RESTORE's object selection (see restore_plan.hh).
 #include "jobs/restore_plan.hh"
 
+#include "storage/catalog_types.hh"
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 namespace tv::jobs {
@@ -58,6 +61,9 @@ job_result<restore_selection> select_catalogs(const snapshot_contents& snapshot,
             if (!held) {
                 return refused(fmt::format("Can not find restore catalog: {}", name));
             }
+            if (alias && storage::iequals(*alias, "default_catalog")) {
+                return refused("Do not support set alias as default catalog for external catalog restore");
+            }
             if (auto added = add(out.catalogs, restored_object{name, alias.value_or(name), {}}, false); !added) {
                 return added.error();
             }
@@ -74,6 +80,11 @@ job_result<restore_selection> select_catalogs(const snapshot_contents& snapshot,
 job_result<void> select_one(const storage::database& objects, const restore_request& request,
                             const requested_object& o, restore_selection& out) {
     auto missing = [&] { return refused(fmt::format("Table {} does not exist in snapshot {}", o.name, request.label)); };
+    if (!o.db.empty() && o.db != objects.name) {
+        // The snapshot holds one database: a name qualified with another cannot be in it.
+        return refused(fmt::format("Table {}.{} does not exist in snapshot {}: it holds database {} only", o.db,
+                                   o.name, request.label, objects.name));
+    }
     std::string local = o.alias.value_or(o.name);
     switch (o.kind) {
     case object_kind::table: {
@@ -154,9 +165,12 @@ std::string describe(const restore_selection& s) {
     std::vector<std::string> items;
     for (const auto* list : {&s.tables, &s.materialized_views, &s.views, &s.functions}) {
         for (const auto& o : *list) {
-            std::string item = o.partitions.empty() ? o.name
-                                                    : fmt::format("{} PARTITIONS [{}]", o.name,
-                                                                  fmt::join(o.partitions, ", "));
+            // StarRocks leaves out a partition named as its table (an unpartitioned table's).
+            std::vector<std::string> shown;
+            std::copy_if(o.partitions.begin(), o.partitions.end(), std::back_inserter(shown),
+                         [&](const std::string& p) { return p != o.name; });
+            std::string item = shown.empty() ? o.name
+                                             : fmt::format("{} PARTITIONS [{}]", o.name, fmt::join(shown, ", "));
             items.push_back(o.local_name == o.name ? item : fmt::format("{} AS {}", item, o.local_name));
         }
     }

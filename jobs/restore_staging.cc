@@ -378,20 +378,27 @@ job_result<restore_staging> stage_restore(storage::catalog& catalog, const snaps
             mv.storage = ids.renew(it->second.storage, index_ids);
             mv.storage.name = mv.name;
         }
-        std::string missing;
+        std::string reason;
         for (auto& base : mv.base_tables) {
+            std::string original = base;
             base = renamed_base(base, snapshot.info.database, selection);
             auto dot = base.find('.');
             bool present = restored_tables.contains(base) ||
                            (dot != std::string::npos &&
                             catalog.find_table(base.substr(0, dot), base.substr(dot + 1)) != nullptr);
-            if (!present && missing.empty()) {
-                missing = base;
+            if (!present && reason.empty()) {
+                reason = fmt::format("base-table missing: {}", base);
+            }
+            // Its query still names the table as it was: a refresh would read the original.
+            if (base != original && mv.query_text.find(original) != std::string::npos && reason.empty()) {
+                reason = fmt::format("base-table {} was restored as {}, and the view's query names {}", original,
+                                     base, original);
             }
         }
-        // Inactive until every base table is here; ALTER MATERIALIZED VIEW ... ACTIVE then.
-        mv.active = missing.empty();
-        mv.inactive_reason = missing.empty() ? std::string() : fmt::format("base-table missing: {}", missing);
+        // Inactive until every base table is here under the names its query uses; ALTER
+        // MATERIALIZED VIEW ... ACTIVE then.
+        mv.active = reason.empty();
+        mv.inactive_reason = reason;
         out.commit.mvs.push_back(std::move(mv));
     }
     for (const auto& o : selection.functions) {

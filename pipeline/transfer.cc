@@ -180,6 +180,8 @@ io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offse
         if (!got) {
             co_return got.error();
         }
+        // Counted as they arrive, so a throttled download's progress and rate move smoothly.
+        run.count_bytes(*got);
         done += *got;
         if (*got < piece) {
             break;  // the end of the object
@@ -349,7 +351,6 @@ io::task<void> download_lane(file_job* job) {
             run.observer->part_done(job->index, remote::uploaded_part{static_cast<int>(part + 1),
                                                                       job->result->part_hashes[part].hex(), length});
         }
-        run.count_bytes(length);
     }
 }
 

@@ -18,16 +18,9 @@ using jobs::requested_object;
 
 /// Database d with t (RANGE on d: p1 < 10, p2 < 20), rows loaded into both partitions.
 io::task<storage_result<std::unique_ptr<catalog>>> sales(std::string dir) {
-    auto cat = co_await open_catalog(dir);
+    auto cat = co_await range_catalog(dir);
     if (!cat) {
         co_return cat;
-    }
-    if (auto db = co_await (*cat)->create_database("d"); !db) {
-        co_return db.error();
-    }
-    auto def = range_table("t", "INT", parts(less_than("p1", strs("10")), less_than("p2", strs("20"))));
-    if (auto t = co_await (*cat)->create_table("d", std::move(def)); !t) {
-        co_return t.error();
     }
     text_rows rows{{"1", "100"}, {"2", "200"}, {"15", "1500"}};
     if (auto loaded = co_await load_rows(**cat, data_in(dir), "d", "t", rows); !loaded) {

@@ -12,21 +12,6 @@
 namespace tv::testing {
 namespace {
 
-io::task<storage_result<std::unique_ptr<catalog>>> catalog_with_table(std::string dir) {
-    auto cat = co_await open_catalog(dir);
-    if (!cat) {
-        co_return cat;
-    }
-    if (auto db = co_await (*cat)->create_database("d"); !db) {
-        co_return db.error();
-    }
-    auto def = range_table("t", "INT", parts(less_than("p1", strs("10")), less_than("p2", strs("20"))));
-    if (auto t = co_await (*cat)->create_table("d", std::move(def)); !t) {
-        co_return t.error();
-    }
-    co_return std::move(*cat);
-}
-
 /// A snapshot of d.t as the catalog has it, p1 at version 3 with rowsets 500 and 600 in its
 /// first tablet and 500 in its second.
 jobs::snapshot_contents snapshot_of(const catalog& c) {
@@ -66,7 +51,7 @@ jobs::restore_selection select_t(std::string db, std::string local = "t") {
 
 CO_TEST(RestoreStaging, ANewDatabaseAndTableGetNewIdsNamesAndVersions) {
     temp_dir dir;
-    auto cat = co_await catalog_with_table(dir.path());
+    auto cat = co_await range_catalog(dir.path());
     CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto snapshot = snapshot_of(c);
@@ -116,7 +101,7 @@ CO_TEST(RestoreStaging, ANewDatabaseAndTableGetNewIdsNamesAndVersions) {
 
 CO_TEST(RestoreStaging, AMatchingTableHasItsPartitionsReplacedOrAdded) {
     temp_dir dir;
-    auto cat = co_await catalog_with_table(dir.path());
+    auto cat = co_await range_catalog(dir.path());
     CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto snapshot = snapshot_of(c);
@@ -142,7 +127,7 @@ CO_TEST(RestoreStaging, AMatchingTableHasItsPartitionsReplacedOrAdded) {
 
 CO_TEST(RestoreStaging, RefusesWhatDoesNotMatch) {
     temp_dir dir;
-    auto cat = co_await catalog_with_table(dir.path());
+    auto cat = co_await range_catalog(dir.path());
     CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto refusal = [&](jobs::snapshot_contents s) {

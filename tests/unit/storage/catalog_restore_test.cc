@@ -17,21 +17,6 @@ rowset restored_rowset(object_id id, int64_t version, uint64_t rows) {
     return rs;
 }
 
-io::task<storage_result<std::unique_ptr<catalog>>> catalog_with_table(std::string dir) {
-    auto cat = co_await open_catalog(dir);
-    if (!cat) {
-        co_return cat;
-    }
-    if (auto db = co_await (*cat)->create_database("d"); !db) {
-        co_return db.error();
-    }
-    auto def = range_table("t", "INT", parts(less_than("p1", strs("10")), less_than("p2", strs("20"))));
-    if (auto t = co_await (*cat)->create_table("d", std::move(def)); !t) {
-        co_return t.error();
-    }
-    co_return std::move(*cat);
-}
-
 /// A restore of `t` as `t2` (new, whole) and of t's partition p1 (overwritten) at version 5.
 ops::publish_restore plan(catalog& c) {
     const table* t = c.find_table("d", "t");
@@ -63,7 +48,7 @@ ops::publish_restore plan(catalog& c) {
 
 CO_TEST(CatalogRestore, PublishesEverythingInOneRecordAndReplaysIt) {
     temp_dir dir;
-    auto cat = co_await catalog_with_table(dir.path());
+    auto cat = co_await range_catalog(dir.path());
     CO_ASSERT_OK(cat);
     catalog& c = **cat;
     object_id old_p2 = c.find_table("d", "t")->find_partition("p2")->id;
@@ -101,7 +86,7 @@ CO_TEST(CatalogRestore, PublishesEverythingInOneRecordAndReplaysIt) {
 
 CO_TEST(CatalogRestore, ANameTakenMeanwhileRefusesTheWholeRecord) {
     temp_dir dir;
-    auto cat = co_await catalog_with_table(dir.path());
+    auto cat = co_await range_catalog(dir.path());
     CO_ASSERT_OK(cat);
     catalog& c = **cat;
     ops::publish_restore op = plan(c);
@@ -116,7 +101,7 @@ CO_TEST(CatalogRestore, ANameTakenMeanwhileRefusesTheWholeRecord) {
 
 CO_TEST(CatalogRestore, ATableDroppedMeanwhileRefusesTheWholeRecord) {
     temp_dir dir;
-    auto cat = co_await catalog_with_table(dir.path());
+    auto cat = co_await range_catalog(dir.path());
     CO_ASSERT_OK(cat);
     catalog& c = **cat;
     ops::publish_restore op = plan(c);
@@ -131,7 +116,7 @@ CO_TEST(CatalogRestore, ATableDroppedMeanwhileRefusesTheWholeRecord) {
 
 CO_TEST(CatalogRestore, TablesUnderRestoreRefuseLoadsAndDdl) {
     temp_dir dir;
-    auto cat = co_await catalog_with_table(dir.path());
+    auto cat = co_await range_catalog(dir.path());
     CO_ASSERT_OK(cat);
     catalog& c = **cat;
     CO_ASSERT_OK(co_await c.create_table("d", range_table("other", "INT", parts(less_than("p1", strs("10"))))));

@@ -28,26 +28,9 @@ load_publication publication(const catalog& c, std::string table, std::string la
     return p;
 }
 
-io::task<storage_result<std::unique_ptr<catalog>>> two_partition_catalog(std::string dir) {
-    auto cat = co_await open_catalog(dir);
-    if (!cat) {
-        co_return cat;
-    }
-    auto db = co_await (*cat)->create_database("d");
-    if (!db) {
-        co_return db.error();
-    }
-    auto def = range_table("t", "INT", parts(less_than("p1", strs("10")), less_than("p2", strs("20"))));
-    auto t = co_await (*cat)->create_table("d", std::move(def));
-    if (!t) {
-        co_return t.error();
-    }
-    co_return std::move(*cat);
-}
-
 CO_TEST(CatalogRowsets, PublishBumpsEachTouchedPartitionOnce) {
     temp_dir dir;
-    auto cat = co_await two_partition_catalog(dir.path());
+    auto cat = co_await range_catalog(dir.path());
     CO_ASSERT_OK(cat);
     catalog& c = **cat;
     const table* t = c.find_table("d", "t");
@@ -103,7 +86,7 @@ CO_TEST(CatalogRowsets, PublishBumpsEachTouchedPartitionOnce) {
 
 CO_TEST(CatalogRowsets, OverwriteReplacesEveryTabletOfThePartition) {
     temp_dir dir;
-    auto cat = co_await two_partition_catalog(dir.path());
+    auto cat = co_await range_catalog(dir.path());
     CO_ASSERT_OK(cat);
     catalog& c = **cat;
     const table* t = c.find_table("d", "t");
@@ -145,7 +128,7 @@ CO_TEST(CatalogRowsets, OverwriteReplacesEveryTabletOfThePartition) {
 
 CO_TEST(CatalogRowsets, PublishValidation) {
     temp_dir dir;
-    auto cat = co_await two_partition_catalog(dir.path());
+    auto cat = co_await range_catalog(dir.path());
     CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto p1 = tablets_of(*c.find_table("d", "t"), "p1");
@@ -182,7 +165,7 @@ CO_TEST(CatalogRowsets, PublishValidation) {
 
 CO_TEST(CatalogRowsets, DdlDropsRowsets) {
     temp_dir dir;
-    auto cat = co_await two_partition_catalog(dir.path());
+    auto cat = co_await range_catalog(dir.path());
     CO_ASSERT_OK(cat);
     catalog& c = **cat;
     CO_ASSERT_OK(co_await c.create_table("d", simple_table("u", 2)));
@@ -232,7 +215,7 @@ CO_TEST(CatalogRowsets, DdlDropsRowsets) {
 
 CO_TEST(CatalogRowsets, DropDatabaseDropsRowsets) {
     temp_dir dir;
-    auto cat = co_await two_partition_catalog(dir.path());
+    auto cat = co_await range_catalog(dir.path());
     CO_ASSERT_OK(cat);
     catalog& c = **cat;
     auto p1 = tablets_of(*c.find_table("d", "t"), "p1");
@@ -249,7 +232,7 @@ CO_TEST(CatalogRowsets, TornPublishLeavesThePreviousVersion) {
     std::string before;
     size_t good_size = 0;
     {
-        auto cat = co_await two_partition_catalog(dir.path());
+        auto cat = co_await range_catalog(dir.path());
         CO_ASSERT_OK(cat);
         catalog& c = **cat;
         auto p1 = tablets_of(*c.find_table("d", "t"), "p1");

@@ -145,4 +145,20 @@ inline io::task<storage_result<std::unique_ptr<catalog>>> open_catalog(std::stri
     co_return co_await catalog::open(dir, options);
 }
 
+/// A catalog in `dir` with database d holding t (RANGE on column d: p1 < 10, p2 < 20; 2 buckets).
+inline io::task<storage_result<std::unique_ptr<catalog>>> range_catalog(std::string dir) {
+    auto cat = co_await open_catalog(dir);
+    if (!cat) {
+        co_return cat;
+    }
+    if (auto db = co_await (*cat)->create_database("d"); !db) {
+        co_return db.error();
+    }
+    auto def = range_table("t", "INT", parts(less_than("p1", strs("10")), less_than("p2", strs("20"))));
+    if (auto t = co_await (*cat)->create_table("d", std::move(def)); !t) {
+        co_return t.error();
+    }
+    co_return std::move(*cat);
+}
+
 }  // namespace tv::testing
