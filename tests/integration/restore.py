@@ -1,0 +1,440 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# RESTORE end to end on a local repository, through real servers and the MySQL protocol: every
+# RESTORE form (v3.4 and old, PROPERTIES, external catalogs); data equal to the backed-up data
+# for every key model with RANGE and LIST partitions, several rowsets, packed and unpacked files;
+# overwriting, adding and refusing partitions of existing tables; renames; views, materialized
+# views, functions and catalogs; snapshot isolation; a damaged repository; loads and DDL while a
+# restore holds a table; SHOW RESTORE's columns and StarRocks' errors; restoring on a second server.
+import hashlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tvserver import TvServer  # noqa: E402
+from backup_test_util import (check, columns_of, connect, error_of, finish, manifest_of, query, repo_root,  # noqa: E402
+                              snapshot_objects, wait_for)
+from restore_test_util import (SHOW_RESTORE_COLUMNS, Damage, checksum, restore_of, rows_of, run_restore,  # noqa: E402
+                               staging_left, wait_restore)
+
+TABLES = ["dup", "city", "agg", "pk"]
+DATETIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+MISMATCH = {
+    "mt_type": ("CREATE TABLE mt_type (k INT, v VARCHAR(32)) DUPLICATE KEY(k) PARTITION BY RANGE(k) "
+                "(PARTITION p1 VALUES LESS THAN (\"100\"), PARTITION p2 VALUES LESS THAN (\"1000\")) "
+                "DISTRIBUTED BY HASH(k) BUCKETS 2",
+                "Table mt_type already exist but column: v varchar(32) in existed table is different from the "
+                "column in backup snapshot, column: v varchar(64)"),
+    "mt_key": ("CREATE TABLE mt_key (k INT, v VARCHAR(64)) UNIQUE KEY(k) PARTITION BY RANGE(k) "
+               "(PARTITION p1 VALUES LESS THAN (\"100\"), PARTITION p2 VALUES LESS THAN (\"1000\")) "
+               "DISTRIBUTED BY HASH(k) BUCKETS 2",
+               "Table mt_key already exist but with different key type"),
+    "mt_range": ("CREATE TABLE mt_range (k INT, v VARCHAR(64)) DUPLICATE KEY(k) PARTITION BY RANGE(k) "
+                 "(PARTITION p1 VALUES LESS THAN (\"50\"), PARTITION p2 VALUES LESS THAN (\"1000\")) "
+                 "DISTRIBUTED BY HASH(k) BUCKETS 2",
+                 "Partition p1 in table mt_range has different range with partition in repository"),
+    "mt_overlap": ("CREATE TABLE mt_overlap (k INT, v VARCHAR(64)) DUPLICATE KEY(k) PARTITION BY RANGE(k) "
+                   "(PARTITION px VALUES LESS THAN (\"50\")) DISTRIBUTED BY HASH(k) BUCKETS 2",
+                   "Partition p1 in table mt_overlap has conflict range with existing ranges"),
+}
+
+
+def make_schema(conn):
+    big = ", ".join(f"({100 + i % 900}, '{hashlib.md5(str(i).encode()).hexdigest()}')" for i in range(2700))
+    for sql in [
+        "CREATE DATABASE d1",
+        "USE d1",
+        "CREATE TABLE dup (k INT, v VARCHAR(64)) DUPLICATE KEY(k) "
+        "PARTITION BY RANGE(k) (PARTITION p1 VALUES LESS THAN (\"100\"), PARTITION p2 VALUES LESS THAN (\"1000\")) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 2",
+        "CREATE TABLE city (id INT, city VARCHAR(16), pop INT) UNIQUE KEY(id, city) "
+        "PARTITION BY LIST(city) (PARTITION pe VALUES IN (\"paris\", \"lyon\"), PARTITION pw VALUES IN (\"nyc\")) "
+        "DISTRIBUTED BY HASH(id) BUCKETS 2",
+        "CREATE TABLE agg (k INT NOT NULL, total BIGINT SUM, hi INT MAX) AGGREGATE KEY(k) "
+        "PARTITION BY RANGE(k) (PARTITION a1 VALUES LESS THAN (\"10\"), PARTITION a2 VALUES LESS THAN (\"100\")) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 2",
+        "CREATE TABLE pk (k INT NOT NULL, region VARCHAR(8) NOT NULL, v INT) PRIMARY KEY(k, region) "
+        "PARTITION BY LIST(region) (PARTITION pe VALUES IN (\"eu\"), PARTITION pu VALUES IN (\"us\")) "
+        "DISTRIBUTED BY HASH(k) BUCKETS 3",
+        # Several loads per table: several rowsets, whose order matters for UNIQUE, AGGREGATE and PRIMARY.
+        "INSERT INTO dup VALUES (1, 'a'), (50, 'b'), (150, 'c'), (999, 'd')",
+        "INSERT INTO dup VALUES (2, 'e'), (500, 'f')",
+        "INSERT INTO dup VALUES " + big,
+        "INSERT INTO city VALUES (1, 'paris', 10), (2, 'lyon', 20), (3, 'nyc', 30)",
+        "INSERT INTO city VALUES (1, 'paris', 11), (4, 'nyc', 40)",
+        "INSERT INTO city VALUES (3, 'nyc', 33)",
+        "INSERT INTO agg VALUES (1, 10, 1), (1, 5, 7), (20, 7, 2)",
+        "INSERT INTO agg VALUES (1, 1, 3), (20, 1, 9), (30, 2, 2)",
+        "INSERT INTO pk VALUES (1, 'eu', 1), (2, 'us', 2), (3, 'eu', 3)",
+        "INSERT INTO pk VALUES (1, 'eu', 10), (4, 'us', 4)",
+        "INSERT INTO pk VALUES (2, 'us', 20)",
+        "CREATE VIEW v_dup AS SELECT k FROM dup WHERE k > 10",
+        "CREATE MATERIALIZED VIEW mv_agg DISTRIBUTED BY HASH(k) BUCKETS 1 REFRESH MANUAL AS "
+        "SELECT k, SUM(total) AS s FROM agg GROUP BY k",
+        "CREATE FUNCTION my_add(INT, INT) RETURNS INT PROPERTIES "
+        "(\"symbol\" = \"com.example.Add\", \"type\" = \"StarrocksJar\", \"file\" = \"http://repo/udf.jar\")",
+        'CREATE EXTERNAL CATALOG hive_prod PROPERTIES ("type" = "hive", '
+        '"hive.metastore.uris" = "thrift://metastore:9083")',
+    ]:
+        query(conn, sql)
+
+
+def content(conn, db, tables=TABLES, names=None):
+    """{name: (checksum, rows)} of tables, keyed by `names` (default: the tables' own)."""
+    return {n: (checksum(conn, db, t), rows_of(conn, db, t)) for n, t in zip(names or tables, tables)}
+
+
+def mv_state(conn, db, name):
+    rows = [r for r in query(conn, f"SHOW MATERIALIZED VIEWS FROM {db}") if r[0] == name]
+    return rows[0][4] if rows else None
+
+
+def functions_of(conn, db):
+    return sorted(r[0] for r in query(conn, f"SHOW FUNCTIONS FROM {db}"))
+
+
+def catalogs(conn):
+    return sorted(r[0] for r in query(conn, "SHOW CATALOGS"))
+
+
+def view_text(conn, db, name):
+    return query(conn, f"SHOW CREATE VIEW {db}.{name}")[0][1]
+
+
+def check_finished(row, what):
+    ok = row["State"] == "FINISHED" and row["Status"] == "[OK]"
+    check(ok, f"{what}: FINISHED [OK] ({row['State']} {row['Status']})")
+    return ok
+
+
+def check_cancelled(row, expected, what):
+    check(row["State"] == "CANCELLED" and all(e in row["Status"] for e in expected),
+          f"{what}: CANCELLED naming {expected} ({row['State']} {row['Status']})")
+
+
+def check_show_restore(conn, first, row, ts):
+    names, _ = columns_of(conn, "SHOW RESTORE FROM d2")
+    check(names == SHOW_RESTORE_COLUMNS, f"SHOW RESTORE has StarRocks' 18 columns then ours: {names}")
+    check(first["JobId"].isdigit() and first["JobId"] == row["JobId"] and first["Label"] == "full1"
+          and first["DbName"] == "d2", f"the job is row 0 of SHOW RESTORE FROM d2 as soon as RESTORE returns: {first}")
+    check(row["Label"] == "full1" and row["Timestamp"] == ts and row["DbName"] == "d2",
+          f"Label, Timestamp, DbName: {row['Label']} {row['Timestamp']} {row['DbName']}")
+    check(row["AllowLoad"] == "true" and row["ReplicationNum"] == "1" and row["Timeout"] == "3600",
+          f"AllowLoad, ReplicationNum, Timeout from PROPERTIES: {row['AllowLoad']} {row['ReplicationNum']} "
+          f"{row['Timeout']}")
+    times = [row[c] for c in ["CreateTime", "MetaPreparedTime", "SnapshotFinishedTime", "DownloadFinishedTime",
+                              "FinishedTime"]]
+    check(all(DATETIME.match(t or "") for t in times) and times == sorted(times),
+          f"times are yyyy-MM-dd HH:mm:ss in state order: {times}")
+    check(row["UnfinishedTasks"] == "" and row["Progress"] == "" and row["TaskErrMsg"] == "",
+          "no unfinished tasks, progress or task errors")
+    check(int(row["BytesTotal"]) > 0 and row["BytesDone"] == row["BytesTotal"] and int(row["FilesTotal"]) > 0
+          and row["FilesDone"] == row["FilesTotal"],
+          f"FINISHED: every byte and file done: {row['BytesDone']}/{row['BytesTotal']} "
+          f"{row['FilesDone']}/{row['FilesTotal']}")
+    check(row["CurrentRate"] is None and row["RateLimit"] is None and row["Eta"] is None,
+          "no rate, limit or ETA once finished")
+
+
+def submission_errors(conn, ts):
+    """StarRocks' refusals at submission (spec 1.2, 6.1): nothing is journaled for them."""
+    for sql, expected in [
+        ("RESTORE SNAPSHOT full1 FROM repo PROPERTIES ('colour' = 'red', 'backup_timestamp' = '%s')" % ts,
+         "Unknown restore job properties: [colour]"),
+        ("RESTORE SNAPSHOT full1 FROM repo PROPERTIES ('replication_num' = 'x')",
+         "Invalid replication num format: x"),
+        ("RESTORE SNAPSHOT full1 FROM nosuch", "Repository nosuch does not exist"),
+        ("RESTORE SNAPSHOT nolabel FROM repo", "Failed to get info of snapshot 'nolabel' because"),
+        ("RESTORE SNAPSHOT full1 FROM repo PROPERTIES ('backup_timestamp' = '2001-01-01-00-00-00-000')",
+         "Maybe specified wrong backup timestamp"),
+        ("RESTORE SNAPSHOT full1 FROM repo DATABASE other", "target database: other is not existed in snapshot"),
+        ("RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE nosuch)", "Table nosuch does not exist in snapshot full1"),
+        ("RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE dup PARTITION (p9))",
+         "Partition p9 of table dup does not exist in snapshot full1"),
+        ("RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (FUNCTION nofunc)", "Can not find restore function: nofunc"),
+        ("RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE dup, TABLE dup)", "Duplicated table: dup"),
+        ("RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE dup AS x, TABLE city AS x)", "Duplicated alias name: x"),
+        ("RESTORE SNAPSHOT full1 FROM repo EXTERNAL CATALOG (hive_prod)",
+         "This is not a snapshot for external catalog restore, snapshot: full1"),
+    ]:
+        err = error_of(conn, sql)
+        check(err is not None and expected in err[1], f"{sql}: {err}")
+    check(restore_of(conn, "d1") is None and restore_of(conn, "other") is None, "no job was made for them")
+
+
+def restore_whole_renamed(conn, orig, ts, view):
+    """DATABASE d1 AS d2: a missing database is created with everything in it, data equal."""
+    first, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS d2 PROPERTIES ("
+                                   f"'backup_timestamp' = '{ts}', 'replication_num' = '1', 'allow_load' = 'true', "
+                                   "'timeout' = '3600', 'max_download_speed_kbps' = '100000')", "d2")
+    check_finished(row, "DATABASE d1 AS d2")
+    check_show_restore(conn, first, row, ts)
+    check(row["RestoreObjs"] == "agg, city, dup, pk, mv_agg, v_dup, my_add", f"RestoreObjs: {row['RestoreObjs']}")
+    got = content(conn, "d2")
+    for t in TABLES:
+        check(got[t][0] == orig[t][0], f"d2.{t}: CHECKSUM TABLE equals the original's")
+        check(got[t][1] == orig[t][1], f"d2.{t}: SELECT ... ORDER BY equals the original's ({len(orig[t][1])} rows)")
+    check(view_text(conn, "d2", "v_dup") == view, "the view comes back")
+    check(mv_state(conn, "d2", "mv_agg") == "true", "the materialized view comes back active (its base is restored)")
+    check(functions_of(conn, "d2") == ["my_add"], f"the function comes back: {functions_of(conn, 'd2')}")
+
+
+def restore_dropped(conn, orig):
+    """DROP TABLE then RESTORE, MVs inactive while a base table is missing."""
+    query(conn, "DROP MATERIALIZED VIEW d1.mv_agg")
+    for t in TABLES:
+        query(conn, f"DROP TABLE d1.{t}")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (MATERIALIZED VIEW mv_agg)", "d1")
+    check_finished(row, "MATERIALIZED VIEW mv_agg without its base table")
+    check(mv_state(conn, "d1", "mv_agg") == "false", "the MV is inactive while its base table is missing")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (ALL TABLES)", "d1")
+    check_finished(row, "ON (ALL TABLES) after DROP TABLE")
+    got = content(conn, "d1")
+    for t in TABLES:
+        check(got[t] == orig[t], f"d1.{t} after DROP TABLE and RESTORE: checksum and rows equal the original's")
+    query(conn, "ALTER MATERIALIZED VIEW d1.mv_agg ACTIVE")
+    check(mv_state(conn, "d1", "mv_agg") == "true", "ALTER MATERIALIZED VIEW ... ACTIVE once the base is back")
+    query(conn, "INSERT INTO d1.dup VALUES (3, 'load after restore')")
+    check(len(rows_of(conn, "d1", "dup")) == len(orig["dup"][1]) + 1, "a restored table takes loads")
+
+
+def restore_objects(conn, view):
+    """Views replace views; a view onto a table's name is refused; functions come back."""
+    query(conn, "CREATE OR REPLACE VIEW d1.v_dup AS SELECT 1 AS k")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (VIEW v_dup)", "d1")
+    check_finished(row, "VIEW v_dup over a local view")
+    check(view_text(conn, "d1", "v_dup") == view, "the local view is replaced by the snapshot's")
+    before = checksum(conn, "d1", "dup")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (VIEW v_dup AS dup)", "d1")
+    check_cancelled(row, ["Table: dup has existed and it is not a View"], "a view onto an existing table's name")
+    check(checksum(conn, "d1", "dup") == before, "the table is left intact")
+    query(conn, "DROP FUNCTION d1.my_add(INT, INT)")
+    check(functions_of(conn, "d1") == [], "the function is dropped")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (FUNCTION my_add)", "d1")
+    check_finished(row, "FUNCTION my_add")
+    check(functions_of(conn, "d1") == ["my_add"], "SHOW FUNCTIONS lists it again")
+
+
+def restore_forms(conn, orig):
+    """The old form's target prefix and bare names; every v3.4 kind with AS and ALL TABLES."""
+    p1 = [r for r in orig["dup"][1] if r[0] < 100]
+    p2 = [r for r in orig["dup"][1] if r[0] >= 100]
+    _, row = run_restore(conn, "RESTORE SNAPSHOT d3.full1 FROM repo ON (dup PARTITION (p1) AS dup_p1, city, v_dup, "
+                               "mv_agg)", "d3")
+    check_finished(row, "old form into d3")
+    check(row["RestoreObjs"] == "dup PARTITIONS [p1] AS dup_p1, city, mv_agg, v_dup",
+          f"old form RestoreObjs: {row['RestoreObjs']}")
+    check(sorted(r[0] for r in query(conn, "SHOW TABLES FROM d3")) == ["city", "dup_p1", "mv_agg", "v_dup"],
+          f"d3 holds what ON named, renamed: {query(conn, 'SHOW TABLES FROM d3')}")
+    check(rows_of(conn, "d3", "dup_p1") == tuple(p1), "dup_p1 holds only partition p1's rows")
+    check(len(query(conn, "SHOW PARTITIONS FROM d3.dup_p1")) == 1, "and only partition p1")
+    check(content(conn, "d3", ["city"]) == {"city": orig["city"]}, "d3.city equals the original")
+
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS d4 ON (TABLE dup PARTITION (p2) AS dup2, "
+                               "MATERIALIZED VIEW mv_agg AS mv2, VIEW v_dup AS v2, FUNCTION my_add AS my_add2, "
+                               "ALL TABLES)", "d4")
+    check_finished(row, "v3.4 kinds with AS and ALL TABLES")
+    check(sorted(r[0] for r in query(conn, "SHOW TABLES FROM d4")) == ["agg", "city", "dup2", "mv2", "pk", "v2"],
+          f"d4 holds every kind, renamed: {query(conn, 'SHOW TABLES FROM d4')}")
+    check(rows_of(conn, "d4", "dup2") == tuple(p2), "dup2 holds only partition p2's rows")
+    check(content(conn, "d4", ["agg", "city", "pk"]) == {t: orig[t] for t in ["agg", "city", "pk"]},
+          "ALL TABLES restored the others equal")
+    check(mv_state(conn, "d4", "mv2") == "true", "mv2 is active: its base table agg was restored with it")
+    check(functions_of(conn, "d4") == ["my_add2"], f"FUNCTION ... AS: {functions_of(conn, 'd4')}")
+
+
+def overwrite(conn, orig):
+    """Spec 6.2: listed partitions replaced, others kept; a missing partition added; mismatches refused."""
+    query(conn, "INSERT INTO d1.dup VALUES (5, 'new in p1'), (600, 'new in p2')")
+    kept_p2 = rows_of(conn, "d1", "dup", "WHERE k >= 100")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE dup PARTITION (p1))", "d1")
+    check_finished(row, "overwrite partition p1 of an existing table")
+    check(rows_of(conn, "d1", "dup", "WHERE k < 100") == tuple(r for r in orig["dup"][1] if r[0] < 100),
+          "partition p1 holds the snapshot's rows")
+    check(rows_of(conn, "d1", "dup", "WHERE k >= 100") == kept_p2, "partition p2 is left as it was")
+    query(conn, "INSERT INTO d1.dup VALUES (6, 'after overwrite')")
+    check((6, "after overwrite") in rows_of(conn, "d1", "dup", "WHERE k < 100"),
+          "a load into the overwritten partition is visible")
+    query(conn, "ALTER TABLE d1.dup DROP PARTITION p2")
+    query(conn, "TRUNCATE TABLE d1.dup")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE dup PARTITION (p2))", "d1")
+    check_finished(row, "a missing partition of an existing table")
+    check(len(query(conn, "SHOW PARTITIONS FROM d1.dup")) == 2, "partition p2 is added")
+    check(rows_of(conn, "d1", "dup") == tuple(r for r in orig["dup"][1] if r[0] >= 100),
+          "it holds the snapshot's rows; p1 keeps its own (none)")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE dup)", "d1")
+    check_finished(row, "the whole table over itself")
+    check(content(conn, "d1", ["dup"]) == {"dup": orig["dup"]}, "the table equals the original again")
+    for name, (create, message) in MISMATCH.items():
+        query(conn, "USE d1")
+        query(conn, create)
+        query(conn, f"INSERT INTO d1.{name} VALUES (7, 'mine'), (8, 'mine too')")
+        before = content(conn, "d1", [name])
+        _, row = run_restore(conn, f"RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE dup PARTITION (p1) AS {name})",
+                             "d1")
+        check_cancelled(row, [message], f"a mismatching table {name}")
+        check(content(conn, "d1", [name]) == before, f"{name} is left exactly as it was")
+        query(conn, f"INSERT INTO d1.{name} VALUES (9, 'loads again')")
+
+
+def damage(conn, location, data_dir, ts):
+    """A damaged repository: CANCELLED naming the object, nothing visible, no staging left."""
+    manifest = manifest_of(location, "repo", "full1")
+    before = checksum(conn, "d1", "dup")
+    packed = [f for f in manifest["files"] if f["table"] == "dup" and f["packed"]][0]
+    whole = [f for f in manifest["files"] if f["table"] == "dup" and not f["packed"]][0]
+    cases = [
+        (Damage(os.path.join(location, packed["key"])).flip(packed["offset"] + packed["size"] // 2),
+         [packed["key"], packed["xxh3_128"], "got"], "a flipped byte in a packed file"),
+        (Damage(os.path.join(location, whole["key"])).flip(whole["size"] // 3),
+         [whole["key"], whole["xxh3_128"], "got"], "a flipped byte in a data object"),
+        (Damage(os.path.join(location, whole["key"])).delete(), [whole["key"]], "a deleted data object"),
+    ]
+    ss = os.path.join(repo_root(location, "repo"), "__ss_full1")
+    for kind in ["__info_", "__meta_"]:
+        name = [n for n in snapshot_objects(location, "repo", "full1") if n.startswith(kind)][0]
+        cases.append((Damage(os.path.join(ss, name)).truncate(), [name], f"a truncated {kind.strip('_')} object"))
+    for d, expected, what in cases:
+        with d:
+            for sql, db in [("RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS dmg", "dmg"),
+                            ("RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE dup)", "d1")]:
+                _, row = run_restore(conn, sql, db)
+                check_cancelled(row, expected, f"{what}, {sql}")
+        check("dmg" not in [r[0] for r in query(conn, "SHOW DATABASES")], f"{what}: no database dmg is created")
+        check(checksum(conn, "d1", "dup") == before, f"{what}: d1.dup is intact")
+        check(staging_left(data_dir) == [], f"{what}: no staging left under <data_dir>/snapshot")
+    # Several snapshots of one label: backup_timestamp chooses.
+    info = [n for n in snapshot_objects(location, "repo", "full1") if n.startswith("__info_")][0]
+    other = "__info_2020-01-02-03-04-05-678" + info[info.index("."):]
+    shutil.copy(os.path.join(ss, info), os.path.join(ss, other))
+    err = error_of(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS dmg")
+    check(err is not None and "2020-01-02-03-04-05-678" in err[1] and ts in err[1],
+          f"several snapshots of one label without backup_timestamp lists their timestamps: {err}")
+    os.remove(os.path.join(ss, other))
+
+
+def hold_a_table(server, conn, data_dir):
+    """Item: a restore in DOWNLOADING holds its existing table: loads and DDL refused, others fine."""
+    server.stop()
+    os.environ["TV_TEST_PAUSE_RESTORE_IN"] = "DOWNLOADING"
+    try:
+        server.start()
+    finally:
+        del os.environ["TV_TEST_PAUSE_RESTORE_IN"]
+    conn = connect(server)
+    before = content(conn, "d1", ["dup", "city"])
+    query(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE dup) "
+                "PROPERTIES ('max_download_speed_kbps' = '2048')")
+    row = wait_restore(conn, "d1", {"DOWNLOADING"}, timeout=30)
+    check(row["RateLimit"] == "2048", f"RateLimit shows the job's max_download_speed_kbps: {row['RateLimit']}")
+    for sql in ["INSERT INTO d1.dup VALUES (1, 'x')", "ALTER TABLE d1.dup ADD PARTITION p3 VALUES LESS THAN (\"2000\")",
+                "ALTER TABLE d1.dup DROP PARTITION p1", "TRUNCATE TABLE d1.dup", "DROP TABLE d1.dup"]:
+        err = error_of(conn, sql)
+        check(err is not None and "RESTORE job 'full1'" in err[1], f"refused while restored: {sql}: {err}")
+    query(conn, "INSERT INTO d1.city VALUES (9, 'lyon', 90)")
+    check((9, "lyon", 90) in rows_of(conn, "d1", "city"), "another table loads fine meanwhile")
+    for sql in ["RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE city)", "BACKUP DATABASE d1 SNAPSHOT b2 TO repo"]:
+        err = error_of(conn, sql)
+        check(err is not None and err[1] == "Can only run one backup or restore job of a database at same time",
+              f"one job per database: {sql}: {err}")
+    query(conn, "CANCEL RESTORE FROM d1")
+    row = wait_restore(conn, "d1", {"CANCELLED"}, timeout=10)
+    check(row["Status"] == "[COMMON_ERROR, msg: user cancelled]", f"Status after CANCEL: {row['Status']}")
+    check(content(conn, "d1", ["dup"]) == {"dup": before["dup"]}, "the table is intact after CANCEL RESTORE")
+    query(conn, "INSERT INTO d1.dup VALUES (1, 'x')")
+    check((1, "x") in rows_of(conn, "d1", "dup"), "loads work again after CANCEL RESTORE")
+    err = error_of(conn, "CANCEL RESTORE FROM d1")
+    check(err is not None and err[1] == "No restore is currently running", f"nothing left to cancel: {err}")
+    check(staging_left(data_dir) == [], "no staging left after CANCEL")
+    return conn
+
+
+def restore_catalogs(conn):
+    query(conn, "BACKUP EXTERNAL CATALOG (hive_prod) SNAPSHOT cats TO repo")
+    deadline = time.time() + 30
+    while time.time() < deadline and query(conn, "SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'cats'")[0][2] != "OK":
+        time.sleep(0.05)
+    _, row = run_restore(conn, "RESTORE SNAPSHOT cats FROM repo EXTERNAL CATALOG (hive_prod AS hive2)", "")
+    check_finished(row, "EXTERNAL CATALOG (hive_prod AS hive2)")
+    check(catalogs(conn) == ["default_catalog", "hive2", "hive_prod"], f"SHOW CATALOGS: {catalogs(conn)}")
+    query(conn, "DROP CATALOG hive_prod")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT cats FROM repo ALL EXTERNAL CATALOGS", "")
+    check_finished(row, "ALL EXTERNAL CATALOGS")
+    check(catalogs(conn) == ["default_catalog", "hive2", "hive_prod"], f"hive_prod is back: {catalogs(conn)}")
+    check(query(conn, "SHOW CREATE CATALOG hive_prod")[0][1].count("thrift://metastore:9083") == 1,
+          "with its properties")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT cats FROM repo EXTERNAL CATALOG (hive_prod)", "")
+    check_cancelled(row, ["Catalog 'hive_prod' already exists"], "an existing catalog")
+
+
+def second_server(binary, work, location, orig):
+    """Another server, its own data dir: the same repository, the snapshot, equal data, new tablets."""
+    data_dir = os.path.join(work, "data2")
+    log_path = os.path.join(work, "server2.log")
+    server = TvServer(binary, data_dir, log_path)
+    try:
+        server.start()
+        conn = connect(server)
+        query(conn, "CREATE DATABASE filler")
+        query(conn, "CREATE TABLE filler.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 7")
+        query(conn, f'CREATE REPOSITORY repo WITH BROKER ON LOCATION "{location}"')
+        snaps = [r[0] for r in query(conn, "SHOW SNAPSHOT ON repo")]
+        check("full1" in snaps, f"the second server sees the snapshot: {snaps}")
+        _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (ALL TABLES)", "d1")
+        check_finished(row, "the second server's RESTORE")
+        got = content(conn, "d1")
+        check(all(got[t] == orig[t] for t in TABLES), "its tables equal the originals (checksums and rows)")
+        source = {f["tablet_id"] for f in manifest_of(location, "repo", "full1")["files"]}
+        mine = {int(r[0]) for t in TABLES for r in query(conn, f"SHOW TABLETS FROM d1.{t}")}
+        check(mine and not (mine & source), f"its tablets have ids of its own ({len(mine)} tablets)")
+        check(server.sanitizer_reports() == [], "no sanitizer reports on the second server")
+    finally:
+        server.stop()
+
+
+def main():
+    binary = sys.argv[1]
+    work = tempfile.mkdtemp(prefix="tv-restore-")
+    data_dir = os.path.join(work, "data")
+    location = os.path.join(work, "repo")
+    log_path = os.path.join(work, "server.log")
+    server = TvServer(binary, data_dir, log_path, ["--set", "backup_pack_threshold=16K"])
+    try:
+        server.start()
+        conn = connect(server)
+        make_schema(conn)
+        query(conn, f'CREATE REPOSITORY repo WITH BROKER ON LOCATION "{location}"')
+        orig = content(conn, "d1")
+        view = view_text(conn, "d1", "v_dup")
+        query(conn, "BACKUP DATABASE d1 SNAPSHOT full1 TO repo")
+        check(wait_for(conn, "d1", {"FINISHED", "CANCELLED"})["State"] == "FINISHED", "the backup finished")
+        ts = query(conn, "SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'full1'")[0][1]
+        files = manifest_of(location, "repo", "full1")["files"]
+        check(any(f["packed"] for f in files) and any(not f["packed"] for f in files),
+              f"some files are packed, some not ({sum(f['packed'] for f in files)}/{len(files)} packed)")
+        # Snapshot isolation: these rows are not in the snapshot.
+        query(conn, "INSERT INTO d1.dup VALUES (77, 'after backup'), (777, 'after backup')")
+        query(conn, "INSERT INTO d1.pk VALUES (1, 'eu', -1)")
+
+        submission_errors(conn, ts)
+        restore_whole_renamed(conn, orig, ts, view)
+        restore_dropped(conn, orig)
+        restore_objects(conn, view)
+        restore_forms(conn, orig)
+        overwrite(conn, orig)
+        damage(conn, location, data_dir, ts)
+        restore_catalogs(conn)
+        conn = hold_a_table(server, conn, data_dir)
+        check(server.sanitizer_reports() == [], "no sanitizer reports")
+    finally:
+        server.stop()
+    second_server(binary, work, location, orig)
+    finish(work, log_path)
+
+
+if __name__ == "__main__":
+    main()
