@@ -47,10 +47,11 @@ def wait_restore(conn, db, states=DONE, timeout=60, job_id=None):
 def run_restore(conn, sql, db, timeout=60):
     """Submits a RESTORE, checks it is row 0 of SHOW RESTORE FROM db at once, and waits for its end.
     Yields (the row seen at submission, the final row)."""
+    before = restore_of(conn, db)
     query(conn, sql)
     first = restore_of(conn, db)
-    if first is None:
-        raise RuntimeError(f"{sql}: no SHOW RESTORE row for {db!r}")
+    if first is None or (before is not None and first["JobId"] == before["JobId"]):
+        raise RuntimeError(f"{sql}: no new SHOW RESTORE row for {db!r}: {first}")
     return first, wait_restore(conn, db, DONE, timeout, first["JobId"])
 
 
