@@ -7,9 +7,11 @@
 # views, functions and catalogs; snapshot isolation; a damaged repository; loads and DDL while a
 # restore holds a table; SHOW RESTORE's columns and StarRocks' errors; restoring on a second server.
 import hashlib
+import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,6 +62,7 @@ def make_schema(conn):
         "CREATE TABLE pk (k INT NOT NULL, region VARCHAR(8) NOT NULL, v INT) PRIMARY KEY(k, region) "
         "PARTITION BY LIST(region) (PARTITION pe VALUES IN (\"eu\"), PARTITION pu VALUES IN (\"us\")) "
         "DISTRIBUTED BY HASH(k) BUCKETS 3",
+        "CREATE MATERIALIZED VIEW agg_hi AS SELECT k, MAX(hi) FROM agg GROUP BY k",
         # Several loads per table: several rowsets, whose order matters for UNIQUE, AGGREGATE and PRIMARY.
         "INSERT INTO dup VALUES (1, 'a'), (50, 'b'), (150, 'c'), (999, 'd')",
         "INSERT INTO dup VALUES (2, 'e'), (500, 'f')",
@@ -75,6 +78,7 @@ def make_schema(conn):
         "CREATE VIEW v_dup AS SELECT k FROM dup WHERE k > 10",
         "CREATE MATERIALIZED VIEW mv_agg DISTRIBUTED BY HASH(k) BUCKETS 1 REFRESH MANUAL AS "
         "SELECT k, SUM(total) AS s FROM agg GROUP BY k",
+        "REFRESH MATERIALIZED VIEW mv_agg WITH SYNC MODE",
         "CREATE FUNCTION my_add(INT, INT) RETURNS INT PROPERTIES "
         "(\"symbol\" = \"com.example.Add\", \"type\" = \"StarrocksJar\", \"file\" = \"http://repo/udf.jar\")",
         'CREATE EXTERNAL CATALOG hive_prod PROPERTIES ("type" = "hive", '
@@ -86,6 +90,15 @@ def make_schema(conn):
 def content(conn, db, tables=TABLES, names=None):
     """{name: (checksum, rows)} of tables, keyed by `names` (default: the tables' own)."""
     return {n: (checksum(conn, db, t), rows_of(conn, db, t)) for n, t in zip(names or tables, tables)}
+
+
+def mv_rows(conn, db, names=("mv_agg", "agg_hi")):
+    """The rows of a synchronous (agg_hi, an index of agg) and an asynchronous (mv_agg) materialized view."""
+    return {n: query(conn, f"SELECT * FROM {db}.{n} ORDER BY 1, 2") for n in names}
+
+
+def create_text(conn, db, table):
+    return query(conn, f"SHOW CREATE TABLE {db}.{table}")[0][1]
 
 
 def mv_state(conn, db, name):
@@ -103,6 +116,18 @@ def catalogs(conn):
 
 def view_text(conn, db, name):
     return query(conn, f"SHOW CREATE VIEW {db}.{name}")[0][1]
+
+
+def stream_load_code(server, db, table):
+    """A one-row Stream Load (curl), as (HTTP code, body)."""
+    path = os.path.join(server.data_dir, "..", "row.csv")
+    with open(path, "w") as f:
+        f.write("42\tparis\t42\n" if table == "city" else "42\tstream\n")
+    out = subprocess.run(["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "--location-trusted", "-u", "root:",
+                          "-T", path, f"http://127.0.0.1:{server.http_port}/api/{db}/{table}/_stream_load"],
+                         capture_output=True, text=True, timeout=60)
+    body, code = out.stdout.rsplit("\n", 1)
+    return int(code), json.loads(body) if body.strip() else {}
 
 
 def check_finished(row, what):
@@ -166,7 +191,7 @@ def submission_errors(conn, ts):
     check(restore_of(conn, "d1") is None and restore_of(conn, "other") is None, "no job was made for them")
 
 
-def restore_whole_renamed(conn, orig, ts, view):
+def restore_whole_renamed(conn, orig, ts, view, mvs, creates):
     """DATABASE d1 AS d2: a missing database is created with everything in it, data equal."""
     first, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS d2 PROPERTIES ("
                                    f"'backup_timestamp' = '{ts}', 'replication_num' = '1', 'allow_load' = 'true', "
@@ -178,12 +203,17 @@ def restore_whole_renamed(conn, orig, ts, view):
     for t in TABLES:
         check(got[t][0] == orig[t][0], f"d2.{t}: CHECKSUM TABLE equals the original's")
         check(got[t][1] == orig[t][1], f"d2.{t}: SELECT ... ORDER BY equals the original's ({len(orig[t][1])} rows)")
+    check(all(create_text(conn, "d2", t) == creates[t] for t in TABLES), "SHOW CREATE TABLE is the original's")
+    check(mv_rows(conn, "d2") == mvs, f"the materialized views' rows come back: {mv_rows(conn, 'd2')}")
+    check(not [r for r in rows_of(conn, "d2", "dup") if r[1] == "after backup"]
+          and checksum(conn, "d2", "pk") != checksum(conn, "d1", "pk"),
+          "snapshot isolation: rows loaded after the BACKUP are not restored")
     check(view_text(conn, "d2", "v_dup") == view, "the view comes back")
     check(mv_state(conn, "d2", "mv_agg") == "true", "the materialized view comes back active (its base is restored)")
     check(functions_of(conn, "d2") == ["my_add"], f"the function comes back: {functions_of(conn, 'd2')}")
 
 
-def restore_dropped(conn, orig):
+def restore_dropped(conn, orig, mvs):
     """DROP TABLE then RESTORE, MVs inactive while a base table is missing."""
     query(conn, "DROP MATERIALIZED VIEW d1.mv_agg")
     for t in TABLES:
@@ -198,8 +228,19 @@ def restore_dropped(conn, orig):
         check(got[t] == orig[t], f"d1.{t} after DROP TABLE and RESTORE: checksum and rows equal the original's")
     query(conn, "ALTER MATERIALIZED VIEW d1.mv_agg ACTIVE")
     check(mv_state(conn, "d1", "mv_agg") == "true", "ALTER MATERIALIZED VIEW ... ACTIVE once the base is back")
+    check(mv_rows(conn, "d1", ["agg_hi"]) == {"agg_hi": mvs["agg_hi"]}, "the synchronous MV's rows come back")
     query(conn, "INSERT INTO d1.dup VALUES (3, 'load after restore')")
     check(len(rows_of(conn, "d1", "dup")) == len(orig["dup"][1]) + 1, "a restored table takes loads")
+    # Later loads come after the restored rowsets: they win over them in UNIQUE and PRIMARY tables.
+    query(conn, "INSERT INTO d1.pk VALUES (1, 'eu', 100)")
+    query(conn, "INSERT INTO d1.city VALUES (1, 'paris', 111)")
+    query(conn, "INSERT INTO d1.agg VALUES (1, 1000, 99)")
+    check(query(conn, "SELECT v FROM d1.pk WHERE k = 1") == ((100,),), "a later upsert wins in a restored PRIMARY table")
+    check(query(conn, "SELECT pop FROM d1.city WHERE id = 1") == ((111,),), "and in a restored UNIQUE table")
+    total = [r for r in orig["agg"][1] if r[0] == 1][0][1]
+    check(query(conn, "SELECT total, hi FROM d1.agg WHERE k = 1") == ((total + 1000, 99),),
+          "a restored AGGREGATE table aggregates later loads")
+    check(query(conn, "SELECT * FROM d1.agg_hi WHERE k = 1") == ((1, 99),), "its synchronous MV is maintained")
 
 
 def restore_objects(conn, view):
@@ -317,20 +358,33 @@ def damage(conn, location, data_dir, ts):
     os.remove(os.path.join(ss, other))
 
 
-def hold_a_table(server, conn, data_dir):
-    """Item: a restore in DOWNLOADING holds its existing table: loads and DDL refused, others fine."""
+def restart(server, pause_in=None):
     server.stop()
-    os.environ["TV_TEST_PAUSE_RESTORE_IN"] = "DOWNLOADING"
+    if pause_in:
+        os.environ["TV_TEST_PAUSE_RESTORE_IN"] = pause_in
     try:
         server.start()
     finally:
-        del os.environ["TV_TEST_PAUSE_RESTORE_IN"]
-    conn = connect(server)
+        os.environ.pop("TV_TEST_PAUSE_RESTORE_IN", None)
+    return connect(server)
+
+
+def hold_a_table(server, data_dir, orig, mvs):
+    """A restore in DOWNLOADING holds its existing table: loads and DDL refused, others fine; a
+    restart resumes a restore; a timeout ends one."""
+    conn = restart(server, "DOWNLOADING")
+    check(content(conn, "d2") == orig and mv_rows(conn, "d2") == mvs, "restored tables are intact after a restart")
+    check(restore_of(conn, "d2")["State"] == "FINISHED", "SHOW RESTORE still shows the finished job after a restart")
     before = content(conn, "d1", ["dup", "city"])
     query(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE dup) "
                 "PROPERTIES ('max_download_speed_kbps' = '2048')")
     row = wait_restore(conn, "d1", {"DOWNLOADING"}, timeout=30)
     check(row["RateLimit"] == "2048", f"RateLimit shows the job's max_download_speed_kbps: {row['RateLimit']}")
+    check(int(row["BytesTotal"]) > 0 and row["BytesDone"] == "0" and row["FilesDone"] == "0",
+          f"DOWNLOADING shows what is to fetch: {row['BytesDone']}/{row['BytesTotal']} {row['FilesDone']}/{row['FilesTotal']}")
+    code, body = stream_load_code(server, "d1", "dup")
+    check(code == 200 and body.get("Status") == "Fail" and "RESTORE job 'full1'" in body.get("Message", ""),
+          f"a Stream Load into it is refused naming the restore: {body}")
     for sql in ["INSERT INTO d1.dup VALUES (1, 'x')", "ALTER TABLE d1.dup ADD PARTITION p3 VALUES LESS THAN (\"2000\")",
                 "ALTER TABLE d1.dup DROP PARTITION p1", "TRUNCATE TABLE d1.dup", "DROP TABLE d1.dup"]:
         err = error_of(conn, sql)
@@ -350,6 +404,22 @@ def hold_a_table(server, conn, data_dir):
     err = error_of(conn, "CANCEL RESTORE FROM d1")
     check(err is not None and err[1] == "No restore is currently running", f"nothing left to cancel: {err}")
     check(staging_left(data_dir) == [], "no staging left after CANCEL")
+    code, body = stream_load_code(server, "d1", "city")
+    check(code == 200, f"Stream Load works again too: {body}")
+
+    query(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS d6 ON (TABLE city) PROPERTIES ('timeout' = '1')")
+    row = wait_restore(conn, "d6", {"CANCELLED", "FINISHED"}, timeout=20)
+    check(row["State"] == "CANCELLED" and row["Status"].startswith("[TIMEOUT, msg: "),
+          f"a restore past its timeout is cancelled with TIMEOUT: {row['Status']}")
+    check("d6" not in [r[0] for r in query(conn, "SHOW DATABASES")], "and creates nothing")
+
+    query(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS d5 ON (TABLE pk, TABLE agg)")
+    wait_restore(conn, "d5", {"DOWNLOADING"}, timeout=30)
+    conn = restart(server)
+    row = wait_restore(conn, "d5", timeout=30)
+    check_finished(row, "a restore stopped by a restart in DOWNLOADING resumes")
+    check(content(conn, "d5", ["pk", "agg"]) == {t: orig[t] for t in ["pk", "agg"]}, "and restores equal data")
+    check(staging_left(data_dir) == [], "no staging left once it finished")
     return conn
 
 
@@ -392,7 +462,7 @@ def second_server(binary, work, location, orig):
         mine = {int(r[0]) for t in TABLES for r in query(conn, f"SHOW TABLETS FROM d1.{t}")}
         check(mine and min(mine) > before, f"its tablets get new ids from its own catalog: {sorted(mine)[:3]}...")
         held = [name for tablet, name in segment_files(data_dir) if tablet in mine]
-        files = manifest_of(location, "repo", "full1")["files"]
+        files = [f for f in manifest_of(location, "repo", "full1")["files"] if f["table"] in TABLES]
         check(len(held) == len(files), f"their files are in its own data dir: {len(held)} of {len(files)}")
         check(server.sanitizer_reports() == [], "no sanitizer reports on the second server")
     finally:
@@ -412,11 +482,13 @@ def main():
         make_schema(conn)
         query(conn, f'CREATE REPOSITORY repo WITH BROKER ON LOCATION "{location}"')
         orig = content(conn, "d1")
+        mvs = mv_rows(conn, "d1")
+        creates = {t: create_text(conn, "d1", t) for t in TABLES}
         view = view_text(conn, "d1", "v_dup")
         query(conn, "BACKUP DATABASE d1 SNAPSHOT full1 TO repo")
         check(wait_for(conn, "d1", {"FINISHED", "CANCELLED"})["State"] == "FINISHED", "the backup finished")
         ts = query(conn, "SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'full1'")[0][1]
-        files = manifest_of(location, "repo", "full1")["files"]
+        files = [f for f in manifest_of(location, "repo", "full1")["files"] if f["table"] in TABLES]
         check(any(f.get("packed") for f in files) and any(not f.get("packed") for f in files),
               f"some files are packed, some not ({sum(bool(f.get('packed')) for f in files)}/{len(files)} packed)")
         # Snapshot isolation: these rows are not in the snapshot.
@@ -424,14 +496,14 @@ def main():
         query(conn, "INSERT INTO d1.pk VALUES (1, 'eu', -1)")
 
         submission_errors(conn, ts)
-        restore_whole_renamed(conn, orig, ts, view)
-        restore_dropped(conn, orig)
+        restore_whole_renamed(conn, orig, ts, view, mvs, creates)
+        restore_dropped(conn, orig, mvs)
         restore_objects(conn, view)
         restore_forms(conn, orig)
         overwrite(conn, orig)
         damage(conn, location, data_dir, ts)
         restore_catalogs(conn)
-        conn = hold_a_table(server, conn, data_dir)
+        conn = hold_a_table(server, data_dir, orig, mvs)
         check(server.sanitizer_reports() == [], "no sanitizer reports")
     finally:
         server.stop()
