@@ -87,6 +87,23 @@ def make_schema(conn):
         query(conn, sql)
 
 
+def racing_loads(server, work):
+    """Two Stream Loads into pk: the slow one starts first (its rowset has the lower id) and
+    publishes last (the higher version), so its row wins: a restore must keep that order."""
+    slow, fast = os.path.join(work, "slow.csv"), os.path.join(work, "fast.csv")
+    with open(slow, "w") as f:
+        f.write("1\teu\t1000\n" + "".join(f"{i}\tus\t{i}\n" for i in range(100, 30000)))
+    with open(fast, "w") as f:
+        f.write("1\teu\t2000\n")
+    url = f"http://127.0.0.1:{server.http_port}/api/d1/pk/_stream_load"
+    curl = ["curl", "-sS", "--location-trusted", "-u", "root:"]
+    first = subprocess.Popen(curl + ["--limit-rate", "100k", "-T", slow, url], stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    second = subprocess.run(curl + ["-T", fast, url], capture_output=True, text=True, timeout=60)
+    out, _ = first.communicate(timeout=120)
+    return json.loads(second.stdout)["Status"] == "Success" and json.loads(out)["Status"] == "Success"
+
+
 def content(conn, db, tables=TABLES, names=None):
     """{name: (checksum, rows)} of tables, keyed by `names` (default: the tables' own)."""
     return {n: (checksum(conn, db, t), rows_of(conn, db, t)) for n, t in zip(names or tables, tables)}
@@ -481,6 +498,9 @@ def main():
         conn = connect(server)
         make_schema(conn)
         query(conn, f'CREATE REPOSITORY repo WITH BROKER ON LOCATION "{location}"')
+        check(racing_loads(server, work), "two racing Stream Loads")
+        check(query(conn, "SELECT v FROM d1.pk WHERE k = 1") == ((1000,),),
+              "the load published last wins, though it started first")
         orig = content(conn, "d1")
         mvs = mv_rows(conn, "d1")
         creates = {t: create_text(conn, "d1", t) for t in TABLES}
