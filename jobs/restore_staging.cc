@@ -228,8 +228,10 @@ std::string renamed_base(const std::string& base, const std::string& snapshot_db
 }
 
 /// The segment files of each new tablet as rowsets: a source rowset ("<rowset>_<n>.dat") gets
-/// one new id across every tablet, and versions that end at the partition's visible version in
-/// the order the rowsets were published (their ids grow with time).
+/// one new id across every tablet, and the version it was published at. A manifest without
+/// versions (written before they were kept) gets versions that end at the partition's visible
+/// version in the order of the rowsets' ids, which is their publishing order unless loads ran
+/// concurrently.
 void stage_files(id_mapper& ids, const snapshot_contents& snapshot, restore_staging& out) {
     std::map<object_id, const storage::partition*> partition_of;  // new tablet -> new partition
     auto note = [&](const storage::partition& p) {
@@ -262,6 +264,7 @@ void stage_files(id_mapper& ids, const snapshot_contents& snapshot, restore_stag
         return {fallback, "_0.dat"};
     };
     std::map<object_id, std::map<uint64_t, std::vector<storage::segment_file>>> tablet_files;
+    std::map<std::pair<object_id, uint64_t>, int64_t> published;  // (new tablet, source rowset) -> version
     std::map<const storage::partition*, std::set<uint64_t>> partition_rowsets;
     std::map<uint64_t, object_id> new_rowset;
     uint64_t foreign = 0;
@@ -279,6 +282,9 @@ void stage_files(id_mapper& ids, const snapshot_contents& snapshot, restore_stag
         tablet_files[mapped->second][source_rowset].push_back(storage::segment_file{name, f.size, f.rows,
                                                                                     f.segment_checksum});
         partition_rowsets[partition_of.at(mapped->second)].insert(source_rowset);
+        if (f.version > 0) {
+            published[{mapped->second, source_rowset}] = f.version;
+        }
         out.files.push_back(restore_download{f.key, f.packed, f.offset, f.size, f.hash, f.segment_checksum,
                                              mapped->second, std::move(name)});
     }
@@ -288,9 +294,17 @@ void stage_files(id_mapper& ids, const snapshot_contents& snapshot, restore_stag
         storage::ops::restored_tablet restored{tablet, {}};
         for (auto& [source, files] : by_rowset) {
             auto rank = static_cast<int64_t>(std::distance(ranked.begin(), ranked.find(source)));
-            int64_t version = std::max<int64_t>(2, p->visible_version - (static_cast<int64_t>(ranked.size()) - 1 - rank));
+            auto recorded = published.find({tablet, source});
+            int64_t version = recorded != published.end()
+                                  ? recorded->second
+                                  : std::max<int64_t>(2, p->visible_version -
+                                                             (static_cast<int64_t>(ranked.size()) - 1 - rank));
             restored.rowsets.push_back(storage::rowset{new_rowset.at(source), version, std::move(files)});
         }
+        // A tablet lists its rowsets in publishing order, as loads append them: reads merge in
+        // that order (the last version of a key wins).
+        std::stable_sort(restored.rowsets.begin(), restored.rowsets.end(),
+                         [](const storage::rowset& a, const storage::rowset& b) { return a.version < b.version; });
         out.commit.tablets.push_back(std::move(restored));
     }
 }
