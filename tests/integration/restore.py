@@ -182,7 +182,7 @@ def check_show_restore(conn, first, row, ts):
           "no rate, limit or ETA once finished")
 
 
-def submission_errors(conn, ts):
+def submission_errors(server, conn, ts):
     """StarRocks' refusals at submission (spec 1.2, 6.1): nothing is journaled for them."""
     for sql, expected in [
         ("RESTORE SNAPSHOT full1 FROM repo PROPERTIES ('colour' = 'red', 'backup_timestamp' = '%s')" % ts,
@@ -206,6 +206,14 @@ def submission_errors(conn, ts):
         err = error_of(conn, sql)
         check(err is not None and expected in err[1], f"{sql}: {err}")
     check(restore_of(conn, "d1") is None and restore_of(conn, "other") is None, "no job was made for them")
+    err = error_of(conn, "CANCEL RESTORE FOR EXTERNAL CATALOG")
+    check(err is not None and err[1] == "No restore is currently running", f"CANCEL with nothing running: {err}")
+    query(conn, "CREATE USER plain IDENTIFIED BY 'pw'")
+    user = connect(server, "plain", "pw")
+    for sql in ["RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS dx", "SHOW RESTORE FROM d1", "CANCEL RESTORE FROM d1"]:
+        err = error_of(user, sql)
+        check(err is not None and err[0] in (1227, 1044), f"a user without db_admin: {sql}: {err}")
+    user.close()
 
 
 def restore_whole_renamed(conn, orig, ts, view, mvs, creates):
@@ -305,7 +313,7 @@ def restore_forms(conn, orig):
     check(functions_of(conn, "d4") == ["my_add2"], f"FUNCTION ... AS: {functions_of(conn, 'd4')}")
 
 
-def overwrite(conn, orig):
+def overwrite(conn, orig, mvs):
     """Spec 6.2: listed partitions replaced, others kept; a missing partition added; mismatches refused."""
     query(conn, "INSERT INTO d1.dup VALUES (5, 'new in p1'), (600, 'new in p2')")
     kept_p2 = rows_of(conn, "d1", "dup", "WHERE k >= 100")
@@ -327,6 +335,26 @@ def overwrite(conn, orig):
     _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE dup)", "d1")
     check_finished(row, "the whole table over itself")
     check(content(conn, "d1", ["dup"]) == {"dup": orig["dup"]}, "the table equals the original again")
+    # LIST partitions: a missing one is added too.
+    pe = rows_of(conn, "d1", "city", "WHERE city <> 'nyc'")
+    query(conn, "ALTER TABLE d1.city DROP PARTITION pw")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE city PARTITION (pw))", "d1")
+    check_finished(row, "a missing LIST partition")
+    check(rows_of(conn, "d1", "city", "WHERE city = 'nyc'") == tuple(r for r in orig["city"][1] if r[1] == "nyc")
+          and rows_of(conn, "d1", "city", "WHERE city <> 'nyc'") == pe, "pw is back as backed up, pe as it was")
+    # A table with a synchronous MV: its index is overwritten with the partition.
+    query(conn, "INSERT INTO d1.agg VALUES (2, 5, 500), (40, 5, 500)")
+    a2 = rows_of(conn, "d1", "agg", "WHERE k >= 10")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE agg PARTITION (a1))", "d1")
+    check_finished(row, "partition a1 of a table with a synchronous MV")
+    check(rows_of(conn, "d1", "agg", "WHERE k < 10") == tuple(r for r in orig["agg"][1] if r[0] < 10)
+          and rows_of(conn, "d1", "agg", "WHERE k >= 10") == a2, "a1 holds the snapshot's rows, a2 its own")
+    check(query(conn, "SELECT * FROM d1.agg_hi WHERE k < 10 ORDER BY 1") ==
+          tuple(r for r in mvs["agg_hi"] if r[0] < 10), "and so does the synchronous MV over a1")
+    # No DATABASE, no ON: everything, into the snapshot's own database, over what is there.
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo", "d1")
+    check_finished(row, "RESTORE SNAPSHOT full1 FROM repo (everything, over existing tables)")
+    check(content(conn, "d1") == orig, "every table equals the original")
     for name, (create, message) in MISMATCH.items():
         query(conn, "USE d1")
         query(conn, create)
@@ -432,11 +460,26 @@ def hold_a_table(server, data_dir, orig, mvs):
 
     query(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS d5 ON (TABLE pk, TABLE agg)")
     wait_restore(conn, "d5", {"DOWNLOADING"}, timeout=30)
+    # Names the restore creates are not held: one taken meanwhile fails its commit, not the other's.
+    query(conn, "CREATE DATABASE d7")
+    query(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS d7 ON (TABLE city)")
+    wait_restore(conn, "d7", {"DOWNLOADING"}, timeout=30)
+    query(conn, "CREATE TABLE d7.city (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
+    query(conn, "INSERT INTO d7.city VALUES (1)")
+    tablets = set(segment_files(data_dir))
     conn = restart(server)
+    row = wait_restore(conn, "d7", timeout=30)
+    check_cancelled(row, ["Table 'city' was created while the restore ran; nothing was restored"],
+                    "a table created under the restored name meanwhile")
+    check(rows_of(conn, "d7", "city") == ((1,),), "the table created meanwhile is left as it was")
     row = wait_restore(conn, "d5", timeout=30)
     check_finished(row, "a restore stopped by a restart in DOWNLOADING resumes")
     check(content(conn, "d5", ["pk", "agg"]) == {t: orig[t] for t in ["pk", "agg"]}, "and restores equal data")
     check(staging_left(data_dir) == [], "no staging left once it finished")
+    restored = {k for k in segment_files(data_dir) if k not in tablets}
+    d5 = {int(r[0]) for t in ["pk", "agg"] for r in query(conn, f"SHOW TABLETS FROM d5.{t}")}
+    check({t for t, _ in restored} <= d5, f"the cancelled restore left no files in tablet directories: "
+          f"{sorted({t for t, _ in restored} - d5)}")
     return conn
 
 
@@ -492,7 +535,9 @@ def main():
     data_dir = os.path.join(work, "data")
     location = os.path.join(work, "repo")
     log_path = os.path.join(work, "server.log")
-    server = TvServer(binary, data_dir, log_path, ["--set", "backup_pack_threshold=16K"])
+    # Small segments: the larger loads write several segment files per tablet.
+    server = TvServer(binary, data_dir, log_path, ["--set", "backup_pack_threshold=16K",
+                                                   "--set", "segment_max_bytes=65536"])
     try:
         server.start()
         conn = connect(server)
@@ -511,16 +556,17 @@ def main():
         files = [f for f in manifest_of(location, "repo", "full1")["files"] if f["table"] in TABLES]
         check(any(f.get("packed") for f in files) and any(not f.get("packed") for f in files),
               f"some files are packed, some not ({sum(bool(f.get('packed')) for f in files)}/{len(files)} packed)")
+        check(any(f["name"].endswith("_1.dat") for f in files), "some rowsets have several segment files")
         # Snapshot isolation: these rows are not in the snapshot.
         query(conn, "INSERT INTO d1.dup VALUES (77, 'after backup'), (777, 'after backup')")
         query(conn, "INSERT INTO d1.pk VALUES (1, 'eu', -1)")
 
-        submission_errors(conn, ts)
+        submission_errors(server, conn, ts)
         restore_whole_renamed(conn, orig, ts, view, mvs, creates)
         restore_dropped(conn, orig, mvs)
         restore_objects(conn, view)
         restore_forms(conn, orig)
-        overwrite(conn, orig)
+        overwrite(conn, orig, mvs)
         damage(conn, location, data_dir, ts)
         restore_catalogs(conn)
         conn = hold_a_table(server, data_dir, orig, mvs)
