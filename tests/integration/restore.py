@@ -39,6 +39,10 @@ MISMATCH = {
                  "(PARTITION p1 VALUES LESS THAN (\"50\"), PARTITION p2 VALUES LESS THAN (\"1000\")) "
                  "DISTRIBUTED BY HASH(k) BUCKETS 2",
                  "Partition p1 in table mt_range has different range with partition in repository"),
+    "mt_dist": ("CREATE TABLE mt_dist (k INT, v VARCHAR(64)) DUPLICATE KEY(k) PARTITION BY RANGE(k) "
+                "(PARTITION p1 VALUES LESS THAN (\"100\"), PARTITION p2 VALUES LESS THAN (\"1000\")) "
+                "DISTRIBUTED BY HASH(v) BUCKETS 2",
+                "Table mt_dist already exist but with different schema, errMsg: "),
     "mt_overlap": ("CREATE TABLE mt_overlap (k INT, v VARCHAR(64)) DUPLICATE KEY(k) PARTITION BY RANGE(k) "
                    "(PARTITION px VALUES LESS THAN (\"50\")) DISTRIBUTED BY HASH(k) BUCKETS 2",
                    "Partition p1 in table mt_overlap has conflict range with existing ranges"),
