@@ -124,6 +124,21 @@ job_result<std::map<object_id, object_id>> check_existing(const storage::table& 
                                    "partitioning",
                                    name));
     }
+    // Rows of one key must stay in one tablet: restored partitions are bucketed as the snapshot's
+    // table was, later loads as this one is.
+    auto same_names = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+        return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                          [](const std::string& x, const std::string& y) { return storage::iequals(x, y); });
+    };
+    if (local.dist.random != remote.dist.random || !same_names(local.dist.columns, remote.dist.columns)) {
+        auto text = [](const storage::distribution& d) {
+            return d.random || d.columns.empty() ? std::string("RANDOM")
+                                                 : fmt::format("HASH({})", fmt::join(d.columns, ", "));
+        };
+        return refused(fmt::format("Table {} already exist but with different schema, errMsg: it is distributed "
+                                   "by {}, the snapshot's table by {}",
+                                   name, text(local.dist), text(remote.dist)));
+    }
     std::map<object_id, object_id> index_ids;
     for (size_t i = 0; i < remote.indexes.size(); ++i) {
         // The base index is named as its table, which a rename changes.
