@@ -336,8 +336,8 @@ def overwrite(conn, orig, mvs):
     check(len(query(conn, "SHOW PARTITIONS FROM d1.dup")) == 2, "partition p2 is added")
     check(rows_of(conn, "d1", "dup") == tuple(r for r in orig["dup"][1] if r[0] >= 100),
           "it holds the snapshot's rows; p1 keeps its own (none)")
-    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE dup)", "d1")
-    check_finished(row, "the whole table over itself")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo ON (TABLE dup)", "d1")
+    check_finished(row, "the whole table over itself, ON without DATABASE")
     check(content(conn, "d1", ["dup"]) == {"dup": orig["dup"]}, "the table equals the original again")
     # LIST partitions: a missing one is added too.
     pe = rows_of(conn, "d1", "city", "WHERE city <> 'nyc'")
@@ -471,11 +471,14 @@ def hold_a_table(server, data_dir, orig, mvs):
     query(conn, "CREATE TABLE d7.city (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
     query(conn, "INSERT INTO d7.city VALUES (1)")
     tablets = set(segment_files(data_dir))
-    conn = restart(server)
+    # Resumed, d5 stops again once its record is published (COMMITTING), d7 fails its commit.
+    conn = restart(server, "COMMITTING")
     row = wait_restore(conn, "d7", timeout=30)
     check_cancelled(row, ["Table 'city' was created while the restore ran; nothing was restored"],
                     "a table created under the restored name meanwhile")
     check(rows_of(conn, "d7", "city") == ((1,),), "the table created meanwhile is left as it was")
+    wait_restore(conn, "d5", {"COMMITTING"}, timeout=30)
+    conn = restart(server)
     row = wait_restore(conn, "d5", timeout=30)
     check_finished(row, "a restore stopped by a restart in DOWNLOADING resumes")
     check(content(conn, "d5", ["pk", "agg"]) == {t: orig[t] for t in ["pk", "agg"]}, "and restores equal data")
