@@ -371,6 +371,28 @@ def overwrite(conn, orig, mvs):
         query(conn, f"INSERT INTO d1.{name} VALUES (9, 'loads again')")
 
 
+def unpartitioned(conn):
+    """An unpartitioned table's one partition is named as its table, renamed or not."""
+    query(conn, "CREATE TABLE d1.solo (k INT, v INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
+    query(conn, "INSERT INTO d1.solo VALUES (1, 1), (2, 2)")
+    query(conn, "INSERT INTO d1.solo VALUES (3, 3)")
+    query(conn, "BACKUP DATABASE d1 SNAPSHOT solo1 TO repo ON (TABLE solo)")
+    check(wait_for(conn, "d1", {"FINISHED", "CANCELLED"})["State"] == "FINISHED", "a backup of an unpartitioned table")
+    solo = rows_of(conn, "d1", "solo")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT solo1 FROM repo DATABASE d1 ON (TABLE solo AS solo2)", "d1")
+    check_finished(row, "an unpartitioned table AS a new name")
+    check(rows_of(conn, "d1", "solo2") == solo, "it holds the rows")
+    parts = [r[1] for r in query(conn, "SHOW PARTITIONS FROM d1.solo2")]
+    check(parts == ["solo2"], f"its one partition is named as the table: {parts}")
+    query(conn, "CREATE TABLE d1.solo3 (k INT, v INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
+    query(conn, "INSERT INTO d1.solo3 VALUES (9, 9)")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT solo1 FROM repo DATABASE d1 ON (TABLE solo AS solo3)", "d1")
+    check_finished(row, "an unpartitioned table AS an existing unpartitioned table")
+    check(rows_of(conn, "d1", "solo3") == solo, "its partition is overwritten")
+    query(conn, "INSERT INTO d1.solo3 VALUES (4, 4)")
+    check(len(rows_of(conn, "d1", "solo3")) == len(solo) + 1, "and takes loads")
+
+
 def damage(conn, location, data_dir, ts):
     """A damaged repository: CANCELLED naming the object, nothing visible, no staging left."""
     manifest = manifest_of(location, "repo", "full1")
@@ -574,6 +596,7 @@ def main():
         restore_objects(conn, view)
         restore_forms(conn, orig)
         overwrite(conn, orig, mvs)
+        unpartitioned(conn)
         damage(conn, location, data_dir, ts)
         restore_catalogs(conn)
         conn = hold_a_table(server, data_dir, orig, mvs)
