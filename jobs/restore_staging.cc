@@ -187,6 +187,9 @@ job_result<void> stage_table(id_mapper& ids, const storage::catalog& catalog, co
         fresh.partitioning.partitions.clear();
         for (const auto* p : chosen) {
             fresh.partitioning.partitions.push_back(ids.renew(*p, index_ids));
+            if (fresh.partitioning.kind == storage::partition_kind::none) {
+                fresh.partitioning.partitions.back().name = o.local_name;  // named as its table, as always
+            }
         }
         out.commit.tables.push_back(std::move(fresh));
         return {};
@@ -196,8 +199,12 @@ job_result<void> stage_table(id_mapper& ids, const storage::catalog& catalog, co
         return index_ids.error();
     }
     storage::ops::restored_partitions change{local->name, local->id, {}, {}};
+    bool single = local->partitioning.kind == storage::partition_kind::none;
     for (const auto* p : chosen) {
-        const storage::partition* mine = local->find_partition(p->name);
+        // An unpartitioned table's one partition is named as its table, which AS may change.
+        const storage::partition* mine = single && !local->partitioning.partitions.empty()
+                                             ? &local->partitioning.partitions.front()
+                                             : local->find_partition(p->name);
         if (mine != nullptr) {
             if (mine->lower != p->lower || mine->upper != p->upper || mine->values != p->values) {
                 return refused(fmt::format("Partition {} in table {} has different range with partition in "
