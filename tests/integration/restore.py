@@ -289,7 +289,7 @@ def restore_objects(conn, view):
     check(functions_of(conn, "d1") == ["my_add"], "SHOW FUNCTIONS lists it again")
 
 
-def restore_forms(conn, orig):
+def restore_forms(conn, orig, mvs):
     """The old form's target prefix and bare names; every v3.4 kind with AS and ALL TABLES."""
     p1 = [r for r in orig["dup"][1] if r[0] < 100]
     p2 = [r for r in orig["dup"][1] if r[0] >= 100]
@@ -315,6 +315,22 @@ def restore_forms(conn, orig):
           "ALL TABLES restored the others equal")
     check(mv_state(conn, "d4", "mv2") == "true", "mv2 is active: its base table agg was restored with it")
     check(functions_of(conn, "d4") == ["my_add2"], f"FUNCTION ... AS: {functions_of(conn, 'd4')}")
+
+    # A synchronous MV's name is unique in its database: a renamed copy of its table next to it is refused.
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS d8 ON (TABLE agg AS agg_copy)", "d8")
+    check_finished(row, "TABLE agg AS agg_copy into a new database")
+    check(mv_rows(conn, "d8", ["agg_hi"]) == {"agg_hi": mvs["agg_hi"]}, "its synchronous MV comes with it")
+    query(conn, "INSERT INTO d8.agg_copy VALUES (1, 1, 1000)")
+    check(query(conn, "SELECT * FROM d8.agg_hi WHERE k = 1") == ((1, 1000),), "and is maintained by loads")
+    tables = query(conn, "SHOW TABLES FROM d2")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS d2 ON (TABLE agg AS agg_copy)", "d2")
+    check_cancelled(row, ["Table agg_copy can not be restored: its materialized view agg_hi has the name of an "
+                          "existing table, view or materialized view"], "a copy beside its own synchronous MV")
+    check(query(conn, "SHOW TABLES FROM d2") == tables, "nothing is added")
+    query(conn, "CREATE TABLE d8.x (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
+    _, row = run_restore(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS d8 ON (TABLE dup AS agg_hi)", "d8")
+    check_cancelled(row, ["Table agg_hi already exist but it is a view or a materialized view"],
+                    "a table restored under a synchronous MV's name")
 
 
 def overwrite(conn, orig, mvs):
@@ -594,7 +610,7 @@ def main():
         restore_whole_renamed(conn, orig, ts, view, mvs, creates)
         restore_dropped(conn, orig, mvs)
         restore_objects(conn, view)
-        restore_forms(conn, orig)
+        restore_forms(conn, orig, mvs)
         overwrite(conn, orig, mvs)
         unpartitioned(conn)
         damage(conn, location, data_dir, ts)
