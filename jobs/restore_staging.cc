@@ -158,6 +158,15 @@ job_result<std::map<object_id, object_id>> check_existing(const storage::table& 
     return index_ids;
 }
 
+/// `name` is a synchronous materialized view (an index) of a table of `d`, or of a table the
+/// restore creates: such names are unique in a database, as table, view and MV names are.
+bool index_named(const storage::database* d, const restore_staging& out, const std::string& name) {
+    auto has = [&](const storage::table& t) { return t.find_index(name) != nullptr; };
+    bool local = d != nullptr &&
+                 std::any_of(d->tables.begin(), d->tables.end(), [&](const auto& e) { return has(e.second); });
+    return local || std::any_of(out.commit.tables.begin(), out.commit.tables.end(), has);
+}
+
 job_result<void> stage_table(id_mapper& ids, const storage::catalog& catalog, const storage::table& remote,
                              const restored_object& o, const std::string& db, restore_staging& out) {
     std::vector<const storage::partition*> chosen;
@@ -170,9 +179,19 @@ job_result<void> stage_table(id_mapper& ids, const storage::catalog& catalog, co
     const storage::database* d = catalog.find_database(db);
     const storage::table* local = d == nullptr ? nullptr : catalog.find_table(db, o.local_name);
     if (local == nullptr) {
-        if (d != nullptr && (d->views.contains(o.local_name) || d->mvs.contains(o.local_name))) {
+        if ((d != nullptr && (d->views.contains(o.local_name) || d->mvs.contains(o.local_name))) ||
+            index_named(d, out, o.local_name)) {
             return refused(fmt::format("Table {} already exist but it is a view or a materialized view",
                                        o.local_name));
+        }
+        for (size_t i = 1; i < remote.indexes.size(); ++i) {
+            const std::string& mv = remote.indexes[i].name;
+            if ((d != nullptr && (d->tables.contains(mv) || d->views.contains(mv) || d->mvs.contains(mv))) ||
+                index_named(d, out, mv)) {
+                return refused(fmt::format("Table {} can not be restored: its materialized view {} has the name of "
+                                           "an existing table, view or materialized view",
+                                           o.local_name, mv));
+            }
         }
         storage::table fresh = remote;
         fresh.id = ids.take();
@@ -383,7 +402,8 @@ job_result<restore_staging> stage_restore(storage::catalog& catalog, const snaps
         if (it == objects.views.end()) {
             return refused(fmt::format("Table {} does not exist in snapshot {}", o.name, snapshot.info.name));
         }
-        if (local_db != nullptr && (local_db->tables.contains(o.local_name) || local_db->mvs.contains(o.local_name))) {
+        if ((local_db != nullptr && (local_db->tables.contains(o.local_name) || local_db->mvs.contains(o.local_name))) ||
+            index_named(local_db, out, o.local_name)) {
             return refused(fmt::format("Table: {} has existed and it is not a View", o.local_name));
         }
         storage::view v = it->second;
@@ -403,7 +423,8 @@ job_result<restore_staging> stage_restore(storage::catalog& catalog, const snaps
         if (local_db != nullptr && local_db->mvs.contains(o.local_name)) {
             continue;  // StarRocks keeps a local materialized view of that name as it is
         }
-        if (local_db != nullptr && (local_db->tables.contains(o.local_name) || local_db->views.contains(o.local_name))) {
+        if ((local_db != nullptr && (local_db->tables.contains(o.local_name) || local_db->views.contains(o.local_name))) ||
+            index_named(local_db, out, o.local_name)) {
             return refused(fmt::format("Table: {} has existed and it is not a materialized view", o.local_name));
         }
         storage::materialized_view mv = it->second;
