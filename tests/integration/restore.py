@@ -423,7 +423,7 @@ def damage(conn, location, data_dir, ts):
         (Damage(os.path.join(location, whole["key"])).delete(), [whole["key"]], "a deleted data object"),
     ]
     ss = os.path.join(repo_root(location, "repo"), "__ss_full1")
-    for kind in ["__info_", "__meta_"]:
+    for kind in ["__info_", "__meta_", "__manifest_"]:
         name = [n for n in snapshot_objects(location, "repo", "full1") if n.startswith(kind)][0]
         cases.append((Damage(os.path.join(ss, name)).truncate(), [name], f"a truncated {kind.strip('_')} object"))
     for d, expected, what in cases:
@@ -529,6 +529,27 @@ def hold_a_table(server, conn, data_dir, orig, mvs):
     return conn
 
 
+def cancel_downloading(conn, data_dir):
+    """A restore cancelled while it downloads (slowly): its progress shows, then nothing is left."""
+    query(conn, "RESTORE SNAPSHOT full1 FROM repo DATABASE d1 AS d9 PROPERTIES ('max_download_speed_kbps' = '16')")
+    deadline = time.time() + 30
+    row = restore_of(conn, "d9")
+    while time.time() < deadline and not (row["State"] == "DOWNLOADING" and row["CurrentRate"] not in (None, "0")):
+        time.sleep(0.1)
+        row = restore_of(conn, "d9")
+    check(row["RateLimit"] == "16" and row["Eta"] is not None and int(row["Eta"]) > 0
+          and 0 < int(row["BytesDone"]) < int(row["BytesTotal"]),
+          f"DOWNLOADING shows rate, limit, ETA and progress: {row['CurrentRate']} B/s of {row['RateLimit']} KB/s, "
+          f"ETA {row['Eta']} s, {row['BytesDone']}/{row['BytesTotal']}")
+    started = time.time()
+    query(conn, "CANCEL RESTORE FROM d9")
+    row = wait_restore(conn, "d9", {"CANCELLED"}, timeout=5)
+    check(time.time() - started < 1.5, f"CANCEL takes effect within a second ({time.time() - started:.2f} s)")
+    check(row["Status"] == "[COMMON_ERROR, msg: user cancelled]", f"Status: {row['Status']}")
+    check("d9" not in [r[0] for r in query(conn, "SHOW DATABASES")], "nothing of it is visible")
+    check(staging_left(data_dir) == [], "its staged files are removed")
+
+
 def restore_catalogs(conn):
     query(conn, "BACKUP EXTERNAL CATALOG (hive_prod) SNAPSHOT cats TO repo")
     deadline = time.time() + 30
@@ -616,6 +637,7 @@ def main():
         unpartitioned(conn)
         damage(conn, location, data_dir, ts)
         restore_catalogs(conn)
+        cancel_downloading(conn, data_dir)
         conn = hold_a_table(server, conn, data_dir, orig, mvs)
         check(server.sanitizer_reports() == [], "no sanitizer reports")
     finally:
