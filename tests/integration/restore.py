@@ -474,7 +474,9 @@ def hold_a_table(server, conn, data_dir, orig, mvs):
     check(code == 200 and body.get("Status") == "Fail" and "RESTORE job 'full1'" in body.get("Message", ""),
           f"a Stream Load into it is refused naming the restore: {body}")
     for sql in ["INSERT INTO d1.dup VALUES (1, 'x')", "ALTER TABLE d1.dup ADD PARTITION p3 VALUES LESS THAN (\"2000\")",
-                "ALTER TABLE d1.dup DROP PARTITION p1", "TRUNCATE TABLE d1.dup", "DROP TABLE d1.dup"]:
+                "ALTER TABLE d1.dup DROP PARTITION p1", "TRUNCATE TABLE d1.dup", "DROP TABLE d1.dup",
+                "INSERT OVERWRITE d1.dup SELECT * FROM d1.dup", "DROP DATABASE d1",
+                "CREATE MATERIALIZED VIEW d1.dup_k AS SELECT k, COUNT(v) FROM d1.dup GROUP BY k"]:
         err = error_of(conn, sql)
         check(err is not None and "RESTORE job 'full1'" in err[1], f"refused while restored: {sql}: {err}")
     query(conn, "INSERT INTO d1.city VALUES (9, 'lyon', 90)")
