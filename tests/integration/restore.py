@@ -7,11 +7,9 @@
 # views, functions and catalogs; snapshot isolation; a damaged repository; loads and DDL while a
 # restore holds a table; SHOW RESTORE's columns and StarRocks' errors; restoring on a second server.
 import hashlib
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,10 +18,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
 from backup_test_util import (check, columns_of, connect, error_of, finish, manifest_of, query, repo_root,  # noqa: E402
                               segment_files, snapshot_objects, wait_for)
-from restore_test_util import (SHOW_RESTORE_COLUMNS, Damage, checksum, restore_of, rows_of, run_restore,  # noqa: E402
-                               staging_left, wait_restore)
+from restore_test_util import (SHOW_RESTORE_COLUMNS, TABLES, Damage, catalogs, check_cancelled,  # noqa: E402
+                               check_finished, checksum, content, create_text, functions_of, mv_rows, mv_state,
+                               racing_loads, restart, restore_of, rows_of, run_restore, staging_left,
+                               stream_load_code, view_text, wait_restore)
 
-TABLES = ["dup", "city", "agg", "pk"]
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 MISMATCH = {
     "mt_type": ("CREATE TABLE mt_type (k INT, v VARCHAR(32)) DUPLICATE KEY(k) PARTITION BY RANGE(k) "
@@ -89,77 +88,6 @@ def make_schema(conn):
         '"hive.metastore.uris" = "thrift://metastore:9083")',
     ]:
         query(conn, sql)
-
-
-def racing_loads(server, work):
-    """Two Stream Loads into pk: the slow one starts first (its rowset has the lower id) and
-    publishes last (the higher version), so its row wins: a restore must keep that order."""
-    slow, fast = os.path.join(work, "slow.csv"), os.path.join(work, "fast.csv")
-    with open(slow, "w") as f:
-        f.write("1\teu\t1000\n" + "".join(f"{i}\tus\t{i}\n" for i in range(100, 30000)))
-    with open(fast, "w") as f:
-        f.write("1\teu\t2000\n")
-    url = f"http://127.0.0.1:{server.http_port}/api/d1/pk/_stream_load"
-    curl = ["curl", "-sS", "--location-trusted", "-u", "root:"]
-    first = subprocess.Popen(curl + ["--limit-rate", "100k", "-T", slow, url], stdout=subprocess.PIPE, text=True)
-    time.sleep(1)
-    second = subprocess.run(curl + ["-T", fast, url], capture_output=True, text=True, timeout=60)
-    out, _ = first.communicate(timeout=120)
-    return json.loads(second.stdout)["Status"] == "Success" and json.loads(out)["Status"] == "Success"
-
-
-def content(conn, db, tables=TABLES, names=None):
-    """{name: (checksum, rows)} of tables, keyed by `names` (default: the tables' own)."""
-    return {n: (checksum(conn, db, t), rows_of(conn, db, t)) for n, t in zip(names or tables, tables)}
-
-
-def mv_rows(conn, db, names=("mv_agg", "agg_hi")):
-    """The rows of a synchronous (agg_hi, an index of agg) and an asynchronous (mv_agg) materialized view."""
-    return {n: query(conn, f"SELECT * FROM {db}.{n} ORDER BY 1, 2") for n in names}
-
-
-def create_text(conn, db, table):
-    return query(conn, f"SHOW CREATE TABLE {db}.{table}")[0][1]
-
-
-def mv_state(conn, db, name):
-    rows = [r for r in query(conn, f"SHOW MATERIALIZED VIEWS FROM {db}") if r[0] == name]
-    return rows[0][4] if rows else None
-
-
-def functions_of(conn, db):
-    return sorted(r[0] for r in query(conn, f"SHOW FUNCTIONS FROM {db}"))
-
-
-def catalogs(conn):
-    return sorted(r[0] for r in query(conn, "SHOW CATALOGS"))
-
-
-def view_text(conn, db, name):
-    return query(conn, f"SHOW CREATE VIEW {db}.{name}")[0][1]
-
-
-def stream_load_code(server, db, table):
-    """A one-row Stream Load (curl), as (HTTP code, body)."""
-    path = os.path.join(server.data_dir, "..", "row.csv")
-    with open(path, "w") as f:
-        f.write("42\tparis\t42\n" if table == "city" else "42\tstream\n")
-    out = subprocess.run(["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "--location-trusted", "-u", "root:",
-                          "-T", path, f"http://127.0.0.1:{server.http_port}/api/{db}/{table}/_stream_load"],
-                         capture_output=True, text=True, timeout=60)
-    body, code = out.stdout.rsplit("\n", 1)
-    return int(code), json.loads(body) if body.strip() else {}
-
-
-def check_finished(row, what):
-    ok = row["State"] == "FINISHED" and row["Status"] == "[OK]"
-    check(ok, f"{what}: FINISHED [OK] ({row['State']} {row['Status']})")
-    return ok
-
-
-def check_cancelled(row, expected, what):
-    check(row["State"] == "CANCELLED" and all(e in row["Status"] for e in expected),
-          f"{what}: CANCELLED naming {expected} ({row['State']} {row['Status']})")
 
 
 def check_show_restore(conn, first, row, ts):
@@ -443,17 +371,6 @@ def damage(conn, location, data_dir, ts):
     check(err is not None and "2020-01-02-03-04-05-678" in err[1] and ts in err[1],
           f"several snapshots of one label without backup_timestamp lists their timestamps: {err}")
     os.remove(os.path.join(ss, other))
-
-
-def restart(server, pause_in=None):
-    server.stop()
-    if pause_in:
-        os.environ["TV_TEST_PAUSE_RESTORE_IN"] = pause_in
-    try:
-        server.start()
-    finally:
-        os.environ.pop("TV_TEST_PAUSE_RESTORE_IN", None)
-    return connect(server)
 
 
 def hold_a_table(server, conn, data_dir, orig, mvs):

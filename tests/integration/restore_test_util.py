@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 # What the RESTORE integration test needs beyond backup_test_util: SHOW RESTORE as dicts, waiting
-# on a restore job, a table's content (checksum and ordered rows), and damaging a repository's
-# objects in a way that can be undone.
+# on a restore job, the content of tables and objects (checksums, ordered rows, definitions),
+# damaging a repository's objects in a way that can be undone, racing loads, restarts.
+import json
 import os
 import shutil
+import subprocess
 import time
 
-from backup_test_util import columns_of, query
+from backup_test_util import check, columns_of, connect, query
+
+TABLES = ["dup", "city", "agg", "pk"]
 
 SHOW_RESTORE_COLUMNS = [
     "JobId", "Label", "Timestamp", "DbName", "State", "AllowLoad", "ReplicationNum", "RestoreObjs", "CreateTime",
@@ -116,3 +120,85 @@ class Damage:
     def __exit__(self, *exc):
         os.replace(self.saved, self.path)
         return False
+
+
+def racing_loads(server, work):
+    """Two Stream Loads into pk: the slow one starts first (its rowset has the lower id) and
+    publishes last (the higher version), so its row wins: a restore must keep that order."""
+    slow, fast = os.path.join(work, "slow.csv"), os.path.join(work, "fast.csv")
+    with open(slow, "w") as f:
+        f.write("1\teu\t1000\n" + "".join(f"{i}\tus\t{i}\n" for i in range(100, 30000)))
+    with open(fast, "w") as f:
+        f.write("1\teu\t2000\n")
+    url = f"http://127.0.0.1:{server.http_port}/api/d1/pk/_stream_load"
+    curl = ["curl", "-sS", "--location-trusted", "-u", "root:"]
+    first = subprocess.Popen(curl + ["--limit-rate", "100k", "-T", slow, url], stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    second = subprocess.run(curl + ["-T", fast, url], capture_output=True, text=True, timeout=60)
+    out, _ = first.communicate(timeout=120)
+    return json.loads(second.stdout)["Status"] == "Success" and json.loads(out)["Status"] == "Success"
+
+
+def content(conn, db, tables=TABLES, names=None):
+    """{name: (checksum, rows)} of tables, keyed by `names` (default: the tables' own)."""
+    return {n: (checksum(conn, db, t), rows_of(conn, db, t)) for n, t in zip(names or tables, tables)}
+
+
+def mv_rows(conn, db, names=("mv_agg", "agg_hi")):
+    """The rows of a synchronous (agg_hi, an index of agg) and an asynchronous (mv_agg) materialized view."""
+    return {n: query(conn, f"SELECT * FROM {db}.{n} ORDER BY 1, 2") for n in names}
+
+
+def create_text(conn, db, table):
+    return query(conn, f"SHOW CREATE TABLE {db}.{table}")[0][1]
+
+
+def mv_state(conn, db, name):
+    rows = [r for r in query(conn, f"SHOW MATERIALIZED VIEWS FROM {db}") if r[0] == name]
+    return rows[0][4] if rows else None
+
+
+def functions_of(conn, db):
+    return sorted(r[0] for r in query(conn, f"SHOW FUNCTIONS FROM {db}"))
+
+
+def catalogs(conn):
+    return sorted(r[0] for r in query(conn, "SHOW CATALOGS"))
+
+
+def view_text(conn, db, name):
+    return query(conn, f"SHOW CREATE VIEW {db}.{name}")[0][1]
+
+
+def stream_load_code(server, db, table):
+    """A one-row Stream Load (curl), as (HTTP code, body)."""
+    path = os.path.join(server.data_dir, "..", "row.csv")
+    with open(path, "w") as f:
+        f.write("42\tparis\t42\n" if table == "city" else "42\tstream\n")
+    out = subprocess.run(["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "--location-trusted", "-u", "root:",
+                          "-T", path, f"http://127.0.0.1:{server.http_port}/api/{db}/{table}/_stream_load"],
+                         capture_output=True, text=True, timeout=60)
+    body, code = out.stdout.rsplit("\n", 1)
+    return int(code), json.loads(body) if body.strip() else {}
+
+
+def check_finished(row, what):
+    ok = row["State"] == "FINISHED" and row["Status"] == "[OK]"
+    check(ok, f"{what}: FINISHED [OK] ({row['State']} {row['Status']})")
+    return ok
+
+
+def check_cancelled(row, expected, what):
+    check(row["State"] == "CANCELLED" and all(e in row["Status"] for e in expected),
+          f"{what}: CANCELLED naming {expected} ({row['State']} {row['Status']})")
+
+
+def restart(server, pause_in=None):
+    server.stop()
+    if pause_in:
+        os.environ["TV_TEST_PAUSE_RESTORE_IN"] = pause_in
+    try:
+        server.start()
+    finally:
+        os.environ.pop("TV_TEST_PAUSE_RESTORE_IN", None)
+    return connect(server)
