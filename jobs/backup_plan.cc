@@ -321,7 +321,8 @@ info_partition cut_partition(const storage::catalog& catalog, const std::string&
                     files.push_back(cut_file{db, owner, p.name, index_name, static_cast<uint64_t>(tablet), f.name,
                                              f.size, f.rows,
                                              f.checksum,
-                                             storage::segment_path(catalog.data_dir(), tablet, f.name)});
+                                             storage::segment_path(catalog.data_dir(), tablet, f.name),
+                                             rowset.version});
                 }
             }
         }
@@ -421,7 +422,7 @@ std::string encode_cut(const snapshot_cut& cut) {
     json::array files;
     for (const auto& f : cut.files) {
         files.push_back(json::array{f.db, f.table, f.partition, f.index, f.tablet_id, f.name, f.size, f.rows,
-                                    f.segment_checksum, f.source_path});
+                                    f.segment_checksum, f.source_path, f.version});
     }
     json::object root{{"files", std::move(files)},
                       {"info", json::parse(encode_job_info(cut.info))},
@@ -447,7 +448,9 @@ job_result<snapshot_cut> decode_cut(std::string_view text) {
                                          std::string(a.at(2).as_string()), std::string(a.at(3).as_string()),
                                          a.at(4).to_number<uint64_t>(), std::string(a.at(5).as_string()),
                                          a.at(6).to_number<uint64_t>(), a.at(7).to_number<uint64_t>(),
-                                         a.at(8).to_number<uint64_t>(), std::string(a.at(9).as_string())});
+                                         a.at(8).to_number<uint64_t>(), std::string(a.at(9).as_string()),
+                                         // absent in records of jobs begun before versions were kept
+                                         a.size() > 10 ? a.at(10).to_number<int64_t>() : 0});
         }
         cut.meta = std::string(root->at("meta").as_string());
     } catch (const std::exception& e) {

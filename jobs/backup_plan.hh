@@ -76,6 +76,7 @@ struct cut_file {
     uint64_t rows = 0;
     uint64_t segment_checksum = 0;
     std::string source_path;  ///< the published file (before the snapshot links it)
+    int64_t version = 0;      ///< the version its rowset was published at
 };
 
 /// The snapshot: fixed once, kept durable under the job's snapshot directory so a resumed job

@@ -442,6 +442,7 @@ snapshot_manifest make_manifest(const job_record& job, const snapshot_cut& cut, 
         out.name = f.name;
         out.size = f.size;
         out.rows = f.rows;
+        out.version = f.version;
         out.hash = where[i]->hash;
         out.segment_checksum = f.segment_checksum;
         out.key = where[i]->key;

@@ -252,8 +252,12 @@ io::task<job_result<uint64_t>> job_tracker::submit_restore(restore_request reque
         record.restore.selection = encode_selection(*selection);
         record.timestamp = snapshot->manifest.timestamp;
     } else {
-        // A damaged snapshot: the job exists, CANCELLED, and says which object is at fault.
-        record.db = request.catalog_job ? std::string() : request.target_db;
+        // A damaged snapshot: the job exists, CANCELLED, and says which object is at fault. Its
+        // database is the one the statement names (AS, `db.`, else DATABASE x), since the
+        // snapshot's own cannot be read.
+        record.db = request.catalog_job      ? std::string()
+                    : request.target_db.empty() ? request.snapshot_db.value_or(std::string())
+                                                : request.target_db;
         record.state = job_state::cancelled;
         record.status = snapshot.error();
         record.finished_ms = record.create_time_ms;

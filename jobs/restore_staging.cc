@@ -124,6 +124,21 @@ job_result<std::map<object_id, object_id>> check_existing(const storage::table& 
                                    "partitioning",
                                    name));
     }
+    // Rows of one key must stay in one tablet: restored partitions are bucketed as the snapshot's
+    // table was, later loads as this one is.
+    auto same_names = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+        return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                          [](const std::string& x, const std::string& y) { return storage::iequals(x, y); });
+    };
+    if (local.dist.random != remote.dist.random || !same_names(local.dist.columns, remote.dist.columns)) {
+        auto text = [](const storage::distribution& d) {
+            return d.random || d.columns.empty() ? std::string("RANDOM")
+                                                 : fmt::format("HASH({})", fmt::join(d.columns, ", "));
+        };
+        return refused(fmt::format("Table {} already exist but with different schema, errMsg: it is distributed "
+                                   "by {}, the snapshot's table by {}",
+                                   name, text(local.dist), text(remote.dist)));
+    }
     std::map<object_id, object_id> index_ids;
     for (size_t i = 0; i < remote.indexes.size(); ++i) {
         // The base index is named as its table, which a rename changes.
@@ -143,6 +158,15 @@ job_result<std::map<object_id, object_id>> check_existing(const storage::table& 
     return index_ids;
 }
 
+/// `name` is a synchronous materialized view (an index) of a table of `d`, or of a table the
+/// restore creates: such names are unique in a database, as table, view and MV names are.
+bool index_named(const storage::database* d, const restore_staging& out, const std::string& name) {
+    auto has = [&](const storage::table& t) { return t.find_index(name) != nullptr; };
+    bool local = d != nullptr &&
+                 std::any_of(d->tables.begin(), d->tables.end(), [&](const auto& e) { return has(e.second); });
+    return local || std::any_of(out.commit.tables.begin(), out.commit.tables.end(), has);
+}
+
 job_result<void> stage_table(id_mapper& ids, const storage::catalog& catalog, const storage::table& remote,
                              const restored_object& o, const std::string& db, restore_staging& out) {
     std::vector<const storage::partition*> chosen;
@@ -155,9 +179,19 @@ job_result<void> stage_table(id_mapper& ids, const storage::catalog& catalog, co
     const storage::database* d = catalog.find_database(db);
     const storage::table* local = d == nullptr ? nullptr : catalog.find_table(db, o.local_name);
     if (local == nullptr) {
-        if (d != nullptr && (d->views.contains(o.local_name) || d->mvs.contains(o.local_name))) {
+        if ((d != nullptr && (d->views.contains(o.local_name) || d->mvs.contains(o.local_name))) ||
+            index_named(d, out, o.local_name)) {
             return refused(fmt::format("Table {} already exist but it is a view or a materialized view",
                                        o.local_name));
+        }
+        for (size_t i = 1; i < remote.indexes.size(); ++i) {
+            const std::string& mv = remote.indexes[i].name;
+            if ((d != nullptr && (d->tables.contains(mv) || d->views.contains(mv) || d->mvs.contains(mv))) ||
+                index_named(d, out, mv)) {
+                return refused(fmt::format("Table {} can not be restored: its materialized view {} has the name of "
+                                           "an existing table, view or materialized view",
+                                           o.local_name, mv));
+            }
         }
         storage::table fresh = remote;
         fresh.id = ids.take();
@@ -172,6 +206,9 @@ job_result<void> stage_table(id_mapper& ids, const storage::catalog& catalog, co
         fresh.partitioning.partitions.clear();
         for (const auto* p : chosen) {
             fresh.partitioning.partitions.push_back(ids.renew(*p, index_ids));
+            if (fresh.partitioning.kind == storage::partition_kind::none) {
+                fresh.partitioning.partitions.back().name = o.local_name;  // named as its table, as always
+            }
         }
         out.commit.tables.push_back(std::move(fresh));
         return {};
@@ -181,8 +218,12 @@ job_result<void> stage_table(id_mapper& ids, const storage::catalog& catalog, co
         return index_ids.error();
     }
     storage::ops::restored_partitions change{local->name, local->id, {}, {}};
+    bool single = local->partitioning.kind == storage::partition_kind::none;
     for (const auto* p : chosen) {
-        const storage::partition* mine = local->find_partition(p->name);
+        // An unpartitioned table's one partition is named as its table, which AS may change.
+        const storage::partition* mine = single && !local->partitioning.partitions.empty()
+                                             ? &local->partitioning.partitions.front()
+                                             : local->find_partition(p->name);
         if (mine != nullptr) {
             if (mine->lower != p->lower || mine->upper != p->upper || mine->values != p->values) {
                 return refused(fmt::format("Partition {} in table {} has different range with partition in "
@@ -228,8 +269,10 @@ std::string renamed_base(const std::string& base, const std::string& snapshot_db
 }
 
 /// The segment files of each new tablet as rowsets: a source rowset ("<rowset>_<n>.dat") gets
-/// one new id across every tablet, and versions that end at the partition's visible version in
-/// the order the rowsets were published (their ids grow with time).
+/// one new id across every tablet, and the version it was published at. A manifest without
+/// versions (written before they were kept) gets versions that end at the partition's visible
+/// version in the order of the rowsets' ids, which is their publishing order unless loads ran
+/// concurrently.
 void stage_files(id_mapper& ids, const snapshot_contents& snapshot, restore_staging& out) {
     std::map<object_id, const storage::partition*> partition_of;  // new tablet -> new partition
     auto note = [&](const storage::partition& p) {
@@ -262,6 +305,7 @@ void stage_files(id_mapper& ids, const snapshot_contents& snapshot, restore_stag
         return {fallback, "_0.dat"};
     };
     std::map<object_id, std::map<uint64_t, std::vector<storage::segment_file>>> tablet_files;
+    std::map<std::pair<object_id, uint64_t>, int64_t> published;  // (new tablet, source rowset) -> version
     std::map<const storage::partition*, std::set<uint64_t>> partition_rowsets;
     std::map<uint64_t, object_id> new_rowset;
     uint64_t foreign = 0;
@@ -279,6 +323,9 @@ void stage_files(id_mapper& ids, const snapshot_contents& snapshot, restore_stag
         tablet_files[mapped->second][source_rowset].push_back(storage::segment_file{name, f.size, f.rows,
                                                                                     f.segment_checksum});
         partition_rowsets[partition_of.at(mapped->second)].insert(source_rowset);
+        if (f.version > 0) {
+            published[{mapped->second, source_rowset}] = f.version;
+        }
         out.files.push_back(restore_download{f.key, f.packed, f.offset, f.size, f.hash, f.segment_checksum,
                                              mapped->second, std::move(name)});
     }
@@ -288,9 +335,17 @@ void stage_files(id_mapper& ids, const snapshot_contents& snapshot, restore_stag
         storage::ops::restored_tablet restored{tablet, {}};
         for (auto& [source, files] : by_rowset) {
             auto rank = static_cast<int64_t>(std::distance(ranked.begin(), ranked.find(source)));
-            int64_t version = std::max<int64_t>(2, p->visible_version - (static_cast<int64_t>(ranked.size()) - 1 - rank));
+            auto recorded = published.find({tablet, source});
+            int64_t version = recorded != published.end()
+                                  ? recorded->second
+                                  : std::max<int64_t>(2, p->visible_version -
+                                                             (static_cast<int64_t>(ranked.size()) - 1 - rank));
             restored.rowsets.push_back(storage::rowset{new_rowset.at(source), version, std::move(files)});
         }
+        // A tablet lists its rowsets in publishing order, as loads append them: reads merge in
+        // that order (the last version of a key wins).
+        std::stable_sort(restored.rowsets.begin(), restored.rowsets.end(),
+                         [](const storage::rowset& a, const storage::rowset& b) { return a.version < b.version; });
         out.commit.tablets.push_back(std::move(restored));
     }
 }
@@ -347,7 +402,8 @@ job_result<restore_staging> stage_restore(storage::catalog& catalog, const snaps
         if (it == objects.views.end()) {
             return refused(fmt::format("Table {} does not exist in snapshot {}", o.name, snapshot.info.name));
         }
-        if (local_db != nullptr && (local_db->tables.contains(o.local_name) || local_db->mvs.contains(o.local_name))) {
+        if ((local_db != nullptr && (local_db->tables.contains(o.local_name) || local_db->mvs.contains(o.local_name))) ||
+            index_named(local_db, out, o.local_name)) {
             return refused(fmt::format("Table: {} has existed and it is not a View", o.local_name));
         }
         storage::view v = it->second;
@@ -367,7 +423,8 @@ job_result<restore_staging> stage_restore(storage::catalog& catalog, const snaps
         if (local_db != nullptr && local_db->mvs.contains(o.local_name)) {
             continue;  // StarRocks keeps a local materialized view of that name as it is
         }
-        if (local_db != nullptr && (local_db->tables.contains(o.local_name) || local_db->views.contains(o.local_name))) {
+        if ((local_db != nullptr && (local_db->tables.contains(o.local_name) || local_db->views.contains(o.local_name))) ||
+            index_named(local_db, out, o.local_name)) {
             return refused(fmt::format("Table: {} has existed and it is not a materialized view", o.local_name));
         }
         storage::materialized_view mv = it->second;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <limits>
 
 namespace tv::jobs {
 
@@ -67,6 +68,9 @@ std::string encode_manifest(const snapshot_manifest& manifest) {
         o["name"] = f.name;
         o["size"] = f.size;
         o["rows"] = f.rows;
+        if (f.version > 0) {
+            o["version"] = f.version;
+        }
         o["xxh3_128"] = f.hash.hex();
         o["segment_checksum"] = f.segment_checksum;
         o["key"] = f.key;
@@ -181,6 +185,13 @@ job_result<snapshot_manifest> decode_manifest(std::string_view text, std::string
         f.segment_checksum = *segment_checksum;
         f.key = std::move(*key);
         f.encoding = std::move(*encoding);
+        if (o->contains("version")) {
+            auto version = number_of(*o, "version");
+            if (!version || *version > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+                return bad(object_key, fmt::format("file {} has a bad version", i));
+            }
+            f.version = static_cast<int64_t>(*version);
+        }
         if (const json::value* packed = o->if_contains("packed"); packed != nullptr) {
             auto offset = number_of(*o, "offset");
             if (!packed->is_bool() || !offset || *offset > max_file_size) {

@@ -29,6 +29,10 @@ struct manifest_file {
     std::string name;                  ///< the segment file's name in its tablet
     uint64_t size = 0;
     uint64_t rows = 0;
+    /// The partition version its rowset was published at, which orders rowsets (a load's
+    /// rowset id is taken when it starts, its version when it publishes); 0 in manifests that
+    /// predate it.
+    int64_t version = 0;
     pipeline::hash128 hash;            ///< XXH3-128 of the file's bytes
     uint64_t segment_checksum = 0;     ///< the segment's stored XXH3-64 (storage/segment_format.hh)
     std::string key;                   ///< the object holding the bytes

@@ -103,6 +103,11 @@ io::task<storage_result<void>> catalog::publish_restore(ops::publish_restore cha
             if (name_taken(*d, t.name)) {
                 co_return taken("Table", t.name);
             }
+            for (size_t i = 1; i < t.indexes.size(); ++i) {  // its synchronous materialized views
+                if (name_taken(*d, t.indexes[i].name)) {
+                    co_return taken("Table", t.indexes[i].name);
+                }
+            }
         }
         for (const auto& mv : change.mvs) {
             if (name_taken(*d, mv.name)) {
@@ -110,7 +115,9 @@ io::task<storage_result<void>> catalog::publish_restore(ops::publish_restore cha
             }
         }
         for (const auto& v : change.views) {
-            if (d->tables.contains(v.name) || d->mvs.contains(v.name)) {
+            if (d->tables.contains(v.name) || d->mvs.contains(v.name) ||
+                std::any_of(d->tables.begin(), d->tables.end(),
+                            [&](const auto& e) { return e.second.find_index(v.name) != nullptr; })) {
                 co_return taken("Table", v.name);
             }
         }

@@ -58,6 +58,33 @@ out="$(mariadb -h127.0.0.1 -P"${port}" -usha_user -ppw --default-auth=caching_sh
         --skip-column-names -e 'SELECT CURRENT_USER()' 2>&1)"
 check "caching_sha2_password client is switched and logs in" equals "${out}" "'sha_user'@'%'"
 
+# BACKUP then RESTORE; SHOW BACKUP / SHOW RESTORE read by column name from the batch header.
+column() {  # column SHOW_STATEMENT NAME: NAME's value in the first row
+    mariadb -h127.0.0.1 -P"${port}" -uroot --batch -e "$1" |
+        awk -F'\t' -v name="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i } NR == 2 { print $c }'
+}
+wait_job() {  # wait_job SHOW_STATEMENT: the State once FINISHED or CANCELLED
+    local state=""
+    for _ in $(seq 1 600); do
+        state="$(column "$1" State)"
+        [[ "${state}" == FINISHED || "${state}" == CANCELLED ]] && break
+        sleep 0.1
+    done
+    echo "${state}"
+}
+repo_dir="$(mktemp -d)"
+sql -e "CREATE REPOSITORY cli_repo WITH BROKER ON LOCATION '${repo_dir}'" > /dev/null
+sql -e 'BACKUP DATABASE cli_db SNAPSHOT cli_snap TO cli_repo ON (TABLE events)' > /dev/null
+check "SHOW BACKUP's State by column name" equals "$(wait_job 'SHOW BACKUP FROM cli_db')" "FINISHED"
+sql -e 'RESTORE SNAPSHOT cli_snap FROM cli_repo DATABASE cli_db AS cli_copy' > /dev/null
+check "SHOW RESTORE's State by column name" equals "$(wait_job 'SHOW RESTORE FROM cli_copy')" "FINISHED"
+check "SHOW RESTORE's Status and RestoreObjs by column name" equals \
+    "$(column 'SHOW RESTORE FROM cli_copy' Status) $(column 'SHOW RESTORE FROM cli_copy' RestoreObjs)" "[OK] events"
+out="$(sql -e 'SELECT id, kind FROM cli_copy.events ORDER BY id' 2>&1)"
+check "the restored table holds the rows" equals "${out}" $'1\tclick\n2\tview'
+sql -e 'DROP DATABASE cli_copy; DROP REPOSITORY cli_repo' > /dev/null
+rm -rf "${repo_dir}"
+
 out="$(sql -e 'DROP DATABASE cli_db; SHOW DATABASES' )"
 check "DROP DATABASE" equals "$(grep -c cli_db <<< "${out}")" "0"
 finish

@@ -117,6 +117,41 @@ def reset_connection():
     assert query("SELECT @kept, @@sql_mode, DATABASE()") == ((None, "ONLY_FULL_GROUP_BY", "py_db"),)
 
 
+def wait_job(show, db, states=("FINISHED", "CANCELLED")):
+    """Row 0 of SHOW BACKUP / SHOW RESTORE FROM db, read by column name, once its State is in `states`."""
+    import time
+    deadline = time.time() + 60
+    with conn.cursor(pymysql.cursors.DictCursor) as dict_cur:
+        while time.time() < deadline:
+            dict_cur.execute(f"SHOW {show} FROM {db}")
+            rows = dict_cur.fetchall()
+            if rows and rows[0]["State"] in states:
+                return rows[0]
+            time.sleep(0.05)
+    raise AssertionError(f"SHOW {show} FROM {db}: no job in {states}")
+
+
+def backup_and_restore():
+    import shutil
+    import tempfile
+    location = tempfile.mkdtemp(prefix="tv-pymysql-repo-")
+    try:
+        query(f'CREATE REPOSITORY py_repo WITH BROKER ON LOCATION "{location}"')
+        query("BACKUP DATABASE py_db SNAPSHOT py_snap TO py_repo ON (TABLE sales)")
+        backup = wait_job("BACKUP", "py_db")
+        assert backup["State"] == "FINISHED" and backup["SnapshotName"] == "py_snap", backup
+        query("RESTORE SNAPSHOT py_snap FROM py_repo DATABASE py_db AS py_copy")
+        row = wait_job("RESTORE", "py_copy")
+        assert row["State"] == "FINISHED" and row["Status"] == "[OK]", row
+        assert row["Label"] == "py_snap" and row["DbName"] == "py_copy" and row["RestoreObjs"] == "sales", row
+        assert row["BytesDone"] == row["BytesTotal"] and int(row["FilesTotal"]) > 0, row
+        assert query("CHECKSUM TABLE py_copy.sales")[0][1] == query("CHECKSUM TABLE py_db.sales")[0][1]
+        query("DROP DATABASE py_copy")
+        query("DROP REPOSITORY py_repo")
+    finally:
+        shutil.rmtree(location, ignore_errors=True)
+
+
 check("version and connection id", session_values)
 check("set names, autocommit, show variables", session_settings)
 check("partitioned aggregate table", ddl)
@@ -130,6 +165,7 @@ check("INSERT and typed SELECT: dates, decimals, aggregates decoded by the drive
 check("a row outside every partition is refused",
       lambda: expect_error("INSERT INTO sales VALUES ('2030-01-01', 'north', 1)", 1064, "out of partition ranges"))
 check("user without privileges is refused DDL", unprivileged_user)
+check("BACKUP, RESTORE; SHOW BACKUP and SHOW RESTORE read by column name", backup_and_restore)
 check("drop database", lambda: query("DROP DATABASE py_db"))
 print(f"{passed} passed, {failed} failed")
 sys.exit(0 if failed == 0 else 1)

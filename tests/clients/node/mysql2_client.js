@@ -74,6 +74,41 @@ async function main() {
                                                  password: 'wrong'}),
                          (e) => e.errno === 1045);
   });
+  await check('BACKUP, RESTORE; SHOW BACKUP and SHOW RESTORE read by column name', async () => {
+    const fs = require('node:fs');
+    const os = require('node:os');
+    const path = require('node:path');
+    const location = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-node-repo-'));
+    // Row 0 of SHOW BACKUP / SHOW RESTORE FROM db once its State is FINISHED or CANCELLED.
+    const waitJob = async (show, db) => {
+      const deadline = Date.now() + 60000;
+      while (Date.now() < deadline) {
+        const [rows] = await conn.query(`SHOW ${show} FROM ${db}`);
+        if (rows.length > 0 && ['FINISHED', 'CANCELLED'].includes(rows[0].State)) {
+          return rows[0];
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`SHOW ${show} FROM ${db}: the job did not end`);
+    };
+    try {
+      await conn.query(`CREATE REPOSITORY node_repo WITH BROKER ON LOCATION "${location}"`);
+      await conn.query('BACKUP DATABASE node_db SNAPSHOT node_snap TO node_repo ON (TABLE t1)');
+      const backup = await waitJob('BACKUP', 'node_db');
+      assert.equal(backup.State, 'FINISHED');
+      await conn.query('RESTORE SNAPSHOT node_snap FROM node_repo DATABASE node_db AS node_copy');
+      const row = await waitJob('RESTORE', 'node_copy');
+      assert.deepEqual([row.State, row.Status, row.Label, row.DbName, row.RestoreObjs],
+                       ['FINISHED', '[OK]', 'node_snap', 'node_copy', 't1']);
+      assert.equal(row.BytesDone, row.BytesTotal);
+      const [rows] = await conn.query('SELECT k, v FROM node_copy.t1 ORDER BY k');
+      assert.deepEqual(rows.map((r) => [r.k, r.v]), [[1, 'a'], [2, null]]);
+      await conn.query('DROP DATABASE node_copy');
+      await conn.query('DROP REPOSITORY node_repo');
+    } finally {
+      fs.rmSync(location, {recursive: true, force: true});
+    }
+  });
   await check('drop database', async () => {
     await conn.query('DROP DATABASE node_db');
     const [rows] = await conn.query("SHOW DATABASES LIKE 'node_db'");

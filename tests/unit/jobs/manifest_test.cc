@@ -30,6 +30,7 @@ jobs::snapshot_manifest sample_manifest() {
     f.name = "10016_0.dat";
     f.size = 465;
     f.rows = 3;
+    f.version = 7;
     f.hash = {0x0123456789abcdefULL, 0xfedcba9876543210ULL};
     f.segment_checksum = 18265071909576215115ULL;
     f.key = "__tabletvault_repository_r/__data/c0ffee/10010/10016_0.dat";
@@ -70,7 +71,19 @@ TEST(manifest, round_trips_every_field) {
     EXPECT_TRUE(f.packed);
     EXPECT_EQ(f.offset, 4096u);
     EXPECT_EQ(f.encoding, "none");
+    EXPECT_EQ(f.version, 7);
     EXPECT_FALSE(back->files[0].packed);
+}
+
+TEST(manifest, a_file_version_is_optional_and_checked) {
+    std::string text = jobs::encode_manifest(sample_manifest());
+    // Manifests written before versions were kept have none: 0, restored in rowset-id order.
+    auto older = jobs::decode_manifest(replace(replace(text, "\"version\":7,", ""), "\"version\":7,", ""), "k");
+    ASSERT_TRUE(older.has_value()) << older.error().message;
+    EXPECT_EQ(older->files[0].version, 0);
+    auto bad = jobs::decode_manifest(replace(text, "\"version\":7", "\"version\":\"7\""), "k");
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_NE(bad.error().message.find("file 0 has a bad version"), std::string::npos) << bad.error().message;
 }
 
 TEST(manifest, refuses_paths_that_escape_and_names_the_object) {

@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: Apache-2.0
+# What the RESTORE integration test needs beyond backup_test_util: SHOW RESTORE as dicts, waiting
+# on a restore job, the content of tables and objects (checksums, ordered rows, definitions),
+# damaging a repository's objects in a way that can be undone, racing loads, restarts.
+import json
+import os
+import shutil
+import subprocess
+import time
+
+from backup_test_util import check, columns_of, connect, query
+
+TABLES = ["dup", "city", "agg", "pk"]
+
+SHOW_RESTORE_COLUMNS = [
+    "JobId", "Label", "Timestamp", "DbName", "State", "AllowLoad", "ReplicationNum", "RestoreObjs", "CreateTime",
+    "MetaPreparedTime", "SnapshotFinishedTime", "DownloadFinishedTime", "FinishedTime", "UnfinishedTasks", "Progress",
+    "TaskErrMsg", "Status", "Timeout",
+    "BytesDone", "BytesTotal", "FilesDone", "FilesTotal", "CurrentRate", "RateLimit", "Eta"]
+
+DONE = {"FINISHED", "CANCELLED"}
+
+
+def restores(conn, db=None):
+    """SHOW RESTORE as dicts by column name."""
+    names, rows = columns_of(conn, "SHOW RESTORE" + (f" FROM {db}" if db else ""))
+    return [dict(zip(names, r)) for r in rows]
+
+
+def restore_of(conn, db):
+    """Row 0 of SHOW RESTORE FROM db ("" : the external-catalog job)."""
+    if db == "":
+        rows = [r for r in restores(conn) if r["DbName"] == ""]
+    else:
+        rows = restores(conn, db)
+    return rows[0] if rows else None
+
+
+def wait_restore(conn, db, states=DONE, timeout=60, job_id=None):
+    """Waits until the database's last restore (the job `job_id` when given) is in `states`."""
+    deadline = time.time() + timeout
+    row = None
+    while time.time() < deadline:
+        row = restore_of(conn, db)
+        if row is not None and row["State"] in states and (job_id is None or row["JobId"] == job_id):
+            return row
+        time.sleep(0.05)
+    raise RuntimeError(f"restore into {db!r} did not reach {states}: {row}")
+
+
+def run_restore(conn, sql, db, timeout=60):
+    """Submits a RESTORE, checks it is row 0 of SHOW RESTORE FROM db at once, and waits for its end.
+    Yields (the row seen at submission, the final row)."""
+    before = restore_of(conn, db)
+    query(conn, sql)
+    first = restore_of(conn, db)
+    if first is None or (before is not None and first["JobId"] == before["JobId"]):
+        raise RuntimeError(f"{sql}: no new SHOW RESTORE row for {db!r}: {first}")
+    return first, wait_restore(conn, db, DONE, timeout, first["JobId"])
+
+
+def checksum(conn, db, table):
+    return query(conn, f"CHECKSUM TABLE {db}.{table}")[0][1]
+
+
+def rows_of(conn, db, table, where=""):
+    """Every row, ordered by every column."""
+    names, _ = columns_of(conn, f"SELECT * FROM {db}.{table} LIMIT 0")
+    order = ", ".join(f"`{n}`" for n in names)
+    return query(conn, f"SELECT * FROM {db}.{table} {where} ORDER BY {order}")
+
+
+def staging_left(data_dir, timeout=10):
+    """What stays under <data_dir>/snapshot once jobs ended (their clean-up runs just after)."""
+    root = os.path.join(data_dir, "snapshot")
+    deadline = time.time() + timeout
+    while True:
+        left = sorted(os.listdir(root)) if os.path.isdir(root) else []
+        if not left or time.time() > deadline:
+            return left
+        time.sleep(0.05)
+
+
+class Damage:
+    """One object of a repository damaged, then put back as it was: `with Damage(path).flip(at):`."""
+
+    def __init__(self, path):
+        self.path = path
+        self.saved = path + ".saved"
+        self.action = None
+
+    def flip(self, offset):
+        self.action = ("flip", offset)
+        return self
+
+    def truncate(self):
+        self.action = ("truncate", None)
+        return self
+
+    def delete(self):
+        self.action = ("delete", None)
+        return self
+
+    def __enter__(self):
+        shutil.copy2(self.path, self.saved)
+        kind, offset = self.action
+        if kind == "flip":
+            with open(self.path, "r+b") as f:
+                f.seek(offset)
+                byte = f.read(1)
+                f.seek(offset)
+                f.write(bytes([byte[0] ^ 0xFF]))
+        elif kind == "truncate":
+            with open(self.path, "r+b") as f:
+                f.truncate(os.path.getsize(self.path) // 2)
+        else:
+            os.remove(self.path)
+        return self
+
+    def __exit__(self, *exc):
+        os.replace(self.saved, self.path)
+        return False
+
+
+def racing_loads(server, work):
+    """Two Stream Loads into pk: the slow one starts first (its rowset has the lower id) and
+    publishes last (the higher version), so its row wins: a restore must keep that order."""
+    slow, fast = os.path.join(work, "slow.csv"), os.path.join(work, "fast.csv")
+    with open(slow, "w") as f:
+        f.write("1\teu\t1000\n" + "".join(f"{i}\tus\t{i}\n" for i in range(100, 30000)))
+    with open(fast, "w") as f:
+        f.write("1\teu\t2000\n")
+    url = f"http://127.0.0.1:{server.http_port}/api/d1/pk/_stream_load"
+    curl = ["curl", "-sS", "--location-trusted", "-u", "root:"]
+    first = subprocess.Popen(curl + ["--limit-rate", "100k", "-T", slow, url], stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    second = subprocess.run(curl + ["-T", fast, url], capture_output=True, text=True, timeout=60)
+    out, _ = first.communicate(timeout=120)
+    return json.loads(second.stdout)["Status"] == "Success" and json.loads(out)["Status"] == "Success"
+
+
+def content(conn, db, tables=TABLES, names=None):
+    """{name: (checksum, rows)} of tables, keyed by `names` (default: the tables' own)."""
+    return {n: (checksum(conn, db, t), rows_of(conn, db, t)) for n, t in zip(names or tables, tables)}
+
+
+def mv_rows(conn, db, names=("mv_agg", "agg_hi")):
+    """The rows of a synchronous (agg_hi, an index of agg) and an asynchronous (mv_agg) materialized view."""
+    return {n: query(conn, f"SELECT * FROM {db}.{n} ORDER BY 1, 2") for n in names}
+
+
+def create_text(conn, db, table):
+    return query(conn, f"SHOW CREATE TABLE {db}.{table}")[0][1]
+
+
+def mv_state(conn, db, name):
+    rows = [r for r in query(conn, f"SHOW MATERIALIZED VIEWS FROM {db}") if r[0] == name]
+    return rows[0][4] if rows else None
+
+
+def functions_of(conn, db):
+    return sorted(r[0] for r in query(conn, f"SHOW FUNCTIONS FROM {db}"))
+
+
+def catalogs(conn):
+    return sorted(r[0] for r in query(conn, "SHOW CATALOGS"))
+
+
+def view_text(conn, db, name):
+    return query(conn, f"SHOW CREATE VIEW {db}.{name}")[0][1]
+
+
+def stream_load_code(server, db, table):
+    """A one-row Stream Load (curl), as (HTTP code, body)."""
+    path = os.path.join(server.data_dir, "..", "row.csv")
+    with open(path, "w") as f:
+        f.write("42\tparis\t42\n" if table == "city" else "42\tstream\n")
+    out = subprocess.run(["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "--location-trusted", "-u", "root:",
+                          "-T", path, f"http://127.0.0.1:{server.http_port}/api/{db}/{table}/_stream_load"],
+                         capture_output=True, text=True, timeout=60)
+    body, code = out.stdout.rsplit("\n", 1)
+    return int(code), json.loads(body) if body.strip() else {}
+
+
+def check_finished(row, what):
+    ok = row["State"] == "FINISHED" and row["Status"] == "[OK]"
+    check(ok, f"{what}: FINISHED [OK] ({row['State']} {row['Status']})")
+    return ok
+
+
+def check_cancelled(row, expected, what):
+    check(row["State"] == "CANCELLED" and all(e in row["Status"] for e in expected),
+          f"{what}: CANCELLED naming {expected} ({row['State']} {row['Status']})")
+
+
+def restart(server, pause_in=None):
+    server.stop()
+    if pause_in:
+        os.environ["TV_TEST_PAUSE_RESTORE_IN"] = pause_in
+    try:
+        server.start()
+    finally:
+        os.environ.pop("TV_TEST_PAUSE_RESTORE_IN", None)
+    return connect(server)
