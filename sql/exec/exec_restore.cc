@@ -29,6 +29,11 @@ sql_result<jobs::restore_request> request_of(const restore_stmt& s) {
     if (s.database) {
         r.snapshot_db = *s.database;
     }
+    if (!s.label.db.empty() && s.database_alias && *s.database_alias != s.label.db) {
+        return make_error(errc::parse, "The target database is given twice: {} in the snapshot name and {} in "
+                                       "DATABASE ... AS; give one",
+                          s.label.db, *s.database_alias);
+    }
     // The target: DATABASE's AS, else the old form's `db.` prefix, else the snapshot's database.
     r.target_db = s.database_alias.value_or(s.label.db);
     for (const auto& o : s.objects) {
