@@ -79,6 +79,11 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
     for (auto& record : to_resume) {
         TV_LOG_INFO("jobs: resuming {} {} (job {}) in state {}", record.type == job_type::backup ? "backup" : "restore",
                     record.label, record.id, job_state_name(record.state));
+        if (record.type == job_type::restore) {
+            if (auto prepared = co_await prepare_resume(*tracker->_services, record); !prepared) {
+                TV_LOG_WARN("jobs: restore {} (job {}): {}", record.label, record.id, prepared.error().message);
+            }
+        }
         auto job = std::make_shared<live_job>(std::move(record));
         job->limit.set_rate(pipeline::kbps_to_bytes_per_second(job->record.max_speed_kbps));
         tracker->start(std::move(job));

@@ -362,6 +362,18 @@ io::task<void> clean_up(job_services& s, live_job& job) {
 
 }  // namespace
 
+io::task<job_result<void>> prepare_resume(job_services& services, const job_record& record) {
+    if (record.state == job_state::pending || is_done(record.state)) {
+        co_return job_result<void>{};
+    }
+    auto plan = co_await read_plan(services, record.id, {});
+    if (!plan) {
+        co_return plan.error();  // the job fails the same way when it reads its plan
+    }
+    lock_tables(services, record, *plan);
+    co_return job_result<void>{};
+}
+
 io::task<void> run_restore(job_services& services, std::shared_ptr<live_job> job) {
     auto driven = co_await drive(services, *job);
     if (job->shutting_down && !is_done(job->record.state)) {
