@@ -57,6 +57,11 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
         TV_LOG_WARN("jobs: TV_TEST_PAUSE_RESTORE_IN={}: restores wait in that state until stopped (tests only)",
                     pause);
     }
+    if (const char* crash = std::getenv("TV_TEST_CRASH_RESTORE_AFTER_PUBLISH"); crash != nullptr && *crash == '1') {
+        tracker->_services->restore_crash_after_publish = true;
+        TV_LOG_WARN("jobs: TV_TEST_CRASH_RESTORE_AFTER_PUBLISH=1: the server exits after a restore publishes "
+                    "(tests only)");
+    }
     std::set<uint64_t> unfinished;
     std::vector<job_record> to_resume;
     std::vector<uint64_t> to_clear;

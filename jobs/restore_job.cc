@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -241,6 +242,10 @@ io::task<job_result<bool>> commit(job_services& s, live_job& job, const restore_
         auto done = co_await s.catalog.publish_restore(plan.commit);
         if (!done) {
             co_return make_job_error(status_code::common_error, done.error().message);
+        }
+        if (s.restore_crash_after_publish) {
+            TV_LOG_WARN("restore {}: published; exiting before COMMITTING is journaled (tests only)", r.label);
+            std::_Exit(137);
         }
     }
     job_record next = job.record;
