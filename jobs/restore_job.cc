@@ -367,7 +367,7 @@ io::task<void> clean_up(job_services& s, live_job& job) {
 
 }  // namespace
 
-io::task<job_result<void>> prepare_resume(job_services& services, const job_record& record) {
+io::task<job_result<void>> prepare_resume(job_services& services, job_record& record) {
     if (record.state == job_state::pending || is_done(record.state)) {
         co_return job_result<void>{};
     }
@@ -376,6 +376,17 @@ io::task<job_result<void>> prepare_resume(job_services& services, const job_reco
         co_return plan.error();  // the job fails the same way when it reads its plan
     }
     lock_tables(services, record, *plan);
+    if (record.state == job_state::commit && services.catalog.restore_published(plan->commit)) {
+        job_record next = record;
+        next.state = job_state::committing;
+        auto put = co_await services.store.put(next);
+        if (!put) {
+            co_return put.error();
+        }
+        record = std::move(next);
+        TV_LOG_INFO("restore {}: its record was published before the restart; it goes on in COMMITTING",
+                    record.label);
+    }
     co_return job_result<void>{};
 }
 
