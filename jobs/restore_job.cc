@@ -36,6 +36,12 @@ std::string staged_path(const job_services& s, uint64_t job_id, const restore_do
     return staging_tablet_dir(s.data_dir, job_id, f.tablet_id) + "/" + f.name;
 }
 
+/// A staged file as the job's record keeps it: "<tablet>/<name>", which the plan makes unique
+/// in the job. Not its path, which changes with the spelling of the data dir across restarts.
+std::string staged_id(const restore_download& f) {
+    return fmt::format("{}/{}", f.tablet_id, f.name);
+}
+
 io::task<job_result<restore_staging>> read_plan(job_services& s, uint64_t job_id, std::stop_token stop) {
     auto text = co_await read_job_record(plan_path(s, job_id), stop);
     if (!text) {
@@ -122,9 +128,7 @@ io::task<job_result<void>> make_staging(job_services& s, live_job& job, const re
 /// the manifest's as it streamed).
 class staged_journal final : public journaled_observer {
 public:
-    staged_journal(const std::vector<const restore_download*>& files, const std::vector<pipeline::transfer_entry>& entries,
-                   live_job& job)
-        : _files(files), _entries(entries), _job(job) {}
+    staged_journal(const std::vector<const restore_download*>& files, live_job& job) : _files(files), _job(job) {}
 
     void entry_done(size_t index, const pipeline::entry_result& result) override {
         if (!result.ok) {
@@ -132,7 +136,7 @@ public:
         }
         const restore_download& f = *_files[index];
         std::lock_guard lock(_mutex);
-        _staged.push_back(stored_file{_entries[index].local_path, f.key, result.hash.hex(), f.offset, f.packed});
+        _staged.push_back(stored_file{staged_id(f), f.key, result.hash.hex(), f.offset, f.packed});
         _job.files_stored += 1;
     }
 
@@ -150,7 +154,6 @@ public:
 
 private:
     const std::vector<const restore_download*>& _files;
-    const std::vector<pipeline::transfer_entry>& _entries;
     live_job& _job;
     std::mutex _mutex;
     std::vector<stored_file> _staged;
@@ -165,14 +168,13 @@ io::task<job_result<void>> download(job_services& s, live_job& job, const restor
     std::vector<const restore_download*> files;
     std::vector<pipeline::transfer_entry> entries;
     for (const auto& f : plan.files) {
-        std::string path = staged_path(s, r.id, f);
-        if (journaled != s.store.jobs().end() && journaled->second.stored.contains(path)) {
+        if (journaled != s.store.jobs().end() && journaled->second.stored.contains(staged_id(f))) {
             job.files_stored += 1;
             job.bytes_stored += f.size;
             continue;
         }
         pipeline::transfer_entry entry;
-        entry.local_path = std::move(path);
+        entry.local_path = staged_path(s, r.id, f);
         entry.key = f.key;
         entry.size = f.size;
         entry.expected = f.hash;
@@ -187,7 +189,7 @@ io::task<job_result<void>> download(job_services& s, live_job& job, const restor
         }
         remote::repository_config config = repo->config;
         pipeline::store_opener open = [config]() { return remote::open_store(config); };
-        staged_journal journal(files, entries, job);
+        staged_journal journal(files, job);
         pipeline::transfer_options options = s.download_options();
         options.way = pipeline::direction::download;
         auto ran = co_await run_journaled(s, job, entries, options, std::move(open), journal);
