@@ -133,7 +133,10 @@ class Run:
         self.server.stop(signal.SIGKILL)
 
         # Held again before COMMIT, so the staging directory can be looked at once the
-        # downloads are done.
+        # downloads are done; the data dir named through a symbolic link this time (as after
+        # a move or another mount point): the same files, another path.
+        self.server.data_dir = self.data_dir + "-link"
+        os.symlink(os.path.basename(self.data_dir), self.server.data_dir)
         conn = start(self.server, pause="COMMIT")
         resumed = restore_of(conn, "d")
         check(resumed["JobId"] == held["JobId"] and int(resumed["BytesDone"]) > 0,
@@ -146,6 +149,8 @@ class Run:
                                    f"fetched again: {fetched_again[:5]}")
         check(new_name not in table_names(conn, "d"), "DOWNLOADING: nothing is visible before COMMIT")
         self.server.stop(signal.SIGKILL)
+        self.server.data_dir = self.data_dir
+        os.remove(self.data_dir + "-link")
 
         conn = start(self.server)
         row = wait_restore(conn, "d", {"FINISHED", "CANCELLED"}, timeout=60)
@@ -242,7 +247,7 @@ class Run:
 
 def main():
     binary = sys.argv[1]
-    work = tempfile.mkdtemp(prefix="tv-restore-crash-")
+    work = tempfile.mkdtemp(prefix="tv-rcrash-")
     data_dir = os.path.join(work, "data")
     location = os.path.join(work, "repo")
     log_path = os.path.join(work, "server.log")
