@@ -327,17 +327,23 @@ job_view job_tracker::view_of(const job_record& record) const {
     view.record = record;
     auto it = _live.find(record.id);
     const live_job* live = it == _live.end() ? nullptr : it->second.get();
-    if (record.state == job_state::finished) {
+    // Past its transfer (SAVE_META, UPLOAD_INFO; COMMIT, COMMITTING) or finished, every file
+    // is done, also after a restart, which counts only what it transfers itself.
+    bool transferred = record.state == job_state::finished || record.state == job_state::save_meta ||
+                       record.state == job_state::upload_info || record.state == job_state::commit ||
+                       record.state == job_state::committing;
+    if (transferred) {
         view.files_done = record.files_total;
         view.bytes_done = record.bytes_total;
-        return view;
     }
-    if (live == nullptr) {
+    if (live == nullptr || record.state == job_state::finished) {
         return view;
     }
     view.running = !is_done(record.state);
-    view.files_done = live->files_stored + live->files_reused;
-    view.bytes_done = live->bytes_stored + live->bytes_reused + live->progress.bytes_done;
+    if (!transferred) {
+        view.files_done = live->files_stored + live->files_reused;
+        view.bytes_done = live->bytes_stored + live->bytes_reused + live->progress.bytes_done;
+    }
     if (!view.running) {
         return view;
     }
