@@ -97,6 +97,11 @@ class Run:
             again = restore_of(conn, "d")
             check(again["JobId"] == held["JobId"] and again["State"] == state,
                   f"{state}: after the restart the job is in the same state: {again['State']}")
+            if state in ("COMMIT", "COMMITTING"):
+                check(again["FilesDone"] == again["FilesTotal"] and again["BytesDone"] == again["BytesTotal"]
+                      and int(again["FilesTotal"]) > 0,
+                      f"{state}: after the restart SHOW RESTORE still counts every file as done: "
+                      f"{again['FilesDone']}/{again['FilesTotal']} files, {again['BytesDone']}/{again['BytesTotal']} bytes")
             refused = error_of(conn, "INSERT INTO big VALUES (1, 'slipped in')")
             check(refused is not None and "is being restored" in refused[1],
                   f"{state}: after the restart the table under restore still refuses loads: {refused}")
