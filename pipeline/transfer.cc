@@ -161,6 +161,8 @@ io::task<remote::remote_result<size_t>> fetch_range(file_job* job, uint64_t offs
 
 /// Fetches a part. Under a rate limit it goes as ranges of about 50 ms of the lower rate, each
 /// paced before it is asked for, so a capped link never carries a whole part at line rate.
+/// Each range counts in the progress once it has come, so a capped download shows it moving
+/// (as a capped upload does) rather than a whole part at once.
 io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offset, std::span<std::byte> into) {
     run_state& run = *job->run;
     size_t done = 0;
@@ -180,6 +182,7 @@ io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offse
         if (!got) {
             co_return got.error();
         }
+        run.count_bytes(*got);
         done += *got;
         if (*got < piece) {
             break;  // the end of the object
@@ -319,7 +322,6 @@ io::task<void> download_lane(file_job* job) {
             job->fail(std::move(*failed));
             co_return;
         }
-        run.count_bytes(length);
     }
 }
 
