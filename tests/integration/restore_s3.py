@@ -2,24 +2,27 @@
 # SPDX-License-Identifier: Apache-2.0
 # RESTORE from a real S3 server (the Ceph RADOS Gateway of the `rgw` CTest fixture): a backup
 # with packed small files and a file large enough for a multipart upload (and ranged, several-
-# part downloads) comes back after DROP TABLE with equal checksums; a data object overwritten
+# part downloads) comes back after DROP TABLE with equal checksums, also when the server is
+# killed while the large file comes down and restarted; a data object overwritten
 # with the AWS CLI makes the restore CANCELLED, its status naming the key and both hashes, with
 # nothing of it visible; a second server with its own data dir (its own cluster id) creates the
 # same repository, sees the snapshot in SHOW SNAPSHOT and restores it with equal checksums.
 import json
 import os
 import random
+import signal
 import string
 import sys
 import tempfile
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
 from rgw_test_util import Aws, read_rgw_env  # noqa: E402
 from backup_test_util import check, connect, finish, query, stream_load, wait_for  # noqa: E402
-from restore_test_util import (fingerprint, insert_rows, snapshot_leftovers, stray_tablet_files,  # noqa: E402
-                               table_names, wait_restore)
+from restore_test_util import (fingerprint, insert_rows, restore_of, snapshot_leftovers,  # noqa: E402
+                               stray_tablet_files, table_names, wait_restore)
 
 # Parts of 5 MB (the least the keys take): the large file is a multipart upload, and is fetched
 # back in several ranged GETs.
@@ -134,6 +137,28 @@ def main():
             got = fingerprint(conn, f"d.{t}")
             check(got == backed_up[t], f"{t} restored from S3 equals the backed-up table: {got} == {backed_up[t]}")
         check_clean(conn, data_dir, "restored from S3")
+
+        # Killed while the large file comes down in ranged parts: the same job finishes after
+        # the restart, and the table equals the backed-up one.
+        query(conn, "DROP TABLE big")
+        query(conn, "RESTORE SNAPSHOT d.snap FROM s3r ON (big) PROPERTIES ('max_download_speed_kbps' = '2048')")
+        held = wait_restore(conn, "d", {"DOWNLOADING"}, timeout=30)
+        deadline = time.time() + 30
+        while time.time() < deadline and int(restore_of(conn, "d")["BytesDone"]) < 2 << 20:
+            time.sleep(0.05)
+        row = restore_of(conn, "d")
+        check(row["State"] == "DOWNLOADING" and 0 < int(row["BytesDone"]) < large["size"],
+              f"killed with {row['BytesDone']} of {row['BytesTotal']} bytes fetched")
+        server.stop(signal.SIGKILL)
+        server.start()
+        conn = connect(server)
+        query(conn, "USE d")
+        row = wait_restore(conn, "d", {"FINISHED", "CANCELLED"}, timeout=120)
+        check(row["JobId"] == held["JobId"] and row["State"] == "FINISHED" and row["Status"] == "[OK]",
+              f"killed mid-download from S3: the same job finishes after the restart: {row['State']} {row['Status']}")
+        got = fingerprint(conn, "d.big")
+        check(got == backed_up["big"], f"big equals the backed-up table after the restart: {got}")
+        check_clean(conn, data_dir, "killed mid-download from S3")
 
         # A damaged object: a whole one (the large file, fetched in ranged parts), and a pack
         # whose damaged file does not start at offset 0.
