@@ -211,6 +211,31 @@ class Run:
         check_clean(conn, self.data_dir, "after the publish")
         self.server.stop()
 
+    def publish_refused(self):
+        """Held in COMMIT, the new table's name is taken meanwhile, then a restart: the publish
+        is refused, so the job is cancelled and nothing of it is visible, the table it would
+        have overwritten included, and the files it linked into tablet directories are gone."""
+        new_name = "small_taken"
+        conn = start(self.server, pause="COMMIT")
+        old_big = self.make_big_differ(conn)
+        query(conn, restore_sql(new_name))
+        held = wait_restore(conn, "d", {"COMMIT"}, timeout=30)
+        query(conn, f"CREATE TABLE {new_name} (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
+        query(conn, f"INSERT INTO {new_name} VALUES (1), (2)")
+        self.server.stop()
+
+        conn = start(self.server)
+        row = wait_restore(conn, "d", {"FINISHED", "CANCELLED"}, timeout=30)
+        check(row["JobId"] == held["JobId"] and row["State"] == "CANCELLED" and
+              f"Table '{new_name}' was created while the restore ran; nothing was restored" in row["Status"],
+              f"a name taken while the job was held: the publish is refused: {row['State']} {row['Status']}")
+        check(fingerprint(conn, "d.big") == old_big, "publish refused: the table it would have overwritten is as it was")
+        check(query(conn, f"SELECT k FROM {new_name} ORDER BY k") == ((1,), (2,)),
+              "publish refused: the table that took the name is the user's")
+        self.check_untouched(conn, "publish refused")
+        check_clean(conn, self.data_dir, "publish refused")
+        self.server.stop()
+
     def cancel_after_crash(self):
         """Killed mid-download, then CANCEL RESTORE after the restart: the old data as it was,
         nothing new visible, the staging area removed."""
@@ -290,6 +315,7 @@ def main():
         run.crash_mid_download()
         run.timed_out_while_down()
         run.crash_after_publish()
+        run.publish_refused()
         run.cancel_after_crash()
         check(server.sanitizer_reports() == [], "no sanitizer reports")
         log = open(log_path).read()
