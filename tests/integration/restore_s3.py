@@ -5,7 +5,7 @@
 # part downloads) comes back after DROP TABLE with equal checksums, also when the server is
 # killed while the large file comes down and restarted; a data object overwritten
 # with the AWS CLI makes the restore CANCELLED, its status naming the key and both hashes, with
-# nothing of it visible; a second server with its own data dir (its own cluster id) creates the
+# nothing of it visible (a deleted one: CANCELLED naming the key); a second server with its own data dir (its own cluster id) creates the
 # same repository, sees the snapshot in SHOW SNAPSHOT and restores it with equal checksums.
 import json
 import os
@@ -165,6 +165,19 @@ def main():
         corrupted_restore(conn, data_dir, aws, bucket, large, "whole")
         inner = next(f for f in packed if f.get("offset", 0) > 0)
         corrupted_restore(conn, data_dir, aws, bucket, inner, "packed")
+        # A data object gone from the bucket: CANCELLED naming it.
+        original = aws.read_bytes(bucket, "bk/" + large["key"])
+        aws.run("s3api", "delete-object", "--bucket", bucket, "--key", "bk/" + large["key"])
+        query(conn, "RESTORE SNAPSHOT d.snap FROM s3r ON (big AS big_missing)")
+        row = wait_restore(conn, "d", {"FINISHED", "CANCELLED"}, timeout=120)
+        check(row["State"] == "CANCELLED" and large["key"] in row["Status"],
+              f"a missing object cancels the restore, naming its key: {row['State']} {row['Status']}")
+        check("big_missing" not in table_names(conn, "d"), "missing: nothing of the restore is visible")
+        check_clean(conn, data_dir, "missing")
+        path = os.path.join(work, "original")
+        with open(path, "wb") as f:
+            f.write(original)
+        aws.run("s3", "cp", path, f"s3://{bucket}/bk/{large['key']}")
         for t in ("small", "big"):
             check(fingerprint(conn, f"d.{t}") == backed_up[t], f"{t} is intact after the failed restores")
         server.stop()
