@@ -133,7 +133,7 @@ class Run:
         while time.time() < deadline and len(staged_files(self.data_dir, held["JobId"])) < 3:
             time.sleep(0.05)
         before = staged_files(self.data_dir, held["JobId"])
-        time.sleep(0.6)  # past the journal's flush of the staged files
+        time.sleep(1.0)  # past the journal's flush (every 250 ms) of the staged files
         row = restore_of(conn, "d")
         total = int(row["FilesTotal"])
         check(3 <= len(before) < total and row["State"] == "DOWNLOADING",
