@@ -106,7 +106,7 @@ struct job_record {
     uint64_t files_reused = 0;
     uint64_t bytes_reused = 0;
     /// Files done, keyed by their identity (stored_file::id; a restore: the staged file's
-    /// path), and multipart uploads under way, keyed by object key (for resume).
+    /// "<tablet>/<name>"), and multipart uploads under way, keyed by object key (for resume).
     std::map<std::string, stored_file> stored;
     std::map<std::string, open_upload> uploads;
 };

@@ -47,7 +47,7 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
     tracker->_store = std::move(*store);
     tracker->_services.reset(new job_services{catalog, *tracker->_store, transfers, options.upload_options,
                                               options.download_options, options.data_dir, options.packing, {}, {},
-                                              {}});
+                                              false, {}});
     if (const char* pause = std::getenv("TV_TEST_PAUSE_BACKUP_IN"); pause != nullptr && *pause != '\0') {
         tracker->_services->pause_in = parse_job_state(pause);
         TV_LOG_WARN("jobs: TV_TEST_PAUSE_BACKUP_IN={}: backups wait in that state until stopped (tests only)", pause);
@@ -56,6 +56,11 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
         tracker->_services->restore_pause_in = parse_job_state(pause);
         TV_LOG_WARN("jobs: TV_TEST_PAUSE_RESTORE_IN={}: restores wait in that state until stopped (tests only)",
                     pause);
+    }
+    if (const char* crash = std::getenv("TV_TEST_CRASH_RESTORE_AFTER_PUBLISH"); crash != nullptr && *crash == '1') {
+        tracker->_services->restore_crash_after_publish = true;
+        TV_LOG_WARN("jobs: TV_TEST_CRASH_RESTORE_AFTER_PUBLISH=1: the server exits after a restore publishes "
+                    "(tests only)");
     }
     std::set<uint64_t> unfinished;
     std::vector<job_record> to_resume;
@@ -79,6 +84,11 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
     for (auto& record : to_resume) {
         TV_LOG_INFO("jobs: resuming {} {} (job {}) in state {}", record.type == job_type::backup ? "backup" : "restore",
                     record.label, record.id, job_state_name(record.state));
+        if (record.type == job_type::restore) {
+            if (auto prepared = co_await prepare_resume(*tracker->_services, record); !prepared) {
+                TV_LOG_WARN("jobs: restore {} (job {}): {}", record.label, record.id, prepared.error().message);
+            }
+        }
         auto job = std::make_shared<live_job>(std::move(record));
         job->limit.set_rate(pipeline::kbps_to_bytes_per_second(job->record.max_speed_kbps));
         tracker->start(std::move(job));
@@ -321,17 +331,23 @@ job_view job_tracker::view_of(const job_record& record) const {
     view.record = record;
     auto it = _live.find(record.id);
     const live_job* live = it == _live.end() ? nullptr : it->second.get();
-    if (record.state == job_state::finished) {
+    // Past its transfer (SAVE_META, UPLOAD_INFO; COMMIT, COMMITTING) or finished, every file
+    // is done, also after a restart, which counts only what it transfers itself.
+    bool transferred = record.state == job_state::finished || record.state == job_state::save_meta ||
+                       record.state == job_state::upload_info || record.state == job_state::commit ||
+                       record.state == job_state::committing;
+    if (transferred) {
         view.files_done = record.files_total;
         view.bytes_done = record.bytes_total;
-        return view;
     }
-    if (live == nullptr) {
+    if (live == nullptr || record.state == job_state::finished) {
         return view;
     }
     view.running = !is_done(record.state);
-    view.files_done = live->files_stored + live->files_reused;
-    view.bytes_done = live->bytes_stored + live->bytes_reused + live->progress.bytes_done;
+    if (!transferred) {
+        view.files_done = live->files_stored + live->files_reused;
+        view.bytes_done = live->bytes_stored + live->bytes_reused + live->progress.bytes_done;
+    }
     if (!view.running) {
         return view;
     }

@@ -54,6 +54,9 @@ struct job_services {
     /// entering this state until stopped, so a test can kill the server in any state.
     std::optional<job_state> pause_in;
     std::optional<job_state> restore_pause_in;
+    /// Tests only (TV_TEST_CRASH_RESTORE_AFTER_PUBLISH=1): the server exits at once, as if
+    /// killed, after a restore's COMMIT record is durable and before COMMITTING is journaled.
+    bool restore_crash_after_publish = false;
     /// Serializes "is the job still running? then journal its next state" among the job, a
     /// CANCEL and a timeout.
     storage::serial_lock state_lock;

@@ -34,13 +34,19 @@ struct download_plan {
     std::vector<std::vector<const restore_download*>> files;
 };
 
+/// A staged file as the job's record keeps it: "<tablet>/<name>", which the plan makes unique
+/// in the job. Not its path, which changes with the spelling of the data dir across restarts.
+std::string staged_id(const restore_download& f) {
+    return fmt::format("{}/{}", f.tablet_id, f.name);
+}
+
 /// The parts a resumable download journaled before a restart.
-std::map<uint64_t, pipeline::hash128> journaled_parts(const job_record* journaled, const std::string& path) {
+std::map<uint64_t, pipeline::hash128> journaled_parts(const job_record* journaled, const std::string& id) {
     std::map<uint64_t, pipeline::hash128> parts;
     if (journaled == nullptr) {
         return parts;
     }
-    if (auto begun = journaled->uploads.find(path); begun != journaled->uploads.end()) {
+    if (auto begun = journaled->uploads.find(id); begun != journaled->uploads.end()) {
         for (const auto& [number, part] : begun->second.parts) {
             if (auto hash = parse_hash128(part.first); hash && number > 0) {
                 parts[static_cast<uint64_t>(number - 1)] = *hash;
@@ -65,7 +71,7 @@ download_plan plan_downloads(const std::string& data_dir, uint64_t job_id, const
         entry.size = f->size;
         entry.expected = f->hash;
         entry.resumable = true;
-        entry.resume_parts = journaled_parts(journaled, entry.local_path);
+        entry.resume_parts = journaled_parts(journaled, staged_id(*f));
         out.entries.push_back(std::move(entry));
         out.files.push_back({f});
     }
@@ -114,10 +120,10 @@ public:
         : _plan(plan), _job(job), _parts(std::move(parts)) {}
 
     void part_done(size_t index, const remote::uploaded_part& part) override {
+        std::string id = staged_id(*_plan.files[index][0]);  // only files stored alone are resumable
         std::lock_guard lock(_mutex);
-        const std::string& path = _plan.entries[index].local_path;
-        _parts[path].parts[part.number] = {part.etag, part.size};
-        _dirty.insert(path);
+        _parts[id].parts[part.number] = {part.etag, part.size};
+        _dirty.insert(id);
     }
 
     void entry_done(size_t index, const pipeline::entry_result& result) override {
@@ -129,14 +135,14 @@ public:
         std::lock_guard lock(_mutex);
         if (entry.pieces.empty()) {
             const restore_download& f = *files[0];
-            _staged.push_back(stored_file{entry.local_path, f.key, result.hash.hex(), f.offset, f.packed});
+            _staged.push_back(stored_file{staged_id(f), f.key, result.hash.hex(), f.offset, f.packed});
             _job.files_stored += 1;
             return;
         }
         for (size_t k = 0; k < files.size(); ++k) {
             if (files[k] != nullptr) {
-                _staged.push_back(stored_file{entry.pieces[k].local_path, files[k]->key,
-                                              result.piece_hashes.at(k).hex(), files[k]->offset, true});
+                _staged.push_back(stored_file{staged_id(*files[k]), files[k]->key, result.piece_hashes.at(k).hex(),
+                                              files[k]->offset, true});
                 _job.files_stored += 1;
             }
         }
@@ -170,7 +176,7 @@ private:
     live_job& _job;
     std::mutex _mutex;
     std::vector<stored_file> _staged;
-    std::map<std::string, open_upload> _parts;  ///< by staged path; upload_id unused
+    std::map<std::string, open_upload> _parts;  ///< by staged id; upload_id unused
     std::set<std::string> _dirty;
 };
 
@@ -243,7 +249,7 @@ io::task<job_result<void>> download_staged_files(job_services& s, live_job& job,
     const job_record* journaled = found == s.store.jobs().end() ? nullptr : &found->second;
     std::vector<const restore_download*> missing;
     for (const auto& f : plan.files) {
-        if (journaled != nullptr && journaled->stored.contains(staged_file_path(s.data_dir, r.id, f))) {
+        if (journaled != nullptr && journaled->stored.contains(staged_id(f))) {
             job.files_stored += 1;
             job.bytes_stored += f.size;
         } else {

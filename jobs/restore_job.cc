@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -137,6 +138,10 @@ io::task<job_result<bool>> commit(job_services& s, live_job& job, const restore_
         if (!done) {
             co_return make_job_error(status_code::common_error, done.error().message);
         }
+        if (s.restore_crash_after_publish) {
+            TV_LOG_WARN("restore {}: published; exiting before COMMITTING is journaled (tests only)", r.label);
+            std::_Exit(137);
+        }
     }
     job_record next = job.record;
     next.state = job_state::committing;
@@ -256,6 +261,29 @@ io::task<void> clean_up(job_services& s, live_job& job) {
 }
 
 }  // namespace
+
+io::task<job_result<void>> prepare_resume(job_services& services, job_record& record) {
+    if (record.state == job_state::pending || is_done(record.state)) {
+        co_return job_result<void>{};
+    }
+    auto plan = co_await read_plan(services, record.id, {});
+    if (!plan) {
+        co_return plan.error();  // the job fails the same way when it reads its plan
+    }
+    lock_tables(services, record, *plan);
+    if (record.state == job_state::commit && services.catalog.restore_published(plan->commit)) {
+        job_record next = record;
+        next.state = job_state::committing;
+        auto put = co_await services.store.put(next);
+        if (!put) {
+            co_return put.error();
+        }
+        record = std::move(next);
+        TV_LOG_INFO("restore {}: its record was published before the restart; it goes on in COMMITTING",
+                    record.label);
+    }
+    co_return job_result<void>{};
+}
 
 io::task<void> run_restore(job_services& services, std::shared_ptr<live_job> job) {
     auto driven = co_await drive(services, *job);

@@ -30,4 +30,11 @@ namespace tv::jobs {
 /// then stays in its state and resumes at the next start).
 io::task<void> run_restore(job_services& services, std::shared_ptr<live_job> job);
 
+/// For a restore resumed at start-up, before it runs and before the server takes statements:
+/// the tables its plan overwrites are locked again, so no load or DDL slips in before the job
+/// has read its plan back (a job killed in PENDING has no plan yet, and locks nothing yet); a
+/// job killed in COMMIT after its record was published is journaled COMMITTING, so no CANCEL
+/// and no timeout that expired while the server was down can end a job whose data is visible.
+io::task<job_result<void>> prepare_resume(job_services& services, job_record& record);
+
 }  // namespace tv::jobs

@@ -161,6 +161,8 @@ io::task<remote::remote_result<size_t>> fetch_range(file_job* job, uint64_t offs
 
 /// Fetches a part. Under a rate limit it goes as ranges of about 50 ms of the lower rate, each
 /// paced before it is asked for, so a capped link never carries a whole part at line rate.
+/// Each range counts in the progress once it has come, so a capped download shows it moving
+/// (as a capped upload does) rather than a whole part at once.
 io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offset, std::span<std::byte> into) {
     run_state& run = *job->run;
     size_t done = 0;

@@ -3,11 +3,13 @@
 // `xxhsum -H2`, part boundaries (k * part size, +-1 byte, empty files), round trips byte for
 // byte, a tampered object fails its download with both hashes and leaves no file, a hash that
 // does not match fails an upload, the buffer pool's limit holds with 64 large files in flight,
-// a stop cancels promptly, and a job's own limit paces every byte of its transfer both ways.
+// a stop cancels promptly, a job's own limit paces every byte of its transfer both ways, and a
+// capped download counts its progress range by range.
 #include "unit/pipeline/transfer_test_util.hh"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -240,6 +242,36 @@ TEST_F(transfer_test, a_job_limit_paces_every_byte_of_its_transfer_both_ways) {
     for (size_t i = 0; i < up.size(); ++i) {
         EXPECT_TRUE(read_file(down[i].local_path) == read_file(up[i].local_path)) << up[i].key;
     }
+}
+
+TEST_F(transfer_test, a_capped_download_counts_its_progress_as_the_ranges_come) {
+    // One part at half a part per second: about 2 s, in ranges of 256 KiB. SHOW RESTORE's
+    // BytesDone must move meanwhile, not jump when the part is whole.
+    std::vector<transfer_entry> up{transfer_entry{write_file("c", part_size, 900), "c/c", part_size, {}, {}}};
+    ASSERT_EQ(run(up, transfer_options{}).failed, 0u);
+    _down.set_rate(part_size / 2);
+    transfer_progress progress;
+    std::atomic<bool> done{false};
+    std::atomic<uint64_t> seen_between{0};
+    std::thread watcher([&] {
+        while (!done.load()) {
+            uint64_t now = progress.bytes_done.load();
+            if (now > 0 && now < part_size) {
+                seen_between = now;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    });
+    transfer_options options;
+    options.way = direction::download;
+    std::vector<transfer_entry> down{transfer_entry{up[0].local_path + ".back", "c/c", part_size, {}, {}}};
+    auto report = run(down, options, {}, &progress);
+    done = true;
+    watcher.join();
+    _down.set_rate(0);
+    ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
+    EXPECT_GT(seen_between.load(), 0u) << "part of the part was counted while the rest was still coming";
+    EXPECT_EQ(progress.bytes_done.load(), part_size) << "every byte counted once";
 }
 
 TEST_F(transfer_test, the_lower_of_the_engine_limit_and_the_job_limit_wins) {
