@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: Apache-2.0
+// The transfer engine's downloads: ranged GETs paced under the limits and counted as they
+// arrive, parts written to the local sink (or a pack's pieces), a resumable download's stored
+// parts read back instead of fetched, and the file (or every piece) checked against its
+// recorded hash before it is published.
+#include "io/ops.hh"
+#include "pipeline/transfer_file.hh"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace tv::pipeline::detail {
+
+namespace {
+
+io::task<remote::remote_result<size_t>> fetch_range(file_job* job, uint64_t offset, std::span<std::byte> into) {
+    int retried = 0;
+    auto got = co_await job->store->read(job->entry->key, job->entry->object_offset + offset, into,
+                                         job->call(&retried));
+    job->note_attempts(got, retried);
+    co_return got;
+}
+
+/// Fetches a part. Under a rate limit it goes as ranges of about 50 ms of the lower rate, each
+/// paced before it is asked for, so a capped link never carries a whole part at line rate.
+/// Each range counts in the progress once it has come, so a capped download shows it moving
+/// (as a capped upload does) rather than a whole part at once.
+io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offset, std::span<std::byte> into) {
+    run_state& run = *job->run;
+    size_t done = 0;
+    while (done < into.size()) {
+        uint64_t rate = run.limits.lowest_rate();
+        size_t piece = into.size() - done;
+        if (run.limits.active()) {
+            if (rate != 0) {
+                piece = std::min<size_t>(piece, std::max<uint64_t>(256 * 1024, rate / 20));
+            }
+            auto paced = co_await run.limits.take(piece, run.stop);
+            if (!paced) {
+                co_return remote::make_remote_error(remote::remote_errc::io_error, "cancelled");
+            }
+        }
+        auto got = co_await fetch_range(job, offset + done, into.subspan(done, piece));
+        if (!got) {
+            co_return got.error();
+        }
+        // Counted as they arrive, so a throttled download's progress and rate move smoothly.
+        run.count_bytes(*got);
+        done += *got;
+        if (*got < piece) {
+            break;  // the end of the object
+        }
+    }
+    co_return done;
+}
+
+/// A part an earlier run of a resumable download stored: read back and checked against the
+/// hash it reported. False when it is not there as reported (the part is fetched again).
+io::task<bool> reuse_stored_part(file_job* job, const part_slot& slot) {
+    auto stored = job->entry->resume_parts.find(slot.index);
+    if (stored == job->entry->resume_parts.end()) {
+        co_return false;
+    }
+    auto span = slot.buffer.span().first(slot.length);
+    auto got = co_await job->target.read_back(span, slot.offset, job->run->stop);
+    co_return got && *got == slot.length && xxh3_128(span) == stored->second;
+}
+
+/// Where piece `i` begins in its pack.
+uint64_t piece_offset(const std::vector<entry_piece>& pieces, size_t i) {
+    uint64_t at = 0;
+    for (size_t k = 0; k < i; ++k) {
+        at += pieces[k].size;
+    }
+    return at;
+}
+
+}  // namespace
+
+io::task<void> download_lane(file_job* job) {
+    run_state& run = *job->run;
+    for (;;) {
+        auto slot = co_await take_part(job);
+        if (!slot) {
+            co_return;
+        }
+        uint64_t part = slot->index;
+        uint64_t offset = slot->offset;
+        uint64_t length = slot->length;
+        auto span = slot->buffer.span();
+        if (co_await reuse_stored_part(job, *slot)) {
+            job->result->resumed = true;
+            co_await hash_part(job, part, span.first(length), true);
+            run.count_bytes(length);
+            continue;
+        }
+        auto got = co_await fetch_part(job, offset, span.first(length));
+        std::span<const std::byte> data = span.first(length);
+        bool whole = got && *got == length;
+        if (!got) {
+            job->fail(fmt::format("download {} to {}: {}", job->entry->key, job->entry->local_path,
+                                  got.error().message));
+        } else if (!whole) {
+            job->fail(fmt::format("download {}: the object is shorter than its recorded size {} ({} bytes at {})",
+                                  job->entry->key, job->size, *got, offset));
+        }
+        co_await hash_part(job, part, data, whole);
+        if (job->failed) {
+            co_return;
+        }
+        std::optional<std::string> failed;
+        if (job->pack) {
+            failed = co_await job->pack->write(part, data, run.stop);
+        } else {
+            failed = co_await job->target.write(span, length, offset, run.stop);
+        }
+        if (!failed && job->entry->resumable) {
+            failed = co_await job->target.sync(run.stop);
+        }
+        if (failed) {
+            job->fail(std::move(*failed));
+            co_return;
+        }
+        if (job->entry->resumable && run.observer != nullptr) {
+            run.observer->part_done(job->index, remote::uploaded_part{static_cast<int>(part + 1),
+                                                                      job->result->part_hashes[part].hex(), length});
+        }
+    }
+}
+
+namespace {
+
+/// A download of pack pieces: every piece checked against its expected hash, then all of them
+/// published, or none.
+io::task<void> download_pack(file_job* job) {
+    run_state& run = *job->run;
+    const transfer_entry& entry = *job->entry;
+    if (auto bad = pack_size_error(entry.pieces, job->size, entry.key)) {
+        job->fail(std::move(*bad));
+        co_return;
+    }
+    job->part_count = std::max<uint64_t>(1, (job->size + job->part_size - 1) / job->part_size);
+    job->result->part_hashes.resize(job->part_count);
+    job->already_stored.assign(job->part_count, false);
+    job->pack.emplace(entry.pieces, job->part_size, job->part_count);
+    if (job->size > 0) {
+        co_await run_lanes(job, false);
+    }
+    if (!job->failed && run.stop.stop_requested()) {
+        job->fail("cancelled");
+    }
+    job->result->hash = job->file_hash();
+    if (!job->failed) {
+        job->result->piece_hashes = job->pack->piece_hashes();
+        for (size_t i = 0; i < entry.pieces.size() && !job->failed; ++i) {
+            const entry_piece& piece = entry.pieces[i];
+            const hash128& got = job->result->piece_hashes[i];
+            if (piece.expected && *piece.expected != got) {
+                job->fail(fmt::format("{} (the {} bytes at offset {}, for {}) does not match its recorded hash: "
+                                      "expected xxh3-128 {}, got {}",
+                                      entry.key, piece.size,
+                                      entry.object_offset + piece_offset(entry.pieces, i),
+                                      piece.local_path, piece.expected->hex(), got.hex()));
+            }
+        }
+    }
+    if (!job->failed) {
+        if (auto failed = co_await job->pack->publish(run.stop)) {
+            job->fail(std::move(*failed));
+        }
+    }
+    if (job->failed) {
+        co_await job->pack->abandon();
+    }
+}
+
+}  // namespace
+
+io::task<void> download_file(file_job* job) {
+    run_state& run = *job->run;
+    const transfer_entry& entry = *job->entry;
+    if (!entry.pieces.empty()) {
+        co_await download_pack(job);
+        co_return;
+    }
+    if (job->size == 0 && entry.object_offset == 0) {
+        auto head = co_await job->store->head(entry.key, job->call());
+        if (!head) {
+            job->fail(fmt::format("download {}: {}", entry.key, head.error().message));
+            co_return;
+        }
+        job->size = head->size;
+    }
+    std::optional<std::string> not_opened;
+    if (entry.resumable) {
+        not_opened = co_await job->target.open_resumable(entry.local_path, !entry.resume_parts.empty(), run.stop);
+    } else {
+        not_opened = co_await job->target.open(entry.local_path, run.stop);
+    }
+    if (not_opened) {
+        job->fail(std::move(*not_opened));
+        co_return;
+    }
+    job->part_count = std::max<uint64_t>(1, (job->size + job->part_size - 1) / job->part_size);
+    job->result->part_hashes.resize(job->part_count);
+    job->already_stored.assign(job->part_count, false);
+    if (job->size > 0) {
+        co_await run_lanes(job, false);
+    }
+    if (!job->failed && run.stop.stop_requested()) {
+        job->fail("cancelled");
+    }
+    hash128 got = job->file_hash();
+    if (!job->failed && entry.expected && *entry.expected != got) {
+        job->fail(mismatch_message(*job, got));
+    }
+    if (!job->failed) {
+        auto failed = co_await job->target.publish(job->size);
+        if (failed) {
+            job->fail(std::move(*failed));
+        }
+    }
+    if (job->failed && entry.resumable && run.stop.stop_requested()) {
+        co_await job->target.keep();  // the parts it stored wait for the run that continues it
+    } else if (job->failed) {
+        co_await job->target.abandon();  // a failed download leaves nothing behind
+    }
+    job->result->hash = got;
+}
+
+}  // namespace tv::pipeline::detail

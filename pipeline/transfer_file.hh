@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+// Inside the transfer engine (not for other layers): what its upload and download paths share.
+// A run's state, one file being moved, and the part machinery: taking a part with its pool
+// buffer, hashing it in turn, and the lanes that move a file's parts.
+#pragma once
+
+#include "io/buffer_pool.hh"
+#include "io/file.hh"
+#include "io/turnstile.hh"
+#include "pipeline/local_sink.hh"
+#include "pipeline/pack_files.hh"
+#include "pipeline/transfer.hh"
+#include "pipeline/transfer_limits.hh"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace tv::pipeline::detail {
+
+/// What every worker of one run shares.
+struct run_state {
+    std::vector<transfer_entry>* entries = nullptr;
+    std::vector<entry_result>* results = nullptr;
+    transfer_options options;
+    store_opener open;
+    std::stop_token stop;
+    transfer_progress* progress = nullptr;
+    transfer_progress* direction_progress = nullptr;  // the engine's, for this run's direction
+    transfer_observer* observer = nullptr;
+    io::buffer_pool* pool = nullptr;
+    transfer_limits limits;  // the engine's for this run's direction, and the run's own
+    std::atomic<size_t> next{0};
+    std::atomic<uint64_t> retries{0};  // this run's alone (a caller's progress may span runs)
+
+    void count_bytes(uint64_t n) {
+        progress->add_bytes(n);
+        direction_progress->add_bytes(n);
+    }
+
+    void count_retry() {
+        ++retries;
+        ++progress->retries;
+        ++direction_progress->retries;
+    }
+};
+
+/// One file being moved, owned by the worker that took it.
+struct file_job {
+    run_state* run = nullptr;
+    size_t index = 0;
+    const transfer_entry* entry = nullptr;
+    entry_result* result = nullptr;
+    remote::object_store* store = nullptr;
+
+    uint64_t size = 0;
+    uint64_t part_size = 0;
+    uint64_t part_count = 0;
+    uint64_t next_part = 0;
+    io::file local;               // read (upload of a file)
+    std::optional<pack_files> pack;  // read (upload of a pack) or written (download of one)
+    local_sink target;            // written (download), published when whole and verified
+    std::unique_ptr<remote::object_upload> upload;
+    std::vector<bool> already_stored;  // parts a resumed upload had
+    streaming_hash digest;
+    io::turnstile turns;
+    bool failed = false;
+
+    /// What an upload reads, for messages: the file, or the pack's piece count.
+    std::string source() const {
+        return entry->pieces.empty() ? entry->local_path : fmt::format("a pack of {} files", entry->pieces.size());
+    }
+
+    /// The file's XXH3-128 once its parts are hashed (see hash_part).
+    hash128 file_hash() const {
+        if (part_count > 1) {
+            return digest.digest();
+        }
+        return size == 0 ? xxh3_128({}) : result->part_hashes[0];
+    }
+
+    /// Options for one request of this file: the run's stop token, and each retry the store
+    /// makes counted in the run's progress and, when given, in `*retried` (this request's).
+    remote::call_options call(int* retried = nullptr) const {
+        run_state* counted = run;
+        return remote::call_options(run->stop, [counted, retried](const remote::remote_error&) {
+            counted->count_retry();
+            if (retried != nullptr) {
+                ++*retried;
+            }
+        });
+    }
+
+    /// Remembers how often a part's request was sent (entry_result::attempts).
+    template <class T>
+    void note_attempts(const remote::remote_result<T>& sent, int retried) {
+        int attempts = sent ? retried + 1 : sent.error().attempts;
+        result->attempts = std::max(result->attempts, attempts);
+    }
+
+    /// The first failure is the entry's; after a stop every failure is just "cancelled".
+    void fail(std::string message) {
+        if (!failed) {
+            failed = true;
+            result->error = run->stop.stop_requested() ? std::string("cancelled") : std::move(message);
+        }
+    }
+};
+
+/// A part a lane has taken, with the pool buffer it travels in.
+struct part_slot {
+    io::pooled_buffer buffer;
+    uint64_t index = 0;
+    uint64_t offset = 0;
+    uint64_t length = 0;
+};
+
+/// The file's next part and a buffer for it; nothing when the file is done, failed or stopped.
+io::task<std::optional<part_slot>> take_part(file_job* job);
+
+/// A part's own XXH3-128 (`whole`: it was read or fetched entirely), then its turn in the file's
+/// digest, and a pack's pieces' digests.
+io::task<void> hash_part(file_job* job, uint64_t part, std::span<const std::byte> data, bool whole);
+
+/// The lanes of one file (parts_per_file of them, at most one per part), each moving parts
+/// until none is left.
+io::task<void> run_lanes(file_job* job, bool upload);
+io::task<void> upload_lane(file_job* job);
+io::task<void> download_lane(file_job* job);
+
+/// "<what> does not match its recorded hash: expected xxh3-128 <a>, got <b>".
+std::string mismatch_message(const file_job& job, const hash128& got);
+
+/// A download (a file, or a pack's pieces) from its object into place.
+io::task<void> download_file(file_job* job);
+
+}  // namespace tv::pipeline::detail
