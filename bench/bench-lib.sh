@@ -82,7 +82,7 @@ take_bench_lock() {
     flock -n 9 || { say "another benchmark holds /tmp/tabletvault-bench.lock; waiting"; flock 9; }
 }
 
-# Makes dir (a real disk), logs (dir/logs/<time>) and tmp (a scratch dir under /tmp).
+# Makes dir (a real disk), logs (dir/logs/<time>) and tmp (a scratch dir in dir).
 make_dirs() {  # name-for-tmp
     mkdir -p "${dir}"
     case "$(findmnt -no FSTYPE --target "${dir}" 2> /dev/null || stat -f -c %T "${dir}")" in
@@ -90,7 +90,8 @@ make_dirs() {  # name-for-tmp
     esac
     logs="${dir}/logs/$(date -u +%Y%m%dT%H%M%SZ)"
     mkdir -p "${logs}"
-    tmp="$(mktemp -d "/tmp/tv-$1.XXXXXX")"
+    # Scratch files beside the data, not in /tmp (which other suites on this machine sweep).
+    tmp="$(mktemp -d "${dir}/.tmp-$1.XXXXXX")"
 }
 
 print_machine() {
@@ -137,7 +138,7 @@ server_start() {  # [--set key=value]...
         "$@" > "${server_log}" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 600); do
-        grep -q " ready" "${server_log}" && break
+        grep -q " ready" "${server_log}" 2> /dev/null && break
         kill -0 "${server_pid}" 2> /dev/null || die "server exited: $(tail -5 "${server_log}")"
         sleep 0.05
     done

@@ -124,9 +124,9 @@ drop_leftovers() {
     for r in $(sql "SHOW REPOSITORIES" | cut -f2); do sql "DROP REPOSITORY ${r}"; done
 }
 # A fresh server (nothing in its high-water mark) with the global download limit off.
-fresh_server() {
+fresh_server() {  # [--set key=value]...
     server_stop
-    server_start
+    server_start "$@"
     global_limit 0
 }
 
@@ -160,6 +160,22 @@ record_vs() {  # part set restore-MB/s restic rclone cp rss cpu seconds
     record "${part}" "${set}: peak RSS of the server, MiB" "${rss}" "256 + 64" "-" "<= 320" "$(verdict "${rss}" '<=' 320)"
 }
 
+# The small set again with download_worker_count=8 (rclone's --transfers 8), for reference: how
+# much of the gap is files in flight (one per core by default).
+more_workers() {  # part set label statement restore-MB/s rclone-MB/s
+    local part="$1" set="$2" label="$3" db="${set_db[$2]}_${1:0:1}r"
+    shift
+    fresh_server --set download_worker_count=8
+    drop_caches
+    if tv_restore "${part}-${set}-tabletvault-8" "${db}" "${label}" "$3" "${set_bytes[${set}]}"; then
+        say "[${part}] ${set}: tabletvault RESTORE with download_worker_count=8: ${rs_mbs} MB/s (${job_s} s); server CPU ${job_cpu} s, peak RSS ${job_rss} MiB"
+        record "${part}" "${set}: RESTORE with download_worker_count=8 (default: one per core), MB/s" "${rs_mbs}" \
+            "default ${4:-?}" "${5:+$(calc "${rs_mbs} / $5")x rclone}" "-" "-"
+    fi
+    drop_db "${db}"
+    fresh_server
+}
+
 part_load() {
     load_sets
     global_limit 0
@@ -185,8 +201,8 @@ part_local() {
             fi
             drop_db "${db}_lr"
         fi
-        sql "DROP REPOSITORY local_${set}"
-        rm -rf "${dir:?}/tv-repo-${set}"
+        # The big set's repository goes now (disk); the small set's serves one more run below.
+        if [[ "${set}" == big ]]; then sql "DROP REPOSITORY local_big"; rm -rf "${dir:?}/tv-repo-big"; fi
         # restic: a repository of the same files (backup not timed), then restore.
         rm -rf "${dir}/restic-repo" "${dir}/restic-out"
         if restic_init "${dir}/restic-repo" &&
@@ -212,6 +228,11 @@ part_local() {
             k="$(mbs "${bytes}" "${run_s}")" && say "[local] ${set}: cp -a ${k} MB/s (${run_s} s, CPU ${run_cpu} s)"
         rm -rf "${dir}/cp-out"
         record_vs local "${set}" "$t" "$r" "$c" "$k" "${rss}" "${cpu}" "${secs}"
+        if [[ "${set}" == small ]]; then
+            more_workers local small l1 "RESTORE SNAPSHOT l1 FROM local_small DATABASE smalldb AS smalldb_lr" "$t" "$c"
+            sql "DROP REPOSITORY local_small"
+            rm -rf "${dir:?}/tv-repo-small"
+        fi
     done
 }
 
@@ -248,11 +269,6 @@ part_rgw() {
             fi
             drop_db "${db}_rr"
         fi
-        if [[ "${set}" != big ]] || [[ " ${parts[*]} " != *" throttle "* ]]; then
-            sql "DROP REPOSITORY rgw_${set}"
-            "${s3env[@]}" rclone purge "dst:bench/tv-${set}" > /dev/null 2>&1 || true
-            [[ "${set}" == big ]] && rgw_big_ready=0
-        fi
         # restic, S3 backend (defaults: 5 connections): backup (not timed), then restore.
         local repo="s3:${rgw_endpoint}/bench/restic-${set}"
         rm -rf "${dir}/restic-out"
@@ -265,7 +281,6 @@ part_rgw() {
                 say "[rgw] ${set}: restic restore ${r} MB/s (${run_s} s, CPU ${run_cpu} s; RGW+OSD+mon CPU $(calc "($(rgw_ticks) - ${before}) / ${hz}" 1) s)"
         fi
         rm -rf "${dir}/restic-out"
-        "${s3env[@]}" rclone purge "dst:bench/restic-${set}" > /dev/null 2>&1 || true
         # rclone copy, 8 transfers: the files uploaded by rclone (not timed), then copied back.
         rm -rf "${dir}/rclone-out"
         if timed "rgw-${set}-rclone-up" "${s3env[@]}" rclone copy --transfers 8 --s3-no-head "${src_dir}/${set}" "dst:bench/rclone-${set}"; then
@@ -276,10 +291,19 @@ part_rgw() {
                 say "[rgw] ${set}: rclone copy ${c} MB/s (${run_s} s, CPU ${run_cpu} s; RGW+OSD+mon CPU $(calc "($(rgw_ticks) - ${before}) / ${hz}" 1) s)"
         fi
         rm -rf "${dir}/rclone-out"
-        "${s3env[@]}" rclone purge "dst:bench/rclone-${set}" > /dev/null 2>&1 || true
         record_vs rgw "${set}" "$t" "$r" "$c" "" "${rss}" "${cpu}" "${secs}"
+        if [[ "${set}" == small ]]; then
+            more_workers rgw small r1 "RESTORE SNAPSHOT r1 FROM rgw_small DATABASE smalldb AS smalldb_rr" "$t" "$c"
+            sql "DROP REPOSITORY rgw_small"
+        fi
     done
-    [[ " ${parts[*]} " == *" throttle "* ]] || rgw_down
+    # Nothing was deleted from the bucket on the way (RGW's garbage collector would have run
+    # during the next measurements); `ceph-rgw down` removes the whole store.
+    if [[ " ${parts[*]} " != *" throttle "* ]]; then
+        sql "DROP REPOSITORY rgw_big"
+        rgw_big_ready=0
+        rgw_down
+    fi
 }
 
 # ---- part: throttle -------------------------------------------------------------------------------
@@ -355,11 +379,51 @@ part_throttle() {
 link_bytes() {  # rx tx of wan-a's link device
     echo "$(ip netns exec wan-a cat /sys/class/net/tdA/statistics/rx_bytes) $(ip netns exec wan-a cat /sys/class/net/tdA/statistics/tx_bytes)"
 }
-phase_s() {  # states from to -> seconds between the first sightings of two states
+phase_s() {  # states from -> seconds from the first sighting of FROM to that of the next state seen
     local a b
-    a="$(grep -o "$2 at [0-9.]*" <<< "$1" | head -1 | awk '{ print $3 }')"
-    b="$(grep -o "$3 at [0-9.]*" <<< "$1" | head -1 | awk '{ print $3 }')"
-    [[ -n "$a" && -n "$b" ]] && calc "$b - $a" 3
+    a="$(grep -o "$2 at [0-9.]*" <<< "$1" | head -1 | awk '{ print $3 }')" || true
+    b="$(sed -n "s/.*$2 at [0-9.]* s, [A-Z_]* at \([0-9.]*\) s.*/\1/p" <<< "$1")" || true
+    if [[ -n "$a" && -n "$b" ]]; then calc "$b - $a" 3; fi
+    return 0
+}
+# One BACKUP then RESTORE of wandb across the link; records both rates vs the link's.
+wan_round() {  # label note curl-up curl-down
+    local label="$1" note="$2" cup="$3" cdown="$4" link_mbs l0 l1 bytes up down wire phase
+    link_mbs="$(calc "${wan_mbit} / 8" 3)"
+    # A repository of its own: a second BACKUP into the same one would reuse every file.
+    sql "CREATE REPOSITORY wan_${label} WITH BROKER ON LOCATION \"s3://bench/tv-wan-${label}\" PROPERTIES (${rgw_props})"
+    l0="$(link_bytes)"
+    drop_caches
+    if ! tv_job "wan-backup-${label}" BACKUP wandb "${label}" "BACKUP DATABASE wandb SNAPSHOT ${label} TO wan_${label}"; then
+        sql "DROP REPOSITORY wan_${label}"
+        return 0
+    fi
+    bytes="${job_bytes}"
+    l1="$(link_bytes)"
+    wire="$(( $(field "${l1}" 2) - $(field "${l0}" 2) ))"
+    up="$(mbs "${bytes}" "${job_s}")"
+    phase="$(phase_s "${job_states}" UPLOADING)"
+    say "[wan] BACKUP${note} ${up} MB/s (${bytes} bytes in ${job_s} s; uploading ${phase:-?} s:" \
+        "$( [[ -n "${phase}" ]] && mbs "${bytes}" "${phase}") MB/s; the link carried $(calc "${wire} / 1e6" 1) MB out); server CPU ${job_cpu} s"
+    record wan "BACKUP${note} of $(calc "${bytes} / ${MiB}" 0) MiB to RGW across the link, MB/s" "${up}" \
+        "link ${link_mbs}${cup:+ (curl ${cup})}" \
+        "$(calc "${up} / ${link_mbs} * 100" 1)%$( [[ -n "${phase}" ]] && echo "; uploading $(calc "${bytes} / 1e6 / ${phase} / ${link_mbs} * 100" 1)%, link busy $(calc "${wire} / 1e6 / ${phase} / ${link_mbs} * 100" 1)%")" \
+        "$( [[ -z "${note}" ]] && echo ">= 95%" || echo -)" "$( [[ -z "${note}" ]] && verdict "${up} / ${link_mbs}" '>=' 0.95 || echo -)"
+    drop_caches
+    l0="$(link_bytes)"
+    if tv_restore "wan-restore-${label}" "wandb_r" "${label}" "RESTORE SNAPSHOT ${label} FROM wan_${label} DATABASE wandb AS wandb_r" "${bytes}"; then
+        l1="$(link_bytes)"
+        wire="$(( $(field "${l1}" 1) - $(field "${l0}" 1) ))"
+        down="${rs_mbs}"
+        phase="$(phase_s "${job_states}" DOWNLOADING)"
+        say "[wan] RESTORE${note} ${down} MB/s (${job_s} s; downloading ${phase:-?} s:" \
+            "$( [[ -n "${phase}" ]] && mbs "${bytes}" "${phase}") MB/s; the link carried $(calc "${wire} / 1e6" 1) MB in); server CPU ${job_cpu} s"
+        record wan "RESTORE${note} of the same across the link, MB/s" "${down}" "link ${link_mbs}${cdown:+ (curl ${cdown})}" \
+            "$(calc "${down} / ${link_mbs} * 100" 1)%$( [[ -n "${phase}" ]] && echo "; downloading $(calc "${bytes} / 1e6 / ${phase} / ${link_mbs} * 100" 1)%, link busy $(calc "${wire} / 1e6 / ${phase} / ${link_mbs} * 100" 1)%")" \
+            "$( [[ -z "${note}" ]] && echo ">= 95%" || echo -)" "$( [[ -z "${note}" ]] && verdict "${down} / ${link_mbs}" '>=' 0.95 || echo -)"
+    fi
+    drop_db wandb_r
+    sql "DROP REPOSITORY wan_${label}"
 }
 part_wan() {
     if ip netns list | grep -qE '^wan-(a|b)\b'; then
@@ -404,39 +468,10 @@ part_wan() {
     drop_db wandb
     load_table wandb 16 1 "${wan_rows}"
     fresh_server
-    local bytes
-    sql "CREATE REPOSITORY wan WITH BROKER ON LOCATION \"s3://bench/tv-wan\" PROPERTIES (${rgw_props})"
-    local l0 l1 up="" down="" rx tx
-    l0="$(link_bytes)"
-    drop_caches
-    if tv_job wan-backup BACKUP wandb w1 "BACKUP DATABASE wandb SNAPSHOT w1 TO wan"; then
-        bytes="${job_bytes}"
-        l1="$(link_bytes)"
-        tx="$(( $(field "${l1}" 2) - $(field "${l0}" 2) ))"
-        up="$(mbs "${bytes}" "${job_s}")"
-        local phase
-        phase="$(phase_s "${job_states}" UPLOADING SAVE_META)"
-        say "[wan] BACKUP ${up} MB/s (${bytes} bytes in ${job_s} s; uploading ${phase:-?} s: $( [[ -n "${phase}" ]] && mbs "${bytes}" "${phase}") MB/s;" \
-            "link carried $(calc "${tx} / 1e6" 1) MB out); server CPU ${job_cpu} s"
-        record wan "BACKUP of $(calc "${bytes} / ${MiB}" 0) MiB to RGW across the link, MB/s vs ${link_mbs}" "${up}" \
-            "${link_mbs} (curl ${cup:-?})" "$(calc "${up} / ${link_mbs} * 100" 1)%; uploading alone $( [[ -n "${phase}" ]] && calc "${bytes} / 1e6 / ${phase} / ${link_mbs} * 100" 1)%" \
-            ">= 95%" "$(verdict "${up} / ${link_mbs}" '>=' 0.95)"
-        drop_caches
-        l0="$(link_bytes)"
-        if tv_restore wan-restore wandb_r w1 "RESTORE SNAPSHOT w1 FROM wan DATABASE wandb AS wandb_r" "${bytes}"; then
-            l1="$(link_bytes)"
-            rx="$(( $(field "${l1}" 1) - $(field "${l0}" 1) ))"
-            down="${rs_mbs}"
-            phase="$(phase_s "${job_states}" DOWNLOADING COMMIT)"
-            say "[wan] RESTORE ${down} MB/s (${job_s} s; downloading ${phase:-?} s: $( [[ -n "${phase}" ]] && mbs "${bytes}" "${phase}") MB/s;" \
-                "link carried $(calc "${rx} / 1e6" 1) MB in); server CPU ${job_cpu} s"
-            record wan "RESTORE of the same across the link, MB/s vs ${link_mbs}" "${down}" "${link_mbs} (curl ${cdown:-?})" \
-                "$(calc "${down} / ${link_mbs} * 100" 1)%; downloading alone $( [[ -n "${phase}" ]] && calc "${bytes} / 1e6 / ${phase} / ${link_mbs} * 100" 1)%" \
-                ">= 95%" "$(verdict "${down} / ${link_mbs}" '>=' 0.95)"
-        fi
-        drop_db wandb_r
-    fi
-    sql "DROP REPOSITORY wan"
+    wan_round w1 "" "${cup}" "${cdown}"
+    # Again with 8 files in flight each way (default: one per core), for reference.
+    fresh_server --set upload_worker_count=8 --set download_worker_count=8
+    wan_round w2 " with 8 workers" "" ""
     drop_db wandb
     server_stop
     server_ns=""
