@@ -156,8 +156,9 @@ sql() { in_ns mariadb -h127.0.0.1 -P"${port}" -uroot -N -B -e "$1"; }
 # Runs one job (BACKUP or RESTORE) through bench-client.py and waits for its end; NAME names the
 # log. Sets job_s (seconds from the statement to FINISHED, plus a sync), job_bytes, job_files,
 # job_cpu (server user+sys seconds), job_rss (server VmHWM during the job, MiB: the high-water
-# mark is reset first), job_extra (the client's further figures), job_states.
-job_s="" job_bytes="" job_files="" job_cpu="" job_rss="" job_extra="" job_states=""
+# mark is reset first), job_extra (the client's further figures), job_states, job_sync (the
+# seconds of the sync after FINISHED, part of job_s).
+job_s="" job_bytes="" job_files="" job_cpu="" job_rss="" job_extra="" job_states="" job_sync=""
 tv_job() {  # name BACKUP|RESTORE db label statement [bench-client options...]
     local name="$1" kind="$2" db="$3" label="$4" statement="$5" out before sync_start
     shift 5
@@ -174,12 +175,13 @@ tv_job() {  # name BACKUP|RESTORE db label statement [bench-client options...]
     sync
     job_cpu="$(calc "($(cpu_ticks "${server_pid}") - ${before}) / ${hz}" 1)"
     job_rss="$(awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/${server_pid}/status")"
-    job_s="$(calc "$(field "${out}" 1) + $(now) - ${sync_start}" 3)"
+    job_sync="$(calc "$(now) - ${sync_start}" 3)"
+    job_s="$(calc "$(field "${out}" 1) + ${job_sync}" 3)"
     job_bytes="$(field "${out}" 2)" job_files="$(field "${out}" 3)"
     job_extra="$(cut -d' ' -f4- <<< "${out}")"
     job_states="$(grep '^states: ' "${logs}/${name}.err" | cut -c9-)"
     echo "${out}" > "${logs}/${name}.out"
-    say "    ${name}: ${job_states}"
+    say "    ${name}: ${job_states}; then sync ${job_sync} s"
 }
 
 # ---- the data sets ------------------------------------------------------------------------------
