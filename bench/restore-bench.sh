@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Restore benchmark (issue 14): RESTORE through a Release server, timed from the statement to
+# Restore benchmark: RESTORE through a Release server, timed from the statement to
 # SHOW RESTORE's FINISHED, side by side with `restic restore` and `rclone copy` from their own
 # copies of the same files. The data sets are backup-bench.sh's (bench-lib.sh loads them). Parts:
 #   local     RESTORE of each set (8 GiB of 64 MiB segments; 20,000 files of ~64 KiB) from a local
