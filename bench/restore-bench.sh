@@ -17,12 +17,14 @@
 # MET/MISSED; a missed target is not an error, a run that fails is (exit 1, after the other
 # runs). See bench/README.md, section "Restores".
 #
-# Usage: bench/restore-bench.sh [--bin PATH] [--dir DIR] [--quick] [PART...|all]
+# Usage: bench/restore-bench.sh [--bin PATH] [--dir DIR] [--quick] [load | PART... | all]
+#   load alone loads the sets (a later run then measures at once); no part means all
 #   --bin PATH   the tabletvault binary (default: build build-release/ in Release and use it)
 #   --dir DIR    data dir, file trees and scratch space (default bench/out/restore); a real disk.
 #                When DIR/data does not hold the sets and bench/out/backup/data does (same
 #                sizes), that data is used instead of loading it again. Needs the sets (9.3 GiB)
-#                plus, at the peak (part rss), 2 x 16 GiB; RGW's sparse store grows to ~20 GiB
+#                plus up to ~40 GiB: 2 x 16 GiB in rss; in rgw, RGW's sparse store (~30 GiB:
+#                our repository, restic's and rclone's copies) and one restored copy
 #   --quick      512 MiB and 2,000 files, short throttle runs, 256 MiB over the WAN, a 1 GiB
 #                restore for rss (checks the script in a few minutes; figures mean less)
 # Needs root: dropping the page cache, /proc/PID/clear_refs, network namespaces, apt-get.
@@ -32,10 +34,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${root}/bench/out/restore"
 tv_bin=""
 quick=0
+load_only=0
 parts=()
 all_parts=(local rgw throttle wan rss)
 
-usage() { sed -n '3,30p' "$0"; }
+usage() { sed -n '3,31p' "$0"; }
 die() {
     echo "restore-bench: $*" >&2
     exit 1
@@ -49,12 +52,12 @@ while [[ $# -gt 0 ]]; do
         --quick) quick=1; shift ;;
         -h | --help) usage; exit 0 ;;
         all) parts+=("${all_parts[@]}"); shift ;;
-        load) shift ;;  # always runs (and does nothing when the data already holds the sets)
+        load) load_only=1; shift ;;  # always runs (nothing to do when the data holds the sets); alone: only it
         local | rgw | throttle | wan | rss) parts+=("$1"); shift ;;
         *) usage >&2; die "unknown argument '$1'" ;;
     esac
 done
-[[ ${#parts[@]} -gt 0 ]] || parts=("${all_parts[@]}")
+[[ ${#parts[@]} -gt 0 ]] || ((load_only)) || parts=("${all_parts[@]}")
 [[ "$(id -u)" -eq 0 ]] || die "run as root (page cache drops, clear_refs, network namespaces, apt-get)"
 dir="$(realpath -m "${dir}")"
 
@@ -520,10 +523,10 @@ part_rss() {
 }
 
 # ---- run ----------------------------------------------------------------------------------------
-say "parts: load ${parts[*]}; dir ${dir}; data ${data_dir}; binary ${tv_bin}$( ((quick)) && echo '; QUICK sizes')"
+say "parts: load ${parts[*]:-}; dir ${dir}; data ${data_dir}; binary ${tv_bin}$( ((quick)) && echo '; QUICK sizes')"
 print_machine
 start_all="$(now)"
-run_parts load "${parts[@]}"
+run_parts load ${parts[@]+"${parts[@]}"}
 server_stop
 
 print_results "Restore benchmark: figures next to their targets (MB = 10^6 bytes)"
