@@ -64,6 +64,7 @@ def worst(ws, limit):
     if not devs:
         return None, None, None
     w = max(devs, key=abs)
+    worst.at = ws[devs.index(w)][0]
     return w, min(devs), max(devs)
 
 
@@ -76,6 +77,7 @@ if a.change_at is None:
     out["windows"] = len(ws)
     if w is not None:
         out["worst"] = f"{w:+.2f}"
+        out["worst_at"] = f"{worst.at:.1f}"
         out["min"] = f"{lo:+.2f}"
         out["max"] = f"{hi:+.2f}"
     bws = windows(t0, tend, a.window, "bd")
