@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The client side of one BACKUP or RESTORE job, for backup-bench.sh and restore-bench.sh.
 
-Sends the statement, then polls SHOW BACKUP / SHOW RESTORE FROM <db> until the job's row (a new
-JobId with the label) shows FINISHED or CANCELLED. Prints one line to stdout:
+Sends the statement, then polls SHOW BACKUP / SHOW RESTORE FROM <db> (every --poll-ms, default
+10) until the job's row (a new JobId with the label) shows FINISHED or CANCELLED. Prints one line
+to stdout:
     seconds bytes files [queries p50_ms p99_ms max_ms]
 and the states as first seen to stderr ("states: PENDING at 0.01 s, ...").
 
@@ -39,6 +40,7 @@ p.add_argument("label")
 p.add_argument("statement")
 p.add_argument("--clients", type=int, default=0)
 p.add_argument("--interval", type=float, default=50)
+p.add_argument("--poll-ms", type=float, default=10)
 p.add_argument("--samples")
 p.add_argument("--sample-ms", type=float, default=100)
 p.add_argument("--show-ms", type=float, default=500)
@@ -158,7 +160,7 @@ with conn.cursor() as cur:
                 cur.execute(f"CANCEL {a.kind} FROM {a.db}")
                 stopped_by_us = True
                 print(f"cancelled by the bench at {time.perf_counter() - start:.3f}", file=sys.stderr)
-            time.sleep(sample_s if a.samples is not None else 0.01)
+            time.sleep(sample_s if a.samples is not None else a.poll_ms / 1000)
         row = mine
         seconds = time.perf_counter() - start
 done.set()

@@ -27,6 +27,9 @@
 #                our repository, restic's and rclone's copies) and one restored copy
 #   --quick      512 MiB and 2,000 files, short throttle runs, 256 MiB over the WAN, a 1 GiB
 #                restore for rss (checks the script in a few minutes; figures mean less)
+#   --poll-ms MS how often the client asks SHOW RESTORE while a timed restore runs (default 10,
+#                as backup-bench.sh; each answer copies the job's record of staged files, so
+#                at 10 ms it costs the server CPU during restores of many files)
 # Needs root: dropping the page cache, /proc/PID/clear_refs, network namespaces, apt-get.
 set -euo pipefail
 
@@ -34,11 +37,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${root}/bench/out/restore"
 tv_bin=""
 quick=0
+poll_ms=10
 load_only=0
 parts=()
 all_parts=(local rgw throttle wan rss)
 
-usage() { sed -n '3,31p' "$0"; }
+usage() { sed -n '3,34p' "$0"; }
 die() {
     echo "restore-bench: $*" >&2
     exit 1
@@ -50,6 +54,7 @@ while [[ $# -gt 0 ]]; do
         --bin) [[ $# -ge 2 ]] || die "--bin needs a path"; tv_bin="$2"; shift 2 ;;
         --dir) [[ $# -ge 2 ]] || die "--dir needs a path"; dir="$2"; shift 2 ;;
         --quick) quick=1; shift ;;
+        --poll-ms) [[ $# -ge 2 ]] || die "--poll-ms needs a number"; poll_ms="$2"; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         all) parts+=("${all_parts[@]}"); shift ;;
         load) load_only=1; shift ;;  # always runs (nothing to do when the data holds the sets); alone: only it
@@ -139,7 +144,7 @@ tv_restore() {  # name target-db label statement bytes [bench-client options...]
     local name="$1" db="$2" label="$3" statement="$4" bytes="$5"
     shift 5
     rs_mbs=""
-    tv_job "${name}" RESTORE "${db}" "${label}" "${statement}" "$@" || return 1
+    tv_job "${name}" RESTORE "${db}" "${label}" "${statement}" --poll-ms "${poll_ms}" "$@" || return 1
     rs_mbs="$(mbs "${bytes}" "${job_s}")"
 }
 
@@ -523,7 +528,7 @@ part_rss() {
 }
 
 # ---- run ----------------------------------------------------------------------------------------
-say "parts: load ${parts[*]:-}; dir ${dir}; data ${data_dir}; binary ${tv_bin}$( ((quick)) && echo '; QUICK sizes')"
+say "parts: load ${parts[*]:-}; dir ${dir}; data ${data_dir}; binary ${tv_bin}; SHOW RESTORE every ${poll_ms} ms$( ((quick)) && echo '; QUICK sizes')"
 print_machine
 start_all="$(now)"
 run_parts load ${parts[@]+"${parts[@]}"}
