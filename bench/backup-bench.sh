@@ -53,292 +53,45 @@ done
 [[ "$(id -u)" -eq 0 ]] || die "run as root (page cache drops, clear_refs, apt-get)"
 dir="$(realpath -m "${dir}")"
 
-# ---- sizes ----------------------------------------------------------------------------------------
-# A row is 16 BIGINTs (128 bytes), each an XXH3 of the row number: incompressible, never repeated
-# (restic deduplicates and compresses). Segment files store fixed-width values as they are.
-MiB=1048576
+# shellcheck source=bench/bench-lib.sh
+source "${root}/bench/bench-lib.sh"
 
-big_buckets=16 big_inserts=8 big_rows=8388608         # 8 x 1 GiB: 16 x 64 MiB segments per INSERT
-small_buckets=1000 small_inserts=20 small_rows=512000  # 512 rows (64 KiB) per bucket per INSERT
+# ---- sizes (the data sets: bench-lib.sh) ----------------------------------------------------------
 clients=32 interval_ms=50  # latency: 32 clients, each one SHOW BACKUP every 50 ms
-if ((quick)); then
-    big_inserts=1 big_rows=4194304   # 512 MiB: 16 x 32 MiB
-    small_inserts=2                  # 2,000 files
-fi
-sets_key="${big_buckets}x${big_inserts}x${big_rows} ${small_buckets}x${small_inserts}x${small_rows}"
+set_sizes
 
-# ---- tools --------------------------------------------------------------------------------------
-install_missing() {
-    local need=() pkg cmd
-    for pair in restic:restic rclone:rclone mariadb:mariadb-client curl:curl column:bsdextrautils \
-        flock:util-linux; do
-        cmd="${pair%%:*}" pkg="${pair#*:}"
-        command -v "${cmd}" > /dev/null 2>&1 || need+=("${pkg}")
-    done
-    [[ -x /usr/bin/time ]] || need+=(time)
-    /usr/bin/python3 -c 'import pymysql' 2> /dev/null || need+=(python3-pymysql)
-    [[ ${#need[@]} -eq 0 ]] && return
-    say "installing ${need[*]}"
-    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" ||
-        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"; }; } \
-        > /dev/null || die "could not install ${need[*]}"
-}
-install_missing
-
-if [[ -z "${tv_bin}" ]]; then
-    build="${root}/build-release"
-    if [[ ! -f "${build}/build.ninja" ]]; then
-        cmake -S "${root}" -B "${build}" -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null || die "cmake configure failed"
-    fi
-    say "building ${build}/tabletvault (Release)"
-    ninja -C "${build}" -j2 tabletvault > /dev/null || die "building tabletvault failed"
-    tv_bin="${build}/tabletvault"
-fi
-tv_bin="$(realpath "${tv_bin}")"
-[[ -x "${tv_bin}" ]] || die "${tv_bin} is not executable"
-
-# One benchmark at a time on this machine (the same lock as the other scripts).
-exec 9> /tmp/tabletvault-bench.lock
-flock -n 9 || { say "another benchmark holds /tmp/tabletvault-bench.lock; waiting"; flock 9; }
-
-mkdir -p "${dir}"
-case "$(findmnt -no FSTYPE --target "${dir}" 2> /dev/null || stat -f -c %T "${dir}")" in
-    tmpfs | ramfs) die "${dir} is in memory; the benchmark needs a real disk" ;;
-esac
-logs="${dir}/logs/$(date -u +%Y%m%dT%H%M%SZ)"
-mkdir -p "${logs}"
-tmp="$(mktemp -d /tmp/tv-backup-bench.XXXXXX)"
+install_server_bench_tools
+resolve_binary
+take_bench_lock
+make_dirs backup-bench
+data_dir="${dir}/data" src_dir="${dir}/src"
 
 # ---- cleanup: everything started here stops, whatever happens -------------------------------------
-server_pid="" rgw_dir=""
 scratch=(cp-dst rclone-dst restic-repo bp-repo tv-repo-big tv-repo-small tv-repo-latency bp-big bp-small)
 cleanup() {
-    set +e
-    if [[ -n "${server_pid}" ]]; then
-        kill -TERM "${server_pid}" 2> /dev/null
-        wait "${server_pid}" 2> /dev/null
-    fi
-    [[ -n "${rgw_dir}" ]] && "${ceph_rgw}" down "${rgw_dir}" > /dev/null 2>&1
+    lib_cleanup
     local s
     for s in "${scratch[@]}"; do rm -rf "${dir:?}/${s}"; done
-    rm -rf "${tmp}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# ---- helpers ------------------------------------------------------------------------------------
-# shellcheck source=bench/bench-lib.sh
-source "${root}/bench/bench-lib.sh"
-hz="$(getconf CLK_TCK)"
-
-
-# Times a command followed by sync; sets run_s (wall seconds) and run_cpu (user+system seconds).
-run_s="" run_cpu=""
-timed() {
-    local name="$1" log="${logs}/$1.log" rc=0 start
-    shift
-    start="$(now)"
-    /usr/bin/time -f '%U %S' -o "${log}.time" "$@" > "${log}" 2>&1 || rc=$?
-    sync
-    run_s="$(calc "$(now) - ${start}" 3)"
-    read -r u s < <(tail -1 "${log}.time")
-    run_cpu="$(calc "$u + $s" 1)"
-    if ((rc != 0)); then
-        say "${name} failed (exit ${rc}); see ${log}"
-        tail -5 "${log}" | sed 's/^/    /'
-        failures=$((failures + 1))
-        return 1
-    fi
-}
-
-# ---- the server ---------------------------------------------------------------------------------
-port="" server_log=""
-server_start() {  # [--set key=value]...
-    server_log="${logs}/server-$(date +%H%M%S%N).log"
-    "${tv_bin}" serve --data-dir "${dir}/data" --set bind_address=127.0.0.1 --set query_port=0 --set http_port=0 \
-        "$@" > "${server_log}" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 1 600); do
-        grep -q " ready" "${server_log}" && break
-        kill -0 "${server_pid}" 2> /dev/null || die "server exited: $(tail -5 "${server_log}")"
-        sleep 0.05
-    done
-    port="$(sed -n 's/.*mysql: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "${server_log}" | tail -1)"
-    [[ -n "${port}" ]] || die "server did not start: $(tail -5 "${server_log}")"
-}
-server_stop() {
-    [[ -n "${server_pid}" ]] || return 0
-    kill -TERM "${server_pid}" 2> /dev/null || true
-    wait "${server_pid}" 2> /dev/null || true
-    server_pid=""
-}
-sql() { mariadb -h127.0.0.1 -P"${port}" -uroot -N -B -e "$1"; }
-
-# The client side of a backup: BACKUP, then SHOW BACKUP every 10 ms until FINISHED. With
-# `latency N`, N more connections run SHOW BACKUP back to back meanwhile and report the spread.
-cat > "${tmp}/client.py" << 'EOF'
-import sys, threading, time
-import pymysql
-
-port, db, label, repo = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-clients = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-
-def connect():
-    return pymysql.connect(host="127.0.0.1", port=port, user="root", password="", autocommit=True)
-
-def last_job(cur):
-    cur.execute(f"SHOW BACKUP FROM {db}")
-    names = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    return dict(zip(names, rows[0])) if rows else None
-
-conns = [connect() for _ in range(clients)]
-done = threading.Event()
-samples = [[] for _ in range(clients)]
-
-interval = float(sys.argv[6]) / 1000 if len(sys.argv) > 6 else 0.05
-
-def poll(i):
-    # One SHOW BACKUP every `interval` per client, the clients staggered: a monitoring load, not
-    # a flood (back to back, 32 Python threads on 2 cores measure the threads' queueing).
-    next_at = time.perf_counter() + i * interval / clients
-    with conns[i].cursor() as cur:
-        while not done.is_set():
-            wait = next_at - time.perf_counter()
-            if wait > 0:
-                time.sleep(wait)
-            t = time.perf_counter()
-            last_job(cur)
-            samples[i].append(time.perf_counter() - t)
-            next_at += interval
-
-threads = [threading.Thread(target=poll, args=(i,)) for i in range(clients)]
-conn = connect()
-states = []  # (state, seconds since BACKUP when first seen)
-with conn.cursor() as cur:
-    start = time.perf_counter()
-    if label == "-":  # no backup: the clients alone for 3 s, as a baseline
-        for t in threads:
-            t.start()
-        time.sleep(3)
-        row = {"State": "FINISHED", "BytesTotal": 0, "FilesTotal": 0}
-    else:
-        cur.execute(f"BACKUP DATABASE {db} SNAPSHOT {label} TO {repo}")
-        for t in threads:
-            t.start()
-        while True:
-            row = last_job(cur)
-            seen = time.perf_counter() - start
-            if row and row["SnapshotName"] == label:
-                if not states or states[-1][0] != row["State"]:
-                    states.append((row["State"], seen))
-                if row["State"] in ("FINISHED", "CANCELLED"):
-                    break
-            time.sleep(0.01)
-    seconds = time.perf_counter() - start
-done.set()
-for t in threads:
-    t.join()
-if row["State"] != "FINISHED":
-    sys.exit(f"backup {label} ended {row['State']}: {row['Status']}")
-print("states: " + ", ".join(f"{s} at {t:.2f} s" for s, t in states), file=sys.stderr)
-out = f"{seconds:.3f} {row['BytesTotal']} {row['FilesTotal']}"
-if clients:
-    lat = sorted(x for s in samples for x in s)
-    pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
-    out += f" {len(lat)} {pick(0.5):.2f} {pick(0.99):.2f} {lat[-1] * 1000:.2f}"
-print(out)
-EOF
 
 # Runs one BACKUP and waits for FINISHED; NAME names the log. Sets bk_s (seconds from BACKUP to
 # FINISHED, plus a sync), bk_bytes, bk_files, bk_cpu (server user+sys seconds), bk_rss (server
 # VmHWM during the job, MiB: the high-water mark is reset first), bk_extra (latency figures).
 bk_s="" bk_bytes="" bk_files="" bk_cpu="" bk_rss="" bk_extra=""
 tv_backup() {  # name db label repo [clients]
-    local name="$1" out before sync_start
     bk_s="" bk_bytes="" bk_files="" bk_cpu="" bk_rss="" bk_extra=""
-    echo 5 > "/proc/${server_pid}/clear_refs"
-    before="$(cpu_ticks "${server_pid}")"
-    if ! out="$(/usr/bin/python3 "${tmp}/client.py" "${port}" "$2" "$3" "$4" ${5:+"$5" "${interval_ms}"} 2> "${logs}/${name}.err")"; then
-        say "BACKUP ${name} failed: $(tail -3 "${logs}/${name}.err")"
-        failures=$((failures + 1))
-        return 1
-    fi
-    sync_start="$(now)"
-    sync
-    bk_cpu="$(calc "($(cpu_ticks "${server_pid}") - ${before}) / ${hz}" 1)"
-    bk_rss="$(awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/${server_pid}/status")"
-    bk_s="$(calc "$(field "${out}" 1) + $(now) - ${sync_start}" 3)"
-    bk_bytes="$(field "${out}" 2)" bk_files="$(field "${out}" 3)"
-    bk_extra="$(cut -d' ' -f4- <<< "${out}")"
-    echo "${out}" > "${logs}/${name}.out"
-    say "    ${name}: $(grep '^states: ' "${logs}/${name}.err" | cut -c9-)"
+    local extra=()
+    [[ -n "${5:-}" ]] && extra=(--clients "$5" --interval "${interval_ms}")
+    tv_job "$1" BACKUP "$2" "$3" "BACKUP DATABASE $2 SNAPSHOT $3 TO $4" "${extra[@]}" || return 1
+    bk_s="${job_s}" bk_bytes="${job_bytes}" bk_files="${job_files}" bk_cpu="${job_cpu}" bk_rss="${job_rss}" bk_extra="${job_extra}"
 }
 
-# ---- load ---------------------------------------------------------------------------------------
-columns="id BIGINT NOT NULL" select="xx_hash3_64(CAST(generate_series AS VARCHAR))"
-for i in $(seq 1 15); do
-    columns+=", c${i} BIGINT NOT NULL"
-    select+=", xx_hash3_64(CAST(generate_series AS VARCHAR), '${i}')"
-done
-load_table() {  # db buckets inserts rows
-    local db="$1" buckets="$2" inserts="$3" rows="$4" i start
-    sql "CREATE DATABASE ${db}"
-    sql "CREATE TABLE ${db}.t (${columns}) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS ${buckets}"
-    start="$(now)"
-    for ((i = 0; i < inserts; i++)); do
-        sql "INSERT INTO ${db}.t SELECT ${select} FROM TABLE(generate_series($((i * rows + 1)), $(((i + 1) * rows))))" > /dev/null
-    done
-    say "[load] ${db}: ${inserts} INSERTs of ${rows} rows into ${buckets} buckets in $(calc "$(now) - ${start}" 1) s"
-}
-# DIR/src/SET/<tablet>/<file>: hard links to the server's segment files of that database, so
-# every tool reads exactly the files BACKUP reads (the same inodes, the same disk blocks).
-link_tree() {  # set db
-    local set="$1" db="$2" t
-    rm -rf "${dir}/src/${set}"
-    mkdir -p "${dir}/src/${set}"
-    for t in $(sql "SHOW TABLET FROM ${db}.t" | cut -f1); do
-        cp -al "${dir}/data/storage/data/${t}" "${dir}/src/${set}/${t}"
-    done
-}
-declare -A set_n set_bytes set_db
-set_db[big]=bigdb set_db[small]=smalldb
-part_load() {
-    if [[ -f "${dir}/data/.bench-sets" && "$(cat "${dir}/data/.bench-sets")" == "${sets_key}" ]]; then
-        say "[load] reusing the data in ${dir}/data (${sets_key})"
-        server_start
-    else
-        rm -rf "${dir}/data" "${dir}/src"
-        # A load flushes its largest tablet buffer once it holds max(2 x write_buffer_size, 256 MiB):
-        # at the defaults a 1 GiB INSERT into 16 buckets would cut segments of 10-30 MiB. With 1 GiB
-        # buffers each INSERT writes one segment per bucket (16 x 64 MiB).
-        server_start --set write_buffer_size=1073741824
-        load_table bigdb "${big_buckets}" "${big_inserts}" "${big_rows}"
-        load_table smalldb "${small_buckets}" "${small_inserts}" "${small_rows}"
-        echo "${sets_key}" > "${dir}/data/.bench-sets"
-        rm -rf "${dir}/src"
-    fi
-    local set
-    for set in big small; do
-        [[ -d "${dir}/src/${set}" ]] || link_tree "${set}" "${set_db[${set}]}"
-        set_n[${set}]="$(find "${dir}/src/${set}" -type f | wc -l)"
-        set_bytes[${set}]="$(find "${dir}/src/${set}" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s }')"
-        say "[load] ${set}: $(set_label "${set}")"
-    done
-    # A fresh process for the measurements: no load's memory in its high-water mark.
-    server_stop
-    server_start
-}
-set_label() { echo "${set_n[$1]} files, $(calc "${set_bytes[$1]} / ${MiB}" 0) MiB (avg $(calc "${set_bytes[$1]} / ${set_n[$1]} / 1024" 0) KiB)"; }
-mbs() { calc "$1 / 1e6 / $2" 1; }  # bytes seconds -> MB/s
+part_load() { load_sets; }
 
 # ---- part: local ----------------------------------------------------------------------------------
-restic_opts=(--no-cache)  # and the defaults: repository version 2, --compression auto
-restic_init() {  # repo -> init a repository (not timed)
-    RESTIC_PASSWORD=bench restic init "${restic_opts[@]}" --repo "$1" > "${logs}/restic-init.log" 2>&1 ||
-        { say "restic init $1 failed: $(tail -2 "${logs}/restic-init.log")"; return 1; }
-}
 declare -A local_mbs
 part_local() {
     local set
@@ -435,7 +188,8 @@ part_latency() {
     # The same clients for 3 s with no backup running: what the clients and the machine cost alone
     # (on 2 cores, 32 Python threads and the server share the CPUs).
     local base_p50="" base_p99=""
-    if /usr/bin/python3 "${tmp}/client.py" "${port}" bigdb - - "${clients}" "${interval_ms}" > "${logs}/latency-idle.out" 2> "${logs}/latency-idle.err"; then
+    if /usr/bin/python3 "${root}/bench/bench-client.py" "${port}" BACKUP bigdb - - --clients "${clients}" --interval "${interval_ms}" \
+        > "${logs}/latency-idle.out" 2> "${logs}/latency-idle.err"; then
         base_p50="$(field "$(cat "${logs}/latency-idle.out")" 5)" base_p99="$(field "$(cat "${logs}/latency-idle.out")" 6)"
         say "[latency] ${clients} clients, one query each every ${interval_ms} ms, no backup running: $(field "$(cat "${logs}/latency-idle.out")" 4) SHOW BACKUP in 3 s, p50 ${base_p50} ms, p99 ${base_p99} ms"
     fi
@@ -454,32 +208,10 @@ part_latency() {
 }
 
 # ---- part: rgw ------------------------------------------------------------------------------------
-rgw_ticks() {  # CPU ticks of radosgw + ceph-osd + ceph-mon, from the pids ceph-rgw recorded
-    local t=0 name pid _
-    while read -r name pid _; do t=$((t + $(cpu_ticks "${pid}"))); done < "${rgw_dir}/pids"
-    echo "$t"
-}
-ceph_rgw=/work/shared/tools/ceph-rgw
-[[ -x "${ceph_rgw}" ]] || ceph_rgw="${root}/tests/support/ceph-rgw"
 part_rgw() {
-    rgw_dir="${dir}/rgw"
-    local rgw_port
-    rgw_port="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-    "${ceph_rgw}" down "${rgw_dir}" > /dev/null 2>&1 || true
-    say "[rgw] starting Ceph RGW in ${rgw_dir} (port ${rgw_port})"
-    CEPH_RGW_DISK_GB="${CEPH_RGW_DISK_GB:-48}" "${ceph_rgw}" up "${rgw_dir}" "${rgw_port}" > "${logs}/rgw-up.log" 2>&1 ||
-        { say "ceph-rgw up failed: $(tail -3 "${logs}/rgw-up.log")"; failures=$((failures + 1)); rgw_dir=""; return; }
-    local endpoint access_key secret_key region
-    # shellcheck disable=SC1091
-    source "${rgw_dir}/env"
-    region="${region:-us-east-1}"
-    local s3env=(env -u AWS_CA_BUNDLE AWS_ACCESS_KEY_ID="${access_key}" AWS_SECRET_ACCESS_KEY="${secret_key}"
-        AWS_DEFAULT_REGION="${region}" RESTIC_PASSWORD=bench RCLONE_CONFIG="${tmp}/rclone.conf"
-        RCLONE_CONFIG_DST_TYPE=s3 RCLONE_CONFIG_DST_PROVIDER=Ceph RCLONE_CONFIG_DST_ENDPOINT="${endpoint}"
-        RCLONE_CONFIG_DST_ACCESS_KEY_ID="${access_key}" RCLONE_CONFIG_DST_SECRET_ACCESS_KEY="${secret_key}"
-        RCLONE_CONFIG_DST_REGION="${region}")
+    rgw_up "${dir}/rgw" || return 0
+    local endpoint="${rgw_endpoint}" props="${rgw_props}"
     "${s3env[@]}" rclone mkdir dst:bench > "${logs}/rgw-mkdir.log" 2>&1 || die "could not create the RGW bucket"
-    local props="\"aws.s3.access_key\" = \"${access_key}\", \"aws.s3.secret_key\" = \"${secret_key}\", \"aws.s3.endpoint\" = \"${endpoint}\", \"aws.s3.region\" = \"${region}\""
     local set
     for set in big small; do
         local bytes="${set_bytes[${set}]}" t="" r="" c="" before
@@ -516,33 +248,17 @@ part_rgw() {
             [[ -n "$c" ]] && record rgw "${set}: BACKUP vs rclone (S3), MB/s" "$t" "$c" "$(calc "$t / $c")x" ">= 2x" "$(verdict "$t / $c" '>=' 2)"
         fi
     done
-    "${ceph_rgw}" down "${rgw_dir}" > /dev/null 2>&1 || true
-    rgw_dir=""
+    rgw_down
 }
 
 # ---- run ----------------------------------------------------------------------------------------
 say "parts: load ${parts[*]}; dir ${dir}; binary ${tv_bin}$( ((quick)) && echo '; QUICK sizes')"
-say "$(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r);" \
-    "$(restic version | cut -d' ' -f1-2), $(rclone version 2> /dev/null | head -1)"
-load="$(cut -d' ' -f1 /proc/loadavg)"
-say "load average ${load} at start; logs in ${logs}"
-if awk "BEGIN { exit !(${load} > 1.5) }"; then
-    say "warning: the machine is busy (load ${load}); other work disturbs the figures"
-fi
+print_machine
 start_all="$(now)"
-for part in load "${parts[@]}"; do
-    part_start="$(now)"
-    "part_${part}"
-    say "part ${part} took $(calc "$(now) - ${part_start}" 0) s"
-done
+run_parts load "${parts[@]}"
 server_stop
 
-echo
-echo "Backup benchmark: figures next to their targets (MB = 10^6 bytes)"
-{
-    echo "part|what|ours|reference|ratio|target|verdict"
-    printf '%s\n' "${results[@]}"
-} | column -t -s '|'
+print_results "Backup benchmark: figures next to their targets (MB = 10^6 bytes)"
 say "done in $(calc "$(now) - ${start_all}" 0) s; logs in ${logs}"
 if ((failures > 0)); then
     say "${failures} run(s) failed"
