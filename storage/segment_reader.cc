@@ -421,7 +421,8 @@ io::task<storage_result<void>> verify_segment_file(std::string path, uint64_t ex
     uint64_t covered = st->stx_size - 16;
     std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(), &XXH3_freeState);
     XXH3_64bits_reset(state.get());
-    std::vector<std::byte> buffer(1 << 20);
+    // At most 1 MiB, and no more than the file: most segments are small.
+    std::vector<std::byte> buffer(std::min<uint64_t>(uint64_t{1} << 20, std::max<uint64_t>(covered, 1)));
     for (uint64_t offset = 0; offset < covered;) {
         std::span<std::byte> chunk(buffer.data(), std::min<uint64_t>(buffer.size(), covered - offset));
         auto n = co_await io::read_fully(*f, chunk, offset);
