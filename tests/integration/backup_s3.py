@@ -17,7 +17,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
-from rgw_test_util import Aws, read_rgw_env  # noqa: E402
+from rgw_test_util import Aws, read_rgw_env, repository_properties  # noqa: E402
 from backup_test_util import (check, connect, finish, query, segment_files, segment_of, stream_load, wait_for)  # noqa: E402
 
 
@@ -35,9 +35,7 @@ def main():
     bucket = "tv-backup-" + uuid.uuid4().hex[:12]
     aws = Aws(rgw)
     aws.run("s3api", "create-bucket", "--bucket", bucket)
-    props = ", ".join(f'"{k}" = "{v}"' for k, v in {
-        "aws.s3.access_key": rgw["access_key"], "aws.s3.secret_key": rgw["secret_key"],
-        "aws.s3.endpoint": rgw["endpoint"], "aws.s3.region": rgw["region"]}.items())
+    props = repository_properties(rgw)
     work = tempfile.mkdtemp(prefix="tv-backup-s3-")
     data_dir = os.path.join(work, "data")
     log_path = os.path.join(work, "server.log")

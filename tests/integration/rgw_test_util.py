@@ -25,6 +25,13 @@ def read_rgw_env():
     return values
 
 
+def repository_properties(rgw):
+    """PROPERTIES (...) text of CREATE REPOSITORY for the gateway: its keys, endpoint and region."""
+    return ", ".join(f'"{k}" = "{v}"' for k, v in {
+        "aws.s3.access_key": rgw["access_key"], "aws.s3.secret_key": rgw["secret_key"],
+        "aws.s3.endpoint": rgw["endpoint"], "aws.s3.region": rgw["region"]}.items())
+
+
 class Aws:
     """The AWS CLI against the gateway (plain HTTP: without AWS_CA_BUNDLE)."""
 
