@@ -77,6 +77,10 @@ sleep_op::sleep_op(std::chrono::nanoseconds duration, std::stop_token stop) : vo
     _ts.tv_nsec = ns % 1'000'000'000;
 }
 
+void poll_op::prep(io_uring_sqe* sqe) {
+    io_uring_prep_poll_add(sqe, _fd, _events);
+}
+
 void sleep_op::prep(io_uring_sqe* sqe) {
     io_uring_prep_timeout(sqe, &_ts, 0, 0);
 }

@@ -201,6 +201,19 @@ private:
     int _flags;
 };
 
+/// POLL_ADD, one shot: waits until `fd` reports one of `events` (poll(2) bits such as POLLRDHUP);
+/// yields the events that fired.
+class poll_op final : public uring_op<poll_op, unsigned> {
+public:
+    poll_op(int fd, unsigned events, std::stop_token stop) : uring_op(std::move(stop)), _fd(fd), _events(events) {}
+    void prep(io_uring_sqe* sqe) override;
+    result<unsigned> value_from(int res) { return static_cast<unsigned>(res); }
+
+private:
+    int _fd;
+    unsigned _events;
+};
+
 /// A relative timeout. Expiry (-ETIME from the kernel) is success.
 class sleep_op final : public void_op<sleep_op> {
 public:
@@ -288,5 +301,6 @@ inline sleep_op sleep(std::chrono::nanoseconds duration, std::stop_token stop = 
     return {duration, std::move(stop)};
 }
 inline cancel_fd_op cancel_fd(int fd) { return cancel_fd_op{fd}; }
+inline poll_op poll(int fd, unsigned events, std::stop_token stop = {}) { return {fd, events, std::move(stop)}; }
 
 }  // namespace tv::io

@@ -86,6 +86,12 @@ inline constexpr config_key config_key_table[] = {
      "Memory for file data in flight, shared by every transfer: a fixed pool of multipart_part_size buffers, "
      "allocated once. Concurrency adapts to it instead of exceeding it.",
      false, int64_t{20} << 20, int64_t{1} << 40},
+    {"query_pool_mem_limit", key_type::size, "0",
+     "Memory all running statements together may hold (parsed statement text, DISTINCT keys, groups, rows "
+     "waiting for ORDER BY, result rows), apart from transfer_memory_limit. 0 means 80% of physical memory. A "
+     "statement that would pass it fails with error 1064 (Mem usage has exceed the limit of query pool) and the "
+     "server goes on; each statement is also held to the session's query_mem_limit (or exec_mem_limit).",
+     true, 0, int64_t{1} << 50},
     {"backup_job_default_timeout", key_type::integer, "86400",
      "Seconds a BACKUP may run when its PROPERTIES give no timeout; a job still running then is cancelled "
      "with [TIMEOUT, ...].",

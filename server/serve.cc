@@ -14,6 +14,7 @@
 #include "server/transfers.hh"
 #include "sql/exec/engine.hh"
 #include "sql/protocol/mysql_server.hh"
+#include "sql/query_guard.hh"
 #include "storage/catalog.hh"
 #include "tv_version.hh"
 
@@ -72,6 +73,23 @@ private:
 
 /// What the SQL layer may see of the configuration: listing, and run-time changes through the
 /// same validation as /api/update_config.
+/// The query memory pool's limit from query_pool_mem_limit (0: 80% of physical memory).
+void apply_query_pool_limit(const config& cfg) {
+    int64_t limit = cfg.get<"query_pool_mem_limit">();
+    if (limit == 0) {
+        const long pages = ::sysconf(_SC_PHYS_PAGES);
+        const long page_size = ::sysconf(_SC_PAGE_SIZE);
+        limit = pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size / 10 * 8 : 0;
+    }
+    sql::query_memory_pool::set_limit(limit);
+}
+
+/// Makes run-time configuration changes take effect.
+void apply_changed_config(const config& cfg, transfer_service& transfers) {
+    transfers.apply(cfg);
+    apply_query_pool_limit(cfg);
+}
+
 sql::engine_options engine_options_for(config& cfg, io::loop_group& loops, transfer_service& transfers) {
     sql::engine_options options;
     options.data.data_dir = cfg.get<"data_dir">();
@@ -90,7 +108,7 @@ sql::engine_options engine_options_for(config& cfg, io::loop_group& loops, trans
     options.set_config = [&cfg, &transfers](const std::vector<std::pair<std::string, std::string>>& changes) {
         auto error = apply_runtime_changes(cfg, changes);
         if (!error) {
-            transfers.apply(cfg);
+            apply_changed_config(cfg, transfers);
         }
         return error;
     };
@@ -223,7 +241,8 @@ int serve(config cfg, io::opcode_probe& probe) {
         TV_LOG_INFO("http: listening on {}:{}", bind, http->port);
         transfer_service transfers(cfg, loops);
         http_api_context http_ctx{cfg};
-        http_ctx.config_changed = [&transfers](const config& changed) { transfers.apply(changed); };
+        http_ctx.config_changed = [&transfers](const config& changed) { apply_changed_config(changed, transfers); };
+        apply_query_pool_limit(cfg);
         exit_code = io::sync_wait(loops.main_loop(), run_until_signal(signal_fd, cfg, loops, transfers, http_ctx,
                                                                       http->fd.get(), mysql->fd.get()));
         loops.stop();

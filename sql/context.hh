@@ -24,6 +24,9 @@ class job_tracker;
 
 namespace tv::sql {
 
+class connection_registry;
+class query_guard;
+
 /// One configuration key as ADMIN SHOW FRONTEND CONFIG lists it.
 struct config_entry {
     std::string key;
@@ -50,6 +53,10 @@ struct exec_context {
     session& s;
     const engine_options& options;
     const std::string& text;  // the statement's source text
+    /// What stops the statement and bounds its memory; null for internal statements.
+    query_guard* guard = nullptr;
+    /// Every live connection (SHOW PROCESSLIST, KILL); null outside a MySQL server.
+    connection_registry* connections = nullptr;
 };
 
 /// "db" from a qualified name, or the session's current database; error 1046 when neither.

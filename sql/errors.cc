@@ -7,6 +7,7 @@ namespace tv::sql {
 std::string_view sqlstate(errc code) noexcept {
     switch (code) {
     case errc::access_denied: return "28000";
+    case errc::query_interrupted: return "70100";
     case errc::too_many_connections: return "08004";
     case errc::out_of_range:
     case errc::data_out_of_range: return "22003";
@@ -36,6 +37,9 @@ std::string_view sqlstate(errc code) noexcept {
     case errc::wrong_field_with_group:
     case errc::wrong_paramcount_to_native_fct:
     case errc::not_supported_yet: return "42000";
+    case errc::no_such_thread:
+    case errc::kill_denied:
+    case errc::query_timeout:
     case errc::db_create_exists:
     case errc::db_drop_missing:
     case errc::unknown:

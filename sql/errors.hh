@@ -59,6 +59,11 @@ enum class errc : uint16_t {
     truncated_wrong_value = 1366,  // HY000
     data_too_long = 1406,          // 22001
     wrong_paramcount_to_native_fct = 1582,  // 42000
+    no_such_thread = 1094,         // HY000
+    kill_denied = 1095,            // HY000
+    query_interrupted = 1317,      // 70100
+    query_timeout = 3024,          // HY000: MySQL's ER_QUERY_TIMEOUT. StarRocks answers 5024, which the
+                                   // MariaDB client (Debian's `mysql`) reads as a malformed packet.
 };
 
 /// SQLSTATE for an error number.

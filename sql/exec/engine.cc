@@ -9,16 +9,92 @@
 #include "sql/exec/executor.hh"
 #include "sql/parser/parser.hh"
 #include "sql/privileges.hh"
+#include "sql/variables.hh"
 #include "storage/catalog.hh"
+
+#include "io/loop_group.hh"
+
+#include <malloc.h>
+
+#include <charconv>
 
 namespace tv::sql {
 
+namespace {
+
+/// Bytes the parsed form of a statement may take per byte of its text. Measured on the worst
+/// case, a long IN list of short numbers (each item a node of a few hundred bytes); charged
+/// against query_mem_limit and the pool before parsing, so a flood of huge statements is
+/// refused instead of parsed.
+constexpr int64_t parse_bytes_per_text_byte = 24;
+
+/// Above this peak a finished statement hands freed memory back to the system (glibc keeps it
+/// otherwise, and RSS would stay at the statement's peak).
+constexpr int64_t trim_after_peak_bytes = 64 << 20;
+
+int64_t integer_variable(const session& s, std::string_view name) {
+    auto text = variable_value(s, name);
+    int64_t value = 0;
+    if (text) {
+        std::from_chars(text->data(), text->data() + text->size(), value);
+    }
+    return value;
+}
+
+/// As StarRocks: query_mem_limit when it is set (> 0), else exec_mem_limit.
+int64_t statement_mem_limit(const session& s) {
+    int64_t limit = integer_variable(s, "query_mem_limit");
+    return limit > 0 ? limit : integer_variable(s, "exec_mem_limit");
+}
+
+/// Texts at least this long are parsed on another loop: a multi-megabyte statement takes long
+/// enough to lex and parse that loop 0 would stall every other client meanwhile.
+constexpr size_t parse_elsewhere_bytes = 64 << 10;
+
+using parse_outcome = std::variant<std::vector<parsed_statement>, parse_error>;
+
+io::task<parse_outcome> parse_task(std::string_view text) {
+    co_return parse_sql(text);
+}
+
+io::task<void> give_memory_back() {
+    ::malloc_trim(0);
+    co_return;
+}
+
+}  // namespace
+
+io::loop* query_loop(io::loop_group* loops) {
+    static unsigned next = 0;  // loop 0 only
+    if (loops == nullptr || loops->size() < 2) {
+        return nullptr;
+    }
+    return &loops->at(1 + next++ % (loops->size() - 1));
+}
+
 struct engine::impl {
     storage::catalog& catalog;
+    connection_registry connections;
 };
 
 engine::engine(storage::catalog& catalog, engine_options options)
-    : _impl(std::make_unique<impl>(impl{catalog})), _options(std::move(options)) {}
+    : _impl(std::make_unique<impl>(impl{catalog, {}})), _options(std::move(options)) {}
+
+io::task<void> engine::after_results_sent(connection_state& connection) {
+    if (std::exchange(connection.peak_bytes, 0) < trim_after_peak_bytes) {
+        co_return;
+    }
+    io::loop* worker = query_loop(_options.data.loops);
+    if (worker != nullptr) {
+        co_await io::submit_to(*worker, give_memory_back());
+    } else {
+        co_await give_memory_back();
+    }
+}
+
+connection_registry& engine::connections() noexcept {
+    return _impl->connections;
+}
 
 engine::~engine() = default;
 
@@ -52,9 +128,24 @@ sql_result<void> engine::use_database(session& s, std::string_view database) {
     return {};
 }
 
-io::task<std::vector<statement_result>> engine::execute(session& s, std::string_view text, bool multi_statements) {
+io::task<std::vector<statement_result>> engine::execute(session& s, std::string_view text, bool multi_statements,
+                                                        connection_state* connection) {
     std::vector<statement_result> results;
-    auto parsed = parse_sql(text);
+    const int64_t mem_limit = statement_mem_limit(s);
+    std::stop_token connection_stop = connection != nullptr ? connection->stop.get_token() : std::stop_token{};
+    query_guard parse_guard(0, mem_limit, connection_stop);
+    if (auto reserved = parse_guard.reserve(static_cast<int64_t>(text.size()) * parse_bytes_per_text_byte);
+        !reserved) {
+        results.push_back(reserved.error());
+        co_return results;
+    }
+    parse_outcome parsed;
+    io::loop* parse_loop = text.size() >= parse_elsewhere_bytes ? query_loop(_options.data.loops) : nullptr;
+    if (parse_loop != nullptr) {
+        parsed = co_await io::submit_to(*parse_loop, parse_task(text));
+    } else {
+        parsed = parse_sql(text);
+    }
     if (auto* error = std::get_if<parse_error>(&parsed)) {
         results.push_back(sql_error{errc::parse, error->message});
         co_return results;
@@ -71,12 +162,26 @@ io::task<std::vector<statement_result>> engine::execute(session& s, std::string_
                                      "multi-statements option"));
         co_return results;
     }
+    int64_t peak = parse_guard.peak();
     for (const auto& p : statements) {
-        exec_context ctx{_impl->catalog, s, _options, p.text};
+        // Read per statement: an earlier SET in the same text applies to the later statements.
+        query_guard guard(integer_variable(s, "query_timeout"), statement_mem_limit(s), connection_stop);
+        exec_context ctx{_impl->catalog, s, _options, p.text, &guard, &_impl->connections};
+        if (connection != nullptr) {
+            connection->running = &guard;
+            connection->info = p.text;
+        }
         results.push_back(co_await execute_statement(ctx, p.stmt));
+        if (connection != nullptr) {
+            connection->running = nullptr;
+        }
+        peak = std::max(peak, guard.peak() + parse_guard.peak());
         if (!results.back()) {
             break;  // MySQL stops a multi-statement query at its first error
         }
+    }
+    if (connection != nullptr) {
+        connection->peak_bytes = peak;
     }
     co_return results;
 }
@@ -98,6 +203,9 @@ sql_result<std::vector<column_meta>> engine::field_list(session& s, std::string_
 }
 
 io::task<statement_result> execute_statement(exec_context& ctx, const statement& stmt) {
+    if (auto r = execute_connection_statement(ctx, stmt)) {
+        co_return std::move(*r);
+    }
     if (auto r = execute_session_statement(ctx, stmt)) {
         co_return std::move(*r);
     }

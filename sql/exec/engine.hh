@@ -5,6 +5,7 @@
 #pragma once
 
 #include "io/task.hh"
+#include "sql/connections.hh"
 #include "sql/context.hh"
 #include "sql/result.hh"
 #include "sql/session.hh"
@@ -40,8 +41,18 @@ public:
     sql_result<void> use_database(session& s, std::string_view database);
 
     /// Parses and runs every statement of `text`, stopping after the first error (its result is
-    /// the last one). Statements after `multi_statements == false` and a ';' are an error.
-    io::task<std::vector<statement_result>> execute(session& s, std::string_view text, bool multi_statements);
+    /// the last one). Statements after `multi_statements == false` and a ';' are an error. Each
+    /// statement runs under a query_guard (query_timeout, query_mem_limit) that `connection`'s
+    /// stop and KILL QUERY end; the connection shows the statement in SHOW PROCESSLIST.
+    io::task<std::vector<statement_result>> execute(session& s, std::string_view text, bool multi_statements,
+                                                    connection_state* connection = nullptr);
+
+    /// Once a statement's results are sent: hands memory back to the system after a statement
+    /// that held much of it (RSS returns near where it was).
+    io::task<void> after_results_sent(connection_state& connection);
+
+    /// Every live MySQL connection (the front end adds and removes them).
+    connection_registry& connections() noexcept;
 
     /// Refreshes asynchronous materialized views on their EVERY schedule until `stop` (mv_scheduler.cc).
     io::task<void> run_refresh_schedule(std::stop_token stop);

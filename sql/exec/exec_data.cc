@@ -2,6 +2,7 @@
 // Statements over table data: SELECT with FROM, INSERT (VALUES, SELECT, OVERWRITE), CHECKSUM
 // TABLE, REFRESH MATERIALIZED VIEW, SHOW PARTITIONS and SHOW TABLET.
 #include "io/ascii.hh"
+#include "io/loop_group.hh"
 #include "sql/expression/cast.hh"
 #include "sql/exec/exec_data.hh"
 #include "sql/load/index_deriver.hh"
@@ -26,7 +27,17 @@ io::task<statement_result> run_query(exec_context& ctx, const select_stmt& selec
     if (!rows) {
         co_return rows.error();
     }
-    auto result = co_await to_result(**rows);
+    // Opened here, where the catalog lives; drained on another loop, so that loop 0 keeps
+    // answering other clients, health checks and job steps however long the query takes. The
+    // cursor stays owned (and is destroyed) here.
+    io::loop* worker = query_loop(ctx.options.data.loops);
+    sql_result<result_set> result = result_set{};
+    if (worker != nullptr) {
+        auto drain = to_result(**rows, ctx.guard);
+        result = co_await io::submit_to(*worker, std::move(drain));
+    } else {
+        result = co_await to_result(**rows, ctx.guard);
+    }
     if (!result) {
         co_return result.error();
     }
@@ -37,8 +48,12 @@ io::task<statement_result> run_query(exec_context& ctx, const select_stmt& selec
 /// `columns` when given) and appends it. On failure the caller aborts the writer, so nothing
 /// written stays behind.
 io::task<sql_result<void>> pump(batch_source& rows, std::vector<storage::column_desc> cast_to,
-                                const load_columns* columns, storage::load_writer& writer) {
+                                const load_columns* columns, storage::load_writer& writer, query_guard* guard) {
     for (;;) {
+        auto alive = co_await between_batches(guard);
+        if (!alive) {
+            co_return alive.error();
+        }
         auto next = co_await rows.next();
         if (!next) {
             co_return next.error();
@@ -128,7 +143,7 @@ io::task<statement_result> run_insert(exec_context& ctx, const insert_stmt& s) {
     if (!writer) {
         co_return to_sql_error(writer.error());
     }
-    auto pumped = co_await pump(*rows, columns.supplied(), &columns, **writer);
+    auto pumped = co_await pump(*rows, columns.supplied(), &columns, **writer, ctx.guard);
     if (!pumped) {
         co_await (*writer)->abort();
         co_return pumped.error();
@@ -162,6 +177,10 @@ io::task<statement_result> run_checksum(exec_context& ctx, const checksum_table_
         auto& source = *from->source;
         storage::row_checksum sum;
         for (;;) {
+            auto alive = co_await between_batches(ctx.guard);
+            if (!alive) {
+                co_return alive.error();
+            }
             auto next = co_await source.next();
             if (!next) {
                 co_return next.error();
@@ -229,7 +248,7 @@ io::task<sql_result<void>> refresh_materialized_view(exec_context& ctx, std::str
     if (!writer) {
         co_return to_sql_error(writer.error());
     }
-    auto pumped = co_await pump(rows, (*writer)->schema(), nullptr, **writer);
+    auto pumped = co_await pump(rows, (*writer)->schema(), nullptr, **writer, ctx.guard);
     if (!pumped) {
         co_await (*writer)->abort();
         co_return pumped.error();
@@ -275,7 +294,7 @@ io::task<sql_result<void>> backfill_sync_materialized_view(exec_context& ctx, st
     if (!writer) {
         co_return to_sql_error(writer.error());
     }
-    auto pumped = co_await pump(rows, (*writer)->schema(), nullptr, **writer);
+    auto pumped = co_await pump(rows, (*writer)->schema(), nullptr, **writer, ctx.guard);
     if (!pumped || (*writer)->rows_appended() == 0) {
         co_await (*writer)->abort();
         co_return pumped;

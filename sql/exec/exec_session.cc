@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Session and utility statements: USE, SET, SET NAMES, transactions (autocommit only), SHOW
-// VARIABLES, SELECT without FROM, ADMIN SET/SHOW FRONTEND CONFIG, SHOW PROCESSLIST/WARNINGS;
+// VARIABLES, SELECT without FROM, ADMIN SET/SHOW FRONTEND CONFIG, SHOW WARNINGS;
 // and the LIKE / WHERE / ORDER BY / LIMIT handling every SHOW shares.
 #include "io/ascii.hh"
 #include "sql/expression/const_eval.hh"
@@ -297,13 +297,6 @@ std::optional<statement_result> execute_session_statement(exec_context& ctx, con
                     return std::nullopt;  // over table data: exec_data.cc
                 }
                 return run_select(ctx, s);
-            },
-            [&](const show_processlist_stmt&) -> std::optional<statement_result> {
-                result_set rs = make_result({"Id", "User", "Host", "Db", "Command", "Time", "State", "Info"});
-                rs.rows.push_back({std::to_string(ctx.s.connection_id), ctx.s.user, ctx.s.client_host,
-                                   ctx.s.current_db.empty() ? cell{} : cell{ctx.s.current_db}, "Query", "0", "OK",
-                                   ctx.text});
-                return rs;
             },
             [&](const show_warnings_stmt&) -> std::optional<statement_result> {
                 return make_result({"Level", "Code", "Message"});

@@ -14,6 +14,11 @@ namespace tv::storage {
 struct database;
 }
 
+namespace tv::io {
+class loop;
+class loop_group;
+}
+
 namespace tv::sql {
 
 /// Visitor from lambdas, for std::visit over statements.
@@ -26,8 +31,13 @@ overloaded(F...) -> overloaded<F...>;
 
 io::task<statement_result> execute_statement(exec_context& ctx, const statement& stmt);
 
+/// A loop other than the catalog's for a statement's own CPU work (filters, aggregation,
+/// sorting, formatting), taken in turn; null when there is only loop 0. Call on loop 0.
+io::loop* query_loop(io::loop_group* loops);
+
 // Per-area entry points; each returns nullopt when `stmt` is not of its area.
 std::optional<statement_result> execute_session_statement(exec_context& ctx, const statement& stmt);
+std::optional<statement_result> execute_connection_statement(exec_context& ctx, const statement& stmt);
 io::task<std::optional<statement_result>> execute_schema_statement(exec_context& ctx, const statement& stmt);
 io::task<std::optional<statement_result>> execute_object_statement(exec_context& ctx, const statement& stmt);
 io::task<std::optional<statement_result>> execute_user_statement(exec_context& ctx, const statement& stmt);

@@ -44,4 +44,8 @@ std::variant<std::vector<parsed_statement>, parse_error> parse_sql(std::string_v
 /// the tree afterwards (destructors included) can run out of stack.
 inline constexpr int max_expression_depth = 1000;
 
+/// Items one expression may list (IN lists), StarRocks' expr_children_limit default. A longer
+/// list is refused while it is parsed, before it costs memory or planning time.
+inline constexpr size_t max_expression_children = 10000;
+
 }  // namespace tv::sql

@@ -205,6 +205,11 @@ parser::node parser::parse_expr(int min_precedence) {
     int h = left.height;
     std::vector<expr> list;
     do {
+        if (list.size() == max_expression_children) {
+            fail_at(peek(), "Expression child number exceeded the maximum " +
+                                std::to_string(max_expression_children) +
+                                " (an IN list may have that many items; use a table and a join for more).");
+        }
         node item = parse_expr(prec_or);
         h = std::max(h, item.height);
         list.push_back(std::move(item.value));

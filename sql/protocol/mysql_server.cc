@@ -9,6 +9,7 @@
 #include "sql/protocol/mysql_messages.hh"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
@@ -146,14 +147,75 @@ io::task<bool> authenticate_in_time(packet_stream& stream, session& s, engine& e
     co_return ok;
 }
 
-io::task<void> serve_client(io::socket_fd fd, engine& e, mysql_server_options options, std::stop_token stop) {
+/// While a statement runs the connection reads nothing, so a client that leaves would go unseen
+/// until its results are sent: this watches for the peer's close and ends the statement.
+io::task<void> watch_for_hangup(int fd, connection_state& c, std::stop_token done) {
+    auto events = co_await io::poll(fd, POLLRDHUP | POLLHUP | POLLERR, std::move(done));
+    if (events && (*events & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+        if (c.running != nullptr) {
+            c.running->stop(stop_reason::disconnected);
+        }
+        c.stop.request_stop();
+    }
+}
+
+/// Keeps a connection listed in the engine's registry for as long as it is served.
+class listed_connection {
+public:
+    listed_connection(connection_registry& registry, connection_state& c) : _registry(registry), _c(c) {
+        _registry.add(_c);
+    }
+    ~listed_connection() { _registry.remove(_c); }
+    listed_connection(const listed_connection&) = delete;
+    listed_connection& operator=(const listed_connection&) = delete;
+
+private:
+    connection_registry& _registry;
+    connection_state& _c;
+};
+
+/// Runs one COM_QUERY text with the hang-up watch around it.
+io::task<std::vector<statement_result>> run_query_text(engine& e, session& s, connection_state& c, int fd,
+                                                       std::string_view text) {
+    c.busy = true;
+    c.command_since_ms = unix_now_ms();
+    std::stop_source statement_done;
+    io::gate watch;
+    io::spawn(watch, watch_for_hangup(fd, c, statement_done.get_token()), "mysql hang-up watch");
+    std::vector<statement_result> results;
+    try {
+        results = co_await e.execute(s, text, (s.capabilities & client_multi_statements) != 0, &c);
+    } catch (const std::exception& ex) {
+        // A bug in one statement must cost that statement, not the connection.
+        TV_LOG_ERROR("mysql: connection {}: statement failed with an exception: {}", s.connection_id, ex.what());
+        results.assign(1, make_error(errc::unknown, "Internal error: {}", ex.what()));
+    }
+    statement_done.request_stop();
+    co_await watch.close();
+    c.busy = false;
+    c.info.clear();
+    c.command_since_ms = unix_now_ms();
+    co_return results;
+}
+
+io::task<void> serve_client(io::socket_fd fd, engine& e, mysql_server_options options, std::stop_token server_stop) {
     packet_stream stream(fd.get(), options.max_handshake_packet);
     session s;
     s.connection_id = g_next_connection_id.fetch_add(1, std::memory_order_relaxed);
     s.client_host = io::peer_address(fd.get());
-    if (!co_await authenticate_in_time(stream, s, e, options, stop)) {
+    if (!co_await authenticate_in_time(stream, s, e, options, server_stop)) {
         co_return;
     }
+    connection_state conn(s);
+    listed_connection listed(e.connections(), conn);
+    // Shutdown ends the running statement and the connection, as KILL CONNECTION does.
+    std::stop_callback on_shutdown(server_stop, [&conn] {
+        if (conn.running != nullptr) {
+            conn.running->stop(stop_reason::shutdown);
+        }
+        conn.stop.request_stop();
+    });
+    const std::stop_token stop = conn.stop.get_token();
     stream.set_max_payload(options.max_packet);
     for (;;) {
         stream.reset_sequence();
@@ -194,17 +256,16 @@ io::task<void> serve_client(io::socket_fd fd, engine& e, mysql_server_options op
             }
             break;
         case com_query: {
-            std::vector<statement_result> results;
-            try {
-                results = co_await e.execute(s, payload, (s.capabilities & client_multi_statements) != 0);
-            } catch (const std::exception& ex) {
-                // A bug in one statement must cost that statement, not the connection.
-                TV_LOG_ERROR("mysql: connection {}: statement failed with an exception: {}", s.connection_id,
-                             ex.what());
-                results.assign(1, make_error(errc::unknown, "Internal error: {}", ex.what()));
+            std::vector<statement_result> results = co_await run_query_text(e, s, conn, fd.get(), payload);
+            if (conn.stop.stop_requested()) {
+                co_return;  // killed, or the client left: nobody reads the results
             }
             queue_results(stream, s, results);
-            break;
+            if (!co_await stream.flush(stop)) {
+                co_return;
+            }
+            co_await e.after_results_sent(conn);
+            continue;
         }
         case com_field_list: {
             payload_parser in(payload);

@@ -27,6 +27,9 @@ struct key_hash {
 using key_map = std::unordered_map<std::string, uint32_t, key_hash, std::equal_to<>>;
 using key_set = std::unordered_set<std::string, key_hash, std::equal_to<>>;
 
+/// What one hash entry costs beyond its key's bytes: the node, the std::string, the bucket.
+constexpr size_t hash_entry_overhead = 64;
+
 enum class repr : uint8_t { none, i64, i128, f64, str };
 
 sql_error overflow(std::string_view type, const std::string& text) {
@@ -44,6 +47,7 @@ struct agg_state {
     std::vector<std::string> str;
     std::vector<uint8_t> has;
     std::vector<key_set> seen;
+    int64_t seen_bytes = 0;  // what the DISTINCT sets hold, for the query's memory limit
 
     void resize(size_t groups) {
         count.resize(groups);
@@ -144,6 +148,7 @@ sql_result<void> update(agg_state& s, std::span<const value_vector> args, std::s
             return false;
         }
         s.seen[g].insert(key);
+        s.seen_bytes += static_cast<int64_t>(key.size() + hash_entry_overhead);
         return true;
     };
     if (k == aggregate_kind::count) {
@@ -249,6 +254,7 @@ struct aggregator::impl {
     std::vector<column_vector> keys;
     uint32_t group_count = 0;
     std::vector<agg_state> states;
+    int64_t group_bytes = 0;  // keys in `groups` and `keys`
 
     explicit impl(const plan_state& p) : plan(p) {
         for (size_t i = 0; i < p.group_keys.size(); ++i) {
@@ -305,6 +311,7 @@ sql_result<void> aggregator::add(const storage::column_batch& rows) {
             }
             uint32_t g = m.group_count;
             m.groups.emplace(key, g);
+            m.group_bytes += static_cast<int64_t>(2 * key.size() + hash_entry_overhead);
             for (size_t c = 0; c < keys.size(); ++c) {
                 m.keys[c].append(keys[c].column().get(keys[c].slot(i)));
             }
@@ -326,6 +333,16 @@ sql_result<void> aggregator::add(const storage::column_batch& rows) {
         }
     }
     return {};
+}
+
+int64_t aggregator::memory_bytes() const {
+    const impl& m = *_impl;
+    int64_t bytes = m.group_bytes;
+    for (const auto& s : m.states) {
+        // count, has and one value slot per group.
+        bytes += s.seen_bytes + static_cast<int64_t>(s.count.size() * 32);
+    }
+    return bytes;
 }
 
 sql_result<storage::column_batch> aggregator::finish() {

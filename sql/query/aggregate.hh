@@ -21,6 +21,8 @@ public:
     /// One row per group, of plan.grouped_schema: the keys, then the aggregates. Without GROUP BY
     /// there is exactly one group, even for no input (COUNT(*) = 0, SUM = NULL).
     sql_result<storage::column_batch> finish();
+    /// An estimate of what the groups and DISTINCT sets hold, for the query's memory limit.
+    int64_t memory_bytes() const;
 
 private:
     struct impl;

@@ -6,6 +6,7 @@
 #include "io/task.hh"
 #include "sql/parser/ast_select.hh"
 #include "sql/errors.hh"
+#include "sql/query_guard.hh"
 #include "sql/result.hh"
 #include "sql/session.hh"
 #include "storage/catalog_types.hh"
@@ -44,8 +45,10 @@ public:
     const std::optional<expr>& where() const;
     /// Starts the query over `source`, whose schema must be the one the plan was made for.
     /// Without aggregates, ORDER BY or DISTINCT's whole-input work, batches stream through and
-    /// LIMIT stops reading the source as soon as it is satisfied.
-    cursor open(std::unique_ptr<batch_source> source) const;
+    /// LIMIT stops reading the source as soon as it is satisfied. With a `guard`, the cursor
+    /// ends with its error once it is stopped, and charges what it holds (DISTINCT keys, groups,
+    /// rows kept for ORDER BY) to it.
+    cursor open(std::unique_ptr<batch_source> source, query_guard* guard = nullptr) const;
 
 private:
     std::shared_ptr<const plan_state> _state;
@@ -60,8 +63,9 @@ sql_result<std::unique_ptr<query_plan>> plan_select(const select_stmt& stmt,
                                                     std::string source_name, const session& s);
 
 /// Drains `rows` into a text result set: every value as storage::format_typed() shows it,
-/// columns typed for the client (column_kind_of).
-io::task<sql_result<result_set>> to_result(batch_source& rows);
+/// columns typed for the client (column_kind_of). With a `guard`, it stops between batches when
+/// the guard says so, yields to its loop after each batch, and charges the rows it keeps.
+io::task<sql_result<result_set>> to_result(batch_source& rows, query_guard* guard = nullptr);
 io::task<sql_result<result_set>> to_result(cursor rows);
 
 /// The client-side type of a column type (BOOLEAN shows as TINYINT 1/0).

@@ -111,6 +111,18 @@ std::vector<uint32_t> sorted_rows(const column_batch& in, const std::vector<sort
     return idx;
 }
 
+/// What a batch holds in memory, near enough for a memory limit.
+int64_t batch_bytes(const column_batch& b) {
+    int64_t bytes = 0;
+    for (size_t c = 0; c < b.num_columns(); ++c) {
+        bytes += static_cast<int64_t>(b.column(c).block_bytes());
+    }
+    return bytes;
+}
+
+/// What one DISTINCT key costs beyond its bytes: node, string, bucket.
+constexpr int64_t seen_entry_overhead = 64;
+
 column_batch concat_batches(const std::vector<column_desc>& schema, const std::vector<column_batch>& parts) {
     std::vector<column_vector> columns;
     for (size_t c = 0; c < schema.size(); ++c) {
@@ -125,8 +137,8 @@ column_batch concat_batches(const std::vector<column_desc>& schema, const std::v
 
 class query_cursor final : public batch_source {
 public:
-    query_cursor(std::shared_ptr<const plan_state> plan, std::unique_ptr<batch_source> source)
-        : _plan(std::move(plan)), _source(std::move(source)) {}
+    query_cursor(std::shared_ptr<const plan_state> plan, std::unique_ptr<batch_source> source, query_guard* guard)
+        : _plan(std::move(plan)), _source(std::move(source)), _guard(guard), _charge(guard) {}
 
     const std::vector<column_desc>& schema() const override { return _plan->output_schema; }
 
@@ -146,6 +158,12 @@ public:
             co_return emit_materialized();
         }
         for (;;) {
+            // A yield per batch also unwinds the stack: without guaranteed tail calls (debug
+            // builds), sources that finish synchronously would otherwise nest frames per batch.
+            auto alive = co_await between_batches(_guard);
+            if (!alive) {
+                co_return alive.error();
+            }
             auto r = co_await _source->next();
             if (!r) {
                 co_return r.error();
@@ -159,6 +177,9 @@ public:
             if (!out) {
                 co_return out.error();
             }
+            if (auto charged = account(); !charged) {
+                co_return charged.error();
+            }
             auto& rows = *out;
             if (rows.num_rows() > 0) {
                 co_return std::optional<column_batch>(std::move(rows));
@@ -170,6 +191,12 @@ public:
     }
 
 private:
+    /// Charges what the cursor holds now (DISTINCT keys, rows waiting for the sort, and the
+    /// aggregator's groups) to the guard.
+    sql_result<void> account(int64_t aggregate_bytes = 0) {
+        return _charge.set(_seen_bytes + _pending_bytes + aggregate_bytes);
+    }
+
     /// WHERE, HAVING-as-filter and projection of one source batch.
     sql_result<column_batch> filtered_projection(column_batch in) {
         auto w = filter(_plan->where, std::move(in));
@@ -194,6 +221,7 @@ private:
             }
             if (_seen.find(std::string_view(key)) == _seen.end()) {
                 _seen.insert(key);
+                _seen_bytes += static_cast<int64_t>(key.size()) + seen_entry_overhead;
                 keep.push_back(static_cast<uint32_t>(i));
             }
         }
@@ -244,6 +272,7 @@ private:
     /// grows well past what LIMIT needs.
     void collect(column_batch rows) {
         _pending_rows += rows.num_rows();
+        _pending_bytes += batch_bytes(rows);
         _pending.push_back(std::move(rows));
         size_t keep = wanted();
         if (keep != SIZE_MAX && _pending_rows > std::max(2 * keep, batch_rows * 4)) {
@@ -252,6 +281,7 @@ private:
             _pending.clear();
             _pending.push_back(vec::gather_batch(all, idx));
             _pending_rows = idx.size();
+            _pending_bytes = batch_bytes(_pending.back());
         }
     }
 
@@ -262,6 +292,12 @@ private:
             agg.emplace(p);
         }
         for (;;) {
+            // A yield per batch also unwinds the stack: without guaranteed tail calls (debug
+            // builds), sources that finish synchronously would otherwise nest frames per batch.
+            auto alive = co_await between_batches(_guard);
+            if (!alive) {
+                co_return alive.error();
+            }
             auto r = co_await _source->next();
             if (!r) {
                 co_return r.error();
@@ -279,6 +315,9 @@ private:
                 if (!added) {
                     co_return added.error();
                 }
+                if (auto charged = account(agg->memory_bytes()); !charged) {
+                    co_return charged.error();
+                }
                 continue;
             }
             auto projected = filtered_projection(std::move(*batch));
@@ -287,6 +326,9 @@ private:
             }
             column_batch rows = std::move(*projected);
             collect(p.distinct ? distinct(std::move(rows)) : std::move(rows));
+            if (auto charged = account(); !charged) {
+                co_return charged.error();
+            }
         }
         if (agg) {
             auto grouped = agg->finish();
@@ -345,6 +387,10 @@ private:
 
     std::shared_ptr<const plan_state> _plan;
     std::unique_ptr<batch_source> _source;
+    query_guard* _guard;
+    memory_charge _charge;
+    int64_t _seen_bytes = 0;
+    int64_t _pending_bytes = 0;
     bool _done = false;
     uint64_t _skipped = 0;
     uint64_t _emitted = 0;
@@ -375,8 +421,9 @@ private:
 
 }  // namespace
 
-cursor open_cursor(std::shared_ptr<const plan_state> plan, std::unique_ptr<batch_source> source) {
-    return std::make_unique<query_cursor>(std::move(plan), std::move(source));
+cursor open_cursor(std::shared_ptr<const plan_state> plan, std::unique_ptr<batch_source> source,
+                   query_guard* guard) {
+    return std::make_unique<query_cursor>(std::move(plan), std::move(source), guard);
 }
 
 std::unique_ptr<batch_source> make_memory_source(std::vector<column_desc> schema, std::vector<column_batch> batches) {
@@ -411,13 +458,19 @@ column_meta column_meta_of(const storage::column_desc& c) {
     return m;
 }
 
-io::task<sql_result<result_set>> to_result(batch_source& rows) {
+io::task<sql_result<result_set>> to_result(batch_source& rows, query_guard* guard) {
     result_set rs;
     const auto schema = rows.schema();
     for (const auto& c : schema) {
         rs.columns.push_back(column_meta_of(c));
     }
+    memory_charge charge(guard);
     for (;;) {
+        // Whatever else runs on this loop (scans, transfers, other statements) gets a turn.
+        auto alive = co_await between_batches(guard);
+        if (!alive) {
+            co_return alive.error();
+        }
         auto r = co_await rows.next();
         if (!r) {
             co_return r.error();
@@ -426,6 +479,7 @@ io::task<sql_result<result_set>> to_result(batch_source& rows) {
         if (!batch) {
             break;
         }
+        int64_t bytes = static_cast<int64_t>(batch->num_rows() * (sizeof(row) + schema.size() * sizeof(cell)));
         for (size_t i = 0; i < batch->num_rows(); ++i) {
             row out;
             out.reserve(schema.size());
@@ -437,7 +491,14 @@ io::task<sql_result<result_set>> to_result(batch_source& rows) {
                     out.emplace_back(storage::format_typed(schema[c].type, col.get(i)));
                 }
             }
+            for (const auto& value : out) {
+                // Short strings live inside the std::string itself.
+                bytes += value && value->size() >= sizeof(std::string) ? static_cast<int64_t>(value->size()) : 0;
+            }
             rs.rows.push_back(std::move(out));
+        }
+        if (auto charged = charge.add(bytes); !charged) {
+            co_return charged.error();
         }
     }
     co_return rs;

@@ -304,8 +304,8 @@ const std::optional<expr>& query_plan::where() const {
     return _state->where_ast;
 }
 
-cursor query_plan::open(std::unique_ptr<batch_source> source) const {
-    return open_cursor(_state, std::move(source));
+cursor query_plan::open(std::unique_ptr<batch_source> source, query_guard* guard) const {
+    return open_cursor(_state, std::move(source), guard);
 }
 
 sql_result<std::unique_ptr<query_plan>> plan_select(const select_stmt& stmt,

@@ -226,7 +226,7 @@ sql_result<std::unique_ptr<batch_source>> open_select_at(exec_context& ctx, cons
         if (!plan) {
             return plan.error();
         }
-        return (std::move(*plan))->open(std::move(dual));
+        return (std::move(*plan))->open(std::move(dual), ctx.guard);
     }
     auto from = open_from_at(ctx, *select.from, select.where, depth);
     if (!from) {
@@ -237,7 +237,7 @@ sql_result<std::unique_ptr<batch_source>> open_select_at(exec_context& ctx, cons
     if (!plan) {
         return plan.error();
     }
-    return (std::move(*plan))->open(std::move(opened.source));
+    return (std::move(*plan))->open(std::move(opened.source), ctx.guard);
 }
 
 }  // namespace

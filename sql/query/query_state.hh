@@ -52,6 +52,7 @@ struct plan_state {
 inline constexpr size_t batch_rows = 65536;
 
 /// The executor's side of query_plan::open().
-cursor open_cursor(std::shared_ptr<const plan_state> plan, std::unique_ptr<batch_source> source);
+cursor open_cursor(std::shared_ptr<const plan_state> plan, std::unique_ptr<batch_source> source,
+                   query_guard* guard);
 
 }  // namespace tv::sql
