@@ -110,8 +110,7 @@ io::task<sql_result<void>> between_batches(query_guard* guard) {
 
 sql_result<void> memory_charge::set(int64_t total) noexcept {
     if (_guard == nullptr || total == _held) {
-        _held = _guard == nullptr ? 0 : _held;
-        return {};
+        return {};  // nothing to charge, or nothing changes
     }
     if (total > _held) {
         auto reserved = _guard->reserve(total - _held);
