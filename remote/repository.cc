@@ -111,6 +111,7 @@ remote_result<std::unique_ptr<object_store>> open_store(const repository_config&
     }
     options.endpoint_host = std::string(host);
     options.connect_host = std::string(host);
+    options.endpoint_text = config.endpoint_text;
     if (auto e = apply_tls(config, options)) {
         return *e;
     }
