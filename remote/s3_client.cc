@@ -159,9 +159,13 @@ s3_error http_failure(const io::http_client_response& response, std::string_view
         code = xml::find(error_document.front(), "Code");
     }
     if ((!code || code->empty()) && !(head_request && response.body.empty())) {
+        // The status alone says what it would mean from S3 (a load balancer's bodiless 503 is
+        // still worth retrying); the log shows it, users only the transport failure.
         e.transport = true;
+        e.code = code_for_status(response.status);
         e.retryable = retryable_status(response.status);
-        e.message = fmt::format("{} {}: HTTP {} without an S3 error document", op, target, response.status);
+        e.message = fmt::format("{} {}: {} (HTTP {}, no S3 error document)", op, target,
+                                e.code.empty() ? "error" : e.code, response.status);
         return e;
     }
     e.code = xml::printable_prefix(code.value_or(""), 64);
