@@ -204,6 +204,7 @@ public:
     io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id,
                                                           call_options call = {}) override;
     std::string describe() const override;
+    std::string endpoint() const override { return _client.endpoint_text(); }
 
     s3_client& client() noexcept { return _client; }
 

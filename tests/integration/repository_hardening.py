@@ -143,8 +143,12 @@ def port_oracle(conn):
     html_404 = (b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: " + str(len(body)).encode()
                 + b"\r\nConnection: close\r\n\r\n" + body)
     banner = b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"
+    page = b"<html>internal dashboard</html>"
+    ok_page = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: " + str(len(page)).encode()
+               + b"\r\nConnection: close\r\n\r\n" + page)
     listeners = {"an HTML 404 page": Listener(html_404), "an SSH banner": Listener(banner),
-                 "a server that closes at once": Listener(b"")}
+                 "a server that closes at once": Listener(b""), "a server that answers 200 to anything":
+                 Listener(ok_page)}
     try:
         targets = {what: l.port for what, l in listeners.items()}
         targets["a closed port"] = closed_port()

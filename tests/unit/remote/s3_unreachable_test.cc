@@ -6,6 +6,8 @@
 // test's loop plays the store.
 #include "unit/remote/credentials_test_util.hh"
 
+#include "remote/repository.hh"
+
 #include <gtest/gtest.h>
 
 namespace tv::remote {
@@ -165,6 +167,23 @@ CO_TEST(s3_unreachable, a_bodiless_head_404_stays_not_found) {
     canned_server server;
     CO_ASSERT_TRUE(server.bind());
     co_await with_server(&server, head_404(&server));
+}
+
+io::task<void> ok_page(canned_server* server) {
+    server->answer.status = 200;
+    server->answer.content_type = "text/html";
+    server->answer.body = "<html>internal dashboard</html>";
+    s3_object_store store(options_for(server->listener.port, "http://dash:80"), aws_credentials{"AKID", "secret", ""});
+    auto pinged = co_await ping_repository(store, "r", false, 0);
+    CO_ASSERT_FALSE(pinged.has_value());
+    EXPECT_EQ(pinged.error().message, "could not reach endpoint http://dash:80: connection failed");
+    EXPECT_EQ(server->requests, 1) << "nothing is written over what answered";
+}
+
+CO_TEST(s3_unreachable, a_200_that_is_not_our_repo_info_reads_the_same) {
+    canned_server server;
+    CO_ASSERT_TRUE(server.bind());
+    co_await with_server(&server, ok_page(&server));
 }
 
 }  // namespace
