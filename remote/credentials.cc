@@ -187,6 +187,15 @@ io::task<remote_result<aws_credentials>> refreshing_credentials_provider::get() 
 
 // ---- endpoints -------------------------------------------------------------------------------
 
+remote_error unreachable_endpoint(std::string_view endpoint, std::string_view detail, bool retryable) {
+    TV_LOG_WARN("could not reach endpoint {}: {}", endpoint, detail);
+    remote_error e = make_remote_error(remote_errc::io_error,
+                                       fmt::format("could not reach endpoint {}: connection failed", endpoint));
+    e.retryable = retryable;
+    e.unreachable_endpoint = std::string(endpoint);
+    return e;
+}
+
 std::string service_endpoint::host_header() const {
     std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
     uint16_t default_port = https ? 443 : 80;
@@ -314,6 +323,13 @@ remote_error imds_credentials_provider::failure(remote_errc code, std::string_vi
     return credentials_error(code, fmt::format("instance profile credentials: {}", what));
 }
 
+remote_error imds_credentials_provider::failure(remote_error unreachable) const {
+    remote_error e = failure(unreachable.code, unreachable.message);
+    e.retryable = unreachable.retryable;
+    e.unreachable_endpoint = std::move(unreachable.unreachable_endpoint);
+    return e;
+}
+
 io::task<remote_result<timed_credentials>> imds_credentials_provider::fetch() {
     http_endpoint where{_endpoint.host, _endpoint.port};
     std::string host = _endpoint.host_header();
@@ -325,18 +341,22 @@ io::task<remote_result<timed_credentials>> imds_credentials_provider::fetch() {
     token_request.headers.emplace_back("X-aws-ec2-metadata-token-ttl-seconds",
                                        std::to_string(_options.token_ttl.count()));
     auto token_response = co_await _http.send(where, std::move(token_request));
+    // Until a session token comes back, whatever answered is not known to be IMDS: one message
+    // for every failure, the detail in the log.
+    std::string shown = _options.endpoint_text.empty() ? _endpoint.url : _options.endpoint_text;
     if (!token_response) {
-        co_return failure(remote_errc::io_error,
-                          fmt::format("no IMDS at {} ({})", _endpoint.url, token_response.error().message()));
-    }
-    if (token_response->status != 200) {
-        co_return failure(remote_errc::permission_denied,
-                          fmt::format("IMDS at {} refused a session token (HTTP {}); IMDSv2 is required",
-                                      _endpoint.url, token_response->status));
+        remote_error e = unreachable_endpoint(
+            shown, fmt::format("no IMDS at {} ({})", _endpoint.url, token_response.error().message()), true);
+        co_return failure(std::move(e));
     }
     std::string token = trim(token_response->body);
-    if (token.empty()) {
-        co_return failure(remote_errc::io_error, fmt::format("IMDS at {} sent an empty session token", _endpoint.url));
+    if (token_response->status != 200 || token.empty() || token.find_first_of("\r\n") != std::string::npos) {
+        remote_error e = unreachable_endpoint(
+            shown,
+            fmt::format("IMDS at {} gave no session token (HTTP {}, {} bytes); IMDSv2 is required", _endpoint.url,
+                        token_response->status, token_response->body.size()),
+            false);
+        co_return failure(std::move(e));
     }
 
     http_client_request role_request;
@@ -465,14 +485,30 @@ io::task<remote_result<timed_credentials>> assume_role_credentials_provider::fet
     where.ca_file = _options.ca_file;
     where.verify_tls = _options.verify_tls;
     auto response = co_await _http.send(where, std::move(out));
+    std::string shown = _options.endpoint_text.empty() ? _endpoint.url : _options.endpoint_text;
+    auto unreachable = [&](std::string detail, bool retryable) {
+        remote_error e = unreachable_endpoint(shown, fmt::format("assume role {}: STS at {}: {}", arn, _endpoint.url,
+                                                                 detail),
+                                              retryable);
+        e.message = fmt::format("assume role {}: {}", arn, e.message);
+        return e;
+    };
     if (!response) {
-        co_return credentials_error(remote_errc::io_error, fmt::format("assume role {}: STS at {}: {}", arn,
-                                                                       _endpoint.url, response.error().message()));
+        co_return unreachable(response.error().message(), true);
     }
     if (response->status != 200) {
-        std::string code = xml::find(response->body, "Code").value_or("");
-        std::string text = xml::find(response->body, "Message").value_or("");
-        std::string request_id = xml::find(response->body, "RequestId").value_or("");
+        // Only STS's own error document is quoted (capped, control characters replaced): the
+        // body of whatever else answers there is not the user's to read.
+        auto error_document = xml::find_all(response->body, "Error");
+        std::string code = error_document.empty() ? std::string{}
+                                                  : xml::find(error_document.front(), "Code").value_or("");
+        if (code.empty()) {
+            co_return unreachable(fmt::format("HTTP {} without an STS error document", response->status),
+                                  response->status >= 500);
+        }
+        code = xml::printable_prefix(code, 64);
+        std::string text = xml::printable_prefix(xml::find(error_document.front(), "Message").value_or(""), 512);
+        std::string request_id = xml::printable_prefix(xml::find(response->body, "RequestId").value_or(""), 128);
         // A refusal (AccessDenied, SignatureDoesNotMatch, InvalidClientTokenId, ExpiredToken) is
         // final, a malformed request (a bad role ARN) is the configuration's fault, and an
         // overloaded STS may answer the next attempt.
@@ -501,10 +537,9 @@ io::task<remote_result<timed_credentials>> assume_role_credentials_provider::fet
     }
     if (result.credentials.access_key.empty() || result.credentials.secret_key.empty() ||
         result.credentials.session_token.empty() || !expiration) {
-        co_return credentials_error(remote_errc::io_error,
-                                    fmt::format("assume role {}: STS at {} answered without complete Credentials "
-                                                "(AccessKeyId, SecretAccessKey, SessionToken, Expiration)",
-                                                arn, _endpoint.url));
+        co_return unreachable("answered without complete Credentials (AccessKeyId, SecretAccessKey, SessionToken, "
+                              "Expiration)",
+                              false);
     }
     result.expiration = *expiration;
     co_return result;
@@ -531,6 +566,7 @@ remote_result<std::shared_ptr<credentials_provider>> make_credentials_provider(c
     case credential_source::instance_profile: {
         imds_options options;
         options.endpoint = config.imds_endpoint;
+        options.endpoint_text = config.imds_endpoint_text;
         auto imds = imds_credentials_provider::create(std::move(options));
         if (!imds) {
             return imds.error();
@@ -544,6 +580,7 @@ remote_result<std::shared_ptr<credentials_provider>> make_credentials_provider(c
         options.role_arn = config.iam_role_arn;
         options.external_id = config.external_id;
         options.endpoint = config.sts_endpoint;
+        options.endpoint_text = config.sts_endpoint_text;
         options.region = config.region.empty() ? "us-east-1" : config.region;
         options.ca_file = config.ca_file;
         options.verify_tls = config.verify_tls;

@@ -119,9 +119,16 @@ remote_result<service_endpoint> parse_service_endpoint(std::string_view url, std
 http_client_request signed_form_post(sigv4_signer& signer, std::string host_header, const std::string& form,
                                      const aws_credentials& credentials);
 
+/// "could not reach endpoint E: connection failed": all a user learns of a credentials service
+/// that did not answer as one (refused, reset, timed out, TLS, or not its protocol), so that an
+/// endpoint property cannot probe what listens where. The log gets `detail`.
+remote_error unreachable_endpoint(std::string_view endpoint, std::string_view detail, bool retryable);
+
 struct imds_options {
     /// Empty: default_imds_endpoint().
     std::string endpoint;
+    /// The endpoint as the user gave it, named when it cannot be reached; empty: `endpoint`.
+    std::string endpoint_text;
     /// For connecting and for each request: IMDS is on the host, so it answers fast or not at all.
     std::chrono::milliseconds timeout{1'000};
     std::chrono::seconds token_ttl{21'600};
@@ -130,7 +137,8 @@ struct imds_options {
 
 /// The instance profile through IMDSv2: PUT /latest/api/token, then the role name from
 /// /latest/meta-data/iam/security-credentials/, then that role's credentials. Plain HTTP (IMDS
-/// has no TLS). Errors start with "instance profile credentials: ".
+/// has no TLS). Errors start with "instance profile credentials: "; until IMDS has given a
+/// session token, every failure is unreachable_endpoint().
 class imds_credentials_provider final : public refreshing_credentials_provider {
 public:
     static remote_result<std::shared_ptr<imds_credentials_provider>> create(imds_options options);
@@ -144,6 +152,7 @@ protected:
 
 private:
     remote_error failure(remote_errc code, std::string_view what) const;
+    remote_error failure(remote_error unreachable) const;
 
     imds_options _options;
     service_endpoint _endpoint;
@@ -157,6 +166,8 @@ struct assume_role_options {
     std::chrono::seconds duration{3'600};
     /// STS: "https://sts.us-east-1.amazonaws.com", or any http(s) URL that speaks AssumeRole.
     std::string endpoint;
+    /// The endpoint as the user gave it, named when it cannot be reached; empty: `endpoint`.
+    std::string endpoint_text;
     std::string region = "us-east-1";  ///< the signing region
     std::string ca_file;     ///< HTTPS endpoints: PEM CAs to trust; empty: the system store
     bool verify_tls = true;  ///< HTTPS endpoints: false skips certificate checks (the caller warns)
@@ -166,7 +177,8 @@ struct assume_role_options {
 };
 
 /// STS AssumeRole, signed (SigV4, service "sts") with the base provider's credentials. Errors
-/// start with "assume role <arn>: ".
+/// start with "assume role <arn>: ". STS's own error documents (<Error><Code>) are quoted,
+/// capped; anything else is unreachable_endpoint().
 class assume_role_credentials_provider final : public refreshing_credentials_provider {
 public:
     static remote_result<std::shared_ptr<assume_role_credentials_provider>> create(

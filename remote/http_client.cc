@@ -3,6 +3,7 @@
 // and deadlines.
 #include "remote/http_client.hh"
 
+#include "io/log.hh"
 #include "io/ops.hh"
 #include "io/tls.hh"
 #include "io/when_all.hh"
@@ -94,6 +95,51 @@ bool has_header(const std::vector<std::pair<std::string, std::string>>& headers,
         }
     }
     return false;
+}
+
+/// Whether a header name, value, method or target could change the request's framing: CR or LF
+/// would end the line (and could start a smuggled second request), NUL truncates it for some
+/// servers. Values come from configuration and from other services (STS and IMDS hand back
+/// session tokens), so they are checked here, where every request goes, whoever built it.
+bool breaks_framing(std::string_view text) {
+    return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+/// A header name is an HTTP token: no separators, spaces or control characters.
+bool valid_header_name(std::string_view name) {
+    if (name.empty()) {
+        return false;
+    }
+    for (char ch : name) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c <= 0x20 || c >= 0x7f || std::string_view("()<>@,;:\\\"/[]?={}").find(ch) != std::string_view::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// The reason a request cannot be written as it is, or nullopt. The header's name is given,
+/// never its value (it may be a credential).
+std::optional<std::string> unsafe_request(const http_client_request& request) {
+    if (request.method.empty() || breaks_framing(request.method) || request.method.find(' ') != std::string::npos) {
+        return std::string("the method is not a single token");
+    }
+    for (char ch : request.target) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c <= 0x20 || c == 0x7f) {
+            return std::string("the target holds a space or a control character");
+        }
+    }
+    for (const auto& [name, value] : request.headers) {
+        if (!valid_header_name(name)) {
+            return fmt::format("header name '{}' is not an HTTP token", breaks_framing(name) ? "(unprintable)" : name);
+        }
+        if (breaks_framing(value)) {
+            return fmt::format("the value of header {} holds CR, LF or NUL", name);
+        }
+    }
+    return std::nullopt;
 }
 
 bool is_stale_connection_error(const std::error_code& ec) {
@@ -254,6 +300,11 @@ io::task<io::result<io::http_client_response>> http_client::send(http_endpoint e
     if (!has_header(request.headers, "Host")) {
         std::string host = endpoint.port == endpoint.default_port() ? endpoint.host : endpoint.authority();
         request.headers.emplace(request.headers.begin(), "Host", std::move(host));
+    }
+    // Checked before any connection is made: a request that fails it is never sent.
+    if (auto why = unsafe_request(request)) {
+        TV_LOG_ERROR("HTTP request to {} not sent: {}", endpoint.authority(), *why);
+        co_return std::make_error_code(std::errc::invalid_argument);
     }
     ++_stats.requests;
     for (int round = 0;; ++round) {

@@ -85,7 +85,10 @@ struct http_client_stats {
 
 /// One per event loop: the pool is not thread-safe, and a connection stays on the loop that
 /// opened it. Errors are io::result errors: std::errc::timed_out for a timeout, connection_reset
-/// for a peer that closed, operation_canceled for the caller's stop.
+/// for a peer that closed, operation_canceled for the caller's stop, and invalid_argument for a
+/// request that is never sent because its method, target, a header name or a header value holds
+/// CR, LF or NUL (or a name is not an HTTP token): those would let a value end its line and
+/// smuggle a second request, whoever built it.
 class http_client {
 public:
     explicit http_client(http_client_options options = {});

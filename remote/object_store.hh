@@ -125,6 +125,11 @@ public:
 
     /// Where the store is, for messages and logs: never a secret.
     virtual std::string describe() const = 0;
+    /// The endpoint a remote store is reached at, as the user wrote it; empty for a local
+    /// directory. A remote answer the caller cannot use (an object that is not what this server
+    /// wrote) is reported as "could not reach endpoint <this>: connection failed", like any
+    /// other answer that is not the store's.
+    virtual std::string endpoint() const { return {}; }
 };
 
 /// Whether `key` is a valid object key (see above); the message says why not.

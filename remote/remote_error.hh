@@ -31,6 +31,10 @@ struct remote_error {
     bool retryable = false;
     /// How many times the store sent the request (its own retries included).
     int attempts = 1;
+    /// Set when an endpoint (the store's, STS's, IMDS's) did not answer as that service: the
+    /// message is then only "could not reach endpoint E: connection failed", E being this, and
+    /// layers above add no detail of their own (the detail is in the server log).
+    std::string unreachable_endpoint;
 };
 
 template <class T>

@@ -111,6 +111,7 @@ remote_result<std::unique_ptr<object_store>> open_store(const repository_config&
     }
     options.endpoint_host = std::string(host);
     options.connect_host = std::string(host);
+    options.endpoint_text = config.endpoint_text;
     if (auto e = apply_tls(config, options)) {
         return *e;
     }
@@ -131,6 +132,16 @@ io::task<remote_result<repo_info>> ping_repository(object_store& store, std::str
     auto existing = co_await store.get(key, std::nullopt, stop);
     if (existing) {
         auto info = decode_repo_info(*existing);
+        if (!info && !store.endpoint().empty()) {
+            // Whatever answered 200 is not a store holding our __repo_info: say no more than for
+            // any endpoint that is not S3 (docs/security.md), and leave the detail to the log.
+            TV_LOG_WARN("could not reach endpoint {}: {} in {}: {}", store.endpoint(), key, store.describe(),
+                        info.error().message);
+            remote_error e = make_remote_error(
+                remote_errc::io_error, fmt::format("could not reach endpoint {}: connection failed", store.endpoint()));
+            e.unreachable_endpoint = store.endpoint();
+            co_return e;
+        }
         if (!info) {
             co_return make_remote_error(info.error().code,
                                         fmt::format("{} in {}: {}", key, store.describe(), info.error().message));

@@ -6,6 +6,7 @@
 
 #include "io/ascii.hh"
 #include "io/log.hh"
+#include "remote/local_location.hh"
 
 #include <fmt/format.h>
 
@@ -92,6 +93,40 @@ remote_error bad(std::string message) {
     return make_remote_error(remote_errc::bad_config, std::move(message));
 }
 
+/// The first control character (0x00-0x1F, 0x7F) in `text`, if any. Every property value and
+/// location ends up in an HTTP header, a URL or a file path, where CR/LF would end a header line
+/// and start a request of its own, and NUL would cut a path short.
+std::optional<unsigned char> control_character(std::string_view text) {
+    for (char ch : text) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f) {
+            return c;
+        }
+    }
+    return std::nullopt;
+}
+
+/// Refuses control characters in the location and in every property name and value, naming the
+/// property (never its value: it may be a secret).
+std::optional<remote_error> check_control_characters(std::string_view location, const property_list& props) {
+    if (auto c = control_character(location)) {
+        return bad(fmt::format("Invalid repository location: it contains the control character 0x{:02X}; "
+                               "control characters (0x00-0x1F, 0x7F) are not allowed",
+                               *c));
+    }
+    for (const auto& [name, value] : props) {
+        if (control_character(name)) {
+            return bad("Invalid repository property name: it contains a control character (0x00-0x1F, 0x7F)");
+        }
+        if (auto c = control_character(value)) {
+            return bad(fmt::format("Invalid value for repository property '{}': it contains the control character "
+                                   "0x{:02X}; control characters (0x00-0x1F, 0x7F) are not allowed",
+                                   name, *c));
+        }
+    }
+    return std::nullopt;
+}
+
 /// The value given for each setting, and under which name.
 struct given {
     std::string name;
@@ -118,8 +153,11 @@ remote_result<repository_config> parse_local(std::string_view location, std::str
                                "repositories take no properties",
                                props.front().first, location));
     }
-    while (path.size() > 1 && path.back() == '/') {
-        path.pop_back();
+    // '..' could climb out of any directory an operator allows; '//' and '.' are harmless and
+    // normalized away, so that checks on the path compare like with like.
+    auto normalized = normalize_local_path(path, "repository location");
+    if (!normalized) {
+        return normalized.error();
     }
     repository_config c;
     c.kind = store_kind::local;
@@ -127,7 +165,7 @@ remote_result<repository_config> parse_local(std::string_view location, std::str
     while (c.location.size() > 1 && c.location.back() == '/' && c.location != "file:///") {
         c.location.pop_back();
     }
-    c.local_path = std::move(path);
+    c.local_path = std::move(*normalized);
     return c;
 }
 
@@ -165,6 +203,7 @@ std::optional<remote_error> parse_endpoint(const given& g, repository_config& c,
     }
     c.endpoint_host = std::move(host);
     c.endpoint_given = true;
+    c.endpoint_text = g.value;
     return std::nullopt;
 }
 
@@ -185,6 +224,7 @@ std::optional<remote_error> parse_credential_endpoints(const std::map<setting, g
         if (auto e = normalize_url(it->second, false, c.imds_endpoint)) {
             return e;
         }
+        c.imds_endpoint_text = it->second.value;
         if (c.imds_endpoint.starts_with("https://")) {
             return bad(fmt::format("Repository property '{}' must be an http:// URL: the instance metadata service "
                                    "speaks plain HTTP only",
@@ -195,12 +235,14 @@ std::optional<remote_error> parse_credential_endpoints(const std::map<setting, g
         return std::nullopt;
     }
     if (auto it = values.find(setting::sts_endpoint); it != values.end()) {
+        c.sts_endpoint_text = it->second.value;
         return normalize_url(it->second, c.use_https, c.sts_endpoint);
     }
     // S3-compatible stores that implement STS (MinIO, Ceph RGW) serve it at their S3 endpoint;
     // AWS has a regional STS endpoint.
     c.sts_endpoint = c.endpoint_given ? fmt::format("{}://{}", c.use_https ? "https" : "http", c.endpoint_host)
                                       : fmt::format("https://sts.{}.amazonaws.com", c.region);
+    c.sts_endpoint_text = c.endpoint_given ? c.endpoint_text : c.sts_endpoint;
     return std::nullopt;
 }
 
@@ -341,6 +383,7 @@ remote_result<repository_config> parse_s3(std::string_view location, std::string
     if (!c.endpoint_given && scheme == "gs") {
         c.endpoint_host = "storage.googleapis.com";  // Cloud Storage's S3 interoperability endpoint
         c.endpoint_given = true;
+        c.endpoint_text = fmt::format("{}://{}", c.use_https ? "https" : "http", c.endpoint_host);
     }
     c.region = has(setting::region) ? values.at(setting::region).value : (scheme == "gs" ? "auto" : "us-east-1");
     if (c.region.empty()) {
@@ -348,6 +391,7 @@ remote_result<repository_config> parse_s3(std::string_view location, std::string
     }
     if (!c.endpoint_given) {
         c.endpoint_host = fmt::format("s3.{}.amazonaws.com", c.region);
+        c.endpoint_text = fmt::format("{}://{}", c.use_https ? "https" : "http", c.endpoint_host);
     }
     if (auto e = parse_credential_endpoints(values, c)) {
         return *e;
@@ -383,6 +427,9 @@ std::string_view supported_locations() {
 }
 
 remote_result<repository_config> parse_repository_config(std::string_view location, const property_list& props) {
+    if (auto e = check_control_characters(location, props)) {
+        return *e;
+    }
     if (location.starts_with("/")) {
         return parse_local(location, std::string(location), props);
     }

@@ -47,6 +47,9 @@ struct repository_config {
     std::string prefix;         // without leading or trailing '/'; may be empty
     std::string endpoint_host;  // host[:port]; AWS's regional endpoint when none is given
     bool endpoint_given = false;
+    /// The endpoint as the user wrote it (aws.s3.endpoint's value), or the default one's URL:
+    /// what "could not reach endpoint E" names, so messages say nothing the user did not give.
+    std::string endpoint_text;
     bool use_https = true;
     bool path_style = false;  // default: true when an endpoint (or gs://) is given
     std::string region;
@@ -60,9 +63,11 @@ struct repository_config {
     /// own endpoint when one is given (MinIO and Ceph RGW serve STS there), else
     /// https://sts.<region>.amazonaws.com. Empty without iam_role_arn.
     std::string sts_endpoint;
+    std::string sts_endpoint_text;  // as written (aws.s3.sts_endpoint), else the derived URL
     /// http://host[:port] of the instance metadata service (aws.s3.imds_endpoint); empty: the
     /// server's AWS_EC2_METADATA_SERVICE_ENDPOINT or http://169.254.169.254.
     std::string imds_endpoint;
+    std::string imds_endpoint_text;  // as written (aws.s3.imds_endpoint); empty: the default
     payload_signing signing = payload_signing::unsigned_payload;  // signed over plain HTTP
     std::string ca_file;
     bool verify_tls = true;
@@ -82,6 +87,8 @@ struct repository_config {
 ///   - hdfs:// and other schemes, relative paths: remote_errc::not_supported / bad_config,
 ///     naming the supported locations
 ///   - any property on a local location (none apply)
+///   - a control character (0x00-0x1F, 0x7F) in the location or in any property's name or value:
+///     they reach HTTP headers, URLs and paths (CR/LF would smuggle a second request)
 remote_result<repository_config> parse_repository_config(std::string_view location, const property_list& props);
 
 /// Whether a property's value is a secret (keys, tokens, external ids): shown as "******".

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// s3_client: request building, signing, error documents and retries. The XML scanner is in
-// s3_xml.cc and the object_store adapter in s3_object_store.cc.
+// s3_client: request building, signing and retries. Failures become s3_error values in
+// s3_errors.cc, the XML scanner is in s3_xml.cc and the object_store adapter in
+// s3_object_store.cc.
 #include "remote/s3_client.hh"
 
+#include "io/log.hh"
 #include "io/ops.hh"
 #include "io/tls.hh"
+#include "remote/s3_errors.hh"
 #include "remote/s3_xml.hh"
 
 #include <fmt/format.h>
@@ -76,102 +79,11 @@ int64_t parse_http_date_ms(std::string_view text) {
     return static_cast<int64_t>(::timegm(&tm)) * 1000;
 }
 
-bool retryable_code(std::string_view code) {
-    return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" ||
-           code == "ServiceUnavailable" || code == "Throttling" || code == "ThrottlingException";
-}
-
-bool retryable_status(int status) {
-    return status == 500 || status == 502 || status == 503 || status == 504;
-}
-
-/// Error codes a response without a body (HEAD) implies.
-std::string code_for_status(int status) {
-    switch (status) {
-    case 400: return "BadRequest";
-    case 403: return "AccessDenied";
-    case 404: return "NotFound";
-    case 412: return "PreconditionFailed";
-    case 416: return "InvalidRange";
-    case 503: return "ServiceUnavailable";
-    default: return status >= 500 ? "InternalError" : "";
-    }
-}
-
 std::string describe_target(const std::string& bucket, const std::string& key) {
     return key.empty() ? fmt::format("s3://{}", bucket) : fmt::format("s3://{}/{}", bucket, key);
 }
 
-s3_error io_failure(const std::error_code& ec, std::string_view op, const std::string& target,
-                    const http_endpoint& endpoint) {
-    s3_error e;
-    if (ec == std::errc::timed_out) {
-        e.kind = s3_error_kind::timeout;
-        e.retryable = true;
-    } else if (io::is_cancelled(ec)) {
-        e.kind = s3_error_kind::cancelled;
-    } else if (ec == std::errc::message_size) {
-        e.kind = s3_error_kind::protocol;
-    } else {
-        e.kind = s3_error_kind::network;
-        e.retryable = ec == std::errc::connection_reset || ec == std::errc::broken_pipe ||
-                      ec == std::errc::connection_aborted || ec == std::errc::bad_message ||
-                      ec == std::errc::connection_refused;
-    }
-    e.message = io::describe(ec, fmt::format("{} {}", op, target));
-    if (io::is_tls_handshake_error(ec)) {  // a certificate problem: say which server showed it
-        e.message = fmt::format("{} {}: TLS handshake with {}:{} failed: {}", op, target,
-                                endpoint.tls_server_name.empty() ? endpoint.host : endpoint.tls_server_name,
-                                endpoint.port, io::tls_error_reason(ec));
-    }
-    return e;
-}
-
-s3_error protocol_failure(std::string_view op, const std::string& target, std::string_view what) {
-    s3_error e;
-    e.kind = s3_error_kind::protocol;
-    e.message = fmt::format("{} {}: {}", op, target, what);
-    return e;
-}
-
-/// An S3 error document (or a bodiless error status) as an s3_error.
-s3_error http_failure(const io::http_client_response& response, std::string_view op, const std::string& target) {
-    s3_error e;
-    e.kind = s3_error_kind::http;
-    e.http_status = response.status;
-    e.code = xml::find(response.body, "Code").value_or("");
-    if (e.code.empty()) {
-        e.code = code_for_status(response.status);
-    }
-    std::string text = xml::find(response.body, "Message").value_or("");
-    e.request_id = xml::find(response.body, "RequestId").value_or(std::string(response.header("x-amz-request-id")));
-    e.retryable = retryable_status(response.status) || retryable_code(e.code);
-    e.message = fmt::format("{} {}: {} (HTTP {}{}{})", op, target, e.code.empty() ? "error" : e.code,
-                            response.status, text.empty() ? "" : ": ", text);
-    if (!e.request_id.empty()) {
-        e.message += fmt::format(" [request id {}]", e.request_id);
-    }
-    return e;
-}
-
 }  // namespace
-
-remote_error s3_error::to_remote_error() const {
-    remote_errc c = remote_errc::io_error;
-    if (kind == s3_error_kind::credentials) {
-        c = cause;
-    } else if (http_status == 404 || code == "NoSuchKey" || code == "NoSuchBucket" || code == "NoSuchUpload") {
-        c = remote_errc::not_found;
-    } else if (http_status == 416 || code == "InvalidRange") {
-        c = remote_errc::range_not_satisfiable;
-    } else if (http_status == 403) {
-        c = remote_errc::permission_denied;
-    }
-    remote_error e = make_remote_error(c, message);
-    e.retryable = retryable;
-    e.attempts = attempts;
-    return e;
-}
 
 s3_client::s3_client(s3_client_options options, aws_credentials credentials)
     : s3_client(std::move(options), std::make_shared<static_credentials_provider>(std::move(credentials))) {}
@@ -179,6 +91,14 @@ s3_client::s3_client(s3_client_options options, aws_credentials credentials)
 s3_client::s3_client(s3_client_options options, std::shared_ptr<credentials_provider> credentials)
     : _options(std::move(options)), _credentials(std::move(credentials)),
       _signer(_options.region, "s3", sigv4_options::s3()), _http(_options.http), _random(std::random_device{}()) {}
+
+std::string s3_client::endpoint_text() const {
+    if (!_options.endpoint_text.empty()) {
+        return _options.endpoint_text;
+    }
+    return fmt::format("{}://{}:{}", _options.use_tls ? "https" : "http", _options.endpoint_host,
+                       _options.endpoint_port);
+}
 
 std::string s3_client::describe() const {
     return fmt::format("s3://{} at {}://{}:{}", _options.bucket, _options.use_tls ? "https" : "http",
@@ -209,6 +129,8 @@ io::task<s3_result<io::http_client_response>> s3_client::execute_once(const requ
         e.kind = s3_error_kind::credentials;
         e.cause = credentials.error().code;
         e.retryable = credentials.error().retryable;  // IMDS or STS unreachable: try again
+        e.transport = !credentials.error().unreachable_endpoint.empty();
+        e.endpoint = credentials.error().unreachable_endpoint;
         e.message = fmt::format("{} {}: {}", req.op, describe_target(_options.bucket, req.key),
                                 credentials.error().message);
         co_return e;
@@ -245,12 +167,12 @@ io::task<s3_result<io::http_client_response>> s3_client::execute_once(const requ
         co_return io_failure(response.error(), req.op, target, endpoint);
     }
     if (response->status >= 300) {
-        co_return http_failure(*response, req.op, target);
+        co_return http_failure(*response, req.op, target, req.method == "HEAD");
     }
     // CompleteMultipartUpload can fail after its 200 head was sent: the error is in the body.
     if (req.op == "CompleteMultipartUpload" && !xml::find(response->body, "CompleteMultipartUploadResult") &&
         xml::find(response->body, "Code")) {
-        co_return http_failure(*response, req.op, target);
+        co_return http_failure(*response, req.op, target, false);
     }
     co_return std::move(*response);
 }
@@ -272,15 +194,20 @@ io::task<s3_result<io::http_client_response>> s3_client::execute(request req, ca
         }
         s3_error e = std::move(r.error());
         e.attempts = attempt;
+        if (e.endpoint.empty()) {
+            e.endpoint = endpoint_text();  // not STS's or IMDS's, set with their failure
+        }
         if (!e.retryable) {
             if (attempt > 1) {
                 e.message += fmt::format(" (after {} attempts)", attempt);
             }
+            log_transport_failure(e);
             co_return e;
         }
         auto delay = policy.next_delay(attempt, std::chrono::steady_clock::now() - started, _random);
         if (!delay) {
             e.message += policy.why_given_up(attempt);
+            log_transport_failure(e);
             co_return e;
         }
         ++_stats.retries;
@@ -337,6 +264,8 @@ io::task<s3_result<size_t>> s3_client::get_object_into(std::string key, uint64_t
         e.kind = s3_error_kind::protocol;
         e.http_status = r->status;
         e.message = fmt::format("GetObject: {} bytes for a range of {}", r->body.size(), into.size());
+        e.transport = true;
+        e.endpoint = endpoint_text();
         co_return e;
     }
     std::memcpy(into.data(), r->body.data(), r->body.size());
@@ -407,7 +336,8 @@ io::task<s3_result<s3_list_page>> s3_client::list_objects_v2(std::string prefix,
         object_info info;
         auto key = xml::find(contents, "Key");
         if (!key) {
-            co_return protocol_failure("ListObjectsV2", describe_target(_options.bucket, prefix), "entry without a Key");
+            co_return protocol_failure("ListObjectsV2", describe_target(_options.bucket, prefix), "entry without a Key",
+                                      endpoint_text());
         }
         info.key = std::move(*key);
         info.size = std::strtoull(xml::find(contents, "Size").value_or("0").c_str(), nullptr, 10);
@@ -418,7 +348,7 @@ io::task<s3_result<s3_list_page>> s3_client::list_objects_v2(std::string prefix,
     page.next_continuation_token = xml::find(r->body, "NextContinuationToken").value_or("");
     if (page.truncated && page.next_continuation_token.empty()) {
         co_return protocol_failure("ListObjectsV2", describe_target(_options.bucket, prefix),
-                                   "truncated listing without a continuation token");
+                                   "truncated listing without a continuation token", endpoint_text());
     }
     co_return page;
 }
@@ -483,7 +413,7 @@ io::task<s3_result<std::string>> s3_client::create_multipart_upload(std::string 
     }
     auto id = xml::find(r->body, "UploadId");
     if (!id || id->empty()) {
-        co_return protocol_failure("CreateMultipartUpload", target, "no UploadId in the response");
+        co_return protocol_failure("CreateMultipartUpload", target, "no UploadId in the response", endpoint_text());
     }
     co_return std::move(*id);
 }

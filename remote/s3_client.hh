@@ -44,8 +44,16 @@ struct s3_error {
     bool retryable = false;
     int attempts = 1;        ///< how many times the request was sent
     remote_errc cause = remote_errc::io_error;  ///< kind credentials: the provider's error code
+    /// No usable S3 answer: the connection failed (refused, reset, timed out, TLS), or what came
+    /// back was not S3 (bad HTTP, an error status without an S3 error document, a body we cannot
+    /// read). Users see only "could not reach endpoint E: connection failed": anything more
+    /// would tell them what listens on a port they may not reach otherwise. `message` keeps
+    /// the detail for the server log.
+    bool transport = false;
+    std::string endpoint;  ///< the endpoint as the user gave it (s3_client_options::endpoint_text)
 
-    /// The object_store view: not_found, range_not_satisfiable, permission_denied or io_error.
+    /// The object_store view: not_found, range_not_satisfiable, permission_denied or io_error;
+    /// transport failures are io_error with the short message above.
     remote_error to_remote_error() const;
 };
 
@@ -76,6 +84,9 @@ struct s3_client_options {
     bool verify_tls = true;
     /// Connect here instead of resolving the (virtual-hosted) host name: tests and private DNS.
     std::string connect_host;
+    /// The endpoint as the user gave it (aws.s3.endpoint), named in transport errors; empty:
+    /// scheme://endpoint_host:endpoint_port.
+    std::string endpoint_text;
     std::string region = "us-east-1";
     std::string bucket;
     s3_addressing addressing = s3_addressing::path;
@@ -154,6 +165,8 @@ public:
 
     /// "s3://bucket at http://host:port" for messages.
     std::string describe() const;
+    /// What transport errors name: options.endpoint_text, or the URL of the endpoint.
+    std::string endpoint_text() const;
     const s3_client_stats& stats() const noexcept { return _stats; }
     http_client& http() noexcept { return _http; }
 
@@ -191,6 +204,7 @@ public:
     io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id,
                                                           call_options call = {}) override;
     std::string describe() const override;
+    std::string endpoint() const override { return _client.endpoint_text(); }
 
     s3_client& client() noexcept { return _client; }
 

@@ -164,4 +164,18 @@ std::vector<std::string_view> find_all(std::string_view doc, std::string_view ta
     return found;
 }
 
+std::string printable_prefix(std::string_view text, size_t limit) {
+    std::string out(text.substr(0, limit));
+    for (char& ch : out) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f) {
+            ch = '?';
+        }
+    }
+    if (text.size() > limit) {
+        out += "...";
+    }
+    return out;
+}
+
 }  // namespace tv::remote::xml

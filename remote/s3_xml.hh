@@ -22,6 +22,10 @@ std::vector<std::string_view> find_all(std::string_view doc, std::string_view ta
 /// Decodes the five predefined entities and numeric character references.
 std::string decode(std::string_view text);
 
+/// At most `limit` bytes of `text` with control characters as '?' and "..." when cut: how a
+/// store's or STS's error code and message are quoted to users (the answering server chose them).
+std::string printable_prefix(std::string_view text, size_t limit);
+
 /// Escapes & < > " ' for element text.
 std::string escape(std::string_view text);
 

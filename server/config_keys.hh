@@ -102,6 +102,11 @@ inline constexpr config_key config_key_table[] = {
      false, 0, int64_t{1} << 30},
     {"backup_pack_size", key_type::size, "32M",
      "The size pack objects are filled up to.", false, int64_t{64} << 10, int64_t{1} << 30},
+    {"local_repository_roots", key_type::string, "",
+     "Comma-separated absolute directories local repositories (CREATE REPOSITORY ON LOCATION \"/dir\" or "
+     "\"file:///dir\") must lie in, after symlinks are resolved. Empty means anywhere outside data_dir; the "
+     "server then warns at start-up when it runs as root.",
+     false},
     {"log_level", key_type::choice, "info", "Least severe log level written.", true, 0, 0,
      log_level_choices},
     {"log_file", key_type::string, "",

@@ -10,6 +10,7 @@
 #include "io/socket.hh"
 #include "io/sync_wait.hh"
 #include "jobs/job_tracker.hh"
+#include "remote/local_location.hh"
 #include "server/http_api.hh"
 #include "server/transfers.hh"
 #include "sql/exec/engine.hh"
@@ -96,6 +97,10 @@ sql::engine_options engine_options_for(config& cfg, io::loop_group& loops, trans
     options.data.segment_max_bytes = static_cast<uint64_t>(cfg.get<"segment_max_bytes">());
     options.data.write_buffer_bytes = static_cast<uint64_t>(cfg.get<"write_buffer_size">());
     options.data.loops = &loops;
+    // Checked at start-up (serve()), so an unparsable list never gets here.
+    if (auto roots = remote::parse_local_roots(cfg.get<"local_repository_roots">())) {
+        options.local_repository_roots = std::move(*roots);
+    }
     options.list_config = [&cfg] {
         std::vector<sql::config_entry> entries;
         for (const auto& key : config_keys()) {
@@ -185,6 +190,16 @@ int serve(config cfg, io::opcode_probe& probe) {
     if (auto refusal = io::refusal_reason(probe)) {
         TV_LOG_ERROR("refusing to start: {}", *refusal);
         return 1;
+    }
+    auto roots = remote::parse_local_roots(cfg.get<"local_repository_roots">());
+    if (!roots) {
+        TV_LOG_ERROR("refusing to start: {}", roots.error().message);
+        return 1;
+    }
+    if (roots->empty() && ::geteuid() == 0) {
+        TV_LOG_WARN("running as root with local_repository_roots empty: CREATE REPOSITORY (db_admin) may create "
+                    "directories anywhere outside the data directory; list the allowed directories in "
+                    "local_repository_roots, or run as an unprivileged user");
     }
     data_dir_lock lock;
     if (auto error = lock.acquire(cfg.get<"data_dir">())) {

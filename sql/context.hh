@@ -44,6 +44,9 @@ struct engine_options {
     std::function<std::optional<std::string>(const std::vector<std::pair<std::string, std::string>>&)> set_config;
     /// Where tablet data lives and the loops loads and scans spread over.
     storage::data_options data;
+    /// local_repository_roots, normalized: where CREATE REPOSITORY may put a local repository
+    /// (empty: anywhere outside the data directory).
+    std::vector<std::string> local_repository_roots;
     /// BACKUP and RESTORE jobs (null in an engine without them: those statements answer 1235).
     jobs::job_tracker* jobs = nullptr;
 };

@@ -3,6 +3,7 @@
 // CREATE validates the location and properties fully, pings the store (writes or reads
 // __repo_info), and only then records the repository: an unreachable one is never stored.
 #include "jobs/job_tracker.hh"
+#include "remote/local_location.hh"
 #include "remote/repository.hh"
 #include "remote/repository_config.hh"
 #include "sql/exec/executor.hh"
@@ -53,6 +54,15 @@ io::task<statement_result> create_repository(exec_context& ctx, const create_rep
     auto config = remote::parse_repository_config(s.location, s.properties);
     if (!config) {
         co_return remote_to_sql(config.error());
+    }
+    if (config->kind == remote::store_kind::local) {
+        // Resolved once here, so the ping creates the directories where the check looked.
+        remote::local_location_rules rules{ctx.options.data.data_dir, ctx.options.local_repository_roots};
+        auto resolved = remote::check_local_location(config->location, config->local_path, rules);
+        if (!resolved) {
+            co_return remote_to_sql(resolved.error());
+        }
+        config->local_path = std::move(*resolved);
     }
     auto store = remote::open_store(*config);
     if (!store) {

@@ -98,7 +98,8 @@ CO_TEST(assume_role, unreachable_sts_is_a_clear_error) {
     EXPECT_EQ(got.error().code, remote_errc::io_error);
     EXPECT_TRUE(got.error().retryable);
     EXPECT_EQ(got.error().message,
-              fmt::format("assume role {}: STS at {}: Connection refused", role_arn, options.endpoint));
+              fmt::format("assume role {}: could not reach endpoint {}: connection failed", role_arn, options.endpoint));
+    EXPECT_EQ(got.error().unreachable_endpoint, options.endpoint);
 }
 
 static io::task<void> role_on_instance_profile(imds_server* server) {

@@ -286,3 +286,80 @@ TEST(RepositoryConfig, StsAndImdsEndpoints) {
 
 }  // namespace
 }  // namespace tv::remote
+
+namespace tv::remote {
+namespace {
+
+// ---- control characters: every value reaches a header, a URL or a path ----------------------
+
+TEST(RepositoryConfig, ControlCharactersInAnyValueAreRefusedNamingTheProperty) {
+    const property_list base{{"aws.s3.access_key", "AKIAEXAMPLEKEY"},
+                             {"aws.s3.secret_key", "wJalrSECRET/K7MDENG"},
+                             {"aws.s3.session_token", "FwoGZXIvYXdzEXAMPLE"},
+                             {"aws.s3.endpoint", "http://127.0.0.1:9000"},
+                             {"aws.s3.region", "us-east-1"}};
+    for (size_t i = 0; i < base.size(); ++i) {
+        for (std::string bad : {std::string("\r\n\r\nDELETE /x HTTP/1.1\r\nHost: y\r\n\r\n"), std::string("\n"),
+                                std::string("\r"), std::string("\0", 1), std::string("\x7f"), std::string("\t"),
+                                std::string("\x1b[31m")}) {
+            property_list props = base;
+            props[i].second += bad;
+            auto message = error("s3://bucket/prefix", props);
+            EXPECT_TRUE(message.starts_with("Invalid value for repository property '" + props[i].first +
+                                            "': it contains the control character 0x"))
+                << message;
+            EXPECT_EQ(message.find("DELETE"), std::string::npos) << "the value is not echoed: " << message;
+        }
+    }
+    EXPECT_EQ(error("s3://bucket/prefix", {{"aws.s3.session_token", "tok\r\nen"}}),
+              "Invalid value for repository property 'aws.s3.session_token': it contains the control character "
+              "0x0D; control characters (0x00-0x1F, 0x7F) are not allowed");
+    // Checked before anything else: an unknown or misplaced property with a bad value, too.
+    EXPECT_TRUE(error("s3://b/p", {{"fs.s3a.session.token", "a\nb"}}).find("'fs.s3a.session.token'") !=
+                std::string::npos);
+    EXPECT_TRUE(error("/local", {{"aws.s3.region", "a\nb"}}).find("'aws.s3.region'") != std::string::npos);
+    EXPECT_EQ(error("s3://b/p", {{"aws.s3.re\ngion", "x"}}),
+              "Invalid repository property name: it contains a control character (0x00-0x1F, 0x7F)");
+    // Bytes above 0x7F (UTF-8) are not control characters.
+    ok("s3://bucket/préfixe", {{"aws.s3.access_key", "AKIA"}, {"aws.s3.secret_key", "sécret"}});
+}
+
+TEST(RepositoryConfig, ControlCharactersInTheLocationAreRefused) {
+    for (std::string_view loc : {"s3://bucket/p\r\nX: y", "/backups/a\nb", "file:///backups/\x01", "gs://b\x7f/p"}) {
+        auto message = error(loc, {});
+        EXPECT_TRUE(message.starts_with("Invalid repository location: it contains the control character 0x"))
+            << message;
+    }
+}
+
+// ---- local paths: normalized, no '..' ---------------------------------------------------------
+
+TEST(RepositoryConfig, LocalPathsAreNormalizedAndRefuseDotDot) {
+    EXPECT_EQ(ok("/backups//tv/./x/").local_path, "/backups/tv/x");
+    EXPECT_EQ(ok("file:///backups/./tv").local_path, "/backups/tv");
+    EXPECT_EQ(ok("/backups//tv/").location, "/backups//tv");  // shown as written
+    for (std::string_view loc : {"/backups/../etc", "file:///a/../b", "/..", "/a/b/.."}) {
+        auto message = error(loc, {});
+        EXPECT_NE(message.find("'..' segments are not allowed"), std::string::npos) << message;
+    }
+    // '..' inside a name is just a name.
+    EXPECT_EQ(ok("/backups/..x/y..").local_path, "/backups/..x/y..");
+}
+
+// ---- the endpoint as the user wrote it --------------------------------------------------------
+
+TEST(RepositoryConfig, EndpointTextIsAsGiven) {
+    auto c = ok("s3://b/p", {{"aws.s3.access_key", "A"}, {"aws.s3.secret_key", "S"}, {"aws.s3.endpoint", "127.0.0.1:9000/"}});
+    EXPECT_EQ(c.endpoint_text, "127.0.0.1:9000/");
+    auto aws = ok("s3://b/p", {{"aws.s3.access_key", "A"}, {"aws.s3.secret_key", "S"}, {"aws.s3.region", "eu-west-1"}});
+    EXPECT_EQ(aws.endpoint_text, "https://s3.eu-west-1.amazonaws.com");
+    auto role = ok("s3://b/p", {{"aws.s3.access_key", "A"},
+                                {"aws.s3.secret_key", "S"},
+                                {"aws.s3.iam_role_arn", "arn:aws:iam::1:role/r"},
+                                {"aws.s3.sts_endpoint", "sts.local:8443"}});
+    EXPECT_EQ(role.sts_endpoint_text, "sts.local:8443");
+    EXPECT_EQ(role.sts_endpoint, "https://sts.local:8443");
+}
+
+}  // namespace
+}  // namespace tv::remote

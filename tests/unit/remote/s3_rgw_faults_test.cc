@@ -91,7 +91,9 @@ CO_TEST(s3_rgw_faults, bodiless_503_is_retried_and_the_last_failure_is_shown) {
     EXPECT_EQ(got.error().attempts, 4);
     EXPECT_EQ(proxy.requests_seen, 4);
     EXPECT_EQ(got.error().message,
-              fmt::format("GetObject s3://{}/k: ServiceUnavailable (HTTP 503) (after 4 attempts)", bucket));
+              fmt::format("GetObject s3://{}/k: ServiceUnavailable (HTTP 503, no S3 error document) (after 4 attempts)",
+                          bucket));
+    EXPECT_TRUE(got.error().transport) << "users read: could not reach endpoint ...";
 }
 
 CO_TEST(s3_rgw_faults, no_attempt_starts_after_the_retry_deadline) {
