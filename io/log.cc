@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // The log sink: formats "2026-11-21T11:54:07.123Z INFO  [t3] message" and writes it whole.
+// Messages carry names users chose (users, databases, labels), so control bytes in them are
+// escaped here, once for every caller: one entry is always exactly one line.
 #include "io/log.hh"
+
+#include "io/printable.hh"
 
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -70,6 +75,14 @@ void write_line(level l, std::string_view message) {
     tm utc{};
     ::gmtime_r(&now.tv_sec, &utc);
     static thread_local const long tid = ::syscall(SYS_gettid);
+    const bool has_control = std::any_of(message.begin(), message.end(), [](char ch) {
+        auto c = static_cast<unsigned char>(ch);
+        return c < 0x20 || c == 0x7F;
+    });
+    std::string escaped = has_control ? escape_control(message) : std::string{};
+    if (has_control) {
+        message = escaped;
+    }
     std::string line = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {:<5} [t{}] {}\n",
                                    utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
                                    utc.tm_min, utc.tm_sec, now.tv_nsec / 1000000, level_name(l),

@@ -24,6 +24,8 @@ level current_level();
 /// message on failure (the previous sink stays).
 std::optional<std::string> set_file(const std::string& path);
 
+/// Writes one line. Control bytes in `message` (a user name holding "\n", say) are written as
+/// \n, \r, \t or \xNN, so no message can start a line of its own.
 void write_line(level l, std::string_view message);
 
 inline bool enabled(level l) {

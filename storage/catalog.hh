@@ -31,6 +31,11 @@ namespace tv::storage {
 
 class journal;
 
+/// Limits on an external catalog's PROPERTIES (CREATE EXTERNAL CATALOG answers 1064 past them).
+inline constexpr size_t k_max_catalog_properties = 100;
+inline constexpr size_t k_max_catalog_property_name_bytes = 1024;
+inline constexpr size_t k_max_catalog_property_value_bytes = 64 * 1024;
+
 /// A load made visible: see catalog::publish_load().
 struct load_publication {
     std::string db, table;                          // table or asynchronous materialized view name
@@ -109,7 +114,7 @@ public:
     io::task<storage_result<void>> drop_function(std::string db, std::string name, std::vector<std::string> arg_types,
                                                  bool variadic = false, bool if_exists = false);
 
-    /// CREATE EXTERNAL CATALOG: PROPERTIES must name its "type".
+    /// CREATE EXTERNAL CATALOG: PROPERTIES must name its "type" and stay within the limits above.
     io::task<storage_result<object_id>> create_external_catalog(std::string name, std::string comment,
                                                                 properties props, bool if_not_exists = false);
     io::task<storage_result<void>> drop_external_catalog(std::string name, bool if_exists = false);

@@ -2,6 +2,8 @@
 // Catalog changes to views, asynchronous materialized views, functions and external catalogs.
 #include "storage/catalog.hh"
 
+#include "io/printable.hh"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -293,6 +295,37 @@ io::task<storage_result<void>> catalog::drop_function(std::string db, std::strin
     co_return co_await commit(_state.next_id, std::move(change));
 }
 
+namespace {
+
+/// Bounds on what one external catalog may hold: the properties live in every image and are
+/// sent to every client that asks, so a 10 MB value is a mistake (or an attack), never a setting.
+storage_result<void> check_catalog_properties(std::string_view catalog, const properties& props) {
+    if (props.size() > k_max_catalog_properties) {
+        return make_error(storage_errc::bad_definition,
+                          fmt::format("External catalog '{}' has {} properties; at most {} are allowed", catalog,
+                                      props.size(), k_max_catalog_properties));
+    }
+    for (const auto& [key, value] : props) {
+        if (key.size() > k_max_catalog_property_name_bytes) {
+            return make_error(storage_errc::bad_definition,
+                              fmt::format("Property name '{}' of external catalog '{}' is {} bytes; at most {} "
+                                          "are allowed",
+                                          printable_excerpt(key, k_echoed_name_bytes), catalog, key.size(),
+                                          k_max_catalog_property_name_bytes));
+        }
+        if (value.size() > k_max_catalog_property_value_bytes) {
+            return make_error(storage_errc::bad_definition,
+                              fmt::format("Property '{}' of external catalog '{}' is {} bytes; at most {} are "
+                                          "allowed",
+                                          printable_excerpt(key, k_echoed_name_bytes), catalog, value.size(),
+                                          k_max_catalog_property_value_bytes));
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
 io::task<storage_result<object_id>> catalog::create_external_catalog(std::string name, std::string comment,
                                                                      properties props, bool if_not_exists) {
     auto hold = co_await _write_lock.lock();
@@ -308,6 +341,9 @@ io::task<storage_result<object_id>> catalog::create_external_catalog(std::string
     if (!find_property(props, "type")) {
         co_return make_error(storage_errc::bad_definition,
                              fmt::format("Missing property 'type' for external catalog '{}'", name));
+    }
+    if (auto e = check_catalog_properties(name, props); !e) {
+        co_return e.error();
     }
     id_allocator ids(_state.next_id);
     external_catalog c{ids.take(), std::move(name), std::move(comment), std::move(props)};

@@ -2,6 +2,7 @@
 // CREATE TABLE and ADD PARTITION validation with StarRocks' rules and wording.
 #include "storage/table_builder.hh"
 
+#include "io/printable.hh"
 #include "storage/values.hh"
 
 #include <fmt/format.h>
@@ -409,14 +410,32 @@ void allocate_tablets(const table& t, partition& p, id_allocator& ids) {
 storage_result<void> check_name(name_kind kind, std::string_view name) {
     static constexpr const char* words[] = {"database", "table", "column", "partition",
                                             "view", "function", "catalog", "user", "repository"};
+    // The name is echoed capped and escaped: a 10 MB name or one holding escapes stays a
+    // one-line message.
+    auto refuse = [&](std::string_view why) {
+        return make_error(storage_errc::bad_name,
+                          fmt::format("Incorrect {} name '{}'{}", words[static_cast<int>(kind)],
+                                      printable_excerpt(name, k_echoed_name_bytes), why));
+    };
     size_t limit = kind == name_kind::database || kind == name_kind::user ? 256 : 1024;
     bool bad_char = std::any_of(name.begin(), name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
     // A repository's name is a directory or key component in the store (__tabletvault_repository_<name>).
     bool bad_path = kind == name_kind::repository && (name.find('/') != name.npos || name == "." || name == "..");
-    if (name.empty() || name.size() > limit || bad_char || bad_path ||
-        (kind != name_kind::user && name.find('`') != name.npos)) {
-        return make_error(storage_errc::bad_name,
-                          fmt::format("Incorrect {} name '{}'", words[static_cast<int>(kind)], name));
+    if (name.empty() || bad_char || bad_path || (kind != name_kind::user && name.find('`') != name.npos)) {
+        return refuse("");
+    }
+    if (name.size() > limit) {
+        return refuse(fmt::format(": longer than {} bytes", limit));
+    }
+    // Names are shown, journaled and sent to clients as UTF-8 text.
+    if (!valid_utf8(name)) {
+        return refuse(": not valid UTF-8");
+    }
+    // MySQL refuses a database, table or column name that ends with a space; here every name,
+    // so that 'root ' cannot pass for root and a name of spaces alone is refused.
+    if (name.back() == ' ') {
+        return refuse(name.find_first_not_of(' ') == name.npos ? ": a name cannot be only spaces"
+                                                               : ": a name cannot end with a space");
     }
     return {};
 }

@@ -62,7 +62,9 @@ private:
 
 enum class name_kind : uint8_t { database, table, column, partition, view, function, catalog, user, repository };
 
-/// A user-facing error when `name` cannot name an object of that kind ("Incorrect table name").
+/// A user-facing error when `name` cannot name an object of that kind ("Incorrect table name"):
+/// empty, too long, a control byte, a backquote (not for users), not UTF-8, or a trailing space
+/// (the last three say why after a colon). The name is echoed escaped and cut after 100 bytes.
 storage_result<void> check_name(name_kind kind, std::string_view name);
 
 /// Validates `def` and builds the table with ids for it, its base index, partitions and tablets.

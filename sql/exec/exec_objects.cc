@@ -367,6 +367,11 @@ statement_result show_mvs(exec_context& ctx, const show_materialized_views_stmt&
 statement_result show_catalogs(exec_context& ctx) {
     result_set rs = make_result({"Catalog", "Type", "Comment"});
     rs.rows.push_back({"default_catalog", "Internal", "An internal catalog contains this cluster's self-managed tables."});
+    // As StarRocks, a user sees the external catalogs it holds a privilege on: here db_admin
+    // (and root), the only holders of catalog privileges.
+    if (!require_role(ctx, storage::role_db_admin, "SHOW CATALOGS")) {
+        return rs;
+    }
     for (const auto& [name, c] : ctx.catalog.external_catalogs()) {
         auto type = storage::find_property(c.props, "type");
         rs.rows.push_back({c.name, type ? cell{std::string(*type)} : cell{}, c.comment});

@@ -319,6 +319,11 @@ statement_result show_tables(exec_context& ctx, const show_tables_stmt& s) {
 
 statement_result show_create(exec_context& ctx, const show_create_stmt& s) {
     if (s.kind == show_create_kind::catalog) {
+        // StarRocks asks for a privilege on the catalog (USAGE); catalog privileges cannot be
+        // granted here yet, and db_admin holds them all in StarRocks, so it is db_admin or root.
+        if (auto allowed = require_role(ctx, storage::role_db_admin, "SHOW CREATE CATALOG"); !allowed) {
+            return allowed.error();
+        }
         const storage::external_catalog* c = ctx.catalog.find_external_catalog(s.name.name);
         if (c == nullptr) {
             return make_error(errc::bad_db, "Unknown catalog '{}'", s.name.name);

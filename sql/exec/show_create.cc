@@ -3,6 +3,7 @@
 #include "sql/exec/show_create.hh"
 
 #include "io/ascii.hh"
+#include "remote/repository_config.hh"
 
 #include <fmt/format.h>
 
@@ -27,13 +28,16 @@ std::string value_list(const std::vector<std::string>& values) {
     return out;
 }
 
+/// Every SHOW prints properties through here, so a secret is masked whatever object holds it
+/// (a catalog's keys and passwords, a table property someone used for one).
 std::string properties_clause(const storage::properties& props) {
     if (props.empty()) {
         return {};
     }
     std::string out = "PROPERTIES (\n";
     for (size_t i = 0; i < props.size(); ++i) {
-        out += fmt::format("{} = {}{}\n", quote_string(props[i].first), quote_string(props[i].second),
+        std::string_view value = is_secret_property(props[i].first) ? k_masked_value : props[i].second;
+        out += fmt::format("{} = {}{}\n", quote_string(props[i].first), quote_string(value),
                            i + 1 < props.size() ? "," : "");
     }
     return out + ")";
@@ -202,12 +206,13 @@ std::string show_create_materialized_view(const storage::materialized_view& mv) 
 
 bool is_secret_property(std::string_view key) {
     std::string k = ascii_lower(key);
-    for (std::string_view word : {"secret", "password", "token", "access_key", "access.key", "credential"}) {
+    for (std::string_view word : {"secret", "key", "password", "pwd", "token", "credential"}) {
         if (k.find(word) != std::string::npos) {
             return true;
         }
     }
-    return false;
+    // Repository settings that are secret under other names (aws.s3.external_id).
+    return remote::is_secret_property(key);
 }
 
 std::string show_create_catalog(const storage::external_catalog& c) {
@@ -215,14 +220,8 @@ std::string show_create_catalog(const storage::external_catalog& c) {
     if (!c.comment.empty()) {
         out += "\nCOMMENT " + quote_string(c.comment);
     }
-    // Credentials are kept (a restore needs them) but never shown.
-    storage::properties shown = c.props;
-    for (auto& [key, value] : shown) {
-        if (is_secret_property(key)) {
-            value = "******";
-        }
-    }
-    return out + "\n" + properties_clause(shown) + ";";
+    // Credentials are kept (a restore needs them) but never shown: properties_clause masks them.
+    return out + "\n" + properties_clause(c.props) + ";";
 }
 
 std::string desc_type(const storage::column_type& type) {

@@ -17,6 +17,12 @@ std::string show_create_view(const storage::view& v);
 std::string show_create_materialized_view(const storage::materialized_view& mv);
 /// Credentials in the properties (secret keys, passwords, tokens, access keys) show as ******.
 std::string show_create_catalog(const storage::external_catalog& c);
+
+/// What a secret property's value shows as, in every SHOW.
+inline constexpr std::string_view k_masked_value = "******";
+
+/// Whether a property's value is secret: its name contains secret, key, password, pwd, token
+/// or credential (any case), or it is a repository setting kept secret (aws.s3.external_id).
 bool is_secret_property(std::string_view key);
 
 /// DESC t: Field, Type, Null, Key, Default, Extra.

@@ -2,6 +2,8 @@
 // Encoding and decoding of MySQL protocol messages.
 #include "sql/protocol/mysql_messages.hh"
 
+#include "io/printable.hh"
+
 namespace tv::sql::mysql {
 
 namespace {
@@ -182,8 +184,12 @@ std::string ok_packet(uint64_t affected_rows, uint16_t status, std::string_view 
 }
 
 std::string err_packet(const sql_error& error) {
+    // Messages echo names and values users typed: whatever a handler put in, the client gets a
+    // bounded, valid UTF-8 line without control bytes (no 10 MB name echoed back, no terminal
+    // escapes in a client's output).
+    std::string message = printable_excerpt(error.message, k_error_message_bytes);
     payload_builder p;
-    p.u8(0xff).u16(error.number()).u8('#').raw(sqlstate(error.code)).raw(error.message);
+    p.u8(0xff).u16(error.number()).u8('#').raw(sqlstate(error.code)).raw(message);
     return std::move(p.bytes());
 }
 

@@ -41,6 +41,11 @@ std::optional<handshake_response> parse_handshake_response(std::string_view payl
 std::string auth_switch_request(std::string_view plugin, std::string_view scramble);
 
 std::string ok_packet(uint64_t affected_rows, uint16_t status, std::string_view info);
+/// The longest error message sent, in bytes: longer ones are cut and end in "...".
+inline constexpr size_t k_error_message_bytes = 1024;
+
+/// An ERR packet. The message is sent as printable_excerpt() makes it: control bytes and bytes
+/// that are not UTF-8 escaped, at most k_error_message_bytes.
 std::string err_packet(const sql_error& error);
 
 /// Queues a text result set: column count, definitions, rows, and the end marker (EOF, or an

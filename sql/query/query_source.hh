@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // What a query's FROM names, opened as a batch_source: a table or materialized view (a storage
 // scan, partitions pruned by the WHERE clause), a view (its own query, planned and run as a
-// source), or TABLE(generate_series(...)). Privileges are checked here, once per object read.
+// source), or TABLE(generate_series(...)). Privileges are checked here, before anything is
+// opened: SELECT on the object named and on every table, view and materialized view beneath it.
 #pragma once
 
 #include "sql/context.hh"

@@ -36,6 +36,50 @@ CO_TEST(CatalogDatabase, CreateDropAndMessages) {
     CO_ASSERT_OK(co_await c.close());
 }
 
+CO_TEST(CatalogDatabase, BadNamesAreRefusedWithCappedEscapedMessages) {
+    temp_dir dir;
+    auto cat = co_await open_catalog(dir.path());
+    CO_ASSERT_OK(cat);
+    catalog& c = **cat;
+    CO_ASSERT_CAT_ERROR(co_await c.create_database("   "), storage_errc::bad_name,
+                        "Incorrect database name '   ': a name cannot be only spaces");
+    CO_ASSERT_CAT_ERROR(co_await c.create_database("\xff\xfe"), storage_errc::bad_name,
+                        "Incorrect database name '\\xFF\\xFE': not valid UTF-8");
+    CO_ASSERT_CAT_ERROR(co_await c.create_database("a\nb"), storage_errc::bad_name, "Incorrect database name 'a\\nb'");
+    CO_ASSERT_CAT_ERROR(co_await c.create_database(std::string(10000, 'n')), storage_errc::bad_name,
+                        "Incorrect database name '" + std::string(100, 'n') + "...': longer than 256 bytes");
+    CO_ASSERT_CAT_ERROR(co_await c.create_user("root ", "%", "", false), storage_errc::bad_name,
+                        "Incorrect user name 'root ': a name cannot end with a space");
+    CO_ASSERT_OK(co_await c.create_database(" leading"));
+    CO_ASSERT_OK(co_await c.create_database("caf\xc3\xa9"));
+    CO_ASSERT_OK(co_await c.close());
+}
+
+CO_TEST(CatalogExternal, PropertiesHaveLimits) {
+    temp_dir dir;
+    auto cat = co_await open_catalog(dir.path());
+    CO_ASSERT_OK(cat);
+    catalog& c = **cat;
+    properties many{{"type", "hive"}};
+    for (int i = 0; i < 100; ++i) {
+        many.emplace_back(fmt::format("p{}", i), "v");
+    }
+    CO_ASSERT_CAT_ERROR(co_await c.create_external_catalog("c", "", many), storage_errc::bad_definition,
+                        "External catalog 'c' has 101 properties; at most 100 are allowed");
+    properties big{{"type", "hive"}, {"jdbc.pwd", std::string(64 * 1024 + 1, 'x')}};
+    CO_ASSERT_CAT_ERROR(co_await c.create_external_catalog("c", "", big), storage_errc::bad_definition,
+                        "Property 'jdbc.pwd' of external catalog 'c' is 65537 bytes; at most 65536 are allowed");
+    properties long_name{{"type", "hive"}, {std::string(2000, 'k'), "v"}};
+    CO_ASSERT_CAT_ERROR(co_await c.create_external_catalog("c", "", long_name), storage_errc::bad_definition,
+                        "Property name '" + std::string(100, 'k') +
+                            "...' of external catalog 'c' is 2000 bytes; at most 1024 are allowed");
+    many.pop_back();
+    big.back().second.pop_back();
+    CO_ASSERT_OK(co_await c.create_external_catalog("c", "", many));
+    CO_ASSERT_OK(co_await c.create_external_catalog("d", "", big));
+    CO_ASSERT_OK(co_await c.close());
+}
+
 CO_TEST(CatalogTable, CreateBuildsIndexPartitionAndTablets) {
     temp_dir dir;
     auto cat = co_await open_catalog(dir.path());
