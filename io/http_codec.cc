@@ -150,6 +150,8 @@ read_request_head(int fd, std::string& carry, std::stop_token stop) {
     parser.body_limit(boost::none);
     std::array<std::byte, 16 * 1024> chunk;
     bool received_any = !carry.empty();
+    // Whether the request line has ended (the parser may consume it before the headers end).
+    bool line_done = carry.find('\n') != std::string::npos;
     for (;;) {
         if (!carry.empty()) {
             boost::system::error_code ec;
@@ -157,9 +159,7 @@ read_request_head(int fd, std::string& carry, std::stop_token stop) {
             carry.erase(0, used);
             if (ec == http::error::header_limit) {
                 // The limit covers the request line too: say which part was too long.
-                size_t line_end = carry.find('\n');
-                bool line_too_long = line_end == std::string::npos || line_end >= k_request_head_limit;
-                co_return errno_error(line_too_long ? ENAMETOOLONG : EMSGSIZE);
+                co_return errno_error(line_done ? EMSGSIZE : ENAMETOOLONG);
             }
             if (ec && ec != http::error::need_more) {
                 co_return errno_error(EBADMSG);
@@ -179,7 +179,9 @@ read_request_head(int fd, std::string& carry, std::stop_token stop) {
             co_return errno_error(EBADMSG);  // closed mid-request
         }
         received_any = true;
-        carry.append(reinterpret_cast<const char*>(chunk.data()), *n);
+        std::string_view got(reinterpret_cast<const char*>(chunk.data()), *n);
+        line_done = line_done || got.find('\n') != std::string_view::npos;
+        carry.append(got);
     }
     const auto& message = parser.get();
     http_request request;
