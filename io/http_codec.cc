@@ -20,6 +20,12 @@ namespace tv::io {
 
 namespace http = boost::beast::http;
 
+namespace {
+
+constexpr uint32_t k_request_head_limit = 64 * 1024;  // request line and headers together
+
+}  // namespace
+
 std::string_view http_request::path() const {
     std::string_view t = target;
     return t.substr(0, t.find('?'));
@@ -51,15 +57,19 @@ std::string_view http_reason(int status) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     default: return "Unknown";
     }
 }
 
-std::string serialize(const http_response& response, bool keep_alive) {
+std::string serialize(const http_response& response, bool keep_alive, bool head_request) {
     std::string out = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n",
                                   response.status, http_reason(response.status), response.content_type,
                                   response.body.size(), keep_alive ? "keep-alive" : "close");
@@ -67,7 +77,9 @@ std::string serialize(const http_response& response, bool keep_alive) {
         out += fmt::format("{}: {}\r\n", key, value);
     }
     out += "\r\n";
-    out += response.body;
+    if (!head_request) {
+        out += response.body;
+    }
     return out;
 }
 
@@ -134,17 +146,23 @@ read_request_head(int fd, std::string& carry, std::stop_token stop) {
     auto state = std::make_unique<http_body_reader::parser_state>();
     auto& parser = state->parser;
     parser.eager(false);
-    parser.header_limit(64 * 1024);
+    parser.header_limit(k_request_head_limit);
     parser.body_limit(boost::none);
     std::array<std::byte, 16 * 1024> chunk;
     bool received_any = !carry.empty();
+    // Whether the request line has ended (the parser may consume it before the headers end).
+    bool line_done = carry.find('\n') != std::string::npos;
     for (;;) {
         if (!carry.empty()) {
             boost::system::error_code ec;
             size_t used = parser.put(boost::asio::const_buffer(carry.data(), carry.size()), ec);
             carry.erase(0, used);
+            if (ec == http::error::header_limit) {
+                // The limit covers the request line too: say which part was too long.
+                co_return errno_error(line_done ? EMSGSIZE : ENAMETOOLONG);
+            }
             if (ec && ec != http::error::need_more) {
-                co_return errno_error(ec == http::error::header_limit ? EMSGSIZE : EBADMSG);
+                co_return errno_error(EBADMSG);
             }
             if (parser.is_header_done()) {
                 break;
@@ -161,7 +179,9 @@ read_request_head(int fd, std::string& carry, std::stop_token stop) {
             co_return errno_error(EBADMSG);  // closed mid-request
         }
         received_any = true;
-        carry.append(reinterpret_cast<const char*>(chunk.data()), *n);
+        std::string_view got(reinterpret_cast<const char*>(chunk.data()), *n);
+        line_done = line_done || got.find('\n') != std::string_view::npos;
+        carry.append(got);
     }
     const auto& message = parser.get();
     http_request request;

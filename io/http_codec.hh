@@ -40,7 +40,9 @@ struct http_response {
 };
 
 std::string_view http_reason(int status);
-std::string serialize(const http_response& response, bool keep_alive);
+/// The status line, headers and body. `head_request`: the answer to HEAD, with the headers
+/// (Content-Length included) a GET would have, and no body bytes.
+std::string serialize(const http_response& response, bool keep_alive, bool head_request = false);
 
 /// The body of a request whose head read_request_head() returned, read piece by piece so a
 /// body of any size passes through bounded memory. Content-Length and chunked bodies alike.
@@ -73,7 +75,9 @@ private:
 
 /// Reads a request's head (request line and headers; `body` stays empty); the body is then read
 /// through the returned reader, which must be drained (or the connection closed) before the next
-/// request. nullopt when the peer closed the connection cleanly between requests.
+/// request. nullopt when the peer closed the connection cleanly between requests. A head over
+/// 64 KiB is std::errc::message_size, or std::errc::filename_too_long when the request line
+/// alone does not fit (a huge URL: 414); anything malformed is std::errc::bad_message.
 task<result<std::optional<std::pair<http_request, std::unique_ptr<http_body_reader>>>>>
 read_request_head(int fd, std::string& carry, std::stop_token stop = {});
 

@@ -12,6 +12,10 @@ void close_op::prep(io_uring_sqe* sqe) {
     io_uring_prep_close(sqe, _fd);
 }
 
+void shutdown_op::prep(io_uring_sqe* sqe) {
+    io_uring_prep_shutdown(sqe, _fd, _how);
+}
+
 void read_op::prep(io_uring_sqe* sqe) {
     if (_fixed_index >= 0) {
         io_uring_prep_read_fixed(sqe, _fd, _buf.data(), static_cast<unsigned>(_buf.size()), _offset, _fixed_index);

@@ -85,6 +85,18 @@ private:
     int _fd;
 };
 
+/// shutdown(2) of a socket: SHUT_WR sends FIN after the queued bytes, so a peer still sending
+/// a request we refused reads our answer before the connection ends.
+class shutdown_op final : public void_op<shutdown_op> {
+public:
+    shutdown_op(int fd, int how) : void_op({}), _fd(fd), _how(how) {}
+    void prep(io_uring_sqe* sqe) override;
+
+private:
+    int _fd;
+    int _how;
+};
+
 class read_op final : public count_op<read_op> {
 public:
     read_op(int fd, std::span<std::byte> buf, uint64_t offset, int fixed_index, std::stop_token stop)
@@ -297,6 +309,7 @@ inline recv_op recv(int fd, std::span<std::byte> buf, std::stop_token stop = {})
 inline send_op send(int fd, std::span<const std::byte> buf, std::stop_token stop = {}) {
     return {fd, buf, MSG_NOSIGNAL, std::move(stop)};
 }
+inline shutdown_op shutdown(int fd, int how) { return {fd, how}; }
 inline sleep_op sleep(std::chrono::nanoseconds duration, std::stop_token stop = {}) {
     return {duration, std::move(stop)};
 }

@@ -31,6 +31,7 @@ constexpr std::array k_required = {
     required_opcode{IORING_OP_CONNECT, "CONNECT", "5.5", "connecting to object stores"},
     required_opcode{IORING_OP_RECV, "RECV", "5.6", "receiving from sockets"},
     required_opcode{IORING_OP_SEND, "SEND", "5.6", "sending to sockets"},
+    required_opcode{IORING_OP_SHUTDOWN, "SHUTDOWN", "5.11", "ending HTTP connections after an error answer"},
     required_opcode{IORING_OP_TIMEOUT, "TIMEOUT", "5.4", "timers and throttling"},
     required_opcode{IORING_OP_POLL_ADD, "POLL_ADD", "5.1", "noticing a client that leaves while its query runs"},
     required_opcode{IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL", "5.5", "cancelling jobs"},

@@ -47,6 +47,18 @@ inline constexpr config_key config_key_table[] = {
      "Password of the built-in `root` user, applied at every start. Empty means no password.", false},
     {"http_port", key_type::integer, "8030",
      "HTTP port: /api/health, /api/update_config. 0 picks a free port and logs it.", false, 0, 65535},
+    {"http_max_connections", key_type::integer, "1024",
+     "Most HTTP connections at once; beyond it a new connection is answered 503 and closed at once.", true, 1,
+     1000000},
+    {"http_header_timeout_seconds", key_type::integer, "10",
+     "Seconds a client has to send a request's line and headers, counted from the connection (or from the "
+     "first byte of a later request); a slower client is disconnected.",
+     true, 1, 3600},
+    {"http_idle_timeout_seconds", key_type::integer, "60",
+     "Seconds an HTTP connection may wait on its client: between requests, between two pieces of a body "
+     "(Stream Load) and while the client does not take our answer. Time the server spends writing rows does "
+     "not count.",
+     true, 1, 86400},
     {"io_threads", key_type::integer, "0",
      "Event loops, one io_uring ring and one thread each. 0 means one per CPU core.", false, 0, 256},
     {"io_queue_depth", key_type::integer, "256",

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The HTTP API on http_port: /api/health, /api/update_config and Stream Load, one coroutine per connection,
-// every connection held by the server's gate and cancelled through its stop token.
+// every connection held by the API's gate and cancelled through the server's stop token.
 #pragma once
 
 #include <functional>
@@ -31,7 +31,9 @@ struct http_api_context {
 /// Answers one request; pure apart from configuration changes, so tests can call it directly.
 io::http_response handle_http_request(const io::http_request& request, http_api_context& ctx);
 
-/// Accepts connections on `listen_fd` until `stop` fires.
-io::task<void> run_http_api(int listen_fd, http_api_context& ctx, io::gate& connections, std::stop_token stop);
+/// Accepts connections on `listen_fd` until `stop` fires, then waits for the open ones to end.
+/// At most http_max_connections at once (others are answered 503); each under the header and
+/// idle timeouts (server/http_connection.hh).
+io::task<void> run_http_api(int listen_fd, http_api_context& ctx, std::stop_token stop);
 
 }  // namespace tv::server

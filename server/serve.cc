@@ -156,7 +156,7 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
     mysql_options.max_connections = static_cast<size_t>(cfg.get<"qe_max_connection">());
     mysql_options.connect_timeout = std::chrono::seconds(cfg.get<"connect_timeout">());
     io::spawn(services, sql::run_mysql_server(mysql_fd, engine, mysql_options, stop.get_token()), "mysql server");
-    io::spawn(services, run_http_api(http_fd, http_ctx, services, stop.get_token()), "http api");
+    io::spawn(services, run_http_api(http_fd, http_ctx, stop.get_token()), "http api");
     io::spawn(services, engine.run_refresh_schedule(stop.get_token()), "materialized view refresh schedule");
     TV_LOG_INFO("ready");
 

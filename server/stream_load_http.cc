@@ -2,9 +2,12 @@
 // Stream Load over HTTP: request checks, the body loop and the JSON answer.
 #include "server/stream_load_http.hh"
 
+#include "io/ascii.hh"
 #include "io/log.hh"
+#include "io/ops.hh"
 #include "io/socket.hh"
 #include "server/http_api.hh"
+#include "server/http_connection.hh"
 #include "server/http_text.hh"
 #include "sql/load/stream_load.hh"
 
@@ -75,14 +78,35 @@ std::string result_json(const sql::stream_load_result& r) {
     return out;
 }
 
-io::task<bool> answer(int fd, const sql::stream_load_result& r, bool keep_alive, std::stop_token stop) {
+std::chrono::milliseconds idle_timeout(const http_api_context& ctx) {
+    return std::chrono::milliseconds(ctx.cfg.get<"http_idle_timeout_seconds">() * 1000);
+}
+
+/// Sends the answer. With `keep_alive` false the connection ends here, lingering when the client
+/// may still be sending a body we did not read.
+io::task<bool> answer(int fd, const sql::stream_load_result& r, bool keep_alive, bool body_unread, bool head_request,
+                      http_api_context& ctx, peer_deadline& deadline) {
     io::http_response response{r.http_status, "application/json", result_json(r), {}};
     if (r.http_status == 401) {
         response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"tabletvault\"");
     }
-    std::string bytes = io::serialize(response, keep_alive);
-    auto sent = co_await io::send_all(fd, std::as_bytes(std::span(bytes)), stop);
+    keep_alive = keep_alive && !body_unread && !deadline.token().stop_requested();
+    std::string bytes = io::serialize(response, keep_alive, head_request);
+    deadline.arm(idle_timeout(ctx));
+    auto sent = co_await io::send_all(fd, std::as_bytes(std::span(bytes)), deadline.token());
+    deadline.disarm();
+    if (sent && body_unread) {
+        co_await linger_close(fd, deadline);
+    }
     co_return sent && keep_alive;
+}
+
+sql::stream_load_result failure(int http_status, std::string message) {
+    sql::stream_load_result r;
+    r.http_status = http_status;
+    r.status = "Fail";
+    r.message = std::move(message);
+    return r;
 }
 
 }  // namespace
@@ -105,14 +129,12 @@ std::optional<stream_load_target> parse_stream_load_path(std::string_view path) 
 
 io::task<bool> serve_stream_load(int fd, const io::http_request& head, io::http_body_reader& body,
                                  stream_load_target target, std::string client_host, http_api_context& ctx,
-                                 std::stop_token stop) {
-    bool keep_alive = head.keep_alive && !stop.stop_requested();
+                                 peer_deadline& deadline) {
+    const bool keep_alive = head.keep_alive;
+    const bool head_request = head.method == "HEAD";
     if (head.method != "PUT") {
-        sql::stream_load_result r;
-        r.http_status = 405;
-        r.status = "Fail";
-        r.message = "Stream Load takes PUT (curl -T file)";
-        co_return co_await answer(fd, r, keep_alive && body.done(), stop);
+        auto r = failure(405, "Stream Load takes PUT (curl -T file)");
+        co_return co_await answer(fd, r, keep_alive, !body.done(), head_request, ctx, deadline);
     }
     sql::stream_load_request request;
     request.db = std::move(target.db);
@@ -125,11 +147,8 @@ io::task<bool> serve_stream_load(int fd, const io::http_request& head, io::http_
         credentials = base64_decoded(authorization.substr(6));
     }
     if (!credentials || credentials->find(':') == std::string::npos) {
-        sql::stream_load_result r;
-        r.http_status = 401;
-        r.status = "Fail";
-        r.message = "no valid Basic authorization: use curl -u user:password";
-        co_return co_await answer(fd, r, keep_alive && body.done(), stop);
+        auto r = failure(401, "no valid Basic authorization: use curl -u user:password");
+        co_return co_await answer(fd, r, keep_alive, !body.done(), false, ctx, deadline);
     }
     size_t colon = credentials->find(':');
     request.user = credentials->substr(0, colon);
@@ -139,22 +158,36 @@ io::task<bool> serve_stream_load(int fd, const io::http_request& head, io::http_
     if (auto* refused = std::get_if<sql::stream_load_result>(&begun)) {
         // The body was not read: with Expect: 100-continue the client never sends it; otherwise
         // the connection cannot carry another request.
-        co_return co_await answer(fd, *refused, keep_alive && body.done(), stop);
+        co_return co_await answer(fd, *refused, keep_alive, !body.done(), false, ctx, deadline);
     }
     auto& load = *std::get<std::unique_ptr<sql::stream_load>>(begun);
-    if (head.header("Expect") == "100-continue" && !body.done()) {
+    if (head.header("Expect").size() > 0 && !body.done()) {
         constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto sent = co_await io::send_all(fd, std::as_bytes(std::span(go_on)), stop);
+        deadline.arm(idle_timeout(ctx));
+        auto sent = co_await io::send_all(fd, std::as_bytes(std::span(go_on)), deadline.token());
         if (!sent) {
             co_await load.abort();
             co_return false;
         }
     }
     for (;;) {
-        auto piece = co_await body.next(stop);
+        deadline.arm(idle_timeout(ctx));
+        auto piece = co_await body.next(deadline.token());
+        deadline.disarm();
         if (!piece) {
-            TV_LOG_WARN("stream load into {}: the body ended early: {}", head.path(), piece.error().message());
             co_await load.abort();
+            if (deadline.expired()) {
+                TV_LOG_WARN("stream load into {}: no body bytes for http_idle_timeout_seconds: connection closed",
+                            printable_excerpt(head.path()));
+                co_return false;
+            }
+            if (piece.error() == std::errc::bad_message && !deadline.token().stop_requested()) {
+                // A malformed chunk, or the connection closed mid-body (then nobody reads this).
+                auto r = failure(400, "malformed request body: bad chunk framing or a body cut short");
+                co_return co_await answer(fd, r, false, true, false, ctx, deadline);
+            }
+            TV_LOG_WARN("stream load into {}: the body ended early: {}", printable_excerpt(head.path()),
+                        piece.error().message());
             co_return false;
         }
         if (piece->empty()) {
@@ -162,11 +195,11 @@ io::task<bool> serve_stream_load(int fd, const io::http_request& head, io::http_
         }
         auto failed = co_await load.feed(*piece);
         if (failed) {
-            co_return co_await answer(fd, *failed, false, stop);
+            co_return co_await answer(fd, *failed, false, !body.done(), false, ctx, deadline);
         }
     }
     auto result = co_await load.finish();
-    co_return co_await answer(fd, result, keep_alive, stop);
+    co_return co_await answer(fd, result, keep_alive, false, false, ctx, deadline);
 }
 
 }  // namespace tv::server

@@ -3,6 +3,7 @@
 // and messages that name the column, the row and the value that did not fit.
 #include "sql/expression/cast.hh"
 
+#include "io/ascii.hh"
 #include "sql/expression/eval_vector.hh"
 #include "storage/values.hh"
 
@@ -10,7 +11,11 @@ namespace tv::sql {
 
 sql_error cast_error(cast_failure why, const storage::column_type& from, const storage::column_vector& values,
                      size_t row, const storage::column_desc& target, uint64_t row_number) {
-    std::string value = storage::format_typed(from, values.get(row));
+    // The value is the client's (a Stream Load field may be 64 MB): quote an excerpt, and do
+    // not copy a long string whole just to cut it.
+    storage::cell c = values.get(row);
+    const auto* text = std::get_if<std::string_view>(&c);
+    std::string value = printable_excerpt(text != nullptr ? *text : storage::format_typed(from, c));
     const std::string type = target.type.to_sql();
     switch (why) {
     case cast_failure::out_of_range:

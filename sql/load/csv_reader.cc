@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace tv::sql {
 
 namespace {
@@ -36,7 +38,8 @@ std::variant<std::string, std::string> parse_separator(std::string_view text) {
             int hi = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
             int lo = i + 3 < text.size() ? hex_digit(text[i + 3]) : -1;
             if (hi < 0 || lo < 0) {
-                return out(std::in_place_index<1>, fmt::format("bad hex escape in separator '{}': use \\xHH", text));
+                return out(std::in_place_index<1>,
+                           fmt::format("bad hex escape in separator '{}': use \\xHH", printable_excerpt(text)));
             }
             bytes += static_cast<char>(hi * 16 + lo);
             i += 3;
@@ -65,6 +68,7 @@ void csv_reader::feed(std::string_view bytes) {
     // Drop what has been returned already so the buffer holds only the unparsed tail.
     if (_pos > 0 && _pos >= _buffer.size() / 2) {
         _buffer.erase(0, _pos);
+        _scan -= _pos;
         _pos = 0;
     }
     _buffer.append(bytes);
@@ -74,47 +78,65 @@ void csv_reader::finish() {
     _finished = true;
 }
 
-std::optional<size_t> csv_reader::find_row_end() const {
-    std::string_view rest(_buffer.data() + _pos, _buffer.size() - _pos);
+std::optional<size_t> csv_reader::find_row_end() {
+    // The scan resumes at _scan with the state it had there, and stops short of a byte whose
+    // meaning depends on bytes not received yet (a delimiter cut in two, an enclosure that may
+    // be doubled, an escape at the end): every byte is looked at once, whatever the piece size.
+    const std::string_view buffer(_buffer);
     const std::string& delim = _format.row_delimiter;
+    const std::string& sep = _format.column_separator;
     if (_format.enclose == 0) {
-        size_t end = rest.find(delim);
-        if (end == std::string_view::npos) {
-            return std::nullopt;
+        size_t end = buffer.find(delim, _scan);
+        if (end != std::string_view::npos) {
+            return end;
         }
-        return _pos + end;
+        // A delimiter may start in the last delim.size() - 1 bytes.
+        _scan = std::max(_scan, buffer.size() >= delim.size() ? buffer.size() - delim.size() + 1 : size_t{0});
+        return std::nullopt;
     }
-    bool in_enclosure = false;
-    bool field_start = true;
-    for (size_t i = 0; i < rest.size(); ++i) {
-        char c = rest[i];
-        if (in_enclosure) {
-            if (_format.escape != 0 && c == _format.escape && i + 1 < rest.size()) {
+    const bool more_may_come = !_finished;
+    size_t i = _scan;
+    for (; i < buffer.size(); ++i) {
+        char c = buffer[i];
+        if (_scan_in_enclosure) {
+            bool last = i + 1 == buffer.size();
+            if (more_may_come && last && ((_format.escape != 0 && c == _format.escape) || c == _format.enclose)) {
+                break;  // what follows decides
+            }
+            if (_format.escape != 0 && c == _format.escape && !last) {
                 ++i;
                 continue;
             }
             if (c == _format.enclose) {
-                if (i + 1 < rest.size() && rest[i + 1] == _format.enclose) {
+                if (!last && buffer[i + 1] == _format.enclose) {
                     ++i;  // a doubled enclosure is a literal one
                     continue;
                 }
-                in_enclosure = false;
+                _scan_in_enclosure = false;
             }
             continue;
         }
-        if (field_start && c == _format.enclose) {
-            in_enclosure = true;
-            field_start = false;
+        if (_scan_field_start && c == _format.enclose) {
+            _scan_in_enclosure = true;
+            _scan_field_start = false;
             continue;
         }
-        if (rest.compare(i, delim.size(), delim) == 0) {
-            return _pos + i;
+        if (more_may_come && i + delim.size() > buffer.size()) {
+            break;  // a delimiter may start here
         }
-        field_start = rest.compare(i, _format.column_separator.size(), _format.column_separator) == 0;
-        if (field_start) {
-            i += _format.column_separator.size() - 1;
+        if (buffer.compare(i, delim.size(), delim) == 0) {
+            _scan = i;
+            return i;
+        }
+        if (more_may_come && i + sep.size() > buffer.size()) {
+            break;  // a separator may start here
+        }
+        _scan_field_start = buffer.compare(i, sep.size(), sep) == 0;
+        if (_scan_field_start) {
+            i += sep.size() - 1;
         }
     }
+    _scan = i;
     return std::nullopt;
 }
 
@@ -207,6 +229,9 @@ bool csv_reader::next_row(std::vector<std::string_view>& fields) {
         }
         _consumed += next - _pos;
         _pos = next;
+        _scan = next;
+        _scan_in_enclosure = false;
+        _scan_field_start = true;
         if (_rows_seen++ < _format.skip_header) {
             continue;
         }

@@ -26,7 +26,9 @@ struct csv_format {
 std::variant<std::string, std::string> parse_separator(std::string_view text);
 
 /// Feed bytes with feed(), take rows with next_row(); finish() says no more bytes will come, so a
-/// last row without a delimiter counts. Memory: the unparsed tail of the input only.
+/// last row without a delimiter counts. Memory: the unparsed tail of the input only. Time:
+/// linear in the input however the rows are cut into pieces, since the search for a row's end
+/// resumes where the previous piece left it (a 64 MB field is scanned once, not once a piece).
 class csv_reader {
 public:
     explicit csv_reader(csv_format format);
@@ -43,13 +45,18 @@ public:
     uint64_t bytes_consumed() const { return _consumed; }
 
 private:
-    /// End of the row starting at _pos (the delimiter's offset), honouring enclosed fields.
-    std::optional<size_t> find_row_end() const;
+    /// End of the row starting at _pos (the delimiter's offset), honouring enclosed fields;
+    /// nullopt when it is not buffered yet, with the scan's state kept for the next call.
+    std::optional<size_t> find_row_end();
     void split_fields(std::string_view row, std::vector<std::string_view>& fields);
 
     csv_format _format;
     std::string _buffer;
     size_t _pos = 0;
+    /// Where find_row_end() resumes in _buffer (>= _pos), and the state it had reached there.
+    size_t _scan = 0;
+    bool _scan_in_enclosure = false;
+    bool _scan_field_start = true;
     bool _finished = false;
     uint64_t _rows_seen = 0;
     uint64_t _consumed = 0;

@@ -46,6 +46,12 @@ std::vector<std::string> split_list(std::string_view text) {
     return out;
 }
 
+/// A filtered row's reason as the answer quotes it: the value in it is already an excerpt
+/// (cast_error), and this bounds whatever else a reason may quote.
+std::string capped_reason(std::string_view reason) {
+    return printable_excerpt(reason, 1024);
+}
+
 stream_load_result refusal(std::string label, std::string message, int http_status = 200) {
     stream_load_result r;
     r.http_status = http_status;
@@ -83,7 +89,7 @@ std::variant<csv_format, std::string> format_of(const stream_load_request& r) {
     csv_format f;
     std::string_view format = header_of(r, "format");
     if (!format.empty() && ascii_lower(format) != "csv") {
-        return fmt::format("format '{}' is not supported yet: only csv", format);
+        return fmt::format("format '{}' is not supported yet: only csv", printable_excerpt(format));
     }
     for (auto [name, target] : {std::pair{"column_separator", &f.column_separator},
                                 std::pair{"row_delimiter", &f.row_delimiter}}) {
@@ -104,14 +110,14 @@ std::variant<csv_format, std::string> format_of(const stream_load_request& r) {
         }
         auto parsed = parse_separator(value);
         if (parsed.index() == 1 || std::get<0>(parsed).size() != 1) {
-            return fmt::format("invalid {} '{}': one byte expected", name, value);
+            return fmt::format("invalid {} '{}': one byte expected", name, printable_excerpt(value));
         }
         *target = std::get<0>(parsed)[0];
     }
     if (std::string_view skip = header_of(r, "skip_header"); !skip.empty()) {
         auto [end, ec] = std::from_chars(skip.data(), skip.data() + skip.size(), f.skip_header);
         if (ec != std::errc{} || end != skip.data() + skip.size()) {
-            return fmt::format("invalid skip_header '{}': a number of rows expected", skip);
+            return fmt::format("invalid skip_header '{}': a number of rows expected", printable_excerpt(skip));
         }
     }
     f.trim_space = ascii_lower(header_of(r, "trim_space")) == "true";
@@ -137,16 +143,17 @@ std::variant<std::unique_ptr<stream_load>, stream_load_result> stream_load::begi
                                             : storage::native_password_hash(request.password) == u->password_hash);
     if (!password_ok) {
         return refusal(label,
-                       fmt::format("Access denied for user '{}'@'{}' (using password: {})", request.user,
-                                   request.client_host, request.password.empty() ? "NO" : "YES"),
+                       fmt::format("Access denied for user '{}'@'{}' (using password: {})",
+                                   printable_excerpt(request.user), request.client_host,
+                                   request.password.empty() ? "NO" : "YES"),
                        401);
     }
     if (catalog.find_database(request.db) == nullptr) {
-        return refusal(label, fmt::format("Unknown database '{}'", request.db));
+        return refusal(label, fmt::format("Unknown database '{}'", printable_excerpt(request.db)));
     }
     const storage::table* t = catalog.find_table(request.db, request.table);
     if (t == nullptr) {
-        return refusal(label, fmt::format("unknown table, tableName={}", request.table));
+        return refusal(label, fmt::format("unknown table, tableName={}", printable_excerpt(request.table)));
     }
     if (!catalog.has_table_privilege(*u, storage::privilege::insert, request.db, t->name)) {
         return refusal(label, fmt::format("Access denied; you need (at least one of) the INSERT privilege(s) on TABLE "
@@ -156,7 +163,7 @@ std::variant<std::unique_ptr<stream_load>, stream_load_result> stream_load::begi
     if (label.empty()) {
         label = generated_load_label("stream_load");
     } else if (catalog.label_used(request.db, label)) {
-        stream_load_result r = refusal(label, fmt::format("Label [{}] has already been used.", label));
+        stream_load_result r = refusal(label, fmt::format("Label [{}] has already been used.", printable_excerpt(label)));
         r.status = "Label Already Exists";
         r.existing_job_status = "FINISHED";
         return r;
@@ -171,7 +178,8 @@ std::variant<std::unique_ptr<stream_load>, stream_load_result> stream_load::begi
     std::vector<std::string> names = split_list(header_of(request, "columns"));
     for (const auto& name : names) {
         if (name.find('=') != std::string::npos) {
-            return refusal(label, fmt::format("column mapping '{}' is not supported yet: list table columns only", name));
+            return refusal(label, fmt::format("column mapping '{}' is not supported yet: list table columns only",
+                                              printable_excerpt(name)));
         }
     }
     auto columns = load_columns::resolve(*t, names);
@@ -182,7 +190,8 @@ std::variant<std::unique_ptr<stream_load>, stream_load_result> stream_load::begi
     if (std::string_view text = header_of(request, "max_filter_ratio"); !text.empty()) {
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ratio);
         if (ec != std::errc{} || end != text.data() + text.size() || ratio < 0 || ratio > 1) {
-            return refusal(label, fmt::format("invalid max_filter_ratio '{}': a number from 0 to 1 expected", text));
+            return refusal(label, fmt::format("invalid max_filter_ratio '{}': a number from 0 to 1 expected",
+                                              printable_excerpt(text)));
         }
     }
     session load_session;
@@ -248,7 +257,7 @@ io::task<std::optional<std::string>> stream_load::flush() {
     auto& outcome = *converted;
     _result.filtered_rows += outcome.filtered;
     if (_result.first_error.empty() && !outcome.first_error.empty()) {
-        _result.first_error = outcome.first_error;
+        _result.first_error = capped_reason(outcome.first_error);
     }
     if (outcome.rows.num_rows() == 0) {
         co_return std::nullopt;
@@ -257,7 +266,7 @@ io::task<std::optional<std::string>> stream_load::flush() {
     auto routable = _writer->keep_routable(_columns.complete(std::move(outcome.rows)));
     _result.filtered_rows += routable.dropped;
     if (_result.first_error.empty()) {
-        _result.first_error = std::move(routable.first_error);
+        _result.first_error = capped_reason(routable.first_error);
     }
     if (routable.rows.num_rows() == 0) {
         co_return std::nullopt;

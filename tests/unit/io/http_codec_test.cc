@@ -102,3 +102,45 @@ CO_TEST(http_codec, a_connection_closed_mid_body_is_a_bad_message) {
     CO_ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error(), std::errc::bad_message);
 }
+
+// ---- The server side: what read_request_head refuses, and HEAD answers. ----------------------
+
+CO_TEST(http_codec, a_huge_request_line_is_told_apart_from_huge_headers) {
+    // Either way the head passes the 64 KiB limit; a URL that long is 414 (URI Too Long), big
+    // headers 413.
+    std::string url_request = "GET /api/health?" + std::string(70 << 10, 'a') + " HTTP/1.1\r\n\r\n";
+    canned_connection long_url(url_request.substr(0, 100 << 10));
+    std::string carry;
+    auto url = co_await io::read_request_head(long_url.fds[0], carry);
+    CO_ASSERT_FALSE(url.has_value());
+    EXPECT_EQ(url.error(), std::errc::filename_too_long);
+
+    canned_connection big_headers("GET /api/health HTTP/1.1\r\nX-Big: " + std::string(70 << 10, 'b') + "\r\n\r\n");
+    carry.clear();
+    auto headers = co_await io::read_request_head(big_headers.fds[0], carry);
+    CO_ASSERT_FALSE(headers.has_value());
+    EXPECT_EQ(headers.error(), std::errc::message_size);
+}
+
+CO_TEST(http_codec, a_malformed_chunk_is_a_bad_message) {
+    canned_connection peer("PUT /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\nmore\r\n0\r\n\r\n");
+    std::string carry;
+    auto head = co_await io::read_request_head(peer.fds[0], carry);
+    CO_ASSERT_TRUE(head.has_value() && head->has_value());
+    auto& body = *(*head)->second;
+    auto first = co_await body.next();
+    CO_ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(*first, "abc");
+    auto second = co_await body.next();
+    CO_ASSERT_FALSE(second.has_value());
+    EXPECT_EQ(second.error(), std::errc::bad_message);
+}
+
+TEST(http_codec, the_answer_to_head_has_the_get_headers_and_no_body) {
+    io::http_response response{200, "application/json", "{\"status\":\"OK\"}\n", {{"X-Extra", "1"}}};
+    std::string get = io::serialize(response, true);
+    std::string head = io::serialize(response, true, true);
+    EXPECT_EQ(get, head + response.body);
+    EXPECT_NE(head.find("Content-Length: 16\r\n"), std::string::npos) << head;
+    EXPECT_TRUE(head.ends_with("X-Extra: 1\r\n\r\n")) << head;
+}

@@ -79,6 +79,42 @@ TEST(CsvReader, EnclosedFieldsHoldSeparatorsDelimitersAndEscapes) {
     }
 }
 
+// The row search resumes where the previous piece stopped it: a piece may end inside a
+// multi-byte delimiter or separator, on an escape, or between the two halves of a doubled
+// enclosure, and the rows must come out as from one piece.
+TEST(CsvReader, ResumedScansMatchOnePieceAtEveryCut) {
+    csv_format f;
+    f.column_separator = "|;";
+    f.row_delimiter = "#\n";
+    f.enclose = '\'';
+    f.escape = '~';
+    std::string text = "1|;'a|;b#\nc'|;x#\n'it''s'|;'~'q~~'#\n|;'#'|;z|#\n'ends'|;~";
+    rows_t whole = read_all(f, text, text.size());
+    rows_t want = {{"1", "a|;b#\nc", "x"}, {"it's", "'q~"}, {"", "#", "z|"}, {"ends", "~"}};
+    EXPECT_EQ(whole, want);
+    for (size_t piece = 1; piece < text.size(); ++piece) {
+        EXPECT_EQ(read_all(f, text, piece), want) << "piece " << piece;
+    }
+    csv_format plain;
+    plain.column_separator = "|;";
+    plain.row_delimiter = "#\n";
+    std::string flat = "1|;2#\n#3|;4#\n5";
+    for (size_t piece = 1; piece <= flat.size(); ++piece) {
+        EXPECT_EQ(read_all(plain, flat, piece), (rows_t{{"1", "2"}, {"#3", "4"}, {"5"}})) << "piece " << piece;
+    }
+}
+
+// A field far larger than a piece (a client's 64 MB value) arrives in pieces and comes out whole
+// once its row ends; the reader keeps only that row.
+TEST(CsvReader, AFieldLargerThanManyPiecesComesOutWhole) {
+    std::string big(4 << 20, 'x');
+    std::string text = "1," + big + "\n2,y\n";
+    rows_t rows = read_all(comma(), text, 64 << 10);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0][1].size(), big.size());
+    EXPECT_EQ(rows[1], (std::vector<std::string>{"2", "y"}));
+}
+
 TEST(CsvReader, SkipHeaderAndTrimSpace) {
     csv_format f = comma();
     f.skip_header = 1;
