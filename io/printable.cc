@@ -113,4 +113,12 @@ std::string printable_excerpt(std::string_view s, size_t max_bytes) {
     return out;
 }
 
+std::string printable_value(std::string_view s, size_t max_bytes) {
+    std::string out = printable_excerpt(s, max_bytes);
+    if (s.size() > max_bytes) {
+        out += fmt::format(" ({} bytes)", s.size());
+    }
+    return out;
+}
+
 }  // namespace tv

@@ -22,6 +22,11 @@ std::string escape_control(std::string_view s);
 /// character boundary), followed by "..." when anything was left out.
 std::string printable_excerpt(std::string_view s, size_t max_bytes);
 
+/// A value the client sent, for an error message or an answer: printable_excerpt() of its
+/// first `max_bytes`, and when that cut it, its size ("xxx... (67108864 bytes)"). A client's
+/// 64 MB field then costs a 300-byte answer.
+std::string printable_value(std::string_view s, size_t max_bytes = 256);
+
 /// How many bytes of a name an error message echoes.
 inline constexpr size_t k_echoed_name_bytes = 100;
 

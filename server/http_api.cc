@@ -3,6 +3,7 @@
 #include "server/http_api.hh"
 
 #include "io/ascii.hh"
+#include "io/printable.hh"
 #include "io/log.hh"
 #include "io/ops.hh"
 #include "io/socket.hh"
@@ -47,7 +48,7 @@ io::http_response update_config(const io::http_request& request, http_api_contex
         query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
         auto eq = pair.find('=');
         if (eq == std::string_view::npos) {
-            return status_json(400, "BAD", fmt::format("expected key=value, got '{}'", printable_excerpt(percent_decode(pair, true))));
+            return status_json(400, "BAD", fmt::format("expected key=value, got '{}'", printable_value(percent_decode(pair, true))));
         }
         changes.emplace_back(percent_decode(pair.substr(0, eq), true), percent_decode(pair.substr(eq + 1), true));
     }
@@ -91,12 +92,12 @@ std::optional<io::http_response> unsupported_framing(const io::http_request& req
         return status_json(501, "BAD",
                            fmt::format("Transfer-Encoding '{}' is not supported: send the body with Content-Length "
                                        "or as 'Transfer-Encoding: chunked'",
-                                       printable_excerpt(encoding, 64)));
+                                       printable_value(encoding, 64)));
     }
     std::string_view expect = request.header("Expect");
     if (!expect.empty() && ascii_lower(trim_blanks(expect)) != "100-continue") {
         return status_json(417, "BAD",
-                           fmt::format("Expect '{}' is not supported: only 100-continue", printable_excerpt(expect, 64)));
+                           fmt::format("Expect '{}' is not supported: only 100-continue", printable_value(expect, 64)));
     }
     return std::nullopt;
 }
@@ -252,7 +253,7 @@ io::http_response handle_http_request(const io::http_request& request, http_api_
     if (path == "/api/update_config") {
         return update_config(request, ctx);
     }
-    return status_json(404, "NOT_FOUND", fmt::format("no such endpoint: {}", printable_excerpt(path)));
+    return status_json(404, "NOT_FOUND", fmt::format("no such endpoint: {}", printable_value(path)));
 }
 
 io::task<void> run_http_api(int listen_fd, http_api_context& ctx, std::stop_token stop) {

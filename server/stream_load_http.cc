@@ -3,6 +3,7 @@
 #include "server/stream_load_http.hh"
 
 #include "io/ascii.hh"
+#include "io/printable.hh"
 #include "io/log.hh"
 #include "io/ops.hh"
 #include "io/socket.hh"
@@ -178,7 +179,7 @@ io::task<bool> serve_stream_load(int fd, const io::http_request& head, io::http_
             co_await load.abort();
             if (deadline.expired()) {
                 TV_LOG_WARN("stream load into {}: no body bytes for http_idle_timeout_seconds: connection closed",
-                            printable_excerpt(head.path()));
+                            printable_value(head.path()));
                 co_return false;
             }
             if (piece.error() == std::errc::bad_message && !deadline.token().stop_requested()) {
@@ -186,7 +187,7 @@ io::task<bool> serve_stream_load(int fd, const io::http_request& head, io::http_
                 auto r = failure(400, "malformed request body: bad chunk framing or a body cut short");
                 co_return co_await answer(fd, r, false, true, false, ctx, deadline);
             }
-            TV_LOG_WARN("stream load into {}: the body ended early: {}", printable_excerpt(head.path()),
+            TV_LOG_WARN("stream load into {}: the body ended early: {}", printable_value(head.path()),
                         piece.error().message());
             co_return false;
         }

@@ -4,6 +4,7 @@
 #include "sql/expression/cast.hh"
 
 #include "io/ascii.hh"
+#include "io/printable.hh"
 #include "sql/expression/eval_vector.hh"
 #include "storage/values.hh"
 
@@ -15,7 +16,7 @@ sql_error cast_error(cast_failure why, const storage::column_type& from, const s
     // not copy a long string whole just to cut it.
     storage::cell c = values.get(row);
     const auto* text = std::get_if<std::string_view>(&c);
-    std::string value = printable_excerpt(text != nullptr ? *text : storage::format_typed(from, c));
+    std::string value = printable_value(text != nullptr ? *text : storage::format_typed(from, c));
     const std::string type = target.type.to_sql();
     switch (why) {
     case cast_failure::out_of_range:

@@ -4,6 +4,7 @@
 #include "sql/load/csv_reader.hh"
 
 #include "io/ascii.hh"
+#include "io/printable.hh"
 
 #include <fmt/format.h>
 
@@ -39,7 +40,7 @@ std::variant<std::string, std::string> parse_separator(std::string_view text) {
             int lo = i + 3 < text.size() ? hex_digit(text[i + 3]) : -1;
             if (hi < 0 || lo < 0) {
                 return out(std::in_place_index<1>,
-                           fmt::format("bad hex escape in separator '{}': use \\xHH", printable_excerpt(text)));
+                           fmt::format("bad hex escape in separator '{}': use \\xHH", printable_value(text)));
             }
             bytes += static_cast<char>(hi * 16 + lo);
             i += 3;

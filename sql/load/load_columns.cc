@@ -3,6 +3,7 @@
 #include "sql/load/load_columns.hh"
 
 #include "io/ascii.hh"
+#include "io/printable.hh"
 #include "storage/values.hh"
 
 #include <chrono>
@@ -46,7 +47,7 @@ sql_result<load_columns> load_columns::resolve(const storage::table& t,
             ++i;
         }
         if (i == t.columns.size()) {
-            return make_error(errc::bad_field, "Unknown column '{}' in '{}'", printable_excerpt(name), t.name);
+            return make_error(errc::bad_field, "Unknown column '{}' in '{}'", printable_value(name), t.name);
         }
         if (position[i] >= 0) {
             return make_error(errc::duplicate_field, "Column '{}' specified twice", t.columns[i].name);

@@ -4,6 +4,7 @@
 #include "sql/load/stream_load.hh"
 
 #include "io/ascii.hh"
+#include "io/printable.hh"
 #include "sql/expression/cast.hh"
 #include "sql/load/index_deriver.hh"
 #include "storage/catalog.hh"
@@ -89,7 +90,7 @@ std::variant<csv_format, std::string> format_of(const stream_load_request& r) {
     csv_format f;
     std::string_view format = header_of(r, "format");
     if (!format.empty() && ascii_lower(format) != "csv") {
-        return fmt::format("format '{}' is not supported yet: only csv", printable_excerpt(format));
+        return fmt::format("format '{}' is not supported yet: only csv", printable_value(format));
     }
     for (auto [name, target] : {std::pair{"column_separator", &f.column_separator},
                                 std::pair{"row_delimiter", &f.row_delimiter}}) {
@@ -110,14 +111,14 @@ std::variant<csv_format, std::string> format_of(const stream_load_request& r) {
         }
         auto parsed = parse_separator(value);
         if (parsed.index() == 1 || std::get<0>(parsed).size() != 1) {
-            return fmt::format("invalid {} '{}': one byte expected", name, printable_excerpt(value));
+            return fmt::format("invalid {} '{}': one byte expected", name, printable_value(value));
         }
         *target = std::get<0>(parsed)[0];
     }
     if (std::string_view skip = header_of(r, "skip_header"); !skip.empty()) {
         auto [end, ec] = std::from_chars(skip.data(), skip.data() + skip.size(), f.skip_header);
         if (ec != std::errc{} || end != skip.data() + skip.size()) {
-            return fmt::format("invalid skip_header '{}': a number of rows expected", printable_excerpt(skip));
+            return fmt::format("invalid skip_header '{}': a number of rows expected", printable_value(skip));
         }
     }
     f.trim_space = ascii_lower(header_of(r, "trim_space")) == "true";
@@ -144,16 +145,16 @@ std::variant<std::unique_ptr<stream_load>, stream_load_result> stream_load::begi
     if (!password_ok) {
         return refusal(label,
                        fmt::format("Access denied for user '{}'@'{}' (using password: {})",
-                                   printable_excerpt(request.user), request.client_host,
+                                   printable_value(request.user), request.client_host,
                                    request.password.empty() ? "NO" : "YES"),
                        401);
     }
     if (catalog.find_database(request.db) == nullptr) {
-        return refusal(label, fmt::format("Unknown database '{}'", printable_excerpt(request.db)));
+        return refusal(label, fmt::format("Unknown database '{}'", printable_value(request.db)));
     }
     const storage::table* t = catalog.find_table(request.db, request.table);
     if (t == nullptr) {
-        return refusal(label, fmt::format("unknown table, tableName={}", printable_excerpt(request.table)));
+        return refusal(label, fmt::format("unknown table, tableName={}", printable_value(request.table)));
     }
     if (!catalog.has_table_privilege(*u, storage::privilege::insert, request.db, t->name)) {
         return refusal(label, fmt::format("Access denied; you need (at least one of) the INSERT privilege(s) on TABLE "
@@ -163,7 +164,7 @@ std::variant<std::unique_ptr<stream_load>, stream_load_result> stream_load::begi
     if (label.empty()) {
         label = generated_load_label("stream_load");
     } else if (catalog.label_used(request.db, label)) {
-        stream_load_result r = refusal(label, fmt::format("Label [{}] has already been used.", printable_excerpt(label)));
+        stream_load_result r = refusal(label, fmt::format("Label [{}] has already been used.", printable_value(label)));
         r.status = "Label Already Exists";
         r.existing_job_status = "FINISHED";
         return r;
@@ -179,7 +180,7 @@ std::variant<std::unique_ptr<stream_load>, stream_load_result> stream_load::begi
     for (const auto& name : names) {
         if (name.find('=') != std::string::npos) {
             return refusal(label, fmt::format("column mapping '{}' is not supported yet: list table columns only",
-                                              printable_excerpt(name)));
+                                              printable_value(name)));
         }
     }
     auto columns = load_columns::resolve(*t, names);
@@ -191,7 +192,7 @@ std::variant<std::unique_ptr<stream_load>, stream_load_result> stream_load::begi
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ratio);
         if (ec != std::errc{} || end != text.data() + text.size() || ratio < 0 || ratio > 1) {
             return refusal(label, fmt::format("invalid max_filter_ratio '{}': a number from 0 to 1 expected",
-                                              printable_excerpt(text)));
+                                              printable_value(text)));
         }
     }
     session load_session;

@@ -114,7 +114,7 @@ def huge_bad_fields(server, conn, work):
         check(code == 200 and r.get("Status") == "Fail" and r.get("NumberFilteredRows") == 1
               and r.get("NumberTotalRows") == 2, f"a {mb} MiB bad field is a filtered row: {code} {message[:300]}")
         check(len(body) < 4096, f"the answer to a {mb} MiB bad field is small: {len(body)} bytes")
-        check(f"({(mb << 20) + 5} bytes)" in message and "\\x1b[31mxxx" in message and "\x1b" not in message,
+        check(f"({(mb << 20) + 5} bytes)" in message and "\\x1B[31mxxx" in message and "\x1b" not in message,
               f"it quotes an excerpt, says the value's size and escapes control bytes: {message[:400]}")
     check(query(conn, "SELECT COUNT(*) FROM hh.t")[0][0] == 0, "nothing was loaded")
     # A too-long VARCHAR value goes through the same error path ("Data too long").

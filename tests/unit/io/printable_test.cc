@@ -37,5 +37,11 @@ TEST(printable, excerpt_escapes_and_caps) {
     EXPECT_EQ(printable_excerpt("ab\xc3\xa9", 3), "ab...");
 }
 
+TEST(printable, value_says_the_size_when_cut) {
+    EXPECT_EQ(printable_value("short"), "short");
+    EXPECT_EQ(printable_value(std::string(300, 'x')), std::string(256, 'x') + "... (300 bytes)");
+    EXPECT_EQ(printable_value("\x1b[31m" + std::string(100, 'x'), 8), "\\x1B[31mxxx... (105 bytes)");
+}
+
 }  // namespace
 }  // namespace tv
