@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// SQL lexer: a single forward scan, no backtracking, no recursion.
+// SQL lexer: a single forward scan, no backtracking, no recursion, one token per call.
 #include "sql/parser/lexer.hh"
 
 #include <array>
+#include <memory>
 #include <optional>
 
 namespace tv::sql {
@@ -45,28 +46,28 @@ constexpr std::array<std::string_view, 12> two_char_symbols = {
     "<>", "!=", "<=", ">=", "@@", "&&", "||", "<<", ">>", "::", ":=", "->"};
 constexpr std::string_view one_char_symbols = "(),;.*+-/%=<>@?[]{}!~^&|:";
 
+}  // namespace
+
+namespace detail {
+
 class scanner {
 public:
     explicit scanner(std::string_view in) : _in(in) {}
 
-    std::variant<std::vector<token>, lex_error> run() {
-        std::vector<token> tokens;
-        while (true) {
-            if (auto error = skip_space_and_comments()) {
-                return *error;
-            }
-            if (_i >= _in.size()) {
-                tokens.push_back(token{token_kind::end, {}, _in.substr(_i, 0), position()});
-                return tokens;
-            }
-            _previous = tokens.empty() ? token_kind::end : tokens.back().kind;
-            _previous_end = tokens.empty() ? 0 : tokens.back().end_offset();
-            auto result = next_token();
-            if (auto* error = std::get_if<lex_error>(&result)) {
-                return std::move(*error);
-            }
-            tokens.push_back(std::move(std::get<token>(result)));
+    /// The next token, or the lexical error where it would start. After `end`, `end` again.
+    std::variant<token, lex_error> next() {
+        if (auto error = skip_space_and_comments()) {
+            return *error;
         }
+        if (_i >= _in.size()) {
+            return token{token_kind::end, {}, _in.substr(_i, 0), position()};
+        }
+        auto result = next_token();
+        if (const auto* t = std::get_if<token>(&result)) {
+            _previous = t->kind;
+            _previous_end = t->end_offset();
+        }
+        return result;
     }
 
 private:
@@ -270,10 +271,30 @@ private:
     }
 };
 
-}  // namespace
+}  // namespace detail
+
+token_stream::token_stream(std::string_view sql) : _scanner(std::make_unique<detail::scanner>(sql)) {}
+token_stream::~token_stream() = default;
+token_stream::token_stream(token_stream&&) noexcept = default;
+token_stream& token_stream::operator=(token_stream&&) noexcept = default;
+
+std::variant<token, lex_error> token_stream::next() {
+    return _scanner->next();
+}
 
 std::variant<std::vector<token>, lex_error> tokenize(std::string_view sql) {
-    return scanner(sql).run();
+    token_stream stream(sql);
+    std::vector<token> tokens;
+    while (true) {
+        auto result = stream.next();
+        if (auto* error = std::get_if<lex_error>(&result)) {
+            return std::move(*error);
+        }
+        tokens.push_back(std::move(std::get<token>(result)));
+        if (tokens.back().kind == token_kind::end) {
+            return tokens;
+        }
+    }
 }
 
 }  // namespace tv::sql

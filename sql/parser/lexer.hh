@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -50,6 +51,27 @@ struct lex_error {
     std::string detail;  ///< sentence for the user, e.g. "Unterminated string literal."
     source_position pos;
     std::string near;  ///< the source text where the problem starts
+};
+
+namespace detail {
+class scanner;
+}
+
+/// The tokens of `sql`, one per call, as the parser asks for them: a statement refused after
+/// its first thousand tokens costs only those, however long its text. Comments and whitespace
+/// are dropped; `raw` views point into `sql`, which must outlive the stream and its tokens.
+class token_stream {
+public:
+    explicit token_stream(std::string_view sql);
+    ~token_stream();
+    token_stream(token_stream&&) noexcept;
+    token_stream& operator=(token_stream&&) noexcept;
+
+    /// The next token, or the lexical error where it would start. After `end`, `end` again.
+    std::variant<token, lex_error> next();
+
+private:
+    std::unique_ptr<detail::scanner> _scanner;
 };
 
 /// All tokens of `sql`, ending with one `end` token, or the first lexical error. Comments

@@ -153,26 +153,35 @@ bool is_reserved_word(std::string_view upper) noexcept {
     return std::binary_search(reserved_words.begin(), reserved_words.end(), upper);
 }
 
-parser::parser(std::string_view sql, std::vector<token> tokens) : _sql(sql), _tokens(std::move(tokens)) {}
+parser::parser(std::string_view sql) : _sql(sql), _stream(sql) {}
 
-const token& parser::peek(size_t ahead) const noexcept {
-    size_t i = std::min(_pos + ahead, _tokens.size() - 1);  // the end token repeats forever
-    return _tokens[i];
+const token& parser::peek(size_t ahead) const {
+    const size_t wanted = _pos + ahead;
+    while (_tokens.size() <= wanted && !_lexed_to_end) {
+        auto lexed = _stream.next();
+        if (auto* error = std::get_if<lex_error>(&lexed)) {
+            std::string near = printable_near(error->near);
+            throw syntax_failure{make_error(error->pos, error->detail, std::move(near))};
+        }
+        _tokens.push_back(std::move(std::get<token>(lexed)));
+        _lexed_to_end = _tokens.back().kind == token_kind::end;
+    }
+    return _tokens[std::min(wanted, _tokens.size() - 1)];  // the end token repeats forever
 }
 
-const token& parser::advance() noexcept {
-    const token& t = _tokens[_pos];
-    if (_pos + 1 < _tokens.size()) {
+const token& parser::advance() {
+    const token& t = peek();
+    if (t.kind != token_kind::end) {
         ++_pos;
     }
     return t;
 }
 
-bool parser::is_keyword(std::string_view upper, size_t ahead) const noexcept {
+bool parser::is_keyword(std::string_view upper, size_t ahead) const {
     return peek(ahead).is_keyword(upper);
 }
 
-bool parser::is_symbol(std::string_view text, size_t ahead) const noexcept {
+bool parser::is_symbol(std::string_view text, size_t ahead) const {
     return peek(ahead).is_symbol(text);
 }
 
@@ -510,12 +519,7 @@ statement parser::parse_alter() {
 }  // namespace detail
 
 std::variant<std::vector<parsed_statement>, parse_error> parse_sql(std::string_view sql) {
-    auto lexed = tokenize(sql);
-    if (auto* error = std::get_if<lex_error>(&lexed)) {
-        std::string near = detail::printable_near(error->near);
-        return detail::make_error(error->pos, error->detail, std::move(near));
-    }
-    detail::parser p(sql, std::move(std::get<std::vector<token>>(lexed)));
+    detail::parser p(sql);
     try {
         return p.parse_all();
     } catch (detail::parser::syntax_failure& failure) {

@@ -12,7 +12,7 @@ namespace {
 
 }  // namespace
 
-bool parser::is_identifier(size_t ahead) const noexcept {
+bool parser::is_identifier(size_t ahead) const {
     const token& t = peek(ahead);
     if (t.kind == token_kind::quoted_identifier) {
         return true;

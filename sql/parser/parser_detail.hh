@@ -6,6 +6,7 @@
 #include "sql/parser/lexer.hh"
 #include "sql/parser/parser.hh"
 
+#include <deque>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -23,7 +24,7 @@ bool is_reserved_word(std::string_view upper) noexcept;
 /// area of the grammar). Not for use elsewhere: call parse_sql().
 class parser {
 public:
-    parser(std::string_view sql, std::vector<token> tokens);
+    explicit parser(std::string_view sql);
 
     /// Throws syntax_failure.
     std::vector<parsed_statement> parse_all();
@@ -40,7 +41,11 @@ private:
     };
 
     std::string_view _sql;
-    std::vector<token> _tokens;
+    // Lexed as far as the parser has looked, and kept from the first token on (source_text()
+    // reads old ones). A deque, so a reference to a token survives the lexing of more.
+    mutable token_stream _stream;
+    mutable std::deque<token> _tokens;
+    mutable bool _lexed_to_end = false;
     size_t _pos = 0;
     // What the grammar would have accepted at token _expected_pos, for error messages (the
     // way ANTLR collects expected tokens). Only checks of the current token record here.
@@ -50,11 +55,12 @@ private:
     int _depth = 0;
 
     // --- cursor and errors (parser.cc)
-    const token& peek(size_t ahead = 0) const noexcept;
-    const token& advance() noexcept;
-    bool at_end() const noexcept { return peek().kind == token_kind::end; }
-    bool is_keyword(std::string_view upper, size_t ahead = 0) const noexcept;
-    bool is_symbol(std::string_view text, size_t ahead = 0) const noexcept;
+    // These lex on demand, so they throw syntax_failure for a lexical error.
+    const token& peek(size_t ahead = 0) const;
+    const token& advance();
+    bool at_end() const { return peek().kind == token_kind::end; }
+    bool is_keyword(std::string_view upper, size_t ahead = 0) const;
+    bool is_symbol(std::string_view text, size_t ahead = 0) const;
     bool at_keyword(std::string_view upper);
     bool accept_keyword(std::string_view upper);
     void expect_keyword(std::string_view upper);
@@ -74,7 +80,7 @@ private:
     statement parse_alter();
 
     // --- shared pieces (parser_common.cc)
-    bool is_identifier(size_t ahead = 0) const noexcept;
+    bool is_identifier(size_t ahead = 0) const;
     std::string parse_identifier();
     /// Any word or quoted identifier, reserved or not: the part after a dot.
     std::string parse_name_part();
