@@ -67,6 +67,11 @@ sql_result<void> query_guard::reserve(int64_t bytes) noexcept {
         return {};
     }
     const int64_t mine = _reserved.load(std::memory_order_relaxed) + bytes;
+    // The peak counts what was asked for, granted or not: a statement refused at its limit has
+    // allocated close to it, and the engine gives memory back after a large peak.
+    if (mine > _peak.load(std::memory_order_relaxed)) {
+        _peak.store(mine, std::memory_order_relaxed);
+    }
     if (_mem_limit > 0 && mine > _mem_limit) {
         // StarRocks reports memory limits as error 1064 with these words.
         return make_error(errc::parse,
@@ -84,9 +89,6 @@ sql_result<void> query_guard::reserve(int64_t bytes) noexcept {
                           pool, pool_limit);
     }
     _reserved.store(mine, std::memory_order_relaxed);
-    if (mine > _peak.load(std::memory_order_relaxed)) {
-        _peak.store(mine, std::memory_order_relaxed);
-    }
     return {};
 }
 

@@ -52,7 +52,7 @@ public:
     /// Gives back bytes reserved before (never more than held).
     void release(int64_t bytes) noexcept;
     int64_t reserved() const noexcept { return _reserved.load(std::memory_order_relaxed); }
-    /// The most this statement held at once.
+    /// The most this statement held, or asked to hold, at once.
     int64_t peak() const noexcept { return _peak.load(std::memory_order_relaxed); }
 
 private:

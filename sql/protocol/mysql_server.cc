@@ -258,7 +258,12 @@ io::task<void> serve_client(io::socket_fd fd, engine& e, mysql_server_options op
         case com_query: {
             std::vector<statement_result> results = co_await run_query_text(e, s, conn, fd.get(), payload);
             if (conn.stop.stop_requested()) {
-                co_return;  // killed, or the client left: nobody reads the results
+                // Killed (perhaps by itself), or the client left. Either way the results are
+                // dropped; a client still there reads why, as MySQL tells it. The connection's
+                // own token has fired, so only a shutdown may cut this last write short.
+                sql_error interrupted = make_error(errc::query_interrupted, "Query execution was interrupted");
+                co_await send_final_error(stream, std::move(interrupted), server_stop);
+                co_return;
             }
             queue_results(stream, s, results);
             if (!co_await stream.flush(stop)) {
