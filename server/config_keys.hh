@@ -44,7 +44,9 @@ inline constexpr config_key config_key_table[] = {
      "Seconds a MySQL client has to complete the handshake and log in before it is disconnected.", false, 1,
      3600},
     {"root_password", key_type::string, "",
-     "Password of the built-in `root` user, applied at every start. Empty means no password.", false},
+     "Password of the built-in `root` user, applied at every start. Empty means no password (the server "
+     "warns at start-up when bind_address is not a loopback address).",
+     false},
     {"http_port", key_type::integer, "8030",
      "HTTP port: /api/health, /api/update_config. 0 picks a free port and logs it.", false, 0, 65535},
     {"http_max_connections", key_type::integer, "1024",

@@ -32,6 +32,11 @@ namespace tv::server {
 
 namespace {
 
+/// Whether only this host can reach a listener bound to `address`.
+bool is_loopback_address(std::string_view address) {
+    return address.starts_with("127.") || address == "::1" || address == "localhost";
+}
+
 /// Holds <data_dir>/LOCK with flock for the life of the process: two servers on one data
 /// directory would corrupt each other's journal.
 class data_dir_lock {
@@ -200,6 +205,11 @@ int serve(config cfg, io::opcode_probe& probe) {
         TV_LOG_WARN("running as root with local_repository_roots empty: CREATE REPOSITORY (db_admin) may create "
                     "directories anywhere outside the data directory; list the allowed directories in "
                     "local_repository_roots, or run as an unprivileged user");
+    }
+    if (cfg.get<"root_password">().empty() && !is_loopback_address(cfg.get<"bind_address">())) {
+        TV_LOG_WARN("root has no password and the server listens on {}: anyone who can reach its MySQL port is root; "
+                    "set root_password, or bind_address = 127.0.0.1",
+                    cfg.get<"bind_address">());
     }
     data_dir_lock lock;
     if (auto error = lock.acquire(cfg.get<"data_dir">())) {

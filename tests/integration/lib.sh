@@ -25,6 +25,14 @@ contains() {  # contains HAYSTACK NEEDLE
     return 1
 }
 
+not_contains() {  # not_contains HAYSTACK NEEDLE
+    if [[ "$1" != *"$2"* ]]; then
+        return 0
+    fi
+    echo "    did not expect: $2" >&2
+    return 1
+}
+
 equals() {  # equals GOT WANTED
     if [[ "$1" == "$2" ]]; then
         return 0

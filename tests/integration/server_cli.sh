@@ -117,4 +117,15 @@ check "SIGINT: exit 0" equals "${server_exit}" "0"
 check "log_file: the shutdown is logged there" contains "$(cat "${work}/file.log")" "received Interrupt, shutting down"
 check "log_file: nothing on standard error" equals "$(cat "${work}/stderr.log")" ""
 
+# Root without a password on an address others can reach is warned about at start-up; on the
+# loopback address (every start above) it is not.
+check "no root-password warning on 127.0.0.1" not_contains "$(cat "${work}/server.log")" "root has no password"
+"${tv_bin}" serve --data-dir "${work}/data" --set bind_address=0.0.0.0 --set http_port=0 --set query_port=0 \
+    > "${work}/open.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 200); do grep -q "http: listening" "${work}/open.log" 2>/dev/null && break; sleep 0.05; done
+check "root without a password on 0.0.0.0 is warned about" contains "$(cat "${work}/open.log")" \
+    "root has no password and the server listens on 0.0.0.0: anyone who can reach its MySQL port is root; set root_password, or bind_address = 127.0.0.1"
+check "SIGTERM stops it" stop_server TERM
+
 finish
