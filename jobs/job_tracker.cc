@@ -32,7 +32,11 @@ std::string owner_of(const backup_request& request) {
 
 }  // namespace
 
-job_tracker::~job_tracker() = default;
+job_tracker::~job_tracker() {
+    if (_services) {
+        _services->catalog.set_hold_finder({});
+    }
+}
 
 io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::catalog& catalog,
                                                                      pipeline::transfer_engine& transfers,
@@ -62,6 +66,9 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
         TV_LOG_WARN("jobs: TV_TEST_CRASH_RESTORE_AFTER_PUBLISH=1: the server exits after a restore publishes "
                     "(tests only)");
     }
+    catalog.set_hold_finder([t = tracker.get()](std::string_view db, std::string_view object) {
+        return t->holder(db, object);
+    });
     std::set<uint64_t> unfinished;
     std::vector<job_record> to_resume;
     std::vector<uint64_t> to_clear;
@@ -378,6 +385,36 @@ std::vector<job_view> job_tracker::list(job_type type, const std::optional<std::
     std::sort(views.begin(), views.end(),
               [](const job_view& a, const job_view& b) { return a.record.db < b.record.db; });
     return views;
+}
+
+std::optional<storage::job_hold> job_tracker::holder(std::string_view db, std::string_view object) const {
+    for (const auto& [id, r] : _store->jobs()) {
+        if (is_done(r.state) || r.db.empty() || r.db != db) {
+            continue;
+        }
+        storage::job_hold hold{r.type == job_type::backup ? "BACKUP" : "RESTORE", r.label};
+        if (object.empty()) {
+            return hold;
+        }
+        std::vector<std::string> names;
+        if (r.type == job_type::backup) {
+            for (const auto& t : r.selection.tables) {
+                names.push_back(t.name);
+            }
+            names.insert(names.end(), r.selection.views.begin(), r.selection.views.end());
+            names.insert(names.end(), r.selection.materialized_views.begin(), r.selection.materialized_views.end());
+        } else if (auto chosen = decode_selection(r.restore.selection)) {
+            for (const auto* kind : {&chosen->tables, &chosen->materialized_views, &chosen->views}) {
+                for (const auto& o : *kind) {
+                    names.push_back(o.local_name);
+                }
+            }
+        }
+        if (std::find(names.begin(), names.end(), object) != names.end()) {
+            return hold;
+        }
+    }
+    return std::nullopt;
 }
 
 bool job_tracker::repository_in_use(std::string_view name) const {

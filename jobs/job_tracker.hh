@@ -12,6 +12,7 @@
 #include "jobs/job_record.hh"
 #include "jobs/live_job.hh"
 #include "jobs/restore_plan.hh"
+#include "storage/catalog.hh"
 
 #include <cstdint>
 #include <map>
@@ -69,6 +70,12 @@ public:
 
     /// The last job of each database (or of `db` only) when it is of `type`, by database name.
     std::vector<job_view> list(job_type type, const std::optional<std::string>& db) const;
+
+    /// The job that has not ended and holds `object` of `db` (`object` empty: anything in the
+    /// database): renames, SWAP and DROP of what a job holds are refused (see
+    /// storage::catalog::set_hold_finder, which open() installs). A backup holds the objects it
+    /// backs up, a restore the names it restores into, both from submission to their end.
+    std::optional<storage::job_hold> holder(std::string_view db, std::string_view object) const;
 
     /// A job that has not ended uses the repository (DROP REPOSITORY waits for it).
     bool repository_in_use(std::string_view name) const;

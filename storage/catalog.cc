@@ -234,6 +234,20 @@ io::task<storage_result<void>> catalog::publish_load(load_publication p) {
                           fmt::format("Table '{}' changed during load: {}", p.table, detail));
     };
     auto target = find_load_target(p.db, p.table);
+    if (!target || target->id != p.table_id) {
+        // Renamed (or swapped) while it loaded: the load goes to the table it began on, as in
+        // StarRocks, whose transactions name tables by id.
+        for (const auto& [name, t] : find_database(p.db)->tables) {
+            if (t.id == p.table_id) {
+                p.table = name;
+                target = find_load_target(p.db, p.table);
+                break;
+            }
+        }
+        if (auto busy = check_not_restoring(p.db, p.table); !busy) {
+            co_return busy.error();
+        }
+    }
     if (!target) {
         co_return changed("it was dropped");
     }

@@ -20,6 +20,7 @@
 #include "storage/tablet_files.hh"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,6 +45,16 @@ struct load_publication {
     std::vector<object_id> overwritten_partitions;  // every tablet of these loses all earlier rowsets
     std::vector<std::pair<object_id, rowset>> rowsets;  // tablet id -> new rowset (its version is set here)
 };
+
+/// A BACKUP or RESTORE job that has not ended and holds a database or one of its objects.
+struct job_hold {
+    std::string kind;   // "BACKUP" or "RESTORE"
+    std::string label;
+};
+
+/// Who holds `object` of database `db` (`object` empty: anything in the database), if a job
+/// does. The job tracker installs one: jobs/ sits above storage/.
+using hold_finder = std::function<std::optional<job_hold>(std::string_view db, std::string_view object)>;
 
 struct catalog_options {
     /// root's password (the root_password configuration key; empty: none). root is built in:
@@ -133,6 +144,27 @@ public:
                                                     std::string db, std::string table);
     io::task<storage_result<void>> revoke_privileges(std::string name, std::string host, std::vector<privilege> privs,
                                                      std::string db, std::string table);
+
+    // ---- Renames (storage/catalog_rename.cc). Each is one journal record; all are refused
+    // ---- while a BACKUP or RESTORE job holds the table or the database (see set_hold_finder).
+
+    /// ALTER TABLE t RENAME t2. An unpartitioned table's partition and the base index, named as
+    /// the table, take the new name too; grants follow the table; asynchronous materialized
+    /// views on it become inactive ("base-table renamed: db.t"); views keep their text.
+    io::task<storage_result<void>> rename_table(std::string db, std::string name, std::string new_name);
+    /// ALTER TABLE a SWAP WITH b: both names change in one record.
+    io::task<storage_result<void>> swap_tables(std::string db, std::string name, std::string other);
+    /// ALTER TABLE t RENAME PARTITION p p2 (partitioned tables only).
+    io::task<storage_result<void>> rename_partition(std::string db, std::string table, std::string partition,
+                                                    std::string new_name);
+    /// ALTER DATABASE d RENAME d2.
+    io::task<storage_result<void>> rename_database(std::string name, std::string new_name);
+    /// Installs (or, empty, removes) the function that says which job holds what.
+    void set_hold_finder(hold_finder finder) { _hold_finder = std::move(finder); }
+    /// bad_definition "Table [t] is under BACKUP job 'l': RENAME is refused until the job ends
+    /// (SHOW BACKUP)" when a job holds it (`object` empty: the database, "Database [d] ...").
+    storage_result<void> check_not_held(std::string_view db, std::string_view object,
+                                        std::string_view operation) const;
 
     /// CREATE REPOSITORY: `r.id` is set here; `r.create_time_ms` is kept when set (a ping may
     /// have adopted the store's own time), else now. Errors: a bad name, "repository with same
@@ -252,6 +284,7 @@ private:
 
     catalog_state _state;
     std::map<std::pair<std::string, std::string>, std::string> _restoring;  // (db, table) -> job label
+    hold_finder _hold_finder;
     std::string _data_dir;
     std::string _cluster_id;
     std::shared_ptr<file_reclaimer> _reclaimer;

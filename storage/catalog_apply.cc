@@ -398,6 +398,10 @@ struct applier {
         std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         return s;
     }
+    apply_result operator()(const ops::rename_table& op) { return apply_rename(state, op); }
+    apply_result operator()(const ops::swap_tables& op) { return apply_rename(state, op); }
+    apply_result operator()(const ops::rename_partition& op) { return apply_rename(state, op); }
+    apply_result operator()(const ops::rename_database& op) { return apply_rename(state, op); }
     apply_result operator()(const ops::reserve_ids&) {
         return {};
     }

@@ -124,6 +124,10 @@ BOOST_DESCRIBE_STRUCT(publish_restore, (),
                       (db, new_database, tables, partitions, views, mvs, functions, catalogs, tablets))
 BOOST_DESCRIBE_STRUCT(create_repository, (), (repo))
 BOOST_DESCRIBE_STRUCT(drop_repository, (), (name))
+BOOST_DESCRIBE_STRUCT(rename_table, (), (db, table, new_name))
+BOOST_DESCRIBE_STRUCT(swap_tables, (), (db, table, other))
+BOOST_DESCRIBE_STRUCT(rename_partition, (), (db, table, partition, new_name))
+BOOST_DESCRIBE_STRUCT(rename_database, (), (db, new_name))
 
 template <class T>
     requires boost::describe::has_describe_members<T>::value

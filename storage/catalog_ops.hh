@@ -201,6 +201,35 @@ struct publish_restore {
     std::vector<external_catalog> catalogs;  // new external catalogs
     std::vector<restored_tablet> tablets;  // new tablets' data (of `tables`, `partitions`, `mvs`)
 };
+/// ALTER TABLE t RENAME t2: the table (an unpartitioned one's partition and the base index,
+/// named as the table, with it), its grants; materialized views on it become inactive.
+struct rename_table {
+    static constexpr std::string_view op_name = "rename_table";
+    std::string db;
+    std::string table;
+    std::string new_name;
+};
+/// ALTER TABLE a SWAP WITH b: the two tables exchange names, as two renames in one record.
+struct swap_tables {
+    static constexpr std::string_view op_name = "swap_tables";
+    std::string db;
+    std::string table;
+    std::string other;
+};
+/// ALTER TABLE t RENAME PARTITION p p2.
+struct rename_partition {
+    static constexpr std::string_view op_name = "rename_partition";
+    std::string db;
+    std::string table;
+    std::string partition;
+    std::string new_name;
+};
+/// ALTER DATABASE d RENAME d2: everything in it, its load labels and the grants on it.
+struct rename_database {
+    static constexpr std::string_view op_name = "rename_database";
+    std::string db;
+    std::string new_name;
+};
 /// Makes the id counter durable (next_id in the entry) so that ids handed out for files are
 /// never handed out again, even after a crash. Changes nothing else.
 struct reserve_ids {
@@ -211,7 +240,8 @@ using op = std::variant<create_database, drop_database, create_table, drop_table
                         truncate_table, create_index, drop_index, put_view, drop_view, create_mv, drop_mv,
                         set_mv_active, create_function, drop_function, create_catalog, drop_catalog, create_user,
                         drop_user, set_password, change_roles, change_grants, publish_load, reserve_ids,
-                        create_repository, drop_repository, publish_restore>;
+                        create_repository, drop_repository, publish_restore, rename_table, swap_tables,
+                        rename_partition, rename_database>;
 
 }  // namespace tv::storage::ops
 
@@ -239,6 +269,13 @@ struct removed_data {
 /// state, which means the metadata is damaged or a bug let an invalid change through. When
 /// `removed` is given, the files and tablets the change dropped are added to it.
 storage_result<void> apply_entry(catalog_state& state, const journal_entry& entry, removed_data* removed = nullptr);
+
+/// The renames' effect (storage/catalog_rename.cc), for apply_entry: corrupt_metadata when the
+/// record does not fit.
+storage_result<void> apply_rename(catalog_state& state, const ops::rename_table& op);
+storage_result<void> apply_rename(catalog_state& state, const ops::swap_tables& op);
+storage_result<void> apply_rename(catalog_state& state, const ops::rename_partition& op);
+storage_result<void> apply_rename(catalog_state& state, const ops::rename_database& op);
 
 /// Whether a restore's record fits `state` (apply_entry checks it too): the names it creates are
 /// free, the tables and partitions it replaces are there, its tablets are new.

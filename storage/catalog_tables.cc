@@ -41,6 +41,11 @@ io::task<storage_result<void>> catalog::drop_database(std::string name, bool if_
             co_return check_not_restoring(key.first, key.second).error();
         }
     }
+    if (find_database(name) != nullptr) {
+        if (auto busy = check_not_held(name, "", "DROP DATABASE"); !busy) {
+            co_return busy.error();
+        }
+    }
     if (find_database(name) == nullptr) {
         if (if_exists) {
             co_return storage_result<void>{};
@@ -95,6 +100,9 @@ io::task<storage_result<void>> catalog::drop_table(std::string db, std::string n
             co_return make_error(storage_errc::unknown_database, fmt::format("Unknown database '{}'", db));
         }
         co_return make_error(storage_errc::unknown_table, fmt::format("Unknown table '{}.{}'", db, name));
+    }
+    if (auto busy = check_not_held(db, name, "DROP TABLE"); !busy) {
+        co_return busy.error();
     }
     ops::drop_table change{std::move(db), std::move(name)};
     co_return co_await commit(_state.next_id, std::move(change));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Databases and tables: CREATE/DROP DATABASE, SHOW DATABASES, CREATE/DROP/ALTER/TRUNCATE TABLE,
+// Databases and tables: CREATE/DROP/ALTER DATABASE, SHOW DATABASES, CREATE/DROP/ALTER/TRUNCATE TABLE,
 // SHOW TABLES, SHOW CREATE ..., DESC and SHOW COLUMNS.
 #include "io/ascii.hh"
 #include "sql/exec/executor.hh"
@@ -261,8 +261,27 @@ io::task<statement_result> run(exec_context& ctx, const alter_table_stmt& s) {
         }
         co_return done(co_await ctx.catalog.drop_partition(database, s.name.name, drop->name, drop->if_exists));
     }
-    co_return not_supported(std::holds_alternative<rename_table_clause>(s.clause) ? "ALTER TABLE RENAME"
-                                                                                   : "ALTER TABLE SET");
+    if (const auto* rename = std::get_if<rename_table_clause>(&s.clause)) {
+        co_return done(co_await ctx.catalog.rename_table(database, s.name.name, rename->new_name));
+    }
+    if (const auto* swap = std::get_if<swap_table_clause>(&s.clause)) {
+        co_return done(co_await ctx.catalog.swap_tables(database, s.name.name, swap->other));
+    }
+    if (const auto* rename = std::get_if<rename_partition_clause>(&s.clause)) {
+        co_return done(co_await ctx.catalog.rename_partition(database, s.name.name, rename->name, rename->new_name));
+    }
+    co_return not_supported("ALTER TABLE SET");
+}
+
+io::task<statement_result> run(exec_context& ctx, const alter_database_stmt& s) {
+    const std::string& catalog = s.name.db;
+    if (!catalog.empty() && catalog != "default_catalog") {
+        co_return not_supported("databases in external catalogs");
+    }
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "ALTER DATABASE"); !allowed) {
+        co_return allowed.error();
+    }
+    co_return done(co_await ctx.catalog.rename_database(s.name.name, s.new_name));
 }
 
 io::task<statement_result> run(exec_context& ctx, const truncate_table_stmt& s) {
@@ -424,6 +443,9 @@ io::task<std::optional<statement_result>> execute_schema_statement(exec_context&
         co_return co_await run(ctx, *s);
     }
     if (const auto* s = std::get_if<truncate_table_stmt>(&stmt)) {
+        co_return co_await run(ctx, *s);
+    }
+    if (const auto* s = std::get_if<alter_database_stmt>(&stmt)) {
         co_return co_await run(ctx, *s);
     }
     if (const auto* s = std::get_if<show_databases_stmt>(&stmt)) {

@@ -29,6 +29,7 @@ using statement = std::variant<
     // databases and tables
     create_database_stmt, drop_database_stmt, create_table_stmt, create_table_like_stmt, drop_table_stmt,
     alter_table_stmt, truncate_table_stmt,
+    alter_database_stmt,
     // views, materialized views, functions, catalogs
     create_view_stmt, alter_view_stmt, drop_view_stmt, create_materialized_view_stmt,
     drop_materialized_view_stmt, alter_materialized_view_stmt, refresh_materialized_view_stmt,

@@ -193,13 +193,30 @@ struct set_table_properties_clause {
     property_list properties;
 };
 
-using alter_table_clause =
-    std::variant<add_partition_clause, drop_partition_clause, rename_table_clause, set_table_properties_clause>;
+/// SWAP WITH other
+struct swap_table_clause {
+    std::string other;
+};
+
+/// RENAME PARTITION p new_name
+struct rename_partition_clause {
+    std::string name;
+    std::string new_name;
+};
+
+using alter_table_clause = std::variant<add_partition_clause, drop_partition_clause, rename_table_clause,
+                                        set_table_properties_clause, swap_table_clause, rename_partition_clause>;
 
 /// ALTER TABLE [db.]t clause
 struct alter_table_stmt {
     qualified_name name;
     alter_table_clause clause;
+};
+
+/// ALTER DATABASE [catalog.]d RENAME new_name
+struct alter_database_stmt {
+    qualified_name name;  ///< `db` holds the catalog when one is written
+    std::string new_name;
 };
 
 /// TRUNCATE TABLE [db.]t [PARTITION (p, ...)]

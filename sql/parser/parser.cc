@@ -500,6 +500,9 @@ statement parser::parse_alter() {
     if (accept_keyword("TABLE")) {
         return parse_alter_table();
     }
+    if (accept_keyword("DATABASE")) {
+        return parse_alter_database();
+    }
     if (accept_keyword("VIEW")) {
         return parse_alter_view();
     }

@@ -156,6 +156,7 @@ private:
     index_def parse_index_def();
     statement parse_drop_table();
     statement parse_alter_table();
+    statement parse_alter_database();
     statement parse_truncate();
     partition_desc parse_partition_desc();
     std::vector<expr> parse_partition_exprs(std::string& text);

@@ -244,12 +244,34 @@ statement parser::parse_alter_table() {
         drop.force = accept_keyword("FORCE");
         alter.clause = std::move(drop);
     } else if (accept_keyword("RENAME")) {
-        alter.clause = rename_table_clause{parse_identifier()};
+        if (accept_keyword("PARTITION")) {
+            rename_partition_clause rename;
+            rename.name = parse_identifier();
+            rename.new_name = parse_identifier();
+            alter.clause = std::move(rename);
+        } else {
+            alter.clause = rename_table_clause{parse_identifier()};
+        }
+    } else if (accept_keyword("SWAP")) {
+        expect_keyword("WITH");
+        alter.clause = swap_table_clause{parse_identifier()};
     } else if (accept_keyword("SET")) {
         alter.clause = set_table_properties_clause{parse_property_body()};
     } else {
         fail();
     }
+    return alter;
+}
+
+statement parser::parse_alter_database() {
+    // After ALTER DATABASE
+    alter_database_stmt alter;
+    alter.name = parse_qualified_name();
+    if (!alter.name.catalog.empty()) {
+        fail();  // catalog.db is the longest name a database has
+    }
+    expect_keyword("RENAME");
+    alter.new_name = parse_identifier();
     return alter;
 }
 

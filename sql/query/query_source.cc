@@ -247,6 +247,11 @@ sql_result<opened_source> open_view(exec_context& ctx, const std::string& db, co
     auto rows = open_select_at(ctx, *select, depth);
     ctx.s.current_db = saved;
     if (!rows) {
+        // A view keeps its text when a table it reads is renamed or dropped (as in StarRocks):
+        // say which view still names it.
+        if (rows.error().code == errc::no_such_table && rows.error().message.find(" named by view '") == std::string::npos) {
+            return make_error(errc::no_such_table, "{} named by view '{}.{}'", rows.error().message, db, v.name);
+        }
         return rows.error();
     }
     opened_source out;
