@@ -212,8 +212,11 @@ io::task<storage_result<void>> catalog::rename_table(std::string db, std::string
     if (auto busy = check_not_restoring(db, name); !busy) {
         co_return busy.error();
     }
-    if (auto busy = check_not_held(db, name, "RENAME"); !busy) {
-        co_return busy.error();
+    // The new name too: a RESTORE may be about to create a table of that name.
+    for (const std::string* n : {&name, &new_name}) {
+        if (auto busy = check_not_held(db, *n, "RENAME"); !busy) {
+            co_return busy.error();
+        }
     }
     ops::rename_table change{std::move(db), std::move(name), std::move(new_name)};
     co_return co_await commit(_state.next_id, std::move(change));

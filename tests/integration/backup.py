@@ -5,7 +5,7 @@
 # and SHOW SNAPSHOT's columns and formats; what the repository holds (info written last, the
 # meta, a manifest whose entries point at the exact bytes of each segment file, small files in
 # packs); incremental backups that upload nothing unchanged; StarRocks' errors; the one-job
-# rule; CANCEL and timeout; snapshot isolation against a load and a DROP TABLE; privileges.
+# rule; CANCEL and timeout; snapshot isolation against a load, DROP TABLE refused meanwhile; privileges.
 import json
 import os
 import re
@@ -230,7 +230,7 @@ def main():
         check(row["State"] == "CANCELLED" and row["Status"].startswith("[TIMEOUT, msg: "),
               f"a job past its timeout is cancelled with TIMEOUT: {row['Status']}")
 
-        # Snapshot isolation: a load and a DROP TABLE during UPLOADING change nothing in it.
+        # Snapshot isolation: a load during UPLOADING changes nothing in it (a DROP TABLE is refused).
         query(conn, "CREATE TABLE iso (k INT, v VARCHAR(64)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
         query(conn, "CREATE TABLE gone (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
         query(conn, "INSERT INTO iso VALUES " + ", ".join(f"({i}, '{'x' * 60}')" for i in range(400)))
@@ -239,14 +239,17 @@ def main():
                     "PROPERTIES ('max_upload_speed_kbps' = '4')")
         wait_for(conn, "d1", {"UPLOADING"})
         query(conn, "INSERT INTO iso VALUES (1000, 'after')")
-        query(conn, "DROP TABLE gone")
+        err = error_of(conn, "DROP TABLE gone")
+        check(err is not None and "Table [gone] is under BACKUP job 'iso1'" in err[1],
+              f"DROP TABLE of a table the backup holds is refused: {err}")
         row = wait_for(conn, "d1", {"FINISHED", "CANCELLED"}, timeout=120)
-        check(row["State"] == "FINISHED", f"the backup finished despite the load and DROP TABLE: {row['Status']}")
+        check(row["State"] == "FINISHED", f"the backup finished despite the load: {row['Status']}")
+        query(conn, "DROP TABLE gone")
         iso = manifest_of(location, "repo", "iso1")
         check(sum(f["rows"] for f in iso["files"] if f["table"] == "iso") == 400,
               "the backup holds exactly the snapshot's rows, not the later load's")
         check(sum(f["rows"] for f in iso["files"] if f["table"] == "gone") == 3,
-              "a table dropped during the upload is in the backup whole")
+              "a table whose DROP was refused during the upload is in the backup whole")
         check(all(len(stored_bytes(location, f)) == f["size"] for f in iso["files"]), "its bytes are all stored")
 
         # External catalogs: their own job, apart from the databases'.
