@@ -238,6 +238,16 @@ TEST(parser_ddl, drop_truncate_alter_table) {
     EXPECT_TRUE(dp.force);
     EXPECT_EQ(dp.name, "p1");
     EXPECT_EQ(std::get<rename_table_clause>(one<alter_table_stmt>("ALTER TABLE t RENAME t2").clause).new_name, "t2");
+    EXPECT_EQ(std::get<swap_table_clause>(one<alter_table_stmt>("ALTER TABLE t SWAP WITH `t2`").clause).other, "t2");
+    auto rp = std::get<rename_partition_clause>(one<alter_table_stmt>("ALTER TABLE db.t RENAME PARTITION p1 `p 2`").clause);
+    EXPECT_EQ(rp.name, "p1");
+    EXPECT_EQ(rp.new_name, "p 2");
+    auto db = one<alter_database_stmt>("ALTER DATABASE default_catalog.`d` RENAME d2");
+    EXPECT_EQ(db.name.db, "default_catalog");
+    EXPECT_EQ(db.name.name, "d");
+    EXPECT_EQ(db.new_name, "d2");
+    EXPECT_NE(error_of("ALTER DATABASE c.d.x RENAME d2").find("Unexpected input"), std::string::npos);
+    EXPECT_NE(error_of("ALTER TABLE t SWAP t2").find("the most similar input is {WITH}"), std::string::npos);
     auto set = one<alter_table_stmt>("ALTER TABLE tbl1 SET (\"dynamic_partition.enable\"=\"true\")");
     EXPECT_EQ(std::get<set_table_properties_clause>(set.clause).properties,
               (property_list{{"dynamic_partition.enable", "true"}}));
