@@ -63,6 +63,21 @@ void deactivate_on(catalog_state& state, const std::string& qualified, std::stri
     }
 }
 
+/// The base table `db.name`, or StarRocks' error: ALTER TABLE renames tables only.
+storage_result<const table*> base_table(const catalog& c, const std::string& db, const std::string& name) {
+    const database* d = c.find_database(db);
+    if (d == nullptr) {
+        return make_error(storage_errc::unknown_database, fmt::format("Unknown database '{}'", db));
+    }
+    if (const table* t = c.find_table(db, name)) {
+        return t;
+    }
+    if (d->views.contains(name) || d->mvs.contains(name)) {
+        return make_error(storage_errc::wrong_object_type, fmt::format("'{}.{}' is not BASE TABLE", db, name));
+    }
+    return make_error(storage_errc::unknown_table, fmt::format("Unknown table '{}.{}'", db, name));
+}
+
 bool name_in_use(const database& d, const std::string& name) {
     return d.tables.contains(name) || d.views.contains(name) || d.mvs.contains(name);
 }
@@ -192,12 +207,7 @@ storage_result<void> catalog::check_not_held(std::string_view db, std::string_vi
 
 io::task<storage_result<void>> catalog::rename_table(std::string db, std::string name, std::string new_name) {
     auto hold = co_await _write_lock.lock();
-    auto t = need_table(db, name);
-    if (!t) {
-        const database* d = find_database(db);
-        if (d != nullptr && (d->views.contains(name) || d->mvs.contains(name))) {
-            co_return make_error(storage_errc::wrong_object_type, fmt::format("'{}.{}' is not BASE TABLE", db, name));
-        }
+    if (auto t = base_table(*this, db, name); !t) {
         co_return t.error();
     }
     if (auto e = check_name(name_kind::table, new_name); !e) {
@@ -225,13 +235,7 @@ io::task<storage_result<void>> catalog::rename_table(std::string db, std::string
 io::task<storage_result<void>> catalog::swap_tables(std::string db, std::string name, std::string other) {
     auto hold = co_await _write_lock.lock();
     for (const std::string* n : {&name, &other}) {
-        auto t = need_table(db, *n);
-        if (!t) {
-            const database* d = find_database(db);
-            if (d != nullptr && (d->views.contains(*n) || d->mvs.contains(*n))) {
-                co_return make_error(storage_errc::wrong_object_type,
-                                     fmt::format("'{}.{}' is not BASE TABLE", db, *n));
-            }
+        if (auto t = base_table(*this, db, *n); !t) {
             co_return t.error();
         }
     }
