@@ -11,6 +11,8 @@ std::string_view statement_name(const statement& stmt) {
         overloaded{
             [](const select_stmt&) { return "SELECT"; },
             [](const insert_stmt& i) { return i.overwrite ? "INSERT OVERWRITE" : "INSERT"; },
+            [](const update_stmt&) { return "UPDATE"; },
+            [](const delete_stmt&) { return "DELETE"; },
             [](const show_partitions_stmt&) { return "SHOW PARTITIONS"; },
             [](const show_tablet_stmt&) { return "SHOW TABLET"; },
             [](const checksum_table_stmt&) { return "CHECKSUM TABLE"; },

@@ -19,7 +19,7 @@ namespace tv::sql {
 
 using statement = std::variant<
     // queries and loads
-    select_stmt, insert_stmt,
+    select_stmt, insert_stmt, update_stmt, delete_stmt,
     // session and utility
     use_stmt, set_stmt, set_names_stmt, set_password_stmt, transaction_stmt, show_variables_stmt,
     show_databases_stmt, show_tables_stmt, show_create_stmt, describe_stmt, show_columns_stmt,

@@ -330,4 +330,18 @@ sql_result<std::unique_ptr<batch_source>> open_select(exec_context& ctx, const s
     return open_select_at(ctx, select, 0);
 }
 
+sql_result<std::unique_ptr<batch_source>> open_table_partitions(exec_context& ctx, const std::string& db,
+                                                                const std::string& table,
+                                                                std::vector<storage::object_id> partitions) {
+    storage::scan_request request;
+    request.db = db;
+    request.table = table;
+    request.partitions = std::move(partitions);
+    auto scan = storage::table_scan::open(ctx.catalog, ctx.options.data, std::move(request));
+    if (!scan) {
+        return to_sql_error(scan.error());
+    }
+    return std::unique_ptr<batch_source>(std::make_unique<scan_source>(std::move(*scan)));
+}
+
 }  // namespace tv::sql
