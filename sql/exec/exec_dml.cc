@@ -31,6 +31,9 @@ struct dml_target {
 };
 
 sql_result<dml_target> find_target(exec_context& ctx, const qualified_name& name, std::string_view what) {
+    if (!name.catalog.empty() && name.catalog != "default_catalog") {
+        return not_supported(fmt::format("{} on a table of an external catalog", what));
+    }
     auto db = resolve_db(ctx, name.db);
     if (!db) {
         return db.error();
