@@ -49,10 +49,15 @@ sql_result<dml_target> find_target(exec_context& ctx, const qualified_name& name
         return make_error(errc::no_such_table, "Table '{}.{}' doesn't exist", *db, name.name);
     }
     // The INSERT privilege covers UPDATE and DELETE (docs/security.md); the message names the
-    // statement refused, as MySQL's does.
+    // statement refused, as MySQL's does. SELECT is needed too, as MySQL asks for a WHERE that
+    // reads columns: affected-row counts would otherwise tell a writer what the rows hold.
     const storage::user* u = ctx.catalog.find_user(ctx.s.user, ctx.s.host);
     if (u == nullptr || !ctx.catalog.has_table_privilege(*u, storage::privilege::insert, *db, t->name)) {
         return make_error(errc::table_access_denied, "{} command denied to user '{}'@'{}' for table '{}'", what,
+                          ctx.s.user, ctx.s.host, t->name);
+    }
+    if (!ctx.catalog.has_table_privilege(*u, storage::privilege::select, *db, t->name)) {
+        return make_error(errc::table_access_denied, "SELECT command denied to user '{}'@'{}' for table '{}'",
                           ctx.s.user, ctx.s.host, t->name);
     }
     return dml_target{*db, *t};
