@@ -15,8 +15,9 @@ import time
 import pymysql
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from backup_test_util import FAILURES, check, connect, error_of, query, wait_for  # noqa: E402
+from backup_test_util import connect, error_of, query, wait_for  # noqa: E402
 from restore_test_util import checksum, rows_of, run_restore  # noqa: E402
+from tap import FAILURES, check  # noqa: E402
 from tvserver import TvServer  # noqa: E402
 
 ROWS = 3000
