@@ -133,6 +133,56 @@ io::task<sql_result<uint64_t>> count_rows(batch_source& rows, query_guard* guard
     }
 }
 
+/// The partitions among `candidates` holding a row `where` is TRUE for, and how many such rows.
+struct matched_partitions {
+    uint64_t rows = 0;
+    std::vector<object_id> ids;
+    std::vector<std::string> names;
+};
+
+io::task<sql_result<matched_partitions>> find_matches(exec_context& ctx, const dml_target& target,
+                                                      std::vector<object_id> candidates, const expr& where) {
+    matched_partitions out;
+    std::optional<expr> condition = where;
+    for (object_id id : candidates) {
+        std::vector<select_item> one;
+        one.push_back(item_of(expr{literal{literal_kind::integer, "1"}}, "matched"));
+        std::vector<object_id> just{id};
+        auto matched = open_filtered(ctx, target, std::move(just), std::move(one), condition);
+        if (!matched) {
+            co_return matched.error();
+        }
+        auto n = co_await count_rows(**matched, ctx.guard);
+        if (!n) {
+            co_return n.error();
+        }
+        if (*n > 0) {
+            out.rows += *n;
+            out.ids.push_back(id);
+            out.names.push_back(partition_name(target.table, id));
+        }
+    }
+    co_return out;
+}
+
+version_list only_versions_of(const version_list& versions, const std::vector<object_id>& ids) {
+    version_list out;
+    for (const auto& v : versions) {
+        if (std::find(ids.begin(), ids.end(), v.first) != ids.end()) {
+            out.push_back(v);
+        }
+    }
+    return out;
+}
+
+/// CASE WHEN condition THEN then_value ELSE else_value END
+expr case_of(const expr& condition, expr then_value, expr else_value) {
+    case_expr c;
+    c.whens.push_back(case_when{condition, std::move(then_value)});
+    c.else_result = box<expr>(std::move(else_value));
+    return expr{std::move(c)};
+}
+
 /// Writes what `rows` yields as one load into the target (overwriting `overwrite` partitions,
 /// by name, when not empty) and publishes it if the partitions are still at `versions`.
 io::task<sql_result<uint64_t>> write_back(exec_context& ctx, const dml_target& target, batch_source& rows,
@@ -299,16 +349,46 @@ io::task<statement_result> run_update(exec_context& ctx, const update_stmt& s) {
         }
         values[i] = &a.value;
     }
-    std::vector<select_item> items;
-    for (size_t i = 0; i < t.columns.size(); ++i) {
-        expr value = values[i] != nullptr ? *values[i] : column_expr(t.columns[i].name);
-        items.push_back(item_of(std::move(value), t.columns[i].name));
-    }
     std::vector<object_id> parts = prune_partitions(t, s.where);
     if (parts.empty()) {
         co_return ok_result{0, visible_info(ctx, "update")};
     }
     version_list versions = versions_of(t, parts);
+    if (t.indexes.size() > 1) {
+        // Synchronous materialized views derive their rows from the rows loaded, and cannot
+        // take back what an old row of a key gave them: the partitions holding a matched row
+        // are rewritten whole, every row through CASE WHEN condition THEN new ELSE old END.
+        auto matches = co_await find_matches(ctx, target, parts, *s.where);
+        if (!matches) {
+            co_return matches.error();
+        }
+        if (matches->rows == 0) {
+            co_return ok_result{0, visible_info(ctx, "update")};
+        }
+        std::vector<select_item> items;
+        for (size_t i = 0; i < t.columns.size(); ++i) {
+            expr old_value = column_expr(t.columns[i].name);
+            expr value = values[i] != nullptr ? case_of(*s.where, *values[i], std::move(old_value))
+                                              : std::move(old_value);
+            items.push_back(item_of(std::move(value), t.columns[i].name));
+        }
+        std::optional<expr> every_row;
+        auto rows = open_filtered(ctx, target, matches->ids, std::move(items), every_row);
+        if (!rows) {
+            co_return rows.error();
+        }
+        version_list expected = only_versions_of(versions, matches->ids);
+        auto written = co_await write_back(ctx, target, **rows, matches->names, std::move(expected));
+        if (!written) {
+            co_return written.error();
+        }
+        co_return ok_result{matches->rows, visible_info(ctx, "update")};
+    }
+    std::vector<select_item> items;
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+        expr value = values[i] != nullptr ? *values[i] : column_expr(t.columns[i].name);
+        items.push_back(item_of(std::move(value), t.columns[i].name));
+    }
     auto rows = open_filtered(ctx, target, parts, std::move(items), s.where);
     if (!rows) {
         co_return rows.error();
@@ -365,54 +445,30 @@ io::task<statement_result> run_delete(exec_context& ctx, const delete_stmt& s) {
     }
     // The versions before any row is read: a load into a partition after this fails the publish.
     version_list versions = versions_of(t, candidates);
-    std::vector<object_id> affected;
-    std::vector<std::string> affected_names;
-    uint64_t deleted = 0;
-    for (object_id id : candidates) {
-        std::vector<select_item> one;
-        one.push_back(item_of(expr{literal{literal_kind::integer, "1"}}, "matched"));
-        std::vector<object_id> just{id};
-        auto matched = open_filtered(ctx, target, std::move(just), std::move(one), s.where);
-        if (!matched) {
-            co_return matched.error();
-        }
-        auto n = co_await count_rows(**matched, ctx.guard);
-        if (!n) {
-            co_return n.error();
-        }
-        if (*n > 0) {
-            deleted += *n;
-            affected.push_back(id);
-            affected_names.push_back(partition_name(t, id));
-        }
+    auto matches = co_await find_matches(ctx, target, candidates, *s.where);
+    if (!matches) {
+        co_return matches.error();
     }
-    if (deleted == 0) {
+    if (matches->rows == 0) {
         co_return ok_result{0, visible_info(ctx, "delete")};
     }
-    version_list expected;
-    for (const auto& v : versions) {
-        if (std::find(affected.begin(), affected.end(), v.first) != affected.end()) {
-            expected.push_back(v);
-        }
-    }
     // Rows kept: those the condition is not TRUE for (FALSE or NULL).
-    case_expr keep;
-    keep.whens.push_back(case_when{*s.where, expr{literal{literal_kind::boolean, "FALSE"}}});
-    keep.else_result = box<expr>(expr{literal{literal_kind::boolean, "TRUE"}});
-    std::optional<expr> keep_where = expr{std::move(keep)};
+    std::optional<expr> keep_where = case_of(*s.where, expr{literal{literal_kind::boolean, "FALSE"}},
+                                             expr{literal{literal_kind::boolean, "TRUE"}});
     std::vector<select_item> all;
     for (const auto& c : t.columns) {
         all.push_back(item_of(column_expr(c.name), c.name));
     }
-    auto kept = open_filtered(ctx, target, affected, std::move(all), keep_where);
+    auto kept = open_filtered(ctx, target, matches->ids, std::move(all), keep_where);
     if (!kept) {
         co_return kept.error();
     }
-    auto written = co_await write_back(ctx, target, **kept, std::move(affected_names), std::move(expected));
+    version_list expected = only_versions_of(versions, matches->ids);
+    auto written = co_await write_back(ctx, target, **kept, matches->names, std::move(expected));
     if (!written) {
         co_return written.error();
     }
-    co_return ok_result{deleted, visible_info(ctx, "delete")};
+    co_return ok_result{matches->rows, visible_info(ctx, "delete")};
 }
 
 }  // namespace tv::sql
