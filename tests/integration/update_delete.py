@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # UPDATE and DELETE end to end: affected rows and the OK packet's info as the client sees them;
 # the changes travel with BACKUP and come back with RESTORE (into a new database and with AS);
-# a KILL QUERY or a kill -9 during a large DELETE leaves the table all before or all after.
+# a KILL QUERY during a large UPDATE or DELETE changes nothing, and a kill -9 during a large DELETE
+# leaves the table all before or all after.
 import os
 import random
 import shutil
@@ -119,6 +120,45 @@ def delete_in_thread(server, done, ids=None):
         done.append(f"cut: {type(e).__name__}: {e}")
 
 
+def killed_update(server, conn):
+    """KILL QUERY during a large UPDATE on a PRIMARY KEY table: 1317, and the table unchanged."""
+    for name in ("upk", "upk_twin"):
+        query(conn, f"CREATE TABLE c.{name} (id BIGINT NOT NULL, v BIGINT, s VARCHAR(32)) PRIMARY KEY(id) "
+                    "DISTRIBUTED BY HASH(id) BUCKETS 4")
+        query(conn, f"INSERT INTO c.{name} SELECT generate_series, generate_series, concat('v', generate_series) "
+                    f"FROM TABLE(generate_series(1, {BIG // 2}))")
+    started = time.time()
+    affected, _ = execute(conn, "UPDATE c.upk_twin SET v = v + 1, s = 'changed' WHERE id % 2 = 0")
+    took = time.time() - started
+    check(affected == BIG // 4, f"a large UPDATE: {affected} rows in {took:.2f} s")
+    before = (checksum(conn, "c", "upk"), query(conn, "SELECT COUNT(*) FROM c.upk WHERE s = 'changed'")[0][0])
+    done, ids = [], []
+
+    def run():
+        try:
+            c = connect(server)
+            ids.append(c.thread_id())
+            with c.cursor() as cur:
+                cur.execute("UPDATE c.upk SET v = v + 1, s = 'changed' WHERE id % 2 = 0")
+            done.append("committed")
+        except Exception as e:
+            done.append(f"cut: {type(e).__name__}: {e}")
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    while not ids:
+        time.sleep(0.01)
+    time.sleep(took * 0.4)
+    query(conn, f"KILL QUERY {ids[0]}")
+    worker.join(timeout=120)
+    after = (checksum(conn, "c", "upk"), query(conn, "SELECT COUNT(*) FROM c.upk WHERE s = 'changed'")[0][0])
+    if done and done[0] == "committed":
+        check(after[1] == BIG // 4, "KILL QUERY came after the UPDATE's commit: it is whole")
+    else:
+        check("1317" in done[0], f"the killed UPDATE answers 1317: {done}")
+        check(after == before, "a killed UPDATE changed nothing")
+
+
 def data_files(data_dir):
     found = set()
     for root, _, files in os.walk(os.path.join(data_dir, "storage", "data")):
@@ -144,9 +184,12 @@ def large_delete(server, conn, data_dir):
     before = big_state(conn)
     matched = before[1]
     # KILL QUERY from another connection: the DELETE answers 1317 and the table is unchanged.
+    killed_update(server, conn)
     done, ids = [], []
     worker = threading.Thread(target=delete_in_thread, args=(server, done, ids))
     worker.start()
+    while not ids:
+        time.sleep(0.01)
     time.sleep(took * 0.4)
     query(conn, f"KILL QUERY {ids[0]}")
     worker.join(timeout=120)
