@@ -6,6 +6,7 @@
 #include "io/ascii.hh"
 #include "sql/expression/const_eval.hh"
 #include "sql/privileges.hh"
+#include "sql/query/information_schema.hh"
 #include "sql/parser/parser.hh"
 #include "storage/catalog.hh"
 #include "storage/table_scan.hh"
@@ -188,6 +189,13 @@ sql_result<opened_source> open_from_at(exec_context& ctx, const from_clause& fro
         return db.error();
     }
     const std::string& database = *db;
+    if (is_information_schema(database)) {
+        auto rows = open_information_schema(ctx, ref.name.name);
+        if (!rows) {
+            return rows.error();
+        }
+        return opened_source{std::move(*rows), ref.alias.value_or(ref.name.name)};
+    }
     if (ctx.catalog.find_database(database) == nullptr) {
         return make_error(errc::bad_db, "Unknown database '{}'", database);
     }
