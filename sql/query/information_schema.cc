@@ -82,7 +82,8 @@ row_builder& row_builder::datetime_ms(int64_t unix_ms) {
     if (unix_ms == 0) {
         return null();
     }
-    _cells.emplace_back(unix_ms * 1000);  // DATETIME is microseconds since the epoch
+    // DATETIME is microseconds since the epoch; StarRocks shows these times to the second.
+    _cells.emplace_back(unix_ms / 1000 * 1000000);
     return *this;
 }
 

@@ -29,7 +29,7 @@ std::string datetime_string(int64_t unix_ms) {
 }
 
 /// "Never" as StarRocks prints a partition's cooldown time.
-constexpr int64_t never_ms = 253402271999000;  // 9999-12-31 23:59:59 UTC
+constexpr int64_t never_ms = 253402300799000;  // 9999-12-31 23:59:59 UTC
 
 struct type_text {
     std::string data_type;    ///< "int"
