@@ -5,7 +5,6 @@
 #include "sql/query/information_schema_detail.hh"
 
 #include "io/ascii.hh"
-#include "sql/parser/parser.hh"
 #include "sql/query/query_source.hh"
 #include "storage/catalog.hh"
 #include "storage/table_scan.hh"
