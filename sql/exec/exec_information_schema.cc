@@ -98,6 +98,26 @@ std::optional<statement_result> execute_information_schema_statement(exec_contex
         }
         return rs;
     }
+    // Statements about a table's storage or definition: its tables have neither.
+    if (const auto* s = std::get_if<show_create_stmt>(&stmt);
+        s != nullptr && (s->kind == show_create_kind::table || s->kind == show_create_kind::view) &&
+        names_information_schema(ctx, s->name)) {
+        return not_supported("SHOW CREATE TABLE of an information_schema table");
+    }
+    if (const auto* s = std::get_if<show_partitions_stmt>(&stmt); s != nullptr && names_information_schema(ctx, s->table)) {
+        return not_supported("SHOW PARTITIONS of an information_schema table");
+    }
+    if (const auto* s = std::get_if<show_tablet_stmt>(&stmt);
+        s != nullptr && !s->tablet_id && names_information_schema(ctx, s->table)) {
+        return not_supported("SHOW TABLET of an information_schema table");
+    }
+    if (const auto* s = std::get_if<checksum_table_stmt>(&stmt)) {
+        for (const auto& name : s->tables) {
+            if (names_information_schema(ctx, name)) {
+                return not_supported("CHECKSUM TABLE of an information_schema table");
+            }
+        }
+    }
     if (const auto* s = std::get_if<describe_stmt>(&stmt); s != nullptr && names_information_schema(ctx, s->table)) {
         return describe(ctx, s->table, nullptr);
     }
