@@ -15,15 +15,8 @@ import urllib.request
 import pymysql
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import FAILURES, check  # noqa: E402
 from tvserver import TvServer  # noqa: E402
-
-FAILURES = []
-
-
-def check(condition, what):
-    print(("ok - " if condition else "not ok - ") + what)
-    if not condition:
-        FAILURES.append(what)
 
 
 def connect(server):
