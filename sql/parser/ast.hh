@@ -26,6 +26,7 @@ using statement = std::variant<
     show_partitions_stmt, show_tablet_stmt, show_grants_stmt, show_processlist_stmt, show_catalogs_stmt,
     show_broker_stmt, show_warnings_stmt, show_functions_stmt, show_materialized_views_stmt,
     admin_set_config_stmt, admin_show_config_stmt, checksum_table_stmt, kill_stmt,
+    show_proc_stmt,
     // databases and tables
     create_database_stmt, drop_database_stmt, create_table_stmt, create_table_like_stmt, drop_table_stmt,
     alter_table_stmt, truncate_table_stmt,
