@@ -80,7 +80,9 @@ struct restore_details {
     std::string selection;           ///< what it restores, encoded (restore_plan.hh)
 };
 
-struct job_record {
+/// A job as SHOW BACKUP / SHOW RESTORE see it: everything but the per-file state, which holds
+/// one entry per file (20,000 in a small-file backup) and which a SHOW must not copy.
+struct job_summary {
     uint64_t id = 0;
     job_type type = job_type::backup;
     std::string db;      ///< "" for an external-catalog job
@@ -105,6 +107,10 @@ struct job_record {
     uint64_t bytes_total = 0;
     uint64_t files_reused = 0;
     uint64_t bytes_reused = 0;
+};
+
+/// A job as the store journals it: the summary and where each file stands.
+struct job_record : job_summary {
     /// Files done, keyed by their identity (stored_file::id; a restore: the staged file's
     /// "<tablet>/<name>"), and multipart uploads under way, keyed by object key (for resume).
     std::map<std::string, stored_file> stored;

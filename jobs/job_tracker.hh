@@ -35,7 +35,7 @@ struct tracker_options {
 
 /// A job as SHOW BACKUP / SHOW RESTORE print it: the record and, while it runs, its progress.
 struct job_view {
-    job_record record;
+    job_summary record;
     bool running = false;
     uint64_t files_done = 0;
     uint64_t bytes_done = 0;

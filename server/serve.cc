@@ -96,6 +96,19 @@ void apply_changed_config(const config& cfg, transfer_service& transfers) {
     apply_query_pool_limit(cfg);
 }
 
+/// The address SHOW FRONTENDS and SHOW BACKENDS give: the one listened on, or for a wildcard
+/// address the host's name, which is how other machines reach it.
+std::string node_host(const std::string& bind) {
+    if (bind != "0.0.0.0" && bind != "::" && !bind.empty()) {
+        return bind;
+    }
+    char name[256] = {};
+    if (::gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') {
+        return bind;
+    }
+    return name;
+}
+
 sql::engine_options engine_options_for(config& cfg, io::loop_group& loops, transfer_service& transfers) {
     sql::engine_options options;
     options.data.data_dir = cfg.get<"data_dir">();
@@ -127,7 +140,7 @@ sql::engine_options engine_options_for(config& cfg, io::loop_group& loops, trans
 
 io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops, transfer_service& transfers,
                                http_api_context& http_ctx, int http_fd,
-                               int mysql_fd) {
+                               int mysql_fd, sql::node_info node) {
     storage::catalog_options catalog_options;
     catalog_options.root_password = cfg.get<"root_password">();
     auto opened = co_await storage::catalog::open(cfg.get<"data_dir">(), catalog_options);
@@ -151,6 +164,7 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
     }
     sql::engine_options options = engine_options_for(cfg, loops, transfers);
     options.jobs = tracker->get();
+    options.node = std::move(node);
     sql::engine engine(*catalog, std::move(options));
     http_ctx.catalog = catalog.get();
     http_ctx.data = &engine.options().data;
@@ -268,8 +282,9 @@ int serve(config cfg, io::opcode_probe& probe) {
         http_api_context http_ctx{cfg};
         http_ctx.config_changed = [&transfers](const config& changed) { apply_changed_config(changed, transfers); };
         apply_query_pool_limit(cfg);
+        sql::node_info node{node_host(bind), mysql->port, http->port, sql::unix_now_ms()};
         exit_code = io::sync_wait(loops.main_loop(), run_until_signal(signal_fd, cfg, loops, transfers, http_ctx,
-                                                                      http->fd.get(), mysql->fd.get()));
+                                                                      http->fd.get(), mysql->fd.get(), node));
         loops.stop();
         if (exit_code == 0) {
             TV_LOG_INFO("shutdown complete");

@@ -36,6 +36,15 @@ struct config_entry {
     std::string comment;
 };
 
+/// This server as SHOW FRONTENDS and SHOW BACKENDS list it (one node is both), provided by
+/// server/ once it listens.
+struct node_info {
+    std::string host;          ///< the address it listens on (the host name for a wildcard address)
+    uint16_t query_port = 0;   ///< MySQL protocol, as bound (a configured 0 picks a free port)
+    uint16_t http_port = 0;
+    int64_t start_time_ms = 0; ///< when the process started serving
+};
+
 struct engine_options {
     std::string server_version = "8.0.33";
     /// The server's configuration, provided by server/ (sql/ cannot see it directly).
@@ -49,6 +58,7 @@ struct engine_options {
     std::vector<std::string> local_repository_roots;
     /// BACKUP and RESTORE jobs (null in an engine without them: those statements answer 1235).
     jobs::job_tracker* jobs = nullptr;
+    node_info node;
 };
 
 struct exec_context {

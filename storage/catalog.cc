@@ -275,6 +275,19 @@ io::task<storage_result<void>> catalog::publish_load(load_publication p) {
             co_return changed("a partition or index it wrote to was dropped or truncated");
         }
     }
+    for (const auto& [id, version] : p.expected_versions) {
+        auto it = std::find_if(target->partitions.begin(), target->partitions.end(),
+                               [&](const partition* part) { return part->id == id; });
+        if (it == target->partitions.end()) {
+            co_return changed("a partition it read was dropped or truncated");
+        }
+        if ((*it)->visible_version != version) {
+            co_return make_error(storage_errc::bad_definition,
+                                 fmt::format("Table '{}' changed while the statement ran: partition '{}' is at "
+                                             "version {}, not {} as read; run the statement again",
+                                             p.table, (*it)->name, (*it)->visible_version, version));
+        }
+    }
     ops::publish_load change;
     change.db = std::move(p.db);
     change.table = std::move(p.table);

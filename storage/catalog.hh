@@ -44,6 +44,9 @@ struct load_publication {
     std::string label;                              // empty: none recorded; a used label is an error
     std::vector<object_id> overwritten_partitions;  // every tablet of these loses all earlier rowsets
     std::vector<std::pair<object_id, rowset>> rowsets;  // tablet id -> new rowset (its version is set here)
+    /// Partition id -> the visible_version it must still have (UPDATE and DELETE rewrite rows
+    /// they read at that version; a load meanwhile would be lost or overwritten with old values).
+    std::vector<std::pair<object_id, int64_t>> expected_versions;
 };
 
 /// A BACKUP or RESTORE job that has not ended and holds a database or one of its objects.

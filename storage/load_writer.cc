@@ -461,6 +461,7 @@ io::task<storage_result<load_summary>> load_writer::commit() {
     pub.table = _table;
     pub.table_id = _table_id;
     pub.label = _options.label;
+    pub.expected_versions = _options.expected_versions;
     load_summary summary;
     summary.rows = _rows;
     auto files = _state->files;

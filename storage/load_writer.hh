@@ -34,6 +34,8 @@ struct load_options {
     /// Backfill of a new synchronous MV: the rows appended are the table's existing rows; only
     /// this index (by name) gets the rows derived from them, the base tablets get nothing.
     std::string backfill_index;
+    /// Partition id -> visible_version the publish requires (see load_publication).
+    std::vector<std::pair<object_id, int64_t>> expected_versions;
 };
 
 /// What keep_routable() kept, and how many rows it dropped for having no partition.

@@ -9,6 +9,7 @@
 #include "sql/exec/executor.hh"
 #include "sql/parser/parser.hh"
 #include "sql/privileges.hh"
+#include "sql/query/information_schema.hh"
 #include "sql/variables.hh"
 #include "storage/catalog.hh"
 
@@ -131,6 +132,10 @@ sql_result<void> engine::use_database(session& s, std::string_view database) {
     if (database.starts_with(internal)) {
         database.remove_prefix(internal.size());
     }
+    if (is_information_schema(database)) {
+        s.current_db = std::string(information_schema_name);
+        return {};
+    }
     if (_impl->catalog.find_database(database) == nullptr) {
         return make_error(errc::bad_db, "Unknown database '{}'", database);
     }
@@ -213,6 +218,12 @@ sql_result<std::vector<column_meta>> engine::field_list(session& s, std::string_
 }
 
 io::task<statement_result> execute_statement(exec_context& ctx, const statement& stmt) {
+    if (auto r = execute_information_schema_statement(ctx, stmt)) {
+        co_return std::move(*r);
+    }
+    if (auto r = co_await execute_cluster_statement(ctx, stmt)) {
+        co_return std::move(*r);
+    }
     if (auto r = execute_connection_statement(ctx, stmt)) {
         co_return std::move(*r);
     }

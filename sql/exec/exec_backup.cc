@@ -119,7 +119,7 @@ statement_result show_backup(exec_context& ctx, const show_backup_stmt& s) {
                                  "Progress", "TaskErrMsg", "Status", "Timeout", "BytesDone", "BytesTotal",
                                  "FilesDone", "FilesTotal", "CurrentRate", "RateLimit", "Eta"});
     for (const auto& v : (*tracker)->list(jobs::job_type::backup, db)) {
-        const jobs::job_record& r = v.record;
+        const jobs::job_summary& r = v.record;
         rs.rows.push_back(row{
             job_number_cell(r.id), r.label, r.db, std::string(jobs::job_state_name(r.state)), r.objects_text,
             job_time_cell(r.create_time_ms), job_time_cell(r.snapshot_finished_ms), job_time_cell(r.upload_finished_ms),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Statements over table data: SELECT with FROM, INSERT (VALUES, SELECT, OVERWRITE), CHECKSUM
-// TABLE, REFRESH MATERIALIZED VIEW, SHOW PARTITIONS and SHOW TABLET.
+// TABLE, REFRESH MATERIALIZED VIEW, SHOW PARTITIONS and SHOW TABLET. UPDATE and DELETE are in
+// exec_dml.cc.
 #include "io/ascii.hh"
 #include "io/loop_group.hh"
 #include "sql/expression/cast.hh"
@@ -42,43 +43,6 @@ io::task<statement_result> run_query(exec_context& ctx, const select_stmt& selec
         co_return result.error();
     }
     co_return std::move(*result);
-}
-
-/// Pulls every batch of `rows`, converts it to `cast_to` (completed to full table rows by
-/// `columns` when given) and appends it. On failure the caller aborts the writer, so nothing
-/// written stays behind.
-io::task<sql_result<void>> pump(batch_source& rows, std::vector<storage::column_desc> cast_to,
-                                const load_columns* columns, storage::load_writer& writer, query_guard* guard) {
-    for (;;) {
-        auto alive = co_await between_batches(guard);
-        if (!alive) {
-            co_return alive.error();
-        }
-        auto next = co_await rows.next();
-        if (!next) {
-            co_return next.error();
-        }
-        auto& batch = *next;
-        if (!batch) {
-            co_return sql_result<void>{};
-        }
-        if (batch->num_rows() == 0) {
-            continue;
-        }
-        auto converted = cast_batch(std::move(*batch), cast_to, true);
-        if (!converted) {
-            co_return converted.error();
-        }
-        // A named batch, moved in: GCC 12 mishandles a temporary built inside the co_await.
-        storage::column_batch rows_out = std::move(converted->rows);
-        if (columns != nullptr) {
-            rows_out = columns->complete(std::move(rows_out));
-        }
-        auto appended = co_await writer.append(std::move(rows_out));
-        if (!appended) {
-            co_return to_sql_error(appended.error());
-        }
-    }
 }
 
 io::task<statement_result> run_insert(exec_context& ctx, const insert_stmt& s) {
@@ -225,6 +189,43 @@ io::task<statement_result> run_refresh(exec_context& ctx, const refresh_material
 
 }  // namespace
 
+/// Pulls every batch of `rows`, converts it to `cast_to` (completed to full table rows by
+/// `columns` when given) and appends it. On failure the caller aborts the writer, so nothing
+/// written stays behind.
+io::task<sql_result<void>> pump(batch_source& rows, std::vector<storage::column_desc> cast_to,
+                                const load_columns* columns, storage::load_writer& writer, query_guard* guard) {
+    for (;;) {
+        auto alive = co_await between_batches(guard);
+        if (!alive) {
+            co_return alive.error();
+        }
+        auto next = co_await rows.next();
+        if (!next) {
+            co_return next.error();
+        }
+        auto& batch = *next;
+        if (!batch) {
+            co_return sql_result<void>{};
+        }
+        if (batch->num_rows() == 0) {
+            continue;
+        }
+        auto converted = cast_batch(std::move(*batch), cast_to, true);
+        if (!converted) {
+            co_return converted.error();
+        }
+        // A named batch, moved in: GCC 12 mishandles a temporary built inside the co_await.
+        storage::column_batch rows_out = std::move(converted->rows);
+        if (columns != nullptr) {
+            rows_out = columns->complete(std::move(rows_out));
+        }
+        auto appended = co_await writer.append(std::move(rows_out));
+        if (!appended) {
+            co_return to_sql_error(appended.error());
+        }
+    }
+}
+
 io::task<sql_result<void>> refresh_materialized_view(exec_context& ctx, std::string db, std::string name) {
     const storage::materialized_view* mv = ctx.catalog.find_materialized_view(db, name);
     if (mv == nullptr) {
@@ -312,6 +313,12 @@ io::task<std::optional<statement_result>> execute_data_statement(exec_context& c
     }
     if (const auto* s = std::get_if<insert_stmt>(&stmt)) {
         co_return co_await run_insert(ctx, *s);
+    }
+    if (const auto* s = std::get_if<update_stmt>(&stmt)) {
+        co_return co_await run_update(ctx, *s);
+    }
+    if (const auto* s = std::get_if<delete_stmt>(&stmt)) {
+        co_return co_await run_delete(ctx, *s);
     }
     if (const auto* s = std::get_if<checksum_table_stmt>(&stmt)) {
         co_return co_await run_checksum(ctx, *s);

@@ -11,10 +11,13 @@ std::string_view statement_name(const statement& stmt) {
         overloaded{
             [](const select_stmt&) { return "SELECT"; },
             [](const insert_stmt& i) { return i.overwrite ? "INSERT OVERWRITE" : "INSERT"; },
+            [](const update_stmt&) { return "UPDATE"; },
+            [](const delete_stmt&) { return "DELETE"; },
             [](const show_partitions_stmt&) { return "SHOW PARTITIONS"; },
             [](const show_tablet_stmt&) { return "SHOW TABLET"; },
             [](const checksum_table_stmt&) { return "CHECKSUM TABLE"; },
             [](const kill_stmt&) { return "KILL"; },
+            [](const show_proc_stmt& s) { return s.proc ? "SHOW PROC" : s.path == "/frontends" ? "SHOW FRONTENDS" : "SHOW BACKENDS"; },
             [](const create_table_like_stmt&) { return "CREATE TABLE LIKE"; },
             [](const refresh_materialized_view_stmt&) { return "REFRESH MATERIALIZED VIEW"; },
             [](const create_role_stmt&) { return "CREATE ROLE"; },

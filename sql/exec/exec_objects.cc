@@ -6,6 +6,7 @@
 #include "sql/exec/executor.hh"
 #include "sql/query/query_source.hh"
 #include "sql/privileges.hh"
+#include "sql/query/information_schema.hh"
 #include "sql/exec/show_create.hh"
 #include "sql/variables.hh"
 #include "storage/catalog.hh"
@@ -39,6 +40,9 @@ sql_result<std::string> query_source(exec_context& ctx, const std::string& db, c
         return std::string{};  // a table function
     }
     std::string source_db = ref->name.db.empty() ? db : ref->name.db;
+    if (is_information_schema(source_db) && information_schema_schema(ref->name.name)) {
+        return std::string(information_schema_name) + "." + ascii_lower(ref->name.name);
+    }
     if (ctx.catalog.find_table(source_db, ref->name.name) == nullptr &&
         ctx.catalog.find_view(source_db, ref->name.name) == nullptr &&
         ctx.catalog.find_materialized_view(source_db, ref->name.name) == nullptr) {

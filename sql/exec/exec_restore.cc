@@ -81,7 +81,7 @@ statement_result show_restore(exec_context& ctx, const show_restore_stmt& s) {
                                  "Status", "Timeout", "BytesDone", "BytesTotal", "FilesDone", "FilesTotal",
                                  "CurrentRate", "RateLimit", "Eta"});
     for (const auto& v : (*tracker)->list(jobs::job_type::restore, db)) {
-        const jobs::job_record& r = v.record;
+        const jobs::job_summary& r = v.record;
         rs.rows.push_back(row{
             job_number_cell(r.id), r.label, r.restore.snapshot_timestamp, r.db, std::string(jobs::job_state_name(r.state)),
             std::string(r.restore.allow_load ? "true" : "false"), std::to_string(r.restore.replication_num),

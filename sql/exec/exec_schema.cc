@@ -4,6 +4,7 @@
 #include "io/ascii.hh"
 #include "sql/exec/executor.hh"
 #include "sql/privileges.hh"
+#include "sql/query/information_schema.hh"
 #include "sql/exec/show_create.hh"
 #include "sql/variables.hh"
 #include "storage/catalog.hh"
@@ -300,7 +301,10 @@ statement_result show_databases(exec_context& ctx, const show_databases_stmt& s)
         return not_supported("SHOW DATABASES FROM an external catalog");
     }
     result_set rs = make_result({"Database"});
-    for (const auto& name : ctx.catalog.list_databases()) {
+    std::vector<std::string> names = ctx.catalog.list_databases();
+    names.emplace_back(information_schema_name);  // listed as StarRocks lists it
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
         rs.rows.push_back({name});
     }
     if (auto filtered = apply_show_filter(ctx, s.filter, rs); !filtered) {

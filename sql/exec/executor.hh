@@ -42,6 +42,11 @@ io::task<std::optional<statement_result>> execute_schema_statement(exec_context&
 io::task<std::optional<statement_result>> execute_object_statement(exec_context& ctx, const statement& stmt);
 io::task<std::optional<statement_result>> execute_user_statement(exec_context& ctx, const statement& stmt);
 io::task<std::optional<statement_result>> execute_repository_statement(exec_context& ctx, const statement& stmt);
+/// SHOW FRONTENDS, SHOW BACKENDS, SHOW PROC (exec_cluster.cc).
+io::task<std::optional<statement_result>> execute_cluster_statement(exec_context& ctx, const statement& stmt);
+/// information_schema: USE, SHOW TABLES, DESC of its tables, and 1044 for any change in it
+/// (exec_information_schema.cc). Runs before every other area.
+std::optional<statement_result> execute_information_schema_statement(exec_context& ctx, const statement& stmt);
 
 /// "BACKUP", "INSERT", ...: how errors name a statement.
 std::string_view statement_name(const statement& stmt);

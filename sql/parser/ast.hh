@@ -19,13 +19,14 @@ namespace tv::sql {
 
 using statement = std::variant<
     // queries and loads
-    select_stmt, insert_stmt,
+    select_stmt, insert_stmt, update_stmt, delete_stmt,
     // session and utility
     use_stmt, set_stmt, set_names_stmt, set_password_stmt, transaction_stmt, show_variables_stmt,
     show_databases_stmt, show_tables_stmt, show_create_stmt, describe_stmt, show_columns_stmt,
     show_partitions_stmt, show_tablet_stmt, show_grants_stmt, show_processlist_stmt, show_catalogs_stmt,
     show_broker_stmt, show_warnings_stmt, show_functions_stmt, show_materialized_views_stmt,
     admin_set_config_stmt, admin_show_config_stmt, checksum_table_stmt, kill_stmt,
+    show_proc_stmt,
     // databases and tables
     create_database_stmt, drop_database_stmt, create_table_stmt, create_table_like_stmt, drop_table_stmt,
     alter_table_stmt, truncate_table_stmt,

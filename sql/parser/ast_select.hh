@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// AST for queries and loads: SELECT (one table or table function, no joins), INSERT, and the
+// AST for queries and loads: SELECT (one table or table function, no joins), INSERT, UPDATE,
+// DELETE, and the
 // WHERE / ORDER BY / LIMIT tails that SHOW statements share.
 #pragma once
 
@@ -66,6 +67,28 @@ struct insert_stmt {
     std::vector<std::vector<std::optional<expr>>> rows;
     std::optional<select_stmt> query;  ///< set instead of rows for INSERT ... SELECT
     std::string query_text;            ///< source text of `query`
+};
+
+/// `c = expr` in UPDATE's SET list.
+struct update_assignment {
+    std::string column;
+    expr value;
+};
+
+/// UPDATE [db.]t SET c = expr [, ...] [WHERE cond]
+struct update_stmt {
+    qualified_name table;
+    std::vector<update_assignment> assignments;
+    std::optional<expr> where;
+    bool has_from = false;  ///< UPDATE ... FROM other tables (a join): refused as not supported
+};
+
+/// DELETE FROM [db.]t [PARTITION p | PARTITIONS (p, ...)] [WHERE cond]
+struct delete_stmt {
+    qualified_name table;
+    std::vector<std::string> partitions;
+    std::optional<expr> where;
+    bool has_using = false;  ///< DELETE ... USING other tables (a join): refused as not supported
 };
 
 /// [LIKE 'pattern' | WHERE expr], as in SHOW TABLES / SHOW VARIABLES.

@@ -160,6 +160,12 @@ struct checksum_table_stmt {
     std::string mode;  ///< "", "QUICK" or "EXTENDED"
 };
 
+/// SHOW FRONTENDS | SHOW BACKENDS | SHOW PROC 'path': the cluster's nodes as StarRocks lists them.
+struct show_proc_stmt {
+    std::string path;     ///< "/frontends" for SHOW FRONTENDS, "/backends" for SHOW BACKENDS
+    bool proc = false;    ///< written as SHOW PROC
+};
+
 /// KILL [CONNECTION | QUERY] id
 struct kill_stmt {
     bool query_only = false;

@@ -334,6 +334,12 @@ statement parser::parse_statement() {
     if (at_keyword("INSERT")) {
         return parse_insert();
     }
+    if (at_keyword("UPDATE")) {
+        return parse_update();
+    }
+    if (at_keyword("DELETE")) {
+        return parse_delete();
+    }
     if (at_keyword("USE")) {
         return parse_use();
     }

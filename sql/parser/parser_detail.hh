@@ -132,6 +132,8 @@ private:
     select_item parse_select_item();
     from_clause parse_from();
     insert_stmt parse_insert();
+    update_stmt parse_update();
+    delete_stmt parse_delete();
 
     // --- session, SHOW, utility (parser_session.cc, parser_show.cc)
     statement parse_use();

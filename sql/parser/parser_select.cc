@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// SELECT (one table, a table function or nothing in FROM; no joins or subqueries) and INSERT.
+// SELECT (one table, a table function or nothing in FROM; no joins or subqueries), INSERT,
+// UPDATE and DELETE.
 #include "sql/parser/parser_detail.hh"
 
 namespace tv::sql::detail {
@@ -151,6 +152,51 @@ insert_stmt parser::parse_insert() {
         insert.rows.push_back(std::move(row));
     } while (accept_symbol(","));
     return insert;
+}
+
+update_stmt parser::parse_update() {
+    expect_keyword("UPDATE");
+    update_stmt update;
+    update.table = parse_qualified_name();
+    expect_keyword("SET");
+    do {
+        update_assignment a;
+        a.column = parse_identifier();
+        expect_symbol("=");
+        a.value = parse_expression();
+        update.assignments.push_back(std::move(a));
+    } while (accept_symbol(","));
+    if (accept_keyword("FROM")) {
+        // UPDATE ... FROM t2 [, ...]: joins are not run here; the executor says so.
+        update.has_from = true;
+        do {
+            parse_from();
+        } while (accept_symbol(","));
+    }
+    if (accept_keyword("WHERE")) {
+        update.where = parse_expression();
+    }
+    return update;
+}
+
+delete_stmt parser::parse_delete() {
+    expect_keyword("DELETE");
+    expect_keyword("FROM");
+    delete_stmt del;
+    del.table = parse_qualified_name();
+    if (accept_keyword("PARTITION") || accept_keyword("PARTITIONS")) {
+        del.partitions = parse_partition_names();
+    }
+    if (accept_keyword("USING")) {
+        del.has_using = true;
+        do {
+            parse_from();
+        } while (accept_symbol(","));
+    }
+    if (accept_keyword("WHERE")) {
+        del.where = parse_expression();
+    }
+    return del;
 }
 
 }  // namespace tv::sql::detail

@@ -97,6 +97,15 @@ statement parser::parse_show() {
         }
         return show;
     }
+    if (accept_keyword("FRONTENDS")) {
+        return show_proc_stmt{"/frontends", false};
+    }
+    if (accept_keyword("BACKENDS")) {
+        return show_proc_stmt{"/backends", false};
+    }
+    if (accept_keyword("PROC")) {
+        return show_proc_stmt{parse_string(), true};
+    }
     if (accept_keyword("CATALOGS")) {
         return show_catalogs_stmt{};
     }

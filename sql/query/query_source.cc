@@ -6,6 +6,7 @@
 #include "io/ascii.hh"
 #include "sql/expression/const_eval.hh"
 #include "sql/privileges.hh"
+#include "sql/query/information_schema.hh"
 #include "sql/parser/parser.hh"
 #include "storage/catalog.hh"
 #include "storage/table_scan.hh"
@@ -96,6 +97,9 @@ sql_result<void> require_select_beneath(const exec_context& ctx, const std::stri
 /// not read.
 sql_result<void> require_select_through(const exec_context& ctx, const std::string& db, const std::string& name,
                                         int depth) {
+    if (is_information_schema(db)) {
+        return {};  // everyone may read it; its rows are only what the reader may see
+    }
     if (auto allowed = require_table_privilege(ctx, storage::privilege::select, db, name); !allowed) {
         return allowed.error();
     }
@@ -188,6 +192,13 @@ sql_result<opened_source> open_from_at(exec_context& ctx, const from_clause& fro
         return db.error();
     }
     const std::string& database = *db;
+    if (is_information_schema(database)) {
+        auto rows = open_information_schema(ctx, ref.name.name);
+        if (!rows) {
+            return rows.error();
+        }
+        return opened_source{std::move(*rows), ref.alias.value_or(ref.name.name)};
+    }
     if (ctx.catalog.find_database(database) == nullptr) {
         return make_error(errc::bad_db, "Unknown database '{}'", database);
     }
@@ -333,6 +344,20 @@ sql_result<opened_source> open_from(exec_context& ctx, const from_clause& from,
 
 sql_result<std::unique_ptr<batch_source>> open_select(exec_context& ctx, const select_stmt& select) {
     return open_select_at(ctx, select, 0);
+}
+
+sql_result<std::unique_ptr<batch_source>> open_table_partitions(exec_context& ctx, const std::string& db,
+                                                                const std::string& table,
+                                                                std::vector<storage::object_id> partitions) {
+    storage::scan_request request;
+    request.db = db;
+    request.table = table;
+    request.partitions = std::move(partitions);
+    auto scan = storage::table_scan::open(ctx.catalog, ctx.options.data, std::move(request));
+    if (!scan) {
+        return to_sql_error(scan.error());
+    }
+    return std::unique_ptr<batch_source>(std::make_unique<scan_source>(std::move(*scan)));
 }
 
 }  // namespace tv::sql

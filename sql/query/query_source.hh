@@ -27,6 +27,12 @@ std::optional<select_stmt> parse_stored_select(std::string_view text);
 sql_result<opened_source> open_from(exec_context& ctx, const from_clause& from,
                                     const std::optional<expr>& where);
 
+/// The visible rows of the table db.table in `partitions` (ids; all when empty), as a source.
+/// No privilege check: the caller (UPDATE, DELETE) made its own.
+sql_result<std::unique_ptr<batch_source>> open_table_partitions(exec_context& ctx, const std::string& db,
+                                                                const std::string& table,
+                                                                std::vector<storage::object_id> partitions);
+
 /// Plans and opens a whole SELECT with a FROM: the rows it produces, as a source.
 sql_result<std::unique_ptr<batch_source>> open_select(exec_context& ctx, const select_stmt& select);
 

@@ -12,19 +12,12 @@ import time
 
 import pymysql
 
-FAILURES = []
+from tap import FAILURES, check  # noqa: F401 (re-exported)
 
 SHOW_BACKUP_COLUMNS = [
     "JobId", "SnapshotName", "DbName", "State", "BackupObjs", "CreateTime", "SnapshotFinishedTime",
     "UploadFinishedTime", "FinishedTime", "UnfinishedTasks", "Progress", "TaskErrMsg", "Status", "Timeout",
     "BytesDone", "BytesTotal", "FilesDone", "FilesTotal", "CurrentRate", "RateLimit", "Eta"]
-
-
-def check(condition, what):
-    print(("ok - " if condition else "not ok - ") + what, flush=True)
-    if not condition:
-        FAILURES.append(what)
-    return condition
 
 
 def connect(server, user="root", password=""):

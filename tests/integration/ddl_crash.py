@@ -45,7 +45,7 @@ def catalog_view(port):
     c = pymysql.connect(host="127.0.0.1", port=port, user="root", password="")
     cur = c.cursor()
     cur.execute("SHOW DATABASES")
-    dbs = sorted(r[0] for r in cur.fetchall())
+    dbs = sorted(r[0] for r in cur.fetchall() if r[0] != "information_schema")  # built in, never created
     tables = set()
     for db in dbs:
         cur.execute(f"SHOW TABLES FROM {db}")

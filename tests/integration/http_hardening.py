@@ -18,18 +18,12 @@ import pymysql
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
+from tap import FAILURES, check  # noqa: E402
 
-FAILURES = []
 HEADER_TIMEOUT = 2
 IDLE_TIMEOUT = 3
 MAX_CONNECTIONS = 40
 ROOT_AUTH = "Authorization: Basic cm9vdDo=\r\n"  # root, empty password
-
-
-def check(condition, what):
-    print(("ok - " if condition else "not ok - ") + what)
-    if not condition:
-        FAILURES.append(what)
 
 
 def connect(port, timeout=10):

@@ -17,15 +17,9 @@ import pymysql
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
+from tap import FAILURES, check  # noqa: E402
 
 ROUNDS = 4
-FAILURES = []
-
-
-def check(condition, what):
-    print(("ok - " if condition else "not ok - ") + what)
-    if not condition:
-        FAILURES.append(what)
 
 
 def connect(server):

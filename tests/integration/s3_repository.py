@@ -19,15 +19,8 @@ import pymysql
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
+from tap import FAILURES, check  # noqa: E402
 from rgw_test_util import Aws, read_rgw_env  # noqa: E402
-
-FAILURES = []
-
-
-def check(condition, what):
-    print(("ok - " if condition else "not ok - ") + what)
-    if not condition:
-        FAILURES.append(what)
 
 
 def query(conn, sql):

@@ -14,14 +14,7 @@ import pymysql
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
-
-FAILURES = []
-
-
-def check(condition, what):
-    print(("ok - " if condition else "not ok - ") + what)
-    if not condition:
-        FAILURES.append(what)
+from tap import FAILURES, check  # noqa: E402
 
 
 def stream_load(port, table, path, headers=(), user="root:"):

@@ -7,7 +7,7 @@
 #   statement ok                      the SQL must succeed
 #   statement error [ERRNO] [TEXT]    the SQL must fail with that MySQL error number and a message
 #                                     containing TEXT (both optional; TEXT is matched literally)
-#   query [rowsort|nosort] [eventually]
+#   query [rowsort|nosort] [eventually] [header]
 #                                     the SQL's rows must equal those after '----' (with
 #                                     "eventually": within 30 s, asked again until they do, for
 #                                     scheduled work such as MV refreshes), one row per
@@ -20,6 +20,10 @@
 #                                     bound only when the whole result matches (so "eventually"
 #                                     binds the final values), and a bound $name in later SQL is
 #                                     replaced by its value (a snapshot's timestamp in RESTORE)
+#                                     a cell written <REGEX>:pattern must match the pattern whole
+#                                     (values that vary from run to run: ports, times, sizes)
+#                                     with "header", the first line after ---- is the result's
+#                                     column names, tab-separated (never sorted with the rows)
 #   Values are compared as the server's text (no client-side conversion of numbers or dates).
 #   {TEMP_DIR} in SQL and expected rows is a fresh directory of the run's own (repository
 #   locations), removed with it.
@@ -128,6 +132,9 @@ def compare_with_bindings(got, expected, sort):
             if want.startswith("!$"):
                 if BINDINGS.get(want[2:], pending.get(want[2:])) == value:
                     return f"value {value} equals {want[1:]}, wanted a different one"
+            elif want.startswith("<REGEX>:"):
+                if not re.fullmatch(want[len("<REGEX>:"):], value):
+                    return f"value '{value}' does not match {want} in row '{got_row}'"
             elif want.startswith("$"):
                 bound = BINDINGS.get(want[1:], pending.setdefault(want[1:], value))
                 if bound != value:
@@ -188,10 +195,16 @@ def run_record(conns, current, server, header, body):
             with conns[current].cursor() as cur:
                 cur.execute(sql)
                 rows = cur.fetchall() or ()
+                names = "\t".join(d[0] for d in cur.description or ())
         except pymysql.MySQLError as e:
             return f"query failed: {e.args}"
         got = ["\t".join(format_cell(v) for v in row) for row in rows]
-        if any("$" in line for line in expected):
+        if "header" in words[1:]:
+            if not expected or expected[0] != names:
+                return f"columns differ\n    got:\n      {names}\n    wanted:\n      " + \
+                    (expected[0] if expected else "")
+            expected = expected[1:]
+        if any("$" in line or "<REGEX>:" in line for line in expected):
             return compare_with_bindings(got, expected, sort)
         if sort:
             got, expected = sorted(got), sorted(expected)

@@ -390,6 +390,50 @@ CO_TEST(LoadWriter, OverwriteReplacesListedPartitions) {
     CO_ASSERT_OK(co_await c.close());
 }
 
+CO_TEST(LoadWriter, ExpectedVersionsRefuseAPublishAfterAnotherLoad) {
+    // UPDATE and DELETE rewrite rows read at some partition versions: a load into one of those
+    // partitions meanwhile must fail their publish (it would be lost or overwritten with old
+    // values), and the refused load leaves no file behind.
+    temp_dir dir;
+    auto cat = co_await catalog_with(dir.path(), two_ranges());
+    CO_ASSERT_OK(cat);
+    catalog& c = **cat;
+    auto data = data_in(dir.path());
+    text_rows rows{{"1", "1"}, {"11", "11"}};
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", rows));
+    const partition* p1 = c.find_table("d", "t")->find_partition("p1");
+    object_id p1_id = p1->id;
+    int64_t read_at = p1->visible_version;
+
+    load_options rewrite;
+    rewrite.overwrite = true;
+    rewrite.partitions = {"p1"};
+    rewrite.expected_versions.emplace_back(p1_id, read_at);
+    auto w = load_writer::begin(c, data, "d", "t", rewrite, index_deriver());
+    CO_ASSERT_OK(w);
+    text_rows kept{{"2", "2"}};
+    column_batch batch = batch_of((*w)->schema(), kept);
+    CO_ASSERT_OK(co_await (*w)->append(std::move(batch)));
+    text_rows other{{"3", "3"}};
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", other));  // p1 moves on
+    auto after_other = data_files(dir.path());
+    CO_ASSERT_CAT_ERROR(co_await (*w)->commit(), storage_errc::bad_definition,
+                        fmt::format("Table 't' changed while the statement ran: partition 'p1' is at version {}, "
+                                    "not {} as read; run the statement again",
+                                    read_at + 1, read_at));
+    EXPECT_EQ(data_files(dir.path()), after_other) << "the refused rewrite's files are removed";
+    auto all = co_await scan_all(c, data, "d", "t");
+    EXPECT_EQ(sorted(all.rows), (text_rows{{"1", "1"}, {"11", "11"}, {"3", "3"}}));
+
+    // Unchanged since read: the publish goes through.
+    load_options again = rewrite;
+    again.expected_versions[0].second = read_at + 1;
+    CO_ASSERT_OK(co_await load_rows(c, data, "d", "t", kept, again));
+    all = co_await scan_all(c, data, "d", "t");
+    EXPECT_EQ(sorted(all.rows), (text_rows{{"11", "11"}, {"2", "2"}}));
+    CO_ASSERT_OK(co_await c.close());
+}
+
 CO_TEST(LoadWriter, LabelsPartitionsAndNotNull) {
     temp_dir dir;
     auto cat = co_await catalog_with(dir.path(), two_ranges());

@@ -220,6 +220,17 @@ TEST(parser_show, partitions_and_tablets) {
     EXPECT_EQ(one<show_tablet_stmt>("SHOW TABLETS FROM table_name").table.name, "table_name");
 }
 
+TEST(parser_show, frontends_backends_proc) {
+    auto fe = one<show_proc_stmt>("SHOW FRONTENDS");
+    EXPECT_EQ(fe.path, "/frontends");
+    EXPECT_FALSE(fe.proc);
+    EXPECT_EQ(one<show_proc_stmt>("show backends").path, "/backends");
+    auto proc = one<show_proc_stmt>("SHOW PROC '/backends'");
+    EXPECT_EQ(proc.path, "/backends");
+    EXPECT_TRUE(proc.proc);
+    EXPECT_EQ(one<show_proc_stmt>("SHOW PROC \"/dbs/10001\"").path, "/dbs/10001");
+}
+
 TEST(parser_show, grants_processlist_catalogs_functions_mvs) {
     auto g = one<show_grants_stmt>("SHOW GRANTS FOR 'u1'@'%'");
     EXPECT_EQ(g.user, (user_identity{"u1", "%"}));

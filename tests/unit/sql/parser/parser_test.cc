@@ -2,10 +2,12 @@
 // Parser as a whole: statement splitting and texts, exact syntax error messages, and hostile
 // input (empty, comments only, deep nesting, huge names, NUL bytes).
 #include "sql/parser/parser.hh"
+#include "unit/sql/parser/parser_test_util.hh"
 
 #include <gtest/gtest.h>
 
 using namespace tv::sql;
+using namespace tv::sql::testing;
 
 namespace {
 
@@ -64,7 +66,7 @@ TEST(parser, one_bad_statement_fails_the_whole_query) {
     auto e = parse_fails("SELECT 1; SELEC 2; SELECT 3");
     EXPECT_EQ(e.message,
               "Getting syntax error at line 1, column 11. Detail message: Unexpected input 'SELEC', the most "
-              "similar input is {SELECT, SET, DESC, ...}.");
+              "similar input is {SELECT, DELETE, SET, ...}.");
 }
 
 TEST(parser, misspelled_keyword_names_the_nearest_candidates) {
@@ -227,4 +229,33 @@ TEST(parser, statements_are_copyable_and_movable) {
     EXPECT_EQ(*a.items[0].value, *b.items[0].value);
     EXPECT_EQ(*a.where, *b.where);
     EXPECT_EQ(copy.text, moved.text);
+}
+
+TEST(parser, update_with_assignments_and_where) {
+    auto u = one<update_stmt>("UPDATE db1.t SET v = v + 1, `s` = 'x' WHERE k IN (1, 2)");
+    EXPECT_EQ(u.table.db, "db1");
+    EXPECT_EQ(u.table.name, "t");
+    ASSERT_EQ(u.assignments.size(), 2u);
+    EXPECT_EQ(u.assignments[0].column, "v");
+    EXPECT_EQ(to_sql(u.assignments[0].value), "v + 1");
+    EXPECT_EQ(u.assignments[1].column, "s");
+    ASSERT_TRUE(u.where.has_value());
+    EXPECT_FALSE(u.has_from);
+    EXPECT_TRUE(one<update_stmt>("UPDATE t SET v = 1 FROM t2 WHERE t.k = t2.k").has_from);
+    EXPECT_FALSE(one<update_stmt>("UPDATE t SET v = 1").where.has_value());
+    EXPECT_TRUE(fails("UPDATE t WHERE k = 1"));
+    EXPECT_TRUE(fails("UPDATE t SET v WHERE k = 1"));
+}
+
+TEST(parser, delete_with_partitions_and_where) {
+    auto d = one<delete_stmt>("DELETE FROM t PARTITION p1 WHERE k = 1 AND v IS NULL");
+    EXPECT_EQ(d.table.name, "t");
+    EXPECT_EQ(d.partitions, std::vector<std::string>{"p1"});
+    ASSERT_TRUE(d.where.has_value());
+    auto many = one<delete_stmt>("DELETE FROM db1.t PARTITIONS (p1, p2) WHERE k > 3");
+    EXPECT_EQ(many.table.db, "db1");
+    EXPECT_EQ(many.partitions, (std::vector<std::string>{"p1", "p2"}));
+    EXPECT_FALSE(one<delete_stmt>("DELETE FROM t").where.has_value());
+    EXPECT_TRUE(one<delete_stmt>("DELETE FROM t USING t2 WHERE t.k = t2.k").has_using);
+    EXPECT_TRUE(fails("DELETE t WHERE k = 1"));
 }
