@@ -17,6 +17,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -97,9 +98,13 @@ io::task<uint64_t> resident_bytes() {
     co_return pages * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-/// CPU use of this process since the previous SHOW BACKENDS (since start-up the first time),
-/// over every core: the same kind of recent figure StarRocks' CpuUsedPct gives.
-double cpu_used_percent(int64_t start_ms, unsigned cores) {
+/// When this process began (namespace-scope statics are set before main): CPU time counts
+/// from there, so the first SHOW BACKENDS must count wall time from there too.
+const int64_t g_process_start_ms = unix_now_ms();
+
+/// CPU use of this process since the previous SHOW BACKENDS (since the process began the first
+/// time), over every core: the same kind of recent figure StarRocks' CpuUsedPct gives.
+double cpu_used_percent(unsigned cores) {
     static int64_t last_wall_ms = 0;  // loop 0 only
     static int64_t last_cpu_us = 0;
     rusage usage{};
@@ -107,12 +112,13 @@ double cpu_used_percent(int64_t start_ms, unsigned cores) {
     const int64_t cpu_us = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000LL + usage.ru_utime.tv_usec +
                            usage.ru_stime.tv_usec;
     const int64_t now = unix_now_ms();
-    const int64_t since_ms = last_wall_ms != 0 ? last_wall_ms : start_ms;
+    const int64_t since_ms = last_wall_ms != 0 ? last_wall_ms : g_process_start_ms;
     const int64_t cpu_before = last_wall_ms != 0 ? last_cpu_us : 0;
     last_wall_ms = now;
     last_cpu_us = cpu_us;
     const double wall_us = static_cast<double>(std::max<int64_t>(now - since_ms, 1)) * 1000.0 * cores;
-    return 100.0 * static_cast<double>(cpu_us - cpu_before) / wall_us;
+    // Clock steps and rounding can push a short interval past what the cores can give.
+    return std::clamp(100.0 * static_cast<double>(cpu_us - cpu_before) / wall_us, 0.0, 100.0);
 }
 
 statement_result frontends(exec_context& ctx) {
@@ -168,7 +174,7 @@ io::task<statement_result> backends(exec_context& ctx) {
                        percent_text(static_cast<double>(data.bytes), static_cast<double>(data.bytes + avail)),
                        std::to_string(cores), std::to_string(running),
                        percent_text(static_cast<double>(resident), physical),
-                       fmt::format("{:.1f} %", cpu_used_percent(node.start_time_ms, cores))});
+                       fmt::format("{:.1f} %", cpu_used_percent(cores))});
     co_return rs;
 }
 
