@@ -107,14 +107,9 @@ io::task<statement_result> run_insert(exec_context& ctx, const insert_stmt& s) {
     if (!writer) {
         co_return to_sql_error(writer.error());
     }
-    auto pumped = co_await pump(*rows, columns.supplied(), &columns, **writer, ctx.guard);
-    if (!pumped) {
-        co_await (*writer)->abort();
-        co_return pumped.error();
-    }
-    auto committed = co_await (*writer)->commit();
+    auto committed = co_await load_all(*rows, columns.supplied(), &columns, **writer, ctx.guard);
     if (!committed) {
-        co_return to_sql_error(committed.error());
+        co_return committed.error();
     }
     std::string label = s.label.value_or(generated_load_label("insert"));
     co_return ok_result{committed->rows, fmt::format("{{'label':'{}', 'status':'VISIBLE', 'txnId':'{}'}}", label,
@@ -226,6 +221,21 @@ io::task<sql_result<void>> pump(batch_source& rows, std::vector<storage::column_
     }
 }
 
+io::task<sql_result<storage::load_summary>> load_all(batch_source& rows, std::vector<storage::column_desc> cast_to,
+                                                    const load_columns* columns, storage::load_writer& writer,
+                                                    query_guard* guard) {
+    auto pumped = co_await pump(rows, std::move(cast_to), columns, writer, guard);
+    if (!pumped) {
+        co_await writer.abort();
+        co_return pumped.error();
+    }
+    auto committed = co_await writer.commit();
+    if (!committed) {
+        co_return to_sql_error(committed.error());
+    }
+    co_return std::move(*committed);
+}
+
 io::task<sql_result<void>> refresh_materialized_view(exec_context& ctx, std::string db, std::string name) {
     const storage::materialized_view* mv = ctx.catalog.find_materialized_view(db, name);
     if (mv == nullptr) {
@@ -249,14 +259,9 @@ io::task<sql_result<void>> refresh_materialized_view(exec_context& ctx, std::str
     if (!writer) {
         co_return to_sql_error(writer.error());
     }
-    auto pumped = co_await pump(rows, (*writer)->schema(), nullptr, **writer, ctx.guard);
-    if (!pumped) {
-        co_await (*writer)->abort();
-        co_return pumped.error();
-    }
-    auto committed = co_await (*writer)->commit();
+    auto committed = co_await load_all(rows, (*writer)->schema(), nullptr, **writer, ctx.guard);
     if (!committed) {
-        co_return to_sql_error(committed.error());
+        co_return committed.error();
     }
     co_return sql_result<void>{};
 }

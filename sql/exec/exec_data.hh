@@ -4,6 +4,7 @@
 
 #include "sql/exec/executor.hh"
 #include "sql/query/query.hh"
+#include "storage/load_writer.hh"
 
 namespace tv::storage {
 class load_writer;
@@ -31,6 +32,11 @@ class load_columns;
 /// caller aborts the writer, so nothing written stays behind.
 io::task<sql_result<void>> pump(batch_source& rows, std::vector<storage::column_desc> cast_to,
                                 const load_columns* columns, storage::load_writer& writer, query_guard* guard);
+
+/// pump() and then commit, or abort when pumping fails: one load of `rows`, all or nothing.
+io::task<sql_result<storage::load_summary>> load_all(batch_source& rows, std::vector<storage::column_desc> cast_to,
+                                                    const load_columns* columns, storage::load_writer& writer,
+                                                    query_guard* guard);
 
 statement_result show_partitions(exec_context& ctx, const show_partitions_stmt& s);
 statement_result show_tablet(exec_context& ctx, const show_tablet_stmt& s);

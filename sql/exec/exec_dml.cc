@@ -196,14 +196,9 @@ io::task<sql_result<uint64_t>> write_back(exec_context& ctx, const dml_target& t
     if (!writer) {
         co_return to_sql_error(writer.error());
     }
-    auto pumped = co_await pump(rows, (*writer)->schema(), nullptr, **writer, ctx.guard);
-    if (!pumped) {
-        co_await (*writer)->abort();
-        co_return pumped.error();
-    }
-    auto committed = co_await (*writer)->commit();
+    auto committed = co_await load_all(rows, (*writer)->schema(), nullptr, **writer, ctx.guard);
     if (!committed) {
-        co_return to_sql_error(committed.error());
+        co_return committed.error();
     }
     co_return committed->rows;
 }
