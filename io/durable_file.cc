@@ -9,19 +9,68 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <cerrno>
+#include <charconv>
 #include <filesystem>
+#include <optional>
 #include <utility>
 #include <vector>
 
 namespace tv::io {
 
+namespace {
+
+const std::string& host_name() {
+    static const std::string name = [] {
+        std::array<char, 256> buffer{};
+        if (::gethostname(buffer.data(), buffer.size() - 1) != 0 || buffer[0] == '\0') {
+            return std::string("localhost");
+        }
+        std::string host(buffer.data());
+        std::replace(host.begin(), host.end(), '/', '_');
+        return host;
+    }();
+    return name;
+}
+
+/// The writer of a temporary name: its host and pid (nothing when the name has another shape,
+/// such as one an older version wrote).
+std::optional<std::pair<std::string_view, pid_t>> writer_of(std::string_view name) {
+    size_t marker = name.find(temp_marker);
+    if (marker == std::string_view::npos) {
+        return std::nullopt;
+    }
+    std::string_view tag = name.substr(marker + temp_marker.size());
+    size_t dash = tag.rfind('-');
+    size_t dot = dash == std::string_view::npos ? std::string_view::npos : tag.rfind('.', dash);
+    if (dot == std::string_view::npos) {
+        return std::nullopt;
+    }
+    pid_t pid = 0;
+    std::string_view digits = tag.substr(dot + 1, dash - dot - 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (ec != std::errc() || end != digits.data() + digits.size() || pid <= 0) {
+        return std::nullopt;
+    }
+    return std::pair{tag.substr(0, dot), pid};
+}
+
+bool process_alive(pid_t pid) {
+    return ::kill(pid, 0) == 0 || errno == EPERM;
+}
+
+}  // namespace
+
 std::string temp_path_for(std::string_view final_path) {
     static std::atomic<uint64_t> counter{0};
-    return fmt::format("{}{}{}-{}", final_path, temp_marker, ::getpid(), counter.fetch_add(1));
+    return fmt::format("{}{}{}.{}-{}", final_path, temp_marker, host_name(), ::getpid(), counter.fetch_add(1));
 }
 
 bool is_temp_name(std::string_view path) noexcept {
@@ -200,17 +249,21 @@ task<result<void>> write_file_durably(std::string path, std::span<const std::byt
     co_return co_await f->commit(mode, std::move(stop));
 }
 
-result<size_t> sweep_temp_files(const std::string& dir) {
+namespace {
+
+/// Removes every temporary file under `dir` that `abandoned` picks; yields how many went.
+template <typename Predicate>
+result<size_t> sweep_temp_files_where(const std::string& dir, Predicate abandoned) {
     namespace fs = std::filesystem;
     std::error_code ec;
     if (!fs::exists(dir, ec)) {
         return size_t{0};
     }
-    // Directory listing has no io_uring operation; this runs once at start-up.
+    // Directory listing has no io_uring operation; callers run this once per start or job.
     std::vector<fs::path> found;
     for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (!it->is_directory(ec) && is_temp_name(it->path().native())) {
+        if (!it->is_directory(ec) && is_temp_name(it->path().native()) && abandoned(*it)) {
             found.push_back(it->path());
         }
     }
@@ -226,6 +279,26 @@ result<size_t> sweep_temp_files(const std::string& dir) {
         }
     }
     return removed;
+}
+
+}  // namespace
+
+result<size_t> sweep_temp_files(const std::string& dir) {
+    return sweep_temp_files_where(dir, [](const std::filesystem::directory_entry&) { return true; });
+}
+
+result<size_t> sweep_abandoned_temp_files(const std::string& dir, std::chrono::seconds other_hosts_after) {
+    auto stale_before = std::filesystem::file_time_type::clock::now() - other_hosts_after;
+    return sweep_temp_files_where(dir, [&](const std::filesystem::directory_entry& entry) {
+        std::string name = entry.path().filename().native();
+        auto writer = writer_of(name);
+        if (writer && writer->first == host_name()) {
+            return writer->second != ::getpid() && !process_alive(writer->second);
+        }
+        std::error_code ec;
+        auto modified = entry.last_write_time(ec);
+        return !ec && modified < stale_before;
+    });
 }
 
 }  // namespace tv::io

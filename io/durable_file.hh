@@ -9,6 +9,7 @@
 #include "io/file.hh"
 #include "io/task.hh"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -18,8 +19,9 @@
 
 namespace tv::io {
 
-/// Marks a temporary name: `<final name>.tvtmp-<pid>-<counter>`. A name holding it was never
-/// published; a crash can leave one behind, and sweep_temp_files removes it.
+/// Marks a temporary name: `<final name>.tvtmp-<host>.<pid>-<counter>`. A name holding it was
+/// never published; a crash can leave one behind, and sweep_temp_files (a data dir at start-up)
+/// or sweep_abandoned_temp_files (a directory other processes and hosts may write) removes it.
 inline constexpr std::string_view temp_marker = ".tvtmp-";
 
 /// A temporary name next to `final_path` that no other writer (in this process or another) uses.
@@ -107,5 +109,10 @@ task<result<void>> write_file_durably(std::string path, std::span<const std::byt
 /// left. Run it at start-up, before anything writes there. Yields the number removed; a
 /// missing `dir` is not an error.
 result<size_t> sweep_temp_files(const std::string& dir);
+
+/// Removes the temporary files under `dir` that no live writer owns: those this host's dead
+/// processes left, and those of other hosts (a location shared over NFS) untouched for
+/// `other_hosts_after`. Safe while writers run; yields the number removed.
+result<size_t> sweep_abandoned_temp_files(const std::string& dir, std::chrono::seconds other_hosts_after);
 
 }  // namespace tv::io

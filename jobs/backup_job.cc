@@ -3,6 +3,7 @@
 #include "jobs/backup_job.hh"
 
 #include "io/durable_file.hh"
+#include "io/failpoint.hh"
 #include "io/file.hh"
 #include "io/log.hh"
 #include "io/ops.hh"
@@ -76,6 +77,26 @@ io::task<job_result<void>> take_snapshot(job_services& s, live_job& job) {
     co_return co_await write_job_record(cut_path(s, job.record.id), encode_cut(cut), stop);
 }
 
+/// Before the job first writes to its repository in this process: what writers that died there
+/// left (a put cut short by a crash of this server, say) goes.
+io::task<void> sweep_repository(job_services& s, live_job& job) {
+    auto repo = find_repository(s.catalog, job.record.repository);
+    if (!repo) {
+        co_return;  // the step that needs the repository reports it
+    }
+    auto store = repo->open();
+    if (!store) {
+        co_return;
+    }
+    auto swept = co_await (*store)->sweep_abandoned_writes();
+    if (!swept) {
+        TV_LOG_WARN("backup {}: {}", job.record.label, swept.error().message);
+    } else if (*swept != 0) {
+        TV_LOG_INFO("backup {}: removed {} temporary files that interrupted writes left in repository {}",
+                    job.record.label, *swept, job.record.repository);
+    }
+}
+
 io::task<job_result<void>> upload_files(job_services& s, live_job& job, job_record& next) {
     auto cut = co_await read_cut(s, job);
     if (!cut) {
@@ -140,6 +161,9 @@ io::task<job_result<void>> save_meta(job_services& s, live_job& job, job_record&
     if (!meta_key) {
         co_return meta_key.error();
     }
+    if (auto point = job_failpoint("backup.save_meta.between_puts"); !point) {
+        co_return point.error();
+    }
     auto manifest_key = co_await put_checksummed(
         *p->store, remote::manifest_key_base(p->repo.root, r.label, r.timestamp), std::move(*manifest), stop);
     if (!manifest_key) {
@@ -166,12 +190,16 @@ io::task<job_result<void>> upload_info(job_services& s, live_job& job) {
     if (!key) {
         co_return key.error();
     }
+    if (auto point = job_failpoint("backup.upload_info.after_put"); !point) {
+        co_return point.error();
+    }
     co_return job_result<void>{};
 }
 
 /// Steps the job forward from its journaled state. Yields once the job has ended (FINISHED, or
 /// ended by someone else); an error is the job's failure (or the stop that interrupted it).
 io::task<job_result<void>> drive(job_services& s, live_job& job) {
+    bool swept = false;
     for (;;) {
         if (job.stop.stop_requested()) {
             co_return make_job_error(status_code::common_error, "stopped");
@@ -179,6 +207,11 @@ io::task<job_result<void>> drive(job_services& s, live_job& job) {
         if (s.pause_in == job.record.state) {
             co_await io::sleep(std::chrono::hours(24), job.stop.get_token());
             co_return make_job_error(status_code::common_error, "stopped");
+        }
+        if (!swept && (job.record.state == job_state::uploading || job.record.state == job_state::save_meta ||
+                       job.record.state == job_state::upload_info)) {
+            co_await sweep_repository(s, job);
+            swept = true;
         }
         job_record next = job.record;
         job_result<void> step;
@@ -188,6 +221,9 @@ io::task<job_result<void>> drive(job_services& s, live_job& job) {
             break;
         case job_state::snapshoting:
             step = co_await take_snapshot(s, job);
+            if (step) {
+                step = job_failpoint("backup.snapshot.after_links");
+            }
             next.state = job_state::upload_snapshot;
             next.snapshot_finished_ms = unix_now_ms();
             break;
@@ -236,9 +272,35 @@ io::task<job_result<void>> drive(job_services& s, live_job& job) {
     }
 }
 
+/// A job that failed after writing its info object (in UPLOAD_INFO, before FINISHED was
+/// journaled) must not leave its snapshot listed as complete.
+io::task<void> withdraw_info(const repository_access& repo, const job_record& r) {
+    auto store = repo.open();
+    if (!store) {
+        TV_LOG_WARN("backup {}: could not check for its info object: {}", r.label, store.error().message);
+        co_return;
+    }
+    auto listed = co_await (*store)->list(remote::info_key_base(repo.root, r.label, r.timestamp));
+    std::vector<std::string> keys;
+    if (listed) {
+        for (const auto& object : *listed) {
+            keys.push_back(object.key);
+        }
+    }
+    if (!keys.empty()) {
+        auto removed = co_await (*store)->remove(keys);
+        if (!removed) {
+            TV_LOG_WARN("backup {}: could not remove its info object: {}", r.label, removed.error().message);
+            co_return;
+        }
+        TV_LOG_INFO("backup {}: removed the info object of the cancelled snapshot", r.label);
+    }
+}
+
 /// After CANCELLED: say what was stored (a partial manifest, for later backups to reuse), then
 /// release the links and forget the progress. Not under the job's stop, which has fired.
 io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
+    io::crash_point("backup.cancel.before_cleanup");
     const job_record& r = job.record;
     auto cut = co_await read_job_record(cut_path(s, r.id), {});
     auto repo = find_repository(s.catalog, r.repository);
@@ -259,6 +321,9 @@ io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
             }
         }
     }
+    if (repo && !r.manifest_key.empty()) {
+        co_await withdraw_info(*repo, r);
+    }
     if (auto released = release_snapshot(s.data_dir, r.id); !released) {
         TV_LOG_WARN("backup {}: {}", r.label, released.error().message);
     }
@@ -270,7 +335,7 @@ io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
 }  // namespace
 
 io::task<void> run_backup(job_services& services, std::shared_ptr<live_job> job) {
-    auto driven = co_await drive(services, *job);
+    auto driven = co_await drive_catching(drive(services, *job));
     bool ended = co_await settle(services, *job, driven, "backup");
     if (!ended) {
         co_return;

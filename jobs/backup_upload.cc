@@ -2,6 +2,7 @@
 // UPLOADING: resolve, plan, send, journal. See backup_upload.hh for the rules.
 #include "jobs/backup_upload.hh"
 
+#include "io/failpoint.hh"
 #include "io/log.hh"
 #include "io/ops.hh"
 #include "io/when_all.hh"
@@ -230,6 +231,7 @@ public:
         const planned_object& object = _objects[index];
         std::vector<stored_file> files;
         if (result.ok) {
+            io::crash_point("backup.upload.after_put");
             uint64_t offset = 0;
             for (size_t k = 0; k < object.files.size(); ++k) {
                 const cut_file& f = _cut.files[object.files[k]];

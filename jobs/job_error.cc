@@ -2,6 +2,8 @@
 // Status codes and their text.
 #include "jobs/job_error.hh"
 
+#include "io/failpoint.hh"
+
 #include <fmt/format.h>
 
 namespace tv::jobs {
@@ -32,6 +34,13 @@ std::string job_error::status_text() const {
 
 job_error make_job_error(status_code code, std::string message) {
     return job_error{code, std::move(message)};
+}
+
+job_result<void> job_failpoint(std::string_view name) {
+    if (io::failpoint(name) == io::failpoint_action::error) {
+        return make_job_error(status_code::common_error, fmt::format("failpoint {}", name));
+    }
+    return {};
 }
 
 }  // namespace tv::jobs

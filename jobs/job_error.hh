@@ -12,6 +12,7 @@
 
 namespace tv::jobs {
 
+
 /// StarRocks' backup Status codes (spec §2), in their order.
 enum class status_code {
     ok,
@@ -47,5 +48,9 @@ job_error make_job_error(status_code code, std::string message);
 [[noreturn]] inline void throw_exception_from_error(const job_error& e, const boost::source_location&) {
     throw std::runtime_error(e.message);
 }
+
+/// A failure point on a job's sequential path (io/failpoint.hh): armed with "error", the job
+/// fails there with the point's name; with "throw", the exception reaches the job's runner.
+job_result<void> job_failpoint(std::string_view name);
 
 }  // namespace tv::jobs

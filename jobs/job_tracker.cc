@@ -50,8 +50,7 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
     tracker->_transfers = &transfers;
     tracker->_store = std::move(*store);
     tracker->_services.reset(new job_services{catalog, *tracker->_store, transfers, options.upload_options,
-                                              options.download_options, options.data_dir, options.packing, {}, {},
-                                              false, {}});
+                                              options.download_options, options.data_dir, options.packing, {}, {}, {}});
     if (const char* pause = std::getenv("TV_TEST_PAUSE_BACKUP_IN"); pause != nullptr && *pause != '\0') {
         tracker->_services->pause_in = parse_job_state(pause);
         TV_LOG_WARN("jobs: TV_TEST_PAUSE_BACKUP_IN={}: backups wait in that state until stopped (tests only)", pause);
@@ -60,11 +59,6 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
         tracker->_services->restore_pause_in = parse_job_state(pause);
         TV_LOG_WARN("jobs: TV_TEST_PAUSE_RESTORE_IN={}: restores wait in that state until stopped (tests only)",
                     pause);
-    }
-    if (const char* crash = std::getenv("TV_TEST_CRASH_RESTORE_AFTER_PUBLISH"); crash != nullptr && *crash == '1') {
-        tracker->_services->restore_crash_after_publish = true;
-        TV_LOG_WARN("jobs: TV_TEST_CRASH_RESTORE_AFTER_PUBLISH=1: the server exits after a restore publishes "
-                    "(tests only)");
     }
     catalog.set_hold_finder([t = tracker.get()](std::string_view db, std::string_view object) {
         return t->holder(db, object);

@@ -50,6 +50,16 @@ io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_er
     co_return true;
 }
 
+io::task<job_result<void>> drive_catching(io::task<job_result<void>> driver) {
+    std::string failure;
+    try {
+        co_return co_await std::move(driver);
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    co_return make_job_error(status_code::common_error, fmt::format("internal error: {}", failure));
+}
+
 io::task<bool> settle(job_services& services, live_job& job, const job_result<void>& driven, std::string_view kind) {
     const job_record& r = job.record;
     if (job.shutting_down && !is_done(r.state)) {

@@ -54,9 +54,6 @@ struct job_services {
     /// entering this state until stopped, so a test can kill the server in any state.
     std::optional<job_state> pause_in;
     std::optional<job_state> restore_pause_in;
-    /// Tests only (TV_TEST_CRASH_RESTORE_AFTER_PUBLISH=1): the server exits at once, as if
-    /// killed, after a restore's COMMIT record is durable and before COMMITTING is journaled.
-    bool restore_crash_after_publish = false;
     /// Serializes "is the job still running? then journal its next state" among the job, a
     /// CANCEL and a timeout.
     storage::serial_lock state_lock;
@@ -92,6 +89,10 @@ io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_er
 /// After a job's state machine returned (`driven`: its failure, if any): a job stopped by
 /// shutdown stays in its state (false: it resumes at the next start); a failure is journaled
 /// as CANCELLED. True when the job has ended and its caller cleans up. `kind` names it in logs.
+/// Runs a job's driver. An exception (a bug, an allocation failure) fails the job with its
+/// message instead of leaving it in its state until the next restart.
+io::task<job_result<void>> drive_catching(io::task<job_result<void>> driver);
+
 io::task<bool> settle(job_services& services, live_job& job, const job_result<void>& driven, std::string_view kind);
 
 int64_t unix_now_ms();

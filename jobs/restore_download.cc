@@ -3,6 +3,7 @@
 // their progress journaled, then the staged segments verified.
 #include "jobs/restore_download.hh"
 
+#include "io/failpoint.hh"
 #include "io/log.hh"
 #include "io/when_all.hh"
 #include "jobs/job_store.hh"
@@ -130,6 +131,7 @@ public:
         if (!result.ok) {
             return;
         }
+        io::crash_point("restore.download.after_file");
         const pipeline::transfer_entry& entry = _plan.entries[index];
         const auto& files = _plan.files[index];
         std::lock_guard lock(_mutex);

@@ -3,6 +3,7 @@
 #include "jobs/restore_job.hh"
 
 #include "io/durable_file.hh"
+#include "io/failpoint.hh"
 #include "io/log.hh"
 #include "io/ops.hh"
 #include "jobs/job_store.hh"
@@ -128,6 +129,9 @@ io::task<job_result<bool>> commit(job_services& s, live_job& job, const restore_
         if (!linked) {
             co_return linked.error();
         }
+        if (auto point = job_failpoint("restore.commit.before_publish"); !point) {
+            co_return point.error();
+        }
     }
     auto hold = co_await s.state_lock.lock();
     if (is_done(job.record.state)) {
@@ -138,10 +142,7 @@ io::task<job_result<bool>> commit(job_services& s, live_job& job, const restore_
         if (!done) {
             co_return make_job_error(status_code::common_error, done.error().message);
         }
-        if (s.restore_crash_after_publish) {
-            TV_LOG_WARN("restore {}: published; exiting before COMMITTING is journaled (tests only)", r.label);
-            std::_Exit(137);
-        }
+        io::crash_point("restore.commit.after_publish");
     }
     job_record next = job.record;
     next.state = job_state::committing;
@@ -233,6 +234,9 @@ io::task<job_result<void>> drive(job_services& s, live_job& job) {
 /// After the job ended: unlock its tables; after a cancel, remove what it linked into tablet
 /// directories unless its record was published; then its directory and its progress.
 io::task<void> clean_up(job_services& s, live_job& job) {
+    if (job.record.state == job_state::cancelled) {
+        io::crash_point("restore.cancel.before_cleanup");
+    }
     const job_record& r = job.record;
     auto plan = co_await read_plan(s, r.id, {});
     if (plan) {
@@ -286,7 +290,7 @@ io::task<job_result<void>> prepare_resume(job_services& services, job_record& re
 }
 
 io::task<void> run_restore(job_services& services, std::shared_ptr<live_job> job) {
-    auto driven = co_await drive(services, *job);
+    auto driven = co_await drive_catching(drive(services, *job));
     bool ended = co_await settle(services, *job, driven, "restore");
     if (!ended) {
         co_return;

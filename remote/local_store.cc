@@ -4,6 +4,7 @@
 // io_uring has no getdents operation.
 #include "remote/local_store.hh"
 
+#include "io/failpoint.hh"
 #include "io/file.hh"
 #include "io/ops.hh"
 
@@ -87,6 +88,7 @@ io::task<remote_result<void>> local_store::put(std::string key, std::span<const 
         co_await f.abandon();
         co_return from_error_code(written.error(), fmt::format("write {} under {}", key, _root));
     }
+    io::crash_point("repository.put.before_rename");
     // Replacing, as an S3 PUT over an existing key does. Not stoppable once the bytes are
     // written: a stop in the directory fsync after the rename would report a failed put whose
     // object is there.
@@ -325,6 +327,15 @@ private:
 };
 
 }  // namespace
+
+io::task<remote_result<size_t>> local_store::sweep_abandoned_writes() {
+    // Listing has no io_uring operation; a backup runs this once, before its uploads.
+    auto swept = io::sweep_abandoned_temp_files(_root, std::chrono::hours(1));
+    if (!swept) {
+        co_return from_error_code(swept.error(), fmt::format("remove abandoned temporary files under {}", _root));
+    }
+    co_return *swept;
+}
 
 io::task<remote_result<std::unique_ptr<object_upload>>> local_store::begin_upload(std::string key,
                                                                                  call_options call) {

@@ -123,6 +123,11 @@ public:
     virtual io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id,
                                                                   call_options call = {}) = 0;
 
+    /// Removes what writers that died mid-put left behind, and yields how many: a local
+    /// directory's temporary files (this host's dead processes', and other hosts' untouched for
+    /// an hour). An S3 put is all or nothing and leaves nothing to remove.
+    virtual io::task<remote_result<size_t>> sweep_abandoned_writes() { co_return size_t{0}; }
+
     /// Where the store is, for messages and logs: never a secret.
     virtual std::string describe() const = 0;
     /// The endpoint a remote store is reached at, as the user wrote it; empty for a local

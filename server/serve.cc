@@ -3,6 +3,7 @@
 #include "server/serve.hh"
 
 #include "io/durable_file.hh"
+#include "io/failpoint.hh"
 #include "io/gate.hh"
 #include "io/log.hh"
 #include "io/loop_group.hh"
@@ -204,6 +205,10 @@ int serve(config cfg, io::opcode_probe& probe) {
     log::set_level(*log::parse_level(cfg.get<"log_level">()));
     if (auto error = log::set_file(cfg.get<"log_file">())) {
         TV_LOG_ERROR("{}", *error);
+        return 1;
+    }
+    if (auto bad = io::configure_failpoints_from_env(); !bad.empty()) {
+        TV_LOG_ERROR("refusing to start: {}", bad);
         return 1;
     }
     if (auto refusal = io::refusal_reason(probe)) {

@@ -3,6 +3,7 @@
 #include "storage/journal.hh"
 
 #include "io/durable_file.hh"
+#include "io/failpoint.hh"
 #include "io/log.hh"
 
 #define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
@@ -402,6 +403,7 @@ io::task<storage_result<uint64_t>> journal::append(std::string_view payload) {
         _failed = true;
         co_return io_failure(written.error(), fmt::format("write {}", current_path()));
     }
+    io::crash_point(_dir.ends_with("/jobs") ? "journal.jobs.before_fsync" : "journal.meta.before_fsync");
     // After a failed fdatasync the page cache may hold data that never reaches the disk, so
     // nothing written since can be trusted: fail this change and all later ones.
     auto synced = co_await io::fdatasync(_file.fd());

@@ -83,11 +83,12 @@ def repo_root(location, repo):
 
 
 def data_objects(location, repo):
-    """Every data object (files and packs) under __data, with its size and mtime."""
+    """Every data object (files and packs) under __data, with its size and mtime. A put in
+    flight (a temporary name, which a later backup may sweep) is not an object."""
     root = os.path.join(repo_root(location, repo), "__data")
     found = {}
     for path in glob.glob(os.path.join(root, "**", "*"), recursive=True):
-        if os.path.isfile(path):
+        if os.path.isfile(path) and ".tvtmp-" not in os.path.basename(path):
             st = os.stat(path)
             found[os.path.relpath(path, root)] = (st.st_size, st.st_mtime_ns)
     return found

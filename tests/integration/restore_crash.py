@@ -32,12 +32,12 @@ def start(server, pause=None, crash_after_publish=False):
     if pause:
         os.environ["TV_TEST_PAUSE_RESTORE_IN"] = pause
     if crash_after_publish:
-        os.environ["TV_TEST_CRASH_RESTORE_AFTER_PUBLISH"] = "1"
+        os.environ["TV_FAILPOINTS"] = "restore.commit.after_publish=crash"
     try:
         server.start()
     finally:
         os.environ.pop("TV_TEST_PAUSE_RESTORE_IN", None)
-        os.environ.pop("TV_TEST_CRASH_RESTORE_AFTER_PUBLISH", None)
+        os.environ.pop("TV_FAILPOINTS", None)
     conn = connect(server)
     query(conn, "USE d")
     return conn
@@ -206,7 +206,7 @@ class Run:
         query(conn, restore_sql(new_name, f" PROPERTIES ('timeout' = '{TIMEOUT_S}')"))
         code = self.server.process.wait(timeout=30)
         self.server.process = None
-        check(code == 137, f"the server exited right after the publish: {code}")
+        check(code == -signal.SIGKILL, f"the server killed itself right after the publish: {code}")
         time.sleep(max(0.0, submitted + TIMEOUT_S + 1 - time.time()))
 
         conn = start(self.server)

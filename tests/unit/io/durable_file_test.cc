@@ -10,6 +10,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace io = tv::io;
 namespace fs = std::filesystem;
 using tv::testing::temp_dir;
@@ -159,4 +162,49 @@ TEST(durable_file_sweep, removes_only_temporary_names_at_any_depth) {
     auto missing = io::sweep_temp_files(dir.file("absent"));
     ASSERT_TRUE(missing.has_value());
     EXPECT_EQ(*missing, 0u);
+}
+
+TEST(durable_file_sweep, abandoned_removes_only_what_no_live_writer_owns) {
+    temp_dir dir;
+    fs::create_directories(dir.file("a/b"));
+    // This host's name, as the temporary names carry it.
+    std::string mine = io::temp_path_for(dir.file("probe"));
+    std::string tag = mine.substr(mine.find(io::temp_marker) + io::temp_marker.size());
+    std::string host = tag.substr(0, tag.rfind('.', tag.rfind('-')));
+    pid_t dead = ::fork();
+    if (dead == 0) {
+        ::_exit(0);
+    }
+    ASSERT_GT(dead, 0);
+    ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);
+    auto touch = [](const std::string& path, bool old) {
+        std::ofstream(path) << "part of an object";
+        if (old) {
+            fs::last_write_time(path, fs::file_time_type::clock::now() - std::chrono::hours(2));
+        }
+    };
+    std::string dead_writer = dir.file("a/b/obj" + std::string(io::temp_marker) + host + "." + std::to_string(dead) + "-3");
+    std::string this_process = dir.file("a/obj" + std::string(io::temp_marker) + host + "." + std::to_string(::getpid()) + "-4");
+    std::string live_writer = dir.file("a/obj" + std::string(io::temp_marker) + host + ".1-5");
+    std::string other_recent = dir.file("obj" + std::string(io::temp_marker) + "elsewhere.42-1");
+    std::string other_old = dir.file("obj2" + std::string(io::temp_marker) + "elsewhere.42-2");
+    std::string old_shape_old = dir.file("obj3" + std::string(io::temp_marker) + "7-1");
+    std::string object = dir.file("a/b/obj");
+    touch(dead_writer, false);
+    touch(this_process, true);
+    touch(live_writer, true);
+    touch(other_recent, false);
+    touch(other_old, true);
+    touch(old_shape_old, true);
+    touch(object, true);
+    auto swept = io::sweep_abandoned_temp_files(dir.path(), std::chrono::hours(1));
+    ASSERT_TRUE(swept) << swept.error().message();
+    EXPECT_EQ(*swept, 3u);
+    EXPECT_FALSE(fs::exists(dead_writer)) << "this host's dead process left it";
+    EXPECT_TRUE(fs::exists(this_process)) << "a put of this process may be in flight";
+    EXPECT_TRUE(fs::exists(live_writer)) << "pid 1 lives: its put may be in flight";
+    EXPECT_TRUE(fs::exists(other_recent)) << "another host may be writing it";
+    EXPECT_FALSE(fs::exists(other_old)) << "untouched for longer than the limit";
+    EXPECT_FALSE(fs::exists(old_shape_old));
+    EXPECT_TRUE(fs::exists(object)) << "objects are never touched";
 }

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+// TV_FAILPOINTS parsing and the per-point hit counters (see failpoint.hh).
+#include "io/failpoint.hh"
+
+#ifdef TV_FAILPOINTS
+
+#include "io/log.hh"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <csignal>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+
+namespace tv::io {
+
+namespace {
+
+enum class armed_action { crash, throw_exception, error };
+
+struct armed_point {
+    std::string name;
+    armed_action action;
+    unsigned fire_at = 1;
+    std::atomic<unsigned> hits{0};
+};
+
+struct failpoint_table {
+    std::mutex lock;  // guards `points` while it is built; reads after that are lock-free
+    std::array<armed_point*, failpoints.size()> by_index{};
+    std::string error;
+    bool configured = false;
+};
+
+failpoint_table& table() {
+    static failpoint_table t;
+    return t;
+}
+
+std::optional<size_t> index_of(std::string_view name) {
+    auto found = std::find_if(failpoints.begin(), failpoints.end(),
+                              [name](const failpoint_spec& spec) { return spec.name == name; });
+    if (found == failpoints.end()) {
+        return std::nullopt;
+    }
+    return static_cast<size_t>(found - failpoints.begin());
+}
+
+std::string parse_into(failpoint_table& t, std::string_view spec) {
+    while (!spec.empty()) {
+        size_t comma = spec.find(',');
+        std::string_view item = spec.substr(0, comma);
+        spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
+        if (item.empty()) {
+            continue;
+        }
+        size_t eq = item.find('=');
+        if (eq == std::string_view::npos) {
+            return fmt::format("TV_FAILPOINTS: '{}' is not name=action", item);
+        }
+        std::string_view name = item.substr(0, eq);
+        std::string_view action = item.substr(eq + 1);
+        unsigned fire_at = 1;
+        if (size_t at = action.find('@'); at != std::string_view::npos) {
+            std::string_view count = action.substr(at + 1);
+            auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), fire_at);
+            if (ec != std::errc() || end != count.data() + count.size() || fire_at == 0) {
+                return fmt::format("TV_FAILPOINTS: '{}' has a bad hit number (1 or more)", item);
+            }
+            action = action.substr(0, at);
+        }
+        auto index = index_of(name);
+        if (!index) {
+            return fmt::format("TV_FAILPOINTS: no failpoint is named '{}'", name);
+        }
+        armed_action armed;
+        if (action == "crash") {
+            armed = armed_action::crash;
+        } else if (action == "throw") {
+            armed = armed_action::throw_exception;
+        } else if (action == "error") {
+            armed = armed_action::error;
+        } else {
+            return fmt::format("TV_FAILPOINTS: '{}' is not an action (crash, throw or error)", action);
+        }
+        if (failpoints[*index].crash_only && armed != armed_action::crash) {
+            return fmt::format("TV_FAILPOINTS: '{}' can only crash", name);
+        }
+        // Leaked on purpose: points are read from any thread until the process ends.
+        t.by_index[*index] = new armed_point{std::string(name), armed, fire_at};
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string configure_failpoints_from_env() {
+    failpoint_table& t = table();
+    std::lock_guard guard(t.lock);
+    if (!t.configured) {
+        t.configured = true;
+        if (const char* spec = std::getenv("TV_FAILPOINTS"); spec != nullptr && *spec != '\0') {
+            t.error = parse_into(t, spec);
+            if (t.error.empty()) {
+                TV_LOG_WARN("TV_FAILPOINTS={}: the server fails on purpose there (tests only)", spec);
+            }
+        }
+    }
+    return t.error;
+}
+
+failpoint_action failpoint(std::string_view name) {
+    auto index = index_of(name);
+    if (!index) {
+        std::abort();  // a call site names a point the list does not have: a programming error
+    }
+    armed_point* point = table().by_index[*index];
+    if (point == nullptr) {
+        return failpoint_action::none;
+    }
+    unsigned hit = point->hits.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (hit != point->fire_at) {
+        return failpoint_action::none;
+    }
+    switch (point->action) {
+    case armed_action::crash:
+        TV_LOG_WARN("failpoint {}: crashing (SIGKILL) on hit {}", name, hit);
+        std::raise(SIGKILL);
+        std::abort();
+    case armed_action::throw_exception:
+        TV_LOG_WARN("failpoint {}: throwing on hit {}", name, hit);
+        throw failpoint_exception(fmt::format("failpoint {}", name));
+    case armed_action::error:
+        TV_LOG_WARN("failpoint {}: failing on hit {}", name, hit);
+        return failpoint_action::error;
+    }
+    return failpoint_action::none;
+}
+
+}  // namespace tv::io
+
+#endif  // TV_FAILPOINTS

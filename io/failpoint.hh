@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+// Named failure points for crash and error tests. In builds with TV_FAILPOINTS (test builds), the
+// environment variable TV_FAILPOINTS="name=action[@hit],..." makes the named point, on its
+// hit-th pass (1 by default), either kill the process with SIGKILL ("crash", a kill -9 at an exact
+// place), throw ("throw", an unexpected exception), or report an error the caller fails with
+// ("error"). Without TV_FAILPOINTS every point compiles to nothing.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace tv::io {
+
+/// One named point. A crash-only point sits where an exception or an error could not be handled
+/// (a transfer worker's callback, between a write and its fsync): only "crash" may arm it.
+struct failpoint_spec {
+    std::string_view name;
+    bool crash_only;
+};
+
+/// Every point, so that a misspelt name in TV_FAILPOINTS is refused at start-up and a test can
+/// check that each one is exercised. Names are "<area>.<where>".
+inline constexpr std::array<failpoint_spec, 12> failpoints{{
+    {"backup.snapshot.after_links", false},       // links made, SNAPSHOTING not yet journaled as done
+    {"backup.upload.after_put", true},            // an object is in the repository, its record not journaled
+    {"backup.save_meta.between_puts", false},     // meta uploaded, manifest not
+    {"backup.upload_info.after_put", false},      // the info object is written, FINISHED not journaled
+    {"backup.cancel.before_cleanup", true},       // CANCELLED journaled, links and partial manifest not handled
+    {"restore.download.after_file", true},        // a file is staged and verified, its record not journaled
+    {"restore.commit.before_publish", false},     // staged files linked into tablet dirs, nothing published
+    {"restore.commit.after_publish", true},       // the publish record is durable, COMMITTING not journaled
+    {"restore.cancel.before_cleanup", true},      // CANCELLED journaled, staging not removed
+    {"journal.meta.before_fsync", true},          // a catalog journal record is written, not yet fsynced
+    {"journal.jobs.before_fsync", true},          // a job store record is written, not yet fsynced
+    {"repository.put.before_rename", true},       // a local repository object is under its temp name
+}};
+
+enum class failpoint_action { none, error };
+
+/// Thrown by a point whose action is "throw".
+struct failpoint_exception : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+#ifdef TV_FAILPOINTS
+/// Reads TV_FAILPOINTS once. Returns an error message for an unknown name or action.
+std::string configure_failpoints_from_env();
+/// Counts a pass through `name`; crashes, throws, or returns error when its action says so.
+/// An "error" or "throw" point fires once, so the retry that follows can succeed.
+failpoint_action failpoint(std::string_view name);
+#else
+inline std::string configure_failpoints_from_env() { return {}; }
+inline constexpr failpoint_action failpoint(std::string_view) { return failpoint_action::none; }
+#endif
+
+/// A crash-only point: the process dies here when the point is armed.
+inline void crash_point(std::string_view name) { (void)failpoint(name); }
+
+}  // namespace tv::io

@@ -1,0 +1,314 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# Every failure point of io/failpoint.hh, armed through TV_FAILPOINTS in a real server:
+# - "crash" kills the server with SIGKILL at that exact place; after a restart without it the job
+#   ends (FINISHED, or CANCELLED when it was being cancelled), a backup restores to equal
+#   checksums, a restore leaves the overwritten table either as it was or as the snapshot, and no
+#   snapshot links, staging or temporary files are left in the data dir or the repository;
+# - "error" and "throw" fail the job there: CANCELLED with the point named in Status, the server
+#   still serving, existing tables intact, nothing left over, and the next job succeeds.
+# Usage: failpoints.py <tabletvault binary>
+import os
+import re
+import signal
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tvserver import TvServer  # noqa: E402
+from backup_test_util import check, connect, finish, query, wait_for  # noqa: E402
+from restore_test_util import (fingerprint, insert_rows, restore_of, snapshot_leftovers,  # noqa: E402
+                               stray_tablet_files, table_names, wait_restore)
+
+FLAGS = ["--set", "backup_pack_threshold=16K", "--set", "backup_pack_size=64K"]
+HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "io", "failpoint.hh")
+TEMP_MARKER = re.compile(r"\.tvtmp-")
+
+
+def declared_points():
+    text = open(HEADER).read()
+    return re.findall(r'\{"([a-z_.]+)", (?:true|false)\}', text)
+
+
+class Harness:
+    def __init__(self, binary, work):
+        self.work = work
+        self.data_dir = os.path.join(work, "data")
+        self.location = os.path.join(work, "repo")
+        self.log_path = os.path.join(work, "server.log")
+        self.server = TvServer(binary, self.data_dir, self.log_path, FLAGS)
+        self.labels = 0
+        self.exercised = set()
+
+    def start(self, failpoints=None, pause_backup=None, pause_restore=None):
+        env = {"TV_FAILPOINTS": failpoints, "TV_TEST_PAUSE_BACKUP_IN": pause_backup,
+               "TV_TEST_PAUSE_RESTORE_IN": pause_restore}
+        for name, value in env.items():
+            if value:
+                os.environ[name] = value
+        try:
+            self.server.start()
+        finally:
+            for name in env:
+                os.environ.pop(name, None)
+        conn = connect(self.server)
+        query(conn, "USE d")
+        return conn
+
+    def expect_killed(self, point):
+        code = self.server.process.wait(timeout=60)
+        self.server.process = None
+        check(code == -signal.SIGKILL, f"{point}: the server killed itself there (exit {code})")
+        check(f"failpoint {point}: crashing" in open(self.log_path).read(), f"{point}: the log names the point")
+        self.exercised.add(point)
+
+    def next_label(self):
+        self.labels += 1
+        return f"snap{self.labels}"
+
+    def repository_temp_files(self):
+        found = []
+        for dirpath, _, filenames in os.walk(self.location):
+            found += [os.path.join(dirpath, n) for n in filenames if TEMP_MARKER.search(n)]
+        return found
+
+    def check_clean(self, conn, what):
+        check(snapshot_leftovers(self.data_dir) == [], f"{what}: nothing is left under <data_dir>/snapshot: "
+              f"{snapshot_leftovers(self.data_dir)[:5]}")
+        stray = stray_tablet_files(conn, self.data_dir)
+        check(stray == [], f"{what}: every tablet file belongs to a table: {stray[:5]}")
+        temps = self.repository_temp_files()
+        check(temps == [], f"{what}: no temporary files in the repository: {temps[:5]}")
+
+    def restores_equal(self, conn, label, what):
+        """Restores `label`'s `t` as a new table: it equals `t` as backed up."""
+        name = f"{label}_t"
+        query(conn, f"RESTORE SNAPSHOT {label} FROM repo DATABASE d ON (TABLE t AS {name})")
+        row = wait_restore(conn, "d", timeout=120)
+        check(row["State"] == "FINISHED", f"{what}: the snapshot restores: {row['State']} {row['Status']}")
+        check(fingerprint(conn, f"d.{name}") == self.source, f"{what}: the restored table equals the source")
+        query(conn, f"DROP TABLE {name}")
+
+    # Backups ---------------------------------------------------------------------------------
+
+    def backup_crash(self, point, hit=1, pause=None):
+        label = self.next_label()
+        conn = self.start(failpoints=f"{point}=crash@{hit}")
+        query(conn, f"BACKUP DATABASE d SNAPSHOT {label} TO repo ON (TABLE t)")
+        self.expect_killed(point)
+        conn = self.start()
+        row = wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=120)
+        check(row["SnapshotName"] == label and row["State"] == "FINISHED",
+              f"{point}: after the restart the backup finishes: {row['State']} {row['Status']}")
+        self.restores_equal(conn, label, point)
+        self.check_clean(conn, point)
+        self.server.stop()
+
+    def backup_fails(self, point, action):
+        label = self.next_label()
+        conn = self.start(failpoints=f"{point}={action}")
+        query(conn, f"BACKUP DATABASE d SNAPSHOT {label} TO repo ON (TABLE t)")
+        row = wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=120)
+        check(row["State"] == "CANCELLED" and f"failpoint {point}" in row["Status"],
+              f"{point}={action}: the backup is cancelled naming the point: {row['State']} {row['Status']}")
+        if action == "throw":
+            check("internal error" in row["Status"], f"{point}=throw: Status says it was an internal error")
+        statuses = [r[-1] for r in query(conn, "SHOW SNAPSHOT ON repo") if r[0] == label]
+        check("OK" not in statuses, f"{point}={action}: the cancelled snapshot is not listed as OK: {statuses}")
+        self.exercised.add(point)
+        again = self.next_label()
+        query(conn, f"BACKUP DATABASE d SNAPSHOT {again} TO repo ON (TABLE t)")
+        row = wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=120)
+        check(row["SnapshotName"] == again and row["State"] == "FINISHED",
+              f"{point}={action}: the server goes on and the next backup finishes: {row['Status']}")
+        self.restores_equal(conn, again, f"{point}={action}")
+        self.check_clean(conn, f"{point}={action}")
+        self.server.stop()
+
+    def backup_cancel_crash(self):
+        point = "backup.cancel.before_cleanup"
+        label = self.next_label()
+        conn = self.start(failpoints=f"{point}=crash", pause_backup="UPLOADING")
+        query(conn, f"BACKUP DATABASE d SNAPSHOT {label} TO repo ON (TABLE t)")
+        wait_for(conn, "d", {"UPLOADING"}, timeout=60)
+        check(snapshot_leftovers(self.data_dir) != [], f"{point}: the job holds its snapshot links")
+        try:
+            query(conn, "CANCEL BACKUP FROM d")
+        except Exception:  # the server may die before it answers
+            pass
+        self.expect_killed(point)
+        conn = self.start()
+        row = wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=60)
+        check(row["SnapshotName"] == label and row["State"] == "CANCELLED",
+              f"{point}: after the restart the backup stays cancelled: {row['State']}")
+        self.check_clean(conn, point)
+        self.server.stop()
+
+    # Restores --------------------------------------------------------------------------------
+
+    def change_t(self):
+        """Rows the snapshot does not have, loaded before the point is armed (a load journals
+        too): returns t's fingerprint with them."""
+        conn = self.start()
+        insert_rows(conn, "t", 900000 + self.labels * 1000, 30, 100, seed=self.labels)
+        self.labels += 1
+        before = fingerprint(conn, "d.t")
+        self.server.stop()
+        return before
+
+    def overwrite_restore_crash(self, point, hit=1, pause=None, cancel=False):
+        """RESTORE over `t` (changed since the snapshot) killed at `point`: after the restart
+        `t` is either exactly as it was or exactly the snapshot, never a mix."""
+        before = self.change_t()
+        conn = self.start(failpoints=f"{point}=crash@{hit}", pause_restore=pause)
+        try:
+            query(conn, f"RESTORE SNAPSHOT {self.base} FROM repo DATABASE d ON (TABLE t)")
+        except Exception:  # a point on the submission path: the server dies before it answers
+            pass
+        if cancel:
+            wait_restore(conn, "d", {pause}, timeout=60)
+            try:
+                query(conn, "CANCEL RESTORE FROM d")
+            except Exception:
+                pass
+        self.expect_killed(point)
+        conn = self.start()
+        row = wait_restore(conn, "d", timeout=120)
+        now = fingerprint(conn, "d.t")
+        if cancel:
+            check(row["State"] == "CANCELLED" and now == before,
+                  f"{point}: a cancelled restore leaves t exactly as it was: {row['State']} {now} {before}")
+        else:
+            check(row["State"] == "FINISHED" and now == self.source,
+                  f"{point}: after the restart the restore finishes and t equals the snapshot: "
+                  f"{row['State']} {row['Status']} {now}")
+        self.check_clean(conn, point)
+        self.server.stop()
+
+    def overwrite_restore_fails(self, point, action):
+        before = self.change_t()
+        conn = self.start(failpoints=f"{point}={action}")
+        query(conn, f"RESTORE SNAPSHOT {self.base} FROM repo DATABASE d ON (TABLE t)")
+        row = wait_restore(conn, "d", timeout=120)
+        check(row["State"] == "CANCELLED" and f"failpoint {point}" in row["Status"],
+              f"{point}={action}: the restore is cancelled naming the point: {row['State']} {row['Status']}")
+        check(fingerprint(conn, "d.t") == before, f"{point}={action}: t is exactly as it was")
+        self.exercised.add(point)
+        self.check_clean(conn, f"{point}={action}")
+        query(conn, f"RESTORE SNAPSHOT {self.base} FROM repo DATABASE d ON (TABLE t)")
+        row = wait_restore(conn, "d", timeout=120)
+        check(row["State"] == "FINISHED" and fingerprint(conn, "d.t") == self.source,
+              f"{point}={action}: the next restore finishes: {row['Status']}")
+        self.server.stop()
+
+    # The catalog journal ---------------------------------------------------------------------
+
+    def ddl_crash(self):
+        """A CREATE TABLE killed between its journal write and the fsync: after the restart the
+        catalog is whole (the table is there or not, and DDL goes on)."""
+        point = "journal.meta.before_fsync"
+        conn = self.start(failpoints=f"{point}=crash")
+        try:
+            query(conn, "CREATE TABLE crashed (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
+        except Exception:
+            pass
+        self.expect_killed(point)
+        conn = self.start()
+        if "crashed" in table_names(conn, "d"):
+            query(conn, "DROP TABLE crashed")
+        query(conn, "CREATE TABLE crashed (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
+        query(conn, "INSERT INTO crashed VALUES (1)")
+        check(query(conn, "SELECT COUNT(*) FROM crashed")[0][0] == 1, f"{point}: DDL and loads go on")
+        query(conn, "DROP TABLE crashed")
+        self.server.stop()
+
+    def run(self):
+        self.server.start()
+        conn = connect(self.server)
+        query(conn, "CREATE DATABASE d")
+        query(conn, "USE d")
+        query(conn, "CREATE TABLE t (k INT, v VARCHAR(256)) DUPLICATE KEY(k) "
+                    "PARTITION BY RANGE(k) (PARTITION p1 VALUES LESS THAN (5000), "
+                    "PARTITION p2 VALUES LESS THAN (2000000)) DISTRIBUTED BY HASH(k) BUCKETS 3")
+        for batch in range(4):
+            insert_rows(conn, "t", batch * 2000, 200, 200, seed=batch)
+        self.source = fingerprint(conn, "d.t")
+        query(conn, f'CREATE REPOSITORY repo WITH BROKER ON LOCATION "{self.location}"')
+        self.base = "base"
+        query(conn, f"BACKUP DATABASE d SNAPSHOT {self.base} TO repo ON (TABLE t)")
+        check(wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=120)["State"] == "FINISHED",
+              "the base backup finishes")
+        self.server.stop()
+
+        # Each crash backup uploads anew: the repository must not hold the objects yet, so the
+        # points on the upload path are reached. A changed table gives new files each time.
+        def changed():
+            conn = self.start()
+            insert_rows(conn, "t", 100000 + self.labels * 1000, 50, 200, seed=100 + self.labels)
+            self.source = fingerprint(conn, "d.t")
+            self.server.stop()
+
+        for point, hit in (("backup.snapshot.after_links", 1), ("backup.upload.after_put", 1),
+                           ("backup.save_meta.between_puts", 1), ("backup.upload_info.after_put", 1),
+                           ("journal.jobs.before_fsync", 3), ("repository.put.before_rename", 2)):
+            changed()
+            self.backup_crash(point, hit)
+        for point, action in (("backup.snapshot.after_links", "error"), ("backup.save_meta.between_puts", "throw"),
+                              ("backup.upload_info.after_put", "error")):
+            changed()
+            self.backup_fails(point, action)
+        changed()
+        self.backup_cancel_crash()
+
+        # Restores overwrite `t` with the base snapshot, whose content is recorded here.
+        conn = self.start()
+        query(conn, "DROP TABLE t")
+        query(conn, f"RESTORE SNAPSHOT {self.base} FROM repo DATABASE d ON (TABLE t)")
+        check(wait_restore(conn, "d", timeout=120)["State"] == "FINISHED", "the base snapshot restores")
+        self.source = fingerprint(conn, "d.t")
+        self.server.stop()
+        self.overwrite_restore_crash("restore.download.after_file", hit=2)
+        self.overwrite_restore_crash("restore.commit.before_publish")
+        self.overwrite_restore_crash("restore.commit.after_publish")
+        self.overwrite_restore_crash("journal.meta.before_fsync", hit=2)
+        self.overwrite_restore_crash("restore.cancel.before_cleanup", pause="DOWNLOADING", cancel=True)
+        self.overwrite_restore_fails("restore.commit.before_publish", "error")
+        self.overwrite_restore_fails("restore.commit.before_publish", "throw")
+        self.ddl_crash()
+
+        declared = set(declared_points())
+        check(len(declared) >= 12, f"the points are read from io/failpoint.hh: {sorted(declared)}")
+        check(declared == self.exercised, f"every declared point is exercised: missing "
+              f"{sorted(declared - self.exercised)}, unknown {sorted(self.exercised - declared)}")
+
+        bad = os.environ.copy()
+        conn = self.start()
+        self.server.stop()
+        os.environ["TV_FAILPOINTS"] = "backup.no_such_point=crash"
+        try:
+            self.server.start()
+            started = True
+        except RuntimeError as e:
+            started = False
+            check("no failpoint is named 'backup.no_such_point'" in str(e),
+                  "a misspelt point is refused at start-up, by name")
+        finally:
+            os.environ.clear()
+            os.environ.update(bad)
+        check(not started, "the server refuses to start with an unknown failpoint")
+        check(self.server.sanitizer_reports() == [], "no sanitizer reports")
+
+
+def main():
+    binary = sys.argv[1]
+    work = tempfile.mkdtemp(prefix="tv-failpoints-")
+    harness = Harness(binary, work)
+    try:
+        harness.run()
+    finally:
+        harness.server.stop()
+    finish(work, harness.log_path)
+
+
+if __name__ == "__main__":
+    main()
