@@ -38,8 +38,9 @@ io::task<std::unique_ptr<storage::catalog>> users_catalog(const std::string& dir
         throw std::runtime_error(opened.error().message);
     }
     auto cat = std::move(*opened);
+    std::vector<std::string> roles(1, std::string(storage::role_db_admin));
     bool made = (co_await cat->create_user("admin", "%", storage::native_password_hash("a"))).has_value() &&
-                (co_await cat->grant_roles("admin", "%", {std::string(storage::role_db_admin)})).has_value() &&
+                (co_await cat->grant_roles("admin", "%", roles)).has_value() &&
                 (co_await cat->create_user("plain", "%", storage::native_password_hash("p"))).has_value();
     if (!made) {
         throw std::runtime_error("could not create the test users");
@@ -66,7 +67,7 @@ TEST(http_api, unknown_path_is_404) {
 }
 
 CO_TEST(http_api, update_config_changes_a_runtime_key_and_applies_it) {
-    testing::temp_dir dir;
+    tv::testing::temp_dir dir;
     auto cat = co_await users_catalog(dir.path());
     server::config cfg;
     server::http_api_context ctx{cfg, cat.get()};
@@ -80,7 +81,7 @@ CO_TEST(http_api, update_config_changes_a_runtime_key_and_applies_it) {
 }
 
 CO_TEST(http_api, update_config_refusals_change_nothing) {
-    testing::temp_dir dir;
+    tv::testing::temp_dir dir;
     auto cat = co_await users_catalog(dir.path());
     server::config cfg;
     server::http_api_context ctx{cfg, cat.get()};
@@ -107,7 +108,7 @@ CO_TEST(http_api, update_config_refusals_change_nothing) {
 }
 
 CO_TEST(http_api, query_values_are_percent_decoded) {
-    testing::temp_dir dir;
+    tv::testing::temp_dir dir;
     auto cat = co_await users_catalog(dir.path());
     server::config cfg;
     server::http_api_context ctx{cfg, cat.get()};
@@ -119,7 +120,7 @@ CO_TEST(http_api, query_values_are_percent_decoded) {
 }
 
 CO_TEST(http_api, update_config_needs_root_or_db_admin) {
-    testing::temp_dir dir;
+    tv::testing::temp_dir dir;
     auto cat = co_await users_catalog(dir.path());
     server::config cfg;
     server::http_api_context ctx{cfg, cat.get()};
@@ -165,7 +166,7 @@ CO_TEST(http_api, update_config_needs_root_or_db_admin) {
 }
 
 CO_TEST(http_api, metrics_authorization_follows_metrics_require_auth) {
-    testing::temp_dir dir;
+    tv::testing::temp_dir dir;
     auto cat = co_await users_catalog(dir.path());
     server::config cfg;
     EXPECT_FALSE(server::authorize_metrics(request("GET", "/metrics", ""), cfg, cat.get(), client).has_value())
