@@ -26,6 +26,7 @@ struct config_key {
 };
 
 inline constexpr std::string_view log_level_choices[] = {"debug", "info", "warn", "error"};
+inline constexpr std::string_view boolean_choices[] = {"false", "true"};
 
 inline constexpr config_key config_key_table[] = {
     {"data_dir", key_type::string, "./tv-data",
@@ -48,7 +49,9 @@ inline constexpr config_key config_key_table[] = {
      "warns at start-up when bind_address is not a loopback address).",
      false},
     {"http_port", key_type::integer, "8030",
-     "HTTP port: /api/health, /api/update_config. 0 picks a free port and logs it.", false, 0, 65535},
+     "HTTP port: /api/health, /api/update_config (root or db_admin, HTTP Basic auth) and Stream Load. 0 picks a "
+     "free port and logs it.",
+     false, 0, 65535},
     {"http_max_connections", key_type::integer, "1024",
      "Most HTTP connections at once; beyond it a new connection is answered 503 and closed at once.", true, 1,
      1000000},
@@ -61,6 +64,10 @@ inline constexpr config_key config_key_table[] = {
      "(Stream Load) and while the client does not take our answer. Time the server spends writing rows does "
      "not count.",
      true, 1, 86400},
+    {"metrics_require_auth", key_type::choice, "false",
+     "Whether a metrics endpoint asks for HTTP Basic auth (any user with the right password, no grant "
+     "needed); false leaves it open to anyone who reaches http_port.",
+     true, 0, 0, boolean_choices},
     {"io_threads", key_type::integer, "0",
      "Event loops, one io_uring ring and one thread each. 0 means one per CPU core.", false, 0, 256},
     {"io_queue_depth", key_type::integer, "256",

@@ -7,6 +7,7 @@
 #include "io/log.hh"
 #include "io/ops.hh"
 #include "io/socket.hh"
+#include "server/http_auth.hh"
 #include "server/http_connection.hh"
 #include "server/http_text.hh"
 #include "server/stream_load_http.hh"
@@ -28,14 +29,12 @@ constexpr size_t k_max_request_body = 1 << 20;  // every endpoint but Stream Loa
 // For an answer we send before closing: a client that does not read it is not waited for longer.
 constexpr std::chrono::milliseconds k_answer_time{5'000};
 
-io::http_response status_json(int http_status, std::string_view status, std::string_view message) {
-    return {http_status, "application/json",
-            fmt::format("{{\"status\":\"{}\",\"msg\":\"{}\"}}\n", status, json_escape(message)), {}};
-}
-
-io::http_response update_config(const io::http_request& request, http_api_context& ctx) {
+io::http_response update_config(const io::http_request& request, http_api_context& ctx, std::string_view client_host) {
     if (request.method != "POST") {
         return status_json(405, "BAD", "use POST /api/update_config?key=value");
+    }
+    if (auto refused = require_http_admin(request, ctx.catalog, client_host, "POST /api/update_config")) {
+        return std::move(*refused);
     }
     std::string_view query = request.query();
     if (query.empty()) {
@@ -194,7 +193,7 @@ io::task<void> converse(int fd, http_api_context& ctx, peer_deadline& deadline) 
                             true);
             co_return;
         }
-        io::http_response response = handle_http_request(request, ctx);
+        io::http_response response = handle_http_request(request, ctx, io::peer_address(fd));
         bool keep_alive = request.keep_alive && !deadline.token().stop_requested();
         std::string bytes = io::serialize(response, keep_alive, head_request);
         deadline.arm(seconds_of(ctx.cfg.get<"http_idle_timeout_seconds">()));
@@ -245,13 +244,14 @@ io::task<void> refuse_connection(io::socket_fd connection, size_t max_connection
 
 }  // namespace
 
-io::http_response handle_http_request(const io::http_request& request, http_api_context& ctx) {
+io::http_response handle_http_request(const io::http_request& request, http_api_context& ctx,
+                                      std::string_view client_host) {
     std::string_view path = request.path();
     if (path == "/api/health") {
         return {200, "application/json", fmt::format("{{\"status\":\"OK\",\"version\":\"{}\"}}\n", TV_VERSION), {}};
     }
     if (path == "/api/update_config") {
-        return update_config(request, ctx);
+        return update_config(request, ctx, client_host);
     }
     return status_json(404, "NOT_FOUND", fmt::format("no such endpoint: {}", printable_value(path)));
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The HTTP API on http_port: /api/health, /api/update_config and Stream Load, one coroutine per connection,
+// The HTTP API on http_port: /api/health (open), /api/update_config (root or db_admin) and Stream
+// Load (INSERT), one coroutine per connection,
 // every connection held by the API's gate and cancelled through the server's stop token.
 #pragma once
 
@@ -28,8 +29,11 @@ struct http_api_context {
     std::function<void(const config&)> config_changed;
 };
 
-/// Answers one request; pure apart from configuration changes, so tests can call it directly.
-io::http_response handle_http_request(const io::http_request& request, http_api_context& ctx);
+/// Answers one request from `client_host` (an address, as the catalog's user hosts match it);
+/// pure apart from configuration changes, so tests can call it directly. An endpoint that
+/// changes state asks for Basic auth (server/http_auth.hh).
+io::http_response handle_http_request(const io::http_request& request, http_api_context& ctx,
+                                      std::string_view client_host);
 
 /// Accepts connections on `listen_fd` until `stop` fires, then waits for the open ones to end.
 /// At most http_max_connections at once (others are answered 503); each under the header and

@@ -8,6 +8,7 @@
 #include "io/ops.hh"
 #include "io/socket.hh"
 #include "server/http_api.hh"
+#include "server/http_auth.hh"
 #include "server/http_connection.hh"
 #include "server/http_text.hh"
 #include "sql/load/stream_load.hh"
@@ -19,36 +20,6 @@
 namespace tv::server {
 
 namespace {
-
-std::optional<std::string> base64_decoded(std::string_view in) {
-    auto value = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+') return 62;
-        if (c == '/') return 63;
-        return -1;
-    };
-    std::string out;
-    uint32_t bits = 0;
-    int count = 0;
-    for (char c : in) {
-        if (c == '=') {
-            break;
-        }
-        int v = value(c);
-        if (v < 0) {
-            return std::nullopt;
-        }
-        bits = (bits << 6) | static_cast<uint32_t>(v);
-        count += 6;
-        if (count >= 8) {
-            count -= 8;
-            out += static_cast<char>((bits >> count) & 0xff);
-        }
-    }
-    return out;
-}
 
 std::string json_string(std::string_view s) {
     return "\"" + json_escape(s) + "\"";
@@ -89,7 +60,7 @@ io::task<bool> answer(int fd, const sql::stream_load_result& r, bool keep_alive,
                       http_api_context& ctx, peer_deadline& deadline) {
     io::http_response response{r.http_status, "application/json", result_json(r), {}};
     if (r.http_status == 401) {
-        response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"tabletvault\"");
+        response.headers.emplace_back("WWW-Authenticate", fmt::format("Basic realm=\"{}\"", http_auth_realm));
     }
     keep_alive = keep_alive && !body_unread && !deadline.token().stop_requested();
     std::string bytes = io::serialize(response, keep_alive, head_request);
@@ -142,18 +113,12 @@ io::task<bool> serve_stream_load(int fd, const io::http_request& head, io::http_
     request.table = std::move(target.table);
     request.client_host = std::move(client_host);
     request.headers = head.headers;
-    std::string_view authorization = head.header("Authorization");
-    std::optional<std::string> credentials;
-    if (authorization.size() > 6 && authorization.substr(0, 6) == "Basic ") {
-        credentials = base64_decoded(authorization.substr(6));
-    }
-    if (!credentials || credentials->find(':') == std::string::npos) {
-        auto r = failure(401, "no valid Basic authorization: use curl -u user:password");
+    http_caller caller = authenticate_basic(head, *ctx.catalog, request.client_host);
+    if (caller.user == nullptr) {
+        auto r = failure(401, std::move(caller.refusal));
         co_return co_await answer(fd, r, keep_alive, !body.done(), false, ctx, deadline);
     }
-    size_t colon = credentials->find(':');
-    request.user = credentials->substr(0, colon);
-    request.password = credentials->substr(colon + 1);
+    request.user = caller.user;
 
     auto begun = sql::stream_load::begin(*ctx.catalog, *ctx.data, std::move(request));
     if (auto* refused = std::get_if<sql::stream_load_result>(&begun)) {

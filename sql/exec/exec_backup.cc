@@ -4,6 +4,7 @@
 // BACKUP prints StarRocks' columns, then ours with the live progress.
 #include "jobs/job_tracker.hh"
 #include "sql/exec/exec_backup.hh"
+#include "sql/exec/backup_names.hh"
 #include "sql/privileges.hh"
 #include "storage/catalog.hh"
 
@@ -82,6 +83,9 @@ sql_result<jobs::backup_request> request_of(const exec_context& ctx, const backu
 io::task<statement_result> backup(exec_context& ctx, const backup_stmt& s) {
     if (auto allowed = require_role(ctx, storage::role_db_admin, "BACKUP"); !allowed) {
         co_return allowed.error();
+    }
+    if (auto bad = check_backup_names(s.label.name, s.repository, s.objects); !bad) {
+        co_return bad.error();
     }
     auto tracker = need_tracker(ctx, "BACKUP");
     if (!tracker) {

@@ -7,6 +7,7 @@
 #include "remote/repository.hh"
 #include "remote/repository_config.hh"
 #include "sql/exec/executor.hh"
+#include "sql/exec/backup_names.hh"
 #include "sql/privileges.hh"
 #include "storage/catalog.hh"
 
@@ -39,6 +40,10 @@ int64_t now_ms() {
 io::task<statement_result> create_repository(exec_context& ctx, const create_repository_stmt& s) {
     if (auto allowed = require_role(ctx, storage::role_db_admin, "CREATE REPOSITORY"); !allowed) {
         co_return allowed.error();
+    }
+    // Before the ping, which creates __tabletvault_repository_<name> in the store.
+    if (auto bad = check_repository_name(s.name); !bad) {
+        co_return bad.error();
     }
     if (s.kind == repository_kind::hdfs) {
         co_return make_error(errc::not_supported_yet, "WITH HDFS repositories are not supported; supported locations: {}",
@@ -85,6 +90,9 @@ io::task<statement_result> create_repository(exec_context& ctx, const create_rep
 io::task<statement_result> drop_repository(exec_context& ctx, const drop_repository_stmt& s) {
     if (auto allowed = require_role(ctx, storage::role_db_admin, "DROP REPOSITORY"); !allowed) {
         co_return allowed.error();
+    }
+    if (auto bad = check_repository_name(s.name); !bad) {
+        co_return bad.error();
     }
     if (ctx.options.jobs != nullptr && ctx.options.jobs->repository_in_use(s.name)) {
         co_return make_error(errc::parse, "Backup or restore job is running on this repository. Can not drop it");

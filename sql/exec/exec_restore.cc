@@ -4,6 +4,7 @@
 // RESTORE prints StarRocks' 18 columns, then the same live-progress columns as SHOW BACKUP.
 #include "jobs/job_tracker.hh"
 #include "sql/exec/exec_backup.hh"
+#include "sql/exec/backup_names.hh"
 #include "sql/privileges.hh"
 #include "storage/catalog.hh"
 
@@ -47,6 +48,14 @@ sql_result<jobs::restore_request> request_of(const restore_stmt& s) {
 io::task<statement_result> restore(exec_context& ctx, const restore_stmt& s) {
     if (auto allowed = require_role(ctx, storage::role_db_admin, "RESTORE"); !allowed) {
         co_return allowed.error();
+    }
+    if (auto bad = check_backup_names(s.label.name, s.repository, s.objects); !bad) {
+        co_return bad.error();
+    }
+    if (s.database_alias) {
+        if (auto bad = check_backup_name("database name", *s.database_alias, k_max_object_name_bytes); !bad) {
+            co_return bad.error();
+        }
     }
     auto tracker = need_tracker(ctx, "RESTORE");
     if (!tracker) {

@@ -6,6 +6,7 @@
 #include "jobs/repository_access.hh"
 #include "pipeline/hash.hh"
 #include "remote/snapshot_layout.hh"
+#include "sql/exec/backup_names.hh"
 #include "sql/exec/exec_backup.hh"
 #include "sql/privileges.hh"
 #include "storage/catalog.hh"
@@ -146,6 +147,9 @@ io::task<statement_result> show_snapshot(exec_context& ctx, const show_snapshot_
     auto filter = filter_of(s.predicate.where);
     if (!filter) {
         co_return filter.error();
+    }
+    if (auto bad = check_snapshot_filter_names(s.repository, filter->labels); !bad) {
+        co_return bad.error();
     }
     auto repo = jobs::find_repository(ctx.catalog, s.repository);
     if (!repo) {

@@ -9,7 +9,6 @@
 #include "sql/load/index_deriver.hh"
 #include "storage/catalog.hh"
 #include "storage/load_writer.hh"
-#include "storage/password.hh"
 
 #include <fmt/format.h>
 
@@ -138,16 +137,9 @@ std::variant<std::unique_ptr<stream_load>, stream_load_result> stream_load::begi
                                                                                   const storage::data_options& data,
                                                                                   stream_load_request request) {
     std::string label(header_of(request, "label"));
-    const storage::user* u = catalog.match_user(request.user, request.client_host);
-    bool password_ok = u != nullptr && (u->password_hash.empty()
-                                            ? request.password.empty()
-                                            : storage::native_password_hash(request.password) == u->password_hash);
-    if (!password_ok) {
-        return refusal(label,
-                       fmt::format("Access denied for user '{}'@'{}' (using password: {})",
-                                   printable_value(request.user), request.client_host,
-                                   request.password.empty() ? "NO" : "YES"),
-                       401);
+    const storage::user* u = request.user;
+    if (u == nullptr) {
+        return refusal(label, "Access denied: no authenticated user", 401);
     }
     if (catalog.find_database(request.db) == nullptr) {
         return refusal(label, fmt::format("Unknown database '{}'", printable_value(request.db)));
@@ -157,9 +149,11 @@ std::variant<std::unique_ptr<stream_load>, stream_load_result> stream_load::begi
         return refusal(label, fmt::format("unknown table, tableName={}", printable_value(request.table)));
     }
     if (!catalog.has_table_privilege(*u, storage::privilege::insert, request.db, t->name)) {
-        return refusal(label, fmt::format("Access denied; you need (at least one of) the INSERT privilege(s) on TABLE "
-                                          "{} for this operation",
-                                          t->name));
+        return refusal(label,
+                       fmt::format("Access denied; you need (at least one of) the INSERT privilege(s) on TABLE "
+                                   "{} for this operation",
+                                   t->name),
+                       403);
     }
     if (label.empty()) {
         label = generated_load_label("stream_load");

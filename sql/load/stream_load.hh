@@ -21,6 +21,7 @@
 namespace tv::storage {
 class catalog;
 class load_writer;
+struct user;
 }
 
 namespace tv::sql {
@@ -28,8 +29,7 @@ namespace tv::sql {
 struct stream_load_request {
     std::string db;
     std::string table;
-    std::string user;  ///< from HTTP Basic auth
-    std::string password;
+    const storage::user* user = nullptr;  ///< authenticated by the HTTP layer (server/http_auth.hh)
     std::string client_host;
     std::vector<std::pair<std::string, std::string>> headers;  ///< label, column_separator, columns, ...
 };

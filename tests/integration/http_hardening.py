@@ -206,8 +206,8 @@ def protocol_edges(server):
           and f"Content-Length: {len(get_body)}".encode() in head_part,
           f"HEAD answers the GET's headers and no body: {head_then_get[:300]}")
 
-    bad_chunk = exchange(port, b"POST /api/update_config?log_level=info HTTP/1.1\r\nHost: x\r\n"
-                               b"Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
+    bad_chunk = exchange(port, b"POST /api/update_config?log_level=info HTTP/1.1\r\nHost: x\r\n" + ROOT_AUTH.encode() +
+                         b"Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
     check(status_of(bad_chunk) == 400, f"a bad chunk answers 400: {bad_chunk[:80]}")
     bad_chunk = exchange(port, b"PUT /api/hh/t/_stream_load HTTP/1.1\r\nHost: x\r\n" + ROOT_AUTH.encode() +
                          b"column_separator: ,\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n50,5\n\r\nnot-hex\r\n")
@@ -241,10 +241,11 @@ def held_up(server, conn):
 
     big_head = exchange(port, b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * (100 << 10) + b"\r\n\r\n")
     check(status_of(big_head) == 413, f"an oversized header answers 413: {big_head[:80]}")
-    big_body = exchange(port, b"POST /api/update_config?log_level=info HTTP/1.1\r\nHost: x\r\n"
-                              b"Content-Length: 2097152\r\n\r\n" + b"z" * (2 << 20))
+    big_body = exchange(port, b"POST /api/update_config?log_level=info HTTP/1.1\r\nHost: x\r\n" + ROOT_AUTH.encode() +
+                        b"Content-Length: 2097152\r\n\r\n" + b"z" * (2 << 20))
     check(status_of(big_body) == 413, f"an oversized body answers 413: {big_body[:80]}")
-    bad_length = exchange(port, b"POST /api/update_config HTTP/1.1\r\nHost: x\r\nContent-Length: 12abc\r\n\r\n")
+    bad_length = exchange(port, b"POST /api/update_config HTTP/1.1\r\nHost: x\r\n" + ROOT_AUTH.encode() +
+                          b"Content-Length: 12abc\r\n\r\n")
     check(status_of(bad_length) == 400, f"a bad Content-Length answers 400: {bad_length[:80]}")
 
     # A refused load answers at once, before any body byte is sent (no Expect: 100-continue).

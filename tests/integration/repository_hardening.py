@@ -236,6 +236,33 @@ def local_locations(binary, work):
     finally:
         server.stop()
 
+    # A data directory reached through a symlink: the real directory is what is compared, so
+    # neither the real path nor a second link to it (nor a directory around it) is accepted.
+    real_data = os.path.join(work, "real-data")
+    os.makedirs(real_data)
+    linked_data = os.path.join(work, "linked-data")
+    os.symlink(real_data, linked_data)
+    os.symlink(real_data, os.path.join(outside, "other-link"))
+    log = os.path.join(work, "linked.log")
+    server = TvServer(binary, linked_data, log)
+    server.start()
+    try:
+        conn = pymysql.connect(host="127.0.0.1", port=server.mysql_port, user="root", password="", autocommit=True)
+        cases = [
+            (f"{real_data}/repo", "is inside the server's data directory"),
+            (f"file://{linked_data}/repo", "is inside the server's data directory"),
+            (f"{outside}/other-link/repo", "is inside the server's data directory"),
+            (f"{work}", "contains the server's data directory"),
+        ]
+        for location, want in cases:
+            err = error_of(conn, f'CREATE REPOSITORY loc WITH BROKER ON LOCATION "{location}"')
+            check(err is not None and err[0] == 1064 and want in err[1] and real_data in err[1],
+                  f"data dir through a symlink, {location}: {want}, naming {real_data}: {err}")
+        check(not os.path.exists(os.path.join(real_data, "repo")), "no refused location got a directory")
+        conn.close()
+    finally:
+        server.stop()
+
     # A bad list refuses start-up, naming the entry.
     log = os.path.join(work, "bad.log")
     bad = TvServer(binary, data, log, extra=["--set", "local_repository_roots=relative/dir"])

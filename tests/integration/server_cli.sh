@@ -56,15 +56,17 @@ check "start-up line names the loops" contains "$(cat "${work}/server.log")" "io
 health="$(curl -sS "http://127.0.0.1:${http_port}/api/health")"
 check "/api/health answers" contains "${health}" '{"status":"OK","version":"0.'
 
-update="$(curl -sS -XPOST "http://127.0.0.1:${http_port}/api/update_config?log_level=debug")"
+code="$(curl -s -o "${work}/body" -w '%{http_code}' -XPOST "http://127.0.0.1:${http_port}/api/update_config?log_level=debug")"
+check "update_config without credentials is refused (401)" equals "${code}" "401"
+update="$(curl -sS -u root: -XPOST "http://127.0.0.1:${http_port}/api/update_config?log_level=debug")"
 check "update_config changes a run-time key" equals "${update}" '{"status":"OK","msg":""}'
-code="$(curl -s -o "${work}/body" -w '%{http_code}' -XPOST "http://127.0.0.1:${http_port}/api/update_config?io_threads=1")"
+code="$(curl -s -u root: -o "${work}/body" -w '%{http_code}' -XPOST "http://127.0.0.1:${http_port}/api/update_config?io_threads=1")"
 check "update_config refuses a start-up key (400)" equals "${code}" "400"
 check "update_config says why" contains "$(cat "${work}/body")" "config key 'io_threads' cannot change while the server runs"
 
 # Rate limits reach the transfer engine (and so transfers already running) from both places an
 # operator changes them; the server logs the limits now in force.
-update="$(curl -sS -XPOST "http://127.0.0.1:${http_port}/api/update_config?max_upload_speed_kbps=2048")"
+update="$(curl -sS -u root: -XPOST "http://127.0.0.1:${http_port}/api/update_config?max_upload_speed_kbps=2048")"
 check "update_config takes max_upload_speed_kbps" equals "${update}" '{"status":"OK","msg":""}'
 check "the transfer engine's upload limit follows update_config" contains "$(cat "${work}/server.log")" \
     "transfers: upload limit now 2048 KB/s, download limit now 50000 KB/s (0 = unlimited)"

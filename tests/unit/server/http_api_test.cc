@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// HTTP API routes, called directly: health, run-time config changes and their refusals.
+// HTTP API routes, called directly: health, run-time config changes, their refusals, and who
+// may make them (Basic auth of root or a db_admin; 401, 403 and 503 otherwise).
 #include "io/log.hh"
 #include "server/http_api.hh"
+#include "server/http_auth.hh"
+#include "storage/catalog.hh"
+#include "storage/password.hh"
+#include "support/co_test.hh"
 #include "tv_version.hh"
 
 #include <gtest/gtest.h>
@@ -10,11 +15,37 @@ using namespace tv;
 
 namespace {
 
-io::http_request request(std::string method, std::string target) {
+constexpr std::string_view client = "127.0.0.1";
+constexpr std::string_view root_basic = "Basic cm9vdDpyb290cHc=";  // root:rootpw
+
+io::http_request request(std::string method, std::string target, std::string_view authorization = root_basic) {
     io::http_request r;
     r.method = std::move(method);
     r.target = std::move(target);
+    if (!authorization.empty()) {
+        r.headers.emplace_back("Authorization", std::string(authorization));
+    }
     return r;
+}
+
+/// A catalog whose root password is "rootpw", with 'admin' (db_admin, password "a") and
+/// 'plain' (no role, password "p").
+io::task<std::unique_ptr<storage::catalog>> users_catalog(const std::string& dir) {
+    storage::catalog_options options;
+    options.root_password = "rootpw";
+    auto opened = co_await storage::catalog::open(dir, options);
+    if (!opened) {
+        throw std::runtime_error(opened.error().message);
+    }
+    auto cat = std::move(*opened);
+    std::vector<std::string> roles(1, std::string(storage::role_db_admin));
+    bool made = (co_await cat->create_user("admin", "%", storage::native_password_hash("a"))).has_value() &&
+                (co_await cat->grant_roles("admin", "%", roles)).has_value() &&
+                (co_await cat->create_user("plain", "%", storage::native_password_hash("p"))).has_value();
+    if (!made) {
+        throw std::runtime_error("could not create the test users");
+    }
+    co_return cat;
 }
 
 }  // namespace
@@ -22,7 +53,7 @@ io::http_request request(std::string method, std::string target) {
 TEST(http_api, health) {
     server::config cfg;
     server::http_api_context ctx{cfg};
-    auto response = server::handle_http_request(request("GET", "/api/health"), ctx);
+    auto response = server::handle_http_request(request("GET", "/api/health", ""), ctx, client);
     EXPECT_EQ(response.status, 200);
     EXPECT_EQ(response.body, std::string("{\"status\":\"OK\",\"version\":\"") + TV_VERSION + "\"}\n");
 }
@@ -30,51 +61,126 @@ TEST(http_api, health) {
 TEST(http_api, unknown_path_is_404) {
     server::config cfg;
     server::http_api_context ctx{cfg};
-    auto response = server::handle_http_request(request("GET", "/api/nothing"), ctx);
+    auto response = server::handle_http_request(request("GET", "/api/nothing", ""), ctx, client);
     EXPECT_EQ(response.status, 404);
     EXPECT_EQ(response.body, "{\"status\":\"NOT_FOUND\",\"msg\":\"no such endpoint: /api/nothing\"}\n");
 }
 
-TEST(http_api, update_config_changes_a_runtime_key_and_applies_it) {
+CO_TEST(http_api, update_config_changes_a_runtime_key_and_applies_it) {
+    tv::testing::temp_dir dir;
+    auto cat = co_await users_catalog(dir.path());
     server::config cfg;
-    server::http_api_context ctx{cfg};
-    auto response = server::handle_http_request(request("POST", "/api/update_config?log_level=warn"), ctx);
+    server::http_api_context ctx{cfg, cat.get()};
+    auto response = server::handle_http_request(request("POST", "/api/update_config?log_level=warn"), ctx, client);
     EXPECT_EQ(response.status, 200) << response.body;
     EXPECT_EQ(cfg.get<"log_level">(), "warn");
     EXPECT_EQ(log::current_level(), log::level::warn);
-    server::handle_http_request(request("POST", "/api/update_config?log_level=info"), ctx);
+    server::handle_http_request(request("POST", "/api/update_config?log_level=info"), ctx, client);
     EXPECT_EQ(log::current_level(), log::level::info);
+    CO_ASSERT_OK(co_await cat->close());
 }
 
-TEST(http_api, update_config_refusals_change_nothing) {
+CO_TEST(http_api, update_config_refusals_change_nothing) {
+    tv::testing::temp_dir dir;
+    auto cat = co_await users_catalog(dir.path());
     server::config cfg;
-    server::http_api_context ctx{cfg};
-    auto fixed = server::handle_http_request(request("POST", "/api/update_config?http_port=1234"), ctx);
+    server::http_api_context ctx{cfg, cat.get()};
+    auto fixed = server::handle_http_request(request("POST", "/api/update_config?http_port=1234"), ctx, client);
     EXPECT_EQ(fixed.status, 400);
     EXPECT_NE(fixed.body.find("config key 'http_port' cannot change while the server runs"), std::string::npos)
         << fixed.body;
     EXPECT_EQ(cfg.get<"http_port">(), 8030);
 
     // One bad pair rejects the whole request: the good pair before it is not applied either.
-    auto mixed = server::handle_http_request(request("POST", "/api/update_config?log_level=debug&log_level=loud"), ctx);
+    auto mixed = server::handle_http_request(request("POST", "/api/update_config?log_level=debug&log_level=loud"), ctx, client);
     EXPECT_EQ(mixed.status, 400);
     EXPECT_NE(mixed.body.find("invalid value 'loud'"), std::string::npos) << mixed.body;
     EXPECT_EQ(cfg.get<"log_level">(), "info");
 
-    auto unknown = server::handle_http_request(request("POST", "/api/update_config?nope=1"), ctx);
+    auto unknown = server::handle_http_request(request("POST", "/api/update_config?nope=1"), ctx, client);
     EXPECT_EQ(unknown.status, 400);
     EXPECT_NE(unknown.body.find("unknown config key 'nope'"), std::string::npos);
 
-    auto get = server::handle_http_request(request("GET", "/api/update_config?log_level=debug"), ctx);
+    auto get = server::handle_http_request(request("GET", "/api/update_config?log_level=debug"), ctx, client);
     EXPECT_EQ(get.status, 405);
     EXPECT_EQ(cfg.get<"log_level">(), "info");
+    CO_ASSERT_OK(co_await cat->close());
 }
 
-TEST(http_api, query_values_are_percent_decoded) {
+CO_TEST(http_api, query_values_are_percent_decoded) {
+    tv::testing::temp_dir dir;
+    auto cat = co_await users_catalog(dir.path());
     server::config cfg;
-    server::http_api_context ctx{cfg};
-    auto response = server::handle_http_request(request("POST", "/api/update_config?log%5Flevel=err%6Fr"), ctx);
+    server::http_api_context ctx{cfg, cat.get()};
+    auto response = server::handle_http_request(request("POST", "/api/update_config?log%5Flevel=err%6Fr"), ctx, client);
     EXPECT_EQ(response.status, 200) << response.body;
     EXPECT_EQ(cfg.get<"log_level">(), "error");
     log::set_level(log::level::info);
+    CO_ASSERT_OK(co_await cat->close());
+}
+
+CO_TEST(http_api, update_config_needs_root_or_db_admin) {
+    tv::testing::temp_dir dir;
+    auto cat = co_await users_catalog(dir.path());
+    server::config cfg;
+    server::http_api_context ctx{cfg, cat.get()};
+    auto header_of = [](const io::http_response& r, std::string_view name) {
+        for (const auto& [key, value] : r.headers) {
+            if (key == name) {
+                return value;
+            }
+        }
+        return std::string();
+    };
+    const std::string target = "/api/update_config?max_upload_speed_kbps=7";
+    auto none = server::handle_http_request(request("POST", target, ""), ctx, client);
+    EXPECT_EQ(none.status, 401);
+    EXPECT_EQ(header_of(none, "WWW-Authenticate"), "Basic realm=\"tabletvault\"");
+    EXPECT_EQ(none.body,
+              "{\"status\":\"UNAUTHORIZED\",\"msg\":\"no valid Basic authorization: use curl -u user:password\"}\n");
+    auto garbled = server::handle_http_request(request("POST", target, "Basic !!!"), ctx, client);
+    EXPECT_EQ(garbled.status, 401);
+    auto wrong = server::handle_http_request(request("POST", target, "Basic cm9vdDpub3Bl"), ctx, client);  // root:nope
+    EXPECT_EQ(wrong.status, 401);
+    EXPECT_EQ(wrong.body, "{\"status\":\"UNAUTHORIZED\",\"msg\":\"Access denied for user 'root'@'127.0.0.1' "
+                          "(using password: YES)\"}\n");
+    auto unknown = server::handle_http_request(request("POST", target, "Basic bm9ib2R5Og=="), ctx, client);  // nobody:
+    EXPECT_EQ(unknown.status, 401);
+    auto plain = server::handle_http_request(request("POST", target, "Basic cGxhaW46cA=="), ctx, client);  // plain:p
+    EXPECT_EQ(plain.status, 403);
+    EXPECT_EQ(plain.body, "{\"status\":\"FORBIDDEN\",\"msg\":\"Access denied for user 'plain'@'%': POST "
+                          "/api/update_config needs root or the db_admin role\"}\n");
+    EXPECT_EQ(cfg.get<"max_upload_speed_kbps">(), 0) << "no refused request changed anything";
+
+    auto admin = server::handle_http_request(request("POST", target, "Basic YWRtaW46YQ=="), ctx, client);  // admin:a
+    EXPECT_EQ(admin.status, 200) << admin.body;
+    EXPECT_EQ(cfg.get<"max_upload_speed_kbps">(), 7);
+
+    // Before the catalog is open nobody can be checked: 503, nothing changed.
+    server::http_api_context starting{cfg};
+    auto early = server::handle_http_request(request("POST", "/api/update_config?max_upload_speed_kbps=9"), starting,
+                                             client);
+    EXPECT_EQ(early.status, 503);
+    EXPECT_EQ(cfg.get<"max_upload_speed_kbps">(), 7);
+    CO_ASSERT_OK(co_await cat->close());
+}
+
+CO_TEST(http_api, metrics_authorization_follows_metrics_require_auth) {
+    tv::testing::temp_dir dir;
+    auto cat = co_await users_catalog(dir.path());
+    server::config cfg;
+    EXPECT_FALSE(server::authorize_metrics(request("GET", "/metrics", ""), cfg, cat.get(), client).has_value())
+        << "open by default";
+    CO_ASSERT_TRUE(!cfg.set("metrics_require_auth", "true").has_value());
+    auto none = server::authorize_metrics(request("GET", "/metrics", ""), cfg, cat.get(), client);
+    CO_ASSERT_TRUE(none.has_value());
+    EXPECT_EQ(none->status, 401);
+    auto wrong = server::authorize_metrics(request("GET", "/metrics", "Basic cGxhaW46eA=="), cfg, cat.get(), client);
+    CO_ASSERT_TRUE(wrong.has_value());
+    EXPECT_EQ(wrong->status, 401);
+    EXPECT_FALSE(server::authorize_metrics(request("GET", "/metrics", "Basic cGxhaW46cA=="), cfg, cat.get(), client)
+                     .has_value())
+        << "any user with the right password, no role needed";
+    EXPECT_FALSE(server::authorize_metrics(request("GET", "/metrics"), cfg, cat.get(), client).has_value());
+    CO_ASSERT_OK(co_await cat->close());
 }
