@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <random>
 
@@ -183,7 +184,9 @@ std::set<std::string>& own_drop_leases() {
 io::task<job_result<std::vector<lease>>> blocking_leases(remote::object_store& store, std::string root,
                                                          std::string cluster_id, std::string own_lease,
                                                          int64_t timeout_ms, std::stop_token stop) {
-    auto leases = co_await live_leases(store, root, unix_now_ms(), timeout_ms, stop);
+    // Every lease, lapsed ones too: a dead predecessor's lease is removed however old it is.
+    const int64_t now = unix_now_ms();
+    auto leases = co_await live_leases(store, root, now, std::numeric_limits<int64_t>::max(), stop);
     if (!leases) {
         co_return from_remote(leases.error(), "list leases");
     }
@@ -197,7 +200,7 @@ io::task<job_result<std::vector<lease>>> blocking_leases(remote::object_store& s
             dead.push_back(l.key);
             return true;
         }
-        return false;
+        return now - l.refreshed_ms >= timeout_ms;  // lapsed
     });
     if (auto removed = co_await remove_keys(store, std::move(dead), stop); !removed) {
         co_return removed.error();
@@ -300,21 +303,24 @@ io::task<job_result<drop_report>> drop_snapshots(const repository_access& repo, 
         co_return pending.error();
     }
     auto chosen = choose(*objects, *pending, choice, repo.name);
-    if (!chosen) {
-        co_return chosen.error();
-    }
+    // A label a running backup writes may have nothing in the repository yet: check it first.
     auto leases = co_await live_leases(store, repo.root, started, options.lease_timeout_ms, stop);
     if (!leases) {
         co_return from_remote(leases.error(), "list leases");
     }
     for (const auto& l : *leases) {
-        bool writing = std::any_of(chosen->begin(), chosen->end(), [&](const auto& t) { return t.first == l.label; });
+        bool writing = (choice.labels && choice.labels->contains(l.label)) ||
+                       (chosen && std::any_of(chosen->begin(), chosen->end(),
+                                              [&](const auto& t) { return t.first == l.label; }));
         if (l.kind == lease_kind::backup && writing) {
             co_return make_job_error(status_code::common_error,
                                      fmt::format("Snapshot {} is being written by a running BACKUP (lease {}); "
                                                  "cancel it or wait for it to finish",
                                                  l.label, l.key));
         }
+    }
+    if (!chosen) {
+        co_return chosen.error();
     }
     std::string own_lease = lease_key(repo.root, lease_kind::drop, cluster_id, drop_id());
     if (auto written = co_await write_lease(store, own_lease, lease_kind::drop, "", started, stop); !written) {

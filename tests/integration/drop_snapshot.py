@@ -184,9 +184,9 @@ def main():
         prefix = "__tabletvault_repository_repo/__data/"
         only_snap1 = {f["key"][len(prefix):] for f in snap1_files if f["key"] not in others}
         pack_keys = {f["key"] for f in snap1_files if f.get("packed") and f["key"] in others}
-        live_in_packs = sum(f["size"] for f in snap1_files if f["key"] in pack_keys and
-                            (f["key"], f["offset"]) in {(g["key"], g["offset"]) for n, m in manifests(location).items()
-                                                        if not n.startswith("__ss_snap1/") for g in m["files"]})
+        live_ranges = {(g["key"], g["offset"], g["size"]) for n, m in manifests(location).items()
+                       if not n.startswith("__ss_snap1/") for g in m["files"] if g.get("packed")}
+        live_in_packs = sum(size for key, _, size in live_ranges if key in pack_keys)
         check(len(only_snap1) >= 2 and pack_keys, f"snap1 has objects of its own ({len(only_snap1)}) and shares "
                                                   f"{len(pack_keys)} pack(s) with snap2 and snap3")
 
@@ -204,7 +204,7 @@ def main():
         after = data_objects(location, "repo")
         check(all(k not in after for k in only_snap1) and all(k[len(prefix):] not in after for k in pack_keys),
               "snap1's own objects and the old pack(s) are gone")
-        check("snap1" not in labels(conn) and not os.path.exists(os.path.join(repo_root(location, "repo"), "__ss_snap1")),
+        check("snap1" not in labels(conn) and not any(files for _, _, files in os.walk(os.path.join(repo_root(location, "repo"), "__ss_snap1"))),
               "snap1 is no longer listed and its directory is empty")
         run.check_repository("after dropping snap1")
         run.check_restores(conn, "snap2", fp2, "after dropping snap1")
