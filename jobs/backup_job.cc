@@ -31,27 +31,12 @@ std::string manifest_path(const job_services& s, uint64_t job_id) {
     return job_snapshot_dir(s.data_dir, job_id) + "/manifest.json";
 }
 
-std::span<const std::byte> bytes_of(const std::string& s) {
-    return std::as_bytes(std::span(s));
-}
-
 io::task<job_result<snapshot_cut>> read_cut(job_services& s, live_job& job) {
     auto text = co_await read_job_record(cut_path(s, job.record.id), job.stop.get_token());
     if (!text) {
         co_return text.error();
     }
     co_return decode_cut(*text);
-}
-
-/// Puts `body` under `<base>.<xxh3>` and yields that key.
-io::task<job_result<std::string>> put_checksummed(remote::object_store& store, std::string base, std::string body,
-                                                  std::stop_token stop) {
-    std::string key = remote::with_checksum(base, pipeline::xxh3_128(bytes_of(body)).hex());
-    auto put = co_await store.put(key, bytes_of(body), stop);
-    if (!put) {
-        co_return from_remote(put.error(), "upload " + key);
-    }
-    co_return key;
 }
 
 io::task<job_result<void>> take_snapshot(job_services& s, live_job& job) {

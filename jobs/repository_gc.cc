@@ -12,6 +12,7 @@
 
 #include "io/log.hh"
 #include "jobs/job_info.hh"
+#include "jobs/repository_access.hh"
 #include "jobs/snapshot_manifest.hh"
 #include "remote/snapshot_layout.hh"
 
@@ -56,16 +57,6 @@ io::task<job_result<std::string>> read_checked(remote::object_store& store, std:
     co_return std::move(*body);
 }
 
-/// Writes `body` at `<base>.<xxh3>` and yields that key.
-io::task<job_result<std::string>> put_checksummed(remote::object_store& store, std::string base, std::string body,
-                                                  std::stop_token stop) {
-    std::string key = remote::with_checksum(base, pipeline::xxh3_128(bytes_of(body)).hex());
-    auto put = co_await store.put(key, bytes_of(body), stop);
-    if (!put) {
-        co_return from_remote(put.error(), "write " + key);
-    }
-    co_return key;
-}
 
 struct loaded_manifest {
     std::string key;
