@@ -7,11 +7,13 @@
 #include "io/file.hh"
 #include "io/log.hh"
 #include "io/ops.hh"
+#include "io/when_all.hh"
 #include "jobs/backup_plan.hh"
 #include "jobs/backup_upload.hh"
 #include "jobs/job_store.hh"
 #include "jobs/local_snapshot.hh"
 #include "jobs/repository_access.hh"
+#include "jobs/repository_lease.hh"
 #include "jobs/snapshot_manifest.hh"
 #include "remote/snapshot_layout.hh"
 #include "storage/catalog.hh"
@@ -30,27 +32,12 @@ std::string manifest_path(const job_services& s, uint64_t job_id) {
     return job_snapshot_dir(s.data_dir, job_id) + "/manifest.json";
 }
 
-std::span<const std::byte> bytes_of(const std::string& s) {
-    return std::as_bytes(std::span(s));
-}
-
 io::task<job_result<snapshot_cut>> read_cut(job_services& s, live_job& job) {
     auto text = co_await read_job_record(cut_path(s, job.record.id), job.stop.get_token());
     if (!text) {
         co_return text.error();
     }
     co_return decode_cut(*text);
-}
-
-/// Puts `body` under `<base>.<xxh3>` and yields that key.
-io::task<job_result<std::string>> put_checksummed(remote::object_store& store, std::string base, std::string body,
-                                                  std::stop_token stop) {
-    std::string key = remote::with_checksum(base, pipeline::xxh3_128(bytes_of(body)).hex());
-    auto put = co_await store.put(key, bytes_of(body), stop);
-    if (!put) {
-        co_return from_remote(put.error(), "upload " + key);
-    }
-    co_return key;
 }
 
 io::task<job_result<void>> take_snapshot(job_services& s, live_job& job) {
@@ -332,17 +319,82 @@ io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
     }
 }
 
+/// The job's lease on its repository (repository_lease.hh), held from before UPLOADING looks
+/// for objects to reuse until the snapshot is published or the partial manifest written.
+struct held_lease {
+    std::unique_ptr<remote::object_store> store;
+    std::string key;
+};
+
+/// Writes the lease, then waits while a DROP SNAPSHOT holds a drop lease: once this returns, no
+/// drop deletes data until the lease is released or lapses.
+io::task<job_result<held_lease>> take_lease(job_services& s, live_job& job, int64_t start_ms) {
+    auto repo = find_repository(s.catalog, job.record.repository);
+    if (!repo) {
+        co_return repo.error();
+    }
+    auto store = repo->open();
+    if (!store) {
+        co_return store.error();
+    }
+    held_lease held{std::move(*store), lease_key(repo->root, lease_kind::backup, s.catalog.cluster_id(),
+                                                 std::to_string(job.record.id))};
+    std::stop_token stop = job.stop.get_token();
+    bool told = false;
+    for (;;) {
+        auto written = co_await write_lease(*held.store, held.key, lease_kind::backup, job.record.label, start_ms, stop);
+        if (!written) {
+            co_return from_remote(written.error(), "write the backup's lease");
+        }
+        auto leases = co_await live_leases(*held.store, repo->root, unix_now_ms(), s.lease_timeout_ms, stop);
+        if (!leases) {
+            co_return from_remote(leases.error(), "list leases");
+        }
+        auto drop = std::find_if(leases->begin(), leases->end(), [](const lease& l) { return l.kind == lease_kind::drop; });
+        if (drop == leases->end()) {
+            co_return held;
+        }
+        if (!told) {
+            TV_LOG_INFO("backup {}: waiting for DROP SNAPSHOT to finish in repository {} ({})", job.record.label,
+                        repo->name, drop->key);
+            told = true;
+        }
+        (void)co_await io::sleep(std::chrono::seconds(1), stop);
+        if (stop.stop_requested()) {
+            co_return make_job_error(status_code::common_error, "stopped");
+        }
+    }
+}
+
+io::task<void> drive_then_stop(job_services& s, live_job& job, job_result<void>& out, std::stop_source& done) {
+    out = co_await drive_catching(drive(s, job));
+    done.request_stop();
+}
+
 }  // namespace
 
 io::task<void> run_backup(job_services& services, std::shared_ptr<live_job> job) {
-    auto driven = co_await drive_catching(drive(services, *job));
+    job_result<void> driven;
+    std::optional<held_lease> lease;
+    if (job->record.state != job_state::finished && job->record.state != job_state::cancelled) {
+        const int64_t start_ms = unix_now_ms();
+        auto taken = co_await take_lease(services, *job, start_ms);
+        if (taken) {
+            lease.emplace(std::move(*taken));
+            std::stop_source done;
+            co_await io::when_all(drive_then_stop(services, *job, driven, done),
+                                  refresh_lease(*lease->store, lease->key, lease_kind::backup, job->record.label,
+                                                start_ms, services.lease_timeout_ms, done.get_token()));
+        } else {
+            driven = taken.error();
+        }
+    }
     bool ended = co_await settle(services, *job, driven, "backup");
     if (!ended) {
         co_return;
     }
     if (job->record.state == job_state::cancelled) {
         co_await clean_up_cancelled(services, *job);
-        co_return;
     }
     if (job->record.state == job_state::finished) {
         if (auto released = release_snapshot(services.data_dir, job->record.id); !released) {
@@ -352,6 +404,14 @@ io::task<void> run_backup(job_services& services, std::shared_ptr<live_job> job)
             TV_LOG_WARN("backup {}: {}", job->record.label, cleared.error().message);
         }
         TV_LOG_INFO("backup {} finished", job->record.label);
+    }
+    if (lease) {
+        std::vector<std::string> keys(1, lease->key);
+        std::stop_token unstoppable;
+        if (auto released = co_await lease->store->remove(std::move(keys), unstoppable); !released) {
+            TV_LOG_WARN("backup {}: could not release its lease {}: {}", job->record.label, lease->key,
+                        released.error().message);
+        }
     }
 }
 

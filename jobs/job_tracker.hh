@@ -12,6 +12,7 @@
 #include "jobs/job_record.hh"
 #include "jobs/live_job.hh"
 #include "jobs/restore_plan.hh"
+#include "jobs/snapshot_drop.hh"
 #include "storage/catalog.hh"
 
 #include <cstdint>
@@ -28,6 +29,8 @@ struct tracker_options {
     std::string data_dir;
     int64_t default_timeout_s = 86400;  ///< backup_job_default_timeout
     packing_options packing;
+    /// Repository garbage collection and leases (DROP SNAPSHOT, and every BACKUP's lease).
+    gc_options gc;
     /// The server's upload settings as they are when a transfer starts.
     std::function<pipeline::transfer_options()> upload_options;
     std::function<pipeline::transfer_options()> download_options;
@@ -76,6 +79,9 @@ public:
     /// storage::catalog::set_hold_finder, which open() installs). A backup holds the objects it
     /// backs up, a restore the names it restores into, both from submission to their end.
     std::optional<storage::job_hold> holder(std::string_view db, std::string_view object) const;
+
+    /// What DROP SNAPSHOT runs with: the configured keys, and the test crash point.
+    const gc_options& drop_options() const { return _options.gc; }
 
     /// A job that has not ended uses the repository (DROP REPOSITORY waits for it).
     bool repository_in_use(std::string_view name) const;

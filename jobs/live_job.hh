@@ -57,6 +57,8 @@ struct job_services {
     /// Serializes "is the job still running? then journal its next state" among the job, a
     /// CANCEL and a timeout.
     storage::serial_lock state_lock;
+    /// repository_lease_timeout: a backup's lease lapses this long after its last refresh.
+    int64_t lease_timeout_ms = 600'000;
 };
 
 struct live_job {

@@ -2,7 +2,9 @@
 // Repositories as jobs reach them.
 #include "jobs/repository_access.hh"
 
+#include "pipeline/hash.hh"
 #include "remote/repository.hh"
+#include "remote/snapshot_layout.hh"
 #include "storage/catalog.hh"
 
 #include <fmt/format.h>
@@ -27,6 +29,16 @@ job_result<repository_access> find_repository(const storage::catalog& catalog, c
         return from_remote(config.error(), fmt::format("repository {}", name));
     }
     return repository_access{r->name, r->read_only, std::move(*config), remote::repository_root(r->name)};
+}
+
+io::task<job_result<std::string>> put_checksummed(remote::object_store& store, std::string base, std::string body,
+                                                  std::stop_token stop) {
+    std::string key = remote::with_checksum(base, pipeline::xxh3_128(std::as_bytes(std::span(body))).hex());
+    auto put = co_await store.put(key, std::as_bytes(std::span<const char>(body.data(), body.size())), stop);
+    if (!put) {
+        co_return from_remote(put.error(), "upload " + key);
+    }
+    co_return key;
 }
 
 job_error from_remote(const remote::remote_error& e, std::string_view what) {

@@ -123,6 +123,18 @@ inline constexpr config_key config_key_table[] = {
      false, 0, int64_t{1} << 30},
     {"backup_pack_size", key_type::size, "32M",
      "The size pack objects are filled up to.", false, int64_t{64} << 10, int64_t{1} << 30},
+    {"snapshot_gc_grace_period", key_type::integer, "3600",
+     "Seconds a data object no manifest references is kept after it was last written before DROP SNAPSHOT "
+     "deletes it: it may belong to a backup that has not published its manifest yet (docs/repository-gc.md).",
+     false, 0, int64_t{1} << 40},
+    {"snapshot_repack_threshold", key_type::integer, "50",
+     "Percent of a pack object's bytes that no manifest references at which DROP SNAPSHOT rewrites the pack "
+     "with its live files only; 0 never repacks.",
+     false, 0, 100},
+    {"repository_lease_timeout", key_type::integer, "600",
+     "Seconds after its last refresh a BACKUP's or DROP SNAPSHOT's lease in a repository (__lock/) counts as "
+     "abandoned. Holders refresh every third of it; servers sharing a repository need clocks within it.",
+     false, 3, int64_t{1} << 30},
     {"local_repository_roots", key_type::string, "",
      "Comma-separated absolute directories local repositories (CREATE REPOSITORY ON LOCATION \"/dir\" or "
      "\"file:///dir\") must lie in, after symlinks are resolved. Empty means anywhere outside data_dir; the "

@@ -155,6 +155,9 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
     job_options.default_timeout_s = cfg.get<"backup_job_default_timeout">();
     job_options.packing.threshold = static_cast<uint64_t>(cfg.get<"backup_pack_threshold">());
     job_options.packing.pack_size = static_cast<uint64_t>(cfg.get<"backup_pack_size">());
+    job_options.gc.grace_ms = cfg.get<"snapshot_gc_grace_period">() * 1000;
+    job_options.gc.repack_threshold_pct = cfg.get<"snapshot_repack_threshold">();
+    job_options.gc.lease_timeout_ms = cfg.get<"repository_lease_timeout">() * 1000;
     job_options.upload_options = [&transfers] { return transfers.options(pipeline::direction::upload); };
     job_options.download_options = [&transfers] { return transfers.options(pipeline::direction::download); };
     auto tracker = co_await jobs::job_tracker::open(*catalog, transfers.engine(), job_options);

@@ -178,6 +178,9 @@ io::task<std::optional<statement_result>> execute_backup_statement(exec_context&
     if (const auto* s = std::get_if<show_snapshot_stmt>(&stmt)) {
         co_return co_await show_snapshot(ctx, *s);
     }
+    if (const auto* s = std::get_if<drop_snapshot_stmt>(&stmt)) {
+        co_return co_await drop_snapshot(ctx, *s);
+    }
     co_return co_await execute_restore_statement(ctx, stmt);
 }
 

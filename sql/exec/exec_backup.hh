@@ -20,6 +20,7 @@ io::task<std::optional<statement_result>> execute_backup_statement(exec_context&
 io::task<std::optional<statement_result>> execute_restore_statement(exec_context& ctx, const statement& stmt);
 
 io::task<statement_result> show_snapshot(exec_context& ctx, const show_snapshot_stmt& s);
+io::task<statement_result> drop_snapshot(exec_context& ctx, const drop_snapshot_stmt& s);
 
 /// A job's error as the client sees it: StarRocks' message; 1235 for what is not supported,
 /// 1105 for a store that did not answer, 1064 otherwise (StarRocks' analysis errors).

@@ -2,13 +2,18 @@
 // SHOW SNAPSHOT ON r [WHERE SNAPSHOT = 'l' [AND TIMESTAMP = 'ts'] | WHERE SNAPSHOT IN (...)]
 // [ORDER BY] [LIMIT]: the labels in the repository with their info objects' timestamps; with a
 // timestamp, that info object read and checked, its database and brief JSON.
+// DROP SNAPSHOT ON r WHERE ... (the same forms, plus TIMESTAMP <= 'ts') and DROP SNAPSHOT l ON r
+// [FORCE]: jobs/snapshot_drop.hh does the work; one row says what it freed.
 #include "jobs/job_info.hh"
+#include "jobs/job_tracker.hh"
 #include "jobs/repository_access.hh"
+#include "jobs/snapshot_drop.hh"
 #include "pipeline/hash.hh"
 #include "remote/snapshot_layout.hh"
 #include "sql/exec/backup_names.hh"
 #include "sql/exec/exec_backup.hh"
 #include "sql/privileges.hh"
+#include "sql/query_guard.hh"
 #include "storage/catalog.hh"
 
 #include <fmt/format.h>
@@ -21,11 +26,16 @@ namespace {
 
 constexpr std::string_view where_form =
     "Where clause should looks like: SNAPSHOT = 'your_snapshot_name' [AND TIMESTAMP = '2018-04-18-19-19-10']";
+constexpr std::string_view drop_where_form =
+    "Where clause should looks like: SNAPSHOT = 'your_snapshot_name' [AND TIMESTAMP = '2018-04-18-19-19-10-000'], "
+    "SNAPSHOT IN ('snapshot_1', ...) or [SNAPSHOT = 'your_snapshot_name' AND] TIMESTAMP <= "
+    "'2018-04-18-19-19-10-000'";
 
 /// What the WHERE clause asks for.
 struct snapshot_filter {
     std::optional<std::set<std::string>> labels;  ///< none: every label
     std::optional<std::string> timestamp;
+    std::optional<std::string> timestamp_at_most;  ///< DROP SNAPSHOT only
 };
 
 /// The column a side of a comparison names, lower-cased ("snapshot", "timestamp"), if any.
@@ -49,10 +59,11 @@ std::optional<std::string> string_of(const expr& e) {
     return l->value;
 }
 
-/// `column = 'text'`: (column, text).
-std::optional<std::pair<std::string, std::string>> equality_of(const expr& e) {
+/// `column <op> 'text'`: (column, text).
+std::optional<std::pair<std::string, std::string>> equality_of(const expr& e,
+                                                               binary_operator op = binary_operator::eq) {
     const auto* b = e.as<binary_op>();
-    if (b == nullptr || b->op != binary_operator::eq) {
+    if (b == nullptr || b->op != op) {
         return std::nullopt;
     }
     auto column = column_of(*b->left);
@@ -63,12 +74,40 @@ std::optional<std::pair<std::string, std::string>> equality_of(const expr& e) {
     return std::make_pair(*column, *value);
 }
 
-sql_result<snapshot_filter> filter_of(const std::optional<expr>& where) {
+/// `TIMESTAMP <= 'ts'` (DROP SNAPSHOT only).
+std::optional<std::string> at_most_of(const expr& e) {
+    auto le = equality_of(e, binary_operator::le);
+    if (!le || le->first != "timestamp") {
+        return std::nullopt;
+    }
+    return le->second;
+}
+
+sql_result<snapshot_filter> filter_of(const std::optional<expr>& where, bool dropping = false) {
     snapshot_filter filter;
     if (!where) {
         return filter;
     }
-    auto refuse = [] { return make_error(errc::parse, "{}", where_form); };
+    auto refuse = [dropping] { return make_error(errc::parse, "{}", dropping ? drop_where_form : where_form); };
+    if (dropping) {
+        if (auto at_most = at_most_of(*where)) {
+            filter.timestamp_at_most = *at_most;
+            return filter;
+        }
+        const auto* both = where->as<binary_op>();
+        if (both != nullptr && both->op == binary_operator::logical_and) {
+            for (auto [a, b] : {std::pair{&*both->left, &*both->right},
+                                std::pair{&*both->right, &*both->left}}) {
+                auto label = equality_of(*a);
+                auto at_most = at_most_of(*b);
+                if (label && label->first == "snapshot" && at_most) {
+                    filter.labels = std::set<std::string>{label->second};
+                    filter.timestamp_at_most = *at_most;
+                    return filter;
+                }
+            }
+        }
+    }
     if (auto eq = equality_of(*where)) {
         if (eq->first != "snapshot") {
             return refuse();
@@ -204,6 +243,57 @@ io::task<statement_result> show_snapshot(exec_context& ctx, const show_snapshot_
     if (auto ordered = apply_show_predicate(ctx, rest, rs); !ordered) {
         co_return ordered.error();
     }
+    co_return rs;
+}
+
+io::task<statement_result> drop_snapshot(exec_context& ctx, const drop_snapshot_stmt& s) {
+    if (auto allowed = require_role(ctx, storage::role_db_admin, "DROP SNAPSHOT"); !allowed) {
+        co_return allowed.error();
+    }
+    auto tracker = need_tracker(ctx, "DROP SNAPSHOT");
+    if (!tracker) {
+        co_return tracker.error();
+    }
+    if (s.label && s.where) {
+        co_return make_error(errc::parse, "DROP SNAPSHOT names its snapshot either before ON or in WHERE, not both");
+    }
+    auto filter = filter_of(s.where, true);
+    if (!filter) {
+        co_return filter.error();
+    }
+    jobs::snapshot_choice choice;
+    choice.labels = s.label ? std::optional(std::set<std::string>{*s.label}) : filter->labels;
+    choice.timestamp = filter->timestamp;
+    choice.timestamp_at_most = filter->timestamp_at_most;
+    for (const auto* ts : {&choice.timestamp, &choice.timestamp_at_most}) {
+        if (*ts && !remote::parse_snapshot_timestamp(**ts)) {
+            co_return make_error(errc::parse, "Invalid timestamp '{}': it should look like 2018-04-18-19-19-10-000",
+                                 **ts);
+        }
+    }
+    auto repo = jobs::find_repository(ctx.catalog, s.repository);
+    if (!repo) {
+        co_return job_to_sql(repo.error());
+    }
+    if (repo->read_only) {
+        co_return make_error(errc::parse, "Repository {} is read only: DROP SNAPSHOT cannot delete from it",
+                             repo->name);
+    }
+    std::stop_token stop;
+    if (ctx.guard != nullptr) {
+        stop = ctx.guard->token();
+    }
+    auto report = co_await jobs::drop_snapshots(*repo, ctx.catalog.cluster_id(), std::move(choice),
+                                                (*tracker)->drop_options(), stop);
+    if (!report) {
+        co_return job_to_sql(report.error());
+    }
+    result_set rs = make_result({"SnapshotsDropped", "ObjectsFreed", "BytesFreed", "PacksRepacked", "BytesRepacked",
+                                 "ObjectsKeptInGrace", "Status"});
+    rs.rows.push_back(row{job_number_cell(report->snapshots_dropped), job_number_cell(report->objects_freed),
+                          job_number_cell(report->bytes_freed), job_number_cell(report->packs_repacked),
+                          job_number_cell(report->bytes_repacked), job_number_cell(report->objects_kept_young),
+                          report->status});
     co_return rs;
 }
 

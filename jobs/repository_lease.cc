@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+// Lease objects: a JSON body {"kind", "label", "start_ms"}; liveness from the store's own
+// last-modified time, so that a holder's clock only matters for start_ms.
+#include "jobs/repository_lease.hh"
+
+#include "io/log.hh"
+#include "io/ops.hh"
+#include "jobs/json_fields.hh"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+namespace tv::jobs {
+
+namespace {
+
+std::string_view kind_name(lease_kind kind) {
+    return kind == lease_kind::drop ? "drop" : "backup";
+}
+
+}  // namespace
+
+std::string lease_key(std::string_view root, lease_kind kind, std::string_view cluster_id, std::string_view id) {
+    return fmt::format("{}/{}/{}-{}-{}", root, lease_dir_name, kind_name(kind), cluster_id, id);
+}
+
+io::task<remote::remote_result<void>> write_lease(remote::object_store& store, std::string key, lease_kind kind,
+                                                  std::string label, int64_t start_ms, std::stop_token stop) {
+    boost::json::object o;
+    o["kind"] = kind_name(kind);
+    o["label"] = label;
+    o["start_ms"] = start_ms;
+    std::string body = boost::json::serialize(o);
+    co_return co_await store.put(key, std::as_bytes(std::span<const char>(body.data(), body.size())), stop);
+}
+
+io::task<remote::remote_result<std::vector<lease>>> live_leases(remote::object_store& store, std::string root,
+                                                                int64_t now_ms, int64_t timeout_ms,
+                                                                std::stop_token stop) {
+    auto listed = co_await store.list(fmt::format("{}/{}/", root, lease_dir_name), stop);
+    if (!listed) {
+        co_return listed.error();
+    }
+    std::vector<lease> out;
+    for (const auto& object : *listed) {
+        if (now_ms - object.modified_ms >= timeout_ms) {
+            continue;
+        }
+        lease l;
+        l.key = object.key;
+        l.refreshed_ms = object.modified_ms;
+        l.start_ms = object.modified_ms;
+        auto body = co_await store.get(object.key, std::nullopt, stop);
+        if (!body) {
+            if (body.error().code == remote::remote_errc::not_found) {
+                continue;  // released since the listing
+            }
+            co_return body.error();
+        }
+        if (auto parsed = parse_untrusted_object(*body, 2, "lease " + object.key)) {
+            auto kind = string_of(parsed->if_contains("kind"));
+            auto label = string_of(parsed->if_contains("label"));
+            auto start = unsigned_of(parsed->if_contains("start_ms"));
+            l.kind = kind == "drop" ? lease_kind::drop : lease_kind::backup;
+            l.label = label.value_or("");
+            if (start) {
+                l.start_ms = static_cast<int64_t>(*start);
+            }
+        }
+        out.push_back(std::move(l));
+    }
+    co_return out;
+}
+
+io::task<void> refresh_lease(remote::object_store& store, std::string key, lease_kind kind, std::string label,
+                             int64_t start_ms, int64_t timeout_ms, std::stop_token until) {
+    auto every = std::chrono::milliseconds(std::max<int64_t>(timeout_ms / 3, 100));
+    while (!until.stop_requested()) {
+        co_await io::sleep(every, until);
+        if (until.stop_requested()) {
+            break;
+        }
+        auto written = co_await write_lease(store, key, kind, label, start_ms, until);
+        if (!written && !until.stop_requested()) {
+            TV_LOG_WARN("could not refresh the lease {}: {}", key, written.error().message);
+        }
+    }
+}
+
+}  // namespace tv::jobs

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// Leases: small objects under `<root>/__lock/` by which every server sharing a repository says
+// what it is doing there. A BACKUP holds a backup lease from before it looks for objects to
+// reuse until its snapshot is published (or its partial manifest written); DROP SNAPSHOT holds a
+// drop lease while it deletes data. Each side writes its own lease first and then looks for the
+// other's, so of two that start together at least one sees the other: a backup waits for the
+// drop lease to go, a drop that sees a backup lease deletes no data (docs/repository-gc.md).
+// A lease is live while its object was written within `lease_timeout`: holders rewrite it
+// every third of that, so a crashed holder's lease lapses on its own.
+#pragma once
+
+#include "io/task.hh"
+#include "jobs/job_error.hh"
+#include "remote/object_store.hh"
+
+#include <cstdint>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tv::jobs {
+
+inline constexpr std::string_view lease_dir_name = "__lock";
+
+enum class lease_kind { backup, drop };
+
+struct lease {
+    std::string key;
+    lease_kind kind = lease_kind::backup;
+    std::string label;         ///< a backup's label; empty for a drop
+    int64_t start_ms = 0;      ///< when its holder first wrote it
+    int64_t refreshed_ms = 0;  ///< the object's last write
+};
+
+/// `<root>/__lock/<kind>-<cluster_id>-<id>`.
+std::string lease_key(std::string_view root, lease_kind kind, std::string_view cluster_id, std::string_view id);
+
+/// Writes (or rewrites, which refreshes) a lease.
+io::task<remote::remote_result<void>> write_lease(remote::object_store& store, std::string key, lease_kind kind,
+                                                  std::string label, int64_t start_ms, std::stop_token stop = {});
+
+/// The live leases under `root`. A lease object that does not decode is taken for a live backup
+/// lease: when in doubt, keep data.
+io::task<remote::remote_result<std::vector<lease>>> live_leases(remote::object_store& store, std::string root,
+                                                                int64_t now_ms, int64_t timeout_ms,
+                                                                std::stop_token stop = {});
+
+/// Keeps `key` written every `timeout_ms / 3` until `until` stops; failures are logged (the
+/// lease lapses, and a drop may then run: the backup's final check catches what it deleted).
+io::task<void> refresh_lease(remote::object_store& store, std::string key, lease_kind kind, std::string label,
+                             int64_t start_ms, int64_t timeout_ms, std::stop_token until);
+
+}  // namespace tv::jobs
