@@ -78,7 +78,7 @@ private:
 
 class close_op final : public void_op<close_op> {
 public:
-    explicit close_op(int fd) : void_op({}), _fd(fd) {}
+    explicit close_op(int fd) : void_op(std::stop_token{}), _fd(fd) {}
     void prep(io_uring_sqe* sqe) override;
 
 private:
@@ -89,7 +89,7 @@ private:
 /// a request we refused reads our answer before the connection ends.
 class shutdown_op final : public void_op<shutdown_op> {
 public:
-    shutdown_op(int fd, int how) : void_op({}), _fd(fd), _how(how) {}
+    shutdown_op(int fd, int how) : void_op(std::stop_token{}), _fd(fd), _how(how) {}
     void prep(io_uring_sqe* sqe) override;
 
 private:
@@ -245,7 +245,7 @@ private:
 /// Cancels every operation on `fd` (IORING_ASYNC_CANCEL_FD | ALL); yields how many it found.
 class cancel_fd_op final : public count_op<cancel_fd_op> {
 public:
-    explicit cancel_fd_op(int fd) : count_op({}), _fd(fd) {}
+    explicit cancel_fd_op(int fd) : count_op(std::stop_token{}), _fd(fd) {}
     void prep(io_uring_sqe* sqe) override;
     result<size_t> await_resume() {
         if (_res == -ENOENT) {

@@ -57,7 +57,10 @@ job_result<restore_selection> select_catalogs(const snapshot_contents& snapshot,
         }
     } else {
         for (const auto& [name, alias] : request.catalogs) {
-            bool held = std::any_of(catalogs.begin(), catalogs.end(), [&](const auto& c) { return c.name == name; });
+            // Clang 14 cannot capture a structured binding in a lambda (C++20 allows it since
+            // clang 16), and the fuzz build is clang 14: the name goes in by a plain reference.
+            const auto& wanted = name;
+            bool held = std::any_of(catalogs.begin(), catalogs.end(), [&](const auto& c) { return c.name == wanted; });
             if (!held) {
                 return refused(fmt::format("Can not find restore catalog: {}", name));
             }
