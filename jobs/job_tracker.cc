@@ -346,6 +346,12 @@ job_view job_tracker::view_of(const job_record& record) const {
         view.files_done = record.files_total;
         view.bytes_done = record.bytes_total;
     }
+    if (live != nullptr) {
+        view.retries = live->progress.retries.load();
+        if (view.retries != 0) {
+            view.last_retry = live->progress.last_retry();
+        }
+    }
     if (live == nullptr || record.state == job_state::finished) {
         return view;
     }

@@ -45,6 +45,8 @@ struct job_view {
     double current_rate = 0;             ///< bytes per second over the last seconds
     uint64_t rate_limit = 0;             ///< bytes per second in force; 0: none
     std::optional<int64_t> eta_s;        ///< while uploading at a known rate
+    uint64_t retries = 0;                ///< requests the store sent again in this process
+    std::string last_retry;              ///< why the last of them failed
 };
 
 class job_tracker {

@@ -19,6 +19,17 @@ void transfer_progress::add_bytes(uint64_t n) {
     }
 }
 
+void transfer_progress::add_retry(std::string_view reason) {
+    ++retries;
+    std::lock_guard lock(_mutex);
+    _last_retry.assign(reason);
+}
+
+std::string transfer_progress::last_retry() const {
+    std::lock_guard lock(_mutex);
+    return _last_retry;
+}
+
 double transfer_progress::current_rate() const {
     constexpr auto window = std::chrono::seconds(5);
     auto now = std::chrono::steady_clock::now();

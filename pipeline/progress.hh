@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <utility>
 
 namespace tv::pipeline {
@@ -27,6 +29,10 @@ public:
 
     /// Counts `n` more bytes done and keeps a sample for current_rate().
     void add_bytes(uint64_t n);
+    /// Counts a request the store sends again, and keeps why (the last reason is shown).
+    void add_retry(std::string_view reason);
+    /// Why the last retried request failed ("" when none was).
+    std::string last_retry() const;
     /// Bytes per second over the whole transfer so far.
     double average_rate() const;
     /// Bytes per second over about the last five seconds (0 when nothing moved in them).
@@ -35,6 +41,7 @@ public:
 private:
     mutable std::mutex _mutex;
     std::deque<std::pair<std::chrono::steady_clock::time_point, uint64_t>> _samples;  // (when, bytes_done)
+    std::string _last_retry;
 };
 
 }  // namespace tv::pipeline

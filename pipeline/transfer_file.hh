@@ -41,10 +41,10 @@ struct run_state {
         direction_progress->add_bytes(n);
     }
 
-    void count_retry() {
+    void count_retry(std::string_view reason) {
         ++retries;
-        ++progress->retries;
-        ++direction_progress->retries;
+        progress->add_retry(reason);
+        direction_progress->add_retry(reason);
     }
 };
 
@@ -86,8 +86,8 @@ struct file_job {
     /// makes counted in the run's progress and, when given, in `*retried` (this request's).
     remote::call_options call(int* retried = nullptr) const {
         run_state* counted = run;
-        return remote::call_options(run->stop, [counted, retried](const remote::remote_error&) {
-            counted->count_retry();
+        return remote::call_options(run->stop, [counted, retried](const remote::remote_error& e) {
+            counted->count_retry(e.message);
             if (retried != nullptr) {
                 ++*retried;
             }

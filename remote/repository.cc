@@ -7,6 +7,8 @@
 #include "remote/local_store.hh"
 #include "remote/s3_client.hh"
 
+#include <atomic>
+
 #include "tv_version.hh"
 
 #include <boost/property_tree/json_parser.hpp>
@@ -87,6 +89,14 @@ std::optional<remote_error> apply_tls(const repository_config& config, s3_client
 
 }  // namespace
 
+namespace {
+std::atomic<int64_t> s3_request_timeout_ms{60'000};
+}  // namespace
+
+void set_s3_request_timeout(std::chrono::milliseconds timeout) {
+    s3_request_timeout_ms.store(timeout.count(), std::memory_order_relaxed);
+}
+
 remote_result<std::unique_ptr<object_store>> open_store(const repository_config& config) {
     if (config.kind == store_kind::local) {
         return std::unique_ptr<object_store>(std::make_unique<local_store>(config.local_path));
@@ -119,6 +129,7 @@ remote_result<std::unique_ptr<object_store>> open_store(const repository_config&
         options.region = config.region;
     }
     options.bucket = config.bucket;
+    options.http.request_timeout = std::chrono::milliseconds(s3_request_timeout_ms.load(std::memory_order_relaxed));
     options.addressing = config.path_style ? s3_addressing::path : s3_addressing::virtual_hosted;
     options.payload_signing = config.signing == payload_signing::signed_payload ? s3_payload_signing::signed_payload
                                                                                 : s3_payload_signing::unsigned_payload;

@@ -7,6 +7,7 @@
 #include "remote/object_store.hh"
 #include "remote/repository_config.hh"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <stop_token>
@@ -31,9 +32,12 @@ struct repo_info {
 std::string encode_repo_info(const repo_info& info);
 remote_result<repo_info> decode_repo_info(std::string_view text);
 
-/// The store a configuration names, rooted at its location. S3 locations answer
-/// remote_errc::not_supported until the S3 client lands.
+/// The store a configuration names, rooted at its location.
 remote_result<std::unique_ptr<object_store>> open_store(const repository_config& config);
+
+/// How long one S3 request (sending it and reading the whole answer) may take before it is
+/// abandoned and, like a reset, retried: for stores opened from now on (s3_request_timeout_seconds).
+void set_s3_request_timeout(std::chrono::milliseconds timeout);
 
 /// The CREATE REPOSITORY check that the store answers: reads `__repo_info` when it is there
 /// (adopting its creation time), else writes it with `now_ms`, unless `read_only`, in which

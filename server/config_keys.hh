@@ -113,6 +113,10 @@ inline constexpr config_key config_key_table[] = {
      "statement that would pass it fails with error 1064 (Mem usage has exceed the limit of query pool) and the "
      "server goes on; each statement is also held to the session's query_mem_limit (or exec_mem_limit).",
      true, 0, int64_t{1} << 50},
+    {"s3_request_timeout_seconds", key_type::integer, "60",
+     "Seconds one S3 request may take, from sending it to the end of the answer; a request past it is abandoned "
+     "and retried like a reset connection. Applies to requests of stores opened after a change.",
+     true, 1, 3600},
     {"backup_job_default_timeout", key_type::integer, "86400",
      "Seconds a BACKUP may run when its PROPERTIES give no timeout; a job still running then is cancelled "
      "with [TIMEOUT, ...].",

@@ -12,6 +12,7 @@
 #include "io/sync_wait.hh"
 #include "jobs/job_tracker.hh"
 #include "remote/local_location.hh"
+#include "remote/repository.hh"
 #include "server/http_api.hh"
 #include "server/transfers.hh"
 #include "sql/exec/engine.hh"
@@ -94,6 +95,7 @@ void apply_query_pool_limit(const config& cfg) {
 /// Makes run-time configuration changes take effect.
 void apply_changed_config(const config& cfg, transfer_service& transfers) {
     transfers.apply(cfg);
+    remote::set_s3_request_timeout(std::chrono::seconds(cfg.get<"s3_request_timeout_seconds">()));
     apply_query_pool_limit(cfg);
 }
 
@@ -290,6 +292,7 @@ int serve(config cfg, io::opcode_probe& probe) {
         http_api_context http_ctx{cfg};
         http_ctx.config_changed = [&transfers](const config& changed) { apply_changed_config(changed, transfers); };
         apply_query_pool_limit(cfg);
+        remote::set_s3_request_timeout(std::chrono::seconds(cfg.get<"s3_request_timeout_seconds">()));
         sql::node_info node{node_host(bind), mysql->port, http->port, sql::unix_now_ms()};
         exit_code = io::sync_wait(loops.main_loop(), run_until_signal(signal_fd, cfg, loops, transfers, http_ctx,
                                                                       http->fd.get(), mysql->fd.get(), node));

@@ -46,6 +46,13 @@ cell job_number_cell(uint64_t n) {
     return std::to_string(n);
 }
 
+std::string job_task_errors(const jobs::job_view& v) {
+    if (v.retries == 0) {
+        return {};
+    }
+    return fmt::format("{} {} retried; last: {}", v.retries, v.retries == 1 ? "request" : "requests", v.last_retry);
+}
+
 namespace {
 
 sql_result<jobs::backup_request> request_of(const exec_context& ctx, const backup_stmt& s) {
@@ -127,7 +134,7 @@ statement_result show_backup(exec_context& ctx, const show_backup_stmt& s) {
         rs.rows.push_back(row{
             job_number_cell(r.id), r.label, r.db, std::string(jobs::job_state_name(r.state)), r.objects_text,
             job_time_cell(r.create_time_ms), job_time_cell(r.snapshot_finished_ms), job_time_cell(r.upload_finished_ms),
-            job_time_cell(r.finished_ms), std::string(), std::string(), std::string(), r.status.status_text(),
+            job_time_cell(r.finished_ms), std::string(), std::string(), job_task_errors(v), r.status.status_text(),
             std::to_string(r.timeout_s), job_number_cell(v.bytes_done), job_number_cell(r.bytes_total),
             job_number_cell(v.files_done), job_number_cell(r.files_total),
             v.running ? job_number_cell(static_cast<uint64_t>(v.current_rate)) : cell(),

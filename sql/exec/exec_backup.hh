@@ -9,6 +9,7 @@
 
 namespace tv::jobs {
 class job_tracker;
+struct job_view;
 }
 
 namespace tv::sql {
@@ -32,6 +33,9 @@ jobs::object_kind job_object_kind(backup_object_kind k);
 /// SHOW BACKUP / SHOW RESTORE cells: a time (NULL when not yet), a count.
 cell job_time_cell(int64_t unix_ms);
 cell job_number_cell(uint64_t n);
+/// TaskErrMsg: the requests the store sent again while the job went on, and why the last one
+/// failed, as StarRocks shows task errors without cancelling the job ("" when none).
+std::string job_task_errors(const jobs::job_view& v);
 
 /// The server's tracker, or 1235 naming `statement` in an engine built without one.
 sql_result<jobs::job_tracker*> need_tracker(const exec_context& ctx, std::string_view statement);

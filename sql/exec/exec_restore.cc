@@ -96,7 +96,7 @@ statement_result show_restore(exec_context& ctx, const show_restore_stmt& s) {
             std::string(r.restore.allow_load ? "true" : "false"), std::to_string(r.restore.replication_num),
             r.objects_text, job_time_cell(r.create_time_ms), job_time_cell(r.restore.meta_prepared_ms),
             job_time_cell(r.snapshot_finished_ms), job_time_cell(r.upload_finished_ms), job_time_cell(r.finished_ms),
-            std::string(), std::string(), std::string(), r.status.status_text(), std::to_string(r.timeout_s),
+            std::string(), std::string(), job_task_errors(v), r.status.status_text(), std::to_string(r.timeout_s),
             job_number_cell(v.bytes_done), job_number_cell(r.bytes_total), job_number_cell(v.files_done),
             job_number_cell(r.files_total), v.running ? job_number_cell(static_cast<uint64_t>(v.current_rate)) : cell(),
             v.running && v.rate_limit != 0 ? job_number_cell(v.rate_limit / 1024) : cell(),
