@@ -2,6 +2,8 @@
 // Job-info JSON: StarRocks' shape on the outside, our keys alongside, strict on the way in.
 #include "jobs/job_info.hh"
 
+#include "io/printable.hh"
+
 #include "jobs/json_fields.hh"
 #include "remote/object_store.hh"
 #include "remote/snapshot_layout.hh"
@@ -18,6 +20,8 @@ namespace json = boost::json;
 namespace {
 
 constexpr size_t max_json_depth = 16;
+
+constexpr size_t max_name_bytes = 1024;
 
 job_error bad(std::string_view key, std::string_view what) {
     return make_job_error(status_code::bad_file, fmt::format("snapshot info {} is not valid: {}", key, what));
@@ -185,6 +189,13 @@ job_result<job_info> decode_job_info(std::string_view text, std::string_view obj
     if (!name || !database || !cluster || !meta_key || !manifest_key || !db_id || !time || objects == nullptr ||
         !objects->is_object()) {
         return bad(object_key, "a required field is missing or of the wrong type");
+    }
+    // Names a server accepts are far shorter (labels 128 bytes, other names 1024): longer ones
+    // are not a snapshot of ours, and would only travel on into job records and messages.
+    for (const std::string* text : {&*name, &*database, &*cluster}) {
+        if (text->size() > max_name_bytes) {
+            return bad(object_key, fmt::format("a name of {} bytes ('{}')", text->size(), printable_value(*text, 64)));
+        }
     }
     for (const std::string* key : {&*meta_key, &*manifest_key}) {
         // Empty in a job's own snapshot cut, before the meta is saved; never in a repository's.

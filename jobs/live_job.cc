@@ -5,6 +5,7 @@
 #include "jobs/live_job.hh"
 
 #include "io/log.hh"
+#include "io/printable.hh"
 #include "jobs/job_store.hh"
 
 #include <chrono>
@@ -29,6 +30,10 @@ io::task<job_result<bool>> advance(job_services& services, live_job& job, job_re
     co_return true;
 }
 
+namespace {
+constexpr size_t max_status_bytes = 4096;
+}  // namespace
+
 io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_error why) {
     auto hold = co_await services.state_lock.lock();
     // A restore in COMMITTING has published its data: it can only finish.
@@ -38,6 +43,10 @@ io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_er
     job_record next = job.record;
     next.state = job_state::cancelled;
     next.status = std::move(why);
+    // A message may quote what a hostile repository holds; the journal takes a bounded record.
+    if (next.status.message.size() > max_status_bytes) {
+        next.status.message = printable_value(next.status.message, max_status_bytes);
+    }
     next.finished_ms = unix_now_ms();
     auto put = co_await services.store.put(next);
     // Stop even when the journal failed: the job must not go on, and a restart resumes it from

@@ -2,6 +2,7 @@
 // Manifest JSON: written compactly, read with a nesting limit and every field checked.
 #include "jobs/snapshot_manifest.hh"
 
+#include "io/printable.hh"
 #include "jobs/json_fields.hh"
 #include "remote/object_store.hh"
 #include "remote/snapshot_layout.hh"
@@ -154,7 +155,7 @@ job_result<snapshot_manifest> decode_manifest(std::string_view text, std::string
         for (const std::string* component : {&*db, &*table, &*partition, &*index, &*name}) {
             if (!plain_name(*component)) {
                 return bad(object_key, fmt::format("file {} has the path component '{}', which is not a plain name",
-                                                   i, *component));
+                                                   i, printable_value(*component)));
             }
         }
         if (*size > max_file_size) {

@@ -57,8 +57,10 @@ def main():
         check(os.path.getsize(big_segment) > 12 << 20, f"one segment of {os.path.getsize(big_segment)} bytes")
         query(conn, f'CREATE REPOSITORY s3r WITH BROKER ON LOCATION "s3://{bucket}/bk" PROPERTIES ({props})')
 
-        # A multipart upload cut by kill -9 continues from its stored parts.
-        query(conn, "BACKUP DATABASE d SNAPSHOT snap TO s3r PROPERTIES ('max_upload_speed_kbps' = '2048')")
+        # A multipart upload cut by kill -9 continues from its stored parts. Its parts go up
+        # together, so the first one is stored only some way in: slow enough that the AWS CLI,
+        # slow itself on a busy machine, sees it while the upload is still open.
+        query(conn, "BACKUP DATABASE d SNAPSHOT snap TO s3r PROPERTIES ('max_upload_speed_kbps' = '640')")
         wait_for(conn, "d", {"UPLOADING"})
         deadline, parts = time.time() + 60, []
         while time.time() < deadline and not parts:
