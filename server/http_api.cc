@@ -5,6 +5,7 @@
 #include "io/ascii.hh"
 #include "io/printable.hh"
 #include "io/log.hh"
+#include "io/metrics.hh"
 #include "io/ops.hh"
 #include "io/socket.hh"
 #include "server/http_auth.hh"
@@ -24,6 +25,11 @@
 namespace tv::server {
 
 namespace {
+
+io::metrics::gauge& open_connections =
+    io::metrics::process_registry()
+        .add_gauge("tabletvault_http_connections", "HTTP connections open now on http_port (refused ones not counted).")
+        .with({});
 
 constexpr size_t k_max_request_body = 1 << 20;  // every endpoint but Stream Load, which streams
 // For an answer we send before closing: a client that does not read it is not waited for longer.
@@ -207,6 +213,7 @@ io::task<void> converse(int fd, http_api_context& ctx, peer_deadline& deadline) 
 
 /// One connection: its deadline's timer runs beside the conversation and ends with it.
 io::task<void> serve_connection(io::socket_fd connection, http_api_context& ctx, std::stop_token stop) {
+    io::metrics::gauge::hold counted(open_connections);
     peer_deadline deadline(stop);
     io::gate timer;
     io::spawn(timer, deadline.run(), "http deadline");
