@@ -11,6 +11,7 @@
 #include "server/http_auth.hh"
 #include "server/http_connection.hh"
 #include "server/http_text.hh"
+#include "server/metrics_page.hh"
 #include "server/stream_load_http.hh"
 #include "tv_version.hh"
 
@@ -256,6 +257,15 @@ io::http_response handle_http_request(const io::http_request& request, http_api_
     std::string_view path = request.path();
     if (path == "/api/health") {
         return {200, "application/json", fmt::format("{{\"status\":\"OK\",\"version\":\"{}\"}}\n", TV_VERSION), {}};
+    }
+    if (path == "/metrics") {
+        if (request.method != "GET" && request.method != "HEAD") {
+            return status_json(405, "BAD", "use GET /metrics");
+        }
+        if (auto refused = authorize_metrics(request, ctx.cfg, ctx.catalog, client_host)) {
+            return std::move(*refused);
+        }
+        return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_page(ctx.jobs, ctx.transfers), {}};
     }
     if (path == "/api/update_config") {
         return update_config(request, ctx, client_host);

@@ -24,10 +24,15 @@ namespace tv::storage {
 namespace {
 
 // What a change waits for to be durable (catalog changes, job state changes).
-io::metrics::family<io::metrics::histogram>& fsync_seconds = io::metrics::process_registry().add_histogram(
-    "tabletvault_journal_fsync_duration_seconds",
-    "Time of each journal append's fdatasync, by journal: catalog (the data dir's meta) or jobs.",
-    {"journal"}, io::metrics::latency_bounds_seconds());
+io::metrics::family<io::metrics::histogram>& fsync_seconds = []() -> auto& {
+    auto& f = io::metrics::process_registry().add_histogram(
+        "tabletvault_journal_fsync_duration_seconds",
+        "Time of each journal append's fdatasync, by journal: catalog (the data dir's meta) or jobs.", {"journal"},
+        io::metrics::latency_bounds_seconds());
+    f.with({"catalog"});  // both shown from the start
+    f.with({"jobs"});
+    return f;
+}();
 
 constexpr std::string_view image_magic = "TVIMAGE1";
 constexpr size_t image_overhead = 8 + 8 + 8 + 8;  // magic, sequence, length, checksum
