@@ -52,10 +52,10 @@ void write_transfer_metrics(text_writer& out, transfer_service& transfers) {
     per_direction("tabletvault_transfer_bytes_total", "counter",
                   "Bytes moved between disk and repositories since the server started (upload: to repositories).",
                   [&](direction way) { return engine.progress(way).bytes_done.load(); });
-    per_direction("tabletvault_transfer_files_total", "counter", "Files transferred whole since the server started.",
+    per_direction("tabletvault_transfer_files_total", "counter", "Objects transferred whole since the server started (a pack of small files counts once).",
                   [&](direction way) { return engine.progress(way).files_done.load(); });
     per_direction("tabletvault_transfer_failed_files_total", "counter",
-                  "Files whose transfer failed since the server started.",
+                  "Objects whose transfer failed since the server started.",
                   [&](direction way) { return engine.progress(way).files_failed.load(); });
     per_direction("tabletvault_transfer_retries_total", "counter",
                   "Requests a repository's store sent again after a failure that may pass, since the server started.",
