@@ -219,7 +219,9 @@ void registry::write(text_writer& out) const {
             });
         } else if (e.gauges) {
             out.family(e.gauges->name(), "gauge", e.gauges->help());
-            e.gauges->each([&](const std::vector<label>& l, const gauge& g) { out.sample(e.gauges->name(), l, g.value()); });
+            e.gauges->each([&](const std::vector<label>& l, const gauge& g) {
+                out.sample(e.gauges->name(), l, g.value());
+            });
         } else {
             out.family(e.histograms->name(), "histogram", e.histograms->help());
             e.histograms->each([&](const std::vector<label>& l, const histogram& h) {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Job records as JSON journal records: {"op":"put","job":{...}}, {"op":"stored",...},
 // {"op":"upload",...}, {"op":"clear",...}; an image is {"op":"image","jobs":[...],
-// "last_backup_finished":{db: ms}} with each job's progress inline. Decoding is tolerant of missing members (a newer field read by an
-// older binary is dropped, an older record read by a newer binary takes the defaults).
+// "last_backup_finished":{db: ms}} with each job's progress inline. Decoding is tolerant of
+// missing members (a newer field read by an older binary is dropped, an older record read by a
+// newer binary takes the defaults).
 #include "jobs/job_store.hh"
 
 #include "io/log.hh"

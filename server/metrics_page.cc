@@ -52,7 +52,8 @@ void write_transfer_metrics(text_writer& out, transfer_service& transfers) {
     per_direction("tabletvault_transfer_bytes_total", "counter",
                   "Bytes moved between disk and repositories since the server started (upload: to repositories).",
                   [&](direction way) { return engine.progress(way).bytes_done.load(); });
-    per_direction("tabletvault_transfer_files_total", "counter", "Objects transferred whole since the server started (a pack of small files counts once).",
+    per_direction("tabletvault_transfer_files_total", "counter",
+                  "Objects transferred whole since the server started (a pack of small files counts once).",
                   [&](direction way) { return engine.progress(way).files_done.load(); });
     per_direction("tabletvault_transfer_failed_files_total", "counter",
                   "Objects whose transfer failed since the server started.",

@@ -96,7 +96,8 @@ def check_job(text, job, kind, db, label, state):
     """A finished job's metrics against its SHOW row."""
     ids = {"job_id": str(job["JobId"]), "type": kind, "db": db, "label": label}
     check(value(text, "tabletvault_job_state", state=state, **ids) == 1, f"{kind} {label} of {db!r} shows {state}")
-    done, planned = value(text, "tabletvault_job_done_bytes", **ids), value(text, "tabletvault_job_planned_bytes", **ids)
+    done = value(text, "tabletvault_job_done_bytes", **ids)
+    planned = value(text, "tabletvault_job_planned_bytes", **ids)
     check(planned == int(job["BytesTotal"]) and planned > 0 and done == planned,
           f"{kind} {label}: bytes done {done} == planned {planned} == SHOW's BytesTotal {job['BytesTotal']}")
     files_done = value(text, "tabletvault_job_done_files", **ids)

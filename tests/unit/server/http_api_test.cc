@@ -234,9 +234,11 @@ TEST(metrics_page, jobs_with_hostile_names_stay_one_sample_per_line) {
     io::metrics::text_writer out;
     server::write_job_metrics(out, {running, restored}, {{"sales\\eu", 1795276800500}});
     const std::string& text = out.text();
-    const std::string labels = "job_id=\"12\",type=\"backup\",db=\"sales\\\\eu\",label=\"nightly \\\"1\\\"\\nforged_metric 9\"";
+    const std::string labels =
+        "job_id=\"12\",type=\"backup\",db=\"sales\\\\eu\",label=\"nightly \\\"1\\\"\\nforged_metric 9\"";
     EXPECT_NE(text.find("tabletvault_job_state{" + labels + ",state=\"UPLOADING\"} 1\n"), std::string::npos) << text;
-    EXPECT_NE(text.find("tabletvault_job_state{job_id=\"13\",type=\"restore\",db=\"d\",label=\"l\",state=\"FINISHED\"} 1\n"),
+    EXPECT_NE(text.find("tabletvault_job_state{job_id=\"13\",type=\"restore\",db=\"d\",label=\"l\","
+                        "state=\"FINISHED\"} 1\n"),
               std::string::npos);
     EXPECT_NE(text.find("tabletvault_job_done_bytes{" + labels + "} 250\n"), std::string::npos);
     EXPECT_NE(text.find("tabletvault_job_planned_bytes{" + labels + "} 1000\n"), std::string::npos);
