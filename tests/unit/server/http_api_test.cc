@@ -224,6 +224,7 @@ TEST(metrics_page, jobs_with_hostile_names_stay_one_sample_per_line) {
     running.current_rate = 125.5;
     running.rate_limit = 1024;
     running.retries = 3;
+    running.files_failed = 2;
     jobs::job_view restored;
     restored.record.id = 13;
     restored.record.type = jobs::job_type::restore;
@@ -247,6 +248,7 @@ TEST(metrics_page, jobs_with_hostile_names_stay_one_sample_per_line) {
     EXPECT_NE(text.find("tabletvault_job_rate_bytes_per_second{" + labels + "} 125.5\n"), std::string::npos);
     EXPECT_NE(text.find("tabletvault_job_rate_limit_bytes_per_second{" + labels + "} 1024\n"), std::string::npos);
     EXPECT_NE(text.find("tabletvault_job_retries_total{" + labels + "} 3\n"), std::string::npos);
+    EXPECT_NE(text.find("tabletvault_job_failed_files_total{" + labels + "} 2\n"), std::string::npos);
     EXPECT_NE(text.find("tabletvault_last_successful_backup_timestamp_seconds{db=\"sales\\\\eu\"} 1795276800.5\n"),
               std::string::npos);
     for (size_t start = 0; start < text.size();) {
