@@ -5,6 +5,7 @@
 # escaping; each job's numbers equal SHOW BACKUP / SHOW RESTORE's, S3 requests are counted,
 # promtool accepts the page, and a real Prometheus server scrapes it (with Basic auth once
 # metrics_require_auth is on), sees the target up and reads the escaped names back exactly.
+import base64
 import json
 import os
 import random
@@ -35,7 +36,6 @@ def scrape(server, auth=None):
     """(status, body) of GET /metrics."""
     request = urllib.request.Request(f"http://127.0.0.1:{server.http_port}/metrics")
     if auth:
-        import base64
         request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
     try:
         with urllib.request.urlopen(request, timeout=30) as r:
