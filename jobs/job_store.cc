@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Job records as JSON journal records: {"op":"put","job":{...}}, {"op":"stored",...},
-// {"op":"upload",...}, {"op":"clear",...}; an image is {"op":"image","jobs":[...]} with each
-// job's progress inline. Decoding is tolerant of missing members (a newer field read by an
-// older binary is dropped, an older record read by a newer binary takes the defaults).
+// {"op":"upload",...}, {"op":"clear",...}; an image is {"op":"image","jobs":[...],
+// "last_backup_finished":{db: ms}} with each job's progress inline. Decoding is tolerant of
+// missing members (a newer field read by an older binary is dropped, an older record read by a
+// newer binary takes the defaults).
 #include "jobs/job_store.hh"
 
 #include "io/log.hh"
@@ -11,6 +12,8 @@
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace tv::jobs {
 
@@ -329,6 +332,10 @@ void job_store::apply(const std::string& payload) {
             _jobs.erase(previous->second);
         }
         _last_by_db[j.db] = j.id;
+        if (j.type == job_type::backup && j.state == job_state::finished) {
+            auto& finished = _last_backup_finished[j.db];
+            finished = std::max(finished, j.finished_ms);
+        }
         auto& slot = _jobs[j.id];
         if (j.stored.empty() && j.uploads.empty()) {
             j.stored = std::move(slot.stored);
@@ -339,10 +346,20 @@ void job_store::apply(const std::string& payload) {
     if (op == "image") {
         _jobs.clear();
         _last_by_db.clear();
+        _last_backup_finished.clear();
         if (const json::value* jobs = o.if_contains("jobs"); jobs != nullptr && jobs->is_array()) {
             for (const auto& j : jobs->get_array()) {
                 if (j.is_object()) {
                     put_job(job_of(j.get_object()));
+                }
+            }
+        }
+        if (const json::value* finished = o.if_contains("last_backup_finished");
+            finished != nullptr && finished->is_object()) {
+            for (const auto& [db, ms] : finished->get_object()) {
+                if (ms.is_int64()) {
+                    auto& kept = _last_backup_finished[std::string(db)];
+                    kept = std::max(kept, ms.get_int64());
                 }
             }
         }
@@ -383,7 +400,12 @@ std::string job_store::image() const {
     for (const auto& [id, job] : _jobs) {
         jobs.push_back(job_json(job, true));
     }
-    return json::serialize(json::object{{"op", "image"}, {"jobs", std::move(jobs)}});
+    json::object finished;
+    for (const auto& [db, ms] : _last_backup_finished) {
+        finished[db] = ms;
+    }
+    return json::serialize(
+        json::object{{"op", "image"}, {"jobs", std::move(jobs)}, {"last_backup_finished", std::move(finished)}});
 }
 
 io::task<job_result<void>> job_store::append(std::string payload) {

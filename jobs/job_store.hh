@@ -36,6 +36,10 @@ public:
     /// The last job of `db` ("" = the external-catalog job), or null.
     const job_record* last_job(const std::string& db) const;
 
+    /// When each database's last FINISHED backup finished (ms since the epoch): kept, in the
+    /// images too, after the job itself is replaced.
+    const std::map<std::string, int64_t>& last_successful_backups() const noexcept { return _last_backup_finished; }
+
     /// Journals `job` (all but its stored files and uploads, which have their own records) and
     /// makes it its database's last job; the one it replaces is forgotten.
     io::task<job_result<void>> put(job_record job);
@@ -59,6 +63,7 @@ private:
     storage::serial_lock _append_lock;  // the journal takes one append at a time
     std::map<uint64_t, job_record> _jobs;
     std::map<std::string, uint64_t> _last_by_db;
+    std::map<std::string, int64_t> _last_backup_finished;
     uint64_t _records_since_image = 0;
 };
 

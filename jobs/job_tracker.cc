@@ -351,6 +351,7 @@ job_view job_tracker::view_of(const job_record& record) const {
         if (view.retries != 0) {
             view.last_retry = live->progress.last_retry();
         }
+        view.files_failed = live->progress.files_failed;
     }
     if (live == nullptr || record.state == job_state::finished) {
         return view;
@@ -390,6 +391,10 @@ std::vector<job_view> job_tracker::list(job_type type, const std::optional<std::
     std::sort(views.begin(), views.end(),
               [](const job_view& a, const job_view& b) { return a.record.db < b.record.db; });
     return views;
+}
+
+const std::map<std::string, int64_t>& job_tracker::last_successful_backups() const noexcept {
+    return _store->last_successful_backups();
 }
 
 std::optional<storage::job_hold> job_tracker::holder(std::string_view db, std::string_view object) const {

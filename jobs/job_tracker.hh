@@ -45,8 +45,9 @@ struct job_view {
     double current_rate = 0;             ///< bytes per second over the last seconds
     uint64_t rate_limit = 0;             ///< bytes per second in force; 0: none
     std::optional<int64_t> eta_s;        ///< while uploading at a known rate
-    uint64_t retries = 0;                ///< requests the store sent again in this process
+    uint64_t retries = 0;                ///< requests the store sent again, in this process's run of it
     std::string last_retry;              ///< why the last of them failed
+    uint64_t files_failed = 0;           ///< files whose transfer failed, in this process's run of it
 };
 
 class job_tracker {
@@ -75,6 +76,10 @@ public:
 
     /// The last job of each database (or of `db` only) when it is of `type`, by database name.
     std::vector<job_view> list(job_type type, const std::optional<std::string>& db) const;
+
+    /// When each database's last FINISHED backup finished (ms since the epoch), kept when a
+    /// later job of the database fails or replaces it ("" = the external catalogs).
+    const std::map<std::string, int64_t>& last_successful_backups() const noexcept;
 
     /// The job that has not ended and holds `object` of `db` (`object` empty: anything in the
     /// database): renames, SWAP and DROP of what a job holds are refused (see

@@ -5,6 +5,7 @@
 #include "remote/s3_client.hh"
 
 #include "io/log.hh"
+#include "io/metrics.hh"
 #include "io/ops.hh"
 #include "io/tls.hh"
 #include "remote/s3_errors.hh"
@@ -77,6 +78,26 @@ int64_t parse_http_date_ms(std::string_view text) {
         return 0;
     }
     return static_cast<int64_t>(::timegm(&tm)) * 1000;
+}
+
+// Every HTTP request sent (each attempt of a retried call), by S3's name for it and how it ended.
+io::metrics::family<io::metrics::counter>& s3_requests = io::metrics::process_registry().add_counter(
+    "tabletvault_s3_requests_total",
+    "S3 requests sent, retries included, by operation and outcome: the HTTP status, or network, timeout "
+    "or cancelled when no answer came.",
+    {"op", "code"});
+io::metrics::family<io::metrics::histogram>& s3_request_seconds = io::metrics::process_registry().add_histogram(
+    "tabletvault_s3_request_duration_seconds",
+    "Time from sending an S3 request to its answer's end, by operation (a paced upload's body counts in it).",
+    {"op"}, io::metrics::latency_bounds_seconds());
+
+std::string_view outcome_of(s3_error_kind kind) {
+    switch (kind) {
+    case s3_error_kind::timeout: return "timeout";
+    case s3_error_kind::cancelled: return "cancelled";
+    case s3_error_kind::protocol: return "protocol";
+    default: return "network";
+    }
 }
 
 std::string describe_target(const std::string& bucket, const std::string& key) {
@@ -162,10 +183,16 @@ io::task<s3_result<io::http_client_response>> s3_client::execute_once(const requ
     endpoint.verify_tls = _options.verify_tls;
     ++_stats.attempts;
     std::string target = describe_target(_options.bucket, req.key);
+    auto sent_at = std::chrono::steady_clock::now();
     auto response = co_await _http.send(endpoint, std::move(out), stop);
+    s3_request_seconds.with({req.op})
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count());
     if (!response) {
-        co_return io_failure(response.error(), req.op, target, endpoint);
+        s3_error failed = io_failure(response.error(), req.op, target, endpoint);
+        s3_requests.with({req.op, outcome_of(failed.kind)}).add();
+        co_return failed;
     }
+    s3_requests.with({req.op, std::to_string(response->status)}).add();
     if (response->status >= 300) {
         co_return http_failure(*response, req.op, target, req.method == "HEAD");
     }

@@ -5,11 +5,13 @@
 #include "io/ascii.hh"
 #include "io/printable.hh"
 #include "io/log.hh"
+#include "io/metrics.hh"
 #include "io/ops.hh"
 #include "io/socket.hh"
 #include "server/http_auth.hh"
 #include "server/http_connection.hh"
 #include "server/http_text.hh"
+#include "server/metrics_page.hh"
 #include "server/stream_load_http.hh"
 #include "tv_version.hh"
 
@@ -24,6 +26,11 @@
 namespace tv::server {
 
 namespace {
+
+io::metrics::gauge& open_connections =
+    io::metrics::process_registry()
+        .add_gauge("tabletvault_http_connections", "HTTP connections open now on http_port (refused ones not counted).")
+        .with({});
 
 constexpr size_t k_max_request_body = 1 << 20;  // every endpoint but Stream Load, which streams
 // For an answer we send before closing: a client that does not read it is not waited for longer.
@@ -207,6 +214,7 @@ io::task<void> converse(int fd, http_api_context& ctx, peer_deadline& deadline) 
 
 /// One connection: its deadline's timer runs beside the conversation and ends with it.
 io::task<void> serve_connection(io::socket_fd connection, http_api_context& ctx, std::stop_token stop) {
+    io::metrics::gauge::hold counted(open_connections);
     peer_deadline deadline(stop);
     io::gate timer;
     io::spawn(timer, deadline.run(), "http deadline");
@@ -249,6 +257,15 @@ io::http_response handle_http_request(const io::http_request& request, http_api_
     std::string_view path = request.path();
     if (path == "/api/health") {
         return {200, "application/json", fmt::format("{{\"status\":\"OK\",\"version\":\"{}\"}}\n", TV_VERSION), {}};
+    }
+    if (path == "/metrics") {
+        if (request.method != "GET" && request.method != "HEAD") {
+            return status_json(405, "BAD", "use GET /metrics");
+        }
+        if (auto refused = authorize_metrics(request, ctx.cfg, ctx.catalog, client_host)) {
+            return std::move(*refused);
+        }
+        return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_page(ctx.jobs, ctx.transfers), {}};
     }
     if (path == "/api/update_config") {
         return update_config(request, ctx, client_host);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The HTTP API on http_port: /api/health (open), /api/update_config (root or db_admin) and Stream
-// Load (INSERT), one coroutine per connection,
+// The HTTP API on http_port: /api/health (open), /metrics (open unless metrics_require_auth),
+// /api/update_config (root or db_admin) and Stream Load (INSERT), one coroutine per connection,
 // every connection held by the API's gate and cancelled through the server's stop token.
 #pragma once
 
@@ -18,13 +18,23 @@ class catalog;
 struct data_options;
 }
 
+namespace tv::jobs {
+class job_tracker;
+}
+
 namespace tv::server {
+
+class transfer_service;
 
 struct http_api_context {
     config& cfg;
     /// Set once the catalog is open; Stream Load answers 503 before that.
     storage::catalog* catalog = nullptr;
     const storage::data_options* data = nullptr;
+    /// Set once the job tracker is open (on this loop); /metrics shows jobs from then on.
+    const jobs::job_tracker* jobs = nullptr;
+    /// The transfer engine and its buffer pool, for /metrics; null in tests that need neither.
+    transfer_service* transfers = nullptr;
     /// Told after every accepted /api/update_config change (live speed limits).
     std::function<void(const config&)> config_changed;
 };

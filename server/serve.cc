@@ -174,6 +174,7 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
     sql::engine engine(*catalog, std::move(options));
     http_ctx.catalog = catalog.get();
     http_ctx.data = &engine.options().data;
+    http_ctx.jobs = tracker->get();
 
     io::gate services;
     std::stop_source stop;
@@ -195,6 +196,7 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
     // Stop taking work, cancel what is in flight, then wait for every holder of the gate.
     stop.request_stop();
     co_await services.close();
+    http_ctx.jobs = nullptr;
     // Jobs stop where they are, journaled, and resume at the next start.
     co_await (*tracker)->close();
     if (auto closed = co_await catalog->close(); !closed) {
@@ -290,6 +292,7 @@ int serve(config cfg, io::opcode_probe& probe) {
         TV_LOG_INFO("http: listening on {}:{}", bind, http->port);
         transfer_service transfers(cfg, loops);
         http_api_context http_ctx{cfg};
+        http_ctx.transfers = &transfers;
         http_ctx.config_changed = [&transfers](const config& changed) { apply_changed_config(changed, transfers); };
         apply_query_pool_limit(cfg);
         remote::set_s3_request_timeout(std::chrono::seconds(cfg.get<"s3_request_timeout_seconds">()));

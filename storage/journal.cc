@@ -5,6 +5,7 @@
 #include "io/durable_file.hh"
 #include "io/failpoint.hh"
 #include "io/log.hh"
+#include "io/metrics.hh"
 
 #define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
 #include <xxhash.h>
@@ -21,6 +22,17 @@
 namespace tv::storage {
 
 namespace {
+
+// What a change waits for to be durable (catalog changes, job state changes).
+io::metrics::family<io::metrics::histogram>& fsync_seconds = []() -> auto& {
+    auto& f = io::metrics::process_registry().add_histogram(
+        "tabletvault_journal_fsync_duration_seconds",
+        "Time of each journal append's fdatasync, by journal: catalog (the data dir's meta) or jobs.", {"journal"},
+        io::metrics::latency_bounds_seconds());
+    f.with({"catalog"});  // both shown from the start
+    f.with({"jobs"});
+    return f;
+}();
 
 constexpr std::string_view image_magic = "TVIMAGE1";
 constexpr size_t image_overhead = 8 + 8 + 8 + 8;  // magic, sequence, length, checksum
@@ -406,7 +418,10 @@ io::task<storage_result<uint64_t>> journal::append(std::string_view payload) {
     io::crash_point(_dir.ends_with("/jobs") ? "journal.jobs.before_fsync" : "journal.meta.before_fsync");
     // After a failed fdatasync the page cache may hold data that never reaches the disk, so
     // nothing written since can be trusted: fail this change and all later ones.
+    auto sync_started = std::chrono::steady_clock::now();
     auto synced = co_await io::fdatasync(_file.fd());
+    fsync_seconds.with({_dir.ends_with("/jobs") ? "jobs" : "catalog"})
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - sync_started).count());
     if (!synced) {
         _failed = true;
         co_return io_failure(synced.error(), fmt::format("fdatasync {}", current_path()));

@@ -4,6 +4,7 @@
 #include "sql/protocol/mysql_server.hh"
 
 #include "io/log.hh"
+#include "io/metrics.hh"
 #include "io/ops.hh"
 #include "io/socket.hh"
 #include "sql/protocol/mysql_messages.hh"
@@ -18,6 +19,11 @@
 namespace tv::sql {
 
 namespace {
+
+io::metrics::gauge& open_connections =
+    io::metrics::process_registry()
+        .add_gauge("tabletvault_mysql_connections", "MySQL protocol connections open now (logging in included).")
+        .with({});
 
 using namespace mysql;
 
@@ -199,6 +205,7 @@ io::task<std::vector<statement_result>> run_query_text(engine& e, session& s, co
 }
 
 io::task<void> serve_client(io::socket_fd fd, engine& e, mysql_server_options options, std::stop_token server_stop) {
+    io::metrics::gauge::hold counted(open_connections);
     packet_stream stream(fd.get(), options.max_handshake_packet);
     session s;
     s.connection_id = g_next_connection_id.fetch_add(1, std::memory_order_relaxed);

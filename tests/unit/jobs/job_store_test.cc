@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The job store: records survive a reopen (journal and image), the last job per database
-// replaces the previous one, and stored files and open uploads come back for a resume.
+// replaces the previous one (its last successful backup time stays), and stored files and open
+// uploads come back for a resume.
 #include "jobs/job_store.hh"
 #include "support/co_test.hh"
 
@@ -103,5 +104,35 @@ CO_TEST(job_store, stored_files_and_open_uploads_come_back_after_an_image) {
     EXPECT_TRUE(j->uploads.empty()) << "a stored file's upload is done";
     CO_ASSERT_OK(co_await (*store)->clear_progress(5));
     EXPECT_TRUE(j->stored.empty());
+    co_await (*store)->close();
+}
+
+CO_TEST(job_store, the_last_successful_backup_outlives_the_job_that_replaces_it) {
+    temp_dir dir;
+    jobs::job_record done = backup_job(1, "d", jobs::job_state::finished);
+    done.finished_ms = 1795276800000;
+    {
+        auto store = co_await jobs::job_store::open(dir.path());
+        CO_ASSERT_OK(store);
+        CO_ASSERT_OK(co_await (*store)->put(done));
+        CO_ASSERT_OK(co_await (*store)->put(backup_job(2, "d", jobs::job_state::cancelled)));
+        jobs::job_record restore = backup_job(3, "r", jobs::job_state::finished);
+        restore.type = jobs::job_type::restore;
+        restore.finished_ms = 1795276900000;
+        CO_ASSERT_OK(co_await (*store)->put(restore));
+        EXPECT_EQ((*store)->last_successful_backups(), (std::map<std::string, int64_t>{{"d", done.finished_ms}}));
+        co_await (*store)->close();  // an image: job 1 is in it no more
+    }
+    {
+        auto store = co_await jobs::job_store::open(dir.path());
+        CO_ASSERT_OK(store);
+        EXPECT_EQ((*store)->last_successful_backups(), (std::map<std::string, int64_t>{{"d", done.finished_ms}}))
+            << "read back from the image";
+        CO_ASSERT_OK(co_await (*store)->put(backup_job(4, "d", jobs::job_state::uploading)));
+        // No close: the journal after the image.
+    }
+    auto store = co_await jobs::job_store::open(dir.path());
+    CO_ASSERT_OK(store);
+    EXPECT_EQ((*store)->last_successful_backups(), (std::map<std::string, int64_t>{{"d", done.finished_ms}}));
     co_await (*store)->close();
 }

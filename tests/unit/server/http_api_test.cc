@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // HTTP API routes, called directly: health, run-time config changes, their refusals, and who
-// may make them (Basic auth of root or a db_admin; 401, 403 and 503 otherwise).
+// may make them (Basic auth of root or a db_admin; 401, 403 and 503 otherwise); /metrics, who may
+// read it, and its job metrics.
 #include "io/log.hh"
 #include "server/http_api.hh"
 #include "server/http_auth.hh"
+#include "server/metrics_page.hh"
 #include "storage/catalog.hh"
 #include "storage/password.hh"
 #include "support/co_test.hh"
@@ -183,4 +185,76 @@ CO_TEST(http_api, metrics_authorization_follows_metrics_require_auth) {
         << "any user with the right password, no role needed";
     EXPECT_FALSE(server::authorize_metrics(request("GET", "/metrics"), cfg, cat.get(), client).has_value());
     CO_ASSERT_OK(co_await cat->close());
+}
+
+CO_TEST(http_api, metrics_endpoint_answers_in_the_text_format_to_whom_it_may) {
+    tv::testing::temp_dir dir;
+    auto cat = co_await users_catalog(dir.path());
+    server::config cfg;
+    server::http_api_context ctx{cfg, cat.get()};
+    auto open = server::handle_http_request(request("GET", "/metrics", ""), ctx, client);
+    EXPECT_EQ(open.status, 200);
+    EXPECT_EQ(open.content_type, "text/plain; version=0.0.4; charset=utf-8");
+    EXPECT_NE(open.body.find(std::string("\ntabletvault_build_info{version=\"") + TV_VERSION + "\"} 1\n"),
+              std::string::npos)
+        << open.body;
+    EXPECT_NE(open.body.find("# TYPE tabletvault_s3_requests_total counter\n"), std::string::npos);
+    EXPECT_EQ(server::handle_http_request(request("POST", "/metrics", ""), ctx, client).status, 405);
+
+    CO_ASSERT_TRUE(!cfg.set("metrics_require_auth", "true").has_value());
+    auto refused = server::handle_http_request(request("GET", "/metrics", ""), ctx, client);
+    EXPECT_EQ(refused.status, 401);
+    EXPECT_EQ(refused.body.find("tabletvault_"), std::string::npos) << "no metric to a refused caller";
+    auto plain = server::handle_http_request(request("GET", "/metrics", "Basic cGxhaW46cA=="), ctx, client);
+    EXPECT_EQ(plain.status, 200) << plain.body;
+    CO_ASSERT_OK(co_await cat->close());
+}
+
+TEST(metrics_page, jobs_with_hostile_names_stay_one_sample_per_line) {
+    jobs::job_view running;
+    running.record.id = 12;
+    running.record.type = jobs::job_type::backup;
+    running.record.db = "sales\\eu";
+    running.record.label = "nightly \"1\"\nforged_metric 9";
+    running.record.state = jobs::job_state::uploading;
+    running.record.bytes_total = 1000;
+    running.record.files_total = 4;
+    running.bytes_done = 250;
+    running.files_done = 1;
+    running.current_rate = 125.5;
+    running.rate_limit = 1024;
+    running.retries = 3;
+    running.files_failed = 2;
+    jobs::job_view restored;
+    restored.record.id = 13;
+    restored.record.type = jobs::job_type::restore;
+    restored.record.db = "d";
+    restored.record.label = "l";
+    restored.record.state = jobs::job_state::finished;
+
+    io::metrics::text_writer out;
+    server::write_job_metrics(out, {running, restored}, {{"sales\\eu", 1795276800500}});
+    const std::string& text = out.text();
+    const std::string labels =
+        "job_id=\"12\",type=\"backup\",db=\"sales\\\\eu\",label=\"nightly \\\"1\\\"\\nforged_metric 9\"";
+    EXPECT_NE(text.find("tabletvault_job_state{" + labels + ",state=\"UPLOADING\"} 1\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("tabletvault_job_state{job_id=\"13\",type=\"restore\",db=\"d\",label=\"l\","
+                        "state=\"FINISHED\"} 1\n"),
+              std::string::npos);
+    EXPECT_NE(text.find("tabletvault_job_done_bytes{" + labels + "} 250\n"), std::string::npos);
+    EXPECT_NE(text.find("tabletvault_job_planned_bytes{" + labels + "} 1000\n"), std::string::npos);
+    EXPECT_NE(text.find("tabletvault_job_done_files{" + labels + "} 1\n"), std::string::npos);
+    EXPECT_NE(text.find("tabletvault_job_planned_files{" + labels + "} 4\n"), std::string::npos);
+    EXPECT_NE(text.find("tabletvault_job_rate_bytes_per_second{" + labels + "} 125.5\n"), std::string::npos);
+    EXPECT_NE(text.find("tabletvault_job_rate_limit_bytes_per_second{" + labels + "} 1024\n"), std::string::npos);
+    EXPECT_NE(text.find("tabletvault_job_retries_total{" + labels + "} 3\n"), std::string::npos);
+    EXPECT_NE(text.find("tabletvault_job_failed_files_total{" + labels + "} 2\n"), std::string::npos);
+    EXPECT_NE(text.find("tabletvault_last_successful_backup_timestamp_seconds{db=\"sales\\\\eu\"} 1795276800.5\n"),
+              std::string::npos);
+    for (size_t start = 0; start < text.size();) {
+        size_t end = text.find('\n', start);
+        std::string line = text.substr(start, end - start);
+        EXPECT_TRUE(line.starts_with("# ") || line.starts_with("tabletvault_")) << "a forged line: " << line;
+        start = end + 1;
+    }
 }
