@@ -23,7 +23,7 @@ struct failpoint_spec {
 
 /// Every point, so that a misspelt name in TV_FAILPOINTS is refused at start-up and a test can
 /// check that each one is exercised. Names are "<area>.<where>".
-inline constexpr std::array<failpoint_spec, 12> failpoints{{
+inline constexpr std::array<failpoint_spec, 16> failpoints{{
     {"backup.snapshot.after_links", false},       // links made, SNAPSHOTING not yet journaled as done
     {"backup.upload.after_put", true},            // an object is in the repository, its record not journaled
     {"backup.save_meta.between_puts", false},     // meta uploaded, manifest not
@@ -36,6 +36,10 @@ inline constexpr std::array<failpoint_spec, 12> failpoints{{
     {"journal.meta.before_fsync", true},          // a catalog journal record is written, not yet fsynced
     {"journal.jobs.before_fsync", true},          // a job store record is written, not yet fsynced
     {"repository.put.before_rename", true},       // a local repository object is under its temp name
+    {"drop.after_info", true},                    // DROP SNAPSHOT removed the info objects only
+    {"drop.after_metadata", true},                // ... and the meta and manifests, no data yet
+    {"drop.repack.after_manifest", true},         // a manifest points at the new pack, the old is there
+    {"drop.delete.midway", true},                 // half of the unreferenced objects are deleted
 }};
 
 enum class failpoint_action { none, error };

@@ -10,6 +10,7 @@
 //   - data objects no manifest references and last written before the grace period are deleted.
 #include "jobs/snapshot_drop.hh"
 
+#include "io/failpoint.hh"
 #include "io/log.hh"
 #include "jobs/job_info.hh"
 #include "jobs/repository_access.hh"
@@ -109,7 +110,7 @@ io::task<job_result<repacked>> repack(remote::object_store& store, std::string o
 /// that named the old key, then removes the old ones.
 io::task<job_result<void>> rewrite_manifest(remote::object_store& store, const std::string& root,
                                             loaded_manifest& m, const std::map<std::string, repacked>& packs,
-                                            const gc_options& options, std::stop_token stop) {
+                                            std::stop_token stop) {
     for (auto& f : m.manifest.files) {
         auto it = packs.find(f.key);
         if (f.packed && it != packs.end()) {
@@ -157,7 +158,7 @@ io::task<job_result<void>> rewrite_manifest(remote::object_store& store, const s
         co_return removed.error();
     }
     m.key = *new_key;
-    crash_point(options, "repack_manifest");
+    io::crash_point("drop.repack.after_manifest");
     co_return job_result<void>{};
 }
 
@@ -251,7 +252,7 @@ io::task<job_result<void>> collect_garbage(remote::object_store& store, const st
         if (!uses) {
             continue;
         }
-        auto rewritten = co_await rewrite_manifest(store, root, m, packs, options, stop);
+        auto rewritten = co_await rewrite_manifest(store, root, m, packs, stop);
         if (!rewritten) {
             co_return rewritten.error();
         }
@@ -277,14 +278,13 @@ io::task<job_result<void>> collect_garbage(remote::object_store& store, const st
         TV_LOG_INFO("DROP SNAPSHOT: repacked {} packs ({} live bytes copied)", report.packs_repacked,
                     report.bytes_repacked);
     }
-    if (options.crash_after == "delete") {
-        // Tests: half of the garbage goes, then the process dies, as a crash mid-deletion would.
-        doomed.resize(doomed.size() / 2);
-        if (auto removed = co_await remove_keys(store, std::move(doomed), stop); removed) {
-            crash_point(options, "delete");
-        }
-        co_return make_job_error(status_code::common_error, "test crash point not reached");
+    // In two halves, so that a crash test can stop it midway (nothing else tells them apart).
+    std::vector<std::string> first_half(doomed.begin(), doomed.begin() + static_cast<std::ptrdiff_t>(doomed.size() / 2));
+    doomed.erase(doomed.begin(), doomed.begin() + static_cast<std::ptrdiff_t>(first_half.size()));
+    if (auto removed = co_await remove_keys(store, std::move(first_half), stop); !removed) {
+        co_return removed.error();
     }
+    io::crash_point("drop.delete.midway");
     auto removed = co_await remove_keys(store, std::move(doomed), stop);
     if (!removed) {
         co_return removed.error();

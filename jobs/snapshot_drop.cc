@@ -7,6 +7,7 @@
 //   4. the intents, then the lease.
 #include "jobs/snapshot_drop.hh"
 
+#include "io/failpoint.hh"
 #include "io/log.hh"
 #include "jobs/live_job.hh"
 #include "jobs/repository_lease.hh"
@@ -144,8 +145,7 @@ job_result<target_set> choose(const label_objects& objects, const target_set& pe
 
 /// Removes the objects of `targets`: every info object first, then the rest.
 io::task<job_result<uint64_t>> remove_snapshots(remote::object_store& store, const label_objects& objects,
-                                                const target_set& targets, const gc_options& options,
-                                                std::stop_token stop) {
+                                                const target_set& targets, std::stop_token stop) {
     std::vector<std::string> infos;
     std::vector<std::string> rest;
     std::set<std::pair<std::string, std::string>> dropped;
@@ -164,11 +164,11 @@ io::task<job_result<uint64_t>> remove_snapshots(remote::object_store& store, con
     if (auto removed = co_await remove_keys(store, std::move(infos), stop); !removed) {
         co_return removed.error();
     }
-    crash_point(options, "info");
+    io::crash_point("drop.after_info");
     if (auto removed = co_await remove_keys(store, std::move(rest), stop); !removed) {
         co_return removed.error();
     }
-    crash_point(options, "metadata");
+    io::crash_point("drop.after_metadata");
     co_return static_cast<uint64_t>(dropped.size());
 }
 
@@ -227,7 +227,7 @@ io::task<job_result<drop_report>> drop_and_collect(remote::object_store& store, 
             co_return from_remote(put.error(), "record the drop");
         }
     }
-    auto dropped = co_await remove_snapshots(store, objects, work, options, stop);
+    auto dropped = co_await remove_snapshots(store, objects, work, stop);
     if (!dropped) {
         co_return dropped.error();
     }
@@ -264,13 +264,6 @@ std::string drop_id() {
 }
 
 }  // namespace
-
-void crash_point(const gc_options& options, std::string_view step) {
-    if (options.crash_after == step) {
-        TV_LOG_WARN("DROP SNAPSHOT: exiting after step {} (TV_TEST_CRASH_DROP_AFTER, tests only)", step);
-        std::_Exit(137);
-    }
-}
 
 io::task<job_result<void>> remove_keys(remote::object_store& store, std::vector<std::string> keys,
                                        std::stop_token stop) {

@@ -29,9 +29,6 @@ struct gc_options {
     int64_t grace_ms = 3'600'000;          ///< snapshot_gc_grace_period
     int64_t lease_timeout_ms = 600'000;    ///< repository_lease_timeout
     int64_t repack_threshold_pct = 50;     ///< snapshot_repack_threshold (0: never repack)
-    /// Tests only (TV_TEST_CRASH_DROP_AFTER=<step>): the server exits at once after that step
-    /// (info, metadata, repack_manifest, delete), as if killed.
-    std::string crash_after;
 };
 
 struct drop_report {
@@ -60,7 +57,5 @@ io::task<job_result<void>> collect_garbage(remote::object_store& store, const st
 io::task<job_result<void>> remove_keys(remote::object_store& store, std::vector<std::string> keys,
                                        std::stop_token stop);
 
-/// Exits the process at once when `options.crash_after` is `step` (tests only).
-void crash_point(const gc_options& options, std::string_view step);
 
 }  // namespace tv::jobs

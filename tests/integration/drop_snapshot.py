@@ -5,11 +5,12 @@
 # (counted against the manifests on disk), repacks the packs it left mostly dead, and keeps
 # every byte the remaining snapshots need (each manifest entry still reads back as its segment
 # file, and restoring the remaining snapshots gives the backed-up checksums). A DROP killed after
-# each of its steps (TV_TEST_CRASH_DROP_AFTER) is finished by running it again. Leases: a
+# each of its steps (failure points drop.*, TV_FAILPOINTS) is finished by running it again. Leases: a
 # BACKUP running in the repository (held in UPLOADING with TV_TEST_PAUSE_BACKUP_IN) makes a DROP
 # keep all data and refuse to drop that backup's label; a drop lease makes a BACKUP wait.
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -134,11 +135,13 @@ class Run:
 
     def crash(self, conn, step, sql):
         """Runs `sql` on a server that exits after `step`; yields a connection to a restarted one."""
-        conn = self.restart({"TV_TEST_CRASH_DROP_AFTER": step})
+        point = {"info": "drop.after_info", "metadata": "drop.after_metadata", "delete": "drop.delete.midway",
+                 "repack_manifest": "drop.repack.after_manifest"}[step]
+        conn = self.restart({"TV_FAILPOINTS": f"{point}=crash"})
         err = error_of(conn, sql)
         code = self.server.process.wait(timeout=30)
         self.server.process = None
-        check(err is not None and code == 137, f"crash after {step}: the server died in the statement ({code})")
+        check(err is not None and code == -signal.SIGKILL, f"crash after {step}: the server died in the statement ({code})")
         return self.restart()
 
 
