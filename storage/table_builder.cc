@@ -419,8 +419,14 @@ storage_result<void> check_name(name_kind kind, std::string_view name) {
     };
     size_t limit = kind == name_kind::database || kind == name_kind::user ? 256 : 1024;
     bool bad_char = std::any_of(name.begin(), name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
-    // A repository's name is a directory or key component in the store (__tabletvault_repository_<name>).
-    bool bad_path = kind == name_kind::repository && (name.find('/') != name.npos || name == "." || name == "..");
+    // Repository, database, table and partition names are path components of a repository's
+    // objects and manifests (a restore refuses a manifest whose components could climb), and
+    // StarRocks refuses '/' in them too. Column and user names are never paths.
+    bool path_component = kind != name_kind::column && kind != name_kind::user;
+    if (path_component && name.find('/') != name.npos) {
+        return refuse(": '/' is not allowed");
+    }
+    bool bad_path = path_component && (name == "." || name == "..");
     if (name.empty() || bad_char || bad_path || (kind != name_kind::user && name.find('`') != name.npos)) {
         return refuse("");
     }

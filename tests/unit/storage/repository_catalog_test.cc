@@ -50,7 +50,7 @@ CO_TEST(RepositoryCatalog, CreateFindDropAndErrors) {
                         "repository with same name already exist: r1");
     auto bad = make_repo("a/b");
     CO_ASSERT_CAT_ERROR(co_await (*cat)->create_repository(std::move(bad)), storage_errc::bad_name,
-                        "Incorrect repository name 'a/b'");
+                        "Incorrect repository name 'a/b': '/' is not allowed");
     CO_ASSERT_CAT_ERROR(co_await (*cat)->drop_repository("nope"), storage_errc::unknown_repository,
                         "Repository [nope] does not exist");
 
