@@ -150,6 +150,29 @@ std::span<const std::byte> as_bytes(const std::string& s) {
     return std::as_bytes(std::span(s.data(), s.size()));
 }
 
+/// A connection's stream, noting in `answered` when a byte of an answer comes: only a request
+/// that got none may be sent again (it cannot have been acted on as far as the client can tell).
+class answer_watch final : public io::stream {
+public:
+    answer_watch(io::stream& inner, bool& answered) noexcept : _inner(inner), _answered(answered) {}
+
+    io::task<io::result<size_t>> read_some(std::span<std::byte> buffer, std::stop_token stop = {}) override {
+        auto got = co_await _inner.read_some(buffer, std::move(stop));
+        if (got && *got > 0) {
+            _answered = true;
+        }
+        co_return got;
+    }
+
+    io::task<io::result<void>> write_all(std::span<const std::byte> data, std::stop_token stop = {}) override {
+        return _inner.write_all(data, std::move(stop));
+    }
+
+private:
+    io::stream& _inner;
+    bool& _answered;
+};
+
 }  // namespace
 
 std::string http_endpoint::key() const {
@@ -243,7 +266,9 @@ io::task<io::result<io::http_client_response>> http_client::exchange(connection&
         headers.emplace_back("Expect", "100-continue");
     }
     bool head_request = request.method == "HEAD";
-    io::stream& stream = *conn.stream;
+    conn.answered = !conn.carry.empty();
+    answer_watch watched(*conn.stream, conn.answered);
+    io::stream& stream = watched;
     constexpr size_t inline_body_limit = 64 * 1024;
     if (!expect_continue && !request.pacer && request.body.size() <= inline_body_limit) {
         // One send for a small request: head and body in one segment.
@@ -330,7 +355,7 @@ io::task<io::result<io::http_client_response>> http_client::send(http_endpoint e
         if (!response) {
             // The server may close an idle keep-alive connection at any time; a request that got
             // no response byte on a reused connection is sent again on a fresh one.
-            if (reused && is_stale_connection_error(response.error())) {
+            if (reused && !conn.answered && is_stale_connection_error(response.error())) {
                 continue;
             }
             co_return response.error();  // the connection closes here: its state is unknown

@@ -112,6 +112,7 @@ private:
         io::socket_fd fd;
         std::unique_ptr<io::stream> stream;  // over `fd`: plain, or TLS with its session
         std::string carry;  // bytes read past the last response (never expected, kept safe)
+        bool answered = false;  // a byte of the current request's answer came (it is not sent again)
     };
 
     io::task<io::result<connection>> open(http_endpoint endpoint, std::stop_token stop);

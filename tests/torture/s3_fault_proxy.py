@@ -78,6 +78,7 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.requests = 0
         self.injected = {f: 0 for f in FAULTS}
+        self.faulted = []  # (fault, method, target), in the order injected
         self.forbidden = []
         self.enabled = True
         proxy = self
@@ -102,7 +103,7 @@ class FaultProxy:
         with self.lock:
             self.forbidden.append(part)
 
-    def pick(self, target):
+    def pick(self, method, target):
         with self.lock:
             self.requests += 1
             if any(part in target for part in self.forbidden):
@@ -110,6 +111,7 @@ class FaultProxy:
             if self.enabled and self.rng.random() < self.rate:
                 fault = self.rng.choice(FAULTS)
                 self.injected[fault] += 1
+                self.faulted.append((fault, method, target))
                 return fault
             return None
 
@@ -126,7 +128,7 @@ class FaultProxy:
                 method, target = request_line.split(" ")[:2]
                 length = int(fields.get("content-length", "0"))
                 expects = fields.get("expect", "").lower() == "100-continue"
-                fault = self.pick(target)
+                fault = self.pick(method, target)
                 if fault in ("slowdown", "forbidden"):
                     # Answered before the body is read (as a store may): the connection closes.
                     answer = (error_answer(503, "Slow Down", "SlowDown", "Please reduce your request rate.")

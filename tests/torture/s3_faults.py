@@ -105,7 +105,8 @@ def main():
         check(row["State"] == "FINISHED", f"the restore finishes through the faults: {row['State']} {row['Status']}")
         check(fingerprint(conn, "d.t2") == source, "the restored table equals the source")
         check(any("retried; last:" in s for s in seen) or proxy.injected == injected,
-              f"SHOW RESTORE showed the retries in TaskErrMsg while it ran: {sorted(seen)[:3]}")
+              f"SHOW RESTORE showed the retries in TaskErrMsg while it ran: {sorted(seen)[:3]}; "
+              f"faulted: {proxy.faulted}")
         print(f"# faults injected: {proxy.injected} in {proxy.requests} requests", flush=True)
 
         # Permanent failures end the job with the store's answer.
