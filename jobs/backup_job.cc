@@ -171,6 +171,7 @@ io::task<job_result<void>> upload_info(job_services& s, live_job& job) {
     info.cluster_id = s.catalog.cluster_id();
     info.meta_key = job.record.meta_key;
     info.manifest_key = job.record.manifest_key;
+    info.expire_time_ms = job.record.expire_time_ms;
     const job_record& r = job.record;
     auto key = co_await put_checksummed(*p->store, remote::info_key_base(p->repo.root, r.label, r.timestamp),
                                         encode_job_info(info), job.stop.get_token());
@@ -236,6 +237,10 @@ io::task<job_result<void>> drive(job_services& s, live_job& job) {
         case job_state::save_meta:
             step = co_await save_meta(s, job, next);
             next.state = job_state::upload_info;
+            // Fixed here and journaled, so a resumed UPLOAD_INFO writes the same info object.
+            if (next.ttl_s > 0) {
+                next.expire_time_ms = unix_now_ms() + next.ttl_s * 1000;
+            }
             break;
         case job_state::upload_info:
             step = co_await upload_info(s, job);

@@ -223,6 +223,12 @@ job_result<backup_properties> parse_backup_properties(const std::vector<std::pai
                 return seconds.error();
             }
             out.timeout_s = *seconds;
+        } else if (k == "ttl") {
+            auto ttl = parse_ttl(value);
+            if (!ttl) {
+                return ttl.error();
+            }
+            out.ttl_s = *ttl;
         } else if (k == "max_upload_speed_kbps") {
             auto kbps = parse_speed_kbps(k, value);
             if (!kbps) {

@@ -49,9 +49,10 @@ struct backup_request {
 struct backup_properties {
     int64_t timeout_s = 0;
     int64_t max_upload_speed_kbps = 0;
+    int64_t ttl_s = 0;  ///< 0: the snapshot never expires
 };
 
-/// PROPERTIES: `type` (FULL), `timeout` (seconds, > 0), `max_upload_speed_kbps` (ours); any
+/// PROPERTIES: `type` (FULL), `timeout` (seconds, > 0), `ttl` ("7 DAY"), `max_upload_speed_kbps` (ours); any
 /// other key is refused by name.
 job_result<backup_properties> parse_backup_properties(const std::vector<std::pair<std::string, std::string>>& props,
                                                       int64_t default_timeout_s);

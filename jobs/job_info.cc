@@ -136,6 +136,9 @@ std::string encode_job_info(const job_info& info) {
         {"meta_key", info.meta_key},
         {"manifest_key", info.manifest_key},
     };
+    if (info.expire_time_ms > 0) {
+        root["expire_time"] = info.expire_time_ms;
+    }
     return json::serialize(root);
 }
 
@@ -213,6 +216,13 @@ job_result<job_info> decode_job_info(std::string_view text, std::string_view obj
     info.manifest_key = std::move(*manifest_key);
     info.db_id = static_cast<int64_t>(*db_id);
     info.backup_time_ms = static_cast<int64_t>(*time);
+    if (const json::value* expire = root->if_contains("expire_time"); expire != nullptr) {
+        auto when = num(expire);
+        if (!when) {
+            return bad(object_key, "expire_time is not a time in milliseconds");
+        }
+        info.expire_time_ms = static_cast<int64_t>(*when);
+    }
     for (const auto& [table_name, table_value] : objects->get_object()) {
         const json::object* t = table_value.if_object();
         const json::value* parts = t != nullptr ? t->if_contains("partitions") : nullptr;

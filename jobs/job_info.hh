@@ -46,6 +46,9 @@ struct job_info {
     std::string cluster_id;
     std::string meta_key;
     std::string manifest_key;
+    /// When the snapshot expires (BACKUP's `ttl`: its finish time plus the ttl), ms since the
+    /// epoch; 0: never. Older servers ignore the field, and snapshots they wrote have none.
+    int64_t expire_time_ms = 0;
 };
 
 std::string encode_job_info(const job_info& info);

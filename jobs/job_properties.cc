@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 
 namespace tv::jobs {
 
@@ -39,6 +41,47 @@ job_result<int64_t> parse_timeout(std::string_view value) {
                               fmt::format("timeout must be a positive number of seconds, got {}", value));
     }
     return *seconds;
+}
+
+job_result<int64_t> parse_ttl(std::string_view value) {
+    auto trim = [](std::string_view t) {
+        while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) {
+            t.remove_prefix(1);
+        }
+        while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) {
+            t.remove_suffix(1);
+        }
+        return t;
+    };
+    std::string_view text = trim(value);
+    if (text.empty()) {
+        return int64_t{0};
+    }
+    auto refuse = [value] {
+        return make_job_error(status_code::common_error,
+                              fmt::format("Invalid ttl: '{}'; it should look like '7 DAY': a whole number above 0 "
+                                          "and SECOND, MINUTE, HOUR or DAY",
+                                          value));
+    };
+    size_t space = text.find_first_of(" \t");
+    if (space == std::string_view::npos) {
+        return refuse();
+    }
+    auto count = parse_int(text.substr(0, space));
+    std::string_view unit = trim(text.substr(space));
+    if (unit.size() > 1 && (unit.back() == 's' || unit.back() == 'S')) {
+        unit.remove_suffix(1);
+    }
+    constexpr std::pair<std::string_view, int64_t> units[] = {
+        {"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}};
+    const auto* found = std::find_if(std::begin(units), std::end(units),
+                                     [unit](const auto& u) { return storage::iequals(unit, u.first); });
+    // Ten years at most: beyond it "forever" (no ttl) says it better, and the sum cannot overflow.
+    constexpr int64_t max_seconds = int64_t{3650} * 86400;
+    if (!count || *count <= 0 || found == std::end(units) || *count > max_seconds / found->second) {
+        return refuse();
+    }
+    return *count * found->second;
 }
 
 job_result<int64_t> parse_speed_kbps(std::string_view key, std::string_view value) {

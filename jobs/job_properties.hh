@@ -21,6 +21,10 @@ std::optional<bool> parse_bool(std::string_view text);
 /// number, so that a short deadline can be tested and a small job bounded tightly).
 job_result<int64_t> parse_timeout(std::string_view value);
 
+/// BACKUP's `ttl` (StarRocks 4.2): `<n> <unit>` with a whole n > 0 and SECOND, MINUTE, HOUR or
+/// DAY (or their plurals) in any case, as seconds; empty: 0, the snapshot never expires.
+job_result<int64_t> parse_ttl(std::string_view value);
+
 /// A job's own rate limit (`max_upload_speed_kbps`, `max_download_speed_kbps`): KB/s, 0 or more.
 job_result<int64_t> parse_speed_kbps(std::string_view key, std::string_view value);
 

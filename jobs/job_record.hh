@@ -97,6 +97,8 @@ struct job_summary {
     int64_t finished_ms = 0;
     int64_t timeout_s = 0;
     int64_t max_speed_kbps = 0;  ///< this job's own limit; 0: only the global one
+    int64_t ttl_s = 0;           ///< a backup's `ttl`; 0: its snapshot never expires
+    int64_t expire_time_ms = 0;  ///< fixed when the meta is saved (finish time + ttl); 0: never
     std::string objects_text;    ///< BackupObjs / RestoreObjs as SHOW prints them
     backup_selection selection;
     restore_details restore;

@@ -131,6 +131,8 @@ json::object job_json(const job_record& j, bool with_progress) {
         {"finished_ms", j.finished_ms},
         {"timeout_s", j.timeout_s},
         {"max_speed_kbps", j.max_speed_kbps},
+        {"ttl_s", j.ttl_s},
+        {"expire_time_ms", j.expire_time_ms},
         {"objects_text", j.objects_text},
         {"tables", std::move(tables)},
         {"views", strings(j.selection.views)},
@@ -204,6 +206,8 @@ job_record job_of(const json::object& o) {
     j.finished_ms = int_of(o, "finished_ms");
     j.timeout_s = int_of(o, "timeout_s");
     j.max_speed_kbps = int_of(o, "max_speed_kbps");
+    j.ttl_s = int_of(o, "ttl_s");
+    j.expire_time_ms = int_of(o, "expire_time_ms");
     j.objects_text = text_of(o, "objects_text");
     if (const json::value* tables = o.if_contains("tables"); tables != nullptr && tables->is_array()) {
         for (const auto& t : tables->get_array()) {

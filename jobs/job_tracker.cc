@@ -189,6 +189,7 @@ io::task<job_result<uint64_t>> job_tracker::submit_backup(backup_request request
     record.state = job_state::pending;
     record.timeout_s = props->timeout_s;
     record.max_speed_kbps = props->max_upload_speed_kbps;
+    record.ttl_s = props->ttl_s;
     record.objects_text = std::move(resolved->objects_text);
     record.selection = std::move(resolved->selection);
     record.status = job_error{status_code::ok, ""};

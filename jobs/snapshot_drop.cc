@@ -107,6 +107,18 @@ job_result<target_set> choose(const label_objects& objects, const target_set& pe
     auto pending_label = [&](const std::string& label) {
         return std::any_of(pending.begin(), pending.end(), [&](const auto& p) { return p.first == label; });
     };
+    if (choice.exact) {
+        for (const auto& [label, timestamp] : *choice.exact) {
+            auto it = objects.find(label);
+            bool present = it != objects.end() && std::any_of(it->second.begin(), it->second.end(), [&](const auto& o) {
+                               return matches(o, timestamp);
+                           });
+            if (present || pending.contains({label, timestamp})) {
+                out.emplace(label, timestamp);
+            }
+        }
+        return out;
+    }
     if (choice.timestamp_at_most) {
         for (const auto& [label, list] : objects) {
             if (choice.labels && !choice.labels->contains(label)) {
@@ -264,6 +276,15 @@ std::string drop_id() {
 }
 
 }  // namespace
+
+io::task<job_result<bool>> has_unfinished_drop(remote::object_store& store, std::string root,
+                                               std::stop_token stop) {
+    auto pending = co_await pending_intents(store, std::move(root), stop);
+    if (!pending) {
+        co_return pending.error();
+    }
+    co_return !pending->empty();
+}
 
 io::task<job_result<void>> remove_keys(remote::object_store& store, std::vector<std::string> keys,
                                        std::stop_token stop) {

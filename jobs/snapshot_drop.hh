@@ -18,11 +18,14 @@
 
 namespace tv::jobs {
 
-/// Which snapshots: by label (none: every label) and by timestamp (exact, or at most).
+/// Which snapshots: by label (none: every label) and by timestamp (exact, or at most); or, when
+/// `exact` is set, those (label, timestamp) pairs, skipping any that is already gone (the TTL
+/// sweep's choice: another server may have dropped it first).
 struct snapshot_choice {
     std::optional<std::set<std::string>> labels;
     std::optional<std::string> timestamp;
     std::optional<std::string> timestamp_at_most;
+    std::optional<std::set<std::pair<std::string, std::string>>> exact;
 };
 
 struct gc_options {
@@ -53,9 +56,11 @@ io::task<job_result<void>> collect_garbage(remote::object_store& store, const st
                                            const gc_options& options, int64_t now_ms, drop_report& report,
                                            std::stop_token stop);
 
+/// Whether an interrupted DROP SNAPSHOT left intents in the repository (any drop finishes them).
+io::task<job_result<bool>> has_unfinished_drop(remote::object_store& store, std::string root,
+                                               std::stop_token stop = {});
+
 /// Deletes `keys` in batches of 1000.
 io::task<job_result<void>> remove_keys(remote::object_store& store, std::vector<std::string> keys,
                                        std::stop_token stop);
-
-
 }  // namespace tv::jobs

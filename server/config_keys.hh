@@ -135,6 +135,10 @@ inline constexpr config_key config_key_table[] = {
      "Percent of a pack object's bytes that no manifest references at which DROP SNAPSHOT rewrites the pack "
      "with its live files only; 0 never repacks.",
      false, 0, 100},
+    {"snapshot_ttl_check_interval_seconds", key_type::integer, "300",
+     "Seconds between two rounds of the snapshot TTL sweep, which drops the snapshots of every repository that "
+     "is not READ ONLY whose ttl (BACKUP PROPERTIES) has passed, as DROP SNAPSHOT does; 0 turns it off.",
+     true, 0, int64_t{1} << 30},
     {"repository_lease_timeout", key_type::integer, "600",
      "Seconds after its last refresh a BACKUP's or DROP SNAPSHOT's lease in a repository (__lock/) counts as "
      "abandoned. Holders refresh every third of it; servers sharing a repository need clocks within it.",

@@ -11,6 +11,7 @@
 #include "io/socket.hh"
 #include "io/sync_wait.hh"
 #include "jobs/job_tracker.hh"
+#include "jobs/snapshot_ttl.hh"
 #include "remote/local_location.hh"
 #include "remote/repository.hh"
 #include "server/http_api.hh"
@@ -184,6 +185,10 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
     io::spawn(services, sql::run_mysql_server(mysql_fd, engine, mysql_options, stop.get_token()), "mysql server");
     io::spawn(services, run_http_api(http_fd, http_ctx, stop.get_token()), "http api");
     io::spawn(services, engine.run_refresh_schedule(stop.get_token()), "materialized view refresh schedule");
+    auto ttl_settings = [&cfg, gc = (*tracker)->drop_options()] {
+        return jobs::ttl_sweep_settings{cfg.get<"snapshot_ttl_check_interval_seconds">(), gc};
+    };
+    io::spawn(services, jobs::run_snapshot_ttl_sweep(*catalog, ttl_settings, stop.get_token()), "snapshot ttl sweep");
     TV_LOG_INFO("ready");
 
     signalfd_siginfo info{};

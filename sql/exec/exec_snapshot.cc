@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // SHOW SNAPSHOT ON r [WHERE SNAPSHOT = 'l' [AND TIMESTAMP = 'ts'] | WHERE SNAPSHOT IN (...)]
-// [ORDER BY] [LIMIT]: the labels in the repository with their info objects' timestamps; with a
-// timestamp, that info object read and checked, its database and brief JSON.
+// [ORDER BY] [LIMIT]: the labels in the repository with their info objects' timestamps and
+// when each expires (BACKUP's ttl); with a timestamp, that info object read and checked, its
+// database and brief JSON.
 // DROP SNAPSHOT ON r WHERE ... (the same forms, plus TIMESTAMP <= 'ts') and DROP SNAPSHOT l ON r
 // [FORCE]: jobs/snapshot_drop.hh does the work; one row says what it freed.
 #include "jobs/job_info.hh"
 #include "jobs/job_tracker.hh"
 #include "jobs/repository_access.hh"
 #include "jobs/snapshot_drop.hh"
+#include "jobs/snapshot_ttl.hh"
 #include "pipeline/hash.hh"
 #include "remote/snapshot_layout.hh"
 #include "sql/exec/backup_names.hh"
@@ -155,7 +157,7 @@ sql_result<snapshot_filter> filter_of(const std::optional<expr>& where, bool dro
 io::task<row> detail_row(remote::object_store& store, std::string label, std::string timestamp,
                          const remote::snapshot_listing* listing) {
     auto failed = [&](const std::string& why) {
-        return row{label, timestamp, cell(), cell(), "ERROR: Failed to get info: " + why};
+        return row{label, timestamp, cell(), cell(), "ERROR: Failed to get info: " + why, cell()};
     };
     if (listing == nullptr || !listing->info_keys.contains(timestamp)) {
         co_return failed(fmt::format("no snapshot {} with timestamp {}", label, timestamp));
@@ -174,7 +176,28 @@ io::task<row> detail_row(remote::object_store& store, std::string label, std::st
     if (!info) {
         co_return failed(info.error().message);
     }
-    co_return row{label, timestamp, info->database, jobs::brief_job_info(*info), "OK"};
+    co_return row{label, timestamp, info->database, jobs::brief_job_info(*info), "OK",
+                  job_time_cell(info->expire_time_ms)};
+}
+
+/// ExpireTime of a label: one line per line of its Timestamp cell, empty for a snapshot that
+/// never expires (or whose info cannot be read); NULL when none of them expires.
+io::task<cell> expiry_cell(remote::object_store& store, const remote::snapshot_listing& listing) {
+    std::string lines;
+    bool any = false;
+    for (size_t i = 0; i < listing.timestamps.size(); ++i) {
+        std::string line;
+        auto key = listing.info_keys.find(listing.timestamps[i]);
+        if (key != listing.info_keys.end()) {
+            auto expiry = co_await jobs::snapshot_expiry(store, key->second);
+            if (expiry && *expiry > 0) {
+                line = datetime_text(*expiry);
+                any = true;
+            }
+        }
+        lines += i == 0 ? line : "\n" + line;
+    }
+    co_return any ? cell(lines) : cell();
 }
 
 }  // namespace
@@ -209,33 +232,33 @@ io::task<statement_result> show_snapshot(exec_context& ctx, const show_snapshot_
     }
     result_set rs;
     if (filter->timestamp) {
-        rs = make_result({"Snapshot", "Timestamp", "Database", "Details", "Status"});
+        rs = make_result({"Snapshot", "Timestamp", "Database", "Details", "Status", "ExpireTime"});
         const std::string& label = *filter->labels->begin();
         auto it = by_label.find(label);
         rs.rows.push_back(co_await detail_row(**store, label, *filter->timestamp,
                                               it == by_label.end() ? nullptr : it->second));
     } else {
-        rs = make_result({"Snapshot", "Timestamp", "Status"});
-        auto add = [&rs](const std::string& label, const remote::snapshot_listing* l) {
+        rs = make_result({"Snapshot", "Timestamp", "Status", "ExpireTime"});
+        std::vector<std::pair<std::string, const remote::snapshot_listing*>> chosen;
+        if (filter->labels) {
+            for (const auto& label : *filter->labels) {
+                auto it = by_label.find(label);
+                chosen.emplace_back(label, it == by_label.end() ? nullptr : it->second);
+            }
+        } else {
+            chosen.assign(by_label.begin(), by_label.end());
+        }
+        for (const auto& [label, l] : chosen) {
             if (l == nullptr || l->timestamps.empty()) {
-                rs.rows.push_back(row{label, cell(), "ERROR: no snapshot"});
-                return;
+                rs.rows.push_back(row{label, cell(), "ERROR: no snapshot", cell()});
+                continue;
             }
             std::string stamps;
             for (const auto& t : l->timestamps) {
                 stamps += stamps.empty() ? t : "\n" + t;
             }
-            rs.rows.push_back(row{label, stamps, l->status});
-        };
-        if (filter->labels) {
-            for (const auto& label : *filter->labels) {
-                auto it = by_label.find(label);
-                add(label, it == by_label.end() ? nullptr : it->second);
-            }
-        } else {
-            for (const auto& [label, l] : by_label) {
-                add(label, l);
-            }
+            cell expiry = co_await expiry_cell(**store, *l);
+            rs.rows.push_back(row{label, stamps, l->status, std::move(expiry)});
         }
     }
     show_predicate rest = s.predicate;

@@ -120,11 +120,11 @@ def main():
 
         # SHOW SNAPSHOT and its WHERE forms.
         names, rows = columns_of(conn, "SHOW SNAPSHOT ON repo")
-        check(names == ["Snapshot", "Timestamp", "Status"] and len(rows) == 1 and rows[0][0] == "full1"
+        check(names == ["Snapshot", "Timestamp", "Status", "ExpireTime"] and len(rows) == 1 and rows[0][0] == "full1"
               and TIMESTAMP.match(rows[0][1]) and rows[0][2] == "OK", f"SHOW SNAPSHOT: {names} {rows}")
         ts = rows[0][1]
         names, rows = columns_of(conn, f"SHOW SNAPSHOT ON repo WHERE Snapshot = 'full1' AND TIMESTAMP = '{ts}'")
-        check(names == ["Snapshot", "Timestamp", "Database", "Details", "Status"] and rows[0][2] == "d1"
+        check(names == ["Snapshot", "Timestamp", "Database", "Details", "Status", "ExpireTime"] and rows[0][2] == "d1"
               and rows[0][4] == "OK", f"with a timestamp: Database and Details: {names} {rows}")
         details = json.loads(rows[0][3])
         check(details["name"] == "full1" and "dup" in details["backup_objects"]

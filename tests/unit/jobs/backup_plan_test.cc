@@ -6,6 +6,8 @@
 #include "jobs/local_snapshot.hh"
 #include "unit/storage/load_test_util.hh"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 
 namespace tv::testing {
@@ -95,6 +97,24 @@ TEST(backup_plan, properties_are_checked_and_unknown_ones_named) {
     EXPECT_EQ(jobs::parse_backup_properties({{"timeout", "soon"}}, 1).error().message, "Invalid timeout format: soon");
     EXPECT_EQ(jobs::parse_backup_properties({{"a", "1"}, {"b", "2"}}, 1).error().message,
               "Unknown backup job properties: [a, b]");
+}
+
+TEST(backup_plan, ttl_is_a_count_and_a_unit_and_empty_means_forever) {
+    auto ttl = [](std::string_view value) { return jobs::parse_backup_properties({{"TTL", std::string(value)}}, 1); };
+    EXPECT_EQ(ttl("7 DAY")->ttl_s, 7 * 86400);
+    EXPECT_EQ(ttl("12 hours")->ttl_s, 12 * 3600);
+    EXPECT_EQ(ttl(" 5  Second ")->ttl_s, 5);
+    EXPECT_EQ(ttl("30 MINUTES")->ttl_s, 1800);
+    EXPECT_EQ(ttl("")->ttl_s, 0);
+    EXPECT_EQ(jobs::parse_backup_properties({}, 1)->ttl_s, 0);
+    for (std::string_view bad : {"7", "DAY", "7 WEEK", "0 DAY", "-1 HOUR", "1.5 DAY", "7 DAYSS", "7DAY",
+                                 "99999999999999 SECOND", "3651 DAY"}) {
+        auto refused = ttl(bad);
+        ASSERT_FALSE(refused.has_value()) << bad;
+        EXPECT_EQ(refused.error().message, fmt::format("Invalid ttl: '{}'; it should look like '7 DAY': a whole number "
+                                                       "above 0 and SECOND, MINUTE, HOUR or DAY",
+                                                       bad));
+    }
 }
 
 CO_TEST(backup_plan, the_cut_holds_the_chosen_files_and_links_keep_them_after_a_drop) {

@@ -183,6 +183,21 @@ TEST(job_info, round_trips) {
     EXPECT_EQ(back->functions, std::vector<std::string>{"my_add"});
 }
 
+TEST(job_info, expire_time_is_written_only_when_set_and_read_back) {
+    json::value forever = json::parse(jobs::encode_job_info(sample_info()));
+    EXPECT_FALSE(forever.as_object().contains("expire_time")) << "a snapshot without ttl reads as older ones do";
+    EXPECT_EQ(jobs::decode_job_info(json::serialize(forever), "k")->expire_time_ms, 0);
+    jobs::job_info info = sample_info();
+    info.expire_time_ms = 1795277375782;
+    auto back = jobs::decode_job_info(jobs::encode_job_info(info), "k");
+    ASSERT_TRUE(back.has_value()) << back.error().message;
+    EXPECT_EQ(back->expire_time_ms, 1795277375782);
+    json::value bad = json::parse(jobs::encode_job_info(info));
+    bad.as_object()["expire_time"] = "tomorrow";
+    EXPECT_EQ(jobs::decode_job_info(json::serialize(bad), "k").error().message,
+              "snapshot info k is not valid: expire_time is not a time in milliseconds");
+}
+
 TEST(job_info, brief_is_pretty_with_one_space_and_no_ids) {
     jobs::job_info info = sample_info();
     info.functions.clear();
