@@ -9,6 +9,7 @@
 
 #include "io/failpoint.hh"
 #include "io/log.hh"
+#include "io/when_all.hh"
 #include "jobs/live_job.hh"
 #include "jobs/repository_lease.hh"
 #include "remote/snapshot_layout.hh"
@@ -270,6 +271,20 @@ io::task<job_result<drop_report>> drop_and_collect(remote::object_store& store, 
     co_return report;
 }
 
+/// drop_and_collect, then stops `done` (which ends the lease's refreshing) however it ends.
+io::task<void> drop_then_stop(remote::object_store& store, const repository_access& repo, const gc_options& options,
+                              const label_objects& objects, const target_set& chosen, const target_set& pending,
+                              std::string cluster_id, std::string own_lease, int64_t started, std::stop_token stop,
+                              job_result<drop_report>& out, std::stop_source& done) {
+    try {
+        out = co_await drop_and_collect(store, repo, options, objects, chosen, pending, std::move(cluster_id),
+                                        std::move(own_lease), started, stop);
+    } catch (const std::exception& e) {
+        out = make_job_error(status_code::common_error, fmt::format("DROP SNAPSHOT failed: {}", e.what()));
+    }
+    done.request_stop();
+}
+
 std::string drop_id() {
     std::random_device random;
     return fmt::format("{}-{:08x}", unix_now_ms(), random());
@@ -341,8 +356,15 @@ io::task<job_result<drop_report>> drop_snapshots(const repository_access& repo, 
         co_return from_remote(written.error(), "write the drop lease");
     }
     own_drop_leases().insert(own_lease);
-    auto result = co_await drop_and_collect(store, repo, options, *objects, *chosen, *pending, cluster_id, own_lease,
-                                            started, stop);
+    // The lease is rewritten while the drop runs: a drop that outlived repository_lease_timeout
+    // (a large collection, a slow store) would otherwise look abandoned, and a backup starting
+    // then could choose to reuse a pack this drop is about to delete after repacking it.
+    job_result<drop_report> result = make_job_error(status_code::common_error, "DROP SNAPSHOT did not run");
+    std::stop_source done;
+    co_await io::when_all(drop_then_stop(store, repo, options, *objects, *chosen, *pending, cluster_id, own_lease,
+                                         started, stop, result, done),
+                          refresh_lease(store, own_lease, lease_kind::drop, "", started, options.lease_timeout_ms,
+                                        done.get_token()));
     own_drop_leases().erase(own_lease);
     std::vector<std::string> release(1, own_lease);
     std::stop_token unstoppable;  // released even after a stop
