@@ -130,7 +130,7 @@ def main():
         check(details["name"] == "full1" and "dup" in details["backup_objects"]
               and rows[0][3].startswith("{\n \""), f"Details is the brief JSON, indent 1: {rows[0][3][:60]!r}")
         rows = query(conn, "SHOW SNAPSHOT ON repo WHERE SNAPSHOT IN ('full1', 'nothere')")
-        check(sorted(rows) == [("full1", ts, "OK"), ("nothere", None, "ERROR: no snapshot")],
+        check(sorted(rows) == [("full1", ts, "OK", None), ("nothere", None, "ERROR: no snapshot", None)],
               f"SNAPSHOT IN (...): {rows}")
         err = error_of(conn, f"SHOW SNAPSHOT ON repo WHERE TIMESTAMP = '{ts}'")
         check(err is not None and err[1] == "Where clause should looks like: SNAPSHOT = 'your_snapshot_name' "
@@ -218,7 +218,8 @@ def main():
         check(not os.path.exists(os.path.join(data_dir, "snapshot", row["JobId"])), "the snapshot links are released")
         check(not [n for n in snapshot_objects(location, "repo", "slow") if n.startswith("__info_")],
               "a cancelled backup writes no info object")
-        check(query(conn, "SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'slow'") == (("slow", None, "ERROR: no snapshot"),),
+        check(query(conn, "SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'slow'") ==
+              (("slow", None, "ERROR: no snapshot", None),),
               "SHOW SNAPSHOT lists the cancelled label as not a snapshot")
         err = error_of(conn, "CANCEL BACKUP FROM d1")
         check(err is not None and err[1] == "No backup job is currently running", f"nothing left to cancel: {err}")

@@ -173,7 +173,8 @@ def main():
         after = bucket.data_objects()
         referenced = bucket.referenced()
         print(f"# final drop: {result}; data objects {len(before)} -> {len(after)}")
-        check(result["Status"] == "OK" and int(result["SnapshotsDropped"]) == ROUNDS - 1, f"the final drop ran: {result}")
+        check(result["Status"] == "OK" and int(result["SnapshotsDropped"]) == ROUNDS - 1,
+              f"the final drop ran: {result}")
         check(len(after) < len(before) and int(result["ObjectsFreed"]) == len(before) - len(after),
               f"it freed {result['ObjectsFreed']} objects: {len(before)} -> {len(after)}")
         check(after == referenced, f"what is left is exactly what b0's manifest names: "

@@ -56,9 +56,9 @@ def drop(conn, sql):
     return dict(zip(names, rows[0]))
 
 
-def wait_no_leases(location, timeout=10):
+def wait_no_leases(location, timeout=10, repo="repo"):
     """A finished backup releases its lease just after SHOW BACKUP says FINISHED."""
-    lock = os.path.join(repo_root(location, "repo"), "__lock")
+    lock = os.path.join(repo_root(location, repo), "__lock")
     deadline = time.time() + timeout
     while os.path.isdir(lock) and os.listdir(lock) and time.time() < deadline:
         time.sleep(0.05)

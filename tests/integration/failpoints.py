@@ -113,7 +113,7 @@ class Harness:
               f"{point}={action}: the backup is cancelled naming the point: {row['State']} {row['Status']}")
         if action == "throw":
             check("internal error" in row["Status"], f"{point}=throw: Status says it was an internal error")
-        statuses = [r[-1] for r in query(conn, "SHOW SNAPSHOT ON repo") if r[0] == label]
+        statuses = [r[2] for r in query(conn, "SHOW SNAPSHOT ON repo") if r[0] == label]
         check("OK" not in statuses, f"{point}={action}: the cancelled snapshot is not listed as OK: {statuses}")
         self.exercised.add(point)
         again = self.next_label()

@@ -4,8 +4,8 @@
 # values naming the property and creates nothing; the expiry is in the snapshot's info object
 # (none without ttl) and SHOW SNAPSHOT shows it as ExpireTime; with a short ttl and a 1 s sweep
 # the snapshot disappears, its own data objects are freed, and a snapshot sharing its objects
-# still restores with equal CHECKSUM TABLE. The interval changes live (0: off). Snapshots without ttl or with a long one stay, and
-# an expired snapshot in a READ ONLY repository is left alone.
+# still restores with equal CHECKSUM TABLE. Snapshots without ttl or with a long one stay, an
+# expired snapshot in a READ ONLY repository is left alone, and the interval changes live (0: off).
 import datetime
 import json
 import os
@@ -31,16 +31,8 @@ def backup(conn, location, repo, label, on, ttl=None):
     query(conn, f"BACKUP SNAPSHOT d.{label} TO {repo} ON ({on}){props}")
     row = wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=120)
     check(row["State"] == "FINISHED", f"backup {label} finished: {row['Status']}")
-    check(wait_no_leases_in(location, repo), f"backup {label} released its lease")
+    check(wait_no_leases(location, repo=repo), f"backup {label} released its lease")
     return row
-
-
-def wait_no_leases_in(location, repo):
-    lock = os.path.join(repo_root(location, repo), "__lock")
-    deadline = time.time() + 10
-    while os.path.isdir(lock) and os.listdir(lock) and time.time() < deadline:
-        time.sleep(0.05)
-    return not os.path.isdir(lock) or os.listdir(lock) == []
 
 
 def info_of(location, repo, label):
