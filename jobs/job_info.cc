@@ -217,8 +217,10 @@ job_result<job_info> decode_job_info(std::string_view text, std::string_view obj
     info.db_id = static_cast<int64_t>(*db_id);
     info.backup_time_ms = static_cast<int64_t>(*time);
     if (const json::value* expire = root->if_contains("expire_time"); expire != nullptr) {
+        // Up to the last millisecond of year 9999, which every date formatter can print.
+        constexpr uint64_t latest_ms = 253402300799999;
         auto when = num(expire);
-        if (!when) {
+        if (!when || *when > latest_ms) {
             return bad(object_key, "expire_time is not a time in milliseconds");
         }
         info.expire_time_ms = static_cast<int64_t>(*when);

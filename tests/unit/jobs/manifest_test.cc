@@ -196,6 +196,8 @@ TEST(job_info, expire_time_is_written_only_when_set_and_read_back) {
     bad.as_object()["expire_time"] = "tomorrow";
     EXPECT_EQ(jobs::decode_job_info(json::serialize(bad), "k").error().message,
               "snapshot info k is not valid: expire_time is not a time in milliseconds");
+    bad.as_object()["expire_time"] = uint64_t{1} << 62;  // far past year 9999
+    EXPECT_FALSE(jobs::decode_job_info(json::serialize(bad), "k").has_value());
 }
 
 TEST(job_info, brief_is_pretty_with_one_space_and_no_ids) {
