@@ -64,6 +64,23 @@ io::task<job_result<void>> take_snapshot(job_services& s, live_job& job) {
     co_return co_await write_job_record(cut_path(s, job.record.id), encode_cut(cut), stop);
 }
 
+/// What a sweep of `repository` must leave: the multipart uploads that this server's running
+/// backups to it have journaled (each continues its own after a restart).
+remote::sweep_scope sweep_scope_of(const job_services& s, const repository_access& repo, const std::string& repository) {
+    remote::sweep_scope scope;
+    scope.prefix = repo.root + "/";
+    scope.grace_ms = s.upload_sweep_grace_ms;
+    scope.now_ms = unix_now_ms();
+    for (const auto& [id, record] : s.store.jobs()) {
+        if (record.type == job_type::backup && record.repository == repository && !is_done(record.state)) {
+            for (const auto& [key, upload] : record.uploads) {
+                scope.keep.insert(upload.upload_id);
+            }
+        }
+    }
+    return scope;
+}
+
 /// Before the job first writes to its repository in this process: what writers that died there
 /// left (a put cut short by a crash of this server, say) goes.
 io::task<void> sweep_repository(job_services& s, live_job& job) {
@@ -75,11 +92,14 @@ io::task<void> sweep_repository(job_services& s, live_job& job) {
     if (!store) {
         co_return;
     }
-    auto swept = co_await (*store)->sweep_abandoned_writes();
+    auto swept = co_await (*store)->sweep_abandoned_writes(sweep_scope_of(s, *repo, job.record.repository),
+                                                           job.stop.get_token());
     if (!swept) {
-        TV_LOG_WARN("backup {}: {}", job.record.label, swept.error().message);
+        TV_LOG_WARN("backup {}: could not remove what interrupted writes left in repository {}: {}",
+                    job.record.label, job.record.repository, swept.error().message);
     } else if (*swept != 0) {
-        TV_LOG_INFO("backup {}: removed {} temporary files that interrupted writes left in repository {}",
+        TV_LOG_INFO("backup {}: removed {} temporary files or multipart uploads that interrupted writes left in "
+                    "repository {}",
                     job.record.label, *swept, job.record.repository);
     }
 }

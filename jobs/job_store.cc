@@ -437,6 +437,10 @@ io::task<job_result<void>> job_store::put(job_record job) {
     co_return co_await append(std::move(payload));
 }
 
+void job_store::put_unjournaled(const job_record& job) {
+    apply(json::serialize(json::object{{"op", "put"}, {"job", job_json(job, false)}}));
+}
+
 io::task<job_result<void>> job_store::add_stored(uint64_t job_id, std::vector<stored_file> files) {
     json::array list;
     for (const auto& f : files) {

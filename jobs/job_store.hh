@@ -43,6 +43,10 @@ public:
     /// Journals `job` (all but its stored files and uploads, which have their own records) and
     /// makes it its database's last job; the one it replaces is forgotten.
     io::task<job_result<void>> put(job_record job);
+    /// Shows `job` as it is now without journaling it, for a job whose end the journal could not
+    /// take (a full disk): it must not look as if it still ran. A restart brings back the state
+    /// journaled last, and the job is taken up from there.
+    void put_unjournaled(const job_record& job);
     /// Journals files durably in the repository; their open uploads, if any, are done.
     io::task<job_result<void>> add_stored(uint64_t job_id, std::vector<stored_file> files);
     /// Journals a multipart upload's id and the parts it has so far.

@@ -52,6 +52,7 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
     tracker->_services.reset(new job_services{catalog, *tracker->_store, transfers, options.upload_options,
                                               options.download_options, options.data_dir, options.packing, {}, {}, {}});
     tracker->_services->lease_timeout_ms = options.gc.lease_timeout_ms;
+    tracker->_services->upload_sweep_grace_ms = options.gc.grace_ms;
     if (const char* pause = std::getenv("TV_TEST_PAUSE_BACKUP_IN"); pause != nullptr && *pause != '\0') {
         tracker->_services->pause_in = parse_job_state(pause);
         TV_LOG_WARN("jobs: TV_TEST_PAUSE_BACKUP_IN={}: backups wait in that state until stopped (tests only)", pause);

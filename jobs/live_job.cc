@@ -81,7 +81,26 @@ io::task<bool> settle(job_services& services, live_job& job, const job_result<vo
         if (!ended) {
             TV_LOG_ERROR("{} {}: could not journal its failure ({}): {}", kind, r.label, driven.error().message,
                          ended.error().message);
-            co_return false;
+            if (r.state == job_state::committing) {
+                co_return false;  // its data is published: only a restart, which finishes it, may end it
+            }
+            // Typically the data dir is full. Left in its state the job would look as if it ran,
+            // hold its database, and keep the space its cleanup gives back. It ends here in
+            // memory (a later image of the job store may keep that); a restart before then takes
+            // it up from its journaled state, and a job whose snapshot directory the cleanup
+            // removed then fails for want of it.
+            job_record next = r;
+            next.state = job_state::cancelled;
+            next.status = driven.error();
+            next.status.message =
+                printable_value(fmt::format("{} (the jobs journal could not record this end: {})",
+                                            driven.error().message, ended.error().message),
+                                max_status_bytes);
+            next.finished_ms = unix_now_ms();
+            services.store.put_unjournaled(next);
+            job.record = std::move(next);
+            TV_LOG_WARN("{} {} failed: {}", kind, r.label, job.record.status.message);
+            co_return true;
         }
         if (*ended) {
             TV_LOG_WARN("{} {} failed: {}", kind, r.label, driven.error().message);

@@ -59,6 +59,9 @@ struct job_services {
     storage::serial_lock state_lock;
     /// repository_lease_timeout: a backup's lease lapses this long after its last refresh.
     int64_t lease_timeout_ms = 600'000;
+    /// snapshot_gc_grace_period: a multipart upload in the repository that none of our jobs
+    /// continues is aborted once it is this old (younger, it may be another server's live one).
+    int64_t upload_sweep_grace_ms = 3'600'000;
 };
 
 struct live_job {

@@ -328,7 +328,8 @@ private:
 
 }  // namespace
 
-io::task<remote_result<size_t>> local_store::sweep_abandoned_writes() {
+io::task<remote_result<size_t>> local_store::sweep_abandoned_writes(sweep_scope scope, call_options call) {
+    (void)scope, (void)call;  // a temporary file names its writer's host and process: no guessing needed
     // Listing has no io_uring operation; a backup runs this once, before its uploads.
     auto swept = io::sweep_abandoned_temp_files(_root, std::chrono::hours(1));
     if (!swept) {

@@ -38,7 +38,7 @@ public:
     /// and a half-written temporary file proves nothing about which parts are whole).
     io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id,
                                                           call_options call = {}) override;
-    io::task<remote_result<size_t>> sweep_abandoned_writes() override;
+    io::task<remote_result<size_t>> sweep_abandoned_writes(sweep_scope scope, call_options call = {}) override;
     std::string describe() const override { return _root; }
 
     const std::string& root() const noexcept { return _root; }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -76,6 +77,16 @@ public:
     virtual const std::string& upload_id() const = 0;
 };
 
+/// Which abandoned writes a sweep may remove. A multipart upload has no owner the store can
+/// name, so what is not ours to remove is told by what we know: the uploads our own running jobs
+/// will continue, and the age below which an upload may be another server's live one.
+struct sweep_scope {
+    std::string prefix;          ///< only writes to keys under this prefix (a repository's root + '/')
+    std::set<std::string> keep;  ///< upload ids that a running job of this server continues
+    int64_t grace_ms = 3'600'000;  ///< writes begun less than this long ago stay
+    int64_t now_ms = 0;            ///< the time the age is measured at (ms since the epoch)
+};
+
 /// An upload continued from its id, with the parts the store already holds.
 struct resumed_upload {
     std::unique_ptr<object_upload> upload;
@@ -123,10 +134,14 @@ public:
     virtual io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id,
                                                                   call_options call = {}) = 0;
 
-    /// Removes what writers that died mid-put left behind, and yields how many: a local
+    /// Removes what writers that died mid-write left behind, and yields how many: a local
     /// directory's temporary files (this host's dead processes', and other hosts' untouched for
-    /// an hour). An S3 put is all or nothing and leaves nothing to remove.
-    virtual io::task<remote_result<size_t>> sweep_abandoned_writes() { co_return size_t{0}; }
+    /// an hour; `scope` is not needed there), S3's multipart uploads under `scope.prefix` that
+    /// are neither kept nor younger than the grace period.
+    virtual io::task<remote_result<size_t>> sweep_abandoned_writes(sweep_scope scope, call_options call = {}) {
+        (void)scope, (void)call;
+        co_return size_t{0};
+    }
 
     /// Where the store is, for messages and logs: never a secret.
     virtual std::string describe() const = 0;

@@ -519,4 +519,72 @@ io::task<s3_result<std::vector<s3_part>>> s3_client::list_parts(std::string key,
     co_return parts;
 }
 
+io::task<s3_result<s3_uploads_page>> s3_client::list_multipart_uploads(std::string prefix, std::string key_marker,
+                                                                      std::string upload_id_marker, int max_uploads,
+                                                                      call_options call) {
+    request req{"ListMultipartUploads", "GET", {}, {}, {}, {}, {}};
+    req.query.push_back(query_param{"uploads", ""});
+    if (!prefix.empty()) {
+        req.query.push_back(query_param{"prefix", prefix});
+    }
+    if (!key_marker.empty()) {
+        req.query.push_back(query_param{"key-marker", key_marker});
+    }
+    if (!upload_id_marker.empty()) {
+        req.query.push_back(query_param{"upload-id-marker", upload_id_marker});
+    }
+    if (max_uploads > 0) {
+        req.query.push_back(query_param{"max-uploads", std::to_string(max_uploads)});
+    }
+    auto r = co_await execute(std::move(req), call);
+    if (!r) {
+        co_return r.error();
+    }
+    s3_uploads_page page;
+    for (auto block : xml::find_all(r->body, "Upload")) {
+        auto key = xml::find(block, "Key");
+        auto id = xml::find(block, "UploadId");
+        if (!key || !id || id->empty()) {
+            co_return protocol_failure("ListMultipartUploads", describe_target(_options.bucket, prefix),
+                                       "upload without a Key or UploadId", endpoint_text());
+        }
+        page.uploads.push_back(s3_open_upload{std::move(*key), std::move(*id),
+                                                   parse_iso8601_ms(xml::find(block, "Initiated").value_or(""))});
+    }
+    page.truncated = xml::find(r->body, "IsTruncated").value_or("false") == "true";
+    page.next_key_marker = xml::find(r->body, "NextKeyMarker").value_or("");
+    page.next_upload_id_marker = xml::find(r->body, "NextUploadIdMarker").value_or("");
+    if (page.truncated && page.next_key_marker.empty()) {
+        co_return protocol_failure("ListMultipartUploads", describe_target(_options.bucket, prefix),
+                                   "truncated listing without a NextKeyMarker", endpoint_text());
+    }
+    co_return page;
+}
+
+io::task<s3_result<std::vector<s3_open_upload>>> s3_client::list_all_multipart_uploads(std::string prefix,
+                                                                                             int page_size,
+                                                                                             call_options call) {
+    std::vector<s3_open_upload> all;
+    std::string key_marker;
+    std::string id_marker;
+    for (;;) {
+        auto page = co_await list_multipart_uploads(prefix, key_marker, id_marker, page_size, call);
+        if (!page) {
+            co_return page.error();
+        }
+        std::move(page->uploads.begin(), page->uploads.end(), std::back_inserter(all));
+        if (!page->truncated) {
+            break;
+        }
+        if (page->next_key_marker == key_marker && page->next_upload_id_marker == id_marker) {
+            // A page that does not move on would be asked for forever.
+            co_return protocol_failure("ListMultipartUploads", describe_target(_options.bucket, prefix),
+                                       "truncated listing whose markers do not advance", endpoint_text());
+        }
+        key_marker = std::move(page->next_key_marker);
+        id_marker = std::move(page->next_upload_id_marker);
+    }
+    co_return all;
+}
+
 }  // namespace tv::remote

@@ -114,6 +114,20 @@ struct s3_part {
     uint64_t size = 0;
 };
 
+/// A multipart upload the store holds (ListMultipartUploads).
+struct s3_open_upload {
+    std::string key;
+    std::string upload_id;
+    int64_t initiated_ms = 0;  ///< 0 when the store's date was unreadable
+};
+
+struct s3_uploads_page {
+    std::vector<s3_open_upload> uploads;
+    std::string next_key_marker;        ///< where the next page starts (with the upload id marker)
+    std::string next_upload_id_marker;
+    bool truncated = false;
+};
+
 /// Counters for tests and metrics.
 struct s3_client_stats {
     uint64_t attempts = 0;  ///< HTTP requests sent, retries included
@@ -162,6 +176,15 @@ public:
                                                      call_options call = {});
     io::task<s3_result<std::vector<s3_part>>> list_parts(std::string key, std::string upload_id,
                                                          call_options call = {});
+    /// One page of the multipart uploads under `prefix`, after the markers (empty: from the
+    /// start); `max_uploads` 0 leaves it to the server (1,000).
+    io::task<s3_result<s3_uploads_page>> list_multipart_uploads(std::string prefix, std::string key_marker,
+                                                                std::string upload_id_marker, int max_uploads = 0,
+                                                                call_options call = {});
+    /// Every page, following the markers.
+    io::task<s3_result<std::vector<s3_open_upload>>> list_all_multipart_uploads(std::string prefix,
+                                                                                      int page_size = 0,
+                                                                                      call_options call = {});
 
     /// "s3://bucket at http://host:port" for messages.
     std::string describe() const;
@@ -203,6 +226,8 @@ public:
                                                                          call_options call = {}) override;
     io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id,
                                                           call_options call = {}) override;
+    /// Aborts the multipart uploads under `scope.prefix` that are not kept and older than the grace.
+    io::task<remote_result<size_t>> sweep_abandoned_writes(sweep_scope scope, call_options call = {}) override;
     std::string describe() const override;
     std::string endpoint() const override { return _client.endpoint_text(); }
 

@@ -95,4 +95,25 @@ io::task<remote_result<void>> s3_object_store::remove(std::vector<std::string> k
     co_return remote_result<void>{};
 }
 
+io::task<remote_result<size_t>> s3_object_store::sweep_abandoned_writes(sweep_scope scope, call_options call) {
+    auto listed = co_await _client.list_all_multipart_uploads(_prefix + scope.prefix, 0, call);
+    if (!listed) {
+        co_return listed.error().to_remote_error();
+    }
+    size_t aborted = 0;
+    for (auto& upload : *listed) {
+        // An unreadable date is taken as "just begun": not knowing its age, it may be live.
+        bool young = upload.initiated_ms == 0 || scope.now_ms - upload.initiated_ms < scope.grace_ms;
+        if (scope.keep.contains(upload.upload_id) || young) {
+            continue;
+        }
+        auto r = co_await _client.abort_multipart_upload(upload.key, upload.upload_id, call);
+        if (!r && r.error().code != "NoSuchUpload") {  // gone meanwhile: completed or aborted by its owner
+            co_return r.error().to_remote_error();
+        }
+        aborted += r ? 1 : 0;
+    }
+    co_return aborted;
+}
+
 }  // namespace tv::remote

@@ -129,7 +129,9 @@ inline constexpr config_key config_key_table[] = {
      "The size pack objects are filled up to.", false, int64_t{64} << 10, int64_t{1} << 30},
     {"snapshot_gc_grace_period", key_type::integer, "3600",
      "Seconds a data object no manifest references is kept after it was last written before DROP SNAPSHOT "
-     "deletes it: it may belong to a backup that has not published its manifest yet (docs/repository-gc.md).",
+     "deletes it: it may belong to a backup that has not published its manifest yet; likewise the age an S3 "
+     "multipart upload no job of this server continues must reach before a BACKUP aborts it "
+     "(docs/repository-gc.md).",
      false, 0, int64_t{1} << 40},
     {"snapshot_repack_threshold", key_type::integer, "50",
      "Percent of a pack object's bytes that no manifest references at which DROP SNAPSHOT rewrites the pack "

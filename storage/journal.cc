@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
@@ -412,7 +413,16 @@ io::task<storage_result<uint64_t>> journal::append(std::string_view payload) {
     std::string record = frame_record(seq, payload);
     auto written = co_await io::write_fully(_file.fd(), bytes_of(record), _offset);
     if (!written) {
-        _failed = true;
+        // A write the filesystem refused for want of space took nothing to the disk but maybe
+        // part of the record to the page cache: cut that part off, and this change fails while
+        // later ones may succeed once space is freed (the caller applies a change only after it
+        // is journaled). Any other failure, or a cut that fails, stops the journal. No io_uring
+        // truncate on the kernels we support; this is the rare path.
+        int err = written.error().value();
+        bool no_space = written.error().category() == std::system_category() && (err == ENOSPC || err == EDQUOT);
+        if (!no_space || ::ftruncate(_file.fd(), static_cast<off_t>(_offset)) != 0) {
+            _failed = true;
+        }
         co_return io_failure(written.error(), fmt::format("write {}", current_path()));
     }
     io::crash_point(_dir.ends_with("/jobs") ? "journal.jobs.before_fsync" : "journal.meta.before_fsync");

@@ -70,8 +70,10 @@ public:
     ~journal();
 
     /// Appends one record with the next sequence: one write and one fdatasync; returns the
-    /// sequence once the record is durable. After a failed write or sync the journal refuses
-    /// every further append (the file's tail is unknown until a restart recovers it).
+    /// sequence once the record is durable. A write refused for want of space (ENOSPC,
+    /// EDQUOT) is cut off the file and fails only this append. After any other failed write, or
+    /// a failed sync, the journal refuses every further append (the file's tail is unknown
+    /// until a restart recovers it).
     io::task<storage_result<uint64_t>> append(std::string_view payload);
 
     /// Writes `payload` as the image at last_seq() (temp file, fsync, rename, directory

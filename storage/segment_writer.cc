@@ -451,14 +451,17 @@ io::task<storage_result<segment_info>> write_segment(std::string path, const col
     }
     io::durable_file f = std::move(*created);
     auto body = co_await write_body(f.fd(), f.file().direct(), batch, std::move(footer_bytes), footer_checksum);
+    // The message names the temporary file, which abandon() forgets: build it first.
     if (!body) {
+        storage_error failed = write_error(path, body.error(), "write " + f.temp_path());
         co_await f.abandon();
-        co_return write_error(path, body.error(), "write " + f.temp_path());
+        co_return failed;
     }
     if (f.file().direct()) {
         if (auto sized = f.set_size(file_size); !sized) {
+            storage_error failed = write_error(path, sized.error(), "truncate " + f.temp_path());
             co_await f.abandon();
-            co_return write_error(path, sized.error(), "truncate " + f.temp_path());
+            co_return failed;
         }
     }
     uint64_t checksum = *body;

@@ -11,10 +11,16 @@
 #   the restore or exactly the snapshot, never a mix, and equals the snapshot once it finished;
 # - nothing is left: no snapshot links or staging in the data dir, no files no table owns, no
 #   temporary files in the repository.
+# With --s3 the repository is a bucket of the rgw fixture's gateway (TV_RGW_ENV; exit 77
+# without it), and each backup round adds a segment large enough for a multipart upload. The
+# multipart uploads left open under the repository (ListMultipartUploads) are counted after
+# each round; a last backup, not killed, sweeps what kill -9 orphaned (the grace period is 0
+# here: one server), and then none may be left.
 # The seed is printed first; `--seed S` replays a run.
 #
-# Usage: crash_torture.py <tabletvault binary> [--rounds N] [--seed S]
+# Usage: crash_torture.py <tabletvault binary> [--rounds N] [--seed S] [--s3]
 import argparse
+import json
 import os
 import random
 import re
@@ -23,18 +29,27 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from tvserver import TvServer  # noqa: E402
 from backup_test_util import check, connect, finish, query, wait_for  # noqa: E402
-from restore_test_util import (fingerprint, insert_rows, restore_of, snapshot_leftovers,  # noqa: E402
-                               stray_tablet_files, wait_restore)
+from backup_test_util import stream_load  # noqa: E402
+from restore_test_util import (fingerprint, insert_rows, random_text, restore_of,  # noqa: E402
+                               snapshot_leftovers, stray_tablet_files, wait_restore)
+from rgw_test_util import Aws, read_rgw_env, repository_properties  # noqa: E402
 
 FLAGS = ["--set", "backup_pack_threshold=16K", "--set", "backup_pack_size=64K"]
 BACKUP_STATES = ["SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING", "SAVE_META", "UPLOAD_INFO"]
 RESTORE_STATES = ["PENDING", "SNAPSHOTING", "DOWNLOAD", "DOWNLOADING", "COMMIT", "COMMITTING"]
 # Throttled so that a job takes a few seconds: random delays then land inside it.
 SPEED_KBPS = 400
+# --s3: S3's smallest multipart threshold and part size, a segment of a bit more per backup
+# round (two parts), and a rate at which that takes a few seconds too.
+S3_FLAGS = ["--set", "multipart_threshold=5M", "--set", "multipart_part_size=5M",
+            "--set", "snapshot_gc_grace_period=0"]
+S3_SEGMENT_ROWS = 26000  # of 240 random characters: about 6 MiB
+S3_SPEED_KBPS = 2500
 
 
 class SideWork(threading.Thread):
@@ -70,13 +85,25 @@ class SideWork(threading.Thread):
 
 
 class Torture:
-    def __init__(self, binary, work, seed):
+    def __init__(self, binary, work, seed, s3=None):
         self.rng = random.Random(seed)
         self.seed = seed
+        self.work = work
         self.data_dir = os.path.join(work, "data")
         self.location = os.path.join(work, "repo")
         self.log_path = os.path.join(work, "server.log")
-        self.server = TvServer(binary, self.data_dir, self.log_path, FLAGS)
+        self.s3 = s3
+        self.speed = SPEED_KBPS
+        flags = FLAGS
+        if s3 is not None:
+            self.aws = Aws(s3)
+            self.bucket = "tv-torture-" + uuid.uuid4().hex[:12]
+            self.aws.run("s3api", "create-bucket", "--bucket", self.bucket)
+            self.location = f"s3://{self.bucket}/torture"
+            self.speed = S3_SPEED_KBPS
+            flags = FLAGS + S3_FLAGS
+        self.server = TvServer(binary, self.data_dir, self.log_path, flags)
+        self.open_uploads_seen = []
         self.label_n = 0
         self.finished_labels = []
         self.prints = {}
@@ -112,10 +139,34 @@ class Torture:
         check(left == [], f"{what}: no snapshot links or staging are left: {left[:5]}")
         stray = stray_tablet_files(conn, self.data_dir)
         check(stray == [], f"{what}: every tablet file belongs to a table: {stray[:5]}")
+        if self.s3 is not None:
+            # Open uploads may remain here (one whose id kill -9 kept from the journal); the
+            # next backup sweeps them, and the last one must leave none (see run()).
+            left = self.open_uploads()
+            self.open_uploads_seen.append(len(left))
+            print(f"# {what}: {len(left)} multipart uploads open under the repository", flush=True)
+            return
         temps = []
         for dirpath, _, names in os.walk(self.location):
             temps += [n for n in names if re.search(r"\.tvtmp-", n)]
         check(temps == [], f"{what}: no temporary files in the repository: {temps[:5]}")
+
+    def open_uploads(self):
+        """The multipart uploads open under the repository's root, by ListMultipartUploads."""
+        prefix = "torture/__tabletvault_repository_repo/"
+        out = self.aws.run("s3api", "list-multipart-uploads", "--bucket", self.bucket, "--prefix", prefix)
+        return [u["Key"] for u in json.loads(out.stdout or b"{}").get("Uploads", [])]
+
+    def add_segment(self, conn):
+        """--s3: a segment over the multipart threshold, so the round's backup has a multipart upload."""
+        path = os.path.join(self.work, "segment.tsv")
+        rng = random.Random(self.rng.randrange(1 << 30))
+        first = 100000 + self.label_n * S3_SEGMENT_ROWS
+        with open(path, "w") as f:
+            for i in range(S3_SEGMENT_ROWS):
+                f.write(f"{first + i}\t{random_text(rng, 240)}\n")
+        stream_load(self.server, "d", "t", path)
+        os.remove(path)
 
     def backup_round(self, n, what):
         self.label_n += 1
@@ -124,11 +175,13 @@ class Torture:
         conn = self.start(pause_backup=pause)
         # New rows each round: an unchanged table would reuse every object and finish at once.
         insert_rows(conn, "t", 10000 + self.label_n * 400, 300, 240, seed=1000 + self.label_n)
+        if self.s3 is not None:
+            self.add_segment(conn)
         expected = fingerprint(conn, "d.t")
         side = SideWork(self.server, self.rng.randrange(1 << 30))
         side.start()
         query(conn, f"BACKUP DATABASE d SNAPSHOT {label} TO repo ON (TABLE t) "
-                    f"PROPERTIES ('max_upload_speed_kbps' = '{SPEED_KBPS}')")
+                    f"PROPERTIES ('max_upload_speed_kbps' = '{self.speed}')")
         self.kill_during(conn, "backup", what)
         side.stopping.set()
         side.join()
@@ -161,7 +214,7 @@ class Torture:
         side.start()
         label = self.rng.choice(self.finished_labels)
         query(conn, f"RESTORE SNAPSHOT {label} FROM repo DATABASE d ON (TABLE t AS r) "
-                    f"PROPERTIES ('max_download_speed_kbps' = '{SPEED_KBPS}')")
+                    f"PROPERTIES ('max_download_speed_kbps' = '{self.speed}')")
         self.kill_during(conn, "restore", what)
         side.stopping.set()
         side.join()
@@ -183,9 +236,11 @@ class Torture:
         conn = connect(self.server)
         query(conn, "CREATE DATABASE d")
         query(conn, "USE d")
+        # --s3: one bucket, so that a round's segment is one file over the multipart threshold.
+        buckets = 1 if self.s3 is not None else 3
         query(conn, "CREATE TABLE t (k INT, v VARCHAR(256)) DUPLICATE KEY(k) "
                     "PARTITION BY RANGE(k) (PARTITION p1 VALUES LESS THAN (5000), "
-                    "PARTITION p2 VALUES LESS THAN (2000000)) DISTRIBUTED BY HASH(k) BUCKETS 3")
+                    f"PARTITION p2 VALUES LESS THAN (2000000)) DISTRIBUTED BY HASH(k) BUCKETS {buckets}")
         for batch in range(6):
             insert_rows(conn, "t", batch * 1500, 250, 240, seed=batch)
         query(conn, "CREATE TABLE r (k INT, v VARCHAR(256)) DUPLICATE KEY(k) "
@@ -193,7 +248,8 @@ class Torture:
                     "PARTITION p2 VALUES LESS THAN (2000000)) DISTRIBUTED BY HASH(k) BUCKETS 3")
         insert_rows(conn, "r", 0, 10, 10, seed=99)
         query(conn, "CREATE TABLE side (k INT, v VARCHAR(64)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
-        query(conn, f'CREATE REPOSITORY repo WITH BROKER ON LOCATION "{self.location}"')
+        props = f" PROPERTIES ({repository_properties(self.s3)})" if self.s3 is not None else ""
+        query(conn, f'CREATE REPOSITORY repo WITH BROKER ON LOCATION "{self.location}"{props}')
         self.server.stop()
 
         outcomes = []
@@ -211,7 +267,34 @@ class Torture:
                 check(False, f"seed {self.seed}: no backup finished in {rounds} rounds")
         for kind, what, state in outcomes:
             print(f"# {kind:7} killed at {what}: {state}")
+        if self.s3 is not None:
+            self.last_backup_sweeps()
         check(self.server.sanitizer_reports() == [], "no sanitizer reports")
+
+    def last_backup_sweeps(self):
+        """A backup that runs to its end removes what the killed ones left open. Whatever the
+        rounds left, one more orphan is planted in the repository, and one outside it that must
+        stay."""
+        print(f"# open multipart uploads after each round: {self.open_uploads_seen}", flush=True)
+        planted = "torture/__tabletvault_repository_repo/__data/planted-orphan"
+        outside = "torture/not-the-repository/upload"
+        for key in (planted, outside):
+            self.aws.run("s3api", "create-multipart-upload", "--bucket", self.bucket, "--key", key)
+        conn = self.start()
+        self.label_n += 1
+        self.add_segment(conn)
+        query(conn, f"BACKUP DATABASE d SNAPSHOT final{self.label_n} TO repo ON (TABLE t)")
+        row = wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=180)
+        check(row["State"] == "FINISHED", f"seed {self.seed}: the last backup finishes: {row['State']} {row['Status']}")
+        left = self.open_uploads()
+        check(left == [], f"seed {self.seed}: no multipart upload is left open under the repository "
+                          f"after the last backup: {left[:5]}")
+        swept = re.findall(r"removed (\d+) temporary files or multipart uploads", open(self.log_path).read())
+        print(f"# multipart uploads the backups swept: {swept}", flush=True)
+        out = self.aws.run("s3api", "list-multipart-uploads", "--bucket", self.bucket, "--prefix", outside)
+        kept = [u["Key"] for u in json.loads(out.stdout or b"{}").get("Uploads", [])]
+        check(kept == [outside], f"an upload outside the repository is left alone: {kept}")
+        self.server.stop()
 
 
 def main():
@@ -219,11 +302,13 @@ def main():
     parser.add_argument("binary")
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("TV_TORTURE_ROUNDS", "6")))
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--s3", action="store_true", help="a repository on the rgw fixture's gateway")
     args = parser.parse_args()
+    s3 = read_rgw_env() if args.s3 else None
     seed = args.seed if args.seed is not None else random.randrange(1 << 32)
     print(f"# crash_torture seed {seed} rounds {args.rounds} (replay: --seed {seed})", flush=True)
     work = tempfile.mkdtemp(prefix="tv-torture-")
-    torture = Torture(args.binary, work, seed)
+    torture = Torture(args.binary, work, seed, s3)
     try:
         torture.run(args.rounds)
     finally:
