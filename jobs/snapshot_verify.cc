@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 namespace tv::jobs {
 
@@ -431,7 +432,12 @@ io::task<job_result<std::vector<verify_problem>>> verify_registry::run(
         co_return verified.error();
     }
     job->state = verify_state::finished;
-    co_return job->problems();
+    // By object and file, whichever worker found them first.
+    std::vector<verify_problem> problems = job->problems();
+    std::sort(problems.begin(), problems.end(), [](const verify_problem& a, const verify_problem& b) {
+        return std::tie(a.object, a.file) < std::tie(b.object, b.file);
+    });
+    co_return problems;
 }
 
 std::shared_ptr<verify_job> verify_registry::add(std::shared_ptr<verify_job> job) {

@@ -88,7 +88,7 @@ class verify_registry {
 public:
     explicit verify_registry(pipeline::transfer_engine& transfers) : _transfers(transfers) {}
 
-    /// Verifies `label` of `repo` and yields its problems (empty: none found). `caller` stops
+    /// Verifies `label` of `repo` and yields its problems by object and file (empty: none found). `caller` stops
     /// it (the client went away, KILL QUERY), as CANCEL VERIFY does. Errors, as RESTORE's: bad
     /// properties, no such snapshot, a store that does not answer; a cancelled verification
     /// fails with "cancelled".
