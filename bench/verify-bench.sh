@@ -64,26 +64,24 @@ server_start --set max_download_speed_kbps=0 --set max_upload_speed_kbps=0
 rows=$((mib * 1024 * 1024 / 128))  # 128-byte rows
 load_table vdb 4 4 "$((rows / 4))"
 sql "CREATE REPOSITORY repo WITH BROKER ON LOCATION \"${dir}/repo\""
+wait_job() {  # SHOW statement, State column: waits for FINISHED (dies on CANCELLED)
+    local state=""
+    while [[ "${state}" != FINISHED ]]; do
+        state="$(sql "$1" | cut -f"$2")"
+        [[ "${state}" != CANCELLED ]] || die "$1: the job ended CANCELLED"
+        sleep 0.01
+    done
+}
 sql "BACKUP SNAPSHOT vdb.snap TO repo"
-for _ in $(seq 1 6000); do
-    state="$(sql "SHOW BACKUP FROM vdb" | cut -f4)"
-    [[ "${state}" == FINISHED || "${state}" == CANCELLED ]] && break
-    sleep 0.1
-done
-[[ "${state}" == FINISHED ]] || die "backup ended ${state}"
+wait_job "SHOW BACKUP FROM vdb" 4
 bytes="$(du -sb --apparent-size "${dir}/repo" | cut -f1)"
 say "snapshot: $(calc "${bytes} / 1048576" 0) MiB in the repository"
 
 fresh_cache
 start="$(now)"
-sql "RESTORE SNAPSHOT vdb.snap FROM repo DATABASE vdb AS vdb2"
-for _ in $(seq 1 60000); do
-    state="$(sql "SHOW RESTORE FROM vdb2" | cut -f5)"
-    [[ "${state}" == FINISHED || "${state}" == CANCELLED ]] && break
-    sleep 0.01
-done
+sql "RESTORE SNAPSHOT snap FROM repo DATABASE vdb AS vdb2"
+wait_job "SHOW RESTORE FROM vdb2" 5
 restore_s="$(calc "$(now) - ${start}" 3)"
-[[ "${state}" == FINISHED ]] || die "restore ended ${state}"
 
 fresh_cache
 start="$(now)"

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace tv::jobs {
@@ -20,6 +21,9 @@ std::optional<bool> parse_bool(std::string_view text);
 /// `timeout`: whole seconds above 0 (StarRocks insists on 600 or more; we take any positive
 /// number, so that a short deadline can be tested and a small job bounded tightly).
 job_result<int64_t> parse_timeout(std::string_view value);
+
+/// `backup_timestamp` (RESTORE, VERIFY SNAPSHOT): SHOW SNAPSHOT's yyyy-MM-dd-HH-mm-ss-SSS.
+job_result<std::string> parse_backup_timestamp(std::string_view value);
 
 /// A job's own rate limit (`max_upload_speed_kbps`, `max_download_speed_kbps`): KB/s, 0 or more.
 job_result<int64_t> parse_speed_kbps(std::string_view key, std::string_view value);

@@ -337,12 +337,11 @@ job_result<verify_properties> parse_verify_properties(const std::vector<std::pai
     for (const auto& [key, value] : props) {
         std::string k = ascii_lower(key);
         if (k == "backup_timestamp") {
-            if (!remote::parse_snapshot_timestamp(value)) {
-                return refused(fmt::format("Invalid backup_timestamp: {}; it looks like 2024-12-09-10-25-58-842 "
-                                           "(SHOW SNAPSHOT's Timestamp)",
-                                           value));
+            auto timestamp = parse_backup_timestamp(value);
+            if (!timestamp) {
+                return timestamp.error();
             }
-            out.backup_timestamp = value;
+            out.backup_timestamp = std::move(*timestamp);
         } else if (k == "mode") {
             std::string mode = ascii_lower(value);
             if (mode != "quick" && mode != "full") {

@@ -39,6 +39,10 @@ io::task<statement_result> verify_snapshot(exec_context& ctx, const verify_snaps
     }
     auto problems = co_await (*tracker)->verifications().run(std::move(*repo), s.label, s.properties, stop);
     if (!problems) {
+        if (problems.error().message == "cancelled") {
+            co_return make_error(errc::query_interrupted,
+                                 "Query execution was interrupted: the verification was cancelled");
+        }
         co_return job_to_sql(problems.error());
     }
     result_set rs = make_result({"Object", "File", "Problem"});

@@ -14,19 +14,12 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
 from rgw_test_util import Aws, read_rgw_env, repository_properties  # noqa: E402
-from backup_test_util import check, columns_of, connect, finish, query, wait_for  # noqa: E402
+from backup_test_util import check, connect, finish, query, wait_for  # noqa: E402
 from restore_test_util import insert_rows  # noqa: E402
+from verify_snapshot import OK, verify  # noqa: E402
 
 FLAGS = ["--set", "backup_pack_threshold=16K", "--set", "backup_pack_size=256K",
          "--set", "max_download_speed_kbps=0"]
-OK = [("", "", "OK")]
-
-
-def verify(conn, props=""):
-    names, rows = columns_of(conn, "ADMIN VERIFY SNAPSHOT snap ON s3r" + (f" PROPERTIES ({props})" if props else ""))
-    if names != ["Object", "File", "Problem"]:
-        raise RuntimeError(f"unexpected columns {names}")
-    return sorted(tuple(r) for r in rows)
 
 
 def main():
@@ -57,8 +50,8 @@ def main():
         row = wait_for(conn, "d", {"FINISHED", "CANCELLED"})
         check(row["State"] == "FINISHED", f"backup finished: {row['Status']}")
 
-        check(verify(conn) == OK, "quick verify of a good snapshot: one OK row")
-        check(verify(conn, '"mode" = "full"') == OK, "full verify of a good snapshot: one OK row")
+        check(verify(conn, "snap", repo="s3r") == OK, "quick verify of a good snapshot: one OK row")
+        check(verify(conn, "snap", '"mode" = "full"', repo="s3r") == OK, "full verify of a good snapshot: one OK row")
 
         keys = aws.keys(bucket, "bk/__tabletvault_repository_s3r/__ss_snap/")
         manifest = json.loads(aws.read(bucket, [k for k in keys if "/__manifest_" in k][0]))
@@ -84,11 +77,11 @@ def main():
         data[piece["offset"] + piece["size"] // 3] ^= 0x10
         put(piece["key"], bytes(data))
 
-        quick = verify(conn)
+        quick = verify(conn, "snap", repo="s3r")
         check(quick == sorted([(deleted["key"], "", "missing"),
                                (shortened["key"], "", f"size {len(short)}, expected {shortened['size']}")]),
               f"quick names the deleted and the shortened object: {quick}")
-        full = {r[0]: r for r in verify(conn, '"mode" = "full"')}
+        full = {r[0]: r for r in verify(conn, "snap", '"mode" = "full"', repo="s3r")}
         check(len(full) == 4 and deleted["key"] in full and shortened["key"] in full,
               f"full names the deleted and the shortened object too: {sorted(full)}")
         bad = full.get(flipped["key"], ("", "", ""))
