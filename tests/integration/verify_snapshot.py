@@ -32,6 +32,14 @@ def verify(conn, label, props="", repo="repo"):
     return sorted(tuple(r) for r in rows)
 
 
+def create_tables(conn):
+    """Database d: `big`, whose files are objects of their own under FLAGS, and `small`, packed."""
+    query(conn, "CREATE DATABASE d")
+    query(conn, "USE d")
+    query(conn, "CREATE TABLE big (k INT, v VARCHAR(1024)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
+    query(conn, "CREATE TABLE small (k INT, v VARCHAR(128)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
+
+
 def show_verify(conn, repo=None):
     names, rows = columns_of(conn, "SHOW VERIFY" + (f" FROM {repo}" if repo else ""))
     return [dict(zip(names, r)) for r in rows]
@@ -88,10 +96,7 @@ def main():
     try:
         server.start()
         conn = connect(server)
-        query(conn, "CREATE DATABASE d")
-        query(conn, "USE d")
-        query(conn, "CREATE TABLE big (k INT, v VARCHAR(1024)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
-        query(conn, "CREATE TABLE small (k INT, v VARCHAR(128)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
+        create_tables(conn)
         query(conn, f'CREATE REPOSITORY repo WITH BROKER ON LOCATION "{location}"')
         for batch in range(4):
             insert_rows(conn, "big", batch * 1000, 300, 1000, seed=batch)

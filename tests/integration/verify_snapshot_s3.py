@@ -16,7 +16,7 @@ from tvserver import TvServer  # noqa: E402
 from rgw_test_util import Aws, read_rgw_env, repository_properties  # noqa: E402
 from backup_test_util import check, connect, finish, query, wait_for  # noqa: E402
 from restore_test_util import insert_rows  # noqa: E402
-from verify_snapshot import OK, verify  # noqa: E402
+from verify_snapshot import OK, create_tables, verify  # noqa: E402
 
 FLAGS = ["--set", "backup_pack_threshold=16K", "--set", "backup_pack_size=256K",
          "--set", "max_download_speed_kbps=0"]
@@ -35,10 +35,7 @@ def main():
     try:
         server.start()
         conn = connect(server)
-        query(conn, "CREATE DATABASE d")
-        query(conn, "USE d")
-        query(conn, "CREATE TABLE big (k INT, v VARCHAR(1024)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
-        query(conn, "CREATE TABLE small (k INT, v VARCHAR(128)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
+        create_tables(conn)
         query(conn, f'CREATE REPOSITORY s3r WITH BROKER ON LOCATION "s3://{bucket}/bk" '
                     f'PROPERTIES ({repository_properties(rgw)})')
         # ~5 MB per bucket: files read in more than one range (4 MiB each)
