@@ -4,9 +4,10 @@
 # one OK row in quick and full mode; then one data object deleted, one truncated, one with a
 # flipped byte, and a flipped byte inside a pack piece: quick names the deleted and truncated
 # ones (the others keep their sizes), full names all four, each with its problem and the
-# damaged file. A damaged meta object is a row naming it. SHOW VERIFY follows a throttled full
-# verification from another session while it runs and shows its end; CANCEL VERIFY ends one;
-# none is shown after a restart. A READ ONLY repository verifies. Bad input gets its error.
+# damaged file; a full verify writes nothing under the data dir. A damaged meta object is a
+# row naming it. SHOW VERIFY follows a throttled full verification from another session while
+# it runs and shows its end; CANCEL VERIFY ends one; none is shown after a restart. A READ ONLY
+# repository verifies. Bad input gets its error.
 import os
 import sys
 import tempfile
@@ -30,6 +31,16 @@ def verify(conn, label, props="", repo="repo"):
     if names != ["Object", "File", "Problem"]:
         raise RuntimeError(f"unexpected columns {names}")
     return sorted(tuple(r) for r in rows)
+
+
+def files_under(path):
+    """Every file below `path` with its size and modification time."""
+    out = {}
+    for parent, _, names in os.walk(path):
+        for name in names:
+            st = os.stat(os.path.join(parent, name))
+            out[os.path.join(parent, name)] = (st.st_size, st.st_mtime_ns)
+    return out
 
 
 def create_tables(conn):
@@ -107,7 +118,9 @@ def main():
             check(row["State"] == "FINISHED", f"backup {label} finished: {row['Status']}")
 
         check(verify(conn, "snap1") == OK, "quick verify of a good snapshot: one OK row")
+        before = files_under(data_dir)
         check(verify(conn, "snap1", '"mode" = "full"') == OK, "full verify of a good snapshot: one OK row")
+        check(files_under(data_dir) == before, "a full verify wrote nothing under the data dir")
         ts = query(conn, "SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'snap1'")[0][1]
         check(verify(conn, "snap1", f'"backup_timestamp" = "{ts}", "mode" = "FULL"') == OK,
               "full verify with the snapshot's timestamp: one OK row")
