@@ -2,6 +2,7 @@
 // PROPERTIES values (see job_properties.hh).
 #include "jobs/job_properties.hh"
 
+#include "remote/snapshot_layout.hh"
 #include "storage/catalog_types.hh"
 
 #include <fmt/format.h>
@@ -82,6 +83,16 @@ job_result<int64_t> parse_ttl(std::string_view value) {
         return refuse();
     }
     return *count * found->second;
+}
+
+job_result<std::string> parse_backup_timestamp(std::string_view value) {
+    if (!remote::parse_snapshot_timestamp(value)) {
+        return make_job_error(status_code::common_error,
+                              fmt::format("Invalid backup_timestamp: {}; it looks like 2024-12-09-10-25-58-842 "
+                                          "(SHOW SNAPSHOT's Timestamp)",
+                                          value));
+    }
+    return std::string(value);
 }
 
 job_result<int64_t> parse_speed_kbps(std::string_view key, std::string_view value) {

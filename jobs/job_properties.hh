@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace tv::jobs {
@@ -24,6 +25,9 @@ job_result<int64_t> parse_timeout(std::string_view value);
 /// BACKUP's `ttl` (StarRocks 4.2): `<n> <unit>` with a whole n > 0 and SECOND, MINUTE, HOUR or
 /// DAY (or their plurals) in any case, as seconds; empty: 0, the snapshot never expires.
 job_result<int64_t> parse_ttl(std::string_view value);
+
+/// `backup_timestamp` (RESTORE, VERIFY SNAPSHOT): SHOW SNAPSHOT's yyyy-MM-dd-HH-mm-ss-SSS.
+job_result<std::string> parse_backup_timestamp(std::string_view value);
 
 /// A job's own rate limit (`max_upload_speed_kbps`, `max_download_speed_kbps`): KB/s, 0 or more.
 job_result<int64_t> parse_speed_kbps(std::string_view key, std::string_view value);

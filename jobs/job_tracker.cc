@@ -48,6 +48,7 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
     std::unique_ptr<job_tracker> tracker(new job_tracker());
     tracker->_options = options;
     tracker->_transfers = &transfers;
+    tracker->_verifications = std::make_unique<verify_registry>(transfers);
     tracker->_store = std::move(*store);
     tracker->_services.reset(new job_services{catalog, *tracker->_store, transfers, options.upload_options,
                                               options.download_options, options.data_dir, options.packing, {}, {}, {}});
@@ -438,6 +439,8 @@ io::task<void> job_tracker::close() {
         }
         job->stop.request_stop();
     }
+    _verifications->cancel(std::nullopt);
+    co_await _verifications->close();
     co_await _gate.close();
     co_await _store->close();
 }

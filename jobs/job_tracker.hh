@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The job tracker: every BACKUP and RESTORE job of the server, on loop 0 beside the catalog.
+// The job tracker: every BACKUP and RESTORE job of the server, on loop 0 beside the catalog
+// (and the VERIFY SNAPSHOT verifications, which hold nothing and are kept in memory).
 // It checks and journals submissions (one running job per database, and one for the external
 // catalogs), runs each job as a coroutine, ends them on CANCEL or timeout, shows them with
 // their live progress, and at start-up resumes the jobs a stop or a crash interrupted.
@@ -13,6 +14,7 @@
 #include "jobs/live_job.hh"
 #include "jobs/restore_plan.hh"
 #include "jobs/snapshot_drop.hh"
+#include "jobs/snapshot_verify.hh"
 #include "storage/catalog.hh"
 
 #include <cstdint>
@@ -90,6 +92,10 @@ public:
     /// What DROP SNAPSHOT runs with: the configured keys, and the test crash point.
     const gc_options& drop_options() const { return _options.gc; }
 
+    /// ADMIN VERIFY SNAPSHOT's verifications (SHOW VERIFY, CANCEL VERIFY).
+    verify_registry& verifications() { return *_verifications; }
+    const verify_registry& verifications() const { return *_verifications; }
+
     /// A job that has not ended uses the repository (DROP REPOSITORY waits for it).
     bool repository_in_use(std::string_view name) const;
 
@@ -111,6 +117,7 @@ private:
     pipeline::transfer_engine* _transfers = nullptr;
     std::unique_ptr<job_store> _store;
     std::unique_ptr<job_services> _services;
+    std::unique_ptr<verify_registry> _verifications;
     /// Jobs started by this process, by id (kept after they end, for their last numbers, while
     /// the store keeps them).
     std::map<uint64_t, std::shared_ptr<live_job>> _live;

@@ -30,12 +30,11 @@ job_result<restore_properties> parse_restore_properties(const std::vector<std::p
     for (const auto& [key, value] : props) {
         std::string k = ascii_lower(key);
         if (k == "backup_timestamp") {
-            if (!remote::parse_snapshot_timestamp(value)) {
-                return refused(fmt::format("Invalid backup_timestamp: {}; it looks like 2024-12-09-10-25-58-842 "
-                                           "(SHOW SNAPSHOT's Timestamp)",
-                                           value));
+            auto timestamp = parse_backup_timestamp(value);
+            if (!timestamp) {
+                return timestamp.error();
             }
-            out.backup_timestamp = value;
+            out.backup_timestamp = std::move(*timestamp);
         } else if (k == "replication_num") {
             auto n = parse_int(value);
             if (!n) {
@@ -153,9 +152,12 @@ io::task<job_result<std::string>> read_checked(remote::object_store& store, std:
 }
 
 io::task<job_result<snapshot_contents>> read_snapshot(remote::object_store& store, std::string info_key,
-                                                      std::stop_token stop) {
+                                                      std::stop_token stop, std::string* failed_key) {
     snapshot_contents out;
     out.info_key = info_key;
+    std::string unused;
+    std::string& at_fault = failed_key != nullptr ? *failed_key : unused;
+    at_fault = info_key;
     auto info_text = co_await read_checked(store, info_key, stop);
     if (!info_text) {
         co_return info_text.error();
@@ -171,6 +173,7 @@ io::task<job_result<snapshot_contents>> read_snapshot(remote::object_store& stor
                                              "restoring other systems' snapshots is not supported",
                                              info_key));
     }
+    at_fault = out.info.meta_key;
     auto meta_text = co_await read_checked(store, out.info.meta_key, stop);
     if (!meta_text) {
         co_return meta_text.error();
@@ -180,6 +183,7 @@ io::task<job_result<snapshot_contents>> read_snapshot(remote::object_store& stor
         co_return make_job_error(status_code::bad_file, meta.error().message);
     }
     out.meta = std::move(*meta);
+    at_fault = out.info.manifest_key;
     auto manifest_text = co_await read_checked(store, out.info.manifest_key, stop);
     if (!manifest_text) {
         co_return manifest_text.error();

@@ -58,8 +58,9 @@ struct snapshot_contents {
 };
 
 /// Reads the info object, then the meta and manifest it names, all checked; refuses a newer
-/// repository format, and a manifest of another snapshot.
+/// repository format, and a manifest of another snapshot. On failure, `failed_key` (when given)
+/// is the object at fault.
 io::task<job_result<snapshot_contents>> read_snapshot(remote::object_store& store, std::string info_key,
-                                                      std::stop_token stop = {});
+                                                      std::stop_token stop = {}, std::string* failed_key = nullptr);
 
 }  // namespace tv::jobs

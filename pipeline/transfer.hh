@@ -12,6 +12,7 @@
 #include "pipeline/hash.hh"
 #include "pipeline/progress.hh"
 #include "pipeline/throttle.hh"
+#include "pipeline/transfer_limits.hh"
 #include "remote/object_store.hh"
 
 #include <atomic>
@@ -136,6 +137,12 @@ public:
     }
     const throttle& limit(direction way) const noexcept {
         return way == direction::upload ? _upload_limit : _download_limit;
+    }
+    /// The engine's limit for `way` and `job`'s (may be null), for a caller that moves bytes
+    /// itself through the store's read API (VERIFY SNAPSHOT reads into memory) under the same
+    /// limits as a run would.
+    transfer_limits limits(direction way, throttle* job = nullptr) const noexcept {
+        return transfer_limits{way == direction::upload ? &_upload_limit : &_download_limit, job};
     }
 
 private:

@@ -403,55 +403,123 @@ io::task<storage_result<segment_footer>> read_segment_footer(std::string path) {
     co_return parse_footer(path, footer_bytes, *t, size);
 }
 
-io::task<storage_result<void>> verify_segment_file(std::string path, uint64_t expected_checksum) {
-    auto footer = co_await read_segment_footer(path);
-    if (!footer) {
-        co_return footer.error();
+struct segment_stream_check::state {
+    std::string name;
+    uint64_t size = 0;
+    uint64_t expected = 0;
+    uint64_t fed = 0;
+    uint64_t tail_from = 0;  ///< the offset of the first byte kept in `tail`
+    std::array<std::byte, segment_header_size> header{};
+    std::vector<std::byte> tail;
+    std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> digest{XXH3_createState(), &XXH3_freeState};
+};
+
+segment_stream_check::segment_stream_check(std::string name, uint64_t size, uint64_t expected_checksum)
+    : _state(std::make_unique<state>()) {
+    _state->name = std::move(name);
+    _state->size = size;
+    _state->expected = expected_checksum;
+    _state->tail_from = size - std::min(size, segment_check_tail_bytes);
+    _state->tail.reserve(size - _state->tail_from);
+    XXH3_64bits_reset(_state->digest.get());
+}
+
+segment_stream_check::~segment_stream_check() = default;
+segment_stream_check::segment_stream_check(segment_stream_check&&) noexcept = default;
+segment_stream_check& segment_stream_check::operator=(segment_stream_check&&) noexcept = default;
+
+void segment_stream_check::feed(std::span<const std::byte> bytes) {
+    state& s = *_state;
+    uint64_t at = s.fed;
+    s.fed += bytes.size();
+    if (s.fed > s.size) {
+        return;  // finish() refuses it; nothing past `size` is kept
     }
+    if (at < segment_header_size) {
+        size_t n = std::min<size_t>(bytes.size(), segment_header_size - at);
+        std::memcpy(s.header.data() + at, bytes.data(), n);
+    }
+    // The file checksum covers every byte before its own 8 and the 8 of the tail magic.
+    uint64_t covered_end = s.size >= 16 ? s.size - 16 : 0;
+    if (at < covered_end) {
+        size_t n = std::min<uint64_t>(bytes.size(), covered_end - at);
+        XXH3_64bits_update(s.digest.get(), bytes.data(), n);
+    }
+    if (s.fed > s.tail_from) {
+        uint64_t skip = at < s.tail_from ? s.tail_from - at : 0;
+        s.tail.insert(s.tail.end(), bytes.begin() + static_cast<ptrdiff_t>(skip), bytes.end());
+    }
+}
+
+storage_result<void> segment_stream_check::finish() const {
+    const state& s = *_state;
+    if (s.fed != s.size) {
+        return corrupt(s.name, fmt::format("{} bytes where {} were expected", s.fed, s.size));
+    }
+    if (s.size < segment_header_size + segment_trailer_size) {
+        return corrupt(s.name, fmt::format("too short ({} bytes) to be a segment", s.size));
+    }
+    std::span<const std::byte> tail(s.tail);
+    auto t = parse_trailer(s.name, tail.last(segment_trailer_size), s.size);
+    if (!t) {
+        return t.error();
+    }
+    if (t->footer_offset < s.tail_from) {
+        return corrupt(s.name, fmt::format("its footer of {} bytes is longer than a segment's footer can be",
+                                           t->footer_length));
+    }
+    auto footer_bytes = tail.subspan(t->footer_offset - s.tail_from, t->footer_length);
+    if (XXH3_64bits(footer_bytes.data(), footer_bytes.size()) != t->footer_checksum) {
+        return corrupt(s.name, "footer checksum mismatch");
+    }
+    if (auto checked = check_header(s.name, s.header); !checked) {
+        return checked.error();
+    }
+    if (auto footer = parse_footer(s.name, footer_bytes, *t, s.size); !footer) {
+        return footer.error();
+    }
+    uint64_t computed = XXH3_64bits_digest(s.digest.get());
+    if (computed != t->file_checksum) {
+        return corrupt(s.name, fmt::format("checksum mismatch (stored {:#018x}, computed {:#018x})", t->file_checksum,
+                                           computed));
+    }
+    if (t->file_checksum != s.expected) {
+        return corrupt(s.name, fmt::format("its checksum {:#018x} is not the {:#018x} the backup recorded",
+                                           t->file_checksum, s.expected));
+    }
+    return {};
+}
+
+io::task<storage_result<void>> verify_segment_file(std::string path, uint64_t expected_checksum) {
     auto f = co_await io::open_file(path, O_RDONLY);
     if (!f) {
         co_return read_error(path, f.error(), "open");
     }
     auto st = co_await io::statx(AT_FDCWD, path);
     if (!st) {
+        (void)co_await f->close();
         co_return read_error(path, st.error(), "stat");
     }
-    // The file checksum covers every byte before it: the trailer's last 16 bytes are the
-    // checksum itself and the tail magic.
-    uint64_t covered = st->stx_size - 16;
-    std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(), &XXH3_freeState);
-    XXH3_64bits_reset(state.get());
+    uint64_t size = st->stx_size;
+    segment_stream_check check(path, size, expected_checksum);
     // At most 1 MiB, and no more than the file: most segments are small.
-    std::vector<std::byte> buffer(std::min<uint64_t>(uint64_t{1} << 20, std::max<uint64_t>(covered, 1)));
-    for (uint64_t offset = 0; offset < covered;) {
-        std::span<std::byte> chunk(buffer.data(), std::min<uint64_t>(buffer.size(), covered - offset));
+    std::vector<std::byte> buffer(std::min<uint64_t>(uint64_t{1} << 20, std::max<uint64_t>(size, 1)));
+    for (uint64_t offset = 0; offset < size;) {
+        std::span<std::byte> chunk(buffer.data(), std::min<uint64_t>(buffer.size(), size - offset));
         auto n = co_await io::read_fully(*f, chunk, offset);
         if (!n) {
+            (void)co_await f->close();
             co_return read_error(path, n.error(), "read");
         }
         if (*n != chunk.size()) {
+            (void)co_await f->close();
             co_return corrupt(path, "truncated while being read");
         }
-        XXH3_64bits_update(state.get(), chunk.data(), chunk.size());
+        check.feed(chunk);
         offset += chunk.size();
     }
-    std::array<std::byte, 8> stored_bytes{};
-    auto n = co_await io::read_fully(*f, std::span<std::byte>(stored_bytes), covered);
-    if (!n || *n != stored_bytes.size()) {
-        co_return corrupt(path, "truncated while being read");
-    }
     (void)co_await f->close();
-    uint64_t stored = 0;
-    std::memcpy(&stored, stored_bytes.data(), sizeof stored);  // little-endian, as written
-    uint64_t computed = XXH3_64bits_digest(state.get());
-    if (computed != stored) {
-        co_return corrupt(path, fmt::format("checksum mismatch (stored {:#018x}, computed {:#018x})", stored, computed));
-    }
-    if (stored != expected_checksum) {
-        co_return corrupt(path, fmt::format("its checksum {:#018x} is not the {:#018x} the backup recorded", stored,
-                                            expected_checksum));
-    }
-    co_return storage_result<void>{};
+    co_return check.finish();
 }
 
 }  // namespace tv::storage

@@ -188,6 +188,9 @@ io::task<std::optional<statement_result>> execute_backup_statement(exec_context&
     if (const auto* s = std::get_if<drop_snapshot_stmt>(&stmt)) {
         co_return co_await drop_snapshot(ctx, *s);
     }
+    if (auto verified = co_await execute_verify_statement(ctx, stmt)) {
+        co_return std::move(*verified);
+    }
     co_return co_await execute_restore_statement(ctx, stmt);
 }
 

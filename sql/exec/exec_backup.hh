@@ -22,6 +22,8 @@ io::task<std::optional<statement_result>> execute_restore_statement(exec_context
 
 io::task<statement_result> show_snapshot(exec_context& ctx, const show_snapshot_stmt& s);
 io::task<statement_result> drop_snapshot(exec_context& ctx, const drop_snapshot_stmt& s);
+/// ADMIN VERIFY SNAPSHOT, SHOW VERIFY, CANCEL VERIFY (exec_verify.cc); nullopt for other statements.
+io::task<std::optional<statement_result>> execute_verify_statement(exec_context& ctx, const statement& stmt);
 
 /// A job's error as the client sees it: StarRocks' message; 1235 for what is not supported,
 /// 1105 for a store that did not answer, 1064 otherwise (StarRocks' analysis errors).

@@ -34,6 +34,9 @@ std::string_view statement_name(const statement& stmt) {
             [](const cancel_restore_stmt&) { return "CANCEL RESTORE"; },
             [](const show_snapshot_stmt&) { return "SHOW SNAPSHOT"; },
             [](const drop_snapshot_stmt&) { return "DROP SNAPSHOT"; },
+            [](const verify_snapshot_stmt&) { return "ADMIN VERIFY SNAPSHOT"; },
+            [](const show_verify_stmt&) { return "SHOW VERIFY"; },
+            [](const cancel_verify_stmt&) { return "CANCEL VERIFY"; },
             [](const auto&) { return "This statement"; },
         },
         stmt);
@@ -45,7 +48,9 @@ bool is_backup_statement(const statement& stmt) {
            std::holds_alternative<backup_stmt>(stmt) || std::holds_alternative<restore_stmt>(stmt) ||
            std::holds_alternative<show_backup_stmt>(stmt) || std::holds_alternative<show_restore_stmt>(stmt) ||
            std::holds_alternative<cancel_backup_stmt>(stmt) || std::holds_alternative<cancel_restore_stmt>(stmt) ||
-           std::holds_alternative<show_snapshot_stmt>(stmt) || std::holds_alternative<drop_snapshot_stmt>(stmt);
+           std::holds_alternative<show_snapshot_stmt>(stmt) || std::holds_alternative<drop_snapshot_stmt>(stmt) ||
+           std::holds_alternative<verify_snapshot_stmt>(stmt) || std::holds_alternative<show_verify_stmt>(stmt) ||
+           std::holds_alternative<cancel_verify_stmt>(stmt);
 }
 
 sql_error not_supported_statement(const statement& stmt) {

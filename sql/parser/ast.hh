@@ -41,6 +41,7 @@ using statement = std::variant<
     // repositories, backup and restore
     create_repository_stmt, alter_repository_stmt, drop_repository_stmt, show_repositories_stmt,
     backup_stmt, restore_stmt, show_backup_stmt, show_restore_stmt, cancel_backup_stmt,
-    cancel_restore_stmt, show_snapshot_stmt, drop_snapshot_stmt>;
+    cancel_restore_stmt, show_snapshot_stmt, drop_snapshot_stmt, verify_snapshot_stmt, show_verify_stmt,
+    cancel_verify_stmt>;
 
 }  // namespace tv::sql

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// AST for repositories, BACKUP, RESTORE and their SHOW / CANCEL / DROP SNAPSHOT companions:
+// AST for repositories, BACKUP, RESTORE and their SHOW / CANCEL / DROP SNAPSHOT / VERIFY companions:
 // StarRocks old and v3.4 syntax and the Doris forms (see reference/starrocks-backup-spec.md §1, §8).
 #pragma once
 
@@ -133,6 +133,24 @@ struct cancel_restore_stmt {
 struct show_snapshot_stmt {
     std::string repository;
     show_predicate predicate;
+};
+
+/// ADMIN VERIFY SNAPSHOT label ON repo [PROPERTIES (...)]
+struct verify_snapshot_stmt {
+    std::string label;
+    std::string repository;
+    property_list properties;
+};
+
+/// SHOW VERIFY [{FROM | IN} repo] [WHERE] [ORDER BY] [LIMIT]
+struct show_verify_stmt {
+    std::optional<std::string> repository;
+    show_predicate predicate;
+};
+
+/// CANCEL VERIFY [{FROM | IN} repo]
+struct cancel_verify_stmt {
+    std::optional<std::string> repository;
 };
 
 /// DROP SNAPSHOT label ON repo [FORCE]  (StarRocks 4.2) or DROP SNAPSHOT ON repo WHERE expr

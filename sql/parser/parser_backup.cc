@@ -202,6 +202,13 @@ statement parser::parse_show_snapshot() {
 
 statement parser::parse_cancel() {
     expect_keyword("CANCEL");
+    if (accept_keyword("VERIFY")) {
+        cancel_verify_stmt cancel;
+        if (accept_keyword("FROM") || accept_keyword("IN")) {
+            cancel.repository = parse_identifier();
+        }
+        return cancel;
+    }
     bool backup = accept_keyword("BACKUP");
     if (!backup) {
         expect_keyword("RESTORE");

@@ -150,6 +150,15 @@ statement parser::parse_admin() {
         expect_keyword("CONFIG");
         return admin_set_config_stmt{parse_property_body()};
     }
+    if (accept_keyword("VERIFY")) {
+        expect_keyword("SNAPSHOT");
+        verify_snapshot_stmt verify;
+        verify.label = parse_identifier();
+        expect_keyword("ON");
+        verify.repository = parse_identifier();
+        verify.properties = parse_optional_properties();
+        return verify;
+    }
     expect_keyword("SHOW");
     expect_keyword("FRONTEND");
     expect_keyword("CONFIG");

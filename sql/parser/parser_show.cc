@@ -145,6 +145,14 @@ statement parser::parse_show() {
     if (accept_keyword("SNAPSHOT")) {
         return parse_show_snapshot();
     }
+    if (accept_keyword("VERIFY")) {
+        show_verify_stmt show;
+        if (accept_keyword("FROM") || accept_keyword("IN")) {
+            show.repository = parse_identifier();
+        }
+        show.predicate = parse_show_predicate();
+        return show;
+    }
     fail();
 }
 

@@ -11,6 +11,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -385,6 +386,40 @@ TEST(segment_corruption, every_flipped_byte_is_caught_in_memory) {
             EXPECT_EQ(r.error().code, storage_errc::corrupt_data);
             EXPECT_NE(r.error().message.find("segment mem.dat is corrupt"), std::string::npos) << r.error().message;
         }
+    }
+}
+
+/// segment_stream_check over `bytes` fed in pieces of `piece` bytes.
+storage_result<void> stream_check(const std::string& bytes, size_t piece, uint64_t size, uint64_t expected) {
+    segment_stream_check check("mem.dat", size, expected);
+    for (size_t at = 0; at < bytes.size(); at += piece) {
+        check.feed(as_span(bytes).subspan(at, std::min(piece, bytes.size() - at)));
+    }
+    return check.finish();
+}
+
+TEST(segment_corruption, every_flipped_byte_is_caught_streaming) {
+    temp_dir dir;
+    io::loop l;
+    std::string good = io::sync_wait(l, small_segment(dir.file("s.dat")));
+    uint64_t stored = 0;
+    std::memcpy(&stored, good.data() + good.size() - 16, sizeof stored);
+    for (size_t piece : {size_t{1}, size_t{7}, good.size()}) {
+        EXPECT_TRUE(stream_check(good, piece, good.size(), stored).has_value()) << "pieces of " << piece;
+    }
+    auto other = stream_check(good, 5, good.size(), stored + 1);
+    ASSERT_FALSE(other.has_value());
+    EXPECT_NE(other.error().message.find("is not the"), std::string::npos) << other.error().message;
+    auto shorter = stream_check(good.substr(0, good.size() - 1), 5, good.size(), stored);
+    ASSERT_FALSE(shorter.has_value());
+    EXPECT_NE(shorter.error().message.find("bytes where"), std::string::npos) << shorter.error().message;
+    for (size_t at = 0; at < good.size(); ++at) {
+        std::string bad = good;
+        bad[at] = static_cast<char>(bad[at] ^ 0x01);
+        auto r = stream_check(bad, 3, bad.size(), stored);
+        ASSERT_FALSE(r.has_value()) << "flip at " << at << " of " << good.size() << " went unnoticed";
+        EXPECT_EQ(r.error().code, storage_errc::corrupt_data);
+        EXPECT_NE(r.error().message.find("segment mem.dat is corrupt"), std::string::npos) << r.error().message;
     }
 }
 

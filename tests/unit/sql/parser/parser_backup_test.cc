@@ -237,6 +237,25 @@ TEST(parser_backup_jobs, show_snapshot_where_forms) {
     EXPECT_NE(in.predicate.where->as<in_expr>(), nullptr);
 }
 
+TEST(parser_backup_jobs, verify_snapshot_show_and_cancel) {
+    auto v = one<verify_snapshot_stmt>("ADMIN VERIFY SNAPSHOT my_label ON test_repo");
+    EXPECT_EQ(v.label, "my_label");
+    EXPECT_EQ(v.repository, "test_repo");
+    EXPECT_TRUE(v.properties.empty());
+    auto p = one<verify_snapshot_stmt>(
+        "admin verify snapshot `l` on r PROPERTIES (\"mode\" = \"full\", \"backup_timestamp\" = \"2024-01-01-00-00-00-000\")");
+    ASSERT_EQ(p.properties.size(), 2u);
+    EXPECT_EQ(p.properties[0], (std::pair<std::string, std::string>{"mode", "full"}));
+    auto s = one<show_verify_stmt>("SHOW VERIFY FROM test_repo WHERE State = 'RUNNING' LIMIT 1");
+    EXPECT_EQ(s.repository, "test_repo");
+    EXPECT_TRUE(s.predicate.where.has_value());
+    EXPECT_FALSE(one<show_verify_stmt>("SHOW VERIFY").repository.has_value());
+    EXPECT_EQ(one<cancel_verify_stmt>("CANCEL VERIFY IN r").repository, "r");
+    EXPECT_FALSE(one<cancel_verify_stmt>("CANCEL VERIFY").repository.has_value());
+    EXPECT_EQ(error_of("ADMIN VERIFY SNAPSHOT l"),
+              "Getting syntax error at line 1, column 24. Detail message: Unexpected end of input, expected ON.");
+}
+
 TEST(parser_backup_jobs, drop_snapshot_both_variants) {
     auto d = one<drop_snapshot_stmt>("DROP SNAPSHOT my_label ON test_repo FORCE");
     EXPECT_EQ(d.label, "my_label");
