@@ -142,6 +142,9 @@ io::task<storage_result<void>> catalog::commit(object_id next_id, ops::op change
         co_return seq.error();
     }
     _durable_next_id = next_id;
+    // Ids taken from the counter while the record was written are past it and stay taken in
+    // memory (their takers journal them before using them).
+    entry.next_id = std::max(entry.next_id, _state.next_id);
     removed_data removed;
     if (auto applied = apply_entry(_state, entry, &removed); !applied) {
         // Validation passed moments ago under the same lock, so this is a bug. The record is
@@ -171,7 +174,9 @@ object_id catalog::allocate_id() {
     if (_lease_next < _lease_end) {
         return _lease_next++;
     }
-    // Beyond the lease: the in-memory counter moves, and the next record carries it.
+    // Beyond the lease: the in-memory counter moves, and the next record carries it. Never
+    // from inside a lease whose record is still being written (ensure_ids_durable).
+    _state.next_id = std::max(_state.next_id, _lease_end);
     return _state.next_id++;
 }
 
@@ -182,13 +187,23 @@ io::task<storage_result<void>> catalog::ensure_ids_durable(object_id id) {
     }
     object_id lease_start = _state.next_id;
     object_id next = lease_start + id_lease_size;
+    // The lease is handed out from now, while its record is written: an id taken meanwhile from
+    // the counter would come from inside the lease and be handed out a second time once the
+    // lease is in place (two loads writing one <rowset>_0.dat). An id taken from the lease
+    // before its record is durable is made durable by this record; its taker's own call waits
+    // for the lock and then finds it below _durable_next_id.
+    _lease_next = lease_start;
+    _lease_end = next;
     ops::reserve_ids change;
     auto done = co_await commit(next, std::move(change));
     if (!done) {
+        // Not durable: no id of the lease may be handed out again, and the next lease starts
+        // past those already taken (their takers' calls journal it).
+        _state.next_id = std::max(_state.next_id, _lease_next);
+        _lease_next = 0;
+        _lease_end = 0;
         co_return done.error();
     }
-    _lease_next = lease_start;
-    _lease_end = next;
     co_return storage_result<void>{};
 }
 

@@ -2,9 +2,11 @@
 // Tablet data in the catalog: publish_load (versions, overwrite, labels, validation), replay and
 // image round trips, torn publish records, DDL dropping rowsets, rowset ids, async MV storage.
 #include "io/log.hh"
+#include "io/when_all.hh"
 #include "load_test_util.hh"
 
 #include <filesystem>
+#include <set>
 
 namespace tv::testing {
 namespace {
@@ -344,6 +346,75 @@ CO_TEST(CatalogRowsets, AsyncMaterializedViewStorage) {
     CO_ASSERT_OK(co_await (*again)->drop_materialized_view("d", "mv"));
     EXPECT_TRUE((*again)->tablet_rowsets(tablet).empty());
     CO_ASSERT_OK(co_await (*again)->close());
+}
+
+io::task<object_id> make_ids_durable(catalog& c, object_id id) {
+    auto durable = co_await c.ensure_ids_durable(id);
+    EXPECT_TRUE(durable.has_value());
+    co_return 0;
+}
+
+/// CREATE DATABASE; yields its id, 0 when it failed.
+io::task<object_id> create_database(catalog& c, std::string name) {
+    auto created = co_await c.create_database(std::move(name));
+    EXPECT_TRUE(created.has_value());
+    co_return created ? *created : 0;
+}
+
+/// Takes `n` ids at once (no suspension between them), into `out`; yields the first.
+io::task<object_id> take_ids(catalog& c, int n, std::vector<object_id>* out) {
+    for (int i = 0; i < n; ++i) {
+        out->push_back(c.allocate_id());
+    }
+    co_return out->front();
+}
+
+// An id taken while the record leasing the next ids is being written (a load starting while
+// another one makes its rowset id durable) must not be handed out again once the lease is in
+// place: two loads would write the same <rowset>_0.dat into one tablet (found by the soak).
+CO_TEST(CatalogRowsets, AnIdTakenWhileALeaseIsJournaledIsNeverHandedOutAgain) {
+    temp_dir dir;
+    auto cat = co_await open_catalog(dir.path());
+    CO_ASSERT_OK(cat);
+    catalog& c = **cat;
+    std::set<object_id> handed;
+    object_id first = c.allocate_id();  // beyond any lease: not durable yet
+    handed.insert(first);
+    // Meanwhile more ids than one lease holds: some come from the lease being journaled, the
+    // rest from the counter past it.
+    std::vector<object_id> taken;
+    std::vector<io::task<object_id>> both;
+    both.push_back(make_ids_durable(c, first));  // suspends in the journal write
+    both.push_back(take_ids(c, 1500, &taken));   // runs meanwhile
+    auto results = co_await io::when_all(std::move(both));
+    object_id meanwhile = results[1];
+    for (object_id id : taken) {
+        EXPECT_TRUE(handed.insert(id).second) << "id " << id << " handed out twice (during the lease's record)";
+    }
+    for (int i = 0; i < 3000; ++i) {
+        object_id id = c.allocate_id();
+        EXPECT_TRUE(handed.insert(id).second) << "id " << id << " handed out twice (after " << i << ")";
+        CO_ASSERT_OK(co_await c.ensure_ids_durable(id));
+    }
+    CO_ASSERT_OK(co_await c.ensure_ids_durable(meanwhile));
+    CO_ASSERT_OK(co_await c.ensure_ids_durable(taken.back()));
+    // Another change journaled while ids are taken past the lease: applying it must not take
+    // the counter back (that aborted the process).
+    std::vector<object_id> more;
+    std::vector<io::task<object_id>> ddl;
+    ddl.push_back(create_database(c, "during"));  // suspends in the journal write
+    ddl.push_back(take_ids(c, 2000, &more));      // past the lease meanwhile
+    auto ddl_results = co_await io::when_all(std::move(ddl));
+    EXPECT_NE(ddl_results[0], 0u);
+    for (object_id id : more) {
+        EXPECT_TRUE(handed.insert(id).second) << "id " << id << " handed out twice (during DDL)";
+    }
+    CO_ASSERT_OK(co_await c.ensure_ids_durable(more.back()));
+    for (int i = 0; i < 1100; ++i) {
+        object_id id = c.allocate_id();
+        EXPECT_TRUE(handed.insert(id).second) << "id " << id << " handed out twice";
+    }
+    CO_ASSERT_OK(co_await c.close());
 }
 
 }  // namespace
