@@ -29,8 +29,10 @@ DISTINCT_30M = "SELECT count(DISTINCT generate_series) FROM TABLE(generate_serie
 PROCESSLIST_COLUMNS = ["Id", "User", "Host", "Db", "Command", "ConnectionStartTime", "Time", "State", "Info",
                        "IsPending"]
 # The loop-0 latency bound asserted here is loose on purpose: this runs on a debug ASan build on
-# a shared 2-core machine. Before the fix, SELECT 1 did not answer at all while a query ran.
-LATENCY_BOUND_MS = 250
+# a shared 2-core machine, beside other tests (250 ms was once missed at 271 ms under a full
+# ctest -j2). Before the fix, SELECT 1 did not answer at all while a query ran: the heavy
+# queries here run until cancelled, so any bound well under their run time shows that.
+LATENCY_BOUND_MS = 1000
 # How far above its start RSS may settle after a big statement.
 SETTLED_SLACK = 48 << 20
 

@@ -53,6 +53,13 @@ def watch(conn, row_of, db, done_states, timeout):
     raise RuntimeError(f"the job did not end in {timeout} s: {row}")
 
 
+def data_faults(proxy, since):
+    """The faults injected since index `since` into requests for data objects: TaskErrMsg counts
+    the retries of a job's file transfers; those of its metadata requests (listings, info, meta,
+    manifest) are retried alike but not counted there yet."""
+    return [f for f in proxy.faulted[since:] if "/__data/" in f[2]]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("binary")
@@ -92,21 +99,24 @@ def main():
         query(conn, f'CREATE REPOSITORY r WITH BROKER ON LOCATION "s3://{bucket}/bk" PROPERTIES ({props})')
         proxy.enabled = True
 
+        faulted_before = len(proxy.faulted)
         query(conn, "BACKUP DATABASE d SNAPSHOT snap TO r")
         row, seen = watch(conn, backup_of, "d", {"FINISHED", "CANCELLED"}, 1800)
         check(row["State"] == "FINISHED", f"the backup finishes through the faults: {row['State']} {row['Status']}")
         injected = dict(proxy.injected)
         check(sum(injected.values()) > 0, f"faults were injected: {injected} of {proxy.requests} requests")
-        check(any("retried; last:" in s for s in seen),
-              f"SHOW BACKUP showed the retries in TaskErrMsg while it ran: {sorted(seen)[:3]}")
+        check(any("retried; last:" in s for s in seen) or not data_faults(proxy, faulted_before),
+              f"SHOW BACKUP showed its data requests' retries (if one was faulted) in TaskErrMsg while it ran: {sorted(seen)[:3]}; "
+              f"faulted: {proxy.faulted[faulted_before:]}")
 
+        faulted_before = len(proxy.faulted)
         query(conn, "RESTORE SNAPSHOT snap FROM r DATABASE d ON (TABLE t AS t2)")
         row, seen = watch(conn, restore_of, "d", {"FINISHED", "CANCELLED"}, 1800)
         check(row["State"] == "FINISHED", f"the restore finishes through the faults: {row['State']} {row['Status']}")
         check(fingerprint(conn, "d.t2") == source, "the restored table equals the source")
-        check(any("retried; last:" in s for s in seen) or proxy.injected == injected,
-              f"SHOW RESTORE showed the retries in TaskErrMsg while it ran: {sorted(seen)[:3]}; "
-              f"faulted: {proxy.faulted}")
+        check(any("retried; last:" in s for s in seen) or not data_faults(proxy, faulted_before),
+              f"SHOW RESTORE showed its data requests' retries (if one was faulted) in TaskErrMsg while it ran: {sorted(seen)[:3]}; "
+              f"faulted: {proxy.faulted[faulted_before:]}")
         print(f"# faults injected: {proxy.injected} in {proxy.requests} requests", flush=True)
 
         # Permanent failures end the job with the store's answer.
