@@ -14,39 +14,48 @@ namespace tv::pipeline::detail {
 
 namespace {
 
+/// Fetches one range. Under a limit the answer is paced as it arrives (the bucket is paid for
+/// each slice once it has come), and each slice counts in the progress then, so a capped
+/// download shows it moving rather than a whole range at once. A retry reads the range again:
+/// its bytes count once.
 io::task<remote::remote_result<size_t>> fetch_range(file_job* job, uint64_t offset, std::span<std::byte> into) {
+    run_state* run = job->run;
+    uint64_t counted = 0;
+    uint64_t length = into.size();
+    auto pacer = run->limits.body_pacer(length, run->stop, [run, &counted, length](size_t n) {
+        uint64_t fresh = std::min<uint64_t>(n, length - counted);
+        counted += fresh;
+        run->count_bytes(fresh);
+    });
     int retried = 0;
     auto got = co_await job->store->read(job->entry->key, job->entry->object_offset + offset, into,
-                                         job->call(&retried));
+                                         job->call(&retried), std::move(pacer));
     job->note_attempts(got, retried);
+    if (got && *got > counted) {
+        run->count_bytes(*got - counted);
+    }
     co_return got;
 }
 
-/// Fetches a part. Under a rate limit it goes as ranges of about 50 ms of the lower rate, each
-/// paced before it is asked for, so a capped link never carries a whole part at line rate.
-/// Each range counts in the progress once it has come, so a capped download shows it moving
-/// (as a capped upload does) rather than a whole part at once.
+/// Fetches a part. Under a rate limit it goes as ranges of about a quarter second of the lower
+/// rate: the pacing is on arrival, so the range size does not shape the link, but a lowered
+/// limit or a stop is felt within one range, and a range's request timeout stays in reach.
 io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offset, std::span<std::byte> into) {
     run_state& run = *job->run;
     size_t done = 0;
     while (done < into.size()) {
         uint64_t rate = run.limits.lowest_rate();
         size_t piece = into.size() - done;
-        if (run.limits.active()) {
-            if (rate != 0) {
-                piece = std::min<size_t>(piece, std::max<uint64_t>(256 * 1024, rate / 20));
-            }
-            auto paced = co_await run.limits.take(piece, run.stop);
-            if (!paced) {
-                co_return remote::make_remote_error(remote::remote_errc::io_error, "cancelled");
-            }
+        if (run.limits.active() && rate != 0) {
+            piece = std::min<size_t>(piece, std::max<uint64_t>(256 * 1024, rate / 4));
+        }
+        if (run.stop.stop_requested()) {
+            co_return remote::make_remote_error(remote::remote_errc::io_error, "cancelled");
         }
         auto got = co_await fetch_range(job, offset + done, into.subspan(done, piece));
         if (!got) {
             co_return got.error();
         }
-        // Counted as they arrive, so a throttled download's progress and rate move smoothly.
-        run.count_bytes(*got);
         done += *got;
         if (*got < piece) {
             break;  // the end of the object

@@ -13,6 +13,7 @@
 #include <netdb.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <optional>
 
 namespace tv::remote {
@@ -173,6 +174,35 @@ private:
     bool& _answered;
 };
 
+/// A connection's stream whose reads are paced: each read takes at most a slice, and the bytes
+/// that came are taken from the pacer before the next read. Paying after arrival (the bucket may
+/// go into debt) keeps the received rate exact whether the server answers evenly or in bursts;
+/// TCP's window then holds the server back while we wait.
+class paced_reads final : public io::stream {
+public:
+    paced_reads(io::stream& inner, const body_pacer& pacer) noexcept : _inner(inner), _pacer(pacer) {}
+
+    io::task<io::result<size_t>> read_some(std::span<std::byte> buffer, std::stop_token stop = {}) override {
+        auto got = co_await _inner.read_some(buffer.first(std::min(buffer.size(), std::max<size_t>(1, _pacer.slice))),
+                                             std::move(stop));
+        if (got && *got > 0) {
+            bool allowed = co_await _pacer.take(*got);
+            if (!allowed) {
+                co_return std::make_error_code(std::errc::operation_canceled);
+            }
+        }
+        co_return got;
+    }
+
+    io::task<io::result<void>> write_all(std::span<const std::byte> data, std::stop_token stop = {}) override {
+        return _inner.write_all(data, std::move(stop));
+    }
+
+private:
+    io::stream& _inner;
+    const body_pacer& _pacer;
+};
+
 }  // namespace
 
 std::string http_endpoint::key() const {
@@ -268,7 +298,8 @@ io::task<io::result<io::http_client_response>> http_client::exchange(connection&
     bool head_request = request.method == "HEAD";
     conn.answered = !conn.carry.empty();
     answer_watch watched(*conn.stream, conn.answered);
-    io::stream& stream = watched;
+    paced_reads paced(watched, request.response_pacer);
+    io::stream& stream = request.response_pacer ? static_cast<io::stream&>(paced) : watched;
     constexpr size_t inline_body_limit = 64 * 1024;
     if (!expect_continue && !request.pacer && request.body.size() <= inline_body_limit) {
         // One send for a small request: head and body in one segment.
@@ -350,7 +381,7 @@ io::task<io::result<io::http_client_response>> http_client::send(http_endpoint e
             conn = std::move(*opened);
         }
         auto exchange_op = [this, &conn, &request](std::stop_token s) { return exchange(conn, request, std::move(s)); };
-        auto deadline = _options.request_timeout + request.pacer.allowance;
+        auto deadline = _options.request_timeout + request.pacer.allowance + request.response_pacer.allowance;
         auto response = co_await with_timeout<io::http_client_response>(deadline, stop, exchange_op);
         if (!response) {
             // The server may close an idle keep-alive connection at any time; a request that got

@@ -71,6 +71,9 @@ struct http_client_request {
     /// Must stay valid until the request's task finishes.
     std::span<const std::byte> body;
     body_pacer pacer;
+    /// Paces the answer: reads take at most its slice, and each slice is taken from it once it
+    /// has come (so what the link carries follows the limit, not the server's bunching).
+    body_pacer response_pacer;
     /// A 2xx answer's Content-Length body is read straight into this buffer (see
     /// io::read_response); the response's body_into_size says how much.
     std::span<std::byte> response_into;

@@ -233,8 +233,38 @@ io::task<remote_result<void>> local_store::remove(std::vector<std::string> keys,
     co_return remote_result<void>{};
 }
 
+namespace {
+
+/// Reads `into` from `offset` in the pacer's slices (whole direct-I/O blocks, so the slices of
+/// an aligned request stay aligned), paying for each slice once it has been read.
+io::task<io::result<size_t>> read_paced(io::file& source, std::span<std::byte> into, uint64_t offset,
+                                        const body_pacer& pacer, std::stop_token stop) {
+    size_t slice = std::max(io::direct_io_alignment, pacer.slice / io::direct_io_alignment * io::direct_io_alignment);
+    size_t done = 0;
+    while (done < into.size()) {
+        size_t want = std::min(slice, into.size() - done);
+        auto n = co_await io::read_fully(source, into.subspan(done, want), offset + done, stop);
+        if (!n) {
+            co_return n;
+        }
+        if (*n > 0) {
+            bool allowed = co_await pacer.take(*n);
+            if (!allowed) {
+                co_return std::make_error_code(std::errc::operation_canceled);
+            }
+        }
+        done += *n;
+        if (*n < want) {
+            break;  // the end of the file
+        }
+    }
+    co_return done;
+}
+
+}  // namespace
+
 io::task<remote_result<size_t>> local_store::read(std::string key, uint64_t offset, std::span<std::byte> into,
-                                                 call_options call) {
+                                                 call_options call, body_pacer pacer) {
     std::stop_token stop = call.stop;
     if (auto why = check_key(key)) {
         co_return bad_key(*why);
@@ -244,18 +274,26 @@ io::task<remote_result<size_t>> local_store::read(std::string key, uint64_t offs
     if (!f) {
         co_return from_error_code(f.error(), fmt::format("open {} under {}", key, _root));
     }
-    io::result<size_t> n = size_t{0};
+    io::file* source = &*f;
+    io::file buffered;
     if (f->direct() && !io::direct_aligned(into, offset)) {
         // An unaligned request (a caller's own buffer) goes through the page cache instead.
-        auto buffered = co_await io::open_file(path, O_RDONLY, 0, io::direct_mode::off, stop);
-        if (!buffered) {
+        auto opened = co_await io::open_file(path, O_RDONLY, 0, io::direct_mode::off, stop);
+        if (!opened) {
             co_await f->close();
-            co_return from_error_code(buffered.error(), fmt::format("open {} under {}", key, _root));
+            co_return from_error_code(opened.error(), fmt::format("open {} under {}", key, _root));
         }
-        n = co_await io::read_fully(*buffered, into, offset, stop);
-        co_await buffered->close();
+        buffered = std::move(*opened);
+        source = &buffered;
+    }
+    io::result<size_t> n = size_t{0};
+    if (pacer) {
+        n = co_await read_paced(*source, into, offset, pacer, stop);
     } else {
-        n = co_await io::read_fully(*f, into, offset, stop);
+        n = co_await io::read_fully(*source, into, offset, stop);
+    }
+    if (buffered.is_open()) {
+        co_await buffered.close();
     }
     co_await f->close();
     if (!n) {

@@ -29,7 +29,7 @@ public:
     io::task<remote_result<std::vector<object_info>>> list(std::string prefix, call_options call = {}) override;
     io::task<remote_result<void>> remove(std::vector<std::string> keys, call_options call = {}) override;
     io::task<remote_result<size_t>> read(std::string key, uint64_t offset, std::span<std::byte> into,
-                                         call_options call = {}) override;
+                                         call_options call = {}, body_pacer pacer = {}) override;
     /// A temporary file beside the key, written with O_DIRECT where the filesystem allows,
     /// fdatasynced, renamed into place and its directory fsynced on complete().
     io::task<remote_result<std::unique_ptr<object_upload>>> begin_upload(std::string key,

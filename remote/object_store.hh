@@ -123,8 +123,10 @@ public:
 
     /// Reads bytes [offset, offset + into.size()) into `into` and yields how many there were
     /// (fewer at the end of the object). `into` must stay valid until the call completes.
+    /// `pacer`, when given, paces the bytes as they come in: each slice is taken once it has
+    /// arrived, so a capped link carries the limit however the store bunches its answers.
     virtual io::task<remote_result<size_t>> read(std::string key, uint64_t offset, std::span<std::byte> into,
-                                                 call_options call = {}) = 0;
+                                                 call_options call = {}, body_pacer pacer = {}) = 0;
 
     /// Begins a part-wise upload of `key`.
     virtual io::task<remote_result<std::unique_ptr<object_upload>>> begin_upload(std::string key,

@@ -30,6 +30,7 @@ struct s3_client::request {
     std::span<const std::byte> body;
     std::string payload_hash;
     body_pacer pacer;
+    body_pacer response_pacer;
     std::span<std::byte> response_into;
 };
 
@@ -173,6 +174,7 @@ io::task<s3_result<io::http_client_response>> s3_client::execute_once(const requ
     out.headers.emplace_back("User-Agent", "tabletvault");
     out.body = req.body;
     out.pacer = req.pacer;
+    out.response_pacer = req.response_pacer;
     out.response_into = req.response_into;
 
     http_endpoint endpoint{_options.connect_host.empty() ? host_name : _options.connect_host,
@@ -271,13 +273,14 @@ io::task<s3_result<std::string>> s3_client::put_object(std::string key, std::spa
 }
 
 io::task<s3_result<size_t>> s3_client::get_object_into(std::string key, uint64_t offset, std::span<std::byte> into,
-                                                       call_options call) {
+                                                       call_options call, body_pacer pacer) {
     if (into.empty()) {
         co_return size_t{0};
     }
     request req{"GetObject", "GET", std::move(key), {}, {}, {}, {}};
     req.headers.push_back(http_header{"Range", fmt::format("bytes={}-{}", offset, offset + into.size() - 1)});
     req.response_into = into;
+    req.response_pacer = std::move(pacer);
     auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();

@@ -151,8 +151,9 @@ public:
                                                 call_options call = {});
     /// Bytes [offset, offset + into.size()) straight into `into` (no copy of the body through
     /// memory of our own); fewer at the end of the object. `into` must outlive the call.
+    /// `pacer` paces the answer as it arrives (see http_client_request::response_pacer).
     io::task<s3_result<size_t>> get_object_into(std::string key, uint64_t offset, std::span<std::byte> into,
-                                                call_options call = {});
+                                                call_options call = {}, body_pacer pacer = {});
     io::task<s3_result<s3_object_head>> head_object(std::string key, call_options call = {});
     io::task<s3_result<void>> delete_object(std::string key, call_options call = {});
     /// One page; `max_keys` 0 leaves it to the server (1,000).
@@ -221,7 +222,7 @@ public:
     io::task<remote_result<std::vector<object_info>>> list(std::string prefix, call_options call = {}) override;
     io::task<remote_result<void>> remove(std::vector<std::string> keys, call_options call = {}) override;
     io::task<remote_result<size_t>> read(std::string key, uint64_t offset, std::span<std::byte> into,
-                                         call_options call = {}) override;
+                                         call_options call = {}, body_pacer pacer = {}) override;
     io::task<remote_result<std::unique_ptr<object_upload>>> begin_upload(std::string key,
                                                                          call_options call = {}) override;
     io::task<remote_result<resumed_upload>> resume_upload(std::string key, std::string upload_id,

@@ -66,7 +66,7 @@ remote_error invalid_key(std::string why) {
 }  // namespace
 
 io::task<remote_result<size_t>> s3_object_store::read(std::string key, uint64_t offset, std::span<std::byte> into,
-                                                     call_options call) {
+                                                     call_options call, body_pacer pacer) {
     if (auto why = check_key(key)) {
         co_return invalid_key(std::move(*why));
     }
@@ -74,7 +74,7 @@ io::task<remote_result<size_t>> s3_object_store::read(std::string key, uint64_t 
         co_return size_t{0};
     }
     std::string full = _prefix + key;
-    auto got = co_await _client.get_object_into(std::move(full), offset, into, std::move(call));
+    auto got = co_await _client.get_object_into(std::move(full), offset, into, std::move(call), std::move(pacer));
     if (!got) {
         auto e = got.error().to_remote_error();
         if (e.code == remote_errc::range_not_satisfiable) {

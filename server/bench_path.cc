@@ -115,9 +115,9 @@ public:
         co_return co_await _inner->remove(std::move(keys), std::move(call));
     }
     io::task<remote::remote_result<size_t>> read(std::string key, uint64_t offset, std::span<std::byte> into,
-                                                 remote::call_options call) override {
+                                                 remote::call_options call, remote::body_pacer pacer) override {
         auto start = clock_type::now();
-        auto r = co_await _inner->read(std::move(key), offset, into, std::move(call));
+        auto r = co_await _inner->read(std::move(key), offset, into, std::move(call), std::move(pacer));
         _book->add("ranged get", clock_type::now() - start);
         co_return r;
     }

@@ -139,6 +139,41 @@ CO_TEST(LocalStore, RangedGetFollowsS3) {
     EXPECT_EQ(missing.error().code, remote_errc::not_found);
 }
 
+io::task<bool> record_slice(std::vector<size_t>* slices, size_t n) {
+    slices->push_back(n);
+    co_return true;
+}
+
+/// A paced read reads in the pacer's slices and pays for each once read: every byte once,
+/// however the caller's buffer is aligned.
+CO_TEST(LocalStore, APacedReadPaysEveryByteOnceInSlices) {
+    temp_dir dir;
+    local_store store(dir.path());
+    std::string body;
+    for (size_t i = 0; i < 300 * 1024 + 17; ++i) {
+        body.push_back(static_cast<char>('a' + i * 13 % 26));
+    }
+    CO_ASSERT_OK(co_await store.put("paced", bytes(body)));
+    for (uint64_t offset : {uint64_t{0}, uint64_t{4096}, uint64_t{1}}) {
+        std::vector<size_t> slices;
+        body_pacer pacer;
+        pacer.take = [&slices](size_t n) { return record_slice(&slices, n); };
+        pacer.slice = 64 * 1024 + 100;  // not a whole number of blocks
+        std::vector<std::byte> into(body.size() + 4096);
+        auto got = co_await store.read("paced", offset, std::span(into), {}, pacer);
+        CO_ASSERT_OK(got);
+        EXPECT_EQ(*got, body.size() - offset) << offset;
+        EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(into.data()), *got), std::string_view(body).substr(offset))
+            << offset;
+        size_t paid = 0;
+        for (size_t n : slices) {
+            EXPECT_LE(n, 64u * 1024) << offset;
+            paid += n;
+        }
+        EXPECT_EQ(paid, body.size() - offset) << offset;
+    }
+}
+
 /// The keys s3_client_test.cc sends the RADOS Gateway, in byte order.
 std::vector<std::string> awkward_keys() {
     return {
