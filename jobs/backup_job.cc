@@ -336,7 +336,7 @@ io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
     if (repo && !r.manifest_key.empty()) {
         co_await withdraw_info(*repo, r);
     }
-    if (auto released = release_snapshot(s.data_dir, r.id); !released) {
+    if (auto released = co_await release_snapshot(s.data_dir, r.id); !released) {
         TV_LOG_WARN("backup {}: {}", r.label, released.error().message);
     }
     if (auto cleared = co_await s.store.clear_progress(r.id); !cleared) {
@@ -422,7 +422,7 @@ io::task<void> run_backup(job_services& services, std::shared_ptr<live_job> job)
         co_await clean_up_cancelled(services, *job);
     }
     if (job->record.state == job_state::finished) {
-        if (auto released = release_snapshot(services.data_dir, job->record.id); !released) {
+        if (auto released = co_await release_snapshot(services.data_dir, job->record.id); !released) {
             TV_LOG_WARN("backup {}: {}", job->record.label, released.error().message);
         }
         if (auto cleared = co_await services.store.clear_progress(job->record.id); !cleared) {

@@ -77,7 +77,7 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
             to_clear.push_back(id);  // ended while its cleanup was cut short
         }
     }
-    if (size_t swept = sweep_snapshots(options.data_dir, unfinished); swept != 0) {
+    if (size_t swept = co_await sweep_snapshots(options.data_dir, unfinished); swept != 0) {
         TV_LOG_INFO("jobs: removed {} snapshot directories of jobs that no longer run", swept);
     }
     for (uint64_t id : to_clear) {

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// Hard links through io_uring (linkat), a bounded number in flight; directory removal with
-// std::filesystem (no io_uring operation lists a directory).
+// Hard links through io_uring (linkat) and their removal (unlinkat), a bounded number in flight
+// across all tablets; only the directory listing that removal needs is a plain readdir (no
+// io_uring operation lists a directory), done a directory at a time between other work.
 #include "jobs/local_snapshot.hh"
 
 #include "io/durable_file.hh"
 #include "io/file.hh"
 #include "io/log.hh"
+#include "io/loop.hh"
 #include "io/ops.hh"
 #include "io/when_all.hh"
 
@@ -13,6 +15,7 @@
 
 #include <charconv>
 #include <filesystem>
+#include <functional>
 #include <map>
 
 namespace tv::jobs {
@@ -21,9 +24,46 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// Links in flight at once: enough to hide the per-operation latency, few enough not to crowd
-/// the ring the SQL front end shares.
-constexpr size_t links_in_flight = 64;
+/// Path operations in flight at once: enough to hide the per-operation latency (each one waits
+/// in an io-wq worker for the inode and journal locks), few enough not to crowd the ring the SQL
+/// front end shares.
+constexpr size_t ops_in_flight = 64;
+
+using path_step = std::function<io::task<std::optional<job_error>>(size_t)>;
+
+/// Which items of a bounded run are taken, and its first failure (the loop is single-threaded).
+struct bounded_run {
+    size_t next = 0;
+    size_t count = 0;
+    std::optional<job_error> failure;
+};
+
+io::task<void> run_lane(bounded_run& run, const path_step& step, const std::stop_token& stop) {
+    while (!run.failure && run.next < run.count) {
+        if (stop.stop_requested()) {
+            run.failure = make_job_error(status_code::common_error, "cancelled");
+            break;
+        }
+        size_t item = run.next++;
+        std::optional<job_error> failed = co_await step(item);
+        if (failed && !run.failure) {
+            run.failure = std::move(failed);
+        }
+    }
+}
+
+/// step(0) .. step(count - 1), at most ops_in_flight at once, a new one as soon as one ends (no
+/// batch waits for its slowest member); after a failure no new one starts, and the first is the
+/// result.
+io::task<std::optional<job_error>> for_each_bounded(size_t count, path_step step, std::stop_token stop = {}) {
+    bounded_run run{0, count, {}};
+    std::vector<io::task<void>> lanes;
+    for (size_t i = 0; i < std::min(count, ops_in_flight); ++i) {
+        lanes.push_back(run_lane(run, step, stop));
+    }
+    co_await io::when_all(std::move(lanes));
+    co_return std::move(run.failure);
+}
 
 io::task<std::optional<job_error>> link_one(std::string from, std::string to) {
     auto linked = co_await io::linkat(AT_FDCWD, from, AT_FDCWD, to);
@@ -32,6 +72,87 @@ io::task<std::optional<job_error>> link_one(std::string from, std::string to) {
                                  io::describe(linked.error(), fmt::format("link {} to {}", from, to)));
     }
     co_return std::nullopt;
+}
+
+io::task<std::optional<job_error>> make_one(std::string dir) {
+    auto made = co_await io::mkdirat(AT_FDCWD, dir, 0755);
+    if (!made && made.error() != std::errc::file_exists) {
+        co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + dir));
+    }
+    co_return std::nullopt;
+}
+
+io::task<std::optional<job_error>> sync_one(std::string dir, std::stop_token stop) {
+    if (auto synced = co_await io::sync_directory(dir, std::move(stop)); !synced) {
+        co_return make_job_error(status_code::common_error, io::describe(synced.error(), "fsync " + dir));
+    }
+    co_return std::nullopt;
+}
+
+/// unlink(2) or rmdir(2) (`flags` AT_REMOVEDIR); what is gone already is fine.
+io::task<std::optional<job_error>> remove_one(std::string path, int flags) {
+    auto removed = co_await io::unlinkat(AT_FDCWD, path, flags);
+    if (!removed && removed.error() != std::errc::no_such_file_or_directory) {
+        co_return make_job_error(status_code::common_error, io::describe(removed.error(), "remove " + path));
+    }
+    co_return std::nullopt;
+}
+
+/// Directories listed between two yields to the loop while a tree is listed for removal: each
+/// listing is a few syscalls, so a slice stays well under a millisecond.
+constexpr size_t dirs_per_slice = 16;
+
+/// Removes `root` and everything under it; a missing one is fine. The listing is plain readdir
+/// (directory entries carry their type, so nothing is stat'ed), the removals go through io_uring.
+io::task<job_result<void>> remove_tree(std::string root) {
+    std::vector<std::string> files;
+    std::vector<std::vector<std::string>> dirs_by_depth;  // rmdir deepest first
+    std::vector<std::pair<std::string, size_t>> to_list{{root, 0}};
+    size_t listed = 0;
+    while (!to_list.empty()) {
+        auto [dir, depth] = std::move(to_list.back());
+        to_list.pop_back();
+        std::error_code ec;
+        fs::directory_iterator it(dir, ec);
+        if (ec == std::errc::no_such_file_or_directory) {
+            continue;
+        }
+        if (ec == std::errc::not_a_directory) {
+            files.push_back(std::move(dir));
+            continue;
+        }
+        for (fs::directory_iterator end; !ec && it != end; it.increment(ec)) {
+            std::error_code type_ec;
+            if (it->symlink_status(type_ec).type() == fs::file_type::directory) {
+                to_list.emplace_back(it->path().string(), depth + 1);
+            } else {
+                files.push_back(it->path().string());
+            }
+        }
+        if (ec) {
+            co_return make_job_error(status_code::common_error, fmt::format("list {}: {}", dir, ec.message()));
+        }
+        if (dirs_by_depth.size() <= depth) {
+            dirs_by_depth.resize(depth + 1);
+        }
+        dirs_by_depth[depth].push_back(std::move(dir));
+        if (++listed % dirs_per_slice == 0) {
+            co_await io::loop::current().yield();
+        }
+    }
+    auto unlinked = co_await for_each_bounded(files.size(), [&files](size_t i) { return remove_one(files[i], 0); });
+    if (unlinked) {
+        co_return *unlinked;
+    }
+    for (size_t depth = dirs_by_depth.size(); depth-- > 0;) {
+        const auto& level = dirs_by_depth[depth];
+        auto removed =
+            co_await for_each_bounded(level.size(), [&level](size_t i) { return remove_one(level[i], AT_REMOVEDIR); });
+        if (removed) {
+            co_return *removed;
+        }
+    }
+    co_return job_result<void>{};
 }
 
 /// A job's own records are far below this; anything larger is not ours.
@@ -78,34 +199,32 @@ io::task<job_result<void>> link_into(std::string job_dir, std::vector<snapshot_l
     if (auto made = co_await io::make_directories(job_dir, 0755, stop); !made) {
         co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + job_dir));
     }
-    std::map<uint64_t, std::vector<const snapshot_link*>> by_tablet;
+    // All tablets at once: their directories, then every link, then the directories' fsyncs in
+    // flight together (one journal commit serves many of them) instead of a commit per tablet in
+    // a row. Every link's entry is durable before this returns, as the caller's next record (the
+    // cut, a restore's COMMITTED) says the links are in place.
+    std::map<uint64_t, std::string> tablet_dirs;
     for (const auto& f : files) {
-        by_tablet[f.tablet_id].push_back(&f);
+        tablet_dirs.try_emplace(f.tablet_id, fmt::format("{}/{}", job_dir, f.tablet_id));
     }
-    for (const auto& [tablet, links] : by_tablet) {
-        std::string dir = fmt::format("{}/{}", job_dir, tablet);
-        auto made = co_await io::mkdirat(AT_FDCWD, dir, 0755);
-        if (!made && made.error() != std::errc::file_exists) {
-            co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + dir));
-        }
-        for (size_t start = 0; start < links.size(); start += links_in_flight) {
-            if (stop.stop_requested()) {
-                co_return make_job_error(status_code::common_error, "cancelled");
-            }
-            std::vector<io::task<std::optional<job_error>>> batch;
-            for (size_t i = start; i < std::min(links.size(), start + links_in_flight); ++i) {
-                batch.push_back(link_one(links[i]->source_path, dir + "/" + links[i]->name));
-            }
-            auto results = co_await io::when_all(std::move(batch));
-            for (auto& failure : results) {
-                if (failure) {
-                    co_return *failure;
-                }
-            }
-        }
-        if (auto synced = co_await io::sync_directory(dir, stop); !synced) {
-            co_return make_job_error(status_code::common_error, io::describe(synced.error(), "fsync " + dir));
-        }
+    std::vector<std::string> dirs;
+    dirs.reserve(tablet_dirs.size());
+    for (auto& [tablet, dir] : tablet_dirs) {
+        dirs.push_back(std::move(dir));
+    }
+    if (auto failed = co_await for_each_bounded(dirs.size(), [&dirs](size_t i) { return make_one(dirs[i]); }, stop)) {
+        co_return *failed;
+    }
+    auto link_step = [&files, &job_dir](size_t i) {
+        const snapshot_link& f = files[i];
+        return link_one(f.source_path, fmt::format("{}/{}/{}", job_dir, f.tablet_id, f.name));
+    };
+    if (auto failed = co_await for_each_bounded(files.size(), link_step, stop)) {
+        co_return *failed;
+    }
+    auto sync_step = [&dirs, &stop](size_t i) { return sync_one(dirs[i], stop); };
+    if (auto failed = co_await for_each_bounded(dirs.size(), sync_step, stop)) {
+        co_return *failed;
     }
     if (auto synced = co_await io::sync_directory(job_dir, stop); !synced) {
         co_return make_job_error(status_code::common_error, io::describe(synced.error(), "fsync " + job_dir));
@@ -113,37 +232,38 @@ io::task<job_result<void>> link_into(std::string job_dir, std::vector<snapshot_l
     co_return job_result<void>{};
 }
 
-job_result<void> release_snapshot(const std::string& data_dir, uint64_t job_id) {
+io::task<job_result<void>> release_snapshot(std::string data_dir, uint64_t job_id) {
     std::string job_dir = job_snapshot_dir(data_dir, job_id);
-    std::error_code ec;
-    fs::remove_all(job_dir, ec);
-    if (ec) {
-        return make_job_error(status_code::common_error,
-                              fmt::format("release snapshot {}: {}", job_dir, ec.message()));
+    auto removed = co_await remove_tree(job_dir);
+    if (!removed) {
+        co_return make_job_error(status_code::common_error,
+                                 fmt::format("release snapshot {}: {}", job_dir, removed.error().message));
     }
-    return {};
+    co_return job_result<void>{};
 }
 
-size_t sweep_snapshots(const std::string& data_dir, const std::set<uint64_t>& live) {
-    size_t removed = 0;
+io::task<size_t> sweep_snapshots(std::string data_dir, std::set<uint64_t> live) {
+    std::vector<std::string> stale;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(snapshots_root(data_dir), ec)) {
         std::string name = entry.path().filename().string();
         uint64_t id = 0;
         auto [end, parse_ec] = std::from_chars(name.data(), name.data() + name.size(), id);
         bool is_job_dir = parse_ec == std::errc{} && end == name.data() + name.size();
-        if (is_job_dir && live.contains(id)) {
-            continue;
+        if (!is_job_dir || !live.contains(id)) {
+            stale.push_back(entry.path().string());
         }
-        std::error_code rm_ec;
-        fs::remove_all(entry.path(), rm_ec);
-        if (rm_ec) {
-            TV_LOG_WARN("jobs: could not remove the stale snapshot {}: {}", entry.path().string(), rm_ec.message());
+    }
+    size_t removed = 0;
+    for (auto& path : stale) {
+        auto gone = co_await remove_tree(path);
+        if (!gone) {
+            TV_LOG_WARN("jobs: could not remove the stale snapshot {}: {}", path, gone.error().message);
         } else {
             ++removed;
         }
     }
-    return removed;
+    co_return removed;
 }
 
 }  // namespace tv::jobs

@@ -47,10 +47,11 @@ io::task<job_result<void>> link_into(std::string root, std::vector<snapshot_link
 io::task<job_result<void>> write_job_record(std::string path, std::string text, std::stop_token stop = {});
 io::task<job_result<std::string>> read_job_record(std::string path, std::stop_token stop = {});
 
-/// Removes the job's snapshot directory; a missing one is fine.
-job_result<void> release_snapshot(const std::string& data_dir, uint64_t job_id);
+/// Removes the job's snapshot directory (unlinks through io_uring, so the loop keeps answering
+/// meanwhile); a missing one is fine.
+io::task<job_result<void>> release_snapshot(std::string data_dir, uint64_t job_id);
 
 /// Removes the snapshot directories of jobs not in `live`; yields how many went.
-size_t sweep_snapshots(const std::string& data_dir, const std::set<uint64_t>& live);
+io::task<size_t> sweep_snapshots(std::string data_dir, std::set<uint64_t> live);
 
 }  // namespace tv::jobs

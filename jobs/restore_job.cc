@@ -256,7 +256,7 @@ io::task<void> clean_up(job_services& s, live_job& job) {
             }
         }
     }
-    if (auto released = release_snapshot(s.data_dir, r.id); !released) {
+    if (auto released = co_await release_snapshot(s.data_dir, r.id); !released) {
         TV_LOG_WARN("restore {}: {}", r.label, released.error().message);
     }
     if (auto cleared = co_await s.store.clear_progress(r.id); !cleared) {

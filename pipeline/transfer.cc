@@ -118,7 +118,7 @@ io::task<std::optional<part_slot>> take_part(file_job* job) {
     slot.buffer = std::move(*buffer);
     slot.index = job->next_part++;
     slot.offset = slot.index * job->part_size;
-    slot.length = std::min(job->part_size, job->size - slot.offset);
+    slot.length = job->part_length(slot.index);
     co_return slot;
 }
 
@@ -187,8 +187,10 @@ io::task<void> upload_file(file_job* job) {
     run_state& run = *job->run;
     const transfer_entry& entry = *job->entry;
     uint64_t threshold = std::min<uint64_t>(run.options.multipart_threshold, job->part_size);
+    uint64_t buffer_size = entry.pieces.empty() ? run.pool->buffer_size() : job->part_size;
+    uint64_t parts = count_parts(job->size, job->part_size, buffer_size);
     bool multipart = job->size >= threshold && job->size > 0;
-    job->part_count = multipart ? (job->size + job->part_size - 1) / job->part_size : 1;
+    job->part_count = multipart ? parts : 1;
     if (!entry.pieces.empty()) {
         if (auto wrong = pack_size_error(entry.pieces, job->size, entry.key)) {
             job->fail(std::move(*wrong));
@@ -214,8 +216,7 @@ io::task<void> upload_file(file_job* job) {
                 job->result->resumed = true;
                 for (auto& p : resumed->parts) {
                     auto i = static_cast<uint64_t>(p.number - 1);
-                    uint64_t expected_size = std::min(job->part_size, job->size - std::min(job->size, i * job->part_size));
-                    if (p.number >= 1 && i < job->part_count && p.size == expected_size) {
+                    if (p.number >= 1 && i < job->part_count && p.size == job->part_length(i)) {
                         job->already_stored[i] = true;
                         job->result->parts[i] = std::move(p);
                     }
@@ -286,7 +287,8 @@ io::task<void> worker(run_state* run) {
             job.result = &result;
             job.store = opened->get();
             job.size = job.entry->size;
-            job.part_size = run->pool->buffer_size();
+            uint64_t buffer_size = run->pool->buffer_size();
+            job.part_size = run->options.part_size != 0 ? std::min(run->options.part_size, buffer_size) : buffer_size;
             if (run->options.way == direction::upload) {
                 co_await upload_file(&job);
             } else {

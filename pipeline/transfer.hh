@@ -95,8 +95,13 @@ struct transfer_options {
     /// Parts in flight per file.
     unsigned parts_per_file = 4;
     /// Objects at least this large are uploaded in parts; smaller ones in one PUT. Capped at the
-    /// pool's buffer size, which is also the part size.
+    /// part size. An object that does not fit in one buffer always goes in parts.
     uint64_t multipart_threshold = 64ull << 20;
+    /// Bytes of a part (upload) or ranged GET (download); 0 or more than the pool's buffer size:
+    /// the buffer size. A buffer larger than the part is slack for a file's last part: a
+    /// remainder that fits beside a whole part in one buffer joins the last part instead of
+    /// going as a small part of its own (a 64 MiB segment and its 1 KiB footer: 4 parts, not 5).
+    uint64_t part_size = 0;
     /// This transfer's own limit (a job's), on top of the engine's for the direction: every byte
     /// goes through both, so the lower rate wins. A rate change on either is felt at the next
     /// slice (an upload's body slice, a download's ranged GET). Must outlive the run.

@@ -211,7 +211,7 @@ io::task<void> download_file(file_job* job) {
         job->fail(std::move(*not_opened));
         co_return;
     }
-    job->part_count = std::max<uint64_t>(1, (job->size + job->part_size - 1) / job->part_size);
+    job->part_count = count_parts(job->size, job->part_size, run.pool->buffer_size());
     job->result->part_hashes.resize(job->part_count);
     job->already_stored.assign(job->part_count, false);
     if (job->size > 0) {

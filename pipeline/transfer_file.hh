@@ -21,6 +21,18 @@
 
 namespace tv::pipeline::detail {
 
+/// How many parts `size` bytes take: `part_size` each, the last one the rest; a remainder that
+/// fits beside a whole part in a buffer of `buffer_size` joins the last part. Uploads of files
+/// and every download use it; a pack keeps parts of `part_size` (pack_files maps pieces so).
+inline uint64_t count_parts(uint64_t size, uint64_t part_size, uint64_t buffer_size) {
+    uint64_t whole = size / part_size;
+    uint64_t rest = size % part_size;
+    if (whole == 0) {
+        return 1;
+    }
+    return rest == 0 || part_size + rest <= buffer_size ? whole : whole + 1;
+}
+
 /// What every worker of one run shares.
 struct run_state {
     std::vector<transfer_entry>* entries = nullptr;
@@ -58,7 +70,7 @@ struct file_job {
 
     uint64_t size = 0;
     uint64_t part_size = 0;
-    uint64_t part_count = 0;
+    uint64_t part_count = 0;  // every part is part_size bytes but the last (see count_parts)
     uint64_t next_part = 0;
     io::file local;               // read (upload of a file)
     std::optional<pack_files> pack;  // read (upload of a pack) or written (download of one)
@@ -72,6 +84,11 @@ struct file_job {
     /// What an upload reads, for messages: the file, or the pack's piece count.
     std::string source() const {
         return entry->pieces.empty() ? entry->local_path : fmt::format("a pack of {} files", entry->pieces.size());
+    }
+
+    /// Part `index`'s bytes (index < part_count): the last part has what the others leave.
+    uint64_t part_length(uint64_t index) const {
+        return index + 1 < part_count ? part_size : size - index * part_size;
     }
 
     /// The file's XXH3-128 once its parts are hashed (see hash_part).

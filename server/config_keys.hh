@@ -105,7 +105,8 @@ inline constexpr config_key config_key_table[] = {
      false, int64_t{5} << 20, int64_t{5} << 30},
     {"transfer_memory_limit", key_type::size, "256M",
      "Memory for file data in flight, shared by every transfer: a fixed pool of multipart_part_size buffers, "
-     "allocated once. Concurrency adapts to it instead of exceeding it.",
+     "allocated once (each buffer also holds 64 KiB beyond its part, so a file's small remainder rides with its "
+     "last part: 1 MiB more on the default 16 buffers). Concurrency adapts to it instead of exceeding it.",
      false, int64_t{20} << 20, int64_t{1} << 40},
     {"query_pool_mem_limit", key_type::size, "0",
      "Memory all running statements together may hold (parsed statement text, DISTINCT keys, groups, rows "

@@ -23,12 +23,12 @@ transfer_service::transfer_service(const config& cfg, io::loop_group& loops)
       _download_workers(static_cast<unsigned>(cfg.get<"download_worker_count">())),
       _multipart_threshold(static_cast<uint64_t>(cfg.get<"multipart_threshold">())) {
     auto memory = static_cast<uint64_t>(cfg.get<"transfer_memory_limit">());
-    uint64_t buffer = transfer_buffer_size(static_cast<uint64_t>(cfg.get<"multipart_part_size">()), memory);
-    size_t count = io::buffer_pool::count_for_budget(memory, buffer);
-    _pool = std::make_unique<io::buffer_pool>(buffer, count);
+    _part_size = transfer_buffer_size(static_cast<uint64_t>(cfg.get<"multipart_part_size">()), memory);
+    size_t count = io::buffer_pool::count_for_budget(memory, _part_size);
+    _pool = std::make_unique<io::buffer_pool>(_part_size + last_part_slack, count);
     _engine = std::make_unique<pipeline::transfer_engine>(loops, *_pool, _upload_limit, _download_limit);
-    TV_LOG_INFO("transfers: {} buffers of {} MiB ({} MiB), upload limit {} KB/s, download limit {} KB/s", count,
-                buffer >> 20, (count * buffer) >> 20, cfg.get<"max_upload_speed_kbps">(),
+    TV_LOG_INFO("transfers: {} buffers of {} MiB + {} KiB ({} MiB), upload limit {} KB/s, download limit {} KB/s",
+                count, _part_size >> 20, last_part_slack >> 10, (count * _pool->buffer_size()) >> 20, cfg.get<"max_upload_speed_kbps">(),
                 cfg.get<"max_download_speed_kbps">());
 }
 
@@ -54,6 +54,7 @@ pipeline::transfer_options transfer_service::options(pipeline::direction way) co
     options.way = way;
     options.workers = way == pipeline::direction::upload ? _upload_workers : _download_workers;
     options.multipart_threshold = _multipart_threshold;
+    options.part_size = _part_size;
     return options;
 }
 

@@ -19,6 +19,11 @@ namespace tv::server {
 /// never below S3's 5 MiB minimum part), a multiple of the O_DIRECT alignment.
 uint64_t transfer_buffer_size(uint64_t part_size, uint64_t memory_limit);
 
+/// What each pool buffer holds beyond a part: room for a file's last part to take a small
+/// remainder (a segment's footer past a multiple of the part size) instead of sending it as a
+/// part of its own. Outside the budget: 1 MiB on the default 16 buffers.
+inline constexpr uint64_t last_part_slack = uint64_t{64} << 10;
+
 class transfer_service {
 public:
     transfer_service(const config& cfg, io::loop_group& loops);
@@ -43,6 +48,7 @@ private:
     unsigned _upload_workers;
     unsigned _download_workers;
     uint64_t _multipart_threshold;
+    uint64_t _part_size;
 };
 
 }  // namespace tv::server

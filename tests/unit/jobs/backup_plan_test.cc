@@ -163,8 +163,11 @@ CO_TEST(backup_plan, the_cut_holds_the_chosen_files_and_links_keep_them_after_a_
         std::string link = jobs::snapshot_file_path(dir.path(), job.id, f.tablet_id, f.name);
         EXPECT_EQ(fs::file_size(link), f.size) << "the snapshot keeps the bytes the table no longer has";
     }
-    EXPECT_EQ(jobs::sweep_snapshots(dir.path(), {job.id}), 0u);
-    EXPECT_EQ(jobs::sweep_snapshots(dir.path(), {}), 1u);
+    std::set<uint64_t> live{job.id};
+    size_t kept = co_await jobs::sweep_snapshots(dir.path(), live);
+    EXPECT_EQ(kept, 0u);
+    size_t swept = co_await jobs::sweep_snapshots(dir.path(), std::set<uint64_t>());
+    EXPECT_EQ(swept, 1u);
     EXPECT_FALSE(fs::exists(jobs::snapshot_file_path(dir.path(), job.id, cut->files[0].tablet_id, cut->files[0].name)));
 }
 

@@ -3,7 +3,8 @@
 // `xxhsum -H2`, part boundaries (k * part size, +-1 byte, empty files), round trips byte for
 // byte, a tampered object fails its download with both hashes and leaves no file, a hash that
 // does not match fails an upload, the buffer pool's limit holds with 64 large files in flight,
-// a stop cancels promptly, a job's own limit paces every byte of its transfer both ways, and a
+// a small remainder rides with a file's last part when the buffers have room, a stop cancels
+// promptly, a job's own limit paces every byte of its transfer both ways, and a
 // capped download counts its progress range by range.
 #include "unit/pipeline/transfer_test_util.hh"
 
@@ -69,6 +70,53 @@ TEST_F(transfer_test, uploads_and_downloads_every_boundary_with_xxhsum_hashes) {
     }
     for (const auto& entry : fs::recursive_directory_iterator(_dir)) {
         EXPECT_EQ(entry.path().string().find(".tvtmp-"), std::string::npos) << entry.path();
+    }
+}
+
+/// With buffers a little larger than the part (the server's last-part slack), a remainder that
+/// fits beside a whole part joins the file's last part instead of going as a part of its own,
+/// both ways; a larger remainder still makes one more part. Bytes and hashes round-trip.
+TEST_F(transfer_test, a_small_remainder_rides_with_the_last_part_when_the_buffer_has_room) {
+    constexpr size_t slack = 64 * 1024;
+    io::buffer_pool roomy_pool(part_size + slack, 8);
+    transfer_engine engine(_loops, roomy_pool, _up, _down);
+    struct shape {
+        size_t size;
+        size_t parts;
+    };
+    std::vector<shape> shapes = {{3 * part_size, 3},         {3 * part_size + 1000, 3}, {3 * part_size + slack, 3},
+                                 {3 * part_size + slack + 1, 4}, {part_size + 5, 1},     {part_size / 2, 1}};
+    std::vector<transfer_entry> up;
+    for (size_t i = 0; i < shapes.size(); ++i) {
+        std::string name = "r" + std::to_string(i);
+        up.push_back(transfer_entry{write_file(name, shapes[i].size, 40 + i), "rem/" + name, shapes[i].size, {}, {}});
+    }
+    transfer_options options;
+    options.multipart_threshold = part_size;
+    options.part_size = part_size;
+    auto report = io::sync_wait(_loops.main_loop(), engine.run(up, options, local_repo()));
+    ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
+    std::vector<transfer_entry> down;
+    for (size_t i = 0; i < shapes.size(); ++i) {
+        SCOPED_TRACE("size " + std::to_string(shapes[i].size));
+        const auto& r = report.entries[i];
+        std::string bytes = read_file(up[i].local_path);
+        EXPECT_EQ(r.hash, hash_of(bytes));
+        ASSERT_EQ(r.part_hashes.size(), shapes[i].parts);
+        for (size_t p = 0; p < shapes[i].parts; ++p) {
+            bool last = p + 1 == shapes[i].parts;
+            std::string piece = last ? bytes.substr(p * part_size) : bytes.substr(p * part_size, part_size);
+            EXPECT_EQ(r.part_hashes[p], hash_of(piece)) << "part " << p;
+        }
+        EXPECT_EQ(read_file(_dir + "/repo/" + up[i].key), bytes);
+        down.push_back(transfer_entry{_dir + "/back/r" + std::to_string(i), up[i].key, shapes[i].size, r.hash, {}});
+    }
+    options.way = direction::download;
+    auto back = io::sync_wait(_loops.main_loop(), engine.run(down, options, local_repo()));
+    ASSERT_EQ(back.failed, 0u) << back.entries[0].error;
+    for (size_t i = 0; i < shapes.size(); ++i) {
+        EXPECT_EQ(read_file(down[i].local_path), read_file(up[i].local_path)) << "size " << shapes[i].size;
+        EXPECT_EQ(back.entries[i].part_hashes.size(), shapes[i].parts) << "size " << shapes[i].size;
     }
 }
 

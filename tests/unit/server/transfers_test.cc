@@ -46,9 +46,9 @@ TEST(transfer_buffer_size, a_multiple_of_the_direct_io_alignment) {
     EXPECT_EQ(server::transfer_buffer_size(7 * MiB, 30 * MiB) % 4096, 0u);
 }
 
-TEST(transfer_service, the_defaults_are_sixteen_buffers_of_sixteen_mib) {
+TEST(transfer_service, the_defaults_are_sixteen_buffers_of_sixteen_mib_and_the_last_part_slack) {
     auto pool = shape_for({});
-    EXPECT_EQ(pool.buffer_size, 16 * MiB);
+    EXPECT_EQ(pool.buffer_size, 16 * MiB + server::last_part_slack);
     EXPECT_EQ(pool.capacity, 16u);
 }
 
@@ -59,7 +59,9 @@ TEST(transfer_service, the_pool_stays_within_the_budget_whatever_the_part_size) 
             server::config cfg;
             ASSERT_FALSE(cfg.set("transfer_memory_limit", budget));
             auto limit = static_cast<uint64_t>(cfg.get<"transfer_memory_limit">());
-            EXPECT_LE(pool.buffer_size * pool.capacity, limit) << part << " parts, " << budget << " budget";
+            // The parts fit the budget; each buffer's last-part slack comes on top.
+            EXPECT_LE((pool.buffer_size - server::last_part_slack) * pool.capacity, limit)
+                << part << " parts, " << budget << " budget";
             EXPECT_GE(pool.capacity, 4u) << part << " parts, " << budget << " budget";
         }
     }
