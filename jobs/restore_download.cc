@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // RESTORE's downloads (see restore_download.hh): entries per file or per run of packed files,
-// their progress journaled, then the staged segments verified.
+// their progress journaled, each staged segment verified as it streams in (or read back when
+// it was not: staged before a restart, or continued from a partial file).
 #include "jobs/restore_download.hh"
 
 #include "io/failpoint.hh"
@@ -16,6 +17,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <set>
@@ -57,6 +60,38 @@ std::map<uint64_t, pipeline::hash128> journaled_parts(const job_record* journale
     return parts;
 }
 
+/// "<name> (from <key>) failed verification: <why>", read back or checked in stream alike.
+std::string verification_failure(const restore_download& f, const std::string& why) {
+    return fmt::format("{} (from {}) failed verification: {}", f.name, f.key, why);
+}
+
+/// A staged segment's own checksums, checked as the transfer streams its bytes in, so a file
+/// fetched whole is never read back from the disk to verify it.
+class staged_segment_check final : public pipeline::stream_check {
+public:
+    staged_segment_check(const restore_download& f, std::string path)
+        : _file(f), _segment(std::move(path), f.size, f.segment_checksum) {}
+
+    void update(std::span<const std::byte> bytes) override { _segment.feed(bytes); }
+
+    std::optional<std::string> finish() override {
+        auto checked = _segment.finish();
+        if (checked) {
+            return std::nullopt;
+        }
+        return verification_failure(_file, checked.error().message);
+    }
+
+private:
+    const restore_download& _file;
+    storage::segment_stream_check _segment;
+};
+
+/// Makes a staged file's stream check (the plan outlives the transfer).
+std::function<std::unique_ptr<pipeline::stream_check>()> segment_check(const restore_download& f, std::string path) {
+    return [&f, path = std::move(path)]() { return std::make_unique<staged_segment_check>(f, path); };
+}
+
 download_plan plan_downloads(const std::string& data_dir, uint64_t job_id, const std::vector<const restore_download*>& missing,
                              const job_record* journaled) {
     download_plan out;
@@ -73,6 +108,7 @@ download_plan plan_downloads(const std::string& data_dir, uint64_t job_id, const
         entry.expected = f->hash;
         entry.resumable = true;
         entry.resume_parts = journaled_parts(journaled, staged_id(*f));
+        entry.check = segment_check(*f, entry.local_path);
         out.entries.push_back(std::move(entry));
         out.files.push_back({f});
     }
@@ -99,10 +135,12 @@ download_plan plan_downloads(const std::string& data_dir, uint64_t job_id, const
                 cursor = f->offset;
             }
             if (f->offset > cursor) {
-                entry.pieces.push_back(pipeline::entry_piece{std::string(), f->offset - cursor, std::nullopt});
+                entry.pieces.push_back(pipeline::entry_piece{std::string(), f->offset - cursor, std::nullopt, {}});
                 staged.push_back(nullptr);
             }
-            entry.pieces.push_back(pipeline::entry_piece{staged_file_path(data_dir, job_id, *f), f->size, f->hash});
+            std::string path = staged_file_path(data_dir, job_id, *f);
+            auto check = segment_check(*f, path);
+            entry.pieces.push_back(pipeline::entry_piece{std::move(path), f->size, f->hash, std::move(check)});
             staged.push_back(f);
             cursor = f->offset + f->size;
             entry.size = cursor - entry.object_offset;
@@ -185,16 +223,17 @@ private:
 /// A failed entry as the job's error: BAD_FILE when the bytes were wrong.
 job_error entry_error(const std::string& message) {
     bool damaged = message.find("does not match its recorded hash") != std::string::npos ||
-                   message.find("shorter than its recorded size") != std::string::npos;
+                   message.find("shorter than its recorded size") != std::string::npos ||
+                   message.find(") failed verification: ") != std::string::npos;
     return make_job_error(damaged ? status_code::bad_file : status_code::common_error, message);
 }
 
-/// The staged files being verified: checkers take them in order through `next`; the first
-/// failure by file order is the job's (so the message does not depend on timing).
+/// The staged files being verified from disk: checkers take them in order through `next`; the
+/// first failure by file order is the job's (so the message does not depend on timing).
 struct verification {
     const std::string& data_dir;
     uint64_t job_id;
-    const std::vector<restore_download>& files;
+    const std::vector<const restore_download*>& files;
     std::stop_token stop;
     size_t next = 0;
     size_t failed_at = SIZE_MAX;
@@ -207,7 +246,7 @@ constexpr size_t verifications_in_flight = 16;
 io::task<void> verify_some(verification* v) {
     while (v->next < v->files.size() && v->failed_at == SIZE_MAX) {
         size_t index = v->next++;
-        const restore_download& f = v->files[index];
+        const restore_download& f = *v->files[index];
         if (v->stop.stop_requested()) {
             v->failed_at = std::min(v->failed_at, index);
             v->error = make_job_error(status_code::common_error, "cancelled");
@@ -217,17 +256,19 @@ io::task<void> verify_some(verification* v) {
                                                               f.segment_checksum);
         if (!verified && index < v->failed_at) {
             v->failed_at = index;
-            v->error = make_job_error(status_code::bad_file, fmt::format("{} (from {}) failed verification: {}",
-                                                                         f.name, f.key, verified.error().message));
+            v->error = make_job_error(status_code::bad_file, verification_failure(f, verified.error().message));
         }
     }
 }
 
+/// Reads back and verifies the staged files the transfer did not check in stream: those staged
+/// before a restart, and those continued from a partial file.
 io::task<job_result<void>> verify_staged_files(const std::string& data_dir, uint64_t job_id,
-                                               const restore_staging& plan, std::stop_token stop) {
-    verification v{data_dir, job_id, plan.files, std::move(stop)};
+                                               const std::vector<const restore_download*>& files,
+                                               std::stop_token stop) {
+    verification v{data_dir, job_id, files, std::move(stop)};
     std::vector<io::task<void>> checkers;
-    for (size_t i = 0; i < std::min(verifications_in_flight, plan.files.size()); ++i) {
+    for (size_t i = 0; i < std::min(verifications_in_flight, files.size()); ++i) {
         checkers.push_back(verify_some(&v));
     }
     co_await io::when_all(std::move(checkers));
@@ -250,6 +291,7 @@ io::task<job_result<void>> download_staged_files(job_services& s, live_job& job,
     auto found = s.store.jobs().find(r.id);
     const job_record* journaled = found == s.store.jobs().end() ? nullptr : &found->second;
     std::vector<const restore_download*> missing;
+    std::set<const restore_download*> checked;  // verified as they streamed in
     for (const auto& f : plan.files) {
         if (journaled != nullptr && journaled->stored.contains(staged_id(f))) {
             job.files_stored += 1;
@@ -277,17 +319,31 @@ io::task<job_result<void>> download_staged_files(job_services& s, live_job& job,
             co_return make_job_error(status_code::common_error, "cancelled");
         }
         size_t resumed = 0;
-        for (const auto& e : ran->entries) {
+        for (size_t i = 0; i < ran->entries.size(); ++i) {
+            const pipeline::entry_result& e = ran->entries[i];
             if (!e.ok) {
                 co_return entry_error(e.error);
             }
             resumed += e.resumed ? 1 : 0;
+            if (e.checked && !e.resumed) {
+                for (const restore_download* f : downloads.files[i]) {
+                    if (f != nullptr) {
+                        checked.insert(f);
+                    }
+                }
+            }
         }
         if (resumed != 0) {
             TV_LOG_INFO("restore {}: continued {} files from the parts staged before the restart", r.label, resumed);
         }
     }
-    co_return co_await verify_staged_files(s.data_dir, r.id, plan, stop);
+    std::vector<const restore_download*> unchecked;
+    for (const auto& f : plan.files) {
+        if (!checked.contains(&f)) {
+            unchecked.push_back(&f);
+        }
+    }
+    co_return co_await verify_staged_files(s.data_dir, r.id, unchecked, stop);
 }
 
 }  // namespace tv::jobs

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // RESTORE's DOWNLOADING step: every planned file fetched into staging through the transfer
-// engine under the job's limit, then every staged segment verified. A file stored alone is one
+// engine under the job's limit, every staged segment verified as its bytes stream by (its own
+// checksums; read back afterwards only when it was not streamed whole). A file stored alone is one
 // resumable download (a restart continues it from its journaled parts); files packed together
 // are fetched with one ranged GET per run of neighbours in their pack and written straight into
 // their staged files. Each staged file is journaled once its XXH3-128 matched the manifest, so
@@ -20,8 +21,9 @@ namespace tv::jobs {
 /// <data_dir>/snapshot/<job>/staging/<tablet>/<name>
 std::string staged_file_path(const std::string& data_dir, uint64_t job_id, const restore_download& f);
 
-/// Fetches what is not staged yet and verifies every staged file (its hash as it streams, then
-/// each segment's own checksums): BAD_FILE naming the object key (and both hashes) when damaged.
+/// Fetches what is not staged yet and verifies every staged file (its hash and each segment's
+/// own checksums as it streams; a file staged before a restart or continued from a partial file
+/// read back for the latter): BAD_FILE naming the object key (and both hashes) when damaged.
 io::task<job_result<void>> download_staged_files(job_services& services, live_job& job, const restore_staging& plan);
 
 }  // namespace tv::jobs

@@ -4,9 +4,10 @@
 // cut to size, fdatasynced and renamed into place (io::durable_file). Nothing appears under the
 // path before publish(); a failed or cancelled download leaves nothing behind.
 //
-// A resumable sink writes `<path>.partial` instead, a name a restarted process finds again:
-// each part is made durable before the caller records it, a stopped run keeps the file, and a
-// later run reads back the parts it recorded instead of fetching them.
+// A resumable sink writes `<path>.partial` instead (O_DIRECT too, its tail padded until
+// publish), a name a restarted process finds again: each part is made durable before the
+// caller records it, a stopped run keeps the file, and a later run reads back the parts it
+// recorded instead of fetching them.
 #pragma once
 
 #include "io/durable_file.hh"
@@ -48,9 +49,11 @@ public:
     io::task<std::optional<std::string>> open_resumable(std::string path, bool keep_existing, std::stop_token stop);
     /// Makes the parts written so far durable (resumable sinks).
     io::task<std::optional<std::string>> sync(std::stop_token stop);
-    /// Reads back `into.size()` bytes an earlier run wrote at `offset` (resumable sinks); how
-    /// many there were.
-    io::task<io::result<size_t>> read_back(std::span<std::byte> into, uint64_t offset, std::stop_token stop);
+    /// Reads back `length` bytes an earlier run wrote at `offset` (resumable sinks) into the
+    /// start of `buffer`, a whole pool buffer (an O_DIRECT read fills whole blocks of it); how
+    /// many of the `length` there were.
+    io::task<io::result<size_t>> read_back(std::span<std::byte> buffer, uint64_t length, uint64_t offset,
+                                           std::stop_token stop);
     /// Closes a resumable sink keeping `<path>.partial`, for the run that continues it.
     io::task<void> keep();
 

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 namespace tv::pipeline {
 
@@ -247,6 +248,18 @@ void pack_files::hash(uint64_t part, std::span<const std::byte> data) {
     for (const extent& e : extents(part)) {
         auto bytes = data.subspan(e.at, e.length);
         uint64_t size = _pieces[e.piece].size;
+        if (const auto& check = _pieces[e.piece].check) {
+            if (e.from == 0) {
+                _checking = check();
+            }
+            _checking->update(bytes);
+            if (e.from + e.length == size) {
+                auto bad = std::exchange(_checking, nullptr)->finish();
+                if (bad && !_check_failure) {
+                    _check_failure = std::move(bad);
+                }
+            }
+        }
         if (e.from == 0 && e.length == size) {
             _hashes[e.piece] = xxh3_128(bytes);  // the whole piece is in this part
             continue;

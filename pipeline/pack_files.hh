@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <stop_token>
@@ -19,6 +20,7 @@
 namespace tv::pipeline {
 
 struct entry_piece;
+class stream_check;
 
 /// Why a pack's pieces do not make its recorded size (a message for users), or nothing when they
 /// do. The engine checks this before it reads anything.
@@ -59,11 +61,14 @@ public:
 
     static std::string partial_path(const std::string& path) { return path + ".partial"; }
 
-    /// Feeds part `part`'s bytes to the digests of the pieces in it. Parts in order, each once.
+    /// Feeds part `part`'s bytes to the digests of the pieces in it, and to their stream checks
+    /// (entry_piece::check). Parts in order, each once.
     void hash(uint64_t part, std::span<const std::byte> data);
 
     /// Each piece's XXH3-128, in order; complete once every part has been hashed.
     const std::vector<hash128>& piece_hashes() const noexcept { return _hashes; }
+    /// What the first piece whose stream check failed said; nothing while all passed.
+    const std::optional<std::string>& check_failure() const noexcept { return _check_failure; }
 
 private:
     /// A piece's bytes inside one part.
@@ -92,6 +97,8 @@ private:
     std::vector<size_t> _part_begin;    // the first piece with bytes in each part
     std::vector<hash128> _hashes;
     streaming_hash _spanning;           // the piece that runs on into the next part
+    std::unique_ptr<stream_check> _checking;  // the stream check of the piece being hashed
+    std::optional<std::string> _check_failure;
 };
 
 }  // namespace tv::pipeline

@@ -87,7 +87,8 @@ namespace detail {
 
 /// A part's own XXH3-128 (`whole`: it was read or fetched entirely), then its turn in the file's
 /// digest. A file of one part is hashed once: its part hash is its file hash (file_hash()). A
-/// pack's pieces are fed in the same turn: a piece may run on into the next part.
+/// download's stream check and a pack's pieces are fed in the same turn: a piece may run on
+/// into the next part.
 io::task<void> hash_part(file_job* job, uint64_t part, std::span<const std::byte> data, bool whole) {
     if (whole) {
         job->result->part_hashes[part] = xxh3_128(data);
@@ -95,6 +96,9 @@ io::task<void> hash_part(file_job* job, uint64_t part, std::span<const std::byte
     co_await job->turns.wait(part);
     if (!job->failed && job->part_count > 1) {
         job->digest.update(data);
+    }
+    if (!job->failed && job->check) {
+        job->check->update(data);
     }
     if (!job->failed && job->pack) {
         job->pack->hash(part, data);

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -30,6 +31,17 @@ namespace tv::pipeline {
 
 enum class direction { upload, download };
 
+/// A check of a downloaded file's bytes beyond its hash (a file format's own checksums): fed every
+/// byte once, in order, as the transfer streams them, so the caller need not read the file back.
+/// Runs on the loop that moves the file, one file's check at a time.
+class stream_check {
+public:
+    virtual ~stream_check() = default;
+    virtual void update(std::span<const std::byte> bytes) = 0;
+    /// After the last byte: what is wrong, worded for users (the entry fails with it), or nothing.
+    virtual std::optional<std::string> finish() = 0;
+};
+
 /// One file of a pack: an upload reads `size` bytes from it, from its start; a download writes
 /// them into it (its directory must exist), or skips them when `local_path` is empty (bytes of
 /// the object it does not want).
@@ -37,6 +49,8 @@ struct entry_piece {
     std::string local_path;
     uint64_t size = 0;
     std::optional<hash128> expected;  ///< a download: a different hash fails the entry
+    /// A download: makes the check this piece's bytes are fed to (see transfer_entry::check).
+    std::function<std::unique_ptr<stream_check>()> check;
 };
 
 struct transfer_entry {
@@ -61,6 +75,9 @@ struct transfer_entry {
     /// fails), and each piece's hash comes back in entry_result::piece_hashes. A download
     /// publishes every piece or none; it is never resumable.
     std::vector<entry_piece> pieces;
+    /// A download of a file (not a pack): makes the check its bytes are fed to, including parts
+    /// read back from a resumed partial file. A failed check fails the entry before publish.
+    std::function<std::unique_ptr<stream_check>()> check;
 };
 
 struct entry_result {
@@ -73,6 +90,8 @@ struct entry_result {
     uint64_t bytes = 0;
     int attempts = 0;        ///< the most times any part was sent (the store's retries; 0 when none was)
     bool resumed = false;    ///< continued an earlier upload, or a download from its stored parts
+    /// A download's stream checks (transfer_entry::check, or each piece's) saw every byte and passed.
+    bool checked = false;
     std::string error;       ///< what failed, for users (names the file, the key and the store's code)
 };
 

@@ -2,7 +2,7 @@
 // The transfer engine's downloads: ranged GETs paced under the limits and counted as they
 // arrive, parts written to the local sink (or a pack's pieces), a resumable download's stored
 // parts read back instead of fetched, and the file (or every piece) checked against its
-// recorded hash before it is published.
+// recorded hash (and a file by its caller's stream check) before it is published.
 #include "io/ops.hh"
 #include "pipeline/transfer_file.hh"
 
@@ -71,9 +71,8 @@ io::task<bool> reuse_stored_part(file_job* job, const part_slot& slot) {
     if (stored == job->entry->resume_parts.end()) {
         co_return false;
     }
-    auto span = slot.buffer.span().first(slot.length);
-    auto got = co_await job->target.read_back(span, slot.offset, job->run->stop);
-    co_return got && *got == slot.length && xxh3_128(span) == stored->second;
+    auto got = co_await job->target.read_back(slot.buffer.span(), slot.length, slot.offset, job->run->stop);
+    co_return got && *got == slot.length && xxh3_128(slot.buffer.span().first(slot.length)) == stored->second;
 }
 
 /// Where piece `i` begins in its pack.
@@ -140,8 +139,8 @@ io::task<void> download_lane(file_job* job) {
 
 namespace {
 
-/// A download of pack pieces: every piece checked against its expected hash, then all of them
-/// published, or none.
+/// A download of pack pieces: every piece checked against its expected hash (and its stream
+/// check), then all of them published, or none.
 io::task<void> download_pack(file_job* job) {
     run_state& run = *job->run;
     const transfer_entry& entry = *job->entry;
@@ -174,6 +173,11 @@ io::task<void> download_pack(file_job* job) {
             }
         }
     }
+    if (!job->failed && job->pack->check_failure()) {
+        job->fail(*job->pack->check_failure());
+    }
+    job->result->checked = !job->failed && job->size > 0 && std::any_of(entry.pieces.begin(), entry.pieces.end(),
+                                                                       [](const entry_piece& p) { return bool(p.check); });
     if (!job->failed) {
         if (auto failed = co_await job->pack->publish(run.stop)) {
             job->fail(std::move(*failed));
@@ -214,6 +218,9 @@ io::task<void> download_file(file_job* job) {
     job->part_count = count_parts(job->size, job->part_size, run.pool->buffer_size());
     job->result->part_hashes.resize(job->part_count);
     job->already_stored.assign(job->part_count, false);
+    if (entry.check) {
+        job->check = entry.check();
+    }
     if (job->size > 0) {
         co_await run_lanes(job, false);
     }
@@ -223,6 +230,13 @@ io::task<void> download_file(file_job* job) {
     hash128 got = job->file_hash();
     if (!job->failed && entry.expected && *entry.expected != got) {
         job->fail(mismatch_message(*job, got));
+    }
+    if (!job->failed && job->check) {
+        if (auto bad = job->check->finish()) {
+            job->fail(std::move(*bad));
+        } else {
+            job->result->checked = true;
+        }
     }
     if (!job->failed) {
         auto failed = co_await job->target.publish(job->size);

@@ -78,6 +78,7 @@ struct file_job {
     std::unique_ptr<remote::object_upload> upload;
     std::vector<bool> already_stored;  // parts a resumed upload had
     streaming_hash digest;
+    std::unique_ptr<stream_check> check;  // a download's, fed with the digest
     io::turnstile turns;
     bool failed = false;
 
