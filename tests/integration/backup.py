@@ -16,8 +16,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
 from backup_test_util import (SHOW_BACKUP_COLUMNS, backup_of, backups, check, columns_of, connect, data_objects,  # noqa: E402
-                              error_of, finish, manifest_of, query, repo_root, segment_files, segment_of, snapshot_objects,
-                              stored_bytes, wait_for)
+                              error_of, finish, manifest_of, query, released, repo_root, segment_files, segment_of,
+                              snapshot_objects, stored_bytes, wait_for)
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-\d{3}$")
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
@@ -212,10 +212,7 @@ def main():
         row = wait_for(conn, "d1", {"CANCELLED"}, timeout=5)
         check(time.time() - started < 1.5, f"CANCEL takes effect within a second ({time.time() - started:.2f} s)")
         check(row["Status"] == "[COMMON_ERROR, msg: user cancelled]", f"Status after CANCEL: {row['Status']}")
-        deadline = time.time() + 10
-        while time.time() < deadline and os.path.exists(os.path.join(data_dir, "snapshot", row["JobId"])):
-            time.sleep(0.05)
-        check(not os.path.exists(os.path.join(data_dir, "snapshot", row["JobId"])), "the snapshot links are released")
+        check(released(os.path.join(data_dir, "snapshot", row["JobId"])), "the snapshot links are released")
         check(not [n for n in snapshot_objects(location, "repo", "slow") if n.startswith("__info_")],
               "a cancelled backup writes no info object")
         check(query(conn, "SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'slow'") ==

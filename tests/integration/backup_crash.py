@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
-from backup_test_util import (backup_of, check, connect, data_objects, finish, manifest_of, query,  # noqa: E402
+from backup_test_util import (backup_of, check, connect, data_objects, finish, manifest_of, query, released,  # noqa: E402
                               segment_files, segment_of, snapshot_objects, stored_bytes, wait_for)
 
 # UPLOADING first: later backups reuse its files and upload nothing.
@@ -85,7 +85,7 @@ def main():
             check(len(manifest["files"]) > 0 and all(
                 segment_of(segments, f) == stored_bytes(location, f) for f in manifest["files"]),
                 f"{state}: the snapshot is whole ({len(manifest['files'])} files)")
-            check(not os.path.exists(links), f"{state}: the links are released once finished")
+            check(released(links), f"{state}: the links are released once finished")
             check(sum(f["rows"] for f in manifest["files"]) == 900, f"{state}: it holds every row")
             if state == "UPLOADING":
                 check(len(after) > len(before), "UPLOADING: the rest was uploaded after the restart")

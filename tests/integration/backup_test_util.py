@@ -78,6 +78,15 @@ def wait_for(conn, db, states, timeout=120):
     raise RuntimeError(f"backup of {db} did not reach {states}: {row}")
 
 
+def released(path, timeout=10):
+    """True once `path` (a job's snapshot directory) is gone: a job releases its snapshot just
+    after its end is shown."""
+    deadline = time.time() + timeout
+    while os.path.exists(path) and time.time() < deadline:
+        time.sleep(0.05)
+    return not os.path.exists(path)
+
+
 def repo_root(location, repo):
     return os.path.join(location, f"__tabletvault_repository_{repo}")
 

@@ -269,13 +269,18 @@ def stray_tablet_files(conn, data_dir):
     return stray
 
 
-def snapshot_leftovers(data_dir):
-    """Whatever is under <data_dir>/snapshot (job directories, staging)."""
+def snapshot_leftovers(data_dir, timeout=10):
+    """Whatever stays under <data_dir>/snapshot (job directories, staging) once jobs ended: a
+    job's snapshot is released just after its end is shown, so this waits up to `timeout`."""
     root = os.path.join(data_dir, "snapshot")
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        found += [os.path.relpath(os.path.join(dirpath, n), root) for n in dirnames + filenames]
-    return sorted(found)
+    deadline = time.time() + timeout
+    while True:
+        found = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            found += [os.path.relpath(os.path.join(dirpath, n), root) for n in dirnames + filenames]
+        if not found or time.time() > deadline:
+            return sorted(found)
+        time.sleep(0.05)
 
 
 def staged_files(data_dir, job_id):
