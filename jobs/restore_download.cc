@@ -4,7 +4,9 @@
 // it was not: staged before a restart, or continued from a partial file).
 #include "jobs/restore_download.hh"
 
+#include "io/blocking.hh"
 #include "io/failpoint.hh"
+#include "io/file.hh"
 #include "io/log.hh"
 #include "io/when_all.hh"
 #include "jobs/job_store.hh"
@@ -15,6 +17,8 @@
 #include "storage/segment_reader.hh"
 
 #include <fmt/format.h>
+
+#include <fcntl.h>
 
 #include <algorithm>
 #include <functional>
@@ -153,10 +157,15 @@ download_plan plan_downloads(const std::string& data_dir, uint64_t job_id, const
 /// Journals each file once it is staged and its hash checked (the transfer checked it against
 /// the manifest's as it streamed), and the parts of files under way, durable in their partial
 /// files, so a restart continues a large file from its verified parts.
+///
+/// Packed files are published without a sync each (the transfer's sync_pack_pieces is off):
+/// each flush makes the whole batch durable with one syncfs of the data dir's file system
+/// (`sync_fd`, opened before the first write so writeback errors since then are reported), then
+/// records it. A crash before that record leaves files the restart fetches again.
 class staged_journal final : public journaled_observer {
 public:
-    staged_journal(const download_plan& plan, live_job& job, std::map<std::string, open_upload> parts)
-        : _plan(plan), _job(job), _parts(std::move(parts)) {}
+    staged_journal(const download_plan& plan, live_job& job, std::map<std::string, open_upload> parts, int sync_fd)
+        : _plan(plan), _job(job), _parts(std::move(parts)), _sync_fd(sync_fd) {}
 
     void part_done(size_t index, const remote::uploaded_part& part) override {
         std::string id = staged_id(*_plan.files[index][0]);  // only files stored alone are resumable
@@ -208,6 +217,10 @@ public:
         if (staged.empty()) {
             co_return job_result<void>{};
         }
+        if (auto synced = co_await io::sync_filesystem(_sync_fd); !synced) {
+            co_return make_job_error(status_code::common_error,
+                                     io::describe(synced.error(), "sync the staged files (syncfs)"));
+        }
         co_return co_await store.add_stored(_job.record.id, std::move(staged));
     }
 
@@ -218,6 +231,7 @@ private:
     std::vector<stored_file> _staged;
     std::map<std::string, open_upload> _parts;  ///< by staged id; upload_id unused
     std::set<std::string> _dirty;
+    int _sync_fd;
 };
 
 /// A failed entry as the job's error: BAD_FILE when the bytes were wrong.
@@ -308,10 +322,18 @@ io::task<job_result<void>> download_staged_files(job_services& s, live_job& job,
         remote::repository_config config = repo->config;
         pipeline::store_opener open = [config]() { return remote::open_store(config); };
         download_plan downloads = plan_downloads(s.data_dir, r.id, missing, journaled);
-        staged_journal journal(downloads, job, journaled != nullptr ? journaled->uploads : std::map<std::string, open_upload>{});
+        auto data_fs = co_await io::open_file(s.data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, io::direct_mode::off,
+                                              stop);
+        if (!data_fs) {
+            co_return make_job_error(status_code::common_error, io::describe(data_fs.error(), "open " + s.data_dir));
+        }
+        staged_journal journal(downloads, job, journaled != nullptr ? journaled->uploads : std::map<std::string, open_upload>{},
+                               data_fs->fd());
         pipeline::transfer_options options = s.download_options();
         options.way = pipeline::direction::download;
+        options.sync_pack_pieces = false;  // one syncfs per journal flush instead (staged_journal)
         auto ran = co_await run_journaled(s, job, downloads.entries, options, std::move(open), journal);
+        co_await data_fs->close();
         if (!ran) {
             co_return ran.error();
         }

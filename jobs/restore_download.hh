@@ -4,7 +4,8 @@
 // checksums; read back afterwards only when it was not streamed whole). A file stored alone is one
 // resumable download (a restart continues it from its journaled parts); files packed together
 // are fetched with one ranged GET per run of neighbours in their pack and written straight into
-// their staged files. Each staged file is journaled once its XXH3-128 matched the manifest, so
+// their staged files, without a sync each: each journal flush makes its batch durable with one
+// syncfs. Each staged file is journaled once its XXH3-128 matched the manifest, so
 // a restart fetches only what is missing.
 #pragma once
 

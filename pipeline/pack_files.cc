@@ -179,6 +179,7 @@ io::task<std::optional<std::string>> pack_files::write(uint64_t part, std::span<
 /// The pieces being published: workers take them in order through `next`.
 struct pack_files::piece_work {
     const pack_files* pack = nullptr;
+    bool durable = true;
     std::stop_token stop;
     size_t next = 0;
     std::optional<std::string> error;
@@ -191,18 +192,23 @@ io::task<void> pack_files::publish_pieces(piece_work* state) {
             continue;
         }
         std::string path = partial_path(piece.local_path);
-        // O_CREAT: a zero-length piece was never written.
-        auto opened = co_await io::open_file(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644, io::direct_mode::off,
-                                             state->stop);
-        if (!opened) {
-            state->error = fmt::format("open {}: {}", path, opened.error().message());
-            co_return;
-        }
-        auto synced = co_await io::fdatasync(opened->fd(), state->stop);
-        co_await opened->close();
-        if (!synced) {
-            state->error = fmt::format("fdatasync {}: {}", path, synced.error().message());
-            co_return;
+        // A zero-length piece was never written: O_CREAT makes it.
+        if (state->durable || piece.size == 0) {
+            auto opened = co_await io::open_file(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644, io::direct_mode::off,
+                                                 state->stop);
+            if (!opened) {
+                state->error = fmt::format("open {}: {}", path, opened.error().message());
+                co_return;
+            }
+            io::result<void> synced;
+            if (state->durable) {
+                synced = co_await io::fdatasync(opened->fd(), state->stop);
+            }
+            co_await opened->close();
+            if (!synced) {
+                state->error = fmt::format("fdatasync {}: {}", path, synced.error().message());
+                co_return;
+            }
         }
         auto renamed = co_await io::renameat(AT_FDCWD, path, AT_FDCWD, piece.local_path);
         if (!renamed) {
@@ -212,8 +218,8 @@ io::task<void> pack_files::publish_pieces(piece_work* state) {
     }
 }
 
-io::task<std::optional<std::string>> pack_files::publish(std::stop_token stop) {
-    piece_work state{this, stop, 0, std::nullopt};
+io::task<std::optional<std::string>> pack_files::publish(bool durable, std::stop_token stop) {
+    piece_work state{this, durable, stop, 0, std::nullopt};
     std::vector<io::task<void>> tasks;
     for (unsigned w = 0; w < std::min<size_t>(_in_flight, _pieces.size()); ++w) {
         tasks.push_back(publish_pieces(&state));
@@ -221,6 +227,9 @@ io::task<std::optional<std::string>> pack_files::publish(std::stop_token stop) {
     co_await io::when_all(std::move(tasks));
     if (state.error) {
         co_return std::move(state.error);
+    }
+    if (!durable) {
+        co_return std::nullopt;
     }
     std::set<std::string> dirs;
     for (const auto& piece : _pieces) {

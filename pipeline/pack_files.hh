@@ -52,9 +52,10 @@ public:
     /// names the piece file.
     io::task<std::optional<std::string>> write(uint64_t part, std::span<const std::byte> data, std::stop_token stop = {});
 
-    /// After every part is written: each piece's partial file made durable and renamed into
-    /// place, then their directories synced. An error names the piece file.
-    io::task<std::optional<std::string>> publish(std::stop_token stop = {});
+    /// After every part is written: each piece's partial file renamed into place. `durable`:
+    /// each made durable first, and their directories synced after; otherwise the caller makes
+    /// them durable (before it relies on them surviving a crash). An error names the piece file.
+    io::task<std::optional<std::string>> publish(bool durable, std::stop_token stop = {});
 
     /// Removes the partial files of a failed download (pieces already published stay).
     io::task<void> abandon();

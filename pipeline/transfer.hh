@@ -125,6 +125,11 @@ struct transfer_options {
     /// goes through both, so the lower rate wins. A rate change on either is felt at the next
     /// slice (an upload's body slice, a download's ranged GET). Must outlive the run.
     throttle* job_limit = nullptr;
+    /// A download of pack pieces makes each piece durable (fdatasync, then its directory's
+    /// fsync) before the entry is done. A caller that makes a whole batch of entries durable at
+    /// once before it records them (RESTORE: one syncfs per journal flush) turns this off; the
+    /// pieces are still published by rename, all or none, once their hashes match.
+    bool sync_pack_pieces = true;
     // No retry settings: the store retries each request (remote::retry_policy), the engine never.
 };
 

@@ -179,7 +179,7 @@ io::task<void> download_pack(file_job* job) {
     job->result->checked = !job->failed && job->size > 0 && std::any_of(entry.pieces.begin(), entry.pieces.end(),
                                                                        [](const entry_piece& p) { return bool(p.check); });
     if (!job->failed) {
-        if (auto failed = co_await job->pack->publish(run.stop)) {
+        if (auto failed = co_await job->pack->publish(run.options.sync_pack_pieces, run.stop)) {
             job->fail(std::move(*failed));
         }
     }
