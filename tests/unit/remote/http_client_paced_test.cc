@@ -3,6 +3,7 @@
 // pays for each once it has come, so a server that sends a whole body at once is still received
 // at the pacer's rate, every byte counted once, the body intact.
 #include "support/co_test.hh"
+#include "support/loopback_listener.hh"
 
 #include "io/ops.hh"
 #include "remote/http_client.hh"
@@ -32,51 +33,34 @@ public:
         for (size_t i = 0; i < body_size; ++i) {
             _body.push_back(static_cast<char>('a' + i * 7 % 26));
         }
-        _listen = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::bind(_listen, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 && ::listen(_listen, 8) == 0) {
-            socklen_t len = sizeof(addr);
-            ::getsockname(_listen, reinterpret_cast<sockaddr*>(&addr), &len);
-            port = ntohs(addr.sin_port);
-        }
         _thread = std::thread([this] { serve(); });
     }
     ~burst_server() {
         _done = true;
         _thread.join();
-        ::close(_listen);
     }
 
     const std::string& body() const { return _body; }
     /// The answer's length on the wire: what a pacer of the whole exchange is paid.
     size_t answer_size() const { return head().size() + _body.size(); }
 
-    uint16_t port = 0;
+    tv::testing::loopback_listener listener;
+    const uint16_t& port = listener.port;
 
 private:
     std::string head() const { return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body_size) + "\r\n\r\n"; }
 
     void serve() {
         while (!_done) {
-            pollfd p{_listen, POLLIN, 0};
+            pollfd p{listener.fd, POLLIN, 0};
             if (::poll(&p, 1, 50) <= 0) {
                 continue;
             }
-            int fd = ::accept(_listen, nullptr, nullptr);
+            int fd = ::accept(listener.fd, nullptr, nullptr);
             if (fd < 0) {
                 continue;
             }
-            std::string got;
-            char c[512];
-            while (got.find("\r\n\r\n") == std::string::npos) {
-                ssize_t n = ::recv(fd, c, sizeof(c), 0);
-                if (n <= 0) {
-                    break;
-                }
-                got.append(c, static_cast<size_t>(n));
-            }
+            tv::testing::read_request_head(fd);
             std::string answer = head() + _body;
             size_t sent = 0;
             while (sent < answer.size()) {
@@ -91,7 +75,6 @@ private:
     }
 
     std::string _body;
-    int _listen = -1;
     std::atomic<bool> _done{false};
     std::thread _thread;
 };

@@ -4,6 +4,7 @@
 // after part of an answer is the request's failure, returned to the caller (whose retries count
 // it), never a silent second send: the first may have been acted on.
 #include "support/co_test.hh"
+#include "support/loopback_listener.hh"
 
 #include "remote/http_client.hh"
 
@@ -29,41 +30,18 @@ enum class second_answer { half_then_reset, reset_without_answer };
 class scripted_server {
 public:
     explicit scripted_server(second_answer how) : _how(how) {
-        _listen = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int one = 1;
-        ::setsockopt(_listen, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (::bind(_listen, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 && ::listen(_listen, 8) == 0) {
-            socklen_t len = sizeof(addr);
-            ::getsockname(_listen, reinterpret_cast<sockaddr*>(&addr), &len);
-            port = ntohs(addr.sin_port);
-        }
         _thread = std::thread([this] { serve(); });
     }
     ~scripted_server() {
         _done = true;
         _thread.join();
-        ::close(_listen);
     }
 
-    uint16_t port = 0;
+    tv::testing::loopback_listener listener;
+    const uint16_t& port = listener.port;
     std::atomic<int> requests{0};
 
 private:
-    static bool read_request(int fd) {
-        std::string got;
-        char c[512];
-        while (got.find("\r\n\r\n") == std::string::npos) {
-            ssize_t n = ::recv(fd, c, sizeof(c), 0);
-            if (n <= 0) {
-                return false;
-            }
-            got.append(c, static_cast<size_t>(n));
-        }
-        return true;
-    }
     static void send_text(int fd, std::string_view text) { ::send(fd, text.data(), text.size(), MSG_NOSIGNAL); }
     static void reset(int fd) {
         linger l{1, 0};
@@ -75,16 +53,16 @@ private:
         constexpr std::string_view whole = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789";
         bool first = true;
         while (!_done) {
-            pollfd p{_listen, POLLIN, 0};
+            pollfd p{listener.fd, POLLIN, 0};
             if (::poll(&p, 1, 50) <= 0) {
                 continue;
             }
-            int fd = ::accept(_listen, nullptr, nullptr);
+            int fd = ::accept(listener.fd, nullptr, nullptr);
             if (fd < 0) {
                 continue;
             }
             if (!first) {
-                while (read_request(fd)) {
+                while (tv::testing::read_request_head(fd)) {
                     ++requests;
                     send_text(fd, whole);
                 }
@@ -92,7 +70,7 @@ private:
                 continue;
             }
             first = false;
-            if (read_request(fd)) {
+            if (tv::testing::read_request_head(fd)) {
                 ++requests;
                 send_text(fd, whole);
             }
@@ -100,7 +78,7 @@ private:
                 reset(fd);  // closed while idle: the client's next request meets a reset
                 continue;
             }
-            if (read_request(fd)) {
+            if (tv::testing::read_request_head(fd)) {
                 ++requests;
                 send_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
             }
@@ -109,7 +87,6 @@ private:
     }
 
     second_answer _how;
-    int _listen = -1;
     std::atomic<bool> _done{false};
     std::thread _thread;
 };
