@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <limits>
+#include <optional>
 
 namespace tv::jobs {
 
@@ -168,7 +170,17 @@ job_result<job_info> decode_job_info(std::string_view text, std::string_view obj
     }
     const json::object* root = &*parsed;
     auto str = [&](std::string_view name) { return string_of(root->if_contains(name)); };
-    const auto num = &unsigned_of;
+    // Every number is kept as int64: a larger one (no id or time of ours is) is refused, not
+    // wrapped negative into an info object that would not read back.
+    std::optional<std::string> out_of_range;
+    auto num = [&out_of_range](const json::value* v) -> std::optional<uint64_t> {
+        auto n = unsigned_of(v);
+        if (n && *n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+            out_of_range = fmt::format("the number {} is out of range", *n);
+            return std::nullopt;
+        }
+        return n;
+    };
     job_info info;
     auto version = num(root->if_contains("tabletvault_format_version"));
     if (!version) {
@@ -189,6 +201,9 @@ job_result<job_info> decode_job_info(std::string_view text, std::string_view obj
     auto db_id = num(root->if_contains("id"));
     auto time = num(root->if_contains("backup_time"));
     const json::value* objects = root->if_contains("backup_objects");
+    if (out_of_range) {
+        return bad(object_key, *out_of_range);
+    }
     if (!name || !database || !cluster || !meta_key || !manifest_key || !db_id || !time || objects == nullptr ||
         !objects->is_object()) {
         return bad(object_key, "a required field is missing or of the wrong type");
@@ -283,6 +298,9 @@ job_result<job_info> decode_job_info(std::string_view text, std::string_view obj
                 }
             }
         }
+    }
+    if (out_of_range) {
+        return bad(object_key, *out_of_range);  // an id of a table, partition, index or tablet
     }
     return info;
 }
