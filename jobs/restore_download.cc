@@ -69,35 +69,65 @@ std::string verification_failure(const restore_download& f, const std::string& w
     return fmt::format("{} (from {}) failed verification: {}", f.name, f.key, why);
 }
 
-/// A staged segment's own checksums, checked as the transfer streams its bytes in, so a file
-/// fetched whole is never read back from the disk to verify it.
+/// The staged files whose segment checks passed as they streamed in (each check runs on the
+/// loop that moved its file, so several at once).
+class stream_verified {
+public:
+    void add(const restore_download* f) {
+        std::lock_guard lock(_mutex);
+        _files.insert(f);
+    }
+    bool contains(const restore_download* f) {
+        std::lock_guard lock(_mutex);
+        return _files.contains(f);
+    }
+
+private:
+    std::mutex _mutex;
+    std::set<const restore_download*> _files;
+};
+
+/// The tail of a file a stream check keeps for its footer: real footers are far smaller, and a
+/// longer one is verified from the disk afterwards instead of holding up to 16 MiB per file in
+/// flight.
+constexpr uint64_t stream_check_tail_bytes = 1ull << 20;
+
+/// A staged segment's own checksums, checked as the transfer streams its bytes in (parts
+/// continued from a partial file included), so a file checked whole is never read back from the
+/// disk to verify it.
 class staged_segment_check final : public pipeline::stream_check {
 public:
-    staged_segment_check(const restore_download& f, std::string path)
-        : _file(f), _segment(std::move(path), f.size, f.segment_checksum) {}
+    staged_segment_check(const restore_download& f, std::string path, stream_verified* verified)
+        : _file(f), _segment(std::move(path), f.size, f.segment_checksum, stream_check_tail_bytes), _verified(verified) {}
 
     void update(std::span<const std::byte> bytes) override { _segment.feed(bytes); }
 
     std::optional<std::string> finish() override {
-        auto checked = _segment.finish();
-        if (checked) {
-            return std::nullopt;
+        if (_segment.footer_beyond_tail()) {
+            return std::nullopt;  // left to verify_staged_files
         }
-        return verification_failure(_file, checked.error().message);
+        auto checked = _segment.finish();
+        if (!checked) {
+            return verification_failure(_file, checked.error().message);
+        }
+        _verified->add(&_file);
+        return std::nullopt;
     }
 
 private:
     const restore_download& _file;
     storage::segment_stream_check _segment;
+    stream_verified* _verified;
 };
 
-/// Makes a staged file's stream check (the plan outlives the transfer).
-std::function<std::unique_ptr<pipeline::stream_check>()> segment_check(const restore_download& f, std::string path) {
-    return [&f, path = std::move(path)]() { return std::make_unique<staged_segment_check>(f, path); };
+/// Makes a staged file's stream check (the plan and `verified` outlive the transfer).
+std::function<std::unique_ptr<pipeline::stream_check>()> segment_check(const restore_download& f, std::string path,
+                                                                       stream_verified* verified) {
+    return [&f, path = std::move(path), verified]() { return std::make_unique<staged_segment_check>(f, path, verified); };
 }
 
 download_plan plan_downloads(const std::string& data_dir, uint64_t job_id, const std::vector<const restore_download*>& missing,
-                             const job_record* journaled) {
+                             const job_record* journaled, stream_verified* verified) {
     download_plan out;
     std::map<std::string, std::vector<const restore_download*>> packs;
     for (const restore_download* f : missing) {
@@ -112,7 +142,7 @@ download_plan plan_downloads(const std::string& data_dir, uint64_t job_id, const
         entry.expected = f->hash;
         entry.resumable = true;
         entry.resume_parts = journaled_parts(journaled, staged_id(*f));
-        entry.check = segment_check(*f, entry.local_path);
+        entry.check = segment_check(*f, entry.local_path, verified);
         out.entries.push_back(std::move(entry));
         out.files.push_back({f});
     }
@@ -143,7 +173,7 @@ download_plan plan_downloads(const std::string& data_dir, uint64_t job_id, const
                 staged.push_back(nullptr);
             }
             std::string path = staged_file_path(data_dir, job_id, *f);
-            auto check = segment_check(*f, path);
+            auto check = segment_check(*f, path, verified);
             entry.pieces.push_back(pipeline::entry_piece{std::move(path), f->size, f->hash, std::move(check)});
             staged.push_back(f);
             cursor = f->offset + f->size;
@@ -305,7 +335,7 @@ io::task<job_result<void>> download_staged_files(job_services& s, live_job& job,
     auto found = s.store.jobs().find(r.id);
     const job_record* journaled = found == s.store.jobs().end() ? nullptr : &found->second;
     std::vector<const restore_download*> missing;
-    std::set<const restore_download*> checked;  // verified as they streamed in
+    stream_verified checked;  // verified as they streamed in
     for (const auto& f : plan.files) {
         if (journaled != nullptr && journaled->stored.contains(staged_id(f))) {
             job.files_stored += 1;
@@ -321,7 +351,7 @@ io::task<job_result<void>> download_staged_files(job_services& s, live_job& job,
         }
         remote::repository_config config = repo->config;
         pipeline::store_opener open = [config]() { return remote::open_store(config); };
-        download_plan downloads = plan_downloads(s.data_dir, r.id, missing, journaled);
+        download_plan downloads = plan_downloads(s.data_dir, r.id, missing, journaled, &checked);
         auto data_fs = co_await io::open_file(s.data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, io::direct_mode::off,
                                               stop);
         if (!data_fs) {
@@ -347,13 +377,6 @@ io::task<job_result<void>> download_staged_files(job_services& s, live_job& job,
                 co_return entry_error(e.error);
             }
             resumed += e.resumed ? 1 : 0;
-            if (e.checked && !e.resumed) {
-                for (const restore_download* f : downloads.files[i]) {
-                    if (f != nullptr) {
-                        checked.insert(f);
-                    }
-                }
-            }
         }
         if (resumed != 0) {
             TV_LOG_INFO("restore {}: continued {} files from the parts staged before the restart", r.label, resumed);

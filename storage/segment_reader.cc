@@ -414,12 +414,13 @@ struct segment_stream_check::state {
     std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> digest{XXH3_createState(), &XXH3_freeState};
 };
 
-segment_stream_check::segment_stream_check(std::string name, uint64_t size, uint64_t expected_checksum)
+segment_stream_check::segment_stream_check(std::string name, uint64_t size, uint64_t expected_checksum,
+                                           uint64_t tail_limit)
     : _state(std::make_unique<state>()) {
     _state->name = std::move(name);
     _state->size = size;
     _state->expected = expected_checksum;
-    _state->tail_from = size - std::min(size, segment_check_tail_bytes);
+    _state->tail_from = size - std::min({size, tail_limit, segment_check_tail_bytes});
     _state->tail.reserve(size - _state->tail_from);
     XXH3_64bits_reset(_state->digest.get());
 }
@@ -488,6 +489,17 @@ storage_result<void> segment_stream_check::finish() const {
                                            t->file_checksum, s.expected));
     }
     return {};
+}
+
+bool segment_stream_check::footer_beyond_tail() const {
+    const state& s = *_state;
+    if (s.fed != s.size || s.tail.size() < segment_trailer_size ||
+        s.tail_from <= s.size - std::min(s.size, segment_check_tail_bytes)) {
+        return false;  // finish() says what is wrong, or the tail is as long as a footer may be
+    }
+    std::span<const std::byte> tail(s.tail);
+    auto t = parse_trailer(s.name, tail.last(segment_trailer_size), s.size);
+    return t && t->footer_offset < s.tail_from;
 }
 
 io::task<storage_result<void>> verify_segment_file(std::string path, uint64_t expected_checksum) {

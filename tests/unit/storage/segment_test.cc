@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <sstream>
 
 namespace tv::testing {
@@ -421,6 +422,36 @@ TEST(segment_corruption, every_flipped_byte_is_caught_streaming) {
         EXPECT_EQ(r.error().code, storage_errc::corrupt_data);
         EXPECT_NE(r.error().message.find("segment mem.dat is corrupt"), std::string::npos) << r.error().message;
     }
+}
+
+/// A check that keeps less than the longest footer: a footer beyond its tail is reported as
+/// such (to be verified from the file), never passed; one within it is checked as usual.
+TEST(segment_corruption, a_short_tail_says_when_the_footer_is_beyond_it) {
+    temp_dir dir;
+    io::loop l;
+    std::string good = io::sync_wait(l, small_segment(dir.file("s.dat")));
+    uint64_t stored = 0;
+    std::memcpy(&stored, good.data() + good.size() - 16, sizeof stored);
+    auto fed = [&](uint64_t tail_limit, const std::string& bytes) {
+        auto check = std::make_unique<segment_stream_check>("mem.dat", bytes.size(), stored, tail_limit);
+        for (size_t at = 0; at < bytes.size(); at += 5) {
+            check->feed(as_span(bytes).subspan(at, std::min<size_t>(5, bytes.size() - at)));
+        }
+        return check;
+    };
+    auto whole_tail = fed(segment_check_tail_bytes, good);
+    EXPECT_FALSE(whole_tail->footer_beyond_tail());
+    EXPECT_TRUE(whole_tail->finish().has_value());
+    auto just_enough = fed(good.size(), good);
+    EXPECT_FALSE(just_enough->footer_beyond_tail());
+    EXPECT_TRUE(just_enough->finish().has_value());
+    auto too_short = fed(40, good);  // the trailer and a little more, never a footer
+    EXPECT_TRUE(too_short->footer_beyond_tail());
+    EXPECT_FALSE(too_short->finish().has_value()) << "finish() never passes what it could not check";
+    std::string damaged = good;
+    damaged[3] = static_cast<char>(damaged[3] ^ 0x01);
+    auto short_and_damaged = fed(40, damaged);
+    EXPECT_TRUE(short_and_damaged->footer_beyond_tail()) << "left to the check of the stored file, which fails";
 }
 
 CO_TEST(segment_corruption, flipped_bytes_in_files_name_the_file) {
