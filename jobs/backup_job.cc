@@ -20,6 +20,8 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
+
 namespace tv::jobs {
 
 namespace {
@@ -117,7 +119,8 @@ io::task<job_result<void>> upload_files(job_services& s, live_job& job, job_reco
     if (!located) {
         co_return located.error();
     }
-    std::vector<std::optional<file_location>> where(located->begin(), located->end());
+    std::vector<std::optional<file_location>> where(std::make_move_iterator(located->begin()),
+                                                    std::make_move_iterator(located->end()));
     snapshot_manifest manifest = make_manifest(job.record, *cut, s.catalog.cluster_id(), where, true);
     auto written = co_await write_job_record(manifest_path(s, job.record.id), encode_manifest(manifest),
                                          job.stop.get_token());

@@ -4,6 +4,7 @@
 
 #include "io/ascii.hh"
 #include "jobs/job_properties.hh"
+#include "jobs/json_fields.hh"
 #include "remote/snapshot_layout.hh"
 #include "storage/catalog.hh"
 #include "storage/catalog_ops.hh"
@@ -424,16 +425,22 @@ job_result<snapshot_cut> capture_snapshot(const storage::catalog& catalog, const
     return cut;
 }
 
+// Written one file at a time, as manifests are (encode_manifest): no document of every file.
 std::string encode_cut(const snapshot_cut& cut) {
-    json::array files;
-    for (const auto& f : cut.files) {
-        files.push_back(json::array{f.db, f.table, f.partition, f.index, f.tablet_id, f.name, f.size, f.rows,
-                                    f.segment_checksum, f.source_path, f.version});
+    json::object head{{"info", json::parse(encode_job_info(cut.info))}, {"meta", cut.meta}};
+    std::string out = json::serialize(head);
+    out.pop_back();  // the closing brace: "files" comes last
+    out += R"(,"files":[)";
+    for (size_t i = 0; i < cut.files.size(); ++i) {
+        const cut_file& f = cut.files[i];
+        if (i > 0) {
+            out += ',';
+        }
+        out += json::serialize(json::array{f.db, f.table, f.partition, f.index, f.tablet_id, f.name, f.size, f.rows,
+                                           f.segment_checksum, f.source_path, f.version});
     }
-    json::object root{{"files", std::move(files)},
-                      {"info", json::parse(encode_job_info(cut.info))},
-                      {"meta", cut.meta}};
-    return json::serialize(root);
+    out += "]}";
+    return out;
 }
 
 job_result<snapshot_cut> decode_cut(std::string_view text) {
@@ -441,14 +448,16 @@ job_result<snapshot_cut> decode_cut(std::string_view text) {
         return make_job_error(status_code::bad_file, fmt::format("the job's snapshot record is damaged: {}", why));
     };
     std::error_code ec;
-    json::value doc = json::parse(text, ec);
+    json::value doc = parse_document(text, ec);
     const json::object* root = ec ? nullptr : doc.if_object();
     if (root == nullptr || !root->contains("files") || !root->contains("info") || !root->contains("meta")) {
         return bad("not the expected JSON");
     }
     snapshot_cut cut;
     try {
-        for (const auto& f : root->at("files").as_array()) {
+        const json::array& files = root->at("files").as_array();
+        cut.files.reserve(files.size());
+        for (const auto& f : files) {
             const json::array& a = f.as_array();
             cut.files.push_back(cut_file{std::string(a.at(0).as_string()), std::string(a.at(1).as_string()),
                                          std::string(a.at(2).as_string()), std::string(a.at(3).as_string()),

@@ -430,6 +430,7 @@ snapshot_manifest make_manifest(const job_record& job, const snapshot_cut& cut, 
     m.timestamp = job.timestamp;
     m.cluster_id = cluster_id;
     m.complete = complete;
+    m.files.reserve(cut.files.size());  // growing by doubling would hold two copies at once
     for (size_t i = 0; i < cut.files.size(); ++i) {
         if (!where[i]) {
             continue;

@@ -320,7 +320,7 @@ const job_record* job_store::last_job(const std::string& db) const {
 
 void job_store::apply(const std::string& payload) {
     std::error_code ec;
-    json::value doc = json::parse(payload, ec);
+    json::value doc = parse_document(payload, ec);
     if (ec || !doc.is_object()) {
         // The journal's checksums passed, so this is a record a newer binary wrote in a shape
         // this one cannot read: skip it rather than refuse to start.

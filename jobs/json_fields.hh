@@ -6,6 +6,7 @@
 #include "jobs/job_error.hh"
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse_options.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace tv::jobs {
 
@@ -37,6 +39,12 @@ inline std::optional<std::string> string_of(const boost::json::value* v) {
     }
     return std::string(v->get_string());
 }
+
+/// Parses `text` into a document held in large blocks of its own, all freed with it. For the
+/// large documents jobs read (a manifest or a cut of 20,000 files is over 100,000 small values),
+/// which the general heap would keep as resident memory after they are freed.
+boost::json::value parse_document(std::string_view text, std::error_code& ec,
+                                  const boost::json::parse_options& options = {});
 
 /// Parses `text` as a JSON object nested at most `max_depth` deep. A failure is BAD_FILE:
 /// "<what> is not valid: not JSON (...)" or "... not a JSON object".

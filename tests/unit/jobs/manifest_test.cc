@@ -6,6 +6,7 @@
 #include "jobs/snapshot_manifest.hh"
 #include "remote/snapshot_layout.hh"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -73,6 +74,53 @@ TEST(manifest, round_trips_every_field) {
     EXPECT_EQ(f.encoding, "none");
     EXPECT_EQ(f.version, 7);
     EXPECT_FALSE(back->files[0].packed);
+}
+
+TEST(manifest, is_read_a_file_at_a_time_with_unknown_fields_skipped) {
+    // The reader builds no document of the whole manifest: what it must still do.
+    jobs::snapshot_manifest many = sample_manifest();
+    while (many.files.size() < 2000) {
+        jobs::manifest_file f = many.files[many.files.size() % 2];
+        f.name = fmt::format("{}_0.dat", 20000 + many.files.size());
+        many.files.push_back(f);
+    }
+    std::string text = jobs::encode_manifest(many);
+    auto back = jobs::decode_manifest(text, "k");
+    ASSERT_TRUE(back.has_value()) << back.error().message;
+    ASSERT_EQ(back->files.size(), 2000u);
+    EXPECT_EQ(back->files[1999].name, "21999_0.dat");
+    EXPECT_EQ(jobs::encode_manifest(*back), text);
+
+    // Fields a newer writer may add, nested or not, at the root and in a file; escapes in keys
+    // and values.
+    std::string extended = replace(replace(replace(text, "{\"format_version\"", "{\"future\":{\"a\":[1,{\"b\":null}]},\"format_version\""),
+                                           "\"rows\":", "\"more\":[[],{\"x\":\"y\"}],\"rows\":"),
+                                   "\"label\":\"snap1\"", "\"l\\u0061bel\":\"sn\\u0061p1\"");
+    auto read = jobs::decode_manifest(extended, "k");
+    ASSERT_TRUE(read.has_value()) << read.error().message;
+    EXPECT_EQ(read->label, "snap1");
+    EXPECT_EQ(jobs::encode_manifest(*read), text);
+
+    // Not a file where a file belongs, "files" of the wrong type, trailing bytes, not an object.
+    for (auto [input, message] : {std::pair<std::string, std::string>{replace(text, "\"files\":[{", "\"files\":[7,{"),
+                                                                        "manifest k is not valid: file 0 is not an object"},
+                                  {replace(text, "\"files\":[{", "\"files\":[[],{"),
+                                   "manifest k is not valid: file 0 is not an object"},
+                                  {replace(replace(text, "\"files\":[", "\"files\":{\"x\":["), "]}", "]}}"),
+                                   "manifest k is not valid: label, timestamp, cluster_id, complete or files is missing "
+                                   "or of the wrong type"},
+                                  {"{\"format_version\":1,\"label\":\"a\",\"timestamp\":\"t\",\"cluster_id\":\"c\","
+                                   "\"complete\":true,\"files\":\"none\"}",
+                                   "manifest k is not valid: label, timestamp, cluster_id, complete or files is missing "
+                                   "or of the wrong type"},
+                                  {text + "x", "manifest k is not valid: not JSON (extra data)"},
+                                  {"[1]", "manifest k is not valid: not a JSON object"},
+                                  {" 5", "manifest k is not valid: not a JSON object"}}) {
+        auto got = jobs::decode_manifest(input, "k");
+        ASSERT_FALSE(got.has_value()) << input.substr(0, 80);
+        EXPECT_EQ(got.error().code, jobs::status_code::bad_file);
+        EXPECT_EQ(got.error().message.substr(0, message.size()), message) << got.error().message;
+    }
 }
 
 TEST(manifest, a_file_version_is_optional_and_checked) {
