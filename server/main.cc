@@ -8,8 +8,12 @@
 #include "tv_version.hh"
 
 #include <fmt/format.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <charconv>
+#include <cstdlib>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -130,6 +134,21 @@ int bench_path_command(const std::vector<std::string_view>& args) {
     return tv::server::run_bench_path(parsed);
 }
 
+/// Allocations of 1 MiB and more get pages of their own, returned when freed. glibc's default
+/// threshold follows the largest block freed so far (up to 32 MiB), after which a job's large
+/// transient buffers (a manifest's text, its file list) come from the heap, interleave with
+/// long-lived objects there and stay resident after they are freed: measured here, 20 MiB more
+/// for the rest of the process after a backup of 20,000 files. A user's own setting wins.
+void keep_large_allocations_apart() {
+#ifdef __GLIBC__
+    const char* tunables = std::getenv("GLIBC_TUNABLES");
+    if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr &&
+        (tunables == nullptr || std::string_view(tunables).find("mmap_threshold") == std::string_view::npos)) {
+        mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    }
+#endif
+}
+
 int run_serve(const std::vector<std::string_view>& args) {
     tv::server::config cfg;
     std::string config_file;
@@ -172,6 +191,7 @@ int run_serve(const std::vector<std::string_view>& args) {
             return usage_error(*error);
         }
     }
+    keep_large_allocations_apart();
     tv::io::kernel_opcode_probe probe;
     return tv::server::serve(std::move(cfg), probe);
 }
