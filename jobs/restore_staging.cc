@@ -2,6 +2,7 @@
 // RESTORE's plan (see restore_staging.hh): table checks, new ids, rowsets and downloads.
 #include "jobs/restore_staging.hh"
 
+#include "jobs/json_fields.hh"
 #include "jobs/local_snapshot.hh"
 #include "storage/catalog.hh"
 #include "storage/tablet_files.hh"
@@ -481,18 +482,26 @@ job_result<restore_staging> stage_restore(storage::catalog& catalog, const snaps
 
 namespace json = boost::json;
 
+// Written a piece at a time, as manifests are (encode_manifest): the commit record as the storage
+// layer writes it, then one file at a time, with no document of them all.
 std::string encode_staging(const restore_staging& staging) {
-    json::array files;
-    for (const auto& f : staging.files) {
-        files.push_back(json::array{json::value(f.key), json::value(f.packed), json::value(f.offset),
-                                    json::value(f.size), json::value(f.hash.hex()), json::value(f.segment_checksum),
-                                    json::value(f.tablet_id), json::value(f.name)});
+    std::string out = R"({"commit":)";
+    out += storage::encode_entry(storage::journal_entry{0, staging.commit});
+    out += R"(,"locked_tables":)";
+    out += json::serialize(json::array(staging.locked_tables.begin(), staging.locked_tables.end()));
+    out += R"(,"files":[)";
+    for (size_t i = 0; i < staging.files.size(); ++i) {
+        const restore_download& f = staging.files[i];
+        if (i > 0) {
+            out += ',';
+        }
+        out += json::serialize(json::array{json::value(f.key), json::value(f.packed), json::value(f.offset),
+                                           json::value(f.size), json::value(f.hash.hex()),
+                                           json::value(f.segment_checksum), json::value(f.tablet_id),
+                                           json::value(f.name)});
     }
-    json::array locked(staging.locked_tables.begin(), staging.locked_tables.end());
-    json::object root{{"commit", json::parse(storage::encode_entry(storage::journal_entry{0, staging.commit}))},
-                      {"files", std::move(files)},
-                      {"locked_tables", std::move(locked)}};
-    return json::serialize(root);
+    out += "]}";
+    return out;
 }
 
 job_result<restore_staging> decode_staging(std::string_view text) {
@@ -501,7 +510,11 @@ job_result<restore_staging> decode_staging(std::string_view text) {
     };
     restore_staging out;
     try {
-        json::value doc = json::parse(text);
+        std::error_code ec;
+        json::value doc = parse_document(text, ec);
+        if (ec) {
+            return bad(ec.message());
+        }
         const json::object& root = doc.as_object();
         auto entry = storage::decode_entry(json::serialize(root.at("commit")));
         if (!entry) {
@@ -512,7 +525,9 @@ job_result<restore_staging> decode_staging(std::string_view text) {
             return bad("not a restore record");
         }
         out.commit = *commit;
-        for (const auto& f : root.at("files").as_array()) {
+        const json::array& files = root.at("files").as_array();
+        out.files.reserve(files.size());
+        for (const auto& f : files) {
             const json::array& a = f.as_array();
             auto hash = parse_hash128(a.at(4).as_string());
             if (!hash) {

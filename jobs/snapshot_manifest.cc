@@ -416,6 +416,9 @@ job_result<snapshot_manifest> decode_manifest(std::string_view text, std::string
     json::parse_options options;
     options.max_depth = max_json_depth;
     json::basic_parser<manifest_reader> parser(options, object_key);
+    // A file object takes more than 200 bytes of text: room for them all, so that the list is not
+    // grown by copying (what is reserved beyond the files is never touched, so never resident).
+    parser.handler().manifest.files.reserve(text.size() / 200);
     boost::system::error_code ec;
     size_t used = parser.write_some(false, text.data(), text.size(), ec);
     manifest_reader& reader = parser.handler();
