@@ -156,8 +156,8 @@ io::task<job_result<bool>> commit(job_services& s, live_job& job, const restore_
     co_return true;
 }
 
-io::task<job_result<void>> drive(job_services& s, live_job& job) {
-    std::optional<restore_staging> plan;
+/// `plan` is read once and kept for clean_up, which needs it too.
+io::task<job_result<void>> drive(job_services& s, live_job& job, std::optional<restore_staging>& plan) {
     for (;;) {
         if (job.stop.stop_requested()) {
             co_return make_job_error(status_code::common_error, "stopped");
@@ -232,13 +232,21 @@ io::task<job_result<void>> drive(job_services& s, live_job& job) {
 }
 
 /// After the job ended: unlock its tables; after a cancel, remove what it linked into tablet
-/// directories unless its record was published; then its directory and its progress.
-io::task<void> clean_up(job_services& s, live_job& job) {
+/// directories unless its record was published; then its directory and its progress. Uses the
+/// plan the job read (`known`) rather than reading a second copy of it: for 20,000 files that
+/// copy was the job's peak of memory, at its very end.
+io::task<void> clean_up(job_services& s, live_job& job, std::optional<restore_staging> known) {
     if (job.record.state == job_state::cancelled) {
         io::crash_point("restore.cancel.before_cleanup");
     }
     const job_record& r = job.record;
-    auto plan = co_await read_plan(s, r.id, {});
+    job_result<restore_staging> plan = restore_staging{};
+    if (known) {
+        plan = std::move(*known);
+        known.reset();
+    } else {
+        plan = co_await read_plan(s, r.id, {});
+    }
     if (plan) {
         unlock_tables(s, *plan);
         if (r.state == job_state::cancelled && !s.catalog.restore_published(plan->commit)) {
@@ -290,12 +298,13 @@ io::task<job_result<void>> prepare_resume(job_services& services, job_record& re
 }
 
 io::task<void> run_restore(job_services& services, std::shared_ptr<live_job> job) {
-    auto driven = co_await drive_catching(drive(services, *job));
+    std::optional<restore_staging> plan;
+    auto driven = co_await drive_catching(drive(services, *job, plan));
     bool ended = co_await settle(services, *job, driven, "restore");
     if (!ended) {
         co_return;
     }
-    co_await clean_up(services, *job);
+    co_await clean_up(services, *job, std::move(plan));
     if (job->record.state == job_state::finished) {
         TV_LOG_INFO("restore {} finished", job->record.label);
     }
