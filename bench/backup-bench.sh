@@ -91,6 +91,13 @@ tv_backup() {  # name db label repo [clients]
 
 part_load() { load_sets; }
 
+# A local repository at PATH under NAME; a registration an earlier invocation left (its
+# directory removed at its exit) is dropped first.
+create_local_repo() {  # name path
+    sql "DROP REPOSITORY $1" > /dev/null 2>&1 || true
+    sql "CREATE REPOSITORY $1 WITH BROKER ON LOCATION \"$2\""
+}
+
 # ---- part: local ----------------------------------------------------------------------------------
 declare -A local_mbs
 part_local() {
@@ -101,7 +108,7 @@ part_local() {
         say "[local] ${set}: ${label}"
         # tabletvault: BACKUP to a local repository on the same disk.
         rm -rf "${dir:?}/tv-repo-${set}"
-        sql "CREATE REPOSITORY local_${set} WITH BROKER ON LOCATION \"${dir}/tv-repo-${set}\""
+        create_local_repo "local_${set}" "${dir}/tv-repo-${set}"
         drop_caches
         if tv_backup "local-${set}-tabletvault" "${set_db[${set}]}" "l1" "local_${set}"; then
             t="$(mbs "${bytes}" "${bk_s}")"
@@ -166,7 +173,7 @@ data_bytes() { du -sb "${dir}/tv-repo-small/__tabletvault_repository_local_small
 part_incremental() {
     if [[ ! -d "${dir}/tv-repo-small" ]]; then
         # `local` did not run: a first backup of the small set, not measured.
-        sql "CREATE REPOSITORY local_small WITH BROKER ON LOCATION \"${dir}/tv-repo-small\""
+        create_local_repo local_small "${dir}/tv-repo-small"
         tv_backup incremental-first smalldb l1 local_small || return 0
     fi
     local before after
@@ -184,7 +191,7 @@ part_incremental() {
 # ---- part: latency --------------------------------------------------------------------------------
 part_latency() {
     rm -rf "${dir:?}/tv-repo-latency"
-    sql "CREATE REPOSITORY local_latency WITH BROKER ON LOCATION \"${dir}/tv-repo-latency\""
+    create_local_repo local_latency "${dir}/tv-repo-latency"
     # The same clients for 3 s with no backup running: what the clients and the machine cost alone
     # (on 2 cores, 32 Python threads and the server share the CPUs).
     local base_p50="" base_p99=""
