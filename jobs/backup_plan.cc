@@ -425,22 +425,14 @@ job_result<snapshot_cut> capture_snapshot(const storage::catalog& catalog, const
     return cut;
 }
 
-// Written one file at a time, as manifests are (encode_manifest): no document of every file.
+// Written one file at a time, as manifests are (serialize_with_list): no document of every file.
 std::string encode_cut(const snapshot_cut& cut) {
     json::object head{{"info", json::parse(encode_job_info(cut.info))}, {"meta", cut.meta}};
-    std::string out = json::serialize(head);
-    out.pop_back();  // the closing brace: "files" comes last
-    out += R"(,"files":[)";
-    for (size_t i = 0; i < cut.files.size(); ++i) {
+    return serialize_with_list(head, "files", cut.files.size(), [&](size_t i) {
         const cut_file& f = cut.files[i];
-        if (i > 0) {
-            out += ',';
-        }
-        out += json::serialize(json::array{f.db, f.table, f.partition, f.index, f.tablet_id, f.name, f.size, f.rows,
-                                           f.segment_checksum, f.source_path, f.version});
-    }
-    out += "]}";
-    return out;
+        return json::array{f.db,   f.table, f.partition,        f.index,         f.tablet_id, f.name,
+                           f.size, f.rows,  f.segment_checksum, f.source_path, f.version};
+    });
 }
 
 job_result<snapshot_cut> decode_cut(std::string_view text) {

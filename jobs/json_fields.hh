@@ -7,14 +7,17 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse_options.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 namespace tv::jobs {
 
@@ -38,6 +41,39 @@ inline std::optional<std::string> string_of(const boost::json::value* v) {
         return std::nullopt;
     }
     return std::string(v->get_string());
+}
+
+/// Appends `"name":[...]` to `out`, each element serialized on its own from `element(i)`, so that
+/// no document of the whole list exists at once: how the job files that list every file of a
+/// snapshot (manifest, cut, restore plan) are written, at about 2 KiB of heap per file less.
+template <typename Element>
+void append_json_list(std::string& out, std::string_view name, size_t count, Element&& element) {
+    out += '"';
+    out += name;  // one of our own keys: nothing to escape
+    out += "\":[";
+    for (size_t i = 0; i < count; ++i) {
+        if (i > 0) {
+            out += ',';
+        }
+        out += boost::json::serialize(element(i));
+    }
+    out += ']';
+}
+
+/// `head` serialized with the list `name` (append_json_list) as its last member; `reserve` is
+/// the expected length of the whole text, if known.
+template <typename Element>
+std::string serialize_with_list(const boost::json::object& head, std::string_view name, size_t count,
+                                Element&& element, size_t reserve = 0) {
+    std::string out = boost::json::serialize(head);
+    out.reserve(std::max(reserve, out.size() + 16));
+    out.pop_back();  // the closing brace
+    if (!head.empty()) {
+        out += ',';
+    }
+    append_json_list(out, name, count, std::forward<Element>(element));
+    out += '}';
+    return out;
 }
 
 /// Parses `text` into a document held in large blocks of its own, all freed with it. For the

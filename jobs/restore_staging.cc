@@ -482,25 +482,21 @@ job_result<restore_staging> stage_restore(storage::catalog& catalog, const snaps
 
 namespace json = boost::json;
 
-// Written a piece at a time, as manifests are (encode_manifest): the commit record as the storage
-// layer writes it, then one file at a time, with no document of them all.
+// Written a piece at a time: the commit record as the storage layer writes it, then one file at a
+// time (append_json_list), with no document of them all.
 std::string encode_staging(const restore_staging& staging) {
     std::string out = R"({"commit":)";
     out += storage::encode_entry(storage::journal_entry{0, staging.commit});
     out += R"(,"locked_tables":)";
     out += json::serialize(json::array(staging.locked_tables.begin(), staging.locked_tables.end()));
-    out += R"(,"files":[)";
-    for (size_t i = 0; i < staging.files.size(); ++i) {
+    out += ',';
+    append_json_list(out, "files", staging.files.size(), [&](size_t i) {
         const restore_download& f = staging.files[i];
-        if (i > 0) {
-            out += ',';
-        }
-        out += json::serialize(json::array{json::value(f.key), json::value(f.packed), json::value(f.offset),
-                                           json::value(f.size), json::value(f.hash.hex()),
-                                           json::value(f.segment_checksum), json::value(f.tablet_id),
-                                           json::value(f.name)});
-    }
-    out += "]}";
+        return json::array{json::value(f.key),  json::value(f.packed),           json::value(f.offset),
+                           json::value(f.size), json::value(f.hash.hex()),       json::value(f.segment_checksum),
+                           json::value(f.tablet_id), json::value(f.name)};
+    });
+    out += '}';
     return out;
 }
 

@@ -85,8 +85,8 @@ json::object file_object(const manifest_file& f) {
 
 }  // namespace
 
-// Written one file object at a time: a document of every file at once costs about 2 KiB of
-// heap per file (50 MiB for 20,000 files), which a process keeps after freeing it.
+// Written one file object at a time (serialize_with_list): a document of every file at once
+// costs about 2 KiB of heap per file (50 MiB for 20,000 files).
 std::string encode_manifest(const snapshot_manifest& manifest) {
     json::object head;
     head["format_version"] = manifest.format_version;
@@ -94,26 +94,16 @@ std::string encode_manifest(const snapshot_manifest& manifest) {
     head["timestamp"] = manifest.timestamp;
     head["cluster_id"] = manifest.cluster_id;
     head["complete"] = manifest.complete;
-    std::string out = json::serialize(head);
     // Reserved rather than grown, which would copy it from a buffer half the size each time:
     // the names plus what the keys and numbers of one file object take at most (pages of the
     // reserve that are never written are never resident).
-    size_t estimate = out.size() + 16;
+    size_t estimate = 256;
     for (const auto& f : manifest.files) {
         estimate += f.db.size() + f.table.size() + f.partition.size() + f.index.size() + f.name.size() +
                     f.key.size() + f.encoding.size() + 384;
     }
-    out.reserve(estimate);
-    out.pop_back();  // the closing brace: "files" comes last
-    out += R"(,"files":[)";
-    for (size_t i = 0; i < manifest.files.size(); ++i) {
-        if (i > 0) {
-            out += ',';
-        }
-        out += json::serialize(file_object(manifest.files[i]));
-    }
-    out += "]}";
-    return out;
+    return serialize_with_list(head, "files", manifest.files.size(),
+                               [&](size_t i) { return file_object(manifest.files[i]); }, estimate);
 }
 
 namespace {
@@ -291,7 +281,7 @@ public:
     bool on_string(boost::json::string_view s, std::size_t, boost::system::error_code& ec) {
         if (_depth == 1) {
             _root_value.append(s.data(), s.size());
-            root_scalar(json::value(_root_value));
+            keep_root(json::value(_root_value));
             _root_value.clear();
             return true;
         }
@@ -323,7 +313,7 @@ private:
     bool open(bool object, boost::system::error_code& ec) {
         if (_depth == 1) {
             // A nested value at the root: known fields are of the wrong type, others skipped.
-            root_scalar(object ? json::value(json::object()) : json::value(json::array()));
+            keep_root(object ? json::value(json::object()) : json::value(json::array()));
         } else if (_in_files && _depth == 2) {
             if (!object) {
                 return fail(bad(_key, fmt::format("file {} is not an object", manifest.files.size())), ec);
@@ -366,7 +356,7 @@ private:
         return true;
     }
 
-    void root_scalar(json::value v) { root[_root_key] = std::move(v); }
+    void keep_root(json::value v) { root[_root_key] = std::move(v); }
     bool root_scalar(json::value v, boost::system::error_code& ec) {
         // The version decides how the rest reads: a newer one is refused before its files.
         if (_root_key == "format_version") {
@@ -375,7 +365,7 @@ private:
                 return fail(newer_format(_key, *version), ec);
             }
         }
-        root_scalar(std::move(v));
+        keep_root(std::move(v));
         return true;
     }
 

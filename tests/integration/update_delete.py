@@ -120,6 +120,20 @@ def delete_in_thread(server, done, ids=None):
         done.append(f"cut: {type(e).__name__}: {e}")
 
 
+def kill_query(conn, thread_id, worker, done, statement):
+    """KILL QUERY the worker's statement, then wait for the worker. On a slow machine the statement
+    can end, and its connection close, before the KILL: there is then no such thread (1094), and
+    the statement must have committed whole."""
+    try:
+        query(conn, f"KILL QUERY {thread_id}")
+    except pymysql.err.OperationalError as e:
+        if e.args[0] != 1094:
+            raise
+        worker.join(timeout=120)
+        check(done == ["committed"], f"KILL QUERY found no thread only because the {statement} had ended: {done}")
+    worker.join(timeout=120)
+
+
 def killed_update(server, conn):
     """KILL QUERY during a large UPDATE on a PRIMARY KEY table: 1317, and the table unchanged."""
     for name in ("upk", "upk_twin"):
@@ -149,16 +163,7 @@ def killed_update(server, conn):
     while not ids:
         time.sleep(0.01)
     time.sleep(took * 0.4)
-    try:
-        query(conn, f"KILL QUERY {ids[0]}")
-    except pymysql.err.OperationalError as e:
-        # On a slow machine the DELETE can end, and its connection close, before the KILL: then
-        # there is no such thread (1094), and the DELETE must have committed whole.
-        if e.args[0] != 1094:
-            raise
-        worker.join(timeout=120)
-        check(done == ["committed"], f"KILL QUERY found no thread only because the DELETE had ended: {done}")
-    worker.join(timeout=120)
+    kill_query(conn, ids[0], worker, done, "UPDATE")
     after = (checksum(conn, "c", "upk"), query(conn, "SELECT COUNT(*) FROM c.upk WHERE s = 'changed'")[0][0])
     if done and done[0] == "committed":
         check(after[1] == BIG // 4, "KILL QUERY came after the UPDATE's commit: it is whole")
@@ -199,16 +204,7 @@ def large_delete(server, conn, data_dir):
     while not ids:
         time.sleep(0.01)
     time.sleep(took * 0.4)
-    try:
-        query(conn, f"KILL QUERY {ids[0]}")
-    except pymysql.err.OperationalError as e:
-        # On a slow machine the DELETE can end, and its connection close, before the KILL: then
-        # there is no such thread (1094), and the DELETE must have committed whole.
-        if e.args[0] != 1094:
-            raise
-        worker.join(timeout=120)
-        check(done == ["committed"], f"KILL QUERY found no thread only because the DELETE had ended: {done}")
-    worker.join(timeout=120)
+    kill_query(conn, ids[0], worker, done, "DELETE")
     if done and done[0] == "committed":
         check(big_state(conn)[1] == 0, "KILL QUERY came after the commit: the DELETE is whole")
         print("# KILL QUERY landed after the commit; restoring the rows for the kill -9 rounds")

@@ -390,13 +390,19 @@ TEST(segment_corruption, every_flipped_byte_is_caught_in_memory) {
     }
 }
 
+/// A segment_stream_check that keeps `tail_limit` bytes, fed `bytes` in pieces of `piece` bytes.
+std::unique_ptr<segment_stream_check> fed_check(const std::string& bytes, size_t piece, uint64_t size,
+                                                uint64_t expected, uint64_t tail_limit = segment_check_tail_bytes) {
+    auto check = std::make_unique<segment_stream_check>("mem.dat", size, expected, tail_limit);
+    for (size_t at = 0; at < bytes.size(); at += piece) {
+        check->feed(as_span(bytes).subspan(at, std::min(piece, bytes.size() - at)));
+    }
+    return check;
+}
+
 /// segment_stream_check over `bytes` fed in pieces of `piece` bytes.
 storage_result<void> stream_check(const std::string& bytes, size_t piece, uint64_t size, uint64_t expected) {
-    segment_stream_check check("mem.dat", size, expected);
-    for (size_t at = 0; at < bytes.size(); at += piece) {
-        check.feed(as_span(bytes).subspan(at, std::min(piece, bytes.size() - at)));
-    }
-    return check.finish();
+    return fed_check(bytes, piece, size, expected)->finish();
 }
 
 TEST(segment_corruption, every_flipped_byte_is_caught_streaming) {
@@ -433,11 +439,7 @@ TEST(segment_corruption, a_short_tail_says_when_the_footer_is_beyond_it) {
     uint64_t stored = 0;
     std::memcpy(&stored, good.data() + good.size() - 16, sizeof stored);
     auto fed = [&](uint64_t tail_limit, const std::string& bytes) {
-        auto check = std::make_unique<segment_stream_check>("mem.dat", bytes.size(), stored, tail_limit);
-        for (size_t at = 0; at < bytes.size(); at += 5) {
-            check->feed(as_span(bytes).subspan(at, std::min<size_t>(5, bytes.size() - at)));
-        }
-        return check;
+        return fed_check(bytes, 5, bytes.size(), stored, tail_limit);
     };
     auto whole_tail = fed(segment_check_tail_bytes, good);
     EXPECT_FALSE(whole_tail->footer_beyond_tail());
