@@ -119,8 +119,8 @@ io::task<void> job_tracker::run_job(std::shared_ptr<live_job> job) {
     // Forget live jobs the store no longer keeps (a later job of their database replaced them).
     std::erase_if(_live, [this](const auto& entry) { return !_store->jobs().contains(entry.first); });
     // A job's plan, cut and manifest are tens of MiB of small allocations for a snapshot of many
-    // files; freed, they stay resident in the heap (the allocator returns only its top) and would
-    // count in every later job's peak. Handing the free pages back takes a few milliseconds.
+    // files; freed, they stay resident in the heap (the allocator returns only its top). Measured
+    // after a BACKUP of 20,000 files: the idle server at 271 MiB with this, 289-292 MiB without.
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif
