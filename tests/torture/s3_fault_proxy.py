@@ -162,7 +162,10 @@ class FaultProxy:
                     time.sleep(self.stall_s)
                     return
                 if fault == "truncate":
-                    client.sendall(answer_head + answer_body[: len(answer_body) // 2])
+                    # An answer without a body (UploadPart's) is cut in its head, or the client
+                    # would have all of it and the fault would be none.
+                    client.sendall(answer_head + answer_body[: len(answer_body) // 2] if answer_body
+                                   else answer_head[: len(answer_head) // 2])
                     client.shutdown(socket.SHUT_WR)
                     return
                 # reset: part of the answer, then RST.
