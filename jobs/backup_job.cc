@@ -417,6 +417,14 @@ io::task<void> run_backup(job_services& services, std::shared_ptr<live_job> job)
             driven = taken.error();
         }
     }
+    // A failure in UPLOAD_INFO may follow the info object's write: it is withdrawn before the
+    // job's end is journaled, so whoever sees CANCELLED never sees the snapshot listed as OK.
+    // (clean_up_cancelled withdraws it again: a crash may come between.)
+    if (!driven && job->record.state == job_state::upload_info && !job->shutting_down) {
+        if (auto repo = find_repository(services.catalog, job->record.repository)) {
+            co_await withdraw_info(*repo, job->record);
+        }
+    }
     bool ended = co_await settle(services, *job, driven, "backup");
     if (!ended) {
         co_return;

@@ -251,22 +251,30 @@ def tablet_dirs(data_dir):
     found = {}
     for name in os.listdir(root) if os.path.isdir(root) else []:
         path = os.path.join(root, name)
-        if os.path.isdir(path):
+        try:
             found[int(name) if name.isdigit() else name] = sorted(os.listdir(path))
+        except (FileNotFoundError, NotADirectoryError):
+            pass  # removed while we looked (a dropped tablet's directory)
     return found
 
 
-def stray_tablet_files(conn, data_dir):
+def stray_tablet_files(conn, data_dir, timeout=10):
     """What under <data_dir>/storage/data no table owns: directories of unknown tablets, and
-    tablets whose directory holds other than the files the catalog lists. Empty when clean."""
-    known = catalog_tablets(conn)
-    stray = []
-    for tablet, files in tablet_dirs(data_dir).items():
-        if tablet not in known:
-            stray.append(f"tablet directory {tablet} ({len(files)} files) belongs to no table")
-        elif len(files) != known[tablet]:
-            stray.append(f"tablet {tablet} has {len(files)} files, the catalog lists {known[tablet]}")
-    return stray
+    tablets whose directory holds other than the files the catalog lists. Empty when clean.
+    Files a DROP or a RESTORE replaced are deleted once the scans that may still read them
+    end (a query's pin is let go just after its answer), so this waits up to `timeout`."""
+    deadline = time.time() + timeout
+    while True:
+        known = catalog_tablets(conn)
+        stray = []
+        for tablet, files in tablet_dirs(data_dir).items():
+            if tablet not in known:
+                stray.append(f"tablet directory {tablet} ({len(files)} files) belongs to no table")
+            elif len(files) != known[tablet]:
+                stray.append(f"tablet {tablet} has {len(files)} files, the catalog lists {known[tablet]}")
+        if not stray or time.time() > deadline:
+            return stray
+        time.sleep(0.05)
 
 
 def snapshot_leftovers(data_dir, timeout=10):
