@@ -89,13 +89,17 @@ result<listener> listen_tcp(const std::string& host, uint16_t port, int backlog)
     return listener{std::move(fd), bound_port};
 }
 
-task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop) {
+task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop, int receive_buffer) {
     auto endpoint = make_tcp_socket(host, port);
     if (!endpoint) {
         co_return endpoint.error();
     }
     int one = 1;
     ::setsockopt(endpoint->fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (receive_buffer > 0 &&
+        ::setsockopt(endpoint->fd.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer)) < 0) {
+        co_return errno_error(errno);
+    }
     auto connected = co_await connect(endpoint->fd.get(), endpoint->address, endpoint->length, std::move(stop));
     if (!connected) {
         co_return connected.error();
@@ -112,6 +116,15 @@ task<result<void>> send_all(int fd, std::span<const std::byte> data, std::stop_t
         data = data.subspan(*n);
     }
     co_return result<void>{};
+}
+
+size_t receive_buffer_bytes(int fd) {
+    int bytes = 0;
+    socklen_t length = sizeof(bytes);
+    if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, &length) != 0 || bytes < 0) {
+        return 0;
+    }
+    return static_cast<size_t>(bytes);
 }
 
 std::string peer_address(int fd) {

@@ -46,11 +46,18 @@ struct listener {
 /// Binds and listens (SO_REUSEADDR); port 0 picks a free port.
 result<listener> listen_tcp(const std::string& host, uint16_t port, int backlog = 1024);
 
-/// Connects to host:port (address literals only; name resolution lives in remote/).
 /// The peer's IP address as text ("127.0.0.1", "::1"), "unknown" when the socket has none.
 std::string peer_address(int fd);
 
-task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop = {});
+/// Connects to host:port (address literals only; name resolution lives in remote/).
+/// `receive_buffer` > 0 fixes SO_RCVBUF before the handshake (so the window the peer is offered
+/// never grows past it); 0 leaves the kernel's autotuning.
+task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop = {},
+                                    int receive_buffer = 0);
+
+/// The socket's receive buffer as the kernel accounts it (SO_RCVBUF as read back: twice what
+/// was set), 0 when it cannot be read: the most a peer can have sent that was not read yet.
+size_t receive_buffer_bytes(int fd);
 
 /// Sends all of `data`, continuing after partial sends.
 task<result<void>> send_all(int fd, std::span<const std::byte> data, std::stop_token stop = {});

@@ -66,6 +66,7 @@ remote::body_pacer transfer_limits::body_pacer(uint64_t length, std::stop_token 
     // the request timeout (the limit may be lowered while the body goes out).
     uint64_t rate = lowest_rate();
     pacer.allowance = std::chrono::milliseconds(rate == 0 ? 1000 : 2000 * length / rate + 1000);
+    pacer.expected = length;
     return pacer;
 }
 

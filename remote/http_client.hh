@@ -116,13 +116,16 @@ private:
         std::unique_ptr<io::stream> stream;  // over `fd`: plain, or TLS with its session
         std::string carry;  // bytes read past the last response (never expected, kept safe)
         bool answered = false;  // a byte of the current request's answer came (it is not sent again)
+        size_t receive_window = 0;  // a paced connection's fixed receive buffer (0: autotuned)
     };
 
-    io::task<io::result<connection>> open(http_endpoint endpoint, std::stop_token stop);
+    /// `receive_buffer` > 0: a connection for paced answers (see paced_receive_buffer).
+    io::task<io::result<connection>> open(http_endpoint endpoint, int receive_buffer, std::stop_token stop);
     io::task<io::result<void>> send_body(io::stream& stream, const http_client_request& request, std::stop_token stop);
     io::task<io::result<io::http_client_response>> exchange(connection& conn, const http_client_request& request,
                                                             std::stop_token stop);
-    void release(const http_endpoint& endpoint, connection conn);
+    /// Paced connections have their own pools (by receive buffer): their buffer never grows.
+    void release(const std::string& pool, connection conn);
 
     http_client_options _options;
     std::map<std::string, std::vector<connection>> _idle;

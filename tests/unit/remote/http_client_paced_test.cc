@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // A paced answer: with a response pacer, http_client reads the answer in the pacer's slices and
-// pays for each once it has come, so a server that sends a whole body at once is still received
-// at the pacer's rate, every byte counted once, the body intact.
+// pays for each, so a server that sends a whole body at once is still received at the pacer's
+// rate, every byte counted once, the body intact; when the answer's size is known, the server
+// cannot get a byte onto the link that was not paid for (the receive buffer is paid ahead).
 #include "support/co_test.hh"
 #include "support/loopback_listener.hh"
 
@@ -26,10 +27,12 @@ namespace {
 
 constexpr size_t body_size = 2 * 1024 * 1024;
 
-/// A blocking one-thread server answering every GET with the same body in one send.
+/// A blocking one-thread server answering every GET with the same body as fast as the
+/// connection takes it. With `send_buffer`, its sockets' send buffer is that small and it sends
+/// in 4 KiB pieces, so `sent()` is within a send buffer of what the client's kernel has received.
 class burst_server {
 public:
-    burst_server() {
+    explicit burst_server(int send_buffer = 0) : _send_buffer(send_buffer) {
         for (size_t i = 0; i < body_size; ++i) {
             _body.push_back(static_cast<char>('a' + i * 7 % 26));
         }
@@ -41,6 +44,9 @@ public:
     }
 
     const std::string& body() const { return _body; }
+    size_t sent() const { return _sent.load(); }
+    /// The send buffer the kernel gave an accepted socket (twice what was asked).
+    size_t send_buffer_bytes() const { return _send_buffer_bytes.load(); }
     /// The answer's length on the wire: what a pacer of the whole exchange is paid.
     size_t answer_size() const { return head().size() + _body.size(); }
 
@@ -60,28 +66,44 @@ private:
             if (fd < 0) {
                 continue;
             }
+            size_t piece = SIZE_MAX;
+            if (_send_buffer > 0) {
+                ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &_send_buffer, sizeof(_send_buffer));
+                int bytes = 0;
+                socklen_t length = sizeof(bytes);
+                ::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, &length);
+                _send_buffer_bytes = static_cast<size_t>(bytes);
+                piece = 4096;
+            }
             tv::testing::read_request_head(fd);
             std::string answer = head() + _body;
             size_t sent = 0;
             while (sent < answer.size()) {
-                ssize_t n = ::send(fd, answer.data() + sent, answer.size() - sent, MSG_NOSIGNAL);
+                ssize_t n = ::send(fd, answer.data() + sent, std::min(piece, answer.size() - sent), MSG_NOSIGNAL);
                 if (n <= 0) {
                     break;
                 }
                 sent += static_cast<size_t>(n);
+                _sent += static_cast<size_t>(n);
             }
             ::close(fd);
         }
     }
 
+    int _send_buffer;
     std::string _body;
+    std::atomic<size_t> _sent{0};
+    std::atomic<size_t> _send_buffer_bytes{0};
     std::atomic<bool> _done{false};
     std::thread _thread;
 };
 
-/// What a pacer saw: every slice it was asked to pay for.
+/// What a pacer saw: every slice it was asked to pay for and, with a server to watch, the most
+/// the server had sent beyond what was paid when a payment began.
 struct pacer_log {
     std::vector<size_t> slices;
+    const burst_server* watched = nullptr;
+    int64_t most_unpaid_sent = 0;
     size_t total() const {
         size_t t = 0;
         for (size_t s : slices) {
@@ -93,6 +115,10 @@ struct pacer_log {
 
 /// Pays `bytes_per_second` in real time; refuses after `refuse_after` bytes when given.
 io::task<bool> pay(pacer_log* log, uint64_t bytes_per_second, size_t refuse_after, size_t n) {
+    if (log->watched != nullptr) {
+        auto unpaid = static_cast<int64_t>(log->watched->sent()) - static_cast<int64_t>(log->total());
+        log->most_unpaid_sent = std::max(log->most_unpaid_sent, unpaid);
+    }
     log->slices.push_back(n);
     if (log->total() > refuse_after) {
         co_return false;
@@ -151,6 +177,32 @@ CO_TEST(http_client_paced, an_answer_sent_at_once_is_received_at_the_pacers_rate
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
     EXPECT_GE(ms, 230) << "2 MiB at 8 MiB/s came faster than the pacer allows";
     EXPECT_LT(ms, 2000);
+}
+
+CO_TEST(http_client_paced, with_the_size_known_the_link_carries_no_byte_that_was_not_paid_for) {
+    burst_server server(16 * 1024);
+    CO_ASSERT_NE(server.port, 0);
+    http_client client;
+    pacer_log log;
+    log.watched = &server;
+    auto request = get_request();
+    request.response_pacer = paced_at(&log, 8 * 1024 * 1024);
+    request.response_pacer.expected = body_size;
+    std::vector<std::byte> into(body_size);
+    request.response_into = into;
+    auto answer = co_await client.send(local_endpoint(server.port), request);
+    CO_ASSERT_TRUE(answer.has_value());
+    CO_ASSERT_TRUE(answer->body_into_size.has_value());
+    EXPECT_EQ(*answer->body_into_size, body_size);
+    EXPECT_TRUE(std::string_view(reinterpret_cast<const char*>(into.data()), into.size()) == server.body());
+    EXPECT_EQ(log.total(), server.answer_size()) << "every byte of the answer is paid for exactly once";
+    // What the server got out beyond the payments sits in its own send buffer, never in ours:
+    // an unpaced receive buffer would have let it run megabytes ahead.
+    CO_ASSERT_NE(server.send_buffer_bytes(), 0u);
+    EXPECT_LE(log.most_unpaid_sent, static_cast<int64_t>(server.send_buffer_bytes() + 4096))
+        << "the server sent bytes the pacer had not let through";
+    // Its fixed receive buffer never serves an unpaced request: it is pooled apart.
+    EXPECT_EQ(client.idle_connections(local_endpoint(server.port)), 0u);
 }
 
 CO_TEST(http_client_paced, a_body_read_through_the_parser_is_paced_too) {
