@@ -196,10 +196,12 @@ CO_TEST(http_client_paced, with_the_size_known_the_link_carries_no_byte_that_was
     EXPECT_EQ(*answer->body_into_size, body_size);
     EXPECT_TRUE(std::string_view(reinterpret_cast<const char*>(into.data()), into.size()) == server.body());
     EXPECT_EQ(log.total(), server.answer_size()) << "every byte of the answer is paid for exactly once";
-    // What the server got out beyond the payments sits in its own send buffer, never in ours:
-    // an unpaced receive buffer would have let it run megabytes ahead.
+    // What the server got out beyond the payments sits in its own send buffer, not in ours
+    // (give or take the kernel's accounting of our small buffer: 32 KiB here, counted once
+    // more); an autotuned receive buffer let it run 140 KB and more ahead.
     CO_ASSERT_NE(server.send_buffer_bytes(), 0u);
-    EXPECT_LE(log.most_unpaid_sent, static_cast<int64_t>(server.send_buffer_bytes() + 4096))
+    constexpr int64_t our_buffer = 32 * 1024;
+    EXPECT_LE(log.most_unpaid_sent, static_cast<int64_t>(server.send_buffer_bytes()) + our_buffer + 4096)
         << "the server sent bytes the pacer had not let through";
     // Its fixed receive buffer never serves an unpaced request: it is pooled apart.
     EXPECT_EQ(client.idle_connections(local_endpoint(server.port)), 0u);
