@@ -21,9 +21,13 @@ and the states as first seen to stderr ("states: PENDING at 0.01 s, ...").
                               needs no more); it then ends CANCELLED without error
   --change-at T --change-sql SQL   run SQL T seconds after the statement (a limit change);
                               its time goes to stderr as "changed at T"
+  --nice N                    the client's CPU priority (negative: ahead of the server, so on a
+                              busy 2-core machine the latencies are the server's answers, not
+                              the client's own wait for a CPU)
 In a network namespace, run the whole client under `ip netns exec`.
 """
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -48,7 +52,11 @@ p.add_argument("--counter")
 p.add_argument("--stop-after", type=float)
 p.add_argument("--change-at", type=float)
 p.add_argument("--change-sql")
+p.add_argument("--nice", type=int, default=0)
 a = p.parse_args()
+if a.nice:
+    # Before any thread starts: on Linux a nice value is per thread, and threads inherit it.
+    os.setpriority(os.PRIO_PROCESS, 0, a.nice)
 
 
 def connect():

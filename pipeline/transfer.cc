@@ -271,13 +271,44 @@ io::task<void> upload_file(file_job* job) {
     }
 }
 
-io::task<void> worker(run_state* run) {
+}  // namespace
+
+void detail::run_state::sort_entries(uint64_t part_size) {
+    large.clear();
+    small.clear();
+    for (size_t i = 0; i < entries->size(); ++i) {
+        const transfer_entry& e = (*entries)[i];
+        // A download of unknown size (0, learnt from a HEAD) counts as large.
+        bool whole_file = e.pieces.empty();
+        bool one_part = e.size != 0 && e.size <= part_size;
+        (whole_file && !one_part ? large : small).push_back(i);
+    }
+}
+
+std::optional<size_t> detail::run_state::take(bool small_only) {
+    if (!small_only) {
+        size_t at = next_large.fetch_add(1);
+        if (at < large.size()) {
+            return large[at];
+        }
+    }
+    size_t at = next_small.fetch_add(1);
+    if (at < small.size()) {
+        return small[at];
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+io::task<void> worker(run_state* run, bool small_only) {
     auto opened = run->open();
     for (;;) {
-        size_t index = run->next.fetch_add(1);
-        if (index >= run->entries->size()) {
+        auto taken = run->take(small_only);
+        if (!taken) {
             co_return;
         }
+        size_t index = *taken;
         entry_result& result = (*run->results)[index];
         if (run->stop.stop_requested()) {
             result.error = "cancelled";
@@ -342,12 +373,24 @@ io::task<transfer_report> transfer_engine::run(std::vector<transfer_entry> entri
     state.progress->files_total += entries.size();
     state.direction_progress->files_total += entries.size();
 
+    uint64_t buffer_size = _pool.buffer_size();
+    state.sort_entries(options.part_size != 0 ? std::min(options.part_size, buffer_size) : buffer_size);
     unsigned workers = options.workers != 0 ? options.workers : std::max(1u, std::thread::hardware_concurrency());
     workers = static_cast<unsigned>(std::min<size_t>(workers, entries.size()));
     std::vector<io::task<void>> tasks;
-    for (unsigned w = 0; w < workers; ++w) {
-        io::loop& target = _loops.at(w % _loops.size());
-        tasks.push_back(io::submit_to(target, worker(&state)));
+    const unsigned loops = _loops.size();
+    if (loops == 1) {
+        for (unsigned w = 0; w < workers; ++w) {
+            tasks.push_back(io::submit_to(_loops.at(0), worker(&state, false)));
+        }
+    } else {
+        // `workers` on the other loops, and one more on loop 0 for the small entries.
+        for (unsigned w = 0; w < workers; ++w) {
+            tasks.push_back(io::submit_to(_loops.at(1 + w % (loops - 1)), worker(&state, false)));
+        }
+        if (!state.small.empty()) {
+            tasks.push_back(io::submit_to(_loops.at(0), worker(&state, true)));
+        }
     }
     co_await io::when_all(std::move(tasks));
 

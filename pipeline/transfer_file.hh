@@ -45,8 +45,20 @@ struct run_state {
     transfer_observer* observer = nullptr;
     io::buffer_pool* pool = nullptr;
     transfer_limits limits;  // the engine's for this run's direction, and the run's own
-    std::atomic<size_t> next{0};
+    // Entries are taken in turn, whole files of more than one part (`large`) before the rest
+    // (packs of small files, files of one part). A large file's parts are copied and hashed in
+    // 16 MiB steps that hold a loop for milliseconds each; the loop of the SQL front end (loop
+    // 0) only takes the rest, so SHOW BACKUP answers in time while a backup runs at full speed.
+    std::vector<size_t> large;
+    std::vector<size_t> small;
+    std::atomic<size_t> next_large{0};
+    std::atomic<size_t> next_small{0};
     std::atomic<uint64_t> retries{0};  // this run's alone (a caller's progress may span runs)
+
+    /// Sorts the entries into `large` and `small` for parts of `part_size` bytes.
+    void sort_entries(uint64_t part_size);
+    /// The next entry to transfer, or none; `small_only` for a worker on the front end's loop.
+    std::optional<size_t> take(bool small_only);
 
     void count_bytes(uint64_t n) {
         progress->add_bytes(n);

@@ -83,7 +83,7 @@ inline constexpr config_key config_key_table[] = {
      "whatever its size (StarRocks' BE key of the same name).",
      false, 65536, int64_t{16} << 30},
     {"upload_worker_count", key_type::integer, "0",
-     "Files a backup uploads at once, spread over every loop. 0 means one per CPU core. Memory stays within "
+     "Files a backup uploads at once, spread over the loops past the first (one more on the first takes only small files and packs). 0 means one per CPU core. Memory stays within "
      "transfer_memory_limit whatever this is.",
      false, 0, 4096},
     {"download_worker_count", key_type::integer, "0",

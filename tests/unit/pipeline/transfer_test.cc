@@ -4,8 +4,9 @@
 // byte, a tampered object fails its download with both hashes and leaves no file, a hash that
 // does not match fails an upload, the buffer pool's limit holds with 64 large files in flight,
 // a small remainder rides with a file's last part when the buffers have room, a stop cancels
-// promptly, a job's own limit paces every byte of its transfer both ways, and a
-// capped download counts its progress range by range.
+// promptly, a job's own limit paces every byte of its transfer both ways, a
+// capped download counts its progress range by range, and files of several parts never run on
+// loop 0 (the SQL front end's) while small ones may.
 #include "unit/pipeline/transfer_test_util.hh"
 
 #include <gtest/gtest.h>
@@ -71,6 +72,39 @@ TEST_F(transfer_test, uploads_and_downloads_every_boundary_with_xxhsum_hashes) {
     for (const auto& entry : fs::recursive_directory_iterator(_dir)) {
         EXPECT_EQ(entry.path().string().find(".tvtmp-"), std::string::npos) << entry.path();
     }
+}
+
+/// Records on which loop each entry finished (entry_done runs on its worker's loop).
+struct loop_recorder final : transfer_observer {
+    explicit loop_recorder(io::loop& main, size_t n) : main(main), on_main(n) {}
+    void entry_done(size_t index, const entry_result&) override { on_main[index] = &io::loop::current() == &main; }
+    io::loop& main;
+    std::vector<std::atomic<bool>> on_main;
+};
+
+TEST_F(transfer_test, files_of_several_parts_never_run_on_loop_0_where_sql_answers) {
+    ASSERT_GE(_loops.size(), 2u);
+    std::vector<transfer_entry> up;
+    for (size_t i = 0; i < 24; ++i) {
+        size_t size = i % 3 == 0 ? 3 * part_size : 4096;  // every third file: several parts
+        std::string name = "w" + std::to_string(i);
+        up.push_back(transfer_entry{write_file(name, size, 70 + i), "w/" + name, size, {}, {}});
+    }
+    transfer_options options;
+    options.multipart_threshold = part_size;
+    loop_recorder where(_loops.main_loop(), up.size());
+    auto report = io::sync_wait(_loops.main_loop(), _engine.run(up, options, local_repo(), {}, nullptr, &where));
+    ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
+    size_t small_on_main = 0;
+    for (size_t i = 0; i < up.size(); ++i) {
+        if (i % 3 == 0) {
+            EXPECT_FALSE(where.on_main[i]) << "file " << i << " of three parts was moved on loop 0";
+        } else {
+            small_on_main += where.on_main[i] ? 1 : 0;
+        }
+        EXPECT_EQ(read_file(_dir + "/repo/" + up[i].key), read_file(up[i].local_path));
+    }
+    EXPECT_GT(small_on_main, 0u) << "loop 0's worker takes small files";
 }
 
 /// With buffers a little larger than the part (the server's last-part slack), a remainder that
