@@ -81,6 +81,10 @@ class FaultProxy:
         self.faulted = []  # (fault, method, target), in the order injected
         self.forbidden = []
         self.enabled = True
+        # A short run must not go fault-free by chance (at 5 %, 32 requests draw none 19 % of
+        # the time): with no fault yet, the request this many after enabling is faulted.
+        self.first_fault_by = 8
+        self.enabled_requests = 0
         proxy = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -108,7 +112,10 @@ class FaultProxy:
             self.requests += 1
             if any(part in target for part in self.forbidden):
                 return "forbidden"
-            if self.enabled and self.rng.random() < self.rate:
+            if self.enabled:
+                self.enabled_requests += 1
+            overdue = not self.faulted and self.enabled_requests >= self.first_fault_by
+            if self.enabled and (overdue or self.rng.random() < self.rate):
                 fault = self.rng.choice(FAULTS)
                 self.injected[fault] += 1
                 self.faulted.append((fault, method, target))
