@@ -10,7 +10,6 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -60,13 +59,13 @@ void append_json_list(std::string& out, std::string_view name, size_t count, Ele
     out += ']';
 }
 
-/// `head` serialized with the list `name` (append_json_list) as its last member; `reserve` is
-/// the expected length of the whole text, if known.
+/// `head` serialized with the list `name` (append_json_list) as its last member; `list_bytes` is
+/// what the list's elements are expected to take, if known, so the text is reserved once.
 template <typename Element>
 std::string serialize_with_list(const boost::json::object& head, std::string_view name, size_t count,
-                                Element&& element, size_t reserve = 0) {
+                                Element&& element, size_t list_bytes = 0) {
     std::string out = boost::json::serialize(head);
-    out.reserve(std::max(reserve, out.size() + 16));
+    out.reserve(out.size() + name.size() + 8 + list_bytes);
     out.pop_back();  // the closing brace
     if (!head.empty()) {
         out += ',';

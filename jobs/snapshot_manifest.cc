@@ -97,7 +97,7 @@ std::string encode_manifest(const snapshot_manifest& manifest) {
     // Reserved rather than grown, which would copy it from a buffer half the size each time:
     // the names plus what the keys and numbers of one file object take at most (pages of the
     // reserve that are never written are never resident).
-    size_t estimate = 256;
+    size_t estimate = 0;
     for (const auto& f : manifest.files) {
         estimate += f.db.size() + f.table.size() + f.partition.size() + f.index.size() + f.name.size() +
                     f.key.size() + f.encoding.size() + 384;

@@ -378,19 +378,15 @@ io::task<transfer_report> transfer_engine::run(std::vector<transfer_entry> entri
     unsigned workers = options.workers != 0 ? options.workers : std::max(1u, std::thread::hardware_concurrency());
     workers = static_cast<unsigned>(std::min<size_t>(workers, entries.size()));
     std::vector<io::task<void>> tasks;
+    // With more than one loop, `workers` on the loops past loop 0 and one more on loop 0 for the
+    // small entries; with one, every worker on it.
     const unsigned loops = _loops.size();
-    if (loops == 1) {
-        for (unsigned w = 0; w < workers; ++w) {
-            tasks.push_back(io::submit_to(_loops.at(0), worker(&state, false)));
-        }
-    } else {
-        // `workers` on the other loops, and one more on loop 0 for the small entries.
-        for (unsigned w = 0; w < workers; ++w) {
-            tasks.push_back(io::submit_to(_loops.at(1 + w % (loops - 1)), worker(&state, false)));
-        }
-        if (!state.small.empty()) {
-            tasks.push_back(io::submit_to(_loops.at(0), worker(&state, true)));
-        }
+    const unsigned first = loops > 1 ? 1 : 0;
+    for (unsigned w = 0; w < workers; ++w) {
+        tasks.push_back(io::submit_to(_loops.at(first + w % (loops - first)), worker(&state, false)));
+    }
+    if (first == 1 && !state.small.empty()) {
+        tasks.push_back(io::submit_to(_loops.at(0), worker(&state, true)));
     }
     co_await io::when_all(std::move(tasks));
 
