@@ -189,9 +189,19 @@ part_incremental() {
 }
 
 # ---- part: latency --------------------------------------------------------------------------------
-part_latency() {
+# One BACKUP of the big set into a fresh local repository under the latency clients; sets
+# lat_n lat_p50 lat_p99 lat_max (SHOW BACKUPs answered, milliseconds). 1 when the backup failed.
+lat_n="" lat_p50="" lat_p99="" lat_max=""
+latency_backup() {  # name [bench-client options...]
+    local name="$1"
+    shift
     rm -rf "${dir:?}/tv-repo-latency"
     create_local_repo local_latency "${dir}/tv-repo-latency"
+    drop_caches
+    tv_backup "${name}" bigdb l1 local_latency "${clients}" "$@" || return 1
+    read -r lat_n lat_p50 lat_p99 lat_max <<< "${bk_extra}"
+}
+part_latency() {
     # The same clients for 3 s with no backup running: what the clients and the machine cost alone
     # (on 2 cores, 32 Python threads and the server share the CPUs).
     local base_p50="" base_p99=""
@@ -200,29 +210,20 @@ part_latency() {
         base_p50="$(field "$(cat "${logs}/latency-idle.out")" 5)" base_p99="$(field "$(cat "${logs}/latency-idle.out")" 6)"
         say "[latency] ${clients} clients, one query each every ${interval_ms} ms, no backup running: $(field "$(cat "${logs}/latency-idle.out")" 4) SHOW BACKUP in 3 s, p50 ${base_p50} ms, p99 ${base_p99} ms"
     fi
-    drop_caches
-    if tv_backup latency-big bigdb l1 local_latency "${clients}"; then
-        local n p50 p99 max
-        read -r n p50 p99 max <<< "${bk_extra}"
-        say "[latency] ${clients} clients, ${n} SHOW BACKUP during a ${bk_s} s BACKUP of the big set" \
-            "($(mbs "${set_bytes[big]}" "${bk_s}") MB/s, ${local_mbs[big]:-?} MB/s alone): p50 ${p50} ms, p99 ${p99} ms, max ${max} ms"
-        record latency "SHOW BACKUP p99, ${clients} clients x 1/${interval_ms} ms, during BACKUP of big, ms" "${p99}" "p50 ${p50}" "max ${max}" "<= 10" "$(verdict "${p99}" '<=' 10)"
+    if latency_backup latency-big; then
+        say "[latency] ${clients} clients, ${lat_n} SHOW BACKUP during a ${bk_s} s BACKUP of the big set" \
+            "($(mbs "${set_bytes[big]}" "${bk_s}") MB/s, ${local_mbs[big]:-?} MB/s alone): p50 ${lat_p50} ms, p99 ${lat_p99} ms, max ${lat_max} ms"
+        record latency "SHOW BACKUP p99, ${clients} clients x 1/${interval_ms} ms, during BACKUP of big, ms" "${lat_p99}" "p50 ${lat_p50}" "max ${lat_max}" "<= 10" "$(verdict "${lat_p99}" '<=' 10)"
         [[ -n "${base_p99}" ]] && record latency "SHOW BACKUP p99, ${clients} clients, no backup running, ms" "${base_p99}" "p50 ${base_p50}" "-" "-" "-"
         record latency "BACKUP of big under that load, MB/s" "$(mbs "${set_bytes[big]}" "${bk_s}")" "${local_mbs[big]:-?} alone" "-" "-" "-"
     fi
     # Again with the clients at nice -10. On 2 cores the backup keeps both CPUs busy, and the
     # 32 Python threads then wait for a CPU themselves (perf sched: up to 46 ms, where the
     # server's loops waited at most 7 ms); ahead of the server they time its answers.
-    sql "DROP REPOSITORY local_latency"
-    rm -rf "${dir:?}/tv-repo-latency"
-    create_local_repo local_latency "${dir}/tv-repo-latency"
-    drop_caches
-    if tv_backup latency-big-nice bigdb l1 local_latency "${clients}" --nice -10; then
-        local n p50 p99 max
-        read -r n p50 p99 max <<< "${bk_extra}"
-        say "[latency] the same with the clients at nice -10: ${n} SHOW BACKUP during a ${bk_s} s BACKUP" \
-            "($(mbs "${set_bytes[big]}" "${bk_s}") MB/s): p50 ${p50} ms, p99 ${p99} ms, max ${max} ms"
-        record latency "SHOW BACKUP p99, the same, clients at nice -10 (the server's answers), ms" "${p99}" "p50 ${p50}" "max ${max}" "<= 10" "$(verdict "${p99}" '<=' 10)"
+    if latency_backup latency-big-nice --nice -10; then
+        say "[latency] the same with the clients at nice -10: ${lat_n} SHOW BACKUP during a ${bk_s} s BACKUP" \
+            "($(mbs "${set_bytes[big]}" "${bk_s}") MB/s): p50 ${lat_p50} ms, p99 ${lat_p99} ms, max ${lat_max} ms"
+        record latency "SHOW BACKUP p99, the same, clients at nice -10 (the server's answers), ms" "${lat_p99}" "p50 ${lat_p50}" "max ${lat_max}" "<= 10" "$(verdict "${lat_p99}" '<=' 10)"
     fi
     sql "DROP REPOSITORY local_latency"
     rm -rf "${dir:?}/tv-repo-latency"
