@@ -144,6 +144,19 @@ def segment_of(segments, manifest_file):
     return open(path, "rb").read() if path else None
 
 
+def log_shows(log_path, text, timeout=10):
+    """Whether the server log holds `text` within `timeout` seconds. For lines written after the
+    change a test can see (a sweep logs once its drop is done and visible)."""
+    deadline = time.time() + timeout
+    while True:
+        with open(log_path) as f:
+            if text in f.read():
+                return True
+        if time.time() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
 def finish(work, log_path):
     """Ends the test: exit 1 keeping the work dir when a check failed, else 0 without it."""
     if FAILURES:

@@ -15,8 +15,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
-from backup_test_util import (check, columns_of, connect, data_objects, error_of, finish, query,  # noqa: E402
-                              repo_root, wait_for)
+from backup_test_util import (check, columns_of, connect, data_objects, error_of, finish, log_shows,  # noqa: E402
+                              query, repo_root, wait_for)
 from drop_snapshot import referenced, wait_no_leases  # noqa: E402
 from restore_test_util import fingerprint, insert_rows, run_restore  # noqa: E402
 
@@ -126,9 +126,8 @@ def main():
         check(referenced(location) <= objects, "every object a remaining manifest names is still there")
         intents = [f for _, _, files in os.walk(os.path.join(repo_root(location, "repo"), "__dropping")) for f in files]
         check(intents == [], f"no drop is left unfinished: {intents}")
-        with open(log_path) as f:
-            check("snapshot ttl: repository repo: dropped 1 expired snapshot(s) [short (" in f.read(),
-                  "the server log says what the sweep dropped")
+        check(log_shows(log_path, "snapshot ttl: repository repo: dropped 1 expired snapshot(s) [short ("),
+              "the server log says what the sweep dropped")
 
         _, row = run_restore(conn, "RESTORE SNAPSHOT d.forever FROM repo ON (big AS big_r) PROPERTIES "
                                    f"(\"backup_timestamp\" = \"{left['forever']['Timestamp']}\")", "d", timeout=120)
