@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The transfer engine: workers on every loop take files in turn; each file runs a few lanes
-// that take its parts in order, each part in one pool buffer from read to sink. Parts are
+// The transfer engine: workers on every loop take files in turn; a worker's few lanes take a
+// file's parts in order, each part in one pool buffer from read to sink, and the worker begins
+// its next file while the last one completes. Parts are
 // hashed as a whole (per-part digest) and fed to the file's digest in order through a
 // turnstile, so reading and sending overlap while the file hash stays a plain stream hash.
 // A pack's parts are read piece by piece (pipeline/pack_files) and its pieces hashed in the
@@ -11,6 +12,7 @@
 #include "pipeline/transfer_file.hh"
 
 #include "io/file.hh"
+#include "io/gate.hh"
 #include "io/ops.hh"
 #include "io/when_all.hh"
 
@@ -20,6 +22,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <exception>
+#include <memory>
 #include <thread>
 
 namespace tv::pipeline {
@@ -106,21 +110,34 @@ io::task<void> hash_part(file_job* job, uint64_t part, std::span<const std::byte
     job->turns.pass();
 }
 
-/// The file's next part and a buffer for it; nothing when the file is done, failed or stopped.
-/// The buffer comes first: a lane never holds a part number it cannot move, so the turnstile
-/// never waits on a part that is not under way.
+/// The file's next part, with a worker lane and a buffer for it; nothing when the file is done,
+/// failed or stopped. The lane and the buffer come first: a lane never holds a part number it
+/// cannot move, so the turnstile never waits on a part that is not under way.
 io::task<std::optional<part_slot>> take_part(file_job* job) {
     run_state& run = *job->run;
-    if (job->failed || run.stop.stop_requested()) {
+    auto nothing_to_take = [job, &run] {
+        return job->failed || run.stop.stop_requested() || job->next_part >= job->part_count;
+    };
+    if (nothing_to_take()) {
         co_return std::nullopt;
     }
+    part_slot slot;
+    if (job->lanes != nullptr) {
+        slot.lane = co_await job->lanes->acquire();
+        if (nothing_to_take()) {
+            co_return std::nullopt;
+        }
+    }
     auto buffer = co_await run.pool->acquire(run.stop);
-    if (!buffer || job->next_part >= job->part_count) {
+    if (!buffer || nothing_to_take()) {
         co_return std::nullopt;  // stopped while waiting for memory, or no parts left
     }
-    part_slot slot;
     slot.buffer = std::move(*buffer);
     slot.index = job->next_part++;
+    if (job->next_part == job->part_count && job->lanes != nullptr) {
+        job->parts_handed_out = true;
+        job->lanes->changed();
+    }
     slot.offset = slot.index * job->part_size;
     slot.length = job->part_length(slot.index);
     co_return slot;
@@ -301,44 +318,115 @@ std::optional<size_t> detail::run_state::take(bool small_only) {
 
 namespace {
 
+/// Counts a finished entry and tells the observer.
+void entry_finished(run_state* run, size_t index) {
+    entry_result& result = (*run->results)[index];
+    auto& done = result.ok ? run->progress->files_done : run->progress->files_failed;
+    auto& direction_done = result.ok ? run->direction_progress->files_done : run->direction_progress->files_failed;
+    ++done;
+    ++direction_done;
+    if (run->observer != nullptr) {
+        run->observer->entry_done(index, result);
+    }
+}
+
+/// Tells the worker that a file ended, however its coroutine ends.
+struct file_ended_notice {
+    worker_lanes& lanes;
+    const file_job* job;
+    file_ended_notice(worker_lanes& lanes, const file_job* job) : lanes(lanes), job(job) {}
+    file_ended_notice(const file_ended_notice&) = delete;
+    file_ended_notice& operator=(const file_ended_notice&) = delete;
+    ~file_ended_notice() {
+        if (lanes.newest == job) {
+            lanes.newest = nullptr;
+        }
+        --lanes.files;
+        lanes.changed();
+    }
+};
+
+/// Moves one file, which it owns, and tells its worker when it ends. An exception fails the
+/// entry and leaves nothing behind, as any other failure does.
+io::task<void> move_file(std::unique_ptr<file_job> job) {
+    file_ended_notice notice{*job->lanes, job.get()};
+    run_state* run = job->run;
+    bool threw = false;
+    try {
+        if (run->options.way == direction::upload) {
+            co_await upload_file(job.get());
+        } else {
+            co_await download_file(job.get());
+        }
+    } catch (const std::exception& e) {
+        job->fail(fmt::format("transfer of {} stopped: {}", job->entry->key, e.what()));
+        threw = true;
+    } catch (...) {
+        job->fail(fmt::format("transfer of {} stopped by an unknown exception", job->entry->key));
+        threw = true;
+    }
+    if (threw && job->upload) {
+        auto cleanup = job->call();
+        cleanup.stop = std::stop_token{};
+        co_await job->upload->abort(std::move(cleanup));
+    } else if (threw && job->pack && run->options.way == direction::download) {
+        co_await job->pack->abandon();
+    } else if (threw && run->options.way == direction::download) {
+        co_await job->target.abandon();
+    }
+    job->result->ok = !job->failed;
+    job->result->bytes = job->size;
+    entry_finished(run, job->index);
+}
+
 io::task<void> worker(run_state* run, bool small_only) {
     auto opened = run->open();
-    for (;;) {
-        auto taken = run->take(small_only);
-        if (!taken) {
-            co_return;
-        }
-        size_t index = *taken;
-        entry_result& result = (*run->results)[index];
-        if (run->stop.stop_requested()) {
-            result.error = "cancelled";
-        } else if (!opened) {
-            result.error = opened.error().message;
-        } else {
-            file_job job;
-            job.run = run;
-            job.index = index;
-            job.entry = &(*run->entries)[index];
-            job.result = &result;
-            job.store = opened->get();
-            job.size = job.entry->size;
-            uint64_t buffer_size = run->pool->buffer_size();
-            job.part_size = run->options.part_size != 0 ? std::min(run->options.part_size, buffer_size) : buffer_size;
-            if (run->options.way == direction::upload) {
-                co_await upload_file(&job);
-            } else {
-                co_await download_file(&job);
+    worker_lanes lanes(run->options.parts_per_file);
+    io::gate files;  // this worker's files in flight
+    // Whatever happens here, the files already begun end before this frame (their lanes, gate
+    // and store) goes away.
+    std::exception_ptr failure;
+    try {
+        for (;;) {
+            // The next file begins once the newest has handed out all its parts (or ended), a
+            // lane is free and at most one other file is still finishing.
+            while ((lanes.newest != nullptr && !(lanes.newest->parts_handed_out && lanes.free() > 0)) ||
+                   lanes.files >= worker_lanes::max_files) {
+                co_await lanes.next_change();
             }
-            result.ok = !job.failed;
-            result.bytes = job.size;
+            auto taken = run->take(small_only);
+            if (!taken) {
+                break;
+            }
+            size_t index = *taken;
+            entry_result& result = (*run->results)[index];
+            if (run->stop.stop_requested() || !opened) {
+                result.error = run->stop.stop_requested() ? std::string("cancelled") : opened.error().message;
+                entry_finished(run, index);
+                continue;
+            }
+            auto job = std::make_unique<file_job>();
+            job->run = run;
+            job->index = index;
+            job->entry = &(*run->entries)[index];
+            job->result = &result;
+            job->store = opened->get();
+            job->size = job->entry->size;
+            job->lanes = &lanes;
+            uint64_t buffer_size = run->pool->buffer_size();
+            job->part_size = run->options.part_size != 0 ? std::min(run->options.part_size, buffer_size) : buffer_size;
+            const file_job* begun = job.get();
+            auto moving = move_file(std::move(job));
+            lanes.newest = begun;
+            ++lanes.files;
+            io::spawn(files, std::move(moving), "transfer a file");
         }
-        auto& done = result.ok ? run->progress->files_done : run->progress->files_failed;
-        auto& direction_done = result.ok ? run->direction_progress->files_done : run->direction_progress->files_failed;
-        ++done;
-        ++direction_done;
-        if (run->observer != nullptr) {
-            run->observer->entry_done(index, result);
-        }
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    co_await files.close();
+    if (failure) {
+        std::rethrow_exception(failure);
     }
 }
 

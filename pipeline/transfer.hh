@@ -109,9 +109,9 @@ struct transfer_observer {
 
 struct transfer_options {
     direction way = direction::upload;
-    /// Files in flight (0 = one per core).
+    /// Workers (0 = one per core); each begins its next file while the last one completes.
     unsigned workers = 0;
-    /// Parts in flight per file.
+    /// Parts in flight per worker, across the (at most two) files it has open: the lanes.
     unsigned parts_per_file = 4;
     /// Objects at least this large are uploaded in parts; smaller ones in one PUT. Capped at the
     /// part size. An object that does not fit in one buffer always goes in parts.

@@ -14,10 +14,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
+#include <coroutine>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace tv::pipeline::detail {
 
@@ -72,7 +76,105 @@ struct run_state {
     }
 };
 
-/// One file being moved, owned by the worker that took it.
+struct file_job;
+
+/// One worker's lanes: at most `parts_per_file` parts of its files move at once, and a second
+/// file may begin while the first finishes. The worker begins its next file as soon as the
+/// current one has handed out every part and a lane is free, so the current file's last
+/// answers, its completion request and the next file's first request are under way while the
+/// other lanes move data: over a long round trip a worker's connections do not sit idle at each
+/// file's end. Lives on the worker's loop; everything that uses it runs there.
+class worker_lanes {
+public:
+    static constexpr unsigned max_files = 2;  // the file handing out parts, and one finishing
+
+    explicit worker_lanes(unsigned lanes) : _free(std::max(1u, lanes)) {}
+    worker_lanes(const worker_lanes&) = delete;
+    worker_lanes& operator=(const worker_lanes&) = delete;
+
+    /// A lane, returned by destroying it.
+    class hold {
+    public:
+        hold() noexcept = default;
+        explicit hold(worker_lanes* owner) noexcept : _owner(owner) {}
+        hold(hold&& other) noexcept : _owner(std::exchange(other._owner, nullptr)) {}
+        hold& operator=(hold&& other) noexcept {
+            if (this != &other) {
+                reset();
+                _owner = std::exchange(other._owner, nullptr);
+            }
+            return *this;
+        }
+        ~hold() { reset(); }
+
+    private:
+        void reset() noexcept {
+            if (_owner != nullptr) {
+                std::exchange(_owner, nullptr)->release();
+            }
+        }
+        worker_lanes* _owner = nullptr;
+    };
+
+    /// Waits for a free lane, first come first served. Holders always give lanes back soon (a
+    /// stop ends their requests), so the wait needs no stop token of its own.
+    auto acquire() noexcept {
+        struct awaiter {
+            worker_lanes* self;
+            bool await_ready() const noexcept {
+                if (self->_free > 0) {
+                    --self->_free;
+                    return true;
+                }
+                return false;
+            }
+            void await_suspend(std::coroutine_handle<> h) { self->_waiting.push_back(h); }
+            hold await_resume() const noexcept { return hold{self}; }
+        };
+        return awaiter{this};
+    }
+
+    /// Tells the worker to look again (a part handed out, a file ended).
+    void changed() {
+        if (_worker) {
+            io::loop::current().post(std::exchange(_worker, {}));
+        }
+    }
+
+    /// For the worker: resumes at the next change.
+    auto next_change() noexcept {
+        struct awaiter {
+            worker_lanes* self;
+            bool await_ready() const noexcept { return false; }
+            void await_suspend(std::coroutine_handle<> h) noexcept { self->_worker = h; }
+            void await_resume() const noexcept {}
+        };
+        return awaiter{this};
+    }
+
+    unsigned free() const noexcept { return _free; }
+
+    const file_job* newest = nullptr;  // the file begun last, until it ends
+    unsigned files = 0;                // files begun and not yet ended
+
+private:
+    void release() {
+        if (!_waiting.empty()) {
+            // Handed straight to the next waiter: a lane is never free while a lane waits.
+            io::loop::current().post(_waiting.front());
+            _waiting.pop_front();
+        } else {
+            ++_free;
+        }
+        changed();
+    }
+
+    unsigned _free;
+    std::deque<std::coroutine_handle<>> _waiting;
+    std::coroutine_handle<> _worker;
+};
+
+/// One file being moved, owned by its move_file coroutine on the worker's loop.
 struct file_job {
     run_state* run = nullptr;
     size_t index = 0;
@@ -92,6 +194,8 @@ struct file_job {
     streaming_hash digest;
     std::unique_ptr<stream_check> check;  // a download's, fed with the digest
     io::turnstile turns;
+    worker_lanes* lanes = nullptr;  // the worker's: a part moves only while it holds one
+    bool parts_handed_out = false;  // every part is taken: the worker may begin its next file
     bool failed = false;
 
     /// What an upload reads, for messages: the file, or the pack's piece count.
@@ -140,8 +244,9 @@ struct file_job {
     }
 };
 
-/// A part a lane has taken, with the pool buffer it travels in.
+/// A part a lane has taken, with the worker's lane and the pool buffer it travels in.
 struct part_slot {
+    worker_lanes::hold lane;
     io::pooled_buffer buffer;
     uint64_t index = 0;
     uint64_t offset = 0;
@@ -155,8 +260,8 @@ io::task<std::optional<part_slot>> take_part(file_job* job);
 /// digest, and a pack's pieces' digests.
 io::task<void> hash_part(file_job* job, uint64_t part, std::span<const std::byte> data, bool whole);
 
-/// The lanes of one file (parts_per_file of them, at most one per part), each moving parts
-/// until none is left.
+/// A file's lanes (parts_per_file of them, at most one per part), each moving parts until none
+/// is left; a part moves only while its lane holds one of the worker's (worker_lanes).
 io::task<void> run_lanes(file_job* job, bool upload);
 io::task<void> upload_lane(file_job* job);
 io::task<void> download_lane(file_job* job);

@@ -83,11 +83,14 @@ inline constexpr config_key config_key_table[] = {
      "whatever its size (StarRocks' BE key of the same name).",
      false, 65536, int64_t{16} << 30},
     {"upload_worker_count", key_type::integer, "0",
-     "Files a backup uploads at once, spread over the loops past the first (one more on the first takes only small files and packs). 0 means one per CPU core. Memory stays within "
-     "transfer_memory_limit whatever this is.",
+     "Workers a backup uploads with, spread over the loops past the first (one more on the first takes only small files "
+     "and packs). Each moves four parts at once and begins its next file while the last one completes, so up to twice "
+     "this many files are open. 0 means one per CPU core. Memory stays within transfer_memory_limit whatever this is.",
      false, 0, 4096},
     {"download_worker_count", key_type::integer, "0",
-     "Files a restore downloads at once. 0 means one per CPU core.", false, 0, 4096},
+     "Workers a restore downloads with; as for uploads, each moves four parts at once and begins its next file while "
+     "the last one is checked and published. 0 means one per CPU core.",
+     false, 0, 4096},
     {"max_upload_speed_kbps", key_type::integer, "0",
      "Upload rate limit shared by every running job, in KB/s (1 KB = 1024 bytes). 0 means unlimited. A change "
      "applies to running transfers within a second.",

@@ -5,9 +5,12 @@
 // does not match fails an upload, the buffer pool's limit holds with 64 large files in flight,
 // a small remainder rides with a file's last part when the buffers have room, a stop cancels
 // promptly, a job's own limit paces every byte of its transfer both ways, a
-// capped download counts its progress range by range, and files of several parts never run on
-// loop 0 (the SQL front end's) while small ones may.
+// capped download counts its progress range by range, files of several parts never run on
+// loop 0 (the SQL front end's) while small ones may, and a worker begins its next file while
+// the last one completes, never moving more parts at once than it has lanes.
 #include "unit/pipeline/transfer_test_util.hh"
+
+#include "io/ops.hh"
 
 #include <gtest/gtest.h>
 
@@ -105,6 +108,136 @@ TEST_F(transfer_test, files_of_several_parts_never_run_on_loop_0_where_sql_answe
         EXPECT_EQ(read_file(_dir + "/repo/" + up[i].key), read_file(up[i].local_path));
     }
     EXPECT_GT(small_on_main, 0u) << "loop 0's worker takes small files";
+}
+
+/// What overlap_store saw: uploads begun and completed, completions that waited out their 5 s,
+/// and the most parts being written at once.
+struct overlap_counts {
+    std::atomic<int> begun{0};
+    std::atomic<int> completed{0};
+    std::atomic<int> waited_out{0};
+    std::atomic<int> parts_in_flight{0};
+    std::atomic<int> most_parts_in_flight{0};
+    int files = 0;
+};
+
+/// An upload whose completion waits until the next file's upload has begun (at most 5 s).
+struct overlap_upload final : remote::object_upload {
+    overlap_upload(std::unique_ptr<remote::object_upload> inner, overlap_counts* counts, int ordinal)
+        : inner(std::move(inner)), counts(counts), ordinal(ordinal) {}
+
+    io::task<remote::remote_result<remote::uploaded_part>> write_part(int number, uint64_t offset,
+                                                                      std::span<const std::byte> data,
+                                                                      remote::call_options call,
+                                                                      remote::body_pacer pacer) override {
+        int now = ++counts->parts_in_flight;
+        int most = counts->most_parts_in_flight;
+        while (now > most && !counts->most_parts_in_flight.compare_exchange_weak(most, now)) {
+        }
+        // Long enough for the worker to see its lanes busy: a part is a request on the wire.
+        co_await io::sleep(std::chrono::milliseconds(20));
+        auto written = co_await inner->write_part(number, offset, data, std::move(call), std::move(pacer));
+        --counts->parts_in_flight;
+        co_return written;
+    }
+    io::task<remote::remote_result<void>> complete(std::vector<remote::uploaded_part> parts,
+                                                   remote::call_options call) override {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        int next_begun = std::min(ordinal + 1, counts->files);
+        while (counts->begun < next_begun && std::chrono::steady_clock::now() < deadline) {
+            co_await io::sleep(std::chrono::milliseconds(5));
+        }
+        if (counts->begun < next_begun) {
+            ++counts->waited_out;
+        }
+        auto done = co_await inner->complete(std::move(parts), std::move(call));
+        ++counts->completed;
+        co_return done;
+    }
+    io::task<remote::remote_result<void>> abort(remote::call_options call) override {
+        co_return co_await inner->abort(std::move(call));
+    }
+    const std::string& upload_id() const override { return inner->upload_id(); }
+
+    std::unique_ptr<remote::object_upload> inner;
+    overlap_counts* counts;
+    int ordinal;  // 1 for the first upload begun
+};
+
+/// A local repository whose multipart uploads are overlap_uploads.
+struct overlap_store final : remote::object_store {
+    overlap_store(std::string root, overlap_counts* counts) : inner(std::move(root)), counts(counts) {}
+
+    io::task<remote::remote_result<std::unique_ptr<remote::object_upload>>> begin_upload(
+        std::string key, remote::call_options call) override {
+        auto begun = co_await inner.begin_upload(std::move(key), std::move(call));
+        if (!begun) {
+            co_return begun.error();
+        }
+        int ordinal = ++counts->begun;
+        co_return std::unique_ptr<remote::object_upload>(
+            std::make_unique<overlap_upload>(std::move(*begun), counts, ordinal));
+    }
+    io::task<remote::remote_result<void>> put(std::string key, std::span<const std::byte> data,
+                                              remote::call_options call, remote::body_pacer pacer) override {
+        co_return co_await inner.put(std::move(key), data, std::move(call), std::move(pacer));
+    }
+    io::task<remote::remote_result<std::string>> get(std::string key, std::optional<remote::byte_range> range,
+                                                     remote::call_options call) override {
+        co_return co_await inner.get(std::move(key), range, std::move(call));
+    }
+    io::task<remote::remote_result<remote::object_info>> head(std::string key, remote::call_options call) override {
+        co_return co_await inner.head(std::move(key), std::move(call));
+    }
+    io::task<remote::remote_result<std::vector<remote::object_info>>> list(std::string prefix,
+                                                                           remote::call_options call) override {
+        co_return co_await inner.list(std::move(prefix), std::move(call));
+    }
+    io::task<remote::remote_result<void>> remove(std::vector<std::string> keys, remote::call_options call) override {
+        co_return co_await inner.remove(std::move(keys), std::move(call));
+    }
+    io::task<remote::remote_result<size_t>> read(std::string key, uint64_t offset, std::span<std::byte> into,
+                                                 remote::call_options call, remote::body_pacer pacer) override {
+        co_return co_await inner.read(std::move(key), offset, into, std::move(call), std::move(pacer));
+    }
+    io::task<remote::remote_result<remote::resumed_upload>> resume_upload(std::string key, std::string upload_id,
+                                                                          remote::call_options call) override {
+        co_return co_await inner.resume_upload(std::move(key), std::move(upload_id), std::move(call));
+    }
+    std::string describe() const override { return inner.describe(); }
+
+    remote::local_store inner;
+    overlap_counts* counts;
+};
+
+TEST_F(transfer_test, a_worker_begins_its_next_file_while_the_last_completes_within_its_lanes) {
+    // One worker, two lanes, files of three parts: each upload's completion waits for the next
+    // file's upload to begin. A worker that began a file only after the last one completed
+    // would make every completion but the last wait out its 5 s.
+    overlap_counts counts;
+    counts.files = 4;
+    std::vector<transfer_entry> up;
+    for (int i = 0; i < counts.files; ++i) {
+        std::string name = "o" + std::to_string(i);
+        up.push_back(transfer_entry{write_file(name, 3 * part_size, 300 + i), "o/" + name, 3 * part_size, {}, {}});
+    }
+    transfer_options options;
+    options.workers = 1;
+    options.parts_per_file = 2;
+    options.multipart_threshold = part_size;
+    std::string root = _dir + "/repo";
+    store_opener open = [root, &counts]() -> remote::remote_result<std::unique_ptr<remote::object_store>> {
+        return std::unique_ptr<remote::object_store>(std::make_unique<overlap_store>(root, &counts));
+    };
+    auto report = io::sync_wait(_loops.main_loop(), _engine.run(up, options, open, {}, nullptr, nullptr));
+    ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
+    EXPECT_EQ(counts.waited_out, 0) << "a completion waited for the next file, which had not begun";
+    EXPECT_EQ(counts.completed, counts.files);
+    EXPECT_LE(counts.most_parts_in_flight, 2) << "the worker's two lanes bound its parts across files";
+    EXPECT_EQ(counts.most_parts_in_flight, 2);
+    for (const auto& e : up) {
+        EXPECT_EQ(read_file(_dir + "/repo/" + e.key), read_file(e.local_path));
+    }
 }
 
 /// With buffers a little larger than the part (the server's last-part slack), a remainder that
