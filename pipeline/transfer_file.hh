@@ -78,17 +78,15 @@ struct run_state {
 
 struct file_job;
 
-/// One worker's lanes: at most `parts_per_file` parts of its files move at once, and a second
-/// file may begin while the first finishes. The worker begins its next file as soon as the
-/// current one has handed out every part and a lane is free, so the current file's last
-/// answers, its completion request and the next file's first request are under way while the
-/// other lanes move data: over a long round trip a worker's connections do not sit idle at each
-/// file's end. Lives on the worker's loop; everything that uses it runs there.
+/// One worker's lanes: at most `parts_per_file` parts of its files move at once, and with
+/// `overlap` a second file may begin while the first finishes. The worker then begins its next
+/// file as soon as the current one has handed out every part and a lane is free, so the current
+/// file's last answers, its completion request and the next file's first request are under way
+/// while the other lanes move data: over a long round trip a worker's connections do not sit
+/// idle at each file's end. Lives on the worker's loop; everything that uses it runs there.
 class worker_lanes {
 public:
-    static constexpr unsigned max_files = 2;  // the file handing out parts, and one finishing
-
-    explicit worker_lanes(unsigned lanes) : _free(std::max(1u, lanes)) {}
+    worker_lanes(unsigned lanes, bool overlap) : max_files(overlap ? 2 : 1), _free(std::max(1u, lanes)) {}
     worker_lanes(const worker_lanes&) = delete;
     worker_lanes& operator=(const worker_lanes&) = delete;
 
@@ -154,6 +152,7 @@ public:
 
     unsigned free() const noexcept { return _free; }
 
+    const unsigned max_files;          // the file handing out parts, and with overlap one finishing
     const file_job* newest = nullptr;  // the file begun last, until it ends
     unsigned files = 0;                // files begun and not yet ended
 
