@@ -409,7 +409,7 @@ wan_round() {  # label note curl-up curl-down
     bytes="${job_bytes}"
     l1="$(link_bytes)"
     wire="$(( $(field "${l1}" 2) - $(field "${l0}" 2) ))"
-    up="$(mbs "${bytes}" "${job_s}")"
+    up="$(calc "${bytes} / 1e6 / ${job_s}" 2)"  # two decimals: at 12 MB/s one is 0.8 % of the link
     phase="$(phase_s "${job_states}" UPLOADING)"
     say "[wan] BACKUP${note} ${up} MB/s (${bytes} bytes in ${job_s} s; uploading ${phase:-?} s:" \
         "$( [[ -n "${phase}" ]] && mbs "${bytes}" "${phase}") MB/s; the link carried $(calc "${wire} / 1e6" 1) MB out); server CPU ${job_cpu} s"
@@ -422,7 +422,7 @@ wan_round() {  # label note curl-up curl-down
     if tv_restore "wan-restore-${label}" "wandb_r" "${label}" "RESTORE SNAPSHOT ${label} FROM wan_${label} DATABASE wandb AS wandb_r" "${bytes}"; then
         l1="$(link_bytes)"
         wire="$(( $(field "${l1}" 1) - $(field "${l0}" 1) ))"
-        down="${rs_mbs}"
+        down="$(calc "${bytes} / 1e6 / ${job_s}" 2)"
         phase="$(phase_s "${job_states}" DOWNLOADING)"
         say "[wan] RESTORE${note} ${down} MB/s (${job_s} s; downloading ${phase:-?} s:" \
             "$( [[ -n "${phase}" ]] && mbs "${bytes}" "${phase}") MB/s; the link carried $(calc "${wire} / 1e6" 1) MB in); server CPU ${job_cpu} s"
