@@ -216,30 +216,35 @@ struct overlap_store final : remote::object_store {
     std::string shown_endpoint;
 };
 
-/// A store opener for overlap_store.
-store_opener overlap_opener(std::string root, overlap_counts* counts, std::string endpoint) {
-    return [root, counts, endpoint]() -> remote::remote_result<std::unique_ptr<remote::object_store>> {
-        return std::unique_ptr<remote::object_store>(std::make_unique<overlap_store>(root, counts, endpoint));
-    };
-}
+/// Uploads through overlap_store with one worker of two lanes, files of three parts.
+class overlap_test : public transfer_test {
+protected:
+    transfer_report upload_with_one_worker(overlap_counts& counts, const std::string& endpoint) {
+        for (int i = 0; i < counts.files; ++i) {
+            std::string name = "o" + std::to_string(i);
+            up.push_back(transfer_entry{write_file(name, 3 * part_size, 300 + i), "o/" + name, 3 * part_size, {}, {}});
+        }
+        transfer_options options;
+        options.workers = 1;
+        options.parts_per_file = 2;
+        options.multipart_threshold = part_size;
+        std::string root = _dir + "/repo";
+        store_opener open = [root, &counts, endpoint]() -> remote::remote_result<std::unique_ptr<remote::object_store>> {
+            return std::unique_ptr<remote::object_store>(std::make_unique<overlap_store>(root, &counts, endpoint));
+        };
+        return io::sync_wait(_loops.main_loop(), _engine.run(up, options, open, {}, nullptr, nullptr));
+    }
 
-TEST_F(transfer_test, a_worker_begins_its_next_file_while_the_last_completes_within_its_lanes) {
-    // One worker, two lanes, files of three parts, to a remote store: each upload's completion
-    // waits for the next file's upload to begin. A worker that began a file only after the last
-    // one completed would make every completion but the last wait out its 5 s.
+    std::vector<transfer_entry> up;
+};
+
+TEST_F(overlap_test, a_worker_begins_its_next_file_while_the_last_completes_within_its_lanes) {
+    // To a remote store, each upload's completion waits for the next file's upload to begin. A
+    // worker that began a file only after the last one completed would make every completion
+    // but the last wait out its 5 s.
     overlap_counts counts;
     counts.files = 4;
-    std::vector<transfer_entry> up;
-    for (int i = 0; i < counts.files; ++i) {
-        std::string name = "o" + std::to_string(i);
-        up.push_back(transfer_entry{write_file(name, 3 * part_size, 300 + i), "o/" + name, 3 * part_size, {}, {}});
-    }
-    transfer_options options;
-    options.workers = 1;
-    options.parts_per_file = 2;
-    options.multipart_threshold = part_size;
-    auto open = overlap_opener(_dir + "/repo", &counts, "http://store.invalid:9000");
-    auto report = io::sync_wait(_loops.main_loop(), _engine.run(up, options, open, {}, nullptr, nullptr));
+    auto report = upload_with_one_worker(counts, "http://store.invalid:9000");
     ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
     EXPECT_EQ(counts.waited_out, 0) << "a completion waited for the next file, which had not begun";
     EXPECT_EQ(counts.completed, counts.files);
@@ -250,23 +255,13 @@ TEST_F(transfer_test, a_worker_begins_its_next_file_while_the_last_completes_wit
     }
 }
 
-TEST_F(transfer_test, an_upload_into_a_local_directory_keeps_each_worker_to_one_file) {
+TEST_F(overlap_test, an_upload_into_a_local_directory_keeps_each_worker_to_one_file) {
     // Nothing to hide there, and the gaps keep SQL answering in time: the first completion waits
     // out its limit because the second file has not begun.
     overlap_counts counts;
     counts.files = 2;
     counts.wait_limit = std::chrono::milliseconds(300);
-    std::vector<transfer_entry> up;
-    for (int i = 0; i < counts.files; ++i) {
-        std::string name = "l" + std::to_string(i);
-        up.push_back(transfer_entry{write_file(name, 3 * part_size, 400 + i), "l/" + name, 3 * part_size, {}, {}});
-    }
-    transfer_options options;
-    options.workers = 1;
-    options.parts_per_file = 2;
-    options.multipart_threshold = part_size;
-    auto report = io::sync_wait(_loops.main_loop(),
-                                _engine.run(up, options, overlap_opener(_dir + "/repo", &counts, ""), {}, nullptr, nullptr));
+    auto report = upload_with_one_worker(counts, "");
     ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
     EXPECT_EQ(counts.waited_out, 1) << "the second file began before the first completed";
     EXPECT_EQ(counts.completed, 2);
