@@ -8,7 +8,8 @@
 #                segment files of ~64 KiB). Kept in DIR/data and reused by later runs.
 #   local        BACKUP to a local repository vs restic (local repo), rclone copy, cp -a (+ sync)
 #                and bench-path on files of the same count and size; peak RSS of the server
-#   rgw          BACKUP to Ceph RGW vs restic's and rclone's S3 backends; the server's CPU share
+#   rgw          BACKUP to Ceph RGW vs restic's and rclone's S3 backends; the server's CPU share;
+#                our BACKUP again with unsigned payloads for reference (the default signs over http://)
 #   incremental  a second BACKUP of the unchanged 20,000 files: seconds and __data bytes added
 #   latency      p99 of SHOW BACKUP from 32 concurrent clients while the big set is backed up
 # Figures are printed next to their targets with MET/MISSED; a missed target is not an error. A
@@ -265,9 +266,26 @@ part_rgw() {
         timed "rgw-${set}-rclone" "${s3env[@]}" rclone copy --transfers 8 --s3-no-head "${dir}/src/${set}" "dst:bench/rclone-${set}" &&
             c="$(mbs "${bytes}" "${run_s}")" &&
             say "[rgw] ${set}: rclone ${c} MB/s (${run_s} s, CPU ${run_cpu} s; RGW+OSD+mon CPU $(calc "($(rgw_ticks) - ${before}) / ${hz}" 1) s)"
+        # Our backup again with unsigned payloads, for reference: over http:// the default signs
+        # every payload, so RGW checks a SHA-256 of every byte, which is most of what it spends
+        # beyond its work for rclone's upload of the same bytes.
+        local u=""
+        sql "CREATE REPOSITORY rgw_${set}_u WITH BROKER ON LOCATION \"s3://bench/tv-${set}-u\" PROPERTIES (${props}, \"aws.s3.payload_signing\" = \"unsigned\")"
+        drop_caches
+        before="$(rgw_ticks)"
+        if tv_backup "rgw-${set}-tabletvault-unsigned" "${set_db[${set}]}" u1 "rgw_${set}_u"; then
+            u="$(mbs "${bytes}" "${bk_s}")"
+            say "[rgw] ${set}: tabletvault BACKUP with unsigned payloads ${u} MB/s (${bk_s} s); server CPU ${bk_cpu} s;" \
+                "RGW+OSD+mon CPU $(calc "($(rgw_ticks) - ${before}) / ${hz}" 1) s"
+        fi
+        sql "DROP REPOSITORY rgw_${set}_u"
         if [[ -n "$t" ]]; then
             [[ -n "$r" ]] && record rgw "${set}: BACKUP vs restic (S3), MB/s" "$t" "$r" "$(calc "$t / $r")x" ">= 2x" "$(verdict "$t / $r" '>=' 2)"
             [[ -n "$c" ]] && record rgw "${set}: BACKUP vs rclone (S3), MB/s" "$t" "$c" "$(calc "$t / $c")x" ">= 2x" "$(verdict "$t / $c" '>=' 2)"
+        fi
+        if [[ -n "$u" && -n "$r" && -n "$c" ]]; then
+            record rgw "${set}: BACKUP with unsigned payloads vs restic / rclone, MB/s" "$u" "$r / $c" \
+                "$(calc "$u / $r")x / $(calc "$u / $c")x" "-" "-"
         fi
     done
     rgw_down
