@@ -267,8 +267,8 @@ part_rgw() {
             c="$(mbs "${bytes}" "${run_s}")" &&
             say "[rgw] ${set}: rclone ${c} MB/s (${run_s} s, CPU ${run_cpu} s; RGW+OSD+mon CPU $(calc "($(rgw_ticks) - ${before}) / ${hz}" 1) s)"
         # Our backup again with unsigned payloads, for reference: over http:// the default signs
-        # every payload, so RGW checks a SHA-256 of every byte, which is most of what it spends
-        # beyond its work for rclone's upload of the same bytes.
+        # every payload, so RGW checks a SHA-256 of every byte: a large part of what it spends
+        # beyond its work for rclone's upload of the same bytes (bench/README.md).
         local u=""
         sql "CREATE REPOSITORY rgw_${set}_u WITH BROKER ON LOCATION \"s3://bench/tv-${set}-u\" PROPERTIES (${props}, \"aws.s3.payload_signing\" = \"unsigned\")"
         drop_caches

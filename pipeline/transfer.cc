@@ -122,11 +122,9 @@ io::task<std::optional<part_slot>> take_part(file_job* job) {
         co_return std::nullopt;
     }
     part_slot slot;
-    if (job->lanes != nullptr) {
-        slot.lane = co_await job->lanes->acquire();
-        if (nothing_to_take()) {
-            co_return std::nullopt;
-        }
+    slot.lane = co_await job->lanes->acquire();
+    if (nothing_to_take()) {
+        co_return std::nullopt;
     }
     auto buffer = co_await run.pool->acquire(run.stop);
     if (!buffer || nothing_to_take()) {
@@ -134,7 +132,7 @@ io::task<std::optional<part_slot>> take_part(file_job* job) {
     }
     slot.buffer = std::move(*buffer);
     slot.index = job->next_part++;
-    if (job->next_part == job->part_count && job->lanes != nullptr) {
+    if (job->next_part == job->part_count) {
         job->parts_handed_out = true;
         job->lanes->changed();
     }
@@ -290,7 +288,7 @@ io::task<void> upload_file(file_job* job) {
 
 }  // namespace
 
-void detail::run_state::sort_entries(uint64_t part_size) {
+void detail::run_state::sort_entries() {
     large.clear();
     small.clear();
     for (size_t i = 0; i < entries->size(); ++i) {
@@ -418,8 +416,7 @@ io::task<void> worker(run_state* run, bool small_only) {
             job->store = opened->get();
             job->size = job->entry->size;
             job->lanes = &lanes;
-            uint64_t buffer_size = run->pool->buffer_size();
-            job->part_size = run->options.part_size != 0 ? std::min(run->options.part_size, buffer_size) : buffer_size;
+            job->part_size = run->part_size;
             const file_job* begun = job.get();
             auto moving = move_file(std::move(job));
             lanes.newest = begun;
@@ -467,7 +464,8 @@ io::task<transfer_report> transfer_engine::run(std::vector<transfer_entry> entri
     state.direction_progress->files_total += entries.size();
 
     uint64_t buffer_size = _pool.buffer_size();
-    state.sort_entries(options.part_size != 0 ? std::min(options.part_size, buffer_size) : buffer_size);
+    state.part_size = options.part_size != 0 ? std::min(options.part_size, buffer_size) : buffer_size;
+    state.sort_entries();
     unsigned workers = options.workers != 0 ? options.workers : std::max(1u, std::thread::hardware_concurrency());
     workers = static_cast<unsigned>(std::min<size_t>(workers, entries.size()));
     std::vector<io::task<void>> tasks;

@@ -49,6 +49,7 @@ struct run_state {
     transfer_observer* observer = nullptr;
     io::buffer_pool* pool = nullptr;
     transfer_limits limits;  // the engine's for this run's direction, and the run's own
+    uint64_t part_size = 0;  // the options' part size within the pool's buffers
     // Entries are taken in turn, whole files of more than one part (`large`) before the rest
     // (packs of small files, files of one part). A large file's parts are copied and hashed in
     // 16 MiB steps that hold a loop for milliseconds each; the loop of the SQL front end (loop
@@ -59,8 +60,8 @@ struct run_state {
     std::atomic<size_t> next_small{0};
     std::atomic<uint64_t> retries{0};  // this run's alone (a caller's progress may span runs)
 
-    /// Sorts the entries into `large` and `small` for parts of `part_size` bytes.
-    void sort_entries(uint64_t part_size);
+    /// Sorts the entries into `large` and `small` for parts of `part_size` bytes (set it first).
+    void sort_entries();
     /// The next entry to transfer, or none; `small_only` for a worker on the front end's loop.
     std::optional<size_t> take(bool small_only);
 

@@ -85,7 +85,8 @@ inline constexpr config_key config_key_table[] = {
     {"upload_worker_count", key_type::integer, "0",
      "Workers a backup uploads with, spread over the loops past the first (one more on the first takes only small files "
      "and packs). Each moves four parts at once and, to an S3 store, begins its next file while the last one "
-     "completes, so up to twice this many files are open. 0 means one per CPU core. Memory stays within transfer_memory_limit whatever this is.",
+     "completes, so up to twice this many files are open. 0 means one per CPU core. Memory stays within "
+     "transfer_memory_limit whatever this is.",
      false, 0, 4096},
     {"download_worker_count", key_type::integer, "0",
      "Workers a restore downloads with; as for uploads, each moves four parts at once and begins its next file while "
