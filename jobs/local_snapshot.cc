@@ -232,6 +232,23 @@ io::task<job_result<void>> link_into(std::string job_dir, std::vector<snapshot_l
     co_return job_result<void>{};
 }
 
+io::task<job_result<void>> make_directories_in(std::string root, std::vector<std::string> names,
+                                               std::stop_token stop) {
+    if (auto made = co_await io::make_directories(root, 0755, stop); !made) {
+        co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + root));
+    }
+    for (auto& name : names) {
+        name = fmt::format("{}/{}", root, name);
+    }
+    if (auto failed = co_await for_each_bounded(names.size(), [&names](size_t i) { return make_one(names[i]); }, stop)) {
+        co_return *failed;
+    }
+    if (auto synced = co_await io::sync_directory(root, stop); !synced) {
+        co_return make_job_error(status_code::common_error, io::describe(synced.error(), "fsync " + root));
+    }
+    co_return job_result<void>{};
+}
+
 io::task<job_result<void>> release_snapshot(std::string data_dir, uint64_t job_id) {
     std::string job_dir = job_snapshot_dir(data_dir, job_id);
     auto removed = co_await remove_tree(job_dir);

@@ -42,6 +42,12 @@ io::task<job_result<void>> link_snapshot(std::string data_dir, uint64_t job_id, 
 /// from its staging directory into the tablet directories.
 io::task<job_result<void>> link_into(std::string root, std::vector<snapshot_link> files, std::stop_token stop = {});
 
+/// `root` (mkdir -p) and the directories `names` in it, made at once (a bounded number in
+/// flight; one that exists is fine), then their entries made durable by one fsync of `root`:
+/// a restore's staging directories, one per tablet.
+io::task<job_result<void>> make_directories_in(std::string root, std::vector<std::string> names,
+                                               std::stop_token stop = {});
+
 /// One of the job's own records under its directory (a backup's cut and manifest, a restore's
 /// plan), written durably (temp file, fdatasync, rename) and read back.
 io::task<job_result<void>> write_job_record(std::string path, std::string text, std::stop_token stop = {});

@@ -543,8 +543,12 @@ job_result<restore_staging> decode_staging(std::string_view text) {
     return out;
 }
 
+std::string staging_dir(const std::string& data_dir, uint64_t job_id) {
+    return job_snapshot_dir(data_dir, job_id) + "/staging";
+}
+
 std::string staging_tablet_dir(const std::string& data_dir, uint64_t job_id, int64_t tablet_id) {
-    return fmt::format("{}/staging/{}", job_snapshot_dir(data_dir, job_id), tablet_id);
+    return fmt::format("{}/{}", staging_dir(data_dir, job_id), tablet_id);
 }
 
 }  // namespace tv::jobs

@@ -53,6 +53,9 @@ job_result<restore_staging> stage_restore(storage::catalog& catalog, const snaps
 std::string encode_staging(const restore_staging& staging);
 job_result<restore_staging> decode_staging(std::string_view text);
 
+/// <data_dir>/snapshot/<job>/staging, holding staging_tablet_dir()s.
+std::string staging_dir(const std::string& data_dir, uint64_t job_id);
+
 /// <data_dir>/snapshot/<job>/staging/<tablet>: where a restore's files wait for COMMIT, out of
 /// sight of queries, loads and the start-up sweep of tablet files.
 std::string staging_tablet_dir(const std::string& data_dir, uint64_t job_id, int64_t tablet_id);
