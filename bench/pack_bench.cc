@@ -178,7 +178,7 @@ io::task<uint64_t> read_packs(const std::vector<std::vector<pipeline::entry_piec
             size += p.size;
         }
         uint64_t count = std::max<uint64_t>(1, (size + part_size - 1) / part_size);
-        w.readers.push_back(std::make_unique<pipeline::pack_files>(pieces, part_size, count, in_flight));
+        w.readers.push_back(std::make_unique<pipeline::pack_files>(pieces, part_size, count, false, in_flight));
         w.sizes.push_back(size);
     }
     std::vector<io::task<void>> tasks;

@@ -188,7 +188,8 @@ download_plan plan_downloads(const std::string& data_dir, uint64_t job_id, const
 /// the manifest's as it streamed), and the parts of files under way, durable in their partial
 /// files, so a restart continues a large file from its verified parts.
 ///
-/// Packed files are published without a sync each (the transfer's sync_pack_pieces is off):
+/// Packed files are written in place without a sync each (the transfer's pack_pieces is
+/// in_place; the staging directory is the job's alone, and a file counts only once recorded):
 /// each flush makes the whole batch durable with one syncfs of the data dir's file system
 /// (`sync_fd`, opened before the first write so writeback errors since then are reported), then
 /// records it. A crash before that record leaves files the restart fetches again.
@@ -361,7 +362,7 @@ io::task<job_result<void>> download_staged_files(job_services& s, live_job& job,
                                data_fs->fd());
         pipeline::transfer_options options = s.download_options();
         options.way = pipeline::direction::download;
-        options.sync_pack_pieces = false;  // one syncfs per journal flush instead (staged_journal)
+        options.pack_pieces = pipeline::transfer_options::piece_publishing::in_place;  // staged_journal syncs
         auto ran = co_await run_journaled(s, job, downloads.entries, options, std::move(open), journal);
         co_await data_fs->close();
         if (!ran) {

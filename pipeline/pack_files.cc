@@ -32,9 +32,9 @@ std::optional<std::string> pack_size_error(std::span<const entry_piece> pieces, 
                        overflow ? std::string("more than 2^64") : std::to_string(sum), size);
 }
 
-pack_files::pack_files(std::span<const entry_piece> pieces, uint64_t part_size, uint64_t part_count,
-                         unsigned in_flight)
-    : _pieces(pieces), _part_size(part_size), _part_count(std::max<uint64_t>(1, part_count)),
+pack_files::pack_files(std::span<const entry_piece> pieces, uint64_t part_size, uint64_t part_count, bool in_place,
+                       unsigned in_flight)
+    : _pieces(pieces), _part_size(part_size), _part_count(std::max<uint64_t>(1, part_count)), _in_place(in_place),
       _in_flight(std::max(1u, in_flight)), _hashes(pieces.size()) {
     _starts.reserve(pieces.size() + 1);
     uint64_t at = 0;
@@ -143,7 +143,9 @@ io::task<void> pack_files::write_extents(part_read* state, std::span<const std::
         if (piece.local_path.empty() || e.length == 0) {
             continue;  // a gap, or a piece created when it is published
         }
-        std::string path = partial_path(piece.local_path);
+        // No O_TRUNC: a piece that spans parts is written by two of them, maybe at once. Every
+        // byte of it is written, so what a crashed earlier attempt left is overwritten whole.
+        std::string path = state->reader->written_path(piece);
         auto opened = co_await io::open_file(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644, io::direct_mode::off,
                                              state->stop);
         if (!opened) {
@@ -176,10 +178,13 @@ io::task<std::optional<std::string>> pack_files::write(uint64_t part, std::span<
     co_return std::nullopt;
 }
 
+std::string pack_files::written_path(const entry_piece& piece) const {
+    return _in_place ? piece.local_path : partial_path(piece.local_path);
+}
+
 /// The pieces being published: workers take them in order through `next`.
 struct pack_files::piece_work {
     const pack_files* pack = nullptr;
-    bool durable = true;
     std::stop_token stop;
     size_t next = 0;
     std::optional<std::string> error;
@@ -188,27 +193,29 @@ struct pack_files::piece_work {
 io::task<void> pack_files::publish_pieces(piece_work* state) {
     while (state->next < state->pack->_pieces.size() && !state->error) {
         const entry_piece& piece = state->pack->_pieces[state->next++];
-        if (piece.local_path.empty()) {
+        bool in_place = state->pack->_in_place;
+        if (piece.local_path.empty() || (in_place && piece.size > 0)) {
             continue;
         }
-        std::string path = partial_path(piece.local_path);
+        std::string path = state->pack->written_path(piece);
         // A zero-length piece was never written: O_CREAT makes it.
-        if (state->durable || piece.size == 0) {
-            auto opened = co_await io::open_file(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644, io::direct_mode::off,
-                                                 state->stop);
-            if (!opened) {
-                state->error = fmt::format("open {}: {}", path, opened.error().message());
-                co_return;
-            }
-            io::result<void> synced;
-            if (state->durable) {
-                synced = co_await io::fdatasync(opened->fd(), state->stop);
-            }
-            co_await opened->close();
-            if (!synced) {
-                state->error = fmt::format("fdatasync {}: {}", path, synced.error().message());
-                co_return;
-            }
+        auto opened = co_await io::open_file(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644, io::direct_mode::off,
+                                             state->stop);
+        if (!opened) {
+            state->error = fmt::format("open {}: {}", path, opened.error().message());
+            co_return;
+        }
+        io::result<void> synced;
+        if (!in_place) {
+            synced = co_await io::fdatasync(opened->fd(), state->stop);
+        }
+        co_await opened->close();
+        if (!synced) {
+            state->error = fmt::format("fdatasync {}: {}", path, synced.error().message());
+            co_return;
+        }
+        if (in_place) {
+            continue;
         }
         auto renamed = co_await io::renameat(AT_FDCWD, path, AT_FDCWD, piece.local_path);
         if (!renamed) {
@@ -218,8 +225,8 @@ io::task<void> pack_files::publish_pieces(piece_work* state) {
     }
 }
 
-io::task<std::optional<std::string>> pack_files::publish(bool durable, std::stop_token stop) {
-    piece_work state{this, durable, stop, 0, std::nullopt};
+io::task<std::optional<std::string>> pack_files::publish(std::stop_token stop) {
+    piece_work state{this, stop, 0, std::nullopt};
     std::vector<io::task<void>> tasks;
     for (unsigned w = 0; w < std::min<size_t>(_in_flight, _pieces.size()); ++w) {
         tasks.push_back(publish_pieces(&state));
@@ -228,7 +235,7 @@ io::task<std::optional<std::string>> pack_files::publish(bool durable, std::stop
     if (state.error) {
         co_return std::move(state.error);
     }
-    if (!durable) {
+    if (_in_place) {
         co_return std::nullopt;
     }
     std::set<std::string> dirs;
@@ -248,7 +255,7 @@ io::task<std::optional<std::string>> pack_files::publish(bool durable, std::stop
 io::task<void> pack_files::abandon() {
     for (const auto& piece : _pieces) {
         if (!piece.local_path.empty()) {
-            (void)co_await io::unlinkat(AT_FDCWD, partial_path(piece.local_path));
+            (void)co_await io::unlinkat(AT_FDCWD, written_path(piece));
         }
     }
 }

@@ -2,7 +2,8 @@
 // pack_files: a pack's bytes (many small piece files end to end, one object) moved part by
 // part between pool buffers and the piece files, several pieces at once, with each piece's
 // XXH3-128 streamed as its parts go by in order, so no piece is ever read or written twice.
-// An upload reads the pieces; a download writes them (under `<path>.partial` until publish()).
+// An upload reads the pieces; a download writes them (under `<path>.partial` until publish(), or
+// in place).
 #pragma once
 
 #include "io/task.hh"
@@ -40,27 +41,32 @@ public:
     static constexpr unsigned default_in_flight = 16;
 
     /// `pieces` (sizes already checked against the pack's size) must outlive the reader; the
-    /// pack is cut into `part_count` parts of `part_size` bytes (the last one shorter).
-    pack_files(std::span<const entry_piece> pieces, uint64_t part_size, uint64_t part_count,
-                unsigned in_flight = default_in_flight);
+    /// pack is cut into `part_count` parts of `part_size` bytes (the last one shorter). A
+    /// download `in_place` writes each piece under its final name (no partial file, nothing to
+    /// rename or sync in publish()).
+    pack_files(std::span<const entry_piece> pieces, uint64_t part_size, uint64_t part_count, bool in_place = false,
+               unsigned in_flight = default_in_flight);
 
     /// Reads part `part` into `into` (its whole length). An error names the piece file: one
     /// that cannot be opened or read, or is shorter than its recorded size.
     io::task<std::optional<std::string>> read(uint64_t part, std::span<std::byte> into, std::stop_token stop = {});
 
-    /// Writes part `part`'s bytes (its whole length) into the pieces' partial files. An error
-    /// names the piece file.
+    /// Writes part `part`'s bytes (its whole length) into the pieces' files (partial ones unless
+    /// in place). An error names the piece file.
     io::task<std::optional<std::string>> write(uint64_t part, std::span<const std::byte> data, std::stop_token stop = {});
 
-    /// After every part is written: each piece's partial file renamed into place. `durable`:
-    /// each made durable first, and their directories synced after; otherwise the caller makes
-    /// them durable (before it relies on them surviving a crash). An error names the piece file.
-    io::task<std::optional<std::string>> publish(bool durable, std::stop_token stop = {});
+    /// After every part is written: each piece's partial file made durable and renamed into
+    /// place, then their directories synced. In place: only the empty pieces (never written)
+    /// are created; the caller makes the files durable. An error names the piece file.
+    io::task<std::optional<std::string>> publish(std::stop_token stop = {});
 
-    /// Removes the partial files of a failed download (pieces already published stay).
+    /// Removes what a failed download wrote: its partial files (pieces already published stay),
+    /// or in place every piece.
     io::task<void> abandon();
 
     static std::string partial_path(const std::string& path) { return path + ".partial"; }
+    /// Where a piece's bytes are written until publish().
+    std::string written_path(const entry_piece& piece) const;
 
     /// Feeds part `part`'s bytes to the digests of the pieces in it, and to their stream checks
     /// (entry_piece::check). Parts in order, each once.
@@ -93,6 +99,7 @@ private:
     std::span<const entry_piece> _pieces;
     uint64_t _part_size;
     uint64_t _part_count;
+    bool _in_place;
     unsigned _in_flight;
     std::vector<uint64_t> _starts;      // where each piece begins in the pack; one more: the end
     std::vector<size_t> _part_begin;    // the first piece with bytes in each part

@@ -125,11 +125,20 @@ struct transfer_options {
     /// goes through both, so the lower rate wins. A rate change on either is felt at the next
     /// slice (an upload's body slice, a download's ranged GET). Must outlive the run.
     throttle* job_limit = nullptr;
-    /// A download of pack pieces makes each piece durable (fdatasync, then its directory's
-    /// fsync) before the entry is done. A caller that makes a whole batch of entries durable at
-    /// once before it records them (RESTORE: one syncfs per journal flush) turns this off; the
-    /// pieces are still published by rename, all or none, once their hashes match.
-    bool sync_pack_pieces = true;
+    /// How a download publishes the pieces of a pack.
+    enum class piece_publishing {
+        /// Written as `<path>.partial`; once every piece's hash matches, each is fdatasync'd and
+        /// renamed into place, then their directories fsync'd: all or none, durable when the
+        /// entry is done.
+        durable_rename,
+        /// Written under their final names and not synced; a failed pack's pieces are removed.
+        /// For a caller that writes into a directory only it reads, makes a batch of entries
+        /// durable at once and records which are complete (RESTORE's staging: one syncfs per
+        /// journal flush): a piece's rename and its directory's share of the work cost more
+        /// than its write.
+        in_place,
+    };
+    piece_publishing pack_pieces = piece_publishing::durable_rename;
     // No retry settings: the store retries each request (remote::retry_policy), the engine never.
 };
 

@@ -151,7 +151,8 @@ io::task<void> download_pack(file_job* job) {
     job->part_count = std::max<uint64_t>(1, (job->size + job->part_size - 1) / job->part_size);
     job->result->part_hashes.resize(job->part_count);
     job->already_stored.assign(job->part_count, false);
-    job->pack.emplace(entry.pieces, job->part_size, job->part_count);
+    job->pack.emplace(entry.pieces, job->part_size, job->part_count,
+                      run.options.pack_pieces == transfer_options::piece_publishing::in_place);
     if (job->size > 0) {
         co_await run_lanes(job, false);
     }
@@ -179,7 +180,7 @@ io::task<void> download_pack(file_job* job) {
     job->result->checked = !job->failed && job->size > 0 && std::any_of(entry.pieces.begin(), entry.pieces.end(),
                                                                        [](const entry_piece& p) { return bool(p.check); });
     if (!job->failed) {
-        if (auto failed = co_await job->pack->publish(run.options.sync_pack_pieces, run.stop)) {
+        if (auto failed = co_await job->pack->publish(run.stop)) {
             job->fail(std::move(*failed));
         }
     }

@@ -171,61 +171,76 @@ TEST_F(transfer_pack_test, a_pack_whose_sizes_do_not_add_up_fails_without_readin
     EXPECT_FALSE(fs::exists(_dir + "/repo/packs/sum"));
 }
 
+/// Both ways of publishing pieces (transfer_options::pack_pieces), named for SCOPED_TRACE.
+const std::vector<std::pair<transfer_options::piece_publishing, const char*>> publishing_modes = {
+    {transfer_options::piece_publishing::durable_rename, "pieces renamed into place"},
+    {transfer_options::piece_publishing::in_place, "pieces written in place"},
+};
+
 TEST_F(transfer_pack_test, a_pack_downloads_into_its_pieces_skipping_gaps) {
     auto p = write_pack("packs/down", {10, 0, part_size + 5, 20, 7});
     auto up = run({p.entry}, transfer_options{});
     ASSERT_EQ(up.failed, 0u) << up.entries[0].error;
-    fs::create_directories(_dir + "/back");
-    transfer_options options;
-    options.way = direction::download;
-    // From the second piece on: the empty one, the one across a part boundary, a gap, the last.
-    transfer_entry down;
-    down.key = p.entry.key;
-    down.object_offset = 10;
-    down.size = p.entry.size - 10;
-    std::vector<size_t> kept = {1, 2, 4};
-    for (size_t k = 1; k < p.entry.pieces.size(); ++k) {
-        const entry_piece& piece = p.entry.pieces[k];
-        bool keep = std::find(kept.begin(), kept.end(), k) != kept.end();
-        down.pieces.push_back(entry_piece{keep ? _dir + "/back/" + std::to_string(k) : std::string(), piece.size,
-                                          hash_of(read_file(piece.local_path))});
+    for (const auto& [mode, name] : publishing_modes) {
+        SCOPED_TRACE(name);
+        fs::remove_all(_dir + "/back");
+        fs::create_directories(_dir + "/back");
+        transfer_options options;
+        options.way = direction::download;
+        options.pack_pieces = mode;
+        // From the second piece on: the empty one, the one across a part boundary, a gap, the last.
+        transfer_entry down;
+        down.key = p.entry.key;
+        down.object_offset = 10;
+        down.size = p.entry.size - 10;
+        std::vector<size_t> kept = {1, 2, 4};
+        for (size_t k = 1; k < p.entry.pieces.size(); ++k) {
+            const entry_piece& piece = p.entry.pieces[k];
+            bool keep = std::find(kept.begin(), kept.end(), k) != kept.end();
+            down.pieces.push_back(entry_piece{keep ? _dir + "/back/" + std::to_string(k) : std::string(), piece.size,
+                                              hash_of(read_file(piece.local_path))});
+        }
+        auto report = run({down}, options);
+        ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
+        for (size_t k : kept) {
+            EXPECT_TRUE(read_file(_dir + "/back/" + std::to_string(k)) == read_file(p.entry.pieces[k].local_path))
+                << "piece " << k;
+        }
+        EXPECT_FALSE(fs::exists(_dir + "/back/3")) << "a gap is not kept";
+        for (const auto& entry : fs::directory_iterator(_dir + "/back")) {
+            EXPECT_EQ(entry.path().string().find(".partial"), std::string::npos) << entry.path();
+        }
+        EXPECT_EQ(_pool.available(), _pool.capacity());
     }
-    auto report = run({down}, options);
-    ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
-    for (size_t k : kept) {
-        EXPECT_TRUE(read_file(_dir + "/back/" + std::to_string(k)) == read_file(p.entry.pieces[k].local_path))
-            << "piece " << k;
-    }
-    EXPECT_FALSE(fs::exists(_dir + "/back/3")) << "a gap is not kept";
-    for (const auto& entry : fs::directory_iterator(_dir + "/back")) {
-        EXPECT_EQ(entry.path().string().find(".partial"), std::string::npos) << entry.path();
-    }
-    EXPECT_EQ(_pool.available(), _pool.capacity());
 }
 
 TEST_F(transfer_pack_test, a_pack_piece_that_does_not_match_publishes_no_piece) {
     auto p = write_pack("packs/bad", {100, 200, 300});
     auto up = run({p.entry}, transfer_options{});
     ASSERT_EQ(up.failed, 0u) << up.entries[0].error;
-    fs::create_directories(_dir + "/back");
-    transfer_options options;
-    options.way = direction::download;
-    transfer_entry down;
-    down.key = p.entry.key;
-    down.size = p.entry.size;
-    for (size_t k = 0; k < p.entry.pieces.size(); ++k) {
-        down.pieces.push_back(entry_piece{_dir + "/back/" + std::to_string(k), p.entry.pieces[k].size,
-                                          hash_of(read_file(p.entry.pieces[k].local_path))});
+    for (const auto& [mode, name] : publishing_modes) {
+        SCOPED_TRACE(name);
+        fs::create_directories(_dir + "/back");
+        transfer_options options;
+        options.way = direction::download;
+        options.pack_pieces = mode;
+        transfer_entry down;
+        down.key = p.entry.key;
+        down.size = p.entry.size;
+        for (size_t k = 0; k < p.entry.pieces.size(); ++k) {
+            down.pieces.push_back(entry_piece{_dir + "/back/" + std::to_string(k), p.entry.pieces[k].size,
+                                              hash_of(read_file(p.entry.pieces[k].local_path))});
+        }
+        hash128 wrong = hash_of("something else");
+        down.pieces[1].expected = wrong;
+        auto report = run({down}, options);
+        ASSERT_EQ(report.failed, 1u);
+        EXPECT_EQ(report.entries[0].error,
+                  fmt::format("packs/bad (the 200 bytes at offset 100, for {}/back/1) does not match its recorded hash: "
+                              "expected xxh3-128 {}, got {}",
+                              _dir, wrong.hex(), hash_of(read_file(p.entry.pieces[1].local_path)).hex()));
+        EXPECT_TRUE(fs::is_empty(_dir + "/back")) << "no piece and no partial file is left";
     }
-    hash128 wrong = hash_of("something else");
-    down.pieces[1].expected = wrong;
-    auto report = run({down}, options);
-    ASSERT_EQ(report.failed, 1u);
-    EXPECT_EQ(report.entries[0].error,
-              fmt::format("packs/bad (the 200 bytes at offset 100, for {}/back/1) does not match its recorded hash: "
-                          "expected xxh3-128 {}, got {}",
-                          _dir, wrong.hex(), hash_of(read_file(p.entry.pieces[1].local_path)).hex()));
-    EXPECT_TRUE(fs::is_empty(_dir + "/back")) << "no piece and no partial file is left";
 }
 
 }  // namespace
