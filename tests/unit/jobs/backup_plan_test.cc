@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 
 namespace tv::testing {
 namespace {
@@ -169,6 +170,46 @@ CO_TEST(backup_plan, the_cut_holds_the_chosen_files_and_links_keep_them_after_a_
     size_t swept = co_await jobs::sweep_snapshots(dir.path(), std::set<uint64_t>());
     EXPECT_EQ(swept, 1u);
     EXPECT_FALSE(fs::exists(jobs::snapshot_file_path(dir.path(), job.id, cut->files[0].tablet_id, cut->files[0].name)));
+}
+
+/// Many tablets at once, as a restore's staging and COMMIT take them: every directory made, every
+/// link in place (more directories than are fsynced one by one: one syncfs covers them), and a
+/// second run after an interrupted one keeps what is there.
+CO_TEST(backup_plan, directories_and_links_for_many_tablets_are_made_together) {
+    temp_dir dir;
+    std::string staging = dir.path() + "/snapshot/9/staging";
+    std::vector<std::string> names;
+    for (int tablet = 1; tablet <= 40; ++tablet) {
+        names.push_back(std::to_string(1000 + tablet));
+    }
+    auto made = co_await jobs::make_directories_in(staging, names);
+    CO_ASSERT_TRUE(made.has_value());
+    for (const auto& name : names) {
+        EXPECT_TRUE(fs::is_directory(staging + "/" + name)) << name;
+    }
+    auto remade = co_await jobs::make_directories_in(staging, names);
+    CO_ASSERT_TRUE(remade.has_value());  // existing ones are fine
+
+    std::vector<jobs::snapshot_link> links;
+    for (const auto& name : names) {
+        for (int file = 0; file < 2; ++file) {
+            std::string source = fmt::format("{}/{}/{}.dat", staging, name, file);
+            std::ofstream(source) << source;
+            links.push_back({std::stoull(name), fmt::format("{}.dat", file), source});
+        }
+    }
+    std::string tablets = dir.path() + "/storage/data";
+    auto linked = co_await jobs::link_into(tablets, links);
+    CO_ASSERT_TRUE(linked.has_value());
+    auto again = co_await jobs::link_into(tablets, links);
+    CO_ASSERT_TRUE(again.has_value());  // links already in place are kept
+    for (const auto& l : links) {
+        std::string target = fmt::format("{}/{}/{}", tablets, l.tablet_id, l.name);
+        std::string text;
+        std::getline(std::ifstream(target), text);
+        EXPECT_EQ(text, l.source_path) << target;
+        EXPECT_EQ(fs::hard_link_count(target), 2u) << target;
+    }
 }
 
 }  // namespace
