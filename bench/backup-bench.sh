@@ -68,11 +68,15 @@ make_dirs backup-bench
 data_dir="${dir}/data" src_dir="${dir}/src"
 
 # ---- cleanup: everything started here stops, whatever happens -------------------------------------
-scratch=(cp-dst rclone-dst restic-repo bp-repo tv-repo-big tv-repo-small tv-repo-latency bp-big bp-small)
+scratch=(cp-dst rclone-dst restic-repo bp-repo bp-repo-gen tv-repo-big tv-repo-small tv-repo-latency bp-big bp-small)
 cleanup() {
     lib_cleanup
-    local s
-    for s in "${scratch[@]}"; do rm -rf "${dir:?}/${s}"; done
+    local s removed=0
+    for s in "${scratch[@]}"; do
+        [[ -e "${dir:?}/${s}" ]] && removed=1
+        rm -rf "${dir:?}/${s}"
+    done
+    ((removed)) && date +%s > "${dir}/.deleted"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -107,6 +111,7 @@ part_local() {
         local bytes="${set_bytes[${set}]}" n="${set_n[${set}]}" label t r c k b
         label="$(set_label "${set}")"
         say "[local] ${set}: ${label}"
+        [[ "${set}" == small ]] && settle_deletions
         # tabletvault: BACKUP to a local repository on the same disk.
         rm -rf "${dir:?}/tv-repo-${set}"
         create_local_repo "local_${set}" "${dir}/tv-repo-${set}"
@@ -130,28 +135,30 @@ part_local() {
         drop_caches
         timed "local-${set}-rclone" rclone copy --transfers 8 "${dir}/src/${set}" "${dir}/rclone-dst" &&
             c="$(mbs "${bytes}" "${run_s}")" && say "[local] ${set}: rclone ${c} MB/s (${run_s} s, CPU ${run_cpu} s)"
-        rm -rf "${dir}/rclone-dst"
+        discard "${set}" rm -rf "${dir}/rclone-dst"
         # cp -a
         rm -rf "${dir}/cp-dst"
         drop_caches
         timed "local-${set}-cp" cp -a "${dir}/src/${set}" "${dir}/cp-dst" &&
             k="$(mbs "${bytes}" "${run_s}")" && say "[local] ${set}: cp -a ${k} MB/s (${run_s} s, CPU ${run_cpu} s)"
-        rm -rf "${dir}/cp-dst"
+        discard "${set}" rm -rf "${dir}/cp-dst"
         # bench-path on generated files of the same count and (average) size, defaults otherwise
         # (one file in flight per core, as BACKUP). The first run generates the files; the second,
-        # timed one reuses them with a cold cache.
+        # timed one reuses them with a cold cache, into a location of its own (the first one's
+        # copies are removed with the set's other outputs: settle_deletions in bench-lib.sh).
         local size=$((bytes / n)) bp="${dir}/bp-${set}"
-        rm -rf "${bp}" "${dir}/bp-repo"
-        "${tv_bin}" bench-path --location "${dir}/bp-repo" --direction up --files "${n}" --size "${size}" \
+        rm -rf "${bp}" "${dir}/bp-repo" "${dir}/bp-repo-gen"
+        "${tv_bin}" bench-path --location "${dir}/bp-repo-gen" --direction up --files "${n}" --size "${size}" \
             --work-dir "${bp}" --keep-files on > "${logs}/local-${set}-bench-path-gen.log" 2>&1 || true
-        rm -rf "${dir}/bp-repo"
+        discard "${set}" rm -rf "${dir}/bp-repo-gen"
         drop_caches
         if timed "local-${set}-bench-path" "${tv_bin}" bench-path --location "${dir}/bp-repo" --direction up \
             --files "${n}" --size "${size}" --work-dir "${bp}" --keep-files on; then
             b="$(sed -n 's/^upload: .* in \([0-9.]*\) s: \([0-9.]*\) MB\/s .*/\2/p' "${logs}/local-${set}-bench-path.log")"
             say "[local] ${set}: bench-path ${b:-?} MB/s by its own clock, $(mbs "${bytes}" "${run_s}") MB/s process start to sync (${n} x ${size} bytes)"
         fi
-        rm -rf "${bp}" "${dir}/bp-repo"
+        discard "${set}" rm -rf "${bp}" "${dir}/bp-repo"
+        run_deferred
         local_mbs[${set}]="${t:-}"
         if [[ -n "${t:-}" ]]; then
             [[ -n "${r:-}" ]] && record local "${set}: BACKUP vs restic, MB/s" "$t" "$r" "$(calc "$t / $r")x" ">= 3x" "$(verdict "$t / $r" '>=' 3)"

@@ -107,8 +107,12 @@ cleanup() {
     ((wan_up)) && "${wan_link}" down wan > /dev/null 2>&1
     # Databases a run left in the data dir (restored copies, the rss and wan sets) are dropped
     # by the parts; one interrupted mid-way is dropped at the next invocation (drop_leftovers).
-    local s
-    for s in "${scratch[@]}"; do rm -rf "${dir:?}/${s}"; done
+    local s removed=0
+    for s in "${scratch[@]}"; do
+        [[ -e "${dir:?}/${s}" ]] && removed=1
+        rm -rf "${dir:?}/${s}"
+    done
+    ((removed)) && date +%s > "${dir}/.deleted"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -125,7 +129,11 @@ drop_leftovers() {
     for db in $(sql "SHOW DATABASES"); do
         case "${db}" in
             bigdb | smalldb | information_schema | _statistics_ | sys) ;;
-            bigdb_* | smalldb_* | rssdb* | wandb*) say "dropping ${db}, left by an earlier run"; drop_db "${db}" ;;
+            bigdb_* | smalldb_* | rssdb* | wandb*)
+                say "dropping ${db}, left by an earlier run"
+                drop_db "${db}"
+                date +%s > "${dir}/.deleted"
+                ;;
         esac
     done
     local r
@@ -171,7 +179,7 @@ record_vs() {  # part set restore-MB/s restic rclone cp rss cpu seconds
 # The small set again with download_worker_count=8 (rclone's --transfers 8), for reference: how
 # much of the gap is files in flight (one per core by default).
 more_workers() {  # part set label statement restore-MB/s rclone-MB/s
-    local part="$1" set="$2" label="$3" db="${set_db[$2]}_${1:0:1}r"
+    local part="$1" set="$2" label="$3" db="${set_db[$2]}_${1:0:1}r8"
     shift
     fresh_server --set download_worker_count=8
     drop_caches
@@ -180,7 +188,7 @@ more_workers() {  # part set label statement restore-MB/s rclone-MB/s
         record "${part}" "${set}: RESTORE with download_worker_count=8 (default: one per core), MB/s" "${rs_mbs}" \
             "default ${4:-?}" "${5:+$(calc "${rs_mbs} / $5")x rclone}" "-" "-"
     fi
-    drop_db "${db}"
+    discard "${set}" drop_db "${db}"
     fresh_server
 }
 
@@ -196,6 +204,7 @@ part_local() {
     for set in big small; do
         local bytes="${set_bytes[${set}]}" db="${set_db[${set}]}" t="" r="" c="" k="" rss="" cpu="" secs=""
         say "[local] ${set}: $(set_label "${set}")"
+        [[ "${set}" == small ]] && settle_deletions
         # tabletvault: a snapshot in a local repository on the same disk, then RESTORE into a new
         # database (the restored segments are written into the server's data dir).
         rm -rf "${dir:?}/tv-repo-${set}"
@@ -207,7 +216,7 @@ part_local() {
                 t="${rs_mbs}" rss="${job_rss}" cpu="${job_cpu}" secs="${job_s}"
                 say "[local] ${set}: tabletvault RESTORE ${t} MB/s (${job_s} s, ${job_files} files, ${job_bytes} bytes); server CPU ${job_cpu} s, peak RSS ${job_rss} MiB"
             fi
-            drop_db "${db}_lr"
+            discard "${set}" drop_db "${db}_lr"
         fi
         # The big set's repository goes now (disk); the small set's serves one more run below.
         if [[ "${set}" == big ]]; then sql "DROP REPOSITORY local_big"; rm -rf "${dir:?}/tv-repo-big"; fi
@@ -221,25 +230,27 @@ part_local() {
                 latest --target "${dir}/restic-out" && r="$(mbs "${bytes}" "${run_s}")" &&
                 say "[local] ${set}: restic restore ${r} MB/s (${run_s} s, CPU ${run_cpu} s)"
         fi
-        rm -rf "${dir}/restic-repo" "${dir}/restic-out"
+        rm -rf "${dir}/restic-repo"
+        discard "${set}" rm -rf "${dir}/restic-out"
         # rclone copy, 8 transfers (as in backup-bench.sh): a local "repository" is a directory of
         # the plain files; the link tree is one, on the same disk.
         rm -rf "${dir}/rclone-out"
         drop_caches
         timed "local-${set}-rclone" rclone copy --transfers 8 "${src_dir}/${set}" "${dir}/rclone-out" &&
             c="$(mbs "${bytes}" "${run_s}")" && say "[local] ${set}: rclone copy ${c} MB/s (${run_s} s, CPU ${run_cpu} s)"
-        rm -rf "${dir}/rclone-out"
+        discard "${set}" rm -rf "${dir}/rclone-out"
         # cp -a, for reference
         rm -rf "${dir}/cp-out"
         drop_caches
         timed "local-${set}-cp" cp -a "${src_dir}/${set}" "${dir}/cp-out" &&
             k="$(mbs "${bytes}" "${run_s}")" && say "[local] ${set}: cp -a ${k} MB/s (${run_s} s, CPU ${run_cpu} s)"
-        rm -rf "${dir}/cp-out"
+        discard "${set}" rm -rf "${dir}/cp-out"
         record_vs local "${set}" "$t" "$r" "$c" "$k" "${rss}" "${cpu}" "${secs}"
         if [[ "${set}" == small ]]; then
-            more_workers local small l1 "RESTORE SNAPSHOT l1 FROM local_small DATABASE smalldb AS smalldb_lr" "$t" "$c"
+            more_workers local small l1 "RESTORE SNAPSHOT l1 FROM local_small DATABASE smalldb AS smalldb_lr8" "$t" "$c"
             sql "DROP REPOSITORY local_small"
             rm -rf "${dir:?}/tv-repo-small"
+            run_deferred
         fi
     done
 }
@@ -267,6 +278,7 @@ part_rgw() {
         local bytes="${set_bytes[${set}]}" db="${set_db[${set}]}" t="" r="" c="" rss="" cpu="" secs=""
         say "[rgw] ${set}: $(set_label "${set}")"
         if rgw_repo "${set}"; then
+            [[ "${set}" == small ]] && settle_deletions
             drop_caches
             before="$(rgw_ticks)"
             if tv_restore "rgw-${set}-tabletvault" "${db}_rr" r1 \
@@ -275,7 +287,7 @@ part_rgw() {
                 say "[rgw] ${set}: tabletvault RESTORE ${t} MB/s (${job_s} s); server CPU ${job_cpu} s =" \
                     "$(calc "${job_cpu} / ${job_s} * 100" 0)% of one core; RGW+OSD+mon CPU $(calc "($(rgw_ticks) - ${before}) / ${hz}" 1) s; peak RSS ${job_rss} MiB"
             fi
-            drop_db "${db}_rr"
+            discard "${set}" drop_db "${db}_rr"
         fi
         # restic, S3 backend (defaults: 5 connections): backup (not timed), then restore.
         local repo="s3:${rgw_endpoint}/bench/restic-${set}"
@@ -288,7 +300,7 @@ part_rgw() {
                 r="$(mbs "${bytes}" "${run_s}")" &&
                 say "[rgw] ${set}: restic restore ${r} MB/s (${run_s} s, CPU ${run_cpu} s; RGW+OSD+mon CPU $(calc "($(rgw_ticks) - ${before}) / ${hz}" 1) s)"
         fi
-        rm -rf "${dir}/restic-out"
+        discard "${set}" rm -rf "${dir}/restic-out"
         # rclone copy, 8 transfers: the files uploaded by rclone (not timed), then copied back.
         rm -rf "${dir}/rclone-out"
         if timed "rgw-${set}-rclone-up" "${s3env[@]}" rclone copy --transfers 8 --s3-no-head "${src_dir}/${set}" "dst:bench/rclone-${set}"; then
@@ -298,11 +310,12 @@ part_rgw() {
                 c="$(mbs "${bytes}" "${run_s}")" &&
                 say "[rgw] ${set}: rclone copy ${c} MB/s (${run_s} s, CPU ${run_cpu} s; RGW+OSD+mon CPU $(calc "($(rgw_ticks) - ${before}) / ${hz}" 1) s)"
         fi
-        rm -rf "${dir}/rclone-out"
+        discard "${set}" rm -rf "${dir}/rclone-out"
         record_vs rgw "${set}" "$t" "$r" "$c" "" "${rss}" "${cpu}" "${secs}"
         if [[ "${set}" == small ]]; then
-            more_workers rgw small r1 "RESTORE SNAPSHOT r1 FROM rgw_small DATABASE smalldb AS smalldb_rr" "$t" "$c"
+            more_workers rgw small r1 "RESTORE SNAPSHOT r1 FROM rgw_small DATABASE smalldb AS smalldb_rr8" "$t" "$c"
             sql "DROP REPOSITORY rgw_small"
+            run_deferred
         fi
     done
     # Nothing was deleted from the bucket on the way (RGW's garbage collector would have run
