@@ -94,11 +94,11 @@ namespace detail {
 /// download's stream check and a pack's pieces are fed in the same turn: a piece may run on
 /// into the next part.
 io::task<void> hash_part(file_job* job, uint64_t part, std::span<const std::byte> data, bool whole) {
-    if (whole) {
+    if (whole && job->hash_whole) {
         job->result->part_hashes[part] = xxh3_128(data);
     }
     co_await job->turns.wait(part);
-    if (!job->failed && job->part_count > 1) {
+    if (!job->failed && job->part_count > 1 && job->hash_whole) {
         job->digest.update(data);
     }
     if (!job->failed && job->check) {

@@ -82,8 +82,10 @@ struct transfer_entry {
 
 struct entry_result {
     bool ok = false;
-    hash128 hash;                      ///< of the whole file (a pack: of the whole object)
-    std::vector<hash128> part_hashes;  ///< of each part, in order (one part below the threshold)
+    /// Of the whole file (a pack: of the whole object, or for a download the range it took; a
+    /// pack's download computes it, and checks it, only when transfer_entry::expected is given).
+    hash128 hash;
+    std::vector<hash128> part_hashes;  ///< of each part, in order (one part below the threshold; not for a pack's download)
     /// A pack's: of each piece's bytes, in order, one per piece (complete when `ok`; empty for a file).
     std::vector<hash128> piece_hashes;
     std::vector<remote::uploaded_part> parts;  ///< a multipart upload's parts (empty otherwise)

@@ -151,6 +151,7 @@ io::task<void> download_pack(file_job* job) {
     job->part_count = std::max<uint64_t>(1, (job->size + job->part_size - 1) / job->part_size);
     job->result->part_hashes.resize(job->part_count);
     job->already_stored.assign(job->part_count, false);
+    job->hash_whole = entry.expected.has_value();
     job->pack.emplace(entry.pieces, job->part_size, job->part_count,
                       run.options.pack_pieces == transfer_options::piece_publishing::in_place);
     if (job->size > 0) {
@@ -159,7 +160,15 @@ io::task<void> download_pack(file_job* job) {
     if (!job->failed && run.stop.stop_requested()) {
         job->fail("cancelled");
     }
-    job->result->hash = job->file_hash();
+    if (job->hash_whole) {
+        job->result->hash = job->file_hash();
+        if (!job->failed && *entry.expected != job->result->hash) {
+            job->fail(fmt::format("{} (the {} bytes at offset {}) does not match its recorded hash: expected xxh3-128 {}, "
+                                  "got {}",
+                                  entry.key, job->size, entry.object_offset, entry.expected->hex(),
+                                  job->result->hash.hex()));
+        }
+    }
     if (!job->failed) {
         job->result->piece_hashes = job->pack->piece_hashes();
         for (size_t i = 0; i < entry.pieces.size() && !job->failed; ++i) {

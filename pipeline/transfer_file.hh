@@ -192,6 +192,10 @@ struct file_job {
     std::unique_ptr<remote::object_upload> upload;
     std::vector<bool> already_stored;  // parts a resumed upload had
     streaming_hash digest;
+    /// The part hashes and the whole file's digest are computed: always, but for a pack's
+    /// download with no hash expected of the whole (its pieces have their own; it is never
+    /// resumable), where they would be two more passes over every byte for nothing.
+    bool hash_whole = true;
     std::unique_ptr<stream_check> check;  // a download's, fed with the digest
     io::turnstile turns;
     worker_lanes* lanes = nullptr;  // the worker's: a part moves only while it holds one

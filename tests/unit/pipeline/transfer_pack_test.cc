@@ -243,5 +243,49 @@ TEST_F(transfer_pack_test, a_pack_piece_that_does_not_match_publishes_no_piece) 
     }
 }
 
+/// A pack's download checks each piece by its own hash; the range as a whole only when a hash is
+/// expected of it (hashing it, and each part, for nothing would be two more passes over every
+/// byte of a restore).
+TEST_F(transfer_pack_test, a_pack_download_checks_its_whole_range_only_when_a_hash_is_expected_of_it) {
+    auto p = write_pack("packs/whole", {part_size + 5, 20, part_size - 3, 7});  // three parts
+    auto up = run({p.entry}, transfer_options{});
+    ASSERT_EQ(up.failed, 0u) << up.entries[0].error;
+    transfer_options options;
+    options.way = direction::download;
+    auto download = [&](std::optional<hash128> expected) {
+        fs::remove_all(_dir + "/back");
+        fs::create_directories(_dir + "/back");
+        transfer_entry down;
+        down.key = p.entry.key;
+        down.size = p.entry.size;
+        down.expected = expected;
+        for (size_t k = 0; k < p.entry.pieces.size(); ++k) {
+            down.pieces.push_back(entry_piece{_dir + "/back/" + std::to_string(k), p.entry.pieces[k].size,
+                                              hash_of(read_file(p.entry.pieces[k].local_path))});
+        }
+        return run({down}, options);
+    };
+    auto unchecked = download(std::nullopt);
+    ASSERT_EQ(unchecked.failed, 0u) << unchecked.entries[0].error;
+    EXPECT_EQ(unchecked.entries[0].piece_hashes.size(), p.entry.pieces.size());
+    EXPECT_TRUE(unchecked.entries[0].part_hashes.empty() ||
+                std::all_of(unchecked.entries[0].part_hashes.begin(), unchecked.entries[0].part_hashes.end(),
+                            [](const hash128& h) { return h == hash128{}; }))
+        << "no part is hashed";
+
+    auto checked = download(hash_of(p.bytes));
+    ASSERT_EQ(checked.failed, 0u) << checked.entries[0].error;
+    EXPECT_EQ(checked.entries[0].hash, hash_of(p.bytes));
+
+    hash128 wrong = hash_of("another pack");
+    auto refused = download(wrong);
+    ASSERT_EQ(refused.failed, 1u);
+    EXPECT_EQ(refused.entries[0].error,
+              fmt::format("packs/whole (the {} bytes at offset 0) does not match its recorded hash: expected xxh3-128 {}, "
+                          "got {}",
+                          p.bytes.size(), wrong.hex(), hash_of(p.bytes).hex()));
+    EXPECT_TRUE(fs::is_empty(_dir + "/back")) << "no piece is left";
+}
+
 }  // namespace
 }  // namespace tv::pipeline
