@@ -30,8 +30,8 @@ namespace {
 /// front end shares.
 constexpr size_t ops_in_flight = 64;
 
-/// Directories of new links made durable by an fsync each; above, by one syncfs of their file
-/// system (each fsync is a device cache flush of its own).
+/// With link_sync::file_system_when_many, directories of new links made durable by an fsync
+/// each; above, by one syncfs of their file system.
 constexpr size_t dirs_synced_one_by_one = 16;
 
 using path_step = std::function<io::task<std::optional<job_error>>(size_t)>;
@@ -197,10 +197,11 @@ std::string snapshot_file_path(const std::string& data_dir, uint64_t job_id, uin
 
 io::task<job_result<void>> link_snapshot(std::string data_dir, uint64_t job_id, std::vector<snapshot_link> files,
                                          std::stop_token stop) {
-    co_return co_await link_into(job_snapshot_dir(data_dir, job_id), std::move(files), stop);
+    co_return co_await link_into(job_snapshot_dir(data_dir, job_id), std::move(files), link_sync::each_directory, stop);
 }
 
-io::task<job_result<void>> link_into(std::string job_dir, std::vector<snapshot_link> files, std::stop_token stop) {
+io::task<job_result<void>> link_into(std::string job_dir, std::vector<snapshot_link> files, link_sync sync,
+                                     std::stop_token stop) {
     if (auto made = co_await io::make_directories(job_dir, 0755, stop); !made) {
         co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + job_dir));
     }
@@ -220,7 +221,7 @@ io::task<job_result<void>> link_into(std::string job_dir, std::vector<snapshot_l
     // Many directories: one syncfs of their file system instead of an fsync each. Opened before
     // the links so that it reports writeback errors from then on.
     std::optional<io::file> file_system;
-    if (dirs.size() > dirs_synced_one_by_one) {
+    if (sync == link_sync::file_system_when_many && dirs.size() > dirs_synced_one_by_one) {
         auto opened = co_await io::open_file(job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, io::direct_mode::off, stop);
         if (!opened) {
             co_return make_job_error(status_code::common_error, io::describe(opened.error(), "open " + job_dir));

@@ -37,10 +37,21 @@ std::string snapshot_file_path(const std::string& data_dir, uint64_t job_id, uin
 io::task<job_result<void>> link_snapshot(std::string data_dir, uint64_t job_id, std::vector<snapshot_link> files,
                                          std::stop_token stop = {});
 
+/// How link_into makes the new directory entries durable.
+enum class link_sync {
+    /// An fsync of each tablet directory (a BACKUP's snapshot: it holds the catalog's file pin
+    /// meanwhile, and must not wait for, or fail on, other writers' data).
+    each_directory,
+    /// Above 16 tablet directories, one syncfs of their file system instead, each fsync being a
+    /// device cache flush of its own (a restore's COMMIT, whose staged data is synced already).
+    file_system_when_many,
+};
+
 /// Links each file as <root>/<tablet>/<name> (a link already there is kept) and makes the new
 /// directory entries durable: link_snapshot() into the job's directory, and a restore's COMMIT
 /// from its staging directory into the tablet directories.
-io::task<job_result<void>> link_into(std::string root, std::vector<snapshot_link> files, std::stop_token stop = {});
+io::task<job_result<void>> link_into(std::string root, std::vector<snapshot_link> files,
+                                     link_sync sync = link_sync::each_directory, std::stop_token stop = {});
 
 /// `root` (mkdir -p) and the directories `names` in it, made at once (a bounded number in
 /// flight; one that exists is fine), then their entries made durable by one fsync of `root`:

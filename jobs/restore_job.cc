@@ -119,7 +119,8 @@ io::task<job_result<bool>> commit(job_services& s, live_job& job, const restore_
         for (const auto& f : plan.files) {
             links.push_back(snapshot_link{static_cast<uint64_t>(f.tablet_id), f.name, staged_file_path(s.data_dir, r.id, f)});
         }
-        auto linked = co_await link_into(storage::tablets_root(s.data_dir), std::move(links), stop);
+        auto linked = co_await link_into(storage::tablets_root(s.data_dir), std::move(links),
+                                         link_sync::file_system_when_many, stop);
         if (!linked) {
             co_return linked.error();
         }

@@ -133,7 +133,9 @@ struct transfer_options {
         /// renamed into place, then their directories fsync'd: all or none, durable when the
         /// entry is done.
         durable_rename,
-        /// Written under their final names and not synced; a failed pack's pieces are removed.
+        /// Written under their final names (no O_TRUNC: a file already there must be no longer
+        /// than its piece, as one a crashed run of the same plan wrote is) and not synced; a
+        /// failed pack's pieces are removed.
         /// For a caller that writes into a directory only it reads, makes a batch of entries
         /// durable at once and records which are complete (RESTORE's staging: one syncfs per
         /// journal flush): a piece's rename and its directory's share of the work cost more

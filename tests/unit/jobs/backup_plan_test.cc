@@ -173,8 +173,8 @@ CO_TEST(backup_plan, the_cut_holds_the_chosen_files_and_links_keep_them_after_a_
 }
 
 /// Many tablets at once, as a restore's staging and COMMIT take them: every directory made, every
-/// link in place (more directories than are fsynced one by one: one syncfs covers them), and a
-/// second run after an interrupted one keeps what is there.
+/// link in place (made durable by one syncfs, more directories than are fsynced one by one), and
+/// a second run (an fsync per directory, as a snapshot's) keeps what is there.
 CO_TEST(backup_plan, directories_and_links_for_many_tablets_are_made_together) {
     temp_dir dir;
     std::string staging = dir.path() + "/snapshot/9/staging";
@@ -199,9 +199,9 @@ CO_TEST(backup_plan, directories_and_links_for_many_tablets_are_made_together) {
         }
     }
     std::string tablets = dir.path() + "/storage/data";
-    auto linked = co_await jobs::link_into(tablets, links);
+    auto linked = co_await jobs::link_into(tablets, links, jobs::link_sync::file_system_when_many);
     CO_ASSERT_TRUE(linked.has_value());
-    auto again = co_await jobs::link_into(tablets, links);
+    auto again = co_await jobs::link_into(tablets, links, jobs::link_sync::each_directory);
     CO_ASSERT_TRUE(again.has_value());  // links already in place are kept
     for (const auto& l : links) {
         std::string target = fmt::format("{}/{}/{}", tablets, l.tablet_id, l.name);

@@ -12,7 +12,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
+
+#include <sys/stat.h>
 
 namespace tv::pipeline {
 namespace {
@@ -171,6 +174,11 @@ TEST_F(transfer_pack_test, a_pack_whose_sizes_do_not_add_up_fails_without_readin
     EXPECT_FALSE(fs::exists(_dir + "/repo/packs/sum"));
 }
 
+ino_t inode_of(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
 /// Both ways of publishing pieces (transfer_options::pack_pieces), named for SCOPED_TRACE.
 const std::vector<std::pair<transfer_options::piece_publishing, const char*>> publishing_modes = {
     {transfer_options::piece_publishing::durable_rename, "pieces renamed into place"},
@@ -200,11 +208,21 @@ TEST_F(transfer_pack_test, a_pack_downloads_into_its_pieces_skipping_gaps) {
             down.pieces.push_back(entry_piece{keep ? _dir + "/back/" + std::to_string(k) : std::string(), piece.size,
                                               hash_of(read_file(piece.local_path))});
         }
+        // What a crashed earlier run left of piece 2 (shorter than it): written over in place,
+        // replaced by a rename otherwise.
+        std::string stale = _dir + "/back/2";
+        std::ofstream(stale) << "stale";
+        ino_t stale_inode = inode_of(stale);
         auto report = run({down}, options);
         ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
         for (size_t k : kept) {
             EXPECT_TRUE(read_file(_dir + "/back/" + std::to_string(k)) == read_file(p.entry.pieces[k].local_path))
                 << "piece " << k;
+        }
+        if (mode == transfer_options::piece_publishing::in_place) {
+            EXPECT_EQ(inode_of(stale), stale_inode) << "written where it is, not renamed into place";
+        } else {
+            EXPECT_NE(inode_of(stale), stale_inode) << "renamed into place";
         }
         EXPECT_FALSE(fs::exists(_dir + "/back/3")) << "a gap is not kept";
         for (const auto& entry : fs::directory_iterator(_dir + "/back")) {
@@ -285,6 +303,36 @@ TEST_F(transfer_pack_test, a_pack_download_checks_its_whole_range_only_when_a_ha
                           "got {}",
                           p.bytes.size(), wrong.hex(), hash_of(p.bytes).hex()));
     EXPECT_TRUE(fs::is_empty(_dir + "/back")) << "no piece is left";
+}
+
+/// Pieces spread unevenly over three directories (a restore's tablets), some across part edges,
+/// all come back whole, each where it belongs.
+TEST_F(transfer_pack_test, a_pack_download_into_several_directories_puts_every_piece_in_its_own) {
+    std::vector<size_t> sizes = {300, part_size / 2, 40, part_size, 0, 17, part_size / 3, 5, 9};
+    std::vector<std::string> dirs = {"a", "a", "a", "b", "c", "c", "a", "b", "c"};
+    auto p = write_pack("packs/dirs", sizes);
+    auto up = run({p.entry}, transfer_options{});
+    ASSERT_EQ(up.failed, 0u) << up.entries[0].error;
+    for (const auto& [mode, name] : publishing_modes) {
+        SCOPED_TRACE(name);
+        fs::remove_all(_dir + "/back");
+        transfer_entry down;
+        down.key = p.entry.key;
+        down.size = p.entry.size;
+        for (size_t k = 0; k < sizes.size(); ++k) {
+            fs::create_directories(_dir + "/back/" + dirs[k]);
+            down.pieces.push_back(entry_piece{fmt::format("{}/back/{}/{}", _dir, dirs[k], k), sizes[k],
+                                              hash_of(read_file(p.entry.pieces[k].local_path))});
+        }
+        transfer_options options;
+        options.way = direction::download;
+        options.pack_pieces = mode;
+        auto report = run({down}, options);
+        ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
+        for (size_t k = 0; k < sizes.size(); ++k) {
+            EXPECT_TRUE(read_file(down.pieces[k].local_path) == read_file(p.entry.pieces[k].local_path)) << "piece " << k;
+        }
+    }
 }
 
 }  // namespace
