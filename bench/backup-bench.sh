@@ -71,12 +71,7 @@ data_dir="${dir}/data" src_dir="${dir}/src"
 scratch=(cp-dst rclone-dst restic-repo bp-repo bp-repo-gen tv-repo-big tv-repo-small tv-repo-latency bp-big bp-small)
 cleanup() {
     lib_cleanup
-    local s removed=0
-    for s in "${scratch[@]}"; do
-        [[ -e "${dir:?}/${s}" ]] && removed=1
-        rm -rf "${dir:?}/${s}"
-    done
-    ((removed)) && date +%s > "${dir}/.deleted"
+    remove_scratch "${scratch[@]}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT

@@ -278,6 +278,15 @@ discard() {
     shift
     if [[ "${set}" == small ]]; then defer "$@"; else "$@"; fi
 }
+remove_scratch() {  # name...: DIR/name removed; a removal is remembered for settle_deletions
+    local s removed=0
+    for s in "$@"; do
+        [[ -e "${dir:?}/${s}" ]] && removed=1
+        rm -rf "${dir:?}/${s}"
+    done
+    ((removed)) && date +%s > "${dir}/.deleted"
+    return 0
+}
 ext4_without_journal() {  # true when DIR lies on ext4 without a journal
     local dev fstype
     read -r dev fstype < <(findmnt -no SOURCE,FSTYPE -T "${dir}" 2> /dev/null) || return 1

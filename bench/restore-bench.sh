@@ -107,12 +107,7 @@ cleanup() {
     ((wan_up)) && "${wan_link}" down wan > /dev/null 2>&1
     # Databases a run left in the data dir (restored copies, the rss and wan sets) are dropped
     # by the parts; one interrupted mid-way is dropped at the next invocation (drop_leftovers).
-    local s removed=0
-    for s in "${scratch[@]}"; do
-        [[ -e "${dir:?}/${s}" ]] && removed=1
-        rm -rf "${dir:?}/${s}"
-    done
-    ((removed)) && date +%s > "${dir}/.deleted"
+    remove_scratch "${scratch[@]}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT

@@ -62,8 +62,28 @@ protected:
         }
     }
 
+    /// The entry that downloads all of `p` into `dir`/<index>, each piece's hash expected.
+    transfer_entry download_of(const pack& p, const std::string& dir) {
+        transfer_entry down;
+        down.key = p.entry.key;
+        down.size = p.entry.size;
+        for (size_t k = 0; k < p.entry.pieces.size(); ++k) {
+            down.pieces.push_back(entry_piece{dir + "/" + std::to_string(k), p.entry.pieces[k].size,
+                                              hash_of(read_file(p.entry.pieces[k].local_path))});
+        }
+        return down;
+    }
+
     uint64_t _packs = 0;
 };
+
+/// A download that publishes pieces `mode`'s way.
+transfer_options download_options(transfer_options::piece_publishing mode) {
+    transfer_options options;
+    options.way = direction::download;
+    options.pack_pieces = mode;
+    return options;
+}
 
 TEST_F(transfer_pack_test, a_pack_is_its_pieces_end_to_end_with_each_piece_hashed) {
     constexpr size_t kib = 1024;
@@ -193,9 +213,7 @@ TEST_F(transfer_pack_test, a_pack_downloads_into_its_pieces_skipping_gaps) {
         SCOPED_TRACE(name);
         fs::remove_all(_dir + "/back");
         fs::create_directories(_dir + "/back");
-        transfer_options options;
-        options.way = direction::download;
-        options.pack_pieces = mode;
+        transfer_options options = download_options(mode);
         // From the second piece on: the empty one, the one across a part boundary, a gap, the last.
         transfer_entry down;
         down.key = p.entry.key;
@@ -239,19 +257,10 @@ TEST_F(transfer_pack_test, a_pack_piece_that_does_not_match_publishes_no_piece) 
     for (const auto& [mode, name] : publishing_modes) {
         SCOPED_TRACE(name);
         fs::create_directories(_dir + "/back");
-        transfer_options options;
-        options.way = direction::download;
-        options.pack_pieces = mode;
-        transfer_entry down;
-        down.key = p.entry.key;
-        down.size = p.entry.size;
-        for (size_t k = 0; k < p.entry.pieces.size(); ++k) {
-            down.pieces.push_back(entry_piece{_dir + "/back/" + std::to_string(k), p.entry.pieces[k].size,
-                                              hash_of(read_file(p.entry.pieces[k].local_path))});
-        }
+        transfer_entry down = download_of(p, _dir + "/back");
         hash128 wrong = hash_of("something else");
         down.pieces[1].expected = wrong;
-        auto report = run({down}, options);
+        auto report = run({down}, download_options(mode));
         ASSERT_EQ(report.failed, 1u);
         EXPECT_EQ(report.entries[0].error,
                   fmt::format("packs/bad (the 200 bytes at offset 100, for {}/back/1) does not match its recorded hash: "
@@ -268,20 +277,12 @@ TEST_F(transfer_pack_test, a_pack_download_checks_its_whole_range_only_when_a_ha
     auto p = write_pack("packs/whole", {part_size + 5, 20, part_size - 3, 7});  // three parts
     auto up = run({p.entry}, transfer_options{});
     ASSERT_EQ(up.failed, 0u) << up.entries[0].error;
-    transfer_options options;
-    options.way = direction::download;
     auto download = [&](std::optional<hash128> expected) {
         fs::remove_all(_dir + "/back");
         fs::create_directories(_dir + "/back");
-        transfer_entry down;
-        down.key = p.entry.key;
-        down.size = p.entry.size;
+        transfer_entry down = download_of(p, _dir + "/back");
         down.expected = expected;
-        for (size_t k = 0; k < p.entry.pieces.size(); ++k) {
-            down.pieces.push_back(entry_piece{_dir + "/back/" + std::to_string(k), p.entry.pieces[k].size,
-                                              hash_of(read_file(p.entry.pieces[k].local_path))});
-        }
-        return run({down}, options);
+        return run({down}, download_options(transfer_options::piece_publishing::durable_rename));
     };
     auto unchecked = download(std::nullopt);
     ASSERT_EQ(unchecked.failed, 0u) << unchecked.entries[0].error;
@@ -324,10 +325,7 @@ TEST_F(transfer_pack_test, a_pack_download_into_several_directories_puts_every_p
             down.pieces.push_back(entry_piece{fmt::format("{}/back/{}/{}", _dir, dirs[k], k), sizes[k],
                                               hash_of(read_file(p.entry.pieces[k].local_path))});
         }
-        transfer_options options;
-        options.way = direction::download;
-        options.pack_pieces = mode;
-        auto report = run({down}, options);
+        auto report = run({down}, download_options(mode));
         ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
         for (size_t k = 0; k < sizes.size(); ++k) {
             EXPECT_TRUE(read_file(down.pieces[k].local_path) == read_file(p.entry.pieces[k].local_path)) << "piece " << k;
