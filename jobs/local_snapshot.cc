@@ -17,7 +17,7 @@
 #include <charconv>
 #include <filesystem>
 #include <functional>
-#include <map>
+#include <set>
 
 namespace tv::jobs {
 
@@ -202,21 +202,25 @@ io::task<job_result<void>> link_snapshot(std::string data_dir, uint64_t job_id, 
 
 io::task<job_result<void>> link_into(std::string job_dir, std::vector<snapshot_link> files, link_sync sync,
                                      std::stop_token stop) {
-    if (auto made = co_await io::make_directories(job_dir, 0755, stop); !made) {
-        co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + job_dir));
-    }
-    // All tablets at once: their directories, then every link, then the directories' fsyncs in
-    // flight together (one journal commit serves many of them) instead of a commit per tablet in
-    // a row. Every link's entry is durable before this returns, as the caller's next record (the
-    // cut, a restore's COMMITTED) says the links are in place.
-    std::map<uint64_t, std::string> tablet_dirs;
+    // All tablets at once: their directories (made durable together by make_directories_in), then
+    // every link, then the directories' fsyncs in flight together (one journal commit serves many
+    // of them) instead of a commit per tablet in a row. Every link's entry is durable before this
+    // returns, as the caller's next record (the cut, a restore's COMMITTED) says the links are in
+    // place.
+    std::set<uint64_t> tablets;
     for (const auto& f : files) {
-        tablet_dirs.try_emplace(f.tablet_id, fmt::format("{}/{}", job_dir, f.tablet_id));
+        tablets.insert(f.tablet_id);
     }
     std::vector<std::string> dirs;
-    dirs.reserve(tablet_dirs.size());
-    for (auto& [tablet, dir] : tablet_dirs) {
-        dirs.push_back(std::move(dir));
+    dirs.reserve(tablets.size());
+    for (uint64_t tablet : tablets) {
+        dirs.push_back(std::to_string(tablet));
+    }
+    if (auto made = co_await make_directories_in(job_dir, dirs, stop); !made) {
+        co_return made.error();
+    }
+    for (auto& dir : dirs) {
+        dir = fmt::format("{}/{}", job_dir, dir);
     }
     // Many directories: one syncfs of their file system instead of an fsync each. Opened before
     // the links so that it reports writeback errors from then on.
@@ -227,9 +231,6 @@ io::task<job_result<void>> link_into(std::string job_dir, std::vector<snapshot_l
             co_return make_job_error(status_code::common_error, io::describe(opened.error(), "open " + job_dir));
         }
         file_system = std::move(*opened);
-    }
-    if (auto failed = co_await for_each_bounded(dirs.size(), [&dirs](size_t i) { return make_one(dirs[i]); }, stop)) {
-        co_return *failed;
     }
     auto link_step = [&files, &job_dir](size_t i) {
         const snapshot_link& f = files[i];
@@ -249,9 +250,6 @@ io::task<job_result<void>> link_into(std::string job_dir, std::vector<snapshot_l
     auto sync_step = [&dirs, &stop](size_t i) { return sync_one(dirs[i], stop); };
     if (auto failed = co_await for_each_bounded(dirs.size(), sync_step, stop)) {
         co_return *failed;
-    }
-    if (auto synced = co_await io::sync_directory(job_dir, stop); !synced) {
-        co_return make_job_error(status_code::common_error, io::describe(synced.error(), "fsync " + job_dir));
     }
     co_return job_result<void>{};
 }

@@ -149,9 +149,11 @@ io::task<void> download_pack(file_job* job) {
         co_return;
     }
     job->part_count = std::max<uint64_t>(1, (job->size + job->part_size - 1) / job->part_size);
-    job->result->part_hashes.resize(job->part_count);
-    job->already_stored.assign(job->part_count, false);
     job->hash_whole = entry.expected.has_value();
+    if (job->hash_whole) {
+        job->result->part_hashes.resize(job->part_count);
+    }
+    job->already_stored.assign(job->part_count, false);
     job->pack.emplace(entry.pieces, job->part_size, job->part_count,
                       run.options.pack_pieces == transfer_options::piece_publishing::in_place);
     if (job->size > 0) {
