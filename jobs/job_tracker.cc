@@ -92,7 +92,7 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
         TV_LOG_INFO("jobs: resuming {} {} (job {}) in state {}", record.type == job_type::backup ? "backup" : "restore",
                     record.label, record.id, job_state_name(record.state));
         if (record.type == job_type::restore) {
-            if (auto prepared = co_await prepare_resume(*tracker->_services, record); !prepared) {
+            if (auto prepared = co_await prepare_resume(*tracker->_services, record, tracker->_placed_by_restores); !prepared) {
                 TV_LOG_WARN("jobs: restore {} (job {}): {}", record.label, record.id, prepared.error().message);
             }
         }

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,6 +97,10 @@ public:
     verify_registry& verifications() { return *_verifications; }
     const verify_registry& verifications() const { return *_verifications; }
 
+    /// The new tablets of restores resumed in COMMIT before publishing: their directories may
+    /// hold the restore's files already (storage::catalog::sweep_orphan_files keeps them).
+    const std::set<storage::object_id>& tablets_placed_by_restores() const noexcept { return _placed_by_restores; }
+
     /// A job that has not ended uses the repository (DROP REPOSITORY waits for it).
     bool repository_in_use(std::string_view name) const;
 
@@ -121,6 +126,7 @@ private:
     /// Jobs started by this process, by id (kept after they end, for their last numbers, while
     /// the store keeps them).
     std::map<uint64_t, std::shared_ptr<live_job>> _live;
+    std::set<storage::object_id> _placed_by_restores;
     storage::serial_lock _submit_lock;
     io::gate _gate;
 };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Hard links through io_uring (linkat) and their removal (unlinkat), a bounded number in flight
-// across all tablets; only the directory listing that removal needs is a plain readdir (no
+// Hard links through io_uring (linkat), directory moves (renameat) and their removal
+// (unlinkat), a bounded number in flight across all tablets; only the directory listing that removal needs is a plain readdir (no
 // io_uring operation lists a directory), done a directory at a time between other work.
 #include "jobs/local_snapshot.hh"
 
@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <functional>
 #include <set>
+
+#include <sys/stat.h>
 
 namespace tv::jobs {
 
@@ -92,6 +94,32 @@ io::task<std::optional<job_error>> sync_one(std::string dir, std::stop_token sto
         co_return make_job_error(status_code::common_error, io::describe(synced.error(), "fsync " + dir));
     }
     co_return std::nullopt;
+}
+
+enum class move_outcome : uint8_t { moved, occupied };
+
+/// rename(2) of one directory. Its destination holding files already (an earlier run linked
+/// into it) is `occupied`, not a failure; a source gone with its destination in place was moved
+/// by an earlier run.
+io::task<std::optional<job_error>> move_one(std::string from, std::string to, move_outcome* outcome) {
+    auto renamed = co_await io::renameat(AT_FDCWD, from, AT_FDCWD, to);
+    if (renamed) {
+        *outcome = move_outcome::moved;
+        co_return std::nullopt;
+    }
+    std::error_code failure = renamed.error();
+    if (failure == std::errc::directory_not_empty || failure == std::errc::file_exists) {
+        *outcome = move_outcome::occupied;
+        co_return std::nullopt;
+    }
+    if (failure == std::errc::no_such_file_or_directory) {
+        auto there = co_await io::statx(AT_FDCWD, to);
+        if (there && S_ISDIR(there->stx_mode)) {
+            *outcome = move_outcome::moved;
+            co_return std::nullopt;
+        }
+    }
+    co_return make_job_error(status_code::common_error, io::describe(failure, fmt::format("move {} to {}", from, to)));
 }
 
 /// unlink(2) or rmdir(2) (`flags` AT_REMOVEDIR); what is gone already is fine.
@@ -252,6 +280,57 @@ io::task<job_result<void>> link_into(std::string job_dir, std::vector<snapshot_l
         co_return *failed;
     }
     co_return job_result<void>{};
+}
+
+io::task<job_result<std::vector<std::string>>> move_directories(std::string from, std::string to,
+                                                                std::vector<std::string> names,
+                                                                std::stop_token stop) {
+    if (auto made = co_await io::make_directories(to, 0755, stop); !made) {
+        co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + to));
+    }
+    // Opened before the moves, so that its syncfs reports writeback errors from then on.
+    std::optional<io::file> file_system;
+    if (names.size() > dirs_synced_one_by_one) {
+        auto opened = co_await io::open_file(to, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, io::direct_mode::off, stop);
+        if (!opened) {
+            co_return make_job_error(status_code::common_error, io::describe(opened.error(), "open " + to));
+        }
+        file_system = std::move(*opened);
+    }
+    std::vector<move_outcome> outcomes(names.size(), move_outcome::moved);
+    auto move_step = [&](size_t i) {
+        return move_one(fmt::format("{}/{}", from, names[i]), fmt::format("{}/{}", to, names[i]), &outcomes[i]);
+    };
+    if (auto failed = co_await for_each_bounded(names.size(), move_step, stop)) {
+        co_return *failed;
+    }
+    // Durable: the new entries in `to`, the removals from `from` (a directory with two names after
+    // a crash is a broken file system, not a repeated move) and each moved directory's "..".
+    if (file_system) {
+        auto synced = co_await io::sync_filesystem(file_system->fd());
+        co_await file_system->close();
+        if (!synced) {
+            co_return make_job_error(status_code::common_error, io::describe(synced.error(), "syncfs " + to));
+        }
+    } else {
+        std::vector<std::string> dirs{to, from};
+        for (size_t i = 0; i < names.size(); ++i) {
+            if (outcomes[i] == move_outcome::moved) {
+                dirs.push_back(fmt::format("{}/{}", to, names[i]));
+            }
+        }
+        auto sync_step = [&dirs, &stop](size_t i) { return sync_one(dirs[i], stop); };
+        if (auto failed = co_await for_each_bounded(dirs.size(), sync_step, stop)) {
+            co_return *failed;
+        }
+    }
+    std::vector<std::string> occupied;
+    for (size_t i = 0; i < names.size(); ++i) {
+        if (outcomes[i] == move_outcome::occupied) {
+            occupied.push_back(std::move(names[i]));
+        }
+    }
+    co_return occupied;
 }
 
 io::task<job_result<void>> make_directories_in(std::string root, std::vector<std::string> names,

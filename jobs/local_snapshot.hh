@@ -53,6 +53,15 @@ enum class link_sync {
 io::task<job_result<void>> link_into(std::string root, std::vector<snapshot_link> files,
                                      link_sync sync = link_sync::each_directory, std::stop_token stop = {});
 
+/// Moves each directory <from>/<name> to <to>/<name> (one rename each, a bounded number in flight)
+/// and makes the moves durable: a restore's COMMIT of its staging tablet directories into new
+/// tablet directories, instead of a link per file. A name no longer in `from` that is a directory
+/// in `to` was moved by an earlier, interrupted run. Yields the names whose destination already
+/// holds files (left where they are, for the caller to link file by file).
+io::task<job_result<std::vector<std::string>>> move_directories(std::string from, std::string to,
+                                                                std::vector<std::string> names,
+                                                                std::stop_token stop = {});
+
 /// `root` (mkdir -p) and the directories `names` in it, made at once (a bounded number in
 /// flight; one that exists is fine), then their entries made durable by one fsync of `root`:
 /// a restore's staging directories, one per tablet.

@@ -21,8 +21,10 @@
 
 #include "io/task.hh"
 #include "jobs/live_job.hh"
+#include "storage/catalog_types.hh"
 
 #include <memory>
+#include <set>
 
 namespace tv::jobs {
 
@@ -35,6 +37,9 @@ io::task<void> run_restore(job_services& services, std::shared_ptr<live_job> job
 /// has read its plan back (a job killed in PENDING has no plan yet, and locks nothing yet); a
 /// job killed in COMMIT after its record was published is journaled COMMITTING, so no CANCEL
 /// and no timeout that expired while the server was down can end a job whose data is visible.
-io::task<job_result<void>> prepare_resume(job_services& services, job_record& record);
+/// A job killed in COMMIT before publishing adds its new tablets to `placed`: their directories
+/// may hold its files already, which the start-up sweep of unreferenced files must leave alone.
+io::task<job_result<void>> prepare_resume(job_services& services, job_record& record,
+                                          std::set<storage::object_id>& placed);
 
 }  // namespace tv::jobs

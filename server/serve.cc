@@ -147,6 +147,9 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
                                int mysql_fd, sql::node_info node) {
     storage::catalog_options catalog_options;
     catalog_options.root_password = cfg.get<"root_password">();
+    // After the job tracker has read the restores it resumes: a restore stopped in COMMIT has
+    // its files in tablet directories no rowset references yet.
+    catalog_options.sweep_orphans_at_open = false;
     auto opened = co_await storage::catalog::open(cfg.get<"data_dir">(), catalog_options);
     if (!opened) {
         TV_LOG_ERROR("refusing to start: cannot open the catalog: {}", opened.error().message);
@@ -169,6 +172,7 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
         co_await catalog->close();
         co_return 1;
     }
+    catalog->sweep_orphan_files((*tracker)->tablets_placed_by_restores());
     sql::engine_options options = engine_options_for(cfg, loops, transfers);
     options.jobs = tracker->get();
     options.node = std::move(node);

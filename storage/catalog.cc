@@ -95,12 +95,8 @@ io::task<storage_result<std::unique_ptr<catalog>>> catalog::open(std::string dat
     c->_cluster_id = std::move(*cluster);
     c->_reclaimer = std::make_shared<file_reclaimer>(data_dir);
     c->_durable_next_id = c->_state.next_id;
-    // Files of loads that crashed before publishing, temp files, and files of tablets dropped
-    // while a scan still read them: nothing references them any more.
-    orphan_report orphans = remove_orphan_files(c->_state, data_dir);
-    if (orphans.files != 0 || orphans.dirs != 0) {
-        TV_LOG_INFO("storage: removed {} orphan files and {} empty tablet directories under {}", orphans.files,
-                    orphans.dirs, tablets_root(data_dir));
+    if (c->_options.sweep_orphans_at_open) {
+        c->sweep_orphan_files({});
     }
     TV_LOG_INFO("catalog: opened {} at sequence {} (image at {}, {} journal records replayed)", c->_journal->dir(),
                 c->_journal->last_seq(), rec.image_seq, rec.records.size());
@@ -121,6 +117,19 @@ io::task<storage_result<void>> catalog::close() {
         co_await _journal->close();
     }
     co_return done;
+}
+
+void catalog::sweep_orphan_files(const std::set<object_id>& keep) {
+    // Files of loads that crashed before publishing, temp files, and files of tablets dropped
+    // while a scan still read them: nothing references them any more.
+    orphan_report orphans = remove_orphan_files(_state, _data_dir, keep);
+    if (orphans.files != 0 || orphans.dirs != 0) {
+        TV_LOG_INFO("storage: removed {} orphan files and {} empty tablet directories under {}", orphans.files,
+                    orphans.dirs, tablets_root(_data_dir));
+    }
+    if (!keep.empty()) {
+        TV_LOG_INFO("storage: kept the directories of {} tablets a resumed restore is committing", keep.size());
+    }
 }
 
 io::task<storage_result<void>> catalog::checkpoint() {

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,10 @@ struct catalog_options {
     std::string root_password;
     /// Write a checkpoint image after this many records since the last one (and at close()).
     uint64_t checkpoint_every = 10000;
+    /// open() removes the files no rowset references (remove_orphan_files). False: the caller
+    /// calls sweep_orphan_files() once it knows which unpublished tablets to keep (the server,
+    /// after the job tracker has read the restores it resumes).
+    bool sweep_orphans_at_open = true;
 };
 
 class catalog {
@@ -82,6 +87,9 @@ public:
     io::task<storage_result<void>> close();
     /// Writes an image now (no-op when nothing changed since the last one).
     io::task<storage_result<void>> checkpoint();
+    /// Removes the files of tablet directories that no rowset references, except under the
+    /// tablets in `keep` (see remove_orphan_files). Start-up only, before any load runs.
+    void sweep_orphan_files(const std::set<object_id>& keep);
 
     // ---- Changes. Each returns once durable; creations yield the new object's id (0 when
     // ---- IF NOT EXISTS found the object already there).

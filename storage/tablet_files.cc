@@ -141,7 +141,8 @@ bool parse_id(std::string_view s, object_id& out) {
 
 }  // namespace
 
-orphan_report remove_orphan_files(const catalog_state& state, std::string_view data_dir) {
+orphan_report remove_orphan_files(const catalog_state& state, std::string_view data_dir,
+                                  const std::set<object_id>& keep) {
     orphan_report report;
     std::string root = tablets_root(data_dir);
     std::error_code ec;
@@ -154,6 +155,9 @@ orphan_report remove_orphan_files(const catalog_state& state, std::string_view d
         std::error_code type_ec;
         if (!parse_id(name, tablet) || !dir->is_directory(type_ec)) {
             TV_LOG_WARN("storage: {} is not a tablet directory; left alone", dir->path().string());
+            continue;
+        }
+        if (keep.contains(tablet)) {
             continue;
         }
         std::set<std::string, std::less<>> referenced;

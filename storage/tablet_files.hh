@@ -80,7 +80,10 @@ struct orphan_report {
 
 /// Removes every file under <data_dir>/storage/data/<tablet_id>/ that no rowset in `state`
 /// references, and tablet directories left empty. Entries that are not ours (a name that is
-/// not a tablet id at the top level) are left alone with a warning. Synchronous: start-up only.
-orphan_report remove_orphan_files(const catalog_state& state, std::string_view data_dir);
+/// not a tablet id at the top level) are left alone with a warning, and so are the directories
+/// of the tablets in `keep` (a restore placed them before publishing its record, and publishes
+/// it when it resumes). Synchronous: start-up only.
+orphan_report remove_orphan_files(const catalog_state& state, std::string_view data_dir,
+                                  const std::set<object_id>& keep = {});
 
 }  // namespace tv::storage

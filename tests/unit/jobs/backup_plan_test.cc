@@ -212,5 +212,53 @@ CO_TEST(backup_plan, directories_and_links_for_many_tablets_are_made_together) {
     }
 }
 
+/// A restore's COMMIT moves each staging tablet directory into place whole. Run again after an
+/// interruption it finds what was moved; a destination that holds files already (linked by an
+/// earlier version's interrupted COMMIT) is left to the caller; a directory in neither place is
+/// an error naming it. Both ways of making the moves durable: one syncfs (many) and fsyncs (few).
+CO_TEST(backup_plan, staging_directories_are_moved_into_place_whole) {
+    for (int count : {40, 3}) {
+        temp_dir dir;
+        std::string staging = dir.path() + "/snapshot/9/staging";
+        std::string tablets = dir.path() + "/storage/data";
+        std::vector<std::string> names;
+        for (int tablet = 1; tablet <= count; ++tablet) {
+            names.push_back(std::to_string(1000 + tablet));
+            fs::create_directories(staging + "/" + names.back());
+            for (int file = 0; file < 2; ++file) {
+                std::ofstream(fmt::format("{}/{}/{}.dat", staging, names.back(), file)) << names.back() << file;
+            }
+        }
+        fs::create_directories(tablets);
+        fs::rename(staging + "/" + names[0], tablets + "/" + names[0]);  // moved before a crash
+        std::string occupied = names[1];
+        fs::create_directories(tablets + "/" + occupied);
+        fs::create_hard_link(staging + "/" + occupied + "/0.dat", tablets + "/" + occupied + "/0.dat");
+
+        auto moved = co_await jobs::move_directories(staging, tablets, names);
+        CO_ASSERT_TRUE(moved.has_value());
+        EXPECT_EQ(*moved, std::vector<std::string>{occupied});
+        for (const auto& name : names) {
+            for (int file = 0; file < 2; ++file) {
+                std::string text;
+                std::getline(std::ifstream(fmt::format("{}/{}/{}.dat", tablets, name, file)), text);
+                if (name != occupied || file == 0) {
+                    EXPECT_EQ(text, name + std::to_string(file)) << name << " " << count;
+                }
+            }
+            EXPECT_EQ(fs::exists(staging + "/" + name), name == occupied) << name;
+        }
+        auto again = co_await jobs::move_directories(staging, tablets, names);
+        CO_ASSERT_TRUE(again.has_value());
+        EXPECT_EQ(*again, std::vector<std::string>{occupied});
+
+        std::vector<std::string> neither_place{"777"};
+        auto missing = co_await jobs::move_directories(staging, tablets, neither_place);
+        CO_ASSERT_FALSE(missing.has_value());
+        EXPECT_NE(missing.error().message.find("move " + staging + "/777 to " + tablets + "/777"), std::string::npos)
+            << missing.error().message;
+    }
+}
+
 }  // namespace
 }  // namespace tv::testing

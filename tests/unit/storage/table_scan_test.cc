@@ -236,6 +236,30 @@ CO_TEST(TableScan, StartUpRemovesOrphansAndKeepsPublishedFiles) {
     CO_ASSERT_OK(co_await (*cat)->close());
 }
 
+/// The server sweeps after its job tracker has read the restores it resumes: the directory of a
+/// tablet a restore placed before publishing is kept whole, the rest is swept as at open.
+CO_TEST(TableScan, DeferredSweepKeepsTheTabletsItIsTold) {
+    temp_dir dir;
+    {
+        auto cat = co_await catalog_with(dir.path(), simple_table("t", 1));
+        CO_ASSERT_OK(cat);
+        CO_ASSERT_OK(co_await (*cat)->close());
+    }
+    fs::create_directories(tablet_dir(dir.path(), 424242));  // placed by a restore, not published
+    put_file(tablet_dir(dir.path(), 424242) + "/5_0.dat", "restored");
+    fs::create_directories(tablet_dir(dir.path(), 434343));  // a dropped tablet's
+    put_file(tablet_dir(dir.path(), 434343) + "/6_0.dat", "dropped");
+    catalog_options options;
+    options.sweep_orphans_at_open = false;
+    auto cat = co_await catalog::open(dir.path(), options);
+    CO_ASSERT_OK(cat);
+    EXPECT_TRUE(fs::exists(tablet_dir(dir.path(), 434343) + "/6_0.dat")) << "nothing swept at open";
+    (*cat)->sweep_orphan_files({424242});
+    EXPECT_TRUE(fs::exists(tablet_dir(dir.path(), 424242) + "/5_0.dat"));
+    EXPECT_FALSE(fs::exists(tablet_dir(dir.path(), 434343)));
+    CO_ASSERT_OK(co_await (*cat)->close());
+}
+
 CO_TEST(TableScan, StatsComeFromTheCatalog) {
     temp_dir dir;
     auto cat = co_await catalog_with(dir.path(), simple_table("t", 1));
