@@ -33,6 +33,7 @@ class object_store;
 namespace tv::jobs {
 
 class job_store;
+struct snapshot_contents;
 
 /// Sizes below which snapshot files travel packed together, and the packs' size.
 struct packing_options {
@@ -80,6 +81,10 @@ struct live_job {
     std::atomic<uint64_t> bytes_stored{0};
     std::atomic<uint64_t> files_reused{0};
     std::atomic<uint64_t> bytes_reused{0};
+    /// A restore's snapshot as its submission read and checked it: PENDING plans from it rather
+    /// than fetching and decoding the manifest a second time (a job resumed after a restart has
+    /// none and reads it).
+    std::shared_ptr<const snapshot_contents> submitted_snapshot;
 };
 
 /// Journals `next` and shows it, unless the job has ended meanwhile: yields false then (the
@@ -91,13 +96,13 @@ io::task<job_result<bool>> advance(job_services& services, live_job& job, job_re
 /// job's work.
 io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_error why);
 
-/// After a job's state machine returned (`driven`: its failure, if any): a job stopped by
-/// shutdown stays in its state (false: it resumes at the next start); a failure is journaled
-/// as CANCELLED. True when the job has ended and its caller cleans up. `kind` names it in logs.
 /// Runs a job's driver. An exception (a bug, an allocation failure) fails the job with its
 /// message instead of leaving it in its state until the next restart.
 io::task<job_result<void>> drive_catching(io::task<job_result<void>> driver);
 
+/// After a job's state machine returned (`driven`: its failure, if any): a job stopped by
+/// shutdown stays in its state (false: it resumes at the next start); a failure is journaled
+/// as CANCELLED. True when the job has ended and its caller cleans up. `kind` names it in logs.
 io::task<bool> settle(job_services& services, live_job& job, const job_result<void>& driven, std::string_view kind);
 
 int64_t unix_now_ms();

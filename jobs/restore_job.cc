@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <utility>
 
 namespace tv::jobs {
 
@@ -51,11 +52,13 @@ void unlock_tables(job_services& s, const restore_staging& plan) {
     }
 }
 
-/// PENDING: read and check the snapshot, plan it against the catalog, keep the plan.
-io::task<job_result<void>> prepare(job_services& s, live_job& job) {
-    std::stop_token stop = job.stop.get_token();
-    const job_record& r = job.record;
-    auto repo = find_repository(s.catalog, r.repository);
+/// The snapshot as submission read it, or else (a job resumed after a restart) read again.
+io::task<job_result<std::shared_ptr<const snapshot_contents>>> snapshot_to_plan(job_services& s, live_job& job,
+                                                                               std::stop_token stop) {
+    if (auto submitted = std::exchange(job.submitted_snapshot, nullptr)) {
+        co_return submitted;
+    }
+    auto repo = find_repository(s.catalog, job.record.repository);
     if (!repo) {
         co_return repo.error();
     }
@@ -63,7 +66,19 @@ io::task<job_result<void>> prepare(job_services& s, live_job& job) {
     if (!store) {
         co_return store.error();
     }
-    auto snapshot = co_await read_snapshot(**store, r.restore.info_key, stop);
+    auto snapshot = co_await read_snapshot(**store, job.record.restore.info_key, stop);
+    if (!snapshot) {
+        co_return snapshot.error();
+    }
+    co_return std::make_shared<const snapshot_contents>(std::move(*snapshot));
+}
+
+/// PENDING: check the snapshot, plan it against the catalog, keep the plan (durably, and in
+/// `kept` for the job's next states).
+io::task<job_result<void>> prepare(job_services& s, live_job& job, std::optional<restore_staging>& kept) {
+    std::stop_token stop = job.stop.get_token();
+    const job_record& r = job.record;
+    auto snapshot = co_await snapshot_to_plan(s, job, stop);
     if (!snapshot) {
         co_return snapshot.error();
     }
@@ -71,7 +86,8 @@ io::task<job_result<void>> prepare(job_services& s, live_job& job) {
     if (!selection) {
         co_return selection.error();
     }
-    auto plan = stage_restore(s.catalog, *snapshot, *selection);
+    auto plan = stage_restore(s.catalog, **snapshot, *selection);
+    snapshot->reset();  // the manifest is the larger part of what the job holds; the plan is enough now
     if (!plan) {
         co_return plan.error();
     }
@@ -87,6 +103,7 @@ io::task<job_result<void>> prepare(job_services& s, live_job& job) {
         co_return written.error();
     }
     lock_tables(s, r, *plan);
+    kept = std::move(*plan);
     co_return job_result<void>{};
 }
 
@@ -201,7 +218,7 @@ io::task<job_result<void>> drive(job_services& s, live_job& job, std::optional<r
         job_result<void> step;
         switch (job.record.state) {
         case job_state::pending:
-            step = co_await prepare(s, job);
+            step = co_await prepare(s, job, plan);
             next.state = job_state::snapshoting;
             next.restore.meta_prepared_ms = unix_now_ms();
             break;
