@@ -37,6 +37,10 @@ void fsync_op::prep(io_uring_sqe* sqe) {
     io_uring_prep_fsync(sqe, _fd, _data_only ? IORING_FSYNC_DATASYNC : 0);
 }
 
+void writeback_op::prep(io_uring_sqe* sqe) {
+    io_uring_prep_sync_file_range(sqe, _fd, _length, _offset, SYNC_FILE_RANGE_WRITE);
+}
+
 void statx_op::prep(io_uring_sqe* sqe) {
     io_uring_prep_statx(sqe, _dir_fd, _path.c_str(), _flags, _mask, &_statx);
 }

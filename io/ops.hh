@@ -133,6 +133,22 @@ private:
     bool _data_only;
 };
 
+/// sync_file_range(2) with SYNC_FILE_RANGE_WRITE: starts the writeback of a range's dirty pages
+/// and does not wait for it. Durable it is not (no metadata, no device cache flush): a file
+/// written in many small pieces and made durable later by a syncfs gets its writing spread over
+/// the time its data arrives, instead of all of it left to that sync.
+class writeback_op final : public void_op<writeback_op> {
+public:
+    writeback_op(int fd, uint64_t offset, uint32_t length, std::stop_token stop)
+        : void_op(std::move(stop)), _fd(fd), _offset(offset), _length(length) {}
+    void prep(io_uring_sqe* sqe) override;
+
+private:
+    int _fd;
+    uint64_t _offset;
+    uint32_t _length;
+};
+
 class statx_op final : public uring_op<statx_op, struct statx> {
 public:
     statx_op(int dir_fd, std::string path, int flags, unsigned mask, std::stop_token stop)
@@ -280,6 +296,10 @@ inline write_op write_fixed(int fd, std::span<const std::byte> buf, uint64_t off
 }
 inline fsync_op fsync(int fd, std::stop_token stop = {}) { return {fd, false, std::move(stop)}; }
 inline fsync_op fdatasync(int fd, std::stop_token stop = {}) { return {fd, true, std::move(stop)}; }
+/// Starts writing `length` bytes at `offset` back to the device (see writeback_op).
+inline writeback_op start_writeback(int fd, uint64_t offset, uint32_t length, std::stop_token stop = {}) {
+    return {fd, offset, length, std::move(stop)};
+}
 inline statx_op statx(int dir_fd, std::string path, int flags = 0, unsigned mask = STATX_BASIC_STATS,
                       std::stop_token stop = {}) {
     return {dir_fd, std::move(path), flags, mask, std::move(stop)};

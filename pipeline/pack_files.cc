@@ -153,6 +153,14 @@ io::task<void> pack_files::write_extents(part_read* state, std::span<const std::
             co_return;
         }
         auto written = co_await io::write_fully(opened->fd(), data.subspan(e.at, e.length), e.from, state->stop);
+        if (written) {
+            // Pieces are many and small, made durable later all at once (a syncfs, or an
+            // fdatasync each at publish): their writing starts now, beside the reads still under
+            // way, rather than all of it in that sync. A hint only: a failed writeback is reported
+            // by the sync that follows.
+            (void)co_await io::start_writeback(opened->fd(), e.from,
+                                               static_cast<uint32_t>(std::min<uint64_t>(e.length, UINT32_MAX)));
+        }
         co_await opened->close();
         if (!written) {
             state->fail(index, fmt::format("write {}: {}", path, written.error().message()));

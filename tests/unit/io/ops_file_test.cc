@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 // File operations through the ring: open, read, write, fsync, statx, rename, unlink, mkdir,
-// hard links, small files and multi-GiB sparse files with 64-bit offsets.
+// hard links, writeback started without waiting, small files and multi-GiB sparse files with
+// 64-bit offsets.
 #include "io/file.hh"
 #include "io/ops.hh"
 #include "support/co_test.hh"
+#include "support/page_cache.hh"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <vector>
 
 namespace io = tv::io;
+using tv::testing::page_cache_of;
 using tv::testing::temp_dir;
 
 namespace {
@@ -119,4 +125,45 @@ CO_TEST(file_ops, mkdir_rename_link_unlink) {
     CO_ASSERT_OK(n);
     EXPECT_EQ(back, data) << "the hard link keeps the bytes after the original is removed";
     CO_ASSERT_OK(co_await io::unlinkat(AT_FDCWD, dir.file("sub"), AT_REMOVEDIR));
+}
+
+CO_TEST(file_ops, start_writeback_sends_dirty_pages_to_the_device_without_waiting_for_them) {
+    temp_dir dir;
+    auto f = co_await io::open_file(dir.file("pieces"), O_CREAT | O_RDWR | O_TRUNC);
+    CO_ASSERT_OK(f);
+    auto data = pattern(1 << 20, 5);
+    CO_ASSERT_OK(co_await io::write_fully(f->fd(), data, 0));
+    auto before = page_cache_of(f->fd());
+    if (!before) {
+        CO_SKIP("cachestat(2) is missing (Linux before 6.5): " << std::strerror(errno));
+    }
+    if (before->dirty == 0) {
+        CO_SKIP("the file system of " << dir.path() << " keeps no dirty pages (tmpfs?)");
+    }
+
+    CO_ASSERT_OK(co_await io::start_writeback(f->fd(), 0, static_cast<uint32_t>(data.size())));
+    // Started, not waited for: the pages leave the dirty state as the device takes them.
+    auto after = page_cache_of(f->fd());
+    for (int i = 0; i < 500 && after && after->dirty > 0; ++i) {
+        (void)co_await io::sleep(std::chrono::milliseconds(10));
+        after = page_cache_of(f->fd());
+    }
+    CO_ASSERT_TRUE(after.has_value());
+    EXPECT_EQ(after->dirty, 0u) << "of " << before->dirty << " dirty pages";
+    EXPECT_GT(after->cached, 0u) << "written back, still cached";
+
+    std::vector<std::byte> back(data.size());
+    auto n = co_await io::read_fully(f->fd(), back, 0);
+    CO_ASSERT_OK(n);
+    EXPECT_EQ(back, data);
+}
+
+CO_TEST(file_ops, start_writeback_of_a_pipe_is_an_error) {
+    std::array<int, 2> ends{};
+    CO_ASSERT_EQ(::pipe(ends.data()), 0);
+    auto started = co_await io::start_writeback(ends[1], 0, 4096);
+    ::close(ends[0]);
+    ::close(ends[1]);
+    CO_ASSERT_FALSE(started.has_value());
+    EXPECT_EQ(started.error(), std::errc::invalid_seek);
 }

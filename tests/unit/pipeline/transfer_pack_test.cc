@@ -4,16 +4,22 @@
 // across part boundaries and at part edges); a multipart pack journals its parts as a file does;
 // a short or missing piece fails naming it, sizes that do not add up fail, a recorded hash
 // still checks the whole object. A download writes a pack (or a range of one) into its pieces,
-// skipping gaps, checks each piece's hash and publishes all of them or none.
+// skipping gaps, checks each piece's hash and publishes all of them or none; pieces written in
+// place have their writeback started, not left to the sync that makes them durable.
+#include "support/page_cache.hh"
 #include "unit/pipeline/transfer_test_util.hh"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
 #include <sys/stat.h>
 
@@ -327,6 +333,47 @@ TEST_F(transfer_pack_test, a_pack_download_into_several_directories_puts_every_p
         for (size_t k = 0; k < sizes.size(); ++k) {
             EXPECT_TRUE(read_file(down.pieces[k].local_path) == read_file(p.entry.pieces[k].local_path)) << "piece " << k;
         }
+    }
+}
+
+/// Pieces written in place are made durable later, all at once (RESTORE's syncfs per journal
+/// flush): the download starts their writeback as it writes them, so the disk writes them beside
+/// the reads still under way instead of all of them in that sync.
+TEST_F(transfer_pack_test, a_pack_download_in_place_starts_writing_its_pieces_back) {
+    std::string probe = write_file("probe", 64 << 10, 7);
+    auto probed = testing::page_cache_of(probe);
+    if (!probed) {
+        GTEST_SKIP() << "cachestat(2) is missing (Linux before 6.5): " << std::strerror(errno);
+    }
+    if (probed->dirty == 0) {
+        GTEST_SKIP() << "the file system of " << _dir << " keeps no dirty pages (tmpfs?)";
+    }
+    auto p = write_pack("packs/writeback", {64 << 10, 64 << 10, part_size - (128 << 10), 64 << 10, 300});
+    auto up = run({p.entry}, transfer_options{});
+    ASSERT_EQ(up.failed, 0u) << up.entries[0].error;
+    fs::create_directories(_dir + "/back");
+    transfer_entry down = download_of(p, _dir + "/back");
+    auto report = run({down}, download_options(transfer_options::piece_publishing::in_place));
+    ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
+
+    auto dirty_pages = [&] {
+        uint64_t dirty = 0;
+        for (const auto& piece : down.pieces) {
+            auto state = testing::page_cache_of(piece.local_path);
+            EXPECT_TRUE(state.has_value()) << piece.local_path;
+            dirty += state ? state->dirty : 0;
+        }
+        return dirty;
+    };
+    // Started, not waited for: the pages leave the dirty state as the device takes them.
+    uint64_t dirty = dirty_pages();
+    for (int i = 0; i < 500 && dirty > 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        dirty = dirty_pages();
+    }
+    EXPECT_EQ(dirty, 0u) << "pages still dirty in the pieces, 5 s after the download";
+    for (size_t k = 0; k < down.pieces.size(); ++k) {
+        EXPECT_TRUE(read_file(down.pieces[k].local_path) == read_file(p.entry.pieces[k].local_path)) << "piece " << k;
     }
 }
 
