@@ -88,16 +88,34 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
             TV_LOG_WARN("jobs: {}", cleared.error().message);
         }
     }
+    // Every resumed job is prepared before any runs: the sweep below must know the tablets that
+    // restores resumed in COMMIT moved into place already (unpublished, so unreferenced), and a
+    // job started earlier could move its own while a later one is prepared.
+    std::set<storage::object_id> placed_by_restores;
+    bool placed_unknown = false;
+    std::vector<std::shared_ptr<live_job>> resumed;
     for (auto& record : to_resume) {
         TV_LOG_INFO("jobs: resuming {} {} (job {}) in state {}", record.type == job_type::backup ? "backup" : "restore",
                     record.label, record.id, job_state_name(record.state));
         if (record.type == job_type::restore) {
-            if (auto prepared = co_await prepare_resume(*tracker->_services, record, tracker->_placed_by_restores); !prepared) {
+            if (auto prepared = co_await prepare_resume(*tracker->_services, record, placed_by_restores); !prepared) {
                 TV_LOG_WARN("jobs: restore {} (job {}): {}", record.label, record.id, prepared.error().message);
+                placed_unknown = placed_unknown || record.state == job_state::commit;
             }
         }
         auto job = std::make_shared<live_job>(std::move(record));
         job->limit.set_rate(pipeline::kbps_to_bytes_per_second(job->record.max_speed_kbps));
+        resumed.push_back(std::move(job));
+    }
+    if (options.sweep_orphan_files) {
+        if (placed_unknown) {
+            TV_LOG_WARN("jobs: not sweeping unreferenced tablet files at this start: a restore in COMMIT could not "
+                        "say which tablets it placed already");
+        } else {
+            catalog.sweep_orphan_files(placed_by_restores);
+        }
+    }
+    for (auto& job : resumed) {
         tracker->start(std::move(job));
     }
     co_return std::move(tracker);

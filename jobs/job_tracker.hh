@@ -37,6 +37,11 @@ struct tracker_options {
     /// The server's upload settings as they are when a transfer starts.
     std::function<pipeline::transfer_options()> upload_options;
     std::function<pipeline::transfer_options()> download_options;
+    /// The start-up sweep of tablet files nothing references (storage::catalog::
+    /// sweep_orphan_files), run by open() after every resumed restore has said which tablets it
+    /// placed already and before any job runs. The server opens its catalog without sweeping and
+    /// sets this.
+    bool sweep_orphan_files = false;
 };
 
 /// A job as SHOW BACKUP / SHOW RESTORE print it: the record and, while it runs, its progress.
@@ -55,8 +60,9 @@ struct job_view {
 
 class job_tracker {
 public:
-    /// Opens the job store, removes snapshot links of jobs that no longer run, and resumes
-    /// every job that had not ended.
+    /// Opens the job store, removes snapshot links of jobs that no longer run, sweeps the tablet
+    /// files nothing references (tracker_options::sweep_orphan_files), and resumes every job that
+    /// had not ended.
     static io::task<job_result<std::unique_ptr<job_tracker>>> open(storage::catalog& catalog,
                                                                    pipeline::transfer_engine& transfers,
                                                                    tracker_options options);
@@ -97,10 +103,6 @@ public:
     verify_registry& verifications() { return *_verifications; }
     const verify_registry& verifications() const { return *_verifications; }
 
-    /// The new tablets of restores resumed in COMMIT before publishing: their directories may
-    /// hold the restore's files already (storage::catalog::sweep_orphan_files keeps them).
-    const std::set<storage::object_id>& tablets_placed_by_restores() const noexcept { return _placed_by_restores; }
-
     /// A job that has not ended uses the repository (DROP REPOSITORY waits for it).
     bool repository_in_use(std::string_view name) const;
 
@@ -126,7 +128,6 @@ private:
     /// Jobs started by this process, by id (kept after they end, for their last numbers, while
     /// the store keeps them).
     std::map<uint64_t, std::shared_ptr<live_job>> _live;
-    std::set<storage::object_id> _placed_by_restores;
     storage::serial_lock _submit_lock;
     io::gate _gate;
 };

@@ -147,8 +147,8 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
                                int mysql_fd, sql::node_info node) {
     storage::catalog_options catalog_options;
     catalog_options.root_password = cfg.get<"root_password">();
-    // After the job tracker has read the restores it resumes: a restore stopped in COMMIT has
-    // its files in tablet directories no rowset references yet.
+    // The job tracker sweeps, once it has read the restores it resumes and before it runs any:
+    // a restore stopped in COMMIT has its files in tablet directories no rowset references yet.
     catalog_options.sweep_orphans_at_open = false;
     auto opened = co_await storage::catalog::open(cfg.get<"data_dir">(), catalog_options);
     if (!opened) {
@@ -166,13 +166,13 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
     job_options.gc.lease_timeout_ms = cfg.get<"repository_lease_timeout">() * 1000;
     job_options.upload_options = [&transfers] { return transfers.options(pipeline::direction::upload); };
     job_options.download_options = [&transfers] { return transfers.options(pipeline::direction::download); };
+    job_options.sweep_orphan_files = true;  // the catalog above did not: the tracker knows what to keep
     auto tracker = co_await jobs::job_tracker::open(*catalog, transfers.engine(), job_options);
     if (!tracker) {
         TV_LOG_ERROR("refusing to start: cannot open the job store: {}", tracker.error().message);
         co_await catalog->close();
         co_return 1;
     }
-    catalog->sweep_orphan_files((*tracker)->tablets_placed_by_restores());
     sql::engine_options options = engine_options_for(cfg, loops, transfers);
     options.jobs = tracker->get();
     options.node = std::move(node);

@@ -67,8 +67,8 @@ struct catalog_options {
     /// Write a checkpoint image after this many records since the last one (and at close()).
     uint64_t checkpoint_every = 10000;
     /// open() removes the files no rowset references (remove_orphan_files). False: the caller
-    /// calls sweep_orphan_files() once it knows which unpublished tablets to keep (the server,
-    /// after the job tracker has read the restores it resumes).
+    /// calls sweep_orphan_files() once it knows which unpublished tablets to keep (the server's
+    /// job tracker, after reading the restores it resumes and before running any).
     bool sweep_orphans_at_open = true;
 };
 
