@@ -96,7 +96,7 @@ io::task<std::optional<job_error>> sync_one(std::string dir, std::stop_token sto
     co_return std::nullopt;
 }
 
-enum class move_outcome : uint8_t { moved, occupied };
+enum class move_outcome : uint8_t { moved, occupied, moved_earlier };
 
 /// rename(2) of one directory. Its destination holding files already (an earlier run linked
 /// into it) is `occupied`, not a failure; a source gone with its destination in place was moved
@@ -115,7 +115,7 @@ io::task<std::optional<job_error>> move_one(std::string from, std::string to, mo
     if (failure == std::errc::no_such_file_or_directory) {
         auto there = co_await io::statx(AT_FDCWD, to);
         if (there && S_ISDIR(there->stx_mode)) {
-            *outcome = move_outcome::moved;
+            *outcome = move_outcome::moved_earlier;
             co_return std::nullopt;
         }
     }
@@ -282,9 +282,8 @@ io::task<job_result<void>> link_into(std::string job_dir, std::vector<snapshot_l
     co_return job_result<void>{};
 }
 
-io::task<job_result<std::vector<std::string>>> move_directories(std::string from, std::string to,
-                                                                std::vector<std::string> names,
-                                                                std::stop_token stop) {
+io::task<job_result<directory_moves>> move_directories(std::string from, std::string to, std::vector<std::string> names,
+                                                       std::stop_token stop) {
     if (auto made = co_await io::make_directories(to, 0755, stop); !made) {
         co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + to));
     }
@@ -305,7 +304,8 @@ io::task<job_result<std::vector<std::string>>> move_directories(std::string from
         co_return *failed;
     }
     // Durable: the new entries in `to`, the removals from `from` (a directory with two names after
-    // a crash is a broken file system, not a repeated move) and each moved directory's "..".
+    // a crash is a broken file system, not a repeated move) and each moved directory's "..",
+    // those an interrupted run moved too (it may have stopped before its sync).
     if (file_system) {
         auto synced = co_await io::sync_filesystem(file_system->fd());
         co_await file_system->close();
@@ -315,7 +315,7 @@ io::task<job_result<std::vector<std::string>>> move_directories(std::string from
     } else {
         std::vector<std::string> dirs{to, from};
         for (size_t i = 0; i < names.size(); ++i) {
-            if (outcomes[i] == move_outcome::moved) {
+            if (outcomes[i] != move_outcome::occupied) {
                 dirs.push_back(fmt::format("{}/{}", to, names[i]));
             }
         }
@@ -324,13 +324,31 @@ io::task<job_result<std::vector<std::string>>> move_directories(std::string from
             co_return *failed;
         }
     }
-    std::vector<std::string> occupied;
+    directory_moves found;
     for (size_t i = 0; i < names.size(); ++i) {
         if (outcomes[i] == move_outcome::occupied) {
-            occupied.push_back(std::move(names[i]));
+            found.occupied.push_back(std::move(names[i]));
+        } else if (outcomes[i] == move_outcome::moved_earlier) {
+            found.moved_earlier.push_back(std::move(names[i]));
         }
     }
-    co_return occupied;
+    co_return found;
+}
+
+io::task<job_result<void>> check_placed(std::string root, std::vector<placed_file> files, std::stop_token stop) {
+    for (const auto& f : files) {
+        std::string path = fmt::format("{}/{}/{}", root, f.tablet_id, f.name);
+        auto there = co_await io::statx(AT_FDCWD, path, 0, STATX_SIZE, stop);
+        if (!there) {
+            co_return make_job_error(status_code::common_error, io::describe(there.error(), "find restored file " + path));
+        }
+        if (there->stx_size != f.size) {
+            co_return make_job_error(status_code::common_error,
+                                     fmt::format("restored file {} has {} bytes, expected {}", path, there->stx_size,
+                                                 f.size));
+        }
+    }
+    co_return job_result<void>{};
 }
 
 io::task<job_result<void>> make_directories_in(std::string root, std::vector<std::string> names,

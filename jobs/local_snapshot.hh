@@ -53,14 +53,32 @@ enum class link_sync {
 io::task<job_result<void>> link_into(std::string root, std::vector<snapshot_link> files,
                                      link_sync sync = link_sync::each_directory, std::stop_token stop = {});
 
+/// What move_directories() found for the names it was given, besides the ones it moved.
+struct directory_moves {
+    /// Destinations that hold files already (an earlier version's COMMIT linked into them): left
+    /// where they are, for the caller to link file by file.
+    std::vector<std::string> occupied;
+    /// Gone from `from`, a directory in `to`: moved by an earlier, interrupted run.
+    std::vector<std::string> moved_earlier;
+};
+
 /// Moves each directory <from>/<name> to <to>/<name> (one rename each, a bounded number in flight)
 /// and makes the moves durable: a restore's COMMIT of its staging tablet directories into new
-/// tablet directories, instead of a link per file. A name no longer in `from` that is a directory
-/// in `to` was moved by an earlier, interrupted run. Yields the names whose destination already
-/// holds files (left where they are, for the caller to link file by file).
-io::task<job_result<std::vector<std::string>>> move_directories(std::string from, std::string to,
-                                                                std::vector<std::string> names,
-                                                                std::stop_token stop = {});
+/// tablet directories, instead of a link per file.
+io::task<job_result<directory_moves>> move_directories(std::string from, std::string to, std::vector<std::string> names,
+                                                       std::stop_token stop = {});
+
+/// A file expected at <root>/<tablet_id>/<name>, `size` bytes long.
+struct placed_file {
+    uint64_t tablet_id = 0;
+    std::string name;
+    uint64_t size = 0;
+};
+
+/// Checks that every file is in place with its size, in order; the first that is not is the
+/// error, naming it. What a resumed COMMIT checks in the directories an interrupted run moved,
+/// before it publishes them.
+io::task<job_result<void>> check_placed(std::string root, std::vector<placed_file> files, std::stop_token stop = {});
 
 /// `root` (mkdir -p) and the directories `names` in it, made at once (a bounded number in
 /// flight; one that exists is fine), then their entries made durable by one fsync of `root`:

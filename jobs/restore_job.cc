@@ -139,19 +139,34 @@ io::task<job_result<void>> make_staging(job_services& s, live_job& job, const re
 /// Puts the staged files in their tablet directories, durably. Every restored tablet is new, so
 /// each staging directory is renamed into place whole (a thousand renames instead of 20,000 links
 /// and, after the job, 20,000 unlinks); a tablet directory that holds files already (an
-/// interrupted COMMIT of an earlier version linked them) gets the rest linked file by file.
+/// interrupted COMMIT of an earlier version linked them) gets the rest linked file by file; one
+/// an interrupted COMMIT moved already has its files checked.
 io::task<job_result<void>> place_staged_files(job_services& s, const job_record& r, const restore_staging& plan,
                                               std::stop_token stop) {
     std::vector<std::string> names = tablet_names(plan);
-    auto occupied = co_await move_directories(staging_dir(s.data_dir, r.id), storage::tablets_root(s.data_dir),
-                                              std::move(names), stop);
-    if (!occupied) {
-        co_return occupied.error();
+    auto moves = co_await move_directories(staging_dir(s.data_dir, r.id), storage::tablets_root(s.data_dir),
+                                           std::move(names), stop);
+    if (!moves) {
+        co_return moves.error();
     }
-    if (occupied->empty()) {
+    // Directories an interrupted COMMIT moved are no longer the job's alone: before publishing
+    // them, every planned file must be there, whole (nothing is published otherwise).
+    if (!moves->moved_earlier.empty()) {
+        std::set<std::string> moved_earlier(moves->moved_earlier.begin(), moves->moved_earlier.end());
+        std::vector<placed_file> expected;
+        for (const auto& f : plan.files) {
+            if (moved_earlier.contains(std::to_string(f.tablet_id))) {
+                expected.push_back(placed_file{static_cast<uint64_t>(f.tablet_id), f.name, f.size});
+            }
+        }
+        if (auto placed = co_await check_placed(storage::tablets_root(s.data_dir), std::move(expected), stop); !placed) {
+            co_return placed.error();
+        }
+    }
+    if (moves->occupied.empty()) {
         co_return job_result<void>{};
     }
-    std::set<std::string> linked_one_by_one(occupied->begin(), occupied->end());
+    std::set<std::string> linked_one_by_one(moves->occupied.begin(), moves->occupied.end());
     std::vector<snapshot_link> links;
     for (const auto& f : plan.files) {
         if (linked_one_by_one.contains(std::to_string(f.tablet_id))) {

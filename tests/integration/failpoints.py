@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
 from backup_test_util import check, connect, finish, query, wait_for  # noqa: E402
 from restore_test_util import (fingerprint, insert_rows, restore_of, snapshot_leftovers,  # noqa: E402
-                               stray_tablet_files, table_names, wait_restore)
+                               stray_tablet_files, table_names, tablet_dirs, wait_restore)
 
 FLAGS = ["--set", "backup_pack_threshold=16K", "--set", "backup_pack_size=64K"]
 HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "io", "failpoint.hh")
@@ -185,6 +185,30 @@ class Harness:
         self.check_clean(conn, point)
         self.server.stop()
 
+    def moved_file_lost(self):
+        """RESTORE over `t` killed after COMMIT moved its tablet directories into place and before
+        it published them; one of their files is lost meanwhile. After the restart the restore
+        publishes nothing: CANCELLED naming the file, and `t` exactly as it was."""
+        point = "restore.commit.before_publish"
+        before = self.change_t()
+        tablets_before = set(tablet_dirs(self.data_dir))
+        conn = self.start(failpoints=f"{point}=crash")
+        query(conn, f"RESTORE SNAPSHOT {self.base} FROM repo DATABASE d ON (TABLE t)")
+        self.expect_killed(point)
+        moved = {t: files for t, files in tablet_dirs(self.data_dir).items()
+                 if t not in tablets_before and files}
+        check(moved != {}, f"{point}: the crashed COMMIT moved tablet directories into place")
+        tablet = sorted(moved)[0]
+        lost = os.path.join(self.data_dir, "storage", "data", str(tablet), moved[tablet][0])
+        os.remove(lost)
+        conn = self.start()
+        row = wait_restore(conn, "d", timeout=120)
+        check(row["State"] == "CANCELLED" and f"find restored file {lost}" in row["Status"],
+              f"a lost file: the resumed COMMIT names it and publishes nothing: {row['State']} {row['Status']}")
+        check(fingerprint(conn, "d.t") == before, "a lost file: t is exactly as it was")
+        self.check_clean(conn, "a lost file")
+        self.server.stop()
+
     def overwrite_restore_fails(self, point, action):
         before = self.change_t()
         conn = self.start(failpoints=f"{point}={action}")
@@ -269,6 +293,7 @@ class Harness:
         self.server.stop()
         self.overwrite_restore_crash("restore.download.after_file", hit=2)
         self.overwrite_restore_crash("restore.commit.before_publish")
+        self.moved_file_lost()
         self.overwrite_restore_crash("restore.commit.after_publish")
         self.overwrite_restore_crash("journal.meta.before_fsync", hit=2)
         self.overwrite_restore_crash("restore.cancel.before_cleanup", pause="DOWNLOADING", cancel=True)

@@ -237,7 +237,8 @@ CO_TEST(backup_plan, staging_directories_are_moved_into_place_whole) {
 
         auto moved = co_await jobs::move_directories(staging, tablets, names);
         CO_ASSERT_TRUE(moved.has_value());
-        EXPECT_EQ(*moved, std::vector<std::string>{occupied});
+        EXPECT_EQ(moved->occupied, std::vector<std::string>{occupied});
+        EXPECT_EQ(moved->moved_earlier, std::vector<std::string>{names[0]});
         for (const auto& name : names) {
             for (int file = 0; file < 2; ++file) {
                 std::string text;
@@ -250,7 +251,10 @@ CO_TEST(backup_plan, staging_directories_are_moved_into_place_whole) {
         }
         auto again = co_await jobs::move_directories(staging, tablets, names);
         CO_ASSERT_TRUE(again.has_value());
-        EXPECT_EQ(*again, std::vector<std::string>{occupied});
+        EXPECT_EQ(again->occupied, std::vector<std::string>{occupied});
+        std::vector<std::string> all_but_occupied = names;
+        std::erase(all_but_occupied, occupied);
+        EXPECT_EQ(again->moved_earlier, all_but_occupied);
 
         std::vector<std::string> neither_place{"777"};
         auto missing = co_await jobs::move_directories(staging, tablets, neither_place);
@@ -258,6 +262,31 @@ CO_TEST(backup_plan, staging_directories_are_moved_into_place_whole) {
         EXPECT_NE(missing.error().message.find("move " + staging + "/777 to " + tablets + "/777"), std::string::npos)
             << missing.error().message;
     }
+}
+
+/// A resumed COMMIT checks the directories an interrupted run moved before it publishes them:
+/// every planned file there with its size, else an error naming the first that is not.
+CO_TEST(backup_plan, placed_files_are_checked_by_name_and_size) {
+    temp_dir dir;
+    std::string tablets = dir.path() + "/storage/data";
+    fs::create_directories(tablets + "/1001");
+    fs::create_directories(tablets + "/1002");
+    std::ofstream(tablets + "/1001/0.dat") << "abcd";
+    std::ofstream(tablets + "/1002/0.dat") << "efghij";
+    std::vector<jobs::placed_file> planned{{1001, "0.dat", 4}, {1002, "0.dat", 6}};
+    CO_ASSERT_TRUE((co_await jobs::check_placed(tablets, planned)).has_value());
+
+    std::vector<jobs::placed_file> one_more = planned;
+    one_more.push_back(jobs::placed_file{1002, "1.dat", 3});
+    auto missing = co_await jobs::check_placed(tablets, one_more);
+    CO_ASSERT_FALSE(missing.has_value());
+    EXPECT_NE(missing.error().message.find("find restored file " + tablets + "/1002/1.dat"), std::string::npos)
+        << missing.error().message;
+
+    fs::resize_file(tablets + "/1002/0.dat", 2);
+    auto short_file = co_await jobs::check_placed(tablets, planned);
+    CO_ASSERT_FALSE(short_file.has_value());
+    EXPECT_EQ(short_file.error().message, "restored file " + tablets + "/1002/0.dat has 2 bytes, expected 6");
 }
 
 }  // namespace
