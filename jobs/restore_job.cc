@@ -127,6 +127,21 @@ std::vector<std::string> tablet_names(const restore_staging& plan) {
     return names;
 }
 
+/// The plan's files in the tablets `names` names (tablet_names' form).
+std::vector<const restore_download*> files_in_tablets(const restore_staging& plan, const std::vector<std::string>& names) {
+    std::vector<const restore_download*> found;
+    if (names.empty()) {
+        return found;
+    }
+    std::set<std::string> wanted(names.begin(), names.end());
+    for (const auto& f : plan.files) {
+        if (wanted.contains(std::to_string(f.tablet_id))) {
+            found.push_back(&f);
+        }
+    }
+    return found;
+}
+
 /// SNAPSHOTING: the staging directories, durable.
 io::task<job_result<void>> make_staging(job_services& s, live_job& job, const restore_staging& plan) {
     std::stop_token stop = job.stop.get_token();
@@ -151,27 +166,19 @@ io::task<job_result<void>> place_staged_files(job_services& s, const job_record&
     }
     // Directories an interrupted COMMIT moved are no longer the job's alone: before publishing
     // them, every planned file must be there, whole (nothing is published otherwise).
-    if (!moves->moved_earlier.empty()) {
-        std::set<std::string> moved_earlier(moves->moved_earlier.begin(), moves->moved_earlier.end());
-        std::vector<placed_file> expected;
-        for (const auto& f : plan.files) {
-            if (moved_earlier.contains(std::to_string(f.tablet_id))) {
-                expected.push_back(placed_file{static_cast<uint64_t>(f.tablet_id), f.name, f.size});
-            }
-        }
-        if (auto placed = co_await check_placed(storage::tablets_root(s.data_dir), std::move(expected), stop); !placed) {
-            co_return placed.error();
-        }
+    std::vector<placed_file> expected;
+    for (const restore_download* f : files_in_tablets(plan, moves->moved_earlier)) {
+        expected.push_back(placed_file{static_cast<uint64_t>(f->tablet_id), f->name, f->size});
     }
-    if (moves->occupied.empty()) {
-        co_return job_result<void>{};
+    if (auto placed = co_await check_placed(storage::tablets_root(s.data_dir), std::move(expected), stop); !placed) {
+        co_return placed.error();
     }
-    std::set<std::string> linked_one_by_one(moves->occupied.begin(), moves->occupied.end());
     std::vector<snapshot_link> links;
-    for (const auto& f : plan.files) {
-        if (linked_one_by_one.contains(std::to_string(f.tablet_id))) {
-            links.push_back(snapshot_link{static_cast<uint64_t>(f.tablet_id), f.name, staged_file_path(s.data_dir, r.id, f)});
-        }
+    for (const restore_download* f : files_in_tablets(plan, moves->occupied)) {
+        links.push_back(snapshot_link{static_cast<uint64_t>(f->tablet_id), f->name, staged_file_path(s.data_dir, r.id, *f)});
+    }
+    if (links.empty()) {
+        co_return job_result<void>{};
     }
     co_return co_await link_into(storage::tablets_root(s.data_dir), std::move(links), link_sync::file_system_when_many,
                                  stop);
