@@ -332,7 +332,8 @@ io::task<io::result<io::http_client_response>> http_client::exchange(connection&
     if (has_body) {
         headers.emplace_back("Content-Length", std::to_string(request.body.size()));
     }
-    bool expect_continue = request.body.size() >= _options.expect_continue_threshold;
+    bool expect_continue = request.body.size() >= _options.expect_continue_threshold && !conn.accepted;
+    conn.accepted = false;
     if (expect_continue) {
         headers.emplace_back("Expect", "100-continue");
     }
@@ -437,6 +438,7 @@ io::task<io::result<io::http_client_response>> http_client::send(http_endpoint e
             co_return response.error();  // the connection closes here: its state is unknown
         }
         if (response->keep_alive && conn.carry.empty()) {
+            conn.accepted = response->status >= 200 && response->status < 300;
             release(pool, std::move(conn));
         }
         co_return std::move(*response);

@@ -118,6 +118,8 @@ struct overlap_counts {
     std::atomic<int> waited_out{0};
     std::atomic<int> parts_in_flight{0};
     std::atomic<int> most_parts_in_flight{0};
+    std::atomic<int> parts_written{0};
+    std::atomic<int> parts_written_when_second_began{-1};
     int files = 0;
     std::chrono::milliseconds wait_limit{5000};
 };
@@ -140,6 +142,7 @@ struct overlap_upload final : remote::object_upload {
         co_await io::sleep(std::chrono::milliseconds(20));
         auto written = co_await inner->write_part(number, offset, data, std::move(call), std::move(pacer));
         --counts->parts_in_flight;
+        ++counts->parts_written;
         co_return written;
     }
     io::task<remote::remote_result<void>> complete(std::vector<remote::uploaded_part> parts,
@@ -179,6 +182,9 @@ struct overlap_store final : remote::object_store {
             co_return begun.error();
         }
         int ordinal = ++counts->begun;
+        if (ordinal == 2) {
+            counts->parts_written_when_second_began = counts->parts_written.load();
+        }
         co_return std::unique_ptr<remote::object_upload>(
             std::make_unique<overlap_upload>(std::move(*begun), counts, ordinal));
     }
@@ -216,13 +222,14 @@ struct overlap_store final : remote::object_store {
     std::string shown_endpoint;
 };
 
-/// Uploads through overlap_store with one worker of two lanes, files of three parts.
+/// Uploads through overlap_store with one worker of two lanes, files of `parts` parts.
 class overlap_test : public transfer_test {
 protected:
-    transfer_report upload_with_one_worker(overlap_counts& counts, const std::string& endpoint) {
+    transfer_report upload_with_one_worker(overlap_counts& counts, const std::string& endpoint, size_t parts = 3) {
         for (int i = 0; i < counts.files; ++i) {
             std::string name = "o" + std::to_string(i);
-            up.push_back(transfer_entry{write_file(name, 3 * part_size, 300 + i), "o/" + name, 3 * part_size, {}, {}});
+            up.push_back(
+                transfer_entry{write_file(name, parts * part_size, 300 + i), "o/" + name, parts * part_size, {}, {}});
         }
         transfer_options options;
         options.workers = 1;
@@ -250,6 +257,22 @@ TEST_F(overlap_test, a_worker_begins_its_next_file_while_the_last_completes_with
     EXPECT_EQ(counts.completed, counts.files);
     EXPECT_LE(counts.most_parts_in_flight, 2) << "the worker's two lanes bound its parts across files";
     EXPECT_EQ(counts.most_parts_in_flight, 2);
+    for (const auto& e : up) {
+        EXPECT_EQ(read_file(_dir + "/repo/" + e.key), read_file(e.local_path));
+    }
+}
+
+TEST_F(overlap_test, the_next_upload_begins_while_every_lane_still_sends_the_last_file) {
+    // Files of two parts on two lanes: the first file hands out both parts at once. Beginning
+    // the next multipart upload is a round trip; made then, it is done before a lane frees. A
+    // worker that waited for a free lane first would have seen a part written.
+    overlap_counts counts;
+    counts.files = 3;
+    auto report = upload_with_one_worker(counts, "http://store.invalid:9000", 2);
+    ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
+    EXPECT_EQ(counts.parts_written_when_second_began, 0);
+    EXPECT_EQ(counts.waited_out, 0);
+    EXPECT_LE(counts.most_parts_in_flight, 2) << "beginning early takes no lane";
     for (const auto& e : up) {
         EXPECT_EQ(read_file(_dir + "/repo/" + e.key), read_file(e.local_path));
     }

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+// When http_client asks for 100-continue before a large body: on a fresh connection, and on a
+// reused one whose last answer was not a 2xx; not on a connection whose last answer was a 2xx
+// (the server has just accepted a request there, and the wait costs a round trip per part).
+#include "support/co_test.hh"
+#include "support/loopback_listener.hh"
+
+#include "remote/http_client.hh"
+
+#include <gtest/gtest.h>
+
+#include <poll.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tv::remote {
+namespace {
+
+/// What the server saw of one request.
+struct seen_request {
+    std::string target;
+    bool expect_continue = false;
+    size_t body_bytes = 0;
+};
+
+/// A blocking one-thread server that reads whole requests (head, then Content-Length bytes),
+/// answers 100 Continue when asked, and then answers 200, except for targets starting with
+/// "/missing", which get a keep-alive 404.
+class recording_server {
+public:
+    recording_server() {
+        _thread = std::thread([this] { serve(); });
+    }
+    ~recording_server() {
+        _done = true;
+        _thread.join();
+    }
+
+    std::vector<seen_request> requests() {
+        std::lock_guard lock(_mutex);
+        return _requests;
+    }
+
+    tv::testing::loopback_listener listener;
+    const uint16_t& port = listener.port;
+
+private:
+    static void send_text(int fd, std::string_view text) { ::send(fd, text.data(), text.size(), MSG_NOSIGNAL); }
+
+    /// Reads up to `size` more bytes into `got` (the bytes past a head stay there); false at EOF.
+    static bool read_more(int fd, std::string& got) {
+        char chunk[64 * 1024];
+        ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+        if (n <= 0) {
+            return false;
+        }
+        got.append(chunk, static_cast<size_t>(n));
+        return true;
+    }
+
+    static std::string header(const std::string& head, std::string_view name) {
+        size_t at = 0;
+        while ((at = head.find("\r\n", at)) != std::string::npos) {
+            at += 2;
+            if (::strncasecmp(head.c_str() + at, std::string(name).c_str(), name.size()) == 0 &&
+                head.compare(at + name.size(), 1, ":") == 0) {
+                size_t begin = head.find_first_not_of(' ', at + name.size() + 1);
+                return head.substr(begin, head.find("\r\n", begin) - begin);
+            }
+        }
+        return {};
+    }
+
+    void serve_connection(int fd) {
+        std::string got;
+        for (;;) {
+            size_t end = 0;
+            while ((end = got.find("\r\n\r\n")) == std::string::npos) {
+                if (!read_more(fd, got)) {
+                    return;
+                }
+            }
+            std::string head = got.substr(0, end + 4);
+            got.erase(0, end + 4);
+            seen_request seen;
+            seen.target = head.substr(head.find(' ') + 1, head.find(' ', head.find(' ') + 1) - head.find(' ') - 1);
+            seen.expect_continue = ::strcasecmp(header(head, "Expect").c_str(), "100-continue") == 0;
+            std::string length = header(head, "Content-Length");
+            size_t body = length.empty() ? 0 : std::stoul(length);
+            if (seen.expect_continue) {
+                send_text(fd, "HTTP/1.1 100 Continue\r\n\r\n");
+            }
+            while (got.size() < body) {
+                if (!read_more(fd, got)) {
+                    return;
+                }
+            }
+            got.erase(0, body);
+            seen.body_bytes = body;
+            {
+                std::lock_guard lock(_mutex);
+                _requests.push_back(seen);
+            }
+            if (seen.target.starts_with("/missing")) {
+                send_text(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+            } else {
+                send_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            }
+        }
+    }
+
+    void serve() {
+        while (!_done) {
+            pollfd p{listener.fd, POLLIN, 0};
+            if (::poll(&p, 1, 50) <= 0) {
+                continue;
+            }
+            int fd = ::accept(listener.fd, nullptr, nullptr);
+            if (fd >= 0) {
+                serve_connection(fd);  // one connection at a time: the client reuses it
+                ::close(fd);
+            }
+        }
+    }
+
+    std::mutex _mutex;
+    std::vector<seen_request> _requests;
+    std::atomic<bool> _done{false};
+    std::thread _thread;
+};
+
+http_client_request put_request(std::string target, const std::string& body) {
+    http_client_request r;
+    r.method = "PUT";
+    r.target = std::move(target);
+    r.body = std::as_bytes(std::span(body.data(), body.size()));
+    return r;
+}
+
+CO_TEST(http_client_expect, a_large_body_waits_for_100_continue_only_where_the_server_has_not_just_accepted_one) {
+    recording_server server;
+    CO_ASSERT_NE(server.port, 0);
+    http_client client;
+    http_endpoint endpoint{"127.0.0.1", server.port};
+    const std::string large(2 << 20, 'x');  // past the 1 MiB threshold
+    const std::string small(1000, 'y');
+
+    auto first = co_await client.send(endpoint, put_request("/part-1", large));
+    EXPECT_TRUE(first.has_value()) << (first ? std::string() : first.error().message());
+    CO_ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(first->status, 200);
+    auto second = co_await client.send(endpoint, put_request("/part-2", large));
+    EXPECT_TRUE(second.has_value()) << (second ? std::string() : second.error().message());
+    CO_ASSERT_TRUE(second.has_value());
+    auto refused = co_await client.send(endpoint, put_request("/missing-small", small));
+    EXPECT_TRUE(refused.has_value()) << (refused ? std::string() : refused.error().message());
+    CO_ASSERT_TRUE(refused.has_value());
+    EXPECT_EQ(refused->status, 404);
+    auto after_refusal = co_await client.send(endpoint, put_request("/part-3", large));
+    EXPECT_TRUE(after_refusal.has_value()) << (after_refusal ? std::string() : after_refusal.error().message());
+    CO_ASSERT_TRUE(after_refusal.has_value());
+    auto after_that = co_await client.send(endpoint, put_request("/part-4", large));
+    EXPECT_TRUE(after_that.has_value()) << (after_that ? std::string() : after_that.error().message());
+    CO_ASSERT_TRUE(after_that.has_value());
+
+    EXPECT_EQ(client.stats().connections_opened, 1u) << "every request went over the one connection";
+    auto seen = server.requests();
+    CO_ASSERT_EQ(seen.size(), 5u);
+    EXPECT_EQ(seen[0].target, "/part-1");
+    EXPECT_TRUE(seen[0].expect_continue) << "a fresh connection asks before a large body";
+    EXPECT_FALSE(seen[1].expect_continue) << "after a 2xx on the connection, the body goes at once";
+    EXPECT_FALSE(seen[2].expect_continue) << "a small body never asks";
+    EXPECT_TRUE(seen[3].expect_continue) << "after a 404 on the connection, a large body asks again";
+    EXPECT_FALSE(seen[4].expect_continue);
+    for (size_t i : {0, 1, 3, 4}) {
+        EXPECT_EQ(seen[i].body_bytes, large.size()) << seen[i].target;
+    }
+}
+
+}  // namespace
+}  // namespace tv::remote
