@@ -363,6 +363,7 @@ io::task<void> move_file(std::unique_ptr<file_job> job) {
         job->fail(fmt::format("transfer of {} stopped by an unknown exception", job->entry->key));
         threw = true;
     }
+    co_await job->part_syncs.close();  // none may touch the target after it is kept or abandoned
     if (threw && job->upload) {
         auto cleanup = job->call();
         cleanup.stop = std::stop_token{};

@@ -9,16 +9,44 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace tv::pipeline::detail {
 
 namespace {
 
+/// How long before a part's last byte its lane is given back, so that the next part's request
+/// (of this file or the next) is under way when this one ends: a round trip and the store's
+/// time to first byte (50-250 ms seen from Ceph RGW across a 50 ms link). Each worker's lanes
+/// all end their parts together at a file's end, so without it the link idled that long at
+/// every file.
+constexpr double lane_lead_seconds = 0.3;
+
+/// Gives a part's lane back once what is left of the part would take less than
+/// lane_lead_seconds at the rate its answer has come so far. The part keeps its buffer: a
+/// worker has at most one such tail per lane beside its lanes' parts, all within the pool.
+struct early_lane_release {
+    worker_lanes::hold* lane = nullptr;
+    uint64_t range_bytes = 0;   // this request's body
+    uint64_t after_range = 0;   // the part's bytes after this range
+    std::chrono::steady_clock::time_point sent = std::chrono::steady_clock::now();
+
+    void operator()(uint64_t answered) const {
+        uint64_t received = std::min(answered, range_bytes);
+        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+        double left = static_cast<double>(range_bytes - received + after_range);
+        if (elapsed > 0 && left <= static_cast<double>(received) / elapsed * lane_lead_seconds) {
+            lane->release();
+        }
+    }
+};
+
 /// Fetches one range. Under a limit the answer is paced as it arrives (the bucket is paid for
 /// each slice once it has come), and each slice counts in the progress then, so a capped
 /// download shows it moving rather than a whole range at once. A retry reads the range again:
-/// its bytes count once.
-io::task<remote::remote_result<size_t>> fetch_range(file_job* job, uint64_t offset, std::span<std::byte> into) {
+/// its bytes count once. With `release`, the part's lane is given back near its end.
+io::task<remote::remote_result<size_t>> fetch_range(file_job* job, uint64_t offset, std::span<std::byte> into,
+                                                    early_lane_release* release) {
     run_state* run = job->run;
     uint64_t counted = 0;
     uint64_t length = into.size();
@@ -28,8 +56,14 @@ io::task<remote::remote_result<size_t>> fetch_range(file_job* job, uint64_t offs
         run->count_bytes(fresh);
     });
     int retried = 0;
-    auto got = co_await job->store->read(job->entry->key, job->entry->object_offset + offset, into,
-                                         job->call(&retried), std::move(pacer));
+    auto call = job->call(&retried);
+    if (release != nullptr) {
+        release->range_bytes = length;
+        release->sent = std::chrono::steady_clock::now();
+        call.on_answer_bytes = [release](uint64_t answered) { (*release)(answered); };
+    }
+    auto got = co_await job->store->read(job->entry->key, job->entry->object_offset + offset, into, std::move(call),
+                                         std::move(pacer));
     job->note_attempts(got, retried);
     if (got && *got > counted) {
         run->count_bytes(*got - counted);
@@ -40,8 +74,10 @@ io::task<remote::remote_result<size_t>> fetch_range(file_job* job, uint64_t offs
 /// Fetches a part. Under a rate limit it goes as ranges of about a quarter second of the lower
 /// rate: the pacing is on arrival, so the range size does not shape the link, but a lowered
 /// limit or a stop is felt within one range, and a range's request timeout stays in reach.
-io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offset, std::span<std::byte> into) {
+io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offset, std::span<std::byte> into,
+                                                   worker_lanes::hold* lane) {
     run_state& run = *job->run;
+    early_lane_release release{lane};
     size_t done = 0;
     while (done < into.size()) {
         uint64_t rate = run.limits.lowest_rate();
@@ -52,7 +88,9 @@ io::task<remote::remote_result<size_t>> fetch_part(file_job* job, uint64_t offse
         if (run.stop.stop_requested()) {
             co_return remote::make_remote_error(remote::remote_errc::io_error, "cancelled");
         }
-        auto got = co_await fetch_range(job, offset + done, into.subspan(done, piece));
+        release.after_range = into.size() - done - piece;
+        early_lane_release* near_end = lane != nullptr ? &release : nullptr;
+        auto got = co_await fetch_range(job, offset + done, into.subspan(done, piece), near_end);
         if (!got) {
             co_return got.error();
         }
@@ -84,6 +122,20 @@ uint64_t piece_offset(const std::vector<entry_piece>& pieces, size_t i) {
     return at;
 }
 
+/// Makes a resumable download's part durable, then tells the observer (which journals it): a
+/// restart continues from the parts journaled, so none is journaled before it is on disk.
+io::task<void> sync_then_journal(file_job* job, uint64_t part, uint64_t length) {
+    run_state& run = *job->run;
+    if (auto failed = co_await job->target.sync(run.stop)) {
+        job->fail(std::move(*failed));
+        co_return;
+    }
+    if (run.observer != nullptr) {
+        run.observer->part_done(job->index, remote::uploaded_part{static_cast<int>(part + 1),
+                                                                  job->result->part_hashes[part].hex(), length});
+    }
+}
+
 }  // namespace
 
 io::task<void> download_lane(file_job* job) {
@@ -103,7 +155,7 @@ io::task<void> download_lane(file_job* job) {
             run.count_bytes(length);
             continue;
         }
-        auto got = co_await fetch_part(job, offset, span.first(length));
+        auto got = co_await fetch_part(job, offset, span.first(length), &slot->lane);
         std::span<const std::byte> data = span.first(length);
         bool whole = got && *got == length;
         if (!got) {
@@ -123,16 +175,14 @@ io::task<void> download_lane(file_job* job) {
         } else {
             failed = co_await job->target.write(span, length, offset, run.stop);
         }
-        if (!failed && job->entry->resumable) {
-            failed = co_await job->target.sync(run.stop);
-        }
         if (failed) {
             job->fail(std::move(*failed));
             co_return;
         }
-        if (job->entry->resumable && run.observer != nullptr) {
-            run.observer->part_done(job->index, remote::uploaded_part{static_cast<int>(part + 1),
-                                                                      job->result->part_hashes[part].hex(), length});
+        if (job->entry->resumable) {
+            // The lane goes on at once: waiting for the flush of its part (tens of ms, every
+            // lane of a worker at the same moment at a file's end) left the link idle.
+            io::spawn(job->part_syncs, sync_then_journal(job, part, length), "make a downloaded part durable");
         }
     }
 }
@@ -236,6 +286,7 @@ io::task<void> download_file(file_job* job) {
     if (job->size > 0) {
         co_await run_lanes(job, false);
     }
+    co_await job->part_syncs.close();
     if (!job->failed && run.stop.stop_requested()) {
         job->fail("cancelled");
     }

@@ -6,6 +6,7 @@
 
 #include "io/buffer_pool.hh"
 #include "io/file.hh"
+#include "io/gate.hh"
 #include "io/turnstile.hh"
 #include "pipeline/local_sink.hh"
 #include "pipeline/pack_files.hh"
@@ -106,6 +107,9 @@ public:
         }
         ~hold() { reset(); }
 
+        /// Gives the lane back before the hold ends (a download whose answer is nearly in).
+        void release() noexcept { reset(); }
+
     private:
         void reset() noexcept {
             if (_owner != nullptr) {
@@ -189,6 +193,9 @@ struct file_job {
     io::file local;               // read (upload of a file)
     std::optional<pack_files> pack;  // read (upload of a pack) or written (download of one)
     local_sink target;            // written (download), published when whole and verified
+    /// A resumable download's parts being made durable, then journaled, beside the lanes' next
+    /// parts; closed before the target is published, kept or abandoned.
+    io::gate part_syncs;
     std::unique_ptr<remote::object_upload> upload;
     std::vector<bool> already_stored;  // parts a resumed upload had
     streaming_hash digest;

@@ -156,12 +156,17 @@ std::span<const std::byte> as_bytes(const std::string& s) {
 /// that got none may be sent again (it cannot have been acted on as far as the client can tell).
 class answer_watch final : public io::stream {
 public:
-    answer_watch(io::stream& inner, bool& answered) noexcept : _inner(inner), _answered(answered) {}
+    answer_watch(io::stream& inner, bool& answered, const std::function<void(uint64_t)>& progress) noexcept
+        : _inner(inner), _answered(answered), _progress(progress) {}
 
     io::task<io::result<size_t>> read_some(std::span<std::byte> buffer, std::stop_token stop = {}) override {
         auto got = co_await _inner.read_some(buffer, std::move(stop));
         if (got && *got > 0) {
             _answered = true;
+            _read += *got;
+            if (_progress) {
+                _progress(_read);
+            }
         }
         co_return got;
     }
@@ -173,6 +178,8 @@ public:
 private:
     io::stream& _inner;
     bool& _answered;
+    const std::function<void(uint64_t)>& _progress;
+    uint64_t _read = 0;
 };
 
 /// A connection's stream whose reads are paced: each read takes at most a slice. The socket's
@@ -339,7 +346,7 @@ io::task<io::result<io::http_client_response>> http_client::exchange(connection&
     }
     bool head_request = request.method == "HEAD";
     conn.answered = !conn.carry.empty();
-    answer_watch watched(*conn.stream, conn.answered);
+    answer_watch watched(*conn.stream, conn.answered, request.answer_progress);
     paced_reads paced(watched, request.response_pacer, conn.receive_window);
     io::stream& stream = request.response_pacer ? static_cast<io::stream&>(paced) : watched;
     constexpr size_t inline_body_limit = 64 * 1024;

@@ -80,6 +80,8 @@ struct http_client_request {
     /// A 2xx answer's Content-Length body is read straight into this buffer (see
     /// io::read_response); the response's body_into_size says how much.
     std::span<std::byte> response_into;
+    /// Told the bytes of the answer read so far (head included), after each read.
+    std::function<void(uint64_t)> answer_progress;
 };
 
 /// Counters for tests and metrics.

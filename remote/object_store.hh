@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -41,6 +42,10 @@ struct byte_range {
 struct call_options {
     std::stop_token stop;
     retry_observer on_retry;
+    /// A read's progress: told the bytes of the store's answer that have come so far, as they
+    /// come (each attempt counts from 0). Stores with no wire to watch (a local directory) may
+    /// never call it.
+    std::function<void(uint64_t)> on_answer_bytes;
 
     call_options() = default;
     call_options(std::stop_token stop_token) : stop(std::move(stop_token)) {}  // implicit: see above

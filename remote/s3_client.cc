@@ -32,6 +32,7 @@ struct s3_client::request {
     body_pacer pacer;
     body_pacer response_pacer;
     std::span<std::byte> response_into;
+    std::function<void(uint64_t)> answer_progress;
 };
 
 namespace {
@@ -176,6 +177,7 @@ io::task<s3_result<io::http_client_response>> s3_client::execute_once(const requ
     out.pacer = req.pacer;
     out.response_pacer = req.response_pacer;
     out.response_into = req.response_into;
+    out.answer_progress = req.answer_progress;
 
     http_endpoint endpoint{_options.connect_host.empty() ? host_name : _options.connect_host,
                            _options.endpoint_port};
@@ -281,6 +283,7 @@ io::task<s3_result<size_t>> s3_client::get_object_into(std::string key, uint64_t
     req.headers.push_back(http_header{"Range", fmt::format("bytes={}-{}", offset, offset + into.size() - 1)});
     req.response_into = into;
     req.response_pacer = std::move(pacer);
+    req.answer_progress = call.on_answer_bytes;
     auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();

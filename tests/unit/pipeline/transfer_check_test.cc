@@ -8,10 +8,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 
 namespace tv::pipeline {
 namespace {
@@ -179,6 +183,65 @@ TEST_F(transfer_test, a_resumable_download_continues_from_its_partial_file_cut_t
         EXPECT_TRUE(record.seen == bytes) << "the check saw the read-back parts too";
         EXPECT_FALSE(fs::exists(target + ".partial"));
         fs::remove(target);
+    }
+}
+
+/// Records a resumable download's journaling: every part reported durable, and whether any came
+/// after its entry was reported finished.
+struct part_journal final : transfer_observer {
+    void part_done(size_t index, const remote::uploaded_part& part) override {
+        std::lock_guard lock(mutex);
+        parts[index].push_back(part);
+        late += done.contains(index) ? 1 : 0;
+    }
+    void entry_done(size_t index, const entry_result&) override {
+        std::lock_guard lock(mutex);
+        done.insert(index);
+    }
+    std::mutex mutex;
+    std::map<size_t, std::vector<remote::uploaded_part>> parts;
+    std::set<size_t> done;
+    int late = 0;
+};
+
+/// The parts of a resumable download are made durable and journaled beside the lanes' next
+/// parts, not in their way: each part is still reported once, with its hash, and every report
+/// comes before its file is reported finished (a restart trusts what was reported).
+TEST_F(transfer_test, a_resumable_download_reports_every_part_once_before_its_file_ends) {
+    std::vector<transfer_entry> up;
+    std::vector<size_t> sizes{5 * part_size, 4 * part_size + 99, 2 * part_size};
+    for (size_t i = 0; i < sizes.size(); ++i) {
+        std::string name = "journaled" + std::to_string(i);
+        up.push_back(transfer_entry{write_file(name, sizes[i], 70 + i), "chk/" + name, sizes[i], {}, {}});
+    }
+    transfer_options options;
+    options.multipart_threshold = part_size;
+    options.workers = 1;
+    auto sent = run(up, options);
+    ASSERT_EQ(sent.failed, 0u) << sent.entries[0].error;
+    options.way = direction::download;
+    fs::create_directories(_dir + "/back");
+    std::vector<transfer_entry> down;
+    for (size_t i = 0; i < up.size(); ++i) {
+        transfer_entry d{_dir + "/back/f" + std::to_string(i), up[i].key, sizes[i], sent.entries[i].hash, {}};
+        d.resumable = true;
+        down.push_back(std::move(d));
+    }
+    part_journal journal;
+    auto t = _engine.run(down, options, local_repo(), {}, nullptr, &journal);
+    auto back = io::sync_wait(_loops.main_loop(), std::move(t));
+    ASSERT_EQ(back.failed, 0u) << back.entries[0].error;
+    EXPECT_EQ(journal.late, 0) << "a part was journaled after its file was reported finished";
+    for (size_t i = 0; i < down.size(); ++i) {
+        SCOPED_TRACE(down[i].local_path);
+        EXPECT_TRUE(read_file(down[i].local_path) == read_file(up[i].local_path));
+        auto& reported = journal.parts[i];
+        std::sort(reported.begin(), reported.end(), [](const auto& a, const auto& b) { return a.number < b.number; });
+        ASSERT_EQ(reported.size(), back.entries[i].part_hashes.size());
+        for (size_t k = 0; k < reported.size(); ++k) {
+            EXPECT_EQ(reported[k].number, static_cast<int>(k + 1));
+            EXPECT_EQ(reported[k].etag, back.entries[i].part_hashes[k].hex());
+        }
     }
 }
 

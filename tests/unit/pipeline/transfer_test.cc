@@ -222,6 +222,102 @@ struct overlap_store final : remote::object_store {
     std::string shown_endpoint;
 };
 
+/// A local repository whose reads come in ten steps of 10 ms, telling the caller's progress
+/// hook after each as S3 reads do, and which counts the reads in flight.
+struct trickle_store final : remote::object_store {
+    explicit trickle_store(std::string root, std::atomic<int>* in_flight, std::atomic<int>* most)
+        : inner(std::move(root)), in_flight(in_flight), most(most) {}
+
+    io::task<remote::remote_result<size_t>> read(std::string key, uint64_t offset, std::span<std::byte> into,
+                                                 remote::call_options call, remote::body_pacer pacer) override {
+        int now = ++*in_flight;
+        int seen = *most;
+        while (now > seen && !most->compare_exchange_weak(seen, now)) {
+        }
+        auto got = co_await inner.read(std::move(key), offset, into, {}, std::move(pacer));
+        constexpr int steps = 10;
+        for (int step = 1; got && step <= steps; ++step) {
+            co_await io::sleep(std::chrono::milliseconds(10));
+            if (call.on_answer_bytes) {
+                call.on_answer_bytes(*got * step / steps);
+            }
+        }
+        --*in_flight;
+        co_return got;
+    }
+    io::task<remote::remote_result<std::unique_ptr<remote::object_upload>>> begin_upload(
+        std::string key, remote::call_options call) override {
+        co_return co_await inner.begin_upload(std::move(key), std::move(call));
+    }
+    io::task<remote::remote_result<void>> put(std::string key, std::span<const std::byte> data,
+                                              remote::call_options call, remote::body_pacer pacer) override {
+        co_return co_await inner.put(std::move(key), data, std::move(call), std::move(pacer));
+    }
+    io::task<remote::remote_result<std::string>> get(std::string key, std::optional<remote::byte_range> range,
+                                                     remote::call_options call) override {
+        co_return co_await inner.get(std::move(key), range, std::move(call));
+    }
+    io::task<remote::remote_result<remote::object_info>> head(std::string key, remote::call_options call) override {
+        co_return co_await inner.head(std::move(key), std::move(call));
+    }
+    io::task<remote::remote_result<std::vector<remote::object_info>>> list(std::string prefix,
+                                                                           remote::call_options call) override {
+        co_return co_await inner.list(std::move(prefix), std::move(call));
+    }
+    io::task<remote::remote_result<void>> remove(std::vector<std::string> keys, remote::call_options call) override {
+        co_return co_await inner.remove(std::move(keys), std::move(call));
+    }
+    io::task<remote::remote_result<remote::resumed_upload>> resume_upload(std::string key, std::string upload_id,
+                                                                          remote::call_options call) override {
+        co_return co_await inner.resume_upload(std::move(key), std::move(upload_id), std::move(call));
+    }
+    std::string describe() const override { return inner.describe(); }
+    std::string endpoint() const override { return "http://store.invalid:9000"; }
+
+    remote::local_store inner;
+    std::atomic<int>* in_flight;
+    std::atomic<int>* most;
+};
+
+TEST_F(transfer_test, a_download_requests_its_next_part_before_the_last_one_is_in) {
+    // One worker of two lanes, files of two parts: each file's parts end together. A lane given
+    // back as its part's answer nears its end lets the next file's parts be requested while
+    // those answers are still coming, so more reads than lanes are in flight, but never more
+    // than one tail per lane beside them.
+    std::vector<transfer_entry> up;
+    for (int i = 0; i < 4; ++i) {
+        std::string name = "t" + std::to_string(i);
+        up.push_back(transfer_entry{write_file(name, 2 * part_size, 500 + i), "t/" + name, 2 * part_size, {}, {}});
+    }
+    transfer_options options;
+    options.multipart_threshold = part_size;
+    auto sent = run(up, options);
+    ASSERT_EQ(sent.failed, 0u) << sent.entries[0].error;
+    fs::create_directories(_dir + "/back");
+    std::vector<transfer_entry> down;
+    for (size_t i = 0; i < up.size(); ++i) {
+        transfer_entry d{_dir + "/back/t" + std::to_string(i), up[i].key, up[i].size, sent.entries[i].hash, {}};
+        d.resumable = i % 2 == 0;
+        down.push_back(std::move(d));
+    }
+    options.way = direction::download;
+    options.workers = 1;
+    options.parts_per_file = 2;
+    std::atomic<int> in_flight{0};
+    std::atomic<int> most{0};
+    std::string root = _dir + "/repo";
+    store_opener open = [root, &in_flight, &most]() -> remote::remote_result<std::unique_ptr<remote::object_store>> {
+        return std::unique_ptr<remote::object_store>(std::make_unique<trickle_store>(root, &in_flight, &most));
+    };
+    auto back = io::sync_wait(_loops.main_loop(), _engine.run(down, options, open, {}, nullptr, nullptr));
+    ASSERT_EQ(back.failed, 0u) << back.entries[0].error;
+    EXPECT_GT(most.load(), 2) << "no part was requested before the lanes' parts were in";
+    EXPECT_LE(most.load(), 4);
+    for (size_t i = 0; i < down.size(); ++i) {
+        EXPECT_TRUE(read_file(down[i].local_path) == read_file(up[i].local_path)) << down[i].local_path;
+    }
+}
+
 /// Uploads through overlap_store with one worker of two lanes, files of `parts` parts.
 class overlap_test : public transfer_test {
 protected:

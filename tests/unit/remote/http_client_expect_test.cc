@@ -2,6 +2,7 @@
 // When http_client asks for 100-continue before a large body: on a fresh connection, and on a
 // reused one whose last answer was not a 2xx; not on a connection whose last answer was a 2xx
 // (the server has just accepted a request there, and the wait costs a round trip per part).
+// And the answer's progress as it comes, which a download uses to request its next part early.
 #include "support/co_test.hh"
 #include "support/loopback_listener.hh"
 
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <string>
@@ -50,6 +52,10 @@ public:
 
     tv::testing::loopback_listener listener;
     const uint16_t& port = listener.port;
+    static constexpr size_t answer_body_bytes = 3 << 20;
+    static std::string answer_head() {
+        return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(answer_body_bytes) + "\r\n\r\n";
+    }
 
 private:
     static void send_text(int fd, std::string_view text) { ::send(fd, text.data(), text.size(), MSG_NOSIGNAL); }
@@ -108,7 +114,11 @@ private:
                 std::lock_guard lock(_mutex);
                 _requests.push_back(seen);
             }
-            if (seen.target.starts_with("/missing")) {
+            if (seen.target.starts_with("/body")) {
+                std::string answer = answer_head();
+                answer.append(answer_body_bytes, 'z');
+                send_text(fd, answer);
+            } else if (seen.target.starts_with("/missing")) {
                 send_text(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
             } else {
                 send_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
@@ -182,6 +192,27 @@ CO_TEST(http_client_expect, a_large_body_waits_for_100_continue_only_where_the_s
     for (size_t i : {0, 1, 3, 4}) {
         EXPECT_EQ(seen[i].body_bytes, large.size()) << seen[i].target;
     }
+}
+
+CO_TEST(http_client_expect, the_answer_progress_hook_sees_every_byte_as_it_comes) {
+    recording_server server;
+    CO_ASSERT_NE(server.port, 0);
+    http_client client;
+    http_endpoint endpoint{"127.0.0.1", server.port};
+    std::vector<uint64_t> told;
+    http_client_request get;
+    get.method = "GET";
+    get.target = "/body";
+    get.answer_progress = [&told](uint64_t bytes) { told.push_back(bytes); };
+    auto got = co_await client.send(endpoint, std::move(get));
+    EXPECT_TRUE(got.has_value()) << (got ? std::string() : got.error().message());
+    CO_ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->body.size(), recording_server::answer_body_bytes);
+    CO_ASSERT_FALSE(told.empty());
+    EXPECT_GT(told.size(), 1u) << "3 MiB came in one read";
+    EXPECT_TRUE(std::is_sorted(told.begin(), told.end()));
+    // The head is counted too: "HTTP/1.1 200 OK", Content-Length and the blank line.
+    EXPECT_EQ(told.back(), recording_server::answer_head().size() + recording_server::answer_body_bytes);
 }
 
 }  // namespace
