@@ -90,7 +90,7 @@ io::task<void> sweep_repository(job_services& s, live_job& job) {
     if (!repo) {
         co_return;  // the step that needs the repository reports it
     }
-    auto store = repo->open();
+    auto store = job.repository_store(*repo);
     if (!store) {
         co_return;
     }
@@ -136,7 +136,7 @@ io::task<job_result<void>> upload_files(job_services& s, live_job& job, job_reco
 struct publishing {
     snapshot_cut cut;
     repository_access repo;
-    std::unique_ptr<remote::object_store> store;
+    remote::object_store* store;  // the job's
 };
 
 io::task<job_result<publishing>> open_for_publishing(job_services& s, live_job& job) {
@@ -148,11 +148,11 @@ io::task<job_result<publishing>> open_for_publishing(job_services& s, live_job& 
     if (!repo) {
         co_return repo.error();
     }
-    auto store = repo->open();
+    auto store = job.repository_store(*repo);
     if (!store) {
         co_return store.error();
     }
-    co_return publishing{std::move(*cut), std::move(*repo), std::move(*store)};
+    co_return publishing{std::move(*cut), std::move(*repo), *store};
 }
 
 io::task<job_result<void>> save_meta(job_services& s, live_job& job, job_record& next) {
@@ -350,7 +350,7 @@ io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
 /// The job's lease on its repository (repository_lease.hh), held from before UPLOADING looks
 /// for objects to reuse until the snapshot is published or the partial manifest written.
 struct held_lease {
-    std::unique_ptr<remote::object_store> store;
+    remote::object_store* store;  // the job's
     std::string key;
 };
 
@@ -361,11 +361,11 @@ io::task<job_result<held_lease>> take_lease(job_services& s, live_job& job, int6
     if (!repo) {
         co_return repo.error();
     }
-    auto store = repo->open();
+    auto store = job.repository_store(*repo);
     if (!store) {
         co_return store.error();
     }
-    held_lease held{std::move(*store), lease_key(repo->root, lease_kind::backup, s.catalog.cluster_id(),
+    held_lease held{*store, lease_key(repo->root, lease_kind::backup, s.catalog.cluster_id(),
                                                  std::to_string(job.record.id))};
     std::stop_token stop = job.stop.get_token();
     bool told = false;

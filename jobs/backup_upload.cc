@@ -327,7 +327,7 @@ io::task<job_result<std::vector<file_location>>> upload_snapshot_files(job_servi
         }
     }
     if (unresolved != 0) {
-        auto store = repo.open();
+        auto store = job.repository_store(repo);
         if (!store) {
             co_return store.error();
         }
@@ -342,7 +342,7 @@ io::task<job_result<std::vector<file_location>>> upload_snapshot_files(job_servi
         for (const auto& o : objects) {
             planned.insert(o.key);
         }
-        if (auto store = repo.open()) {
+        if (auto store = job.repository_store(repo)) {
             co_await abort_stale_uploads(**store, job.record.uploads, planned, job.record.label);
         }
     }

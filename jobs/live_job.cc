@@ -7,10 +7,28 @@
 #include "io/log.hh"
 #include "io/printable.hh"
 #include "jobs/job_store.hh"
+#include "jobs/repository_access.hh"
+#include "remote/object_store.hh"
 
 #include <chrono>
 
 namespace tv::jobs {
+
+live_job::live_job(job_record r) : record(std::move(r)) {}
+
+live_job::~live_job() = default;
+
+job_result<remote::object_store*> live_job::repository_store(const repository_access& repo) {
+    if (_store == nullptr || _store_repository != repo.name) {
+        auto opened = repo.open();
+        if (!opened) {
+            return opened.error();
+        }
+        _store = std::move(*opened);
+        _store_repository = repo.name;
+    }
+    return _store.get();
+}
 
 int64_t unix_now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

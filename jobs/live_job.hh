@@ -65,8 +65,18 @@ struct job_services {
     int64_t upload_sweep_grace_ms = 3'600'000;
 };
 
+struct repository_access;
+
 struct live_job {
-    explicit live_job(job_record r) : record(std::move(r)) {}
+    explicit live_job(job_record r);
+    ~live_job();
+    live_job(const live_job&) = delete;
+    live_job& operator=(const live_job&) = delete;
+
+    /// The repository's store for the job's own steps on loop 0 (the transfer's workers open
+    /// their own on their loops), opened at first use and kept: its connections carry from step
+    /// to step, where a store per step paid a connection's round trip (two with TLS) each time.
+    job_result<remote::object_store*> repository_store(const repository_access& repo);
 
     job_record record;  ///< as last journaled
     std::stop_source stop;
@@ -85,6 +95,10 @@ struct live_job {
     /// than fetching and decoding the manifest a second time (a job resumed after a restart has
     /// none and reads it).
     std::shared_ptr<const snapshot_contents> submitted_snapshot;
+
+private:
+    std::unique_ptr<remote::object_store> _store;
+    std::string _store_repository;
 };
 
 /// Journals `next` and shows it, unless the job has ended meanwhile: yields false then (the

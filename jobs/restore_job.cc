@@ -62,7 +62,7 @@ io::task<job_result<std::shared_ptr<const snapshot_contents>>> snapshot_to_plan(
     if (!repo) {
         co_return repo.error();
     }
-    auto store = repo->open();
+    auto store = job.repository_store(*repo);
     if (!store) {
         co_return store.error();
     }

@@ -172,6 +172,15 @@ CO_TEST(restore_source, damaged_truncated_missing_and_foreign_objects_are_named)
     EXPECT_EQ(read.error().code, jobs::status_code::bad_file);
     EXPECT_NE(read.error().message.find(info_key + " is damaged"), std::string::npos) << read.error().message;
 
+    // An info object cut to nothing: there is no byte to read, and the hash still says so.
+    CO_ASSERT_OK(co_await store.put(info_key, bytes_of(std::string())));
+    read = co_await jobs::read_snapshot(store, info_key);
+    CO_ASSERT_FALSE(read.has_value());
+    EXPECT_EQ(read.error().code, jobs::status_code::bad_file);
+    EXPECT_NE(read.error().message.find(info_key + " is damaged: its name says xxh3-128 "), std::string::npos)
+        << read.error().message;
+    EXPECT_NE(read.error().message.find("its 0 bytes hash to"), std::string::npos) << read.error().message;
+
     // A missing meta object.
     std::string other = co_await write_snapshot(store, "m", "2024-12-09-10-25-58-842");
     auto other_snapshot = co_await jobs::read_snapshot(store, other);
