@@ -333,14 +333,13 @@ io::task<io::result<void>> http_client::send_body(io::stream& stream, const http
 
 io::task<io::result<io::http_client_response>> http_client::exchange(connection& conn,
                                                                      const http_client_request& request,
-                                                                     std::stop_token stop) {
+                                                                     bool ask_first, std::stop_token stop) {
     auto headers = request.headers;
     bool has_body = !request.body.empty() || request.method == "PUT" || request.method == "POST";
     if (has_body) {
         headers.emplace_back("Content-Length", std::to_string(request.body.size()));
     }
-    bool expect_continue = request.body.size() >= _options.expect_continue_threshold && !conn.accepted;
-    conn.accepted = false;
+    bool expect_continue = ask_first && request.body.size() >= _options.expect_continue_threshold;
     if (expect_continue) {
         headers.emplace_back("Expect", "100-continue");
     }
@@ -433,7 +432,10 @@ io::task<io::result<io::http_client_response>> http_client::send(http_endpoint e
             }
             conn = std::move(*opened);
         }
-        auto exchange_op = [this, &conn, &request](std::stop_token s) { return exchange(conn, request, std::move(s)); };
+        bool ask_first = !_accepting[endpoint.key()];
+        auto exchange_op = [this, &conn, &request, ask_first](std::stop_token s) {
+            return exchange(conn, request, ask_first, std::move(s));
+        };
         auto deadline = _options.request_timeout + request.pacer.allowance + request.response_pacer.allowance;
         auto response = co_await with_timeout<io::http_client_response>(deadline, stop, exchange_op);
         if (!response) {
@@ -444,8 +446,8 @@ io::task<io::result<io::http_client_response>> http_client::send(http_endpoint e
             }
             co_return response.error();  // the connection closes here: its state is unknown
         }
+        _accepting[endpoint.key()] = response->status >= 200 && response->status < 300;
         if (response->keep_alive && conn.carry.empty()) {
-            conn.accepted = response->status >= 200 && response->status < 300;
             release(pool, std::move(conn));
         }
         co_return std::move(*response);

@@ -55,8 +55,8 @@ struct http_client_options {
     /// The whole exchange after connecting: sending the request and reading the response.
     std::chrono::milliseconds request_timeout{60'000};
     /// Bodies at least this large are sent with Expect: 100-continue, so a request the server
-    /// rejects (bad signature, missing bucket) does not push the whole body first; except on a
-    /// connection whose last answer was a 2xx: the server has just accepted our signature there,
+    /// rejects (bad signature, missing bucket) does not push the whole body first; except while
+    /// the endpoint's last answer to this client was a 2xx: it has just accepted our signature,
     /// and the wait would idle the connection for a round trip before every part (on a 50 ms
     /// link, 2 of every 3 round trips a part costs).
     size_t expect_continue_threshold = 1024 * 1024;
@@ -121,7 +121,6 @@ private:
         std::unique_ptr<io::stream> stream;  // over `fd`: plain, or TLS with its session
         std::string carry;  // bytes read past the last response (never expected, kept safe)
         bool answered = false;  // a byte of the current request's answer came (it is not sent again)
-        bool accepted = false;  // its last answer was a 2xx (no 100-continue wait before the next body)
         size_t receive_window = 0;  // a paced connection's fixed receive buffer (0: autotuned)
     };
 
@@ -129,12 +128,14 @@ private:
     io::task<io::result<connection>> open(http_endpoint endpoint, int receive_buffer, std::stop_token stop);
     io::task<io::result<void>> send_body(io::stream& stream, const http_client_request& request, std::stop_token stop);
     io::task<io::result<io::http_client_response>> exchange(connection& conn, const http_client_request& request,
-                                                            std::stop_token stop);
+                                                            bool ask_first, std::stop_token stop);
     /// Paced connections have their own pools (by receive buffer): their buffer never grows.
     void release(const std::string& pool, connection conn);
 
     http_client_options _options;
     std::map<std::string, std::vector<connection>> _idle;
+    /// Per endpoint: its last answer to us was a 2xx (bodies go without 100-continue).
+    std::map<std::string, bool> _accepting;
     http_client_stats _stats;
 };
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// When http_client asks for 100-continue before a large body: on a fresh connection, and on a
-// reused one whose last answer was not a 2xx; not on a connection whose last answer was a 2xx
-// (the server has just accepted a request there, and the wait costs a round trip per part).
+// When http_client asks for 100-continue before a large body: until the endpoint has answered
+// it with a 2xx, and again after an answer that was not; not while its last answer was a 2xx
+// (the server has just accepted our requests, and the wait costs a round trip per part).
 // And the answer's progress as it comes, which a download uses to request its next part early.
 #include "support/co_test.hh"
 #include "support/loopback_listener.hh"
@@ -154,7 +154,7 @@ http_client_request put_request(std::string target, const std::string& body) {
     return r;
 }
 
-CO_TEST(http_client_expect, a_large_body_waits_for_100_continue_only_where_the_server_has_not_just_accepted_one) {
+CO_TEST(http_client_expect, a_large_body_waits_for_100_continue_unless_the_server_has_just_accepted_one) {
     recording_server server;
     CO_ASSERT_NE(server.port, 0);
     http_client client;
@@ -184,14 +184,34 @@ CO_TEST(http_client_expect, a_large_body_waits_for_100_continue_only_where_the_s
     auto seen = server.requests();
     CO_ASSERT_EQ(seen.size(), 5u);
     EXPECT_EQ(seen[0].target, "/part-1");
-    EXPECT_TRUE(seen[0].expect_continue) << "a fresh connection asks before a large body";
-    EXPECT_FALSE(seen[1].expect_continue) << "after a 2xx on the connection, the body goes at once";
+    EXPECT_TRUE(seen[0].expect_continue) << "the first large body asks";
+    EXPECT_FALSE(seen[1].expect_continue) << "after a 2xx, the body goes at once";
     EXPECT_FALSE(seen[2].expect_continue) << "a small body never asks";
-    EXPECT_TRUE(seen[3].expect_continue) << "after a 404 on the connection, a large body asks again";
+    EXPECT_TRUE(seen[3].expect_continue) << "after a 404, a large body asks again";
     EXPECT_FALSE(seen[4].expect_continue);
     for (size_t i : {0, 1, 3, 4}) {
         EXPECT_EQ(seen[i].body_bytes, large.size()) << seen[i].target;
     }
+}
+
+CO_TEST(http_client_expect, a_fresh_connection_to_an_endpoint_that_just_accepted_a_request_does_not_ask) {
+    recording_server server;
+    CO_ASSERT_NE(server.port, 0);
+    http_client_options options;
+    options.max_idle_per_endpoint = 0;  // every request on a connection of its own
+    http_client client(options);
+    http_endpoint endpoint{"127.0.0.1", server.port};
+    const std::string large(2 << 20, 'x');
+    for (const char* target : {"/first", "/second"}) {
+        auto put = co_await client.send(endpoint, put_request(target, large));
+        EXPECT_TRUE(put.has_value()) << (put ? std::string() : put.error().message());
+        CO_ASSERT_TRUE(put.has_value());
+    }
+    EXPECT_EQ(client.stats().connections_opened, 2u);
+    auto seen = server.requests();
+    CO_ASSERT_EQ(seen.size(), 2u);
+    EXPECT_TRUE(seen[0].expect_continue);
+    EXPECT_FALSE(seen[1].expect_continue) << "the endpoint had just accepted a request of this client";
 }
 
 CO_TEST(http_client_expect, the_answer_progress_hook_sees_every_byte_as_it_comes) {
