@@ -38,9 +38,13 @@ uint64_t align_up(uint64_t n) {
 
 /// Sends one part (or a whole small object) from the bytes already in its buffer, and counts
 /// them in the progress: as they are paced under a limit, else once sent. The store retries
-/// what may succeed on another try (remote/retry.hh); the engine never sends again.
+/// what may succeed on another try (remote/retry.hh); the engine never sends again. The lane is
+/// given back once the body is on the connection: the next part is read and sent while this
+/// one's answer comes (a round trip, and the store's time to store the part's end), rather
+/// than every lane of a worker waiting at once at a file's end. The part keeps its buffer.
 io::task<remote::remote_result<remote::uploaded_part>> send_part(file_job* job, int number, uint64_t offset,
-                                                                 std::span<const std::byte> data) {
+                                                                 std::span<const std::byte> data,
+                                                                 worker_lanes::hold* lane) {
     int retried = 0;
     uint64_t counted = 0;  // a retry paces the body again: count each byte once
     run_state* run = job->run;
@@ -51,11 +55,13 @@ io::task<remote::remote_result<remote::uploaded_part>> send_part(file_job* job, 
         run->count_bytes(fresh);
     });
     remote::remote_result<remote::uploaded_part> sent = remote::uploaded_part{number, {}, data.size()};
+    auto call = job->call(&retried);
+    call.on_body_sent = [lane] { lane->release(); };
     if (job->upload) {
-        sent = co_await job->upload->write_part(number, offset, data, job->call(&retried), std::move(pacer));
+        sent = co_await job->upload->write_part(number, offset, data, std::move(call), std::move(pacer));
     } else {
         std::string key = job->entry->key;
-        auto put = co_await job->store->put(std::move(key), data, job->call(&retried), std::move(pacer));
+        auto put = co_await job->store->put(std::move(key), data, std::move(call), std::move(pacer));
         if (!put) {
             sent = put.error();
         }
@@ -176,6 +182,7 @@ io::task<void> upload_lane(file_job* job) {
             job->fail(std::move(*not_read));
         }
         co_await hash_part(job, part, data, !not_read);
+        co_await job->upload_ready.wait();
         if (job->failed) {
             co_return;
         }
@@ -184,7 +191,7 @@ io::task<void> upload_lane(file_job* job) {
             continue;  // a resumed upload's part: hashed, not sent again
         }
         int number = static_cast<int>(part + 1);
-        auto sent = co_await send_part(job, number, offset, data);
+        auto sent = co_await send_part(job, number, offset, data, &slot->lane);
         if (!sent) {
             job->fail(fmt::format("upload {} to {}: {}", job->source(), job->entry->key, sent.error().message));
             co_return;
@@ -201,6 +208,20 @@ io::task<void> upload_lane(file_job* job) {
 }  // namespace detail
 
 namespace {
+
+/// Begins the file's multipart upload, then lets its lanes send.
+io::task<void> begin_upload_beside_lanes(file_job* job) {
+    auto begun = co_await job->store->begin_upload(job->entry->key, job->call());
+    if (!begun) {
+        job->fail(fmt::format("upload {} to {}: {}", job->source(), job->entry->key, begun.error().message));
+    } else {
+        job->upload = std::move(*begun);
+        if (job->run->observer != nullptr) {
+            job->run->observer->upload_begun(job->index, job->upload->upload_id());
+        }
+    }
+    job->upload_ready.set();
+}
 
 io::task<void> upload_file(file_job* job) {
     run_state& run = *job->run;
@@ -242,20 +263,19 @@ io::task<void> upload_file(file_job* job) {
                 }
             }
         }
-        if (!job->upload) {
-            auto begun = co_await job->store->begin_upload(entry.key, job->call());
-            if (!begun) {
-                job->fail(fmt::format("upload {} to {}: {}", job->source(), entry.key, begun.error().message));
-                co_await job->local.close();
-                co_return;
-            }
-            job->upload = std::move(*begun);
-        }
-        if (run.observer != nullptr) {
+        if (job->upload && run.observer != nullptr) {
             run.observer->upload_begun(job->index, job->upload->upload_id());
         }
     }
-    co_await run_lanes(job, true);
+    if (multipart && !job->upload) {
+        // Begun while the lanes read their first parts: the request's round trip and the
+        // store's time to answer it (250 ms for RGW's first one in a bucket) pass beside the
+        // reads, not before them.
+        co_await io::when_all(begin_upload_beside_lanes(job), run_lanes(job, true));
+    } else {
+        job->upload_ready.set();
+        co_await run_lanes(job, true);
+    }
     co_await job->local.close();
     if (!job->failed && run.stop.stop_requested()) {
         job->fail("cancelled");

@@ -113,9 +113,10 @@ struct transfer_options {
     direction way = direction::upload;
     /// Workers (0 = one per core); each begins its next file while the last one completes.
     unsigned workers = 0;
-    /// Parts in flight per worker, across the (at most two) files it has open: the lanes. A
-    /// download's part whose rest is due within a moment gives its lane back for the next
-    /// request, so up to one such tail per lane may be in flight beside them.
+    /// Parts in flight per worker, across the (at most two) files it has open: the lanes. To a
+    /// store, an upload's part whose body is on the connection and a download's part whose rest
+    /// is due within a moment give their lanes back for the next request, so up to one such
+    /// tail per lane may be in flight beside them (their buffers are still the pool's).
     unsigned parts_per_file = 4;
     /// Objects at least this large are uploaded in parts; smaller ones in one PUT. Capped at the
     /// part size. An object that does not fit in one buffer always goes in parts.

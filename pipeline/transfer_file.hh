@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace tv::pipeline::detail {
 
@@ -178,6 +179,30 @@ private:
     std::coroutine_handle<> _worker;
 };
 
+/// Something coroutines on one loop wait for until it is set, once; then every waiter goes on.
+class ready_signal {
+public:
+    auto wait() noexcept {
+        struct awaiter {
+            ready_signal* self;
+            bool await_ready() const noexcept { return self->_set; }
+            void await_suspend(std::coroutine_handle<> h) { self->_waiting.push_back(h); }
+            void await_resume() const noexcept {}
+        };
+        return awaiter{this};
+    }
+    void set() {
+        _set = true;
+        for (auto h : std::exchange(_waiting, {})) {
+            io::loop::current().post(h);
+        }
+    }
+
+private:
+    bool _set = false;
+    std::vector<std::coroutine_handle<>> _waiting;
+};
+
 /// One file being moved, owned by its move_file coroutine on the worker's loop.
 struct file_job {
     run_state* run = nullptr;
@@ -197,6 +222,9 @@ struct file_job {
     /// parts; closed before the target is published, kept or abandoned.
     io::gate part_syncs;
     std::unique_ptr<remote::object_upload> upload;
+    /// Set once the multipart upload that the lanes' first parts were read beside is begun (or
+    /// failed to begin): a lane sends nothing before.
+    ready_signal upload_ready;
     std::vector<bool> already_stored;  // parts a resumed upload had
     streaming_hash digest;
     /// The part hashes and the whole file's digest are computed: always, but for a pack's

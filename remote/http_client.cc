@@ -386,6 +386,9 @@ io::task<io::result<io::http_client_response>> http_client::exchange(connection&
             co_return body_sent.error();
         }
     }
+    if (request.body_sent) {
+        request.body_sent();
+    }
     for (;;) {
         auto response = co_await io::read_response(stream, conn.carry, _options.max_response_body, head_request, stop,
                                                    request.response_into);

@@ -82,6 +82,8 @@ struct http_client_request {
     std::span<std::byte> response_into;
     /// Told the bytes of the answer read so far (head included), after each read.
     std::function<void(uint64_t)> answer_progress;
+    /// Called once the whole body is written to the connection, before the answer is read.
+    std::function<void()> body_sent;
 };
 
 /// Counters for tests and metrics.

@@ -46,6 +46,9 @@ struct call_options {
     /// come (each attempt counts from 0). Stores with no wire to watch (a local directory) may
     /// never call it.
     std::function<void(uint64_t)> on_answer_bytes;
+    /// An upload's body has been handed to the connection (each attempt): what is left is the
+    /// store's answer. Stores with no wire (a local directory) may never call it.
+    std::function<void()> on_body_sent;
 
     call_options() = default;
     call_options(std::stop_token stop_token) : stop(std::move(stop_token)) {}  // implicit: see above

@@ -33,6 +33,7 @@ struct s3_client::request {
     body_pacer response_pacer;
     std::span<std::byte> response_into;
     std::function<void(uint64_t)> answer_progress;
+    std::function<void()> body_sent;
 };
 
 namespace {
@@ -178,6 +179,7 @@ io::task<s3_result<io::http_client_response>> s3_client::execute_once(const requ
     out.response_pacer = req.response_pacer;
     out.response_into = req.response_into;
     out.answer_progress = req.answer_progress;
+    out.body_sent = req.body_sent;
 
     http_endpoint endpoint{_options.connect_host.empty() ? host_name : _options.connect_host,
                            _options.endpoint_port};
@@ -267,6 +269,7 @@ io::task<s3_result<std::string>> s3_client::put_object(std::string key, std::spa
                                                        call_options call, body_pacer pacer) {
     request req{"PutObject", "PUT", std::move(key), {}, {}, body, {}};
     req.pacer = std::move(pacer);
+    req.body_sent = call.on_body_sent;
     auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();
@@ -456,6 +459,7 @@ io::task<s3_result<std::string>> s3_client::upload_part(std::string key, std::st
                                                         body_pacer pacer) {
     request req{"UploadPart", "PUT", std::move(key), {}, {}, body, {}};
     req.pacer = std::move(pacer);
+    req.body_sent = call.on_body_sent;
     req.query.push_back(query_param{"partNumber", std::to_string(part_number)});
     req.query.push_back(query_param{"uploadId", std::move(upload_id)});
     auto r = co_await execute(std::move(req), call);

@@ -120,6 +120,11 @@ struct overlap_counts {
     std::atomic<int> most_parts_in_flight{0};
     std::atomic<int> parts_written{0};
     std::atomic<int> parts_written_when_second_began{-1};
+    /// When set, the first begin_upload waits (up to 2 s) for a lane to take a buffer of it.
+    io::buffer_pool* pool = nullptr;
+    std::atomic<bool> read_while_beginning{false};
+    /// write_part tells the caller its body is sent 10 ms in, then answers 20 ms later, as S3.
+    bool tell_body_sent = false;
     int files = 0;
     std::chrono::milliseconds wait_limit{5000};
 };
@@ -139,7 +144,11 @@ struct overlap_upload final : remote::object_upload {
         while (now > most && !counts->most_parts_in_flight.compare_exchange_weak(most, now)) {
         }
         // Long enough for the worker to see its lanes busy: a part is a request on the wire.
-        co_await io::sleep(std::chrono::milliseconds(20));
+        co_await io::sleep(std::chrono::milliseconds(counts->tell_body_sent ? 10 : 20));
+        if (counts->tell_body_sent && call.on_body_sent) {
+            call.on_body_sent();
+            co_await io::sleep(std::chrono::milliseconds(20));
+        }
         auto written = co_await inner->write_part(number, offset, data, std::move(call), std::move(pacer));
         --counts->parts_in_flight;
         ++counts->parts_written;
@@ -177,6 +186,12 @@ struct overlap_store final : remote::object_store {
 
     io::task<remote::remote_result<std::unique_ptr<remote::object_upload>>> begin_upload(
         std::string key, remote::call_options call) override {
+        if (counts->pool != nullptr && counts->begun == 0) {
+            for (int waited = 0; waited < 400 && !counts->read_while_beginning; ++waited) {
+                counts->read_while_beginning = counts->pool->available() < counts->pool->capacity();
+                co_await io::sleep(std::chrono::milliseconds(5));
+            }
+        }
         auto begun = co_await inner.begin_upload(std::move(key), std::move(call));
         if (!begun) {
             co_return begun.error();
@@ -369,6 +384,37 @@ TEST_F(overlap_test, the_next_upload_begins_while_every_lane_still_sends_the_las
     EXPECT_EQ(counts.parts_written_when_second_began, 0);
     EXPECT_EQ(counts.waited_out, 0);
     EXPECT_LE(counts.most_parts_in_flight, 2) << "beginning early takes no lane";
+    for (const auto& e : up) {
+        EXPECT_EQ(read_file(_dir + "/repo/" + e.key), read_file(e.local_path));
+    }
+}
+
+TEST_F(overlap_test, the_lanes_read_their_first_parts_while_the_upload_is_begun) {
+    // Beginning a multipart upload is a round trip (RGW takes 250 ms for its first in a
+    // bucket); the lanes read and hash their parts meanwhile and send once it is begun.
+    overlap_counts counts;
+    counts.files = 2;
+    counts.pool = &_pool;
+    auto report = upload_with_one_worker(counts, "http://store.invalid:9000", 2);
+    ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
+    EXPECT_TRUE(counts.read_while_beginning) << "no lane took a buffer before the upload was begun";
+    for (const auto& e : up) {
+        EXPECT_EQ(read_file(_dir + "/repo/" + e.key), read_file(e.local_path));
+    }
+}
+
+TEST_F(overlap_test, a_part_whose_body_is_sent_gives_its_lane_to_the_next_part) {
+    // Two lanes, files of two parts: without giving lanes back, two parts at most are ever in
+    // flight and both wait for their answers together at each file's end. With it, the next
+    // parts are read and sent while those answers come, one per lane at most.
+    overlap_counts counts;
+    counts.files = 4;
+    counts.tell_body_sent = true;
+    auto report = upload_with_one_worker(counts, "http://store.invalid:9000", 2);
+    ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
+    EXPECT_GT(counts.most_parts_in_flight, 2) << "no part went out while another waited for its answer";
+    EXPECT_LE(counts.most_parts_in_flight, 4);
+    EXPECT_EQ(counts.completed, counts.files);
     for (const auto& e : up) {
         EXPECT_EQ(read_file(_dir + "/repo/" + e.key), read_file(e.local_path));
     }

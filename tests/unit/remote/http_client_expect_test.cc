@@ -214,6 +214,27 @@ CO_TEST(http_client_expect, a_fresh_connection_to_an_endpoint_that_just_accepted
     EXPECT_FALSE(seen[1].expect_continue) << "the endpoint had just accepted a request of this client";
 }
 
+CO_TEST(http_client_expect, the_body_sent_hook_is_told_once_the_body_is_on_the_connection) {
+    recording_server server;
+    CO_ASSERT_NE(server.port, 0);
+    http_client client;
+    http_endpoint endpoint{"127.0.0.1", server.port};
+    const std::string large(2 << 20, 'x');
+    for (const std::string* body : {&large, &large}) {  // with 100-continue, then without
+        int told = 0;
+        auto put = put_request("/sent", *body);
+        put.body_sent = [&told] { ++told; };
+        auto sent = co_await client.send(endpoint, std::move(put));
+        EXPECT_TRUE(sent.has_value()) << (sent ? std::string() : sent.error().message());
+        CO_ASSERT_TRUE(sent.has_value());
+        EXPECT_EQ(told, 1);
+    }
+    auto seen = server.requests();
+    CO_ASSERT_EQ(seen.size(), 2u);
+    EXPECT_TRUE(seen[0].expect_continue);
+    EXPECT_FALSE(seen[1].expect_continue);
+}
+
 CO_TEST(http_client_expect, the_answer_progress_hook_sees_every_byte_as_it_comes) {
     recording_server server;
     CO_ASSERT_NE(server.port, 0);
