@@ -227,6 +227,7 @@ io::task<job_result<uint64_t>> job_tracker::submit_backup(backup_request request
     }
     auto job = std::make_shared<live_job>(std::move(record));
     job->limit.set_rate(pipeline::kbps_to_bytes_per_second(job->record.max_speed_kbps));
+    job->adopt_repository_store(repo->name, std::move(*store));
     start(job);
     co_return job->record.id;
 }
@@ -323,6 +324,7 @@ io::task<job_result<uint64_t>> job_tracker::submit_restore(restore_request reque
     auto job = std::make_shared<live_job>(std::move(record));
     job->limit.set_rate(pipeline::kbps_to_bytes_per_second(job->record.max_speed_kbps));
     job->submitted_snapshot = std::make_shared<const snapshot_contents>(std::move(*snapshot));
+    job->adopt_repository_store(repo->name, std::move(*store));
     start(job);
     co_return job->record.id;
 }

@@ -30,6 +30,11 @@ job_result<remote::object_store*> live_job::repository_store(const repository_ac
     return _store.get();
 }
 
+void live_job::adopt_repository_store(std::string repository, std::unique_ptr<remote::object_store> store) {
+    _store = std::move(store);
+    _store_repository = std::move(repository);
+}
+
 int64_t unix_now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();

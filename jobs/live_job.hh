@@ -77,6 +77,9 @@ struct live_job {
     /// their own on their loops), opened at first use and kept: its connections carry from step
     /// to step, where a store per step paid a connection's round trip (two with TLS) each time.
     job_result<remote::object_store*> repository_store(const repository_access& repo);
+    /// Makes `store`, which the submission opened on loop 0 for `repository`, the job's: its
+    /// connection serves the job's first steps.
+    void adopt_repository_store(std::string repository, std::unique_ptr<remote::object_store> store);
 
     job_record record;  ///< as last journaled
     std::stop_source stop;

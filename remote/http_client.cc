@@ -273,6 +273,7 @@ size_t http_client::idle_connections(const http_endpoint& endpoint) const {
 void http_client::release(const std::string& pool, connection conn) {
     auto& idle = _idle[pool];
     if (idle.size() < _options.max_idle_per_endpoint) {
+        conn.idle_since = std::chrono::steady_clock::now();
         idle.push_back(std::move(conn));
     }
 }
@@ -420,6 +421,10 @@ io::task<io::result<io::http_client_response>> http_client::send(http_endpoint e
         connection conn;
         bool reused = false;
         auto& idle = _idle[pool];
+        // The newest is at the back: once the back is too old, so is every other.
+        if (!idle.empty() && std::chrono::steady_clock::now() - idle.back().idle_since > _options.max_idle_time) {
+            idle.clear();
+        }
         if (round == 0 && !idle.empty()) {
             conn = std::move(idle.back());
             idle.pop_back();

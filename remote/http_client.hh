@@ -51,6 +51,10 @@ struct http_endpoint {
 struct http_client_options {
     /// Idle keep-alive connections kept per endpoint; more are closed when returned.
     size_t max_idle_per_endpoint = 8;
+    /// A connection idle longer than this is closed instead of reused: servers close theirs
+    /// after a while (Ceph RGW had closed a job's during the 90 s of its upload), and a request
+    /// sent on a closed one costs a round trip before it goes again on a fresh connection.
+    std::chrono::milliseconds max_idle_time{20'000};
     std::chrono::milliseconds connect_timeout{5'000};
     /// The whole exchange after connecting: sending the request and reading the response.
     std::chrono::milliseconds request_timeout{60'000};
@@ -124,6 +128,7 @@ private:
         std::string carry;  // bytes read past the last response (never expected, kept safe)
         bool answered = false;  // a byte of the current request's answer came (it is not sent again)
         size_t receive_window = 0;  // a paced connection's fixed receive buffer (0: autotuned)
+        std::chrono::steady_clock::time_point idle_since;  // when it was last returned to the pool
     };
 
     /// `receive_buffer` > 0: a connection for paced answers (see paced_receive_buffer).

@@ -2,7 +2,8 @@
 // When http_client asks for 100-continue before a large body: until the endpoint has answered
 // it with a 2xx, and again after an answer that was not; not while its last answer was a 2xx
 // (the server has just accepted our requests, and the wait costs a round trip per part).
-// And the answer's progress as it comes, which a download uses to request its next part early.
+// And the hooks a transfer uses to make its next request early (the body is sent; the answer's
+// progress), and the age past which an idle connection is not reused.
 #include "support/co_test.hh"
 #include "support/loopback_listener.hh"
 
@@ -233,6 +234,28 @@ CO_TEST(http_client_expect, the_body_sent_hook_is_told_once_the_body_is_on_the_c
     CO_ASSERT_EQ(seen.size(), 2u);
     EXPECT_TRUE(seen[0].expect_continue);
     EXPECT_FALSE(seen[1].expect_continue);
+}
+
+CO_TEST(http_client_expect, a_connection_idle_past_max_idle_time_is_not_reused) {
+    recording_server server;
+    CO_ASSERT_NE(server.port, 0);
+    http_client_options options;
+    options.max_idle_time = std::chrono::milliseconds(50);
+    http_client client(options);
+    http_endpoint endpoint{"127.0.0.1", server.port};
+    const std::string small(100, 's');
+    for (const char* target : {"/a", "/b", "/c"}) {
+        auto put = co_await client.send(endpoint, put_request(target, small));
+        EXPECT_TRUE(put.has_value()) << (put ? std::string() : put.error().message());
+        CO_ASSERT_TRUE(put.has_value());
+        if (std::string_view(target) == "/b") {
+            std::this_thread::sleep_for(std::chrono::milliseconds(120));
+        }
+    }
+    // /a opens one, /b reuses it at once, /c comes after 120 ms of idleness: a new one.
+    EXPECT_EQ(client.stats().connections_reused, 1u);
+    EXPECT_EQ(client.stats().connections_opened, 2u);
+    EXPECT_EQ(server.requests().size(), 3u);
 }
 
 CO_TEST(http_client_expect, the_answer_progress_hook_sees_every_byte_as_it_comes) {
