@@ -4,6 +4,7 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,6 +32,16 @@ public:
     ~loopback_listener() { ::close(fd); }
     loopback_listener(const loopback_listener&) = delete;
     loopback_listener& operator=(const loopback_listener&) = delete;
+
+    /// A connection that came within `wait_ms`, or -1 (none came, or accept failed): a test
+    /// server's loop polls with it so that it can see its stop flag between waits.
+    int accept_within(int wait_ms) const {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, wait_ms) <= 0) {
+            return -1;
+        }
+        return ::accept(fd, nullptr, nullptr);
+    }
 
     int fd = -1;
     uint16_t port = 0;

@@ -11,7 +11,6 @@
 
 #include <gtest/gtest.h>
 
-#include <poll.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -129,11 +128,7 @@ private:
 
     void serve() {
         while (!_done) {
-            pollfd p{listener.fd, POLLIN, 0};
-            if (::poll(&p, 1, 50) <= 0) {
-                continue;
-            }
-            int fd = ::accept(listener.fd, nullptr, nullptr);
+            int fd = listener.accept_within(50);
             if (fd >= 0) {
                 serve_connection(fd);  // one connection at a time: the client reuses it
                 ::close(fd);

@@ -12,7 +12,6 @@
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -58,11 +57,7 @@ private:
 
     void serve() {
         while (!_done) {
-            pollfd p{listener.fd, POLLIN, 0};
-            if (::poll(&p, 1, 50) <= 0) {
-                continue;
-            }
-            int fd = ::accept(listener.fd, nullptr, nullptr);
+            int fd = listener.accept_within(50);
             if (fd < 0) {
                 continue;
             }

@@ -11,7 +11,6 @@
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -53,11 +52,7 @@ private:
         constexpr std::string_view whole = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789";
         bool first = true;
         while (!_done) {
-            pollfd p{listener.fd, POLLIN, 0};
-            if (::poll(&p, 1, 50) <= 0) {
-                continue;
-            }
-            int fd = ::accept(listener.fd, nullptr, nullptr);
+            int fd = listener.accept_within(50);
             if (fd < 0) {
                 continue;
             }
