@@ -334,13 +334,13 @@ io::task<io::result<void>> http_client::send_body(io::stream& stream, const http
 
 io::task<io::result<io::http_client_response>> http_client::exchange(connection& conn,
                                                                      const http_client_request& request,
-                                                                     bool ask_first, std::stop_token stop) {
+                                                                     std::stop_token stop) {
     auto headers = request.headers;
     bool has_body = !request.body.empty() || request.method == "PUT" || request.method == "POST";
     if (has_body) {
         headers.emplace_back("Content-Length", std::to_string(request.body.size()));
     }
-    bool expect_continue = ask_first && request.body.size() >= _options.expect_continue_threshold;
+    bool expect_continue = request.body.size() >= _options.expect_continue_threshold;
     if (expect_continue) {
         headers.emplace_back("Expect", "100-continue");
     }
@@ -384,6 +384,21 @@ io::task<io::result<io::http_client_response>> http_client::exchange(connection&
         }
         auto body_sent = co_await send_body(stream, request, stop);
         if (!body_sent) {
+            if (is_stale_connection_error(body_sent.error())) {
+                // A server that refuses a request (no such bucket, a revoked key) may answer
+                // and close before taking the whole body: its answer, already here, is what
+                // the caller needs, not the reset. A connection closed while idle has none.
+                size_t limit = _options.max_response_body;
+                auto read_answer = [&stream, &conn, limit, head_request](std::stop_token s) {
+                    return io::read_response(stream, conn.carry, limit, head_request, std::move(s));
+                };
+                auto early = co_await with_timeout<io::http_client_response>(_options.expect_continue_wait, stop,
+                                                                             read_answer);
+                if (early && early->status >= 300) {
+                    early->keep_alive = false;
+                    co_return std::move(*early);
+                }
+            }
             co_return body_sent.error();
         }
     }
@@ -440,10 +455,7 @@ io::task<io::result<io::http_client_response>> http_client::send(http_endpoint e
             }
             conn = std::move(*opened);
         }
-        bool ask_first = !_accepting[endpoint.key()];
-        auto exchange_op = [this, &conn, &request, ask_first](std::stop_token s) {
-            return exchange(conn, request, ask_first, std::move(s));
-        };
+        auto exchange_op = [this, &conn, &request](std::stop_token s) { return exchange(conn, request, std::move(s)); };
         auto deadline = _options.request_timeout + request.pacer.allowance + request.response_pacer.allowance;
         auto response = co_await with_timeout<io::http_client_response>(deadline, stop, exchange_op);
         if (!response) {
@@ -454,7 +466,6 @@ io::task<io::result<io::http_client_response>> http_client::send(http_endpoint e
             }
             co_return response.error();  // the connection closes here: its state is unknown
         }
-        _accepting[endpoint.key()] = response->status >= 200 && response->status < 300;
         if (response->keep_alive && conn.carry.empty()) {
             release(pool, std::move(conn));
         }

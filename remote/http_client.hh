@@ -59,10 +59,9 @@ struct http_client_options {
     /// The whole exchange after connecting: sending the request and reading the response.
     std::chrono::milliseconds request_timeout{60'000};
     /// Bodies at least this large are sent with Expect: 100-continue, so a request the server
-    /// rejects (bad signature, missing bucket) does not push the whole body first; except while
-    /// the endpoint's last answer to this client was a 2xx: it has just accepted our signature,
-    /// and the wait would idle the connection for a round trip before every part (on a 50 ms
-    /// link, 2 of every 3 round trips a part costs).
+    /// rejects (bad signature, missing bucket) does not push the whole body first. Always: a
+    /// server that refuses mid-body may stop reading and leave a paced body blocked until the
+    /// request times out, its answer unread (Ceph RGW did, for a bucket deleted mid-backup).
     size_t expect_continue_threshold = 1024 * 1024;
     /// How long to wait for 100 Continue before sending the body anyway (servers may ignore it).
     std::chrono::milliseconds expect_continue_wait{1'000};
@@ -135,14 +134,12 @@ private:
     io::task<io::result<connection>> open(http_endpoint endpoint, int receive_buffer, std::stop_token stop);
     io::task<io::result<void>> send_body(io::stream& stream, const http_client_request& request, std::stop_token stop);
     io::task<io::result<io::http_client_response>> exchange(connection& conn, const http_client_request& request,
-                                                            bool ask_first, std::stop_token stop);
+                                                            std::stop_token stop);
     /// Paced connections have their own pools (by receive buffer): their buffer never grows.
     void release(const std::string& pool, connection conn);
 
     http_client_options _options;
     std::map<std::string, std::vector<connection>> _idle;
-    /// Per endpoint: its last answer to us was a 2xx (bodies go without 100-continue).
-    std::map<std::string, bool> _accepting;
     http_client_stats _stats;
 };
 

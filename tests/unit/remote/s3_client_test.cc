@@ -293,8 +293,8 @@ CO_TEST(s3_rgw, multipart_upload_list_parts_complete_and_abort) {
     std::string bucket = unique_bucket("tv-multipart");
     auto client = rgw_client(bucket);
     S3_CO_ASSERT_OK(co_await client.create_bucket());
-    // Every part but the last must be at least 5 MiB (the first large body of a client goes
-    // with Expect: 100-continue; after the 2xx answers here, none does).
+    // Every part but the last must be at least 5 MiB; parts above 1 MiB go with
+    // Expect: 100-continue.
     std::vector<std::string> parts{pattern_bytes(5 << 20, 5), pattern_bytes(5 << 20, 6), pattern_bytes(123'457, 7)};
     std::string whole = parts[0] + parts[1] + parts[2];
     auto upload = co_await client.create_multipart_upload("big/object");

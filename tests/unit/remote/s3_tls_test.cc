@@ -120,9 +120,8 @@ CO_TEST(s3_tls, multipart_upload_with_100_continue_over_https) {
     REQUIRE_RGW_TLS();
     auto client = make_client(https_options("tv-tls-multipart"));
     S3_CO_ASSERT_OK(co_await client.create_bucket());
-    // A body of 1 MiB and more goes out with Expect: 100-continue (http_client's threshold)
-    // until the endpoint has answered the client with a 2xx: the parts go through a client of
-    // their own, whose first part asks and waits for 100 Continue over TLS, and the rest do not.
+    // Parts of 1 MiB and more go out with Expect: 100-continue (http_client's threshold), here
+    // through a client of their own, whose first request is a part.
     std::vector<std::string> parts{pattern_bytes(5 * 1024 * 1024, 2), pattern_bytes(5 * 1024 * 1024, 3),
                                    pattern_bytes(1'500'000, 4)};
     const std::string key = "big.bin";
