@@ -29,14 +29,19 @@ struct early_lane_release {
     worker_lanes::hold* lane = nullptr;
     uint64_t range_bytes = 0;   // this request's body
     uint64_t after_range = 0;   // the part's bytes after this range
-    std::chrono::steady_clock::time_point sent = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point sent;  // this request's
+    bool released = false;
 
-    void operator()(uint64_t answered) const {
+    void operator()(uint64_t answered) {
+        if (released) {
+            return;  // the rest of the answer's reads need no clock
+        }
         uint64_t received = std::min(answered, range_bytes);
         double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
         double left = static_cast<double>(range_bytes - received + after_range);
         if (elapsed > 0 && left <= static_cast<double>(received) / elapsed * lane_lead_seconds) {
             lane->release();
+            released = true;
         }
     }
 };

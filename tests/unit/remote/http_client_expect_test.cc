@@ -166,22 +166,17 @@ CO_TEST(http_client_expect, a_large_body_always_waits_for_100_continue_and_a_sma
     const std::string small(1000, 'y');
 
     auto first = co_await client.send(endpoint, put_request("/part-1", large));
-    EXPECT_TRUE(first.has_value()) << (first ? std::string() : first.error().message());
-    CO_ASSERT_TRUE(first.has_value());
+    CO_ASSERT_OK(first);
     EXPECT_EQ(first->status, 200);
     auto second = co_await client.send(endpoint, put_request("/part-2", large));
-    EXPECT_TRUE(second.has_value()) << (second ? std::string() : second.error().message());
-    CO_ASSERT_TRUE(second.has_value());
+    CO_ASSERT_OK(second);
     auto refused = co_await client.send(endpoint, put_request("/missing-small", small));
-    EXPECT_TRUE(refused.has_value()) << (refused ? std::string() : refused.error().message());
-    CO_ASSERT_TRUE(refused.has_value());
+    CO_ASSERT_OK(refused);
     EXPECT_EQ(refused->status, 404);
     auto after_refusal = co_await client.send(endpoint, put_request("/part-3", large));
-    EXPECT_TRUE(after_refusal.has_value()) << (after_refusal ? std::string() : after_refusal.error().message());
-    CO_ASSERT_TRUE(after_refusal.has_value());
+    CO_ASSERT_OK(after_refusal);
     auto after_that = co_await client.send(endpoint, put_request("/part-4", large));
-    EXPECT_TRUE(after_that.has_value()) << (after_that ? std::string() : after_that.error().message());
-    CO_ASSERT_TRUE(after_that.has_value());
+    CO_ASSERT_OK(after_that);
 
     EXPECT_EQ(client.stats().connections_opened, 1u) << "every request went over the one connection";
     auto seen = server.requests();
@@ -208,8 +203,7 @@ CO_TEST(http_client_expect, the_body_sent_hook_is_told_once_the_body_is_on_the_c
         auto put = put_request("/sent", *body);
         put.body_sent = [&told] { ++told; };
         auto sent = co_await client.send(endpoint, std::move(put));
-        EXPECT_TRUE(sent.has_value()) << (sent ? std::string() : sent.error().message());
-        CO_ASSERT_TRUE(sent.has_value());
+        CO_ASSERT_OK(sent);
         EXPECT_EQ(told, 1);
     }
     EXPECT_EQ(server.requests().size(), 2u);
@@ -225,8 +219,7 @@ CO_TEST(http_client_expect, a_connection_idle_past_max_idle_time_is_not_reused) 
     const std::string small(100, 's');
     for (const char* target : {"/a", "/b", "/c"}) {
         auto put = co_await client.send(endpoint, put_request(target, small));
-        EXPECT_TRUE(put.has_value()) << (put ? std::string() : put.error().message());
-        CO_ASSERT_TRUE(put.has_value());
+        CO_ASSERT_OK(put);
         if (std::string_view(target) == "/b") {
             std::this_thread::sleep_for(std::chrono::milliseconds(120));
         }
@@ -244,12 +237,11 @@ CO_TEST(http_client_expect, an_answer_sent_before_the_body_was_taken_is_returned
     http_endpoint endpoint{"127.0.0.1", server.port};
     const std::string small(100, 's');
     auto first = co_await client.send(endpoint, put_request("/ok", small));
-    CO_ASSERT_TRUE(first.has_value());
+    CO_ASSERT_OK(first);
     // The server answers 404 at once, before 100 Continue, and closes, 64 MiB unread.
     const std::string huge(64 << 20, 'h');
     auto refused = co_await client.send(endpoint, put_request("/refuse", huge));
-    EXPECT_TRUE(refused.has_value()) << (refused ? std::string() : refused.error().message());
-    CO_ASSERT_TRUE(refused.has_value());
+    CO_ASSERT_OK(refused);
     EXPECT_EQ(refused->status, 404);
     EXPECT_EQ(server.requests().size(), 2u);
 }
@@ -265,8 +257,7 @@ CO_TEST(http_client_expect, the_answer_progress_hook_sees_every_byte_as_it_comes
     get.target = "/body";
     get.answer_progress = [&told](uint64_t bytes) { told.push_back(bytes); };
     auto got = co_await client.send(endpoint, std::move(get));
-    EXPECT_TRUE(got.has_value()) << (got ? std::string() : got.error().message());
-    CO_ASSERT_TRUE(got.has_value());
+    CO_ASSERT_OK(got);
     EXPECT_EQ(got->body.size(), recording_server::answer_body_bytes);
     CO_ASSERT_FALSE(told.empty());
     EXPECT_GT(told.size(), 1u) << "3 MiB came in one read";
