@@ -26,7 +26,7 @@ struct failpoint_spec {
 inline constexpr std::array<failpoint_spec, 16> failpoints{{
     {"backup.snapshot.after_links", false},       // links made, SNAPSHOTING not yet journaled as done
     {"backup.upload.after_put", true},            // an object is in the repository, its record not journaled
-    {"backup.save_meta.between_puts", false},     // meta uploaded, manifest not
+    {"backup.save_meta.after_puts", false},       // meta and manifest uploaded, not journaled
     {"backup.upload_info.after_put", false},      // the info object is written, FINISHED not journaled
     {"backup.cancel.before_cleanup", true},       // CANCELLED journaled, links and partial manifest not handled
     {"restore.download.after_file", true},        // a file is staged and verified, its record not journaled

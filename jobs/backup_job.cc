@@ -83,7 +83,7 @@ remote::sweep_scope sweep_scope_of(const job_services& s, const repository_acces
     return scope;
 }
 
-/// Before the job first writes to its repository in this process: what writers that died there
+/// Once per run of the job in this process, before it writes data: what writers that died there
 /// left (a put cut short by a crash of this server, say) goes.
 io::task<void> sweep_repository(job_services& s, live_job& job) {
     auto repo = find_repository(s.catalog, job.record.repository);
@@ -165,22 +165,24 @@ io::task<job_result<void>> save_meta(job_services& s, live_job& job, job_record&
     if (!manifest) {
         co_return manifest.error();
     }
+    // Both at once: neither names the other, and only the info object (next step) publishes them.
     const job_record& r = job.record;
-    auto meta_key = co_await put_checksummed(*p->store, remote::meta_key_base(p->repo.root, r.label, r.timestamp),
-                                             std::move(p->cut.meta), stop);
-    if (!meta_key) {
-        co_return meta_key.error();
+    std::vector<io::task<job_result<std::string>>> puts;
+    puts.push_back(put_checksummed(*p->store, remote::meta_key_base(p->repo.root, r.label, r.timestamp),
+                                   std::move(p->cut.meta), stop));
+    puts.push_back(put_checksummed(*p->store, remote::manifest_key_base(p->repo.root, r.label, r.timestamp),
+                                   std::move(*manifest), stop));
+    auto keys = co_await io::when_all(std::move(puts));
+    for (auto& key : keys) {
+        if (!key) {
+            co_return key.error();
+        }
     }
-    if (auto point = job_failpoint("backup.save_meta.between_puts"); !point) {
+    if (auto point = job_failpoint("backup.save_meta.after_puts"); !point) {
         co_return point.error();
     }
-    auto manifest_key = co_await put_checksummed(
-        *p->store, remote::manifest_key_base(p->repo.root, r.label, r.timestamp), std::move(*manifest), stop);
-    if (!manifest_key) {
-        co_return manifest_key.error();
-    }
-    next.meta_key = std::move(*meta_key);
-    next.manifest_key = std::move(*manifest_key);
+    next.meta_key = std::move(*keys[0]);
+    next.manifest_key = std::move(*keys[1]);
     co_return job_result<void>{};
 }
 
@@ -210,7 +212,6 @@ io::task<job_result<void>> upload_info(job_services& s, live_job& job) {
 /// Steps the job forward from its journaled state. Yields once the job has ended (FINISHED, or
 /// ended by someone else); an error is the job's failure (or the stop that interrupted it).
 io::task<job_result<void>> drive(job_services& s, live_job& job) {
-    bool swept = false;
     for (;;) {
         if (job.stop.stop_requested()) {
             co_return make_job_error(status_code::common_error, "stopped");
@@ -218,11 +219,6 @@ io::task<job_result<void>> drive(job_services& s, live_job& job) {
         if (s.pause_in == job.record.state) {
             co_await io::sleep(std::chrono::hours(24), job.stop.get_token());
             co_return make_job_error(status_code::common_error, "stopped");
-        }
-        if (!swept && (job.record.state == job_state::uploading || job.record.state == job_state::save_meta ||
-                       job.record.state == job_state::upload_info)) {
-            co_await sweep_repository(s, job);
-            swept = true;
         }
         job_record next = job.record;
         job_result<void> step;
@@ -374,17 +370,16 @@ io::task<job_result<held_lease>> take_lease(job_services& s, live_job& job, int6
         if (!written) {
             co_return from_remote(written.error(), "write the backup's lease");
         }
-        auto leases = co_await live_leases(*held.store, repo->root, unix_now_ms(), s.lease_timeout_ms, stop);
-        if (!leases) {
-            co_return from_remote(leases.error(), "list leases");
+        auto drop = co_await live_drop_lease(*held.store, repo->root, unix_now_ms(), s.lease_timeout_ms, stop);
+        if (!drop) {
+            co_return from_remote(drop.error(), "list leases");
         }
-        auto drop = std::find_if(leases->begin(), leases->end(), [](const lease& l) { return l.kind == lease_kind::drop; });
-        if (drop == leases->end()) {
+        if (!*drop) {
             co_return held;
         }
         if (!told) {
             TV_LOG_INFO("backup {}: waiting for DROP SNAPSHOT to finish in repository {} ({})", job.record.label,
-                        repo->name, drop->key);
+                        repo->name, **drop);
             told = true;
         }
         (void)co_await io::sleep(std::chrono::seconds(1), stop);
@@ -392,6 +387,19 @@ io::task<job_result<held_lease>> take_lease(job_services& s, live_job& job, int6
             co_return make_job_error(status_code::common_error, "stopped");
         }
     }
+}
+
+io::task<void> take_lease_into(job_services& s, live_job& job, int64_t start_ms,
+                               std::optional<job_result<held_lease>>& out) {
+    out = co_await take_lease(s, job, start_ms);
+}
+
+/// The lease, and beside it (they touch different objects: a round trip each on a WAN) the
+/// sweep of what interrupted writes left, before the job first writes its data.
+io::task<job_result<held_lease>> prepare_repository(job_services& s, live_job& job, int64_t start_ms) {
+    std::optional<job_result<held_lease>> taken;
+    co_await io::when_all(take_lease_into(s, job, start_ms, taken), sweep_repository(s, job));
+    co_return std::move(*taken);
 }
 
 io::task<void> drive_then_stop(job_services& s, live_job& job, job_result<void>& out, std::stop_source& done) {
@@ -406,7 +414,7 @@ io::task<void> run_backup(job_services& services, std::shared_ptr<live_job> job)
     std::optional<held_lease> lease;
     if (job->record.state != job_state::finished && job->record.state != job_state::cancelled) {
         const int64_t start_ms = unix_now_ms();
-        auto taken = co_await take_lease(services, *job, start_ms);
+        auto taken = co_await prepare_repository(services, *job, start_ms);
         if (taken) {
             lease.emplace(std::move(*taken));
             std::stop_source done;

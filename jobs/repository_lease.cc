@@ -72,6 +72,23 @@ io::task<remote::remote_result<std::vector<lease>>> live_leases(remote::object_s
     co_return out;
 }
 
+io::task<remote::remote_result<std::optional<std::string>>> live_drop_lease(remote::object_store& store,
+                                                                            std::string root, int64_t now_ms,
+                                                                            int64_t timeout_ms, std::stop_token stop) {
+    std::string dir = fmt::format("{}/{}/", root, lease_dir_name);
+    auto listed = co_await store.list(dir, stop);
+    if (!listed) {
+        co_return listed.error();
+    }
+    const std::string drop_prefix = dir + std::string(kind_name(lease_kind::drop)) + "-";
+    for (const auto& object : *listed) {
+        if (now_ms - object.modified_ms < timeout_ms && object.key.starts_with(drop_prefix)) {
+            co_return std::optional<std::string>(object.key);
+        }
+    }
+    co_return std::optional<std::string>();
+}
+
 io::task<void> refresh_lease(remote::object_store& store, std::string key, lease_kind kind, std::string label,
                              int64_t start_ms, int64_t timeout_ms, std::stop_token until) {
     auto every = std::chrono::milliseconds(std::max<int64_t>(timeout_ms / 3, 100));

@@ -14,6 +14,7 @@
 #include "remote/object_store.hh"
 
 #include <cstdint>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -45,6 +46,14 @@ io::task<remote::remote_result<void>> write_lease(remote::object_store& store, s
 io::task<remote::remote_result<std::vector<lease>>> live_leases(remote::object_store& store, std::string root,
                                                                 int64_t now_ms, int64_t timeout_ms,
                                                                 std::stop_token stop = {});
+
+/// The key of a live drop lease under `root`, if there is one. From the listing alone (a lease's
+/// kind leads its name), so a backup taking its lease spends one round trip here, not one per
+/// lease held.
+io::task<remote::remote_result<std::optional<std::string>>> live_drop_lease(remote::object_store& store,
+                                                                            std::string root, int64_t now_ms,
+                                                                            int64_t timeout_ms,
+                                                                            std::stop_token stop = {});
 
 /// Keeps `key` written every `timeout_ms / 3` until `until` stops; failures are logged (the
 /// lease lapses, and a drop may then run: the backup's final check catches what it deleted).

@@ -11,6 +11,7 @@
 #include "unit/pipeline/transfer_test_util.hh"
 
 #include "io/ops.hh"
+#include "support/local_store_proxy.hh"
 
 #include <gtest/gtest.h>
 
@@ -178,52 +179,9 @@ struct overlap_upload final : remote::object_upload {
     int ordinal;  // 1 for the first upload begun
 };
 
-/// A local repository behind a store of its own, posing as a remote one when given an endpoint:
-/// every call goes to `inner`, for tests to override the calls they watch.
-struct local_store_proxy : remote::object_store {
-    local_store_proxy(std::string root, std::string endpoint)
-        : inner(std::move(root)), shown_endpoint(std::move(endpoint)) {}
-
-    io::task<remote::remote_result<std::unique_ptr<remote::object_upload>>> begin_upload(
-        std::string key, remote::call_options call) override {
-        co_return co_await inner.begin_upload(std::move(key), std::move(call));
-    }
-    io::task<remote::remote_result<void>> put(std::string key, std::span<const std::byte> data,
-                                              remote::call_options call, remote::body_pacer pacer) override {
-        co_return co_await inner.put(std::move(key), data, std::move(call), std::move(pacer));
-    }
-    io::task<remote::remote_result<std::string>> get(std::string key, std::optional<remote::byte_range> range,
-                                                     remote::call_options call) override {
-        co_return co_await inner.get(std::move(key), range, std::move(call));
-    }
-    io::task<remote::remote_result<remote::object_info>> head(std::string key, remote::call_options call) override {
-        co_return co_await inner.head(std::move(key), std::move(call));
-    }
-    io::task<remote::remote_result<std::vector<remote::object_info>>> list(std::string prefix,
-                                                                           remote::call_options call) override {
-        co_return co_await inner.list(std::move(prefix), std::move(call));
-    }
-    io::task<remote::remote_result<void>> remove(std::vector<std::string> keys, remote::call_options call) override {
-        co_return co_await inner.remove(std::move(keys), std::move(call));
-    }
-    io::task<remote::remote_result<size_t>> read(std::string key, uint64_t offset, std::span<std::byte> into,
-                                                 remote::call_options call, remote::body_pacer pacer) override {
-        co_return co_await inner.read(std::move(key), offset, into, std::move(call), std::move(pacer));
-    }
-    io::task<remote::remote_result<remote::resumed_upload>> resume_upload(std::string key, std::string upload_id,
-                                                                          remote::call_options call) override {
-        co_return co_await inner.resume_upload(std::move(key), std::move(upload_id), std::move(call));
-    }
-    std::string describe() const override { return inner.describe(); }
-    std::string endpoint() const override { return shown_endpoint; }
-
-    remote::local_store inner;
-    std::string shown_endpoint;
-};
-
 /// A local repository whose multipart uploads are overlap_uploads, posing as a remote store
 /// when given an endpoint.
-struct overlap_store final : local_store_proxy {
+struct overlap_store final : tv::testing::local_store_proxy {
     overlap_store(std::string root, overlap_counts* counts, std::string endpoint)
         : local_store_proxy(std::move(root), std::move(endpoint)), counts(counts) {}
 
@@ -251,7 +209,7 @@ struct overlap_store final : local_store_proxy {
 
 /// A local repository whose reads come in ten steps of 10 ms, telling the caller's progress
 /// hook after each as S3 reads do, and which counts the reads in flight.
-struct trickle_store final : local_store_proxy {
+struct trickle_store final : tv::testing::local_store_proxy {
     trickle_store(std::string root, std::atomic<int>* in_flight, std::atomic<int>* most)
         : local_store_proxy(std::move(root), "http://store.invalid:9000"), in_flight(in_flight), most(most) {}
 
