@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Socket set-up and whole-buffer sends.
+// Socket set-up (options before the handshake: receive buffer, congestion control) and
+// whole-buffer sends.
 #include "io/socket.hh"
 
 #include <arpa/inet.h>
@@ -89,16 +90,34 @@ result<listener> listen_tcp(const std::string& host, uint16_t port, int backlog)
     return listener{std::move(fd), bound_port};
 }
 
-task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop, int receive_buffer) {
+namespace {
+
+result<void> set_congestion_control(int fd, const std::string& name) {
+    if (::setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name.data(), static_cast<socklen_t>(name.size())) < 0) {
+        return errno_error(errno);
+    }
+    return {};
+}
+
+}  // namespace
+
+task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop,
+                                    tcp_connect_options options) {
     auto endpoint = make_tcp_socket(host, port);
     if (!endpoint) {
         co_return endpoint.error();
     }
     int one = 1;
     ::setsockopt(endpoint->fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    const int receive_buffer = options.receive_buffer;
     if (receive_buffer > 0 &&
         ::setsockopt(endpoint->fd.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer)) < 0) {
         co_return errno_error(errno);
+    }
+    if (!options.congestion_control.empty()) {
+        if (auto set = set_congestion_control(endpoint->fd.get(), options.congestion_control); !set) {
+            co_return set.error();
+        }
     }
     auto connected = co_await connect(endpoint->fd.get(), endpoint->address, endpoint->length, std::move(stop));
     if (!connected) {
@@ -116,6 +135,27 @@ task<result<void>> send_all(int fd, std::span<const std::byte> data, std::stop_t
         data = data.subspan(*n);
     }
     co_return result<void>{};
+}
+
+task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop) {
+    return connect_tcp(std::move(host), port, std::move(stop), tcp_connect_options());
+}
+
+result<void> check_congestion_control(const std::string& name) {
+    socket_fd probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!probe) {
+        return errno_error(errno);
+    }
+    return set_congestion_control(probe.get(), name);
+}
+
+std::string congestion_control_of(int fd) {
+    char name[16] = {};  // the kernel's TCP_CA_NAME_MAX
+    socklen_t length = sizeof(name);
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &length) != 0) {
+        return {};
+    }
+    return std::string(name, ::strnlen(name, length));
 }
 
 size_t receive_buffer_bytes(int fd) {

@@ -49,11 +49,30 @@ result<listener> listen_tcp(const std::string& host, uint16_t port, int backlog 
 /// The peer's IP address as text ("127.0.0.1", "::1"), "unknown" when the socket has none.
 std::string peer_address(int fd);
 
+/// How a connection is set up before its handshake.
+struct tcp_connect_options {
+    /// > 0 fixes SO_RCVBUF (so the window the peer is offered never grows past it); 0 leaves the
+    /// kernel's autotuning.
+    int receive_buffer = 0;
+    /// The congestion control this side sends with ("cubic", "bbr"); empty: the kernel's default.
+    std::string congestion_control;
+};
+
 /// Connects to host:port (address literals only; name resolution lives in remote/).
-/// `receive_buffer` > 0 fixes SO_RCVBUF before the handshake (so the window the peer is offered
-/// never grows past it); 0 leaves the kernel's autotuning.
-task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop = {},
-                                    int receive_buffer = 0);
+task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop,
+                                    tcp_connect_options options);
+
+/// The same with the kernel's defaults. Not a default argument: GCC 12 destroys a coroutine's
+/// defaulted class-type argument twice when the caller is itself a coroutine.
+task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop = {});
+
+/// Whether this process may connect with congestion control `name`: an error (ENOENT: not in
+/// this kernel; EPERM: not in net.ipv4.tcp_allowed_congestion_control for an unprivileged
+/// process) when not.
+result<void> check_congestion_control(const std::string& name);
+
+/// The congestion control a TCP socket sends with, empty when it cannot be read.
+std::string congestion_control_of(int fd);
 
 /// The socket's receive buffer as the kernel accounts it (SO_RCVBUF as read back: twice what
 /// was set), 0 when it cannot be read: the most a peer can have sent that was not read yet.

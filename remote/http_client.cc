@@ -284,7 +284,10 @@ io::task<io::result<http_client::connection>> http_client::open(http_endpoint en
     if (!address) {
         co_return address.error();
     }
-    auto fd = co_await io::connect_tcp(*address, endpoint.port, stop, receive_buffer);
+    io::tcp_connect_options tcp;
+    tcp.receive_buffer = receive_buffer;
+    tcp.congestion_control = _options.congestion_control;
+    auto fd = co_await io::connect_tcp(*address, endpoint.port, stop, std::move(tcp));
     if (!fd) {
         co_return fd.error();
     }

@@ -56,6 +56,8 @@ struct http_client_options {
     /// sent on a closed one costs a round trip before it goes again on a fresh connection.
     std::chrono::milliseconds max_idle_time{20'000};
     std::chrono::milliseconds connect_timeout{5'000};
+    /// The TCP congestion control requests and bodies are sent with; empty: the kernel's default.
+    std::string congestion_control;
     /// The whole exchange after connecting: sending the request and reading the response.
     std::chrono::milliseconds request_timeout{60'000};
     /// Bodies at least this large are sent with Expect: 100-continue, so a request the server

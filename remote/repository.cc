@@ -8,6 +8,7 @@
 #include "remote/s3_client.hh"
 
 #include <atomic>
+#include <mutex>
 
 #include "tv_version.hh"
 
@@ -91,10 +92,22 @@ std::optional<remote_error> apply_tls(const repository_config& config, s3_client
 
 namespace {
 std::atomic<int64_t> s3_request_timeout_ms{60'000};
+std::mutex tcp_congestion_control_mutex;
+std::string tcp_congestion_control_name;  // under tcp_congestion_control_mutex
+
+std::string tcp_congestion_control() {
+    std::lock_guard lock(tcp_congestion_control_mutex);
+    return tcp_congestion_control_name;
+}
 }  // namespace
 
 void set_s3_request_timeout(std::chrono::milliseconds timeout) {
     s3_request_timeout_ms.store(timeout.count(), std::memory_order_relaxed);
+}
+
+void set_tcp_congestion_control(std::string name) {
+    std::lock_guard lock(tcp_congestion_control_mutex);
+    tcp_congestion_control_name = std::move(name);
 }
 
 remote_result<std::unique_ptr<object_store>> open_store(const repository_config& config) {
@@ -130,6 +143,7 @@ remote_result<std::unique_ptr<object_store>> open_store(const repository_config&
     }
     options.bucket = config.bucket;
     options.http.request_timeout = std::chrono::milliseconds(s3_request_timeout_ms.load(std::memory_order_relaxed));
+    options.http.congestion_control = tcp_congestion_control();
     options.addressing = config.path_style ? s3_addressing::path : s3_addressing::virtual_hosted;
     options.payload_signing = config.signing == payload_signing::signed_payload ? s3_payload_signing::signed_payload
                                                                                 : s3_payload_signing::unsigned_payload;

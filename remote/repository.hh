@@ -39,6 +39,11 @@ remote_result<std::unique_ptr<object_store>> open_store(const repository_config&
 /// abandoned and, like a reset, retried: for stores opened from now on (s3_request_timeout_seconds).
 void set_s3_request_timeout(std::chrono::milliseconds timeout);
 
+/// The TCP congestion control connections to S3 stores send with, for stores opened from now on
+/// (tcp_congestion_control; empty: the kernel's default). Checked by the caller
+/// (io::check_congestion_control).
+void set_tcp_congestion_control(std::string name);
+
 /// The CREATE REPOSITORY check that the store answers: reads `__repo_info` when it is there
 /// (adopting its creation time), else writes it with `now_ms`, unless `read_only`, in which
 /// case a missing one is an error. Yields the info in the store. `stop` ends the check.

@@ -122,6 +122,12 @@ inline constexpr config_key config_key_table[] = {
      "Seconds one S3 request may take, from sending it to the end of the answer; a request past it is abandoned "
      "and retried like a reset connection. Applies to requests of stores opened after a change.",
      true, 1, 3600},
+    {"tcp_congestion_control", key_type::string, "",
+     "The TCP congestion control this server sends to S3 stores with, for example cubic or bbr (one of "
+     "/proc/sys/net/ipv4/tcp_available_congestion_control); empty means the kernel's default. It paces what this "
+     "side sends (BACKUP's uploads); a RESTORE's data is sent by the store. The server refuses to start with one "
+     "the kernel does not offer.",
+     false},
     {"backup_job_default_timeout", key_type::integer, "86400",
      "Seconds a BACKUP may run when its PROPERTIES give no timeout; a job still running then is cancelled "
      "with [TIMEOUT, ...].",

@@ -30,6 +30,8 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 
 namespace tv::server {
 
@@ -215,6 +217,25 @@ io::task<int> run_until_signal(int signal_fd, config& cfg, io::loop_group& loops
     co_return 0;
 }
 
+/// Sets the congestion control for connections to S3 stores, or says why it cannot be used.
+std::optional<std::string> apply_congestion_control(const std::string& name) {
+    if (!name.empty()) {
+        if (auto usable = io::check_congestion_control(name); !usable) {
+            std::string available;
+            std::getline(std::ifstream("/proc/sys/net/ipv4/tcp_available_congestion_control"), available);
+            std::string why = usable.error() == std::errc::no_such_file_or_directory
+                                  ? "this kernel has no such TCP congestion control"
+                              : usable.error() == std::errc::operation_not_permitted
+                                  ? "not in net.ipv4.tcp_allowed_congestion_control, which an unprivileged user is held to"
+                                  : usable.error().message();
+            return fmt::format("tcp_congestion_control = {}: {} (loaded now: {})", name, why,
+                               available.empty() ? "unknown" : available);
+        }
+    }
+    remote::set_tcp_congestion_control(name);
+    return std::nullopt;
+}
+
 }  // namespace
 
 int serve(config cfg, io::opcode_probe& probe) {
@@ -234,6 +255,10 @@ int serve(config cfg, io::opcode_probe& probe) {
     auto roots = remote::parse_local_roots(cfg.get<"local_repository_roots">());
     if (!roots) {
         TV_LOG_ERROR("refusing to start: {}", roots.error().message);
+        return 1;
+    }
+    if (auto refusal = apply_congestion_control(cfg.get<"tcp_congestion_control">())) {
+        TV_LOG_ERROR("refusing to start: {}", *refusal);
         return 1;
     }
     if (roots->empty() && ::geteuid() == 0) {

@@ -95,6 +95,13 @@ rc=$?
 check "port in use: exit 1" equals "${rc}" "1"
 check "port in use: says which" contains "${out}" "cannot listen for HTTP on 127.0.0.1:${http_port}: Address already in use"
 
+out="$("${tv_bin}" serve --data-dir "${work}/data3" --set bind_address=127.0.0.1 --set http_port=0 --set query_port=0 \
+    --set tcp_congestion_control=no-such-cc 2>&1)"
+rc=$?
+check "a congestion control the kernel lacks: exit 1" equals "${rc}" "1"
+check "a congestion control the kernel lacks: says so and lists what is loaded" contains "${out}" \
+    "refusing to start: tcp_congestion_control = no-such-cc: this kernel has no such TCP congestion control (loaded now: $(cat /proc/sys/net/ipv4/tcp_available_congestion_control))"
+
 # Idle keep-alive clients and a half-sent request must not hold shutdown up.
 exec 3<> "/dev/tcp/127.0.0.1/${http_port}"
 exec 4<> "/dev/tcp/127.0.0.1/${http_port}"

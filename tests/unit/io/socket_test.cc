@@ -102,6 +102,35 @@ CO_TEST(socket, connect_refused_is_a_clear_error) {
     EXPECT_EQ(bad.error(), std::errc::invalid_argument);
 }
 
+CO_TEST(socket, a_connection_sends_with_the_congestion_control_asked_for) {
+    auto listening = io::listen_tcp("127.0.0.1", 0);
+    CO_ASSERT_TRUE(listening.has_value());
+    // reno is built into every Linux kernel; cubic is this one's usual default.
+    for (std::string name : {"reno", "cubic"}) {
+        if (name == "cubic" && !io::check_congestion_control(name)) {
+            continue;  // a kernel built without cubic: reno alone proves the option
+        }
+        io::tcp_connect_options options;
+        options.congestion_control = name;
+        auto fd = co_await io::connect_tcp("127.0.0.1", listening->port, {}, options);
+        CO_ASSERT_TRUE(fd.has_value());
+        EXPECT_EQ(io::congestion_control_of(fd->get()), name);
+    }
+    auto plain = co_await io::connect_tcp("127.0.0.1", listening->port);
+    CO_ASSERT_TRUE(plain.has_value());
+    EXPECT_FALSE(io::congestion_control_of(plain->get()).empty());
+
+    EXPECT_TRUE(io::check_congestion_control("reno").has_value());
+    auto unknown = io::check_congestion_control("no-such-cc");
+    CO_ASSERT_FALSE(unknown.has_value());
+    EXPECT_EQ(unknown.error(), std::errc::no_such_file_or_directory);
+    io::tcp_connect_options bad;
+    bad.congestion_control = "no-such-cc";
+    auto refused = co_await io::connect_tcp("127.0.0.1", listening->port, {}, bad);
+    CO_ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error(), std::errc::no_such_file_or_directory);
+}
+
 CO_TEST(socket, send_to_a_closed_peer_is_epipe_not_sigpipe) {
     int fds[2];
     CO_ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);

@@ -2,7 +2,8 @@
 // When http_client asks for 100-continue before a body: always for a large one, never for a
 // small one; and a refusal that comes before the body was taken is the answer returned.
 // And the hooks a transfer uses to make its next request early (the body is sent; the answer's
-// progress), and the age past which an idle connection is not reused.
+// progress), the age past which an idle connection is not reused, and the congestion control
+// connections are opened with.
 #include "support/co_test.hh"
 #include "support/loopback_listener.hh"
 
@@ -228,6 +229,25 @@ CO_TEST(http_client_expect, a_connection_idle_past_max_idle_time_is_not_reused) 
     EXPECT_EQ(client.stats().connections_reused, 1u);
     EXPECT_EQ(client.stats().connections_opened, 2u);
     EXPECT_EQ(server.requests().size(), 3u);
+}
+
+CO_TEST(http_client_expect, connections_are_opened_with_the_congestion_control_configured) {
+    recording_server server;
+    CO_ASSERT_NE(server.port, 0);
+    http_endpoint endpoint{"127.0.0.1", server.port};
+    http_client_options reno;
+    reno.congestion_control = "reno";  // in every kernel
+    http_client client(reno);
+    auto put = co_await client.send(endpoint, put_request("/reno", std::string(100, 'r')));
+    CO_ASSERT_OK(put);
+    // A name the kernel lacks fails the connection before anything is sent: proof it is set.
+    http_client_options unknown;
+    unknown.congestion_control = "no-such-cc";
+    http_client refused(unknown);
+    auto failed = co_await refused.send(endpoint, put_request("/unknown", std::string(100, 'u')));
+    CO_ASSERT_FALSE(failed.has_value());
+    EXPECT_EQ(failed.error(), std::errc::no_such_file_or_directory);
+    EXPECT_EQ(server.requests().size(), 1u);
 }
 
 CO_TEST(http_client_expect, an_answer_sent_before_the_body_was_taken_is_returned_not_the_reset) {

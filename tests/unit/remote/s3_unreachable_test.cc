@@ -2,8 +2,9 @@
 // What users read when an S3 endpoint fails: the store's own error (code and message, capped
 // and printable) when it answered with an S3 error document, and only "could not reach
 // endpoint E: connection failed" otherwise (a closed port, an HTML page, a non-HTTP banner), so
-// that an endpoint property cannot tell what listens on a port. A canned HTTP server on the
-// test's loop plays the store.
+// that an endpoint property cannot tell what listens on a port; and stores opened after
+// set_tcp_congestion_control connect with it. A canned HTTP server on the test's loop plays the
+// store.
 #include "unit/remote/credentials_test_util.hh"
 
 #include "remote/repository.hh"
@@ -184,6 +185,36 @@ CO_TEST(s3_unreachable, a_200_that_is_not_our_repo_info_reads_the_same) {
     canned_server server;
     CO_ASSERT_TRUE(server.bind());
     co_await with_server(&server, ok_page(&server));
+}
+
+io::task<void> congestion_control_of_new_stores(canned_server* server) {
+    server->answer.status = 200;
+    server->answer.body = "k's bytes";
+    auto config = parse_repository_config("s3://b/p", property_list{{"aws.s3.endpoint", server->url()},
+                                                                    {"aws.s3.access_key", "AKID"},
+                                                                    {"aws.s3.secret_key", "secret"}});
+    CO_ASSERT_RESULT(config);
+    // A name no kernel has fails every connection before a byte is sent: it reaches the socket.
+    set_tcp_congestion_control("no-such-cc");
+    auto refused = open_store(*config);
+    CO_ASSERT_RESULT(refused);
+    auto failed = co_await (*refused)->get("k");
+    EXPECT_FALSE(failed.has_value());
+    EXPECT_EQ(server->requests, 0);
+    set_tcp_congestion_control("reno");
+    auto store = open_store(*config);
+    CO_ASSERT_RESULT(store);
+    auto got = co_await (*store)->get("k");
+    set_tcp_congestion_control("");
+    CO_ASSERT_RESULT(got);
+    EXPECT_EQ(*got, "k's bytes");
+    EXPECT_EQ(server->requests, 1);
+}
+
+CO_TEST(s3_unreachable, stores_opened_after_a_congestion_control_is_set_connect_with_it) {
+    canned_server server;
+    CO_ASSERT_TRUE(server.bind());
+    co_await with_server(&server, congestion_control_of_new_stores(&server));
 }
 
 }  // namespace
