@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # What plain TCP carries as data across a link: the ceiling a transfer over it can reach.
 #   tcp-ceiling.py sink HOST PORT                     discards whatever is sent to HOST:PORT
-#   tcp-ceiling.py send HOST PORT STREAMS SECONDS WARMUP
+#   tcp-ceiling.py send HOST PORT STREAMS SECONDS WARMUP [CONGESTION_CONTROL]
 #       sends from STREAMS connections for SECONDS and prints the payload rate, MB/s (10^6 bytes),
 #       that the far side acknowledged between WARMUP and SECONDS. Acknowledged = written minus
 #       what is still in the send queue (TIOCOUTQ), so bytes sitting in buffers do not count.
+#       CONGESTION_CONTROL (cubic, bbr): the senders' instead of the kernel's default.
 import fcntl
 import socket
 import struct
@@ -34,8 +35,16 @@ def unacknowledged(conn):
     return struct.unpack("i", fcntl.ioctl(conn.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
 
 
-def send(host, port, streams, seconds, warmup):
-    conns = [socket.create_connection((host, port)) for _ in range(streams)]
+def connect(host, port, congestion_control):
+    conn = socket.socket()
+    if congestion_control:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion_control.encode())
+    conn.connect((host, port))
+    return conn
+
+
+def send(host, port, streams, seconds, warmup, congestion_control=None):
+    conns = [connect(host, port, congestion_control) for _ in range(streams)]
     written = [0] * streams
     lock = threading.Lock()
     start = time.monotonic()
@@ -70,7 +79,8 @@ def send(host, port, streams, seconds, warmup):
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "sink":
         sink(sys.argv[2], int(sys.argv[3]))
-    elif len(sys.argv) == 7 and sys.argv[1] == "send":
-        send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]))
+    elif len(sys.argv) in (7, 8) and sys.argv[1] == "send":
+        send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]),
+             sys.argv[7] if len(sys.argv) == 8 else None)
     else:
-        sys.exit("usage: tcp-ceiling.py sink HOST PORT | send HOST PORT STREAMS SECONDS WARMUP")
+        sys.exit("usage: tcp-ceiling.py sink HOST PORT | send HOST PORT STREAMS SECONDS WARMUP [CONGESTION_CONTROL]")
