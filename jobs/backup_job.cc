@@ -348,6 +348,7 @@ io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
 struct held_lease {
     remote::object_store* store;  // the job's
     std::string key;
+    int64_t written_ms = 0;  // its last write: it lapses lease_timeout after
 };
 
 /// Writes the lease, then waits while a DROP SNAPSHOT holds a drop lease: once this returns, no
@@ -366,6 +367,7 @@ io::task<job_result<held_lease>> take_lease(job_services& s, live_job& job, int6
     std::stop_token stop = job.stop.get_token();
     bool told = false;
     for (;;) {
+        held.written_ms = unix_now_ms();
         auto written = co_await write_lease(*held.store, held.key, lease_kind::backup, job.record.label, start_ms, stop);
         if (!written) {
             co_return from_remote(written.error(), "write the backup's lease");
@@ -389,16 +391,34 @@ io::task<job_result<held_lease>> take_lease(job_services& s, live_job& job, int6
     }
 }
 
+/// take_lease for io::when_all, which runs task<void>s: the result comes out through `out`.
 io::task<void> take_lease_into(job_services& s, live_job& job, int64_t start_ms,
                                std::optional<job_result<held_lease>>& out) {
     out = co_await take_lease(s, job, start_ms);
 }
 
+/// The sweep is housekeeping: what it throws is logged, never the job's failure (it runs
+/// outside drive_catching).
+io::task<void> sweep_quietly(job_services& s, live_job& job) {
+    try {
+        co_await sweep_repository(s, job);
+    } catch (const std::exception& e) {
+        TV_LOG_WARN("backup {}: the sweep of interrupted writes failed: {}", job.record.label, e.what());
+    }
+}
+
 /// The lease, and beside it (they touch different objects: a round trip each on a WAN) the
-/// sweep of what interrupted writes left, before the job first writes its data.
+/// sweep of what interrupted writes left, before the job first writes its data. Nothing
+/// refreshes the lease until this returns, and a sweep can be long (pages of uploads to abort
+/// on a slow store): when it outlasts a refresh period the lease is taken again, written and
+/// checked for a drop, so the job never reads the repository under a lease that may have
+/// lapsed.
 io::task<job_result<held_lease>> prepare_repository(job_services& s, live_job& job, int64_t start_ms) {
     std::optional<job_result<held_lease>> taken;
-    co_await io::when_all(take_lease_into(s, job, start_ms, taken), sweep_repository(s, job));
+    co_await io::when_all(take_lease_into(s, job, start_ms, taken), sweep_quietly(s, job));
+    if (*taken && unix_now_ms() - (*taken)->written_ms >= lease_refresh_period(s.lease_timeout_ms).count()) {
+        co_return co_await take_lease(s, job, start_ms);
+    }
     co_return std::move(*taken);
 }
 

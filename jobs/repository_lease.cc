@@ -89,9 +89,13 @@ io::task<remote::remote_result<std::optional<std::string>>> live_drop_lease(remo
     co_return std::optional<std::string>();
 }
 
+std::chrono::milliseconds lease_refresh_period(int64_t timeout_ms) {
+    return std::chrono::milliseconds(std::max<int64_t>(timeout_ms / 3, 100));
+}
+
 io::task<void> refresh_lease(remote::object_store& store, std::string key, lease_kind kind, std::string label,
                              int64_t start_ms, int64_t timeout_ms, std::stop_token until) {
-    auto every = std::chrono::milliseconds(std::max<int64_t>(timeout_ms / 3, 100));
+    auto every = lease_refresh_period(timeout_ms);
     while (!until.stop_requested()) {
         co_await io::sleep(every, until);
         if (until.stop_requested()) {

@@ -13,6 +13,7 @@
 #include "jobs/job_error.hh"
 #include "remote/object_store.hh"
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stop_token>
@@ -54,6 +55,9 @@ io::task<remote::remote_result<std::optional<std::string>>> live_drop_lease(remo
                                                                             std::string root, int64_t now_ms,
                                                                             int64_t timeout_ms,
                                                                             std::stop_token stop = {});
+
+/// How often a holder rewrites its lease: a third of the timeout (at least 100 ms).
+std::chrono::milliseconds lease_refresh_period(int64_t timeout_ms);
 
 /// Keeps `key` written every `timeout_ms / 3` until `until` stops; failures are logged (the
 /// lease lapses, and a drop may then run: the backup's final check catches what it deleted).

@@ -223,10 +223,14 @@ std::optional<std::string> apply_congestion_control(const std::string& name) {
         if (auto usable = io::check_congestion_control(name); !usable) {
             std::string available;
             std::getline(std::ifstream("/proc/sys/net/ipv4/tcp_available_congestion_control"), available);
+            // Only a process with CAP_NET_ADMIN makes the kernel load a module by that name.
             std::string why = usable.error() == std::errc::no_such_file_or_directory
-                                  ? "this kernel has no such TCP congestion control"
+                                  ? (::geteuid() == 0 ? "this kernel has no such TCP congestion control"
+                                                      : fmt::format("no such TCP congestion control is loaded, and "
+                                                                    "only root can load one (modprobe tcp_{})",
+                                                                    name))
                               : usable.error() == std::errc::operation_not_permitted
-                                  ? "not in net.ipv4.tcp_allowed_congestion_control, which an unprivileged user is held to"
+                                  ? "not in net.ipv4.tcp_allowed_congestion_control, which binds unprivileged users"
                                   : usable.error().message();
             return fmt::format("tcp_congestion_control = {}: {} (loaded now: {})", name, why,
                                available.empty() ? "unknown" : available);

@@ -99,8 +99,13 @@ out="$("${tv_bin}" serve --data-dir "${work}/data3" --set bind_address=127.0.0.1
     --set tcp_congestion_control=no-such-cc 2>&1)"
 rc=$?
 check "a congestion control the kernel lacks: exit 1" equals "${rc}" "1"
+if [[ $(id -u) == 0 ]]; then
+    why="this kernel has no such TCP congestion control"
+else
+    why="no such TCP congestion control is loaded, and only root can load one (modprobe tcp_no-such-cc)"
+fi
 check "a congestion control the kernel lacks: says so and lists what is loaded" contains "${out}" \
-    "refusing to start: tcp_congestion_control = no-such-cc: this kernel has no such TCP congestion control (loaded now: $(cat /proc/sys/net/ipv4/tcp_available_congestion_control))"
+    "refusing to start: tcp_congestion_control = no-such-cc: ${why} (loaded now: $(cat /proc/sys/net/ipv4/tcp_available_congestion_control))"
 
 # Idle keep-alive clients and a half-sent request must not hold shutdown up.
 exec 3<> "/dev/tcp/127.0.0.1/${http_port}"

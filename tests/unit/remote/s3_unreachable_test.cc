@@ -187,7 +187,13 @@ CO_TEST(s3_unreachable, a_200_that_is_not_our_repo_info_reads_the_same) {
     co_await with_server(&server, ok_page(&server));
 }
 
+/// Puts the process-wide setting back however the test ends, so later tests connect as usual.
+struct congestion_control_reset {
+    ~congestion_control_reset() { set_tcp_congestion_control(""); }
+};
+
 io::task<void> congestion_control_of_new_stores(canned_server* server) {
+    congestion_control_reset reset;
     server->answer.status = 200;
     server->answer.body = "k's bytes";
     auto config = parse_repository_config("s3://b/p", property_list{{"aws.s3.endpoint", server->url()},
@@ -205,7 +211,6 @@ io::task<void> congestion_control_of_new_stores(canned_server* server) {
     auto store = open_store(*config);
     CO_ASSERT_RESULT(store);
     auto got = co_await (*store)->get("k");
-    set_tcp_congestion_control("");
     CO_ASSERT_RESULT(got);
     EXPECT_EQ(*got, "k's bytes");
     EXPECT_EQ(server->requests, 1);
