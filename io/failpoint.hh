@@ -23,9 +23,10 @@ struct failpoint_spec {
 
 /// Every point, so that a misspelt name in TV_FAILPOINTS is refused at start-up and a test can
 /// check that each one is exercised. Names are "<area>.<where>".
-inline constexpr std::array<failpoint_spec, 16> failpoints{{
+inline constexpr std::array<failpoint_spec, 17> failpoints{{
     {"backup.snapshot.after_links", false},       // links made, SNAPSHOTING not yet journaled as done
     {"backup.upload.after_put", true},            // an object is in the repository, its record not journaled
+    {"backup.save_meta.after_meta_put", true},    // meta uploaded, the manifest's PUT perhaps not
     {"backup.save_meta.after_puts", false},       // meta and manifest uploaded, not journaled
     {"backup.upload_info.after_put", false},      // the info object is written, FINISHED not journaled
     {"backup.cancel.before_cleanup", true},       // CANCELLED journaled, links and partial manifest not handled

@@ -155,6 +155,17 @@ io::task<job_result<publishing>> open_for_publishing(job_services& s, live_job& 
     co_return publishing{std::move(*cut), std::move(*repo), *store};
 }
 
+/// The meta's PUT, with a crash point once it is stored: the state where the manifest's PUT,
+/// beside it, may not be, which a resumed SAVE_META must complete.
+io::task<job_result<std::string>> put_meta(remote::object_store& store, std::string base, std::string meta,
+                                           std::stop_token stop) {
+    auto key = co_await put_checksummed(store, std::move(base), std::move(meta), std::move(stop));
+    if (key) {
+        io::crash_point("backup.save_meta.after_meta_put");
+    }
+    co_return key;
+}
+
 io::task<job_result<void>> save_meta(job_services& s, live_job& job, job_record& next) {
     std::stop_token stop = job.stop.get_token();
     auto p = co_await open_for_publishing(s, job);
@@ -168,8 +179,8 @@ io::task<job_result<void>> save_meta(job_services& s, live_job& job, job_record&
     // Both at once: neither names the other, and only the info object (next step) publishes them.
     const job_record& r = job.record;
     std::vector<io::task<job_result<std::string>>> puts;
-    puts.push_back(put_checksummed(*p->store, remote::meta_key_base(p->repo.root, r.label, r.timestamp),
-                                   std::move(p->cut.meta), stop));
+    puts.push_back(put_meta(*p->store, remote::meta_key_base(p->repo.root, r.label, r.timestamp),
+                            std::move(p->cut.meta), stop));
     puts.push_back(put_checksummed(*p->store, remote::manifest_key_base(p->repo.root, r.label, r.timestamp),
                                    std::move(*manifest), stop));
     auto keys = co_await io::when_all(std::move(puts));

@@ -273,7 +273,8 @@ class Harness:
             self.server.stop()
 
         for point, hit in (("backup.snapshot.after_links", 1), ("backup.upload.after_put", 1),
-                           ("backup.save_meta.after_puts", 1), ("backup.upload_info.after_put", 1),
+                           ("backup.save_meta.after_meta_put", 1), ("backup.save_meta.after_puts", 1),
+                           ("backup.upload_info.after_put", 1),
                            ("journal.jobs.before_fsync", 3), ("repository.put.before_rename", 2)):
             changed()
             self.backup_crash(point, hit)
