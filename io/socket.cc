@@ -54,6 +54,13 @@ struct tcp_endpoint {
     socklen_t length = 0;
 };
 
+result<void> set_congestion_control(int fd, const std::string& name) {
+    if (::setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name.data(), static_cast<socklen_t>(name.size())) < 0) {
+        return errno_error(errno);
+    }
+    return {};
+}
+
 result<tcp_endpoint> make_tcp_socket(const std::string& host, uint16_t port) {
     tcp_endpoint endpoint;
     auto addr = parse_address(host, port, endpoint.length);
@@ -90,17 +97,6 @@ result<listener> listen_tcp(const std::string& host, uint16_t port, int backlog)
     return listener{std::move(fd), bound_port};
 }
 
-namespace {
-
-result<void> set_congestion_control(int fd, const std::string& name) {
-    if (::setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name.data(), static_cast<socklen_t>(name.size())) < 0) {
-        return errno_error(errno);
-    }
-    return {};
-}
-
-}  // namespace
-
 task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop,
                                     tcp_connect_options options) {
     auto endpoint = make_tcp_socket(host, port);
@@ -126,6 +122,10 @@ task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_t
     co_return std::move(endpoint->fd);
 }
 
+task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop) {
+    return connect_tcp(std::move(host), port, std::move(stop), tcp_connect_options());
+}
+
 task<result<void>> send_all(int fd, std::span<const std::byte> data, std::stop_token stop) {
     while (!data.empty()) {
         auto n = co_await send(fd, data, stop);
@@ -135,10 +135,6 @@ task<result<void>> send_all(int fd, std::span<const std::byte> data, std::stop_t
         data = data.subspan(*n);
     }
     co_return result<void>{};
-}
-
-task<result<socket_fd>> connect_tcp(std::string host, uint16_t port, std::stop_token stop) {
-    return connect_tcp(std::move(host), port, std::move(stop), tcp_connect_options());
 }
 
 result<void> check_congestion_control(const std::string& name) {

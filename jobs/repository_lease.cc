@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Lease objects: a JSON body {"kind", "label", "start_ms"}; liveness from the store's own
-// last-modified time, so that a holder's clock only matters for start_ms.
+// Lease objects: named `<kind>-<cluster_id>-<id>`, with a JSON body {"kind", "label",
+// "start_ms"} (the name decides the kind); liveness from the store's own last-modified time, so
+// that a holder's clock only matters for start_ms.
 #include "jobs/repository_lease.hh"
 
 #include "io/log.hh"
@@ -18,10 +19,24 @@ std::string_view kind_name(lease_kind kind) {
     return kind == lease_kind::drop ? "drop" : "backup";
 }
 
+std::string lease_dir(std::string_view root) {
+    return fmt::format("{}/{}/", root, lease_dir_name);
+}
+
+/// Every lease of `kind` under `root` is named with this prefix: the name, not the body, says
+/// what a lease is (a listing alone tells a drop lease; a body that does not decode still has one).
+std::string kind_prefix(std::string_view root, lease_kind kind) {
+    return fmt::format("{}{}-", lease_dir(root), kind_name(kind));
+}
+
+lease_kind kind_of(std::string_view key, std::string_view drop_prefix) {
+    return key.starts_with(drop_prefix) ? lease_kind::drop : lease_kind::backup;
+}
+
 }  // namespace
 
 std::string lease_key(std::string_view root, lease_kind kind, std::string_view cluster_id, std::string_view id) {
-    return fmt::format("{}/{}/{}-{}-{}", root, lease_dir_name, kind_name(kind), cluster_id, id);
+    return fmt::format("{}{}-{}", kind_prefix(root, kind), cluster_id, id);
 }
 
 io::task<remote::remote_result<void>> write_lease(remote::object_store& store, std::string key, lease_kind kind,
@@ -37,10 +52,11 @@ io::task<remote::remote_result<void>> write_lease(remote::object_store& store, s
 io::task<remote::remote_result<std::vector<lease>>> live_leases(remote::object_store& store, std::string root,
                                                                 int64_t now_ms, int64_t timeout_ms,
                                                                 std::stop_token stop) {
-    auto listed = co_await store.list(fmt::format("{}/{}/", root, lease_dir_name), stop);
+    auto listed = co_await store.list(lease_dir(root), stop);
     if (!listed) {
         co_return listed.error();
     }
+    const std::string drop_prefix = kind_prefix(root, lease_kind::drop);
     std::vector<lease> out;
     for (const auto& object : *listed) {
         if (now_ms - object.modified_ms >= timeout_ms) {
@@ -48,6 +64,7 @@ io::task<remote::remote_result<std::vector<lease>>> live_leases(remote::object_s
         }
         lease l;
         l.key = object.key;
+        l.kind = kind_of(object.key, drop_prefix);
         l.refreshed_ms = object.modified_ms;
         l.start_ms = object.modified_ms;
         auto body = co_await store.get(object.key, std::nullopt, stop);
@@ -58,10 +75,8 @@ io::task<remote::remote_result<std::vector<lease>>> live_leases(remote::object_s
             co_return body.error();
         }
         if (auto parsed = parse_untrusted_object(*body, 2, "lease " + object.key)) {
-            auto kind = string_of(parsed->if_contains("kind"));
             auto label = string_of(parsed->if_contains("label"));
             auto start = unsigned_of(parsed->if_contains("start_ms"));
-            l.kind = kind == "drop" ? lease_kind::drop : lease_kind::backup;
             l.label = label.value_or("");
             if (start) {
                 l.start_ms = static_cast<int64_t>(*start);
@@ -75,14 +90,13 @@ io::task<remote::remote_result<std::vector<lease>>> live_leases(remote::object_s
 io::task<remote::remote_result<std::optional<std::string>>> live_drop_lease(remote::object_store& store,
                                                                             std::string root, int64_t now_ms,
                                                                             int64_t timeout_ms, std::stop_token stop) {
-    std::string dir = fmt::format("{}/{}/", root, lease_dir_name);
-    auto listed = co_await store.list(dir, stop);
+    auto listed = co_await store.list(lease_dir(root), stop);
     if (!listed) {
         co_return listed.error();
     }
-    const std::string drop_prefix = dir + std::string(kind_name(lease_kind::drop)) + "-";
+    const std::string drop_prefix = kind_prefix(root, lease_kind::drop);
     for (const auto& object : *listed) {
-        if (now_ms - object.modified_ms < timeout_ms && object.key.starts_with(drop_prefix)) {
+        if (now_ms - object.modified_ms < timeout_ms && kind_of(object.key, drop_prefix) == lease_kind::drop) {
             co_return std::optional<std::string>(object.key);
         }
     }

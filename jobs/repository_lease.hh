@@ -42,8 +42,8 @@ std::string lease_key(std::string_view root, lease_kind kind, std::string_view c
 io::task<remote::remote_result<void>> write_lease(remote::object_store& store, std::string key, lease_kind kind,
                                                   std::string label, int64_t start_ms, std::stop_token stop = {});
 
-/// The live leases under `root`. A lease object that does not decode is taken for a live backup
-/// lease: when in doubt, keep data.
+/// The live leases under `root`, each read for its label and start. The kind comes from the
+/// name; a lease named neither way is taken for a backup lease: when in doubt, keep data.
 io::task<remote::remote_result<std::vector<lease>>> live_leases(remote::object_store& store, std::string root,
                                                                 int64_t now_ms, int64_t timeout_ms,
                                                                 std::stop_token stop = {});
