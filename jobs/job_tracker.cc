@@ -266,9 +266,9 @@ io::task<job_result<uint64_t>> job_tracker::submit_restore(restore_request reque
     if (!store) {
         co_return store.error();
     }
-    auto info_key = co_await choose_snapshot(**store, repo->root, request.label, props->backup_timestamp);
-    if (!info_key) {
-        co_return info_key.error();
+    auto keys = co_await choose_snapshot(**store, repo->root, request.label, props->backup_timestamp);
+    if (!keys) {
+        co_return keys.error();
     }
     job_record record;
     record.type = job_type::restore;
@@ -279,12 +279,12 @@ io::task<job_result<uint64_t>> job_tracker::submit_restore(restore_request reque
     record.timeout_s = props->timeout_s;
     record.max_speed_kbps = props->max_download_speed_kbps;
     record.status = job_error{status_code::ok, ""};
-    record.restore.info_key = *info_key;
+    record.restore.info_key = keys->info;
     record.restore.allow_load = props->allow_load;
     record.restore.replication_num = props->replication_num;
     record.restore.meta_version = props->meta_version;
     record.restore.starrocks_meta_version = props->starrocks_meta_version;
-    auto snapshot = co_await read_snapshot(**store, *info_key);
+    auto snapshot = co_await read_snapshot(**store, std::move(*keys));
     if (snapshot) {
         auto selection = select_restore(*snapshot, request);
         if (!selection) {

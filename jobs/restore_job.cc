@@ -66,7 +66,8 @@ io::task<job_result<std::shared_ptr<const snapshot_contents>>> snapshot_to_plan(
     if (!store) {
         co_return store.error();
     }
-    auto snapshot = co_await read_snapshot(**store, job.record.restore.info_key, stop);
+    snapshot_keys keys{job.record.restore.info_key, "", ""};  // after a restart: the info object names the rest
+    auto snapshot = co_await read_snapshot(**store, std::move(keys), stop);
     if (!snapshot) {
         co_return snapshot.error();
     }

@@ -3,6 +3,7 @@
 #include "jobs/restore_source.hh"
 
 #include "io/ascii.hh"
+#include "io/when_all.hh"
 #include "jobs/job_properties.hh"
 #include "pipeline/hash.hh"
 #include "remote/snapshot_layout.hh"
@@ -79,46 +80,44 @@ job_result<restore_properties> parse_restore_properties(const std::vector<std::p
     return out;
 }
 
-io::task<job_result<std::string>> choose_snapshot(remote::object_store& store, std::string root, std::string label,
-                                                  std::optional<std::string> timestamp, std::stop_token stop) {
+io::task<job_result<snapshot_keys>> choose_snapshot(remote::object_store& store, std::string root, std::string label,
+                                                    std::optional<std::string> timestamp, std::stop_token stop) {
     auto not_found = [&](const std::string& why) {
         return make_job_error(status_code::not_found,
                               fmt::format("Failed to get info of snapshot '{}' because: {}. Maybe specified wrong "
                                           "backup timestamp",
                                           label, why));
     };
-    auto listed = co_await remote::list_snapshots(store, root, stop);
+    auto listed = co_await remote::list_snapshot_label(store, root, label, stop);
     if (!listed) {
         co_return make_job_error(status_code::bad_connection,
                                  fmt::format("Failed to get info of snapshot '{}' because: {}", label,
                                              listed.error().message));
     }
-    const remote::snapshot_listing* found = nullptr;
-    for (const auto& l : *listed) {
-        if (l.label == label) {
-            found = &l;
-        }
-    }
-    if (found == nullptr || found->info_keys.empty()) {
+    if (!*listed || (*listed)->info_keys.empty()) {
         co_return not_found("the repository has no snapshot with this label");
     }
+    const remote::snapshot_listing& found = **listed;
+    auto chosen = found.info_keys.begin();
     if (timestamp) {
-        auto it = found->info_keys.find(*timestamp);
-        if (it == found->info_keys.end()) {
+        chosen = found.info_keys.find(*timestamp);
+        if (chosen == found.info_keys.end()) {
             co_return not_found(fmt::format("it has no snapshot taken at {}", *timestamp));
         }
-        co_return it->second;
-    }
-    if (found->info_keys.size() > 1) {
+    } else if (found.info_keys.size() > 1) {
         std::vector<std::string> stamps;
-        for (const auto& [ts, key] : found->info_keys) {
+        for (const auto& [ts, key] : found.info_keys) {
             stamps.push_back(ts);
         }
         co_return refused(fmt::format("Snapshot '{}' was taken {} times ({}); choose one with PROPERTIES "
                                       "(\"backup_timestamp\" = \"...\")",
                                       label, stamps.size(), fmt::join(stamps, ", ")));
     }
-    co_return found->info_keys.begin()->second;
+    auto likely = [&](const std::map<std::string, std::string>& keys) {
+        auto it = keys.find(chosen->first);
+        return it == keys.end() ? std::string() : it->second;
+    };
+    co_return snapshot_keys{chosen->second, likely(found.meta_keys), likely(found.manifest_keys)};
 }
 
 io::task<job_result<std::string>> read_checked(remote::object_store& store, std::string key, std::stop_token stop) {
@@ -152,18 +151,25 @@ io::task<job_result<std::string>> read_checked(remote::object_store& store, std:
     co_return std::move(*body);
 }
 
-io::task<job_result<snapshot_contents>> read_snapshot(remote::object_store& store, std::string info_key,
+io::task<job_result<snapshot_contents>> read_snapshot(remote::object_store& store, snapshot_keys keys,
                                                       std::stop_token stop, std::string* failed_key) {
     snapshot_contents out;
-    out.info_key = info_key;
+    out.info_key = keys.info;
     std::string unused;
     std::string& at_fault = failed_key != nullptr ? *failed_key : unused;
-    at_fault = info_key;
-    auto info_text = co_await read_checked(store, info_key, stop);
-    if (!info_text) {
-        co_return info_text.error();
+    at_fault = keys.info;
+    bool read_ahead = !keys.likely_meta.empty() && !keys.likely_manifest.empty();
+    std::vector<io::task<job_result<std::string>>> first;
+    first.push_back(read_checked(store, keys.info, stop));
+    if (read_ahead) {
+        first.push_back(read_checked(store, keys.likely_meta, stop));
+        first.push_back(read_checked(store, keys.likely_manifest, stop));
     }
-    auto info = decode_job_info(*info_text, info_key);
+    auto bodies = co_await io::when_all(std::move(first));
+    if (!bodies[0]) {
+        co_return bodies[0].error();
+    }
+    auto info = decode_job_info(*bodies[0], keys.info);
     if (!info) {
         co_return info.error();
     }
@@ -172,24 +178,48 @@ io::task<job_result<snapshot_contents>> read_snapshot(remote::object_store& stor
         co_return make_job_error(status_code::unsupported,
                                  fmt::format("{} names no meta or manifest: it was not written by tabletvault, and "
                                              "restoring other systems' snapshots is not supported",
-                                             info_key));
+                                             keys.info));
+    }
+    // What was read ahead counts only when the info object names it; the rest is read now.
+    std::optional<job_result<std::string>> meta_text;
+    std::optional<job_result<std::string>> manifest_text;
+    if (read_ahead && out.info.meta_key == keys.likely_meta) {
+        meta_text = std::move(bodies[1]);
+    }
+    if (read_ahead && out.info.manifest_key == keys.likely_manifest) {
+        manifest_text = std::move(bodies[2]);
+    }
+    if (!meta_text || !manifest_text) {
+        std::vector<io::task<job_result<std::string>>> rest;
+        if (!meta_text) {
+            rest.push_back(read_checked(store, out.info.meta_key, stop));
+        }
+        if (!manifest_text) {
+            rest.push_back(read_checked(store, out.info.manifest_key, stop));
+        }
+        auto read = co_await io::when_all(std::move(rest));
+        size_t next = 0;
+        if (!meta_text) {
+            meta_text = std::move(read[next++]);
+        }
+        if (!manifest_text) {
+            manifest_text = std::move(read[next++]);
+        }
     }
     at_fault = out.info.meta_key;
-    auto meta_text = co_await read_checked(store, out.info.meta_key, stop);
-    if (!meta_text) {
-        co_return meta_text.error();
+    if (!*meta_text) {
+        co_return meta_text->error();
     }
-    auto meta = storage::decode_backup_meta(*meta_text, out.info.meta_key);
+    auto meta = storage::decode_backup_meta(**meta_text, out.info.meta_key);
     if (!meta) {
         co_return make_job_error(status_code::bad_file, meta.error().message);
     }
     out.meta = std::move(*meta);
     at_fault = out.info.manifest_key;
-    auto manifest_text = co_await read_checked(store, out.info.manifest_key, stop);
-    if (!manifest_text) {
-        co_return manifest_text.error();
+    if (!*manifest_text) {
+        co_return manifest_text->error();
     }
-    auto manifest = decode_manifest(*manifest_text, out.info.manifest_key);
+    auto manifest = decode_manifest(**manifest_text, out.info.manifest_key);
     if (!manifest) {
         co_return manifest.error();
     }
@@ -198,7 +228,7 @@ io::task<job_result<snapshot_contents>> read_snapshot(remote::object_store& stor
         out.manifest.cluster_id != out.info.cluster_id) {
         co_return make_job_error(status_code::bad_file,
                                  fmt::format("{} is not the complete manifest of snapshot '{}' named by {}",
-                                             out.info.manifest_key, out.info.name, info_key));
+                                             out.info.manifest_key, out.info.name, keys.info));
     }
     co_return out;
 }

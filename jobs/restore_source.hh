@@ -38,12 +38,20 @@ struct restore_properties {
 job_result<restore_properties> parse_restore_properties(const std::vector<std::pair<std::string, std::string>>& props,
                                                         int64_t default_timeout_s);
 
-/// The info object of `label`'s snapshot at `timestamp`, or of its only snapshot when none is
-/// given. Errors: no such snapshot (NOT_FOUND, "Failed to get info of snapshot 'L' because: ...
-/// Maybe specified wrong backup timestamp"), or several and none chosen (the message lists
-/// their timestamps).
-io::task<job_result<std::string>> choose_snapshot(remote::object_store& store, std::string root, std::string label,
-                                                  std::optional<std::string> timestamp, std::stop_token stop = {});
+/// A snapshot's objects as its label's listing shows them: the info object, and the meta and
+/// manifest it most likely names (empty when the listing cannot tell), to be read beside it.
+struct snapshot_keys {
+    std::string info;
+    std::string likely_meta;
+    std::string likely_manifest;
+};
+
+/// The objects of `label`'s snapshot at `timestamp`, or of its only snapshot when none is given,
+/// from one listing of the label alone. Errors: no such snapshot (NOT_FOUND, "Failed to get
+/// info of snapshot 'L' because: ... Maybe specified wrong backup timestamp"), or several and
+/// none chosen (the message lists their timestamps).
+io::task<job_result<snapshot_keys>> choose_snapshot(remote::object_store& store, std::string root, std::string label,
+                                                    std::optional<std::string> timestamp, std::stop_token stop = {});
 
 /// The object at `key`, whose name ends in the XXH3-128 of its bytes: BAD_FILE naming the key
 /// and both hashes when they differ (a damaged or truncated object).
@@ -57,10 +65,11 @@ struct snapshot_contents {
     snapshot_manifest manifest;
 };
 
-/// Reads the info object, then the meta and manifest it names, all checked; refuses a newer
-/// repository format, and a manifest of another snapshot. On failure, `failed_key` (when given)
-/// is the object at fault.
-io::task<job_result<snapshot_contents>> read_snapshot(remote::object_store& store, std::string info_key,
+/// Reads the info object and the meta and manifest it names, all checked; refuses a newer
+/// repository format, and a manifest of another snapshot. The likely meta and manifest are read
+/// at once with the info object (one round trip where there were three) and kept only when it
+/// names them. On failure, `failed_key` (when given) is the object at fault.
+io::task<job_result<snapshot_contents>> read_snapshot(remote::object_store& store, snapshot_keys keys,
                                                       std::stop_token stop = {}, std::string* failed_key = nullptr);
 
 }  // namespace tv::jobs

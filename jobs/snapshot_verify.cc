@@ -261,13 +261,13 @@ io::task<job_result<void>> verify_snapshot(const repository_access& repo, verify
     if (!store) {
         co_return store.error();
     }
-    auto info_key = co_await choose_snapshot(**store, repo.root, job.label, p.backup_timestamp, stop);
-    if (!info_key) {
-        co_return info_key.error();
+    auto keys = co_await choose_snapshot(**store, repo.root, job.label, p.backup_timestamp, stop);
+    if (!keys) {
+        co_return keys.error();
     }
-    job.set_timestamp(timestamp_of(*info_key, repo.root, job.label));
+    job.set_timestamp(timestamp_of(keys->info, repo.root, job.label));
     std::string at_fault;
-    auto contents = co_await read_snapshot(**store, *info_key, stop, &at_fault);
+    auto contents = co_await read_snapshot(**store, std::move(*keys), stop, &at_fault);
     if (!contents) {
         if (stop.stop_requested()) {
             co_return refused("cancelled");

@@ -109,15 +109,18 @@ std::string pack_key(std::string_view root, std::string_view cluster_id, std::st
     return fmt::format("{}/{}/{}/{}/{}", root, data_dir_name, cluster_id, packs_dir_name, name);
 }
 
-io::task<remote_result<std::vector<snapshot_listing>>> list_snapshots(object_store& store, std::string root,
-                                                                      std::stop_token stop) {
+namespace {
+
+/// Sorts a listing's objects by label: its info objects by timestamp, and the meta and manifest
+/// that are the only ones of their timestamp (a backup resumed after a crash may leave a second).
+std::map<std::string, snapshot_listing> by_label(std::string_view root, const std::vector<object_info>& objects) {
     std::string prefix = fmt::format("{}/{}", root, snapshot_dir_prefix);
-    auto objects = co_await store.list(prefix, stop);
-    if (!objects) {
-        co_return objects.error();
-    }
-    std::map<std::string, snapshot_listing> by_label;
-    for (const auto& object : *objects) {
+    std::map<std::string, snapshot_listing> out;
+    std::map<std::pair<std::string, std::string>, int> seen;  // (label, meta or manifest base): count
+    for (const auto& object : objects) {
+        if (!object.key.starts_with(prefix)) {
+            continue;
+        }
         std::string_view rest = std::string_view(object.key).substr(prefix.size());
         size_t slash = rest.find('/');
         if (slash == std::string_view::npos || slash == 0) {
@@ -125,12 +128,30 @@ io::task<remote_result<std::vector<snapshot_listing>>> list_snapshots(object_sto
         }
         std::string label(rest.substr(0, slash));
         std::string_view name = rest.substr(slash + 1);
-        snapshot_listing& entry = by_label[label];
+        snapshot_listing& entry = out[label];
         entry.label = label;
-        if (!name.starts_with(info_prefix) || name.find('/') != std::string_view::npos) {
+        if (name.find('/') != std::string_view::npos) {
             continue;
         }
         auto split = split_checksum(name);
+        auto note_unique = [&](std::string_view kind, std::map<std::string, std::string>& keys) {
+            if (split && name.starts_with(kind)) {
+                std::string timestamp = split->first.substr(kind.size());
+                if (!parse_snapshot_timestamp(timestamp)) {
+                    return;
+                }
+                if (++seen[{label, split->first}] == 1) {
+                    keys.emplace(timestamp, object.key);
+                } else {
+                    keys.erase(timestamp);
+                }
+            }
+        };
+        note_unique(meta_prefix, entry.meta_keys);
+        note_unique(manifest_prefix, entry.manifest_keys);
+        if (!name.starts_with(info_prefix)) {
+            continue;
+        }
         std::string_view timestamp =
             split ? std::string_view(split->first).substr(info_prefix.size()) : std::string_view{};
         if (split && parse_snapshot_timestamp(timestamp)) {
@@ -139,8 +160,7 @@ io::task<remote_result<std::vector<snapshot_listing>>> list_snapshots(object_sto
             entry.timestamps.push_back(fmt::format("Invalid: {}", name));
         }
     }
-    std::vector<snapshot_listing> out;
-    for (auto& [label, entry] : by_label) {
+    for (auto& [label, entry] : out) {
         std::vector<std::string> valid;
         for (const auto& [timestamp, key] : entry.info_keys) {
             valid.push_back(timestamp);
@@ -148,9 +168,40 @@ io::task<remote_result<std::vector<snapshot_listing>>> list_snapshots(object_sto
         entry.status = valid.empty() ? "ERROR: no snapshot" : "OK";
         valid.insert(valid.end(), entry.timestamps.begin(), entry.timestamps.end());
         entry.timestamps = std::move(valid);
+    }
+    return out;
+}
+
+}  // namespace
+
+io::task<remote_result<std::vector<snapshot_listing>>> list_snapshots(object_store& store, std::string root,
+                                                                      std::stop_token stop) {
+    auto objects = co_await store.list(fmt::format("{}/{}", root, snapshot_dir_prefix), stop);
+    if (!objects) {
+        co_return objects.error();
+    }
+    std::vector<snapshot_listing> out;
+    for (auto& [label, entry] : by_label(root, *objects)) {
         out.push_back(std::move(entry));
     }
     co_return out;
+}
+
+io::task<remote_result<std::optional<snapshot_listing>>> list_snapshot_label(object_store& store, std::string root,
+                                                                             std::string label, std::stop_token stop) {
+    if (label.empty() || label.find('/') != std::string::npos) {
+        co_return std::nullopt;  // no label has a slash: its prefix would reach into another's
+    }
+    auto objects = co_await store.list(snapshot_prefix(root, label), stop);
+    if (!objects) {
+        co_return objects.error();
+    }
+    auto labels = by_label(root, *objects);
+    auto it = labels.find(label);
+    if (it == labels.end()) {
+        co_return std::nullopt;
+    }
+    co_return std::move(it->second);
 }
 
 io::task<remote_result<bool>> label_exists(object_store& store, std::string root, std::string label,

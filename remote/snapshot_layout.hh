@@ -65,6 +65,10 @@ struct snapshot_listing {
     std::vector<std::string> timestamps;
     /// Info keys by timestamp (valid ones only).
     std::map<std::string, std::string> info_keys;
+    /// Meta and manifest keys by timestamp, where one object alone has that timestamp: what its
+    /// info object most likely names, to read beside it (the info object has the last word).
+    std::map<std::string, std::string> meta_keys;
+    std::map<std::string, std::string> manifest_keys;
     /// "OK" when at least one info object is there, else "ERROR: no snapshot".
     std::string status;
 };
@@ -73,6 +77,12 @@ struct snapshot_listing {
 /// objects, ordered by label.
 io::task<remote_result<std::vector<snapshot_listing>>> list_snapshots(object_store& store, std::string root,
                                                                       std::stop_token stop = {});
+
+/// `label` alone, listing only `<root>/__ss_<label>/` (one request however many other snapshots
+/// the repository holds); nothing when no object is there.
+io::task<remote_result<std::optional<snapshot_listing>>> list_snapshot_label(object_store& store, std::string root,
+                                                                             std::string label,
+                                                                             std::stop_token stop = {});
 
 /// True when anything exists under `<root>/__ss_<label>/` (a label is taken even by a
 /// cancelled or unfinished backup, as in StarRocks).

@@ -5,6 +5,7 @@
 // database and brief JSON.
 // DROP SNAPSHOT ON r WHERE ... (the same forms, plus TIMESTAMP <= 'ts') and DROP SNAPSHOT l ON r
 // [FORCE]: jobs/snapshot_drop.hh does the work; one row says what it freed.
+#include "io/when_all.hh"
 #include "jobs/job_info.hh"
 #include "jobs/job_tracker.hh"
 #include "jobs/repository_access.hh"
@@ -200,6 +201,32 @@ io::task<cell> expiry_cell(remote::object_store& store, const remote::snapshot_l
     co_return any ? cell(lines) : cell();
 }
 
+/// The labels a filter names, each from a listing of its own prefix (a repository may hold
+/// thousands of snapshots, a page of a thousand keys per request); every label when it names
+/// none, or more than a few.
+io::task<remote::remote_result<std::vector<remote::snapshot_listing>>> list_filtered(
+    remote::object_store& store, std::string root, std::optional<std::set<std::string>> labels) {
+    constexpr size_t most_listed_one_by_one = 16;
+    if (!labels || labels->size() > most_listed_one_by_one) {
+        co_return co_await remote::list_snapshots(store, std::move(root));
+    }
+    std::vector<io::task<remote::remote_result<std::optional<remote::snapshot_listing>>>> lists;
+    for (const auto& label : *labels) {
+        lists.push_back(remote::list_snapshot_label(store, root, label));
+    }
+    auto listed = co_await io::when_all(std::move(lists));
+    std::vector<remote::snapshot_listing> out;
+    for (auto& one : listed) {
+        if (!one) {
+            co_return one.error();
+        }
+        if (*one) {
+            out.push_back(std::move(**one));
+        }
+    }
+    co_return out;
+}
+
 }  // namespace
 
 io::task<statement_result> show_snapshot(exec_context& ctx, const show_snapshot_stmt& s) {
@@ -221,7 +248,7 @@ io::task<statement_result> show_snapshot(exec_context& ctx, const show_snapshot_
     if (!store) {
         co_return job_to_sql(store.error());
     }
-    auto listed = co_await remote::list_snapshots(**store, repo->root);
+    auto listed = co_await list_filtered(**store, repo->root, filter->labels);
     if (!listed) {
         co_return make_error(errc::unknown, "Failed to list snapshots in repository {}: {}", repo->name,
                              listed.error().message);

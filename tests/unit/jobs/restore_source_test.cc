@@ -7,6 +7,7 @@
 #include "remote/local_store.hh"
 #include "remote/snapshot_layout.hh"
 #include "support/co_test.hh"
+#include "support/local_store_proxy.hh"
 
 namespace jobs = tv::jobs;
 namespace remote = tv::remote;
@@ -65,6 +66,28 @@ tv::io::task<std::string> write_snapshot(remote::object_store& store, std::strin
     co_return co_await put_checked(store, remote::info_key_base(root, label, ts), jobs::encode_job_info(info));
 }
 
+/// A snapshot read from its info object alone, as a restore resumed after a restart reads it.
+jobs::snapshot_keys info_only(std::string info_key) {
+    return jobs::snapshot_keys{std::move(info_key), "", ""};
+}
+
+/// Counts what a restore's first reads ask of the store.
+struct counting_store : tv::testing::local_store_proxy {
+    using local_store_proxy::local_store_proxy;
+    tv::io::task<remote::remote_result<std::string>> get(std::string key, std::optional<remote::byte_range> range,
+                                                         remote::call_options call) override {
+        gets.push_back(key);
+        co_return co_await inner.get(std::move(key), range, std::move(call));
+    }
+    tv::io::task<remote::remote_result<std::vector<remote::object_info>>> list(std::string prefix,
+                                                                               remote::call_options call) override {
+        lists.push_back(prefix);
+        co_return co_await inner.list(std::move(prefix), std::move(call));
+    }
+    std::vector<std::string> gets;
+    std::vector<std::string> lists;
+};
+
 }  // namespace
 
 TEST(restore_source, properties_take_starrocks_keys_and_ours) {
@@ -106,7 +129,7 @@ CO_TEST(restore_source, chooses_the_only_snapshot_or_the_one_asked_for) {
     std::string first = co_await write_snapshot(store, "l", "2024-12-09-10-25-58-842");
     auto only = co_await jobs::choose_snapshot(store, root, "l", std::nullopt);
     CO_ASSERT_OK(only);
-    CO_ASSERT_EQ(*only, first);
+    CO_ASSERT_EQ(only->info, first);
 
     std::string second = co_await write_snapshot(store, "l", "2024-12-10-10-25-58-842");
     auto either = co_await jobs::choose_snapshot(store, root, "l", std::nullopt);
@@ -116,7 +139,7 @@ CO_TEST(restore_source, chooses_the_only_snapshot_or_the_one_asked_for) {
               "PROPERTIES (\"backup_timestamp\" = \"...\")");
     auto chosen = co_await jobs::choose_snapshot(store, root, "l", std::string("2024-12-10-10-25-58-842"));
     CO_ASSERT_OK(chosen);
-    CO_ASSERT_EQ(*chosen, second);
+    CO_ASSERT_EQ(chosen->info, second);
 
     auto wrong = co_await jobs::choose_snapshot(store, root, "l", std::string("2024-12-11-10-25-58-842"));
     CO_ASSERT_FALSE(wrong.has_value());
@@ -133,7 +156,7 @@ CO_TEST(restore_source, reads_a_whole_snapshot_checked) {
     temp_dir dir;
     remote::local_store store(dir.path());
     std::string info_key = co_await write_snapshot(store, "l", "2024-12-09-10-25-58-842");
-    auto snapshot = co_await jobs::read_snapshot(store, info_key);
+    auto snapshot = co_await jobs::read_snapshot(store, info_only(info_key));
     CO_ASSERT_OK(snapshot);
     EXPECT_EQ(snapshot->info.name, "l");
     EXPECT_EQ(snapshot->meta.objects.name, "d");
@@ -145,7 +168,7 @@ CO_TEST(restore_source, damaged_truncated_missing_and_foreign_objects_are_named)
     temp_dir dir;
     remote::local_store store(dir.path());
     std::string info_key = co_await write_snapshot(store, "l", "2024-12-09-10-25-58-842");
-    auto good = co_await jobs::read_snapshot(store, info_key);
+    auto good = co_await jobs::read_snapshot(store, info_only(info_key));
     CO_ASSERT_OK(good);
 
     // The manifest's bytes changed under its name.
@@ -155,7 +178,7 @@ CO_TEST(restore_source, damaged_truncated_missing_and_foreign_objects_are_named)
     std::string damaged = *body;
     damaged[damaged.size() / 2] ^= 0x20;
     CO_ASSERT_OK(co_await store.put(manifest_key, bytes_of(damaged)));
-    auto read = co_await jobs::read_snapshot(store, info_key);
+    auto read = co_await jobs::read_snapshot(store, info_only(info_key));
     CO_ASSERT_FALSE(read.has_value());
     EXPECT_EQ(read.error().code, jobs::status_code::bad_file);
     EXPECT_EQ(read.error().message.rfind(manifest_key + " is damaged: its name says xxh3-128 ", 0), 0u)
@@ -167,14 +190,14 @@ CO_TEST(restore_source, damaged_truncated_missing_and_foreign_objects_are_named)
     CO_ASSERT_OK(info);
     std::string truncated = info->substr(0, info->size() / 2);
     CO_ASSERT_OK(co_await store.put(info_key, bytes_of(truncated)));
-    read = co_await jobs::read_snapshot(store, info_key);
+    read = co_await jobs::read_snapshot(store, info_only(info_key));
     CO_ASSERT_FALSE(read.has_value());
     EXPECT_EQ(read.error().code, jobs::status_code::bad_file);
     EXPECT_NE(read.error().message.find(info_key + " is damaged"), std::string::npos) << read.error().message;
 
     // An info object cut to nothing: there is no byte to read, and the hash still says so.
     CO_ASSERT_OK(co_await store.put(info_key, bytes_of(std::string())));
-    read = co_await jobs::read_snapshot(store, info_key);
+    read = co_await jobs::read_snapshot(store, info_only(info_key));
     CO_ASSERT_FALSE(read.has_value());
     EXPECT_EQ(read.error().code, jobs::status_code::bad_file);
     EXPECT_NE(read.error().message.find(info_key + " is damaged: its name says xxh3-128 "), std::string::npos)
@@ -183,11 +206,11 @@ CO_TEST(restore_source, damaged_truncated_missing_and_foreign_objects_are_named)
 
     // A missing meta object.
     std::string other = co_await write_snapshot(store, "m", "2024-12-09-10-25-58-842");
-    auto other_snapshot = co_await jobs::read_snapshot(store, other);
+    auto other_snapshot = co_await jobs::read_snapshot(store, info_only(other));
     CO_ASSERT_OK(other_snapshot);
     std::vector<std::string> meta_only{other_snapshot->info.meta_key};  // named: GCC 12 and braces in co_await
     CO_ASSERT_OK(co_await store.remove(meta_only));
-    read = co_await jobs::read_snapshot(store, other);
+    read = co_await jobs::read_snapshot(store, info_only(other));
     CO_ASSERT_FALSE(read.has_value());
     EXPECT_EQ(read.error().code, jobs::status_code::not_found);
     EXPECT_NE(read.error().message.find("read " + other_snapshot->info.meta_key), std::string::npos)
@@ -200,8 +223,58 @@ CO_TEST(restore_source, damaged_truncated_missing_and_foreign_objects_are_named)
     foreign.format_version = remote::repository_format_version;
     std::string foreign_key = co_await put_checked(store, remote::info_key_base(root, "f", "2024-12-09-10-25-58-842"),
                                                    jobs::encode_job_info(foreign));
-    read = co_await jobs::read_snapshot(store, foreign_key);
+    read = co_await jobs::read_snapshot(store, info_only(foreign_key));
     CO_ASSERT_FALSE(read.has_value());
     EXPECT_EQ(read.error().code, jobs::status_code::unsupported);
     EXPECT_NE(read.error().message.find("not written by tabletvault"), std::string::npos);
+}
+
+CO_TEST(restore_source, one_listing_of_the_label_then_its_three_objects_at_once) {
+    temp_dir dir;
+    counting_store store(dir.path(), "");
+    std::string info_key = co_await write_snapshot(store, "l", "2024-12-09-10-25-58-842");
+    co_await write_snapshot(store, "l2", "2024-12-09-10-25-58-842");  // another label, not listed
+    auto keys = co_await jobs::choose_snapshot(store, root, "l", std::nullopt);
+    CO_ASSERT_OK(keys);
+    CO_ASSERT_EQ(store.lists, std::vector<std::string>{root + "/__ss_l/"});
+    auto named = co_await jobs::read_snapshot(store, info_only(info_key));
+    CO_ASSERT_OK(named);
+    EXPECT_EQ(keys->info, info_key);
+    EXPECT_EQ(keys->likely_meta, named->info.meta_key);
+    EXPECT_EQ(keys->likely_manifest, named->info.manifest_key);
+
+    store.gets.clear();
+    auto read = co_await jobs::read_snapshot(store, *keys);
+    CO_ASSERT_OK(read);
+    EXPECT_EQ(read->meta.objects.name, "d");
+    EXPECT_EQ(read->manifest.files.size(), 1u);
+    CO_ASSERT_EQ(store.gets, (std::vector<std::string>{info_key, keys->likely_meta, keys->likely_manifest}));
+
+    // A guess the info object does not name is not used: the named meta is read after it.
+    tv::storage::database decoy;
+    decoy.id = 20001;
+    decoy.name = "decoy";
+    std::string decoy_meta = co_await put_checked(store, remote::meta_key_base(root, "x", "2024-12-09-10-25-58-842"),
+                                                  tv::storage::encode_backup_meta(decoy, {}));
+    jobs::snapshot_keys wrong_guess = *keys;
+    wrong_guess.likely_meta = decoy_meta;
+    store.gets.clear();
+    read = co_await jobs::read_snapshot(store, wrong_guess);
+    CO_ASSERT_OK(read);
+    EXPECT_EQ(read->meta.objects.name, "d");
+    CO_ASSERT_EQ(store.gets.size(), 4u);
+    EXPECT_EQ(store.gets[3], named->info.meta_key);
+
+    // Two metas of one timestamp (a backup resumed after a crash can leave one that no info
+    // object names): the listing guesses neither, and the info object names the one to read.
+    co_await put_checked(store, remote::meta_key_base(root, "l", "2024-12-09-10-25-58-842"), "left over");
+    keys = co_await jobs::choose_snapshot(store, root, "l", std::nullopt);
+    CO_ASSERT_OK(keys);
+    EXPECT_EQ(keys->likely_meta, "");
+    EXPECT_EQ(keys->likely_manifest, named->info.manifest_key);
+    store.gets.clear();
+    read = co_await jobs::read_snapshot(store, *keys);
+    CO_ASSERT_OK(read);
+    EXPECT_EQ(read->meta.objects.name, "d");
+    CO_ASSERT_EQ(store.gets, (std::vector<std::string>{info_key, named->info.meta_key, named->info.manifest_key}));
 }

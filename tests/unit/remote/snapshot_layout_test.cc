@@ -69,6 +69,24 @@ CO_TEST(snapshot_layout, lists_labels_timestamps_and_broken_names) {
     EXPECT_EQ((*listed)[2].label, "c");
     EXPECT_EQ((*listed)[2].status, "ERROR: no snapshot") << "a cancelled job's partial manifest is no snapshot";
 
+    EXPECT_EQ(a.manifest_keys.at("2024-12-09-10-25-58-842"),
+              root + "/__ss_a/__manifest_2024-12-09-10-25-58-842." + sum);
+    EXPECT_TRUE(a.meta_keys.empty());
+    EXPECT_TRUE((*listed)[2].manifest_keys.empty()) << "a partial manifest's name has no timestamp";
+
+    // One label alone, with one listing of its own prefix: the same entry.
+    auto only_a = co_await remote::list_snapshot_label(store, root, "a");
+    CO_ASSERT_OK(only_a);
+    CO_ASSERT_TRUE(only_a->has_value());
+    EXPECT_EQ((*only_a)->timestamps, a.timestamps);
+    EXPECT_EQ((*only_a)->info_keys, a.info_keys);
+    EXPECT_EQ((*only_a)->manifest_keys, a.manifest_keys);
+    for (std::string nothing : {"d", "", "a/x", "__ss_a"}) {
+        auto none = co_await remote::list_snapshot_label(store, root, nothing);
+        CO_ASSERT_OK(none);
+        EXPECT_FALSE(none->has_value()) << nothing;
+    }
+
     auto taken = co_await remote::label_exists(store, root, "c");
     CO_ASSERT_OK(taken);
     EXPECT_TRUE(*taken) << "a label is taken even by an unfinished backup";
