@@ -20,12 +20,13 @@ namespace tv::io {
 
 namespace {
 
-enum class armed_action { crash, throw_exception, error };
+enum class armed_action { crash, throw_exception, error, delay };
 
 struct armed_point {
     std::string name;
     armed_action action;
     unsigned fire_at = 1;
+    std::chrono::milliseconds delay{0};
     std::atomic<unsigned> hits{0};
 };
 
@@ -78,20 +79,35 @@ std::string parse_into(failpoint_table& t, std::string_view spec) {
             return fmt::format("TV_FAILPOINTS: no failpoint is named '{}'", name);
         }
         armed_action armed;
+        std::chrono::milliseconds delay{0};
         if (action == "crash") {
             armed = armed_action::crash;
         } else if (action == "throw") {
             armed = armed_action::throw_exception;
         } else if (action == "error") {
             armed = armed_action::error;
+        } else if (action.starts_with("delay:")) {
+            std::string_view ms = action.substr(6);
+            int64_t count = 0;
+            auto [end, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), count);
+            if (ec != std::errc() || end != ms.data() + ms.size() || count <= 0) {
+                return fmt::format("TV_FAILPOINTS: '{}' has a bad delay (milliseconds, 1 or more)", item);
+            }
+            armed = armed_action::delay;
+            delay = std::chrono::milliseconds(count);
         } else {
-            return fmt::format("TV_FAILPOINTS: '{}' is not an action (crash, throw or error)", action);
+            return fmt::format("TV_FAILPOINTS: '{}' is not an action (crash, throw, error or delay:<ms>)", action);
         }
-        if (failpoints[*index].crash_only && armed != armed_action::crash) {
+        failpoint_use use = failpoints[*index].use;
+        if (use == failpoint_use::crash_only && armed != armed_action::crash) {
             return fmt::format("TV_FAILPOINTS: '{}' can only crash", name);
         }
+        if ((use == failpoint_use::delay_only) != (armed == armed_action::delay)) {
+            return fmt::format("TV_FAILPOINTS: '{}' {}", name,
+                               use == failpoint_use::delay_only ? "can only delay" : "is not a delay point");
+        }
         // Leaked on purpose: points are read from any thread until the process ends.
-        t.by_index[*index] = new armed_point{std::string(name), armed, fire_at};
+        t.by_index[*index] = new armed_point{std::string(name), armed, fire_at, delay};
     }
     return {};
 }
@@ -113,20 +129,43 @@ std::string configure_failpoints_from_env() {
     return t.error;
 }
 
-failpoint_action failpoint(std::string_view name) {
+namespace {
+
+/// The point `name` when it is armed and this pass is the one it fires on; counts the pass.
+armed_point* firing(std::string_view name, failpoint_use expected, unsigned& hit) {
     auto index = index_of(name);
-    if (!index) {
-        std::abort();  // a call site names a point the list does not have: a programming error
+    if (!index || (failpoints[*index].use == failpoint_use::delay_only) != (expected == failpoint_use::delay_only)) {
+        std::abort();  // a call site names a point the list does not have, or reads it wrongly
     }
     armed_point* point = table().by_index[*index];
     if (point == nullptr) {
-        return failpoint_action::none;
+        return nullptr;
     }
-    unsigned hit = point->hits.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (hit != point->fire_at) {
+    hit = point->hits.fetch_add(1, std::memory_order_relaxed) + 1;
+    return hit == point->fire_at ? point : nullptr;
+}
+
+}  // namespace
+
+std::chrono::milliseconds failpoint_delay(std::string_view name) {
+    unsigned hit = 0;
+    armed_point* point = firing(name, failpoint_use::delay_only, hit);
+    if (point == nullptr) {
+        return std::chrono::milliseconds(0);
+    }
+    TV_LOG_WARN("failpoint {}: delaying {} ms on hit {}", name, point->delay.count(), hit);
+    return point->delay;
+}
+
+failpoint_action failpoint(std::string_view name) {
+    unsigned hit = 0;
+    armed_point* point = firing(name, failpoint_use::any, hit);
+    if (point == nullptr) {
         return failpoint_action::none;
     }
     switch (point->action) {
+    case armed_action::delay:
+        return failpoint_action::none;  // parsing refuses it here
     case armed_action::crash:
         TV_LOG_WARN("failpoint {}: crashing (SIGKILL) on hit {}", name, hit);
         std::raise(SIGKILL);

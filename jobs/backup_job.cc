@@ -411,6 +411,9 @@ io::task<void> take_lease_into(job_services& s, live_job& job, int64_t start_ms,
 /// The sweep is housekeeping: what it throws is logged, never the job's failure (it runs
 /// outside drive_catching).
 io::task<void> sweep_quietly(job_services& s, live_job& job) {
+    if (auto pause = io::failpoint_delay("backup.sweep.before"); pause.count() > 0) {
+        (void)co_await io::sleep(pause, job.stop.get_token());
+    }
     try {
         co_await sweep_repository(s, job);
     } catch (const std::exception& e) {

@@ -12,6 +12,7 @@
 
 #include "io/failpoint.hh"
 #include "io/log.hh"
+#include "io/ops.hh"
 #include "jobs/job_info.hh"
 #include "jobs/repository_access.hh"
 #include "jobs/snapshot_manifest.hh"
@@ -277,6 +278,11 @@ io::task<job_result<void>> collect_garbage(remote::object_store& store, const st
     if (!packs.empty()) {
         TV_LOG_INFO("DROP SNAPSHOT: repacked {} packs ({} live bytes copied)", report.packs_repacked,
                     report.bytes_repacked);
+    }
+    // What is doomed was decided from the manifests listed above: a backup that chose to reuse
+    // one of these objects since then must hold a lease that blocked this run (drop_and_collect).
+    if (auto pause = io::failpoint_delay("drop.delete.before"); pause.count() > 0) {
+        (void)co_await io::sleep(pause, stop);
     }
     // In two halves, so that a crash test can stop it midway (nothing else tells them apart).
     std::vector<std::string> first_half(doomed.begin(), doomed.begin() + static_cast<std::ptrdiff_t>(doomed.size() / 2));

@@ -7,7 +7,9 @@
 # file, and restoring the remaining snapshots gives the backed-up checksums). A DROP killed after
 # each of its steps (failure points drop.*, TV_FAILPOINTS) is finished by running it again. Leases: a
 # BACKUP running in the repository (held in UPLOADING with TV_TEST_PAUSE_BACKUP_IN) makes a DROP
-# keep all data and refuse to drop that backup's label; a drop lease makes a BACKUP wait.
+# keep all data and refuse to drop that backup's label; a drop lease makes a BACKUP wait; a
+# backup whose lease lapsed while its sweep ran long takes it again (delay points) and waits for
+# a drop that began meanwhile.
 import json
 import os
 import signal
@@ -297,6 +299,34 @@ def main():
         row = wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=60)
         check(row["State"] == "FINISHED", f"the backup finishes once the drop lease is gone: {row['Status']}")
         check(wait_no_leases(location), "no lease is left in __lock/")
+
+        # A backup whose lease lapsed while its sweep ran long (delay point backup.sweep.before)
+        # takes it again before it reads the repository. Meanwhile a DROP saw no live lease and
+        # chose the dropped snapshot's objects to delete (delay point drop.delete.before holds it
+        # there): the backup waits for that drop's lease instead of reusing those objects, so its
+        # snapshot is whole. (Without taking the lease again it would reuse them, finish, and
+        # then lose them to the drop.)
+        conn = run.connect()
+        query(conn, "CREATE TABLE lapse (k INT, v VARCHAR(300)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 2")
+        insert_rows(conn, "lapse", 0, 400, 300, seed=70)
+        fp_lapse = {"lapse": fingerprint(conn, "d.lapse")}
+        backup(conn, location, "snap_lapse1", "lapse")
+        conn = run.restart({"TV_FAILPOINTS": "backup.sweep.before=delay:6000,drop.delete.before=delay:6000"})
+        query(conn, "BACKUP SNAPSHOT d.snap_lapse2 TO repo ON (lapse)")
+        time.sleep(4)  # the backup's lease (repository_lease_timeout=3) lapses in its sweep
+        r = drop(conn, "DROP SNAPSHOT snap_lapse1 ON repo")
+        check(r["Status"] == "OK" and int(r["ObjectsFreed"]) > 0,
+              f"the drop saw no live lease and freed snap_lapse1's objects: {r}")
+        row = wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=60)
+        check(row["State"] == "FINISHED", f"the backup whose lease lapsed finished: {row['Status']}")
+        log = open(log_path).read()
+        check("backup.sweep.before: delaying" in log and "drop.delete.before: delaying" in log,
+              "both delay points were passed")
+        check("backup snap_lapse2: waiting for DROP SNAPSHOT to finish" in log,
+              "the backup took its lease again and waited for the drop")
+        check(wait_no_leases(location), "no lease is left in __lock/")
+        run.check_repository("after a drop while a backup's lease had lapsed")
+        run.check_restores(conn, "snap_lapse2", fp_lapse, "after a drop while a backup's lease had lapsed")
 
         # Every remaining snapshot drops by timestamp; the repository's data is then empty.
         newest = max(timestamp_of(conn, label) for label in labels(conn))

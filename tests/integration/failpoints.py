@@ -27,7 +27,7 @@ TEMP_MARKER = re.compile(r"\.tvtmp-")
 
 def declared_points():
     text = open(HEADER).read()
-    return re.findall(r'\{"([a-z_.]+)", (?:true|false)\}', text)
+    return re.findall(r'\{"([a-z_.]+)", failpoint_use::[a-z_]+\}', text)
 
 
 class Harness:
@@ -302,31 +302,40 @@ class Harness:
         self.overwrite_restore_fails("restore.commit.before_publish", "throw")
         self.ddl_crash()
 
-        # DROP SNAPSHOT's points are exercised by the test of its crash-safety.
+        # DROP SNAPSHOT's points, and the delay points that make a backup meet a drop, are
+        # exercised by the test of its crash-safety and leases.
         drop_test = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "drop_snapshot.py")).read()
-        for point in ("drop.after_info", "drop.after_metadata", "drop.repack.after_manifest", "drop.delete.midway"):
-            if f'"{point}"' in drop_test:
+        for point in ("drop.after_info", "drop.after_metadata", "drop.repack.after_manifest", "drop.delete.midway",
+                      "backup.sweep.before", "drop.delete.before"):
+            if f'"{point}"' in drop_test or f"{point}=" in drop_test:
                 self.exercised.add(point)
         declared = set(declared_points())
         check(len(declared) >= 16, f"the points are read from io/failpoint.hh: {sorted(declared)}")
         check(declared == self.exercised, f"every declared point is exercised: missing "
               f"{sorted(declared - self.exercised)}, unknown {sorted(self.exercised - declared)}")
 
-        bad = os.environ.copy()
         conn = self.start()
         self.server.stop()
-        os.environ["TV_FAILPOINTS"] = "backup.no_such_point=crash"
-        try:
-            self.server.start()
-            started = True
-        except RuntimeError as e:
-            started = False
-            check("no failpoint is named 'backup.no_such_point'" in str(e),
-                  "a misspelt point is refused at start-up, by name")
-        finally:
-            os.environ.clear()
-            os.environ.update(bad)
-        check(not started, "the server refuses to start with an unknown failpoint")
+        for spec, refusal in (("backup.no_such_point=crash", "no failpoint is named 'backup.no_such_point'"),
+                              ("backup.sweep.before=crash", "'backup.sweep.before' can only delay"),
+                              ("backup.upload_info.after_put=delay:5",
+                               "'backup.upload_info.after_put' is not a delay point"),
+                              ("backup.sweep.before=delay:soon", "'backup.sweep.before=delay:soon' has a bad delay"),
+                              ("drop.delete.before=delay:0", "'drop.delete.before=delay:0' has a bad delay")):
+            saved = os.environ.copy()
+            os.environ["TV_FAILPOINTS"] = spec
+            try:
+                self.server.start()
+                started = True
+            except RuntimeError as e:
+                started = False
+                check(refusal in str(e), f"{spec} is refused at start-up: {refusal}")
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+            if started:
+                self.server.stop()
+            check(not started, f"the server refuses to start with {spec}")
         check(self.server.sanitizer_reports() == [], "no sanitizer reports")
 
 
