@@ -90,8 +90,8 @@ std::string parse_into(failpoint_table& t, std::string_view spec) {
             std::string_view ms = action.substr(6);
             int64_t count = 0;
             auto [end, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), count);
-            if (ec != std::errc() || end != ms.data() + ms.size() || count <= 0) {
-                return fmt::format("TV_FAILPOINTS: '{}' has a bad delay (milliseconds, 1 or more)", item);
+            if (ec != std::errc() || end != ms.data() + ms.size() || count <= 0 || count > 3'600'000) {
+                return fmt::format("TV_FAILPOINTS: '{}' has a bad delay (milliseconds, 1 to 3600000)", item);
             }
             armed = armed_action::delay;
             delay = std::chrono::milliseconds(count);
@@ -101,6 +101,9 @@ std::string parse_into(failpoint_table& t, std::string_view spec) {
         failpoint_use use = failpoints[*index].use;
         if (use == failpoint_use::crash_only && armed != armed_action::crash) {
             return fmt::format("TV_FAILPOINTS: '{}' can only crash", name);
+        }
+        if (use == failpoint_use::error_only && armed != armed_action::error) {
+            return fmt::format("TV_FAILPOINTS: '{}' can only fail with error", name);
         }
         if ((use == failpoint_use::delay_only) != (armed == armed_action::delay)) {
             return fmt::format("TV_FAILPOINTS: '{}' {}", name,

@@ -18,9 +18,10 @@
 namespace tv::io {
 
 /// What may arm a point. A crash-only point sits where an exception or an error could not be
-/// handled (a transfer worker's callback, between a write and its fsync); a delay point is read
-/// with failpoint_delay, and only "delay:<ms>" arms it.
-enum class failpoint_use { any, crash_only, delay_only };
+/// handled (a transfer worker's callback, between a write and its fsync); an error-only point
+/// stands for an I/O error; a delay point is read with failpoint_delay, and only "delay:<ms>"
+/// arms it.
+enum class failpoint_use { any, crash_only, error_only, delay_only };
 
 struct failpoint_spec {
     std::string_view name;
@@ -29,7 +30,7 @@ struct failpoint_spec {
 
 /// Every point, so that a misspelt name in TV_FAILPOINTS is refused at start-up and a test can
 /// check that each one is exercised. Names are "<area>.<where>".
-inline constexpr std::array<failpoint_spec, 19> failpoints{{
+inline constexpr std::array<failpoint_spec, 20> failpoints{{
     {"backup.snapshot.after_links", failpoint_use::any},                // links made, SNAPSHOTING not yet journaled as done
     {"backup.upload.after_put", failpoint_use::crash_only},             // an object is in the repository, its record not journaled
     {"backup.save_meta.after_meta_put", failpoint_use::crash_only},     // meta uploaded, the manifest's PUT perhaps not
@@ -41,6 +42,7 @@ inline constexpr std::array<failpoint_spec, 19> failpoints{{
     {"restore.commit.after_publish", failpoint_use::crash_only},        // the publish record is durable, COMMITTING not journaled
     {"restore.cancel.before_cleanup", failpoint_use::crash_only},       // CANCELLED journaled, staging not removed
     {"journal.meta.before_fsync", failpoint_use::crash_only},           // a catalog journal record is written, not yet fsynced
+    {"journal.meta.fdatasync_fails", failpoint_use::error_only},        // a catalog record is written, its fdatasync fails (EIO)
     {"journal.jobs.before_fsync", failpoint_use::crash_only},           // a job store record is written, not yet fsynced
     {"repository.put.before_rename", failpoint_use::crash_only},        // a local repository object is under its temp name
     {"drop.after_info", failpoint_use::crash_only},                     // DROP SNAPSHOT removed the info objects only

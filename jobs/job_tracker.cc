@@ -344,7 +344,7 @@ io::task<job_result<void>> job_tracker::cancel(job_type type, std::string db) {
         co_return nothing();
     }
     std::shared_ptr<live_job> job = it->second;
-    if (job->record.state == job_state::committing) {
+    if (job->record.state == job_state::committing || job->outcome_unknown) {
         co_return make_job_error(status_code::common_error,
                                  fmt::format("Job with label {} can not be cancelled. state: {}", job->record.label,
                                              job_state_name(job->record.state)));

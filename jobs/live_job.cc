@@ -59,8 +59,9 @@ constexpr size_t max_status_bytes = 4096;
 
 io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_error why) {
     auto hold = co_await services.state_lock.lock();
-    // A restore in COMMITTING has published its data: it can only finish.
-    if (is_done(job.record.state) || job.record.state == job_state::committing) {
+    // A restore in COMMITTING has published its data: it can only finish; one whose publish
+    // may have reached the disk is finished or retried by a restart.
+    if (is_done(job.record.state) || job.record.state == job_state::committing || job.outcome_unknown) {
         co_return false;
     }
     job_record next = job.record;
@@ -97,6 +98,19 @@ io::task<bool> settle(job_services& services, live_job& job, const job_result<vo
     if (job.shutting_down && !is_done(r.state)) {
         TV_LOG_INFO("{} {}: stopped in state {} by shutdown; it resumes at the next start", kind, r.label,
                     job_state_name(r.state));
+        co_return false;
+    }
+    if (job.outcome_unknown && !driven) {
+        // Shown by SHOW RESTORE, not journaled: a restart resumes the journaled state.
+        job_record shown = r;
+        shown.status = driven.error();
+        shown.status.message = printable_value(
+            fmt::format("{}; whether the restore was published is known after a restart, which finishes or "
+                        "retries it",
+                        driven.error().message),
+            max_status_bytes);
+        services.store.put_unjournaled(shown);
+        TV_LOG_ERROR("{} {}: stopped in state {}: {}", kind, r.label, job_state_name(r.state), shown.status.message);
         co_return false;
     }
     if (!driven) {

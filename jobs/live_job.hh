@@ -85,6 +85,10 @@ struct live_job {
     std::stop_source stop;
     /// The stop came from server shutdown: the job stays in its state and resumes at restart.
     bool shutting_down = false;
+    /// A restore's publish record failed in a way that may still have reached the disk (the
+    /// catalog journal failed): the job stays in COMMIT, files in place, until a restart replays
+    /// the journal and finishes it (the record was applied) or places and publishes again.
+    bool outcome_unknown = false;
     pipeline::throttle limit;  ///< this job's max_upload / max_download_speed_kbps (0: only the global limit)
     pipeline::transfer_progress progress;  ///< this run's uploads or downloads
     /// Snapshot files durably in the repository, stored by this job (before a restart too) and

@@ -74,6 +74,20 @@ io::task<job_result<std::shared_ptr<const snapshot_contents>>> snapshot_to_plan(
     co_return std::make_shared<const snapshot_contents>(std::move(*snapshot));
 }
 
+/// The plan, durably: its ids, then the job's directory and the plan in it.
+io::task<job_result<void>> save_plan(job_services& s, const job_record& r, const restore_staging& plan,
+                                     std::stop_token stop) {
+    // Every id the plan took must be durable before a file or record is named with it.
+    if (auto durable = co_await s.catalog.ensure_ids_durable(s.catalog.allocate_id()); !durable) {
+        co_return make_job_error(status_code::common_error, durable.error().message);
+    }
+    std::string dir = job_snapshot_dir(s.data_dir, r.id);
+    if (auto made = co_await io::make_directories(dir, 0755, stop); !made) {
+        co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + dir));
+    }
+    co_return co_await write_job_record(plan_path(s, r.id), encode_staging(plan), stop);
+}
+
 /// PENDING: check the snapshot, plan it against the catalog, keep the plan (durably, and in
 /// `kept` for the job's next states).
 io::task<job_result<void>> prepare(job_services& s, live_job& job, std::optional<restore_staging>& kept) {
@@ -92,18 +106,13 @@ io::task<job_result<void>> prepare(job_services& s, live_job& job, std::optional
     if (!plan) {
         co_return plan.error();
     }
-    // Every id the plan took must be durable before a file or record is named with it.
-    if (auto durable = co_await s.catalog.ensure_ids_durable(s.catalog.allocate_id()); !durable) {
-        co_return make_job_error(status_code::common_error, durable.error().message);
-    }
-    std::string dir = job_snapshot_dir(s.data_dir, r.id);
-    if (auto made = co_await io::make_directories(dir, 0755, stop); !made) {
-        co_return make_job_error(status_code::common_error, io::describe(made.error(), "create " + dir));
-    }
-    if (auto written = co_await write_job_record(plan_path(s, r.id), encode_staging(*plan), stop); !written) {
-        co_return written.error();
-    }
+    // At once, before anything awaits: a load or DDL between the plan and the lock (an added
+    // partition, a new synchronous MV) would not be in what COMMIT publishes over it.
     lock_tables(s, r, *plan);
+    if (auto saved = co_await save_plan(s, r, *plan, stop); !saved) {
+        unlock_tables(s, *plan);  // no plan on disk: the job's cleanup could not find them
+        co_return saved.error();
+    }
     kept = std::move(*plan);
     co_return job_result<void>{};
 }
@@ -207,6 +216,9 @@ io::task<job_result<bool>> commit(job_services& s, live_job& job, const restore_
     if (!published) {
         auto done = co_await s.catalog.publish_restore(plan.commit);
         if (!done) {
+            // A failed journal may still have put the record on disk: cancelling now would
+            // remove the files a replay of it publishes.
+            job.outcome_unknown = s.catalog.journal_failed();
             co_return make_job_error(status_code::common_error, done.error().message);
         }
         io::crash_point("restore.commit.after_publish");

@@ -158,12 +158,12 @@ io::task<job_result<snapshot_contents>> read_snapshot(remote::object_store& stor
     std::string unused;
     std::string& at_fault = failed_key != nullptr ? *failed_key : unused;
     at_fault = keys.info;
-    bool read_ahead = !keys.likely_meta.empty() && !keys.likely_manifest.empty();
     std::vector<io::task<job_result<std::string>>> first;
     first.push_back(read_checked(store, keys.info, stop));
-    if (read_ahead) {
-        first.push_back(read_checked(store, keys.likely_meta, stop));
-        first.push_back(read_checked(store, keys.likely_manifest, stop));
+    for (const std::string* guess : {&keys.likely_meta, &keys.likely_manifest}) {
+        if (!guess->empty()) {
+            first.push_back(read_checked(store, *guess, stop));
+        }
     }
     auto bodies = co_await io::when_all(std::move(first));
     if (!bodies[0]) {
@@ -183,11 +183,13 @@ io::task<job_result<snapshot_contents>> read_snapshot(remote::object_store& stor
     // What was read ahead counts only when the info object names it; the rest is read now.
     std::optional<job_result<std::string>> meta_text;
     std::optional<job_result<std::string>> manifest_text;
-    if (read_ahead && out.info.meta_key == keys.likely_meta) {
-        meta_text = std::move(bodies[1]);
+    size_t guessed = 1;
+    if (!keys.likely_meta.empty() && out.info.meta_key == keys.likely_meta) {
+        meta_text = std::move(bodies[guessed]);
     }
-    if (read_ahead && out.info.manifest_key == keys.likely_manifest) {
-        manifest_text = std::move(bodies[2]);
+    guessed += keys.likely_meta.empty() ? 0 : 1;
+    if (!keys.likely_manifest.empty() && out.info.manifest_key == keys.likely_manifest) {
+        manifest_text = std::move(bodies[guessed]);
     }
     if (!meta_text || !manifest_text) {
         std::vector<io::task<job_result<std::string>>> rest;

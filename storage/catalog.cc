@@ -132,6 +132,10 @@ void catalog::sweep_orphan_files(const std::set<object_id>& keep) {
     }
 }
 
+bool catalog::journal_failed() const {
+    return _journal->failed();
+}
+
 io::task<storage_result<void>> catalog::checkpoint() {
     auto hold = co_await _write_lock.lock();
     co_return co_await checkpoint_locked();
@@ -145,14 +149,18 @@ io::task<storage_result<void>> catalog::checkpoint_locked() {
 }
 
 io::task<storage_result<void>> catalog::commit(object_id next_id, ops::op change) {
+    // The change's own ids (taken from a copy of the counter) are below next_id: the counter
+    // passes them before the record is written, since allocate_id() hands out ids from it
+    // meanwhile (a load, a restore's plan). Ids skipped when the write fails are never used.
+    _state.next_id = std::max(_state.next_id, next_id);
     journal_entry entry{next_id, std::move(change)};
     auto seq = co_await _journal->append(encode_entry(entry));
     if (!seq) {
         co_return seq.error();
     }
     _durable_next_id = next_id;
-    // Ids taken from the counter while the record was written are past it and stay taken in
-    // memory (their takers journal them before using them).
+    // Ids taken from the counter while the record was written are past next_id and stay taken
+    // in memory (their takers journal them before using them).
     entry.next_id = std::max(entry.next_id, _state.next_id);
     removed_data removed;
     if (auto applied = apply_entry(_state, entry, &removed); !applied) {

@@ -202,6 +202,9 @@ public:
     /// Whether that record is already applied (a job resumed after a crash in COMMIT): the
     /// catalog holds one of the objects or tablets it created, whose ids nothing else gets.
     bool restore_published(const ops::publish_restore& change) const;
+    /// The journal failed a write or an fdatasync: no change is accepted any more, and whether
+    /// the last one reaches the disk is known only when a restart replays the journal.
+    bool journal_failed() const;
     /// While a restore works on a table, loads into it and DDL on it are refused with a message
     /// naming the job's label. Not journaled: a resumed job marks its tables again.
     void mark_restoring(const std::string& db, const std::string& table, const std::string& label);

@@ -196,6 +196,9 @@ io::task<storage_result<void>> catalog::drop_materialized_view(std::string db, s
     for (const auto& [table_name, t] : d->tables) {
         const materialized_index* index = t.find_index(name);
         if (index != nullptr && index != &t.indexes.front()) {
+            if (auto busy = check_not_restoring(db, table_name); !busy) {
+                co_return busy.error();  // the restore publishes tablets of every index of the table
+            }
             ops::drop_index change{std::move(db), table_name, std::move(name)};
             co_return co_await commit(_state.next_id, std::move(change));
         }

@@ -430,6 +430,10 @@ io::task<storage_result<uint64_t>> journal::append(std::string_view payload) {
     // nothing written since can be trusted: fail this change and all later ones.
     auto sync_started = std::chrono::steady_clock::now();
     auto synced = co_await io::fdatasync(_file.fd());
+    if (synced && !_dir.ends_with("/jobs") &&
+        io::failpoint("journal.meta.fdatasync_fails") == io::failpoint_action::error) {
+        synced = io::result<void>(io::errno_error(EIO));  // as a disk error would: the record is in the page cache
+    }
     fsync_seconds.with({_dir.ends_with("/jobs") ? "jobs" : "catalog"})
         .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - sync_started).count());
     if (!synced) {

@@ -67,6 +67,19 @@ def wait_no_leases(location, timeout=10, repo="repo"):
     return not os.path.isdir(lock) or os.listdir(lock) == []
 
 
+def backup_lease_written(location, timeout=30, repo="repo"):
+    """When the running backup's lease object was last written (its mtime), once it is there."""
+    lock = os.path.join(repo_root(location, repo), "__lock")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        names = [n for n in (os.listdir(lock) if os.path.isdir(lock) else []) if n.startswith("backup-")
+                 and ".tvtmp-" not in n]
+        if names:
+            return os.stat(os.path.join(lock, names[0])).st_mtime
+        time.sleep(0.02)
+    return None
+
+
 def backup(conn, location, label, on=""):
     query(conn, f"BACKUP SNAPSHOT d.{label} TO repo" + (f" ON ({on})" if on else ""))
     row = wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=120)
@@ -311,9 +324,14 @@ def main():
         insert_rows(conn, "lapse", 0, 400, 300, seed=70)
         fp_lapse = {"lapse": fingerprint(conn, "d.lapse")}
         backup(conn, location, "snap_lapse1", "lapse")
-        conn = run.restart({"TV_FAILPOINTS": "backup.sweep.before=delay:6000,drop.delete.before=delay:6000"})
+        conn = run.restart({"TV_FAILPOINTS": "backup.sweep.before=delay:15000,drop.delete.before=delay:15000"})
         query(conn, "BACKUP SNAPSHOT d.snap_lapse2 TO repo ON (lapse)")
-        time.sleep(4)  # the backup's lease (repository_lease_timeout=3) lapses in its sweep
+        written = backup_lease_written(location)
+        check(written is not None, "the backup wrote its lease")
+        # Its lease (repository_lease_timeout=3) lapses in the sweep; the drop checks the leases
+        # well before the sweep ends and deletes well after a backup that did not wait would
+        # have reused the objects.
+        time.sleep(max(0.0, written + 3.5 - time.time()))
         r = drop(conn, "DROP SNAPSHOT snap_lapse1 ON repo")
         check(r["Status"] == "OK" and int(r["ObjectsFreed"]) > 0,
               f"the drop saw no live lease and freed snap_lapse1's objects: {r}")

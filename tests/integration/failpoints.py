@@ -13,10 +13,11 @@ import re
 import signal
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
-from backup_test_util import check, connect, finish, query, wait_for  # noqa: E402
+from backup_test_util import check, connect, error_of, finish, query, wait_for  # noqa: E402
 from restore_test_util import (fingerprint, insert_rows, restore_of, snapshot_leftovers,  # noqa: E402
                                stray_tablet_files, table_names, tablet_dirs, wait_restore)
 
@@ -225,6 +226,37 @@ class Harness:
               f"{point}={action}: the next restore finishes: {row['Status']}")
         self.server.stop()
 
+    def publish_outcome_unknown(self):
+        """RESTORE over `t` whose publish record is written but whose fdatasync fails (EIO): the
+        catalog journal stops taking changes, and whether the restore was published is known only
+        when a restart replays the journal. The job stays in COMMIT with its files in place (a
+        cancel is refused: it would remove what a replay publishes); `t` still reads as it was.
+        The record was in the page cache, so after the restart the restore finishes and `t`
+        equals the snapshot."""
+        point = "journal.meta.fdatasync_fails"
+        before = self.change_t()
+        conn = self.start(failpoints=f"{point}=error@2")  # 1: the restore's id lease, 2: its publish
+        query(conn, f"RESTORE SNAPSHOT {self.base} FROM repo DATABASE d ON (TABLE t)")
+        deadline = time.time() + 60
+        row = restore_of(conn, "d")
+        while "known after a restart" not in row["Status"] and time.time() < deadline:
+            time.sleep(0.05)
+            row = restore_of(conn, "d")
+        check(row["State"] == "COMMIT" and "fdatasync" in row["Status"] and "known after a restart" in row["Status"],
+              f"{point}: the restore stays in COMMIT and says a restart decides: {row['State']} {row['Status']}")
+        err = error_of(conn, "CANCEL RESTORE FROM d")
+        check(err is not None and "can not be cancelled" in err[1], f"{point}: it cannot be cancelled: {err}")
+        check(fingerprint(conn, "d.t") == before, f"{point}: t reads as it was until the restart")
+        self.exercised.add(point)
+        self.server.stop()
+        conn = self.start()
+        row = wait_restore(conn, "d", timeout=120)
+        check(row["State"] == "FINISHED" and fingerprint(conn, "d.t") == self.source,
+              f"{point}: after the restart the published restore finishes, t equals the snapshot: "
+              f"{row['State']} {row['Status']}")
+        self.check_clean(conn, point)
+        self.server.stop()
+
     # The catalog journal ---------------------------------------------------------------------
 
     def ddl_crash(self):
@@ -300,6 +332,7 @@ class Harness:
         self.overwrite_restore_crash("restore.cancel.before_cleanup", pause="DOWNLOADING", cancel=True)
         self.overwrite_restore_fails("restore.commit.before_publish", "error")
         self.overwrite_restore_fails("restore.commit.before_publish", "throw")
+        self.publish_outcome_unknown()
         self.ddl_crash()
 
         # DROP SNAPSHOT's points, and the delay points that make a backup meet a drop, are
@@ -320,8 +353,12 @@ class Harness:
                               ("backup.sweep.before=crash", "'backup.sweep.before' can only delay"),
                               ("backup.upload_info.after_put=delay:5",
                                "'backup.upload_info.after_put' is not a delay point"),
+                              ("journal.meta.fdatasync_fails=crash",
+                               "'journal.meta.fdatasync_fails' can only fail with error"),
                               ("backup.sweep.before=delay:soon", "'backup.sweep.before=delay:soon' has a bad delay"),
-                              ("drop.delete.before=delay:0", "'drop.delete.before=delay:0' has a bad delay")):
+                              ("drop.delete.before=delay:0", "'drop.delete.before=delay:0' has a bad delay"),
+                              ("drop.delete.before=delay:99999999999999",
+                               "'drop.delete.before=delay:99999999999999' has a bad delay")):
             saved = os.environ.copy()
             os.environ["TV_FAILPOINTS"] = spec
             try:

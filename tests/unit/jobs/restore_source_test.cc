@@ -266,7 +266,8 @@ CO_TEST(restore_source, one_listing_of_the_label_then_its_three_objects_at_once)
     EXPECT_EQ(store.gets[3], named->info.meta_key);
 
     // Two metas of one timestamp (a backup resumed after a crash can leave one that no info
-    // object names): the listing guesses neither, and the info object names the one to read.
+    // object names): the listing guesses neither, and the info object names the one to read;
+    // the manifest is still read beside the info object.
     co_await put_checked(store, remote::meta_key_base(root, "l", "2024-12-09-10-25-58-842"), "left over");
     keys = co_await jobs::choose_snapshot(store, root, "l", std::nullopt);
     CO_ASSERT_OK(keys);
@@ -276,5 +277,53 @@ CO_TEST(restore_source, one_listing_of_the_label_then_its_three_objects_at_once)
     read = co_await jobs::read_snapshot(store, *keys);
     CO_ASSERT_OK(read);
     EXPECT_EQ(read->meta.objects.name, "d");
-    CO_ASSERT_EQ(store.gets, (std::vector<std::string>{info_key, named->info.meta_key, named->info.manifest_key}));
+    CO_ASSERT_EQ(store.gets, (std::vector<std::string>{info_key, named->info.manifest_key, named->info.meta_key}));
+}
+
+CO_TEST(restore_source, what_is_read_ahead_and_fails_names_the_object_at_fault) {
+    temp_dir dir;
+    remote::local_store store(dir.path());
+    std::string info_key = co_await write_snapshot(store, "r", "2024-12-09-10-25-58-842");
+    auto keys = co_await jobs::choose_snapshot(store, root, "r", std::nullopt);
+    CO_ASSERT_OK(keys);
+    CO_ASSERT_NE(keys->likely_meta, "");
+    CO_ASSERT_NE(keys->likely_manifest, "");
+
+    // A damaged meta, read beside the info object.
+    auto meta = co_await store.get(keys->likely_meta);
+    CO_ASSERT_OK(meta);
+    std::string damaged = *meta;
+    damaged[0] ^= 0x20;
+    CO_ASSERT_OK(co_await store.put(keys->likely_meta, bytes_of(damaged)));
+    std::string at_fault;
+    auto read = co_await jobs::read_snapshot(store, *keys, {}, &at_fault);
+    CO_ASSERT_FALSE(read.has_value());
+    EXPECT_EQ(read.error().code, jobs::status_code::bad_file);
+    EXPECT_EQ(read.error().message.rfind(keys->likely_meta + " is damaged: its name says xxh3-128 ", 0), 0u)
+        << read.error().message;
+    EXPECT_EQ(at_fault, keys->likely_meta);
+    CO_ASSERT_OK(co_await store.put(keys->likely_meta, bytes_of(*meta)));
+
+    // A manifest gone since the listing.
+    auto manifest = co_await store.get(keys->likely_manifest);
+    CO_ASSERT_OK(manifest);
+    std::vector<std::string> manifest_only{keys->likely_manifest};
+    CO_ASSERT_OK(co_await store.remove(manifest_only));
+    read = co_await jobs::read_snapshot(store, *keys, {}, &at_fault);
+    CO_ASSERT_FALSE(read.has_value());
+    EXPECT_EQ(read.error().code, jobs::status_code::not_found);
+    EXPECT_EQ(read.error().message.rfind("read " + keys->likely_manifest, 0), 0u) << read.error().message;
+    EXPECT_EQ(at_fault, keys->likely_manifest);
+    CO_ASSERT_OK(co_await store.put(keys->likely_manifest, bytes_of(*manifest)));
+
+    // A damaged info object is named before anything read beside it.
+    auto info = co_await store.get(info_key);
+    CO_ASSERT_OK(info);
+    CO_ASSERT_OK(co_await store.put(info_key, bytes_of(info->substr(1))));
+    read = co_await jobs::read_snapshot(store, *keys, {}, &at_fault);
+    CO_ASSERT_FALSE(read.has_value());
+    EXPECT_EQ(read.error().message.rfind(info_key + " is damaged", 0), 0u) << read.error().message;
+    EXPECT_EQ(at_fault, info_key);
+    CO_ASSERT_OK(co_await store.put(info_key, bytes_of(*info)));
+    CO_ASSERT_OK(co_await jobs::read_snapshot(store, *keys));
 }

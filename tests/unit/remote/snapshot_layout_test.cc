@@ -81,6 +81,14 @@ CO_TEST(snapshot_layout, lists_labels_timestamps_and_broken_names) {
     EXPECT_EQ((*only_a)->timestamps, a.timestamps);
     EXPECT_EQ((*only_a)->info_keys, a.info_keys);
     EXPECT_EQ((*only_a)->manifest_keys, a.manifest_keys);
+    // A label that begins another's, and a key nested below a label, are not the label's.
+    CO_ASSERT_OK(co_await store.put(root + "/__ss_ab/__info_2024-12-11-10-25-58-842." + sum, bytes_of("{}")));
+    CO_ASSERT_OK(co_await store.put(root + "/__ss_a/x/__meta_2024-12-09-10-25-58-842." + sum, bytes_of("{}")));
+    only_a = co_await remote::list_snapshot_label(store, root, "a");
+    CO_ASSERT_OK(only_a);
+    CO_ASSERT_TRUE(only_a->has_value());
+    EXPECT_EQ((*only_a)->info_keys, a.info_keys);
+    EXPECT_TRUE((*only_a)->meta_keys.empty());
     for (std::string nothing : {"d", "", "a/x", "__ss_a"}) {
         auto none = co_await remote::list_snapshot_label(store, root, nothing);
         CO_ASSERT_OK(none);

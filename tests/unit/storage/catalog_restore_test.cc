@@ -120,6 +120,8 @@ CO_TEST(CatalogRestore, TablesUnderRestoreRefuseLoadsAndDdl) {
     CO_ASSERT_OK(cat);
     catalog& c = **cat;
     CO_ASSERT_OK(co_await c.create_table("d", range_table("other", "INT", parts(less_than("p1", strs("10"))))));
+    CO_ASSERT_OK(co_await c.create_sync_materialized_view("d", "t", "mv1", "select d from t",
+                                                          cols(col("d", "INT", false))));
     c.mark_restoring("d", "t", "snap1");
     std::string busy = "Table 't' is being restored by RESTORE job 'snap1'; loads and DDL on it are refused until "
                        "the job ends (SHOW RESTORE)";
@@ -132,6 +134,11 @@ CO_TEST(CatalogRestore, TablesUnderRestoreRefuseLoadsAndDdl) {
     CO_ASSERT_CAT_ERROR(co_await c.truncate_table("d", "t"), storage_errc::bad_definition, busy);
     CO_ASSERT_CAT_ERROR(co_await c.drop_partition("d", "t", "p2"), storage_errc::bad_definition, busy);
     CO_ASSERT_CAT_ERROR(co_await c.drop_database("d"), storage_errc::bad_definition, busy);
+    // Its synchronous materialized views are part of it: the restore publishes their tablets.
+    CO_ASSERT_CAT_ERROR(co_await c.drop_materialized_view("d", "mv1"), storage_errc::bad_definition, busy);
+    CO_ASSERT_CAT_ERROR(co_await c.create_sync_materialized_view("d", "t", "mv2", "select d from t",
+                                                                 cols(col("d", "INT", false))),
+                        storage_errc::bad_definition, busy);
     CO_ASSERT_OK(co_await c.truncate_table("d", "other"));
     c.unmark_restoring("d", "t");
     CO_ASSERT_OK(co_await c.truncate_table("d", "t"));

@@ -406,6 +406,10 @@ CO_TEST(CatalogRowsets, AnIdTakenWhileALeaseIsJournaledIsNeverHandedOutAgain) {
     ddl.push_back(take_ids(c, 2000, &more));      // past the lease meanwhile
     auto ddl_results = co_await io::when_all(std::move(ddl));
     EXPECT_NE(ddl_results[0], 0u);
+    // Nor may an id taken then be one the DDL's record gives its objects (a restore's plan
+    // taking ids while a table is created: two tablets with one id).
+    EXPECT_TRUE(handed.insert(ddl_results[0]).second) << "the new database's id " << ddl_results[0]
+                                                      << " was handed out during its record";
     for (object_id id : more) {
         EXPECT_TRUE(handed.insert(id).second) << "id " << id << " handed out twice (during DDL)";
     }
