@@ -35,15 +35,10 @@ std::string_view leaf_of(std::string_view key) {
     return slash == std::string_view::npos ? key : key.substr(slash + 1);
 }
 
-/// Earlier manifests (complete and partial) of this repository, newest first.
-io::task<remote::remote_result<std::vector<std::string>>> manifest_keys(remote::object_store& store, std::string root,
-                                                                        std::stop_token stop) {
-    auto listed = co_await store.list(root + "/" + std::string(remote::snapshot_dir_prefix), stop);
-    if (!listed) {
-        co_return listed.error();
-    }
+/// The manifests (complete and partial) among a listing of `__ss_`, newest first.
+std::vector<std::string> manifests_in(const std::vector<remote::object_info>& listed) {
     std::vector<std::string> keys;
-    for (const auto& o : *listed) {
+    for (const auto& o : listed) {
         if (leaf_of(o.key).starts_with(remote::manifest_prefix) && remote::split_checksum(o.key)) {
             keys.push_back(o.key);
         }
@@ -51,7 +46,7 @@ io::task<remote::remote_result<std::vector<std::string>>> manifest_keys(remote::
     // The timestamp is fixed-width right after the prefix, so the leaf orders by time.
     std::sort(keys.begin(), keys.end(),
               [](const std::string& a, const std::string& b) { return leaf_of(a) > leaf_of(b); });
-    co_return keys;
+    return keys;
 }
 
 /// Files earlier snapshots stored that `cut`'s unresolved files can reuse: same identity, same
@@ -62,19 +57,20 @@ io::task<job_result<void>> find_reusable(remote::object_store& store, const std:
                                          const std::string& cluster, const snapshot_cut& cut,
                                          std::vector<std::optional<file_location>>& where, size_t& unresolved,
                                          std::stop_token stop) {
-    auto keys = co_await manifest_keys(store, root, stop);
-    if (!keys) {
-        co_return from_remote(keys.error(), "list earlier snapshots");
+    // Both listings at once: pages of them are round trips each, in sequence, on a WAN.
+    std::vector<io::task<remote::remote_result<std::vector<remote::object_info>>>> lists;
+    lists.push_back(store.list(root + "/" + std::string(remote::snapshot_dir_prefix), stop));
+    lists.push_back(store.list(fmt::format("{}/{}/{}/", root, remote::data_dir_name, cluster), stop));
+    auto listed = co_await io::when_all(std::move(lists));
+    if (!listed[0]) {
+        co_return from_remote(listed[0].error(), "list earlier snapshots");
     }
-    if (keys->empty()) {
-        co_return job_result<void>{};
+    if (!listed[1]) {
+        co_return from_remote(listed[1].error(), "list stored data");
     }
-    auto objects = co_await store.list(fmt::format("{}/{}/{}/", root, remote::data_dir_name, cluster), stop);
-    if (!objects) {
-        co_return from_remote(objects.error(), "list stored data");
-    }
+    std::vector<std::string> keys = manifests_in(*listed[0]);
     std::unordered_map<std::string, uint64_t> sizes;
-    for (const auto& o : *objects) {
+    for (const auto& o : *listed[1]) {
         sizes.emplace(o.key, o.size);
     }
     std::unordered_map<std::string, size_t> wanted;
@@ -83,7 +79,7 @@ io::task<job_result<void>> find_reusable(remote::object_store& store, const std:
             wanted.emplace(identity_of(root, cluster, cut.files[i]), i);
         }
     }
-    for (const auto& key : *keys) {
+    for (const auto& key : keys) {
         if (unresolved == 0) {
             break;
         }
