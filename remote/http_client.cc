@@ -21,6 +21,14 @@ namespace tv::remote {
 
 namespace {
 
+/// 1xx: an interim answer, never the final one.
+bool is_informational(int status) {
+    return status >= 100 && status < 200;
+}
+
+/// Interim answers taken before one is refused as a server that never answers.
+constexpr int max_informational_answers = 8;
+
 // ---- deadlines ------------------------------------------------------------------------------
 
 template <class T>
@@ -374,7 +382,19 @@ io::task<io::result<io::http_client_response>> http_client::exchange(connection&
             };
             auto interim =
                 co_await with_timeout<io::http_client_response>(_options.expect_continue_wait, stop, read_interim);
+            // 102 Processing, 103 Early Hints: not the answer awaited (a few, not endlessly).
+            for (int informational = 0; interim && is_informational(interim->status) && interim->status != 100 &&
+                                        informational < max_informational_answers;
+                 ++informational) {
+                interim =
+                    co_await with_timeout<io::http_client_response>(_options.expect_continue_wait, stop, read_interim);
+            }
             if (interim && interim->status != 100) {
+                if (interim->status < 300) {
+                    // Success for a body never sent: nothing a server may answer. Taken as an
+                    // answer, a PUT would look stored.
+                    co_return std::make_error_code(std::errc::bad_message);
+                }
                 // A final answer before the body (typically an error): the body was never sent,
                 // so this connection cannot carry another request.
                 interim->keep_alive = false;
@@ -408,14 +428,18 @@ io::task<io::result<io::http_client_response>> http_client::exchange(connection&
     if (request.body_sent) {
         request.body_sent();
     }
+    int informational_after_body = 0;
     for (;;) {
         auto response = co_await io::read_response(stream, conn.carry, _options.max_response_body, head_request, stop,
                                                    request.response_into);
         if (!response) {
             co_return response.error();
         }
-        if (response->status == 100) {
-            continue;  // a late 100 Continue after we stopped waiting for it
+        if (is_informational(response->status) && ++informational_after_body <= max_informational_answers) {
+            continue;  // a late 100 Continue after we stopped waiting for it, 102 Processing, 103 Early Hints
+        }
+        if (is_informational(response->status)) {
+            co_return std::make_error_code(std::errc::bad_message);  // 1xx without end
         }
         co_return std::move(*response);
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // When http_client asks for 100-continue before a body: always for a large one, never for a
-// small one; and a refusal that comes before the body was taken is the answer returned.
+// small one; a refusal that comes before the body was taken is the answer returned; 1xx answers
+// are skipped, and a success before the body is refused.
 // And the hooks a transfer uses to make its next request early (the body is sent; the answer's
 // progress), the age past which an idle connection is not reused, and the congestion control
 // connections are opened with.
@@ -108,6 +109,17 @@ private:
                 _requests.push_back(seen);
                 return;
             }
+            if (seen.target.starts_with("/premature-ok") && seen.expect_continue) {
+                // Success before the body was sent: no server may say that.
+                send_text(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                std::lock_guard lock(_mutex);
+                _requests.push_back(seen);
+                return;
+            }
+            if (seen.target.starts_with("/hints") && seen.expect_continue) {
+                send_text(fd, "HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n");
+                send_text(fd, "HTTP/1.1 102 Processing\r\n\r\n");
+            }
             if (seen.expect_continue) {
                 send_text(fd, "HTTP/1.1 100 Continue\r\n\r\n");
             }
@@ -122,7 +134,9 @@ private:
                 std::lock_guard lock(_mutex);
                 _requests.push_back(seen);
             }
-            if (seen.target.starts_with("/body")) {
+            if (seen.target.starts_with("/hints")) {
+                send_text(fd, "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+            } else if (seen.target.starts_with("/body")) {
                 std::string answer = answer_head();
                 answer.append(answer_body_bytes, 'z');
                 send_text(fd, answer);
@@ -264,6 +278,33 @@ CO_TEST(http_client_expect, an_answer_sent_before_the_body_was_taken_is_returned
     CO_ASSERT_OK(refused);
     EXPECT_EQ(refused->status, 404);
     EXPECT_EQ(server.requests().size(), 2u);
+}
+
+CO_TEST(http_client_expect, interim_answers_are_skipped_and_success_before_the_body_is_refused) {
+    recording_server server;
+    CO_ASSERT_NE(server.port, 0);
+    http_client client;
+    http_endpoint endpoint{"127.0.0.1", server.port};
+    const std::string large(2 << 20, 'x');
+    // 103 and 102 before 100 Continue, 102 before the answer: the body goes, the 201 is it.
+    auto hinted = co_await client.send(endpoint, put_request("/hints", large));
+    CO_ASSERT_OK(hinted);
+    EXPECT_EQ(hinted->status, 201);
+    auto next = co_await client.send(endpoint, put_request("/after-hints", large));
+    CO_ASSERT_OK(next);
+    EXPECT_EQ(next->status, 200) << "the connection carried on in step";
+    // A 200 before the body was sent: an error, never a stored object.
+    auto premature = co_await client.send(endpoint, put_request("/premature-ok", large));
+    CO_ASSERT_FALSE(premature.has_value());
+    EXPECT_EQ(premature.error(), std::errc::bad_message);
+    auto after = co_await client.send(endpoint, put_request("/after-refusal", large));
+    CO_ASSERT_OK(after);
+    auto seen = server.requests();
+    CO_ASSERT_EQ(seen.size(), 4u);
+    EXPECT_EQ(seen[0].body_bytes, large.size());
+    EXPECT_EQ(seen[1].body_bytes, large.size());
+    EXPECT_EQ(seen[1].target, "/after-hints");
+    EXPECT_EQ(client.stats().connections_opened, 2u) << "the refused connection is not reused";
 }
 
 CO_TEST(http_client_expect, the_answer_progress_hook_sees_every_byte_as_it_comes) {
