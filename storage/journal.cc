@@ -257,6 +257,16 @@ io::task<storage_result<opened_journal>> journal::open(std::string meta_dir) {
     if (!made && made.error() != std::errc::file_exists) {
         co_return io_failure(made.error(), fmt::format("create {}", meta_dir));
     }
+    if (made) {
+        // The new directory's name, durable before anything in it is relied on.
+        std::string parent = std::filesystem::path(meta_dir).parent_path().string();
+        if (parent.empty()) {
+            parent = ".";
+        }
+        if (auto synced = co_await sync_dir(parent); !synced) {
+            co_return synced.error();
+        }
+    }
     // Secrets (password hashes, later repository credentials) live here: owner only.
     if (::chmod(meta_dir.c_str(), 0700) != 0) {
         co_return io_failure(io::errno_error(errno), fmt::format("chmod {}", meta_dir));
@@ -383,12 +393,12 @@ io::task<storage_result<void>> journal::start_file(uint64_t first_seq) {
     // The new name must survive a crash before its first record does.
     if (auto synced = co_await sync_dir(_dir); !synced) {
         // Recovery reads a file as ending where the next one starts, so an empty file left
-        // here while appends continue in the current one would hide those appends. Remove it,
-        // or stop appending if even that fails.
+        // here while appends continue in the current one would hide those appends. It is
+        // removed, but with the directory failing its fsync neither the name nor its removal
+        // is sure to be on disk: no more appends until a restart reads what is there.
         co_await f->close();
-        if (!co_await io::unlinkat(AT_FDCWD, path)) {
-            _failed = true;
-        }
+        (void)co_await io::unlinkat(AT_FDCWD, path);
+        _failed = true;
         co_return synced.error();
     }
     if (_file.is_open()) {

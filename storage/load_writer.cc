@@ -486,6 +486,15 @@ io::task<storage_result<load_summary>> load_writer::commit() {
         co_return summary;
     }
     auto published = co_await _catalog->publish_load(std::move(pub));
+    if (!published && _catalog->journal_failed()) {
+        // The record may reach the disk yet (a failed write or fdatasync), and a restart that
+        // replays it needs these files: they stay. If it does not, the start-up sweep of
+        // unreferenced files removes them.
+        _state->files.clear();
+        co_return make_error(published.error().code,
+                             fmt::format("{}; whether the load was published is known after a restart",
+                                         published.error().message));
+    }
     if (!published) {
         _done = false;
         co_await abort();

@@ -259,6 +259,25 @@ class Harness:
 
     # The catalog journal ---------------------------------------------------------------------
 
+    def load_outcome_unknown(self):
+        """An INSERT whose publish record is written but whose fdatasync fails: the statement
+        fails saying a restart decides, and the load's files stay for the record a restart
+        replays (removed, they left the replayed rowset without its segment)."""
+        point = "journal.meta.fdatasync_fails"
+        conn = self.start(failpoints=f"{point}=error@2")  # 1: the load's id lease, 2: its publish
+        before = query(conn, "SELECT COUNT(*) FROM t")[0][0]
+        err = error_of(conn, "INSERT INTO t VALUES (1999999, 'written as the disk failed')")
+        check(err is not None and "whether the load was published is known after a restart" in err[1],
+              f"{point}: the INSERT fails and says a restart decides: {err}")
+        self.server.stop()
+        conn = self.start()
+        rows = query(conn, "SELECT v FROM t WHERE k = 1999999")
+        check(query(conn, "SELECT COUNT(*) FROM t")[0][0] == before + 1
+              and [tuple(r) for r in rows] == [("written as the disk failed",)],
+              f"{point}: the replayed record's row reads back from its kept segment: {rows}")
+        self.check_clean(conn, f"{point} (a load)")
+        self.server.stop()
+
     def ddl_crash(self):
         """A CREATE TABLE killed between its journal write and the fsync: after the restart the
         catalog is whole (the table is there or not, and DDL goes on)."""
@@ -333,6 +352,7 @@ class Harness:
         self.overwrite_restore_fails("restore.commit.before_publish", "error")
         self.overwrite_restore_fails("restore.commit.before_publish", "throw")
         self.publish_outcome_unknown()
+        self.load_outcome_unknown()
         self.ddl_crash()
 
         # DROP SNAPSHOT's points, and the delay points that make a backup meet a drop, are
