@@ -203,15 +203,15 @@ public:
         : _cut(cut), _objects(objects), _entries(entries), _job(job), _root(std::move(root)),
           _cluster(std::move(cluster)) {}
 
-    void upload_begun(size_t index, const std::string& upload_id) override {
+    void upload_begun(size_t index, const std::string& upload_id, uint64_t part_size) override {
         if (upload_id.empty()) {
             return;
         }
         std::lock_guard lock(_mutex);
         const std::string& key = _entries[index].key;
         auto& upload = _open[key];
-        if (upload.upload_id != upload_id) {
-            upload = open_upload{upload_id, {}};
+        if (upload.upload_id != upload_id || upload.part_size != part_size) {
+            upload = open_upload{upload_id, {}, part_size};
         }
         _dirty.insert(key);
     }
@@ -358,6 +358,7 @@ io::task<job_result<std::vector<file_location>>> upload_snapshot_files(job_servi
         }
         if (auto open = job.record.uploads.find(object.key); open != job.record.uploads.end()) {
             entry.resume_upload_id = open->second.upload_id;
+            entry.resume_part_size = open->second.part_size;
         }
         entries.push_back(std::move(entry));
     }

@@ -66,6 +66,7 @@ struct stored_file {
 struct open_upload {
     std::string upload_id;
     std::map<int, std::pair<std::string, uint64_t>> parts;  ///< number -> (ETag, size)
+    uint64_t part_size = 0;  ///< how its parts were cut (0: not recorded, they are not reused)
 };
 
 /// What only a RESTORE keeps: SHOW RESTORE's own columns and what its PENDING step plans from.

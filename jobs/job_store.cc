@@ -91,12 +91,13 @@ json::object upload_json(const open_upload& u) {
     for (const auto& [number, part] : u.parts) {
         parts.push_back(json::array{number, part.first, part.second});
     }
-    return json::object{{"upload_id", u.upload_id}, {"parts", std::move(parts)}};
+    return json::object{{"upload_id", u.upload_id}, {"parts", std::move(parts)}, {"part_size", u.part_size}};
 }
 
 open_upload upload_of(const json::object& o) {
     open_upload u;
     u.upload_id = text_of(o, "upload_id");
+    u.part_size = unsigned_of(o.if_contains("part_size")).value_or(0);
     if (const json::value* parts = o.if_contains("parts"); parts != nullptr && parts->is_array()) {
         for (const auto& p : parts->get_array()) {
             const json::array* a = p.if_array();

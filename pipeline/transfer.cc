@@ -217,7 +217,7 @@ io::task<void> begin_upload_beside_lanes(file_job* job) {
     } else {
         job->upload = std::move(*begun);
         if (job->run->observer != nullptr) {
-            job->run->observer->upload_begun(job->index, job->upload->upload_id());
+            job->run->observer->upload_begun(job->index, job->upload->upload_id(), job->part_size);
         }
     }
     job->upload_ready.set();
@@ -251,7 +251,13 @@ io::task<void> upload_file(file_job* job) {
         job->result->parts.resize(job->part_count);
         if (!entry.resume_upload_id.empty()) {
             auto resumed = co_await job->store->resume_upload(entry.key, entry.resume_upload_id, job->call());
-            if (resumed) {
+            if (resumed && entry.resume_part_size != job->part_size) {
+                // Cut at another size (the part size or the memory limit changed across the
+                // restart): its part 3 may be as long as ours and hold other bytes. Begun again.
+                auto cleanup = job->call();
+                cleanup.stop = std::stop_token{};
+                (void)co_await resumed->upload->abort(std::move(cleanup));
+            } else if (resumed) {
                 job->upload = std::move(resumed->upload);
                 job->result->resumed = true;
                 for (auto& p : resumed->parts) {
@@ -264,7 +270,7 @@ io::task<void> upload_file(file_job* job) {
             }
         }
         if (job->upload && run.observer != nullptr) {
-            run.observer->upload_begun(job->index, job->upload->upload_id());
+            run.observer->upload_begun(job->index, job->upload->upload_id(), job->part_size);
         }
     }
     if (multipart && !job->upload) {

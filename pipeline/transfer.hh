@@ -68,8 +68,11 @@ struct transfer_entry {
     /// Parts (by index) an earlier run of a resumable download reported, with their hashes:
     /// read back from the partial file and checked instead of fetched (fetched when they differ).
     std::map<uint64_t, hash128> resume_parts;
-    /// An upload begun earlier (after a restart): continue it from the parts the store holds.
+    /// An upload begun earlier (after a restart): continue it from the parts the store holds,
+    /// when they were cut at `resume_part_size`, the part size of this run; else it is aborted
+    /// and begun again (a part of the same number and size could hold other bytes).
     std::string resume_upload_id;
+    uint64_t resume_part_size = 0;
     /// A pack: when not empty, the object (from `object_offset` on) is these files' bytes end to
     /// end, and `local_path` is unused. `size` must be the sum of their sizes (else the entry
     /// fails), and each piece's hash comes back in entry_result::piece_hashes. A download
@@ -101,8 +104,11 @@ struct entry_result {
 /// did the work, possibly several loops at once: implementations must be thread-safe.
 struct transfer_observer {
     virtual ~transfer_observer() = default;
-    /// An upload of entry `index` began (the id to resume it with; "" when not resumable).
-    virtual void upload_begun(size_t index, const std::string& upload_id) { (void)index, (void)upload_id; }
+    /// An upload of entry `index` began (the id to resume it with; "" when not resumable), its
+    /// parts cut at `part_size` bytes.
+    virtual void upload_begun(size_t index, const std::string& upload_id, uint64_t part_size) {
+        (void)index, (void)upload_id, (void)part_size;
+    }
     /// A part is durably stored in the upload (or in a resumable download's partial file).
     virtual void part_done(size_t index, const remote::uploaded_part& part) { (void)index, (void)part; }
     /// The entry is finished, successfully or not.

@@ -216,7 +216,7 @@ struct recording_observer : transfer_observer {
     std::stop_source* stop = nullptr;
     size_t stop_after = 0;
 
-    void upload_begun(size_t, const std::string& id) override {
+    void upload_begun(size_t, const std::string& id, uint64_t) override {
         std::lock_guard lock(mutex);
         upload_id = id;
     }
@@ -260,8 +260,10 @@ class transfer_s3_resume_test : public transfer_s3_test {
 protected:
     /// A first run stored parts 1 and 2 of `entry` (whose bytes are `bytes`) and then the server
     /// died: begin the upload and store those parts by hand, as that run would have. Then the
-    /// engine resumes it: only parts 3 to 5 go, and the object is whole.
-    void resume_after_two_parts(transfer_entry entry, const std::string& bytes, entry_result* result) {
+    /// engine resumes it: only parts 3 to 5 go, and the object is whole. When the journal says
+    /// the first run cut its parts at another size (`cut_at`), none is reused: all five go.
+    void resume_after_two_parts(transfer_entry entry, const std::string& bytes, entry_result* result,
+                                uint64_t cut_at = part_size) {
         auto first_run = [](std::string bucket, std::string key, std::string data) -> io::task<std::string> {
             remote::s3_object_store store(testing::rgw_options(bucket), testing::rgw_credentials(), "t/");
             auto upload = co_await store.begin_upload(key);
@@ -279,6 +281,7 @@ protected:
         };
         entry.resume_upload_id = io::sync_wait(_loops.main_loop(), first_run(_bucket, entry.key, bytes));
         ASSERT_FALSE(entry.resume_upload_id.empty());
+        entry.resume_part_size = cut_at;
 
         testing::rgw_fault_proxy proxy;
         ASSERT_TRUE(proxy.bound);
@@ -290,10 +293,22 @@ protected:
         std::vector<transfer_entry> entries{entry};
         auto report = io::sync_wait(_loops.main_loop(), testing::through(&proxy, _engine.run(entries, options, open)));
         ASSERT_EQ(report.failed, 0u) << report.entries[0].error;
-        EXPECT_TRUE(report.entries[0].resumed);
         auto sent = part_numbers(proxy);
         std::sort(sent.begin(), sent.end());
-        EXPECT_EQ(sent, (std::vector<int>{3, 4, 5})) << "parts 1 and 2 were not sent again";
+        if (cut_at == part_size) {
+            EXPECT_TRUE(report.entries[0].resumed);
+            EXPECT_EQ(sent, (std::vector<int>{3, 4, 5})) << "parts 1 and 2 were not sent again";
+        } else {
+            EXPECT_FALSE(report.entries[0].resumed);
+            EXPECT_EQ(sent, (std::vector<int>{1, 2, 3, 4, 5})) << "parts cut at another size are not reused";
+            auto list_old = [](std::string bucket, std::string key,
+                               std::string id) -> io::task<remote::s3_result<std::vector<remote::s3_part>>> {
+                auto client = testing::rgw_client(bucket);
+                co_return co_await client.list_parts("t/" + key, id);
+            };
+            auto old = io::sync_wait(_loops.main_loop(), list_old(_bucket, entry.key, entry.resume_upload_id));
+            EXPECT_FALSE(old.has_value()) << "the upload begun at the other size was aborted";
+        }
         EXPECT_EQ(report.entries[0].hash, xxh3_128(std::as_bytes(std::span(bytes.data(), bytes.size()))));
 
         auto fetch = [](std::string bucket, std::string key) -> io::task<remote::s3_result<std::string>> {
@@ -311,6 +326,15 @@ TEST_F(transfer_s3_resume_test, a_half_finished_upload_resumes_from_its_parts) {
     std::string path = write_file("h", 4 * part_size + 99, 12);
     entry_result result;
     resume_after_two_parts(transfer_entry{path, "h", 4 * part_size + 99, {}, {}}, read_file(path), &result);
+}
+
+TEST_F(transfer_s3_resume_test, an_upload_whose_parts_were_cut_at_another_size_begins_again) {
+    // A restart with another multipart_part_size: the first run's part 2 (bytes 5-10 MiB) has
+    // the length of this run's part 2 but, cut at 10 MiB, was bytes 10-20 MiB's first half.
+    std::string path = write_file("cut", 4 * part_size + 99, 13);
+    entry_result result;
+    resume_after_two_parts(transfer_entry{path, "cut", 4 * part_size + 99, {}, {}}, read_file(path), &result,
+                           2 * part_size);
 }
 
 TEST_F(transfer_s3_resume_test, a_half_finished_pack_resumes_from_its_parts_with_every_piece_hashed) {
