@@ -67,12 +67,15 @@ io::task<job_result<void>> take_snapshot(job_services& s, live_job& job) {
 }
 
 /// What a sweep of `repository` must leave: the multipart uploads that this server's running
-/// backups to it have journaled (each continues its own after a restart).
+/// backups to it have journaled (each continues its own after a restart), and the data that
+/// other servers (clusters) upload there.
 remote::sweep_scope sweep_scope_of(const job_services& s, const repository_access& repo, const std::string& repository) {
     remote::sweep_scope scope;
     scope.prefix = repo.root + "/";
     scope.grace_ms = s.upload_sweep_grace_ms;
     scope.now_ms = unix_now_ms();
+    scope.shared_prefix = fmt::format("{}/{}/", repo.root, remote::data_dir_name);
+    scope.own_prefix = fmt::format("{}/{}/{}/", repo.root, remote::data_dir_name, s.catalog.cluster_id());
     for (const auto& [id, record] : s.store.jobs()) {
         if (record.type == job_type::backup && record.repository == repository && !is_done(record.state)) {
             for (const auto& [key, upload] : record.uploads) {

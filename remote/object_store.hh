@@ -93,6 +93,11 @@ struct sweep_scope {
     std::set<std::string> keep;  ///< upload ids that a running job of this server continues
     int64_t grace_ms = 3'600'000;  ///< writes begun less than this long ago stay
     int64_t now_ms = 0;            ///< the time the age is measured at (ms since the epoch)
+    /// Writes under `shared_prefix` belong to other servers unless under `own_prefix`, and stay
+    /// whatever their age: a server may upload one file for hours across a slow link (their own
+    /// sweeps, or the bucket's lifecycle rule, remove them). Empty: no such split.
+    std::string shared_prefix;
+    std::string own_prefix;
 };
 
 /// An upload continued from its id, with the parts the store already holds.

@@ -104,7 +104,9 @@ io::task<remote_result<size_t>> s3_object_store::sweep_abandoned_writes(sweep_sc
     for (auto& upload : *listed) {
         // An unreadable date is taken as "just begun": not knowing its age, it may be live.
         bool young = upload.initiated_ms == 0 || scope.now_ms - upload.initiated_ms < scope.grace_ms;
-        if (scope.keep.contains(upload.upload_id) || young) {
+        bool others = !scope.shared_prefix.empty() && upload.key.starts_with(_prefix + scope.shared_prefix) &&
+                      !upload.key.starts_with(_prefix + scope.own_prefix);
+        if (scope.keep.contains(upload.upload_id) || young || others) {
             continue;
         }
         auto r = co_await _client.abort_multipart_upload(upload.key, upload.upload_id, call);

@@ -132,3 +132,29 @@ CO_TEST(s3_upload_sweep, sweep_aborts_only_unkept_uploads_of_its_repository_past
     S3_CO_ASSERT_OK(nothing);
     EXPECT_EQ(*nothing, 0u);
 }
+
+CO_TEST(s3_upload_sweep, another_clusters_data_uploads_stay_whatever_their_age) {
+    CO_REQUIRE_RGW();
+    std::string bucket = unique_bucket("tv-mpu-own");
+    auto client = rgw_client(bucket);
+    S3_CO_ASSERT_OK(co_await client.create_bucket());
+    s3_object_store store(tv::testing::rgw_options(bucket), tv::testing::rgw_credentials(), "loc/");
+    const std::string root = "__tabletvault_repository_r/";
+    auto ours = co_await client.create_multipart_upload("loc/" + root + "__data/c1/10/1_0.dat");
+    auto theirs = co_await client.create_multipart_upload("loc/" + root + "__data/c2/10/1_0.dat");
+    auto manifest = co_await client.create_multipart_upload("loc/" + root + "__ss_l/__manifest_x");
+    S3_CO_ASSERT_OK(ours);
+    S3_CO_ASSERT_OK(theirs);
+    S3_CO_ASSERT_OK(manifest);
+    // Past the grace: ours and the manifest's go; the other cluster's file, maybe hours into a
+    // slow upload, stays.
+    sweep_scope old{root, {}, 1'000, now_ms() + 10'000};
+    old.shared_prefix = root + "__data/";
+    old.own_prefix = root + "__data/c1/";
+    auto swept = co_await store.sweep_abandoned_writes(old);
+    S3_CO_ASSERT_OK(swept);
+    EXPECT_EQ(*swept, 2u);
+    auto left = co_await open_uploads(&client, "");
+    EXPECT_EQ(left, (std::set<std::string>{"loc/" + root + "__data/c2/10/1_0.dat " + *theirs}));
+}
+
