@@ -367,6 +367,13 @@ io::task<s3_result<s3_list_page>> s3_client::list_objects_v2(std::string prefix,
     if (!r) {
         co_return r.error();
     }
+    // A whole ListBucketResult, not a proxy's page or one cut short (a body that ends with the
+    // connection can end early): what a listing leaves out, a lease check or a sweep misses.
+    if (r->body.find("<ListBucketResult") == std::string::npos ||
+        r->body.find("</ListBucketResult>") == std::string::npos) {
+        co_return protocol_failure("ListObjectsV2", describe_target(_options.bucket, prefix),
+                                   "the answer is not a whole ListBucketResult", endpoint_text());
+    }
     s3_list_page page;
     for (auto contents : xml::find_all(r->body, "Contents")) {
         object_info info;
@@ -377,7 +384,13 @@ io::task<s3_result<s3_list_page>> s3_client::list_objects_v2(std::string prefix,
         }
         info.key = std::move(*key);
         info.size = std::strtoull(xml::find(contents, "Size").value_or("0").c_str(), nullptr, 10);
+        // Ages decide whether a lease lapsed or a write is abandoned: never guessed.
         info.modified_ms = parse_iso8601_ms(xml::find(contents, "LastModified").value_or(""));
+        if (info.modified_ms == 0) {
+            co_return protocol_failure("ListObjectsV2", describe_target(_options.bucket, prefix),
+                                       fmt::format("entry {} without a readable LastModified", info.key),
+                                       endpoint_text());
+        }
         page.objects.push_back(std::move(info));
     }
     page.truncated = xml::find(r->body, "IsTruncated").value_or("false") == "true";
@@ -401,6 +414,10 @@ io::task<s3_result<std::vector<object_info>>> s3_client::list_all(std::string pr
         std::move(page->objects.begin(), page->objects.end(), std::back_inserter(all));
         if (!page->truncated) {
             break;
+        }
+        if (page->next_continuation_token == token) {
+            co_return protocol_failure("ListObjectsV2", describe_target(_options.bucket, prefix),
+                                       "the continuation token does not advance", endpoint_text());
         }
         token = std::move(page->next_continuation_token);
     }
@@ -521,7 +538,12 @@ io::task<s3_result<std::vector<s3_part>>> s3_client::list_parts(std::string key,
             parts.push_back(std::move(part));
         }
         bool truncated = xml::find(r->body, "IsTruncated").value_or("false") == "true";
-        marker = xml::find(r->body, "NextPartNumberMarker").value_or("");
+        std::string next = xml::find(r->body, "NextPartNumberMarker").value_or("");
+        if (truncated && !next.empty() && next == marker) {
+            co_return protocol_failure("ListParts", describe_target(_options.bucket, key),
+                                       "the part number marker does not advance", endpoint_text());
+        }
+        marker = std::move(next);
         if (!truncated || marker.empty()) {
             break;
         }

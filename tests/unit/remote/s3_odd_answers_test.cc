@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the S3 client makes of answers no real store should send but a proxy, a cut connection
+// or a buggy server can: a listing that is not a whole ListBucketResult (an HTML page, a body
+// cut short), an entry whose age cannot be read, and a continuation token that never advances.
+// Each is an error naming the request, never a short listing taken as whole or an endless loop.
+#include "support/co_test.hh"
+#include "support/loopback_listener.hh"
+
+#include "remote/s3_client.hh"
+
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+
+namespace tv::remote {
+namespace {
+
+/// A blocking one-thread server that answers every request with the body `answer` gives for
+/// the request's target (path and query), as a 200 with its length.
+class scripted_store {
+public:
+    explicit scripted_store(std::function<std::string(const std::string&)> answer) : _answer(std::move(answer)) {
+        _thread = std::thread([this] { serve(); });
+    }
+    ~scripted_store() {
+        _done = true;
+        _thread.join();
+    }
+
+    tv::testing::loopback_listener listener;
+    std::atomic<int> requests{0};
+
+private:
+    void serve() {
+        while (!_done) {
+            int fd = listener.accept_within(50);
+            if (fd < 0) {
+                continue;
+            }
+            std::string got;
+            char chunk[4096];
+            for (;;) {
+                size_t end = got.find("\r\n\r\n");
+                if (end == std::string::npos) {
+                    ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+                    if (n <= 0) {
+                        break;
+                    }
+                    got.append(chunk, static_cast<size_t>(n));
+                    continue;
+                }
+                size_t first_space = got.find(' ');
+                std::string target = got.substr(first_space + 1, got.find(' ', first_space + 1) - first_space - 1);
+                got.erase(0, end + 4);
+                ++requests;
+                std::string body = _answer(target);
+                std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+                answer += body;
+                ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+            }
+            ::close(fd);
+        }
+    }
+
+    std::function<std::string(const std::string&)> _answer;
+    std::atomic<bool> _done{false};
+    std::thread _thread;
+};
+
+s3_client client_of(const scripted_store& store) {
+    s3_client_options options;
+    options.endpoint_host = "127.0.0.1";
+    options.endpoint_port = store.listener.port;
+    options.bucket = "b";
+    options.region = "us-east-1";
+    options.addressing = s3_addressing::path;
+    options.retry.base_delay = std::chrono::milliseconds(1);
+    options.retry.max_delay = std::chrono::milliseconds(5);
+    return s3_client(options, aws_credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""});
+}
+
+std::string listing(std::string entries, std::string tail) {
+    return R"(<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">)"
+           "<Name>b</Name><Prefix>p/</Prefix>" +
+           entries + tail;
+}
+
+const std::string entry =
+    "<Contents><Key>p/a</Key><LastModified>2026-12-07T10:00:00.000Z</LastModified><Size>3</Size></Contents>";
+
+CO_TEST(s3_odd_answers, a_listing_that_is_not_a_whole_list_bucket_result_is_an_error) {
+    std::string page;
+    scripted_store store([&page](const std::string&) { return page; });
+    CO_ASSERT_NE(store.listener.port, 0);
+    auto client = client_of(store);
+
+    page = listing(entry, "<IsTruncated>false</IsTruncated></ListBucketResult>");
+    auto whole = co_await client.list_all("p/");
+    CO_ASSERT_TRUE(whole.has_value());
+    CO_ASSERT_EQ(whole->size(), 1u);
+    EXPECT_EQ((*whole)[0].key, "p/a");
+    EXPECT_EQ((*whole)[0].modified_ms, 1'796'637'600'000);
+
+    for (const std::string& odd : {std::string("<html><body>Gateway maintenance</body></html>"),
+                                   listing(entry, "<IsTrunc"),
+                                   listing("<Contents><Key>p/a</Key><Size>3</Size></Contents>",
+                                           "<IsTruncated>false</IsTruncated></ListBucketResult>")}) {
+        page = odd;
+        auto listed = co_await client.list_all("p/");
+        CO_ASSERT_FALSE(listed.has_value());
+        EXPECT_NE(listed.error().message.find("ListObjectsV2"), std::string::npos) << listed.error().message;
+    }
+}
+
+CO_TEST(s3_odd_answers, a_continuation_token_that_does_not_advance_ends_the_listing_with_an_error) {
+    scripted_store store([](const std::string&) {
+        return listing(entry, "<IsTruncated>true</IsTruncated><NextContinuationToken>same</NextContinuationToken>"
+                              "</ListBucketResult>");
+    });
+    CO_ASSERT_NE(store.listener.port, 0);
+    auto client = client_of(store);
+    auto listed = co_await client.list_all("p/");
+    CO_ASSERT_FALSE(listed.has_value());
+    EXPECT_NE(listed.error().message.find("the continuation token does not advance"), std::string::npos)
+        << listed.error().message;
+    EXPECT_EQ(store.requests.load(), 2) << "the first page, then the one that repeats its token";
+}
+
+CO_TEST(s3_odd_answers, a_part_number_marker_that_does_not_advance_ends_the_part_listing_with_an_error) {
+    scripted_store store([](const std::string&) {
+        return std::string("<?xml version=\"1.0\"?><ListPartsResult><Part><PartNumber>1</PartNumber><ETag>\"e\"</ETag>"
+                           "<Size>5</Size></Part><IsTruncated>true</IsTruncated>"
+                           "<NextPartNumberMarker>1</NextPartNumberMarker></ListPartsResult>");
+    });
+    CO_ASSERT_NE(store.listener.port, 0);
+    auto client = client_of(store);
+    auto parts = co_await client.list_parts("p/big", "upload-1");
+    CO_ASSERT_FALSE(parts.has_value());
+    EXPECT_NE(parts.error().message.find("the part number marker does not advance"), std::string::npos)
+        << parts.error().message;
+    EXPECT_EQ(store.requests.load(), 2);
+}
+
+}  // namespace
+}  // namespace tv::remote
