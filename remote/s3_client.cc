@@ -73,16 +73,6 @@ int64_t parse_iso8601_ms(std::string_view text) {
     return static_cast<int64_t>(::timegm(&tm)) * 1000 + millis;
 }
 
-/// An HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT") -> milliseconds since the epoch; 0 when unreadable.
-int64_t parse_http_date_ms(std::string_view text) {
-    std::tm tm{};
-    std::string s(text);
-    if (::strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S", &tm) == nullptr) {
-        return 0;
-    }
-    return static_cast<int64_t>(::timegm(&tm)) * 1000;
-}
-
 // Every HTTP request sent (each attempt of a retried call), by S3's name for it and how it ended.
 io::metrics::family<io::metrics::counter>& s3_requests = io::metrics::process_registry().add_counter(
     "tabletvault_s3_requests_total",
@@ -237,9 +227,10 @@ io::task<s3_result<io::http_client_response>> s3_client::execute(request req, ca
             log_transport_failure(e);
             co_return e;
         }
-        auto delay = policy.next_delay(attempt, std::chrono::steady_clock::now() - started, _random);
+        auto delay =
+            policy.next_delay(attempt, std::chrono::steady_clock::now() - started, _random, e.throttled, e.retry_after);
         if (!delay) {
-            e.message += policy.why_given_up(attempt);
+            e.message += policy.why_given_up(attempt, e.throttled);
             log_transport_failure(e);
             co_return e;
         }

@@ -42,6 +42,10 @@ struct s3_error {
     std::string message;     ///< what failed and why, ready to show
     std::string request_id;  ///< x-amz-request-id or <RequestId>, for the store's operators
     bool retryable = false;
+    /// The store asked for fewer requests (503, 429, SlowDown): retried longer, and not before
+    /// `retry_after` (its Retry-After header; 0 when it gave none).
+    bool throttled = false;
+    std::chrono::milliseconds retry_after{0};
     int attempts = 1;        ///< how many times the request was sent
     remote_errc cause = remote_errc::io_error;  ///< kind credentials: the provider's error code
     /// No usable S3 answer: the connection failed (refused, reset, timed out, TLS), or what came

@@ -10,19 +10,45 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <optional>
 
 namespace tv::remote {
 
 namespace {
 
+bool throttling_code(std::string_view code) {
+    return code == "SlowDown" || code == "Throttling" || code == "ThrottlingException" ||
+           code == "RequestLimitExceeded" || code == "TooManyRequests";
+}
+
 bool retryable_code(std::string_view code) {
-    return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" ||
-           code == "ServiceUnavailable" || code == "Throttling" || code == "ThrottlingException";
+    return throttling_code(code) || code == "RequestTimeout" || code == "InternalError" ||
+           code == "ServiceUnavailable";
 }
 
 bool retryable_status(int status) {
-    return status == 500 || status == 502 || status == 503 || status == 504;
+    return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+/// Retry-After: seconds, or an HTTP date; at most a minute (a wait past the retry deadline
+/// would be cut anyway), 0 when absent or unreadable.
+std::chrono::milliseconds retry_after_of(const io::http_client_response& response) {
+    std::string_view value = response.header("Retry-After");
+    if (value.empty()) {
+        return std::chrono::milliseconds(0);
+    }
+    int64_t ms = 0;
+    if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }) && value.size() < 10) {
+        ms = std::stoll(std::string(value)) * 1000;
+    } else if (int64_t at = parse_http_date_ms(value); at != 0) {
+        ms = at - std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    }
+    return std::chrono::milliseconds(std::clamp<int64_t>(ms, 0, 60'000));
 }
 
 /// Error codes a response without a body (HEAD) implies.
@@ -39,6 +65,15 @@ std::string code_for_status(int status) {
 }
 
 }  // namespace
+
+int64_t parse_http_date_ms(std::string_view text) {
+    std::tm tm{};
+    std::string s(text);
+    if (::strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S", &tm) == nullptr) {
+        return 0;
+    }
+    return static_cast<int64_t>(::timegm(&tm)) * 1000;
+}
 
 s3_error io_failure(const std::error_code& ec, std::string_view op, const std::string& target,
                     const http_endpoint& endpoint) {
@@ -90,6 +125,7 @@ s3_error http_failure(const io::http_client_response& response, std::string_view
     s3_error e;
     e.kind = s3_error_kind::http;
     e.http_status = response.status;
+    e.retry_after = retry_after_of(response);
     auto error_document = xml::find_all(response.body, "Error");
     std::optional<std::string> code;
     if (!error_document.empty()) {
@@ -101,6 +137,7 @@ s3_error http_failure(const io::http_client_response& response, std::string_view
         e.transport = true;
         e.code = code_for_status(response.status);
         e.retryable = retryable_status(response.status);
+        e.throttled = response.status == 503 || response.status == 429;
         e.message = fmt::format("{} {}: {} (HTTP {}, no S3 error document)", op, target,
                                 e.code.empty() ? "error" : e.code, response.status);
         return e;
@@ -116,6 +153,7 @@ s3_error http_failure(const io::http_client_response& response, std::string_view
     e.request_id = xml::printable_prefix(
         xml::find(response.body, "RequestId").value_or(std::string(response.header("x-amz-request-id"))), 128);
     e.retryable = retryable_status(response.status) || retryable_code(e.code);
+    e.throttled = response.status == 503 || response.status == 429 || throttling_code(e.code);
     e.message = fmt::format("{} {}: {} (HTTP {}{}{})", op, target, e.code.empty() ? "error" : e.code,
                             response.status, text.empty() ? "" : ": ", text);
     if (!e.request_id.empty()) {

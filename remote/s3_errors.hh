@@ -28,6 +28,9 @@ s3_error protocol_failure(std::string_view op, const std::string& target, std::s
 s3_error http_failure(const io::http_client_response& response, std::string_view op, const std::string& target,
                       bool head_request);
 
+/// An HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT") -> milliseconds since the epoch; 0 when unreadable.
+int64_t parse_http_date_ms(std::string_view text);
+
 /// Logs a transport failure's detail, which users do not see.
 void log_transport_failure(const s3_error& e);
 

@@ -259,6 +259,8 @@ inline assume_role_options moto_role_options() {
 inline s3_client_options fast_retries(s3_client_options options) {
     options.retry.base_delay = 1ms;
     options.retry.max_delay = 5ms;
+    options.retry.throttled_base_delay = 1ms;
+    options.retry.throttled_max_delay = 5ms;
     return options;
 }
 

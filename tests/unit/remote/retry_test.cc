@@ -75,3 +75,22 @@ TEST(retry_policy, the_message_says_what_ended_the_retries) {
     policy.max_attempts = 1;
     EXPECT_EQ(policy.why_given_up(1), "") << "a single attempt by policy says nothing";
 }
+
+TEST(retry_policy, a_throttled_request_waits_longer_and_at_least_what_the_store_asked) {
+    retry_policy policy;  // throttled: 10 attempts, 1 s growing to 20 s
+    EXPECT_EQ(policy.delay_cap(1, true), 1000ms);
+    EXPECT_EQ(policy.delay_cap(3, true), 4000ms);
+    EXPECT_EQ(policy.delay_cap(6, true), 20000ms);
+    std::mt19937_64 random(11);
+    for (int i = 0; i < 500; ++i) {
+        auto delay = policy.next_delay(2, 0s, random, true);
+        ASSERT_TRUE(delay.has_value());
+        ASSERT_GE(*delay, 1000ms) << "at least half the cap: the load must drop";
+        ASSERT_LE(*delay, 2000ms);
+    }
+    EXPECT_TRUE(policy.next_delay(9, 0s, random, true).has_value()) << "past the 4 attempts of other failures";
+    EXPECT_FALSE(policy.next_delay(10, 0s, random, true).has_value());
+    EXPECT_EQ(policy.next_delay(1, 0s, random, true, 7000ms), 7000ms) << "Retry-After: 7";
+    EXPECT_EQ(policy.next_delay(1, 298s, random, true, 7000ms), 2000ms) << "but never past the deadline";
+    EXPECT_EQ(policy.why_given_up(10, true), " (after 10 attempts)");
+}

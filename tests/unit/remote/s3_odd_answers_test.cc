@@ -3,6 +3,7 @@
 // or a buggy server can: a listing that is not a whole ListBucketResult (an HTML page, a body
 // cut short), an entry whose age cannot be read, and a continuation token that never advances.
 // Each is an error naming the request, never a short listing taken as whole or an endless loop.
+// And a store that asks for fewer requests (503 SlowDown, Retry-After) is given them.
 #include "support/co_test.hh"
 #include "support/loopback_listener.hh"
 
@@ -21,8 +22,9 @@
 namespace tv::remote {
 namespace {
 
-/// A blocking one-thread server that answers every request with the body `answer` gives for
-/// the request's target (path and query), as a 200 with its length.
+/// A blocking one-thread server that answers every request with what `answer` gives for the
+/// request's target (path and query): a whole answer when it starts with "HTTP/", else the
+/// body of a 200.
 class scripted_store {
 public:
     explicit scripted_store(std::function<std::string(const std::string&)> answer) : _answer(std::move(answer)) {
@@ -60,8 +62,10 @@ private:
                 got.erase(0, end + 4);
                 ++requests;
                 std::string body = _answer(target);
-                std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
-                answer += body;
+                std::string answer = body;
+                if (!body.starts_with("HTTP/")) {
+                    answer = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+                }
                 ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
             }
             ::close(fd);
@@ -82,6 +86,8 @@ s3_client client_of(const scripted_store& store) {
     options.addressing = s3_addressing::path;
     options.retry.base_delay = std::chrono::milliseconds(1);
     options.retry.max_delay = std::chrono::milliseconds(5);
+    options.retry.throttled_base_delay = std::chrono::milliseconds(1);
+    options.retry.throttled_max_delay = std::chrono::milliseconds(5);
     return s3_client(options, aws_credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""});
 }
 
@@ -145,6 +151,53 @@ CO_TEST(s3_odd_answers, a_part_number_marker_that_does_not_advance_ends_the_part
     EXPECT_NE(parts.error().message.find("the part number marker does not advance"), std::string::npos)
         << parts.error().message;
     EXPECT_EQ(store.requests.load(), 2);
+}
+
+/// 503 SlowDown, as S3 answers a prefix it is spreading load for.
+std::string slow_down(std::string extra_headers) {
+    std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code>"
+                       "<Message>Please reduce your request rate.</Message></Error>";
+    return "HTTP/1.1 503 Slow Down\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra_headers +
+           "\r\n" + body;
+}
+
+CO_TEST(s3_odd_answers, a_store_that_asks_to_slow_down_is_given_more_attempts) {
+    std::atomic<int> answered{0};
+    scripted_store store([&answered](const std::string&) {
+        // Six refusals: past the four attempts other failures get, within the throttled ten.
+        return ++answered <= 6 ? slow_down("")
+                               : listing(entry, "<IsTruncated>false</IsTruncated></ListBucketResult>");
+    });
+    CO_ASSERT_NE(store.listener.port, 0);
+    auto client = client_of(store);
+    auto listed = co_await client.list_all("p/");
+    CO_ASSERT_TRUE(listed.has_value());
+    EXPECT_EQ(listed->size(), 1u);
+    EXPECT_EQ(store.requests.load(), 7);
+
+    answered = -100;  // refuses from now on: ten attempts, then the store's own words
+    auto refused = co_await client.list_all("p/");
+    CO_ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().code, "SlowDown");
+    EXPECT_TRUE(refused.error().throttled);
+    EXPECT_EQ(refused.error().attempts, 10);
+    EXPECT_NE(refused.error().message.find("(after 10 attempts)"), std::string::npos) << refused.error().message;
+}
+
+CO_TEST(s3_odd_answers, retry_after_is_waited_for) {
+    std::atomic<int> answered{0};
+    scripted_store store([&answered](const std::string&) {
+        return ++answered == 1 ? slow_down("Retry-After: 1\r\n")
+                               : listing(entry, "<IsTruncated>false</IsTruncated></ListBucketResult>");
+    });
+    CO_ASSERT_NE(store.listener.port, 0);
+    auto client = client_of(store);
+    auto started = std::chrono::steady_clock::now();
+    auto listed = co_await client.list_all("p/");
+    auto waited = std::chrono::steady_clock::now() - started;
+    CO_ASSERT_TRUE(listed.has_value());
+    EXPECT_EQ(store.requests.load(), 2);
+    EXPECT_GE(waited, std::chrono::milliseconds(1000)) << "the store's Retry-After: 1, not the 5 ms backoff";
 }
 
 }  // namespace

@@ -82,7 +82,7 @@ CO_TEST(s3_rgw_faults, bodiless_503_is_retried_and_the_last_failure_is_shown) {
     CO_REQUIRE_PROXY(proxy);
     proxy.script.assign(4, fault_step::error(503, ""));  // a load balancer's answer: no S3 document
     auto options = proxy.options(bucket);
-    options.retry.max_attempts = 4;
+    options.retry.throttled_max_attempts = 4;  // a 503 is the store asking for less: the throttled count
     s3_client client(std::move(options), tv::testing::rgw_credentials());
     auto work = get_through(&client, "k");
     auto got = co_await tv::testing::through(&proxy, std::move(work));
@@ -103,9 +103,9 @@ CO_TEST(s3_rgw_faults, no_attempt_starts_after_the_retry_deadline) {
     CO_REQUIRE_PROXY(proxy);
     proxy.script.assign(200, fault_step::error(503, "SlowDown", "Please reduce your request rate."));
     auto options = proxy.options(bucket);
-    options.retry.max_attempts = 200;
-    options.retry.base_delay = std::chrono::milliseconds(40);
-    options.retry.max_delay = std::chrono::milliseconds(40);
+    options.retry.throttled_max_attempts = 200;
+    options.retry.throttled_base_delay = std::chrono::milliseconds(40);
+    options.retry.throttled_max_delay = std::chrono::milliseconds(40);
     options.retry.deadline = std::chrono::milliseconds(400);
     s3_client client(std::move(options), tv::testing::rgw_credentials());
     auto started = std::chrono::steady_clock::now();

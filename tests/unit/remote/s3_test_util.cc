@@ -407,6 +407,8 @@ remote::s3_client_options rgw_options(std::string bucket) {
     options.bucket = std::move(bucket);
     options.retry.base_delay = std::chrono::milliseconds(10);
     options.retry.max_delay = std::chrono::milliseconds(100);
+    options.retry.throttled_base_delay = std::chrono::milliseconds(10);
+    options.retry.throttled_max_delay = std::chrono::milliseconds(100);
     return options;
 }
 
@@ -426,6 +428,8 @@ remote::s3_client_options moto_options(std::string bucket, uint16_t port) {
     options.bucket = std::move(bucket);
     options.retry.base_delay = std::chrono::milliseconds(10);
     options.retry.max_delay = std::chrono::milliseconds(100);
+    options.retry.throttled_base_delay = std::chrono::milliseconds(10);
+    options.retry.throttled_max_delay = std::chrono::milliseconds(100);
     return options;
 }
 
