@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <cstdlib>
 #include <ctime>
@@ -57,6 +58,35 @@ std::string content_md5(std::string_view body) {
     int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest, static_cast<int>(length));
     out.resize(static_cast<size_t>(written));
     return out;
+}
+
+/// The ETag S3 gives an object completed from `parts` whose ETags are their MD5s: the MD5 of
+/// the parts' binary MD5s, "-" and their count, quoted. Empty when a part's ETag is no MD5 (an
+/// encrypted or non-AWS store): the object's ETag then cannot be foretold.
+std::string multipart_etag(const std::vector<s3_part>& parts) {
+    std::string digests;
+    for (const auto& part : parts) {
+        std::string_view hex = part.etag;
+        if (hex.size() == 34 && hex.front() == '"' && hex.back() == '"') {
+            hex = hex.substr(1, 32);
+        }
+        if (hex.size() != 32 || !std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(c) != 0; })) {
+            return {};
+        }
+        for (size_t i = 0; i < 32; i += 2) {
+            digests.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+        }
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(digests.data(), digests.size(), digest, &length, EVP_md5(), nullptr) != 1) {
+        throw std::runtime_error("OpenSSL MD5 failed");
+    }
+    std::string out = "\"";
+    for (unsigned int i = 0; i < length; ++i) {
+        out += fmt::format("{:02x}", digest[i]);
+    }
+    return out + fmt::format("-{}\"", parts.size());
 }
 
 /// "2024-05-01T12:34:56.000Z" -> milliseconds since the epoch; 0 when unreadable.
@@ -489,7 +519,27 @@ io::task<s3_result<std::string>> s3_client::complete_multipart_upload(std::strin
     request req{"CompleteMultipartUpload", "POST", std::move(key), {}, {}, as_bytes(body), {}};
     req.query.push_back(query_param{"uploadId", std::move(upload_id)});
     req.headers.push_back(http_header{"Content-Type", "application/xml"});
+    std::string completed_key = req.key;
     auto r = co_await execute(std::move(req), call);
+    if (!r && r.error().http_status == 404) {
+        // An earlier send may have completed it and lost its answer (a reset or a timeout, then
+        // a retry, or the client's own resend on a reused connection), or an earlier run before
+        // a crash: the upload is gone because it became the object. Taken as done only when the
+        // object is the one these parts make (its ETag, else its size and part count).
+        uint64_t total = 0;
+        for (const auto& part : parts) {
+            total += part.size;
+        }
+        std::string expected = multipart_etag(parts);
+        std::string suffix = fmt::format("-{}\"", parts.size());
+        auto head = co_await head_object(completed_key, call);
+        if (head && head->size == total &&
+            (expected.empty() ? head->etag.ends_with(suffix) : head->etag == expected)) {
+            TV_LOG_INFO("s3: CompleteMultipartUpload of {} answered {}: an earlier send completed it", completed_key,
+                        r.error().code);
+            co_return head->etag;
+        }
+    }
     if (!r) {
         co_return r.error();
     }

@@ -3,7 +3,8 @@
 // or a buggy server can: a listing that is not a whole ListBucketResult (an HTML page, a body
 // cut short), an entry whose age cannot be read, and a continuation token that never advances.
 // Each is an error naming the request, never a short listing taken as whole or an endless loop.
-// And a store that asks for fewer requests (503 SlowDown, Retry-After) is given them.
+// And a store that asks for fewer requests (503 SlowDown, Retry-After) is given them; a
+// completion whose answer was lost is found done when the object is what its parts make.
 #include "support/co_test.hh"
 #include "support/loopback_listener.hh"
 
@@ -23,8 +24,8 @@ namespace tv::remote {
 namespace {
 
 /// A blocking one-thread server that answers every request with what `answer` gives for the
-/// request's target (path and query): a whole answer when it starts with "HTTP/", else the
-/// body of a 200.
+/// request's method and target ("POST /b/k?uploadId=u"): a whole answer when it starts with
+/// "HTTP/", no answer and the connection closed for "CLOSE", else the body of a 200.
 class scripted_store {
 public:
     explicit scripted_store(std::function<std::string(const std::string&)> answer) : _answer(std::move(answer)) {
@@ -39,6 +40,15 @@ public:
     std::atomic<int> requests{0};
 
 private:
+    static std::string header_of(const std::string& head, const std::string& name) {
+        size_t at = head.find("\r\n" + name + ": ");
+        if (at == std::string::npos) {
+            return {};
+        }
+        at += name.size() + 4;
+        return head.substr(at, head.find("\r\n", at) - at);
+    }
+
     void serve() {
         while (!_done) {
             int fd = listener.accept_within(50);
@@ -58,10 +68,22 @@ private:
                     continue;
                 }
                 size_t first_space = got.find(' ');
-                std::string target = got.substr(first_space + 1, got.find(' ', first_space + 1) - first_space - 1);
-                got.erase(0, end + 4);
+                std::string target = got.substr(0, got.find(' ', first_space + 1));
+                std::string length = header_of(got.substr(0, end + 4), "Content-Length");
+                size_t body_bytes = length.empty() ? 0 : std::stoul(length);
+                while (got.size() < end + 4 + body_bytes) {
+                    ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+                    if (n <= 0) {
+                        break;
+                    }
+                    got.append(chunk, static_cast<size_t>(n));
+                }
+                got.erase(0, std::min(got.size(), end + 4 + body_bytes));
                 ++requests;
                 std::string body = _answer(target);
+                if (body == "CLOSE") {
+                    break;
+                }
                 std::string answer = body;
                 if (!body.starts_with("HTTP/")) {
                     answer = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -198,6 +220,41 @@ CO_TEST(s3_odd_answers, retry_after_is_waited_for) {
     CO_ASSERT_TRUE(listed.has_value());
     EXPECT_EQ(store.requests.load(), 2);
     EXPECT_GE(waited, std::chrono::milliseconds(1000)) << "the store's Retry-After: 1, not the 5 ms backoff";
+}
+
+CO_TEST(s3_odd_answers, a_completion_whose_answer_was_lost_is_found_done_by_its_etag) {
+    // Two parts with the MD5 ETags S3 gives them; the object they make has the ETag below.
+    std::vector<s3_part> parts{s3_part{1, "\"6f5902ac237024bdd0c176cb93063dc4\"", 5 << 20},
+                               s3_part{2, "\"0cc175b9c0f1b6a831c399e269772661\"", 7}};
+    std::atomic<int> answered{0};
+    std::string head_etag;
+    scripted_store store([&answered, &head_etag](const std::string& request) {
+        int n = ++answered;
+        if (request.starts_with("POST ") && n == 1) {
+            return std::string("CLOSE");  // completed, and the answer lost with the connection
+        }
+        if (request.starts_with("POST ")) {
+            std::string body = "<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>";
+            return "HTTP/1.1 404 Not Found\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+        }
+        return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string((5 << 20) + 7) + "\r\nETag: " + head_etag +
+               "\r\n\r\n";
+    });
+    CO_ASSERT_NE(store.listener.port, 0);
+    auto client = client_of(store);
+
+    head_etag = "\"" + std::string(32, '0') + "-2\"";  // another object of the same size: not ours
+    auto wrong = co_await client.complete_multipart_upload("p/big", "u1", parts);
+    CO_ASSERT_FALSE(wrong.has_value());
+    EXPECT_EQ(wrong.error().code, "NoSuchUpload");
+
+    // The ETag these parts make: MD5 of their binary MD5s, then "-2".
+    answered = 0;
+    head_etag = "\"b06a06e55f3e092bf8ebf53d39ae7882-2\"";
+    auto done = co_await client.complete_multipart_upload("p/big", "u1", parts);
+    CO_ASSERT_TRUE(done.has_value());
+    EXPECT_EQ(*done, head_etag);
+    EXPECT_EQ(store.requests.load(), 6) << "each time: the lost completion, its resend, the HEAD";
 }
 
 }  // namespace
