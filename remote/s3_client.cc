@@ -89,6 +89,28 @@ std::string multipart_etag(const std::vector<s3_part>& parts) {
     return out + fmt::format("-{}\"", parts.size());
 }
 
+/// What is wrong with the answer to a ranged GET from `offset` that brought `got` bytes, or
+/// nothing: a 206 must say it holds exactly those bytes from `offset`; a 200 (Range ignored) is
+/// right only from offset 0.
+std::optional<std::string> range_answer_error(const io::http_client_response& r, uint64_t offset, size_t got) {
+    if (r.status == 200) {
+        if (offset == 0) {
+            return std::nullopt;
+        }
+        return fmt::format("the store ignored the range from byte {} and sent the object from its start", offset);
+    }
+    std::string_view range = r.header("Content-Range");
+    unsigned long long first = 0;
+    unsigned long long last = 0;
+    std::string text(range);
+    if (std::sscanf(text.c_str(), "bytes %llu-%llu/", &first, &last) != 2 || first != offset || last < first ||
+        last - first + 1 != got) {
+        return fmt::format("asked for bytes from {}, got {} bytes labelled Content-Range '{}'", offset, got,
+                           text.substr(0, 80));
+    }
+    return std::nullopt;
+}
+
 /// "2024-05-01T12:34:56.000Z" -> milliseconds since the epoch; 0 when unreadable.
 int64_t parse_iso8601_ms(std::string_view text) {
     std::tm tm{};
@@ -308,9 +330,16 @@ io::task<s3_result<size_t>> s3_client::get_object_into(std::string key, uint64_t
     req.response_into = into;
     req.response_pacer = std::move(pacer);
     req.answer_progress = call.on_answer_bytes;
+    std::string target = describe_target(_options.bucket, req.key);
     auto r = co_await execute(std::move(req), call);
     if (!r) {
         co_return r.error();
+    }
+    // The bytes asked for, from where they were asked: a store (or proxy) that ignores Range
+    // answers 200 with the object from its start.
+    size_t got = r->body_into_size.value_or(r->body.size());
+    if (auto wrong = range_answer_error(*r, offset, got)) {
+        co_return protocol_failure("GetObject", target, *wrong, endpoint_text());
     }
     if (r->body_into_size) {
         co_return *r->body_into_size;

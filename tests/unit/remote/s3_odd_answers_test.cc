@@ -4,7 +4,8 @@
 // cut short), an entry whose age cannot be read, and a continuation token that never advances.
 // Each is an error naming the request, never a short listing taken as whole or an endless loop.
 // And a store that asks for fewer requests (503 SlowDown, Retry-After) is given them; a
-// completion whose answer was lost is found done when the object is what its parts make.
+// completion whose answer was lost is found done when the object is what its parts make; a
+// ranged read refuses bytes from anywhere but where it asked.
 #include "support/co_test.hh"
 #include "support/loopback_listener.hh"
 
@@ -255,6 +256,39 @@ CO_TEST(s3_odd_answers, a_completion_whose_answer_was_lost_is_found_done_by_its_
     CO_ASSERT_TRUE(done.has_value());
     EXPECT_EQ(*done, head_etag);
     EXPECT_EQ(store.requests.load(), 6) << "each time: the lost completion, its resend, the HEAD";
+}
+
+CO_TEST(s3_odd_answers, a_ranged_read_takes_only_the_bytes_it_asked_for) {
+    std::string answer;
+    scripted_store store([&answer](const std::string&) { return answer; });
+    CO_ASSERT_NE(store.listener.port, 0);
+    auto client = client_of(store);
+    std::string buffer(10, '\0');
+    auto into = std::as_writable_bytes(std::span(buffer.data(), buffer.size()));
+
+    answer = "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 100-109/1000\r\nContent-Length: 10\r\n\r\n"
+             "abcdefghij";
+    auto right = co_await client.get_object_into("p/o", 100, into);
+    CO_ASSERT_TRUE(right.has_value());
+    EXPECT_EQ(*right, 10u);
+    EXPECT_EQ(buffer, "abcdefghij");
+
+    for (const std::string& wrong :
+         {std::string("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/1000\r\nContent-Length: 10\r\n\r\n"
+                      "0123456789"),  // another range
+          std::string("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"),  // Range ignored
+          std::string("HTTP/1.1 206 Partial Content\r\nContent-Length: 10\r\n\r\n0123456789")}) {  // unlabelled
+        answer = wrong;
+        auto read = co_await client.get_object_into("p/o", 100, into);
+        CO_ASSERT_FALSE(read.has_value());
+        EXPECT_EQ(read.error().kind, s3_error_kind::protocol) << read.error().message;
+        EXPECT_NE(read.error().message.find("GetObject"), std::string::npos) << read.error().message;
+    }
+    // From byte 0 a store that ignores Range sends what was asked for.
+    answer = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789";
+    auto whole = co_await client.get_object_into("p/o", 0, into);
+    CO_ASSERT_TRUE(whole.has_value());
+    EXPECT_EQ(buffer, "0123456789");
 }
 
 }  // namespace
