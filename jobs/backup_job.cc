@@ -20,7 +20,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iterator>
+#include <unordered_map>
 
 namespace tv::jobs {
 
@@ -158,6 +160,52 @@ io::task<job_result<publishing>> open_for_publishing(job_services& s, live_job& 
     co_return publishing{std::move(*cut), std::move(*repo), *store};
 }
 
+/// After a restart, before anything is published: every object the manifest names is still in
+/// the repository with its bytes, and so is the manifest itself once stored (`manifest_key`).
+/// While the server was down its lease lapsed, and another server's DROP SNAPSHOT may have
+/// removed objects this job had stored or chosen to reuse (or repacked a pack it uses); a
+/// snapshot published over them would list OK and fail to restore.
+io::task<job_result<void>> check_still_stored(remote::object_store& store, const repository_access& repo,
+                                              const std::string& cluster, const std::string& manifest_text,
+                                              std::string manifest_key, std::stop_token stop) {
+    auto manifest = decode_manifest(manifest_text, "the job's manifest");
+    if (!manifest) {
+        co_return manifest.error();
+    }
+    auto listed = co_await store.list(fmt::format("{}/{}/{}/", repo.root, remote::data_dir_name, cluster), stop);
+    if (!listed) {
+        co_return from_remote(listed.error(), "list stored data");
+    }
+    std::unordered_map<std::string, uint64_t> sizes;
+    for (const auto& o : *listed) {
+        sizes.emplace(o.key, o.size);
+    }
+    auto gone = [](const std::string& key) {
+        return make_job_error(status_code::common_error,
+                              fmt::format("{}, which this backup stored or chose to reuse before the server restarted, "
+                                          "is gone from the repository or shorter (its lease lapsed while the server "
+                                          "was down; another server's DROP SNAPSHOT may have removed it). Nothing was "
+                                          "published: run the BACKUP again",
+                                          key));
+    };
+    for (const auto& f : manifest->files) {
+        auto it = sizes.find(f.key);
+        if (it == sizes.end() || (f.packed ? it->second < f.offset + f.size : it->second != f.size)) {
+            co_return gone(f.key);
+        }
+    }
+    if (!manifest_key.empty()) {
+        auto found = co_await store.list(manifest_key, stop);
+        if (!found) {
+            co_return from_remote(found.error(), "list the manifest");
+        }
+        if (std::none_of(found->begin(), found->end(), [&](const auto& o) { return o.key == manifest_key; })) {
+            co_return gone(manifest_key);
+        }
+    }
+    co_return job_result<void>{};
+}
+
 /// The meta's PUT, with a crash point once it is stored: the state where the manifest's PUT,
 /// beside it, may not be, which a resumed SAVE_META must complete.
 io::task<job_result<std::string>> put_meta(remote::object_store& store, std::string base, std::string meta,
@@ -178,6 +226,12 @@ io::task<job_result<void>> save_meta(job_services& s, live_job& job, job_record&
     auto manifest = co_await read_job_record(manifest_path(s, job.record.id), stop);
     if (!manifest) {
         co_return manifest.error();
+    }
+    if (job.resumed) {
+        auto checked = co_await check_still_stored(*p->store, p->repo, s.catalog.cluster_id(), *manifest, "", stop);
+        if (!checked) {
+            co_return checked.error();
+        }
     }
     // Both at once: neither names the other, and only the info object (next step) publishes them.
     const job_record& r = job.record;
@@ -204,6 +258,18 @@ io::task<job_result<void>> upload_info(job_services& s, live_job& job) {
     auto p = co_await open_for_publishing(s, job);
     if (!p) {
         co_return p.error();
+    }
+    if (job.resumed) {
+        // Resumed here or in SAVE_META: what SAVE_META stored may have gone since, too.
+        auto manifest = co_await read_job_record(manifest_path(s, job.record.id), job.stop.get_token());
+        if (!manifest) {
+            co_return manifest.error();
+        }
+        auto checked = co_await check_still_stored(*p->store, p->repo, s.catalog.cluster_id(), *manifest,
+                                                   job.record.manifest_key, job.stop.get_token());
+        if (!checked) {
+            co_return checked.error();
+        }
     }
     job_info info = std::move(p->cut.info);
     info.format_version = remote::repository_format_version;

@@ -105,6 +105,7 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
         }
         auto job = std::make_shared<live_job>(std::move(record));
         job->limit.set_rate(pipeline::kbps_to_bytes_per_second(job->record.max_speed_kbps));
+        job->resumed = true;
         resumed.push_back(std::move(job));
     }
     if (options.sweep_orphan_files) {

@@ -85,6 +85,10 @@ struct live_job {
     std::stop_source stop;
     /// The stop came from server shutdown: the job stays in its state and resumes at restart.
     bool shutting_down = false;
+    /// Taken up again at a start: the repository may have changed while no lease of this job
+    /// was refreshed (another server's DROP SNAPSHOT), so what it stored or chose to reuse is
+    /// checked before it is published.
+    bool resumed = false;
     /// A restore's publish record failed in a way that may still have reached the disk (the
     /// catalog journal failed): the job stays in COMMIT, files in place, until a restart replays
     /// the journal and finishes it (the record was applied) or places and publishes again.

@@ -145,6 +145,37 @@ class Harness:
         self.check_clean(conn, point)
         self.server.stop()
 
+    def backup_resumed_over_removed_objects(self, state):
+        """A backup held in `state` (SAVE_META or UPLOAD_INFO) while the server is down, its
+        lease lapsing, and meanwhile an object it stored (a data object; in UPLOAD_INFO its
+        manifest) is removed, as another server's DROP SNAPSHOT may: resumed, it checks before
+        publishing and ends CANCELLED naming the object, with no snapshot listed."""
+        label = self.next_label()
+        conn = self.start(pause_backup=state)
+        query(conn, f"BACKUP DATABASE d SNAPSHOT {label} TO repo ON (TABLE t)")
+        wait_for(conn, "d", {state}, timeout=120)
+        self.server.stop()
+        root = os.path.join(self.location, "__tabletvault_repository_repo")
+        if state == "UPLOAD_INFO":
+            ss = os.path.join(root, f"__ss_{label}")
+            victim = os.path.join(ss, [n for n in os.listdir(ss) if n.startswith("__manifest_")][0])
+        else:
+            found = []
+            for dirpath, _, names in os.walk(os.path.join(root, "__data")):
+                found += [os.path.join(dirpath, n) for n in names]
+            victim = sorted(found, key=os.path.getmtime)[-1]  # one this backup stored
+        os.remove(victim)
+        conn = self.start()
+        row = wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=120)
+        key = os.path.relpath(victim, self.location)
+        check(row["SnapshotName"] == label and row["State"] == "CANCELLED" and key in row["Status"]
+              and "is gone from the repository" in row["Status"],
+              f"resumed in {state} over a removed object: CANCELLED naming it: {row['State']} {row['Status']}")
+        snapshots = query(conn, "SHOW SNAPSHOT ON repo")
+        check(all(r[0] != label or r[2] != "OK" for r in snapshots), f"resumed in {state}: {label} is not listed OK")
+        self.check_clean(conn, f"resumed in {state} over a removed object")
+        self.server.stop()
+
     # Restores --------------------------------------------------------------------------------
 
     def change_t(self):
@@ -335,6 +366,9 @@ class Harness:
             self.backup_fails(point, action)
         changed()
         self.backup_cancel_crash()
+        for state in ("SAVE_META", "UPLOAD_INFO"):
+            changed()
+            self.backup_resumed_over_removed_objects(state)
 
         # Restores overwrite `t` with the base snapshot, whose content is recorded here.
         conn = self.start()
