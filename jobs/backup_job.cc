@@ -562,4 +562,9 @@ io::task<void> run_backup(job_services& services, std::shared_ptr<live_job> job)
     }
 }
 
+io::task<void> finish_cancelled_backup(job_services& services, job_record record) {
+    live_job job(std::move(record));
+    co_await clean_up_cancelled(services, job);
+}
+
 }  // namespace tv::jobs

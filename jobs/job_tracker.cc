@@ -80,13 +80,23 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
             to_clear.push_back(id);  // ended while its cleanup was cut short
         }
     }
-    if (size_t swept = co_await sweep_snapshots(options.data_dir, unfinished); swept != 0) {
-        TV_LOG_INFO("jobs: removed {} snapshot directories of jobs that no longer run", swept);
-    }
+    // A cancelled backup's end that a crash cut short is finished once the server runs (it
+    // writes to the repository, which must not hold up the start); its directory, whose cut it
+    // reads, stays until then.
+    std::vector<job_record> cancelled_backups;
     for (uint64_t id : to_clear) {
+        const job_record& ended = tracker->_store->jobs().at(id);
+        if (ended.type == job_type::backup && ended.state == job_state::cancelled) {
+            cancelled_backups.push_back(ended);
+            unfinished.insert(id);
+            continue;
+        }
         if (auto cleared = co_await tracker->_store->clear_progress(id); !cleared) {
             TV_LOG_WARN("jobs: {}", cleared.error().message);
         }
+    }
+    if (size_t swept = co_await sweep_snapshots(options.data_dir, unfinished); swept != 0) {
+        TV_LOG_INFO("jobs: removed {} snapshot directories of jobs that no longer run", swept);
     }
     // Every resumed job is prepared before any runs: the sweep below must know the tablets that
     // restores resumed in COMMIT moved into place already (unpublished, so unreferenced), and a
@@ -118,6 +128,11 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
     }
     for (auto& job : resumed) {
         tracker->start(std::move(job));
+    }
+    for (auto& record : cancelled_backups) {
+        TV_LOG_INFO("jobs: finishing the end of cancelled backup {} (job {})", record.label, record.id);
+        io::spawn(tracker->_gate, finish_cancelled_backup(*tracker->_services, std::move(record)),
+                  "cancelled backup cleanup");
     }
     co_return std::move(tracker);
 }

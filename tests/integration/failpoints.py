@@ -126,13 +126,22 @@ class Harness:
         self.check_clean(conn, f"{point}={action}")
         self.server.stop()
 
-    def backup_cancel_crash(self):
+    def backup_cancel_crash(self, state="UPLOADING"):
+        """CANCEL BACKUP, then the server killed before the job's end was done (links, partial
+        manifest, info object). Held in UPLOAD_INFO, the job had stored everything; an info
+        object is planted there as if its PUT had come just before the cancel. After the
+        restart the end is finished: the partial manifest is written, the info withdrawn."""
         point = "backup.cancel.before_cleanup"
         label = self.next_label()
-        conn = self.start(failpoints=f"{point}=crash", pause_backup="UPLOADING")
+        conn = self.start(failpoints=f"{point}=crash", pause_backup=state)
         query(conn, f"BACKUP DATABASE d SNAPSHOT {label} TO repo ON (TABLE t)")
-        wait_for(conn, "d", {"UPLOADING"}, timeout=60)
+        wait_for(conn, "d", {state}, timeout=60)
         check(snapshot_leftovers(self.data_dir, timeout=0) != [], f"{point}: the job holds its snapshot links")
+        ss = os.path.join(self.location, "__tabletvault_repository_repo", f"__ss_{label}")
+        if state == "UPLOAD_INFO":
+            stamp = [n for n in os.listdir(ss) if n.startswith("__meta_")][0][len("__meta_"):].split(".")[0]
+            with open(os.path.join(ss, f"__info_{stamp}.{'0' * 32}"), "w") as f:
+                f.write("{}")
         try:
             query(conn, "CANCEL BACKUP FROM d")
         except Exception:  # the server may die before it answers
@@ -142,6 +151,17 @@ class Harness:
         row = wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=60)
         check(row["SnapshotName"] == label and row["State"] == "CANCELLED",
               f"{point}: after the restart the backup stays cancelled: {row['State']}")
+        if state == "UPLOAD_INFO":
+            deadline = time.time() + 30
+            while time.time() < deadline and (any(n.startswith("__info_") for n in os.listdir(ss))
+                                               or not any("_partial." in n for n in os.listdir(ss))):
+                time.sleep(0.05)
+            names = sorted(os.listdir(ss))
+            check(not any(n.startswith("__info_") for n in names) and any("_partial." in n for n in names),
+                  f"{point} in {state}: after the restart the info object is withdrawn and the partial manifest "
+                  f"written: {names}")
+            listed = [r for r in query(conn, "SHOW SNAPSHOT ON repo") if r[0] == label]
+            check(all(r[2] != "OK" for r in listed), f"{point} in {state}: the label is not listed OK: {listed}")
         self.check_clean(conn, point)
         self.server.stop()
 
@@ -366,6 +386,8 @@ class Harness:
             self.backup_fails(point, action)
         changed()
         self.backup_cancel_crash()
+        changed()
+        self.backup_cancel_crash("UPLOAD_INFO")
         for state in ("SAVE_META", "UPLOAD_INFO"):
             changed()
             self.backup_resumed_over_removed_objects(state)
