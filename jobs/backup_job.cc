@@ -232,6 +232,9 @@ io::task<job_result<void>> save_meta(job_services& s, live_job& job, job_record&
         if (!checked) {
             co_return checked.error();
         }
+        // Held under this run's lease from here, and the manifest is this run's PUT below:
+        // UPLOAD_INFO need not look again.
+        job.resumed = false;
     }
     // Both at once: neither names the other, and only the info object (next step) publishes them.
     const job_record& r = job.record;
@@ -260,7 +263,7 @@ io::task<job_result<void>> upload_info(job_services& s, live_job& job) {
         co_return p.error();
     }
     if (job.resumed) {
-        // Resumed here or in SAVE_META: what SAVE_META stored may have gone since, too.
+        // Resumed here: what SAVE_META stored may have gone while the server was down.
         auto manifest = co_await read_job_record(manifest_path(s, job.record.id), job.stop.get_token());
         if (!manifest) {
             co_return manifest.error();

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 
 namespace tv::jobs {
@@ -31,6 +32,15 @@ namespace {
 /// The one-job rule's key: the database, or "" for the external-catalog job.
 std::string owner_of(const backup_request& request) {
     return request.catalog_job ? std::string() : request.db;
+}
+
+/// A cancelled backup that stored nothing itself (it reused every file) but got as far as SAVE_META
+/// leaves no progress to show its end was cut short: its snapshot directory, which that end
+/// removes last, does.
+bool cleanup_cut_short(const std::string& data_dir, const job_record& record) {
+    std::error_code ec;
+    return record.type == job_type::backup && record.state == job_state::cancelled && !record.manifest_key.empty() &&
+           std::filesystem::exists(job_snapshot_dir(data_dir, record.id), ec);
 }
 
 }  // namespace
@@ -76,7 +86,7 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
         if (!is_done(record.state)) {
             unfinished.insert(id);
             to_resume.push_back(record);
-        } else if (!record.stored.empty() || !record.uploads.empty()) {
+        } else if (!record.stored.empty() || !record.uploads.empty() || cleanup_cut_short(options.data_dir, record)) {
             to_clear.push_back(id);  // ended while its cleanup was cut short
         }
     }

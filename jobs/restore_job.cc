@@ -214,11 +214,12 @@ io::task<job_result<bool>> commit(job_services& s, live_job& job, const restore_
         co_return false;
     }
     if (!published) {
+        bool failed_before = s.catalog.journal_failed();
         auto done = co_await s.catalog.publish_restore(plan.commit);
         if (!done) {
-            // A failed journal may still have put the record on disk: cancelling now would
-            // remove the files a replay of it publishes.
-            job.outcome_unknown = s.catalog.journal_failed();
+            // A journal that failed writing this record may still have put it on disk:
+            // cancelling now would remove the files a replay of it publishes.
+            job.outcome_unknown = !failed_before && s.catalog.journal_failed();
             co_return make_job_error(status_code::common_error, done.error().message);
         }
         io::crash_point("restore.commit.after_publish");

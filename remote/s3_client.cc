@@ -70,7 +70,7 @@ std::string multipart_etag(const std::vector<s3_part>& parts) {
         if (hex.size() == 34 && hex.front() == '"' && hex.back() == '"') {
             hex = hex.substr(1, 32);
         }
-        if (hex.size() != 32 || !std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(c) != 0; })) {
+        if (hex.size() != 32 || !std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; })) {
             return {};
         }
         for (size_t i = 0; i < 32; i += 2) {

@@ -257,8 +257,9 @@ io::task<storage_result<opened_journal>> journal::open(std::string meta_dir) {
     if (!made && made.error() != std::errc::file_exists) {
         co_return io_failure(made.error(), fmt::format("create {}", meta_dir));
     }
-    if (made) {
-        // The new directory's name, durable before anything in it is relied on.
+    {
+        // The directory's name, durable before anything in it is relied on (also when an
+        // earlier start created it and then failed this fsync).
         std::string parent = std::filesystem::path(meta_dir).parent_path().string();
         if (parent.empty()) {
             parent = ".";
@@ -471,7 +472,8 @@ io::task<storage_result<void>> journal::write_image(std::string_view payload) {
     _image_seq = seq;
     if (_file_first_seq != seq + 1) {
         if (auto started = co_await start_file(seq + 1); !started) {
-            // Appends continue in the current file, which stays valid; the next checkpoint retries.
+            // The image stands. A failed create leaves appends going on in the current file
+            // (the next checkpoint retries); a failed directory fsync stops them (start_file).
             co_return started.error();
         }
     }

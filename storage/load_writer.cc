@@ -485,8 +485,9 @@ io::task<storage_result<load_summary>> load_writer::commit() {
     if (pub.rowsets.empty() && pub.overwritten_partitions.empty() && pub.label.empty()) {
         co_return summary;
     }
+    bool failed_before = _catalog->journal_failed();
     auto published = co_await _catalog->publish_load(std::move(pub));
-    if (!published && _catalog->journal_failed()) {
+    if (!published && !failed_before && _catalog->journal_failed()) {
         // The record may reach the disk yet (a failed write or fdatasync), and a restart that
         // replays it needs these files: they stay. If it does not, the start-up sweep of
         // unreferenced files removes them.

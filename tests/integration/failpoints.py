@@ -126,11 +126,12 @@ class Harness:
         self.check_clean(conn, f"{point}={action}")
         self.server.stop()
 
-    def backup_cancel_crash(self, state="UPLOADING"):
+    def backup_cancel_crash(self, state="UPLOADING", stores=True):
         """CANCEL BACKUP, then the server killed before the job's end was done (links, partial
         manifest, info object). Held in UPLOAD_INFO, the job had stored everything; an info
         object is planted there as if its PUT had come just before the cancel. After the
-        restart the end is finished: the partial manifest is written, the info withdrawn."""
+        restart the end is finished: the partial manifest is written (when the job stored files
+        itself, `stores`), the info withdrawn."""
         point = "backup.cancel.before_cleanup"
         label = self.next_label()
         conn = self.start(failpoints=f"{point}=crash", pause_backup=state)
@@ -153,13 +154,15 @@ class Harness:
               f"{point}: after the restart the backup stays cancelled: {row['State']}")
         if state == "UPLOAD_INFO":
             deadline = time.time() + 30
-            while time.time() < deadline and (any(n.startswith("__info_") for n in os.listdir(ss))
-                                               or not any("_partial." in n for n in os.listdir(ss))):
+            def finished(names):
+                return not any(n.startswith("__info_") for n in names) and \
+                    any("_partial." in n for n in names) == stores and \
+                    snapshot_leftovers(self.data_dir, timeout=0) == []
+            while time.time() < deadline and not finished(os.listdir(ss)):
                 time.sleep(0.05)
             names = sorted(os.listdir(ss))
-            check(not any(n.startswith("__info_") for n in names) and any("_partial." in n for n in names),
-                  f"{point} in {state}: after the restart the info object is withdrawn and the partial manifest "
-                  f"written: {names}")
+            check(finished(names), f"{point} in {state}: after the restart the info object is withdrawn, a partial "
+                                   f"manifest written if it stored files ({stores}), its links released: {names}")
             listed = [r for r in query(conn, "SHOW SNAPSHOT ON repo") if r[0] == label]
             check(all(r[2] != "OK" for r in listed), f"{point} in {state}: the label is not listed OK: {listed}")
         self.check_clean(conn, point)
@@ -388,6 +391,7 @@ class Harness:
         self.backup_cancel_crash()
         changed()
         self.backup_cancel_crash("UPLOAD_INFO")
+        self.backup_cancel_crash("UPLOAD_INFO", stores=False)  # unchanged: every file reused
         for state in ("SAVE_META", "UPLOAD_INFO"):
             changed()
             self.backup_resumed_over_removed_objects(state)
