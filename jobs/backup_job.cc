@@ -396,8 +396,12 @@ io::task<void> withdraw_info(const repository_access& repo, const job_record& r)
 io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
     io::crash_point("backup.cancel.before_cleanup");
     const job_record& r = job.record;
-    auto cut = co_await read_job_record(cut_path(s, r.id), {});
     auto repo = find_repository(s.catalog, r.repository);
+    // First: until it goes, the cancelled snapshot is listed OK and can be restored.
+    if (repo && !r.manifest_key.empty()) {
+        co_await withdraw_info(*repo, r);
+    }
+    auto cut = co_await read_job_record(cut_path(s, r.id), {});
     // The store's record has the stored files journaled while the job ran.
     auto journaled = s.store.jobs().find(r.id);
     if (cut && repo && journaled != s.store.jobs().end() && !journaled->second.stored.empty()) {
@@ -414,9 +418,6 @@ io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
                 }
             }
         }
-    }
-    if (repo && !r.manifest_key.empty()) {
-        co_await withdraw_info(*repo, r);
     }
     if (auto released = co_await release_snapshot(s.data_dir, r.id); !released) {
         TV_LOG_WARN("backup {}: {}", r.label, released.error().message);
