@@ -22,7 +22,6 @@
 
 #include <algorithm>
 #include <iterator>
-#include <unordered_map>
 
 namespace tv::jobs {
 
@@ -176,10 +175,7 @@ io::task<job_result<void>> check_still_stored(remote::object_store& store, const
     if (!listed) {
         co_return from_remote(listed.error(), "list stored data");
     }
-    std::unordered_map<std::string, uint64_t> sizes;
-    for (const auto& o : *listed) {
-        sizes.emplace(o.key, o.size);
-    }
+    stored_sizes sizes = sizes_of(*listed);
     auto gone = [](const std::string& key) {
         return make_job_error(status_code::common_error,
                               fmt::format("{}, which this backup stored or chose to reuse before the server restarted, "
@@ -189,8 +185,7 @@ io::task<job_result<void>> check_still_stored(remote::object_store& store, const
                                           key));
     };
     for (const auto& f : manifest->files) {
-        auto it = sizes.find(f.key);
-        if (it == sizes.end() || (f.packed ? it->second < f.offset + f.size : it->second != f.size)) {
+        if (!holds_bytes(sizes, f)) {
             co_return gone(f.key);
         }
     }

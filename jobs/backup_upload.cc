@@ -69,10 +69,7 @@ io::task<job_result<void>> find_reusable(remote::object_store& store, const std:
         co_return from_remote(listed[1].error(), "list stored data");
     }
     std::vector<std::string> keys = manifests_in(*listed[0]);
-    std::unordered_map<std::string, uint64_t> sizes;
-    for (const auto& o : *listed[1]) {
-        sizes.emplace(o.key, o.size);
-    }
+    stored_sizes sizes = sizes_of(*listed[1]);
     std::unordered_map<std::string, size_t> wanted;
     for (size_t i = 0; i < cut.files.size(); ++i) {
         if (!where[i]) {
@@ -110,11 +107,8 @@ io::task<job_result<void>> find_reusable(remote::object_store& store, const std:
                 continue;
             }
             const cut_file& c = cut.files[it->second];
-            auto object = sizes.find(f.key);
             bool same = f.size == c.size && f.segment_checksum == c.segment_checksum && f.encoding == encoding_none;
-            bool present = object != sizes.end() &&
-                           (f.packed ? object->second >= f.offset + f.size : object->second == f.size);
-            if (same && present) {
+            if (same && holds_bytes(sizes, f)) {
                 where[it->second] = file_location{f.key, f.hash, f.offset, f.packed};
                 --unresolved;
             }
@@ -291,6 +285,19 @@ private:
 };
 
 }  // namespace
+
+stored_sizes sizes_of(const std::vector<remote::object_info>& listed) {
+    stored_sizes sizes;
+    for (const auto& o : listed) {
+        sizes.emplace(o.key, o.size);
+    }
+    return sizes;
+}
+
+bool holds_bytes(const stored_sizes& sizes, const manifest_file& f) {
+    auto object = sizes.find(f.key);
+    return object != sizes.end() && (f.packed ? object->second >= f.offset + f.size : object->second == f.size);
+}
 
 std::vector<std::optional<file_location>> stored_locations(const job_record& job, const snapshot_cut& cut,
                                                            const std::string& root, const std::string& cluster_id) {

@@ -15,6 +15,12 @@
 #include "jobs/live_job.hh"
 #include "jobs/repository_access.hh"
 #include "jobs/snapshot_manifest.hh"
+#include "remote/object_store.hh"
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace tv::jobs {
 
@@ -36,6 +42,14 @@ io::task<job_result<std::vector<file_location>>> upload_snapshot_files(job_servi
 /// location, in a partial manifest, is left out).
 snapshot_manifest make_manifest(const job_record& job, const snapshot_cut& cut, const std::string& cluster_id,
                                 const std::vector<std::optional<file_location>>& where, bool complete);
+
+/// Stored objects' sizes by key, from a listing of `__data/<cluster>/`.
+using stored_sizes = std::unordered_map<std::string, uint64_t>;
+stored_sizes sizes_of(const std::vector<remote::object_info>& listed);
+
+/// Whether `f`'s bytes are among the listed objects: its object is as long as the file, or, a
+/// pack, reaches past the file's end.
+bool holds_bytes(const stored_sizes& sizes, const manifest_file& f);
 
 /// The locations this job has journaled so far (stored files), for a partial manifest.
 std::vector<std::optional<file_location>> stored_locations(const job_record& job, const snapshot_cut& cut,
