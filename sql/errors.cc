@@ -93,6 +93,7 @@ sql_error to_sql_error(const storage::storage_error& e, failed_statement kind) {
     // Failures of the data itself: the message names the file or value; MySQL has no closer errno.
     case storage_errc::invalid_value:
     case storage_errc::io_error:
+    case storage_errc::outcome_unknown:
     case storage_errc::corrupt_metadata:
     case storage_errc::corrupt_data:
     case storage_errc::already_exists:

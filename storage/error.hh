@@ -42,6 +42,9 @@ enum class storage_errc {
     not_allowed,                // 1227: e.g. dropping root
     io_error,                   // 1105: the file system said no (journal, segment files); the
                                 // message carries its reason and the change did not happen
+    outcome_unknown,            // 1105: the journal's write or fdatasync of the change's record
+                                // failed, and the record may reach the disk yet: a restart
+                                // replays it or not, and only then is it known
     corrupt_metadata,           // 1105, at open: the image or journal is damaged
     corrupt_data,               // 1105: a segment file's bytes do not decode; the message names
                                 // the file and what is wrong

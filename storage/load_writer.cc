@@ -492,7 +492,7 @@ io::task<storage_result<load_summary>> load_writer::commit() {
         // replays it needs these files: they stay. If it does not, the start-up sweep of
         // unreferenced files removes them.
         _state->files.clear();
-        co_return make_error(published.error().code,
+        co_return make_error(storage_errc::outcome_unknown,
                              fmt::format("{}; whether the load was published is known after a restart",
                                          published.error().message));
     }

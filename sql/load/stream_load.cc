@@ -310,6 +310,17 @@ io::task<stream_load_result> stream_load::finish() {
     }
     auto publish_started = std::chrono::steady_clock::now();
     auto committed = co_await _writer->commit();
+    if (!committed && committed.error().code == storage::storage_errc::outcome_unknown) {
+        // Not "Fail", which tells a client nothing went in and to send the rows again: they may
+        // be in. A load sent again with this label after the restart answers Label Already
+        // Exists if they are, and loads if they are not.
+        _result.status = "Unknown";
+        _result.message = fmt::format("{}; send it again with label {} after the restart", committed.error().message,
+                                      _result.label);
+        _result.loaded_rows = 0;
+        _result.load_time_ms = ms_since(_started);
+        co_return _result;
+    }
     if (!committed) {
         co_return co_await fail(committed.error().message);
     }

@@ -39,7 +39,9 @@ struct stream_load_result {
     int http_status = 200;
     int64_t txn_id = -1;
     std::string label;
-    std::string status = "Success";  ///< "Success", "Fail", "Label Already Exists"
+    /// "Success", "Fail", "Label Already Exists", or "Unknown": the disk failed as the load's
+    /// record was written, and a restart decides whether it went in.
+    std::string status = "Success";
     std::string message = "OK";
     std::string existing_job_status;  ///< with "Label Already Exists": "FINISHED"
     uint64_t total_rows = 0;
