@@ -30,7 +30,7 @@ struct failpoint_spec {
 
 /// Every point, so that a misspelt name in TV_FAILPOINTS is refused at start-up and a test can
 /// check that each one is exercised. Names are "<area>.<where>".
-inline constexpr std::array<failpoint_spec, 20> failpoints{{
+inline constexpr std::array<failpoint_spec, 21> failpoints{{
     {"backup.snapshot.after_links", failpoint_use::any},                // links made, SNAPSHOTING not yet journaled as done
     {"backup.upload.after_put", failpoint_use::crash_only},             // an object is in the repository, its record not journaled
     {"backup.save_meta.after_meta_put", failpoint_use::crash_only},     // meta uploaded, the manifest's PUT perhaps not
@@ -51,6 +51,7 @@ inline constexpr std::array<failpoint_spec, 20> failpoints{{
     {"drop.delete.midway", failpoint_use::crash_only},                  // half of the unreferenced objects are deleted
     {"backup.sweep.before", failpoint_use::delay_only},                 // a backup's sweep of interrupted writes, beside its lease
     {"drop.delete.before", failpoint_use::delay_only},                  // DROP chose the objects to delete, deletes none yet
+    {"lease.refresh.before", failpoint_use::delay_only},                // a lease's refresh, due: held back, it lapses
 }};
 
 enum class failpoint_action { none, error };

@@ -159,14 +159,14 @@ io::task<job_result<publishing>> open_for_publishing(job_services& s, live_job& 
     co_return publishing{std::move(*cut), std::move(*repo), *store};
 }
 
-/// After a restart, before anything is published: every object the manifest names is still in
-/// the repository with its bytes, and so is the manifest itself once stored (`manifest_key`).
-/// While the server was down its lease lapsed, and another server's DROP SNAPSHOT may have
-/// removed objects this job had stored or chosen to reuse (or repacked a pack it uses); a
-/// snapshot published over them would list OK and fail to restore.
+/// Before anything is published by a job whose lease lapsed (`why`: while the server was down,
+/// or while refreshes failed): every object the manifest names is still in the repository with
+/// its bytes, and so is the manifest itself once stored (`manifest_key`). Meanwhile another
+/// server's DROP SNAPSHOT may have removed objects this job had stored or chosen to reuse (or
+/// repacked a pack it uses); a snapshot published over them would list OK and fail to restore.
 io::task<job_result<void>> check_still_stored(remote::object_store& store, const repository_access& repo,
                                               const std::string& cluster, const std::string& manifest_text,
-                                              std::string manifest_key, std::stop_token stop) {
+                                              std::string manifest_key, std::string why, std::stop_token stop) {
     auto manifest = decode_manifest(manifest_text, "the job's manifest");
     if (!manifest) {
         co_return manifest.error();
@@ -176,13 +176,12 @@ io::task<job_result<void>> check_still_stored(remote::object_store& store, const
         co_return from_remote(listed.error(), "list stored data");
     }
     stored_sizes sizes = sizes_of(*listed);
-    auto gone = [](const std::string& key) {
+    auto gone = [&why](const std::string& key) {
         return make_job_error(status_code::common_error,
-                              fmt::format("{}, which this backup stored or chose to reuse before the server restarted, "
-                                          "is gone from the repository or shorter (its lease lapsed while the server "
-                                          "was down; another server's DROP SNAPSHOT may have removed it). Nothing was "
-                                          "published: run the BACKUP again",
-                                          key));
+                              fmt::format("{}, which this backup stored or chose to reuse, is gone from the repository "
+                                          "or shorter (its lease lapsed {}; another server's DROP SNAPSHOT may have "
+                                          "removed it). Nothing was published: run the BACKUP again",
+                                          key, why));
     };
     for (const auto& f : manifest->files) {
         if (!holds_bytes(sizes, f)) {
@@ -197,6 +196,62 @@ io::task<job_result<void>> check_still_stored(remote::object_store& store, const
         if (std::none_of(found->begin(), found->end(), [&](const auto& o) { return o.key == manifest_key; })) {
             co_return gone(manifest_key);
         }
+    }
+    co_return job_result<void>{};
+}
+
+/// The job's lease on its repository (repository_lease.hh), held from before UPLOADING looks
+/// for objects to reuse until the snapshot is published or the partial manifest written.
+struct held_lease {
+    remote::object_store* store;  // the job's
+    std::string key;
+    lease_clock clock;
+};
+
+io::task<job_result<held_lease>> take_lease(job_services& s, live_job& job, int64_t start_ms);
+
+/// The job's lease lapsed in this run since it was last checked (or is lapsed now).
+bool lapsed_in_this_run(const job_services& s, const live_job& job) {
+    return job.lease != nullptr &&
+           (job.lease->lapses > job.lapses_checked || job.lease->unwritten_for(s.lease_timeout_ms));
+}
+
+/// Why what the job stored or chose to reuse is checked before it publishes, or "" when its
+/// lease has held since it chose.
+std::string lease_gap(const job_services& s, const live_job& job) {
+    if (lapsed_in_this_run(s, job)) {
+        return "while its refreshes failed or came late";
+    }
+    if (job.resumed) {
+        return "while the server was down";
+    }
+    return {};
+}
+
+/// Before the job publishes (SAVE_META's PUTs, UPLOAD_INFO's): if its lease lapsed since it
+/// chose what to reuse, it checks that everything the manifest names (and `manifest_key`, once
+/// stored) is still there. A lapse in this run first takes the lease again, waiting out a live
+/// drop (which may be deleting as we look); a lapse during the check means checking again.
+io::task<job_result<void>> recheck_after_lapse(job_services& s, live_job& job, remote::object_store& store,
+                                               const repository_access& repo, const std::string& manifest_text,
+                                               const std::string& manifest_key) {
+    for (std::string gap = lease_gap(s, job); !gap.empty(); gap = lease_gap(s, job)) {
+        uint64_t lapses = job.lapses_checked;
+        if (lapsed_in_this_run(s, job)) {
+            auto retaken = co_await take_lease(s, job, job.record.create_time_ms);
+            if (!retaken) {
+                co_return retaken.error();
+            }
+            job.lease->written_ms = retaken->clock.written_ms;
+            lapses = job.lease->lapses;
+        }
+        auto checked = co_await check_still_stored(store, repo, s.catalog.cluster_id(), manifest_text, manifest_key,
+                                                   gap, job.stop.get_token());
+        if (!checked) {
+            co_return checked.error();
+        }
+        job.resumed = false;
+        job.lapses_checked = lapses;
     }
     co_return job_result<void>{};
 }
@@ -222,14 +277,10 @@ io::task<job_result<void>> save_meta(job_services& s, live_job& job, job_record&
     if (!manifest) {
         co_return manifest.error();
     }
-    if (job.resumed) {
-        auto checked = co_await check_still_stored(*p->store, p->repo, s.catalog.cluster_id(), *manifest, "", stop);
-        if (!checked) {
-            co_return checked.error();
-        }
-        // Held under this run's lease from here, and the manifest is this run's PUT below:
-        // UPLOAD_INFO need not look again.
-        job.resumed = false;
+    // Checked, the stored objects are held under this run's lease from here, and the manifest
+    // is this run's PUT below: UPLOAD_INFO looks again only if the lease lapses.
+    if (auto checked = co_await recheck_after_lapse(s, job, *p->store, p->repo, *manifest, ""); !checked) {
+        co_return checked.error();
     }
     // Both at once: neither names the other, and only the info object (next step) publishes them.
     const job_record& r = job.record;
@@ -257,14 +308,14 @@ io::task<job_result<void>> upload_info(job_services& s, live_job& job) {
     if (!p) {
         co_return p.error();
     }
-    if (job.resumed) {
-        // Resumed here: what SAVE_META stored may have gone while the server was down.
+    if (!lease_gap(s, job).empty()) {
+        // What SAVE_META stored may have gone while the lease was lapsed.
         auto manifest = co_await read_job_record(manifest_path(s, job.record.id), job.stop.get_token());
         if (!manifest) {
             co_return manifest.error();
         }
-        auto checked = co_await check_still_stored(*p->store, p->repo, s.catalog.cluster_id(), *manifest,
-                                                   job.record.manifest_key, job.stop.get_token());
+        auto checked =
+            co_await recheck_after_lapse(s, job, *p->store, p->repo, *manifest, job.record.manifest_key);
         if (!checked) {
             co_return checked.error();
         }
@@ -363,56 +414,81 @@ io::task<job_result<void>> drive(job_services& s, live_job& job) {
 
 /// A job that failed after writing its info object (in UPLOAD_INFO, before FINISHED was
 /// journaled) must not leave its snapshot listed as complete.
-io::task<void> withdraw_info(const repository_access& repo, const job_record& r) {
+io::task<bool> withdraw_info(const repository_access& repo, const job_record& r, std::stop_token stop) {
     auto store = repo.open();
     if (!store) {
         TV_LOG_WARN("backup {}: could not check for its info object: {}", r.label, store.error().message);
-        co_return;
+        co_return false;
     }
-    auto listed = co_await (*store)->list(remote::info_key_base(repo.root, r.label, r.timestamp));
+    auto listed = co_await (*store)->list(remote::info_key_base(repo.root, r.label, r.timestamp), stop);
+    if (!listed) {
+        TV_LOG_WARN("backup {}: could not check for its info object: {}", r.label, listed.error().message);
+        co_return false;
+    }
     std::vector<std::string> keys;
-    if (listed) {
-        for (const auto& object : *listed) {
-            keys.push_back(object.key);
-        }
+    for (const auto& object : *listed) {
+        keys.push_back(object.key);
     }
     if (!keys.empty()) {
-        auto removed = co_await (*store)->remove(keys);
+        auto removed = co_await (*store)->remove(keys, stop);
         if (!removed) {
             TV_LOG_WARN("backup {}: could not remove its info object: {}", r.label, removed.error().message);
-            co_return;
+            co_return false;
         }
         TV_LOG_INFO("backup {}: removed the info object of the cancelled snapshot", r.label);
     }
+    co_return true;
 }
 
-/// After CANCELLED: say what was stored (a partial manifest, for later backups to reuse), then
-/// release the links and forget the progress. Not under the job's stop, which has fired.
+/// After CANCELLED: withdraw the info, say what was stored (a partial manifest, for later backups
+/// to reuse), then release the links and forget the progress. Not under the job's stop, which
+/// has fired, but under the server's: cut short by a stop or by a store that cannot withdraw
+/// the info, the progress stays and the next start ends it (job_tracker::open).
 io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
     io::crash_point("backup.cancel.before_cleanup");
     const job_record& r = job.record;
+    std::stop_token closing = s.closing.get_token();
+    // Copied before the first wait: a BACKUP of the database submitted meanwhile replaces this
+    // job's record in the store, and the record has the stored files journaled while it ran.
+    std::optional<job_record> journaled;
+    if (auto it = s.store.jobs().find(r.id); it != s.store.jobs().end()) {
+        journaled = it->second;
+    }
     auto repo = find_repository(s.catalog, r.repository);
-    // First: until it goes, the cancelled snapshot is listed OK and can be restored.
-    if (repo && !r.manifest_key.empty()) {
-        co_await withdraw_info(*repo, r);
+    // First: until it goes, the cancelled snapshot is listed OK and can be restored. Tried until
+    // it goes (a new job of the database waits meanwhile: job_tracker::check_one_job), or the
+    // server stops and the next start tries again.
+    for (auto pause = std::chrono::seconds(1); repo && !r.manifest_key.empty();
+         pause = std::min(2 * pause, std::chrono::seconds(60))) {
+        bool withdrawn = co_await withdraw_info(*repo, r, closing);
+        if (withdrawn) {
+            break;
+        }
+        if (closing.stop_requested()) {
+            TV_LOG_WARN("backup {}: its end is finished at the next start", r.label);
+            co_return;
+        }
+        TV_LOG_WARN("backup {}: trying again in {} s to remove its info object", r.label, pause.count());
+        co_await io::sleep(pause, closing);
     }
     auto cut = co_await read_job_record(cut_path(s, r.id), {});
-    // The store's record has the stored files journaled while the job ran.
-    auto journaled = s.store.jobs().find(r.id);
-    if (cut && repo && journaled != s.store.jobs().end() && !journaled->second.stored.empty()) {
+    if (cut && repo && journaled && !journaled->stored.empty()) {
         if (auto decoded = decode_cut(*cut)) {
-            auto where = stored_locations(journaled->second, *decoded, repo->root, s.catalog.cluster_id());
+            auto where = stored_locations(*journaled, *decoded, repo->root, s.catalog.cluster_id());
             snapshot_manifest partial = make_manifest(r, *decoded, s.catalog.cluster_id(), where, false);
             if (auto store = repo->open()) {
                 auto put = co_await put_checksummed(**store,
                                                     remote::manifest_key_base(repo->root, r.label, r.timestamp) +
                                                         "_partial",
-                                                    encode_manifest(partial), {});
+                                                    encode_manifest(partial), closing);
                 if (!put) {
                     TV_LOG_WARN("backup {}: could not save the partial manifest: {}", r.label, put.error().message);
                 }
             }
         }
+    }
+    if (closing.stop_requested()) {
+        co_return;  // the server is stopping: the next start ends it
     }
     if (auto released = co_await release_snapshot(s.data_dir, r.id); !released) {
         TV_LOG_WARN("backup {}: {}", r.label, released.error().message);
@@ -422,13 +498,6 @@ io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
     }
 }
 
-/// The job's lease on its repository (repository_lease.hh), held from before UPLOADING looks
-/// for objects to reuse until the snapshot is published or the partial manifest written.
-struct held_lease {
-    remote::object_store* store;  // the job's
-    std::string key;
-    int64_t written_ms = 0;  // its last write: it lapses lease_timeout after
-};
 
 /// Writes the lease, then waits while a DROP SNAPSHOT holds a drop lease: once this returns, no
 /// drop deletes data until the lease is released or lapses.
@@ -446,12 +515,13 @@ io::task<job_result<held_lease>> take_lease(job_services& s, live_job& job, int6
     std::stop_token stop = job.stop.get_token();
     bool told = false;
     for (;;) {
-        held.written_ms = unix_now_ms();
+        held.clock.written_ms = lease_clock::now_ms();
         auto written = co_await write_lease(*held.store, held.key, lease_kind::backup, job.record.label, start_ms, stop);
         if (!written) {
             co_return from_remote(written.error(), "write the backup's lease");
         }
-        auto drop = co_await live_drop_lease(*held.store, repo->root, unix_now_ms(), s.lease_timeout_ms, stop);
+        auto drop = co_await live_drop_lease(*held.store, repo->root, held.key, unix_now_ms(),
+                                                s.lease_timeout_ms, stop);
         if (!drop) {
             co_return from_remote(drop.error(), "list leases");
         }
@@ -498,7 +568,7 @@ io::task<void> sweep_quietly(job_services& s, live_job& job) {
 io::task<job_result<held_lease>> prepare_repository(job_services& s, live_job& job, int64_t start_ms) {
     std::optional<job_result<held_lease>> taken;
     co_await io::when_all(take_lease_into(s, job, start_ms, taken), sweep_quietly(s, job));
-    if (*taken && unix_now_ms() - (*taken)->written_ms >= lease_refresh_period(s.lease_timeout_ms).count()) {
+    if (*taken && lease_clock::now_ms() - (*taken)->clock.written_ms >= lease_refresh_period(s.lease_timeout_ms).count()) {
         co_return co_await take_lease(s, job, start_ms);
     }
     co_return std::move(*taken);
@@ -519,10 +589,12 @@ io::task<void> run_backup(job_services& services, std::shared_ptr<live_job> job)
         auto taken = co_await prepare_repository(services, *job, start_ms);
         if (taken) {
             lease.emplace(std::move(*taken));
+            job->lease = &lease->clock;
             std::stop_source done;
             co_await io::when_all(drive_then_stop(services, *job, driven, done),
                                   refresh_lease(*lease->store, lease->key, lease_kind::backup, job->record.label,
-                                                start_ms, services.lease_timeout_ms, done.get_token()));
+                                                start_ms, services.lease_timeout_ms, lease->clock, done.get_token()));
+            job->lease = nullptr;
         } else {
             driven = taken.error();
         }
@@ -532,7 +604,7 @@ io::task<void> run_backup(job_services& services, std::shared_ptr<live_job> job)
     // (clean_up_cancelled withdraws it again: a crash may come between.)
     if (!driven && job->record.state == job_state::upload_info && !job->shutting_down) {
         if (auto repo = find_repository(services.catalog, job->record.repository)) {
-            co_await withdraw_info(*repo, job->record);
+            (void)co_await withdraw_info(*repo, job->record, services.closing.get_token());
         }
     }
     bool ended = co_await settle(services, *job, driven, "backup");
@@ -561,8 +633,7 @@ io::task<void> run_backup(job_services& services, std::shared_ptr<live_job> job)
     }
 }
 
-io::task<void> finish_cancelled_backup(job_services& services, job_record record) {
-    live_job job(std::move(record));
+io::task<void> finish_cancelled_backup(job_services& services, live_job& job) {
     co_await clean_up_cancelled(services, job);
 }
 

@@ -63,9 +63,13 @@ struct job_services {
     /// snapshot_gc_grace_period: a multipart upload in the repository that none of our jobs
     /// continues is aborted once it is this old (younger, it may be another server's live one).
     int64_t upload_sweep_grace_ms = 3'600'000;
+    /// Fired when the server stops: the work a job does after its own stop has fired (the end
+    /// of a cancelled backup) stops here.
+    std::stop_source closing;
 };
 
 struct repository_access;
+struct lease_clock;
 
 struct live_job {
     explicit live_job(job_record r);
@@ -85,10 +89,18 @@ struct live_job {
     std::stop_source stop;
     /// The stop came from server shutdown: the job stays in its state and resumes at restart.
     bool shutting_down = false;
+    /// Its coroutine runs: the job's steps, then its end (cleanup), which outlasts the journaled
+    /// end state.
+    bool running = false;
     /// Taken up again at a start: the repository may have changed while no lease of this job
     /// was refreshed (another server's DROP SNAPSHOT), so what it stored or chose to reuse is
     /// checked before it is published.
     bool resumed = false;
+    /// A running backup's lease on its repository, while held: lapsed, what the job stored or
+    /// chose to reuse is checked before it is published, as after a restart. lapses_checked:
+    /// the lease's lapses that a check has covered.
+    lease_clock* lease = nullptr;
+    uint64_t lapses_checked = 0;
     /// A restore's publish record failed in a way that may still have reached the disk (the
     /// catalog journal failed): the job stays in COMMIT, files in place, until a restart replays
     /// the journal and finishes it (the record was applied) or places and publishes again.

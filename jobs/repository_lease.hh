@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -50,18 +51,41 @@ io::task<remote::remote_result<std::vector<lease>>> live_leases(remote::object_s
 
 /// The key of a live drop lease under `root`, if there is one. From the listing alone (a lease's
 /// kind leads its name), so a backup taking its lease spends one round trip here, not one per
-/// lease held.
+/// lease held. Ages are measured by the store's clock from the caller's own lease `own_key`,
+/// just written (store_now_ms); `now_ms` only when the listing lacks it.
 io::task<remote::remote_result<std::optional<std::string>>> live_drop_lease(remote::object_store& store,
-                                                                            std::string root, int64_t now_ms,
-                                                                            int64_t timeout_ms,
+                                                                            std::string root, std::string own_key,
+                                                                            int64_t now_ms, int64_t timeout_ms,
                                                                             std::stop_token stop = {});
+
+/// "Now" by the store's clock, which stamps every lease: the last write of the caller's own
+/// lease, `own_key`, among `listed` (the caller has just written it, or keeps it refreshed). An
+/// age measured from it is never longer than the true one, however far this server's clock is
+/// from the store's or another server's; `fallback_ms` when `own_key` is not listed.
+int64_t store_now_ms(std::span<const remote::object_info> listed, std::string_view own_key, int64_t fallback_ms);
+/// The same from leases read by live_leases.
+int64_t store_now_ms(std::span<const lease> leases, std::string_view own_key, int64_t fallback_ms);
 
 /// How often a holder rewrites its lease: a third of the timeout (at least 100 ms).
 std::chrono::milliseconds lease_refresh_period(int64_t timeout_ms);
 
-/// Keeps `key` written every `timeout_ms / 3` until `until` stops; failures are logged (the
-/// lease lapses, and a drop may then run: the backup's final check catches what it deleted).
+/// A held lease as its holder knows it, on the steady clock (a wall-clock step must not hide a
+/// gap): when its last write began (never later than the store stamped it), and how many times
+/// it went a whole timeout unwritten. Each time, it counted as abandoned for a while, and
+/// another server's DROP SNAPSHOT may have deleted what the holder relies on.
+struct lease_clock {
+    int64_t written_ms = now_ms();
+    uint64_t lapses = 0;
+
+    static int64_t now_ms();
+    /// Unwritten for a whole timeout now (lapsed, not yet counted).
+    bool unwritten_for(int64_t timeout_ms) const { return now_ms() - written_ms >= timeout_ms; }
+};
+
+/// Keeps `key` written every `timeout_ms / 3` until `until` stops, keeping `clock`. Failures are
+/// logged: the lease may lapse, which `clock` then says, and the holder checks what it relies on
+/// before it publishes (a backup) or gives up.
 io::task<void> refresh_lease(remote::object_store& store, std::string key, lease_kind kind, std::string label,
-                             int64_t start_ms, int64_t timeout_ms, std::stop_token until);
+                             int64_t start_ms, int64_t timeout_ms, lease_clock& clock, std::stop_token until);
 
 }  // namespace tv::jobs

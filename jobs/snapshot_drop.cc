@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 #include <map>
@@ -198,11 +199,13 @@ io::task<job_result<std::vector<lease>>> blocking_leases(remote::object_store& s
                                                          std::string cluster_id, std::string own_lease,
                                                          int64_t timeout_ms, std::stop_token stop) {
     // Every lease, lapsed ones too: a dead predecessor's lease is removed however old it is.
-    const int64_t now = unix_now_ms();
-    auto leases = co_await live_leases(store, root, now, std::numeric_limits<int64_t>::max(), stop);
+    auto leases = co_await live_leases(store, root, unix_now_ms(), std::numeric_limits<int64_t>::max(), stop);
     if (!leases) {
         co_return from_remote(leases.error(), "list leases");
     }
+    // Ages by the store's clock: a server whose clock runs ahead of the store's would otherwise
+    // take a live backup's lease for lapsed and delete what that backup reuses.
+    const int64_t now = store_now_ms(*leases, own_lease, unix_now_ms());
     std::string ours = lease_key(root, lease_kind::drop, cluster_id, "");
     std::vector<std::string> dead;
     std::erase_if(*leases, [&](const lease& l) {
@@ -219,6 +222,41 @@ io::task<job_result<std::vector<lease>>> blocking_leases(remote::object_store& s
         co_return removed.error();
     }
     co_return std::move(*leases);
+}
+
+/// Refuses a drop of a label that a running BACKUP writes: by its lease, as the snapshot may have
+/// nothing in the repository yet. Ages by the store's clock, from `own_lease` (just written).
+io::task<job_result<void>> refuse_labels_being_written(remote::object_store& store, std::string root,
+                                                       std::string own_lease, const snapshot_choice& choice,
+                                                       const job_result<target_set>& chosen, int64_t timeout_ms,
+                                                       std::stop_token stop) {
+    auto leases = co_await live_leases(store, root, unix_now_ms(), std::numeric_limits<int64_t>::max(), stop);
+    if (!leases) {
+        co_return from_remote(leases.error(), "list leases");
+    }
+    const int64_t now = store_now_ms(*leases, own_lease, unix_now_ms());
+    for (const auto& l : *leases) {
+        bool writing = (choice.labels && choice.labels->contains(l.label)) ||
+                       (chosen && std::any_of(chosen->begin(), chosen->end(),
+                                              [&](const auto& t) { return t.first == l.label; }));
+        if (l.kind == lease_kind::backup && writing && now - l.refreshed_ms < timeout_ms) {
+            co_return make_job_error(status_code::common_error,
+                                     fmt::format("Snapshot {} is being written by a running BACKUP (lease {}); "
+                                                 "cancel it or wait for it to finish",
+                                                 l.label, l.key));
+        }
+    }
+    co_return job_result<void>{};
+}
+
+/// Removes this server's drop lease, even after a stop.
+io::task<void> release_drop_lease(remote::object_store& store, std::string own_lease) {
+    own_drop_leases().erase(own_lease);
+    std::vector<std::string> release(1, own_lease);
+    std::stop_token unstoppable;
+    if (auto released = co_await store.remove(std::move(release), unstoppable); !released) {
+        TV_LOG_WARN("DROP SNAPSHOT: could not release the lease {}: {}", own_lease, released.error().message);
+    }
 }
 
 /// Steps 1 (intents) to 4 (intents removed), under this server's drop lease.
@@ -332,45 +370,33 @@ io::task<job_result<drop_report>> drop_snapshots(const repository_access& repo, 
         co_return pending.error();
     }
     auto chosen = choose(*objects, *pending, choice, repo.name);
-    // A label a running backup writes may have nothing in the repository yet: check it first.
-    auto leases = co_await live_leases(store, repo.root, started, options.lease_timeout_ms, stop);
-    if (!leases) {
-        co_return from_remote(leases.error(), "list leases");
-    }
-    for (const auto& l : *leases) {
-        bool writing = (choice.labels && choice.labels->contains(l.label)) ||
-                       (chosen && std::any_of(chosen->begin(), chosen->end(),
-                                              [&](const auto& t) { return t.first == l.label; }));
-        if (l.kind == lease_kind::backup && writing) {
-            co_return make_job_error(status_code::common_error,
-                                     fmt::format("Snapshot {} is being written by a running BACKUP (lease {}); "
-                                                 "cancel it or wait for it to finish",
-                                                 l.label, l.key));
-        }
-    }
-    if (!chosen) {
-        co_return chosen.error();
-    }
+    // Our lease first: the store's time of its write measures the others' ages.
     std::string own_lease = lease_key(repo.root, lease_kind::drop, cluster_id, drop_id());
     if (auto written = co_await write_lease(store, own_lease, lease_kind::drop, "", started, stop); !written) {
         co_return from_remote(written.error(), "write the drop lease");
     }
     own_drop_leases().insert(own_lease);
+    // A label a running backup writes may have nothing in the repository yet: check it first.
+    auto not_written = co_await refuse_labels_being_written(store, repo.root, own_lease, choice, chosen,
+                                                            options.lease_timeout_ms, stop);
+    if (!not_written || !chosen) {
+        co_await release_drop_lease(store, own_lease);
+        if (!not_written) {
+            co_return not_written.error();
+        }
+        co_return chosen.error();
+    }
     // The lease is rewritten while the drop runs: a drop that outlived repository_lease_timeout
     // (a large collection, a slow store) would otherwise look abandoned, and a backup starting
     // then could choose to reuse a pack this drop is about to delete after repacking it.
     job_result<drop_report> result = make_job_error(status_code::common_error, "DROP SNAPSHOT did not run");
     std::stop_source done;
+    lease_clock clock;
     co_await io::when_all(drop_then_stop(store, repo, options, *objects, *chosen, *pending, cluster_id, own_lease,
                                          started, stop, result, done),
                           refresh_lease(store, own_lease, lease_kind::drop, "", started, options.lease_timeout_ms,
-                                        done.get_token()));
-    own_drop_leases().erase(own_lease);
-    std::vector<std::string> release(1, own_lease);
-    std::stop_token unstoppable;  // released even after a stop
-    if (auto released = co_await store.remove(std::move(release), unstoppable); !released) {
-        TV_LOG_WARN("DROP SNAPSHOT: could not release the lease {}: {}", own_lease, released.error().message);
-    }
+                                        clock, done.get_token()));
+    co_await release_drop_lease(store, own_lease);
     co_return result;
 }
 

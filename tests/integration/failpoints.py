@@ -8,16 +8,19 @@
 # - "error" and "throw" fail the job there: CANCELLED with the point named in Status, the server
 #   still serving, existing tables intact, nothing left over, and the next job succeeds.
 # Usage: failpoints.py <tabletvault binary>
+import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
-from backup_test_util import check, connect, error_of, finish, query, wait_for  # noqa: E402
+from backup_test_util import (backup_of, check, connect, error_of, finish, manifest_of, query,  # noqa: E402
+                              wait_for)
 from restore_test_util import (fingerprint, insert_rows, restore_of, snapshot_leftovers,  # noqa: E402
                                stray_tablet_files, table_names, tablet_dirs, wait_restore)
 
@@ -199,6 +202,48 @@ class Harness:
         self.check_clean(conn, f"resumed in {state} over a removed object")
         self.server.stop()
 
+    def backup_lease_lapsed_live(self):
+        """A running backup whose lease lapses (its refresh held back past
+        repository_lease_timeout, as when the repository cannot be written for a while) checks
+        before it publishes that what it chose to reuse is still stored: an object removed
+        meanwhile, as another server's DROP SNAPSHOT may, ends it CANCELLED naming the object."""
+        point = "lease.refresh.before"
+        stored_first = self.next_label()
+        conn = self.start()
+        query(conn, f"BACKUP DATABASE d SNAPSHOT {stored_first} TO repo ON (TABLE t)")
+        check(wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=120)["State"] == "FINISHED",
+              f"{point}: the first backup finishes")
+        # Uploaded at 100 KB/s, these rows keep the next backup in UPLOADING for about 6 s, past
+        # the 3 s lease timeout.
+        insert_rows(conn, "t", 1500000, 2400, 250, seed=31)
+        self.server.stop()
+        base_keys = {f["key"] for f in manifest_of(self.location, "repo", self.base)["files"]}
+        first_keys = sorted({f["key"] for f in manifest_of(self.location, "repo", stored_first)["files"]} - base_keys)
+        self.server.extra += ["--set", "repository_lease_timeout=3"]
+        try:
+            conn = self.start(failpoints=f"{point}=delay:9000")
+            label = self.next_label()
+            query(conn, f"BACKUP DATABASE d SNAPSHOT {label} TO repo ON (TABLE t) "
+                        f"PROPERTIES ('max_upload_speed_kbps' = '100')")
+            wait_for(conn, "d", {"UPLOADING"}, timeout=60)
+            deadline = time.time() + 60
+            while int(backup_of(conn, "d")["FilesDone"]) == 0 and time.time() < deadline:
+                time.sleep(0.05)  # reused files count as done once the job has chosen them
+            victim = first_keys[0]  # stored by the first backup, reused by this one
+            os.remove(os.path.join(self.location, victim))
+            row = wait_for(conn, "d", {"FINISHED", "CANCELLED"}, timeout=120)
+            check(row["SnapshotName"] == label and row["State"] == "CANCELLED" and victim in row["Status"]
+                  and "its lease lapsed while its refreshes failed or came late" in row["Status"],
+                  f"{point}: the backup whose lease lapsed is CANCELLED naming the removed object: "
+                  f"{row['State']} {row['Status']}")
+            snapshots = query(conn, "SHOW SNAPSHOT ON repo")
+            check(all(r[0] != label or r[2] != "OK" for r in snapshots), f"{point}: {label} is not listed OK")
+            self.check_clean(conn, f"{point}: a lapsed lease")
+            self.server.stop()
+        finally:
+            self.server.extra = self.server.extra[:-2]
+        self.exercised.add(point)
+
     # Restores --------------------------------------------------------------------------------
 
     def change_t(self):
@@ -332,6 +377,38 @@ class Harness:
         self.check_clean(conn, f"{point} (a load)")
         self.server.stop()
 
+    def stream_load_with_label(self, label, path):
+        out = subprocess.run(["curl", "-sS", "--location-trusted", "-u", "root:", "-H", f"label: {label}",
+                              "-T", path, f"http://127.0.0.1:{self.server.http_port}/api/d/t/_stream_load"],
+                             capture_output=True, text=True, timeout=120)
+        return json.loads(out.stdout)
+
+    def stream_load_outcome_unknown(self):
+        """A Stream Load whose publish record is written but whose fdatasync fails answers
+        Status Unknown, not Fail (a client told Fail sends the rows again; they may be in). The
+        same load sent again with its label after the restart answers Label Already Exists,
+        and its rows are there once."""
+        point = "journal.meta.fdatasync_fails"
+        rows_path = os.path.join(self.work, "unknown.csv")
+        with open(rows_path, "w") as f:
+            f.write("".join(f"{1800000 + i}\tsent as the disk failed\n" for i in range(3)))
+        conn = self.start(failpoints=f"{point}=error@2")  # 1: the load's id lease, 2: its publish
+        before = query(conn, "SELECT COUNT(*) FROM t")[0][0]
+        body = self.stream_load_with_label("fsync_failed_load", rows_path)
+        check(body["Status"] == "Unknown" and "known after a restart" in body["Message"]
+              and "send it again with label fsync_failed_load after the restart" in body["Message"],
+              f"{point}: the Stream Load says a restart decides, with its label: {body}")
+        self.server.stop()
+        conn = self.start()
+        again = self.stream_load_with_label("fsync_failed_load", rows_path)
+        check(again["Status"] == "Label Already Exists" and again["ExistingJobStatus"] == "FINISHED",
+              f"{point}: sent again after the restart, the load answers that it went in: {again}")
+        count = query(conn, "SELECT COUNT(*) FROM t WHERE k >= 1800000 AND k < 1800003")[0][0]
+        check(query(conn, "SELECT COUNT(*) FROM t")[0][0] == before + 3 and count == 3,
+              f"{point}: the load's rows are there once: {count} of 3")
+        self.check_clean(conn, f"{point} (a Stream Load)")
+        self.server.stop()
+
     def ddl_crash(self):
         """A CREATE TABLE killed between its journal write and the fsync: after the restart the
         catalog is whole (the table is there or not, and DDL goes on)."""
@@ -395,6 +472,8 @@ class Harness:
         for state in ("SAVE_META", "UPLOAD_INFO"):
             changed()
             self.backup_resumed_over_removed_objects(state)
+        changed()
+        self.backup_lease_lapsed_live()
 
         # Restores overwrite `t` with the base snapshot, whose content is recorded here.
         conn = self.start()
@@ -413,6 +492,7 @@ class Harness:
         self.overwrite_restore_fails("restore.commit.before_publish", "throw")
         self.publish_outcome_unknown()
         self.load_outcome_unknown()
+        self.stream_load_outcome_unknown()
         self.ddl_crash()
 
         # DROP SNAPSHOT's points, and the delay points that make a backup meet a drop, are
