@@ -215,7 +215,9 @@ job_result<backup_properties> parse_backup_properties(const std::vector<std::pai
     for (const auto& [key, value] : props) {
         std::string k = ascii_lower(key);
         if (k == "type") {
-            if (!storage::iequals(value, "full")) {
+            if (storage::iequals(value, "incremental")) {
+                out.incremental = true;
+            } else if (!storage::iequals(value, "full")) {
                 return refused(fmt::format("Invalid backup job type: {}", value));
             }
         } else if (k == "timeout") {
@@ -258,6 +260,11 @@ job_result<resolved_backup> resolve_backup(const storage::catalog& catalog, cons
         }
     }
     if (request.catalog_job) {
+        // A catalog backup holds catalog definitions only: a DATABASE, `db.` label or ON (...)
+        // beside it would be ignored, and the user would believe those objects backed up.
+        if (!request.db.empty() || !request.objects.empty()) {
+            return refused("Can not specify database for external catalog snapshot");
+        }
         if (request.all_catalogs) {
             for (const auto& [name, c] : catalog.external_catalogs()) {
                 out.selection.catalogs.push_back(name);

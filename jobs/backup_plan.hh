@@ -47,12 +47,16 @@ struct backup_request {
 };
 
 struct backup_properties {
+    /// `type` = INCREMENTAL: accepted as StarRocks accepts it. Every backup is incremental by
+    /// construction (a file already stored is reused), so it changes only the error when the
+    /// label is taken.
+    bool incremental = false;
     int64_t timeout_s = 0;
     int64_t max_upload_speed_kbps = 0;
     int64_t ttl_s = 0;  ///< 0: the snapshot never expires
 };
 
-/// PROPERTIES: `type` (FULL), `timeout` (seconds, > 0), `ttl` ("7 DAY"), `max_upload_speed_kbps` (ours); any
+/// PROPERTIES: `type` (FULL or INCREMENTAL), `timeout` (seconds, > 0), `ttl` ("7 DAY"), `max_upload_speed_kbps` (ours); any
 /// other key is refused by name.
 job_result<backup_properties> parse_backup_properties(const std::vector<std::pair<std::string, std::string>>& props,
                                                       int64_t default_timeout_s);

@@ -233,6 +233,9 @@ io::task<job_result<uint64_t>> job_tracker::submit_backup(backup_request request
     if (!taken) {
         co_return from_remote(taken.error(), fmt::format("list repository {}", repo->name));
     }
+    if (*taken && props->incremental) {
+        co_return make_job_error(status_code::common_error, "Currently does not support incremental backup");
+    }
     if (*taken) {
         co_return make_job_error(status_code::common_error,
                                  fmt::format("Snapshot with name '{}' already exist in repository", request.label));
@@ -355,6 +358,11 @@ io::task<job_result<uint64_t>> job_tracker::submit_restore(restore_request reque
         record.db = request.catalog_job      ? std::string()
                     : request.target_db.empty() ? request.snapshot_db.value_or(std::string())
                                                 : request.target_db;
+        if (record.db.empty() && !request.catalog_job) {
+            // No database to file the job under ("" is the external-catalog job's): the
+            // statement itself fails, saying what is wrong with the snapshot.
+            co_return snapshot.error();
+        }
         record.state = job_state::cancelled;
         record.status = snapshot.error();
         record.finished_ms = record.create_time_ms;

@@ -23,8 +23,8 @@ namespace tv::jobs {
 std::string staged_file_path(const std::string& data_dir, uint64_t job_id, const restore_download& f);
 
 /// Fetches what is not staged yet and verifies every staged file (its hash and each segment's
-/// own checksums as it streams; a file staged before a restart or continued from a partial file
-/// read back for the latter): BAD_FILE naming the object key (and both hashes) when damaged.
+/// own checksums as it streams, the parts a resumed file reuses read back into both; a file
+/// staged before a restart read back for the latter): BAD_FILE naming the object key (and both hashes) when damaged.
 io::task<job_result<void>> download_staged_files(job_services& services, live_job& job, const restore_staging& plan);
 
 }  // namespace tv::jobs

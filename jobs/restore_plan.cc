@@ -48,7 +48,9 @@ job_result<restore_selection> select_catalogs(const snapshot_contents& snapshot,
         return refused(fmt::format("This is not a snapshot for external catalog restore, snapshot: {}",
                                    request.label));
     }
-    if (request.snapshot_db || !request.target_db.empty()) {
+    // ON (...) names database objects, which a catalog snapshot has none of: ignored, the user
+    // would believe them restored.
+    if (request.snapshot_db || !request.target_db.empty() || !request.objects.empty()) {
         return refused("Can not specify database for external catalog snapshot");
     }
     if (request.all_catalogs || request.catalogs.empty()) {
@@ -153,12 +155,13 @@ job_result<void> select_one(const storage::database& objects, const restore_requ
             }
             return {};
         }
-        bool held = std::any_of(objects.functions.begin(), objects.functions.end(),
-                                [&](const auto& f) { return f.name == o.name; });
-        if (!held) {
+        // Function names are case-insensitive, as in BACKUP; the snapshot's spelling is restored.
+        auto held = std::find_if(objects.functions.begin(), objects.functions.end(),
+                                 [&](const auto& f) { return storage::iequals(f.name, o.name); });
+        if (held == objects.functions.end()) {
             return refused(fmt::format("Can not find restore function: {}", o.name));
         }
-        return add(out.functions, restored_object{o.name, local, {}}, false);
+        return add(out.functions, restored_object{held->name, o.alias ? local : held->name, {}}, false);
     }
     }
     return {};
@@ -210,9 +213,16 @@ job_result<restore_selection> select_restore(const snapshot_contents& snapshot, 
             }
         }
     } else {
-        for (const auto& o : request.objects) {
-            if (auto selected = select_one(objects, request, o, out); !selected) {
-                return selected.error();
+        // Named objects before ALL ...: whatever the order in ON (...), `ALL TABLES, TABLE t AS
+        // t2` restores t as t2 (ALL skips what is named), and a name given twice is refused.
+        for (bool all_pass : {false, true}) {
+            for (const auto& o : request.objects) {
+                if (o.all != all_pass) {
+                    continue;
+                }
+                if (auto selected = select_one(objects, request, o, out); !selected) {
+                    return selected.error();
+                }
             }
         }
     }

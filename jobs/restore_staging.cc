@@ -100,12 +100,22 @@ bool values_overlap(const storage::partition& a, const storage::partition& b) {
     });
 }
 
-/// An existing table the snapshot's table may go into: same key type and base columns, and
-/// the same materialized indexes (by name).
+/// An existing table the snapshot's table may go into: same key type, key columns and base
+/// columns, partitioning, distribution, and the same materialized indexes (by name, each with the
+/// same columns): the restored segment files are read under the existing table's definition.
 job_result<std::map<object_id, object_id>> check_existing(const storage::table& local, const storage::table& remote,
                                                           const std::string& name) {
+    auto same_names = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+        return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                          [](const std::string& x, const std::string& y) { return storage::iequals(x, y); });
+    };
     if (local.keys != remote.keys) {
         return refused(fmt::format("Table {} already exist but with different key type", name));
+    }
+    if (!same_names(local.key_columns, remote.key_columns)) {
+        return refused(fmt::format("Table {} already exist but with different schema, errMsg: its key columns are "
+                                   "({}), the snapshot's table's ({})",
+                                   name, fmt::join(local.key_columns, ", "), fmt::join(remote.key_columns, ", ")));
     }
     if (local.columns.size() != remote.columns.size()) {
         return refused(fmt::format("Table {} already exist but with different schema, errMsg: the snapshot's "
@@ -120,17 +130,13 @@ job_result<std::map<object_id, object_id>> check_existing(const storage::table& 
         }
     }
     if (local.partitioning.kind != remote.partitioning.kind ||
-        local.partitioning.columns != remote.partitioning.columns) {
+        !same_names(local.partitioning.columns, remote.partitioning.columns)) {
         return refused(fmt::format("Table {} already exist but with different schema, errMsg: different "
                                    "partitioning",
                                    name));
     }
     // Rows of one key must stay in one tablet: restored partitions are bucketed as the snapshot's
     // table was, later loads as this one is.
-    auto same_names = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
-        return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                          [](const std::string& x, const std::string& y) { return storage::iequals(x, y); });
-    };
     if (local.dist.random != remote.dist.random || !same_names(local.dist.columns, remote.dist.columns)) {
         auto text = [](const storage::distribution& d) {
             return d.random || d.columns.empty() ? std::string("RANDOM")
@@ -149,7 +155,14 @@ job_result<std::map<object_id, object_id>> check_existing(const storage::table& 
                                        "materialized index {}",
                                        name, remote.indexes[i].name));
         }
-        index_ids[remote.indexes[i].id] = mine->id;
+        const auto& theirs = remote.indexes[i];
+        if (i != 0 && !std::equal(mine->columns.begin(), mine->columns.end(), theirs.columns.begin(),
+                                  theirs.columns.end(), same_column)) {
+            return refused(fmt::format("Table {} already exist but with different schema, errMsg: its materialized "
+                                       "index {} has other columns than the snapshot's",
+                                       name, theirs.name));
+        }
+        index_ids[theirs.id] = mine->id;
     }
     if (local.indexes.size() != remote.indexes.size()) {
         return refused(fmt::format("Table {} already exist but with different schema, errMsg: it has {} "
@@ -274,7 +287,7 @@ std::string renamed_base(const std::string& base, const std::string& snapshot_db
 /// versions (written before they were kept) gets versions that end at the partition's visible
 /// version in the order of the rowsets' ids, which is their publishing order unless loads ran
 /// concurrently.
-void stage_files(id_mapper& ids, const snapshot_contents& snapshot, restore_staging& out) {
+job_result<void> stage_files(id_mapper& ids, const snapshot_contents& snapshot, restore_staging& out) {
     std::map<object_id, const storage::partition*> partition_of;  // new tablet -> new partition
     auto note = [&](const storage::partition& p) {
         for (const auto& index : p.tablets) {
@@ -293,18 +306,22 @@ void stage_files(id_mapper& ids, const snapshot_contents& snapshot, restore_stag
     for (const auto& mv : out.commit.mvs) {
         note(mv.storage);
     }
-    // Source rowset id of a file name; a name not of our form is a rowset of its own.
+    // Source rowset id of a file name; a name not of our form (the id's digits as we write
+    // them: "05_0.dat" is not rowset 5) is a rowset of its own.
     auto rowset_of = [](const std::string& name, uint64_t fallback) -> std::pair<uint64_t, std::string> {
         auto underscore = name.find('_');
         uint64_t id = 0;
         if (underscore != std::string::npos) {
             auto [end, ec] = std::from_chars(name.data(), name.data() + underscore, id);
-            if (ec == std::errc{} && end == name.data() + underscore) {
+            if (ec == std::errc{} && end == name.data() + underscore &&
+                std::to_string(id) == std::string_view(name).substr(0, underscore)) {
                 return {id, name.substr(underscore)};
             }
         }
         return {fallback, "_0.dat"};
     };
+    // Two entries staged under one name would write one file, each checked on its own bytes.
+    std::set<std::pair<object_id, std::string>> staged_names;
     std::map<object_id, std::map<uint64_t, std::vector<storage::segment_file>>> tablet_files;
     std::map<std::pair<object_id, uint64_t>, int64_t> published;  // (new tablet, source rowset) -> version
     std::map<const storage::partition*, std::set<uint64_t>> partition_rowsets;
@@ -321,6 +338,10 @@ void stage_files(id_mapper& ids, const snapshot_contents& snapshot, restore_stag
             it->second = ids.take();
         }
         std::string name = fmt::format("{}{}", it->second, suffix);
+        if (!staged_names.emplace(mapped->second, name).second) {
+            return refused(fmt::format("The snapshot's manifest lists file {} of tablet {} twice", f.name,
+                                       f.tablet_id));
+        }
         tablet_files[mapped->second][source_rowset].push_back(storage::segment_file{name, f.size, f.rows,
                                                                                     f.segment_checksum});
         partition_rowsets[partition_of.at(mapped->second)].insert(source_rowset);
@@ -349,6 +370,7 @@ void stage_files(id_mapper& ids, const snapshot_contents& snapshot, restore_stag
                          [](const storage::rowset& a, const storage::rowset& b) { return a.version < b.version; });
         out.commit.tablets.push_back(std::move(restored));
     }
+    return {};
 }
 
 }  // namespace
@@ -476,7 +498,9 @@ job_result<restore_staging> stage_restore(storage::catalog& catalog, const snaps
             return refused(fmt::format("Can not find restore function: {}", o.name));
         }
     }
-    stage_files(ids, snapshot, out);
+    if (auto staged = stage_files(ids, snapshot, out); !staged) {
+        return staged.error();
+    }
     return out;
 }
 

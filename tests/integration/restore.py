@@ -360,6 +360,14 @@ def damage(conn, location, data_dir, ts):
                             ("RESTORE SNAPSHOT full1 FROM repo DATABASE d1 ON (TABLE dup)", "d1")]:
                 _, row = run_restore(conn, sql, db)
                 check_cancelled(row, expected, f"{what}, {sql}")
+            if what.startswith("a truncated"):
+                # No database named and none readable: no job to file (not under "", the
+                # external-catalog job's); the statement fails naming the object.
+                err = error_of(conn, "RESTORE SNAPSHOT full1 FROM repo")
+                check(err is not None and expected[0] in err[1],
+                      f"{what}, a RESTORE naming no database fails at once: {err}")
+                check(all(r[3] != "" or r[1] != "full1" for r in query(conn, "SHOW RESTORE")),
+                      f"{what}: no restore job without a database")
         check("dmg" not in [r[0] for r in query(conn, "SHOW DATABASES")], f"{what}: no database dmg is created")
         check(checksum(conn, "d1", "dup") == before, f"{what}: d1.dup is intact")
         check(staging_left(data_dir) == [], f"{what}: no staging left under <data_dir>/snapshot")

@@ -83,6 +83,12 @@ CO_TEST(backup_plan, resolves_what_statements_choose_with_starrocks_messages) {
     catalogs.all_catalogs = false;
     catalogs.catalogs = {"hive1"};
     EXPECT_EQ(refusal(jobs::resolve_backup(**cat, catalogs)), "external catalog hive1 does not existed.");
+    // A database or objects beside catalogs would be ignored: refused.
+    catalogs.db = "d";
+    EXPECT_EQ(refusal(jobs::resolve_backup(**cat, catalogs)), "Can not specify database for external catalog snapshot");
+    catalogs.db.clear();
+    catalogs.objects = {table_object("t")};
+    EXPECT_EQ(refusal(jobs::resolve_backup(**cat, catalogs)), "Can not specify database for external catalog snapshot");
     CO_ASSERT_OK(co_await (*cat)->close());
 }
 
@@ -93,8 +99,11 @@ TEST(backup_plan, properties_are_checked_and_unknown_ones_named) {
     EXPECT_EQ(ok->timeout_s, 60);
     EXPECT_EQ(ok->max_upload_speed_kbps, 1024);
     EXPECT_EQ(jobs::parse_backup_properties({}, 86400)->timeout_s, 86400);
-    EXPECT_EQ(jobs::parse_backup_properties({{"type", "incremental"}}, 1).error().message,
-              "Invalid backup job type: incremental");
+    EXPECT_TRUE(jobs::parse_backup_properties({{"type", "INCREMENTAL"}}, 1)->incremental)
+        << "StarRocks' other type: every backup here is incremental";
+    EXPECT_FALSE(jobs::parse_backup_properties({{"type", "Full"}}, 1)->incremental);
+    EXPECT_EQ(jobs::parse_backup_properties({{"type", "differential"}}, 1).error().message,
+              "Invalid backup job type: differential");
     EXPECT_EQ(jobs::parse_backup_properties({{"timeout", "soon"}}, 1).error().message, "Invalid timeout format: soon");
     EXPECT_EQ(jobs::parse_backup_properties({{"a", "1"}, {"b", "2"}}, 1).error().message,
               "Unknown backup job properties: [a, b]");

@@ -139,9 +139,47 @@ TEST(restore_plan, external_catalog_snapshots) {
     r.catalogs = {};
     r.target_db = "d";
     EXPECT_EQ(refusal(s, r), "Can not specify database for external catalog snapshot");
+    r.target_db.clear();
+    jobs::requested_object t;
+    t.kind = jobs::object_kind::table;
+    t.name = "t";
+    r.objects = {t};
+    EXPECT_EQ(refusal(s, r), "Can not specify database for external catalog snapshot")
+        << "ON (...) beside a catalog restore would be ignored";
     jobs::restore_request on_database;
     on_database.label = "l";
     on_database.catalog_job = true;
     EXPECT_EQ(refusal(database_snapshot(), on_database),
               "This is not a snapshot for external catalog restore, snapshot: l");
+}
+
+TEST(restore_plan, all_and_named_objects_select_the_same_in_either_order) {
+    auto s = database_snapshot();
+    jobs::restore_request r;
+    r.label = "l";
+    jobs::requested_object all_tables = object(jobs::object_kind::table, "");
+    all_tables.all = true;
+    jobs::requested_object renamed = object(jobs::object_kind::table, "t1", {}, "x");
+    r.objects = {all_tables, renamed};
+    auto all_first = jobs::select_restore(s, r);
+    ASSERT_TRUE(all_first.has_value()) << all_first.error().message;
+    r.objects = {renamed, all_tables};
+    auto named_first = jobs::select_restore(s, r);
+    ASSERT_TRUE(named_first.has_value()) << named_first.error().message;
+    EXPECT_EQ(all_first->objects_text, named_first->objects_text);
+    ASSERT_EQ(all_first->tables.size(), 2U);
+    EXPECT_EQ(all_first->tables[0].local_name, "x") << "t1 goes in as named, once";
+    EXPECT_EQ(all_first->tables[1].local_name, "t2");
+}
+
+TEST(restore_plan, function_names_match_in_any_case) {
+    auto s = database_snapshot();
+    jobs::restore_request r;
+    r.label = "l";
+    r.objects = {object(jobs::object_kind::function, "F")};
+    auto selected = jobs::select_restore(s, r);
+    ASSERT_TRUE(selected.has_value()) << selected.error().message;
+    ASSERT_EQ(selected->functions.size(), 1U);
+    EXPECT_EQ(selected->functions[0].name, "f");
+    EXPECT_EQ(selected->functions[0].local_name, "f") << "restored under the snapshot's spelling";
 }

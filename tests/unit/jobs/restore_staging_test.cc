@@ -3,10 +3,15 @@
 // the snapshot's files new names (one new rowset id per backed-up rowset) with versions ending
 // at the partition's; an existing matching table gets its partitions replaced (and is locked),
 // a missing partition with a free range is added; StarRocks' refusals for a different column,
+// other key columns, a synchronous MV with other columns,
 // an overlapping range and a different range; the plan's JSON round trip.
 #include "jobs/restore_staging.hh"
 #include "unit/storage/load_test_util.hh"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace tv::testing {
@@ -151,6 +156,64 @@ CO_TEST(RestoreStaging, RefusesWhatDoesNotMatch) {
     p3.upper = {"30"};
     overlapping.meta.objects.tables.at("t").partitioning.partitions.push_back(p3);
     EXPECT_EQ(refusal(overlapping), "Partition p3 in table t has conflict range with existing ranges");
+    // The same columns, keyed differently: the files' rows would merge (or sort) by other keys.
+    auto other_key_columns = snapshot_of(c);
+    auto& keyed = other_key_columns.meta.objects.tables.at("t");
+    keyed.key_columns.push_back(keyed.columns.back().name);
+    EXPECT_EQ(refusal(other_key_columns), "Table t already exist but with different schema, errMsg: its key columns "
+                                          "are (d), the snapshot's table's (d, v)");
+    // Names compare as StarRocks compares them, case-insensitively.
+    auto upper_case_partition_column = snapshot_of(c);
+    for (auto& name : upper_case_partition_column.meta.objects.tables.at("t").partitioning.columns) {
+        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return std::toupper(ch); });
+    }
+    EXPECT_EQ(refusal(upper_case_partition_column), "accepted");
+    CO_ASSERT_OK(co_await c.close());
+}
+
+CO_TEST(RestoreStaging, EveryFileOfAManifestIsStagedUnderANameOfItsOwn) {
+    temp_dir dir;
+    auto cat = co_await range_catalog(dir.path());
+    CO_ASSERT_OK(cat);
+    catalog& c = **cat;
+    // "05_0.dat" is not rowset 5 as we write it: a rowset of its own, beside "500_0.dat".
+    auto padded = snapshot_of(c);
+    padded.manifest.files.push_back(padded.manifest.files[0]);
+    padded.manifest.files.back().name = "0500_0.dat";
+    auto plan = jobs::stage_restore(c, padded, select_t("d2"));
+    CO_ASSERT_TRUE(plan.has_value());
+    std::set<std::pair<int64_t, std::string>> staged;
+    for (const auto& f : plan->files) {
+        EXPECT_TRUE(staged.emplace(f.tablet_id, f.name).second) << f.name;
+    }
+    EXPECT_EQ(staged.size(), 4U);
+    // The same file twice: both would write one staged file.
+    auto doubled = snapshot_of(c);
+    doubled.manifest.files.push_back(doubled.manifest.files[1]);
+    auto refused = jobs::stage_restore(c, doubled, select_t("d2"));
+    CO_ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().message, fmt::format("The snapshot's manifest lists file 600_0.dat of tablet {} twice",
+                                                   doubled.manifest.files[1].tablet_id));
+    CO_ASSERT_OK(co_await c.close());
+}
+
+CO_TEST(RestoreStaging, RefusesASynchronousMaterializedViewOfTheSameNameWithOtherColumns) {
+    temp_dir dir;
+    auto cat = co_await range_catalog(dir.path());
+    CO_ASSERT_OK(cat);
+    catalog& c = **cat;
+    CO_ASSERT_OK(co_await c.create_sync_materialized_view("d", "t", "mv1", "select d from t",
+                                                          cols(col("d", "INT", false))));
+    auto same = snapshot_of(c);
+    auto same_plan = jobs::stage_restore(c, same, select_t("d"));
+    EXPECT_TRUE(same_plan.has_value()) << same_plan.error().message;
+    auto other = snapshot_of(c);
+    storage::materialized_index& index = other.meta.objects.tables.at("t").indexes.at(1);
+    index.columns.at(0).type.kind = storage::type_kind::bigint;
+    auto refused = jobs::stage_restore(c, other, select_t("d"));
+    CO_ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().message, "Table t already exist but with different schema, errMsg: its materialized "
+                                       "index mv1 has other columns than the snapshot's");
     CO_ASSERT_OK(co_await c.close());
 }
 
