@@ -411,7 +411,12 @@ io::task<job_result<void>> job_tracker::cancel(job_type type, std::string db) {
                                  fmt::format("Job with label {} can not be cancelled. state: {}", job->record.label,
                                              job_state_name(job->record.state)));
     }
-    auto ended = co_await end_job(*_services, *job, make_job_error(status_code::common_error, "user cancelled"));
+    // StarRocks' words: a restore says where it was cancelled.
+    std::string reason = "user cancelled";
+    if (type == job_type::restore) {
+        reason += fmt::format(", current state: {}", job_state_name(job->record.state));
+    }
+    auto ended = co_await end_job(*_services, *job, make_job_error(status_code::common_error, std::move(reason)));
     if (!ended) {
         co_return make_job_error(status_code::common_error, "Failed to cancel job: " + ended.error().message);
     }

@@ -412,7 +412,8 @@ def hold_a_table(server, conn, data_dir, orig, mvs):
               f"one job per database: {sql}: {err}")
     query(conn, "CANCEL RESTORE FROM d1")
     row = wait_restore(conn, "d1", {"CANCELLED"}, timeout=10)
-    check(row["Status"] == "[COMMON_ERROR, msg: user cancelled]", f"Status after CANCEL: {row['Status']}")
+    check(re.fullmatch(r"\[COMMON_ERROR, msg: user cancelled, current state: [A-Z_]+\]", row["Status"]),
+          f"Status after CANCEL names the state: {row['Status']}")
     check(content(conn, "d1", ["dup"]) == {"dup": before["dup"]}, "the table is intact after CANCEL RESTORE")
     query(conn, "INSERT INTO d1.dup VALUES (1, 'x')")
     check((1, "x") in rows_of(conn, "d1", "dup"), "loads work again after CANCEL RESTORE")
@@ -472,7 +473,7 @@ def cancel_downloading(conn, data_dir):
     query(conn, "CANCEL RESTORE FROM d9")
     row = wait_restore(conn, "d9", {"CANCELLED"}, timeout=5)
     check(time.time() - started < 1.5, f"CANCEL takes effect within a second ({time.time() - started:.2f} s)")
-    check(row["Status"] == "[COMMON_ERROR, msg: user cancelled]", f"Status: {row['Status']}")
+    check(row["Status"] == "[COMMON_ERROR, msg: user cancelled, current state: DOWNLOADING]", f"Status: {row['Status']}")
     check("d9" not in [r[0] for r in query(conn, "SHOW DATABASES")], "nothing of it is visible")
     check(staging_left(data_dir) == [], "its staged files are removed")
 
