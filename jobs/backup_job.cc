@@ -448,19 +448,22 @@ io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
     io::crash_point("backup.cancel.before_cleanup");
     const job_record& r = job.record;
     std::stop_token closing = s.closing.get_token();
-    // Copied before the first wait: a BACKUP of the database submitted meanwhile replaces this
-    // job's record in the store, and the record has the stored files journaled while it ran.
-    std::optional<job_record> journaled;
+    // The record has the stored files journaled while the job ran: the store's, with files
+    // stored while the job wound down, unless a BACKUP of the database submitted since the end
+    // replaced it; then the one end_job kept.
+    std::optional<job_record> journaled = job.final_record;
     if (auto it = s.store.jobs().find(r.id); it != s.store.jobs().end()) {
         journaled = it->second;
     }
-    auto repo = find_repository(s.catalog, r.repository);
     // First: until it goes, the cancelled snapshot is listed OK and can be restored. Tried until
-    // it goes (a new job of the database waits meanwhile: job_tracker::check_one_job), or the
-    // server stops and the next start tries again.
-    for (auto pause = std::chrono::seconds(1); repo && !r.manifest_key.empty();
+    // it goes, the repository is dropped, or the server stops (the next start tries again).
+    for (auto pause = std::chrono::seconds(1); !r.manifest_key.empty();
          pause = std::min(2 * pause, std::chrono::seconds(60))) {
-        bool withdrawn = co_await withdraw_info(*repo, r, closing);
+        auto current = find_repository(s.catalog, r.repository);
+        if (!current) {
+            break;
+        }
+        bool withdrawn = co_await withdraw_info(*current, r, closing);
         if (withdrawn) {
             break;
         }
@@ -471,6 +474,7 @@ io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
         TV_LOG_WARN("backup {}: trying again in {} s to remove its info object", r.label, pause.count());
         co_await io::sleep(pause, closing);
     }
+    auto repo = find_repository(s.catalog, r.repository);
     auto cut = co_await read_job_record(cut_path(s, r.id), {});
     if (cut && repo && journaled && !journaled->stored.empty()) {
         if (auto decoded = decode_cut(*cut)) {
@@ -633,7 +637,9 @@ io::task<void> run_backup(job_services& services, std::shared_ptr<live_job> job)
     }
 }
 
-io::task<void> finish_cancelled_backup(job_services& services, live_job& job) {
+io::task<void> finish_cancelled_backup(job_services& services, job_record record) {
+    live_job job(record);
+    job.final_record = std::move(record);
     co_await clean_up_cancelled(services, job);
 }
 

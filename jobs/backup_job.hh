@@ -27,6 +27,6 @@ io::task<void> run_backup(job_services& services, std::shared_ptr<live_job> job)
 /// What a cancelled backup's end leaves to do when a crash cut it short (it ran after CANCELLED
 /// was journaled): the partial manifest of what it stored, its info object withdrawn (a cancel
 /// that came just after the info's PUT), its links released and its progress forgotten.
-io::task<void> finish_cancelled_backup(job_services& services, live_job& job);
+io::task<void> finish_cancelled_backup(job_services& services, job_record record);
 
 }  // namespace tv::jobs

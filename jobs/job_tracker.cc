@@ -141,16 +141,13 @@ io::task<job_result<std::unique_ptr<job_tracker>>> job_tracker::open(storage::ca
     }
     for (auto& record : cancelled_backups) {
         TV_LOG_INFO("jobs: finishing the end of cancelled backup {} (job {})", record.label, record.id);
-        auto job = std::make_shared<live_job>(std::move(record));
-        job->running = true;
-        tracker->_live[job->record.id] = job;
-        io::spawn(tracker->_gate, tracker->finish_cancelled(std::move(job)), "cancelled backup cleanup");
+        io::spawn(tracker->_gate, finish_cancelled_backup(*tracker->_services, std::move(record)),
+                  "cancelled backup cleanup");
     }
     co_return std::move(tracker);
 }
 
 void job_tracker::start(std::shared_ptr<live_job> job) {
-    job->running = true;
     _live[job->record.id] = job;
     io::spawn(_gate, run_job(job), "backup or restore job");
     io::spawn(_gate, watch_timeout(std::move(job)), "backup or restore job timeout");
@@ -163,7 +160,6 @@ io::task<void> job_tracker::run_job(std::shared_ptr<live_job> job) {
         co_await run_restore(*_services, job);
     }
     job->stop.request_stop();  // ends its timeout watch
-    job->running = false;
     // Forget live jobs the store no longer keeps (a later job of their database replaced them).
     std::erase_if(_live, [this](const auto& entry) { return !_store->jobs().contains(entry.first); });
     // A job's plan, cut and manifest are tens of MiB of small allocations for a snapshot of many
@@ -172,11 +168,6 @@ io::task<void> job_tracker::run_job(std::shared_ptr<live_job> job) {
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif
-}
-
-io::task<void> job_tracker::finish_cancelled(std::shared_ptr<live_job> job) {
-    co_await finish_cancelled_backup(*_services, *job);
-    job->running = false;
 }
 
 io::task<void> job_tracker::watch_timeout(std::shared_ptr<live_job> job) {
@@ -222,7 +213,7 @@ io::task<job_result<uint64_t>> job_tracker::submit_backup(backup_request request
         co_return resolved.error();
     }
     std::string owner = owner_of(request);
-    if (auto free = co_await check_one_job(owner); !free) {
+    if (auto free = check_one_job(owner); !free) {
         co_return free.error();
     }
     auto store = repo->open();
@@ -270,32 +261,13 @@ io::task<job_result<uint64_t>> job_tracker::submit_backup(backup_request request
     co_return job->record.id;
 }
 
-io::task<job_result<void>> job_tracker::check_one_job(const std::string& owner) const {
-    const std::string refusal = owner.empty() ? "Can only run one backup or restore job of external catalog"
-                                              : "Can only run one backup or restore job of a database at same time";
+job_result<void> job_tracker::check_one_job(const std::string& owner) const {
     if (const job_record* last = _store->last_job(owner); last != nullptr && !is_done(last->state)) {
-        co_return make_job_error(status_code::common_error, refusal);
+        return make_job_error(status_code::common_error,
+                              owner.empty() ? "Can only run one backup or restore job of external catalog"
+                                            : "Can only run one backup or restore job of a database at same time");
     }
-    // An ended job's coroutine may still be finishing its end (a cancelled backup withdraws its
-    // info object and writes its partial manifest; a restore removes its staging): the new job's
-    // record would replace the one that end reads in the store. Usually a moment.
-    constexpr auto poll = std::chrono::milliseconds(50);
-    constexpr auto patience = std::chrono::seconds(10);
-    for (auto waited = std::chrono::milliseconds(0);; waited += poll) {
-        auto finishing = std::find_if(_live.begin(), _live.end(), [&](const auto& entry) {
-            return entry.second->running && entry.second->record.db == owner;
-        });
-        if (finishing == _live.end()) {
-            co_return job_result<void>{};
-        }
-        if (waited >= patience) {
-            co_return make_job_error(status_code::common_error,
-                                     fmt::format("{}: the last job, {}, is still finishing its end (the server log "
-                                                 "says why); try again later",
-                                                 refusal, finishing->second->record.label));
-        }
-        co_await io::sleep(poll);
-    }
+    return {};
 }
 
 io::task<job_result<void>> job_tracker::journal_new(job_record& record) {
@@ -369,7 +341,7 @@ io::task<job_result<uint64_t>> job_tracker::submit_restore(restore_request reque
         record.timestamp = props->backup_timestamp.value_or(std::string());
     }
     record.restore.snapshot_timestamp = record.timestamp;
-    if (auto free = co_await check_one_job(record.db); !free) {
+    if (auto free = check_one_job(record.db); !free) {
         co_return free.error();
     }
     if (const storage::database* d = record.db.empty() ? nullptr : catalog.find_database(record.db)) {
@@ -411,12 +383,9 @@ io::task<job_result<void>> job_tracker::cancel(job_type type, std::string db) {
                                  fmt::format("Job with label {} can not be cancelled. state: {}", job->record.label,
                                              job_state_name(job->record.state)));
     }
-    // StarRocks' words: a restore says where it was cancelled.
-    std::string reason = "user cancelled";
-    if (type == job_type::restore) {
-        reason += fmt::format(", current state: {}", job_state_name(job->record.state));
-    }
-    auto ended = co_await end_job(*_services, *job, make_job_error(status_code::common_error, std::move(reason)));
+    // StarRocks' words: a restore says where it was cancelled (the state as end_job finds it).
+    auto ended = co_await end_job(*_services, *job, make_job_error(status_code::common_error, "user cancelled"),
+                                  type == job_type::restore);
     if (!ended) {
         co_return make_job_error(status_code::common_error, "Failed to cancel job: " + ended.error().message);
     }

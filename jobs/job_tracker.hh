@@ -112,15 +112,12 @@ public:
 private:
     job_tracker() = default;
     void start(std::shared_ptr<live_job> job);
-    /// The one-job rule for `owner` (a database, or "" for external catalogs): refused while its
-    /// last job runs; waits (a while) for an ended one's coroutine to finish its end.
-    io::task<job_result<void>> check_one_job(const std::string& owner) const;
+    /// The one-job rule for `owner` (a database, or "" for external catalogs).
+    job_result<void> check_one_job(const std::string& owner) const;
     /// Gives `record` a durable id and journals it.
     io::task<job_result<void>> journal_new(job_record& record);
     io::task<void> run_job(std::shared_ptr<live_job> job);
     io::task<void> watch_timeout(std::shared_ptr<live_job> job);
-    /// A cancelled backup's end that a crash cut short, finished after the restart.
-    io::task<void> finish_cancelled(std::shared_ptr<live_job> job);
     job_view view_of(const job_record& record) const;
 
     tracker_options _options;

@@ -57,7 +57,7 @@ namespace {
 constexpr size_t max_status_bytes = 4096;
 }  // namespace
 
-io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_error why) {
+io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_error why, bool name_state) {
     auto hold = co_await services.state_lock.lock();
     // A restore in COMMITTING has published its data: it can only finish; one whose publish
     // may have reached the disk is finished or retried by a restart.
@@ -67,6 +67,14 @@ io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_er
     job_record next = job.record;
     next.state = job_state::cancelled;
     next.status = std::move(why);
+    if (name_state) {
+        next.status.message += fmt::format(", current state: {}", job_state_name(job.record.state));
+    }
+    if (job.record.type == job_type::backup) {
+        if (auto kept = services.store.jobs().find(job.record.id); kept != services.store.jobs().end()) {
+            job.final_record = kept->second;
+        }
+    }
     // A message may quote what a hostile repository holds; the journal takes a bounded record.
     if (next.status.message.size() > max_status_bytes) {
         next.status.message = printable_value(next.status.message, max_status_bytes);

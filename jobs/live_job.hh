@@ -89,9 +89,10 @@ struct live_job {
     std::stop_source stop;
     /// The stop came from server shutdown: the job stays in its state and resumes at restart.
     bool shutting_down = false;
-    /// Its coroutine runs: the job's steps, then its end (cleanup), which outlasts the journaled
-    /// end state.
-    bool running = false;
+    /// A backup's record as the store held it when the job ended (end_job), with the files it
+    /// had stored: its end writes their partial manifest, and a BACKUP of the database submitted
+    /// meanwhile replaces the record in the store.
+    std::optional<job_record> final_record;
     /// Taken up again at a start: the repository may have changed while no lease of this job
     /// was refreshed (another server's DROP SNAPSHOT), so what it stored or chose to reuse is
     /// checked before it is published.
@@ -131,7 +132,9 @@ io::task<job_result<bool>> advance(job_services& services, live_job& job, job_re
 /// Ends a running job as CANCELLED with `why` (journaled first); false when it had already
 /// ended, or is a restore in COMMITTING (its data is published; it can only finish). Stops the
 /// job's work.
-io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_error why);
+/// `name_state`: the message ends with ", current state: <STATE>" (StarRocks' words for a
+/// cancelled restore), the state the job is in once the lock is held.
+io::task<job_result<bool>> end_job(job_services& services, live_job& job, job_error why, bool name_state = false);
 
 /// Runs a job's driver. An exception (a bug, an allocation failure) fails the job with its
 /// message instead of leaving it in its state until the next restart.

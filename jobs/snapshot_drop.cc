@@ -377,8 +377,15 @@ io::task<job_result<drop_report>> drop_snapshots(const repository_access& repo, 
     }
     own_drop_leases().insert(own_lease);
     // A label a running backup writes may have nothing in the repository yet: check it first.
-    auto not_written = co_await refuse_labels_being_written(store, repo.root, own_lease, choice, chosen,
-                                                            options.lease_timeout_ms, stop);
+    // Caught here (drop_then_stop catches what comes later): a throw must not leave our lease to
+    // hold up backups and this server's next drops until it lapses.
+    job_result<void> not_written = make_job_error(status_code::common_error, "DROP SNAPSHOT did not run");
+    try {
+        not_written = co_await refuse_labels_being_written(store, repo.root, own_lease, choice, chosen,
+                                                           options.lease_timeout_ms, stop);
+    } catch (const std::exception& e) {
+        not_written = make_job_error(status_code::common_error, fmt::format("internal error: {}", e.what()));
+    }
     if (!not_written || !chosen) {
         co_await release_drop_lease(store, own_lease);
         if (!not_written) {
