@@ -171,6 +171,31 @@ class Harness:
         self.check_clean(conn, point)
         self.server.stop()
 
+    def backup_cancel_then_backup_at_once(self):
+        """CANCEL BACKUP of a job held in UPLOAD_INFO that stored files itself, and at once a
+        BACKUP of the same database: the new job replaces the cancelled one's record in the job
+        store, and the cancelled job's end still writes the partial manifest of what it stored
+        (from the record kept when it ended)."""
+        label = self.next_label()
+        conn = self.start(pause_backup="UPLOAD_INFO")
+        query(conn, f"BACKUP DATABASE d SNAPSHOT {label} TO repo ON (TABLE t)")
+        wait_for(conn, "d", {"UPLOAD_INFO"}, timeout=60)
+        query(conn, "CANCEL BACKUP FROM d")
+        again = self.next_label()
+        query(conn, f"BACKUP DATABASE d SNAPSHOT {again} TO repo ON (TABLE t)")
+        ss = os.path.join(self.location, "__tabletvault_repository_repo", f"__ss_{label}")
+        deadline = time.time() + 30
+        while time.time() < deadline and not any("_partial." in n for n in os.listdir(ss)):
+            time.sleep(0.05)
+        names = sorted(os.listdir(ss))
+        check(any("_partial." in n for n in names) and not any(n.startswith("__info_") for n in names),
+              f"CANCEL then BACKUP at once: the cancelled job's partial manifest is written: {names}")
+        wait_for(conn, "d", {"UPLOAD_INFO"}, timeout=60)  # the new one is held there too
+        query(conn, "CANCEL BACKUP FROM d")
+        check(wait_for(conn, "d", {"CANCELLED"}, timeout=30)["SnapshotName"] == again, "the second job is cancelled")
+        self.check_clean(conn, "CANCEL then BACKUP at once")
+        self.server.stop()
+
     def backup_resumed_over_removed_objects(self, state):
         """A backup held in `state` (SAVE_META or UPLOAD_INFO) while the server is down, its
         lease lapsing, and meanwhile an object it stored (a data object; in UPLOAD_INFO its
@@ -469,6 +494,8 @@ class Harness:
         changed()
         self.backup_cancel_crash("UPLOAD_INFO")
         self.backup_cancel_crash("UPLOAD_INFO", stores=False)  # unchanged: every file reused
+        changed()
+        self.backup_cancel_then_backup_at_once()
         for state in ("SAVE_META", "UPLOAD_INFO"):
             changed()
             self.backup_resumed_over_removed_objects(state)
