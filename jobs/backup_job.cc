@@ -502,7 +502,6 @@ io::task<void> clean_up_cancelled(job_services& s, live_job& job) {
     }
 }
 
-
 /// Writes the lease, then waits while a DROP SNAPSHOT holds a drop lease: once this returns, no
 /// drop deletes data until the lease is released or lapses.
 io::task<job_result<held_lease>> take_lease(job_services& s, live_job& job, int64_t start_ms) {

@@ -8,7 +8,6 @@
 #include "io/failpoint.hh"
 #include "io/ops.hh"
 #include "jobs/json_fields.hh"
-#include "jobs/live_job.hh"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>

@@ -8,11 +8,9 @@
 # - "error" and "throw" fail the job there: CANCELLED with the point named in Status, the server
 #   still serving, existing tables intact, nothing left over, and the next job succeeds.
 # Usage: failpoints.py <tabletvault binary>
-import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tvserver import TvServer  # noqa: E402
 from backup_test_util import (backup_of, check, connect, error_of, finish, manifest_of, query,  # noqa: E402
-                              wait_for)
+                              stream_load, wait_for)
 from restore_test_util import (fingerprint, insert_rows, restore_of, snapshot_leftovers,  # noqa: E402
                                stray_tablet_files, table_names, tablet_dirs, wait_restore)
 
@@ -402,12 +400,6 @@ class Harness:
         self.check_clean(conn, f"{point} (a load)")
         self.server.stop()
 
-    def stream_load_with_label(self, label, path):
-        out = subprocess.run(["curl", "-sS", "--location-trusted", "-u", "root:", "-H", f"label: {label}",
-                              "-T", path, f"http://127.0.0.1:{self.server.http_port}/api/d/t/_stream_load"],
-                             capture_output=True, text=True, timeout=120)
-        return json.loads(out.stdout)
-
     def stream_load_outcome_unknown(self):
         """A Stream Load whose publish record is written but whose fdatasync fails answers
         Status Unknown, not Fail (a client told Fail sends the rows again; they may be in). The
@@ -419,13 +411,13 @@ class Harness:
             f.write("".join(f"{1800000 + i}\tsent as the disk failed\n" for i in range(3)))
         conn = self.start(failpoints=f"{point}=error@2")  # 1: the load's id lease, 2: its publish
         before = query(conn, "SELECT COUNT(*) FROM t")[0][0]
-        body = self.stream_load_with_label("fsync_failed_load", rows_path)
+        body = stream_load(self.server, "d", "t", rows_path, label="fsync_failed_load", must_succeed=False)
         check(body["Status"] == "Unknown" and "known after a restart" in body["Message"]
               and "send it again with label fsync_failed_load after the restart" in body["Message"],
               f"{point}: the Stream Load says a restart decides, with its label: {body}")
         self.server.stop()
         conn = self.start()
-        again = self.stream_load_with_label("fsync_failed_load", rows_path)
+        again = stream_load(self.server, "d", "t", rows_path, label="fsync_failed_load", must_succeed=False)
         check(again["Status"] == "Label Already Exists" and again["ExistingJobStatus"] == "FINISHED",
               f"{point}: sent again after the restart, the load answers that it went in: {again}")
         count = query(conn, "SELECT COUNT(*) FROM t WHERE k >= 1800000 AND k < 1800003")[0][0]
